@@ -1,0 +1,68 @@
+#include "cli/common_flags.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(bool, json, false, "Print machine-readable JSON instead of a table");
+ABSL_FLAG(std::string, trace, "", "Request trace file (CSV or JSONL)");
+ABSL_FLAG(std::string, format, "",
+          "Trace format: azure, burstgpt, mooncake, vidur, splitwise "
+          "(default: detect from the header)");
+ABSL_FLAG(std::string, model, "", "Model catalog name, e.g. llama-2-70b");
+ABSL_FLAG(std::string, chip, "", "Chip catalog name, e.g. h100");
+ABSL_FLAG(int32_t, tp, 1, "Tensor-parallel degree");
+ABSL_FLAG(uint64_t, seed, 1, "Random seed (runs are deterministic per seed)");
+ABSL_FLAG(std::string, out, "", "Output folder");
+ABSL_FLAG(std::string, data_dir, "",
+          "Folder with chips/, models/, clusters/ (default: the source tree's "
+          "data/)");
+ABSL_FLAG(bool, skip_bad_rows, false,
+          "Skip malformed trace rows and report how many, instead of failing");
+
+#ifndef FLEETSIM_SOURCE_DATA_DIR
+#define FLEETSIM_SOURCE_DATA_DIR "data"
+#endif
+
+namespace fleetsim::cli {
+
+std::string DataDir() {
+  std::string flag = absl::GetFlag(FLAGS_data_dir);
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("FLEETSIM_DATA_DIR"); env && *env) return env;
+  std::error_code ec;
+  if (std::filesystem::is_directory(FLEETSIM_SOURCE_DATA_DIR, ec)) {
+    return FLEETSIM_SOURCE_DATA_DIR;
+  }
+  return "data";
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "fleetsim: " << status.message() << "\n";
+  return 1;
+}
+
+int UsageError(const std::string& message) {
+  std::cerr << "fleetsim: " << message << "\n";
+  return 2;
+}
+
+namespace {
+std::map<std::string, std::vector<std::string>>& RepeatedFlags() {
+  static auto* flags = new std::map<std::string, std::vector<std::string>>();
+  return *flags;
+}
+}  // namespace
+
+const std::vector<std::string>& RepeatedFlag(const std::string& name) {
+  return RepeatedFlags()[name];
+}
+
+void SetRepeatedFlag(const std::string& name, std::vector<std::string> values) {
+  RepeatedFlags()[name] = std::move(values);
+}
+
+}  // namespace fleetsim::cli

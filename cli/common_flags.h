@@ -1,0 +1,46 @@
+// File: cli/common_flags.h
+//
+// Flags shared by several subcommands, and the helpers that resolve them
+// (where the data folder is, how errors are printed). Command-specific flags
+// are defined at the top of their own cli/<name>_command.cc.
+#ifndef FLEETSIM_CLI_COMMON_FLAGS_H_
+#define FLEETSIM_CLI_COMMON_FLAGS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/status/status.h"
+
+ABSL_DECLARE_FLAG(bool, json);
+ABSL_DECLARE_FLAG(std::string, trace);
+ABSL_DECLARE_FLAG(std::string, format);
+ABSL_DECLARE_FLAG(std::string, model);
+ABSL_DECLARE_FLAG(std::string, chip);
+ABSL_DECLARE_FLAG(int32_t, tp);
+ABSL_DECLARE_FLAG(uint64_t, seed);
+ABSL_DECLARE_FLAG(std::string, out);
+ABSL_DECLARE_FLAG(std::string, data_dir);
+ABSL_DECLARE_FLAG(bool, skip_bad_rows);
+
+namespace fleetsim::cli {
+
+// The folder holding chips/, models/, clusters/, traces/: --data-dir if set,
+// else $FLEETSIM_DATA_DIR, else the data/ folder of the source tree this
+// binary was built from, else ./data.
+std::string DataDir();
+
+// Prints "fleetsim: <message>" to stderr and returns exit code 1 (2 for a
+// usage error).
+int Fail(const absl::Status& status);
+int UsageError(const std::string& message);
+
+// Occurrences of a repeated flag (`--pool prefill=18 --pool decode=7`) that
+// main() took out of argv before Abseil parsing, by flag name.
+const std::vector<std::string>& RepeatedFlag(const std::string& name);
+void SetRepeatedFlag(const std::string& name, std::vector<std::string> values);
+
+}  // namespace fleetsim::cli
+
+#endif  // FLEETSIM_CLI_COMMON_FLAGS_H_

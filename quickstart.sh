@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# fleetsim quick start (Debian 12, as root):
+#   ./quickstart.sh        install what is missing, build, replay the bundled
+#                          Azure 2023 conversation trace on the default cluster
+#   ./quickstart.sh test   install what is missing, build, run the test suite
+# Idempotent, and quiet when nothing is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(build-essential cmake pkg-config ninja-build
+  libsimgrid-dev libprotobuf-dev protobuf-compiler libabsl-dev
+  libgrpc++-dev protobuf-compiler-grpc
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  python3-grpcio python3-protobuf)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "quickstart: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+JOBS=$(nproc)
+if [ ! -f build/build.ninja ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+if ! cmake --build build -j "$JOBS" >build/build.log 2>&1; then
+  cat build/build.log >&2
+  echo "quickstart: build failed (log: build/build.log)" >&2
+  exit 1
+fi
+
+case "${1:-run}" in
+  test)
+    cd build
+    exec ctest --output-on-failure -j "$JOBS"
+    ;;
+  run)
+    ./build/fleetsim trace-stats --trace data/traces/azure_2023_conv.csv
+    exec ./build/fleetsim estimate --model bloom-176b --chip h100 --tp 8 \
+      --prefill 1020 --decode 64@1100
+    ;;
+  *)
+    echo "usage: ./quickstart.sh [test]" >&2
+    exit 2
+    ;;
+esac
