@@ -1,0 +1,274 @@
+// `fleetsim catalog chips|models [--json] [--data_dir DIR]`: lists the chip
+// or model catalog (DIR/chips, DIR/models) as an aligned table or a JSON
+// array. Loading validates every file, so a bad one exits 1 with
+// "file:line: field ..." on stderr.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "cli/command_registry.h"
+#include "cli/common_flags.h"
+#include "hardware/chip_catalog.h"
+#include "util/json_writer.h"
+#include "workloads/model_catalog.h"
+
+namespace fleetsim::cli {
+namespace {
+
+// Model sizes for the listing. hardware/model_footprint.h (KvBytesPerToken,
+// WeightBytes) is the cost model's authority; it did not exist when this
+// command was written, so the listing counts locally.
+// TODO: switch to hardware/model_footprint.h once it lands.
+int64_t BytesPerElement(DType dtype) { return dtype == DTYPE_FP8 ? 1 : 2; }
+
+int64_t AttentionLayers(const Model& m) {
+  return m.num_layers() - m.ssm().num_ssm_layers();
+}
+
+// KV-cache bytes per token over the whole model (all attention layers).
+// MLA caches the latent plus the rope key; GQA/MHA/CCA cache K and V per
+// KV head.
+int64_t KvBytesPerToken(const Model& m) {
+  const int64_t bytes = BytesPerElement(
+      m.kv_dtype() != DTYPE_UNSPECIFIED ? m.kv_dtype() : m.dtype());
+  if (m.attention() == ATTENTION_KIND_MLA) {
+    return AttentionLayers(m) *
+           (m.mla().kv_lora_rank() + m.mla().qk_rope_head_dim()) * bytes;
+  }
+  return 2 * AttentionLayers(m) * int64_t{m.num_kv_heads()} * m.head_dim() *
+         bytes;
+}
+
+struct ParamCounts {
+  double total = 0;
+  double active = 0;  // per token (MoE: shared + top_k routed experts)
+};
+
+// Weights of matrices only (norms and biases are < 0.1% and left out).
+ParamCounts CountParams(const Model& m) {
+  const double d = m.hidden_size();
+  double attention = 0;
+  if (m.attention() == ATTENTION_KIND_MLA) {
+    const MlaConfig& a = m.mla();
+    const double qk = a.qk_nope_head_dim() + a.qk_rope_head_dim();
+    const double q =
+        a.q_lora_rank() > 0
+            ? d * a.q_lora_rank() +
+                  static_cast<double>(a.q_lora_rank()) * m.num_heads() * qk
+            : d * m.num_heads() * qk;
+    attention = q + d * (a.kv_lora_rank() + a.qk_rope_head_dim()) +
+                static_cast<double>(a.kv_lora_rank()) * m.num_heads() *
+                    (a.qk_nope_head_dim() + a.v_head_dim()) +
+                static_cast<double>(m.num_heads()) * a.v_head_dim() * d;
+  } else {
+    const double q_width = static_cast<double>(m.num_heads()) * m.head_dim();
+    const double kv_width =
+        static_cast<double>(m.num_kv_heads()) * m.head_dim();
+    attention = 2 * d * q_width + 2 * d * kv_width;
+  }
+  const double matrices_per_mlp = m.mlp() == MLP_KIND_GELU ? 2 : 3;
+  auto mlp = [&](double ffn) { return matrices_per_mlp * d * ffn; };
+
+  const MoeConfig& moe = m.moe();
+  const int64_t layers = m.num_layers();
+  const int64_t ssm_layers = m.ssm().num_ssm_layers();
+  const int64_t moe_layers =
+      moe.num_experts() > 0 ? layers - moe.first_dense_layers() : 0;
+  const int64_t dense_layers = layers - moe_layers;
+  const double dense_ffn =
+      moe.dense_ffn_dim() > 0 ? moe.dense_ffn_dim() : m.ffn_dim();
+
+  ParamCounts counts;
+  const double embeddings =
+      static_cast<double>(m.vocab_size()) * d * (m.tied_embeddings() ? 1 : 2);
+  counts.total = counts.active = embeddings;
+  const double attention_total = (layers - ssm_layers) * attention;
+  // Mamba block (in_proj to 2 x d_inner, out_proj back), a rough count.
+  const double ssm_total = ssm_layers * 3.0 * d * m.ssm().expand() * d;
+  counts.total += attention_total + ssm_total + dense_layers * mlp(dense_ffn);
+  counts.active += attention_total + ssm_total + dense_layers * mlp(dense_ffn);
+  if (moe_layers > 0) {
+    const double shared =
+        moe.num_shared_experts() * mlp(moe.shared_expert_ffn_dim());
+    const double router = d * moe.num_experts();
+    const double expert = mlp(moe.expert_ffn_dim());
+    counts.total += moe_layers * (moe.num_experts() * expert + shared + router);
+    counts.active += moe_layers * (moe.top_k() * expert + shared + router);
+  }
+  return counts;
+}
+
+// Writes `key: value`, or `key: null` when the value is unknown.
+void OptionalField(JsonWriter& json, const std::string& key, bool known,
+                   double value) {
+  json.Key(key);
+  if (known) {
+    json.Double(value);
+  } else {
+    json.Null();
+  }
+}
+
+std::string Fixed(double value, int decimals) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.*f", decimals, value);
+  return buffer;
+}
+
+std::string ShortEnumName(const std::string& name, const std::string& prefix) {
+  return name.compare(0, prefix.size(), prefix) == 0
+             ? name.substr(prefix.size())
+             : name;
+}
+
+// Prints rows as columns separated by two spaces; column 0 and those in
+// `left` are left-aligned, the rest (numbers) right-aligned.
+void PrintTable(const std::vector<std::vector<std::string>>& rows,
+                const std::vector<bool>& left) {
+  std::vector<size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c)
+      widths[c] = std::max(widths[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      const std::string pad(widths[c] - row[c].size(), ' ');
+      if (c > 0) line += "  ";
+      line += left[c] ? row[c] + (c + 1 < row.size() ? pad : "") : pad + row[c];
+    }
+    std::cout << line << "\n";
+  }
+}
+
+int ListChips() {
+  absl::StatusOr<hardware::ChipCatalog> catalog =
+      hardware::LoadChipCatalog(DataDir());
+  if (!catalog.ok()) return Fail(catalog.status());
+  // Costs and TDPs are normalised to one H100, as in SPAD's tables.
+  double h100_cost = 0;
+  double h100_tdp = 0;
+  if (absl::StatusOr<const Chip*> h100 = catalog->Find("h100"); h100.ok()) {
+    h100_cost = hardware::ManufacturingCostUsd(**h100);
+    h100_tdp = (*h100)->tdp_w();
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    JsonWriter json;
+    json.BeginArray();
+    for (const Chip* chip : catalog->entries()) {
+      const double cost = hardware::ManufacturingCostUsd(*chip);
+      json.BeginObject();
+      json.Field("name", chip->name());
+      json.Field("display_name", chip->display_name());
+      json.Field("bf16_tflops", chip->bf16_tflops());
+      json.Field("fp8_tflops", chip->fp8_tflops());
+      json.Field("vector_tflops", chip->vector_tflops());
+      json.Field("sram_mb", chip->sram_mb());
+      json.Field("memory_gb", chip->memory_gb());
+      json.Field("memory_bandwidth_tbps", chip->memory_bandwidth_tbps());
+      json.Field("tdp_w", chip->tdp_w());
+      OptionalField(json, "tdp_vs_h100", h100_tdp > 0,
+                    chip->tdp_w() / h100_tdp);
+      json.Field("idle_power_w", hardware::IdlePowerW(*chip));
+      OptionalField(json, "manufacturing_cost_usd", cost > 0, cost);
+      OptionalField(json, "cost_vs_h100", cost > 0 && h100_cost > 0,
+                    cost / h100_cost);
+      OptionalField(json, "rental_usd_per_hour",
+                    chip->has_rental_usd_per_hour(),
+                    chip->rental_usd_per_hour());
+      json.Field("scale_up_gbps", chip->scale_up_gbps());
+      json.Field("scale_out_gbps", chip->scale_out_gbps());
+      json.EndObject();
+    }
+    json.EndArray();
+    std::cout << json.str();
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"name", "display name", "bf16 TFLOP/s", "vector TFLOP/s", "memory GB",
+       "TB/s", "TDP W", "TDP/H100", "cost $", "cost/H100"}};
+  for (const Chip* chip : catalog->entries()) {
+    const double cost = hardware::ManufacturingCostUsd(*chip);
+    rows.push_back(
+        {chip->name(), chip->display_name(), Fixed(chip->bf16_tflops(), 1),
+         Fixed(chip->vector_tflops(), 1), Fixed(chip->memory_gb(), 0),
+         Fixed(chip->memory_bandwidth_tbps(), 3), Fixed(chip->tdp_w(), 0),
+         h100_tdp > 0 ? Fixed(chip->tdp_w() / h100_tdp, 3) : "-",
+         cost > 0 ? Fixed(cost, 0) : "-",
+         cost > 0 && h100_cost > 0 ? Fixed(cost / h100_cost, 2) : "-"});
+  }
+  PrintTable(rows, {true, true, false, false, false, false, false, false, false,
+                    false});
+  return 0;
+}
+
+int ListModels() {
+  absl::StatusOr<workloads::ModelCatalog> catalog =
+      workloads::LoadModelCatalog(DataDir());
+  if (!catalog.ok()) return Fail(catalog.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    JsonWriter json;
+    json.BeginArray();
+    for (const Model* model : catalog->entries()) {
+      const ParamCounts params = CountParams(*model);
+      json.BeginObject();
+      json.Field("name", model->name());
+      json.Field("display_name", model->display_name());
+      json.Field("num_layers", model->num_layers());
+      json.Field("hidden_size", model->hidden_size());
+      json.Field("num_heads", model->num_heads());
+      json.Field("num_kv_heads", model->num_kv_heads());
+      json.Field("head_dim", model->head_dim());
+      json.Field("ffn_dim", model->ffn_dim());
+      json.Field("vocab_size", model->vocab_size());
+      json.Field("attention",
+                 ShortEnumName(AttentionKind_Name(model->attention()),
+                               "ATTENTION_KIND_"));
+      json.Field("dtype", ShortEnumName(DType_Name(model->dtype()), "DTYPE_"));
+      json.Field("params_billion", params.total / 1e9);
+      json.Field("active_params_billion", params.active / 1e9);
+      json.Field("kv_bytes_per_token", KvBytesPerToken(*model));
+      json.EndObject();
+    }
+    json.EndArray();
+    std::cout << json.str();
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"name", "layers", "hidden", "heads/kv", "attention", "dtype", "params B",
+       "active B", "KV bytes/token"}};
+  for (const Model* model : catalog->entries()) {
+    const ParamCounts params = CountParams(*model);
+    rows.push_back(
+        {model->name(), absl::StrCat(model->num_layers()),
+         absl::StrCat(model->hidden_size()),
+         absl::StrCat(model->num_heads(), "/", model->num_kv_heads()),
+         ShortEnumName(AttentionKind_Name(model->attention()),
+                       "ATTENTION_KIND_"),
+         ShortEnumName(DType_Name(model->dtype()), "DTYPE_"),
+         Fixed(params.total / 1e9, 1), Fixed(params.active / 1e9, 1),
+         absl::StrCat(KvBytesPerToken(*model))});
+  }
+  PrintTable(rows,
+             {true, false, false, false, true, true, false, false, false});
+  return 0;
+}
+
+int RunCatalog(const std::vector<std::string>& args) {
+  if (args.size() != 1 || (args[0] != "chips" && args[0] != "models")) {
+    return UsageError(
+        "usage: fleetsim catalog chips|models [--json] [--data_dir DIR]");
+  }
+  return args[0] == "chips" ? ListChips() : ListModels();
+}
+
+}  // namespace
+}  // namespace fleetsim::cli
+
+FLEETSIM_REGISTER_COMMAND("catalog", "catalog chips|models [--json]",
+                          fleetsim::cli::RunCatalog);

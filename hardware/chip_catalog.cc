@@ -1,0 +1,264 @@
+#include "hardware/chip_catalog.h"
+
+#include <cmath>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/text_format.h"
+
+namespace fleetsim::hardware {
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+// Line (1-based) of field `field_name` inside the `index`-th `efficiency`
+// entry of the file at `path`, or 0. FindFieldLine() would return the first
+// entry's line for every entry, so this re-parses with a ParseInfoTree.
+int EfficiencyFieldLine(const std::string& path, int index,
+                        const std::string& field_name) {
+  std::string text;
+  if (!ReadFileToString(path, &text).ok()) return 0;
+  Chip chip;
+  google::protobuf::TextFormat::Parser parser;
+  google::protobuf::TextFormat::ParseInfoTree tree;
+  parser.WriteLocationsTo(&tree);
+  if (!parser.ParseFromString(text, &chip)) return 0;
+  const auto* descriptor = Chip::descriptor();
+  const auto* entry_field = descriptor->FindFieldByName("efficiency");
+  const auto* nested = tree.GetTreeForNested(entry_field, index);
+  if (nested == nullptr) return 0;
+  const auto* field =
+      OperatorEfficiency::descriptor()->FindFieldByName(field_name);
+  if (field != nullptr) {
+    google::protobuf::TextFormat::ParseLocation where =
+        nested->GetLocation(field, -1);
+    if (where.line >= 0) return where.line + 1;
+  }
+  // Fall back to the entry itself.
+  return tree.GetLocation(entry_field, index).line + 1;
+}
+
+// Collects every problem with one chip file, so a user fixes them in one go.
+class ChipProblems {
+ public:
+  explicit ChipProblems(const std::string& path) : path_(path) {}
+
+  // A field the cost model cannot work without: must be present and > 0.
+  void Required(const std::string& field, double value) {
+    if (value > 0) return;
+    int line = FindFieldLine(path_, field);
+    if (value == 0 && line == 0) {
+      Add(0, absl::StrCat("field '", field, "' is missing"));
+    } else {
+      Add(line,
+          absl::StrCat("field '", field, "' must be > 0 (got ", value, ")"));
+    }
+  }
+
+  // `line_field` is the name to look up when `field` is a dotted path.
+  void NonNegative(const std::string& field, double value,
+                   const std::string& line_field = "") {
+    if (value >= 0) return;
+    Add(FindFieldLine(path_, line_field.empty() ? field : line_field),
+        absl::StrCat("field '", field, "' must be >= 0 (got ", value, ")"));
+  }
+
+  void Add(int line, const std::string& message) {
+    problems_.push_back(AtLocation(path_, line, message));
+  }
+
+  absl::Status status() const {
+    if (problems_.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrJoin(problems_, "\n"));
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::vector<std::string> problems_;
+};
+
+void CheckDieCost(const Chip& chip, ChipProblems& problems) {
+  if (!chip.has_die_cost()) return;
+  const DieCostModel& die = chip.die_cost();
+  const std::string& path = problems.path();
+  if (die.die_area_mm2() <= 0) {
+    int line = FindFieldLine(path, "die_area_mm2");
+    problems.Add(line == 0 ? FindFieldLine(path, "die_cost") : line,
+                 line == 0 && die.die_area_mm2() == 0
+                     ? "field 'die_cost.die_area_mm2' is missing"
+                     : absl::StrCat("field 'die_cost.die_area_mm2' must be > 0 "
+                                    "(got ",
+                                    die.die_area_mm2(), ")"));
+  }
+  problems.NonNegative("die_cost.wafer_cost_usd", die.wafer_cost_usd(),
+                       "wafer_cost_usd");
+  problems.NonNegative("die_cost.wafer_diameter_mm", die.wafer_diameter_mm(),
+                       "wafer_diameter_mm");
+  if (die.memory_usd_per_gb() <= 0) {
+    int line = FindFieldLine(path, "memory_usd_per_gb");
+    problems.Add(line == 0 ? FindFieldLine(path, "die_cost") : line,
+                 line == 0 && die.memory_usd_per_gb() == 0
+                     ? "field 'die_cost.memory_usd_per_gb' is missing"
+                     : absl::StrCat("field 'die_cost.memory_usd_per_gb' must "
+                                    "be > 0 (got ",
+                                    die.memory_usd_per_gb(), ")"));
+  }
+  if (die.die_area_mm2() > 0 && die.wafer_diameter_mm() >= 0) {
+    double diameter = die.wafer_diameter_mm() > 0 ? die.wafer_diameter_mm()
+                                                  : kDefaultWaferDiameterMm;
+    double dies = DiesPerWafer(die.die_area_mm2(), diameter);
+    if (dies <= 0) {
+      problems.Add(
+          FindFieldLine(path, "die_area_mm2"),
+          absl::StrCat("field 'die_cost.die_area_mm2' = ", die.die_area_mm2(),
+                       " mm^2 does not fit a ", diameter, " mm wafer (", dies,
+                       " dies per wafer)"));
+    }
+  }
+}
+
+void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
+  std::set<int> seen_ops;
+  for (int i = 0; i < chip.efficiency_size(); ++i) {
+    const OperatorEfficiency& entry = chip.efficiency(i);
+    const std::string prefix = absl::StrCat("efficiency[", i, "]");
+    if (!seen_ops.insert(entry.op()).second) {
+      problems.Add(EfficiencyFieldLine(problems.path(), i, "op"),
+                   absl::StrCat("field '", prefix,
+                                ".op': ", OperatorClass_Name(entry.op()),
+                                " already has an efficiency entry"));
+    }
+    struct Fraction {
+      const char* name;
+      bool has;
+      double value;
+    };
+    for (const Fraction& f :
+         {Fraction{"compute", entry.has_compute(), entry.compute()},
+          Fraction{"memory", entry.has_memory(), entry.memory()},
+          Fraction{"vector", entry.has_vector(), entry.vector()}}) {
+      if (!f.has || (f.value > 0 && f.value <= 1)) continue;
+      problems.Add(EfficiencyFieldLine(problems.path(), i, f.name),
+                   absl::StrCat("field '", prefix, ".", f.name,
+                                "' must be in (0, 1] (got ", f.value, ")"));
+    }
+    if (entry.has_floor_us() && entry.floor_us() < 0) {
+      problems.Add(
+          EfficiencyFieldLine(problems.path(), i, "floor_us"),
+          absl::StrCat("field '", prefix, ".floor_us' must be >= 0 (got ",
+                       entry.floor_us(), ")"));
+    }
+  }
+}
+
+}  // namespace
+
+absl::Status ValidateChip(const Chip& chip, const std::string& path) {
+  ChipProblems problems(path);
+  problems.Required("bf16_tflops", chip.bf16_tflops());
+  problems.Required("vector_tflops", chip.vector_tflops());
+  problems.Required("memory_gb", chip.memory_gb());
+  problems.Required("memory_bandwidth_tbps", chip.memory_bandwidth_tbps());
+  problems.Required("tdp_w", chip.tdp_w());
+  problems.Required("scale_up_gbps", chip.scale_up_gbps());
+  problems.Required("scale_out_gbps", chip.scale_out_gbps());
+  problems.NonNegative("fp8_tflops", chip.fp8_tflops());
+  problems.NonNegative("sram_mb", chip.sram_mb());
+  if (chip.has_idle_power_w()) {
+    problems.NonNegative("idle_power_w", chip.idle_power_w());
+    if (chip.tdp_w() > 0 && chip.idle_power_w() > chip.tdp_w()) {
+      problems.Add(FindFieldLine(path, "idle_power_w"),
+                   absl::StrCat("field 'idle_power_w' must be <= tdp_w (got ",
+                                chip.idle_power_w(), " > ", chip.tdp_w(), ")"));
+    }
+  }
+  if (chip.has_manufacturing_cost_usd()) {
+    problems.NonNegative("manufacturing_cost_usd",
+                         chip.manufacturing_cost_usd());
+  }
+  if (chip.has_rental_usd_per_hour()) {
+    problems.NonNegative("rental_usd_per_hour", chip.rental_usd_per_hour());
+  }
+  CheckDieCost(chip, problems);
+  CheckEfficiencies(chip, problems);
+  return problems.status();
+}
+
+absl::StatusOr<ChipCatalog> LoadChipCatalog(
+    const std::string& data_dir, const std::vector<std::string>& extra_dirs) {
+  ChipCatalog catalog;
+  absl::Status status = catalog.AddDirectory(data_dir + "/chips", ValidateChip);
+  if (!status.ok()) return status;
+  for (const std::string& dir : extra_dirs) {
+    status = catalog.AddDirectory(dir, ValidateChip);
+    if (!status.ok()) return status;
+  }
+  return catalog;
+}
+
+double DiesPerWafer(double die_area_mm2, double wafer_diameter_mm) {
+  const double radius_mm = wafer_diameter_mm / 2;
+  return kPi * radius_mm * radius_mm / die_area_mm2 -
+         kPi * wafer_diameter_mm / std::sqrt(2 * die_area_mm2);
+}
+
+double ManufacturingCostUsd(const Chip& chip) {
+  if (chip.has_manufacturing_cost_usd()) return chip.manufacturing_cost_usd();
+  const DieCostModel& die = chip.die_cost();
+  if (!chip.has_die_cost() || die.die_area_mm2() <= 0) return 0;
+  const double wafer_cost_usd =
+      die.wafer_cost_usd() > 0 ? die.wafer_cost_usd() : kDefaultWaferCostUsd;
+  const double diameter_mm = die.wafer_diameter_mm() > 0
+                                 ? die.wafer_diameter_mm()
+                                 : kDefaultWaferDiameterMm;
+  const double dies = DiesPerWafer(die.die_area_mm2(), diameter_mm);
+  if (dies <= 0) return 0;
+  return wafer_cost_usd / dies + chip.memory_gb() * die.memory_usd_per_gb();
+}
+
+double IdlePowerW(const Chip& chip) {
+  if (chip.has_idle_power_w()) return chip.idle_power_w();
+  return kIdlePowerFractionOfTdp * chip.tdp_w();
+}
+
+OperatorEfficiency EffectiveEfficiency(const Chip& chip, OperatorClass op) {
+  const OperatorEfficiency* specific = nullptr;
+  const OperatorEfficiency* chip_wide = nullptr;
+  for (const OperatorEfficiency& entry : chip.efficiency()) {
+    if (entry.op() == op) specific = &entry;
+    if (entry.op() == OPERATOR_CLASS_UNSPECIFIED) chip_wide = &entry;
+  }
+  OperatorEfficiency result;
+  std::vector<std::string> sources;
+  // The specific entry first, so its fields win; then fill from chip-wide.
+  for (const OperatorEfficiency* entry : {specific, chip_wide}) {
+    if (entry == nullptr) continue;
+    bool used = false;
+    if (entry->has_compute() && !result.has_compute()) {
+      result.set_compute(entry->compute());
+      used = true;
+    }
+    if (entry->has_memory() && !result.has_memory()) {
+      result.set_memory(entry->memory());
+      used = true;
+    }
+    if (entry->has_vector() && !result.has_vector()) {
+      result.set_vector(entry->vector());
+      used = true;
+    }
+    if (entry->has_floor_us() && !result.has_floor_us()) {
+      result.set_floor_us(entry->floor_us());
+      used = true;
+    }
+    if (used && !entry->source().empty()) sources.push_back(entry->source());
+    if (entry == chip_wide) break;  // specific may equal chip_wide for op 0
+  }
+  result.set_op(op);
+  result.set_source(absl::StrJoin(sources, "; "));
+  return result;
+}
+
+}  // namespace fleetsim::hardware

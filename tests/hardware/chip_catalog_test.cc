@@ -1,0 +1,266 @@
+// Tests for hardware/chip_catalog.h: the shipped chips load, SPAD's cost
+// model reproduces its Table 3, and each kind of bad file gives an error
+// that names the file, line and field (checked on the message text).
+#include "hardware/chip_catalog.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace fleetsim::hardware {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const std::string kDataDir = FLEETSIM_SOURCE_DIR "/data";
+const std::string kBadDir = FLEETSIM_SOURCE_DIR "/tests/testdata/catalog";
+
+// Loads the shipped catalog or fails the test.
+ChipCatalog ShippedChips() {
+  absl::StatusOr<ChipCatalog> catalog = LoadChipCatalog(kDataDir);
+  EXPECT_TRUE(catalog.ok()) << catalog.status();
+  return catalog.ok() ? *catalog : ChipCatalog();
+}
+
+const Chip& Get(const ChipCatalog& catalog, const std::string& name) {
+  static const Chip* const kEmpty = new Chip();
+  absl::StatusOr<const Chip*> chip = catalog.Find(name);
+  EXPECT_TRUE(chip.ok()) << chip.status();
+  return chip.ok() ? **chip : *kEmpty;
+}
+
+// The error message from loading one crafted data folder ("" when it loads).
+std::string LoadError(const std::string& folder) {
+  absl::StatusOr<ChipCatalog> catalog = LoadChipCatalog(kBadDir + "/" + folder);
+  if (catalog.ok()) return "";
+  EXPECT_EQ(catalog.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(catalog.status().message());
+}
+
+// Runs the built binary with `args`; returns its exit code and output.
+int RunFleetsim(const std::string& args, std::string* output) {
+  std::string command =
+      std::string(FLEETSIM_BINARY_DIR "/fleetsim ") + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+    output->append(buffer, n);
+  int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(ChipCatalogTest, AllShippedChipsLoad) {
+  ChipCatalog catalog = ShippedChips();
+  EXPECT_THAT(catalog.names(),
+              ElementsAre("a100", "ascend_910b", "ascend_910c", "h100",
+                          "h100_pcap", "h200", "spad_decode", "spad_prefill"));
+}
+
+TEST(ChipCatalogTest, ShippedFilesDeclareTheirSchema) {
+  const ChipCatalog catalog = ShippedChips();
+  for (const Chip* chip : catalog.entries()) {
+    std::ifstream in(kDataDir + "/chips/" + chip->name() + ".txtpb");
+    std::string first, second;
+    std::getline(in, first);
+    std::getline(in, second);
+    EXPECT_EQ(first, "# proto-file: proto/chip.proto") << chip->name();
+    EXPECT_EQ(second, "# proto-message: fleetsim.Chip") << chip->name();
+  }
+}
+
+TEST(ChipCatalogTest, DiesPerWaferMatchesSpad) {
+  // SPAD §6.1 (hardware.md §1.3): 814 mm^2 -> 63.48, 784 -> 66.36, 520 ->
+  // 106.71.
+  EXPECT_NEAR(DiesPerWafer(814, 300), 63.48, 0.01);
+  EXPECT_NEAR(DiesPerWafer(784, 300), 66.36, 0.01);
+  EXPECT_NEAR(DiesPerWafer(520, 300), 106.71, 0.01);
+}
+
+TEST(ChipCatalogTest, DerivedCostsReproduceSpadTable3) {
+  ChipCatalog catalog = ShippedChips();
+  const double h100 = ManufacturingCostUsd(Get(catalog, "h100"));
+  const double prefill = ManufacturingCostUsd(Get(catalog, "spad_prefill"));
+  const double decode = ManufacturingCostUsd(Get(catalog, "spad_decode"));
+  EXPECT_NEAR(h100, 1035, 1);
+  EXPECT_NEAR(prefill, 493, 1);
+  EXPECT_NEAR(decode, 907, 1);
+  // Normalised to H100 (SPAD T3: 0.48 and 0.88).
+  EXPECT_NEAR(prefill / h100, 0.48, 0.005);
+  EXPECT_NEAR(decode / h100, 0.88, 0.005);
+  // SPAD's assumption: A100 = 0.5x H100. A capped H100 is an H100.
+  EXPECT_NEAR(ManufacturingCostUsd(Get(catalog, "a100")), 0.5 * h100, 0.01);
+  EXPECT_DOUBLE_EQ(ManufacturingCostUsd(Get(catalog, "h100_pcap")), h100);
+  // No source for Ascend cost: unknown, reported as 0.
+  EXPECT_EQ(ManufacturingCostUsd(Get(catalog, "ascend_910b")), 0);
+}
+
+TEST(ChipCatalogTest, TdpsMatchSpadTable3) {
+  ChipCatalog catalog = ShippedChips();
+  const double h100 = Get(catalog, "h100").tdp_w();
+  EXPECT_EQ(h100, 700);
+  EXPECT_NEAR(Get(catalog, "spad_prefill").tdp_w() / h100, 0.851, 0.001);
+  EXPECT_NEAR(Get(catalog, "spad_decode").tdp_w() / h100, 0.724, 0.001);
+  EXPECT_EQ(Get(catalog, "h100_pcap").tdp_w(), 450);
+}
+
+TEST(ChipCatalogTest, ChipsKeepTheirUnitBalance) {
+  // The brief's figures: SPAD Prefill has 1.94x H100 tensor, ~half vector,
+  // 61% of its memory bandwidth.
+  ChipCatalog catalog = ShippedChips();
+  const Chip& h100 = Get(catalog, "h100");
+  const Chip& prefill = Get(catalog, "spad_prefill");
+  EXPECT_NEAR(prefill.bf16_tflops() / h100.bf16_tflops(), 1.94, 0.01);
+  EXPECT_NEAR(prefill.vector_tflops() / h100.vector_tflops(), 0.48, 0.01);
+  EXPECT_NEAR(prefill.memory_bandwidth_tbps() / h100.memory_bandwidth_tbps(),
+              0.61, 0.01);
+  EXPECT_EQ(h100.scale_out_gbps() * 8, 400);  // 8 x 400 Gb/s per DGX H100
+}
+
+TEST(ChipCatalogTest, IdlePowerFallsBackToTdpFraction) {
+  Chip chip;
+  chip.set_tdp_w(700);
+  EXPECT_DOUBLE_EQ(IdlePowerW(chip), kIdlePowerFractionOfTdp * 700);
+  chip.set_idle_power_w(55);
+  EXPECT_DOUBLE_EQ(IdlePowerW(chip), 55);
+}
+
+TEST(ChipCatalogTest, EffectiveEfficiencyMergesChipWideDefaults) {
+  ChipCatalog catalog = ShippedChips();
+  const Chip& ascend = Get(catalog, "ascend_910c");
+  OperatorEfficiency decode =
+      EffectiveEfficiency(ascend, OPERATOR_CLASS_ATTENTION_DECODE);
+  EXPECT_DOUBLE_EQ(decode.compute(), 0.868);  // AMLA
+  EXPECT_DOUBLE_EQ(decode.memory(), 0.6);     // msmodeling chip-wide
+  EXPECT_FALSE(decode.has_floor_us());
+  EXPECT_THAT(decode.source(), HasSubstr("AMLA"));
+  OperatorEfficiency gemm = EffectiveEfficiency(ascend, OPERATOR_CLASS_GEMM);
+  EXPECT_DOUBLE_EQ(gemm.compute(), 0.7);
+  EXPECT_DOUBLE_EQ(gemm.floor_us(), 5);
+  EXPECT_EQ(gemm.op(), OPERATOR_CLASS_GEMM);
+  // H100 publishes no overrides: everything left to the cost model.
+  OperatorEfficiency h100 =
+      EffectiveEfficiency(Get(catalog, "h100"), OPERATOR_CLASS_GEMM);
+  EXPECT_FALSE(h100.has_compute());
+  EXPECT_FALSE(h100.has_memory());
+}
+
+TEST(ChipCatalogTest, NegativeBandwidthNamesFileLineAndField) {
+  EXPECT_EQ(LoadError("negative_bandwidth"),
+            kBadDir +
+                "/negative_bandwidth/chips/neg_bw.txtpb:6: field "
+                "'memory_bandwidth_tbps' must be > 0 (got -1)");
+}
+
+TEST(ChipCatalogTest, MissingFieldSaysMissing) {
+  EXPECT_EQ(
+      LoadError("missing_field"),
+      kBadDir + "/missing_field/chips/no_tdp.txtpb: field 'tdp_w' is missing");
+}
+
+TEST(ChipCatalogTest, UnknownFieldIsAParseErrorWithPosition) {
+  std::string error = LoadError("unknown_field");
+  EXPECT_THAT(error, HasSubstr(kBadDir + "/unknown_field/chips/typo.txtpb:9:"));
+  EXPECT_THAT(error, HasSubstr("tdp_watts"));
+}
+
+TEST(ChipCatalogTest, DuplicateNameNamesBothFiles) {
+  EXPECT_EQ(
+      LoadError("duplicate_name"),
+      kBadDir +
+          "/duplicate_name/chips/b.txtpb:3: name 'twin' already defined in " +
+          kBadDir + "/duplicate_name/chips/a.txtpb");
+}
+
+TEST(ChipCatalogTest, BadEfficiencyPointsAtItsOwnEntry) {
+  // The first entry's `compute` is on line 13; the bad one is on line 21.
+  EXPECT_EQ(
+      LoadError("bad_efficiency"),
+      kBadDir +
+          "/bad_efficiency/chips/eff.txtpb:21: field 'efficiency[1].compute' "
+          "must be in (0, 1] (got 1.5)");
+}
+
+TEST(ChipCatalogTest, ValidateListsEveryProblem) {
+  Chip chip;
+  chip.set_bf16_tflops(-5);
+  chip.set_sram_mb(-1);
+  absl::Status status = ValidateChip(chip, "/nonexistent.txtpb");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  const std::string message(status.message());
+  EXPECT_THAT(
+      message,
+      HasSubstr(
+          "/nonexistent.txtpb: field 'bf16_tflops' must be > 0 (got -5)"));
+  EXPECT_THAT(message,
+              HasSubstr("/nonexistent.txtpb: field 'tdp_w' is missing"));
+  EXPECT_THAT(message, HasSubstr("field 'scale_out_gbps' is missing"));
+  EXPECT_THAT(message, HasSubstr("field 'sram_mb' must be >= 0 (got -1)"));
+}
+
+TEST(ChipCatalogTest, DieThatDoesNotFitTheWaferIsRejected) {
+  Chip chip = Get(ShippedChips(), "h100");
+  chip.mutable_die_cost()->set_die_area_mm2(60000);
+  absl::Status status = ValidateChip(chip, "/nonexistent.txtpb");
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("does not fit a 300 mm wafer"));
+}
+
+TEST(ChipCatalogTest, UserFolderOverridesShippedChip) {
+  absl::StatusOr<ChipCatalog> catalog =
+      LoadChipCatalog(kDataDir, {kBadDir + "/user_chips"});
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  EXPECT_EQ(catalog->size(), 8u);
+  EXPECT_EQ(Get(*catalog, "h100").tdp_w(), 650);
+  // No die_cost in the override: cost unknown.
+  EXPECT_EQ(ManufacturingCostUsd(Get(*catalog, "h100")), 0);
+}
+
+TEST(ChipCatalogTest, MissingFolderIsNotFound) {
+  absl::StatusOr<ChipCatalog> catalog =
+      LoadChipCatalog(kBadDir + "/no_such_folder");
+  EXPECT_EQ(catalog.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(CatalogCommandTest, BadChipFileExitsNonZeroNamingTheField) {
+  std::string output;
+  int code = RunFleetsim(
+      "catalog chips --json --data_dir=" + kBadDir + "/negative_bandwidth",
+      &output);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_THAT(output,
+              HasSubstr("neg_bw.txtpb:6: field 'memory_bandwidth_tbps'"));
+}
+
+TEST(CatalogCommandTest, ListsShippedChipsAsJson) {
+  std::string output;
+  int code =
+      RunFleetsim("catalog chips --json --data_dir=" + kDataDir, &output);
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_THAT(output, HasSubstr("\"name\": \"spad_prefill\""));
+  EXPECT_THAT(output, HasSubstr("\"cost_vs_h100\": 0.476"));
+}
+
+TEST(CatalogCommandTest, ListsShippedChipsAsTable) {
+  std::string output;
+  int code = RunFleetsim("catalog chips --data_dir=" + kDataDir, &output);
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_THAT(output, HasSubstr("spad_decode"));
+  EXPECT_THAT(output, HasSubstr("0.88"));
+}
+
+TEST(CatalogCommandTest, UnknownListIsAUsageError) {
+  std::string output;
+  EXPECT_EQ(RunFleetsim("catalog gpus", &output), 2) << output;
+}
+
+}  // namespace
+}  // namespace fleetsim::hardware

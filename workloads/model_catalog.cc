@@ -1,0 +1,191 @@
+#include "workloads/model_catalog.h"
+
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace fleetsim::workloads {
+namespace {
+
+// Collects every problem with one model file. Field names may be dotted
+// ("moe.top_k"); the line is that of the leaf, else of its block.
+class ModelProblems {
+ public:
+  explicit ModelProblems(const std::string& path) : path_(path) {}
+
+  int LineOf(const std::string& field) const {
+    size_t dot = field.find('.');
+    if (dot == std::string::npos) return FindFieldLine(path_, field);
+    int line = FindFieldLine(path_, field.substr(dot + 1));
+    return line > 0 ? line : FindFieldLine(path_, field.substr(0, dot));
+  }
+
+  // Must be present and > 0.
+  void Positive(const std::string& field, int64_t value) {
+    if (value > 0) return;
+    const bool nested = field.find('.') != std::string::npos;
+    const int leaf_line =
+        nested ? FindFieldLine(path_, field.substr(field.find('.') + 1))
+               : FindFieldLine(path_, field);
+    if (value == 0 && leaf_line == 0) {
+      Add(nested ? LineOf(field) : 0,
+          absl::StrCat("field '", field, "' is missing"));
+    } else {
+      Add(LineOf(field),
+          absl::StrCat("field '", field, "' must be > 0 (got ", value, ")"));
+    }
+  }
+
+  void NonNegative(const std::string& field, int64_t value) {
+    if (value >= 0) return;
+    Add(LineOf(field),
+        absl::StrCat("field '", field, "' must be >= 0 (got ", value, ")"));
+  }
+
+  void Add(int line, const std::string& message) {
+    problems_.push_back(AtLocation(path_, line, message));
+  }
+
+  absl::Status status() const {
+    if (problems_.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrJoin(problems_, "\n"));
+  }
+
+ private:
+  std::string path_;
+  std::vector<std::string> problems_;
+};
+
+void CheckAttention(const Model& model, ModelProblems& problems) {
+  problems.Positive("num_heads", model.num_heads());
+  problems.Positive("num_kv_heads", model.num_kv_heads());
+  problems.Positive("head_dim", model.head_dim());
+  if (model.attention() == ATTENTION_KIND_UNSPECIFIED) {
+    problems.Add(problems.LineOf("attention"),
+                 "field 'attention' is missing (MHA, GQA, MLA or CCA)");
+  }
+  const int heads = model.num_heads();
+  const int kv_heads = model.num_kv_heads();
+  if (heads > 0 && kv_heads > 0) {
+    if (model.attention() == ATTENTION_KIND_MHA && kv_heads != heads) {
+      problems.Add(
+          problems.LineOf("num_kv_heads"),
+          absl::StrCat("field 'num_kv_heads' must equal num_heads (", heads,
+                       ") for ATTENTION_KIND_MHA (got ", kv_heads, ")"));
+    } else if (heads % kv_heads != 0) {
+      problems.Add(problems.LineOf("num_kv_heads"),
+                   absl::StrCat("field 'num_kv_heads' (", kv_heads,
+                                ") must divide num_heads (", heads, ")"));
+    }
+  }
+  if (model.attention() == ATTENTION_KIND_MLA) {
+    if (!model.has_mla()) {
+      problems.Add(0,
+                   "field 'mla' is missing (ATTENTION_KIND_MLA needs "
+                   "kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, "
+                   "v_head_dim)");
+    } else {
+      const MlaConfig& mla = model.mla();
+      problems.NonNegative("mla.q_lora_rank", mla.q_lora_rank());
+      problems.Positive("mla.kv_lora_rank", mla.kv_lora_rank());
+      problems.Positive("mla.qk_nope_head_dim", mla.qk_nope_head_dim());
+      problems.Positive("mla.qk_rope_head_dim", mla.qk_rope_head_dim());
+      problems.Positive("mla.v_head_dim", mla.v_head_dim());
+    }
+  }
+  if (model.has_cca()) {
+    problems.NonNegative("cca.conv_kernel_q", model.cca().conv_kernel_q());
+    problems.NonNegative("cca.conv_kernel_k", model.cca().conv_kernel_k());
+  }
+}
+
+void CheckMoe(const Model& model, ModelProblems& problems) {
+  const MoeConfig& moe = model.moe();
+  problems.NonNegative("moe.num_experts", moe.num_experts());
+  if (moe.num_experts() <= 0) return;
+  problems.Positive("moe.top_k", moe.top_k());
+  if (moe.top_k() > moe.num_experts()) {
+    problems.Add(
+        problems.LineOf("moe.top_k"),
+        absl::StrCat("field 'moe.top_k' (", moe.top_k(),
+                     ") must be <= moe.num_experts (", moe.num_experts(), ")"));
+  }
+  problems.Positive("moe.expert_ffn_dim", moe.expert_ffn_dim());
+  problems.NonNegative("moe.num_shared_experts", moe.num_shared_experts());
+  if (moe.num_shared_experts() > 0) {
+    problems.Positive("moe.shared_expert_ffn_dim", moe.shared_expert_ffn_dim());
+  }
+  problems.NonNegative("moe.first_dense_layers", moe.first_dense_layers());
+  if (moe.first_dense_layers() > model.num_layers()) {
+    problems.Add(
+        problems.LineOf("moe.first_dense_layers"),
+        absl::StrCat("field 'moe.first_dense_layers' (",
+                     moe.first_dense_layers(), ") must be <= num_layers (",
+                     model.num_layers(), ")"));
+  }
+  problems.NonNegative("moe.dense_ffn_dim", moe.dense_ffn_dim());
+}
+
+void CheckSsm(const Model& model, ModelProblems& problems) {
+  const SsmConfig& ssm = model.ssm();
+  problems.NonNegative("ssm.num_ssm_layers", ssm.num_ssm_layers());
+  problems.NonNegative("ssm.head_dim", ssm.head_dim());
+  if (ssm.num_ssm_layers() <= 0) return;
+  if (ssm.num_ssm_layers() > model.num_layers()) {
+    problems.Add(
+        problems.LineOf("ssm.num_ssm_layers"),
+        absl::StrCat("field 'ssm.num_ssm_layers' (", ssm.num_ssm_layers(),
+                     ") must be <= num_layers (", model.num_layers(), ")"));
+  }
+  problems.Positive("ssm.d_state", ssm.d_state());
+  problems.Positive("ssm.expand", ssm.expand());
+  problems.Positive("ssm.conv_kernel", ssm.conv_kernel());
+}
+
+}  // namespace
+
+absl::Status ValidateModel(const Model& model, const std::string& path) {
+  ModelProblems problems(path);
+  problems.Positive("num_layers", model.num_layers());
+  problems.Positive("hidden_size", model.hidden_size());
+  problems.Positive("vocab_size", model.vocab_size());
+  if (model.dtype() == DTYPE_UNSPECIFIED) {
+    problems.Add(problems.LineOf("dtype"), "field 'dtype' is missing");
+  }
+  problems.NonNegative("max_context", model.max_context());
+
+  // Every layer SSM (pure Mamba): no attention fields needed.
+  const bool all_ssm = model.num_layers() > 0 &&
+                       model.ssm().num_ssm_layers() == model.num_layers();
+  if (!all_ssm) CheckAttention(model, problems);
+
+  // The dense MLP width is needed unless every layer's MLP is MoE or the
+  // model has no MLP at all.
+  const bool all_moe =
+      model.moe().num_experts() > 0 && model.moe().first_dense_layers() == 0;
+  const bool no_mlp = all_ssm && model.mlp() == MLP_KIND_UNSPECIFIED;
+  if (!all_moe && !no_mlp) {
+    problems.Positive("ffn_dim", model.ffn_dim());
+  } else {
+    problems.NonNegative("ffn_dim", model.ffn_dim());
+  }
+  CheckMoe(model, problems);
+  CheckSsm(model, problems);
+  return problems.status();
+}
+
+absl::StatusOr<ModelCatalog> LoadModelCatalog(
+    const std::string& data_dir, const std::vector<std::string>& extra_dirs) {
+  ModelCatalog catalog;
+  absl::Status status =
+      catalog.AddDirectory(data_dir + "/models", ValidateModel);
+  if (!status.ok()) return status;
+  for (const std::string& dir : extra_dirs) {
+    status = catalog.AddDirectory(dir, ValidateModel);
+    if (!status.ok()) return status;
+  }
+  return catalog;
+}
+
+}  // namespace fleetsim::workloads
