@@ -40,6 +40,8 @@ int EfficiencyFieldLine(const std::string& path, int index,
 }
 
 // Collects every problem with one chip file, so a user fixes them in one go.
+// Field names may be dotted ("die_cost.die_area_mm2"): the line is the
+// leaf's, else its block's.
 class ChipProblems {
  public:
   explicit ChipProblems(const std::string& path) : path_(path) {}
@@ -47,25 +49,29 @@ class ChipProblems {
   // A field the cost model cannot work without: must be present and > 0.
   void Required(const std::string& field, double value) {
     if (value > 0) return;
-    int line = FindFieldLine(path_, field);
-    if (value == 0 && line == 0) {
-      Add(0, absl::StrCat("field '", field, "' is missing"));
+    if (value == 0 && LeafLine(field) == 0) {
+      Add(LineOf(field), absl::StrCat("field '", field, "' is missing"));
     } else {
-      Add(line,
+      Add(LineOf(field),
           absl::StrCat("field '", field, "' must be > 0 (got ", value, ")"));
     }
   }
 
-  // `line_field` is the name to look up when `field` is a dotted path.
-  void NonNegative(const std::string& field, double value,
-                   const std::string& line_field = "") {
+  void NonNegative(const std::string& field, double value) {
     if (value >= 0) return;
-    Add(FindFieldLine(path_, line_field.empty() ? field : line_field),
+    Add(LineOf(field),
         absl::StrCat("field '", field, "' must be >= 0 (got ", value, ")"));
   }
 
   void Add(int line, const std::string& message) {
     problems_.push_back(AtLocation(path_, line, message));
+  }
+
+  int LineOf(const std::string& field) const {
+    int line = LeafLine(field);
+    size_t dot = field.find('.');
+    if (line > 0 || dot == std::string::npos) return line;
+    return FindFieldLine(path_, field.substr(0, dot));
   }
 
   absl::Status status() const {
@@ -76,6 +82,10 @@ class ChipProblems {
   const std::string& path() const { return path_; }
 
  private:
+  int LeafLine(const std::string& field) const {
+    return FindFieldLine(path_, field.substr(field.rfind('.') + 1));
+  }
+
   std::string path_;
   std::vector<std::string> problems_;
 };
@@ -83,36 +93,17 @@ class ChipProblems {
 void CheckDieCost(const Chip& chip, ChipProblems& problems) {
   if (!chip.has_die_cost()) return;
   const DieCostModel& die = chip.die_cost();
-  const std::string& path = problems.path();
-  if (die.die_area_mm2() <= 0) {
-    int line = FindFieldLine(path, "die_area_mm2");
-    problems.Add(line == 0 ? FindFieldLine(path, "die_cost") : line,
-                 line == 0 && die.die_area_mm2() == 0
-                     ? "field 'die_cost.die_area_mm2' is missing"
-                     : absl::StrCat("field 'die_cost.die_area_mm2' must be > 0 "
-                                    "(got ",
-                                    die.die_area_mm2(), ")"));
-  }
-  problems.NonNegative("die_cost.wafer_cost_usd", die.wafer_cost_usd(),
-                       "wafer_cost_usd");
-  problems.NonNegative("die_cost.wafer_diameter_mm", die.wafer_diameter_mm(),
-                       "wafer_diameter_mm");
-  if (die.memory_usd_per_gb() <= 0) {
-    int line = FindFieldLine(path, "memory_usd_per_gb");
-    problems.Add(line == 0 ? FindFieldLine(path, "die_cost") : line,
-                 line == 0 && die.memory_usd_per_gb() == 0
-                     ? "field 'die_cost.memory_usd_per_gb' is missing"
-                     : absl::StrCat("field 'die_cost.memory_usd_per_gb' must "
-                                    "be > 0 (got ",
-                                    die.memory_usd_per_gb(), ")"));
-  }
+  problems.Required("die_cost.die_area_mm2", die.die_area_mm2());
+  problems.NonNegative("die_cost.wafer_cost_usd", die.wafer_cost_usd());
+  problems.NonNegative("die_cost.wafer_diameter_mm", die.wafer_diameter_mm());
+  problems.Required("die_cost.memory_usd_per_gb", die.memory_usd_per_gb());
   if (die.die_area_mm2() > 0 && die.wafer_diameter_mm() >= 0) {
     double diameter = die.wafer_diameter_mm() > 0 ? die.wafer_diameter_mm()
                                                   : kDefaultWaferDiameterMm;
     double dies = DiesPerWafer(die.die_area_mm2(), diameter);
     if (dies <= 0) {
       problems.Add(
-          FindFieldLine(path, "die_area_mm2"),
+          problems.LineOf("die_cost.die_area_mm2"),
           absl::StrCat("field 'die_cost.die_area_mm2' = ", die.die_area_mm2(),
                        " mm^2 does not fit a ", diameter, " mm wafer (", dies,
                        " dies per wafer)"));
