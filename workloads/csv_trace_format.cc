@@ -71,11 +71,6 @@ std::string Quoted(absl::string_view text) {
   return absl::StrCat("'", text.substr(0, kMaxShown), "...'");
 }
 
-absl::Status FieldError(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("field '", field, "': ", message));
-}
-
 bool IsLeapYear(int64_t year) {
   return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 }
@@ -193,6 +188,11 @@ class CsvRowParser final : public RowParser {
 };
 
 }  // namespace
+
+absl::Status FieldError(absl::string_view field, absl::string_view message) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("field '", field, "': ", message));
+}
 
 absl::string_view TrimAscii(absl::string_view text) {
   return absl::StripAsciiWhitespace(text);

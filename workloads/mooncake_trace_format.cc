@@ -117,11 +117,6 @@ class JsonCursor {
   size_t pos_ = 0;
 };
 
-absl::Status FieldError(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("field '", field, "': ", message));
-}
-
 class MooncakeRowParser final : public RowParser {
  public:
   bool has_timestamps() const override { return true; }

@@ -97,6 +97,9 @@ std::unique_ptr<RowParser> NewMooncakeRowParser();
 void SplitCsvRow(absl::string_view line,
                  std::vector<absl::string_view>* fields);
 
+// InvalidArgument "field 'NAME': MESSAGE".
+absl::Status FieldError(absl::string_view field, absl::string_view message);
+
 // `text` with ASCII whitespace removed from both ends.
 absl::string_view TrimAscii(absl::string_view text);
 
