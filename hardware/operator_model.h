@@ -1,0 +1,280 @@
+// File: hardware/operator_model.h
+//
+// The operator cost model, version 1: a LatencyModel that predicts one
+// iteration of one (model, chip, TP, PP) instance from FLOPs and bytes per
+// operator on a roofline with shape-dependent efficiencies, launch floors and
+// an explicit choice of what is fused. docs/cost_model.md explains the method,
+// every constant's source and the SPAD Table 3 check; formulas follow
+// ../shared/reference/operators.md §2.
+//
+// What it charges, per layer and summed over layers (all quantities are per
+// chip after the tensor-parallel split):
+//   - GEMMs: QKV/O (or MLA's q_a/q_b/kv_a/kv_b/o), MLP up/down, MoE router,
+//     routed experts (distinct experts touched, E_hit) and shared experts,
+//     SSM in/out projections, LM head (rows = prefill + decode requests);
+//   - attention prefill (causal quadratic term from
+//     BatchShape::prefill_attention_pairs, K/V reads of the cached prefix),
+//     fused (FlashAttention: scores stay on chip, exponentials still cost
+//     vector throughput) or unfused (scores written, softmax as a separate
+//     vector kernel, scores read back);
+//   - attention decode (paged K/V reads, memory-bound), MLA in its absorbed
+//     form for decode and naive form for prefill;
+//   - norms, rotary, activation, residual adds (separate memory-bound kernels
+//     unless OperatorModelOptions::fuse_elementwise), SSM conv and scan;
+//   - TP all-reduce after the mixer and after the MLP of every layer (and
+//     after the vocab-parallel embedding), the logits gather, and PP
+//     send/recv between stages.
+//
+// Each operator's time is
+//   max(combine(t_tensor, t_vector, t_memory), floor)
+//   t_tensor = FLOPs / (peak * eta_c), t_vector = vector FLOPs /
+//   (vector peak * eta_v), t_memory = (bytes + ramp) / (bandwidth * eta_m),
+// where combine() is a smooth maximum (sum of p-th powers, p-th root; p = 1
+// adds the terms, p -> infinity is the plain roofline max) and the operator
+// is charged to the unit with the largest term (Bound). Collectives use the
+// ring formula 2 (t-1)/t * S / (eta_net * scale-up bandwidth) + 2 (t-1) alpha.
+//
+// Pipeline parallelism: with one batch in flight the iteration visits every
+// stage in turn, so its time is the sum over stages (all layers) plus one
+// activation send per stage boundary; overlapping micro-batches is the
+// simulator's business, not this model's.
+//
+// Example:
+//   FLEETSIM_ASSIGN_OR_RETURN(std::unique_ptr<OperatorModel> m,
+//                             OperatorModel::Create(bloom, h100, 8, 1));
+//   BatchShape batch;
+//   batch.AddPrefillChunk(1500, 0);
+//   double seconds = m->IterationSeconds(batch);
+#ifndef FLEETSIM_HARDWARE_OPERATOR_MODEL_H_
+#define FLEETSIM_HARDWARE_OPERATOR_MODEL_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hardware/latency_model.h"
+#include "proto/chip.pb.h"
+#include "proto/model.pb.h"
+
+namespace fleetsim::hardware {
+
+// Number of OperatorClass values (proto/chip.proto), for per-class arrays.
+inline constexpr int kNumOperatorClasses = OperatorClass_ARRAYSIZE;
+
+// Achieved fractions of peak for one operator class. These are the cost
+// model's defaults; a chip's `efficiency` entries override them field by
+// field (the chip-wide entry, op OPERATOR_CLASS_UNSPECIFIED, first, then the
+// class's own entry).
+struct ClassEfficiency {
+  double compute = 0.72;  // of tensor peak, (0, 1]
+  double memory = 0.9;    // of memory bandwidth, (0, 1]
+  double vector = 0.7;    // of vector (non-tensor) peak, (0, 1]
+  double floor_s = 4e-6;  // minimum time of one kernel invocation, seconds
+  // Bytes added to an invocation's traffic before dividing by bandwidth:
+  // pipeline fill/drain, so that eta_m(bytes) = eta_m * B / (B + ramp)
+  // rises with the size of the stream. 0 = constant eta_m.
+  double memory_ramp_bytes = 0;
+};
+
+// What a measured calibration gets to see about one operator invocation (one
+// layer's instance), to return a corrected time. Shapes are per chip (after
+// the TP split), matching proto/calibration.proto's CalibrationRow; fields
+// that do not apply to the operator's class are 0.
+struct OperatorQuery {
+  std::string_view name;  // "qkv_proj", "attn_decode", "allreduce", ...
+  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  int tp = 1;
+  // GEMM: C[m, n] = A[m, k] * W[k, n]; m = rows (tokens) of this call.
+  int64_t m = 0;
+  int64_t n = 0;
+  int64_t k = 0;
+  // Attention: requests in the phase, new tokens (sum over requests), K/V
+  // rows read (sum over requests, cached + new), causal query-key pairs,
+  // heads and K/V heads on this chip, head dim.
+  int64_t requests = 0;
+  int64_t new_tokens = 0;
+  int64_t context_tokens = 0;
+  double attention_pairs = 0;
+  int heads = 0;
+  int kv_heads = 0;
+  int head_dim = 0;
+  // Norm / elementwise: output elements and row width.
+  int64_t elements = 0;
+  int64_t width = 0;
+  // Collective: message bytes per rank and ranks.
+  double message_bytes = 0;
+  int ranks = 0;
+  // The analytic model's view of the same invocation.
+  double flops = 0;
+  double vector_flops = 0;
+  double bytes = 0;
+  double analytic_s = 0;
+};
+
+// A measured correction for one operator class: returns the seconds one
+// invocation takes (it may scale `analytic_s` or interpolate a table). Must
+// be cheap, thread-safe and must not allocate: it runs on the hot path.
+using OperatorCorrection = std::function<double(const OperatorQuery&)>;
+
+// Knobs of the cost model. Defaults describe a vLLM-class GPU server:
+// FlashAttention-style fused attention, separate norm/activation/residual
+// kernels, efficiencies fitted to Vidur's H100 profiles. Each field says its
+// source; "ASSUMPTION" marks numbers nobody measured.
+struct OperatorModelOptions {
+  // Attention prefill as one fused kernel (true: Q, K, V read once, O
+  // written once, the T x L scores never reach memory) or as QK^T GEMM,
+  // softmax kernel and PV GEMM with the scores written and read back (false:
+  // eager PyTorch, LLMCompass's model). MLA prefill is always modelled fused.
+  bool fuse_attention = true;
+
+  // Norms, rotary, activation and residual adds fused into neighbouring
+  // kernels (true: their bytes and launch floors vanish, only their vector
+  // FLOPs remain) or separate memory-bound kernels (false: what Vidur
+  // profiles on H100).
+  bool fuse_elementwise = false;
+
+  // Exponent p of the smooth maximum that combines an operator's tensor,
+  // vector and memory times: 1 adds them (no overlap), large values give the
+  // plain roofline max. 1.5 fits Vidur's 17.7k measured H100 GEMMs (median
+  // APE 7%, p90 20%; p = 2 gives 7.7%/22%, the plain max 10%/30%); see
+  // docs/cost_model.md. Cost of changing it: every near-ridge operator moves.
+  double overlap_exponent = 1.5;
+
+  // Vector FLOPs one exponential costs. 17 = H100's 66.9 TFLOP/s FP32
+  // non-tensor peak over its 3.9 T exp/s special-function throughput
+  // (FlashAttention-3, arXiv 2407.08608 §3.1: 989 TFLOPS matmul vs 3.9
+  // TFLOPS special functions). ASSUMPTION: other chips keep the same ratio.
+  // LLMCompass evaluates exp on the vector ALUs at 35 FLOPs
+  // (hardware_model/compute_module.py, flops_per_exp = 35).
+  double exp_vector_flops = 17;
+
+  // Softmax cost per attention score: exponentials and other vector FLOPs
+  // (max, subtract, scale, sum). Fused default: 1 exp + 4 FLOPs.
+  // LLMCompass's online softmax: 3 exp + 7 (software_model/softmax.py).
+  double softmax_exps_per_score = 1;
+  double softmax_flops_per_score = 4;
+
+  // Vector FLOPs per activation element besides its one exponential
+  // (operators.md §2.8: GELU ~8, SiLU*mul ~5) and per norm element
+  // (LayerNorm ~8, RMSNorm ~4).
+  double gelu_flops = 8;
+  double silu_mul_flops = 5;
+  double layernorm_flops = 8;
+  double rmsnorm_flops = 4;
+
+  // Rotary embedding as a separate kernel. The schema has no position-
+  // encoding field: kAuto charges rotary except for LayerNorm + GELU models
+  // (BLOOM and GPT-style families use ALiBi or learned positions).
+  enum class Rotary { kAuto, kOn, kOff };
+  Rotary rotary = Rotary::kAuto;
+
+  // KV-cache page size in tokens: decode reads whole pages, on average
+  // (page - 1) / 2 extra rows per request. vLLM's default block is 16.
+  int kv_page_tokens = 16;
+
+  // Collectives. alpha per ring step and the achieved fraction of the
+  // chip's scale-up bandwidth, fitted to Vidur's 8 x H100 DGX NCCL
+  // all-reduce (microsoft/vidur data/profiling/network/h100_dgx/
+  // all_reduce.csv): bus bandwidth 379 GB/s of 450 (0.84), messages below
+  // 1 MB take 32-37 us = 14 steps x ~2.6 us.
+  double collective_alpha_s = 2.6e-6;
+  double collective_efficiency = 0.84;
+
+  // Chips per machine: pipeline stages beyond one machine send activations
+  // over scale-out instead of scale-up. ASSUMPTION: DGX-class 8.
+  int chips_per_machine = 8;
+
+  // Fixed per-iteration time (scheduler, sampling launch, CPU work). 0 by
+  // default; issue 4's end-to-end calibration may set it.
+  double iteration_overhead_s = 0;
+
+  // Defaults per OperatorClass (index = enum value); DefaultEfficiencies()
+  // lists them with sources.
+  std::array<ClassEfficiency, kNumOperatorClasses> efficiency =
+      DefaultEfficiencies();
+
+  // Measured corrections per OperatorClass; an empty function keeps the
+  // analytic time. This is how calibration tables replace or correct any
+  // operator without changing the model's structure.
+  std::array<OperatorCorrection, kNumOperatorClasses> corrections;
+
+  // The per-class defaults:
+  //   GEMM, MOE: eta_c 0.72, eta_m 0.95, ramp 20 MB, floor 4 us (fit to
+  //     Vidur H100 GEMMs, docs/cost_model.md);
+  //   ATTENTION_PREFILL: eta_c 0.6 (ASSUMPTION: FlashAttention-2/3 reach
+  //     0.35-0.75 of H100 peak at head dim 128), eta_m 0.8, floor 5 us;
+  //   ATTENTION_DECODE: eta_m 0.8 (ASSUMPTION: paged kernels; FlashMLA
+  //     reaches 3000 GB/s = 0.9 on H800), floor 5 us;
+  //   NORM: eta_m 0.4, floor 4 us (Vidur H100 RMSNorm: 1.0-1.3 TB/s,
+  //     4 us at <= 256 tokens);
+  //   ELEMENTWISE: eta_m 0.6, floor 2 us (Vidur H100: SiLU*mul 1.9 TB/s,
+  //     rotary 1.6 TB/s, add 3.2 TB/s; 1-4 us small);
+  //   COLLECTIVE: floor 0 (alpha above carries the latency);
+  //   SSM: eta_c 0.5, eta_m 0.7, eta_v 0.5, floor 5 us (ASSUMPTION).
+  //   eta_v is 0.7 everywhere else (ASSUMPTION: no measurement).
+  static std::array<ClassEfficiency, kNumOperatorClasses> DefaultEfficiencies();
+
+  // The accounting of LLMCompass, the chip model behind SPAD's Table 3:
+  // unfused attention, exponentials on vector ALUs at 35 FLOPs, online
+  // softmax at 3 exp + 7 FLOPs per score, GELU at 10 + exp, LayerNorm at 7.
+  // Efficiencies and overlap stay at this model's defaults.
+  static OperatorModelOptions LlmCompassLike();
+};
+
+// Predicts iteration times for one (model, chip, TP, PP) instance. Immutable
+// after Create() and thread-compatible; IterationSeconds() neither allocates
+// nor locks (it walks a per-layer operator table built at construction).
+class OperatorModel final : public LatencyModel {
+ public:
+  // Builds the operator table for `model` on `chip` with tensor parallelism
+  // `tp` and `pp` pipeline stages. Returns InvalidArgument listing every
+  // problem: tp or pp < 1, pp > layers, heads (or KV heads, FFN, expert FFN,
+  // SSM width) not divisible by tp, missing MLA/SSM sub-configs, a chip
+  // without tensor/vector peaks or memory bandwidth, tp > 1 without
+  // scale-up bandwidth, options out of range.
+  static absl::StatusOr<std::unique_ptr<OperatorModel>> Create(
+      const Model& model, const Chip& chip, int tp, int pp,
+      const OperatorModelOptions& options = {});
+
+  // LatencyModel. REQUIRES: !batch.empty().
+  double IterationSeconds(const BatchShape& batch) const override;
+  IterationBreakdown Explain(const BatchShape& batch) const override;
+
+  const Model& model() const { return model_; }
+  const Chip& chip() const { return chip_; }
+  int tp() const { return tp_; }
+  int pp() const { return pp_; }
+  const OperatorModelOptions& options() const { return options_; }
+
+  ~OperatorModel() override;
+
+  // Implementation detail, public only so the .cc's helpers can name it.
+  struct Op;
+
+ private:
+  OperatorModel(const Model& model, const Chip& chip, int tp, int pp,
+                const OperatorModelOptions& options);
+
+  // Builds ops_ (called once by Create()).
+  void Build();
+
+  template <bool kExplain>
+  double Evaluate(const BatchShape& batch, IterationBreakdown* out) const;
+
+  // Constant after construction.
+  const Model model_;
+  const Chip chip_;
+  const int tp_;
+  const int pp_;
+  const OperatorModelOptions options_;
+  std::vector<Op> ops_;
+};
+
+}  // namespace fleetsim::hardware
+
+#endif  // FLEETSIM_HARDWARE_OPERATOR_MODEL_H_

@@ -1,0 +1,217 @@
+// File: tests/hardware/cost_model_fixtures.h
+//
+// Model and Chip protos for the cost-model tests, written inline so the tests
+// do not depend on the shipped catalogs (data/models, data/chips). Numbers
+// are the published ones: ../shared/reference/operators.md §3 (models) and
+// SPAD arXiv:2510.08544 Table 3 (H100 and the SPAD chips).
+#ifndef FLEETSIM_TESTS_HARDWARE_COST_MODEL_FIXTURES_H_
+#define FLEETSIM_TESTS_HARDWARE_COST_MODEL_FIXTURES_H_
+
+#include <string>
+
+#include "gtest/gtest.h"
+#include "proto/chip.pb.h"
+#include "proto/model.pb.h"
+#include "util/textproto.h"
+
+namespace fleetsim::testing {
+
+template <typename Message>
+Message ParseOrDie(const std::string& text) {
+  Message message;
+  absl::Status status = ParseTextProto(text, "fixture", &message);
+  EXPECT_TRUE(status.ok()) << status;
+  return message;
+}
+
+inline Model Llama2_7b() {
+  return ParseOrDie<Model>(R"pb(
+    name: "llama-2-7b"
+    num_layers: 32
+    hidden_size: 4096
+    num_heads: 32
+    num_kv_heads: 32
+    head_dim: 128
+    ffn_dim: 11008
+    vocab_size: 32000
+    attention: ATTENTION_KIND_MHA
+    mlp: MLP_KIND_SWIGLU
+    norm: NORM_KIND_RMSNORM
+    dtype: DTYPE_BF16
+  )pb");
+}
+
+inline Model Llama2_70b() {
+  return ParseOrDie<Model>(R"pb(
+    name: "llama-2-70b"
+    num_layers: 80
+    hidden_size: 8192
+    num_heads: 64
+    num_kv_heads: 8
+    head_dim: 128
+    ffn_dim: 28672
+    vocab_size: 32000
+    attention: ATTENTION_KIND_GQA
+    mlp: MLP_KIND_SWIGLU
+    norm: NORM_KIND_RMSNORM
+    dtype: DTYPE_BF16
+  )pb");
+}
+
+inline Model Bloom176b() {
+  return ParseOrDie<Model>(R"pb(
+    name: "bloom-176b"
+    num_layers: 70
+    hidden_size: 14336
+    num_heads: 112
+    num_kv_heads: 112
+    head_dim: 128
+    ffn_dim: 57344
+    vocab_size: 250880
+    attention: ATTENTION_KIND_MHA
+    mlp: MLP_KIND_GELU
+    norm: NORM_KIND_LAYERNORM
+    dtype: DTYPE_FP16
+    qkv_bias: true
+    tied_embeddings: true
+  )pb");
+}
+
+inline Model Mixtral8x7b() {
+  return ParseOrDie<Model>(R"pb(
+    name: "mixtral-8x7b"
+    num_layers: 32
+    hidden_size: 4096
+    num_heads: 32
+    num_kv_heads: 8
+    head_dim: 128
+    ffn_dim: 14336
+    vocab_size: 32000
+    attention: ATTENTION_KIND_GQA
+    mlp: MLP_KIND_SWIGLU
+    norm: NORM_KIND_RMSNORM
+    dtype: DTYPE_BF16
+    moe { num_experts: 8 top_k: 2 expert_ffn_dim: 14336 }
+  )pb");
+}
+
+inline Model DeepSeekV3() {
+  return ParseOrDie<Model>(R"pb(
+    name: "deepseek-v3"
+    num_layers: 61
+    hidden_size: 7168
+    num_heads: 128
+    num_kv_heads: 128
+    head_dim: 128
+    ffn_dim: 18432
+    vocab_size: 129280
+    attention: ATTENTION_KIND_MLA
+    mlp: MLP_KIND_SWIGLU
+    norm: NORM_KIND_RMSNORM
+    dtype: DTYPE_BF16
+    mla {
+      q_lora_rank: 1536
+      kv_lora_rank: 512
+      qk_nope_head_dim: 128
+      qk_rope_head_dim: 64
+      v_head_dim: 128
+    }
+    moe {
+      num_experts: 256
+      top_k: 8
+      num_shared_experts: 1
+      expert_ffn_dim: 2048
+      shared_expert_ffn_dim: 2048
+      first_dense_layers: 3
+      dense_ffn_dim: 18432
+    }
+  )pb");
+}
+
+inline Model Mamba2_2_7b() {
+  return ParseOrDie<Model>(R"pb(
+    name: "mamba2-2.7b"
+    num_layers: 64
+    hidden_size: 2560
+    vocab_size: 50288
+    norm: NORM_KIND_RMSNORM
+    dtype: DTYPE_BF16
+    tied_embeddings: true
+    ssm {
+      num_ssm_layers: 64
+      d_state: 128
+      expand: 2
+      head_dim: 64
+      conv_kernel: 4
+    }
+  )pb");
+}
+
+// Jamba-v0.1: 4 attention + 28 Mamba-1 layers (MoE omitted: the schema has
+// no MoE layer period).
+inline Model JambaLikeHybrid() {
+  return ParseOrDie<Model>(R"pb(
+    name: "jamba-like"
+    num_layers: 32
+    hidden_size: 4096
+    num_heads: 32
+    num_kv_heads: 8
+    head_dim: 128
+    ffn_dim: 14336
+    vocab_size: 65536
+    attention: ATTENTION_KIND_GQA
+    mlp: MLP_KIND_SWIGLU
+    norm: NORM_KIND_RMSNORM
+    dtype: DTYPE_BF16
+    ssm { num_ssm_layers: 28 d_state: 16 expand: 2 conv_kernel: 4 }
+  )pb");
+}
+
+// SPAD Table 3 columns; scale-up 450 GB/s per direction for all three
+// (SPAD §4: same 900 GB/s NVLink-class scale-up as H100).
+inline Chip H100() {
+  return ParseOrDie<Chip>(R"pb(
+    name: "h100"
+    bf16_tflops: 989.4
+    fp8_tflops: 1978.9
+    vector_tflops: 66.9
+    sram_mb: 84
+    memory_gb: 80
+    memory_bandwidth_tbps: 3.35
+    tdp_w: 700
+    scale_up_gbps: 450
+    scale_out_gbps: 50
+  )pb");
+}
+
+inline Chip SpadPrefill() {
+  return ParseOrDie<Chip>(R"pb(
+    name: "spad_prefill"
+    bf16_tflops: 1920
+    vector_tflops: 32.4
+    sram_mb: 73
+    memory_gb: 64
+    memory_bandwidth_tbps: 2.048
+    tdp_w: 596
+    scale_up_gbps: 450
+    scale_out_gbps: 50
+  )pb");
+}
+
+inline Chip SpadDecode() {
+  return ParseOrDie<Chip>(R"pb(
+    name: "spad_decode"
+    bf16_tflops: 540
+    vector_tflops: 18.2
+    sram_mb: 48
+    memory_gb: 80
+    memory_bandwidth_tbps: 3.352
+    tdp_w: 507
+    scale_up_gbps: 450
+    scale_out_gbps: 50
+  )pb");
+}
+
+}  // namespace fleetsim::testing
+
+#endif  // FLEETSIM_TESTS_HARDWARE_COST_MODEL_FIXTURES_H_

@@ -1,0 +1,97 @@
+// Tests for hardware/model_footprint.h: exact KV bytes per token per
+// attention kind, recurrent state, parameter counts.
+#include "hardware/model_footprint.h"
+
+#include "gtest/gtest.h"
+#include "tests/hardware/cost_model_fixtures.h"
+
+namespace fleetsim::hardware {
+namespace {
+
+using fleetsim::testing::Bloom176b;
+using fleetsim::testing::DeepSeekV3;
+using fleetsim::testing::JambaLikeHybrid;
+using fleetsim::testing::Llama2_70b;
+using fleetsim::testing::Llama2_7b;
+using fleetsim::testing::Mamba2_2_7b;
+using fleetsim::testing::Mixtral8x7b;
+
+TEST(ModelFootprintTest, Llama2_70bKvIs320KiBPerTokenAtBf16) {
+  // GQA: 80 layers * 2 (K, V) * 8 KV heads * 128 * 2 B = 327,680 B.
+  EXPECT_EQ(KvBytesPerToken(Llama2_70b()), 327680);
+  EXPECT_EQ(KvBytesPerToken(Llama2_70b()), 320 * 1024);
+}
+
+TEST(ModelFootprintTest, MhaKvSizes) {
+  // Llama-2-7B: 32 * 2 * 32 * 128 * 2 = 524,288 B = 512 KiB.
+  EXPECT_EQ(KvBytesPerToken(Llama2_7b()), 512 * 1024);
+  // BLOOM-176B: 70 * 2 * 112 * 128 * 2 = 4,014,080 B = 3.83 MiB.
+  EXPECT_EQ(KvBytesPerToken(Bloom176b()), 4014080);
+  EXPECT_NEAR(KvBytesPerToken(Bloom176b()) / (1024.0 * 1024.0), 3.83, 0.005);
+}
+
+TEST(ModelFootprintTest, MlaCachesTheLatentOnly) {
+  const Model ds = DeepSeekV3();
+  EXPECT_EQ(KvBytesPerTokenPerLayer(ds), 576 * 2);  // (512 + 64) el, bf16
+  EXPECT_EQ(KvBytesPerToken(ds), 61 * 576 * 2);     // 70,272 B = 68.6 KiB
+  Model fp8 = ds;
+  fp8.set_kv_dtype(DTYPE_FP8);
+  EXPECT_EQ(KvBytesPerToken(fp8), 61 * 576);
+}
+
+TEST(ModelFootprintTest, CcaCachesCompressedKvAndAConvWindow) {
+  Model cca = Llama2_7b();
+  cca.set_attention(ATTENTION_KIND_CCA);
+  cca.set_hidden_size(2048);
+  cca.set_num_heads(8);
+  cca.set_num_kv_heads(2);
+  cca.mutable_cca()->set_conv_kernel_q(2);
+  cca.mutable_cca()->set_conv_kernel_k(2);
+  // 2 * e_k * b = 2 * 256 * 2 per layer.
+  EXPECT_EQ(KvBytesPerTokenPerLayer(cca), 1024);
+  // (e_q + e_k) * (k0 + k1 - 2) * b + d * b = (1024 + 256) * 2 * 2 + 4096.
+  EXPECT_EQ(CcaStateBytesPerSequence(cca), 32 * (1280 * 2 * 2 + 4096));
+}
+
+TEST(ModelFootprintTest, SsmStateIsConstantPerSequence) {
+  const Model m = Mamba2_2_7b();
+  EXPECT_EQ(KvBytesPerToken(m), 0);
+  // 64 layers * (80 heads * 64 * 128 + (5120 + 256) * 4) * 2 B.
+  EXPECT_EQ(SsmStateBytesPerSequence(m), 64LL * (80 * 64 * 128 + 5376 * 4) * 2);
+  // Hybrid: only the 4 attention layers hold KV.
+  const Model j = JambaLikeHybrid();
+  EXPECT_EQ(NumAttentionLayers(j), 4);
+  EXPECT_EQ(KvBytesPerToken(j), 4 * 2 * 8 * 128 * 2);  // 16 KiB
+  // Mamba-1: 28 * (8192 * 16 + 8192 * 4) * 2 B ~ 9.2 MB.
+  EXPECT_EQ(SsmStateBytesPerSequence(j), 28LL * (8192 * 16 + 8192 * 4) * 2);
+}
+
+TEST(ModelFootprintTest, ParameterCountsMatchPublishedSizes) {
+  EXPECT_NEAR(ParameterCount(Llama2_7b()) / 1e9, 6.74, 0.05);
+  EXPECT_NEAR(ParameterCount(Llama2_70b()) / 1e9, 68.98, 0.2);
+  EXPECT_NEAR(ParameterCount(Bloom176b()) / 1e9, 176.2, 0.5);
+  EXPECT_NEAR(ParameterCount(DeepSeekV3()) / 1e9, 671, 5);
+  EXPECT_NEAR(ActiveParameterCount(DeepSeekV3()) / 1e9, 37.5, 1.5);
+  EXPECT_NEAR(ParameterCount(Mixtral8x7b()) / 1e9, 46.7, 0.3);
+  EXPECT_NEAR(ActiveParameterCount(Mixtral8x7b()) / 1e9, 12.9, 0.2);
+  EXPECT_NEAR(ParameterCount(Mamba2_2_7b()) / 1e9, 2.7, 0.1);
+  EXPECT_DOUBLE_EQ(WeightBytes(Llama2_70b()), 2 * ParameterCount(Llama2_70b()));
+}
+
+TEST(ModelFootprintTest, GemmShapesAndSplits) {
+  const LayerGemms g = LayerGemmShapes(Llama2_70b());
+  EXPECT_EQ(g.qkv.k, 8192);
+  EXPECT_EQ(g.qkv.n, (64 + 2 * 8) * 128);
+  EXPECT_EQ(g.qkv.split, GemmShape::Split::kN);
+  EXPECT_EQ(g.o.split, GemmShape::Split::kK);
+  EXPECT_EQ(g.mlp_up.n, 2 * 28672);  // gate + up fused
+  const LayerGemms b = LayerGemmShapes(Bloom176b());
+  EXPECT_EQ(b.mlp_up.n, 57344);  // GELU: up only
+  const LayerGemms ds = LayerGemmShapes(DeepSeekV3());
+  EXPECT_EQ(ds.mla_kv_a.n, 576);
+  EXPECT_EQ(ds.mla_kv_a.split, GemmShape::Split::kNone);
+  EXPECT_EQ(ds.mla_kv_b.n, 128 * (128 + 128));
+}
+
+}  // namespace
+}  // namespace fleetsim::hardware

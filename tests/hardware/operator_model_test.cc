@@ -1,0 +1,499 @@
+// Tests for hardware/operator_model.h: FLOP accounting against hand
+// arithmetic, which unit bounds which regime, the shape of the curves
+// (batch, context, prompt length), collectives, the H100 calibration
+// snapshot from Vidur's measurements, and SPAD Table 3's chip ratios.
+#include "hardware/operator_model.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "hardware/model_footprint.h"
+#include "tests/hardware/cost_model_fixtures.h"
+
+namespace fleetsim::hardware {
+namespace {
+
+using fleetsim::testing::Bloom176b;
+using fleetsim::testing::DeepSeekV3;
+using fleetsim::testing::H100;
+using fleetsim::testing::JambaLikeHybrid;
+using fleetsim::testing::Llama2_70b;
+using fleetsim::testing::Llama2_7b;
+using fleetsim::testing::Mamba2_2_7b;
+using fleetsim::testing::Mixtral8x7b;
+using fleetsim::testing::SpadDecode;
+using fleetsim::testing::SpadPrefill;
+
+std::unique_ptr<OperatorModel> Make(const Model& model, const Chip& chip,
+                                    int tp, int pp = 1,
+                                    const OperatorModelOptions& options = {}) {
+  auto m = OperatorModel::Create(model, chip, tp, pp, options);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? std::move(*m) : nullptr;
+}
+
+BatchShape Prefill(int64_t tokens, int requests = 1) {
+  BatchShape b;
+  for (int i = 0; i < requests; ++i) b.AddPrefillChunk(tokens, 0);
+  return b;
+}
+
+BatchShape Decode(int requests, int64_t context) {
+  BatchShape b;
+  for (int i = 0; i < requests; ++i) b.AddDecode(context);
+  return b;
+}
+
+const OperatorTime* FindOp(const IterationBreakdown& b,
+                           const std::string& name) {
+  for (const OperatorTime& op : b.ops) {
+    if (op.name == name) return &op;
+  }
+  return nullptr;
+}
+
+double TotalFlops(const IterationBreakdown& b) {
+  double f = 0;
+  for (const OperatorTime& op : b.ops) f += op.flops;
+  return f;
+}
+
+TEST(OperatorModelTest, BoundNames) {
+  EXPECT_STREQ(BoundName(Bound::kCompute), "compute");
+  EXPECT_STREQ(BoundName(Bound::kVector), "vector");
+  EXPECT_STREQ(BoundName(Bound::kMemory), "memory");
+  EXPECT_STREQ(BoundName(Bound::kFloor), "floor");
+  EXPECT_STREQ(BoundName(Bound::kNetwork), "network");
+}
+
+// Llama-2-7B (32 layers, d = 4096, 32 heads x 128, d_ff = 11008, V = 32000),
+// one decode token after 1000 cached tokens (BatchShape counts 1001 K/V rows
+// read), TP 1. Per layer:
+//   QKV:  2 * 1 * 4096 * (3 * 4096)   = 100,663,296
+//   O:    2 * 1 * 4096 * 4096         =  33,554,432
+//   up:   2 * 1 * 4096 * (2 * 11008)  = 180,355,072 (gate + up)
+//   down: 2 * 1 * 11008 * 4096        =  90,177,536
+//   attention decode: 4 * 32 * 128 * 1001 = 16,400,384
+// times 32 layers, plus the LM head 2 * 1 * 4096 * 32000 = 262,144,000.
+TEST(OperatorModelTest, Llama2_7bDecodeFlopsMatchHandArithmetic) {
+  auto m = Make(Llama2_7b(), H100(), 1);
+  const IterationBreakdown b = m->Explain(Decode(1, 1000));
+  EXPECT_DOUBLE_EQ(FindOp(b, "qkv_proj")->flops, 32.0 * 100663296);
+  EXPECT_DOUBLE_EQ(FindOp(b, "o_proj")->flops, 32.0 * 33554432);
+  EXPECT_DOUBLE_EQ(FindOp(b, "mlp_up")->flops, 32.0 * 180355072);
+  EXPECT_DOUBLE_EQ(FindOp(b, "mlp_down")->flops, 32.0 * 90177536);
+  EXPECT_DOUBLE_EQ(FindOp(b, "attn_decode")->flops, 32.0 * 16400384);
+  EXPECT_DOUBLE_EQ(FindOp(b, "lm_head")->flops, 262144000.0);
+  EXPECT_DOUBLE_EQ(TotalFlops(b), 32.0 * (100663296 + 33554432 + 180355072 +
+                                          90177536 + 16400384) +
+                                      262144000.0);
+  EXPECT_EQ(FindOp(b, "attn_prefill"), nullptr);  // no prefill: not run
+  EXPECT_EQ(FindOp(b, "allreduce"), nullptr);     // tp = 1
+  // Weight bytes dominate: QKV streams 4096 * 12288 * 2 B per layer plus
+  // 2 * (4096 + 12288) B of activations.
+  EXPECT_DOUBLE_EQ(FindOp(b, "qkv_proj")->bytes,
+                   32.0 * (4096.0 * 12288 * 2 + 2.0 * (4096 + 12288)));
+}
+
+// Prefill of 2048 tokens: causal pairs 2048 * 2049 / 2 = 2,098,176, so the
+// attention core is 4 * 32 * 128 * 2,098,176 = 34,376,515,584 FLOPs per layer
+// and the QKV GEMM 2 * 2048 * 4096 * 12288 = 206,158,430,208.
+TEST(OperatorModelTest, Llama2_7bPrefillFlopsMatchHandArithmetic) {
+  auto m = Make(Llama2_7b(), H100(), 1);
+  const IterationBreakdown b = m->Explain(Prefill(2048));
+  EXPECT_DOUBLE_EQ(FindOp(b, "attn_prefill")->flops, 32.0 * 34376515584.0);
+  EXPECT_DOUBLE_EQ(FindOp(b, "qkv_proj")->flops, 32.0 * 206158430208.0);
+  EXPECT_DOUBLE_EQ(FindOp(b, "lm_head")->flops, 262144000.0);  // 1 row
+}
+
+TEST(OperatorModelTest, DecodeOfLargeModelOnH100IsMemoryBound) {
+  auto m = Make(Llama2_70b(), H100(), 4);
+  for (int batch : {1, 16, 64}) {
+    const IterationBreakdown b = m->Explain(Decode(batch, 1024));
+    double memory_s = 0;
+    for (const OperatorTime& op : b.ops) {
+      if (op.bound == Bound::kMemory) memory_s += op.seconds;
+    }
+    for (const char* name : {"qkv_proj", "mlp_up", "mlp_down"}) {
+      EXPECT_EQ(FindOp(b, name)->bound, Bound::kMemory)
+          << name << " at batch " << batch;
+    }
+    // One request's 1 MB of K/V per layer hits the 5 us launch floor.
+    if (batch >= 16) {
+      EXPECT_EQ(FindOp(b, "attn_decode")->bound, Bound::kMemory);
+    }
+    EXPECT_GT(memory_s / b.seconds, 0.7) << "batch " << batch;
+  }
+}
+
+TEST(OperatorModelTest, Prefill2kTokensIsComputeBound) {
+  auto m = Make(Llama2_7b(), H100(), 1);
+  const IterationBreakdown b = m->Explain(Prefill(2048));
+  double compute_s = 0;
+  for (const OperatorTime& op : b.ops) {
+    if (op.bound == Bound::kCompute) compute_s += op.seconds;
+  }
+  for (const char* name :
+       {"qkv_proj", "o_proj", "mlp_up", "mlp_down", "attn_prefill"}) {
+    EXPECT_EQ(FindOp(b, name)->bound, Bound::kCompute) << name;
+  }
+  EXPECT_GT(compute_s / b.seconds, 0.75);
+}
+
+TEST(OperatorModelTest, DecodeTimeGrowsWithBatchAndContext) {
+  auto m = Make(Llama2_70b(), H100(), 8);
+  double prev = 0;
+  for (int batch : {1, 8, 32, 128}) {
+    const double t = m->IterationSeconds(Decode(batch, 2048));
+    EXPECT_GT(t, prev) << "batch " << batch;
+    prev = t;
+  }
+  prev = 0;
+  for (int64_t context : {128, 1024, 4096, 16384}) {
+    const double t = m->IterationSeconds(Decode(32, context));
+    EXPECT_GT(t, prev) << "context " << context;
+    prev = t;
+  }
+  // KV reads are a real share even with GQA (one KV head per chip at TP8):
+  // 32 x 16k context costs ~1.5x 32 x 128.
+  EXPECT_GT(m->IterationSeconds(Decode(32, 16384)),
+            1.3 * m->IterationSeconds(Decode(32, 128)));
+}
+
+TEST(OperatorModelTest, PrefillCostIsSuperlinearInPromptLength) {
+  auto m = Make(Llama2_7b(), H100(), 1);
+  const IterationBreakdown b4 = m->Explain(Prefill(4096));
+  const IterationBreakdown b8 = m->Explain(Prefill(8192));
+  // Attention core FLOPs ~4x for 2x tokens (8192*8193 / (4096*4097)).
+  EXPECT_NEAR(
+      FindOp(b8, "attn_prefill")->flops / FindOp(b4, "attn_prefill")->flops,
+      8192.0 * 8193 / (4096.0 * 4097), 1e-9);
+  EXPECT_GT(b8.seconds, 2.0 * b4.seconds);
+  // Per-token cost rises with length once GEMMs are compute-bound.
+  EXPECT_GT(m->IterationSeconds(Prefill(16384)) / 16384,
+            m->IterationSeconds(Prefill(2048)) / 2048);
+}
+
+TEST(OperatorModelTest, CachedPrefixAddsQuadraticTermAndKvReads) {
+  auto m = Make(Llama2_7b(), H100(), 1);
+  BatchShape cold;
+  cold.AddPrefillChunk(512, 0);
+  BatchShape warm;
+  warm.AddPrefillChunk(512, 3584);
+  const IterationBreakdown c = m->Explain(cold);
+  const IterationBreakdown w = m->Explain(warm);
+  EXPECT_GT(FindOp(w, "attn_prefill")->flops,
+            7 * FindOp(c, "attn_prefill")->flops);
+  EXPECT_GT(FindOp(w, "attn_prefill")->bytes, FindOp(c, "attn_prefill")->bytes);
+  EXPECT_DOUBLE_EQ(FindOp(w, "qkv_proj")->flops, FindOp(c, "qkv_proj")->flops);
+}
+
+TEST(OperatorModelTest, TensorParallelAllReduceOnlyWhenTpAboveOne) {
+  const BatchShape batch = Decode(16, 512);
+  auto tp1 = Make(Llama2_70b(), H100(), 1);
+  EXPECT_EQ(FindOp(tp1->Explain(batch), "allreduce"), nullptr);
+  auto tp8 = Make(Llama2_70b(), H100(), 8);
+  const IterationBreakdown b = tp8->Explain(batch);
+  const OperatorTime* ar = FindOp(b, "allreduce");
+  ASSERT_NE(ar, nullptr);
+  EXPECT_EQ(ar->bound, Bound::kNetwork);
+  EXPECT_EQ(ar->op_class, OPERATOR_CLASS_COLLECTIVE);
+  // 2 per layer + 1 after the embedding; small messages are latency-bound:
+  // 14 ring steps x 2.6 us = 36 us each, near Vidur's measured 32-37 us.
+  EXPECT_NEAR(ar->seconds / 161, 37e-6, 3e-6);
+  // TP shrinks the per-chip GEMM: QKV FLOPs drop 8x.
+  EXPECT_NEAR(FindOp(tp1->Explain(batch), "qkv_proj")->flops /
+                  FindOp(b, "qkv_proj")->flops,
+              8.0, 1e-9);
+}
+
+TEST(OperatorModelTest, PipelineStagesSumAndAddSends) {
+  const BatchShape batch = Prefill(1024);
+  auto pp1 = Make(Llama2_70b(), H100(), 4, 1);
+  auto pp2 = Make(Llama2_70b(), H100(), 4, 2);
+  const IterationBreakdown b = pp2->Explain(batch);
+  const OperatorTime* send = FindOp(b, "pp_send");
+  ASSERT_NE(send, nullptr);
+  EXPECT_NEAR(b.seconds, pp1->IterationSeconds(batch) + send->seconds, 1e-12);
+}
+
+TEST(OperatorModelTest, IterationSecondsEqualsExplainTotal) {
+  auto m = Make(Bloom176b(), H100(), 8);
+  BatchShape mixed = Decode(32, 900);
+  mixed.AddPrefillChunk(512, 1024);
+  const IterationBreakdown b = m->Explain(mixed);
+  EXPECT_DOUBLE_EQ(m->IterationSeconds(mixed), b.seconds);
+  double sum = 0;
+  for (const OperatorTime& op : b.ops) sum += op.seconds;
+  EXPECT_NEAR(sum, b.seconds, 1e-12);
+}
+
+TEST(OperatorModelTest, MoeStreamsOnlyTheExpertsTouched) {
+  // Mixtral TP1: one token touches top_k = 2 of 8 experts; 64 tokens touch
+  // E (1 - (1 - 2/8)^64) ~ 8.
+  // Activations add k (2 d + 3 d_e) bf16 per token to the weight stream.
+  auto m = Make(Mixtral8x7b(), H100(), 1);
+  const double expert_bytes = 3.0 * 4096 * 14336 * 2;
+  const double act_bytes = 2.0 * 2 * (2 * 4096 + 3 * 14336);
+  const IterationBreakdown b1 = m->Explain(Decode(1, 100));
+  const OperatorTime* one = FindOp(b1, "moe_experts");
+  ASSERT_NE(one, nullptr);
+  EXPECT_NEAR((one->bytes / 32 - act_bytes) / expert_bytes, 2.0, 1e-9);
+  const IterationBreakdown b64 = m->Explain(Decode(64, 100));
+  const OperatorTime* many = FindOp(b64, "moe_experts");
+  EXPECT_NEAR((many->bytes / 32 - 64 * act_bytes) / expert_bytes,
+              8.0 * (1 - std::pow(0.75, 64)), 1e-9);
+  EXPECT_EQ(many->op_class, OPERATOR_CLASS_MOE);
+}
+
+TEST(OperatorModelTest, MlaDecodeReadsTheLatentCache) {
+  auto m = Make(DeepSeekV3(), H100(), 8);
+  const IterationBreakdown b1 = m->Explain(Decode(8, 1000));
+  const IterationBreakdown b2 = m->Explain(Decode(8, 3000));
+  // 576 bf16 elements per cached token per layer, on every TP rank.
+  EXPECT_NEAR(
+      FindOp(b2, "attn_decode")->bytes - FindOp(b1, "attn_decode")->bytes,
+      61.0 * 8 * 2000 * 576 * 2, 1.0);
+  // Absorbed form: 2 * h/t * (576 + 512) FLOPs per context token per layer.
+  EXPECT_NEAR(
+      FindOp(b2, "attn_decode")->flops - FindOp(b1, "attn_decode")->flops,
+      61.0 * 8 * 2000 * 2 * 16 * 1088, 1.0);
+  EXPECT_NE(FindOp(m->Explain(Prefill(1024)), "mla_kv_up"), nullptr);
+}
+
+TEST(OperatorModelTest, SsmDecodeIsConstantInContext) {
+  auto m = Make(Mamba2_2_7b(), H100(), 1);
+  EXPECT_DOUBLE_EQ(m->IterationSeconds(Decode(16, 100)),
+                   m->IterationSeconds(Decode(16, 100000)));
+  auto hybrid = Make(JambaLikeHybrid(), H100(), 1);
+  EXPECT_GT(hybrid->IterationSeconds(Decode(16, 100000)),
+            hybrid->IterationSeconds(Decode(16, 100)));
+  EXPECT_NE(FindOp(hybrid->Explain(Decode(4, 10)), "ssm_scan_decode"), nullptr);
+}
+
+TEST(OperatorModelTest, CreateRejectsBadConfigurations) {
+  EXPECT_EQ(OperatorModel::Create(Llama2_7b(), H100(), 3, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);  // 32 heads % 3
+  EXPECT_EQ(OperatorModel::Create(Llama2_7b(), H100(), 0, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OperatorModel::Create(Llama2_7b(), H100(), 1, 64).status().code(),
+            absl::StatusCode::kInvalidArgument);  // pp > layers
+  Chip no_vector = H100();
+  no_vector.clear_vector_tflops();
+  EXPECT_EQ(OperatorModel::Create(Llama2_7b(), no_vector, 1, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  Chip no_link = H100();
+  no_link.clear_scale_up_gbps();
+  auto status = OperatorModel::Create(Llama2_7b(), no_link, 2, 1).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("scale_up_gbps"), std::string::npos);
+  OperatorModelOptions bad;
+  bad.overlap_exponent = 0.5;
+  EXPECT_FALSE(OperatorModel::Create(Llama2_7b(), H100(), 1, 1, bad).ok());
+  // 8 KV heads on 16 ranks: replicated, allowed.
+  EXPECT_TRUE(OperatorModel::Create(Llama2_70b(), H100(), 16, 1).ok());
+}
+
+TEST(OperatorModelTest, ChipEfficiencyOverridesApplyPerClass) {
+  Chip slow = H100();
+  OperatorEfficiency* e = slow.add_efficiency();
+  e->set_op(OPERATOR_CLASS_GEMM);
+  e->set_compute(0.36);
+  auto base = Make(Llama2_7b(), H100(), 1);
+  auto over = Make(Llama2_7b(), slow, 1);
+  const BatchShape batch = Prefill(4096);
+  const double ratio = FindOp(over->Explain(batch), "mlp_up")->seconds /
+                       FindOp(base->Explain(batch), "mlp_up")->seconds;
+  EXPECT_GT(ratio, 1.8);
+  EXPECT_LT(ratio, 2.05);
+  EXPECT_DOUBLE_EQ(FindOp(over->Explain(batch), "attn_prefill")->seconds,
+                   FindOp(base->Explain(batch), "attn_prefill")->seconds);
+}
+
+TEST(OperatorModelTest, CorrectionHookReplacesAnOperatorClass) {
+  OperatorModelOptions o;
+  int64_t seen_m = 0;
+  o.corrections[OPERATOR_CLASS_GEMM] = [&seen_m](const OperatorQuery& q) {
+    if (q.name == "qkv_proj") seen_m = q.m;
+    return q.name == "qkv_proj" ? 1e-3 : q.analytic_s;
+  };
+  auto m = Make(Llama2_7b(), H100(), 1, 1, o);
+  auto base = Make(Llama2_7b(), H100(), 1);
+  const IterationBreakdown b = m->Explain(Prefill(300));
+  EXPECT_EQ(seen_m, 300);
+  EXPECT_DOUBLE_EQ(FindOp(b, "qkv_proj")->seconds, 32 * 1e-3);
+  EXPECT_DOUBLE_EQ(FindOp(b, "mlp_up")->seconds,
+                   FindOp(base->Explain(Prefill(300)), "mlp_up")->seconds);
+}
+
+TEST(OperatorModelTest, FusingElementwiseRemovesTheirTraffic) {
+  OperatorModelOptions fused;
+  fused.fuse_elementwise = true;
+  auto a = Make(Bloom176b(), H100(), 8);
+  auto f = Make(Bloom176b(), H100(), 8, 1, fused);
+  const BatchShape batch = Prefill(1500);
+  EXPECT_EQ(FindOp(f->Explain(batch), "norm")->bytes, 0);
+  EXPECT_LT(f->IterationSeconds(batch), a->IterationSeconds(batch));
+}
+
+// H100 calibration snapshot (operators.md §5), measured by Vidur
+// (microsoft/vidur data/profiling/compute/h100/*/mlp.csv, medians; copy in
+// ../shared/data/vidur_profiling). Tolerance: +-15% per point, +-20% at the
+// roofline knee (128-512 tokens on a large matrix), where the smooth maximum
+// is least accurate. The errors are printed and listed in docs/cost_model.md.
+struct SnapshotPoint {
+  const char* label;
+  Model (*model)();
+  int tp;
+  int tokens;
+  const char* op;
+  double measured_us;
+  double tolerance;  // relative
+};
+
+TEST(OperatorModelTest, ReproducesVidurH100GemmSnapshot) {
+  const SnapshotPoint points[] = {
+      {"7B TP1 QKV 4096", Llama2_7b, 1, 4096, "qkv_proj", 584, 0.15},
+      {"7B TP1 QKV 512", Llama2_7b, 1, 512, "qkv_proj", 90, 0.20},
+      {"7B TP1 QKV 32", Llama2_7b, 1, 32, "qkv_proj", 38, 0.15},
+      {"7B TP1 QKV 1", Llama2_7b, 1, 1, "qkv_proj", 38, 0.15},
+      {"7B TP1 gate+up 4096", Llama2_7b, 1, 4096, "mlp_up", 987, 0.15},
+      {"7B TP1 gate+up 1", Llama2_7b, 1, 1, "mlp_up", 64, 0.15},
+      {"70B TP1 QKV 4096", Llama2_70b, 1, 4096, "qkv_proj", 982, 0.15},
+      {"70B TP1 gate+up 4096", Llama2_70b, 1, 4096, "mlp_up", 5668, 0.15},
+      {"70B TP1 gate+up 128", Llama2_70b, 1, 128, "mlp_up", 327, 0.20},
+      {"70B TP8 QKV 4096", Llama2_70b, 8, 4096, "qkv_proj", 151, 0.15},
+      {"70B TP8 QKV 32", Llama2_70b, 8, 32, "qkv_proj", 13, 0.15},
+      {"70B TP8 gate+up 4096", Llama2_70b, 8, 4096, "mlp_up", 643, 0.15},
+      {"70B TP8 gate+up 1", Llama2_70b, 8, 1, "mlp_up", 43.5, 0.15},
+  };
+  for (const SnapshotPoint& p : points) {
+    const Model model = p.model();
+    auto m = Make(model, H100(), p.tp);
+    const OperatorTime* op = FindOp(m->Explain(Prefill(p.tokens)), p.op);
+    ASSERT_NE(op, nullptr);
+    const double us = op->seconds / model.num_layers() * 1e6;
+    std::printf(
+        "[snapshot] %-22s measured %7.1f us  model %7.1f us  %+5.1f%%\n",
+        p.label, p.measured_us, us, 100 * (us / p.measured_us - 1));
+    EXPECT_NEAR(us / p.measured_us, 1.0, p.tolerance) << p.label;
+  }
+}
+
+// SPAD Table 3: BLOOM-176B, TP8, performance relative to H100 (time on H100
+// / time on the chip). Workload points: prefill of one 1500-token prompt
+// (the Azure coding trace's median prompt, SPAD §1.4) and a decode step of 64
+// requests at 1500 tokens of context.
+struct SpadRatios {
+  double prefill_chip_prefill, prefill_chip_decode;
+  double decode_chip_prefill, decode_chip_decode;
+};
+
+SpadRatios ComputeSpadRatios(const OperatorModelOptions& o) {
+  const Model bloom = Bloom176b();
+  auto h100 = Make(bloom, H100(), 8, 1, o);
+  auto pre = Make(bloom, SpadPrefill(), 8, 1, o);
+  auto dec = Make(bloom, SpadDecode(), 8, 1, o);
+  const BatchShape p = Prefill(1500);
+  const BatchShape d = Decode(64, 1500);
+  return {h100->IterationSeconds(p) / pre->IterationSeconds(p),
+          h100->IterationSeconds(d) / pre->IterationSeconds(d),
+          h100->IterationSeconds(p) / dec->IterationSeconds(p),
+          h100->IterationSeconds(d) / dec->IterationSeconds(d)};
+}
+
+void PrintRatios(const char* mode, const SpadRatios& r) {
+  std::printf(
+      "[spad] %-16s prefill chip: prefill %.3f (SPAD 1.08) decode %.3f "
+      "(0.80) | decode chip: prefill %.3f (0.69) decode %.3f (0.97)\n",
+      mode, r.prefill_chip_prefill, r.prefill_chip_decode,
+      r.decode_chip_prefill, r.decode_chip_decode);
+}
+
+// Three of the four ratios land within +-15% of SPAD's. The Prefill chip's
+// decode ratio does not: decode is memory-bound on both chips, so the ratio
+// tends to the bandwidth ratio 2.048 / 3.35 = 0.61, lifted only by the
+// chip-independent all-reduce and launch floors; SPAD's 0.80 needs a much
+// larger chip-independent or compute-sensitive share of decode time than a
+// roofline of BLOOM decode has (docs/cost_model.md, "SPAD Table 3").
+TEST(OperatorModelTest, SpadTable3RatiosDefaultFusedModel) {
+  const SpadRatios r = ComputeSpadRatios(OperatorModelOptions{});
+  PrintRatios("fused (default)", r);
+  EXPECT_NEAR(r.prefill_chip_prefill, 1.08, 0.15 * 1.08);
+  EXPECT_NEAR(r.decode_chip_prefill, 0.69, 0.15 * 0.69);
+  EXPECT_NEAR(r.decode_chip_decode, 0.97, 0.15 * 0.97);
+  // Documented gap: 0.67 vs 0.80.
+  EXPECT_GT(r.prefill_chip_decode, 0.61);
+  EXPECT_LT(r.prefill_chip_decode, 0.80);
+}
+
+TEST(OperatorModelTest, SpadTable3RatiosLlmCompassAccounting) {
+  const SpadRatios r =
+      ComputeSpadRatios(OperatorModelOptions::LlmCompassLike());
+  PrintRatios("llmcompass-like", r);
+  EXPECT_NEAR(r.prefill_chip_prefill, 1.08, 0.15 * 1.08);
+  EXPECT_NEAR(r.decode_chip_prefill, 0.69, 0.15 * 0.69);
+  EXPECT_NEAR(r.decode_chip_decode, 0.97, 0.15 * 0.97);
+  EXPECT_GT(r.prefill_chip_decode, 0.61);
+  EXPECT_LT(r.prefill_chip_decode, 0.80);
+}
+
+// SPAD §5: the Prefill chip is slower than H100 for batches of <= 256
+// tokens (memory-bound GEMMs on 61% of the bandwidth) and, in LLMCompass's
+// unfused accounting, for very long prompts (softmax on half the vector
+// throughput); the Decode chip is slower at decode batch 256.
+TEST(OperatorModelTest, SpadCrossovers) {
+  const Model bloom = Bloom176b();
+  for (const OperatorModelOptions& o :
+       {OperatorModelOptions{}, OperatorModelOptions::LlmCompassLike()}) {
+    auto h100 = Make(bloom, H100(), 8, 1, o);
+    auto pre = Make(bloom, SpadPrefill(), 8, 1, o);
+    auto dec = Make(bloom, SpadDecode(), 8, 1, o);
+    EXPECT_LT(h100->IterationSeconds(Prefill(256)),
+              pre->IterationSeconds(Prefill(256)));
+    EXPECT_LT(h100->IterationSeconds(Decode(256, 1500)),
+              dec->IterationSeconds(Decode(256, 1500)));
+  }
+  const OperatorModelOptions lc = OperatorModelOptions::LlmCompassLike();
+  auto h100 = Make(bloom, H100(), 8, 1, lc);
+  auto pre = Make(bloom, SpadPrefill(), 8, 1, lc);
+  for (int tokens : {256, 1500, 12288}) {
+    std::printf(
+        "[spad] llmcompass-like prefill %5d tokens: prefill chip %.3f\n",
+        tokens,
+        h100->IterationSeconds(Prefill(tokens)) /
+            pre->IterationSeconds(Prefill(tokens)));
+  }
+  EXPECT_LT(h100->IterationSeconds(Prefill(12288)),
+            pre->IterationSeconds(Prefill(12288)));
+}
+
+// IterationSeconds runs ~10^6 times per simulation; it must stay cheap.
+TEST(OperatorModelTest, IterationSecondsIsFast) {
+  auto m = Make(Bloom176b(), H100(), 8);
+  BatchShape b = Decode(48, 1200);
+  b.AddPrefillChunk(256, 512);
+  constexpr int kCalls = 200000;
+  double sink = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCalls; ++i) {
+    b.decode_context_tokens += 1;  // defeat hoisting
+    sink += m->IterationSeconds(b);
+  }
+  const double ns = std::chrono::duration<double, std::nano>(
+                        std::chrono::steady_clock::now() - start)
+                        .count() /
+                    kCalls;
+  std::printf(
+      "[speed] IterationSeconds: %.0f ns/call (BLOOM-176B TP8, mixed "
+      "batch)\n",
+      ns);
+  EXPECT_GT(sink, 0);
+  EXPECT_LT(ns, 20000);  // generous: sanitizer/debug builds
+}
+
+}  // namespace
+}  // namespace fleetsim::hardware
