@@ -3,7 +3,6 @@
 // array. Loading validates every file, so a bad one exits 1 with
 // "file:line: field ..." on stderr.
 #include <algorithm>
-#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -14,94 +13,12 @@
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
 #include "hardware/chip_catalog.h"
+#include "hardware/model_footprint.h"
 #include "util/json_writer.h"
 #include "workloads/model_catalog.h"
 
 namespace fleetsim::cli {
 namespace {
-
-// Model sizes for the listing. hardware/model_footprint.h (KvBytesPerToken,
-// WeightBytes) is the cost model's authority; it did not exist when this
-// command was written, so the listing counts locally.
-// TODO: switch to hardware/model_footprint.h once it lands.
-int64_t BytesPerElement(DType dtype) { return dtype == DTYPE_FP8 ? 1 : 2; }
-
-int64_t AttentionLayers(const Model& m) {
-  return m.num_layers() - m.ssm().num_ssm_layers();
-}
-
-// KV-cache bytes per token over the whole model (all attention layers).
-// MLA caches the latent plus the rope key; GQA/MHA/CCA cache K and V per
-// KV head.
-int64_t KvBytesPerToken(const Model& m) {
-  const int64_t bytes = BytesPerElement(
-      m.kv_dtype() != DTYPE_UNSPECIFIED ? m.kv_dtype() : m.dtype());
-  if (m.attention() == ATTENTION_KIND_MLA) {
-    return AttentionLayers(m) *
-           (m.mla().kv_lora_rank() + m.mla().qk_rope_head_dim()) * bytes;
-  }
-  return 2 * AttentionLayers(m) * int64_t{m.num_kv_heads()} * m.head_dim() *
-         bytes;
-}
-
-struct ParamCounts {
-  double total = 0;
-  double active = 0;  // per token (MoE: shared + top_k routed experts)
-};
-
-// Weights of matrices only (norms and biases are < 0.1% and left out).
-ParamCounts CountParams(const Model& m) {
-  const double d = m.hidden_size();
-  double attention = 0;
-  if (m.attention() == ATTENTION_KIND_MLA) {
-    const MlaConfig& a = m.mla();
-    const double qk = a.qk_nope_head_dim() + a.qk_rope_head_dim();
-    const double q =
-        a.q_lora_rank() > 0
-            ? d * a.q_lora_rank() +
-                  static_cast<double>(a.q_lora_rank()) * m.num_heads() * qk
-            : d * m.num_heads() * qk;
-    attention = q + d * (a.kv_lora_rank() + a.qk_rope_head_dim()) +
-                static_cast<double>(a.kv_lora_rank()) * m.num_heads() *
-                    (a.qk_nope_head_dim() + a.v_head_dim()) +
-                static_cast<double>(m.num_heads()) * a.v_head_dim() * d;
-  } else {
-    const double q_width = static_cast<double>(m.num_heads()) * m.head_dim();
-    const double kv_width =
-        static_cast<double>(m.num_kv_heads()) * m.head_dim();
-    attention = 2 * d * q_width + 2 * d * kv_width;
-  }
-  const double matrices_per_mlp = m.mlp() == MLP_KIND_GELU ? 2 : 3;
-  auto mlp = [&](double ffn) { return matrices_per_mlp * d * ffn; };
-
-  const MoeConfig& moe = m.moe();
-  const int64_t layers = m.num_layers();
-  const int64_t ssm_layers = m.ssm().num_ssm_layers();
-  const int64_t moe_layers =
-      moe.num_experts() > 0 ? layers - moe.first_dense_layers() : 0;
-  const int64_t dense_layers = layers - moe_layers;
-  const double dense_ffn =
-      moe.dense_ffn_dim() > 0 ? moe.dense_ffn_dim() : m.ffn_dim();
-
-  ParamCounts counts;
-  const double embeddings =
-      static_cast<double>(m.vocab_size()) * d * (m.tied_embeddings() ? 1 : 2);
-  counts.total = counts.active = embeddings;
-  const double attention_total = (layers - ssm_layers) * attention;
-  // Mamba block (in_proj to 2 x d_inner, out_proj back), a rough count.
-  const double ssm_total = ssm_layers * 3.0 * d * m.ssm().expand() * d;
-  counts.total += attention_total + ssm_total + dense_layers * mlp(dense_ffn);
-  counts.active += attention_total + ssm_total + dense_layers * mlp(dense_ffn);
-  if (moe_layers > 0) {
-    const double shared =
-        moe.num_shared_experts() * mlp(moe.shared_expert_ffn_dim());
-    const double router = d * moe.num_experts();
-    const double expert = mlp(moe.expert_ffn_dim());
-    counts.total += moe_layers * (moe.num_experts() * expert + shared + router);
-    counts.active += moe_layers * (moe.top_k() * expert + shared + router);
-  }
-  return counts;
-}
 
 // Writes `key: value`, or `key: null` when the value is unknown.
 void OptionalField(JsonWriter& json, const std::string& key, bool known,
@@ -215,7 +132,6 @@ int ListModels() {
     JsonWriter json;
     json.BeginArray();
     for (const Model* model : catalog->entries()) {
-      const ParamCounts params = CountParams(*model);
       json.BeginObject();
       json.Field("name", model->name());
       json.Field("display_name", model->display_name());
@@ -230,9 +146,10 @@ int ListModels() {
                  ShortEnumName(AttentionKind_Name(model->attention()),
                                "ATTENTION_KIND_"));
       json.Field("dtype", ShortEnumName(DType_Name(model->dtype()), "DTYPE_"));
-      json.Field("params_billion", params.total / 1e9);
-      json.Field("active_params_billion", params.active / 1e9);
-      json.Field("kv_bytes_per_token", KvBytesPerToken(*model));
+      json.Field("params_billion", hardware::ParameterCount(*model) / 1e9);
+      json.Field("active_params_billion",
+                 hardware::ActiveParameterCount(*model) / 1e9);
+      json.Field("kv_bytes_per_token", hardware::KvBytesPerToken(*model));
       json.EndObject();
     }
     json.EndArray();
@@ -243,7 +160,6 @@ int ListModels() {
       {"name", "layers", "hidden", "heads/kv", "attention", "dtype", "params B",
        "active B", "KV bytes/token"}};
   for (const Model* model : catalog->entries()) {
-    const ParamCounts params = CountParams(*model);
     rows.push_back(
         {model->name(), absl::StrCat(model->num_layers()),
          absl::StrCat(model->hidden_size()),
@@ -251,8 +167,9 @@ int ListModels() {
          ShortEnumName(AttentionKind_Name(model->attention()),
                        "ATTENTION_KIND_"),
          ShortEnumName(DType_Name(model->dtype()), "DTYPE_"),
-         Fixed(params.total / 1e9, 1), Fixed(params.active / 1e9, 1),
-         absl::StrCat(KvBytesPerToken(*model))});
+         Fixed(hardware::ParameterCount(*model) / 1e9, 1),
+         Fixed(hardware::ActiveParameterCount(*model) / 1e9, 1),
+         absl::StrCat(hardware::KvBytesPerToken(*model))});
   }
   PrintTable(rows,
              {true, false, false, false, true, true, false, false, false});
