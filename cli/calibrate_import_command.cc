@@ -1,0 +1,117 @@
+// `fleetsim calibrate import`: converts a measured table from another tool's
+// layout into fleetsim's calibration schema (proto/calibration.proto).
+//
+//   fleetsim calibrate import --format vidur-mlp --chip h100
+//       --in .../compute/h100/meta-llama/Llama-2-7b-hf/mlp.csv
+//       --out data/calibration/h100/vidur_mlp_llama-2-7b.csv
+//       [--points_per_octave 4] [--model ORG/NAME] [--source_commit SHA]
+//
+// Formats: vidur-mlp, vidur-attention, vidur-allreduce (network all_reduce /
+// send_recv files), and fleetsim (re-write a .csv/.txtpb table in the form
+// --out's extension selects). Prints a JSON summary on stdout.
+// docs/calibration.md describes the schema and the import rules.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_join.h"
+#include "cli/command_registry.h"
+#include "cli/common_flags.h"
+#include "hardware/calibration_table.h"
+#include "hardware/vidur_import.h"
+#include "util/json_writer.h"
+
+ABSL_FLAG(std::string, in, "", "calibrate import: input table file");
+ABSL_FLAG(int32_t, points_per_octave, 0,
+          "calibrate import: keep about N points per octave of each swept "
+          "axis (0 = every row)");
+ABSL_FLAG(std::string, source_commit, "",
+          "calibrate import: commit of the source repository, for provenance");
+ABSL_FLAG(std::string, source_path, "",
+          "calibrate import: path of the input inside its source repository, "
+          "for provenance (default: --in)");
+
+namespace fleetsim::cli {
+namespace {
+
+int RunCalibrateImport(const std::vector<std::string>& args) {
+  if (args.size() > 1)
+    return UsageError("calibrate import takes no extra arguments");
+  const std::string in = absl::GetFlag(FLAGS_in);
+  const std::string out = absl::GetFlag(FLAGS_out);
+  const std::string format_name = absl::GetFlag(FLAGS_format);
+  if (in.empty() || out.empty() || format_name.empty()) {
+    return UsageError(
+        "calibrate import needs --format, --in FILE and --out FILE");
+  }
+  hardware::VidurImportResult result;
+  if (format_name == "fleetsim") {
+    absl::StatusOr<CalibrationTable> table = hardware::ReadCalibrationTable(in);
+    if (!table.ok()) return Fail(table.status());
+    result.table = *std::move(table);
+    result.input_rows = result.table.rows_size();
+  } else {
+    absl::StatusOr<hardware::VidurFormat> format =
+        hardware::ParseVidurFormat(format_name);
+    if (!format.ok()) return Fail(format.status());
+    hardware::VidurImportOptions options;
+    options.chip = absl::GetFlag(FLAGS_chip);
+    if (options.chip.empty())
+      return UsageError("calibrate import needs --chip");
+    options.model = absl::GetFlag(FLAGS_model);
+    options.points_per_octave = absl::GetFlag(FLAGS_points_per_octave);
+    options.source_commit = absl::GetFlag(FLAGS_source_commit);
+    options.source_path = absl::GetFlag(FLAGS_source_path);
+    absl::StatusOr<hardware::VidurImportResult> imported =
+        hardware::ImportVidurFile(*format, in, options);
+    if (!imported.ok()) return Fail(imported.status());
+    result = *std::move(imported);
+    std::vector<std::string> command = {"fleetsim calibrate import", "--format",
+                                        format_name, "--chip", options.chip};
+    if (!options.model.empty()) {
+      command.insert(command.end(), {"--model", options.model});
+    }
+    if (options.points_per_octave > 0) {
+      command.insert(
+          command.end(),
+          {"--points_per_octave", std::to_string(options.points_per_octave)});
+    }
+    result.table.mutable_provenance()->set_command(absl::StrJoin(command, " "));
+  }
+  absl::Status status = hardware::WriteCalibrationTable(result.table, out);
+  if (!status.ok()) return Fail(status);
+
+  JsonWriter json;
+  json.BeginObject();
+  json.Field("in", in);
+  json.Field("out", out);
+  json.Field("input_rows", result.input_rows);
+  json.Field("rows_written", static_cast<int64_t>(result.table.rows_size()));
+  json.Field("duplicate_rows", result.duplicate_rows);
+  json.Field("thinned_rows", result.thinned_rows);
+  json.Field("skipped_cells", result.skipped_cells);
+  json.EndObject();
+  std::cout << json.str();
+  return 0;
+}
+
+int RunCalibrate(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    return UsageError("calibrate needs a subcommand: import");
+  }
+  if (args[0] == "import") return RunCalibrateImport(args);
+  return UsageError("unknown calibrate subcommand '" + args[0] +
+                    "' (known: import)");
+}
+
+}  // namespace
+
+FLEETSIM_REGISTER_COMMAND(
+    "calibrate",
+    "calibrate import --format vidur-mlp|vidur-attention|vidur-allreduce|"
+    "fleetsim --chip CHIP --in FILE --out FILE.csv|.txtpb "
+    "[--points_per_octave N] [--model ORG/NAME] [--source_commit SHA]",
+    RunCalibrate);
+
+}  // namespace fleetsim::cli

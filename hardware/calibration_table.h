@@ -1,0 +1,103 @@
+// File: hardware/calibration_table.h
+//
+// Reading, writing and checking calibration tables (proto/calibration.proto):
+// measured per-operator kernel times with explicit per-chip shapes. This is
+// the one loader every consumer uses (the efficiency fit, `fleetsim calibrate
+// eval`, tests), whichever producer wrote the table: the Vidur importer
+// (vidur_import.h), the CUDA harness (hardware/calibrate/) or the PyTorch
+// attention script.
+//
+// Two on-disk forms, chosen by file extension:
+//   *.csv    the compact column layout documented in proto/calibration.proto
+//            (provenance as "# field: value" comment lines, a header line,
+//            one row per line); what data/calibration/ ships.
+//   *.txtpb  a text-format CalibrationTable.
+//
+// Example:
+//   FLEETSIM_ASSIGN_OR_RETURN(CalibrationTable table,
+//       hardware::ReadCalibrationTable("data/calibration/h100/mlp.csv"));
+//
+// docs/calibration.md explains the schema and the producers in prose.
+#ifndef FLEETSIM_HARDWARE_CALIBRATION_TABLE_H_
+#define FLEETSIM_HARDWARE_CALIBRATION_TABLE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "proto/calibration.pb.h"
+
+namespace fleetsim::hardware {
+
+// ReadCalibrationTable()
+//
+// Reads a table from `path`: CSV when the name ends in ".csv", text format
+// when it ends in ".txtpb" or ".textproto". Every row is validated
+// (ValidateCalibrationRow).
+// Errors: NotFound if the file cannot be opened; InvalidArgument for any
+// other extension, and for malformed content, as
+// "path:line: column 'name': problem" (CSV) or "path:line:col: problem"
+// (text format).
+absl::StatusOr<CalibrationTable> ReadCalibrationTable(const std::string& path);
+
+// ParseCalibrationCsv()
+//
+// Parses CSV text in the layout above. `origin` names the source in error
+// messages (usually the path). Same errors as ReadCalibrationTable.
+absl::StatusOr<CalibrationTable> ParseCalibrationCsv(absl::string_view text,
+                                                     const std::string& origin);
+
+// WriteCalibrationTable()
+//
+// Writes `table` to `path` in the form its extension selects (as above),
+// creating parent folders. InvalidArgument for an unknown extension;
+// FailedPrecondition naming the path when it cannot be written.
+absl::Status WriteCalibrationTable(const CalibrationTable& table,
+                                   const std::string& path);
+
+// CalibrationTableToCsv()
+//
+// The CSV text WriteCalibrationTable writes: provenance comment lines (set
+// fields only), the header with every CalibrationRow field in field-number
+// order, then one line per row. Doubles use the shortest form that reads
+// back to the same value (%.17g trimmed), so CSV round trips are exact.
+std::string CalibrationTableToCsv(const CalibrationTable& table);
+
+// The CSV header line (no newline) the writer emits: CalibrationRow field
+// names in field-number order. The CUDA harness writes the same header
+// without linking protobuf; a test checks that the two agree.
+std::string CalibrationCsvHeader();
+
+// ValidateCalibrationRow()
+//
+// Checks one row: op non-empty, op_class set, median_s finite and > 0,
+// optional statistics finite and >= 0, shape fields >= 0 and the ones its
+// op_class needs (see proto/calibration.proto) > 0. Returns InvalidArgument
+// with a message naming the field ("median_s must be > 0, got 0"); the
+// caller adds the location.
+absl::Status ValidateCalibrationRow(const CalibrationRow& row);
+
+// Short lower-case names used in CSV cells: "gemm", "attention_prefill",
+// "bf16". Parse*() accept these or the full enum value name
+// ("OPERATOR_CLASS_GEMM"), case-insensitive; InvalidArgument otherwise.
+std::string OperatorClassShortName(OperatorClass op_class);
+absl::StatusOr<OperatorClass> ParseOperatorClass(absl::string_view text);
+std::string DTypeShortName(DType dtype);
+absl::StatusOr<DType> ParseDType(absl::string_view text);
+
+namespace calibration_internal {
+
+// Splits one CSV record into cells. Handles double-quoted cells with ""
+// escapes; strips a trailing '\r'. Shared with the Vidur importer.
+std::vector<std::string> SplitCsvLine(absl::string_view line);
+
+// Formats a double with the fewest significant digits (up to 17) that parse
+// back to the same value.
+std::string FormatDouble(double value);
+
+}  // namespace calibration_internal
+}  // namespace fleetsim::hardware
+
+#endif  // FLEETSIM_HARDWARE_CALIBRATION_TABLE_H_
