@@ -610,9 +610,10 @@ void TableBuilder::AddMlaLayers(int layers) {
 
   // Prefill, naive form: up-project K/V of every context token, then MHA
   // with qk dim d_n + d_r and v dim d_v.
+  const size_t before = ops_->size();
   AddGemm("mla_kv_up", OPERATOR_CLASS_GEMM, layers, g.mla_kv_b,
           kPrefillContext);
-  ops_->back().gate = kPrefillTokens;
+  if (ops_->size() > before) ops_->back().gate = kPrefillTokens;
   Op& pre = Add("attn_prefill", OPERATOR_CLASS_ATTENTION_PREFILL,
                 kPrefillTokens, layers);
   pre.flops[kPairs] = 2.0 * h_c * (d_n + d_r + d_v);
