@@ -40,9 +40,8 @@ case "${1:-run}" in
     exec ctest --output-on-failure -j "$JOBS"
     ;;
   run)
-    ./build/fleetsim trace-stats --trace data/traces/azure_2023_conv.csv
-    exec ./build/fleetsim estimate --model bloom-176b --chip h100 --tp 8 \
-      --prefill 1020 --decode 64@1100
+    exec ./build/fleetsim replay --cluster data/clusters/default.txtpb \
+      --model bloom-176b --trace data/traces/azure_2023_conv.csv --duration 600
     ;;
   *)
     echo "usage: ./quickstart.sh [test]" >&2

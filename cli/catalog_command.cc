@@ -86,7 +86,7 @@ int ListChips() {
       json.Field("fp8_tflops", chip->fp8_tflops());
       json.Field("vector_tflops", chip->vector_tflops());
       json.Field("sram_mb", chip->sram_mb());
-      json.Field("memory_gb", chip->memory_gb());
+      json.Field("memory_gib", chip->memory_gib());
       json.Field("memory_bandwidth_tbps", chip->memory_bandwidth_tbps());
       json.Field("tdp_w", chip->tdp_w());
       OptionalField(json, "tdp_vs_h100", h100_tdp > 0,
@@ -113,7 +113,7 @@ int ListChips() {
     const double cost = hardware::ManufacturingCostUsd(*chip);
     rows.push_back(
         {chip->name(), chip->display_name(), Fixed(chip->bf16_tflops(), 1),
-         Fixed(chip->vector_tflops(), 1), Fixed(chip->memory_gb(), 0),
+         Fixed(chip->vector_tflops(), 1), Fixed(chip->memory_gib(), 0),
          Fixed(chip->memory_bandwidth_tbps(), 3), Fixed(chip->tdp_w(), 0),
          h100_tdp > 0 ? Fixed(chip->tdp_w() / h100_tdp, 3) : "-",
          cost > 0 ? Fixed(cost, 0) : "-",

@@ -18,7 +18,7 @@ namespace fleetsim::cli {
 using CommandFn = std::function<int(const std::vector<std::string>& args)>;
 
 struct Command {
-  std::string usage;    // one line: "trace-stats --trace FILE [--format F]"
+  std::string usage;  // one line: "trace-stats --trace FILE [--format F]"
   CommandFn run;
 };
 
@@ -34,7 +34,8 @@ struct CommandRegistrar {
 
 }  // namespace fleetsim::cli
 
-#define FLEETSIM_REGISTER_COMMAND(name, usage, fn) \
-  static ::fleetsim::cli::CommandRegistrar fleetsim_command_registrar_(name, usage, fn)
+#define FLEETSIM_REGISTER_COMMAND(name, usage, fn)                      \
+  static ::fleetsim::cli::CommandRegistrar fleetsim_command_registrar_( \
+      name, usage, fn)
 
 #endif  // FLEETSIM_CLI_COMMAND_REGISTRY_H_

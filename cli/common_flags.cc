@@ -32,7 +32,8 @@ namespace fleetsim::cli {
 std::string DataDir() {
   std::string flag = absl::GetFlag(FLAGS_data_dir);
   if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("FLEETSIM_DATA_DIR"); env && *env) return env;
+  if (const char* env = std::getenv("FLEETSIM_DATA_DIR"); env && *env)
+    return env;
   std::error_code ec;
   if (std::filesystem::is_directory(FLEETSIM_SOURCE_DATA_DIR, ec)) {
     return FLEETSIM_SOURCE_DATA_DIR;

@@ -28,8 +28,9 @@ std::string UsageText() {
   for (const auto& [name, command] : CommandRegistry()) {
     text += "  fleetsim " + command.usage + "\n";
   }
-  text += "\nFlag names accept dashes or underscores (--rate-scale, "
-          "--rate_scale). `fleetsim --help` lists every flag.";
+  text +=
+      "\nFlag names accept dashes or underscores (--rate-scale, "
+      "--rate_scale). `fleetsim --help` lists every flag.";
   return text;
 }
 
@@ -42,7 +43,8 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg.size() > 2 && arg.compare(0, 2, "--") == 0) {
       size_t eq = arg.find('=');
-      std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      std::string name =
+          arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
       for (char& c : name) {
         if (c == '-') c = '_';
       }
@@ -60,7 +62,8 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
     }
     args.push_back(arg);
   }
-  for (auto& [name, values] : repeated) SetRepeatedFlag(name, std::move(values));
+  for (auto& [name, values] : repeated)
+    SetRepeatedFlag(name, std::move(values));
   return args;
 }
 
@@ -73,7 +76,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> normalized = NormalizeArgs(argc, argv);
   std::vector<char*> raw;
   for (std::string& arg : normalized) raw.push_back(arg.data());
-  std::vector<char*> positional = absl::ParseCommandLine(static_cast<int>(raw.size()), raw.data());
+  std::vector<char*> positional =
+      absl::ParseCommandLine(static_cast<int>(raw.size()), raw.data());
   if (positional.size() < 2 || std::strcmp(positional[1], "help") == 0) {
     std::cout << UsageText() << "\n";
     return positional.size() < 2 ? 2 : 0;

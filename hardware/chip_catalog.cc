@@ -151,7 +151,7 @@ absl::Status ValidateChip(const Chip& chip, const std::string& path) {
   ChipProblems problems(path);
   problems.Required("bf16_tflops", chip.bf16_tflops());
   problems.Required("vector_tflops", chip.vector_tflops());
-  problems.Required("memory_gb", chip.memory_gb());
+  problems.Required("memory_gib", chip.memory_gib());
   problems.Required("memory_bandwidth_tbps", chip.memory_bandwidth_tbps());
   problems.Required("tdp_w", chip.tdp_w());
   problems.Required("scale_up_gbps", chip.scale_up_gbps());
@@ -207,7 +207,7 @@ double ManufacturingCostUsd(const Chip& chip) {
                                  : kDefaultWaferDiameterMm;
   const double dies = DiesPerWafer(die.die_area_mm2(), diameter_mm);
   if (dies <= 0) return 0;
-  return wafer_cost_usd / dies + chip.memory_gb() * die.memory_usd_per_gb();
+  return wafer_cost_usd / dies + chip.memory_gib() * die.memory_usd_per_gb();
 }
 
 double IdlePowerW(const Chip& chip) {

@@ -42,7 +42,7 @@ inline constexpr double kIdlePowerFractionOfTdp = 0.10;
 // Checks one parsed Chip. Returns OK or InvalidArgument listing every
 // problem, one per line, each as "path:LINE: field 'NAME' ..." (or
 // "path: field 'NAME' is missing" when the field is absent from the file):
-//   - required and > 0: bf16_tflops, vector_tflops, memory_gb,
+//   - required and > 0: bf16_tflops, vector_tflops, memory_gib,
 //     memory_bandwidth_tbps, tdp_w, scale_up_gbps, scale_out_gbps;
 //   - >= 0: fp8_tflops, sram_mb, idle_power_w (also <= tdp_w),
 //     manufacturing_cost_usd, rental_usd_per_hour, floor_us;
@@ -68,7 +68,7 @@ double DiesPerWafer(double die_area_mm2, double wafer_diameter_mm);
 
 // Manufacturing cost of one chip, USD: manufacturing_cost_usd when set;
 // otherwise SPAD's model from die_cost (wafer cost / dies per wafer +
-// memory_gb x memory_usd_per_gb); 0 when neither is given (unknown).
+// memory_gib x memory_usd_per_gb); 0 when neither is given (unknown).
 // H100 derives to $1035.06, SPAD Prefill to $493.39, Decode to $907.43.
 double ManufacturingCostUsd(const Chip& chip);
 

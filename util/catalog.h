@@ -28,7 +28,8 @@ template <typename Entry>
 class Catalog final {
  public:
   // Checks one parsed entry; `path` is for error messages (use FindFieldLine).
-  using Validator = std::function<absl::Status(const Entry&, const std::string& path)>;
+  using Validator =
+      std::function<absl::Status(const Entry&, const std::string& path)>;
 
   Catalog() = default;
 
@@ -38,11 +39,13 @@ class Catalog final {
   absl::Status AddDirectory(const std::string& dir, const Validator& validate) {
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) {
-      return absl::NotFoundError(absl::StrCat(dir, ": catalog folder not found"));
+      return absl::NotFoundError(
+          absl::StrCat(dir, ": catalog folder not found"));
     }
     std::vector<std::string> files;
     for (const auto& item : std::filesystem::directory_iterator(dir, ec)) {
-      if (item.path().extension() == ".txtpb") files.push_back(item.path().string());
+      if (item.path().extension() == ".txtpb")
+        files.push_back(item.path().string());
     }
     std::sort(files.begin(), files.end());
     std::map<std::string, std::string> seen_here;
@@ -58,10 +61,10 @@ class Catalog final {
       if (!status.ok()) return status;
       auto [it, inserted] = seen_here.emplace(entry.name(), path);
       if (!inserted) {
-        return absl::InvalidArgumentError(AtLocation(
-            path, FindFieldLine(path, "name"),
-            absl::StrCat("name '", entry.name(), "' already defined in ",
-                         it->second)));
+        return absl::InvalidArgumentError(
+            AtLocation(path, FindFieldLine(path, "name"),
+                       absl::StrCat("name '", entry.name(),
+                                    "' already defined in ", it->second)));
       }
       entries_[entry.name()] = std::move(entry);
     }
@@ -78,8 +81,8 @@ class Catalog final {
   absl::StatusOr<const Entry*> Find(const std::string& name) const {
     auto it = entries_.find(name);
     if (it == entries_.end()) {
-      return absl::NotFoundError(absl::StrCat("unknown name '", name,
-                                              "'; known: ", absl::StrJoin(names(), ", ")));
+      return absl::NotFoundError(absl::StrCat(
+          "unknown name '", name, "'; known: ", absl::StrJoin(names(), ", ")));
     }
     return &it->second;
   }

@@ -11,9 +11,9 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the enclosing
 // function when it is not OK.
-#define FLEETSIM_RETURN_IF_ERROR(expr)                  \
-  do {                                                  \
-    ::absl::Status fleetsim_status_ = (expr);           \
+#define FLEETSIM_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::absl::Status fleetsim_status_ = (expr);            \
     if (!fleetsim_status_.ok()) return fleetsim_status_; \
   } while (0)
 
@@ -23,8 +23,8 @@
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status,
 // otherwise moves the value into `lhs` (a declaration or an lvalue).
 //   FLEETSIM_ASSIGN_OR_RETURN(Chip chip, catalog.Find("h100"));
-#define FLEETSIM_ASSIGN_OR_RETURN(lhs, rexpr)                              \
-  FLEETSIM_ASSIGN_OR_RETURN_IMPL_(                                         \
+#define FLEETSIM_ASSIGN_OR_RETURN(lhs, rexpr) \
+  FLEETSIM_ASSIGN_OR_RETURN_IMPL_(            \
       FLEETSIM_STATUS_CONCAT_(fleetsim_statusor_, __LINE__), lhs, rexpr)
 
 #define FLEETSIM_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \

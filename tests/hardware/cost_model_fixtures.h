@@ -176,7 +176,7 @@ inline Chip H100() {
     fp8_tflops: 1978.9
     vector_tflops: 66.9
     sram_mb: 84
-    memory_gb: 80
+    memory_gib: 80
     memory_bandwidth_tbps: 3.35
     tdp_w: 700
     scale_up_gbps: 450
@@ -190,7 +190,7 @@ inline Chip SpadPrefill() {
     bf16_tflops: 1920
     vector_tflops: 32.4
     sram_mb: 73
-    memory_gb: 64
+    memory_gib: 64
     memory_bandwidth_tbps: 2.048
     tdp_w: 596
     scale_up_gbps: 450
@@ -204,7 +204,7 @@ inline Chip SpadDecode() {
     bf16_tflops: 540
     vector_tflops: 18.2
     sram_mb: 48
-    memory_gb: 80
+    memory_gib: 80
     memory_bandwidth_tbps: 3.352
     tdp_w: 507
     scale_up_gbps: 450

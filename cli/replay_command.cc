@@ -1,0 +1,189 @@
+// `fleetsim replay`: one simulation of a cluster serving a trace.
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "cli/command_registry.h"
+#include "cli/common_flags.h"
+#include "cli/simulation_setup.h"
+#include "sim/simulation.h"
+#include "util/json_writer.h"
+
+ABSL_FLAG(std::string, cluster, "",
+          "Cluster file (.txtpb), e.g. data/clusters/splitwise_h100.txtpb");
+
+namespace fleetsim::cli {
+namespace {
+
+void WriteDistribution(JsonWriter* w, const std::string& key,
+                       const Distribution& d) {
+  w->Key(key);
+  w->BeginObject();
+  w->Field("mean", d.mean());
+  w->Field("p50", d.p50());
+  w->Field("p90", d.p90());
+  w->Field("p99", d.p99());
+  w->Field("max", d.max());
+  w->Field("count", d.count());
+  w->EndObject();
+}
+
+}  // namespace
+
+std::string SummaryJson(const SimulationResult& r) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("requests", r.requests());
+  w.Field("completed", r.completed());
+  w.Field("rejected", r.rejected());
+  WriteDistribution(&w, "ttft_s", r.ttft_s());
+  WriteDistribution(&w, "tbt_s", r.tbt_s());
+  WriteDistribution(&w, "tpot_s", r.tpot_s());
+  WriteDistribution(&w, "e2e_s", r.e2e_s());
+  WriteDistribution(&w, "queue_s", r.queue_s());
+  WriteDistribution(&w, "kv_transfer_s", r.kv_transfer_s());
+  w.Field("simulated_s", r.simulated_s());
+  w.Field("throughput_rps", r.throughput_rps());
+  w.Field("output_tokens_per_s", r.output_tokens_per_s());
+  w.Field("goodput_rps", r.goodput_rps());
+  w.Field("energy_j", r.energy_j());
+  w.Field("fleet_cost", r.fleet_cost());
+  w.Field("fleet_tdp_w", r.fleet_tdp_w());
+  w.Field("preemptions", r.preemptions());
+  if (r.slo_size() > 0) {
+    w.Field("slo_met", r.slo_met());
+    w.Key("slo");
+    w.BeginArray();
+    for (const SloAttainment& a : r.slo()) {
+      w.BeginObject();
+      w.Field("metric", a.metric());
+      w.Field("percentile", a.percentile());
+      w.Field("observed", a.observed());
+      w.Field("limit", a.limit());
+      w.Field("slowdown", a.bound_s() == 0);
+      w.Field("met", a.met());
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  w.Key("pools");
+  w.BeginArray();
+  for (const PoolUsage& p : r.pools()) {
+    w.BeginObject();
+    w.Field("name", p.name());
+    w.Field("role", p.role());
+    w.Field("chip", p.chip());
+    w.Field("machines", p.machines());
+    w.Field("instances", p.instances());
+    w.Field("busy_fraction", p.busy_fraction());
+    w.Field("mean_batch_size", p.mean_batch_size());
+    w.Field("peak_kv_fraction", p.peak_kv_fraction());
+    w.Field("energy_j", p.energy_j());
+    w.Field("preemptions", p.preemptions());
+    w.Field("prompts_served", p.prompts_served());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Field("events", r.events());
+  w.EndObject();
+  return w.str();
+}
+
+std::string SummaryTable(const SimulationResult& r) {
+  std::string out;
+  absl::StrAppendFormat(
+      &out, "requests %d  completed %d  rejected %d  preemptions %d\n",
+      r.requests(), r.completed(), r.rejected(), r.preemptions());
+  absl::StrAppendFormat(&out, "%-8s %10s %10s %10s %10s\n", "metric", "mean",
+                        "p50", "p90", "p99");
+  auto row = [&out](const char* name, const Distribution& d) {
+    absl::StrAppendFormat(&out, "%-8s %10.4f %10.4f %10.4f %10.4f\n", name,
+                          d.mean(), d.p50(), d.p90(), d.p99());
+  };
+  row("ttft_s", r.ttft_s());
+  row("tbt_s", r.tbt_s());
+  row("tpot_s", r.tpot_s());
+  row("e2e_s", r.e2e_s());
+  row("queue_s", r.queue_s());
+  if (r.kv_transfer_count() > 0) row("kv_s", r.kv_transfer_s());
+  absl::StrAppendFormat(
+      &out,
+      "throughput %.2f req/s, %.0f output tok/s; energy %.3g J; fleet cost "
+      "%.2f H100 machines, TDP %.0f W\n",
+      r.throughput_rps(), r.output_tokens_per_s(), r.energy_j(), r.fleet_cost(),
+      r.fleet_tdp_w());
+  for (const PoolUsage& p : r.pools()) {
+    absl::StrAppendFormat(
+        &out,
+        "pool %-10s %-9s %-13s machines %3d  busy %5.1f%%  batch %6.1f  "
+        "peak KV %5.1f%%  prompts %d\n",
+        p.name(), p.role(), p.chip(), p.machines(), 100 * p.busy_fraction(),
+        p.mean_batch_size(), 100 * p.peak_kv_fraction(), p.prompts_served());
+  }
+  for (const SloAttainment& a : r.slo()) {
+    absl::StrAppendFormat(&out, "SLO %-5s p%-4g %s %8.3f (limit %.3f%s)\n",
+                          a.metric(), a.percentile(),
+                          a.met() ? "met   " : "MISSED", a.observed(),
+                          a.limit(), a.bound_s() == 0 ? "x slowdown" : " s");
+  }
+  if (r.slo_size() > 0)
+    absl::StrAppendFormat(&out, "SLO %s\n", r.slo_met() ? "met" : "missed");
+  return out;
+}
+
+namespace {
+
+int RunReplay(const std::vector<std::string>& args) {
+  if (absl::GetFlag(FLAGS_cluster).empty() ||
+      absl::GetFlag(FLAGS_model).empty() ||
+      absl::GetFlag(FLAGS_trace).empty()) {
+    return UsageError("replay needs --cluster FILE --model NAME --trace FILE");
+  }
+  absl::StatusOr<sim::SimulationInputs> inputs = BuildSimulationInputs(
+      absl::GetFlag(FLAGS_cluster), absl::GetFlag(FLAGS_model));
+  if (!inputs.ok()) return Fail(inputs.status());
+
+  std::string out_dir = absl::GetFlag(FLAGS_out);
+  std::unique_ptr<std::ofstream> csv;
+  sim::RequestSink sink;
+  if (!out_dir.empty()) {
+    absl::Status made = MakeOutputDir(out_dir);
+    if (!made.ok()) return Fail(made);
+    csv = std::make_unique<std::ofstream>(out_dir + "/requests.csv");
+    if (!*csv)
+      return Fail(
+          absl::PermissionDeniedError(out_dir + "/requests.csv: cannot write"));
+    *csv << sim::RequestCsvHeader();
+    std::ofstream* stream = csv.get();
+    sink = [stream](const sim::RequestRecord& record) {
+      *stream << sim::RequestCsvRow(record);
+    };
+  }
+  absl::StatusOr<SimulationResult> result = sim::RunSimulation(*inputs, sink);
+  if (!result.ok()) return Fail(result.status());
+  std::cout << SummaryTable(*result) << std::flush;
+  std::cerr << absl::StrFormat("simulated %.1f s in %.3f s wall (%d events)\n",
+                               result->simulated_s(), result->wall_s(),
+                               result->events());
+  if (!out_dir.empty()) {
+    std::ofstream summary(out_dir + "/summary.json");
+    summary << SummaryJson(*result);
+    if (!summary)
+      return Fail(
+          absl::PermissionDeniedError(out_dir + "/summary.json: cannot write"));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace fleetsim::cli
+
+FLEETSIM_REGISTER_COMMAND(
+    "replay",
+    "replay --cluster FILE --model NAME --trace FILE [--format F] [--rate R | "
+    "--rate-scale X] "
+    "[--duration S] [--seed N] [--slo FILE|relaxed|normal|strict] [--pool "
+    "NAME=COUNT] [--out DIR]",
+    fleetsim::cli::RunReplay);

@@ -1,0 +1,86 @@
+#include "cli/simulation_setup.h"
+
+#include <filesystem>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "cli/common_flags.h"
+#include "sim/scenario.h"
+#include "workloads/trace_reader.h"
+
+ABSL_FLAG(
+    double, rate, 0,
+    "Resample the trace's lengths with Poisson arrivals at this rate, req/s "
+    "(SplitwiseSim's method); needs --duration");
+ABSL_FLAG(double, rate_scale, 0,
+          "Replay real timestamps, this many times faster");
+ABSL_FLAG(double, duration, 0, "Window length, seconds (0 = whole trace)");
+ABSL_FLAG(double, start, 0,
+          "Window start, seconds after the first arrival (replay)");
+ABSL_FLAG(std::string, arrival, "poisson",
+          "Arrival process with --rate: poisson or gamma");
+ABSL_FLAG(double, gamma_cv, 0,
+          "Gamma arrivals: coefficient of variation of the gaps");
+ABSL_FLAG(int64_t, max_requests, 0,
+          "Stop after this many requests (0 = no limit)");
+ABSL_FLAG(std::string, slo, "", "SLO file or preset: relaxed, normal, strict");
+
+namespace fleetsim::cli {
+
+absl::StatusOr<Workload> WorkloadFromFlags() {
+  Workload workload;
+  workload.set_trace_path(absl::GetFlag(FLAGS_trace));
+  if (!absl::GetFlag(FLAGS_format).empty()) {
+    absl::StatusOr<TraceFormat> format =
+        workloads::ParseTraceFormat(absl::GetFlag(FLAGS_format));
+    if (!format.ok()) return format.status();
+    workload.set_format(*format);
+  }
+  double rate = absl::GetFlag(FLAGS_rate);
+  if (rate != 0) {
+    if (absl::GetFlag(FLAGS_rate_scale) != 0) {
+      return absl::InvalidArgumentError(
+          "--rate and --rate-scale exclude each other");
+    }
+    std::string arrival = absl::GetFlag(FLAGS_arrival);
+    if (arrival != "poisson" && arrival != "gamma") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--arrival '", arrival, "': expected poisson or gamma"));
+    }
+    workload.set_arrival(arrival == "gamma" ? ARRIVAL_PROCESS_GAMMA
+                                            : ARRIVAL_PROCESS_POISSON);
+    workload.set_rate_per_s(rate);
+    workload.set_gamma_cv(absl::GetFlag(FLAGS_gamma_cv));
+  } else {
+    workload.set_rate_scale(absl::GetFlag(FLAGS_rate_scale));
+    workload.set_start_s(absl::GetFlag(FLAGS_start));
+  }
+  workload.set_duration_s(absl::GetFlag(FLAGS_duration));
+  workload.set_seed(absl::GetFlag(FLAGS_seed));
+  workload.set_max_requests(absl::GetFlag(FLAGS_max_requests));
+  return workload;
+}
+
+absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
+    const std::string& cluster_path, const std::string& model) {
+  absl::StatusOr<Workload> workload = WorkloadFromFlags();
+  if (!workload.ok()) return workload.status();
+  sim::ScenarioRequest request;
+  request.data_dir = DataDir();
+  request.cluster_path = cluster_path;
+  request.model = model;
+  request.workload = *workload;
+  request.slo = absl::GetFlag(FLAGS_slo);
+  request.pool_overrides = RepeatedFlag("pool");
+  return sim::LoadScenario(request);
+}
+
+absl::Status MakeOutputDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return absl::PermissionDeniedError(absl::StrCat(dir, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace fleetsim::cli

@@ -1,0 +1,34 @@
+// File: cli/simulation_setup.h
+//
+// Turns the simulation flags shared by `replay` and `plan` (--rate,
+// --rate-scale, --duration, --slo, --pool ...) into SimulationInputs, and
+// prints results. Flags are defined in simulation_setup.cc.
+#ifndef FLEETSIM_CLI_SIMULATION_SETUP_H_
+#define FLEETSIM_CLI_SIMULATION_SETUP_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/result.pb.h"
+#include "proto/workload.pb.h"
+#include "sim/simulation.h"
+
+namespace fleetsim::cli {
+
+// The Workload described by --trace, --format, --rate/--rate-scale,
+// --arrival, --gamma-cv, --duration, --start, --seed, --max-requests.
+absl::StatusOr<Workload> WorkloadFromFlags();
+
+// Catalogs from DataDir(), the cluster file, --pool overrides, --slo.
+absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
+    const std::string& cluster_path, const std::string& model);
+
+absl::Status MakeOutputDir(const std::string& dir);
+
+// summary.json (deterministic: no wall-clock figures) and the text table.
+std::string SummaryJson(const SimulationResult& result);
+std::string SummaryTable(const SimulationResult& result);
+
+}  // namespace fleetsim::cli
+
+#endif  // FLEETSIM_CLI_SIMULATION_SETUP_H_

@@ -1,0 +1,288 @@
+#include "sim/batch_scheduler.h"
+
+#include <algorithm>
+
+namespace fleetsim::sim {
+
+BatchScheduler::BatchScheduler(const PoolSpec& pool,
+                               const hardware::LatencyModel* latency,
+                               SchedulerHooks hooks)
+    : pool_(pool),
+      latency_(latency),
+      hooks_(std::move(hooks)),
+      capacity_blocks_(pool.kv_capacity_blocks) {}
+
+void BatchScheduler::Enqueue(LiveRequestPtr request) {
+  int64_t lifetime_tokens =
+      pool_.role == POOL_ROLE_PREFILL
+          ? request->input_tokens
+          : request->input_tokens + request->output_tokens;
+  if (BlocksFor(lifetime_tokens) > capacity_blocks_) {
+    request->rejected = true;
+    hooks_.on_complete(std::move(request));
+    return;
+  }
+  pending_prefill_tokens_ += request->prefill_target - request->prefilled;
+  waiting_.push_back(std::move(request));
+}
+
+bool BatchScheduler::CanReserveForTransfer(const LiveRequest& request) const {
+  int64_t members = static_cast<int64_t>(running_.size() + prefilling_.size()) +
+                    reserved_transfers_;
+  return BlocksFor(request.input_tokens) <= free_blocks() &&
+         members < pool_.max_batch_size;
+}
+
+void BatchScheduler::ReserveForTransfer(const LiveRequest& request) {
+  used_blocks_ += BlocksFor(request.input_tokens);
+  ++reserved_transfers_;
+  usage_.peak_kv_blocks = std::max(usage_.peak_kv_blocks, used_blocks_);
+}
+
+void BatchScheduler::AddTransferred(LiveRequestPtr request) {
+  --reserved_transfers_;
+  request->kv_blocks = BlocksFor(request->input_tokens);
+  running_.push_back(std::move(request));
+}
+
+void BatchScheduler::ReleaseBlocks(int64_t blocks) { used_blocks_ -= blocks; }
+
+bool BatchScheduler::Allocate(LiveRequest* request, int64_t tokens) {
+  int64_t extra = BlocksFor(tokens) - request->kv_blocks;
+  if (extra <= 0) return true;
+  if (extra > free_blocks()) return false;
+  used_blocks_ += extra;
+  request->kv_blocks += extra;
+  usage_.peak_kv_blocks = std::max(usage_.peak_kv_blocks, used_blocks_);
+  return true;
+}
+
+void BatchScheduler::PreemptNewestRunning() {
+  LiveRequestPtr victim = std::move(running_.back());
+  running_.pop_back();
+  used_blocks_ -= victim->kv_blocks;
+  victim->kv_blocks = 0;
+  victim->prefilled = 0;
+  victim->prefill_target = victim->input_tokens + victim->generated;
+  ++victim->preemptions;
+  ++usage_.preemptions;
+  pending_prefill_tokens_ += victim->prefill_target;
+  waiting_.push_front(std::move(victim));
+}
+
+void BatchScheduler::PlanPrefills(int64_t token_budget,
+                                  bool whole_prompts_only) {
+  for (const LiveRequestPtr& request : prefilling_) {
+    if (token_budget <= 0) break;
+    int32_t chunk = static_cast<int32_t>(std::min<int64_t>(
+        request->prefill_target - request->prefilled, token_budget));
+    if (!Allocate(request.get(), request->prefilled + chunk)) break;
+    chunks_.push_back({request.get(), chunk});
+    token_budget -= chunk;
+  }
+  while (!waiting_.empty() && token_budget > 0 &&
+         static_cast<int64_t>(running_.size() + prefilling_.size()) +
+                 reserved_transfers_ <
+             pool_.max_batch_size) {
+    LiveRequest* head = waiting_.front().get();
+    int64_t remaining = head->prefill_target - head->prefilled;
+    int64_t chunk = std::min(remaining, token_budget);
+    if (whole_prompts_only && remaining > token_budget) {
+      // A prompt larger than the whole budget runs alone rather than never.
+      if (!chunks_.empty() || token_budget < pool_.max_batch_tokens) break;
+      chunk = remaining;
+    }
+    if (!Allocate(head, head->prefilled + chunk)) break;  // FCFS: no bypass
+    chunks_.push_back({head, static_cast<int32_t>(chunk)});
+    token_budget -= chunk;
+    prefilling_.push_back(std::move(waiting_.front()));
+    waiting_.pop_front();
+  }
+}
+
+bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
+  chunks_.clear();
+  shape_ = hardware::BatchShape();
+  planned_decodes_ = 0;
+
+  bool prefill_first = pool_.policy == BATCHING_POLICY_VLLM;
+  if (prefill_first && (!waiting_.empty() || !prefilling_.empty())) {
+    PlanPrefills(pool_.max_batch_tokens, /*whole_prompts_only=*/true);
+  }
+  if (chunks_.empty()) {
+    // Every running request needs room for one more KV token; preempt the
+    // newest until the rest fit.
+    while (!running_.empty()) {
+      int64_t extra = 0;
+      for (const LiveRequestPtr& request : running_) {
+        extra += std::max<int64_t>(
+            0, BlocksFor(request->context_tokens() + 1) - request->kv_blocks);
+      }
+      if (extra <= free_blocks()) break;
+      PreemptNewestRunning();
+    }
+    planned_decodes_ = std::min<size_t>(running_.size(), pool_.max_batch_size);
+    for (size_t i = 0; i < planned_decodes_; ++i) {
+      LiveRequest* request = running_[i].get();
+      Allocate(request, request->context_tokens() + 1);
+      shape_.AddDecode(request->context_tokens());
+    }
+    if (!prefill_first) {
+      PlanPrefills(
+          pool_.max_batch_tokens - static_cast<int64_t>(planned_decodes_),
+          /*whole_prompts_only=*/false);
+    }
+  }
+  for (const PrefillChunk& chunk : chunks_) {
+    if (chunk.request->first_scheduled_s < 0)
+      chunk.request->first_scheduled_s = now_s;
+    shape_.AddPrefillChunk(chunk.tokens, chunk.request->prefilled);
+  }
+  if (shape_.empty()) return false;
+  planned_seconds_ = latency_->IterationSeconds(shape_);
+  *seconds = planned_seconds_;
+  return true;
+}
+
+void BatchScheduler::EmitToken(LiveRequest* request, double end_s) {
+  hooks_.on_token_gaps(end_s - request->last_token_s, 1);
+  ++request->generated;
+  request->last_token_s = end_s;
+}
+
+void BatchScheduler::FinishPrefill(LiveRequestPtr request, double end_s) {
+  bool first_time = request->generated == 0;
+  if (first_time) {
+    request->prefill_done_s = end_s;
+    ++usage_.prompts_served;
+    request->generated = 1;
+    if (pool_.role == POOL_ROLE_PREFILL && request->output_tokens > 1) {
+      hooks_.on_prefill_done(std::move(request));
+      return;
+    }
+    request->first_token_s = end_s;
+    request->last_token_s = end_s;
+  } else {
+    EmitToken(request.get(),
+              end_s);  // a recompute prefill samples the next token
+  }
+  running_.push_back(std::move(request));
+}
+
+void BatchScheduler::FinishIteration(double end_s) {
+  if (chunks_.empty()) {
+    FinishDecodeIterations(1, {end_s});
+    return;
+  }
+  usage_.busy_s += planned_seconds_;
+  ++usage_.iterations;
+  usage_.batched_requests +=
+      static_cast<int64_t>(chunks_.size() + planned_decodes_);
+  for (size_t i = 0; i < planned_decodes_; ++i)
+    EmitToken(running_[i].get(), end_s);
+  // Prefill chunks: finished prompts move on (in admission order).
+  std::vector<LiveRequestPtr> done;
+  for (const PrefillChunk& chunk : chunks_) {
+    chunk.request->prefilled += chunk.tokens;
+    pending_prefill_tokens_ -= chunk.tokens;
+  }
+  auto split = std::stable_partition(
+      prefilling_.begin(), prefilling_.end(),
+      [](const LiveRequestPtr& r) { return r->prefilled < r->prefill_target; });
+  for (auto it = split; it != prefilling_.end(); ++it)
+    done.push_back(std::move(*it));
+  prefilling_.erase(split, prefilling_.end());
+  CompleteFinished();
+  for (LiveRequestPtr& request : done) FinishPrefill(std::move(request), end_s);
+  CompleteFinished();
+  chunks_.clear();
+}
+
+void BatchScheduler::CompleteFinished() {
+  auto split = std::stable_partition(
+      running_.begin(), running_.end(),
+      [](const LiveRequestPtr& r) { return r->remaining_tokens() > 0; });
+  for (auto it = split; it != running_.end(); ++it) {
+    used_blocks_ -= (*it)->kv_blocks;
+    (*it)->kv_blocks = 0;
+    hooks_.on_complete(std::move(*it));
+  }
+  running_.erase(split, running_.end());
+}
+
+int BatchScheduler::StableDecodeIterations(int max_iterations) const {
+  if (!chunks_.empty() || !prefilling_.empty() ||
+      planned_decodes_ != running_.size() || planned_decodes_ == 0) {
+    return 1;
+  }
+  if (!waiting_.empty()) {
+    const LiveRequest& head = *waiting_.front();
+    int64_t first_chunk = std::min<int64_t>(
+        head.prefill_target - head.prefilled, pool_.max_batch_tokens);
+    if (BlocksFor(first_chunk) <= free_blocks() &&
+        static_cast<int64_t>(running_.size()) + reserved_transfers_ <
+            pool_.max_batch_size) {
+      return 1;  // admissible work waits: the next boundary must admit it
+    }
+  }
+  int horizon = max_iterations;
+  for (const LiveRequestPtr& request : running_) {
+    horizon = std::min(horizon, request->remaining_tokens());
+  }
+  // Largest k <= horizon whose KV growth fits (monotone in k). The first
+  // iteration's block is already allocated by PlanIteration.
+  auto extra_blocks = [this](int k) {
+    int64_t extra = 0;
+    for (const LiveRequestPtr& request : running_) {
+      extra += std::max<int64_t>(
+          0, BlocksFor(request->context_tokens() + k) - request->kv_blocks);
+    }
+    return extra;
+  };
+  int lo = 1, hi = std::max(1, horizon);
+  while (lo < hi) {
+    int mid = lo + (hi - lo + 1) / 2;
+    if (extra_blocks(mid) <= free_blocks()) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+void BatchScheduler::DecodeRunEndTimes(int n, double start_s,
+                                       std::vector<double>* end_times) const {
+  end_times->resize(n);
+  hardware::BatchShape shape = shape_;
+  double t = start_s + planned_seconds_;
+  (*end_times)[0] = t;
+  for (int i = 1; i < n; ++i) {
+    shape.decode_context_tokens += shape.decode_requests;
+    t += latency_->IterationSeconds(shape);
+    (*end_times)[i] = t;
+  }
+}
+
+void BatchScheduler::FinishDecodeIterations(
+    int n, const std::vector<double>& end_times) {
+  size_t batch = planned_decodes_;
+  double start_s = end_times[0] - planned_seconds_;
+  usage_.busy_s += end_times[n - 1] - start_s;
+  usage_.iterations += n;
+  usage_.batched_requests += static_cast<int64_t>(batch) * n;
+  for (size_t i = 0; i < batch; ++i) {
+    LiveRequest* request = running_[i].get();
+    hooks_.on_token_gaps(end_times[0] - request->last_token_s, 1);
+    request->generated += n;
+    request->last_token_s = end_times[n - 1];
+    Allocate(request, request->context_tokens());
+  }
+  for (int i = 1; i < n; ++i) {
+    hooks_.on_token_gaps(end_times[i] - end_times[i - 1],
+                         static_cast<int64_t>(batch));
+  }
+  CompleteFinished();
+}
+
+}  // namespace fleetsim::sim

@@ -1,0 +1,151 @@
+// File: sim/batch_scheduler.h
+//
+// BatchScheduler: iteration-level continuous batching for one model instance
+// (one replica on tp x pp chips), in plain C++ with no SimGrid, so its
+// policy is unit-testable. The instance actor (instance_actor.h) asks it
+// for the next iteration, sleeps for the predicted time, then tells it the
+// iteration finished.
+//
+// Policies (BatchingPolicy):
+//  - VLLM: prefill-first. When prompts wait and fit, the iteration is
+//    prefill-only (whole prompts up to max_batch_tokens); else all running
+//    requests decode one token.
+//  - SARATHI: every iteration decodes all running requests and fills the
+//    rest of the token budget with prefill chunks (FCFS; chunked prefill).
+// KV cache: paged blocks of kv_block_tokens. A prefill allocates blocks for
+// the tokens it computes; a decode step allocates a block when a request's
+// context crosses a block boundary. When blocks run out the newest running
+// request is preempted (recompute: its blocks are freed and it re-queues at
+// the front to re-prefill every known token). Memory never over-commits.
+//
+// Not thread-safe; owned by one instance actor.
+#ifndef FLEETSIM_SIM_BATCH_SCHEDULER_H_
+#define FLEETSIM_SIM_BATCH_SCHEDULER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "hardware/latency_model.h"
+#include "sim/fleet.h"
+#include "sim/live_request.h"
+
+namespace fleetsim::sim {
+
+// Where finished work goes. All times are simulated seconds.
+struct SchedulerHooks {
+  // A request's prefill finished on a PREFILL-role instance; it still holds
+  // its KV blocks here until ReleaseBlocks() (after its KV transfer).
+  std::function<void(LiveRequestPtr)> on_prefill_done;
+  // A request produced its last token.
+  std::function<void(LiveRequestPtr)> on_complete;
+  // `count` inter-token gaps of `gap_s` each (TBT samples).
+  std::function<void(double gap_s, int64_t count)> on_token_gaps;
+};
+
+// Usage counters of one instance over the run.
+struct InstanceUsage {
+  double busy_s = 0;
+  int64_t iterations = 0;
+  int64_t batched_requests = 0;  // sum of batch sizes over iterations
+  int64_t peak_kv_blocks = 0;
+  int64_t preemptions = 0;
+  int64_t prompts_served = 0;
+};
+
+class BatchScheduler final {
+ public:
+  // `latency` must outlive the scheduler.
+  BatchScheduler(const PoolSpec& pool, const hardware::LatencyModel* latency,
+                 SchedulerHooks hooks);
+
+  // A new prompt (or a request to re-prefill) joins the waiting queue.
+  void Enqueue(LiveRequestPtr request);
+
+  // Disaggregated decode side: whether memory and the batch-size cap allow
+  // reserving room for a request's KV now, and the reservation itself
+  // (REQUIRES: CanReserveForTransfer), made before the transfer starts.
+  bool CanReserveForTransfer(const LiveRequest& request) const;
+  void ReserveForTransfer(const LiveRequest& request);
+  // The reserved request's KV has arrived: it joins the running batch.
+  void AddTransferred(LiveRequestPtr request);
+  // Frees blocks held for a request that left (prefill side, after its KV
+  // transfer finished).
+  void ReleaseBlocks(int64_t blocks);
+
+  // Builds the next iteration. Returns false when there is nothing to run.
+  // On true, `seconds` is the iteration's predicted duration.
+  bool PlanIteration(double now_s, double* seconds);
+  // Applies the planned iteration, which ended at `end_s`.
+  void FinishIteration(double end_s);
+
+  // After PlanIteration() returned a decode-only batch: how many identical
+  // decode iterations (same members, one more context token each time) can
+  // run before anything but time changes — the first completion, a KV block
+  // shortage, or waiting work that could be admitted. At least 1.
+  int StableDecodeIterations(int max_iterations) const;
+  // Predicted end times of `n` stable decode iterations starting at
+  // `start_s` (the first equals start + PlanIteration's seconds).
+  void DecodeRunEndTimes(int n, double start_s,
+                         std::vector<double>* end_times) const;
+  // Applies the first `n` iterations of such a run (replaces
+  // FinishIteration for the planned iteration).
+  void FinishDecodeIterations(int n, const std::vector<double>& end_times);
+
+  bool idle() const {
+    return waiting_.empty() && prefilling_.empty() && running_.empty();
+  }
+  int64_t free_blocks() const { return capacity_blocks_ - used_blocks_; }
+  int64_t used_blocks() const { return used_blocks_; }
+  // Prompt tokens queued or in progress (router load signal).
+  int64_t pending_prefill_tokens() const { return pending_prefill_tokens_; }
+  // Requests here in any state (router load signal).
+  int64_t outstanding_requests() const {
+    return static_cast<int64_t>(waiting_.size() + prefilling_.size() +
+                                running_.size());
+  }
+  const InstanceUsage& usage() const { return usage_; }
+  const PoolSpec& pool() const { return pool_; }
+
+ private:
+  struct PrefillChunk {
+    LiveRequest* request;
+    int32_t tokens;
+  };
+
+  int64_t BlocksFor(int64_t tokens) const {
+    return (tokens + pool_.kv_block_tokens - 1) / pool_.kv_block_tokens;
+  }
+  bool Allocate(LiveRequest* request, int64_t tokens);
+  void PreemptNewestRunning();
+  void PlanPrefills(int64_t token_budget, bool whole_prompts_only);
+  void FinishPrefill(LiveRequestPtr request, double end_s);
+  void EmitToken(LiveRequest* request, double end_s);
+  // Hands every running request with no tokens left to on_complete.
+  void CompleteFinished();
+
+  const PoolSpec pool_;
+  const hardware::LatencyModel* latency_;
+  SchedulerHooks hooks_;
+  const int64_t capacity_blocks_;
+  int64_t used_blocks_ = 0;
+  int64_t reserved_transfers_ = 0;  // requests with blocks reserved, in flight
+  int64_t pending_prefill_tokens_ = 0;
+
+  std::deque<LiveRequestPtr> waiting_;
+  std::vector<LiveRequestPtr> prefilling_;  // admitted, prefill in progress
+  std::vector<LiveRequestPtr> running_;     // decoding, in admission order
+
+  // The planned iteration.
+  hardware::BatchShape shape_;
+  std::vector<PrefillChunk> chunks_;
+  size_t planned_decodes_ = 0;
+  double planned_seconds_ = 0;
+
+  InstanceUsage usage_;
+};
+
+}  // namespace fleetsim::sim
+
+#endif  // FLEETSIM_SIM_BATCH_SCHEDULER_H_

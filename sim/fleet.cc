@@ -1,0 +1,251 @@
+#include "sim/fleet.h"
+
+#include <cmath>
+#include <map>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "hardware/chip_catalog.h"
+#include "hardware/model_footprint.h"
+
+namespace fleetsim::sim {
+namespace {
+
+constexpr double kBytesPerGiB = 1024.0 * 1024.0 * 1024.0;
+
+// Defaults, each overridable in the cluster file.
+constexpr int kDefaultChipsPerMachine = 8;       // DGX/HGX-class machines
+constexpr int kDefaultMaxBatchSize = 256;        // vLLM max_num_seqs default
+constexpr int64_t kDefaultSarathiTokens = 2048;  // Sarathi-Serve token budget
+constexpr int64_t kDefaultVllmTokens = 8192;    // SplitwiseSim prompt batch cap
+constexpr int kDefaultBlockTokens = 16;         // vLLM block size
+constexpr double kDefaultMemoryFraction = 0.9;  // SPAD App. B.1 / vLLM
+// ASSUMPTION: one switch hop on the scale-out fabric (InfiniBand NDR port to
+// port latency is ~0.6 us; 5 us covers NIC + software per transfer).
+constexpr double kDefaultScaleOutLatencyUs = 5.0;
+
+std::string RoleName(PoolRole role) {
+  switch (role) {
+    case POOL_ROLE_PREFILL:
+      return "prefill";
+    case POOL_ROLE_DECODE:
+      return "decode";
+    default:
+      return "colocated";
+  }
+}
+
+absl::Status PoolError(const std::string& origin, const PoolSpec& pool,
+                       const std::string& message) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(origin, ": pool '", pool.name, "': ", message));
+}
+
+// Peak activation memory of one iteration, per instance: the MLP
+// intermediate (the largest transient) for a full token budget, plus fp32
+// logits for a full batch. vLLM profiles this at start-up; we derive it.
+double ActivationReserveBytes(const Model& model, const PoolSpec& pool) {
+  double act_bytes = model.dtype() == DTYPE_FP8 ? 1 : 2;
+  double ffn = std::max(model.ffn_dim(), model.moe().expert_ffn_dim());
+  double mlp = static_cast<double>(pool.max_batch_tokens) *
+               (2 * ffn / pool.tp + 4.0 * model.hidden_size()) * act_bytes;
+  double logits =
+      static_cast<double>(pool.max_batch_size) * model.vocab_size() * 4.0;
+  return (mlp + logits) * pool.pp;
+}
+
+}  // namespace
+
+double FleetSpec::NormalizedCost(const Chip& h100) const {
+  double h100_machine =
+      hardware::ManufacturingCostUsd(h100) * kDefaultChipsPerMachine;
+  double total = 0;
+  for (const PoolSpec& pool : pools) {
+    total += pool.machines * pool.chips_per_machine *
+             hardware::ManufacturingCostUsd(pool.chip);
+  }
+  return h100_machine > 0 ? total / h100_machine : 0;
+}
+
+double FleetSpec::TdpW() const {
+  double total = 0;
+  for (const PoolSpec& pool : pools) {
+    total += pool.machines * pool.chips_per_machine * pool.chip.tdp_w();
+  }
+  return total;
+}
+
+absl::StatusOr<FleetSpec> ResolveFleet(
+    const Cluster& cluster, const std::string& origin, const Model& model,
+    const std::vector<const Chip*>& chips,
+    const std::vector<std::string>& pool_overrides) {
+  FleetSpec fleet;
+  fleet.name = cluster.name();
+  fleet.model = model;
+  fleet.router = cluster.router() == ROUTER_POLICY_UNSPECIFIED
+                     ? ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS
+                     : cluster.router();
+  fleet.mixed_pool_prefill_queue_tokens =
+      cluster.mixed_pool_prefill_queue_tokens();
+  fleet.ttft_includes_kv_transfer = !cluster.ttft_at_prefill_completion();
+  if (cluster.pools().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": cluster has no pools"));
+  }
+
+  std::map<std::string, const Chip*> chip_by_name;
+  for (const Chip* chip : chips) chip_by_name[chip->name()] = chip;
+
+  for (const Pool& config : cluster.pools()) {
+    PoolSpec pool;
+    pool.role = config.role() == POOL_ROLE_UNSPECIFIED ? POOL_ROLE_COLOCATED
+                                                       : config.role();
+    pool.name = config.name().empty() ? RoleName(pool.role) : config.name();
+    auto chip = chip_by_name.find(config.machine().chip());
+    if (chip == chip_by_name.end()) {
+      return absl::NotFoundError(absl::StrCat(origin, ": pool '", pool.name,
+                                              "': unknown chip '",
+                                              config.machine().chip(), "'"));
+    }
+    pool.chip = *chip->second;
+    pool.machines = config.machines();
+    pool.chips_per_machine = config.machine().chips_per_machine() > 0
+                                 ? config.machine().chips_per_machine()
+                                 : kDefaultChipsPerMachine;
+    pool.tp = config.tp() > 0 ? config.tp() : pool.chips_per_machine;
+    pool.pp = config.pp() > 0 ? config.pp() : 1;
+    const BatchingConfig& batching = config.batching();
+    pool.policy =
+        batching.policy() != BATCHING_POLICY_UNSPECIFIED
+            ? batching.policy()
+            : (pool.role == POOL_ROLE_COLOCATED ? BATCHING_POLICY_SARATHI
+                                                : BATCHING_POLICY_VLLM);
+    pool.max_batch_size = batching.max_batch_size() > 0
+                              ? batching.max_batch_size()
+                              : kDefaultMaxBatchSize;
+    pool.max_batch_tokens =
+        batching.max_batch_tokens() > 0
+            ? batching.max_batch_tokens()
+            : (pool.policy == BATCHING_POLICY_SARATHI ? kDefaultSarathiTokens
+                                                      : kDefaultVllmTokens);
+    pool.kv_block_tokens = batching.kv_block_tokens() > 0
+                               ? batching.kv_block_tokens()
+                               : kDefaultBlockTokens;
+    pool.preemption = batching.preemption() == PREEMPTION_MODE_UNSPECIFIED
+                          ? PREEMPTION_MODE_RECOMPUTE
+                          : batching.preemption();
+    double per_chip_out = pool.chip.scale_out_gbps() * 1e9;
+    pool.scale_out_bytes_per_s = config.machine().scale_out_gbps() > 0
+                                     ? config.machine().scale_out_gbps() * 1e9
+                                     : per_chip_out * pool.chips_per_machine;
+    pool.scale_out_latency_s = (config.machine().scale_out_latency_us() > 0
+                                    ? config.machine().scale_out_latency_us()
+                                    : kDefaultScaleOutLatencyUs) *
+                               1e-6;
+    fleet.pools.push_back(pool);
+  }
+
+  for (const std::string& override_text : pool_overrides) {
+    size_t eq = override_text.find('=');
+    int count = 0;
+    if (eq == std::string::npos ||
+        !absl::SimpleAtoi(override_text.substr(eq + 1), &count)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--pool '", override_text,
+                       "': expected NAME=COUNT, e.g. prefill=18"));
+    }
+    std::string name = override_text.substr(0, eq);
+    bool found = false;
+    for (PoolSpec& pool : fleet.pools) {
+      if (pool.name == name || RoleName(pool.role) == name) {
+        pool.machines = count;
+        found = true;
+      }
+    }
+    if (!found) {
+      return absl::InvalidArgumentError(absl::StrCat("--pool '", override_text,
+                                                     "': no pool named '", name,
+                                                     "' in ", origin));
+    }
+  }
+
+  bool has_colocated = false, has_prefill = false, has_decode = false;
+  for (PoolSpec& pool : fleet.pools) {
+    has_colocated |= pool.role == POOL_ROLE_COLOCATED;
+    has_prefill |= pool.role == POOL_ROLE_PREFILL;
+    has_decode |= pool.role == POOL_ROLE_DECODE;
+    if (pool.machines < 1) {
+      return PoolError(origin, pool,
+                       absl::StrCat("field 'machines' must be >= 1 (got ",
+                                    pool.machines, ")"));
+    }
+    if (pool.chips_per_machine % (pool.tp * pool.pp) != 0) {
+      return PoolError(origin, pool,
+                       absl::StrCat("field 'tp' x 'pp' = ", pool.tp * pool.pp,
+                                    " does not divide chips_per_machine = ",
+                                    pool.chips_per_machine));
+    }
+    if (model.num_heads() % pool.tp != 0) {
+      return PoolError(origin, pool,
+                       absl::StrCat("field 'tp' = ", pool.tp,
+                                    " does not divide the ", model.num_heads(),
+                                    " attention heads of ", model.name()));
+    }
+    if (model.num_layers() % pool.pp != 0) {
+      return PoolError(
+          origin, pool,
+          absl::StrCat("field 'pp' = ", pool.pp, " does not divide the ",
+                       model.num_layers(), " layers of ", model.name()));
+    }
+    pool.instances_per_machine = pool.chips_per_machine / (pool.tp * pool.pp);
+
+    double fraction = kDefaultMemoryFraction;
+    for (const Pool& config : cluster.pools()) {
+      if ((config.name().empty() ? RoleName(config.role()) : config.name()) ==
+              pool.name &&
+          config.batching().kv_memory_fraction() > 0) {
+        fraction = config.batching().kv_memory_fraction();
+      }
+    }
+    // Chip memory is given in GiB (spec sheets' "80 GB" HBM is 80 GiB).
+    double memory =
+        pool.chip.memory_gib() * kBytesPerGiB * pool.tp * pool.pp * fraction;
+    pool.weight_bytes_per_instance = hardware::WeightBytes(model);
+    pool.kv_bytes_per_token = hardware::KvBytesPerToken(model);
+    double kv_bytes = memory - pool.weight_bytes_per_instance -
+                      ActivationReserveBytes(model, pool);
+    double block_bytes =
+        static_cast<double>(pool.kv_bytes_per_token) * pool.kv_block_tokens;
+    pool.kv_capacity_blocks = block_bytes > 0 && kv_bytes > 0
+                                  ? static_cast<int64_t>(kv_bytes / block_bytes)
+                                  : 0;
+    // An instance must hold at least one maximal batch worth of blocks.
+    int64_t min_blocks = (pool.max_batch_tokens + pool.kv_block_tokens - 1) /
+                         pool.kv_block_tokens;
+    if (pool.kv_capacity_blocks < min_blocks) {
+      return PoolError(
+          origin, pool,
+          absl::StrCat("model ", model.name(), " does not fit: ",
+                       absl::SixDigits(pool.weight_bytes_per_instance / 1e9),
+                       " GB of weights leave room for ",
+                       pool.kv_capacity_tokens(), " KV tokens on tp=", pool.tp,
+                       " x pp=", pool.pp, " ", pool.chip.name(), " (",
+                       absl::SixDigits(memory / 1e9),
+                       " GB usable); need at least ",
+                       min_blocks * pool.kv_block_tokens));
+    }
+  }
+  if (has_colocated && (has_prefill || has_decode)) {
+    return absl::UnimplementedError(absl::StrCat(
+        origin, ": colocated pools cannot be mixed with prefill/decode pools"));
+  }
+  if (has_prefill != has_decode) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin,
+        ": a disaggregated cluster needs both a prefill and a decode pool"));
+  }
+  fleet.disaggregated = has_prefill;
+  return fleet;
+}
+
+}  // namespace fleetsim::sim

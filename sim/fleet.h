@@ -1,0 +1,81 @@
+// File: sim/fleet.h
+//
+// A Cluster config (proto/cluster.proto) checked against the catalogs and
+// resolved into concrete pools: defaults filled in, chips and model looked
+// up, KV-cache capacity per instance computed. Everything is validated here,
+// before a SimGrid engine exists, so a bad config is an error message and
+// never a crash mid-simulation.
+#ifndef FLEETSIM_SIM_FLEET_H_
+#define FLEETSIM_SIM_FLEET_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/chip.pb.h"
+#include "proto/cluster.pb.h"
+#include "proto/model.pb.h"
+
+namespace fleetsim::sim {
+
+// One pool with every default resolved.
+struct PoolSpec {
+  std::string name;
+  PoolRole role = POOL_ROLE_COLOCATED;
+  Chip chip;
+  int machines = 0;
+  int chips_per_machine = 0;
+  int tp = 0;
+  int pp = 0;
+  int instances_per_machine = 0;
+  BatchingPolicy policy = BATCHING_POLICY_SARATHI;
+  int max_batch_size = 0;
+  int64_t max_batch_tokens = 0;
+  int kv_block_tokens = 0;
+  PreemptionMode preemption = PREEMPTION_MODE_RECOMPUTE;
+  double scale_out_bytes_per_s = 0;  // per machine per direction
+  double scale_out_latency_s = 0;
+  // KV cache per instance, derived (see ResolveFleet).
+  int64_t kv_bytes_per_token = 0;
+  int64_t kv_capacity_blocks = 0;
+  double weight_bytes_per_instance = 0;
+
+  int instances() const { return machines * instances_per_machine; }
+  int64_t kv_capacity_tokens() const {
+    return kv_capacity_blocks * kv_block_tokens;
+  }
+};
+
+struct FleetSpec {
+  std::string name;
+  Model model;
+  std::vector<PoolSpec> pools;
+  RouterPolicy router = ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS;
+  bool disaggregated = false;
+  int64_t mixed_pool_prefill_queue_tokens = 0;
+  bool ttft_includes_kv_transfer = true;
+
+  // Fleet cost in H100-machine units (SPAD's normalisation) and TDP, watts.
+  double NormalizedCost(const Chip& h100) const;
+  double TdpW() const;
+};
+
+// `pool_overrides` are "NAME=COUNT" strings from --pool, setting a pool's
+// machine count by pool name (or role name). `origin` names the cluster
+// file for error messages.
+//
+// Errors (InvalidArgument, naming the origin, pool and field): no pools,
+// zero machines, unknown pool override, tp not dividing the attention heads
+// or the chips per machine, a model that does not fit in the instance's
+// memory, disaggregated clusters without both a prefill and a decode pool,
+// colocated pools mixed with disaggregated ones. NotFound for an unknown
+// chip.
+absl::StatusOr<FleetSpec> ResolveFleet(
+    const Cluster& cluster, const std::string& origin, const Model& model,
+    const std::vector<const Chip*>& chips,
+    const std::vector<std::string>& pool_overrides);
+
+}  // namespace fleetsim::sim
+
+#endif  // FLEETSIM_SIM_FLEET_H_

@@ -1,0 +1,67 @@
+#include "sim/scenario.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "hardware/chip_catalog.h"
+#include "sim/slo_evaluator.h"
+#include "util/status_macros.h"
+#include "util/textproto.h"
+#include "workloads/model_catalog.h"
+#include "workloads/request_source.h"
+
+namespace fleetsim::sim {
+
+absl::StatusOr<Slo> LoadSlo(const std::string& data_dir,
+                            const std::string& name_or_path) {
+  std::string path = name_or_path;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    path = absl::StrCat(data_dir, "/slos/", name_or_path, ".txtpb");
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      return absl::NotFoundError(absl::StrCat(
+          "SLO '", name_or_path, "' is neither a file nor a preset in ",
+          data_dir, "/slos"));
+    }
+  }
+  Slo slo;
+  FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(path, &slo));
+  FLEETSIM_RETURN_IF_ERROR(ValidateSlo(slo, path));
+  return slo;
+}
+
+absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
+  FLEETSIM_ASSIGN_OR_RETURN(hardware::ChipCatalog chips,
+                            hardware::LoadChipCatalog(request.data_dir));
+  FLEETSIM_ASSIGN_OR_RETURN(workloads::ModelCatalog models,
+                            workloads::LoadModelCatalog(request.data_dir));
+  FLEETSIM_ASSIGN_OR_RETURN(const Model* model, models.Find(request.model));
+
+  Cluster cluster = request.cluster;
+  std::string origin = "cluster";
+  if (!request.cluster_path.empty()) {
+    origin = request.cluster_path;
+    FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(request.cluster_path, &cluster));
+  }
+  SimulationInputs inputs;
+  FLEETSIM_ASSIGN_OR_RETURN(
+      inputs.fleet, ResolveFleet(cluster, origin, *model, chips.entries(),
+                                 request.pool_overrides));
+  FLEETSIM_RETURN_IF_ERROR(
+      workloads::RequestSource::Validate(request.workload));
+  inputs.workload = request.workload;
+  FLEETSIM_ASSIGN_OR_RETURN(const Chip* h100, chips.Find("h100"));
+  inputs.h100 = *h100;
+  if (!request.slo.empty()) {
+    FLEETSIM_ASSIGN_OR_RETURN(inputs.slo,
+                              LoadSlo(request.data_dir, request.slo));
+    std::string reference = inputs.slo.reference_chip().empty()
+                                ? "h100"
+                                : inputs.slo.reference_chip();
+    FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, chips.Find(reference));
+    inputs.slo_reference_chip = *chip;
+  }
+  return inputs;
+}
+
+}  // namespace fleetsim::sim

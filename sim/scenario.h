@@ -1,0 +1,41 @@
+// File: sim/scenario.h
+//
+// Loads everything one simulation needs from names and files — catalogs,
+// cluster file, SLO preset or file — into SimulationInputs. Shared by the
+// CLI (replay, plan) and the gRPC service, so they validate identically.
+#ifndef FLEETSIM_SIM_SCENARIO_H_
+#define FLEETSIM_SIM_SCENARIO_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/cluster.pb.h"
+#include "proto/slo.pb.h"
+#include "proto/workload.pb.h"
+#include "sim/simulation.h"
+
+namespace fleetsim::sim {
+
+struct ScenarioRequest {
+  std::string data_dir;      // holds chips/, models/, slos/
+  std::string cluster_path;  // a .txtpb file (or use `cluster`)
+  Cluster cluster;           // used when cluster_path is empty
+  std::string model;         // catalog name
+  Workload workload;
+  // "" = no SLO; a preset name in data_dir/slos ("normal"); or a file.
+  std::string slo;
+  std::vector<std::string> pool_overrides;  // "NAME=COUNT"
+};
+
+// Errors: NotFound (unknown chip, model, preset, missing file) and
+// InvalidArgument (bad cluster, SLO or workload, with file and field).
+absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request);
+
+// An SLO preset name from data_dir/slos/<name>.txtpb, or a file path.
+absl::StatusOr<Slo> LoadSlo(const std::string& data_dir,
+                            const std::string& name_or_path);
+
+}  // namespace fleetsim::sim
+
+#endif  // FLEETSIM_SIM_SCENARIO_H_

@@ -1,0 +1,50 @@
+// File: sim/simulation.h
+//
+// RunSimulation: one self-contained replay — a resolved fleet, a workload
+// and an optional SLO in, a SimulationResult out, per-request records
+// streamed to a sink. It creates and runs one SimGrid engine, and SimGrid
+// allows one engine per process: run one simulation per process (the CLI
+// does; the planner forks a worker per simulation).
+//
+// Data flow inside: RequestSource -> router actor -> instance actors
+// (BatchScheduler iterations timed by the LatencyModel) -> KV transfers as
+// SimGrid communications over the scale-out links (disaggregated) ->
+// MetricsCollector.
+#ifndef FLEETSIM_SIM_SIMULATION_H_
+#define FLEETSIM_SIM_SIMULATION_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/chip.pb.h"
+#include "proto/result.pb.h"
+#include "proto/slo.pb.h"
+#include "proto/workload.pb.h"
+#include "sim/fleet.h"
+#include "sim/metrics.h"
+
+namespace fleetsim::sim {
+
+struct SimulationInputs {
+  FleetSpec fleet;
+  Workload workload;
+  // Optional SLO (targets empty = none). Slowdown bounds compare against
+  // `slo_reference_chip` at Slo.reference_tp.
+  Slo slo;
+  Chip slo_reference_chip;
+  // H100 entry for normalising fleet cost to H100 machines.
+  Chip h100;
+  // Extra SimGrid options ("network/model:CM02"); logging is silenced.
+  std::vector<std::string> simgrid_config;
+};
+
+// Errors: anything wrong with the inputs (InvalidArgument/NotFound from the
+// workload or latency models), checked before the engine starts.
+// Simulated outcomes (overload, preemption, rejected requests, SLO misses)
+// are results, not errors.
+absl::StatusOr<SimulationResult> RunSimulation(
+    const SimulationInputs& inputs, const RequestSink& sink = nullptr);
+
+}  // namespace fleetsim::sim
+
+#endif  // FLEETSIM_SIM_SIMULATION_H_

@@ -1,0 +1,141 @@
+#include "sim/slo_evaluator.h"
+
+#include "absl/strings/str_cat.h"
+#include "hardware/operator_model.h"
+
+namespace fleetsim::sim {
+namespace {
+
+constexpr int kDefaultReferenceTp = 8;  // SPAD: TP8 on an 8-chip machine
+
+const char* MetricName(SloMetric metric) {
+  switch (metric) {
+    case SLO_METRIC_TTFT:
+      return "ttft";
+    case SLO_METRIC_TBT:
+      return "tbt";
+    case SLO_METRIC_TPOT:
+      return "tpot";
+    case SLO_METRIC_E2E:
+      return "e2e";
+    default:
+      return "unspecified";
+  }
+}
+
+}  // namespace
+
+absl::Status ValidateSlo(const Slo& slo, const std::string& origin) {
+  for (int i = 0; i < slo.targets_size(); ++i) {
+    const SloTarget& target = slo.targets(i);
+    std::string where = absl::StrCat(origin, ": targets[", i, "]: ");
+    if (target.metric() == SLO_METRIC_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "field 'metric' is missing"));
+    }
+    if (!(target.percentile() > 0 && target.percentile() <= 100)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "field 'percentile' must be in (0, 100] (got ",
+                       target.percentile(), ")"));
+    }
+    double bound = target.bound_case() == SloTarget::kMaxS
+                       ? target.max_s()
+                       : target.max_slowdown();
+    if (target.bound_case() == SloTarget::BOUND_NOT_SET || !(bound > 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "needs a positive 'max_s' or 'max_slowdown'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<SloEvaluator>> SloEvaluator::Create(
+    const Slo& slo, const Model& model, const Chip& reference_chip) {
+  absl::Status status = ValidateSlo(slo, "slo");
+  if (!status.ok()) return status;
+  int tp = slo.reference_tp() > 0 ? slo.reference_tp() : kDefaultReferenceTp;
+  auto reference =
+      hardware::OperatorModel::Create(model, reference_chip, tp, 1);
+  if (!reference.ok()) return reference.status();
+  return std::unique_ptr<SloEvaluator>(
+      new SloEvaluator(slo, std::move(*reference)));
+}
+
+SloEvaluator::SloEvaluator(const Slo& slo,
+                           std::unique_ptr<hardware::LatencyModel> reference)
+    : slo_(slo),
+      reference_(std::move(reference)),
+      values_(slo.targets_size()) {}
+
+SloEvaluator::Reference SloEvaluator::ReferenceFor(
+    int32_t input_tokens, int32_t output_tokens) const {
+  Reference ref;
+  hardware::BatchShape prefill;
+  prefill.AddPrefillChunk(input_tokens, 0);
+  ref.ttft_s = reference_->IterationSeconds(prefill);
+  hardware::BatchShape decode;
+  decode.AddDecode(input_tokens + (output_tokens - 1) / 2);
+  ref.tpot_s = reference_->IterationSeconds(decode);
+  ref.e2e_s = ref.ttft_s + ref.tpot_s * (output_tokens - 1);
+  return ref;
+}
+
+void SloEvaluator::Observe(RequestRecord* record) {
+  if (record->rejected || empty()) return;
+  bool needs_reference = false;
+  for (const SloTarget& target : slo_.targets()) {
+    needs_reference |= target.bound_case() == SloTarget::kMaxSlowdown;
+  }
+  Reference ref;
+  if (needs_reference)
+    ref = ReferenceFor(record->input_tokens, record->output_tokens);
+  for (int i = 0; i < slo_.targets_size(); ++i) {
+    const SloTarget& target = slo_.targets(i);
+    bool per_token =
+        target.metric() == SLO_METRIC_TBT || target.metric() == SLO_METRIC_TPOT;
+    if (per_token && record->output_tokens < 2) continue;  // no gaps
+    double value = 0, reference = 0;
+    switch (target.metric()) {
+      case SLO_METRIC_TTFT:
+        value = record->ttft_s;
+        reference = ref.ttft_s;
+        break;
+      case SLO_METRIC_TBT:
+      case SLO_METRIC_TPOT:
+        value = record->tpot_s;
+        reference = ref.tpot_s;
+        break;
+      default:
+        value = record->e2e_s;
+        reference = ref.e2e_s;
+    }
+    bool slowdown = target.bound_case() == SloTarget::kMaxSlowdown;
+    double measured = slowdown ? value / reference : value;
+    double limit = slowdown ? target.max_slowdown() : target.max_s();
+    values_[i].Add(measured);
+    if (measured > limit) record->met_slo = false;
+  }
+}
+
+std::vector<SloAttainment> SloEvaluator::Finish(
+    const LogHistogram& pooled_tbt) const {
+  std::vector<SloAttainment> out;
+  for (int i = 0; i < slo_.targets_size(); ++i) {
+    const SloTarget& target = slo_.targets(i);
+    bool slowdown = target.bound_case() == SloTarget::kMaxSlowdown;
+    const LogHistogram& values = target.metric() == SLO_METRIC_TBT && !slowdown
+                                     ? pooled_tbt
+                                     : values_[i];
+    SloAttainment attainment;
+    attainment.set_metric(MetricName(target.metric()));
+    attainment.set_percentile(target.percentile());
+    attainment.set_bound_s(slowdown ? 0 : target.max_s());
+    attainment.set_observed(values.Percentile(target.percentile()));
+    attainment.set_limit(slowdown ? target.max_slowdown() : target.max_s());
+    attainment.set_met(attainment.observed() <= attainment.limit());
+    out.push_back(attainment);
+  }
+  return out;
+}
+
+}  // namespace fleetsim::sim

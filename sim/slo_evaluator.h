@@ -1,0 +1,69 @@
+// File: sim/slo_evaluator.h
+//
+// SloEvaluator checks a run against an Slo (proto/slo.proto). Absolute
+// bounds compare seconds; slowdown bounds compare each request's latency
+// with the same request served alone (unbatched, uncontended) on the
+// reference chip, as SPAD and Splitwise define their SLOs:
+//   reference TTFT = one prefill of the whole prompt;
+//   reference TPOT = one decode step at the request's mid-generation
+//                    context (decode time is affine in context, so this is
+//                    the exact mean of its steps);
+//   reference E2E  = TTFT + TPOT x (output_tokens - 1).
+// The TBT metric with a slowdown bound is evaluated on each request's mean
+// gap (SplitwiseSim's per-request "TBT"); with an absolute bound, on every
+// token gap pooled.
+#ifndef FLEETSIM_SIM_SLO_EVALUATOR_H_
+#define FLEETSIM_SIM_SLO_EVALUATOR_H_
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hardware/latency_model.h"
+#include "proto/chip.pb.h"
+#include "proto/model.pb.h"
+#include "proto/result.pb.h"
+#include "proto/slo.pb.h"
+#include "sim/metrics.h"
+#include "util/histogram.h"
+
+namespace fleetsim::sim {
+
+class SloEvaluator final {
+ public:
+  // InvalidArgument for a target with no metric, a percentile outside
+  // (0, 100] or a non-positive bound; errors of the reference model.
+  static absl::StatusOr<std::unique_ptr<SloEvaluator>> Create(
+      const Slo& slo, const Model& model, const Chip& reference_chip);
+
+  struct Reference {
+    double ttft_s = 0;
+    double tpot_s = 0;
+    double e2e_s = 0;
+  };
+  Reference ReferenceFor(int32_t input_tokens, int32_t output_tokens) const;
+
+  // Records a finished request's values; sets record->met_slo to whether
+  // each of its own values is within every bound.
+  void Observe(RequestRecord* record);
+
+  // Attainment per target, using the pooled TBT histogram for absolute TBT.
+  std::vector<SloAttainment> Finish(const LogHistogram& pooled_tbt) const;
+
+  bool empty() const { return slo_.targets().empty(); }
+
+ private:
+  SloEvaluator(const Slo& slo,
+               std::unique_ptr<hardware::LatencyModel> reference);
+
+  Slo slo_;
+  std::unique_ptr<hardware::LatencyModel> reference_;
+  std::vector<LogHistogram> values_;  // per target
+};
+
+// Validates an Slo's targets (shared with config loading).
+absl::Status ValidateSlo(const Slo& slo, const std::string& origin);
+
+}  // namespace fleetsim::sim
+
+#endif  // FLEETSIM_SIM_SLO_EVALUATOR_H_

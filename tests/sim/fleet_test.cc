@@ -1,0 +1,115 @@
+#include "sim/fleet.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hardware/chip_catalog.h"
+#include "util/textproto.h"
+#include "workloads/model_catalog.h"
+
+namespace fleetsim::sim {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
+const std::string kBad =
+    std::string(FLEETSIM_SOURCE_DIR) + "/tests/testdata/sim";
+
+class FleetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto chips = hardware::LoadChipCatalog(kData);
+    ASSERT_TRUE(chips.ok()) << chips.status();
+    chips_ = *chips;
+    auto models = workloads::LoadModelCatalog(kData);
+    ASSERT_TRUE(models.ok()) << models.status();
+    models_ = *models;
+  }
+
+  // Resolves a cluster file for `model`; returns "OK" or the error text.
+  std::string Resolve(const std::string& path, const std::string& model,
+                      const std::vector<std::string>& overrides = {}) {
+    Cluster cluster;
+    absl::Status status = ReadTextProtoFile(path, &cluster);
+    if (!status.ok()) return std::string(status.message());
+    auto fleet = ResolveFleet(cluster, path, **models_.Find(model),
+                              chips_.entries(), overrides);
+    if (!fleet.ok()) return std::string(fleet.status().message());
+    last_ = *fleet;
+    return "OK";
+  }
+
+  hardware::ChipCatalog chips_;
+  workloads::ModelCatalog models_;
+  FleetSpec last_;
+};
+
+TEST_F(FleetTest, ShippedClustersResolveForBloom) {
+  for (const char* name : {"colocated_h100", "splitwise_h100",
+                           "splitwise_h100_a100", "spad", "default"}) {
+    EXPECT_EQ(Resolve(kData + "/clusters/" + name + ".txtpb", "bloom-176b"),
+              "OK")
+        << name;
+  }
+}
+
+TEST_F(FleetTest, BloomKvCapacityMatchesSpad) {
+  // SPAD App. B.1: with 90 % of memory for weights + KV, 8 H100s hold about
+  // 66K BLOOM-176B tokens and 8 Prefill chips about 35K.
+  ASSERT_EQ(Resolve(kData + "/clusters/spad.txtpb", "bloom-176b"), "OK");
+  EXPECT_NEAR(last_.pools[0].kv_capacity_tokens(), 35000, 3000);
+  ASSERT_EQ(Resolve(kData + "/clusters/splitwise_h100.txtpb", "bloom-176b"),
+            "OK");
+  EXPECT_NEAR(last_.pools[0].kv_capacity_tokens(), 66000, 4000);
+}
+
+TEST_F(FleetTest, PoolOverridesSetMachineCounts) {
+  ASSERT_EQ(Resolve(kData + "/clusters/spad.txtpb", "bloom-176b",
+                    {"prefill=3", "decode=9"}),
+            "OK");
+  EXPECT_EQ(last_.pools[0].machines, 3);
+  EXPECT_EQ(last_.pools[1].machines, 9);
+  EXPECT_THAT(
+      Resolve(kData + "/clusters/spad.txtpb", "bloom-176b", {"nosuch=3"}),
+      HasSubstr("no pool named 'nosuch'"));
+  EXPECT_THAT(
+      Resolve(kData + "/clusters/spad.txtpb", "bloom-176b", {"prefill"}),
+      HasSubstr("expected NAME=COUNT"));
+}
+
+TEST_F(FleetTest, CostAndTdpFollowSpadNormalisation) {
+  ASSERT_EQ(Resolve(kData + "/clusters/spad.txtpb", "bloom-176b"), "OK");
+  // 18 Prefill + 7 Decode machines: 14.7 cost, 20.4 TDP (SPAD Table 4).
+  EXPECT_NEAR(last_.NormalizedCost(**chips_.Find("h100")), 14.7, 0.1);
+  EXPECT_NEAR(last_.TdpW() / (8 * 700.0), 20.4, 0.1);
+}
+
+TEST_F(FleetTest, BadClustersNameTheProblem) {
+  EXPECT_THAT(Resolve(kBad + "/zero_machines.txtpb", "bloom-176b"),
+              HasSubstr("field 'machines' must be >= 1"));
+  EXPECT_THAT(Resolve(kBad + "/tp_not_dividing_heads.txtpb", "llama-2-7b"),
+              HasSubstr("does not divide the 32 attention heads"));
+  EXPECT_THAT(Resolve(kBad + "/does_not_fit.txtpb", "bloom-176b"),
+              HasSubstr("does not fit"));
+  EXPECT_THAT(Resolve(kBad + "/unknown_chip.txtpb", "bloom-176b"),
+              HasSubstr("unknown chip 'h900'"));
+  EXPECT_THAT(Resolve(kBad + "/prefill_only.txtpb", "bloom-176b"),
+              HasSubstr("needs both a prefill and a decode pool"));
+  EXPECT_THAT(Resolve(kBad + "/unknown_field.txtpb", "bloom-176b"),
+              HasSubstr("unknown_field.txtpb:4:"));
+}
+
+TEST_F(FleetTest, ReplayExitsNonZeroOnABadCluster) {
+  std::string command = std::string(FLEETSIM_BINARY_DIR) +
+                        "/fleetsim replay --cluster " + kBad +
+                        "/zero_machines.txtpb --model bloom-176b --trace " +
+                        kData + "/traces/azure_2023_conv.csv 2>/dev/null";
+  int status = std::system(command.c_str());
+  EXPECT_NE(status, 0);
+}
+
+}  // namespace
+}  // namespace fleetsim::sim

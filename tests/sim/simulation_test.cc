@@ -1,0 +1,286 @@
+// End-to-end checks of the SimGrid cluster simulation against the cost
+// model it is built on. Every simulation runs in a child process (one
+// SimGrid engine per process) and its requests.csv is read back.
+#include "sim/simulation.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hardware/operator_model.h"
+#include "sim/isolated_run.h"
+#include "sim/scenario.h"
+#include "util/textproto.h"
+
+namespace fleetsim::sim {
+namespace {
+
+const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
+
+std::string WriteTrace(const std::string& name, const std::string& rows) {
+  std::string path =
+      ::testing::TempDir() + "/" + std::to_string(getpid()) + "_" + name;
+  std::ofstream out(path);
+  out << "arrived_at,num_prefill_tokens,num_decode_tokens\n" << rows;
+  return path;
+}
+
+Cluster ParseCluster(const std::string& text) {
+  Cluster cluster;
+  absl::Status status = ParseTextProto(text, "test", &cluster);
+  EXPECT_TRUE(status.ok()) << status;
+  return cluster;
+}
+
+const char* kColocated = R"pb(
+  name: "one-h100-machine"
+  pools {
+    role: POOL_ROLE_COLOCATED
+    machine { chip: "h100" chips_per_machine: 8 scale_out_gbps: 400 }
+    machines: 1
+    tp: 8
+    batching { policy: BATCHING_POLICY_VLLM }
+  }
+)pb";
+
+std::string Disaggregated(double scale_out_gbps, int prefill = 1,
+                          int decode = 1) {
+  char buf[1024];
+  std::snprintf(
+      buf, sizeof(buf), R"pb(
+        name: "pd"
+        pools {
+          name: "prefill"
+          role: POOL_ROLE_PREFILL
+          machine { chip: "h100" scale_out_gbps: %g scale_out_latency_us: 5 }
+          machines: %d
+          tp: 8
+        }
+        pools {
+          name: "decode"
+          role: POOL_ROLE_DECODE
+          machine { chip: "h100" scale_out_gbps: %g scale_out_latency_us: 5 }
+          machines: %d
+          tp: 8
+        }
+      )pb",
+      scale_out_gbps, prefill, scale_out_gbps, decode);
+  return buf;
+}
+
+struct SimRun {
+  SimulationInputs inputs;
+  SimulationResult result;
+  std::vector<RequestRecord> records;
+};
+
+// Per test process, so tests running in parallel never share the file.
+std::string RequestsCsvPath() {
+  return ::testing::TempDir() + "/requests_" + std::to_string(getpid()) +
+         ".csv";
+}
+
+// Parses the requests.csv columns the tests use (RequestCsvRow's order).
+std::vector<RequestRecord> ReadRecords(const std::string& path) {
+  std::vector<RequestRecord> records;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    RequestRecord r;
+    long long id;
+    int rejected, met;
+    int fields = std::sscanf(
+        line.c_str(), "%lld,%lf,%d,%d,%lf,%lf,%lf,%lf,%lf,%lf,%d,%d,%d,%d,%d",
+        &id, &r.arrival_s, &r.input_tokens, &r.output_tokens, &r.queue_s,
+        &r.ttft_s, &r.tpot_s, &r.e2e_s, &r.completion_s, &r.kv_transfer_s,
+        &r.preemptions, &r.prefill_instance, &r.decode_instance, &rejected,
+        &met);
+    EXPECT_EQ(fields, 15) << line;
+    r.id = id;
+    r.rejected = rejected != 0;
+    r.met_slo = met != 0;
+    records.push_back(r);
+  }
+  return records;
+}
+
+SimRun Simulate(const Cluster& cluster, const Workload& workload,
+                const std::string& model, const std::string& slo = "") {
+  ScenarioRequest request;
+  request.data_dir = kData;
+  request.cluster = cluster;
+  request.model = model;
+  request.workload = workload;
+  request.slo = slo;
+  SimRun run;
+  absl::StatusOr<SimulationInputs> inputs = LoadScenario(request);
+  EXPECT_TRUE(inputs.ok()) << inputs.status();
+  if (!inputs.ok()) return run;
+  run.inputs = *inputs;
+  std::string csv = RequestsCsvPath();
+  absl::StatusOr<SimulationResult> result =
+      RunSimulationInChild(run.inputs, csv);
+  EXPECT_TRUE(result.ok()) << result.status();
+  if (!result.ok()) return run;
+  run.result = *result;
+  run.records = ReadRecords(csv);
+  return run;
+}
+
+Workload Trace(const std::string& path) {
+  Workload workload;
+  workload.set_trace_path(path);
+  return workload;
+}
+
+TEST(SimulationTest, LoneRequestTtftIsThePrefillTimeAndTbtTheDecodeTime) {
+  SimRun run =
+      Simulate(ParseCluster(kColocated),
+               Trace(WriteTrace("lone.csv", "0.5,1000,6\n")), "llama-2-70b");
+  ASSERT_EQ(run.records.size(), 1u);
+  const PoolSpec& pool = run.inputs.fleet.pools[0];
+  auto model =
+      hardware::OperatorModel::Create(run.inputs.fleet.model, pool.chip, 8, 1);
+  ASSERT_TRUE(model.ok());
+  hardware::BatchShape prefill;
+  prefill.AddPrefillChunk(1000, 0);
+  double expected_ttft = (*model)->IterationSeconds(prefill);
+  EXPECT_NEAR(run.records[0].ttft_s, expected_ttft, 1e-9);
+  double decode_sum = 0;
+  for (int i = 0; i < 5; ++i) {  // contexts 1000..1004
+    hardware::BatchShape decode;
+    decode.AddDecode(1000 + i);
+    decode_sum += (*model)->IterationSeconds(decode);
+  }
+  EXPECT_NEAR(run.records[0].e2e_s - run.records[0].ttft_s, decode_sum, 1e-9);
+  EXPECT_NEAR(run.result.tbt_s().mean(), decode_sum / 5, 1e-9);
+  EXPECT_EQ(run.result.completed(), 1);
+}
+
+TEST(SimulationTest, DisaggregatedTtftAddsTheKvTransfer) {
+  SimRun run =
+      Simulate(ParseCluster(Disaggregated(400)),
+               Trace(WriteTrace("lone_pd.csv", "0.5,1000,6\n")), "llama-2-70b");
+  ASSERT_EQ(run.records.size(), 1u);
+  const PoolSpec& pool = run.inputs.fleet.pools[0];
+  auto model =
+      hardware::OperatorModel::Create(run.inputs.fleet.model, pool.chip, 8, 1);
+  ASSERT_TRUE(model.ok());
+  hardware::BatchShape prefill;
+  prefill.AddPrefillChunk(1000, 0);
+  // 1000 tokens x 320 KiB over two 400 GB/s NIC links in series (latency
+  // 5 us each; the flow is limited by the slower link).
+  double bytes = 1000.0 * 327680;
+  double transfer = bytes / 400e9 + 2 * 5e-6;
+  EXPECT_NEAR(run.records[0].kv_transfer_s, transfer, 1e-9);
+  EXPECT_NEAR(run.records[0].ttft_s,
+              (*model)->IterationSeconds(prefill) + transfer, 1e-9);
+}
+
+TEST(SimulationTest, HalvingScaleOutBandwidthLengthensKvTransfers) {
+  std::string trace = WriteTrace("bw.csv", "0.5,2000,4\n");
+  double full =
+      Simulate(ParseCluster(Disaggregated(400)), Trace(trace), "llama-2-70b")
+          .records[0]
+          .kv_transfer_s;
+  double half =
+      Simulate(ParseCluster(Disaggregated(200)), Trace(trace), "llama-2-70b")
+          .records[0]
+          .kv_transfer_s;
+  EXPECT_NEAR(half - 1e-5, 2 * (full - 1e-5), 1e-9);
+}
+
+TEST(SimulationTest, SimultaneousTransfersOnOneLinkContend) {
+  // Two equal prompts prefilled in one batch finish together, so both KV
+  // transfers share the prefill machine's NIC and each takes ~twice as long.
+  std::string one = WriteTrace("one.csv", "0.5,2000,4\n");
+  std::string two = WriteTrace("two.csv", "0.5,2000,4\n0.5,2000,4\n");
+  double alone = Simulate(ParseCluster(Disaggregated(400, 1, 2)), Trace(one),
+                          "llama-2-70b")
+                     .records[0]
+                     .kv_transfer_s;
+  SimRun both = Simulate(ParseCluster(Disaggregated(400, 1, 2)), Trace(two),
+                         "llama-2-70b");
+  ASSERT_EQ(both.records.size(), 2u);
+  for (const RequestRecord& r : both.records) {
+    EXPECT_NEAR(r.kv_transfer_s - 1e-5, 2 * (alone - 1e-5), 1e-6);
+  }
+}
+
+TEST(SimulationTest, EveryRequestCompletesOnceWithItsTokens) {
+  Workload workload = Trace(kData + "/traces/azure_2023_conv.csv");
+  workload.set_max_requests(300);
+  workload.set_rate_scale(20);  // overload a single machine
+  SimRun run = Simulate(ParseCluster(kColocated), workload, "llama-2-70b");
+  ASSERT_EQ(run.result.requests(), 300);
+  EXPECT_EQ(run.result.completed() + run.result.rejected(), 300);
+  std::map<int64_t, int> seen;
+  int64_t tokens = 0;
+  for (const RequestRecord& r : run.records) {
+    ++seen[r.id];
+    tokens += r.output_tokens;
+    EXPECT_GE(r.ttft_s, 0);
+    EXPECT_GE(r.e2e_s, r.ttft_s);
+  }
+  EXPECT_EQ(seen.size(), 300u);
+  for (const auto& [id, count] : seen) EXPECT_EQ(count, 1) << id;
+  // Token counts match the trace (read it independently).
+  std::ifstream in(kData + "/traces/azure_2023_conv.csv");
+  std::string line;
+  std::getline(in, line);
+  int64_t expected = 0;
+  for (int i = 0; i < 300 && std::getline(in, line); ++i) {
+    expected += std::stoll(line.substr(line.rfind(',') + 1));
+  }
+  EXPECT_EQ(tokens, expected);
+}
+
+TEST(SimulationTest, ThroughputSaturatesAndTailTtftExplodesPastCapacity) {
+  auto run_at = [](double rate) {
+    Workload workload = Trace(kData + "/traces/azure_2023_conv.csv");
+    workload.set_arrival(ARRIVAL_PROCESS_POISSON);
+    workload.set_rate_per_s(rate);
+    workload.set_duration_s(60);
+    workload.set_seed(7);
+    return Simulate(ParseCluster(kColocated), workload, "llama-2-70b").result;
+  };
+  SimulationResult low = run_at(1), high = run_at(30), higher = run_at(60);
+  // Light load: throughput follows the offered rate.
+  EXPECT_NEAR(low.throughput_rps(), 1.0, 0.35);
+  // Past capacity, throughput stops growing with the offered load...
+  EXPECT_LT(higher.throughput_rps(), 1.25 * high.throughput_rps());
+  EXPECT_LT(high.throughput_rps(), 30 * 0.9);
+  // ...and queueing makes the p99 TTFT explode.
+  EXPECT_GT(higher.ttft_s().p99(), 10 * low.ttft_s().p99());
+}
+
+TEST(SimulationTest, SameSeedSameResultsByteForByte) {
+  auto csv = [] {
+    Workload workload = Trace(kData + "/traces/azure_2023_code.csv");
+    workload.set_arrival(ARRIVAL_PROCESS_POISSON);
+    workload.set_rate_per_s(5);
+    workload.set_duration_s(30);
+    workload.set_seed(42);
+    SimRun run =
+        Simulate(ParseCluster(Disaggregated(400)), workload, "llama-2-70b");
+    std::ifstream in(RequestsCsvPath());
+    std::string text((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    run.result.clear_wall_s();  // host time, the one non-deterministic field
+    return text + run.result.SerializeAsString();
+  };
+  std::string first = csv();
+  EXPECT_FALSE(first.empty());
+  EXPECT_EQ(first, csv());
+}
+
+}  // namespace
+}  // namespace fleetsim::sim

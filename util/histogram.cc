@@ -1,0 +1,74 @@
+#include "util/histogram.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fleetsim {
+namespace {
+
+constexpr double kMinValue = 1e-9;
+constexpr double kGrowth = 1.001;
+// log(1e6 / 1e-9) / log(1.001) ~ 34,550 buckets (~270 KiB).
+const double kLogGrowth = std::log(kGrowth);
+const int kBuckets =
+    static_cast<int>(std::ceil(std::log(1e6 / kMinValue) / std::log(kGrowth))) +
+    1;
+
+}  // namespace
+
+LogHistogram::LogHistogram() : buckets_(kBuckets, 0) {}
+
+int LogHistogram::BucketOf(double value) const {
+  if (!(value > kMinValue)) return 0;
+  int bucket = static_cast<int>(std::log(value / kMinValue) / kLogGrowth);
+  return std::min(bucket, kBuckets - 1);
+}
+
+double LogHistogram::BucketValue(int bucket) const {
+  return kMinValue * std::exp((bucket + 0.5) * kLogGrowth);
+}
+
+void LogHistogram::Add(double value, int64_t count) {
+  if (count <= 0) return;
+  buckets_[BucketOf(value)] += count;
+  count_ += count;
+  sum_ += value * static_cast<double>(count);
+  max_ = std::max(max_, value);
+}
+
+double LogHistogram::Percentile(double p) const {
+  if (count_ == 0) return 0;
+  // Same rank rule as PercentileOfSorted (util/distribution.h).
+  double rank = p / 100.0 * static_cast<double>(count_ - 1);
+  int64_t lo_rank = static_cast<int64_t>(std::floor(rank));
+  double frac = rank - static_cast<double>(lo_rank);
+  double lo = 0, hi = 0;
+  bool have_lo = false;
+  int64_t seen = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    if (buckets_[b] == 0) continue;
+    seen += buckets_[b];
+    if (!have_lo && seen > lo_rank) {
+      lo = std::min(BucketValue(b), max_);
+      have_lo = true;
+    }
+    if (seen > lo_rank + 1 || seen == count_) {
+      hi = std::min(BucketValue(b), max_);
+      break;
+    }
+  }
+  return lo + (hi - lo) * frac;
+}
+
+Distribution LogHistogram::ToDistribution() const {
+  Distribution d;
+  d.set_count(count_);
+  d.set_mean(mean());
+  d.set_p50(Percentile(50));
+  d.set_p90(Percentile(90));
+  d.set_p99(Percentile(99));
+  d.set_max(max_);
+  return d;
+}
+
+}  // namespace fleetsim
