@@ -24,13 +24,13 @@ namespace fleetsim::hardware {
 // Per decode request j: one new token after L_j tokens already in the cache.
 struct BatchShape {
   int32_t prefill_requests = 0;
-  int64_t prefill_tokens = 0;          // sum T_i
+  int64_t prefill_tokens = 0;  // sum T_i
   // Sum of T_i * L_i + T_i * (T_i + 1) / 2: causal query-key pairs, the
   // attention core's quadratic term (operators.md §2.2).
   double prefill_attention_pairs = 0;
   int64_t prefill_context_tokens = 0;  // sum (L_i + T_i): K/V rows read
   int32_t decode_requests = 0;
-  int64_t decode_context_tokens = 0;   // sum (L_j + 1): K/V rows read
+  int64_t decode_context_tokens = 0;  // sum (L_j + 1): K/V rows read
 
   void AddPrefillChunk(int64_t new_tokens, int64_t cached_tokens) {
     ++prefill_requests;
@@ -54,12 +54,12 @@ const char* BoundName(Bound bound);
 
 // One operator's share of an iteration (summed over layers).
 struct OperatorTime {
-  std::string name;             // "qkv_proj", "attn_prefill", "allreduce"
+  std::string name;  // "qkv_proj", "attn_prefill", "allreduce"
   OperatorClass op_class;
   double seconds = 0;
-  double flops = 0;             // tensor FLOPs on one chip
-  double vector_flops = 0;      // non-tensor FLOPs on one chip
-  double bytes = 0;             // memory traffic on one chip
+  double flops = 0;         // tensor FLOPs on one chip
+  double vector_flops = 0;  // non-tensor FLOPs on one chip
+  double bytes = 0;         // memory traffic on one chip
   Bound bound = Bound::kCompute;
 };
 
