@@ -24,6 +24,12 @@ ABSL_FLAG(double, gamma_cv, 0,
 ABSL_FLAG(int64_t, max_requests, 0,
           "Stop after this many requests (0 = no limit)");
 ABSL_FLAG(std::string, slo, "", "SLO file or preset: relaxed, normal, strict");
+ABSL_FLAG(
+    int32_t, decode_stride, 16,
+    "Evaluate the cost model every N iterations of a stable decode run and "
+    "interpolate between (1 = every iteration; see sim/simulation.h)");
+ABSL_FLAG(int32_t, max_decode_run, 256,
+          "Longest run of identical decode iterations per SimGrid wait");
 
 namespace fleetsim::cli {
 
@@ -72,7 +78,16 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
   request.workload = *workload;
   request.slo = absl::GetFlag(FLAGS_slo);
   request.pool_overrides = RepeatedFlag("pool");
-  return sim::LoadScenario(request);
+  absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(request);
+  if (!inputs.ok()) return inputs.status();
+  if (absl::GetFlag(FLAGS_decode_stride) < 1 ||
+      absl::GetFlag(FLAGS_max_decode_run) < 1) {
+    return absl::InvalidArgumentError(
+        "--decode-stride and --max-decode-run must be >= 1");
+  }
+  inputs->decode_interpolation_stride = absl::GetFlag(FLAGS_decode_stride);
+  inputs->max_decode_run = absl::GetFlag(FLAGS_max_decode_run);
+  return inputs;
 }
 
 absl::Status MakeOutputDir(const std::string& dir) {

@@ -6,11 +6,12 @@ namespace fleetsim::sim {
 
 BatchScheduler::BatchScheduler(const PoolSpec& pool,
                                const hardware::LatencyModel* latency,
-                               SchedulerHooks hooks)
+                               SchedulerHooks hooks, int decode_stride)
     : pool_(pool),
       latency_(latency),
       hooks_(std::move(hooks)),
-      capacity_blocks_(pool.kv_capacity_blocks) {}
+      capacity_blocks_(pool.kv_capacity_blocks),
+      decode_stride_(std::max(1, decode_stride)) {}
 
 void BatchScheduler::Enqueue(LiveRequestPtr request) {
   int64_t lifetime_tokens =
@@ -253,14 +254,34 @@ int BatchScheduler::StableDecodeIterations(int max_iterations) const {
 
 void BatchScheduler::DecodeRunEndTimes(int n, double start_s,
                                        std::vector<double>* end_times) const {
+  // Iteration i of the run reads decode_requests more KV rows than
+  // iteration i-1. The cost model is evaluated exactly at iteration 0,
+  // every `decode_stride_` iterations and at the last one; in between its
+  // (smooth, slowly varying) time is interpolated linearly. Stride 1 is
+  // exact everywhere.
   end_times->resize(n);
-  hardware::BatchShape shape = shape_;
-  double t = start_s + planned_seconds_;
-  (*end_times)[0] = t;
-  for (int i = 1; i < n; ++i) {
-    shape.decode_context_tokens += shape.decode_requests;
-    t += latency_->IterationSeconds(shape);
-    (*end_times)[i] = t;
+  auto exact = [this](int i) {
+    hardware::BatchShape shape = shape_;
+    shape.decode_context_tokens +=
+        static_cast<int64_t>(i) * shape.decode_requests;
+    return i == 0 ? planned_seconds_ : latency_->IterationSeconds(shape);
+  };
+  double t = start_s;
+  int anchor = 0;
+  double anchor_seconds = planned_seconds_;
+  while (anchor < n) {
+    int next = std::min(anchor + decode_stride_, n - 1);
+    double next_seconds = next > anchor ? exact(next) : anchor_seconds;
+    int last = next > anchor && next < n - 1 ? next - 1 : next;
+    for (int i = anchor; i <= last; ++i) {
+      double fraction =
+          next > anchor ? static_cast<double>(i - anchor) / (next - anchor) : 0;
+      t += anchor_seconds + (next_seconds - anchor_seconds) * fraction;
+      (*end_times)[i] = t;
+    }
+    if (next == anchor || last == n - 1) break;
+    anchor = next;
+    anchor_seconds = next_seconds;
   }
 }
 

@@ -56,9 +56,11 @@ struct InstanceUsage {
 
 class BatchScheduler final {
  public:
-  // `latency` must outlive the scheduler.
+  // `latency` must outlive the scheduler. `decode_stride` (>= 1): in a run
+  // of identical decode iterations the cost model is evaluated every
+  // `decode_stride` iterations and interpolated in between (1 = exact).
   BatchScheduler(const PoolSpec& pool, const hardware::LatencyModel* latency,
-                 SchedulerHooks hooks);
+                 SchedulerHooks hooks, int decode_stride = 1);
 
   // A new prompt (or a request to re-prefill) joins the waiting queue.
   void Enqueue(LiveRequestPtr request);
@@ -129,6 +131,7 @@ class BatchScheduler final {
   const hardware::LatencyModel* latency_;
   SchedulerHooks hooks_;
   const int64_t capacity_blocks_;
+  const int decode_stride_;
   int64_t used_blocks_ = 0;
   int64_t reserved_transfers_ = 0;  // requests with blocks reserved, in flight
   int64_t pending_prefill_tokens_ = 0;

@@ -88,6 +88,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   fleet.mixed_pool_prefill_queue_tokens =
       cluster.mixed_pool_prefill_queue_tokens();
   fleet.ttft_includes_kv_transfer = !cluster.ttft_at_prefill_completion();
+  fleet.layerwise_kv_transfer = cluster.layerwise_kv_transfer();
   if (cluster.pools().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": cluster has no pools"));
@@ -134,6 +135,12 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     pool.preemption = batching.preemption() == PREEMPTION_MODE_UNSPECIFIED
                           ? PREEMPTION_MODE_RECOMPUTE
                           : batching.preemption();
+    if (pool.preemption == PREEMPTION_MODE_SWAP) {
+      return absl::UnimplementedError(absl::StrCat(
+          origin, ": pool '", pool.name,
+          "': field 'batching.preemption': PREEMPTION_MODE_SWAP is not "
+          "implemented yet; use PREEMPTION_MODE_RECOMPUTE"));
+    }
     double per_chip_out = pool.chip.scale_out_gbps() * 1e9;
     pool.scale_out_bytes_per_s = config.machine().scale_out_gbps() > 0
                                      ? config.machine().scale_out_gbps() * 1e9

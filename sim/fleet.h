@@ -55,6 +55,9 @@ struct FleetSpec {
   bool disaggregated = false;
   int64_t mixed_pool_prefill_queue_tokens = 0;
   bool ttft_includes_kv_transfer = true;
+  // Splitwise-style layer-wise KV streaming during the prefill (see
+  // Runtime::StartTransfer for how it is approximated).
+  bool layerwise_kv_transfer = false;
 
   // Fleet cost in H100-machine units (SPAD's normalisation) and TDP, watts.
   double NormalizedCost(const Chip& h100) const;

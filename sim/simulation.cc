@@ -22,11 +22,6 @@ namespace sg4 = simgrid::s4u;
 namespace fleetsim::sim {
 namespace {
 
-// Longest run of identical decode iterations simulated with one SimGrid
-// wait; bounds the end-time buffer, not accuracy (a run is cut short by any
-// event that changes the batch).
-constexpr int kMaxDecodeRun = 16;
-
 class Runtime;
 
 // One model replica: a BatchScheduler driven by a SimGrid actor. Work is
@@ -36,7 +31,8 @@ class Runtime;
 class Instance final {
  public:
   Instance(Runtime* runtime, int index, const PoolSpec* pool, sg4::Host* host,
-           const hardware::LatencyModel* latency);
+           const hardware::LatencyModel* latency,
+           const SimulationInputs& inputs);
 
   void operator()();
   // Tells the actor new work arrived; a no-op (and no SimGrid call) while
@@ -64,6 +60,7 @@ class Instance final {
   BatchScheduler scheduler_;
   sg4::MutexPtr mutex_ = sg4::Mutex::create();
   sg4::ConditionVariablePtr wake_ = sg4::ConditionVariable::create();
+  const int max_decode_run_;
   std::vector<double> end_times_;
   bool idle_ = false;  // waiting for work, or in an interruptible decode run
 };
@@ -145,7 +142,8 @@ class Runtime final {
 };
 
 Instance::Instance(Runtime* runtime, int index, const PoolSpec* pool,
-                   sg4::Host* host, const hardware::LatencyModel* latency)
+                   sg4::Host* host, const hardware::LatencyModel* latency,
+                   const SimulationInputs& inputs)
     : runtime_(runtime),
       index_(index),
       pool_(pool),
@@ -159,8 +157,10 @@ Instance::Instance(Runtime* runtime, int index, const PoolSpec* pool,
                                 },
                                 [this](double gap, int64_t count) {
                                   runtime_->OnTokenGaps(gap, count);
-                                }}) {
-  end_times_.reserve(kMaxDecodeRun);
+                                }},
+                 inputs.decode_interpolation_stride),
+      max_decode_run_(std::max(1, inputs.max_decode_run)) {
+  end_times_.reserve(max_decode_run_);
 }
 
 void Instance::operator()() {
@@ -178,7 +178,7 @@ void Instance::operator()() {
       runtime_->CountEvent();
       continue;
     }
-    int run = scheduler_.StableDecodeIterations(kMaxDecodeRun);
+    int run = scheduler_.StableDecodeIterations(max_decode_run_);
     if (run == 1) {
       sg4::this_actor::sleep_for(seconds);
       runtime_->CountEvent();
@@ -236,7 +236,7 @@ void Runtime::BuildPlatform() {
       for (int i = 0; i < pool.instances_per_machine; ++i) {
         int index = static_cast<int>(instances_.size());
         instances_.push_back(std::make_unique<Instance>(
-            this, index, &pool, host, latency_[p].get()));
+            this, index, &pool, host, latency_[p].get(), inputs_));
         Instance* instance = instances_.back().get();
         (pool.role == POOL_ROLE_DECODE ? decoders_ : entry_)
             .push_back(instance);
@@ -351,10 +351,21 @@ void Runtime::PlacePendingTransfers() {
 void Runtime::StartTransfer(Instance* from, Instance* to,
                             LiveRequestPtr request) {
   request->decode_instance = to->index();
-  KvTransfer transfer{from, to, request->kv_blocks,
-                      static_cast<double>(from->pool().kv_bytes_per_token) *
-                          request->input_tokens,
-                      std::move(request)};
+  double bytes = static_cast<double>(from->pool().kv_bytes_per_token) *
+                 request->input_tokens;
+  if (fleet_.layerwise_kv_transfer) {
+    // Layer-wise streaming (Splitwise): each layer's KV leaves as soon as
+    // the layer is done, so only what the link could not move during the
+    // prefill, and at least the last layer, remains after it
+    // (operators.md §2.10). Approximation: the overlapped part is assumed
+    // uncontended; the remainder is a real, contending flow.
+    double path_bytes_per_s = std::min(from->pool().scale_out_bytes_per_s,
+                                       to->pool().scale_out_bytes_per_s);
+    double prefill_s = request->prefill_done_s - request->first_scheduled_s;
+    bytes = std::max(bytes / fleet_.model.num_layers(),
+                     bytes - path_bytes_per_s * prefill_s);
+  }
+  KvTransfer transfer{from, to, request->kv_blocks, bytes, std::move(request)};
   if (idle_movers_.empty()) {
     // A new mover only when every existing one is busy: the pool grows to
     // the peak number of concurrent transfers and its actors are reused.
