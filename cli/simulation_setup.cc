@@ -90,6 +90,8 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
   return inputs;
 }
 
+std::string SloFlag() { return absl::GetFlag(FLAGS_slo); }
+
 absl::Status MakeOutputDir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -25,6 +25,9 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
 
 absl::Status MakeOutputDir(const std::string& dir);
 
+// The --slo flag's value (a preset name or a file).
+std::string SloFlag();
+
 // summary.json (deterministic: no wall-clock figures) and the text table.
 std::string SummaryJson(const SimulationResult& result);
 std::string SummaryTable(const SimulationResult& result);

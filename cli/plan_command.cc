@@ -1,0 +1,269 @@
+// `fleetsim plan`: the cheapest / lowest-power fleet under SLOs.
+#include <fstream>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli/command_registry.h"
+#include "cli/common_flags.h"
+#include "cli/simulation_setup.h"
+#include "planner/planner.h"
+#include "util/json_writer.h"
+#include "util/textproto.h"
+
+ABSL_FLAG(std::string, chips, "h100",
+          "Candidate chips, comma-separated catalog names");
+ABSL_FLAG(std::string, modes, "colocated,disaggregated",
+          "Serving modes to search: colocated, disaggregated");
+ABSL_FLAG(std::string, objective, "pareto",
+          "cost, tdp or pareto (what the summary leads with)");
+ABSL_FLAG(int32_t, budget_machines, 64, "Most machines a fleet may have");
+ABSL_FLAG(int32_t, jobs, 0, "Parallel simulations (0 = one per core)");
+ABSL_FLAG(std::string, tp_options, "",
+          "TP degrees to try, comma-separated (default: machine size)");
+ABSL_FLAG(std::string, normalize_to, "h100",
+          "Cost unit: machines of this chip (only h100 so far)");
+ABSL_FLAG(
+    std::string, template_cluster, "",
+    "Cluster file whose scheduler/network settings candidates use (default: "
+    "data/clusters/splitwise_h100.txtpb)");
+ABSL_FLAG(
+    std::string, fixed_fleet, "",
+    "Re-allocation what-if: a cluster file whose machines may switch roles");
+
+namespace fleetsim::cli {
+namespace {
+
+void WriteFleet(JsonWriter* w, const PlannedFleet& fleet) {
+  w->BeginObject();
+  w->Field("system", fleet.system());
+  w->Field("feasible", fleet.feasible());
+  w->Field("cost", fleet.cost());
+  w->Field("tdp_w", fleet.tdp_w());
+  w->Field("tdp_normalized", fleet.tdp_normalized());
+  w->Key("pools");
+  w->BeginArray();
+  for (const PlannedPool& pool : fleet.pools()) {
+    w->BeginObject();
+    w->Field("role", pool.role());
+    w->Field("chip", pool.chip());
+    w->Field("machines", pool.machines());
+    w->Field("tp", pool.tp());
+    w->EndObject();
+  }
+  w->EndArray();
+  if (!fleet.miss().empty()) w->Field("miss", fleet.miss());
+  if (fleet.has_result()) {
+    const SimulationResult& r = fleet.result();
+    w->Key("slo");
+    w->BeginArray();
+    for (const SloAttainment& a : r.slo()) {
+      w->BeginObject();
+      w->Field("metric", a.metric());
+      w->Field("percentile", a.percentile());
+      w->Field("observed", a.observed());
+      w->Field("limit", a.limit());
+      w->Field("margin", a.limit() > 0 ? 1 - a.observed() / a.limit() : 0.0);
+      w->Field("met", a.met());
+      w->EndObject();
+    }
+    w->EndArray();
+    w->Field("ttft_p99_s", r.ttft_s().p99());
+    w->Field("tbt_p99_s", r.tbt_s().p99());
+    w->Field("throughput_rps", r.throughput_rps());
+    w->Key("utilisation");
+    w->BeginObject();
+    for (const PoolUsage& u : r.pools()) w->Field(u.name(), u.busy_fraction());
+    w->EndObject();
+  }
+  w->EndObject();
+}
+
+std::string PlanJson(const PlanResult& result) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("feasible", result.feasible());
+  if (!result.explanation().empty())
+    w.Field("explanation", result.explanation());
+  w.Field("simulations", result.simulations());
+  w.Field("wall_s", result.wall_s());
+  if (result.feasible()) {
+    w.Key("cheapest");
+    WriteFleet(&w, result.cheapest());
+    w.Key("lowest_tdp");
+    WriteFleet(&w, result.lowest_tdp());
+  }
+  if (result.has_reallocation()) {
+    w.Key("reallocation");
+    WriteFleet(&w, result.reallocation());
+    w.Field("max_rate_per_s", result.max_rate_per_s());
+  }
+  w.Key("best_per_system");
+  w.BeginArray();
+  for (const PlannedFleet& fleet : result.best_per_system())
+    WriteFleet(&w, fleet);
+  w.EndArray();
+  w.Key("pareto");
+  w.BeginArray();
+  for (const PlannedFleet& fleet : result.pareto()) WriteFleet(&w, fleet);
+  w.EndArray();
+  w.Key("fleets");
+  w.BeginArray();
+  for (const PlannedFleet& fleet : result.fleets()) WriteFleet(&w, fleet);
+  w.EndArray();
+  w.EndObject();
+  return w.str();
+}
+
+std::string FleetLine(const PlannedFleet& fleet) {
+  std::vector<std::string> pools;
+  for (const PlannedPool& p : fleet.pools()) {
+    pools.push_back(
+        absl::StrFormat("%d %s %s", p.machines(), p.chip(), p.role()));
+  }
+  return absl::StrFormat("%-55s cost %6.2f  TDP %6.2f (%.0f W)",
+                         absl::StrJoin(pools, " + "), fleet.cost(),
+                         fleet.tdp_normalized(), fleet.tdp_w());
+}
+
+absl::StatusOr<PlanRequest> RequestFromFlags() {
+  PlanRequest request;
+  request.set_model(absl::GetFlag(FLAGS_model));
+  absl::StatusOr<Workload> workload = WorkloadFromFlags();
+  if (!workload.ok()) return workload.status();
+  *request.mutable_workload() = *workload;
+  request.set_slo_preset(SloFlag());
+  for (absl::string_view chip :
+       absl::StrSplit(absl::GetFlag(FLAGS_chips), ',', absl::SkipEmpty())) {
+    request.add_chips(std::string(chip));
+  }
+  for (absl::string_view mode :
+       absl::StrSplit(absl::GetFlag(FLAGS_modes), ',', absl::SkipEmpty())) {
+    if (mode == "colocated") {
+      request.add_modes(SERVING_MODE_COLOCATED);
+    } else if (mode == "disaggregated") {
+      request.add_modes(SERVING_MODE_DISAGGREGATED);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--modes: unknown mode '", mode, "'"));
+    }
+  }
+  std::string objective = absl::GetFlag(FLAGS_objective);
+  if (objective == "cost") {
+    request.set_objective(PLAN_OBJECTIVE_COST);
+  } else if (objective == "tdp") {
+    request.set_objective(PLAN_OBJECTIVE_TDP);
+  } else if (objective == "pareto") {
+    request.set_objective(PLAN_OBJECTIVE_PARETO);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--objective: unknown '", objective, "'"));
+  }
+  request.set_budget_machines(absl::GetFlag(FLAGS_budget_machines));
+  request.set_jobs(absl::GetFlag(FLAGS_jobs));
+  for (absl::string_view tp : absl::StrSplit(absl::GetFlag(FLAGS_tp_options),
+                                             ',', absl::SkipEmpty())) {
+    int value = 0;
+    if (!absl::SimpleAtoi(tp, &value) || value < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--tp-options: bad TP '", tp, "'"));
+    }
+    request.add_tp(value);
+  }
+  if (absl::GetFlag(FLAGS_normalize_to) != "h100") {
+    return absl::UnimplementedError(
+        "--normalize-to: only h100 machines are supported");
+  }
+  request.set_normalize_to("h100");
+  if (!absl::GetFlag(FLAGS_template_cluster).empty()) {
+    absl::Status status =
+        ReadTextProtoFile(absl::GetFlag(FLAGS_template_cluster),
+                          request.mutable_template_cluster());
+    if (!status.ok()) return status;
+  }
+  if (!absl::GetFlag(FLAGS_fixed_fleet).empty()) {
+    absl::Status status = ReadTextProtoFile(absl::GetFlag(FLAGS_fixed_fleet),
+                                            request.mutable_fixed_fleet());
+    if (!status.ok()) return status;
+  }
+  return request;
+}
+
+int RunPlan(const std::vector<std::string>& args) {
+  if (absl::GetFlag(FLAGS_model).empty() ||
+      absl::GetFlag(FLAGS_trace).empty() || SloFlag().empty()) {
+    return UsageError(
+        "plan needs --model NAME --trace FILE --slo "
+        "FILE|relaxed|normal|strict");
+  }
+  absl::StatusOr<PlanRequest> request = RequestFromFlags();
+  if (!request.ok()) return Fail(request.status());
+  planner::PlannerOptions options;
+  options.data_dir = DataDir();
+  options.progress = [](const PlanProgress& p) {
+    std::cerr << absl::StrFormat(
+                     "\r[plan] %d simulations, %.1f s, best cost %s, ETA %.0f "
+                     "s  %s   ",
+                     p.evaluated(), p.elapsed_s(),
+                     p.best_cost() > 0 ? absl::StrFormat("%.2f", p.best_cost())
+                                       : "-",
+                     p.eta_s(), p.message())
+              << std::flush;
+  };
+  absl::StatusOr<PlanResult> result = planner::PlanFleet(*request, options);
+  std::cerr << "\n";
+  if (!result.ok()) return Fail(result.status());
+  if (result->has_reallocation()) {
+    std::cout << "re-allocation: " << FleetLine(result->reallocation()) << "\n"
+              << "max rate within SLO: " << result->max_rate_per_s()
+              << " req/s\n";
+  }
+  if (result->feasible() && !result->has_reallocation()) {
+    bool tdp_first = request->objective() == PLAN_OBJECTIVE_TDP;
+    std::cout << (tdp_first ? "lowest TDP: " : "cheapest:   ")
+              << FleetLine(tdp_first ? result->lowest_tdp()
+                                     : result->cheapest())
+              << "\n";
+    std::cout << (tdp_first ? "cheapest:   " : "lowest TDP: ")
+              << FleetLine(tdp_first ? result->cheapest()
+                                     : result->lowest_tdp())
+              << "\n";
+    std::cout << "cheapest per system:\n";
+    for (const PlannedFleet& fleet : result->best_per_system()) {
+      std::cout << absl::StrFormat("  %-44s ", fleet.system())
+                << FleetLine(fleet) << "\n";
+    }
+    std::cout << "cost-TDP Pareto front:\n";
+    for (const PlannedFleet& fleet : result->pareto())
+      std::cout << "  " << FleetLine(fleet) << "\n";
+  }
+  if (!result->explanation().empty())
+    std::cout << result->explanation() << "\n";
+  std::cout << absl::StrFormat("%d simulations in %.1f s\n",
+                               result->simulations(), result->wall_s());
+  std::string out_dir = absl::GetFlag(FLAGS_out);
+  if (!out_dir.empty()) {
+    absl::Status made = MakeOutputDir(out_dir);
+    if (!made.ok()) return Fail(made);
+    std::ofstream json(out_dir + "/plan.json");
+    json << PlanJson(*result);
+    if (!json)
+      return Fail(
+          absl::PermissionDeniedError(out_dir + "/plan.json: cannot write"));
+  }
+  return result->feasible() || result->has_reallocation() ? 0 : 3;
+}
+
+}  // namespace
+}  // namespace fleetsim::cli
+
+FLEETSIM_REGISTER_COMMAND(
+    "plan",
+    "plan --model M --trace FILE [--rate R] [--duration S] --slo "
+    "FILE|relaxed|normal|strict "
+    "--chips h100,a100,... [--modes colocated,disaggregated] [--objective "
+    "cost|tdp|pareto] "
+    "[--budget-machines N] [--jobs J] [--out DIR] [--fixed-fleet FILE]",
+    fleetsim::cli::RunPlan);

@@ -1,0 +1,229 @@
+#include "planner/candidate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "sim/fleet.h"
+#include "sim/scenario.h"
+#include "util/status_macros.h"
+#include "util/textproto.h"
+#include "workloads/model_catalog.h"
+#include "workloads/request_source.h"
+
+namespace fleetsim::planner {
+namespace {
+
+constexpr double kH100MachineTdpW = 8 * 700.0;  // SPAD's TDP unit
+constexpr int kDefaultBudgetMachines = 64;
+constexpr int kDefaultChipsPerMachine = 8;
+
+const char* RoleName(PoolRole role) {
+  switch (role) {
+    case POOL_ROLE_PREFILL:
+      return "prefill";
+    case POOL_ROLE_DECODE:
+      return "decode";
+    default:
+      return "colocated";
+  }
+}
+
+// The worst SLO target of a result, as (observed / limit, description).
+std::pair<double, std::string> WorstMiss(const SimulationResult& result) {
+  double worst = 0;
+  std::string text;
+  for (const SloAttainment& a : result.slo()) {
+    double ratio = a.limit() > 0 ? a.observed() / a.limit() : 0;
+    if (ratio > worst) {
+      worst = ratio;
+      text = absl::StrFormat("p%g %s %s %.3g vs limit %.3g (%+.0f%%)",
+                             a.percentile(), a.metric(),
+                             a.bound_s() == 0 ? "slowdown" : "seconds",
+                             a.observed(), a.limit(), 100 * (ratio - 1));
+    }
+  }
+  if (result.rejected() > 0) {
+    return {std::numeric_limits<double>::infinity(),
+            absl::StrCat(result.rejected(),
+                         " requests exceed an instance's KV capacity")};
+  }
+  return {worst, text};
+}
+
+}  // namespace
+
+absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
+                                             const std::string& data_dir) {
+  PlanContext context;
+  FLEETSIM_ASSIGN_OR_RETURN(context.chips, hardware::LoadChipCatalog(data_dir));
+  FLEETSIM_ASSIGN_OR_RETURN(workloads::ModelCatalog models,
+                            workloads::LoadModelCatalog(data_dir));
+  FLEETSIM_ASSIGN_OR_RETURN(const Model* model, models.Find(request.model()));
+  context.model = *model;
+  FLEETSIM_RETURN_IF_ERROR(
+      workloads::RequestSource::Validate(request.workload()));
+  context.workload = request.workload();
+  if (!request.slo().targets().empty()) {
+    context.slo = request.slo();
+  } else if (!request.slo_preset().empty()) {
+    FLEETSIM_ASSIGN_OR_RETURN(context.slo,
+                              sim::LoadSlo(data_dir, request.slo_preset()));
+  } else {
+    return absl::InvalidArgumentError(
+        "field 'slo': planning needs an SLO (a preset or targets)");
+  }
+  std::string reference = context.slo.reference_chip().empty()
+                              ? "h100"
+                              : context.slo.reference_chip();
+  FLEETSIM_ASSIGN_OR_RETURN(const Chip* reference_chip,
+                            context.chips.Find(reference));
+  context.slo_reference_chip = *reference_chip;
+  FLEETSIM_ASSIGN_OR_RETURN(const Chip* h100, context.chips.Find("h100"));
+  context.h100 = *h100;
+  if (request.has_template_cluster()) {
+    context.template_cluster = request.template_cluster();
+  } else {
+    FLEETSIM_RETURN_IF_ERROR(
+        ReadTextProtoFile(data_dir + "/clusters/splitwise_h100.txtpb",
+                          &context.template_cluster));
+  }
+  context.chips_per_machine = request.chips_per_machine() > 0
+                                  ? request.chips_per_machine()
+                                  : kDefaultChipsPerMachine;
+  context.budget_machines = request.budget_machines() > 0
+                                ? request.budget_machines()
+                                : kDefaultBudgetMachines;
+  for (const std::string& chip : request.chips()) {
+    FLEETSIM_RETURN_IF_ERROR(context.chips.Find(chip).status());
+  }
+  return context;
+}
+
+std::string SystemLabel(const Candidate& candidate) {
+  std::string prefill, decode;
+  int tp = 0;
+  for (const PoolChoice& pool : candidate) {
+    tp = pool.tp;
+    if (pool.role == POOL_ROLE_COLOCATED)
+      return absl::StrCat("colocated ", pool.chip, " tp", tp);
+    std::string& chips = pool.role == POOL_ROLE_PREFILL ? prefill : decode;
+    absl::StrAppend(&chips, chips.empty() ? "" : "+", pool.chip);
+  }
+  return absl::StrCat("disaggregated ", prefill, "->", decode, " tp", tp);
+}
+
+std::string CandidateKey(const Candidate& candidate) {
+  std::string key;
+  for (const PoolChoice& pool : candidate) {
+    if (!key.empty()) key += "+";
+    absl::StrAppend(&key, RoleName(pool.role), ":", pool.chip, "x",
+                    pool.machines, "@tp", pool.tp);
+  }
+  return key;
+}
+
+Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
+  Cluster cluster = context_->template_cluster;
+  cluster.clear_pools();
+  cluster.set_name(CandidateKey(candidate));
+  for (const PoolChoice& choice : candidate) {
+    Pool* pool = cluster.add_pools();
+    // Scheduler settings from the template's pool of the same role.
+    for (const Pool& t : context_->template_cluster.pools()) {
+      if (t.role() == choice.role) {
+        *pool = t;
+        break;
+      }
+    }
+    pool->set_name(absl::StrCat(RoleName(choice.role), "-", choice.chip));
+    pool->set_role(choice.role);
+    pool->mutable_machine()->set_chip(choice.chip);
+    pool->mutable_machine()->set_chips_per_machine(context_->chips_per_machine);
+    pool->set_machines(choice.machines);
+    pool->set_tp(choice.tp);
+  }
+  return cluster;
+}
+
+absl::Status CandidateEvaluator::EvaluateAll(
+    const std::vector<Candidate>& candidates) {
+  std::vector<std::unique_ptr<sim::SimulationInputs>> inputs;
+  std::vector<const sim::SimulationInputs*> pending;
+  std::vector<std::string> keys;
+  for (const Candidate& candidate : candidates) {
+    std::string key = CandidateKey(candidate);
+    if (cache_.count(key) ||
+        std::find(keys.begin(), keys.end(), key) != keys.end())
+      continue;
+    Evaluation evaluation;
+    PlannedFleet& fleet = evaluation.fleet;
+    int machines = 0;
+    for (const PoolChoice& choice : candidate) {
+      PlannedPool* pool = fleet.add_pools();
+      pool->set_role(RoleName(choice.role));
+      pool->set_chip(choice.chip);
+      pool->set_machines(choice.machines);
+      pool->set_tp(choice.tp);
+      machines += choice.machines;
+    }
+    fleet.set_system(SystemLabel(candidate));
+    absl::StatusOr<sim::FleetSpec> spec =
+        sim::ResolveFleet(ToCluster(candidate), key, context_->model,
+                          context_->chips.entries(), {});
+    if (!spec.ok()) {
+      fleet.set_miss(std::string(spec.status().message()));
+      cache_[key] = evaluation;
+      continue;
+    }
+    fleet.set_cost(spec->NormalizedCost(context_->h100));
+    fleet.set_tdp_w(spec->TdpW());
+    fleet.set_tdp_normalized(spec->TdpW() / kH100MachineTdpW);
+    auto input = std::make_unique<sim::SimulationInputs>();
+    input->fleet = *spec;
+    input->workload = context_->workload;
+    input->slo = context_->slo;
+    input->slo_reference_chip = context_->slo_reference_chip;
+    input->h100 = context_->h100;
+    if (machines > context_->budget_machines) {
+      fleet.set_miss(absl::StrCat(machines, " machines exceed the budget of ",
+                                  context_->budget_machines));
+    }
+    cache_[key] = evaluation;
+    keys.push_back(key);
+    pending.push_back(input.get());
+    inputs.push_back(std::move(input));
+  }
+  if (pending.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<absl::StatusOr<SimulationResult>>> results =
+      pool_->RunBatch(pending);
+  if (!results.ok()) return results.status();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    Evaluation& evaluation = cache_[keys[i]];
+    const absl::StatusOr<SimulationResult>& result = (*results)[i];
+    if (!result.ok()) {
+      evaluation.fleet.set_miss(
+          absl::StrCat("simulation failed: ", result.status().message()));
+      continue;
+    }
+    *evaluation.fleet.mutable_result() = *result;
+    auto [ratio, text] = WorstMiss(*result);
+    evaluation.miss_ratio = ratio;
+    evaluation.slo_met = result->slo_met();
+    bool within_budget = evaluation.fleet.miss().empty();
+    evaluation.fleet.set_feasible(result->slo_met() && within_budget);
+    if (!result->slo_met()) evaluation.fleet.set_miss(text);
+  }
+  return absl::OkStatus();
+}
+
+bool CandidateEvaluator::Has(const Candidate& candidate) const {
+  return cache_.count(CandidateKey(candidate)) > 0;
+}
+
+const Evaluation& CandidateEvaluator::Get(const Candidate& candidate) const {
+  return cache_.at(CandidateKey(candidate));
+}
+
+}  // namespace fleetsim::planner

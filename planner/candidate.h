@@ -1,0 +1,94 @@
+// File: planner/candidate.h
+//
+// A candidate fleet as the planner searches it — a list of pools (role,
+// chip, machine count, TP) — and its evaluation by simulation. Candidates
+// are turned into Cluster configs from a template that carries scheduler
+// and network settings (data/clusters/splitwise_h100.txtpb by default).
+#ifndef FLEETSIM_PLANNER_CANDIDATE_H_
+#define FLEETSIM_PLANNER_CANDIDATE_H_
+
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hardware/chip_catalog.h"
+#include "planner/simulation_pool.h"
+#include "proto/cluster.pb.h"
+#include "proto/plan.pb.h"
+#include "sim/simulation.h"
+
+namespace fleetsim::planner {
+
+struct PoolChoice {
+  PoolRole role = POOL_ROLE_COLOCATED;
+  std::string chip;
+  int machines = 0;
+  int tp = 0;
+};
+using Candidate = std::vector<PoolChoice>;
+
+// "prefill:h100x18@tp8+decode:a100x9@tp8": the cache key and a label.
+std::string CandidateKey(const Candidate& candidate);
+// "disaggregated h100->a100 tp8" / "colocated h100 tp8".
+std::string SystemLabel(const Candidate& candidate);
+
+struct Evaluation {
+  PlannedFleet fleet;  // pools, cost, TDP, result, feasibility, miss
+  // max over SLO targets of observed / limit (<= 1 when every target is
+  // met); +inf when the fleet cannot be built or rejected requests.
+  double miss_ratio = std::numeric_limits<double>::infinity();
+  // Every SLO target met (what the search bisects on; the budget is
+  // applied only to what is reported as feasible).
+  bool slo_met = false;
+};
+
+// Everything a candidate's simulation shares with the others.
+struct PlanContext {
+  Model model;
+  hardware::ChipCatalog chips;
+  Cluster template_cluster;
+  Workload workload;
+  Slo slo;
+  Chip slo_reference_chip;
+  Chip h100;
+  int chips_per_machine = 8;
+  int budget_machines = 64;
+};
+
+// Loads the catalogs, model, SLO (inline or preset), template cluster and
+// checks the workload and chip names. Errors: NotFound, InvalidArgument.
+absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
+                                             const std::string& data_dir);
+
+// Simulates candidates in parallel and caches their evaluations.
+class CandidateEvaluator final {
+ public:
+  CandidateEvaluator(const PlanContext* context, SimulationPool* pool)
+      : context_(context), pool_(pool) {}
+
+  // Simulates every candidate not yet cached (in parallel).
+  // Errors: Cancelled.
+  absl::Status EvaluateAll(const std::vector<Candidate>& candidates);
+
+  // REQUIRES: the candidate was evaluated.
+  const Evaluation& Get(const Candidate& candidate) const;
+  bool Has(const Candidate& candidate) const;
+
+  const std::map<std::string, Evaluation>& all() const { return cache_; }
+  int64_t simulations() const { return pool_->simulations(); }
+
+  // The Cluster config a candidate runs as.
+  Cluster ToCluster(const Candidate& candidate) const;
+
+ private:
+  const PlanContext* context_;
+  SimulationPool* pool_;
+  std::map<std::string, Evaluation> cache_;
+};
+
+}  // namespace fleetsim::planner
+
+#endif  // FLEETSIM_PLANNER_CANDIDATE_H_

@@ -1,0 +1,407 @@
+#include "planner/planner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "hardware/operator_model.h"
+#include "planner/candidate.h"
+#include "planner/min_search.h"
+#include "planner/pareto.h"
+#include "sim/fleet.h"
+#include "sim/scenario.h"
+#include "util/status_macros.h"
+#include "util/textproto.h"
+#include "workloads/model_catalog.h"
+#include "workloads/request_source.h"
+#include "workloads/trace_stats.h"
+
+namespace fleetsim::planner {
+namespace {
+
+// Offered load the planner sizes for.
+struct Demand {
+  double rate_per_s = 0;
+  double mean_input = 0;
+  double mean_output = 0;
+};
+
+// One system the planner sizes: a serving mode and its chips.
+struct SystemSpec {
+  ServingMode mode = SERVING_MODE_COLOCATED;
+  std::string prefill_chip;  // colocated: the only chip
+  std::string decode_chip;
+  int tp = 0;
+  std::string Label() const {
+    return mode == SERVING_MODE_COLOCATED
+               ? absl::StrCat("colocated ", prefill_chip, " tp", tp)
+               : absl::StrCat("disaggregated ", prefill_chip, "->", decode_chip,
+                              " tp", tp);
+  }
+};
+
+// Least machines a pool needs from capacity alone (no queueing, no SLO):
+// prefill token throughput at a full token budget, decode token throughput
+// at the largest batch the KV cache holds. Lower bounds for the search.
+struct CapacityBounds {
+  double prefill_machines = 1;  // machine-equivalents of prefill work
+  double decode_machines = 1;
+};
+
+absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
+                                                const std::string& chip_name,
+                                                int tp, const Demand& demand) {
+  FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, context.chips.Find(chip_name));
+  FLEETSIM_ASSIGN_OR_RETURN(
+      auto model, hardware::OperatorModel::Create(context.model, *chip, tp, 1));
+  int instances_per_machine = std::max(1, context.chips_per_machine / tp);
+  constexpr int kChunk = 2048;
+  hardware::BatchShape prefill;
+  prefill.AddPrefillChunk(kChunk, 0);
+  double prefill_tokens_per_s =
+      kChunk / model->IterationSeconds(prefill) * instances_per_machine;
+
+  // KV capacity per instance (the same arithmetic as sim::ResolveFleet).
+  Cluster probe;
+  Pool* pool = probe.add_pools();
+  pool->set_role(POOL_ROLE_COLOCATED);
+  pool->mutable_machine()->set_chip(chip_name);
+  pool->mutable_machine()->set_chips_per_machine(context.chips_per_machine);
+  pool->set_machines(1);
+  pool->set_tp(tp);
+  FLEETSIM_ASSIGN_OR_RETURN(
+      sim::FleetSpec fleet,
+      sim::ResolveFleet(probe, "capacity probe", context.model,
+                        context.chips.entries(), {}));
+  const sim::PoolSpec& spec = fleet.pools[0];
+  double per_request_tokens = demand.mean_input + demand.mean_output / 2;
+  int batch = static_cast<int>(std::clamp<double>(
+      spec.kv_capacity_tokens() / std::max(1.0, per_request_tokens), 1,
+      spec.max_batch_size));
+  hardware::BatchShape decode;
+  for (int i = 0; i < batch; ++i)
+    decode.AddDecode(static_cast<int64_t>(per_request_tokens));
+  double decode_tokens_per_s =
+      batch / model->IterationSeconds(decode) * instances_per_machine;
+
+  CapacityBounds bounds;
+  bounds.prefill_machines =
+      demand.rate_per_s * demand.mean_input / prefill_tokens_per_s;
+  bounds.decode_machines =
+      demand.rate_per_s * demand.mean_output / decode_tokens_per_s;
+  return bounds;
+}
+
+// Searches one system's minimal fleets (see planner.h).
+class SystemSearch {
+ public:
+  SystemSearch(SystemSpec spec, const PlanContext* context,
+               CapacityBounds prefill_chip_bounds,
+               CapacityBounds decode_chip_bounds)
+      : spec_(std::move(spec)), context_(context) {
+    int budget = context->budget_machines;
+    if (spec_.mode == SERVING_MODE_COLOCATED) {
+      int lb = std::max(
+          1, static_cast<int>(std::floor(prefill_chip_bounds.prefill_machines +
+                                         prefill_chip_bounds.decode_machines)));
+      colocated_ = MinSearch(std::min(lb, budget), budget);
+      return;
+    }
+    p_lb_ = std::max(
+        1, static_cast<int>(std::floor(prefill_chip_bounds.prefill_machines)));
+    d_lb_ = std::max(
+        1, static_cast<int>(std::floor(decode_chip_bounds.decode_machines)));
+    p_lb_ = std::min(p_lb_, budget - 1);
+    d_lb_ = std::min(d_lb_, budget - 1);
+    p_hi_ = std::max(p_lb_, budget - d_lb_);
+    d_hi_ = std::max(d_lb_, budget - p_lb_);
+    p_search_ = MinSearch(p_lb_, p_hi_);
+    d_search_ = MinSearch(d_lb_, d_hi_);
+  }
+
+  const SystemSpec& spec() const { return spec_; }
+  bool done() const { return done_; }
+
+  Candidate Colocated(int n) const {
+    return {{POOL_ROLE_COLOCATED, spec_.prefill_chip, n, spec_.tp}};
+  }
+  Candidate Disaggregated(int p, int d) const {
+    return {{POOL_ROLE_PREFILL, spec_.prefill_chip, p, spec_.tp},
+            {POOL_ROLE_DECODE, spec_.decode_chip, d, spec_.tp}};
+  }
+
+  // Candidates to simulate next (cached ones cost nothing).
+  std::vector<Candidate> Probes(int width) const {
+    std::vector<Candidate> out;
+    if (done_) return out;
+    if (spec_.mode == SERVING_MODE_COLOCATED) {
+      for (int n : colocated_.Probes(width)) out.push_back(Colocated(n));
+    } else if (phase_ == 0) {
+      for (int p : p_search_.Probes(std::max(1, width / 2)))
+        out.push_back(Disaggregated(p, d_hi_));
+      for (int d : d_search_.Probes(std::max(1, width / 2)))
+        out.push_back(Disaggregated(p_hi_, d));
+    } else {
+      for (int d : stair_.Probes(width))
+        out.push_back(Disaggregated(stair_p_, d));
+    }
+    return out;
+  }
+
+  // Reads back the evaluations of the last probes and advances.
+  void Absorb(const CandidateEvaluator& evaluator, int width) {
+    if (done_) return;
+    if (spec_.mode == SERVING_MODE_COLOCATED) {
+      for (int n : colocated_.Probes(width)) {
+        if (evaluator.Has(Colocated(n)))
+          colocated_.Record(n, evaluator.Get(Colocated(n)).slo_met);
+      }
+      done_ = colocated_.done();
+      return;
+    }
+    if (phase_ == 0) {
+      for (int p : p_search_.Probes(std::max(1, width / 2))) {
+        Candidate c = Disaggregated(p, d_hi_);
+        if (evaluator.Has(c)) p_search_.Record(p, evaluator.Get(c).slo_met);
+      }
+      for (int d : d_search_.Probes(std::max(1, width / 2))) {
+        Candidate c = Disaggregated(p_hi_, d);
+        if (evaluator.Has(c)) d_search_.Record(d, evaluator.Get(c).slo_met);
+      }
+      if (!p_search_.done() || !d_search_.done()) return;
+      if (!p_search_.found() || !d_search_.found()) {
+        done_ = true;  // infeasible within the search range
+        return;
+      }
+      d_min_ = d_search_.answer();
+      stair_p_ = p_search_.answer();
+      stair_d_hi_ = d_hi_;
+      stair_ = MinSearch(d_min_, stair_d_hi_);
+      phase_ = 1;
+      return;
+    }
+    for (int d : stair_.Probes(width)) {
+      Candidate c = Disaggregated(stair_p_, d);
+      if (evaluator.Has(c)) stair_.Record(d, evaluator.Get(c).slo_met);
+    }
+    if (!stair_.done()) return;
+    // d(stair_p_) found (it exists: d_hi_ is feasible for every p >= p_min).
+    int d = stair_.found() ? stair_.answer() : stair_d_hi_;
+    staircase_.push_back({stair_p_, d});
+    // Next p: stop when d already hit d_min, p leaves the range, or even
+    // (p + 1, d_min) is dominated by a staircase point found (more prefill
+    // machines can only lower d down to d_min).
+    int next_p = stair_p_ + 1;
+    if (d <= d_min_ || next_p > p_hi_ || Dominated(next_p, d_min_, evaluator)) {
+      done_ = true;
+      return;
+    }
+    stair_p_ = next_p;
+    stair_d_hi_ = d;
+    stair_ = MinSearch(d_min_, d);
+    stair_.Record(d, true);  // known: d(p) <= d(p - 1)
+  }
+
+ private:
+  bool Dominated(int p, int d, const CandidateEvaluator& evaluator) const {
+    const Chip* pc = *context_->chips.Find(spec_.prefill_chip);
+    const Chip* dc = *context_->chips.Find(spec_.decode_chip);
+    double cost = p * hardware::ManufacturingCostUsd(*pc) +
+                  d * hardware::ManufacturingCostUsd(*dc);
+    double tdp = p * pc->tdp_w() + d * dc->tdp_w();
+    for (auto [sp, sd] : staircase_) {
+      if (sp + sd > context_->budget_machines) continue;
+      double c = sp * hardware::ManufacturingCostUsd(*pc) +
+                 sd * hardware::ManufacturingCostUsd(*dc);
+      double t = sp * pc->tdp_w() + sd * dc->tdp_w();
+      if (c <= cost && t <= tdp) return true;
+    }
+    return false;
+  }
+
+  SystemSpec spec_;
+  const PlanContext* context_;
+  bool done_ = false;
+  MinSearch colocated_;
+  int phase_ = 0;
+  int p_lb_ = 1, d_lb_ = 1, p_hi_ = 1, d_hi_ = 1;
+  MinSearch p_search_, d_search_;
+  int d_min_ = 1;
+  int stair_p_ = 0, stair_d_hi_ = 0;
+  MinSearch stair_;
+  std::vector<std::pair<int, int>> staircase_;
+};
+
+absl::StatusOr<Demand> MeasureDemand(const Workload& workload) {
+  FLEETSIM_ASSIGN_OR_RETURN(
+      workloads::TraceStats stats,
+      workloads::ComputeTraceStats(workload.trace_path(), workload.format()));
+  Demand demand;
+  demand.mean_input = stats.input_tokens.mean();
+  demand.mean_output = stats.output_tokens.mean();
+  demand.rate_per_s =
+      workload.arrival() != ARRIVAL_PROCESS_UNSPECIFIED
+          ? workload.rate_per_s()
+          : stats.rate_per_s *
+                (workload.rate_scale() > 0 ? workload.rate_scale() : 1);
+  return demand;
+}
+
+// Describes the closest miss among evaluated fleets within the budget.
+std::string ExplainInfeasible(const CandidateEvaluator& evaluator, int budget) {
+  const Evaluation* best = nullptr;
+  std::string build_errors;
+  for (const auto& [key, evaluation] : evaluator.all()) {
+    int machines = 0;
+    for (const PlannedPool& pool : evaluation.fleet.pools())
+      machines += pool.machines();
+    if (!evaluation.fleet.has_result()) {
+      if (build_errors.empty()) build_errors = evaluation.fleet.miss();
+      continue;
+    }
+    if (machines > budget) continue;
+    if (best == nullptr || evaluation.miss_ratio < best->miss_ratio)
+      best = &evaluation;
+  }
+  if (best == nullptr) {
+    return build_errors.empty()
+               ? "no candidate fleet could be simulated"
+               : absl::StrCat("no candidate fleet can hold the model: ",
+                              build_errors);
+  }
+  std::vector<std::string> pools;
+  int machines = 0;
+  for (const PlannedPool& pool : best->fleet.pools()) {
+    pools.push_back(
+        absl::StrCat(pool.machines(), " ", pool.chip(), " ", pool.role()));
+    machines += pool.machines();
+  }
+  return absl::StrCat(
+      "no fleet within the budget of ", budget,
+      " machines meets the SLO; closest: ", absl::StrJoin(pools, " + "), " (",
+      machines, " machines) misses ", best->fleet.miss());
+}
+
+}  // namespace
+
+absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
+                                     const PlannerOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (request.has_fixed_fleet()) return PlanReallocation(request, options);
+  FLEETSIM_ASSIGN_OR_RETURN(PlanContext context,
+                            BuildPlanContext(request, options.data_dir));
+  FLEETSIM_ASSIGN_OR_RETURN(Demand demand, MeasureDemand(context.workload));
+
+  std::vector<std::string> chips(request.chips().begin(),
+                                 request.chips().end());
+  if (chips.empty()) chips.push_back("h100");
+  std::vector<ServingMode> modes;
+  for (int mode : request.modes())
+    modes.push_back(static_cast<ServingMode>(mode));
+  if (modes.empty())
+    modes = {SERVING_MODE_COLOCATED, SERVING_MODE_DISAGGREGATED};
+  std::vector<int> tps(request.tp().begin(), request.tp().end());
+  if (tps.empty()) tps.push_back(context.chips_per_machine);
+
+  std::vector<std::unique_ptr<SystemSearch>> searches;
+  std::vector<std::string> skipped;
+  for (int tp : tps) {
+    std::map<std::string, CapacityBounds> bounds;
+    for (const std::string& chip : chips) {
+      absl::StatusOr<CapacityBounds> b =
+          EstimateCapacity(context, chip, tp, demand);
+      if (!b.ok()) {
+        skipped.push_back(
+            absl::StrCat(chip, " tp", tp, ": ", b.status().message()));
+        continue;
+      }
+      bounds[chip] = *b;
+    }
+    for (ServingMode mode : modes) {
+      for (const auto& [prefill_chip, prefill_bounds] : bounds) {
+        if (mode == SERVING_MODE_COLOCATED) {
+          searches.push_back(std::make_unique<SystemSearch>(
+              SystemSpec{mode, prefill_chip, prefill_chip, tp}, &context,
+              prefill_bounds, prefill_bounds));
+          continue;
+        }
+        for (const auto& [decode_chip, decode_bounds] : bounds) {
+          searches.push_back(std::make_unique<SystemSearch>(
+              SystemSpec{mode, prefill_chip, decode_chip, tp}, &context,
+              prefill_bounds, decode_bounds));
+        }
+      }
+    }
+  }
+
+  SimulationPool pool(request.jobs());
+  pool.set_cancelled(options.cancelled);
+  CandidateEvaluator evaluator(&context, &pool);
+  // Each round, every unfinished search proposes probes; together they
+  // fill the worker pool at least once.
+  int active = 0;
+  for (const auto& s : searches) active += s->done() ? 0 : 1;
+  while (active > 0) {
+    int width = std::max(1, (pool.jobs() + active - 1) / active);
+    std::vector<Candidate> probes;
+    for (const auto& s : searches) {
+      for (Candidate& c : s->Probes(width)) probes.push_back(std::move(c));
+    }
+    FLEETSIM_RETURN_IF_ERROR(evaluator.EvaluateAll(probes));
+    active = 0;
+    for (const auto& s : searches) {
+      s->Absorb(evaluator, width);
+      active += s->done() ? 0 : 1;
+    }
+    if (options.progress) {
+      PlanProgress progress;
+      progress.set_evaluated(static_cast<int>(evaluator.simulations()));
+      double elapsed = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+      progress.set_elapsed_s(elapsed);
+      double best = 0;
+      for (const auto& [key, e] : evaluator.all()) {
+        if (e.fleet.feasible() && (best == 0 || e.fleet.cost() < best))
+          best = e.fleet.cost();
+      }
+      progress.set_best_cost(best);
+      // Rough: each unfinished search needs about three more rounds.
+      int remaining = active * 3 * width;
+      progress.set_planned(progress.evaluated() + remaining);
+      double per_sim =
+          progress.evaluated() > 0 ? elapsed / progress.evaluated() : 0;
+      progress.set_eta_s(per_sim * remaining);
+      progress.set_message(
+          absl::StrCat(active, " of ", searches.size(), " systems searching"));
+      options.progress(progress);
+    }
+  }
+
+  PlanResult result;
+  for (const auto& [key, evaluation] : evaluator.all())
+    *result.add_fleets() = evaluation.fleet;
+  FillFront(&result);
+  result.set_simulations(static_cast<int>(evaluator.simulations()));
+  if (!result.feasible()) {
+    std::string explanation =
+        ExplainInfeasible(evaluator, context.budget_machines);
+    if (!skipped.empty())
+      absl::StrAppend(&explanation,
+                      "; skipped: ", absl::StrJoin(skipped, "; "));
+    result.set_explanation(explanation);
+  } else if (!skipped.empty()) {
+    result.set_explanation(
+        absl::StrCat("skipped: ", absl::StrJoin(skipped, "; ")));
+  }
+  result.set_wall_s(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  return result;
+}
+
+}  // namespace fleetsim::planner

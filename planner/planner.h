@@ -1,0 +1,58 @@
+// File: planner/planner.h
+//
+// PlanFleet answers fleetsim's main question: which chips, how many machines
+// of each and in which role serve a workload within its SLOs at the lowest
+// hardware cost and TDP. It searches colocated fleets (one chip type) and
+// disaggregated fleets (a prefill pool and a decode pool, each of any
+// candidate chip), simulating candidates in parallel child processes:
+//
+//  1. Analytic capacity bounds from the cost model give each pool's least
+//     machine count (prefill work and decode token throughput at the KV
+//     capacity's batch) and the search range.
+//  2. Feasibility is monotone in machine counts, so each system's minimal
+//     fleets form a staircase: for disaggregated systems, the least decode
+//     count d(p) is non-increasing in the prefill count p. The search finds
+//     p_min and d_min, then walks p upward with a bisection for d(p) below
+//     d(p-1), stopping once even d_min cannot beat the cheapest fleet found.
+//     Colocated systems need one bisection.
+//  3. Every simulation is cached by its pools; bisections of all systems
+//     advance in lockstep so `jobs` simulations always run at once.
+//
+// See docs/planner.md for the method and docs/validation.md for SPAD.
+#ifndef FLEETSIM_PLANNER_PLANNER_H_
+#define FLEETSIM_PLANNER_PLANNER_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/plan.pb.h"
+
+namespace fleetsim::planner {
+
+struct PlannerOptions {
+  std::string data_dir;  // holds chips/, models/, slos/, clusters/
+  // Called after each round of simulations (from the calling thread).
+  std::function<void(const PlanProgress&)> progress;
+  // Polled while simulations run; true cancels (children are killed).
+  std::function<bool()> cancelled;
+};
+
+// Errors: InvalidArgument / NotFound for bad requests (unknown chip or
+// model, bad SLO or workload), Cancelled. An infeasible problem is not an
+// error: the result has feasible = false and an explanation of the
+// closest miss.
+absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
+                                     const PlannerOptions& options);
+
+// Re-allocation what-if (SPAD §7): the fleet in request.fixed_fleet keeps
+// its machines, each of which may serve either role. Finds the split that
+// sustains the highest arrival rate within the SLO (bisection on the rate
+// of a Poisson resampling of request.workload) and returns it in
+// PlanResult.reallocation / max_rate_per_s.
+absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
+                                            const PlannerOptions& options);
+
+}  // namespace fleetsim::planner
+
+#endif  // FLEETSIM_PLANNER_PLANNER_H_

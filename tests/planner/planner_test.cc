@@ -1,0 +1,167 @@
+// Planner tests on real simulations (short windows keep them quick).
+#include "planner/planner.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace fleetsim::planner {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
+
+PlanRequest Request(const std::string& model, const std::string& trace,
+                    double rate, double duration) {
+  PlanRequest request;
+  request.set_model(model);
+  Workload* workload = request.mutable_workload();
+  workload->set_trace_path(kData + "/traces/" + trace);
+  workload->set_arrival(ARRIVAL_PROCESS_POISSON);
+  workload->set_rate_per_s(rate);
+  workload->set_duration_s(duration);
+  workload->set_seed(1);
+  request.set_slo_preset("normal");
+  return request;
+}
+
+PlannerOptions Options() {
+  PlannerOptions options;
+  options.data_dir = kData;
+  return options;
+}
+
+int Machines(const PlannedFleet& fleet) {
+  int n = 0;
+  for (const PlannedPool& pool : fleet.pools()) n += pool.machines();
+  return n;
+}
+
+const PlannedFleet* FindFleet(const PlanResult& result,
+                              const std::string& system, int machines) {
+  for (const PlannedFleet& fleet : result.fleets()) {
+    if (fleet.system() == system && Machines(fleet) == machines) return &fleet;
+  }
+  return nullptr;
+}
+
+TEST(PlannerTest, ColocatedMinimumIsFeasibleAndOneLessIsNot) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 60);
+  request.add_modes(SERVING_MODE_COLOCATED);
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->feasible()) << result->explanation();
+  const PlannedFleet& best = result->cheapest();
+  EXPECT_TRUE(best.feasible());
+  EXPECT_TRUE(best.result().slo_met());
+  int n = Machines(best);
+  ASSERT_GT(n, 1);
+  // The search must have seen n - 1 fail (that is how it knows n is least).
+  const PlannedFleet* smaller = FindFleet(*result, best.system(), n - 1);
+  ASSERT_NE(smaller, nullptr);
+  EXPECT_FALSE(smaller->feasible());
+  EXPECT_FALSE(smaller->miss().empty());
+  EXPECT_EQ(best.cost(), n);  // H100 machines
+}
+
+TEST(PlannerTest, InfeasibleBudgetExplainsTheClosestMiss) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 40, 30);
+  request.add_modes(SERVING_MODE_COLOCATED);
+  request.set_budget_machines(2);
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->feasible());
+  EXPECT_THAT(result->explanation(),
+              HasSubstr("no fleet within the budget of 2 machines"));
+  EXPECT_THAT(result->explanation(), HasSubstr("closest: 2 h100 colocated"));
+  EXPECT_THAT(result->explanation(), HasSubstr("slowdown"));
+}
+
+TEST(PlannerTest, ModelThatFitsNowhereIsExplained) {
+  // DeepSeek-V3 at BF16 (~1.3 TB of weights) fits no 8-chip H100 machine.
+  PlanRequest request = Request("deepseek-v3", "azure_2023_conv.csv", 1, 10);
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_FALSE(result->feasible());
+  EXPECT_THAT(result->explanation(), HasSubstr("does not fit"));
+}
+
+TEST(PlannerTest, UnknownChipIsAnError) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
+  request.add_chips("h900");
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
+}
+
+// A reduced SPAD Table 4 (30 s of the coding trace instead of 120 s): the
+// four systems must keep the paper's cost ordering.
+TEST(PlannerTest, SpadTable4OrderingOnAShortWindow) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_code.csv", 70, 30);
+  for (const char* chip : {"h100", "a100", "spad_prefill", "spad_decode"})
+    request.add_chips(chip);
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  std::map<std::string, double> cost;
+  for (const PlannedFleet& fleet : result->best_per_system())
+    cost[fleet.system()] = fleet.cost();
+  double spad = cost["disaggregated spad_prefill->spad_decode tp8"];
+  double homo = cost["disaggregated h100->h100 tp8"];
+  double hetero = cost["disaggregated h100->a100 tp8"];
+  double sarathi = cost["colocated h100 tp8"];
+  ASSERT_GT(spad, 0);
+  ASSERT_GT(homo, 0);
+  ASSERT_GT(hetero, 0);
+  ASSERT_GT(sarathi, 0);
+  EXPECT_LT(spad, homo);
+  EXPECT_LE(homo, hetero);
+  EXPECT_LT(hetero, sarathi);
+}
+
+TEST(PlannerTest, ReallocationFindsASustainedRate) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 30);
+  Cluster* fleet = request.mutable_fixed_fleet();
+  Pool* prefill = fleet->add_pools();
+  prefill->set_role(POOL_ROLE_PREFILL);
+  prefill->mutable_machine()->set_chip("spad_prefill");
+  prefill->set_machines(3);
+  Pool* decode = fleet->add_pools();
+  decode->set_role(POOL_ROLE_DECODE);
+  decode->mutable_machine()->set_chip("spad_decode");
+  decode->set_machines(2);
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->has_reallocation()) << result->explanation();
+  EXPECT_GT(result->max_rate_per_s(), 0);
+  EXPECT_TRUE(result->reallocation().feasible());
+  EXPECT_EQ(Machines(result->reallocation()), 5);
+}
+
+TEST(PlannerTest, PlanCommandWritesPlanJson) {
+  std::string out =
+      ::testing::TempDir() + "/plan_cli_" + std::to_string(getpid());
+  std::string command =
+      std::string(FLEETSIM_BINARY_DIR) +
+      "/fleetsim plan --model bloom-176b --trace " + kData +
+      "/traces/azure_2023_conv.csv --rate 5 --duration 20 --slo normal "
+      "--modes colocated --out " +
+      out + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  std::ifstream in(out + "/plan.json");
+  std::string json((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  for (const char* key :
+       {"\"fleets\"", "\"cheapest\"", "\"lowest_tdp\"", "\"pools\"", "\"role\"",
+        "\"machines\"", "\"tp\"", "\"feasible\"", "\"cost\"", "\"tdp_w\""}) {
+    EXPECT_THAT(json, HasSubstr(key));
+  }
+}
+
+}  // namespace
+}  // namespace fleetsim::planner
