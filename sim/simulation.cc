@@ -494,6 +494,9 @@ SimulationResult Runtime::Result(double wall_s) const {
       all_met &= attainment.met();
     }
     result.set_slo_met(all_met && metrics_.rejected() == 0);
+    result.set_slo_attainment(emitted_ > 0 ? static_cast<double>(metrics_.good_requests()) /
+                                                 static_cast<double>(emitted_)
+                                           : 0);
   }
   result.set_events(events_);
   result.set_wall_s(wall_s);
