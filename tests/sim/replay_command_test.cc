@@ -1,0 +1,80 @@
+// `fleetsim replay` end to end: outputs, determinism, errors.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace fleetsim {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kSource = FLEETSIM_SOURCE_DIR;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+}
+
+// Runs replay on the SPAD cluster; returns the exit status.
+int Replay(const std::string& out, const std::string& extra = "") {
+  std::string command =
+      std::string(FLEETSIM_BINARY_DIR) + "/fleetsim replay --cluster " +
+      kSource + "/data/clusters/spad.txtpb --model bloom-176b --trace " +
+      kSource +
+      "/data/traces/azure_2023_code.csv --rate 20 --duration 20 --seed 3 "
+      "--slo normal --pool prefill=4 --pool decode=2 --out " +
+      out + " " + extra + " >/dev/null 2>&1";
+  return std::system(command.c_str());
+}
+
+TEST(ReplayCommandTest, WritesSummaryAndRequestsDeterministically) {
+  std::string dir =
+      ::testing::TempDir() + "/replay_" + std::to_string(getpid());
+  ASSERT_EQ(Replay(dir + "/a"), 0);
+  ASSERT_EQ(Replay(dir + "/b"), 0);
+  std::string summary = Slurp(dir + "/a/summary.json");
+  for (const char* key :
+       {"\"requests\"", "\"completed\"", "\"ttft_s\"", "\"tbt_s\"", "\"e2e_s\"",
+        "\"p50\"", "\"p90\"", "\"p99\"", "\"mean\"", "\"throughput_rps\"",
+        "\"output_tokens_per_s\"", "\"energy_j\"", "\"fleet_cost\"",
+        "\"fleet_tdp_w\"", "\"slo_met\"", "\"slo\""}) {
+    EXPECT_THAT(summary, HasSubstr(key));
+  }
+  // 4 SPAD Prefill + 2 SPAD Decode machines: 4 x 0.477 + 2 x 0.877.
+  EXPECT_THAT(summary, HasSubstr("\"fleet_cost\": 3.66"));
+  EXPECT_EQ(summary, Slurp(dir + "/b/summary.json"));
+  std::string csv = Slurp(dir + "/a/requests.csv");
+  EXPECT_EQ(csv, Slurp(dir + "/b/requests.csv"));
+  EXPECT_THAT(csv, HasSubstr("id,arrival_s,input_tokens,output_tokens"));
+  // One row per request plus the header (~20 req/s x 20 s).
+  long rows = std::count(csv.begin(), csv.end(), '\n') - 1;
+  EXPECT_GT(rows, 300);
+  EXPECT_LT(rows, 500);
+}
+
+TEST(ReplayCommandTest, ADifferentSeedChangesTheRun) {
+  std::string dir =
+      ::testing::TempDir() + "/replay_seed_" + std::to_string(getpid());
+  ASSERT_EQ(Replay(dir + "/a"), 0);
+  ASSERT_EQ(Replay(dir + "/b", "--seed 4"), 0);
+  EXPECT_NE(Slurp(dir + "/a/requests.csv"), Slurp(dir + "/b/requests.csv"));
+}
+
+TEST(ReplayCommandTest, BadInputsExitNonZero) {
+  std::string dir =
+      ::testing::TempDir() + "/replay_bad_" + std::to_string(getpid());
+  EXPECT_NE(Replay(dir, "--pool nosuch=3"), 0);
+  EXPECT_NE(Replay(dir, "--slo no_such_preset"), 0);
+  EXPECT_NE(Replay(dir, "--rate -5"), 0);
+}
+
+}  // namespace
+}  // namespace fleetsim
