@@ -19,17 +19,6 @@ constexpr double kH100MachineTdpW = 8 * 700.0;  // SPAD's TDP unit
 constexpr int kDefaultBudgetMachines = 64;
 constexpr int kDefaultChipsPerMachine = 8;
 
-const char* RoleName(PoolRole role) {
-  switch (role) {
-    case POOL_ROLE_PREFILL:
-      return "prefill";
-    case POOL_ROLE_DECODE:
-      return "decode";
-    default:
-      return "colocated";
-  }
-}
-
 // The worst SLO target of a result, as (observed / limit, description).
 std::pair<double, std::string> WorstMiss(const SimulationResult& result) {
   double worst = 0;
@@ -118,7 +107,7 @@ std::string CandidateKey(const Candidate& candidate) {
   std::string key;
   for (const PoolChoice& pool : candidate) {
     if (!key.empty()) key += "+";
-    absl::StrAppend(&key, RoleName(pool.role), ":", pool.chip, "x",
+    absl::StrAppend(&key, sim::PoolRoleName(pool.role), ":", pool.chip, "x",
                     pool.machines, "@tp", pool.tp);
   }
   return key;
@@ -137,7 +126,8 @@ Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
         break;
       }
     }
-    pool->set_name(absl::StrCat(RoleName(choice.role), "-", choice.chip));
+    pool->set_name(
+        absl::StrCat(sim::PoolRoleName(choice.role), "-", choice.chip));
     pool->set_role(choice.role);
     pool->mutable_machine()->set_chip(choice.chip);
     pool->mutable_machine()->set_chips_per_machine(context_->chips_per_machine);
@@ -162,7 +152,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
     int machines = 0;
     for (const PoolChoice& choice : candidate) {
       PlannedPool* pool = fleet.add_pools();
-      pool->set_role(RoleName(choice.role));
+      pool->set_role(sim::PoolRoleName(choice.role));
       pool->set_chip(choice.chip);
       pool->set_machines(choice.machines);
       pool->set_tp(choice.tp);

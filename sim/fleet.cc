@@ -24,17 +24,6 @@ constexpr double kDefaultMemoryFraction = 0.9;  // SPAD App. B.1 / vLLM
 // port latency is ~0.6 us; 5 us covers NIC + software per transfer).
 constexpr double kDefaultScaleOutLatencyUs = 5.0;
 
-std::string RoleName(PoolRole role) {
-  switch (role) {
-    case POOL_ROLE_PREFILL:
-      return "prefill";
-    case POOL_ROLE_DECODE:
-      return "decode";
-    default:
-      return "colocated";
-  }
-}
-
 absl::Status PoolError(const std::string& origin, const PoolSpec& pool,
                        const std::string& message) {
   return absl::InvalidArgumentError(
@@ -55,6 +44,17 @@ double ActivationReserveBytes(const Model& model, const PoolSpec& pool) {
 }
 
 }  // namespace
+
+const char* PoolRoleName(PoolRole role) {
+  switch (role) {
+    case POOL_ROLE_PREFILL:
+      return "prefill";
+    case POOL_ROLE_DECODE:
+      return "decode";
+    default:
+      return "colocated";
+  }
+}
 
 double FleetSpec::NormalizedCost(const Chip& h100) const {
   double h100_machine =
@@ -101,7 +101,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     PoolSpec pool;
     pool.role = config.role() == POOL_ROLE_UNSPECIFIED ? POOL_ROLE_COLOCATED
                                                        : config.role();
-    pool.name = config.name().empty() ? RoleName(pool.role) : config.name();
+    pool.name = config.name().empty() ? PoolRoleName(pool.role) : config.name();
     auto chip = chip_by_name.find(config.machine().chip());
     if (chip == chip_by_name.end()) {
       return absl::NotFoundError(absl::StrCat(origin, ": pool '", pool.name,
@@ -164,7 +164,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     std::string name = override_text.substr(0, eq);
     bool found = false;
     for (PoolSpec& pool : fleet.pools) {
-      if (pool.name == name || RoleName(pool.role) == name) {
+      if (pool.name == name || PoolRoleName(pool.role) == name) {
         pool.machines = count;
         found = true;
       }
@@ -208,8 +208,8 @@ absl::StatusOr<FleetSpec> ResolveFleet(
 
     double fraction = kDefaultMemoryFraction;
     for (const Pool& config : cluster.pools()) {
-      if ((config.name().empty() ? RoleName(config.role()) : config.name()) ==
-              pool.name &&
+      if ((config.name().empty() ? PoolRoleName(config.role())
+                                 : config.name()) == pool.name &&
           config.batching().kv_memory_fraction() > 0) {
         fraction = config.batching().kv_memory_fraction();
       }

@@ -19,6 +19,9 @@
 
 namespace fleetsim::sim {
 
+// "prefill", "decode" or "colocated" (the default role's name).
+const char* PoolRoleName(PoolRole role);
+
 // One pool with every default resolved.
 struct PoolSpec {
   std::string name;

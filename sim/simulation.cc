@@ -453,9 +453,7 @@ SimulationResult Runtime::Result(double wall_s) const {
   for (const PoolSpec& pool : fleet_.pools) {
     PoolUsage* usage = result.add_pools();
     usage->set_name(pool.name);
-    usage->set_role(pool.role == POOL_ROLE_PREFILL  ? "prefill"
-                    : pool.role == POOL_ROLE_DECODE ? "decode"
-                                                    : "colocated");
+    usage->set_role(PoolRoleName(pool.role));
     usage->set_chip(pool.chip.name());
     usage->set_machines(pool.machines);
     usage->set_instances(pool.instances());
@@ -494,9 +492,10 @@ SimulationResult Runtime::Result(double wall_s) const {
       all_met &= attainment.met();
     }
     result.set_slo_met(all_met && metrics_.rejected() == 0);
-    result.set_slo_attainment(emitted_ > 0 ? static_cast<double>(metrics_.good_requests()) /
-                                                 static_cast<double>(emitted_)
-                                           : 0);
+    result.set_slo_attainment(
+        emitted_ > 0 ? static_cast<double>(metrics_.good_requests()) /
+                           static_cast<double>(emitted_)
+                     : 0);
   }
   result.set_events(events_);
   result.set_wall_s(wall_s);

@@ -135,6 +135,21 @@ SimRun Simulate(const Cluster& cluster, const Workload& workload,
   return run;
 }
 
+// The cost model the simulator used for the run's first pool.
+std::unique_ptr<hardware::OperatorModel> FirstPoolModel(const SimRun& run) {
+  const PoolSpec& pool = run.inputs.fleet.pools[0];
+  auto model = hardware::OperatorModel::Create(run.inputs.fleet.model,
+                                               pool.chip, pool.tp, pool.pp);
+  EXPECT_TRUE(model.ok()) << model.status();
+  return model.ok() ? std::move(*model) : nullptr;
+}
+
+double PrefillSeconds(const hardware::LatencyModel& model, int tokens) {
+  hardware::BatchShape prefill;
+  prefill.AddPrefillChunk(tokens, 0);
+  return model.IterationSeconds(prefill);
+}
+
 Workload Trace(const std::string& path) {
   Workload workload;
   workload.set_trace_path(path);
@@ -146,19 +161,13 @@ TEST(SimulationTest, LoneRequestTtftIsThePrefillTimeAndTbtTheDecodeTime) {
       Simulate(ParseCluster(kColocated),
                Trace(WriteTrace("lone.csv", "0.5,1000,6\n")), "llama-2-70b");
   ASSERT_EQ(run.records.size(), 1u);
-  const PoolSpec& pool = run.inputs.fleet.pools[0];
-  auto model =
-      hardware::OperatorModel::Create(run.inputs.fleet.model, pool.chip, 8, 1);
-  ASSERT_TRUE(model.ok());
-  hardware::BatchShape prefill;
-  prefill.AddPrefillChunk(1000, 0);
-  double expected_ttft = (*model)->IterationSeconds(prefill);
-  EXPECT_NEAR(run.records[0].ttft_s, expected_ttft, 1e-9);
+  auto model = FirstPoolModel(run);
+  EXPECT_NEAR(run.records[0].ttft_s, PrefillSeconds(*model, 1000), 1e-9);
   double decode_sum = 0;
   for (int i = 0; i < 5; ++i) {  // contexts 1000..1004
     hardware::BatchShape decode;
     decode.AddDecode(1000 + i);
-    decode_sum += (*model)->IterationSeconds(decode);
+    decode_sum += model->IterationSeconds(decode);
   }
   EXPECT_NEAR(run.records[0].e2e_s - run.records[0].ttft_s, decode_sum, 1e-9);
   EXPECT_NEAR(run.result.tbt_s().mean(), decode_sum / 5, 1e-9);
@@ -170,19 +179,14 @@ TEST(SimulationTest, DisaggregatedTtftAddsTheKvTransfer) {
       Simulate(ParseCluster(Disaggregated(400)),
                Trace(WriteTrace("lone_pd.csv", "0.5,1000,6\n")), "llama-2-70b");
   ASSERT_EQ(run.records.size(), 1u);
-  const PoolSpec& pool = run.inputs.fleet.pools[0];
-  auto model =
-      hardware::OperatorModel::Create(run.inputs.fleet.model, pool.chip, 8, 1);
-  ASSERT_TRUE(model.ok());
-  hardware::BatchShape prefill;
-  prefill.AddPrefillChunk(1000, 0);
+  auto model = FirstPoolModel(run);
   // 1000 tokens x 320 KiB over two 400 GB/s NIC links in series (latency
   // 5 us each; the flow is limited by the slower link).
   double bytes = 1000.0 * 327680;
   double transfer = bytes / 400e9 + 2 * 5e-6;
   EXPECT_NEAR(run.records[0].kv_transfer_s, transfer, 1e-9);
-  EXPECT_NEAR(run.records[0].ttft_s,
-              (*model)->IterationSeconds(prefill) + transfer, 1e-9);
+  EXPECT_NEAR(run.records[0].ttft_s, PrefillSeconds(*model, 1000) + transfer,
+              1e-9);
 }
 
 TEST(SimulationTest, HalvingScaleOutBandwidthLengthensKvTransfers) {
