@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
+#include "cli/remote_client.h"
 #include "cli/simulation_setup.h"
 #include "sim/simulation.h"
 #include "util/json_writer.h"
@@ -54,6 +55,7 @@ std::string SummaryJson(const SimulationResult& r) {
   w.Field("preemptions", r.preemptions());
   if (r.slo_size() > 0) {
     w.Field("slo_met", r.slo_met());
+    w.Field("slo_attainment", r.slo_attainment());
     w.Key("slo");
     w.BeginArray();
     for (const SloAttainment& a : r.slo()) {
@@ -141,6 +143,10 @@ int RunReplay(const std::vector<std::string>& args) {
       absl::GetFlag(FLAGS_trace).empty()) {
     return UsageError("replay needs --cluster FILE --model NAME --trace FILE");
   }
+  if (!absl::GetFlag(FLAGS_server).empty()) {  // cli/remote_client.h
+    return ReplayRemotely(absl::GetFlag(FLAGS_cluster),
+                          absl::GetFlag(FLAGS_model));
+  }
   absl::StatusOr<sim::SimulationInputs> inputs = BuildSimulationInputs(
       absl::GetFlag(FLAGS_cluster), absl::GetFlag(FLAGS_model));
   if (!inputs.ok()) return Fail(inputs.status());
@@ -185,5 +191,5 @@ FLEETSIM_REGISTER_COMMAND(
     "replay --cluster FILE --model NAME --trace FILE [--format F] [--rate R | "
     "--rate-scale X] "
     "[--duration S] [--seed N] [--slo FILE|relaxed|normal|strict] [--pool "
-    "NAME=COUNT] [--out DIR]",
+    "NAME=COUNT] [--out DIR] [--server HOST:PORT]",
     fleetsim::cli::RunReplay);

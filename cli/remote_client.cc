@@ -1,0 +1,135 @@
+#include "cli/remote_client.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/common_flags.h"
+#include "cli/simulation_setup.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/planning_service.grpc.pb.h"
+#include "util/status_macros.h"
+#include "util/textproto.h"
+
+ABSL_DECLARE_FLAG(std::string, slo);  // cli/simulation_setup.cc
+
+ABSL_FLAG(std::string, server, "",
+          "Run on a `fleetsim serve` at HOST:PORT instead of locally");
+ABSL_FLAG(absl::Duration, server_deadline, absl::Minutes(30),
+          "With --server: give up (and stop the server's work) after this");
+
+namespace fleetsim::cli {
+namespace {
+
+// The server's default --max-inline-trace-bytes.
+constexpr int64_t kInlineTraceBytes = 8 << 20;
+
+// `path` relative to `root` when it lies inside it, else "".
+std::string RelativeInside(const std::string& path, const std::string& root) {
+  std::error_code ec;
+  auto file = std::filesystem::weakly_canonical(path, ec);
+  auto dir = std::filesystem::weakly_canonical(root, ec);
+  if (ec) return "";
+  auto rel = file.lexically_relative(dir);
+  if (rel.empty() || *rel.begin() == "..") return "";
+  return rel.string();
+}
+
+}  // namespace
+
+absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
+    const std::string& cluster_path, const std::string& model) {
+  SimulateRequest request;
+  FLEETSIM_RETURN_IF_ERROR(
+      ReadTextProtoFile(cluster_path, request.mutable_cluster()));
+  request.set_model(model);
+  FLEETSIM_ASSIGN_OR_RETURN(*request.mutable_workload(), WorkloadFromFlags());
+  const std::string trace = request.workload().trace_path();
+  std::error_code ec;
+  auto size = std::filesystem::file_size(trace, ec);
+  if (ec) {
+    return absl::NotFoundError(absl::StrCat(trace, ": ", ec.message()));
+  }
+  if (static_cast<int64_t>(size) <= kInlineTraceBytes) {
+    FLEETSIM_RETURN_IF_ERROR(
+        ReadFileToString(trace, request.mutable_trace_bytes()));
+    request.mutable_workload()->clear_trace_path();
+  } else {
+    std::string relative = RelativeInside(trace, DataDir());
+    if (relative.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(trace, ": ", size,
+                       " bytes is too large to send inline; place it in "
+                       "the server's data folder and name it from there"));
+    }
+    request.mutable_workload()->set_trace_path(relative);
+  }
+  const std::string slo = absl::GetFlag(FLAGS_slo);
+  if (!slo.empty()) {
+    if (std::filesystem::is_regular_file(slo, ec)) {
+      FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(slo, request.mutable_slo()));
+    } else {
+      request.set_slo_preset(slo);
+    }
+  }
+  for (const std::string& pool : RepeatedFlag("pool")) {
+    request.add_pool_overrides(pool);
+  }
+  return request;
+}
+
+absl::StatusOr<SimulationResult> SimulateRemotely(
+    const std::string& server, const SimulateRequest& request,
+    absl::Duration deadline) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxSendMessageSize(64 << 20);
+  arguments.SetMaxReceiveMessageSize(64 << 20);
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      server, grpc::InsecureChannelCredentials(), arguments);
+  std::unique_ptr<PlanningService::Stub> stub =
+      PlanningService::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoMilliseconds(deadline));
+  SimulationResult result;
+  grpc::Status status = stub->Simulate(&context, request, &result);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat(server, ": ", status.error_message()));
+  }
+  return result;
+}
+
+int ReplayRemotely(const std::string& cluster_path, const std::string& model) {
+  absl::StatusOr<SimulateRequest> request =
+      SimulateRequestFromFlags(cluster_path, model);
+  if (!request.ok()) return Fail(request.status());
+  absl::StatusOr<SimulationResult> result =
+      SimulateRemotely(absl::GetFlag(FLAGS_server), *request,
+                       absl::GetFlag(FLAGS_server_deadline));
+  if (!result.ok()) return Fail(result.status());
+  std::cout << SummaryTable(*result) << std::flush;
+  std::cerr << absl::StrFormat(
+      "simulated %.1f s in %.3f s wall on %s (%d events)\n",
+      result->simulated_s(), result->wall_s(), absl::GetFlag(FLAGS_server),
+      result->events());
+  const std::string out_dir = absl::GetFlag(FLAGS_out);
+  if (!out_dir.empty()) {
+    absl::Status made = MakeOutputDir(out_dir);
+    if (!made.ok()) return Fail(made);
+    std::ofstream summary(out_dir + "/summary.json");
+    summary << SummaryJson(*result);
+    if (!summary) {
+      return Fail(
+          absl::PermissionDeniedError(out_dir + "/summary.json: cannot write"));
+    }
+    std::cerr << "fleetsim: requests.csv is not available with --server\n";
+  }
+  return 0;
+}
+
+}  // namespace fleetsim::cli

@@ -1,0 +1,43 @@
+// File: cli/remote_client.h
+//
+// The CLI as a PlanningService client: `fleetsim replay --server HOST:PORT`
+// sends the same flags as a SimulateRequest to a `fleetsim serve` and prints
+// the same summary. Local files named by flags are read here and sent
+// inline (the cluster and SLO as protos, the trace as bytes when it is
+// within the server's default inline limit); a larger trace must sit in the
+// server's data folder and is sent as a path relative to it.
+#ifndef FLEETSIM_CLI_REMOTE_CLIENT_H_
+#define FLEETSIM_CLI_REMOTE_CLIENT_H_
+
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/planning_service.pb.h"
+#include "proto/result.pb.h"
+
+ABSL_DECLARE_FLAG(std::string, server);
+ABSL_DECLARE_FLAG(absl::Duration, server_deadline);
+
+namespace fleetsim::cli {
+
+// The SimulateRequest for `replay`'s flags (--trace, --rate, --slo, --pool
+// ...). Errors: InvalidArgument/NotFound for unreadable local files or bad
+// flag values.
+absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
+    const std::string& cluster_path, const std::string& model);
+
+// Calls Simulate on `server` ("host:port") with `deadline`. Errors: the
+// server's status, unchanged in code and message.
+absl::StatusOr<SimulationResult> SimulateRemotely(
+    const std::string& server, const SimulateRequest& request,
+    absl::Duration deadline);
+
+// `replay` with --server set: builds the request, calls the server, prints
+// the summary table (and writes --out/summary.json). Returns the exit code.
+int ReplayRemotely(const std::string& cluster_path, const std::string& model);
+
+}  // namespace fleetsim::cli
+
+#endif  // FLEETSIM_CLI_REMOTE_CLIENT_H_

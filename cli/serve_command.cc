@@ -1,0 +1,76 @@
+// `fleetsim serve`: the gRPC PlanningService (docs/service.md).
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "cli/command_registry.h"
+#include "cli/common_flags.h"
+#include "planner/service/planning_service.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "serve: host:port to listen on (port 0 = any free port). Loopback "
+          "by default: the service has no authentication");
+ABSL_FLAG(int32_t, max_concurrent, 0,
+          "serve: simulations that may run at once, over all calls; more "
+          "fail with RESOURCE_EXHAUSTED (0 = CPU cores)");
+ABSL_FLAG(int64_t, max_inline_trace_bytes, 8 << 20,
+          "serve: largest inline trace (SimulateRequest.trace_bytes), bytes");
+ABSL_FLAG(int32_t, max_message_bytes, 0,
+          "serve: largest request message, bytes (0 = the inline-trace limit "
+          "+ 1 MiB)");
+
+namespace fleetsim::cli {
+namespace {
+
+int RunServe(const std::vector<std::string>& args) {
+  // SIGINT/SIGTERM are taken by sigwait below; block them before any thread
+  // (and the worker helper) exists so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  planner::service::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.backend.limits.data_dir = DataDir();
+  options.backend.limits.max_inline_trace_bytes =
+      absl::GetFlag(FLAGS_max_inline_trace_bytes);
+  options.backend.max_concurrent = absl::GetFlag(FLAGS_max_concurrent);
+  absl::StatusOr<std::unique_ptr<planner::service::PlanningServer>> server =
+      planner::service::PlanningServer::Start(options);
+  if (!server.ok()) return Fail(server.status());
+
+  std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  std::cout << absl::StrFormat(
+                   "fleetsim serve: listening on %s:%d (data %s, %d "
+                   "concurrent simulations)",
+                   host, (*server)->port(), options.backend.limits.data_dir,
+                   (*server)->backend()->max_concurrent())
+            << std::endl;
+
+  planner::service::PlanningServer* running = server->get();
+  std::thread stopper([running, stop_signals]() {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    std::cerr << "fleetsim serve: " << strsignal(signal_number)
+              << ", shutting down\n";
+    running->Shutdown();
+  });
+  running->Wait();
+  stopper.join();
+  server->reset();  // stops the worker helper, killing any job left
+  return 0;
+}
+
+}  // namespace
+}  // namespace fleetsim::cli
+
+FLEETSIM_REGISTER_COMMAND(
+    "serve",
+    "serve [--listen HOST:PORT] [--data-dir DIR] [--max-concurrent N] "
+    "[--max-inline-trace-bytes B]",
+    fleetsim::cli::RunServe);

@@ -1,0 +1,35 @@
+// File: planner/service/plan_job.h
+//
+// RunPlanner: the one place the PlanningService calls the fleet planner
+// (planner/planner.h). Runs inside a job process (worker_jobs.h), which is
+// single-threaded, so the planner may fork its own per-simulation children;
+// they share the job's process group and die with it when the call is
+// cancelled.
+#ifndef FLEETSIM_PLANNER_SERVICE_PLAN_JOB_H_
+#define FLEETSIM_PLANNER_SERVICE_PLAN_JOB_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/plan.pb.h"
+
+namespace fleetsim::planner::service {
+
+using PlanProgressSink = std::function<void(const PlanProgress&)>;
+
+// `checked` comes from CheckPlanRequest, with jobs set to the number of
+// simulations the planner may run at once (the call's slots). `progress` is
+// called for each progress event. Errors: the planner's.
+absl::StatusOr<PlanResult> RunPlanner(const PlanRequest& checked,
+                                      const std::string& data_dir,
+                                      const PlanProgressSink& progress);
+
+// RunPlanner's shape; tests substitute a stand-in (BackendOptions).
+using PlannerFn = std::function<absl::StatusOr<PlanResult>(
+    const PlanRequest& checked, const std::string& data_dir,
+    const PlanProgressSink& progress)>;
+
+}  // namespace fleetsim::planner::service
+
+#endif  // FLEETSIM_PLANNER_SERVICE_PLAN_JOB_H_

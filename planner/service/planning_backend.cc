@@ -1,0 +1,171 @@
+#include "planner/service/planning_backend.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "hardware/chip_catalog.h"
+#include "planner/service/worker_jobs.h"
+#include "util/status_macros.h"
+#include "workloads/model_catalog.h"
+
+namespace fleetsim::planner::service {
+
+// Slots held by one call; released when it goes out of scope.
+class PlanningBackend::SlotLease final {
+ public:
+  SlotLease(PlanningBackend* backend, int slots)
+      : backend_(backend), slots_(slots) {}
+  SlotLease(SlotLease&& other) noexcept
+      : backend_(other.backend_), slots_(other.slots_) {
+    other.backend_ = nullptr;
+  }
+  SlotLease& operator=(SlotLease&&) = delete;
+  ~SlotLease() {
+    if (backend_ != nullptr) backend_->Release(slots_);
+  }
+  int slots() const { return slots_; }
+
+ private:
+  PlanningBackend* backend_;
+  int slots_;
+};
+
+absl::StatusOr<std::unique_ptr<PlanningBackend>> PlanningBackend::Create(
+    BackendOptions options) {
+  std::error_code ec;
+  if (options.limits.data_dir.empty() ||
+      !std::filesystem::is_directory(options.limits.data_dir, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data folder '", options.limits.data_dir, "' is not a directory"));
+  }
+  if (options.max_concurrent < 0 || options.limits.max_inline_trace_bytes < 0) {
+    return absl::InvalidArgumentError(
+        "max_concurrent and max_inline_trace_bytes must be >= 0");
+  }
+  if (options.max_concurrent == 0) {
+    options.max_concurrent =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
+  PlannerFn planner =
+      options.TEST_planner ? options.TEST_planner : PlannerFn(RunPlanner);
+  RequestLimits limits = options.limits;
+  FLEETSIM_ASSIGN_OR_RETURN(std::unique_ptr<ForkServer> helper,
+                            ForkServer::Start([limits, planner](int fd) {
+                              RunServiceJob(limits, planner, fd);
+                            }));
+  return std::unique_ptr<PlanningBackend>(
+      new PlanningBackend(std::move(options), std::move(helper)));
+}
+
+PlanningBackend::~PlanningBackend() = default;
+
+int PlanningBackend::running() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return slots_in_use_;
+}
+
+absl::StatusOr<PlanningBackend::SlotLease> PlanningBackend::Acquire(int slots) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (slots_in_use_ + slots > options_.max_concurrent) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the server is running ", slots_in_use_, " of its ",
+        options_.max_concurrent,
+        " concurrent simulations (--max-concurrent); retry later"));
+  }
+  slots_in_use_ += slots;
+  return SlotLease(this, slots);
+}
+
+void PlanningBackend::Release(int slots) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  slots_in_use_ -= slots;
+}
+
+absl::StatusOr<Job> PlanningBackend::StartJob(const std::string& request) {
+  FLEETSIM_ASSIGN_OR_RETURN(Job job, helper_->Submit());
+  FLEETSIM_RETURN_IF_ERROR(job.Send(request));
+  return job;
+}
+
+absl::StatusOr<SimulationResult> PlanningBackend::Simulate(
+    const SimulateRequest& request, const StopFn& stop) {
+  FLEETSIM_ASSIGN_OR_RETURN(SimulateRequest checked,
+                            CheckSimulateRequest(request, options_.limits));
+  // Validate here, before taking a slot, so a bad request is answered
+  // without a worker; the trace itself is read by the worker.
+  FLEETSIM_RETURN_IF_ERROR(
+      ScenarioFromRequest(checked, options_.limits.data_dir, "trace_bytes")
+          .status());
+  FLEETSIM_ASSIGN_OR_RETURN(SlotLease lease, Acquire(1));
+  FLEETSIM_ASSIGN_OR_RETURN(Job job, StartJob(std::string(1, kSimulateJob) +
+                                              checked.SerializeAsString()));
+  FLEETSIM_ASSIGN_OR_RETURN(Frame frame, job.Next(stop));
+  if (frame.kind == kErrorFrame) return DecodeError(frame.payload);
+  SimulationResult result;
+  if (frame.kind != kSimulationResultFrame ||
+      !result.ParseFromString(frame.payload)) {
+    return absl::InternalError("worker process sent an unreadable result");
+  }
+  return result;
+}
+
+absl::StatusOr<PlanResult> PlanningBackend::Plan(
+    const PlanRequest& request, const StopFn& stop,
+    const PlanProgressFn& progress) {
+  FLEETSIM_ASSIGN_OR_RETURN(PlanRequest checked,
+                            CheckPlanRequest(request, options_.limits));
+  int slots = request.jobs() == 0
+                  ? options_.max_concurrent
+                  : std::min(request.jobs(), options_.max_concurrent);
+  checked.set_jobs(slots);
+  FLEETSIM_ASSIGN_OR_RETURN(SlotLease lease, Acquire(slots));
+  FLEETSIM_ASSIGN_OR_RETURN(Job job, StartJob(std::string(1, kPlanJob) +
+                                              checked.SerializeAsString()));
+  while (true) {
+    FLEETSIM_ASSIGN_OR_RETURN(Frame frame, job.Next(stop));
+    switch (frame.kind) {
+      case kPlanProgressFrame: {
+        PlanProgress event;
+        if (!event.ParseFromString(frame.payload)) {
+          return absl::InternalError("worker process sent unreadable progress");
+        }
+        if (progress) progress(event);
+        break;
+      }
+      case kPlanResultFrame: {
+        PlanResult result;
+        if (!result.ParseFromString(frame.payload)) {
+          return absl::InternalError("worker process sent an unreadable plan");
+        }
+        return result;
+      }
+      case kErrorFrame:
+        return DecodeError(frame.payload);
+      default:
+        return absl::InternalError(
+            absl::StrCat("worker process sent frame kind ", frame.kind));
+    }
+  }
+}
+
+absl::StatusOr<ChipCatalog> PlanningBackend::ListChips() const {
+  FLEETSIM_ASSIGN_OR_RETURN(
+      hardware::ChipCatalog chips,
+      hardware::LoadChipCatalog(options_.limits.data_dir));
+  ChipCatalog out;
+  for (const Chip* chip : chips.entries()) *out.add_chips() = *chip;
+  return out;
+}
+
+absl::StatusOr<ModelCatalog> PlanningBackend::ListModels() const {
+  FLEETSIM_ASSIGN_OR_RETURN(
+      workloads::ModelCatalog models,
+      workloads::LoadModelCatalog(options_.limits.data_dir));
+  ModelCatalog out;
+  for (const Model* model : models.entries()) *out.add_models() = *model;
+  return out;
+}
+
+}  // namespace fleetsim::planner::service

@@ -1,0 +1,118 @@
+// File: planner/service/planning_backend.h
+//
+// PlanningBackend: everything the gRPC PlanningService does, without gRPC —
+// request checks, the concurrency limit, running simulations and plans in
+// worker processes, stopping them when the caller gives up. The service
+// class (planning_service.h) only translates between gRPC and this class;
+// tests reach the logic through it without a server.
+//
+// Process model (docs/service.md): Create() forks a ForkServer helper while
+// the process is still single-threaded; every Simulate and Plan then runs in
+// its own job process forked by that helper, so SimGrid's one-engine-per-
+// process rule holds and a crash costs one call, not the server. A call
+// whose `stop` function turns non-OK (client cancelled, deadline passed)
+// returns that status and its job process group is killed.
+//
+// Thread-safe: every method may be called from many threads at once.
+#ifndef FLEETSIM_PLANNER_SERVICE_PLANNING_BACKEND_H_
+#define FLEETSIM_PLANNER_SERVICE_PLANNING_BACKEND_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "planner/service/fork_server.h"
+#include "planner/service/plan_job.h"
+#include "planner/service/request_checks.h"
+#include "proto/chip.pb.h"
+#include "proto/plan.pb.h"
+#include "proto/planning_service.pb.h"
+#include "proto/result.pb.h"
+
+namespace fleetsim::planner::service {
+
+struct BackendOptions {
+  // Data folder and request size limits.
+  RequestLimits limits;
+  // Simulations that may run at once, over all calls (a Simulate takes one
+  // slot, a Plan min(jobs, max_concurrent)). A call that finds too few free
+  // slots fails with ResourceExhausted instead of queueing. 0 = the number
+  // of CPU cores. Each running simulation costs one core and its own memory
+  // (tens of MB for small fleets).
+  int max_concurrent = 0;
+  // The planner Plan runs in its job process; null = RunPlanner
+  // (plan_job.h). Tests substitute a stand-in.
+  PlannerFn TEST_planner;
+};
+
+// Polled while a call waits on its worker: OK to go on; any other status
+// ends the call with that status (Cancelled, DeadlineExceeded).
+using StopFn = std::function<absl::Status()>;
+using PlanProgressFn = std::function<void(const PlanProgress&)>;
+
+class PlanningBackend final {
+ public:
+  // Checks the options and starts the worker helper.
+  // REQUIRES: the process has no threads besides the caller (call it before
+  // starting a gRPC server or creating a channel).
+  // Errors: InvalidArgument (no data folder, negative limits); Internal
+  // (fork failed).
+  static absl::StatusOr<std::unique_ptr<PlanningBackend>> Create(
+      BackendOptions options);
+
+  // Kills every running job and stops the helper.
+  ~PlanningBackend();
+
+  // One simulation (see SimulateRequest in proto/planning_service.proto).
+  // Errors: InvalidArgument naming the bad field; PermissionDenied (a path
+  // outside the data folder); ResourceExhausted (no free slot); whatever
+  // `stop` returned; Internal (the worker process died).
+  absl::StatusOr<SimulationResult> Simulate(const SimulateRequest& request,
+                                            const StopFn& stop);
+
+  // One planner search. `progress` is called from the calling thread for
+  // each progress event, before the result is returned. Errors as Simulate,
+  // plus the planner's own.
+  absl::StatusOr<PlanResult> Plan(const PlanRequest& request,
+                                  const StopFn& stop,
+                                  const PlanProgressFn& progress);
+
+  // The data folder's catalogs, sorted by name. Errors: the catalog
+  // loaders' (a bad file in the server's data folder).
+  absl::StatusOr<ChipCatalog> ListChips() const;
+  absl::StatusOr<ModelCatalog> ListModels() const;
+
+  int max_concurrent() const { return options_.max_concurrent; }
+  // Slots in use now.
+  int running() const;
+  // The helper process (its children are the running jobs).
+  pid_t worker_helper_pid() const { return helper_->pid(); }
+
+ private:
+  class SlotLease;
+
+  PlanningBackend(BackendOptions options, std::unique_ptr<ForkServer> helper)
+      : options_(std::move(options)), helper_(std::move(helper)) {}
+
+  // Takes `slots` slots, or returns ResourceExhausted.
+  absl::StatusOr<SlotLease> Acquire(int slots);
+  void Release(int slots);
+
+  // Submits `request` to a new job process and returns the job.
+  absl::StatusOr<Job> StartJob(const std::string& request);
+
+  // Constant after construction.
+  const BackendOptions options_;
+  const std::unique_ptr<ForkServer> helper_;
+
+  mutable std::mutex mutex_;
+  int slots_in_use_ = 0;  // GUARDED_BY(mutex_)
+};
+
+}  // namespace fleetsim::planner::service
+
+#endif  // FLEETSIM_PLANNER_SERVICE_PLANNING_BACKEND_H_

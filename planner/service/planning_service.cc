@@ -1,0 +1,133 @@
+#include "planner/service/planning_service.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace fleetsim::planner::service {
+namespace {
+
+// Stops a call's worker when the client cancels or the deadline passes.
+StopFn StopWhenDone(grpc::ServerContext* context) {
+  return [context]() -> absl::Status {
+    bool expired = std::chrono::system_clock::now() >= context->deadline();
+    if (expired) {
+      return absl::DeadlineExceededError(
+          "the call's deadline passed; its simulations were stopped");
+    }
+    if (context->IsCancelled()) {
+      return absl::CancelledError(
+          "the client cancelled the call; its simulations were stopped");
+    }
+    return absl::OkStatus();
+  };
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+grpc::Status PlanningServiceImpl::Simulate(grpc::ServerContext* context,
+                                           const SimulateRequest* request,
+                                           SimulationResult* response) {
+  absl::StatusOr<SimulationResult> result =
+      backend_->Simulate(*request, StopWhenDone(context));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+grpc::Status PlanningServiceImpl::Plan(grpc::ServerContext* context,
+                                       const PlanRequest* request,
+                                       grpc::ServerWriter<PlanEvent>* writer) {
+  absl::StatusOr<PlanResult> result = backend_->Plan(
+      *request, StopWhenDone(context), [writer](const PlanProgress& progress) {
+        PlanEvent event;
+        *event.mutable_progress() = progress;
+        writer->Write(event);  // false = client gone; StopWhenDone sees it
+      });
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  PlanEvent event;
+  *event.mutable_result() = *std::move(result);
+  if (!writer->Write(event)) {
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "the client went away before the result");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PlanningServiceImpl::ListChips(grpc::ServerContext* context,
+                                            const ListChipsRequest* request,
+                                            ChipCatalog* response) {
+  absl::StatusOr<ChipCatalog> chips = backend_->ListChips();
+  if (!chips.ok()) return ToGrpcStatus(chips.status());
+  *response = *std::move(chips);
+  return grpc::Status::OK;
+}
+
+grpc::Status PlanningServiceImpl::ListModels(grpc::ServerContext* context,
+                                             const ListModelsRequest* request,
+                                             ModelCatalog* response) {
+  absl::StatusOr<ModelCatalog> models = backend_->ListModels();
+  if (!models.ok()) return ToGrpcStatus(models.status());
+  *response = *std::move(models);
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<std::unique_ptr<PlanningServer>> PlanningServer::Start(
+    const ServerOptions& options) {
+  std::unique_ptr<PlanningServer> server(new PlanningServer());
+  // The worker helper first: gRPC starts threads as soon as it is built.
+  absl::StatusOr<std::unique_ptr<PlanningBackend>> backend =
+      PlanningBackend::Create(options.backend);
+  if (!backend.ok()) return backend.status();
+  server->backend_ = *std::move(backend);
+  server->service_ =
+      std::make_unique<PlanningServiceImpl>(server->backend_.get());
+
+  int max_message = options.max_message_bytes;
+  if (max_message <= 0) {
+    int64_t derived = options.backend.limits.max_inline_trace_bytes + (1 << 20);
+    max_message = static_cast<int>(std::min<int64_t>(derived, INT32_MAX));
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &server->port_);
+  builder.RegisterService(server->service_.get());
+  builder.SetMaxReceiveMessageSize(max_message);
+  builder.SetMaxSendMessageSize(64 << 20);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen,
+                     " (address in use, or not host:port?)"));
+  }
+  grpc::HealthCheckServiceInterface* health =
+      server->server_->GetHealthCheckService();
+  if (health != nullptr) {
+    health->SetServingStatus(true);
+    health->SetServingStatus(kServiceName, true);
+  }
+  return server;
+}
+
+PlanningServer::~PlanningServer() { Shutdown(); }
+
+void PlanningServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
+
+void PlanningServer::Shutdown(std::chrono::milliseconds grace) {
+  if (server_ == nullptr) return;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health != nullptr) health->SetServingStatus(false);
+  server_->Shutdown(std::chrono::system_clock::now() + grace);
+}
+
+}  // namespace fleetsim::planner::service

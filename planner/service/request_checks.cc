@@ -1,0 +1,272 @@
+#include "planner/service/request_checks.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "hardware/chip_catalog.h"
+#include "sim/scenario.h"
+#include "sim/slo_evaluator.h"
+#include "util/status_macros.h"
+#include "util/textproto.h"
+#include "workloads/model_catalog.h"
+#include "workloads/request_source.h"
+
+namespace fleetsim::planner::service {
+namespace {
+
+namespace fs = std::filesystem;
+
+// True when `path` (lexically normal, absolute) is `root` or below it.
+bool IsInside(const fs::path& path, const fs::path& root) {
+  auto mismatch =
+      std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+  return mismatch.first == root.end();
+}
+
+// A preset is a plain name: letters, digits, '-', '_'.
+bool IsPresetName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+absl::Status CheckPreset(const std::string& data_dir, const std::string& name,
+                         const std::string& field) {
+  if (!IsPresetName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " '", name,
+        "': expected a preset name (letters, digits, '-', '_'), e.g. normal"));
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(absl::StrCat(data_dir, "/slos/", name, ".txtpb"),
+                           ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " '", name, "': no such preset in the server's ",
+                     "slos/ folder"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AsInvalidArgument(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kNotFound) {
+    return absl::InvalidArgumentError(status.message());
+  }
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveDataPath(const std::string& data_dir,
+                                            const std::string& path,
+                                            const std::string& field) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  }
+  if (path.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": contains NUL"));
+  }
+  fs::path requested(path);
+  for (const fs::path& part : requested) {
+    if (part == "..") {
+      return absl::PermissionDeniedError(
+          absl::StrCat(field, " '", path,
+                       "': '..' is not allowed; paths must stay inside "
+                       "the server's data folder"));
+    }
+  }
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(data_dir, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("data folder ", data_dir, ": ", ec.message()));
+  }
+  fs::path joined = requested.is_absolute() ? requested : root / requested;
+  if (!IsInside(joined.lexically_normal(), root)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(field, " '", path,
+                     "': outside the server's data folder (absolute paths "
+                     "must point inside it)"));
+  }
+  fs::path resolved = fs::canonical(joined, ec);  // follows every symlink
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " '", path,
+                     "': not found in the server's data "
+                     "folder (",
+                     ec.message(), ")"));
+  }
+  if (!IsInside(resolved, root)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(field, " '", path,
+                     "': a symlink leads outside the server's data folder"));
+  }
+  if (!fs::is_regular_file(resolved, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " '", path, "': not a regular file"));
+  }
+  return resolved.string();
+}
+
+absl::StatusOr<SimulateRequest> CheckSimulateRequest(
+    const SimulateRequest& request, const RequestLimits& limits) {
+  SimulateRequest checked = request;
+  switch (request.cluster_source_case()) {
+    case SimulateRequest::kCluster:
+      break;
+    case SimulateRequest::kClusterPath: {
+      FLEETSIM_ASSIGN_OR_RETURN(
+          std::string path,
+          ResolveDataPath(limits.data_dir, request.cluster_path(),
+                          "cluster_path"));
+      Cluster cluster;
+      absl::Status read = ReadTextProtoFile(path, &cluster);
+      if (!read.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cluster_path: ", read.message()));
+      }
+      *checked.mutable_cluster() = cluster;  // clears cluster_path
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError(
+          "cluster: required (set cluster or cluster_path)");
+  }
+  if (request.model().empty()) {
+    return absl::InvalidArgumentError(
+        "model: required (a catalog name; ListModels gives them)");
+  }
+  if (!request.trace_bytes().empty()) {
+    if (static_cast<int64_t>(request.trace_bytes().size()) >
+        limits.max_inline_trace_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "trace_bytes: ", request.trace_bytes().size(),
+          " bytes is over the server's limit of ",
+          limits.max_inline_trace_bytes,
+          " (--max-inline-trace-bytes); put the trace in the server's data "
+          "folder and set workload.trace_path instead"));
+    }
+    checked.mutable_workload()->clear_trace_path();
+  } else {
+    FLEETSIM_ASSIGN_OR_RETURN(
+        std::string trace,
+        ResolveDataPath(limits.data_dir, request.workload().trace_path(),
+                        "workload.trace_path"));
+    checked.mutable_workload()->set_trace_path(trace);
+  }
+  if (request.slo_source_case() == SimulateRequest::kSloPreset) {
+    FLEETSIM_RETURN_IF_ERROR(
+        CheckPreset(limits.data_dir, request.slo_preset(), "slo_preset"));
+  }
+  return checked;
+}
+
+absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
+    const SimulateRequest& checked, const std::string& data_dir,
+    const std::string& inline_trace_path) {
+  sim::ScenarioRequest scenario;
+  scenario.data_dir = data_dir;
+  scenario.cluster = checked.cluster();
+  scenario.model = checked.model();
+  scenario.workload = checked.workload();
+  if (!checked.trace_bytes().empty()) {
+    scenario.workload.set_trace_path(inline_trace_path);
+  }
+  if (checked.slo_source_case() == SimulateRequest::kSloPreset) {
+    // The preset's file, never the bare name: LoadSlo would try a bare name
+    // as a path relative to the server's working directory first.
+    scenario.slo =
+        absl::StrCat(data_dir, "/slos/", checked.slo_preset(), ".txtpb");
+  }
+  scenario.pool_overrides.assign(checked.pool_overrides().begin(),
+                                 checked.pool_overrides().end());
+  absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(scenario);
+  if (!inputs.ok()) return AsInvalidArgument(inputs.status());
+  if (checked.slo_source_case() == SimulateRequest::kSlo) {
+    absl::Status valid = sim::ValidateSlo(checked.slo(), "slo");
+    if (!valid.ok()) return AsInvalidArgument(valid);
+    FLEETSIM_ASSIGN_OR_RETURN(hardware::ChipCatalog chips,
+                              hardware::LoadChipCatalog(data_dir));
+    std::string reference = checked.slo().reference_chip().empty()
+                                ? "h100"
+                                : checked.slo().reference_chip();
+    absl::StatusOr<const Chip*> chip = chips.Find(reference);
+    if (!chip.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("slo.reference_chip: ", chip.status().message()));
+    }
+    inputs->slo = checked.slo();
+    inputs->slo_reference_chip = **chip;
+  }
+  return inputs;
+}
+
+absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
+                                             const RequestLimits& limits) {
+  PlanRequest checked = request;
+  if (request.model().empty()) {
+    return absl::InvalidArgumentError("model: required (a catalog name)");
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(
+      std::string trace,
+      ResolveDataPath(limits.data_dir, request.workload().trace_path(),
+                      "workload.trace_path"));
+  checked.mutable_workload()->set_trace_path(trace);
+  const std::string& slo = request.slo_preset();
+  if (!slo.empty()) {
+    if (IsPresetName(slo)) {
+      FLEETSIM_RETURN_IF_ERROR(CheckPreset(limits.data_dir, slo, "slo_preset"));
+      // The preset's file: LoadSlo would try a bare name as a path relative
+      // to the server's working directory first.
+      checked.set_slo_preset(
+          absl::StrCat(limits.data_dir, "/slos/", slo, ".txtpb"));
+    } else {
+      FLEETSIM_ASSIGN_OR_RETURN(
+          std::string path,
+          ResolveDataPath(limits.data_dir, slo, "slo_preset"));
+      checked.set_slo_preset(path);
+    }
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(workloads::ModelCatalog models,
+                            workloads::LoadModelCatalog(limits.data_dir));
+  absl::StatusOr<const Model*> model = models.Find(request.model());
+  if (!model.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model: ", model.status().message()));
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(hardware::ChipCatalog chips,
+                            hardware::LoadChipCatalog(limits.data_dir));
+  for (const std::string& chip : request.chips()) {
+    absl::StatusOr<const Chip*> found = chips.Find(chip);
+    if (!found.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("chips: ", found.status().message()));
+    }
+  }
+  FLEETSIM_RETURN_IF_ERROR(
+      workloads::RequestSource::Validate(checked.workload()));
+  if (!request.slo().targets().empty()) {
+    absl::Status valid = sim::ValidateSlo(request.slo(), "slo");
+    if (!valid.ok()) return AsInvalidArgument(valid);
+  } else if (slo.empty()) {
+    return absl::InvalidArgumentError(
+        "slo: planning needs an SLO (slo targets or slo_preset)");
+  }
+  if (request.jobs() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("jobs: ", request.jobs(), " (must be >= 0; 0 = all)"));
+  }
+  if (request.budget_machines() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("budget_machines: ", request.budget_machines(),
+                     " (must be >= 0; 0 = the default)"));
+  }
+  return checked;
+}
+
+}  // namespace fleetsim::planner::service

@@ -1,0 +1,77 @@
+// File: planner/service/request_checks.h
+//
+// Checks and normalises what a PlanningService client sends before any
+// worker process is started, and turns a checked SimulateRequest into
+// SimulationInputs through the same LoadScenario the CLI uses, so the
+// service and `fleetsim replay` validate identically. Pure functions of
+// their arguments and the data folder; thread-safe.
+//
+// Confinement: every path a client names is resolved inside the server's
+// data folder. Relative paths are taken from it; absolute ones must already
+// point inside it; ".." components are refused outright; and the resolved
+// (symlink-free) path must stay inside the resolved data folder, so a
+// symlink cannot lead out of it. Refusals are PermissionDenied naming the
+// field.
+#ifndef FLEETSIM_PLANNER_SERVICE_REQUEST_CHECKS_H_
+#define FLEETSIM_PLANNER_SERVICE_REQUEST_CHECKS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/plan.pb.h"
+#include "proto/planning_service.pb.h"
+#include "sim/simulation.h"
+
+namespace fleetsim::planner::service {
+
+// Limits a request is checked against (flags of `fleetsim serve`).
+struct RequestLimits {
+  // The folder holding chips/, models/, slos/ and every file a request may
+  // name. REQUIRES: not empty.
+  std::string data_dir;
+  // Largest SimulateRequest.trace_bytes accepted, bytes.
+  int64_t max_inline_trace_bytes = 8 << 20;
+};
+
+// `path` (the value of request field `field`) resolved to an absolute,
+// symlink-free path of an existing regular file inside `data_dir`.
+// Errors: PermissionDenied (leaves the folder: "..", an absolute path
+// elsewhere, a symlink out); InvalidArgument (empty, missing, not a regular
+// file). Messages start with the field name.
+absl::StatusOr<std::string> ResolveDataPath(const std::string& data_dir,
+                                            const std::string& path,
+                                            const std::string& field);
+
+// Checks the request's shape and confines its paths: a cluster (inline, or
+// cluster_path read here and made inline), a model name, a trace (inline
+// within limits.max_inline_trace_bytes, or workload.trace_path resolved to
+// an absolute path in the data folder), an SLO preset that is a plain name.
+// Returns the request with every path resolved, ready for a worker.
+// Errors: InvalidArgument naming the field; PermissionDenied (paths).
+absl::StatusOr<SimulateRequest> CheckSimulateRequest(
+    const SimulateRequest& request, const RequestLimits& limits);
+
+// SimulationInputs for a request CheckSimulateRequest returned. When the
+// trace is inline, `inline_trace_path` is the file holding trace_bytes (a
+// placeholder is fine when only validating: the trace is opened later, by
+// RunSimulation). Errors: LoadScenario's, with NotFound (an unknown chip,
+// model or preset the client named) reported as InvalidArgument since the
+// bad value came from a request field.
+absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
+    const SimulateRequest& checked, const std::string& data_dir,
+    const std::string& inline_trace_path);
+
+// Checks a PlanRequest before any worker starts: model and chips in the
+// catalogs; workload fields valid and workload.trace_path resolved inside the
+// data folder; an SLO given (inline targets, valid, or slo_preset: a preset
+// name or a file inside the folder, either made an absolute path); jobs and
+// budget_machines >= 0. Returns the request with paths resolved. Errors as
+// CheckSimulateRequest. The planner validates everything else itself.
+absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
+                                             const RequestLimits& limits);
+
+}  // namespace fleetsim::planner::service
+
+#endif  // FLEETSIM_PLANNER_SERVICE_REQUEST_CHECKS_H_

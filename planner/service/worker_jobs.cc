@@ -1,0 +1,131 @@
+#include "planner/service/worker_jobs.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "planner/service/fork_server.h"
+#include "sim/simulation.h"
+
+namespace fleetsim::planner::service {
+namespace {
+
+// Writes the inline trace to an anonymous in-memory file and returns a
+// path the trace reader can open ("/proc/self/fd/N"); nothing touches disk
+// and the file goes away with the process.
+absl::StatusOr<std::string> InlineTraceFile(const std::string& bytes) {
+  int fd = memfd_create("trace_bytes", 0);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("memfd_create: ", std::strerror(errno)));
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return absl::InternalError(
+          absl::StrCat("write inline trace: ", std::strerror(errno)));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return absl::StrCat("/proc/self/fd/", fd);
+}
+
+absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
+                                             const SimulateRequest& request) {
+  std::string trace_path;
+  if (!request.trace_bytes().empty()) {
+    absl::StatusOr<std::string> path = InlineTraceFile(request.trace_bytes());
+    if (!path.ok()) return path.status();
+    trace_path = *path;
+  }
+  absl::StatusOr<SimulationResult> result;
+  absl::StatusOr<sim::SimulationInputs> inputs =
+      ScenarioFromRequest(request, limits.data_dir, trace_path);
+  if (!inputs.ok()) {
+    result = inputs.status();
+  } else {
+    result = sim::RunSimulation(*inputs);
+  }
+  if (!result.ok() && !trace_path.empty()) {
+    // Name the request field, not the in-memory file.
+    return absl::Status(result.status().code(),
+                        absl::StrReplaceAll(result.status().message(),
+                                            {{trace_path, "trace_bytes"}}));
+  }
+  return result;
+}
+
+void Answer(int fd, uint8_t kind, const std::string& payload) {
+  // A failed write means the caller hung up; the helper kills this process.
+  (void)WriteFrame(fd, kind, payload);
+}
+
+}  // namespace
+
+std::string EncodeError(const absl::Status& status) {
+  std::string payload(1, static_cast<char>(status.code()));
+  payload += std::string(status.message());
+  return payload;
+}
+
+absl::Status DecodeError(const std::string& payload) {
+  if (payload.empty()) return absl::InternalError("empty error frame");
+  auto code =
+      static_cast<absl::StatusCode>(static_cast<unsigned char>(payload[0]));
+  if (code == absl::StatusCode::kOk) {
+    return absl::InternalError("worker sent an error frame without an error");
+  }
+  return absl::Status(code, payload.substr(1));
+}
+
+void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
+                   int fd) {
+  absl::StatusOr<Frame> frame = ReadFrame(fd);
+  if (!frame.ok() || frame->kind != kRequestFrame || frame->payload.empty()) {
+    return;  // the caller went away before sending its request
+  }
+  const char kind = frame->payload[0];
+  const std::string body = frame->payload.substr(1);
+  if (kind == kSimulateJob) {
+    SimulateRequest request;
+    if (!request.ParseFromString(body)) {
+      Answer(fd, kErrorFrame,
+             EncodeError(absl::InternalError("unreadable job request")));
+      return;
+    }
+    absl::StatusOr<SimulationResult> result = RunSimulate(limits, request);
+    if (result.ok()) {
+      Answer(fd, kSimulationResultFrame, result->SerializeAsString());
+    } else {
+      Answer(fd, kErrorFrame, EncodeError(result.status()));
+    }
+    return;
+  }
+  if (kind == kPlanJob) {
+    PlanRequest request;
+    if (!request.ParseFromString(body)) {
+      Answer(fd, kErrorFrame,
+             EncodeError(absl::InternalError("unreadable job request")));
+      return;
+    }
+    absl::StatusOr<PlanResult> result =
+        planner(request, limits.data_dir, [fd](const PlanProgress& progress) {
+          Answer(fd, kPlanProgressFrame, progress.SerializeAsString());
+        });
+    if (result.ok()) {
+      Answer(fd, kPlanResultFrame, result->SerializeAsString());
+    } else {
+      Answer(fd, kErrorFrame, EncodeError(result.status()));
+    }
+    return;
+  }
+  Answer(fd, kErrorFrame, EncodeError(absl::InternalError("unknown job kind")));
+}
+
+}  // namespace fleetsim::planner::service

@@ -1,0 +1,44 @@
+// File: planner/service/worker_jobs.h
+//
+// What a PlanningService job process does with its socket (fork_server.h):
+// read one request frame, run it, write the answer frames. Shared by the
+// backend (which submits jobs and reads answers) and the job processes.
+//
+// Request frame payload: one byte kind ('S' Simulate, 'P' Plan) followed by
+// the serialized, already checked request (request_checks.h).
+// Answer frames:
+//   Simulate: one kSimulationResultFrame, or one kErrorFrame.
+//   Plan: zero or more kPlanProgressFrame, then one kPlanResultFrame or
+//         kErrorFrame.
+// An error frame's payload is one byte absl::StatusCode then the message.
+#ifndef FLEETSIM_PLANNER_SERVICE_WORKER_JOBS_H_
+#define FLEETSIM_PLANNER_SERVICE_WORKER_JOBS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "planner/service/plan_job.h"
+#include "planner/service/request_checks.h"
+
+namespace fleetsim::planner::service {
+
+inline constexpr char kSimulateJob = 'S';
+inline constexpr char kPlanJob = 'P';
+
+inline constexpr uint8_t kSimulationResultFrame = 1;
+inline constexpr uint8_t kPlanProgressFrame = 2;
+inline constexpr uint8_t kPlanResultFrame = 3;
+inline constexpr uint8_t kErrorFrame = 4;
+
+std::string EncodeError(const absl::Status& status);
+absl::Status DecodeError(const std::string& payload);
+
+// The body of every job process. Runs in a single-threaded process of its
+// own (fork_server.h), so it may start a SimGrid engine or fork.
+void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
+                   int fd);
+
+}  // namespace fleetsim::planner::service
+
+#endif  // FLEETSIM_PLANNER_SERVICE_WORKER_JOBS_H_

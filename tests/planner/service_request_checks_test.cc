@@ -1,0 +1,235 @@
+// Request checks of the PlanningService (planner/service/request_checks.h):
+// path confinement to the data folder and field-naming errors.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "planner/service/request_checks.h"
+#include "tests/planner/service_test_util.h"
+
+namespace fleetsim::planner::service {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::kData;
+using testing::SmallRequest;
+
+// A private data folder: data/'s catalogs plus a trace, a symlink out of
+// the folder and a symlink that stays inside it.
+class ConfinedDataDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::path(::testing::TempDir()) /
+            ("svc_data_" + std::to_string(getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "traces");
+    for (const char* dir : {"chips", "models", "slos"}) {
+      fs::copy(fs::path(kData) / dir, root_ / dir, fs::copy_options::recursive);
+    }
+    fs::copy(fs::path(kData) / "traces/splitwise_test_trace.csv",
+             root_ / "traces/toy.csv");
+    outside_ = fs::path(::testing::TempDir()) /
+               ("svc_outside_" + std::to_string(getpid()) + ".csv");
+    std::ofstream(outside_) << "secret\n";
+    fs::create_symlink(outside_, root_ / "traces/escape.csv");
+    fs::create_symlink(root_ / "traces/toy.csv", root_ / "traces/alias.csv");
+  }
+  void TearDown() override {
+    fs::remove_all(root_);
+    fs::remove(outside_);
+  }
+
+  // "" when resolved, else the code's name and the message.
+  std::string Resolve(const std::string& path) {
+    absl::StatusOr<std::string> resolved =
+        ResolveDataPath(root_.string(), path, "workload.trace_path");
+    if (resolved.ok()) return "";
+    return absl::StatusCodeToString(resolved.status().code()) + ": " +
+           std::string(resolved.status().message());
+  }
+
+  fs::path root_;
+  fs::path outside_;
+};
+
+TEST_F(ConfinedDataDir, RelativeAndAbsolutePathsInsideResolve) {
+  EXPECT_EQ(Resolve("traces/toy.csv"), "");
+  EXPECT_EQ(Resolve((root_ / "traces/toy.csv").string()), "");
+  EXPECT_EQ(Resolve("./traces/toy.csv"), "");
+  EXPECT_EQ(Resolve("traces/alias.csv"), "");  // a symlink that stays inside
+  absl::StatusOr<std::string> resolved =
+      ResolveDataPath(root_.string(), "traces/alias.csv", "f");
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(*resolved, fs::canonical(root_ / "traces/toy.csv").string());
+}
+
+TEST_F(ConfinedDataDir, EscapesAreRefusedWithPermissionDenied) {
+  for (const std::string& path :
+       {std::string("../../etc/passwd"), std::string("traces/../../x.csv"),
+        std::string("traces/../traces/toy.csv"), std::string("/etc/passwd"),
+        outside_.string(), std::string("traces/escape.csv")}) {
+    std::string error = Resolve(path);
+    EXPECT_EQ(error.rfind("PERMISSION_DENIED: workload.trace_path", 0), 0u)
+        << path << " -> " << error;
+  }
+}
+
+TEST_F(ConfinedDataDir, MissingOrOddPathsAreInvalidArguments) {
+  EXPECT_EQ(Resolve("").rfind("INVALID_ARGUMENT: workload.trace_path", 0), 0u);
+  EXPECT_EQ(Resolve("traces/nope.csv").rfind("INVALID_ARGUMENT", 0), 0u);
+  EXPECT_EQ(Resolve("traces").rfind("INVALID_ARGUMENT", 0), 0u);  // a folder
+}
+
+TEST_F(ConfinedDataDir, CheckSimulateRequestResolvesTheTracePath) {
+  SimulateRequest request = SmallRequest();
+  request.clear_trace_bytes();
+  request.mutable_workload()->set_trace_path("traces/toy.csv");
+  RequestLimits limits{root_.string()};
+  absl::StatusOr<SimulateRequest> checked =
+      CheckSimulateRequest(request, limits);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(checked->workload().trace_path(),
+            fs::canonical(root_ / "traces/toy.csv").string());
+  request.mutable_workload()->set_trace_path("traces/escape.csv");
+  EXPECT_EQ(CheckSimulateRequest(request, limits).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  request.clear_cluster();
+  request.set_cluster_path("../../etc/passwd");
+  EXPECT_EQ(CheckSimulateRequest(request, limits).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+// The code and message of checking, then loading, `request`.
+std::string Problem(const SimulateRequest& request,
+                    int64_t max_inline = 8 << 20) {
+  RequestLimits limits{kData, max_inline};
+  absl::StatusOr<SimulateRequest> checked =
+      CheckSimulateRequest(request, limits);
+  absl::Status status = checked.status();
+  if (checked.ok()) {
+    status = ScenarioFromRequest(*checked, kData, "inline").status();
+  }
+  if (status.ok()) return "OK";
+  return absl::StatusCodeToString(status.code()) + ": " +
+         std::string(status.message());
+}
+
+TEST(SimulateRequestChecks, AGoodRequestPasses) {
+  EXPECT_EQ(Problem(SmallRequest()), "OK");
+  SimulateRequest with_preset = SmallRequest();
+  with_preset.set_slo_preset("normal");
+  EXPECT_EQ(Problem(with_preset), "OK");
+}
+
+TEST(SimulateRequestChecks, EveryBadFieldIsAnInvalidArgumentNamingIt) {
+  struct Case {
+    std::string field;  // expected in the message
+    std::function<void(SimulateRequest*)> spoil;
+  };
+  std::vector<Case> cases = {
+      {"cluster", [](SimulateRequest* r) { r->clear_cluster(); }},
+      {"model", [](SimulateRequest* r) { r->clear_model(); }},
+      {"no-such-model",
+       [](SimulateRequest* r) { r->set_model("no-such-model"); }},
+      {"tpu9",
+       [](SimulateRequest* r) {
+         r->mutable_cluster()->mutable_pools(0)->mutable_machine()->set_chip(
+             "tpu9");
+       }},
+      {"rate_per_s",
+       [](SimulateRequest* r) {
+         r->mutable_workload()->set_arrival(ARRIVAL_PROCESS_POISSON);
+         r->mutable_workload()->set_rate_per_s(-3);
+       }},
+      {"duration_s",
+       [](SimulateRequest* r) { r->mutable_workload()->set_duration_s(-1); }},
+      {"slo_preset", [](SimulateRequest* r) { r->set_slo_preset("../x"); }},
+      {"slo_preset", [](SimulateRequest* r) { r->set_slo_preset("nope"); }},
+      {"workload.trace_path",
+       [](SimulateRequest* r) { r->clear_trace_bytes(); }},
+      {"pool", [](SimulateRequest* r) { r->add_pool_overrides("nosuch=3"); }},
+  };
+  for (const Case& c : cases) {
+    SimulateRequest request = SmallRequest();
+    c.spoil(&request);
+    std::string problem = Problem(request);
+    EXPECT_EQ(problem.rfind("INVALID_ARGUMENT: ", 0), 0u)
+        << c.field << ": " << problem;
+    EXPECT_NE(problem.find(c.field), std::string::npos)
+        << c.field << ": " << problem;
+  }
+}
+
+TEST(SimulateRequestChecks, InlineTracesAreBounded) {
+  SimulateRequest request = SmallRequest();
+  std::string problem = Problem(request, /*max_inline=*/16);
+  EXPECT_EQ(problem.rfind("INVALID_ARGUMENT: trace_bytes", 0), 0u) << problem;
+}
+
+TEST(SimulateRequestChecks, InlineSloIsValidated) {
+  SimulateRequest request = SmallRequest();
+  SloTarget* target = request.mutable_slo()->add_targets();
+  target->set_percentile(250);
+  std::string problem = Problem(request);
+  EXPECT_EQ(problem.rfind("INVALID_ARGUMENT: ", 0), 0u) << problem;
+  EXPECT_NE(problem.find("slo"), std::string::npos) << problem;
+}
+
+TEST(PlanRequestChecks, PathsAreConfinedAndResolved) {
+  RequestLimits limits{kData};
+  PlanRequest request;
+  request.set_model("bloom-176b");
+  request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
+  request.set_slo_preset("normal");
+  absl::StatusOr<PlanRequest> checked = CheckPlanRequest(request, limits);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_TRUE(fs::path(checked->workload().trace_path()).is_absolute());
+  request.set_slo_preset("../../etc/passwd");
+  EXPECT_EQ(CheckPlanRequest(request, limits).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  request.set_slo_preset("normal");
+  request.mutable_workload()->set_trace_path("/etc/passwd");
+  EXPECT_EQ(CheckPlanRequest(request, limits).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
+  request.set_jobs(-1);
+  EXPECT_EQ(CheckPlanRequest(request, limits).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PlanRequestChecks, BadFieldsAreInvalidArgumentsNamingThem) {
+  RequestLimits limits{kData};
+  PlanRequest good;
+  good.set_model("bloom-176b");
+  good.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
+  good.set_slo_preset("normal");
+  good.add_chips("h100");
+  absl::StatusOr<PlanRequest> checked = CheckPlanRequest(good, limits);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(checked->slo_preset(), kData + "/slos/normal.txtpb");
+
+  std::vector<std::pair<std::string, std::function<void(PlanRequest*)>>> cases =
+      {
+          {"model", [](PlanRequest* r) { r->set_model("gpt-17"); }},
+          {"chips", [](PlanRequest* r) { r->add_chips("tpu9"); }},
+          {"slo", [](PlanRequest* r) { r->clear_slo_preset(); }},
+          {"rate_per_s",
+           [](PlanRequest* r) { r->mutable_workload()->set_rate_per_s(-1); }},
+          {"budget_machines",
+           [](PlanRequest* r) { r->set_budget_machines(-2); }},
+      };
+  for (const auto& [field, spoil] : cases) {
+    PlanRequest request = good;
+    spoil(&request);
+    absl::Status status = CheckPlanRequest(request, limits).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
+        << field << ": " << status;
+    EXPECT_NE(status.message().find(field), absl::string_view::npos)
+        << field << ": " << status;
+  }
+}
+
+}  // namespace
+}  // namespace fleetsim::planner::service

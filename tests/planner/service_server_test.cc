@@ -1,0 +1,378 @@
+// PlanningService round trips in-process: a PlanningServer on an ephemeral
+// loopback port and a generated C++ client. Each test runs in its own
+// process (gtest_discover_tests), so the server's worker helper is always
+// forked before any gRPC thread exists.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "planner/service/planning_service.h"
+#include "planner/service/request_checks.h"
+#include "sim/isolated_run.h"
+#include "sim/scenario.h"
+#include "tests/planner/service_test_util.h"
+
+namespace fleetsim::planner::service {
+namespace {
+
+using testing::ChildrenOf;
+using testing::HealthStatus;
+using testing::kData;
+using testing::LongRequest;
+using testing::SmallRequest;
+using testing::WaitForNoChildren;
+
+// A stand-in planner for the Plan plumbing: reports progress, and with
+// budget_machines = 99 starts a child simulation-like process and never
+// finishes (to be cancelled).
+absl::StatusOr<PlanResult> FakePlanner(const PlanRequest& request,
+                                       const std::string& data_dir,
+                                       const PlanProgressSink& progress) {
+  if (request.budget_machines() == 99) {
+    if (fork() == 0) {
+      while (true) pause();
+    }
+    PlanProgress event;
+    event.set_message("started a simulation");
+    progress(event);
+    while (true) pause();
+  }
+  for (int i = 1; i <= 3; ++i) {
+    PlanProgress event;
+    event.set_evaluated(i);
+    event.set_planned(3);
+    event.set_message(absl::StrCat("jobs=", request.jobs()));
+    progress(event);
+  }
+  PlanResult result;
+  result.set_feasible(true);
+  result.set_simulations(3);
+  result.set_explanation(request.workload().trace_path());
+  return result;
+}
+
+class PlanningServerTest : public ::testing::Test {
+ protected:
+  void Start(int max_concurrent = 4) {
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.backend.limits.data_dir = kData;
+    options.backend.max_concurrent = max_concurrent;
+    options.backend.TEST_planner = FakePlanner;
+    absl::StatusOr<std::unique_ptr<PlanningServer>> server =
+        PlanningServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = PlanningService::NewStub(channel_);
+  }
+
+  grpc::Status Simulate(
+      const SimulateRequest& request, SimulationResult* result,
+      std::chrono::milliseconds deadline = std::chrono::seconds(60)) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    return stub_->Simulate(&context, request, result);
+  }
+
+  pid_t helper() { return server_->backend()->worker_helper_pid(); }
+
+  std::unique_ptr<PlanningServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<PlanningService::Stub> stub_;
+};
+
+TEST_F(PlanningServerTest, SimulateMatchesALocalRun) {
+  Start();
+  SimulateRequest request = SmallRequest();
+  request.set_slo_preset("normal");
+  SimulationResult remote;
+  grpc::Status status = Simulate(request, &remote);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(remote.requests(), 3);
+  EXPECT_EQ(remote.completed(), 3);
+  EXPECT_GT(remote.ttft_s().p50(), 0);
+  EXPECT_EQ(remote.slo_size(), 4);
+
+  // The same scenario run the CLI's way (in a forked child here).
+  absl::StatusOr<SimulateRequest> checked =
+      CheckSimulateRequest(request, RequestLimits{kData});
+  ASSERT_TRUE(checked.ok());
+  std::string trace =
+      ::testing::TempDir() + "/svc_trace_" + std::to_string(getpid()) + ".csv";
+  std::ofstream(trace) << request.trace_bytes();
+  absl::StatusOr<sim::SimulationInputs> inputs =
+      ScenarioFromRequest(*checked, kData, trace);
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  absl::StatusOr<SimulationResult> local = sim::RunSimulationInChild(*inputs);
+  ASSERT_TRUE(local.ok()) << local.status();
+  remote.clear_wall_s();
+  local->clear_wall_s();
+  EXPECT_EQ(remote.SerializeAsString(), local->SerializeAsString());
+  EXPECT_EQ(WaitForNoChildren(helper()), 0u);
+}
+
+TEST_F(PlanningServerTest, SimulateReadsATracePathInsideTheDataFolder) {
+  Start();
+  SimulateRequest request = SmallRequest();
+  request.clear_trace_bytes();
+  request.mutable_workload()->set_trace_path("traces/splitwise_test_trace.csv");
+  SimulationResult result;
+  grpc::Status status = Simulate(request, &result);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(result.completed(), 3);
+  request.clear_cluster();
+  request.set_cluster_path("clusters/colocated_h100.txtpb");
+  request.set_model("llama-2-70b");
+  status = Simulate(request, &result);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(result.pools(0).machines(), 36);
+}
+
+TEST_F(PlanningServerTest, PathTraversalIsRefused) {
+  Start();
+  for (const std::string& path :
+       {std::string("../../../../etc/passwd"), std::string("/etc/passwd"),
+        std::string("traces/../../CMakeLists.txt")}) {
+    SimulateRequest request = SmallRequest();
+    request.clear_trace_bytes();
+    request.mutable_workload()->set_trace_path(path);
+    SimulationResult result;
+    grpc::Status status = Simulate(request, &result);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << path << ": " << status.error_message();
+    request = SmallRequest();
+    request.clear_cluster();
+    request.set_cluster_path(path);
+    status = Simulate(request, &result);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << path << ": " << status.error_message();
+  }
+}
+
+TEST_F(PlanningServerTest, BadFieldsAreInvalidArgumentsAndTheServerLives) {
+  Start();
+  SimulateRequest request = SmallRequest();
+  request.set_model("gpt-17");
+  SimulationResult result;
+  grpc::Status status = Simulate(request, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("gpt-17"), std::string::npos);
+
+  request = SmallRequest();
+  request.set_trace_bytes("this is not a trace\n1,2,3\n");
+  status = Simulate(request, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_NE(status.error_message().find("trace_bytes"), std::string::npos)
+      << status.error_message();
+
+  request = SmallRequest();
+  request.mutable_cluster()->mutable_pools(0)->set_tp(3);
+  status = Simulate(request, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+
+  EXPECT_EQ(HealthStatus(channel_), 1);
+  EXPECT_TRUE(Simulate(SmallRequest(), &result).ok());
+}
+
+TEST_F(PlanningServerTest, OversizedMessagesAreRefused) {
+  Start();
+  SimulateRequest request = SmallRequest();
+  request.set_trace_bytes(std::string(10 << 20, 'x'));  // over 8 MiB + 1 MiB
+  SimulationResult result;
+  grpc::Status status = Simulate(request, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  request.set_trace_bytes(std::string((8 << 20) + 10, 'x'));  // over 8 MiB
+  status = Simulate(request, &result);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_EQ(HealthStatus(channel_), 1);
+}
+
+TEST_F(PlanningServerTest, HealthAndCatalogs) {
+  Start();
+  EXPECT_EQ(HealthStatus(channel_), 1);
+  EXPECT_EQ(HealthStatus(channel_, kServiceName), 1);
+  grpc::ClientContext chips_context;
+  ChipCatalog chips;
+  ASSERT_TRUE(stub_->ListChips(&chips_context, {}, &chips).ok());
+  std::vector<std::string> names;
+  for (const Chip& chip : chips.chips()) names.push_back(chip.name());
+  EXPECT_NE(std::find(names.begin(), names.end(), "h100"), names.end());
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  grpc::ClientContext models_context;
+  ModelCatalog models;
+  ASSERT_TRUE(stub_->ListModels(&models_context, {}, &models).ok());
+  EXPECT_GE(models.models_size(), 5);
+}
+
+TEST_F(PlanningServerTest, AnExpiredDeadlineKillsTheWorker) {
+  Start();
+  SimulationResult result;
+  auto start = std::chrono::steady_clock::now();
+  grpc::Status status =
+      Simulate(LongRequest(), &result, std::chrono::milliseconds(500));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(WaitForNoChildren(helper()), 0u);
+  EXPECT_EQ(server_->backend()->running(), 0);
+}
+
+TEST_F(PlanningServerTest, ACancelledCallKillsTheWorker) {
+  Start();
+  grpc::ClientContext context;
+  SimulationResult result;
+  std::atomic<bool> done{false};
+  grpc::Status status;
+  std::thread call([&]() {
+    status = stub_->Simulate(&context, LongRequest(), &result);
+    done = true;
+  });
+  // Wait until the worker runs, then cancel.
+  auto start = std::chrono::steady_clock::now();
+  while (ChildrenOf(helper()).empty() &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(ChildrenOf(helper()).size(), 1u);
+  context.TryCancel();
+  call.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(WaitForNoChildren(helper()), 0u);
+  // Capacity comes back once the handler has noticed.
+  start = std::chrono::steady_clock::now();
+  while (server_->backend()->running() != 0 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->backend()->running(), 0);
+}
+
+TEST_F(PlanningServerTest, ConcurrentCallsBeyondTheLimitAreTurnedAway) {
+  Start(/*max_concurrent=*/4);
+  constexpr int kCalls = 32;
+  std::vector<grpc::StatusCode> codes(kCalls);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back([this, i, &codes]() {
+      SimulateRequest request = SmallRequest();
+      // Long enough that the calls overlap.
+      request.clear_trace_bytes();
+      request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
+      request.mutable_workload()->set_arrival(ARRIVAL_PROCESS_POISSON);
+      request.mutable_workload()->set_rate_per_s(8);
+      request.mutable_workload()->set_duration_s(10000);  // ~0.5 s of wall
+      request.mutable_workload()->set_seed(i + 1);
+      SimulationResult result;
+      codes[i] = Simulate(request, &result).error_code();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  int ok = 0, exhausted = 0;
+  for (grpc::StatusCode code : codes) {
+    ok += code == grpc::StatusCode::OK;
+    exhausted += code == grpc::StatusCode::RESOURCE_EXHAUSTED;
+  }
+  EXPECT_EQ(ok + exhausted, kCalls);
+  EXPECT_GE(ok, 4);
+  EXPECT_GE(exhausted, 1);
+  EXPECT_EQ(HealthStatus(channel_), 1);
+  EXPECT_EQ(server_->backend()->running(), 0);
+  EXPECT_EQ(WaitForNoChildren(helper()), 0u);
+  SimulationResult result;
+  EXPECT_TRUE(Simulate(SmallRequest(), &result).ok());
+}
+
+TEST_F(PlanningServerTest, PlanStreamsProgressThenTheResult) {
+  Start(/*max_concurrent=*/3);
+  PlanRequest request;
+  request.set_model("llama-2-7b");
+  request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
+  request.set_slo_preset("normal");
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<PlanEvent>> reader =
+      stub_->Plan(&context, request);
+  std::vector<PlanEvent> events;
+  PlanEvent event;
+  while (reader->Read(&event)) events.push_back(event);
+  grpc::Status status = reader->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(events.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(events[i].has_progress());
+    EXPECT_EQ(events[i].progress().evaluated(), i + 1);
+    EXPECT_EQ(events[i].progress().message(), "jobs=3");  // the slots taken
+  }
+  ASSERT_TRUE(events[3].has_result());
+  EXPECT_TRUE(events[3].result().feasible());
+  EXPECT_EQ(events[3].result().explanation(),
+            std::filesystem::canonical(kData + "/traces/azure_2023_code.csv")
+                .string());
+}
+
+TEST_F(PlanningServerTest, CancellingMidPlanLeavesNoProcessBehind) {
+  Start();
+  PlanRequest request;
+  request.set_model("llama-2-7b");
+  request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
+  request.set_slo_preset("normal");
+  request.set_budget_machines(99);  // FakePlanner: fork a child, never end
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<PlanEvent>> reader =
+      stub_->Plan(&context, request);
+  PlanEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_TRUE(event.has_progress());
+  // The plan job and its child simulation are running.
+  std::vector<pid_t> jobs = ChildrenOf(helper());
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(ChildrenOf(jobs[0]).size(), 1u);
+  context.TryCancel();
+  while (reader->Read(&event)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(WaitForNoChildren(helper()), 0u);
+  EXPECT_EQ(kill(jobs[0], 0), -1);
+}
+
+TEST_F(PlanningServerTest, PlanRefusesPathsOutsideTheDataFolder) {
+  Start();
+  PlanRequest request;
+  request.set_model("llama-2-7b");
+  request.mutable_workload()->set_trace_path("../../etc/passwd");
+  grpc::ClientContext context;
+  auto reader = stub_->Plan(&context, request);
+  PlanEvent event;
+  EXPECT_FALSE(reader->Read(&event));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(PlanningServerTest, ShutdownStopsRunningWorkers) {
+  Start();
+  pid_t helper_pid = helper();
+  std::thread call([this]() {
+    SimulationResult result;
+    Simulate(LongRequest(), &result);
+  });
+  auto start = std::chrono::steady_clock::now();
+  while (ChildrenOf(helper_pid).empty() &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  server_.reset();
+  call.join();
+  EXPECT_EQ(kill(helper_pid, 0), -1);
+}
+
+}  // namespace
+}  // namespace fleetsim::planner::service
