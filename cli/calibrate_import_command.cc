@@ -16,6 +16,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_join.h"
+#include "cli/calibrate_subcommands.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
 #include "hardware/calibration_table.h"
@@ -98,11 +99,14 @@ int RunCalibrateImport(const std::vector<std::string>& args) {
 
 int RunCalibrate(const std::vector<std::string>& args) {
   if (args.empty()) {
-    return UsageError("calibrate needs a subcommand: import");
+    return UsageError("calibrate needs a subcommand: import, eval, fit, e2e");
   }
   if (args[0] == "import") return RunCalibrateImport(args);
+  if (args[0] == "eval") return RunCalibrateEval(args);
+  if (args[0] == "fit") return RunCalibrateFit(args);
+  if (args[0] == "e2e") return RunCalibrateE2e(args);
   return UsageError("unknown calibrate subcommand '" + args[0] +
-                    "' (known: import)");
+                    "' (known: import, eval, fit, e2e)");
 }
 
 }  // namespace
@@ -111,7 +115,11 @@ FLEETSIM_REGISTER_COMMAND(
     "calibrate",
     "calibrate import --format vidur-mlp|vidur-attention|vidur-allreduce|"
     "fleetsim --chip CHIP --in FILE --out FILE.csv|.txtpb "
-    "[--points_per_octave N] [--model ORG/NAME] [--source_commit SHA]",
+    "[--points_per_octave N] [--model ORG/NAME] [--source_commit SHA] | "
+    "calibrate eval --chip CHIP --profile FILE [--format vidur-mlp|"
+    "vidur-attention|vidur-allreduce|fleetsim] [--json] | "
+    "calibrate fit --chip CHIP --profile FILE[,FILE...] [--cv] [--json] | "
+    "calibrate e2e --perf perf_model.csv [--json]",
     RunCalibrate);
 
 }  // namespace fleetsim::cli

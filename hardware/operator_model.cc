@@ -55,13 +55,17 @@ inline double Dot(const Coeffs& c, const double* x) {
 }
 
 // How the tensor, vector and memory times of an operator combine.
-enum class CombineMode { kMax, kSum, kP15, kP2, kGeneric };
+// p in {1, 4/3, 3/2, 2} (within 0.005; what `fleetsim calibrate fit` picks
+// from) and p >= 32 have closed forms with one or two sqrt/cbrt; any other p
+// costs four std::pow calls per operator.
+enum class CombineMode { kMax, kSum, kP43, kP15, kP2, kGeneric };
 
 CombineMode ModeFor(double p) {
   if (p >= 32) return CombineMode::kMax;
-  if (p == 1.0) return CombineMode::kSum;
-  if (p == 1.5) return CombineMode::kP15;
-  if (p == 2.0) return CombineMode::kP2;
+  if (std::fabs(p - 1.0) < 0.005) return CombineMode::kSum;
+  if (std::fabs(p - 4.0 / 3.0) < 0.005) return CombineMode::kP43;
+  if (std::fabs(p - 1.5) < 0.005) return CombineMode::kP15;
+  if (std::fabs(p - 2.0) < 0.005) return CombineMode::kP2;
   return CombineMode::kGeneric;
 }
 
@@ -74,6 +78,11 @@ inline double Combine(CombineMode mode, double p, double a, double b,
       return m;
     case CombineMode::kSum:
       return a + b + c;
+    case CombineMode::kP43: {
+      // (sum x^(4/3))^(3/4)
+      const double s = a * std::cbrt(a) + b * std::cbrt(b) + c * std::cbrt(c);
+      return std::sqrt(std::sqrt(s * s * s));
+    }
     case CombineMode::kP15: {
       const double s = a * std::sqrt(a) + b * std::sqrt(b) + c * std::sqrt(c);
       return std::cbrt(s * s);
@@ -118,6 +127,11 @@ struct OperatorModel::Op {
   double s_per_byte = 0;
   double ramp_bytes = 0;
   double floor_s = 0;
+  double p = 1.5;  // smooth-maximum exponent of this op's class
+  CombineMode mode = CombineMode::kP15;
+  // Fused prefill attention: eta_c(L) = eta_c L / (L + ramp), L = mean
+  // context per request = C_p / R_p.
+  double compute_ramp_tokens = 0;
 
   // MoE: distinct experts touched E_hit(N) = E (1 - (1 - k/E)^N), each
   // streaming `expert_bytes` of weights (this chip's share).
@@ -137,7 +151,10 @@ struct OperatorModel::Op {
   int heads = 0;
   int kv_heads = 0;
   int head_dim = 0;
-  int64_t width = 0;  // elements per row for norm/elementwise
+  int64_t width = 0;   // elements per row for norm/elementwise
+  double io_rows = 0;  // rows of `width` read + written per output row
+  double weight_bytes = 2;
+  double kv_bytes = 2;
 };
 
 OperatorModel::OperatorModel(const Model& model, const Chip& chip, int tp,
@@ -149,29 +166,40 @@ OperatorModel::~OperatorModel() = default;
 std::array<ClassEfficiency, kNumOperatorClasses>
 OperatorModelOptions::DefaultEfficiencies() {
   std::array<ClassEfficiency, kNumOperatorClasses> e;
-  // GEMM: fit to microsoft/vidur data/profiling/compute/h100/*/mlp.csv (QKV,
-  // O, up, down of 5 models, TP 1-8, 1-4096 tokens): eta_c 0.72, eta_m 0.95
-  // with a 20 MB ramp (eta_m = 0.48 at 20 MB, 0.79 at 100 MB), p = 1.5.
-  ClassEfficiency gemm{0.72, 0.95, 0.7, 4e-6, 20e6};
+  // The efficiency behaviour learned on the measured GPUs (`fleetsim
+  // calibrate fit`, docs/calibration.md §4; data/calibration/fits/), the
+  // default for every chip nobody measured. Fields: eta_c, eta_m, eta_v,
+  // floor, ramp bytes, parallel columns, overlap exponent.
+  // GEMM: fit to Vidur's H100 QKV/O/up/down rows of 5 models, TP 1-8,
+  // 1-4096 tokens (2380 rows; leave-one-model-out median APE 6.2 %).
+  ClassEfficiency gemm{0.76, 0.974, 0.7, 3.26e-6, 13e6, 438, 4.0 / 3.0};
   e[OPERATOR_CLASS_UNSPECIFIED] = gemm;
   e[OPERATOR_CLASS_GEMM] = gemm;
   e[OPERATOR_CLASS_MOE] = gemm;
-  // ASSUMPTION: FlashAttention-2 (~0.35-0.45) and -3 (~0.6-0.75) of H100
-  // peak at head dim 128 (FA3 paper, arXiv 2407.08608, Fig. 5).
-  e[OPERATOR_CLASS_ATTENTION_PREFILL] = {0.6, 0.8, 0.7, 5e-6, 0};
-  // ASSUMPTION: paged decode kernels stream K/V at ~0.8 of peak (FlashMLA:
-  // 3000 GB/s on H800 = 0.9).
-  e[OPERATOR_CLASS_ATTENTION_DECODE] = {0.5, 0.8, 0.7, 5e-6, 0};
-  // Vidur H100 RMSNorm: 1.0-1.3 TB/s at 512-4096 tokens, 4 us at <= 256.
-  e[OPERATOR_CLASS_NORM] = {0.7, 0.4, 0.7, 4e-6, 0};
-  // Vidur H100: SiLU*mul 1.9 TB/s, rotary 1.6 TB/s, add 3.2 TB/s; 1-4 us.
-  e[OPERATOR_CLASS_ELEMENTWISE] = {0.7, 0.6, 0.7, 2e-6, 0};
+  // Attention: fit to Vidur's A100 FlashAttention table (the only measured
+  // attention; H100 uses the same fractions of its own peaks). Prefill:
+  // eta_c 0.565 ramping with context (half at 1820 tokens), p = 1 (the
+  // softmax's vector time adds to the tensor time); eta_m stays 0.8 and
+  // eta_v 0.7 (ASSUMPTIONS: the table cannot separate them).
+  ClassEfficiency prefill{0.565, 0.8, 0.7, 21.7e-6, 0, 0, 1.0};
+  prefill.compute_ramp_tokens = 1820;
+  e[OPERATOR_CLASS_ATTENTION_PREFILL] = prefill;
+  e[OPERATOR_CLASS_ATTENTION_DECODE] = {0.28, 0.807, 0.7, 13.6e-6, 24.9e6};
+  // Norms and elementwise kernels: fit to Vidur's H100 rows.
+  e[OPERATOR_CLASS_NORM] = {0.7, 0.371, 0.7, 5.45e-6, 0.263e6};
+  e[OPERATOR_CLASS_ELEMENTWISE] = {0.7, 0.744, 0.7, 2.23e-6, 5.16e6};
   // Latency is alpha per ring step (OperatorModelOptions).
   e[OPERATOR_CLASS_COLLECTIVE] = {1.0, 1.0, 1.0, 0, 0};
   // ASSUMPTION: selective-scan/SSD kernels are bandwidth-bound and far from
   // tensor peak (arXiv 2508.17679).
   e[OPERATOR_CLASS_SSM] = {0.5, 0.7, 0.5, 5e-6, 0};
   return e;
+}
+
+OperatorModelOptions OperatorModelOptions::WithSplitwiseOverhead() {
+  OperatorModelOptions o;
+  o.layer_overhead_s = kSplitwiseLayerOverheadS;
+  return o;
 }
 
 OperatorModelOptions OperatorModelOptions::LlmCompassLike() {
@@ -210,9 +238,18 @@ void CheckDivides(Problems& p, const char* field, int64_t value, int tp) {
   }
 }
 
+void ValidateChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
+                            Problems& p);
+
 absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
                       const OperatorModelOptions& o) {
   Problems p;
+  if (tp > 1 && chip.scale_up_gbps() <= 0) {
+    p.Add("tp > 1 needs chip scale_up_gbps > 0");
+  }
+  if (pp > 1 && tp * pp > o.chips_per_machine && chip.scale_out_gbps() <= 0) {
+    p.Add("pipeline stages across machines need chip scale_out_gbps > 0");
+  }
   if (tp < 1) p.Add(absl::StrCat("tp must be >= 1, got ", tp));
   if (pp < 1) p.Add(absl::StrCat("pp must be >= 1, got ", pp));
   if (model.num_layers() <= 0) p.Add("model num_layers must be > 0");
@@ -280,16 +317,17 @@ absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
       }
     }
   }
+  ValidateChipAndOptions(chip, o, p);
+  return p.ToStatus(absl::StrCat("cannot model ", model.name(), " on ",
+                                 chip.name(), " with tp=", tp, " pp=", pp));
+}
+
+void ValidateChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
+                            Problems& p) {
   if (chip.bf16_tflops() <= 0) p.Add("chip bf16_tflops must be > 0");
   if (chip.vector_tflops() <= 0) p.Add("chip vector_tflops must be > 0");
   if (chip.memory_bandwidth_tbps() <= 0) {
     p.Add("chip memory_bandwidth_tbps must be > 0");
-  }
-  if (tp > 1 && chip.scale_up_gbps() <= 0) {
-    p.Add("tp > 1 needs chip scale_up_gbps > 0");
-  }
-  if (pp > 1 && tp * pp > o.chips_per_machine && chip.scale_out_gbps() <= 0) {
-    p.Add("pipeline stages across machines need chip scale_out_gbps > 0");
   }
   if (o.overlap_exponent < 1) {
     p.Add(absl::StrCat("options.overlap_exponent must be >= 1, got ",
@@ -320,14 +358,37 @@ absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
         break;
       }
     }
+    if (e.has_overlap_exponent() && e.overlap_exponent() < 1) {
+      p.Add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
+                         " has overlap_exponent < 1: ", e.overlap_exponent()));
+    }
+    if ((e.has_memory_ramp_mb() && e.memory_ramp_mb() < 0) ||
+        (e.has_parallel_columns() && e.parallel_columns() < 0) ||
+        (e.has_step_latency_us() && e.step_latency_us() < 0)) {
+      p.Add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
+                         " has a negative ramp, column or latency term"));
+    }
   }
-  return p.ToStatus(absl::StrCat("cannot model ", model.name(), " on ",
-                                 chip.name(), " with tp=", tp, " pp=", pp));
+  if (o.iteration_overhead_s < 0 || o.layer_overhead_s < 0) {
+    p.Add("options.iteration_overhead_s and layer_overhead_s must be >= 0");
+  }
 }
 
 // The cost model's default for `c`, overridden by the chip's chip-wide entry
 // (op UNSPECIFIED) and then by its entry for `c` (the convention of
 // hardware/chip_catalog.h's EffectiveEfficiency).
+ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
+                        OperatorClass c);
+
+}  // namespace
+
+ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
+                                  const Chip& chip, OperatorClass op_class) {
+  return Resolve(options, chip, op_class);
+}
+
+namespace {
+
 ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
                         OperatorClass c) {
   ClassEfficiency e = o.efficiency[c];
@@ -336,7 +397,23 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
     if (x.has_memory()) e.memory = x.memory();
     if (x.has_vector()) e.vector = x.vector();
     if (x.has_floor_us()) e.floor_s = x.floor_us() * 1e-6;
+    if (x.has_memory_ramp_mb()) e.memory_ramp_bytes = x.memory_ramp_mb() * 1e6;
+    if (x.has_parallel_columns()) e.parallel_columns = x.parallel_columns();
+    if (x.has_overlap_exponent()) e.overlap_exponent = x.overlap_exponent();
+    if (x.has_step_latency_us()) e.step_latency_s = x.step_latency_us() * 1e-6;
+    if (x.has_compute_ramp_tokens())
+      e.compute_ramp_tokens = x.compute_ramp_tokens();
   };
+  if (c == OPERATOR_CLASS_COLLECTIVE) {
+    // Collectives run on the links, not on memory: only the class's own
+    // entry applies, and unset fields come from the options.
+    e.memory = o.collective_efficiency;
+    if (e.step_latency_s <= 0) e.step_latency_s = o.collective_alpha_s;
+    for (const OperatorEfficiency& x : chip.efficiency()) {
+      if (x.op() == c) apply(x);
+    }
+    return e;
+  }
   for (const OperatorEfficiency& x : chip.efficiency()) {
     if (x.op() == OPERATOR_CLASS_UNSPECIFIED) apply(x);
   }
@@ -346,6 +423,75 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
     }
   }
   return e;
+}
+
+// Seconds per FLOP / vector FLOP / byte and the combine rule of one class.
+struct Rates {
+  double s_per_flop = 0;
+  double s_per_vector_flop = 0;
+  double s_per_byte = 0;
+  double ramp_bytes = 0;
+  double floor_s = 0;
+  double p = 1.5;
+  CombineMode mode = CombineMode::kP15;
+};
+
+Rates MakeRates(const ClassEfficiency& e, const OperatorModelOptions& o,
+                double tensor_peak, double vector_peak, double bandwidth) {
+  Rates r;
+  r.s_per_flop = 1.0 / (tensor_peak * e.compute);
+  r.s_per_vector_flop = 1.0 / (vector_peak * e.vector);
+  r.s_per_byte = 1.0 / (bandwidth * e.memory);
+  r.ramp_bytes = e.memory_ramp_bytes;
+  r.floor_s = e.floor_s;
+  r.p = e.overlap_exponent > 0 ? e.overlap_exponent : o.overlap_exponent;
+  r.mode = ModeFor(r.p);
+  return r;
+}
+
+// The roofline time of one invocation and the unit that bounds it.
+inline double RooflineSeconds(CombineMode mode, double p, double s_per_flop,
+                              double s_per_vector_flop, double s_per_byte,
+                              double ramp_bytes, double floor_s, double flops,
+                              double vflops, double bytes, Bound* bound) {
+  const double tc = flops * s_per_flop;
+  const double tv = vflops * s_per_vector_flop;
+  const double tm = bytes > 0 ? (bytes + ramp_bytes) * s_per_byte : 0;
+  const double seconds = Combine(mode, p, tc, tv, tm);
+  if (seconds < floor_s) {
+    *bound = Bound::kFloor;
+    return floor_s;
+  }
+  if (tc >= tv && tc >= tm) {
+    *bound = Bound::kCompute;
+  } else if (tv >= tm) {
+    *bound = Bound::kVector;
+  } else {
+    *bound = Bound::kMemory;
+  }
+  return seconds;
+}
+
+// Ring all-reduce 2 (t-1)/t S / BW + 2 (t-1) alpha; gather to one rank
+// (t-1) (S / BW + alpha) with S per rank; send S / BW + alpha.
+enum class CollectiveKind { kAllReduce, kGather, kSendRecv };
+inline double CollectiveSeconds(CollectiveKind kind, double t, double bytes,
+                                double link_s_per_byte, double alpha_s) {
+  switch (kind) {
+    case CollectiveKind::kAllReduce:
+      return 2.0 * (t - 1) / t * bytes * link_s_per_byte +
+             2.0 * (t - 1) * alpha_s;
+    case CollectiveKind::kGather:
+      return (t - 1) * (bytes * link_s_per_byte + alpha_s);
+    case CollectiveKind::kSendRecv:
+      break;
+  }
+  return bytes * link_s_per_byte + alpha_s;
+}
+
+// eta_m(n) = eta_m * n / (n + n0): the factor on seconds per byte.
+inline double ParallelColumnsFactor(const ClassEfficiency& e, double n) {
+  return e.parallel_columns > 0 && n > 0 ? (n + e.parallel_columns) / n : 1.0;
 }
 
 }  // namespace
@@ -396,11 +542,16 @@ class TableBuilder {
     op.invocations = invocations;
     const ClassEfficiency e = Resolve(o_, chip_, c);
     const double peak = tensor_in_gemm_precision ? gemm_peak_ : bf16_peak_;
-    op.s_per_flop = 1.0 / (peak * e.compute);
-    op.s_per_vector_flop = 1.0 / (vector_peak_ * e.vector);
-    op.s_per_byte = 1.0 / (bandwidth_ * e.memory);
-    op.ramp_bytes = e.memory_ramp_bytes;
-    op.floor_s = e.floor_s;
+    const Rates r = MakeRates(e, o_, peak, vector_peak_, bandwidth_);
+    op.s_per_flop = r.s_per_flop;
+    op.s_per_vector_flop = r.s_per_vector_flop;
+    op.s_per_byte = r.s_per_byte;
+    op.ramp_bytes = r.ramp_bytes;
+    op.floor_s = r.floor_s;
+    op.p = r.p;
+    op.mode = r.mode;
+    op.weight_bytes = b_w_;
+    op.kv_bytes = b_kv_;
     ops_->push_back(std::move(op));
     return ops_->back();
   }
@@ -425,6 +576,8 @@ class TableBuilder {
     op.bytes[rows] = static_cast<double>(b_a_) * (k + n);
     op.gemm_k = k;
     op.gemm_n = n;
+    // Skinny GEMMs stream their weights below full bandwidth.
+    op.s_per_byte *= ParallelColumnsFactor(Resolve(o_, chip_, c), n);
   }
 
   // A memory-bound per-token kernel over `width` elements per row that reads
@@ -438,6 +591,7 @@ class TableBuilder {
     Op& op = Add(name, c, rows, invocations);
     op.vector_flops[rows] = flops_per_element * width;
     op.width = static_cast<int64_t>(width);
+    op.io_rows = reads + writes;
     if (o_.fuse_elementwise &&
         (c == OPERATOR_CLASS_NORM || c == OPERATOR_CLASS_ELEMENTWISE)) {
       op.floor_s = 0;  // fused into a neighbour: no launch, no traffic
@@ -453,8 +607,9 @@ class TableBuilder {
     op.kind = kind;
     op.bytes[rows] = bytes_per_row;
     op.ranks = kind == Op::Kind::kSendRecv ? 2 : tp_;
-    op.link_s_per_byte = 1.0 / (link_gbps * 1e9 * o_.collective_efficiency);
-    op.alpha_s = o_.collective_alpha_s;
+    const ClassEfficiency e = Resolve(o_, chip_, OPERATOR_CLASS_COLLECTIVE);
+    op.link_s_per_byte = 1.0 / (link_gbps * 1e9 * e.memory);
+    op.alpha_s = e.step_latency_s;
   }
 
   double SoftmaxFlopsPerScore() const {
@@ -527,6 +682,9 @@ void TableBuilder::AddAttentionLayers(int layers) {
   if (o_.fuse_attention) {
     Op& op = Add("attn_prefill", OPERATOR_CLASS_ATTENTION_PREFILL,
                  kPrefillTokens, layers);
+    op.compute_ramp_tokens =
+        Resolve(o_, chip_, OPERATOR_CLASS_ATTENTION_PREFILL)
+            .compute_ramp_tokens;
     op.flops[kPairs] = 4.0 * h_c * d_h;  // QK^T and PV, causal
     op.vector_flops[kPairs] = h_c * score_flops;
     // Read Q, write O; write the new tokens' K/V; read K/V of the context.
@@ -616,6 +774,8 @@ void TableBuilder::AddMlaLayers(int layers) {
   if (ops_->size() > before) ops_->back().gate = kPrefillTokens;
   Op& pre = Add("attn_prefill", OPERATOR_CLASS_ATTENTION_PREFILL,
                 kPrefillTokens, layers);
+  pre.compute_ramp_tokens =
+      Resolve(o_, chip_, OPERATOR_CLASS_ATTENTION_PREFILL).compute_ramp_tokens;
   pre.flops[kPairs] = 2.0 * h_c * (d_n + d_r + d_v);
   pre.vector_flops[kPairs] = h_c * score_flops;
   pre.bytes[kPrefillTokens] =
@@ -875,8 +1035,15 @@ OperatorQuery MakeQuery(const OperatorModel::Op& op, const double* x, int tp,
     default:
       q.width = op.width;
       q.elements = rows * op.width;
+      q.io_rows = op.io_rows;
+      q.vector_flops_per_element =
+          op.width > 0 && rows > 0
+              ? vflops / static_cast<double>(rows * op.width)
+              : 0;
       break;
   }
+  q.weight_bytes = op.weight_bytes;
+  q.kv_bytes = op.kv_bytes;
   q.heads = op.heads;
   q.kv_heads = op.kv_heads;
   q.head_dim = op.head_dim;
@@ -887,6 +1054,129 @@ OperatorQuery MakeQuery(const OperatorModel::Op& op, const double* x, int tp,
 
 void OperatorModel::Build() {
   TableBuilder(model_, chip_, tp_, pp_, options_, &ops_).Build();
+  overhead_s_ = options_.iteration_overhead_s +
+                options_.layer_overhead_s * model_.num_layers();
+}
+
+double OperatorModel::OperatorSeconds(const OperatorQuery& q) const {
+  return OperatorPricer(chip_, options_).Seconds(q);
+}
+
+OperatorPricer::OperatorPricer(const Chip& chip,
+                               const OperatorModelOptions& options)
+    : chip_(chip), options_(options) {
+  for (int c = 0; c < kNumOperatorClasses; ++c) {
+    eff_[c] = Resolve(options_, chip_, static_cast<OperatorClass>(c));
+  }
+}
+
+absl::StatusOr<OperatorPricer> OperatorPricer::Create(
+    const Chip& chip, const OperatorModelOptions& options) {
+  Problems p;
+  ValidateChipAndOptions(chip, options, p);
+  absl::Status status =
+      p.ToStatus(absl::StrCat("cannot price on ", chip.name()));
+  if (!status.ok()) return status;
+  return OperatorPricer(chip, options);
+}
+
+double OperatorPricer::Seconds(const OperatorQuery& q,
+                               OperatorQuery* filled) const {
+  const OperatorModelOptions& o = options_;
+  const int cls = q.op_class >= 0 && q.op_class < kNumOperatorClasses
+                      ? static_cast<int>(q.op_class)
+                      : 0;
+  const ClassEfficiency& e = eff_[cls];
+  const double b_a = 2;  // activations stay bf16 (as TableBuilder)
+  const double score_flops =
+      o.softmax_exps_per_score * o.exp_vector_flops + o.softmax_flops_per_score;
+  const double bf16_peak = chip_.bf16_tflops() * 1e12;
+  double peak = bf16_peak;
+  double flops = 0;
+  double vflops = 0;
+  double bytes = 0;
+  double bytes_factor = 1;
+  double flop_factor = 1;
+  double seconds = 0;
+  switch (q.op_class) {
+    case OPERATOR_CLASS_ATTENTION_PREFILL: {
+      const double hd = static_cast<double>(q.heads) * q.head_dim;
+      const double kv_row = q.kv_bytes * 2.0 * q.kv_heads * q.head_dim;
+      flops = 4.0 * hd * q.attention_pairs;
+      vflops = q.heads * q.attention_pairs * score_flops;
+      bytes = (b_a * 2.0 * hd + kv_row) * static_cast<double>(q.new_tokens) +
+              kv_row * static_cast<double>(q.context_tokens);
+      if (e.compute_ramp_tokens > 0 && q.context_tokens > 0) {
+        flop_factor =
+            1.0 + e.compute_ramp_tokens *
+                      static_cast<double>(std::max<int64_t>(q.requests, 1)) /
+                      static_cast<double>(q.context_tokens);
+      }
+      break;
+    }
+    case OPERATOR_CLASS_ATTENTION_DECODE: {
+      const double hd = static_cast<double>(q.heads) * q.head_dim;
+      const double kv_row = q.kv_bytes * 2.0 * q.kv_heads * q.head_dim;
+      const double c = static_cast<double>(q.context_tokens);
+      flops = 4.0 * hd * c;
+      vflops = q.heads * c * score_flops;
+      bytes = kv_row * c + static_cast<double>(q.requests) *
+                               (kv_row * (o.kv_page_tokens - 1) / 2.0 +
+                                b_a * 2.0 * hd + kv_row);
+      break;
+    }
+    case OPERATOR_CLASS_NORM:
+    case OPERATOR_CLASS_ELEMENTWISE:
+    case OPERATOR_CLASS_SSM:
+      vflops = q.vector_flops_per_element * static_cast<double>(q.elements);
+      bytes = b_a * static_cast<double>(q.elements) * q.io_rows;
+      break;
+    case OPERATOR_CLASS_COLLECTIVE: {
+      const int t = std::max(q.ranks, 2);
+      const absl::string_view name(q.name.data(), q.name.size());
+      const CollectiveKind kind =
+          name == "send_recv" || name == "pp_send" ? CollectiveKind::kSendRecv
+          : name == "all_gather" || name == "logits_gather"
+              ? CollectiveKind::kGather
+              : CollectiveKind::kAllReduce;
+      const double link_gbps = t > o.chips_per_machine ? chip_.scale_out_gbps()
+                                                       : chip_.scale_up_gbps();
+      bytes = q.message_bytes;
+      seconds = CollectiveSeconds(
+          kind, t, bytes, 1.0 / (link_gbps * 1e9 * e.memory), e.step_latency_s);
+      seconds = std::max(seconds, e.floor_s);
+      break;
+    }
+    default: {  // GEMM, MOE, UNSPECIFIED: C[m, n] = A[m, k] W[k, n]
+      const double m = static_cast<double>(q.m);
+      const double n = static_cast<double>(q.n);
+      const double k = static_cast<double>(q.k);
+      flops = 2.0 * m * n * k;
+      bytes = q.weight_bytes * k * n + b_a * (k + n) * m;
+      if (q.weight_bytes <= 1 && chip_.fp8_tflops() > 0) {
+        peak = chip_.fp8_tflops() * 1e12;
+      }
+      bytes_factor = ParallelColumnsFactor(e, n);
+      break;
+    }
+  }
+  if (q.op_class != OPERATOR_CLASS_COLLECTIVE) {
+    const Rates r = MakeRates(e, o, peak, chip_.vector_tflops() * 1e12,
+                              chip_.memory_bandwidth_tbps() * 1e12);
+    Bound bound;
+    seconds =
+        RooflineSeconds(r.mode, r.p, r.s_per_flop * flop_factor,
+                        r.s_per_vector_flop, r.s_per_byte * bytes_factor,
+                        r.ramp_bytes, r.floor_s, flops, vflops, bytes, &bound);
+  }
+  if (filled != nullptr) {
+    *filled = q;
+    filled->flops = flops;
+    filled->vector_flops = vflops;
+    filled->bytes = bytes;
+    filled->analytic_s = seconds;
+  }
+  return seconds;
 }
 
 template <bool kExplain>
@@ -894,9 +1184,17 @@ double OperatorModel::Evaluate(const BatchShape& batch,
                                IterationBreakdown* out) const {
   double x[kNumFeatures];
   Features(batch, x);
-  const double p = options_.overlap_exponent;
-  const CombineMode mode = ModeFor(p);
-  double total = options_.iteration_overhead_s;
+  double total = overhead_s_;
+  if constexpr (kExplain) {
+    if (overhead_s_ > 0) {
+      OperatorTime t;
+      t.name = "framework_overhead";
+      t.op_class = OPERATOR_CLASS_UNSPECIFIED;
+      t.bound = Bound::kFloor;
+      t.seconds = overhead_s_;
+      out->ops.push_back(t);
+    }
+  }
   for (const Op& op : ops_) {
     if (x[op.gate] <= 0) continue;
     const double flops = Dot(op.flops, x);
@@ -906,17 +1204,12 @@ double OperatorModel::Evaluate(const BatchShape& batch,
     Bound bound = Bound::kNetwork;
     if (op.kind == Op::Kind::kAllReduce || op.kind == Op::Kind::kGather ||
         op.kind == Op::Kind::kSendRecv) {
-      // Ring all-reduce: 2 (t-1)/t S / BW + 2 (t-1) alpha; gather to one
-      // rank: (t-1) (S / BW + alpha) with S per rank; send: S / BW + alpha.
-      const double t = op.ranks;
-      if (op.kind == Op::Kind::kAllReduce) {
-        seconds = 2.0 * (t - 1) / t * bytes * op.link_s_per_byte +
-                  2.0 * (t - 1) * op.alpha_s;
-      } else if (op.kind == Op::Kind::kGather) {
-        seconds = (t - 1) * (bytes * op.link_s_per_byte + op.alpha_s);
-      } else {
-        seconds = bytes * op.link_s_per_byte + op.alpha_s;
-      }
+      const CollectiveKind kind =
+          op.kind == Op::Kind::kAllReduce ? CollectiveKind::kAllReduce
+          : op.kind == Op::Kind::kGather  ? CollectiveKind::kGather
+                                          : CollectiveKind::kSendRecv;
+      seconds = CollectiveSeconds(kind, op.ranks, bytes, op.link_s_per_byte,
+                                  op.alpha_s);
       if (seconds < op.floor_s) {
         seconds = op.floor_s;
         bound = Bound::kFloor;
@@ -927,20 +1220,14 @@ double OperatorModel::Evaluate(const BatchShape& batch,
             op.num_experts * (1.0 - std::exp(x[kTokens] * op.log_miss));
         bytes += hit * op.expert_bytes;
       }
-      const double tc = flops * op.s_per_flop;
-      const double tv = vflops * op.s_per_vector_flop;
-      const double tm = bytes > 0 ? (bytes + op.ramp_bytes) * op.s_per_byte : 0;
-      seconds = Combine(mode, p, tc, tv, tm);
-      if (seconds < op.floor_s) {
-        seconds = op.floor_s;
-        bound = Bound::kFloor;
-      } else if (tc >= tv && tc >= tm) {
-        bound = Bound::kCompute;
-      } else if (tv >= tm) {
-        bound = Bound::kVector;
-      } else {
-        bound = Bound::kMemory;
+      double s_per_flop = op.s_per_flop;
+      if (op.compute_ramp_tokens > 0) {
+        s_per_flop *= 1.0 + op.compute_ramp_tokens * x[kPrefillRequests] /
+                                x[kPrefillContext];
       }
+      seconds = RooflineSeconds(op.mode, op.p, s_per_flop, op.s_per_vector_flop,
+                                op.s_per_byte, op.ramp_bytes, op.floor_s, flops,
+                                vflops, bytes, &bound);
     }
     if (const OperatorCorrection& fix = options_.corrections[op.op_class];
         fix) {

@@ -79,6 +79,19 @@ struct ClassEfficiency {
   // pipeline fill/drain, so that eta_m(bytes) = eta_m * B / (B + ramp)
   // rises with the size of the stream. 0 = constant eta_m.
   double memory_ramp_bytes = 0;
+  // GEMM: output columns n (per chip) at which the memory term reaches half
+  // of eta_m, eta_m(n) = eta_m * n / (n + parallel_columns); skinny GEMMs
+  // launch too few thread blocks to saturate memory. 0 = off.
+  double parallel_columns = 0;
+  // Exponent of this class's smooth maximum (>= 1); 0 = the options'
+  // global overlap_exponent.
+  double overlap_exponent = 0;
+  // ATTENTION_PREFILL: mean context length per request (tokens) at which
+  // eta_c reaches half its value, eta_c(L) = eta_c * L / (L + ramp). 0 = off.
+  double compute_ramp_tokens = 0;
+  // COLLECTIVE: latency per ring step, seconds; 0 = the options'
+  // collective_alpha_s. (`memory` is then the fraction of link bandwidth.)
+  double step_latency_s = 0;
 };
 
 // What a measured calibration gets to see about one operator invocation (one
@@ -106,6 +119,15 @@ struct OperatorQuery {
   // Norm / elementwise: output elements and row width.
   int64_t elements = 0;
   int64_t width = 0;
+  // Norm / elementwise: rows of `width` read plus written per output row
+  // (norm 2, rotary 2, SwiGLU activation 3, residual add 3) and vector
+  // FLOPs per output element.
+  double io_rows = 2;
+  double vector_flops_per_element = 0;
+  // Bytes per weight element (2 = bf16/fp16, 1 = fp8: GEMMs then run at the
+  // chip's fp8 peak when it has one) and per KV-cache element.
+  double weight_bytes = 2;
+  double kv_bytes = 2;
   // Collective: message bytes per rank and ranks.
   double message_bytes = 0;
   int ranks = 0;
@@ -189,9 +211,23 @@ struct OperatorModelOptions {
   // over scale-out instead of scale-up. ASSUMPTION: DGX-class 8.
   int chips_per_machine = 8;
 
-  // Fixed per-iteration time (scheduler, sampling launch, CPU work). 0 by
-  // default; issue 4's end-to-end calibration may set it.
+  // Serving-framework time per iteration that no kernel accounts for
+  // (scheduler, Python and kernel launches, sampling, detokenisation):
+  //   iteration_overhead_s + layer_overhead_s * num_layers
+  // (all stages' layers). Default 0: kernel time only, as a CUDA-graph
+  // serving stack runs. WithSplitwiseOverhead() sets the value fitted to
+  // SplitwiseSim's measured whole iterations (../shared/data/splitwise/
+  // perf_model.csv; fit on Llama-2-70B TP2/4, checked on TP8 and
+  // BLOOM-176B; docs/calibration.md §6), which SPAD's and Splitwise's
+  // baselines include. Cost of changing it: every iteration moves by the
+  // same absolute amount, so decode steps and chip ratios move most (the
+  // SPAD Prefill chip's decode ratio 0.67 -> 0.72).
   double iteration_overhead_s = 0;
+  double layer_overhead_s = 0;
+  // The calibrated per-layer overhead: 156 us per layer (Llama-2-70B: 12.5
+  // ms per iteration; eager PyTorch launching ~15 kernels per layer).
+  static constexpr double kSplitwiseLayerOverheadS = 156e-6;
+  static OperatorModelOptions WithSplitwiseOverhead();
 
   // Defaults per OperatorClass (index = enum value); DefaultEfficiencies()
   // lists them with sources.
@@ -203,20 +239,12 @@ struct OperatorModelOptions {
   // operator without changing the model's structure.
   std::array<OperatorCorrection, kNumOperatorClasses> corrections;
 
-  // The per-class defaults:
-  //   GEMM, MOE: eta_c 0.72, eta_m 0.95, ramp 20 MB, floor 4 us (fit to
-  //     Vidur H100 GEMMs, docs/cost_model.md);
-  //   ATTENTION_PREFILL: eta_c 0.6 (ASSUMPTION: FlashAttention-2/3 reach
-  //     0.35-0.75 of H100 peak at head dim 128), eta_m 0.8, floor 5 us;
-  //   ATTENTION_DECODE: eta_m 0.8 (ASSUMPTION: paged kernels; FlashMLA
-  //     reaches 3000 GB/s = 0.9 on H800), floor 5 us;
-  //   NORM: eta_m 0.4, floor 4 us (Vidur H100 RMSNorm: 1.0-1.3 TB/s,
-  //     4 us at <= 256 tokens);
-  //   ELEMENTWISE: eta_m 0.6, floor 2 us (Vidur H100: SiLU*mul 1.9 TB/s,
-  //     rotary 1.6 TB/s, add 3.2 TB/s; 1-4 us small);
-  //   COLLECTIVE: floor 0 (alpha above carries the latency);
-  //   SSM: eta_c 0.5, eta_m 0.7, eta_v 0.5, floor 5 us (ASSUMPTION).
-  //   eta_v is 0.7 everywhere else (ASSUMPTION: no measurement).
+  // The per-class defaults: the efficiency behaviour fitted to the measured
+  // H100 (GEMM, norm, elementwise) and A100 (attention) kernels by `fleetsim
+  // calibrate fit`, which every chip without its own entries inherits;
+  // docs/cost_model.md §4 lists them with sources, docs/calibration.md §4
+  // the fit. COLLECTIVE uses collective_alpha_s / collective_efficiency;
+  // SSM is an ASSUMPTION (eta_c 0.5, eta_m 0.7, eta_v 0.5, floor 5 us).
   static std::array<ClassEfficiency, kNumOperatorClasses> DefaultEfficiencies();
 
   // The accounting of LLMCompass, the chip model behind SPAD's Table 3:
@@ -224,6 +252,45 @@ struct OperatorModelOptions {
   // softmax at 3 exp + 7 FLOPs per score, GELU at 10 + exp, LayerNorm at 7.
   // Efficiencies and overlap stay at this model's defaults.
   static OperatorModelOptions LlmCompassLike();
+};
+
+// The efficiency the cost model applies to `op_class` on `chip`: the
+// options' class default, then the chip's chip-wide entry (op UNSPECIFIED),
+// then its entry for the class. Collectives take only their own entry, with
+// eta_net and alpha defaulting to options.collective_efficiency and
+// collective_alpha_s.
+ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
+                                  const Chip& chip, OperatorClass op_class);
+
+// Prices single operator invocations from their shapes on one chip, with the
+// same accounting and efficiencies OperatorModel uses inside an iteration
+// (OperatorModel::OperatorSeconds delegates here). No Model is needed: this
+// is what `fleetsim calibrate eval` and the efficiency fit
+// (hardware/calibration_fit.h) predict measured rows with. Immutable after
+// Create(); thread-compatible; Seconds() does not allocate.
+class OperatorPricer final {
+ public:
+  // InvalidArgument when the chip lacks a peak, bandwidth or (for
+  // collectives) scale-up bandwidth, or an efficiency is out of range.
+  static absl::StatusOr<OperatorPricer> Create(
+      const Chip& chip, const OperatorModelOptions& options = {});
+
+  // Seconds of one invocation of `q` (shape fields per its op_class; see
+  // OperatorQuery), before any correction hook. Fills q's analytic view
+  // (flops, vector_flops, bytes, analytic_s) when `filled` is not null.
+  // Collective kind from q.name: "send_recv"/"pp_send" = point to point,
+  // "all_gather"/"logits_gather" = gather, anything else = ring all-reduce.
+  double Seconds(const OperatorQuery& q, OperatorQuery* filled = nullptr) const;
+
+  const Chip& chip() const { return chip_; }
+  const OperatorModelOptions& options() const { return options_; }
+
+ private:
+  friend class OperatorModel;
+  OperatorPricer(const Chip& chip, const OperatorModelOptions& options);
+  Chip chip_;
+  OperatorModelOptions options_;
+  std::array<ClassEfficiency, kNumOperatorClasses> eff_;
 };
 
 // Predicts iteration times for one (model, chip, TP, PP) instance. Immutable
@@ -244,6 +311,10 @@ class OperatorModel final : public LatencyModel {
   // LatencyModel. REQUIRES: !batch.empty().
   double IterationSeconds(const BatchShape& batch) const override;
   IterationBreakdown Explain(const BatchShape& batch) const override;
+
+  // One operator invocation priced by shape on this model's chip and
+  // options (OperatorPricer::Seconds; no correction hook applied).
+  double OperatorSeconds(const OperatorQuery& q) const;
 
   const Model& model() const { return model_; }
   const Chip& chip() const { return chip_; }
@@ -273,6 +344,7 @@ class OperatorModel final : public LatencyModel {
   const int pp_;
   const OperatorModelOptions options_;
   std::vector<Op> ops_;
+  double overhead_s_ = 0;  // per-iteration framework overhead, all layers
 };
 
 }  // namespace fleetsim::hardware

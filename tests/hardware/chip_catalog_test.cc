@@ -146,11 +146,17 @@ TEST(ChipCatalogTest, EffectiveEfficiencyMergesChipWideDefaults) {
   EXPECT_DOUBLE_EQ(gemm.compute(), 0.7);
   EXPECT_DOUBLE_EQ(gemm.floor_us(), 5);
   EXPECT_EQ(gemm.op(), OPERATOR_CLASS_GEMM);
-  // H100 publishes no overrides: everything left to the cost model.
+  // H100 carries the efficiencies fitted to its measured kernels
+  // (data/calibration/fits/); a chip nobody measured, such as H200, has no
+  // GEMM entry and is left to the cost model's defaults.
   OperatorEfficiency h100 =
       EffectiveEfficiency(Get(catalog, "h100"), OPERATOR_CLASS_GEMM);
-  EXPECT_FALSE(h100.has_compute());
-  EXPECT_FALSE(h100.has_memory());
+  EXPECT_DOUBLE_EQ(h100.compute(), 0.76);
+  EXPECT_THAT(h100.source(), HasSubstr("calibrate fit"));
+  OperatorEfficiency h200 =
+      EffectiveEfficiency(Get(catalog, "h200"), OPERATOR_CLASS_GEMM);
+  EXPECT_FALSE(h200.has_compute());
+  EXPECT_FALSE(h200.has_memory());
 }
 
 TEST(ChipCatalogTest, NegativeBandwidthNamesFileLineAndField) {

@@ -109,8 +109,16 @@ TEST(OperatorModelTest, Llama2_7bPrefillFlopsMatchHandArithmetic) {
   EXPECT_DOUBLE_EQ(FindOp(b, "lm_head")->flops, 262144000.0);  // 1 row
 }
 
+// Kernel time only: the framework overhead is charged to no unit.
+OperatorModelOptions KernelOnly() {
+  OperatorModelOptions o;
+  o.iteration_overhead_s = 0;
+  o.layer_overhead_s = 0;
+  return o;
+}
+
 TEST(OperatorModelTest, DecodeOfLargeModelOnH100IsMemoryBound) {
-  auto m = Make(Llama2_70b(), H100(), 4);
+  auto m = Make(Llama2_70b(), H100(), 4, 1, KernelOnly());
   for (int batch : {1, 16, 64}) {
     const IterationBreakdown b = m->Explain(Decode(batch, 1024));
     double memory_s = 0;
@@ -130,7 +138,7 @@ TEST(OperatorModelTest, DecodeOfLargeModelOnH100IsMemoryBound) {
 }
 
 TEST(OperatorModelTest, Prefill2kTokensIsComputeBound) {
-  auto m = Make(Llama2_7b(), H100(), 1);
+  auto m = Make(Llama2_7b(), H100(), 1, 1, KernelOnly());
   const IterationBreakdown b = m->Explain(Prefill(2048));
   double compute_s = 0;
   for (const OperatorTime& op : b.ops) {
@@ -144,7 +152,7 @@ TEST(OperatorModelTest, Prefill2kTokensIsComputeBound) {
 }
 
 TEST(OperatorModelTest, DecodeTimeGrowsWithBatchAndContext) {
-  auto m = Make(Llama2_70b(), H100(), 8);
+  auto m = Make(Llama2_70b(), H100(), 8, 1, KernelOnly());
   double prev = 0;
   for (int batch : {1, 8, 32, 128}) {
     const double t = m->IterationSeconds(Decode(batch, 2048));

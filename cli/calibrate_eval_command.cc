@@ -1,0 +1,159 @@
+// `fleetsim calibrate eval`: how well the cost model predicts a measured
+// table. Every row is priced from its own shape (hardware/calibration_fit.h
+// QueryFromRow: GEMM m/n/k, attention batch/tokens/context/heads, elements,
+// message bytes), so the model the rows came from need not be in the
+// catalog; the chip must be (its peaks and efficiency entries are used).
+//
+//   fleetsim calibrate eval --chip h100
+//       --profile data/calibration/h100/vidur_mlp_llama-2-70b-hf.csv
+//   fleetsim calibrate eval --chip a100 --format vidur-attention
+//       --profile .../attention.csv --json
+//
+// Prints, per op, per class and overall, the median and p90 absolute
+// percentage error and the row count, with rows faster than 10 us apart.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/calibrate_subcommands.h"
+#include "cli/common_flags.h"
+#include "hardware/calibration_fit.h"
+#include "hardware/calibration_table.h"
+#include "hardware/chip_catalog.h"
+#include "hardware/operator_model.h"
+#include "hardware/vidur_import.h"
+#include "util/json_writer.h"
+
+ABSL_FLAG(std::string, profile, "",
+          "calibrate eval/fit: measured table(s); fit takes a comma-separated "
+          "list");
+
+namespace fleetsim::cli {
+namespace {
+
+void WriteStats(JsonWriter& json, const std::string& key,
+                const hardware::ErrorStats& s) {
+  json.Key(key);
+  json.BeginObject();
+  json.Field("rows", s.rows);
+  json.Field("median_ape_pct", 100 * s.median_ape);
+  json.Field("p90_ape_pct", 100 * s.p90_ape);
+  json.Field("median_signed_pct", 100 * s.median_signed);
+  json.EndObject();
+}
+
+std::string StatsCells(const hardware::ErrorStats& s) {
+  if (s.rows == 0) return absl::StrFormat("%6s %7s %7s", "0", "-", "-");
+  return absl::StrFormat("%6d %6.1f%% %6.1f%%", s.rows, 100 * s.median_ape,
+                         100 * s.p90_ape);
+}
+
+}  // namespace
+
+// Loads `path` in `format` for `chip`: fleetsim tables are read as they are,
+// Vidur layouts go through the importer (every row, no thinning).
+absl::StatusOr<CalibrationTable> LoadProfile(const std::string& path,
+                                             const std::string& format,
+                                             const std::string& chip) {
+  if (format.empty() || format == "fleetsim") {
+    return hardware::ReadCalibrationTable(path);
+  }
+  absl::StatusOr<hardware::VidurFormat> vidur =
+      hardware::ParseVidurFormat(format);
+  if (!vidur.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--format: ", vidur.status().message(), " or fleetsim"));
+  }
+  hardware::VidurImportOptions options;
+  options.chip = chip;
+  absl::StatusOr<hardware::VidurImportResult> imported =
+      hardware::ImportVidurFile(*vidur, path, options);
+  if (!imported.ok()) return imported.status();
+  return std::move(imported->table);
+}
+
+int RunCalibrateEval(const std::vector<std::string>& args) {
+  if (args.size() > 1)
+    return UsageError("calibrate eval takes no extra arguments");
+  const std::string chip_name = absl::GetFlag(FLAGS_chip);
+  const std::string profile = absl::GetFlag(FLAGS_profile);
+  if (chip_name.empty() || profile.empty()) {
+    return UsageError("calibrate eval needs --chip CHIP and --profile FILE");
+  }
+  absl::StatusOr<hardware::ChipCatalog> chips =
+      hardware::LoadChipCatalog(DataDir());
+  if (!chips.ok()) return Fail(chips.status());
+  absl::StatusOr<const Chip*> chip = chips->Find(chip_name);
+  if (!chip.ok()) {
+    return Fail(
+        absl::NotFoundError(absl::StrCat("--chip: ", chip.status().message())));
+  }
+  absl::StatusOr<CalibrationTable> table =
+      LoadProfile(profile, absl::GetFlag(FLAGS_format), chip_name);
+  if (!table.ok()) return Fail(table.status());
+  if (table->rows_size() == 0) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat(profile, ": the table has no rows")));
+  }
+  absl::StatusOr<hardware::OperatorPricer> pricer =
+      hardware::OperatorPricer::Create(**chip);
+  if (!pricer.ok()) return Fail(pricer.status());
+  const std::vector<CalibrationRow> rows(table->rows().begin(),
+                                         table->rows().end());
+  absl::StatusOr<hardware::EvalReport> report =
+      hardware::EvaluateRows(*pricer, rows);
+  if (!report.ok()) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat(profile, ": ", report.status().message())));
+  }
+
+  if (absl::GetFlag(FLAGS_json)) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Field("chip", chip_name);
+    json.Field("profile", profile);
+    json.Field("fast_row_threshold_s", hardware::kFastRowSeconds);
+    auto lines = [&json](const std::string& key,
+                         const std::vector<hardware::EvalLine>& list) {
+      json.Key(key);
+      json.BeginArray();
+      for (const hardware::EvalLine& l : list) {
+        json.BeginObject();
+        json.Field("name", l.name);
+        WriteStats(json, "rows", l.rows);
+        WriteStats(json, "fast_rows", l.fast);
+        json.EndObject();
+      }
+      json.EndArray();
+    };
+    lines("ops", report->by_op);
+    lines("classes", report->by_class);
+    json.Key("overall");
+    json.BeginObject();
+    WriteStats(json, "rows", report->overall.rows);
+    WriteStats(json, "fast_rows", report->overall.fast);
+    json.EndObject();
+    json.EndObject();
+    std::cout << json.str() << "\n";
+    return 0;
+  }
+  std::printf("calibrate eval: chip %s, %s (%d rows)\n", chip_name.c_str(),
+              profile.c_str(), table->rows_size());
+  std::printf("%-26s %6s %7s %7s | %6s %7s %7s\n", "", ">=10us", "median",
+              "p90", "<10us", "median", "p90");
+  auto print = [](const std::string& name, const hardware::EvalLine& l) {
+    std::printf("%-26s %s | %s\n", name.c_str(), StatsCells(l.rows).c_str(),
+                StatsCells(l.fast).c_str());
+  };
+  for (const hardware::EvalLine& l : report->by_op) print("op " + l.name, l);
+  for (const hardware::EvalLine& l : report->by_class)
+    print("class " + l.name, l);
+  print("overall", report->overall);
+  return 0;
+}
+
+}  // namespace fleetsim::cli

@@ -1,0 +1,335 @@
+// `fleetsim calibrate fit` and `fleetsim calibrate e2e`.
+//
+//   fleetsim calibrate fit --chip h100 --profile a.csv,b.csv,... [--cv]
+//   fleetsim calibrate e2e --perf ../shared/data/splitwise/perf_model.csv
+//
+// `fit` fits the per-class efficiency parameters (hardware/calibration_fit.h)
+// of the chip to the measured rows and prints them as `efficiency { ... }`
+// entries ready for data/chips/<chip>.txtpb; --cv adds leave-one-model-out
+// cross-validation per class. `e2e` predicts SplitwiseSim's whole measured
+// iterations with the kernel model, fits the per-iteration framework
+// overhead on Llama-2-70B TP2/TP4 and checks it on TP8 and BLOOM-176B.
+// docs/calibration.md §4-6 explains both.
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "cli/calibrate_subcommands.h"
+#include "cli/common_flags.h"
+#include "google/protobuf/text_format.h"
+#include "hardware/calibration_fit.h"
+#include "hardware/calibration_table.h"
+#include "hardware/chip_catalog.h"
+#include "hardware/operator_model.h"
+#include "util/json_writer.h"
+#include "workloads/model_catalog.h"
+
+ABSL_DECLARE_FLAG(std::string, profile);
+ABSL_FLAG(bool, cv, false,
+          "calibrate fit: also run leave-one-model-out cross-validation");
+ABSL_FLAG(std::string, perf, "",
+          "calibrate e2e: SplitwiseSim perf_model.csv (whole iterations)");
+
+namespace fleetsim::cli {
+namespace {
+
+using hardware::ErrorStats;
+
+std::string Pct(const ErrorStats& s) {
+  return absl::StrFormat("%5.1f%% %5.1f%% %5d", 100 * s.median_ape,
+                         100 * s.p90_ape, s.rows);
+}
+
+std::string ToTextProto(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetInitialIndentLevel(1);
+  printer.PrintToString(m, &out);
+  return out;
+}
+
+constexpr OperatorClass kFitted[] = {OPERATOR_CLASS_GEMM,
+                                     OPERATOR_CLASS_ATTENTION_PREFILL,
+                                     OPERATOR_CLASS_ATTENTION_DECODE,
+                                     OPERATOR_CLASS_NORM,
+                                     OPERATOR_CLASS_ELEMENTWISE,
+                                     OPERATOR_CLASS_COLLECTIVE};
+
+}  // namespace
+
+int RunCalibrateFit(const std::vector<std::string>& args) {
+  if (args.size() > 1)
+    return UsageError("calibrate fit takes no extra arguments");
+  const std::string chip_name = absl::GetFlag(FLAGS_chip);
+  const std::string profiles = absl::GetFlag(FLAGS_profile);
+  if (chip_name.empty() || profiles.empty()) {
+    return UsageError(
+        "calibrate fit needs --chip CHIP and --profile FILE[,...]");
+  }
+  absl::StatusOr<hardware::ChipCatalog> chips =
+      hardware::LoadChipCatalog(DataDir());
+  if (!chips.ok()) return Fail(chips.status());
+  absl::StatusOr<const Chip*> chip = chips->Find(chip_name);
+  if (!chip.ok()) {
+    return Fail(
+        absl::NotFoundError(absl::StrCat("--chip: ", chip.status().message())));
+  }
+  std::vector<CalibrationRow> rows;
+  for (absl::string_view path :
+       absl::StrSplit(profiles, ',', absl::SkipWhitespace())) {
+    absl::StatusOr<CalibrationTable> table =
+        LoadProfile(std::string(path), absl::GetFlag(FLAGS_format), chip_name);
+    if (!table.ok()) return Fail(table.status());
+    rows.insert(rows.end(), table->rows().begin(), table->rows().end());
+  }
+  const bool json_out = absl::GetFlag(FLAGS_json);
+  JsonWriter json;
+  if (json_out) {
+    json.BeginObject();
+    json.Field("chip", chip_name);
+    json.Key("classes");
+    json.BeginArray();
+  }
+  for (OperatorClass c : kFitted) {
+    bool present = false;
+    for (const CalibrationRow& r : rows) present |= r.op_class() == c;
+    if (!present) continue;
+    absl::StatusOr<hardware::ClassFit> fit =
+        hardware::FitClass(**chip, c, rows);
+    if (!fit.ok()) return Fail(fit.status());
+    absl::StatusOr<hardware::CvResult> cv;
+    const bool do_cv = absl::GetFlag(FLAGS_cv);
+    if (do_cv) {
+      cv = hardware::CrossValidateClass(**chip, c, rows);
+      if (!cv.ok()) return Fail(cv.status());
+    }
+    const std::string name = hardware::OperatorClassShortName(c);
+    if (json_out) {
+      json.BeginObject();
+      json.Field("class", name);
+      json.Field("rows", fit->rows);
+      json.Field("efficiency", ToTextProto(fit->efficiency));
+      json.Field("in_sample_median_ape_pct", 100 * fit->in_sample.median_ape);
+      json.Field("in_sample_p90_ape_pct", 100 * fit->in_sample.p90_ape);
+      if (do_cv) {
+        json.Field("cv_grouping", cv->grouping);
+        json.Field("cv_median_ape_pct", 100 * cv->pooled.median_ape);
+        json.Field("cv_p90_ape_pct", 100 * cv->pooled.p90_ape);
+        json.Field("cv_rows", cv->pooled.rows);
+        json.Field("cv_slow_median_ape_pct", 100 * cv->pooled_slow.median_ape);
+        json.Field("cv_slow_p90_ape_pct", 100 * cv->pooled_slow.p90_ape);
+        json.Field("cv_slow_rows", cv->pooled_slow.rows);
+      }
+      json.EndObject();
+      continue;
+    }
+    std::printf("# %s: %lld rows, in-sample median/p90 APE %s\n", name.c_str(),
+                static_cast<long long>(fit->rows), Pct(fit->in_sample).c_str());
+    std::printf("efficiency {\n%s}\n", ToTextProto(fit->efficiency).c_str());
+    if (do_cv) {
+      std::printf("#   leave-one-%s-out: all %s | >=10us %s\n",
+                  cv->grouping.c_str(), Pct(cv->pooled).c_str(),
+                  Pct(cv->pooled_slow).c_str());
+      for (const hardware::CvGroup& g : cv->groups) {
+        std::printf("#     %-44s %s | %s\n", g.group.c_str(),
+                    Pct(g.held_out).c_str(), Pct(g.held_out_slow).c_str());
+      }
+    }
+    std::fflush(stdout);
+  }
+  if (json_out) {
+    json.EndArray();
+    json.EndObject();
+    std::cout << json.str() << "\n";
+  }
+  return 0;
+}
+
+namespace {
+
+struct E2eSetup {
+  std::map<std::string, const Model*> models;  // by perf_model name
+  std::map<std::string, const Chip*> chips;    // by perf_model hardware
+};
+
+// Kernel-only predictions for every point (prefill and decode samples).
+absl::StatusOr<std::vector<hardware::IterationSample>> Predict(
+    const std::vector<hardware::IterationPoint>& points, const E2eSetup& s) {
+  hardware::OperatorModelOptions kernel_only;
+  kernel_only.iteration_overhead_s = 0;
+  kernel_only.layer_overhead_s = 0;
+  std::map<std::string, std::unique_ptr<hardware::OperatorModel>> cache;
+  std::vector<hardware::IterationSample> out;
+  for (const hardware::IterationPoint& p : points) {
+    auto m = s.models.find(p.model);
+    auto c = s.chips.find(p.hardware);
+    if (m == s.models.end() || c == s.chips.end()) continue;
+    const std::string key = absl::StrCat(p.model, p.hardware, p.tp);
+    if (!cache.count(key)) {
+      absl::StatusOr<std::unique_ptr<hardware::OperatorModel>> model =
+          hardware::OperatorModel::Create(*m->second, *c->second, p.tp, 1,
+                                          kernel_only);
+      if (!model.ok()) return model.status();
+      cache[key] = *std::move(model);
+    }
+    const hardware::OperatorModel& model = *cache[key];
+    hardware::BatchShape prefill;
+    hardware::BatchShape decode;
+    for (int i = 0; i < p.batch; ++i) {
+      prefill.AddPrefillChunk(p.prompt_tokens, 0);
+      // Mean context over the generation.
+      decode.AddDecode(p.prompt_tokens + p.output_tokens / 2);
+    }
+    const int layers = m->second->num_layers();
+    out.push_back(
+        {p, true, p.prompt_s, model.IterationSeconds(prefill), layers});
+    out.push_back(
+        {p, false, p.token_s, model.IterationSeconds(decode), layers});
+  }
+  return out;
+}
+
+ErrorStats Errors(const std::vector<hardware::IterationSample>& samples,
+                  const hardware::OverheadFit& fit, int want_prefill) {
+  std::vector<double> e;
+  for (const hardware::IterationSample& s : samples) {
+    if (want_prefill >= 0 && s.prefill != (want_prefill == 1)) continue;
+    const double predicted =
+        s.kernel_s + fit.iteration_overhead_s + fit.layer_overhead_s * s.layers;
+    e.push_back(predicted / s.measured_s - 1);
+  }
+  return hardware::SummariseErrors(e);
+}
+
+}  // namespace
+
+int RunCalibrateE2e(const std::vector<std::string>& args) {
+  if (args.size() > 1)
+    return UsageError("calibrate e2e takes no extra arguments");
+  const std::string perf = absl::GetFlag(FLAGS_perf);
+  if (perf.empty()) return UsageError("calibrate e2e needs --perf FILE");
+  absl::StatusOr<std::vector<hardware::IterationPoint>> points =
+      hardware::ReadSplitwisePerfModel(perf);
+  if (!points.ok()) return Fail(points.status());
+  const std::string data_dir = DataDir();
+  absl::StatusOr<hardware::ChipCatalog> chips =
+      hardware::LoadChipCatalog(data_dir);
+  if (!chips.ok()) return Fail(chips.status());
+  absl::StatusOr<workloads::ModelCatalog> models =
+      workloads::LoadModelCatalog(data_dir);
+  if (!models.ok()) return Fail(models.status());
+  E2eSetup setup;
+  for (const auto& [file_name, catalog_name] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"llama2-70b", "llama-2-70b"}, {"bloom-176b", "bloom-176b"}}) {
+    absl::StatusOr<const Model*> m = models->Find(catalog_name);
+    if (!m.ok()) return Fail(m.status());
+    setup.models[file_name] = *m;
+  }
+  for (const auto& [file_name, catalog_name] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"h100-80gb", "h100"}, {"a100-80gb", "a100"}}) {
+    absl::StatusOr<const Chip*> c = chips->Find(catalog_name);
+    if (!c.ok()) return Fail(c.status());
+    setup.chips[file_name] = *c;
+  }
+  absl::StatusOr<std::vector<hardware::IterationSample>> samples =
+      Predict(*points, setup);
+  if (!samples.ok()) return Fail(samples.status());
+  // Fit on Llama-2-70B at TP2 and TP4, check on TP8 and BLOOM-176B.
+  std::vector<hardware::IterationSample> train, test;
+  for (const hardware::IterationSample& s : *samples) {
+    (s.point.model == "llama2-70b" && s.point.tp < 8 ? train : test)
+        .push_back(s);
+  }
+  const hardware::OverheadFit none;
+  hardware::OverheadFit shipped;
+  shipped.layer_overhead_s =
+      hardware::OperatorModelOptions::kSplitwiseLayerOverheadS;
+  struct Variant {
+    std::string name;
+    hardware::OverheadFit fit;
+  };
+  std::vector<Variant> variants = {
+      {"kernel only", none},
+      {"WithSplitwiseOverhead()", shipped},
+      {"fit: per iteration", hardware::FitFrameworkOverhead(train, false)},
+      {"fit: per layer", hardware::FitFrameworkOverhead(train, true)}};
+  for (const std::string& hw :
+       {std::string("h100-80gb"), std::string("a100-80gb")}) {
+    std::vector<hardware::IterationSample> chip_train;
+    for (const hardware::IterationSample& s : train)
+      if (s.point.hardware == hw) chip_train.push_back(s);
+    variants.push_back({"fit per layer, " + hw + " only",
+                        hardware::FitFrameworkOverhead(chip_train, true)});
+  }
+  const bool json_out = absl::GetFlag(FLAGS_json);
+  JsonWriter json;
+  if (json_out) {
+    json.BeginObject();
+    json.Field("perf", perf);
+    json.Field("train_samples", static_cast<int64_t>(train.size()));
+    json.Field("test_samples", static_cast<int64_t>(test.size()));
+    json.Key("variants");
+    json.BeginArray();
+  } else {
+    std::printf(
+        "calibrate e2e: %zu points; train = Llama-2-70B TP2/TP4 (%zu samples), "
+        "test = Llama-2-70B TP8 + BLOOM-176B TP8 (%zu samples)\n",
+        points->size(), train.size(), test.size());
+    std::printf("%-34s %9s %9s | %-22s | %-22s | %-22s | %-22s\n", "variant",
+                "iter ms", "layer us", "train prefill", "train decode",
+                "test prefill", "test decode");
+  }
+  for (const Variant& v : variants) {
+    const ErrorStats tp = Errors(train, v.fit, 1), td = Errors(train, v.fit, 0),
+                     xp = Errors(test, v.fit, 1), xd = Errors(test, v.fit, 0);
+    if (json_out) {
+      json.BeginObject();
+      json.Field("name", v.name);
+      json.Field("iteration_overhead_s", v.fit.iteration_overhead_s);
+      json.Field("layer_overhead_s", v.fit.layer_overhead_s);
+      for (const auto& [key, s] :
+           std::vector<std::pair<std::string, ErrorStats>>{
+               {"train_prefill", tp},
+               {"train_decode", td},
+               {"test_prefill", xp},
+               {"test_decode", xd}}) {
+        json.Key(key);
+        json.BeginObject();
+        json.Field("median_ape_pct", 100 * s.median_ape);
+        json.Field("p90_ape_pct", 100 * s.p90_ape);
+        json.Field("median_signed_pct", 100 * s.median_signed);
+        json.Field("rows", s.rows);
+        json.EndObject();
+      }
+      json.EndObject();
+      continue;
+    }
+    auto cell = [](const ErrorStats& s) {
+      return absl::StrFormat("%5.1f/%5.1f (%+5.1f)", 100 * s.median_ape,
+                             100 * s.p90_ape, 100 * s.median_signed);
+    };
+    std::printf("%-34s %9.2f %9.1f | %-22s | %-22s | %-22s | %-22s\n",
+                v.name.c_str(), 1e3 * v.fit.iteration_overhead_s,
+                1e6 * v.fit.layer_overhead_s, cell(tp).c_str(),
+                cell(td).c_str(), cell(xp).c_str(), cell(xd).c_str());
+  }
+  if (json_out) {
+    json.EndArray();
+    json.EndObject();
+    std::cout << json.str() << "\n";
+  } else {
+    std::printf("cells: median / p90 APE %% (median signed error %%)\n");
+  }
+  return 0;
+}
+
+}  // namespace fleetsim::cli

@@ -1,0 +1,36 @@
+// File: cli/calibrate_subcommands.h
+//
+// The `fleetsim calibrate` subcommands other than `import` (which registers
+// the `calibrate` command and dispatches here): `eval` (prediction error of
+// the cost model on a measured table), `fit` (per-class efficiency fit with
+// leave-one-model-out cross-validation) and `e2e` (whole-iteration check and
+// framework-overhead fit against SplitwiseSim's perf_model.csv).
+// docs/calibration.md documents them.
+#ifndef FLEETSIM_CLI_CALIBRATE_SUBCOMMANDS_H_
+#define FLEETSIM_CLI_CALIBRATE_SUBCOMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/calibration.pb.h"
+
+namespace fleetsim::cli {
+
+// Each takes the positional words after `calibrate` (args[0] is the
+// subcommand's own name) and returns the process exit code.
+int RunCalibrateEval(const std::vector<std::string>& args);
+int RunCalibrateFit(const std::vector<std::string>& args);
+int RunCalibrateE2e(const std::vector<std::string>& args);
+
+// Reads a measured table: `format` "fleetsim" (or empty) reads a .csv/.txtpb
+// table as it is; "vidur-mlp", "vidur-attention", "vidur-allreduce" import
+// a Vidur CSV for `chip` with every row kept. Errors are the loader's and
+// the importer's (NotFound, InvalidArgument "path:line: ...").
+absl::StatusOr<CalibrationTable> LoadProfile(const std::string& path,
+                                             const std::string& format,
+                                             const std::string& chip);
+
+}  // namespace fleetsim::cli
+
+#endif  // FLEETSIM_CLI_CALIBRATE_SUBCOMMANDS_H_

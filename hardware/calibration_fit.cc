@@ -1,0 +1,701 @@
+#include "hardware/calibration_fit.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "hardware/calibration_table.h"
+#include "util/distribution.h"
+
+namespace fleetsim::hardware {
+namespace {
+
+// Exponentials per SwiGLU/GELU activation element and vector FLOPs per
+// score, as OperatorModelOptions' defaults charge them.
+double ActivationVectorFlops(const OperatorModelOptions& o) {
+  return o.silu_mul_flops + o.exp_vector_flops;
+}
+
+}  // namespace
+
+absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
+  OperatorQuery q;
+  q.name = row.op();
+  q.op_class = row.op_class();
+  q.tp = std::max(row.tp(), 1);
+  const double b = row.dtype() == DTYPE_FP8 ? 1 : 2;
+  q.weight_bytes = b;
+  q.kv_bytes = b;
+  const OperatorModelOptions defaults;
+  switch (row.op_class()) {
+    case OPERATOR_CLASS_GEMM:
+      q.m = row.m();
+      q.n = row.n();
+      q.k = row.k();
+      return q;
+    case OPERATOR_CLASS_ATTENTION_PREFILL: {
+      const double t = static_cast<double>(row.new_tokens());
+      const double l = static_cast<double>(row.context_tokens());
+      const double batch = static_cast<double>(row.batch());
+      q.requests = row.batch();
+      q.new_tokens = row.batch() * row.new_tokens();
+      q.context_tokens =
+          row.batch() * (row.context_tokens() + row.new_tokens());
+      q.attention_pairs = batch * (t * l + t * (t + 1) / 2.0);
+      q.heads = row.heads();
+      q.kv_heads = row.kv_heads();
+      q.head_dim = row.head_dim();
+      return q;
+    }
+    case OPERATOR_CLASS_ATTENTION_DECODE:
+      // Rows store cached tokens per request; the query sums K/V rows read
+      // (cached + the new token) over requests, as BatchShape does.
+      q.requests = row.batch();
+      q.new_tokens = row.batch();
+      q.context_tokens = row.batch() * (row.context_tokens() + 1);
+      q.heads = row.heads();
+      q.kv_heads = row.kv_heads();
+      q.head_dim = row.head_dim();
+      return q;
+    case OPERATOR_CLASS_NORM:
+      q.elements = row.elements();
+      q.width = row.width();
+      q.io_rows = 2;
+      q.vector_flops_per_element = defaults.rmsnorm_flops;
+      return q;
+    case OPERATOR_CLASS_ELEMENTWISE:
+      q.elements = row.elements();
+      q.width = row.width();
+      if (row.op() == "rope" || row.op() == "rotary") {
+        q.io_rows = 2;
+        q.vector_flops_per_element = 3;
+      } else if (row.op() == "mlp_act" || row.op() == "activation") {
+        // Gated (SwiGLU) activation: gate and up read, product written.
+        // Vidur rows do not say whether the MLP is gated (phi-2 is GELU,
+        // 2 rows), so non-gated models are charged one row too many.
+        q.io_rows = 3;
+        q.vector_flops_per_element = ActivationVectorFlops(defaults);
+      } else if (row.op() == "residual_add" || row.op() == "add") {
+        q.io_rows = 3;
+        q.vector_flops_per_element = 1;
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("elementwise op '", row.op(),
+                         "' is not one of rope, mlp_act, residual_add"));
+      }
+      return q;
+    case OPERATOR_CLASS_COLLECTIVE:
+      q.message_bytes = static_cast<double>(row.bytes());
+      q.ranks = row.ranks();
+      return q;
+    default:
+      break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "op '", row.op(), "' of class ", OperatorClassShortName(row.op_class()),
+      " cannot be priced from a calibration row"));
+}
+
+ErrorStats SummariseErrors(std::vector<double> errors) {
+  ErrorStats s;
+  s.rows = static_cast<int64_t>(errors.size());
+  if (errors.empty()) return s;
+  std::vector<double> abs_errors(errors.size());
+  for (size_t i = 0; i < errors.size(); ++i)
+    abs_errors[i] = std::fabs(errors[i]);
+  std::sort(abs_errors.begin(), abs_errors.end());
+  std::sort(errors.begin(), errors.end());
+  s.median_ape = PercentileOfSorted(abs_errors, 50);
+  s.p90_ape = PercentileOfSorted(abs_errors, 90);
+  s.median_signed = PercentileOfSorted(errors, 50);
+  return s;
+}
+
+absl::StatusOr<std::vector<double>> RowErrors(
+    const OperatorPricer& pricer, const std::vector<CalibrationRow>& rows) {
+  std::vector<double> errors;
+  errors.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    absl::StatusOr<OperatorQuery> q = QueryFromRow(rows[i]);
+    if (!q.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("row ", i + 1, ": ", q.status().message()));
+    }
+    errors.push_back(pricer.Seconds(*q) / rows[i].median_s() - 1.0);
+  }
+  return errors;
+}
+
+absl::StatusOr<EvalReport> EvaluateRows(
+    const OperatorPricer& pricer, const std::vector<CalibrationRow>& rows) {
+  absl::StatusOr<std::vector<double>> errors = RowErrors(pricer, rows);
+  if (!errors.ok()) return errors.status();
+  struct Bucket {
+    std::vector<double> slow;
+    std::vector<double> fast;
+  };
+  std::vector<std::string> op_order;
+  std::vector<std::string> class_order;
+  std::map<std::string, Bucket> by_op;
+  std::map<std::string, Bucket> by_class;
+  Bucket all;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const bool fast = rows[i].median_s() < kFastRowSeconds;
+    const double e = (*errors)[i];
+    const std::string cls = OperatorClassShortName(rows[i].op_class());
+    if (!by_op.count(rows[i].op())) op_order.push_back(rows[i].op());
+    if (!by_class.count(cls)) class_order.push_back(cls);
+    for (Bucket* b : {&by_op[rows[i].op()], &by_class[cls], &all}) {
+      (fast ? b->fast : b->slow).push_back(e);
+    }
+  }
+  auto line = [](const std::string& name, const Bucket& b) {
+    EvalLine l;
+    l.name = name;
+    l.rows = SummariseErrors(b.slow);
+    l.fast = SummariseErrors(b.fast);
+    return l;
+  };
+  EvalReport report;
+  for (const std::string& op : op_order)
+    report.by_op.push_back(line(op, by_op[op]));
+  for (const std::string& c : class_order)
+    report.by_class.push_back(line(c, by_class[c]));
+  report.overall = line("overall", all);
+  return report;
+}
+
+namespace {
+
+// One fitted parameter: which OperatorEfficiency field, and the map from an
+// unconstrained coordinate x to the field's value.
+enum class Param {
+  kCompute,
+  kMemory,
+  kRampMb,
+  kParallelColumns,
+  kFloorUs,
+  kOverlap,
+  kStepLatencyUs,
+  kComputeRampTokens
+};
+
+double ToValue(Param p, double x) {
+  switch (p) {
+    case Param::kCompute:
+    case Param::kMemory:
+      return 1.0 / (1.0 + std::exp(-x));  // (0, 1)
+    case Param::kOverlap:
+      return 1.0 + std::exp(x);  // (1, inf)
+    default:
+      return std::exp(x);  // (0, inf)
+  }
+}
+
+double ToCoordinate(Param p, double v) {
+  switch (p) {
+    case Param::kCompute:
+    case Param::kMemory: {
+      const double c = std::clamp(v, 0.02, 0.98);
+      return std::log(c / (1 - c));
+    }
+    case Param::kOverlap:
+      return std::log(std::max(v - 1.0, 0.05));
+    default:
+      return std::log(std::max(v, 1e-3));
+  }
+}
+
+void SetField(Param p, double v, OperatorEfficiency* e) {
+  switch (p) {
+    case Param::kCompute:
+      e->set_compute(v);
+      break;
+    case Param::kMemory:
+      e->set_memory(v);
+      break;
+    case Param::kRampMb:
+      e->set_memory_ramp_mb(v);
+      break;
+    case Param::kParallelColumns:
+      e->set_parallel_columns(v);
+      break;
+    case Param::kFloorUs:
+      e->set_floor_us(v);
+      break;
+    case Param::kOverlap:
+      e->set_overlap_exponent(v);
+      break;
+    case Param::kStepLatencyUs:
+      e->set_step_latency_us(v);
+      break;
+    case Param::kComputeRampTokens:
+      e->set_compute_ramp_tokens(v);
+      break;
+  }
+}
+
+std::vector<Param> ParamsFor(OperatorClass c) {
+  switch (c) {
+    case OPERATOR_CLASS_GEMM:
+      return {Param::kCompute,         Param::kMemory,  Param::kRampMb,
+              Param::kParallelColumns, Param::kFloorUs, Param::kOverlap};
+    case OPERATOR_CLASS_ATTENTION_PREFILL:
+      return {Param::kCompute, Param::kComputeRampTokens, Param::kFloorUs,
+              Param::kOverlap};
+    case OPERATOR_CLASS_ATTENTION_DECODE:
+      return {Param::kCompute, Param::kMemory, Param::kRampMb, Param::kFloorUs};
+    case OPERATOR_CLASS_NORM:
+    case OPERATOR_CLASS_ELEMENTWISE:
+      return {Param::kMemory, Param::kRampMb, Param::kFloorUs};
+    case OPERATOR_CLASS_COLLECTIVE:
+      return {Param::kMemory, Param::kStepLatencyUs, Param::kFloorUs};
+    default:
+      return {};
+  }
+}
+
+// Starting point: the resolved efficiency in force, with neutral values for
+// terms that are off (0) there.
+double StartValue(Param p, const ClassEfficiency& e) {
+  switch (p) {
+    case Param::kCompute:
+      return e.compute;
+    case Param::kMemory:
+      return e.memory;
+    case Param::kRampMb:
+      return e.memory_ramp_bytes > 0 ? e.memory_ramp_bytes * 1e-6 : 1.0;
+    case Param::kParallelColumns:
+      return e.parallel_columns > 0 ? e.parallel_columns : 256;
+    case Param::kFloorUs:
+      return e.floor_s > 0 ? e.floor_s * 1e6 : 2.0;
+    case Param::kOverlap:
+      return e.overlap_exponent > 0 ? e.overlap_exponent : 1.5;
+    case Param::kStepLatencyUs:
+      return e.step_latency_s > 0 ? e.step_latency_s * 1e6 : 2.6;
+    case Param::kComputeRampTokens:
+      return e.compute_ramp_tokens > 0 ? e.compute_ramp_tokens : 256;
+  }
+  return 1;
+}
+
+// Nelder-Mead simplex minimisation (Nelder & Mead 1965; standard
+// coefficients 1, 2, 0.5, 0.5). Deterministic.
+std::vector<double> NelderMead(
+    const std::function<double(const std::vector<double>&)>& f,
+    std::vector<double> x0, double step, int iterations) {
+  const size_t n = x0.size();
+  std::vector<std::vector<double>> pts(n + 1, x0);
+  for (size_t i = 0; i < n; ++i) pts[i + 1][i] += step;
+  std::vector<double> vals(n + 1);
+  for (size_t i = 0; i <= n; ++i) vals[i] = f(pts[i]);
+  std::vector<size_t> order(n + 1);
+  for (int it = 0; it < iterations; ++it) {
+    for (size_t i = 0; i <= n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&vals](size_t a, size_t b) { return vals[a] < vals[b]; });
+    std::vector<std::vector<double>> p2(n + 1);
+    std::vector<double> v2(n + 1);
+    for (size_t i = 0; i <= n; ++i) {
+      p2[i] = pts[order[i]];
+      v2[i] = vals[order[i]];
+    }
+    pts.swap(p2);
+    vals.swap(v2);
+    if (vals[n] - vals[0] <= 1e-10 * (std::fabs(vals[0]) + 1e-12)) break;
+    std::vector<double> c(n, 0.0);
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < n; ++j) c[j] += pts[i][j] / n;
+    auto along = [&](double t) {
+      std::vector<double> x(n);
+      for (size_t j = 0; j < n; ++j) x[j] = c[j] + t * (pts[n][j] - c[j]);
+      return x;
+    };
+    std::vector<double> xr = along(-1.0);
+    const double fr = f(xr);
+    if (fr < vals[0]) {
+      std::vector<double> xe = along(-2.0);
+      const double fe = f(xe);
+      if (fe < fr) {
+        pts[n] = xe;
+        vals[n] = fe;
+      } else {
+        pts[n] = xr;
+        vals[n] = fr;
+      }
+    } else if (fr < vals[n - 1]) {
+      pts[n] = xr;
+      vals[n] = fr;
+    } else {
+      std::vector<double> xc = along(0.5);
+      const double fc = f(xc);
+      if (fc < vals[n]) {
+        pts[n] = xc;
+        vals[n] = fc;
+      } else {
+        for (size_t i = 1; i <= n; ++i) {
+          for (size_t j = 0; j < n; ++j)
+            pts[i][j] = pts[0][j] + 0.5 * (pts[i][j] - pts[0][j]);
+          vals[i] = f(pts[i]);
+        }
+      }
+    }
+  }
+  size_t best = 0;
+  for (size_t i = 1; i <= n; ++i)
+    if (vals[i] < vals[best]) best = i;
+  return pts[best];
+}
+
+// Huber loss of the log error: quadratic within +-30 %, linear beyond, so
+// a few pathological kernel choices do not drag the curve.
+double HuberLog(double predicted, double measured) {
+  constexpr double kDelta = 0.3;
+  const double e = std::fabs(std::log(predicted / measured));
+  return e < kDelta ? e * e : 2 * kDelta * e - kDelta * kDelta;
+}
+
+std::vector<CalibrationRow> RowsOfClass(const std::vector<CalibrationRow>& rows,
+                                        OperatorClass c) {
+  std::vector<CalibrationRow> out;
+  for (const CalibrationRow& r : rows)
+    if (r.op_class() == c) out.push_back(r);
+  return out;
+}
+
+}  // namespace
+
+Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit) {
+  Chip out = chip;
+  for (OperatorEfficiency& e : *out.mutable_efficiency()) {
+    if (e.op() == fit.op()) {
+      e.MergeFrom(fit);
+      return out;
+    }
+  }
+  *out.add_efficiency() = fit;
+  return out;
+}
+
+absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
+                                  const std::vector<CalibrationRow>& rows,
+                                  const OperatorModelOptions& base) {
+  const std::vector<Param> params = ParamsFor(op_class);
+  if (params.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no efficiency fit for class ", OperatorClassShortName(op_class)));
+  }
+  const std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
+  if (own.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no rows of class ", OperatorClassShortName(op_class),
+                     " to fit on ", chip.name()));
+  }
+  std::vector<OperatorQuery> queries;
+  queries.reserve(own.size());
+  for (size_t i = 0; i < own.size(); ++i) {
+    absl::StatusOr<OperatorQuery> q = QueryFromRow(own[i]);
+    if (!q.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("row ", i + 1, ": ", q.status().message()));
+    }
+    queries.push_back(*q);
+  }
+  absl::StatusOr<OperatorPricer> start = OperatorPricer::Create(chip, base);
+  if (!start.ok()) return start.status();
+
+  // The efficiency in force before the fit is the starting point.
+  const ClassEfficiency current = ResolveEfficiency(base, chip, op_class);
+
+  double overlap_p = 1.5;  // the grid value being tried (kOverlap)
+  auto value_of = [&](size_t i, const std::vector<double>& x) {
+    return params[i] == Param::kOverlap ? overlap_p : ToValue(params[i], x[i]);
+  };
+  auto entry_for = [&](const std::vector<double>& x) {
+    OperatorEfficiency e;
+    e.set_op(op_class);
+    for (size_t i = 0; i < params.size(); ++i)
+      SetField(params[i], value_of(i, x), &e);
+    return e;
+  };
+  auto loss = [&](const std::vector<double>& x) {
+    const OperatorPricer pricer(
+        *OperatorPricer::Create(WithEfficiency(chip, entry_for(x)), base));
+    double sum = 0;
+    for (size_t i = 0; i < queries.size(); ++i)
+      sum += HuberLog(pricer.Seconds(queries[i]), own[i].median_s());
+    return sum / static_cast<double>(queries.size());
+  };
+  // The overlap exponent is chosen from {1, 4/3, 3/2, 2}, the values the
+  // model evaluates in closed form (operator_model.cc CombineMode), with
+  // the other parameters fitted for each; the best loss wins.
+  std::vector<double> best_x;
+  double best_loss = 0;
+  double best_p = 1.5;
+  const bool fit_overlap =
+      std::find(params.begin(), params.end(), Param::kOverlap) != params.end();
+  for (double p : {1.0, 4.0 / 3.0, 1.5, 2.0}) {
+    if (!fit_overlap && p != 1.0) break;
+    overlap_p = p;
+    std::vector<double> x(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      x[i] = ToCoordinate(params[i], params[i] == Param::kOverlap
+                                         ? p
+                                         : StartValue(params[i], current));
+    }
+    std::vector<bool> frozen(params.size());
+    for (size_t i = 0; i < params.size(); ++i)
+      frozen[i] = params[i] == Param::kOverlap;
+    // Minimise over the free coordinates only.
+    std::vector<size_t> free;
+    for (size_t i = 0; i < params.size(); ++i)
+      if (!frozen[i]) free.push_back(i);
+    auto sub_loss = [&](const std::vector<double>& y) {
+      std::vector<double> full = x;
+      for (size_t j = 0; j < free.size(); ++j) full[free[j]] = y[j];
+      return loss(full);
+    };
+    std::vector<double> y(free.size());
+    for (size_t j = 0; j < free.size(); ++j) y[j] = x[free[j]];
+    y = NelderMead(sub_loss, y, 0.5, 500);
+    y = NelderMead(sub_loss, y, 0.1, 400);
+    for (size_t j = 0; j < free.size(); ++j) x[free[j]] = y[j];
+    const double l = loss(x);
+    if (best_x.empty() || l < best_loss) {
+      best_x = x;
+      best_loss = l;
+      best_p = p;
+    }
+  }
+  std::vector<double> x = best_x;
+  overlap_p = best_p;
+
+  ClassFit fit;
+  fit.op_class = op_class;
+  fit.efficiency = entry_for(x);
+  fit.rows = static_cast<int64_t>(own.size());
+  fit.loss = loss(x);
+  // Round to 3 significant digits: the stored entry is what the model uses.
+  OperatorEfficiency rounded;
+  rounded.set_op(op_class);
+  for (size_t i = 0; i < params.size(); ++i) {
+    const double v = value_of(i, x);
+    if (params[i] == Param::kOverlap) {
+      SetField(params[i], std::round(v * 1e4) / 1e4, &rounded);
+      continue;
+    }
+    const double digits = std::pow(10.0, 2 - std::floor(std::log10(v)));
+    SetField(params[i], std::round(v * digits) / digits, &rounded);
+  }
+  fit.efficiency = rounded;
+  fit.efficiency.set_source(
+      absl::StrCat("fleetsim calibrate fit: ", own.size(), " rows of ",
+                   OperatorClassShortName(op_class), " on ", chip.name()));
+  absl::StatusOr<OperatorPricer> fitted =
+      OperatorPricer::Create(WithEfficiency(chip, fit.efficiency), base);
+  if (!fitted.ok()) return fitted.status();
+  absl::StatusOr<std::vector<double>> errors = RowErrors(*fitted, own);
+  if (!errors.ok()) return errors.status();
+  fit.in_sample = SummariseErrors(*errors);
+  return fit;
+}
+
+absl::StatusOr<CvResult> CrossValidateClass(
+    const Chip& chip, OperatorClass op_class,
+    const std::vector<CalibrationRow>& rows, const OperatorModelOptions& base) {
+  const std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
+  if (own.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no rows of class ", OperatorClassShortName(op_class)));
+  }
+  CvResult result;
+  result.op_class = op_class;
+  std::map<std::string, int> models;
+  for (const CalibrationRow& r : own) ++models[r.model()];
+  std::function<std::string(const CalibrationRow&)> key;
+  if (models.size() >= 2) {
+    result.grouping = "model";
+    key = [](const CalibrationRow& r) { return r.model(); };
+  } else if (op_class == OPERATOR_CLASS_COLLECTIVE) {
+    result.grouping = "ranks";
+    key = [](const CalibrationRow& r) {
+      return absl::StrCat(r.op(), " ranks=", r.ranks());
+    };
+  } else {
+    // One source table: hold out octaves of the swept size (prefill chunk
+    // tokens, decode batch), i.e. extrapolate to unseen sizes.
+    const bool prefill = op_class == OPERATOR_CLASS_ATTENTION_PREFILL;
+    result.grouping = prefill ? "chunk octave" : "batch octave";
+    key = [prefill](const CalibrationRow& r) {
+      const int64_t b =
+          std::max<int64_t>(prefill ? r.new_tokens() : r.batch(), 1);
+      const int octave = static_cast<int>(std::floor(std::log2(b)));
+      return absl::StrCat(prefill ? "chunk " : "batch ", int64_t{1} << octave,
+                          "-", (int64_t{2} << octave) - 1);
+    };
+  }
+  std::map<std::string, std::vector<CalibrationRow>> groups;
+  for (const CalibrationRow& r : own) groups[key(r)].push_back(r);
+  if (groups.size() < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cross-validation of ", OperatorClassShortName(op_class),
+                     " needs at least two groups, got ", groups.size()));
+  }
+  std::vector<double> pooled;
+  std::vector<double> pooled_slow;
+  for (const auto& [name, held_out] : groups) {
+    std::vector<CalibrationRow> train;
+    for (const CalibrationRow& r : own)
+      if (key(r) != name) train.push_back(r);
+    absl::StatusOr<ClassFit> fit = FitClass(chip, op_class, train, base);
+    if (!fit.ok()) return fit.status();
+    absl::StatusOr<OperatorPricer> pricer =
+        OperatorPricer::Create(WithEfficiency(chip, fit->efficiency), base);
+    if (!pricer.ok()) return pricer.status();
+    absl::StatusOr<std::vector<double>> errors = RowErrors(*pricer, held_out);
+    if (!errors.ok()) return errors.status();
+    std::vector<double> slow;
+    for (size_t i = 0; i < held_out.size(); ++i) {
+      if (held_out[i].median_s() >= kFastRowSeconds)
+        slow.push_back((*errors)[i]);
+    }
+    pooled.insert(pooled.end(), errors->begin(), errors->end());
+    pooled_slow.insert(pooled_slow.end(), slow.begin(), slow.end());
+    result.groups.push_back(
+        CvGroup{name, SummariseErrors(*errors), SummariseErrors(slow)});
+  }
+  result.pooled = SummariseErrors(pooled);
+  result.pooled_slow = SummariseErrors(pooled_slow);
+  return result;
+}
+
+absl::StatusOr<std::vector<IterationPoint>> ReadSplitwisePerfModel(
+    const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::string line;
+  int line_no = 0;
+  std::map<std::string, int> col;
+  struct Acc {
+    IterationPoint p;
+    std::vector<double> prompt;
+    std::vector<double> token;
+  };
+  std::map<std::tuple<std::string, std::string, int, int, int>, Acc> acc;
+  const char* kNeeded[] = {"model",      "hardware",       "prompt_size",
+                           "batch_size", "token_size",     "prompt_time",
+                           "token_time", "tensor_parallel"};
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    std::vector<std::string> cells = calibration_internal::SplitCsvLine(line);
+    if (col.empty()) {
+      for (size_t i = 0; i < cells.size(); ++i)
+        col[cells[i]] = static_cast<int>(i);
+      for (const char* name : kNeeded) {
+        if (!col.count(name)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              path, ":", line_no, ": missing column '", name, "'"));
+        }
+      }
+      continue;
+    }
+    auto cell = [&](const char* name) -> const std::string& {
+      static const std::string kEmpty;
+      const int i = col[name];
+      return i < static_cast<int>(cells.size()) ? cells[i] : kEmpty;
+    };
+    IterationPoint p;
+    p.model = cell("model");
+    p.hardware = cell("hardware");
+    double prompt_ms = 0;
+    double token_ms = 0;
+    if (!absl::SimpleAtoi(cell("prompt_size"), &p.prompt_tokens) ||
+        !absl::SimpleAtoi(cell("batch_size"), &p.batch) ||
+        !absl::SimpleAtoi(cell("token_size"), &p.output_tokens) ||
+        !absl::SimpleAtoi(cell("tensor_parallel"), &p.tp) ||
+        !absl::SimpleAtod(cell("prompt_time"), &prompt_ms) ||
+        !absl::SimpleAtod(cell("token_time"), &token_ms) || p.batch < 1 ||
+        p.tp < 1 || p.prompt_tokens < 1 || !(prompt_ms > 0) ||
+        !(token_ms > 0)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", line_no, ": malformed perf_model row"));
+    }
+    if (absl::EndsWith(p.hardware, "-pcap")) continue;
+    Acc& a = acc[{p.model, p.hardware, p.tp, p.prompt_tokens, p.batch}];
+    if (a.prompt.empty()) a.p = p;
+    a.prompt.push_back(prompt_ms * 1e-3);
+    a.token.push_back(token_ms * 1e-3);
+  }
+  if (col.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": empty file"));
+  }
+  std::vector<IterationPoint> out;
+  for (auto& [k, a] : acc) {
+    std::sort(a.prompt.begin(), a.prompt.end());
+    std::sort(a.token.begin(), a.token.end());
+    a.p.prompt_s = PercentileOfSorted(a.prompt, 50);
+    a.p.token_s = PercentileOfSorted(a.token, 50);
+    a.p.repetitions = static_cast<int>(a.prompt.size());
+    out.push_back(a.p);
+  }
+  return out;
+}
+
+OverheadFit FitFrameworkOverhead(const std::vector<IterationSample>& samples,
+                                 bool per_layer) {
+  // Weighted least squares of r = measured - kernel on (1, layers), weights
+  // 1 / measured^2 (relative error).
+  double s11 = 0, s1l = 0, sll = 0, s1r = 0, slr = 0;
+  for (const IterationSample& s : samples) {
+    const double w = 1.0 / (s.measured_s * s.measured_s);
+    const double r = s.measured_s - s.kernel_s;
+    const double l = per_layer ? s.layers : 0;
+    s11 += w;
+    s1l += w * l;
+    sll += w * l * l;
+    s1r += w * r;
+    slr += w * l * r;
+  }
+  OverheadFit fit;
+  if (s11 <= 0) return fit;
+  const double det = s11 * sll - s1l * s1l;
+  if (!per_layer || std::fabs(det) < 1e-12 * s11 * sll) {
+    if (per_layer) {
+      // One layer count: all of it per layer.
+      double num = 0, den = 0;
+      for (const IterationSample& s : samples) {
+        const double w = 1.0 / (s.measured_s * s.measured_s);
+        num += w * s.layers * (s.measured_s - s.kernel_s);
+        den += w * s.layers * s.layers;
+      }
+      fit.layer_overhead_s = den > 0 ? std::max(0.0, num / den) : 0;
+    } else {
+      fit.iteration_overhead_s = std::max(0.0, s1r / s11);
+    }
+    return fit;
+  }
+  double a = (sll * s1r - s1l * slr) / det;
+  double b = (s11 * slr - s1l * s1r) / det;
+  if (a < 0) {
+    a = 0;
+    b = sll > 0 ? std::max(0.0, slr / sll) : 0;
+  } else if (b < 0) {
+    b = 0;
+    a = std::max(0.0, s1r / s11);
+  }
+  fit.iteration_overhead_s = a;
+  fit.layer_overhead_s = b;
+  return fit;
+}
+
+}  // namespace fleetsim::hardware

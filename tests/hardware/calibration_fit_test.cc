@@ -1,0 +1,329 @@
+// Tests for hardware/calibration_fit.h (eval, fit, cross-validation, the
+// framework-overhead fit) and the `fleetsim calibrate eval` CLI.
+#include "hardware/calibration_fit.h"
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hardware/operator_model.h"
+#include "tests/hardware/cost_model_fixtures.h"
+
+namespace fleetsim::hardware {
+namespace {
+
+using testing::H100;
+using ::testing::HasSubstr;
+using testing::Llama2_7b;
+
+CalibrationRow Gemm(int64_t m, int64_t n, int64_t k, const std::string& model) {
+  CalibrationRow r;
+  r.set_op("qkv_proj");
+  r.set_op_class(OPERATOR_CLASS_GEMM);
+  r.set_model(model);
+  r.set_m(m);
+  r.set_n(n);
+  r.set_k(k);
+  r.set_median_s(1);
+  return r;
+}
+
+// Rows whose medians are what `pricer` predicts, times (1 + error).
+std::vector<CalibrationRow> Synthetic(const OperatorPricer& pricer,
+                                      std::vector<CalibrationRow> rows,
+                                      const std::vector<double>& errors) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double predicted = pricer.Seconds(*QueryFromRow(rows[i]));
+    const double e = errors.empty() ? 0 : errors[i % errors.size()];
+    rows[i].set_median_s(predicted / (1 + e));
+  }
+  return rows;
+}
+
+std::vector<CalibrationRow> GemmSweep(const std::string& model, int64_t n,
+                                      int64_t k) {
+  std::vector<CalibrationRow> rows;
+  for (int64_t m : {1, 4, 16, 64, 128, 256, 512, 1024, 2048, 4096})
+    rows.push_back(Gemm(m, n, k, model));
+  return rows;
+}
+
+TEST(CalibrationFitTest, DecodeRowsSumContextOverRequests) {
+  CalibrationRow r;
+  r.set_op("attn_decode");
+  r.set_op_class(OPERATOR_CLASS_ATTENTION_DECODE);
+  r.set_batch(8);
+  r.set_new_tokens(1);
+  r.set_context_tokens(1000);  // cached, per request
+  r.set_heads(32);
+  r.set_kv_heads(4);
+  r.set_head_dim(128);
+  r.set_median_s(1e-4);
+  absl::StatusOr<OperatorQuery> q = QueryFromRow(r);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->requests, 8);
+  EXPECT_EQ(q->context_tokens, 8 * 1001);  // as BatchShape::AddDecode
+  CalibrationRow p = r;
+  p.set_op("attn_prefill");
+  p.set_op_class(OPERATOR_CLASS_ATTENTION_PREFILL);
+  p.set_batch(2);
+  p.set_new_tokens(100);
+  p.set_context_tokens(50);
+  q = QueryFromRow(p);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->new_tokens, 200);
+  EXPECT_EQ(q->context_tokens, 300);
+  EXPECT_DOUBLE_EQ(q->attention_pairs, 2 * (100.0 * 50 + 100.0 * 101 / 2));
+}
+
+TEST(CalibrationFitTest, EvalReportsKnownErrorsAndSplitsFastRows) {
+  auto pricer = OperatorPricer::Create(H100());
+  ASSERT_TRUE(pricer.ok()) << pricer.status();
+  // Ten large GEMMs with errors 1..10 % (alternating sign): median 5.5 %,
+  // p90 9.1 % (linear interpolation); one tiny GEMM below 10 us, 50 % off.
+  std::vector<CalibrationRow> rows;
+  std::vector<double> errors;
+  for (int i = 1; i <= 10; ++i) {
+    rows.push_back(Gemm(1024 * i, 8192, 8192, "a"));
+    errors.push_back((i % 2 ? 1 : -1) * i / 100.0);
+  }
+  rows = Synthetic(*pricer, rows, errors);
+  CalibrationRow tiny = Synthetic(*pricer, {Gemm(1, 4096, 64, "a")}, {0.5})[0];
+  ASSERT_LT(tiny.median_s(), kFastRowSeconds);
+  rows.push_back(tiny);
+  absl::StatusOr<EvalReport> report = EvaluateRows(*pricer, rows);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->overall.rows.rows, 10);
+  EXPECT_NEAR(report->overall.rows.median_ape, 0.055, 1e-9);
+  EXPECT_NEAR(report->overall.rows.p90_ape, 0.091, 1e-9);
+  EXPECT_EQ(report->overall.fast.rows, 1);
+  EXPECT_NEAR(report->overall.fast.median_ape, 0.5, 1e-9);
+  ASSERT_EQ(report->by_class.size(), 1u);
+  EXPECT_EQ(report->by_class[0].name, "gemm");
+  ASSERT_EQ(report->by_op.size(), 1u);
+  EXPECT_EQ(report->by_op[0].name, "qkv_proj");
+}
+
+TEST(CalibrationFitTest, EvalRejectsUnpriceableRows) {
+  auto pricer = OperatorPricer::Create(H100());
+  ASSERT_TRUE(pricer.ok());
+  CalibrationRow r;
+  r.set_op("scan");
+  r.set_op_class(OPERATOR_CLASS_SSM);
+  r.set_median_s(1e-3);
+  absl::StatusOr<EvalReport> report = EvaluateRows(*pricer, {r});
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(report.status().message(), HasSubstr("row 1"));
+}
+
+// Data generated from known GEMM parameters: the fit must find them again.
+TEST(CalibrationFitTest, FitRecoversKnownGemmParameters) {
+  OperatorEfficiency truth;
+  truth.set_op(OPERATOR_CLASS_GEMM);
+  truth.set_compute(0.62);
+  truth.set_memory(0.85);
+  truth.set_memory_ramp_mb(8);
+  truth.set_parallel_columns(300);
+  truth.set_floor_us(5);
+  truth.set_overlap_exponent(1.5);
+  auto generator = OperatorPricer::Create(WithEfficiency(H100(), truth));
+  ASSERT_TRUE(generator.ok());
+  std::vector<CalibrationRow> rows;
+  for (auto [n, k] : std::vector<std::pair<int64_t, int64_t>>{{1280, 8192},
+                                                              {8192, 1024},
+                                                              {12288, 4096},
+                                                              {57344, 8192},
+                                                              {4096, 11008},
+                                                              {640, 4096},
+                                                              {8192, 128}}) {
+    for (const CalibrationRow& r : GemmSweep("m", n, k)) rows.push_back(r);
+  }
+  rows = Synthetic(*generator, rows, {});
+  absl::StatusOr<ClassFit> fit = FitClass(H100(), OPERATOR_CLASS_GEMM, rows);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  const OperatorEfficiency& e = fit->efficiency;
+  EXPECT_NEAR(e.compute(), 0.62, 0.02);
+  EXPECT_NEAR(e.memory(), 0.85, 0.03);
+  EXPECT_NEAR(e.memory_ramp_mb(), 8, 1.0);
+  EXPECT_NEAR(e.parallel_columns(), 300, 40);
+  EXPECT_NEAR(e.floor_us(), 5, 0.3);
+  EXPECT_DOUBLE_EQ(e.overlap_exponent(), 1.5);
+  EXPECT_LT(fit->in_sample.p90_ape, 0.01);
+  EXPECT_THAT(e.source(), HasSubstr("calibrate fit"));
+}
+
+TEST(CalibrationFitTest, LeaveOneModelOutHoldsOutEachModel) {
+  auto generator = OperatorPricer::Create(H100());
+  ASSERT_TRUE(generator.ok());
+  std::vector<CalibrationRow> rows;
+  for (const CalibrationRow& r : GemmSweep("model-a", 4096, 4096))
+    rows.push_back(r);
+  for (const CalibrationRow& r : GemmSweep("model-b", 12288, 4096))
+    rows.push_back(r);
+  for (const CalibrationRow& r : GemmSweep("model-c", 8192, 28672))
+    rows.push_back(r);
+  rows = Synthetic(*generator, rows, {0.02, -0.02});
+  absl::StatusOr<CvResult> cv =
+      CrossValidateClass(H100(), OPERATOR_CLASS_GEMM, rows);
+  ASSERT_TRUE(cv.ok()) << cv.status();
+  EXPECT_EQ(cv->grouping, "model");
+  ASSERT_EQ(cv->groups.size(), 3u);
+  EXPECT_EQ(cv->groups[0].group, "model-a");
+  EXPECT_EQ(cv->pooled.rows, 30);
+  // The generating curves are the model's own: held-out error stays near
+  // the +-2 % noise.
+  EXPECT_LT(cv->pooled.median_ape, 0.05);
+  // One model only: a single group cannot be cross-validated by model and
+  // GEMMs have no fallback grouping beyond batch octaves (all batch 0).
+  absl::StatusOr<CvResult> single = CrossValidateClass(
+      H100(), OPERATOR_CLASS_GEMM,
+      Synthetic(*generator, GemmSweep("only", 4096, 4096), {}));
+  EXPECT_EQ(single.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CalibrationFitTest, PricerMatchesTheIterationModelPerOperator) {
+  // Every GEMM and attention invocation the iteration model makes is priced
+  // identically by the shape-only entry point.
+  OperatorModelOptions o;
+  std::vector<OperatorQuery> seen;
+  auto capture = [&seen](const OperatorQuery& q) {
+    seen.push_back(q);
+    return q.analytic_s;
+  };
+  o.corrections[OPERATOR_CLASS_GEMM] = capture;
+  o.corrections[OPERATOR_CLASS_ATTENTION_PREFILL] = capture;
+  o.corrections[OPERATOR_CLASS_ATTENTION_DECODE] = capture;
+  o.corrections[OPERATOR_CLASS_NORM] = capture;
+  auto m = OperatorModel::Create(Llama2_7b(), H100(), 1, 1, o);
+  ASSERT_TRUE(m.ok()) << m.status();
+  BatchShape b;
+  b.AddPrefillChunk(700, 300);
+  b.AddDecode(1500);
+  b.AddDecode(20);
+  (*m)->IterationSeconds(b);
+  ASSERT_GE(seen.size(), 7u);
+  for (const OperatorQuery& q : seen) {
+    EXPECT_NEAR((*m)->OperatorSeconds(q), q.analytic_s, 1e-12 * q.analytic_s)
+        << q.name;
+  }
+}
+
+TEST(CalibrationFitTest, FrameworkOverheadFitRecoversAConstant) {
+  std::vector<IterationSample> samples;
+  for (int i = 1; i <= 6; ++i) {
+    IterationSample s;
+    s.kernel_s = 0.01 * i;
+    s.layers = i % 2 ? 80 : 70;
+    s.measured_s = s.kernel_s + 0.002 + 1e-4 * s.layers;
+    samples.push_back(s);
+  }
+  OverheadFit both = FitFrameworkOverhead(samples, true);
+  EXPECT_NEAR(both.iteration_overhead_s, 0.002, 1e-9);
+  EXPECT_NEAR(both.layer_overhead_s, 1e-4, 1e-11);
+  OverheadFit constant = FitFrameworkOverhead(samples, false);
+  EXPECT_EQ(constant.layer_overhead_s, 0);
+  EXPECT_NEAR(constant.iteration_overhead_s, 0.002 + 75e-4, 6e-4);
+}
+
+TEST(CalibrationFitTest, OverheadOptionAddsPerLayerTime) {
+  BatchShape b;
+  b.AddDecode(1000);
+  auto plain = OperatorModel::Create(Llama2_7b(), H100(), 1, 1);
+  auto with = OperatorModel::Create(
+      Llama2_7b(), H100(), 1, 1, OperatorModelOptions::WithSplitwiseOverhead());
+  ASSERT_TRUE(plain.ok() && with.ok());
+  EXPECT_NEAR((*with)->IterationSeconds(b) - (*plain)->IterationSeconds(b),
+              32 * OperatorModelOptions::kSplitwiseLayerOverheadS, 1e-12);
+  const IterationBreakdown e = (*with)->Explain(b);
+  EXPECT_EQ(e.ops.front().name, "framework_overhead");
+  OperatorModelOptions bad;
+  bad.layer_overhead_s = -1;
+  EXPECT_EQ(
+      OperatorModel::Create(Llama2_7b(), H100(), 1, 1, bad).status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CalibrationFitTest, ReadsSplitwisePerfModelMedians) {
+  const std::string path = ::testing::TempDir() + "/perf_model.csv";
+  {
+    std::ofstream f(path);
+    f << "model,hardware,prompt_size,batch_size,token_size,peak_power,"
+         "average_power,prompt_time,token_time,e2e_time,tensor_parallel\n"
+         "llama2-70b,h100-80gb,512,1,128,1,1,80,30,1,4\n"
+         "llama2-70b,h100-80gb,512,1,128,1,1,90,31,1,4\n"
+         "llama2-70b,h100-80gb,512,1,128,1,1,85,32,1,4\n"
+         "llama2-70b,h100-80gb-pcap,512,1,128,1,1,110,30,1,4\n";
+  }
+  auto points = ReadSplitwisePerfModel(path);
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_EQ(points->size(), 1u);  // pcap rows skipped
+  EXPECT_DOUBLE_EQ((*points)[0].prompt_s, 0.085);
+  EXPECT_DOUBLE_EQ((*points)[0].token_s, 0.031);
+  EXPECT_EQ((*points)[0].repetitions, 3);
+  {
+    std::ofstream f(path);
+    f << "model,hardware,prompt_size,batch_size,token_size,prompt_time,"
+         "token_time,tensor_parallel\nllama2-70b,h100-80gb,abc,1,1,1,1,4\n";
+  }
+  points = ReadSplitwisePerfModel(path);
+  EXPECT_EQ(points.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(points.status().message(), HasSubstr(":2:"));
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+RunResult RunFleetsim(const std::string& args) {
+  const std::string command = std::string(FLEETSIM_BINARY_DIR) +
+                              "/fleetsim calibrate --data_dir " +
+                              FLEETSIM_SOURCE_DIR + "/data " + args + " 2>&1";
+  RunResult r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    r.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(CalibrateEvalCommandTest, BadFileFailsWithTheLoaderMessage) {
+  const std::string path = ::testing::TempDir() + "/bad_table.csv";
+  {
+    std::ofstream f(path);
+    f << "op,op_class,m,n,k,median_s\nqkv_proj,gemm,abc,1,1,1e-3\n";
+  }
+  RunResult r = RunFleetsim("eval --chip h100 --profile " + path);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("bad_table.csv:2"));
+  r = RunFleetsim("eval --chip h100 --profile /nonexistent.csv");
+  EXPECT_NE(r.exit_code, 0);
+  r = RunFleetsim("eval --chip h999 --profile " + path);
+  EXPECT_NE(r.exit_code, 0);
+  r = RunFleetsim("eval --chip h100");
+  EXPECT_NE(r.exit_code, 0);
+}
+
+TEST(CalibrateEvalCommandTest, EvaluatesAShippedTable) {
+  const RunResult r = RunFleetsim(
+      std::string("eval --chip h100 --json --profile ") + FLEETSIM_SOURCE_DIR +
+      "/data/calibration/h100/vidur_mlp_llama-2-7b-hf.csv");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"qkv_proj\""));
+  EXPECT_THAT(r.output, HasSubstr("\"median_ape_pct\""));
+  EXPECT_THAT(r.output, HasSubstr("\"fast_rows\""));
+}
+
+}  // namespace
+}  // namespace fleetsim::hardware
