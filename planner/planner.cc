@@ -56,17 +56,10 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
                                                 const std::string& chip_name,
                                                 int tp, const Demand& demand) {
   FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, context.chips.Find(chip_name));
-  FLEETSIM_ASSIGN_OR_RETURN(
-      auto model, hardware::OperatorModel::Create(context.model, *chip, tp, 1));
-  int instances_per_machine = std::max(1, context.chips_per_machine / tp);
-  constexpr int kChunk = 2048;
-  hardware::BatchShape prefill;
-  prefill.AddPrefillChunk(kChunk, 0);
-  double prefill_tokens_per_s =
-      kChunk / model->IterationSeconds(prefill) * instances_per_machine;
-
-  // KV capacity per instance (the same arithmetic as sim::ResolveFleet).
-  Cluster probe;
+  // KV capacity and cost-model settings per instance, exactly as a
+  // simulated pool of this chip gets them (sim::ResolveFleet).
+  Cluster probe = context.template_cluster;
+  probe.clear_pools();
   Pool* pool = probe.add_pools();
   pool->set_role(POOL_ROLE_COLOCATED);
   pool->mutable_machine()->set_chip(chip_name);
@@ -77,6 +70,15 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
       sim::FleetSpec fleet,
       sim::ResolveFleet(probe, "capacity probe", context.model,
                         context.chips.entries(), {}));
+  FLEETSIM_ASSIGN_OR_RETURN(
+      auto model, hardware::OperatorModel::Create(context.model, *chip, tp, 1,
+                                                  fleet.cost_model));
+  int instances_per_machine = std::max(1, context.chips_per_machine / tp);
+  constexpr int kChunk = 2048;
+  hardware::BatchShape prefill;
+  prefill.AddPrefillChunk(kChunk, 0);
+  double prefill_tokens_per_s =
+      kChunk / model->IterationSeconds(prefill) * instances_per_machine;
   const sim::PoolSpec& spec = fleet.pools[0];
   double per_request_tokens = demand.mean_input + demand.mean_output / 2;
   int batch = static_cast<int>(std::clamp<double>(

@@ -89,6 +89,17 @@ absl::StatusOr<FleetSpec> ResolveFleet(
       cluster.mixed_pool_prefill_queue_tokens();
   fleet.ttft_includes_kv_transfer = !cluster.ttft_at_prefill_completion();
   fleet.layerwise_kv_transfer = cluster.layerwise_kv_transfer();
+  if (cluster.has_framework_layer_overhead_us()) {
+    if (cluster.framework_layer_overhead_us() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ": field 'framework_layer_overhead_us' must be >= 0 (got ",
+          cluster.framework_layer_overhead_us(), ")"));
+    }
+    fleet.cost_model.layer_overhead_s =
+        cluster.framework_layer_overhead_us() * 1e-6;
+  } else {
+    fleet.cost_model = hardware::OperatorModelOptions::WithSplitwiseOverhead();
+  }
   if (cluster.pools().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": cluster has no pools"));

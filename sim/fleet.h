@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "hardware/operator_model.h"
 #include "proto/chip.pb.h"
 #include "proto/cluster.pb.h"
 #include "proto/model.pb.h"
@@ -61,6 +62,9 @@ struct FleetSpec {
   // Splitwise-style layer-wise KV streaming during the prefill (see
   // Runtime::StartTransfer for how it is approximated).
   bool layerwise_kv_transfer = false;
+
+  // Cost-model settings every pool (and the SLO reference) uses.
+  hardware::OperatorModelOptions cost_model;
 
   // Fleet cost in H100-machine units (SPAD's normalisation) and TDP, watts.
   double NormalizedCost(const Chip& h100) const;

@@ -509,8 +509,9 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
   auto wall_start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<hardware::LatencyModel>> latency;
   for (const PoolSpec& pool : inputs.fleet.pools) {
-    auto model = hardware::OperatorModel::Create(inputs.fleet.model, pool.chip,
-                                                 pool.tp, pool.pp);
+    auto model =
+        hardware::OperatorModel::Create(inputs.fleet.model, pool.chip, pool.tp,
+                                        pool.pp, inputs.fleet.cost_model);
     if (!model.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("pool '", pool.name, "': ", model.status().message()));
@@ -520,7 +521,8 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
   std::unique_ptr<SloEvaluator> slo;
   if (!inputs.slo.targets().empty()) {
     auto evaluator = SloEvaluator::Create(inputs.slo, inputs.fleet.model,
-                                          inputs.slo_reference_chip);
+                                          inputs.slo_reference_chip,
+                                          inputs.fleet.cost_model);
     if (!evaluator.ok()) return evaluator.status();
     slo = std::move(*evaluator);
   }

@@ -50,12 +50,13 @@ absl::Status ValidateSlo(const Slo& slo, const std::string& origin) {
 }
 
 absl::StatusOr<std::unique_ptr<SloEvaluator>> SloEvaluator::Create(
-    const Slo& slo, const Model& model, const Chip& reference_chip) {
+    const Slo& slo, const Model& model, const Chip& reference_chip,
+    const hardware::OperatorModelOptions& options) {
   absl::Status status = ValidateSlo(slo, "slo");
   if (!status.ok()) return status;
   int tp = slo.reference_tp() > 0 ? slo.reference_tp() : kDefaultReferenceTp;
   auto reference =
-      hardware::OperatorModel::Create(model, reference_chip, tp, 1);
+      hardware::OperatorModel::Create(model, reference_chip, tp, 1, options);
   if (!reference.ok()) return reference.status();
   return std::unique_ptr<SloEvaluator>(
       new SloEvaluator(slo, std::move(*reference)));

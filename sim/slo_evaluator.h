@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "hardware/latency_model.h"
+#include "hardware/operator_model.h"
 #include "proto/chip.pb.h"
 #include "proto/model.pb.h"
 #include "proto/result.pb.h"
@@ -33,8 +34,11 @@ class SloEvaluator final {
  public:
   // InvalidArgument for a target with no metric, a percentile outside
   // (0, 100] or a non-positive bound; errors of the reference model.
+  // `options`: the fleet's cost-model settings (the reference request runs
+  // on the same serving stack).
   static absl::StatusOr<std::unique_ptr<SloEvaluator>> Create(
-      const Slo& slo, const Model& model, const Chip& reference_chip);
+      const Slo& slo, const Model& model, const Chip& reference_chip,
+      const hardware::OperatorModelOptions& options = {});
 
   struct Reference {
     double ttft_s = 0;

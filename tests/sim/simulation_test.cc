@@ -139,7 +139,8 @@ SimRun Simulate(const Cluster& cluster, const Workload& workload,
 std::unique_ptr<hardware::OperatorModel> FirstPoolModel(const SimRun& run) {
   const PoolSpec& pool = run.inputs.fleet.pools[0];
   auto model = hardware::OperatorModel::Create(run.inputs.fleet.model,
-                                               pool.chip, pool.tp, pool.pp);
+                                               pool.chip, pool.tp, pool.pp,
+                                               run.inputs.fleet.cost_model);
   EXPECT_TRUE(model.ok()) << model.status();
   return model.ok() ? std::move(*model) : nullptr;
 }
