@@ -17,7 +17,9 @@ constexpr double kBytesPerGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr int kDefaultChipsPerMachine = 8;       // DGX/HGX-class machines
 constexpr int kDefaultMaxBatchSize = 256;        // vLLM max_num_seqs default
 constexpr int64_t kDefaultSarathiTokens = 2048;  // Sarathi-Serve token budget
-constexpr int64_t kDefaultVllmTokens = 8192;    // SplitwiseSim prompt batch cap
+// ASSUMPTION: a common vLLM max_num_batched_tokens setting for prefill-first
+// serving (the cluster file sets it per pool).
+constexpr int64_t kDefaultVllmTokens = 8192;
 constexpr int kDefaultBlockTokens = 16;         // vLLM block size
 constexpr double kDefaultMemoryFraction = 0.9;  // SPAD App. B.1 / vLLM
 // ASSUMPTION: one switch hop on the scale-out fabric (InfiniBand NDR port to
