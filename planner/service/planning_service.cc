@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/health_check_service_interface.h"
 
@@ -81,6 +82,16 @@ grpc::Status PlanningServiceImpl::ListModels(grpc::ServerContext* context,
 
 absl::StatusOr<std::unique_ptr<PlanningServer>> PlanningServer::Start(
     const ServerOptions& options) {
+  // gRPC takes "host:99999" as port 99999 mod 65536; refuse it instead.
+  size_t colon = options.listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen '", options.listen,
+                     "': expected HOST:PORT with PORT in 0-65535"));
+  }
   std::unique_ptr<PlanningServer> server(new PlanningServer());
   // The worker helper first: gRPC starts threads as soon as it is built.
   absl::StatusOr<std::unique_ptr<PlanningBackend>> backend =

@@ -199,6 +199,17 @@ TEST_F(PlanningServerTest, OversizedMessagesAreRefused) {
   EXPECT_EQ(HealthStatus(channel_), 1);
 }
 
+TEST(PlanningServerStartTest, BadListenAddressesAreRefused) {
+  for (const char* listen : {"127.0.0.1:99999", "127.0.0.1", "host:port"}) {
+    ServerOptions options;
+    options.listen = listen;
+    options.backend.limits.data_dir = kData;
+    EXPECT_EQ(PlanningServer::Start(options).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << listen;
+  }
+}
+
 TEST_F(PlanningServerTest, HealthAndCatalogs) {
   Start();
   EXPECT_EQ(HealthStatus(channel_), 1);
