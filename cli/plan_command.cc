@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
+#include "cli/remote_client.h"
 #include "cli/simulation_setup.h"
 #include "planner/planner.h"
 #include "util/json_writer.h"
@@ -212,7 +213,12 @@ int RunPlan(const std::vector<std::string>& args) {
                      p.eta_s(), p.message())
               << std::flush;
   };
-  absl::StatusOr<PlanResult> result = planner::PlanFleet(*request, options);
+  absl::StatusOr<PlanResult> result =
+      absl::GetFlag(FLAGS_server).empty()  // cli/remote_client.h
+          ? planner::PlanFleet(*request, options)
+          : PlanRemotely(absl::GetFlag(FLAGS_server), *request,
+                         options.progress,
+                         absl::GetFlag(FLAGS_server_deadline));
   std::cerr << "\n";
   if (!result.ok()) return Fail(result.status());
   if (result->has_reallocation()) {
@@ -265,5 +271,6 @@ FLEETSIM_REGISTER_COMMAND(
     "FILE|relaxed|normal|strict "
     "--chips h100,a100,... [--modes colocated,disaggregated] [--objective "
     "cost|tdp|pareto] "
-    "[--budget-machines N] [--jobs J] [--out DIR] [--fixed-fleet FILE]",
+    "[--budget-machines N] [--jobs J] [--out DIR] [--fixed-fleet FILE] "
+    "[--server HOST:PORT]",
     fleetsim::cli::RunPlan);

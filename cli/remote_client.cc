@@ -104,6 +104,54 @@ absl::StatusOr<SimulationResult> SimulateRemotely(
   return result;
 }
 
+absl::StatusOr<PlanResult> PlanRemotely(
+    const std::string& server, PlanRequest request,
+    const std::function<void(const PlanProgress&)>& progress,
+    absl::Duration deadline) {
+  const std::string trace = request.workload().trace_path();
+  std::string relative = RelativeInside(trace, DataDir());
+  if (relative.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        trace, ": with --server the trace must be in the data folder (",
+        DataDir(), "), which the server is assumed to share"));
+  }
+  request.mutable_workload()->set_trace_path(relative);
+  std::error_code ec;
+  if (!request.slo_preset().empty() &&
+      std::filesystem::is_regular_file(request.slo_preset(), ec)) {
+    FLEETSIM_RETURN_IF_ERROR(
+        ReadTextProtoFile(request.slo_preset(), request.mutable_slo()));
+    request.clear_slo_preset();
+  }
+  std::unique_ptr<PlanningService::Stub> stub = PlanningService::NewStub(
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoMilliseconds(deadline));
+  std::unique_ptr<grpc::ClientReader<PlanEvent>> reader =
+      stub->Plan(&context, request);
+  PlanEvent event;
+  PlanResult result;
+  bool got_result = false;
+  while (reader->Read(&event)) {
+    if (event.has_progress() && progress) progress(event.progress());
+    if (event.has_result()) {
+      result = event.result();
+      got_result = true;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        absl::StrCat(server, ": ", status.error_message()));
+  }
+  if (!got_result) {
+    return absl::InternalError(
+        absl::StrCat(server, ": the Plan stream ended without a result"));
+  }
+  return result;
+}
+
 int ReplayRemotely(const std::string& cluster_path, const std::string& model) {
   absl::StatusOr<SimulateRequest> request =
       SimulateRequestFromFlags(cluster_path, model);

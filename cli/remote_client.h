@@ -2,18 +2,21 @@
 //
 // The CLI as a PlanningService client: `fleetsim replay --server HOST:PORT`
 // sends the same flags as a SimulateRequest to a `fleetsim serve` and prints
-// the same summary. Local files named by flags are read here and sent
-// inline (the cluster and SLO as protos, the trace as bytes when it is
-// within the server's default inline limit); a larger trace must sit in the
-// server's data folder and is sent as a path relative to it.
+// the same summary; `fleetsim plan --server` streams a Plan the same way. Local
+// files named by flags are read here and sent inline (the cluster and SLO as
+// protos, the trace as bytes when it is within the server's default inline
+// limit); a larger trace must sit in the server's data folder and is sent as a
+// path relative to it.
 #ifndef FLEETSIM_CLI_REMOTE_CLIENT_H_
 #define FLEETSIM_CLI_REMOTE_CLIENT_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "proto/plan.pb.h"
 #include "proto/planning_service.pb.h"
 #include "proto/result.pb.h"
 
@@ -32,6 +35,17 @@ absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
 // server's status, unchanged in code and message.
 absl::StatusOr<SimulationResult> SimulateRemotely(
     const std::string& server, const SimulateRequest& request,
+    absl::Duration deadline);
+
+// Runs `request` (built from `plan`'s flags) on `server`, calling
+// `progress` for each streamed progress event. The trace must lie inside the
+// local data folder and is sent as a path relative to it (the server resolves
+// it in its own --data-dir; PlanRequest carries no inline trace); an SLO
+// file is read here and sent inline. Errors: InvalidArgument for a trace
+// outside the data folder; the server's status otherwise.
+absl::StatusOr<PlanResult> PlanRemotely(
+    const std::string& server, PlanRequest request,
+    const std::function<void(const PlanProgress&)>& progress,
     absl::Duration deadline);
 
 // `replay` with --server set: builds the request, calls the server, prints

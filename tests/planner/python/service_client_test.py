@@ -217,6 +217,23 @@ class ServiceClientTest(unittest.TestCase):
                                 text=True).stdout
         self.assertEqual(local, remote)
 
+    def test_plan_server_flag_prints_the_same_plan(self):
+        command = [ARGS.fleetsim, "plan", "--model", "llama-2-7b", "--trace",
+                   os.path.join(self.data, "traces", "azure_2023_code.csv"),
+                   "--rate", "2", "--duration", "60", "--slo", "relaxed",
+                   "--chips", "h100", "--budget-machines", "2", "--jobs", "2",
+                   "--data-dir", self.data]
+
+        def plan(extra):
+            out = subprocess.run(command + extra, check=True,
+                                 capture_output=True, text=True).stdout
+            # The last line reports the search's wall time.
+            return [line for line in out.splitlines()
+                    if " simulations in " not in line]
+        local = plan([])
+        self.assertIn("cheapest", "\n".join(local))
+        self.assertEqual(local, plan(["--server", self.address]))
+
     def test_simulate_with_a_path_in_the_data_dir(self):
         request = self.small_request()
         request.ClearField("trace_bytes")
