@@ -24,6 +24,9 @@ namespace {
 
 class Runtime;
 
+// Shortest decode run an instance plans after runs were cut short.
+constexpr int kMinDecodeRun = 16;
+
 // One model replica: a BatchScheduler driven by a SimGrid actor. Work is
 // pushed in by the router or a finished KV transfer, which then calls
 // Wake(); the actor sleeps for each predicted iteration, or for a whole run
@@ -61,6 +64,7 @@ class Instance final {
   sg4::MutexPtr mutex_ = sg4::Mutex::create();
   sg4::ConditionVariablePtr wake_ = sg4::ConditionVariable::create();
   const int max_decode_run_;
+  int run_limit_;  // adaptive, in [kMinDecodeRun, max_decode_run_]
   std::vector<double> end_times_;
   bool idle_ = false;  // waiting for work, or in an interruptible decode run
 };
@@ -159,7 +163,8 @@ Instance::Instance(Runtime* runtime, int index, const PoolSpec* pool,
                                   runtime_->OnTokenGaps(gap, count);
                                 }},
                  inputs.decode_interpolation_stride),
-      max_decode_run_(std::max(1, inputs.max_decode_run)) {
+      max_decode_run_(std::max(1, inputs.max_decode_run)),
+      run_limit_(max_decode_run_) {
   end_times_.reserve(max_decode_run_);
 }
 
@@ -178,7 +183,7 @@ void Instance::operator()() {
       runtime_->CountEvent();
       continue;
     }
-    int run = scheduler_.StableDecodeIterations(max_decode_run_);
+    int run = scheduler_.StableDecodeIterations(run_limit_);
     if (run == 1) {
       sg4::this_actor::sleep_for(seconds);
       runtime_->CountEvent();
@@ -201,6 +206,11 @@ void Instance::operator()() {
         runtime_->CountEvent();
       }
       scheduler_.FinishDecodeIterations(n, end_times_);
+      // Plan the next run about twice as long as this instance's runs last:
+      // end times computed past an interruption are wasted cost-model work.
+      run_limit_ =
+          std::min(max_decode_run_,
+                   n < run ? std::max(kMinDecodeRun, 2 * n) : 2 * run_limit_);
     }
     runtime_->AfterIteration(this);
   }
