@@ -179,6 +179,7 @@ absl::StatusOr<std::vector<hardware::IterationSample>> Predict(
       if (!model.ok()) return model.status();
       cache[key] = *std::move(model);
     }
+    if (p.inconsistent) continue;
     const hardware::OperatorModel& model = *cache[key];
     hardware::BatchShape prefill;
     hardware::BatchShape decode;
@@ -188,21 +189,29 @@ absl::StatusOr<std::vector<hardware::IterationSample>> Predict(
       decode.AddDecode(p.prompt_tokens + p.output_tokens / 2);
     }
     const int layers = m->second->num_layers();
-    out.push_back(
-        {p, true, p.prompt_s, model.IterationSeconds(prefill), layers});
-    out.push_back(
-        {p, false, p.token_s, model.IterationSeconds(decode), layers});
+    double attention_s = 0;
+    for (const hardware::OperatorTime& op : model.Explain(decode).ops) {
+      if (op.op_class == OPERATOR_CLASS_ATTENTION_DECODE)
+        attention_s += op.seconds;
+    }
+    out.push_back({p, true, p.prompt_s, model.IterationSeconds(prefill), layers,
+                   p.batch, 0});
+    out.push_back({p, false, p.token_s, model.IterationSeconds(decode), layers,
+                   p.batch, attention_s});
   }
   return out;
 }
 
+// want_prefill: 1 prefill samples, 0 decode samples; min_batch: only
+// points with at least this batch.
 ErrorStats Errors(const std::vector<hardware::IterationSample>& samples,
-                  const hardware::OverheadFit& fit, int want_prefill) {
+                  const hardware::OverheadFit& fit, int want_prefill,
+                  int min_batch = 1) {
   std::vector<double> e;
   for (const hardware::IterationSample& s : samples) {
     if (want_prefill >= 0 && s.prefill != (want_prefill == 1)) continue;
-    const double predicted =
-        s.kernel_s + fit.iteration_overhead_s + fit.layer_overhead_s * s.layers;
+    if (s.point.batch < min_batch) continue;
+    const double predicted = s.kernel_s + fit.Overhead(s);
     e.push_back(predicted / s.measured_s - 1);
   }
   return hardware::SummariseErrors(e);
@@ -249,26 +258,37 @@ int RunCalibrateE2e(const std::vector<std::string>& args) {
     (s.point.model == "llama2-70b" && s.point.tp < 8 ? train : test)
         .push_back(s);
   }
+  int skipped = 0;
+  for (const hardware::IterationPoint& p : *points) skipped += p.inconsistent;
   const hardware::OverheadFit none;
+  hardware::OverheadFit previous;  // the per-layer-only profile before it
+  previous.layer_overhead_s = 156e-6;
+  const hardware::OperatorModelOptions profile =
+      hardware::OperatorModelOptions::WithSplitwiseOverhead();
   hardware::OverheadFit shipped;
-  shipped.layer_overhead_s =
-      hardware::OperatorModelOptions::kSplitwiseLayerOverheadS;
+  shipped.iteration_overhead_s = profile.iteration_overhead_s;
+  shipped.layer_overhead_s = profile.layer_overhead_s;
+  shipped.request_layer_overhead_s = profile.request_layer_overhead_s;
   struct Variant {
     std::string name;
     hardware::OverheadFit fit;
   };
   std::vector<Variant> variants = {
       {"kernel only", none},
+      {"before: 156 us per layer", previous},
       {"WithSplitwiseOverhead()", shipped},
       {"fit: per iteration", hardware::FitFrameworkOverhead(train, false)},
-      {"fit: per layer", hardware::FitFrameworkOverhead(train, true)}};
+      {"fit: per layer", hardware::FitFrameworkOverhead(train, true)},
+      {"fit: per layer + per request", hardware::FitServingStackProfile(train)},
+      {"alt: per layer + decode attn eta",
+       hardware::FitDecodeAttentionScale(train)}};
   for (const std::string& hw :
        {std::string("h100-80gb"), std::string("a100-80gb")}) {
     std::vector<hardware::IterationSample> chip_train;
     for (const hardware::IterationSample& s : train)
       if (s.point.hardware == hw) chip_train.push_back(s);
-    variants.push_back({"fit per layer, " + hw + " only",
-                        hardware::FitFrameworkOverhead(chip_train, true)});
+    variants.push_back({"profile fit, " + hw + " only",
+                        hardware::FitServingStackProfile(chip_train)});
   }
   const bool json_out = absl::GetFlag(FLAGS_json);
   JsonWriter json;
@@ -277,31 +297,42 @@ int RunCalibrateE2e(const std::vector<std::string>& args) {
     json.Field("perf", perf);
     json.Field("train_samples", static_cast<int64_t>(train.size()));
     json.Field("test_samples", static_cast<int64_t>(test.size()));
+    json.Field("inconsistent_points_skipped", static_cast<int64_t>(skipped));
     json.Key("variants");
     json.BeginArray();
   } else {
     std::printf(
-        "calibrate e2e: %zu points; train = Llama-2-70B TP2/TP4 (%zu samples), "
-        "test = Llama-2-70B TP8 + BLOOM-176B TP8 (%zu samples)\n",
-        points->size(), train.size(), test.size());
-    std::printf("%-34s %9s %9s | %-22s | %-22s | %-22s | %-22s\n", "variant",
-                "iter ms", "layer us", "train prefill", "train decode",
-                "test prefill", "test decode");
+        "calibrate e2e: %zu points (%d inconsistent skipped); train = "
+        "Llama-2-70B TP2/TP4 (%zu samples), test = Llama-2-70B TP8 + "
+        "BLOOM-176B TP8 (%zu samples)\n",
+        points->size(), skipped, train.size(), test.size());
+    std::printf(
+        "%-33s %6s %6s %6s %5s | %-20s | %-20s | %-20s | %-20s | %-20s | "
+        "%-20s\n",
+        "variant", "iter", "layer", "req.l", "attn", "train prefill",
+        "train decode", "train decode b>1", "test prefill", "test decode",
+        "test decode b>1");
   }
   for (const Variant& v : variants) {
     const ErrorStats tp = Errors(train, v.fit, 1), td = Errors(train, v.fit, 0),
-                     xp = Errors(test, v.fit, 1), xd = Errors(test, v.fit, 0);
+                     tdb = Errors(train, v.fit, 0, 2),
+                     xp = Errors(test, v.fit, 1), xd = Errors(test, v.fit, 0),
+                     xdb = Errors(test, v.fit, 0, 2);
     if (json_out) {
       json.BeginObject();
       json.Field("name", v.name);
       json.Field("iteration_overhead_s", v.fit.iteration_overhead_s);
       json.Field("layer_overhead_s", v.fit.layer_overhead_s);
+      json.Field("request_layer_overhead_s", v.fit.request_layer_overhead_s);
+      json.Field("attention_scale", v.fit.attention_scale);
       for (const auto& [key, s] :
            std::vector<std::pair<std::string, ErrorStats>>{
                {"train_prefill", tp},
                {"train_decode", td},
+               {"train_decode_batched", tdb},
                {"test_prefill", xp},
-               {"test_decode", xd}}) {
+               {"test_decode", xd},
+               {"test_decode_batched", xdb}}) {
         json.Key(key);
         json.BeginObject();
         json.Field("median_ape_pct", 100 * s.median_ape);
@@ -314,20 +345,28 @@ int RunCalibrateE2e(const std::vector<std::string>& args) {
       continue;
     }
     auto cell = [](const ErrorStats& s) {
-      return absl::StrFormat("%5.1f/%5.1f (%+5.1f)", 100 * s.median_ape,
+      return absl::StrFormat("%4.1f/%4.1f (%+5.1f)", 100 * s.median_ape,
                              100 * s.p90_ape, 100 * s.median_signed);
     };
-    std::printf("%-34s %9.2f %9.1f | %-22s | %-22s | %-22s | %-22s\n",
-                v.name.c_str(), 1e3 * v.fit.iteration_overhead_s,
-                1e6 * v.fit.layer_overhead_s, cell(tp).c_str(),
-                cell(td).c_str(), cell(xp).c_str(), cell(xd).c_str());
+    std::printf(
+        "%-33s %6.2f %6.1f %6.2f %5.2f | %-20s | %-20s | %-20s | %-20s | "
+        "%-20s | %-20s\n",
+        v.name.c_str(), 1e3 * v.fit.iteration_overhead_s,
+        1e6 * v.fit.layer_overhead_s, 1e6 * v.fit.request_layer_overhead_s,
+        v.fit.attention_scale, cell(tp).c_str(), cell(td).c_str(),
+        cell(tdb).c_str(), cell(xp).c_str(), cell(xd).c_str(),
+        cell(xdb).c_str());
   }
   if (json_out) {
     json.EndArray();
     json.EndObject();
     std::cout << json.str() << "\n";
   } else {
-    std::printf("cells: median / p90 APE %% (median signed error %%)\n");
+    std::printf(
+        "columns: iter = ms per iteration, layer = us per layer, req.l = us "
+        "per request per layer, attn = decode attention slowdown - 1; cells: "
+        "median / p90 APE %% (median signed error %%); b>1 = batched decode "
+        "points only\n");
   }
   return 0;
 }

@@ -153,12 +153,19 @@ struct IterationPoint {
   double prompt_s = 0;  // prefill of `batch` prompts together
   double token_s = 0;   // one decode step of `batch` requests
   int repetitions = 0;
+  // The batched prefill is faster than the same configuration at half the
+  // batch, which a whole-batch iteration cannot be (Llama-2-70B TP2 at batch
+  // 64: 361 ms for 64 prompts vs 2,398 ms for 32, on H100; the batch does
+  // not fit the KV memory left beside 140 GB of weights). Such points are
+  // left out of the e2e fit and statistics.
+  bool inconsistent = false;
 };
 
 // Reads perf_model.csv (columns model, hardware, prompt_size, batch_size,
 // token_size, prompt_time, token_time [ms], tensor_parallel) and returns one
 // point per key with median times, sorted by key. Rows of hardware ending in
-// "-pcap" are skipped (synthetic in the source). NotFound if the file cannot
+// "-pcap" are skipped (synthetic in the source); `inconsistent` is set as
+// documented on IterationPoint. NotFound if the file cannot
 // be opened; InvalidArgument "path:line: ..." for a malformed line.
 absl::StatusOr<std::vector<IterationPoint>> ReadSplitwisePerfModel(
     const std::string& path);
@@ -171,6 +178,10 @@ struct IterationSample {
   double measured_s = 0;
   double kernel_s = 0;  // OperatorModel with zero framework overhead
   int layers = 0;       // num_layers of the model
+  int requests = 1;     // requests in the iteration (the point's batch)
+  // The kernel model's decode-attention time (0 for prefill samples), for
+  // the alternative "decode attention runs at a lower memory efficiency".
+  double attention_decode_s = 0;
 };
 
 // Least-squares fit of measured - kernel = a + b * layers over `samples`
@@ -179,9 +190,27 @@ struct IterationSample {
 struct OverheadFit {
   double iteration_overhead_s = 0;
   double layer_overhead_s = 0;
+  double request_layer_overhead_s = 0;
+  // Alternative term: decode attention slower by this factor minus one
+  // (its memory efficiency divided by 1 + attention_scale). Not shipped.
+  double attention_scale = 0;
+
+  // measured - kernel predicted by this fit for `s`.
+  double Overhead(const IterationSample& s) const;
 };
 OverheadFit FitFrameworkOverhead(const std::vector<IterationSample>& samples,
                                  bool per_layer);
+
+// The serving-stack profile: least squares of measured - kernel =
+// b * layers + c * requests * layers (same weighting; no constant term;
+// b, c >= 0). What OperatorModelOptions::WithSplitwiseOverhead() ships.
+OverheadFit FitServingStackProfile(const std::vector<IterationSample>& samples);
+
+// The rejected alternative: measured - kernel = b * layers + s *
+// attention_decode_s (decode attention at 1 / (1 + s) of the model's memory
+// efficiency), b, s >= 0; calibrate e2e reports it next to the profile.
+OverheadFit FitDecodeAttentionScale(
+    const std::vector<IterationSample>& samples);
 
 }  // namespace fleetsim::hardware
 

@@ -199,6 +199,7 @@ OperatorModelOptions::DefaultEfficiencies() {
 OperatorModelOptions OperatorModelOptions::WithSplitwiseOverhead() {
   OperatorModelOptions o;
   o.layer_overhead_s = kSplitwiseLayerOverheadS;
+  o.request_layer_overhead_s = kSplitwiseRequestLayerOverheadS;
   return o;
 }
 
@@ -369,8 +370,11 @@ void ValidateChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
                          " has a negative ramp, column or latency term"));
     }
   }
-  if (o.iteration_overhead_s < 0 || o.layer_overhead_s < 0) {
-    p.Add("options.iteration_overhead_s and layer_overhead_s must be >= 0");
+  if (o.iteration_overhead_s < 0 || o.layer_overhead_s < 0 ||
+      o.request_layer_overhead_s < 0) {
+    p.Add(
+        "options.iteration_overhead_s, layer_overhead_s and "
+        "request_layer_overhead_s must be >= 0");
   }
 }
 
@@ -1056,6 +1060,7 @@ void OperatorModel::Build() {
   TableBuilder(model_, chip_, tp_, pp_, options_, &ops_).Build();
   overhead_s_ = options_.iteration_overhead_s +
                 options_.layer_overhead_s * model_.num_layers();
+  request_overhead_s_ = options_.request_layer_overhead_s * model_.num_layers();
 }
 
 double OperatorModel::OperatorSeconds(const OperatorQuery& q) const {
@@ -1184,14 +1189,15 @@ double OperatorModel::Evaluate(const BatchShape& batch,
                                IterationBreakdown* out) const {
   double x[kNumFeatures];
   Features(batch, x);
-  double total = overhead_s_;
+  const double overhead_s = overhead_s_ + request_overhead_s_ * x[kLmRows];
+  double total = overhead_s;
   if constexpr (kExplain) {
-    if (overhead_s_ > 0) {
+    if (overhead_s > 0) {
       OperatorTime t;
       t.name = "framework_overhead";
       t.op_class = OPERATOR_CLASS_UNSPECIFIED;
       t.bound = Bound::kFloor;
-      t.seconds = overhead_s_;
+      t.seconds = overhead_s;
       out->ops.push_back(t);
     }
   }

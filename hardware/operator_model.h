@@ -213,20 +213,37 @@ struct OperatorModelOptions {
 
   // Serving-framework time per iteration that no kernel accounts for
   // (scheduler, Python and kernel launches, sampling, detokenisation):
-  //   iteration_overhead_s + layer_overhead_s * num_layers
-  // (all stages' layers). Default 0: kernel time only, as a CUDA-graph
-  // serving stack runs. WithSplitwiseOverhead() sets the value fitted to
+  //   iteration_overhead_s + layers * (layer_overhead_s +
+  //                                    request_layer_overhead_s * requests)
+  // (layers of all stages; requests = prefill chunks + decode requests in
+  // the batch). Default 0: kernel time only, as a CUDA-graph serving stack
+  // runs. WithSplitwiseOverhead() sets the "serving-stack profile" fitted to
   // SplitwiseSim's measured whole iterations (../shared/data/splitwise/
   // perf_model.csv; fit on Llama-2-70B TP2/4, checked on TP8 and
-  // BLOOM-176B; docs/calibration.md §6), which SPAD's and Splitwise's
-  // baselines include. Cost of changing it: every iteration moves by the
-  // same absolute amount, so decode steps and chip ratios move most (the
-  // SPAD Prefill chip's decode ratio 0.67 -> 0.72).
+  // BLOOM-176B; `fleetsim calibrate e2e`, docs/calibration.md §6), which
+  // SPAD's and Splitwise's baselines include. Cost of changing it: every
+  // iteration moves by an absolute amount, so decode steps and chip ratios
+  // move most; the per-request term makes large decode batches slower
+  // (BLOOM-176B, 64 requests: +16.4 ms per step).
   double iteration_overhead_s = 0;
   double layer_overhead_s = 0;
-  // The calibrated per-layer overhead: 156 us per layer (Llama-2-70B: 12.5
-  // ms per iteration; eager PyTorch launching ~15 kernels per layer).
-  static constexpr double kSplitwiseLayerOverheadS = 156e-6;
+  // Per request in the batch, per layer. The measured decode steps grow with
+  // batch by the same absolute amount whatever the TP degree (Llama-2-70B
+  // TP4 vs TP8), the chip (H100 vs A100 fit separately: 3.45 vs 3.97 us)
+  // and the per-chip KV bytes (BLOOM-176B MHA vs Llama-2-70B GQA, 14x), so
+  // it is framework time per request (scheduling, block tables, sampling),
+  // not a decode-attention or GEMM efficiency (those fits fail on the test
+  // models; docs/calibration.md §6).
+  double request_layer_overhead_s = 0;
+  // The calibrated profile, fitted jointly (weighted least squares of
+  // measured - kernel on layers and requests * layers, prefill and decode
+  // samples of Llama-2-70B TP2/TP4 on H100 and A100): 154.5 us per layer
+  // (Llama-2-70B: 12.4 ms per iteration; eager PyTorch launching ~15
+  // kernels per layer) plus 3.65 us per request per layer (0.29 ms per
+  // decode request per Llama-2-70B step). The previous profile, per layer
+  // only, was 156 us.
+  static constexpr double kSplitwiseLayerOverheadS = 154.5e-6;
+  static constexpr double kSplitwiseRequestLayerOverheadS = 3.65e-6;
   static OperatorModelOptions WithSplitwiseOverhead();
 
   // Defaults per OperatorClass (index = enum value); DefaultEfficiencies()
@@ -345,6 +362,7 @@ class OperatorModel final : public LatencyModel {
   const OperatorModelOptions options_;
   std::vector<Op> ops_;
   double overhead_s_ = 0;  // per-iteration framework overhead, all layers
+  double request_overhead_s_ = 0;  // framework overhead per request, all layers
 };
 
 }  // namespace fleetsim::hardware

@@ -239,15 +239,69 @@ TEST(CalibrationFitTest, OverheadOptionAddsPerLayerTime) {
   auto with = OperatorModel::Create(
       Llama2_7b(), H100(), 1, 1, OperatorModelOptions::WithSplitwiseOverhead());
   ASSERT_TRUE(plain.ok() && with.ok());
+  // One request: 32 layers of the per-layer and the per-request term.
   EXPECT_NEAR((*with)->IterationSeconds(b) - (*plain)->IterationSeconds(b),
-              32 * OperatorModelOptions::kSplitwiseLayerOverheadS, 1e-12);
+              32 * (OperatorModelOptions::kSplitwiseLayerOverheadS +
+                    OperatorModelOptions::kSplitwiseRequestLayerOverheadS),
+              1e-12);
   const IterationBreakdown e = (*with)->Explain(b);
   EXPECT_EQ(e.ops.front().name, "framework_overhead");
+  EXPECT_NEAR(e.seconds, (*with)->IterationSeconds(b), 1e-15);
   OperatorModelOptions bad;
   bad.layer_overhead_s = -1;
   EXPECT_EQ(
       OperatorModel::Create(Llama2_7b(), H100(), 1, 1, bad).status().code(),
       absl::StatusCode::kInvalidArgument);
+  bad = OperatorModelOptions();
+  bad.request_layer_overhead_s = -1e-6;
+  EXPECT_EQ(
+      OperatorModel::Create(Llama2_7b(), H100(), 1, 1, bad).status().code(),
+      absl::StatusCode::kInvalidArgument);
+}
+
+// The serving-stack profile's per-request term: every request in the batch
+// (decode requests and prefill chunks) adds layers * 3.65 us.
+TEST(CalibrationFitTest, ProfileChargesEveryRequestPerLayer) {
+  OperatorModelOptions kernel_only;
+  kernel_only.iteration_overhead_s = 0;
+  kernel_only.layer_overhead_s = 0;
+  auto plain = OperatorModel::Create(Llama2_7b(), H100(), 1, 1, kernel_only);
+  auto with = OperatorModel::Create(
+      Llama2_7b(), H100(), 1, 1, OperatorModelOptions::WithSplitwiseOverhead());
+  ASSERT_TRUE(plain.ok() && with.ok());
+  BatchShape b;
+  for (int i = 0; i < 64; ++i) b.AddDecode(600);
+  b.AddPrefillChunk(512, 0);
+  EXPECT_NEAR((*with)->IterationSeconds(b) - (*plain)->IterationSeconds(b),
+              32 * (OperatorModelOptions::kSplitwiseLayerOverheadS +
+                    65 * OperatorModelOptions::kSplitwiseRequestLayerOverheadS),
+              1e-12);
+}
+
+TEST(CalibrationFitTest, ServingStackProfileFitRecoversBothTerms) {
+  std::vector<IterationSample> samples;
+  for (int batch : {1, 4, 16, 64}) {
+    for (int layers : {70, 80}) {
+      IterationSample s;
+      s.kernel_s = 0.02 + 1e-4 * batch;
+      s.layers = layers;
+      s.requests = batch;
+      s.attention_decode_s = 1e-5 * batch;
+      s.measured_s = s.kernel_s + layers * (150e-6 + 4e-6 * batch);
+      samples.push_back(s);
+    }
+  }
+  const OverheadFit fit = FitServingStackProfile(samples);
+  EXPECT_NEAR(fit.layer_overhead_s, 150e-6, 1e-12);
+  EXPECT_NEAR(fit.request_layer_overhead_s, 4e-6, 1e-13);
+  EXPECT_EQ(fit.iteration_overhead_s, 0);
+  EXPECT_NEAR(fit.Overhead(samples.back()),
+              samples.back().measured_s - samples.back().kernel_s, 1e-12);
+  // The alternative cannot go negative and keeps its per-layer term.
+  const OverheadFit alt = FitDecodeAttentionScale(samples);
+  EXPECT_GE(alt.attention_scale, 0);
+  EXPECT_GT(alt.layer_overhead_s, 0);
+  EXPECT_EQ(alt.request_layer_overhead_s, 0);
 }
 
 TEST(CalibrationFitTest, ReadsSplitwisePerfModelMedians) {
@@ -275,6 +329,20 @@ TEST(CalibrationFitTest, ReadsSplitwisePerfModelMedians) {
   points = ReadSplitwisePerfModel(path);
   EXPECT_EQ(points.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(points.status().message(), HasSubstr(":2:"));
+  // A batch faster than half of it is flagged, its half is not.
+  {
+    std::ofstream f(path);
+    f << "model,hardware,prompt_size,batch_size,token_size,prompt_time,"
+         "token_time,tensor_parallel\n"
+         "llama2-70b,h100-80gb,512,32,128,2398,52,2\n"
+         "llama2-70b,h100-80gb,512,64,128,361,42,2\n"
+         "llama2-70b,h100-80gb,512,16,128,1192,42,2\n";
+  }
+  points = ReadSplitwisePerfModel(path);
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_EQ(points->size(), 3u);
+  for (const IterationPoint& p : *points)
+    EXPECT_EQ(p.inconsistent, p.batch == 64) << p.batch;
 }
 
 struct RunResult {
