@@ -85,6 +85,7 @@ std::string SummaryJson(const SimulationResult& r) {
     w.Field("energy_j", p.energy_j());
     w.Field("preemptions", p.preemptions());
     w.Field("prompts_served", p.prompts_served());
+    w.Field("decodes_kept", p.decodes_kept());
     w.EndObject();
   }
   w.EndArray();

@@ -46,6 +46,18 @@ void BatchScheduler::AddTransferred(LiveRequestPtr request) {
   running_.push_back(std::move(request));
 }
 
+bool BatchScheduler::KeepForDecode(LiveRequestPtr* request) {
+  LiveRequest& r = **request;
+  if (BlocksFor(r.input_tokens + r.output_tokens) > capacity_blocks_)
+    return false;
+  // The first token was sampled at the end of the prefill, here.
+  r.first_token_s = r.prefill_done_s;
+  r.last_token_s = r.prefill_done_s;
+  ++usage_.decodes_kept;
+  running_.push_back(std::move(*request));
+  return true;
+}
+
 void BatchScheduler::ReleaseBlocks(int64_t blocks) { used_blocks_ -= blocks; }
 
 bool BatchScheduler::Allocate(LiveRequest* request, int64_t tokens) {

@@ -52,6 +52,7 @@ struct InstanceUsage {
   int64_t peak_kv_blocks = 0;
   int64_t preemptions = 0;
   int64_t prompts_served = 0;
+  int64_t decodes_kept = 0;  // requests decoded on a prefill instance
 };
 
 class BatchScheduler final {
@@ -72,6 +73,12 @@ class BatchScheduler final {
   void ReserveForTransfer(const LiveRequest& request);
   // The reserved request's KV has arrived: it joins the running batch.
   void AddTransferred(LiveRequestPtr request);
+  // SplitwiseSim's mixed pool, decode side: a PREFILL-role instance keeps a
+  // request it just prefilled (its KV is already here) and decodes it
+  // itself because no decode instance has room. False, leaving `request`
+  // untouched, when the request's whole lifetime would not fit this
+  // instance's KV cache (it could never finish here).
+  bool KeepForDecode(LiveRequestPtr* request);
   // Frees blocks held for a request that left (prefill side, after its KV
   // transfer finished).
   void ReleaseBlocks(int64_t blocks);

@@ -287,6 +287,10 @@ void Runtime::RouterLoop() {
     ++emitted_;
     Instance* target = PickPrefillTarget(*live);
     live->prefill_instance = target->index();
+    // Colocated, or a decode instance taking a prompt (mixed pool): it
+    // decodes the request too.
+    if (target->pool().role != POOL_ROLE_PREFILL)
+      live->decode_instance = target->index();
     target->scheduler().Enqueue(std::move(live));
     target->Wake();
   }
@@ -333,8 +337,22 @@ Instance* Runtime::PickPrefillTarget(const LiveRequest& request) {
 }
 
 void Runtime::OnPrefillDone(Instance* from, LiveRequestPtr request) {
+  LiveRequest* raw = request.get();
   pending_transfers_.emplace_back(from, std::move(request));
   PlacePendingTransfers();
+  // SplitwiseSim's mixed pool, the other way round: when no decode instance
+  // has room, the prefill instance decodes the request itself (no KV
+  // transfer) rather than keep it waiting.
+  if (fleet_.mixed_pool_prefill_queue_tokens > 0 &&
+      !pending_transfers_.empty() &&
+      pending_transfers_.back().second.get() == raw) {
+    raw->decode_instance = from->index();
+    if (from->scheduler().KeepForDecode(&pending_transfers_.back().second)) {
+      pending_transfers_.pop_back();
+    } else {
+      raw->decode_instance = -1;
+    }
+  }
 }
 
 void Runtime::PlacePendingTransfers() {
@@ -485,6 +503,7 @@ SimulationResult Runtime::Result(double wall_s) const {
       preemptions += u.preemptions;
       usage->set_preemptions(usage->preemptions() + u.preemptions);
       usage->set_prompts_served(usage->prompts_served() + u.prompts_served);
+      usage->set_decodes_kept(usage->decodes_kept() + u.decodes_kept);
     }
     usage->set_busy_fraction(span > 0 ? busy / (span * pool.instances()) : 0);
     usage->set_mean_batch_size(iterations > 0 ? batched / iterations : 0);

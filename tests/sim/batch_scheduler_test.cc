@@ -151,6 +151,40 @@ TEST(BatchSchedulerTest, RejectsARequestLargerThanTheWholeCache) {
   EXPECT_TRUE(h.scheduler.idle());
 }
 
+TEST(BatchSchedulerTest, PrefillInstanceKeepsARequestOnlyIfItCanFinishIt) {
+  PoolSpec pool = Pool(BATCHING_POLICY_VLLM, 20);  // 320 tokens of KV
+  pool.role = POOL_ROLE_PREFILL;
+  std::vector<LiveRequestPtr> handed_off, done;
+  AffineLatency latency;
+  BatchScheduler scheduler(
+      pool, &latency,
+      SchedulerHooks{
+          [&](LiveRequestPtr r) { handed_off.push_back(std::move(r)); },
+          [&](LiveRequestPtr r) { done.push_back(std::move(r)); },
+          [](double, int64_t) {}});
+  scheduler.Enqueue(Req(0, 100, 50));   // 150 tokens: fits
+  scheduler.Enqueue(Req(1, 100, 300));  // 400 tokens: never fits
+  double now = 0, seconds;
+  ASSERT_TRUE(scheduler.PlanIteration(now, &seconds));
+  now += seconds;
+  scheduler.FinishIteration(now);
+  ASSERT_EQ(handed_off.size(), 2u);
+  EXPECT_TRUE(scheduler.KeepForDecode(&handed_off[0]));
+  EXPECT_EQ(handed_off[0], nullptr);
+  EXPECT_FALSE(scheduler.KeepForDecode(&handed_off[1]));
+  ASSERT_NE(handed_off[1], nullptr);  // still the caller's
+  scheduler.ReleaseBlocks(handed_off[1]->kv_blocks);
+  while (scheduler.PlanIteration(now, &seconds)) {
+    now += seconds;
+    scheduler.FinishIteration(now);
+  }
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0]->generated, 50);
+  EXPECT_DOUBLE_EQ(done[0]->first_token_s, done[0]->prefill_done_s);
+  EXPECT_EQ(scheduler.usage().decodes_kept, 1);
+  EXPECT_EQ(scheduler.used_blocks(), 0);
+}
+
 TEST(BatchSchedulerTest, StableDecodeRunMatchesStepByStep) {
   PoolSpec pool = Pool(BATCHING_POLICY_VLLM, 1000);
   Harness stepwise(pool), batched(pool);

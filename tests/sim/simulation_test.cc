@@ -220,6 +220,34 @@ TEST(SimulationTest, SimultaneousTransfersOnOneLinkContend) {
   }
 }
 
+TEST(SimulationTest, MixedPoolDecodesOnThePrefillMachineWhenDecodeIsFull) {
+  // 40 BLOOM requests of 4,400 tokens at once: 176k tokens of KV, while one
+  // 8-H100 decode machine holds ~66k. With the mixed pool on, the prefill
+  // machine decodes what the decode machine cannot take. (The queue
+  // threshold is out of reach, so no prompt goes to the decode machine.)
+  std::string rows;
+  for (int i = 0; i < 40; ++i) rows += "0.5,4000,400\n";
+  std::string cluster =
+      Disaggregated(400) + "mixed_pool_prefill_queue_tokens: 1000000000\n";
+  SimRun run = Simulate(ParseCluster(cluster),
+                        Trace(WriteTrace("full.csv", rows)), "bloom-176b");
+  ASSERT_EQ(run.records.size(), 40u);
+  int kept = 0, moved = 0;
+  for (const RequestRecord& r : run.records) {
+    EXPECT_FALSE(r.rejected);
+    if (r.decode_instance == r.prefill_instance) {
+      ++kept;
+      EXPECT_EQ(r.kv_transfer_s, 0);
+    } else {
+      ++moved;
+      EXPECT_GT(r.kv_transfer_s, 0);
+    }
+  }
+  EXPECT_GT(kept, 0);
+  EXPECT_GT(moved, 0);
+  EXPECT_EQ(run.result.pools(0).decodes_kept(), kept);
+}
+
 TEST(SimulationTest, EveryRequestCompletesOnceWithItsTokens) {
   Workload workload = Trace(kData + "/traces/azure_2023_conv.csv");
   workload.set_max_requests(300);
