@@ -5,11 +5,13 @@
 //
 // `fit` fits the per-class efficiency parameters (hardware/calibration_fit.h)
 // of the chip to the measured rows and prints them as `efficiency { ... }`
-// entries ready for data/chips/<chip>.txtpb; --cv adds leave-one-model-out
-// cross-validation per class. `e2e` predicts SplitwiseSim's whole measured
-// iterations with the kernel model, fits the per-iteration framework
-// overhead on Llama-2-70B TP2/TP4 and checks it on TP8 and BLOOM-176B.
-// docs/calibration.md §4-6 explains both.
+// entries ready for data/chips/<chip>.txtpb (ELEMENTWISE also per named
+// operator, as `operators { ... }` entries that go inside the class entry);
+// --cv adds leave-one-model-out cross-validation per class, refitting the
+// class and operator entries without the held-out model. `e2e` predicts
+// SplitwiseSim's whole measured iterations with the kernel model, fits the
+// per-iteration framework overhead on Llama-2-70B TP2/TP4 and checks it on TP8
+// and BLOOM-176B. docs/calibration.md §4-6 explains both.
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -101,9 +103,10 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
     bool present = false;
     for (const CalibrationRow& r : rows) present |= r.op_class() == c;
     if (!present) continue;
-    absl::StatusOr<hardware::ClassFit> fit =
-        hardware::FitClass(**chip, c, rows);
-    if (!fit.ok()) return Fail(fit.status());
+    absl::StatusOr<std::vector<hardware::ClassFit>> fits =
+        hardware::FitClassAndOperators(**chip, c, rows);
+    if (!fits.ok()) return Fail(fits.status());
+    const hardware::ClassFit* fit = &fits->front();
     absl::StatusOr<hardware::CvResult> cv;
     const bool do_cv = absl::GetFlag(FLAGS_cv);
     if (do_cv) {
@@ -118,6 +121,19 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
       json.Field("efficiency", ToTextProto(fit->efficiency));
       json.Field("in_sample_median_ape_pct", 100 * fit->in_sample.median_ape);
       json.Field("in_sample_p90_ape_pct", 100 * fit->in_sample.p90_ape);
+      json.Key("operators");
+      json.BeginArray();
+      for (size_t i = 1; i < fits->size(); ++i) {
+        const hardware::ClassFit& op = (*fits)[i];
+        json.BeginObject();
+        json.Field("op_name", op.op_name);
+        json.Field("rows", op.rows);
+        json.Field("efficiency", ToTextProto(op.efficiency));
+        json.Field("in_sample_median_ape_pct", 100 * op.in_sample.median_ape);
+        json.Field("in_sample_p90_ape_pct", 100 * op.in_sample.p90_ape);
+        json.EndObject();
+      }
+      json.EndArray();
       if (do_cv) {
         json.Field("cv_grouping", cv->grouping);
         json.Field("cv_median_ape_pct", 100 * cv->pooled.median_ape);
@@ -133,6 +149,15 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
     std::printf("# %s: %lld rows, in-sample median/p90 APE %s\n", name.c_str(),
                 static_cast<long long>(fit->rows), Pct(fit->in_sample).c_str());
     std::printf("efficiency {\n%s}\n", ToTextProto(fit->efficiency).c_str());
+    for (size_t i = 1; i < fits->size(); ++i) {
+      const hardware::ClassFit& op = (*fits)[i];
+      std::printf(
+          "# %s: %lld rows, in-sample median/p90 APE %s (goes inside the %s "
+          "entry as operators { ... })\n",
+          op.op_name.c_str(), static_cast<long long>(op.rows),
+          Pct(op.in_sample).c_str(), name.c_str());
+      std::printf("operators {\n%s}\n", ToTextProto(op.efficiency).c_str());
+    }
     if (do_cv) {
       std::printf("#   leave-one-%s-out: all %s | >=10us %s\n",
                   cv->grouping.c_str(), Pct(cv->pooled).c_str(),

@@ -76,6 +76,12 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       q.elements = row.elements();
       q.width = row.width();
       if (row.op() == "rope" || row.op() == "rotary") {
+        // Vidur's rotary rows have width = head_dim; a row of the cost
+        // model is one token over all Q and K heads, which the wave term
+        // counts. `tokens` recovers it.
+        if (row.tokens() > 0 && row.elements() % row.tokens() == 0) {
+          q.width = row.elements() / row.tokens();
+        }
         q.io_rows = 2;
         q.vector_flops_per_element = 3;
       } else if (row.op() == "mlp_act" || row.op() == "activation") {
@@ -186,15 +192,21 @@ enum class Param {
   kFloorUs,
   kOverlap,
   kStepLatencyUs,
-  kComputeRampTokens
+  kComputeRampTokens,
+  kCacheSpeedup,
+  kCacheFraction,
+  kRowOverheadKb,
+  kRowsPerUnit  // chosen from a grid, never by Nelder-Mead
 };
 
 double ToValue(Param p, double x) {
   switch (p) {
     case Param::kCompute:
     case Param::kMemory:
+    case Param::kCacheFraction:           // W0 cannot exceed the on-chip memory
       return 1.0 / (1.0 + std::exp(-x));  // (0, 1)
     case Param::kOverlap:
+    case Param::kCacheSpeedup:
       return 1.0 + std::exp(x);  // (1, inf)
     default:
       return std::exp(x);  // (0, inf)
@@ -204,11 +216,13 @@ double ToValue(Param p, double x) {
 double ToCoordinate(Param p, double v) {
   switch (p) {
     case Param::kCompute:
-    case Param::kMemory: {
+    case Param::kMemory:
+    case Param::kCacheFraction: {
       const double c = std::clamp(v, 0.02, 0.98);
       return std::log(c / (1 - c));
     }
     case Param::kOverlap:
+    case Param::kCacheSpeedup:
       return std::log(std::max(v - 1.0, 0.05));
     default:
       return std::log(std::max(v, 1e-3));
@@ -241,6 +255,18 @@ void SetField(Param p, double v, OperatorEfficiency* e) {
     case Param::kComputeRampTokens:
       e->set_compute_ramp_tokens(v);
       break;
+    case Param::kCacheSpeedup:
+      e->set_cache_speedup(v);
+      break;
+    case Param::kCacheFraction:
+      e->set_cache_fraction(v);
+      break;
+    case Param::kRowsPerUnit:
+      e->set_rows_per_unit(v);
+      break;
+    case Param::kRowOverheadKb:
+      e->set_row_overhead_kb(v);
+      break;
   }
 }
 
@@ -256,7 +282,9 @@ std::vector<Param> ParamsFor(OperatorClass c) {
       return {Param::kCompute, Param::kMemory, Param::kRampMb, Param::kFloorUs};
     case OPERATOR_CLASS_NORM:
     case OPERATOR_CLASS_ELEMENTWISE:
-      return {Param::kMemory, Param::kRampMb, Param::kFloorUs};
+      return {Param::kMemory,        Param::kRampMb,
+              Param::kFloorUs,       Param::kCacheSpeedup,
+              Param::kCacheFraction, Param::kRowOverheadKb};
     case OPERATOR_CLASS_COLLECTIVE:
       return {Param::kMemory, Param::kStepLatencyUs, Param::kFloorUs};
     default:
@@ -284,6 +312,14 @@ double StartValue(Param p, const ClassEfficiency& e) {
       return e.step_latency_s > 0 ? e.step_latency_s * 1e6 : 2.6;
     case Param::kComputeRampTokens:
       return e.compute_ramp_tokens > 0 ? e.compute_ramp_tokens : 256;
+    case Param::kCacheSpeedup:
+      return e.cache_speedup > 1.05 ? e.cache_speedup : 1.5;
+    case Param::kCacheFraction:
+      return e.cache_fraction > 0 ? e.cache_fraction : 0.5;
+    case Param::kRowsPerUnit:
+      return e.rows_per_unit > 0 ? e.rows_per_unit : 2;
+    case Param::kRowOverheadKb:
+      return e.row_overhead_bytes > 0 ? e.row_overhead_bytes * 1e-3 : 1.0;
   }
   return 1;
 }
@@ -376,30 +412,99 @@ std::vector<CalibrationRow> RowsOfClass(const std::vector<CalibrationRow>& rows,
 
 Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit) {
   Chip out = chip;
+  OperatorEfficiency* cls = nullptr;
   for (OperatorEfficiency& e : *out.mutable_efficiency()) {
     if (e.op() == fit.op()) {
-      e.MergeFrom(fit);
+      cls = &e;
+      break;
+    }
+  }
+  if (fit.op_name().empty()) {
+    if (cls != nullptr) {
+      cls->MergeFrom(fit);
+    } else {
+      *out.add_efficiency() = fit;
+    }
+    return out;
+  }
+  // An operator entry goes inside its class entry.
+  if (cls == nullptr) {
+    cls = out.add_efficiency();
+    cls->set_op(fit.op());
+  }
+  for (OperatorEfficiency& sub : *cls->mutable_operators()) {
+    if (sub.op_name() == fit.op_name()) {
+      sub.MergeFrom(fit);
       return out;
     }
   }
-  *out.add_efficiency() = fit;
+  *cls->add_operators() = fit;
   return out;
 }
 
-absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
-                                  const std::vector<CalibrationRow>& rows,
-                                  const OperatorModelOptions& base) {
-  const std::vector<Param> params = ParamsFor(op_class);
+namespace {
+
+// `chip` without the operator entries of class `c`.
+Chip WithoutOperatorEntries(const Chip& chip, OperatorClass c) {
+  Chip out = chip;
+  for (OperatorEfficiency& e : *out.mutable_efficiency()) {
+    if (e.op() == c) e.clear_operators();
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+// Fits the class entry (named < 0: on every row of the class, with the
+// chip's operator entries of the class removed so that the class entry
+// prices them) or the entry of one named operator (on its rows only).
+absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
+                                 int named,
+                                 const std::vector<CalibrationRow>& rows,
+                                 const OperatorModelOptions& base_in) {
+  // The ELEMENTWISE class entry is fitted as if no operator had its own
+  // defaults either: every row is then priced by the class entry alone.
+  OperatorModelOptions base = base_in;
+  if (op_class == OPERATOR_CLASS_ELEMENTWISE && named < 0) {
+    base.operator_efficiency.fill(base.efficiency[OPERATOR_CLASS_ELEMENTWISE]);
+  }
+  std::vector<Param> params = ParamsFor(op_class);
   if (params.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "no efficiency fit for class ", OperatorClassShortName(op_class)));
   }
-  const std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
-  if (own.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no rows of class ", OperatorClassShortName(op_class),
-                     " to fit on ", chip.name()));
+  const Chip chip =
+      named < 0 ? WithoutOperatorEntries(chip_in, op_class) : chip_in;
+  const std::string op_name = named >= 0 ? NamedOperatorName(named) : "";
+  std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
+  if (named >= 0) {
+    std::vector<CalibrationRow> mine;
+    for (CalibrationRow& r : own)
+      if (NamedOperatorIndex(r.op()) == named) mine.push_back(std::move(r));
+    own.swap(mine);
   }
+  if (own.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no rows of class ", OperatorClassShortName(op_class),
+        op_name.empty() ? "" : " op ", op_name, " to fit on ", chip.name()));
+  }
+  // NORM on a chip with compute units: the wave term's rows per unit is
+  // chosen from a grid (it enters through a ceiling, so the loss is a step
+  // function of it).
+  // The ELEMENTWISE class entry prices only operators without their own
+  // entry (sampling, embedding: rows of a vocabulary or hidden width nobody
+  // measured), so it keeps the plain memory roofline; the per-row, wave and
+  // cache terms are fitted per named operator.
+  if (op_class == OPERATOR_CLASS_ELEMENTWISE && named < 0) {
+    params = {Param::kMemory, Param::kRampMb, Param::kFloorUs};
+  }
+  const bool fit_waves =
+      (op_class == OPERATOR_CLASS_NORM ||
+       (op_class == OPERATOR_CLASS_ELEMENTWISE && named >= 0)) &&
+      chip.compute_units() > 0;
+  if (fit_waves) params.push_back(Param::kRowsPerUnit);
   std::vector<OperatorQuery> queries;
   queries.reserve(own.size());
   for (size_t i = 0; i < own.size(); ++i) {
@@ -414,15 +519,24 @@ absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
   if (!start.ok()) return start.status();
 
   // The efficiency in force before the fit is the starting point.
-  const ClassEfficiency current = ResolveEfficiency(base, chip, op_class);
+  const ClassEfficiency current =
+      ResolveEfficiency(base, chip, op_class, op_name);
 
-  double overlap_p = 1.5;  // the grid value being tried (kOverlap)
+  // The grid values being tried (kOverlap, kRowsPerUnit).
+  double overlap_p = 1.5;
+  double rows_per_unit = 2;
+  auto is_grid = [](Param p) {
+    return p == Param::kOverlap || p == Param::kRowsPerUnit;
+  };
   auto value_of = [&](size_t i, const std::vector<double>& x) {
-    return params[i] == Param::kOverlap ? overlap_p : ToValue(params[i], x[i]);
+    if (params[i] == Param::kOverlap) return overlap_p;
+    if (params[i] == Param::kRowsPerUnit) return rows_per_unit;
+    return ToValue(params[i], x[i]);
   };
   auto entry_for = [&](const std::vector<double>& x) {
     OperatorEfficiency e;
     e.set_op(op_class);
+    if (!op_name.empty()) e.set_op_name(op_name);
     for (size_t i = 0; i < params.size(); ++i)
       SetField(params[i], value_of(i, x), &e);
     return e;
@@ -438,23 +552,33 @@ absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
   // The overlap exponent is chosen from {1, 4/3, 3/2, 2}, the values the
   // model evaluates in closed form (operator_model.cc CombineMode), with
   // the other parameters fitted for each; the best loss wins.
+  // Rows per unit from {0 (no wave term), 1, 2, 4} (thread blocks of one
+  // row each resident per SM), likewise.
   std::vector<double> best_x;
   double best_loss = 0;
   double best_p = 1.5;
+  double best_rows = 2;
   const bool fit_overlap =
       std::find(params.begin(), params.end(), Param::kOverlap) != params.end();
+  std::vector<std::pair<double, double>> grid;
   for (double p : {1.0, 4.0 / 3.0, 1.5, 2.0}) {
     if (!fit_overlap && p != 1.0) break;
+    for (double r : {0.0, 1.0, 2.0, 4.0}) {
+      if (!fit_waves && r != 0.0) break;
+      grid.emplace_back(p, r);
+    }
+  }
+  for (const auto& [p, wave] : grid) {
     overlap_p = p;
+    rows_per_unit = wave;
     std::vector<double> x(params.size());
     for (size_t i = 0; i < params.size(); ++i) {
-      x[i] = ToCoordinate(params[i], params[i] == Param::kOverlap
-                                         ? p
-                                         : StartValue(params[i], current));
+      x[i] = is_grid(params[i])
+                 ? 0
+                 : ToCoordinate(params[i], StartValue(params[i], current));
     }
     std::vector<bool> frozen(params.size());
-    for (size_t i = 0; i < params.size(); ++i)
-      frozen[i] = params[i] == Param::kOverlap;
+    for (size_t i = 0; i < params.size(); ++i) frozen[i] = is_grid(params[i]);
     // Minimise over the free coordinates only.
     std::vector<size_t> free;
     for (size_t i = 0; i < params.size(); ++i)
@@ -474,22 +598,26 @@ absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
       best_x = x;
       best_loss = l;
       best_p = p;
+      best_rows = wave;
     }
   }
   std::vector<double> x = best_x;
   overlap_p = best_p;
+  rows_per_unit = best_rows;
 
   ClassFit fit;
   fit.op_class = op_class;
+  fit.op_name = op_name;
   fit.efficiency = entry_for(x);
   fit.rows = static_cast<int64_t>(own.size());
   fit.loss = loss(x);
   // Round to 3 significant digits: the stored entry is what the model uses.
   OperatorEfficiency rounded;
   rounded.set_op(op_class);
+  if (!op_name.empty()) rounded.set_op_name(op_name);
   for (size_t i = 0; i < params.size(); ++i) {
     const double v = value_of(i, x);
-    if (params[i] == Param::kOverlap) {
+    if (is_grid(params[i])) {
       SetField(params[i], std::round(v * 1e4) / 1e4, &rounded);
       continue;
     }
@@ -499,7 +627,8 @@ absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
   fit.efficiency = rounded;
   fit.efficiency.set_source(
       absl::StrCat("fleetsim calibrate fit: ", own.size(), " rows of ",
-                   OperatorClassShortName(op_class), " on ", chip.name()));
+                   op_name.empty() ? OperatorClassShortName(op_class) : op_name,
+                   " on ", chip.name()));
   absl::StatusOr<OperatorPricer> fitted =
       OperatorPricer::Create(WithEfficiency(chip, fit.efficiency), base);
   if (!fitted.ok()) return fitted.status();
@@ -507,6 +636,50 @@ absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
   if (!errors.ok()) return errors.status();
   fit.in_sample = SummariseErrors(*errors);
   return fit;
+}
+
+}  // namespace
+
+absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
+                                  const std::vector<CalibrationRow>& rows,
+                                  const OperatorModelOptions& base) {
+  return FitImpl(chip, op_class, -1, rows, base);
+}
+
+absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
+                                     std::string_view op_name,
+                                     const std::vector<CalibrationRow>& rows,
+                                     const OperatorModelOptions& base) {
+  const int named =
+      op_class == OPERATOR_CLASS_ELEMENTWISE ? NamedOperatorIndex(op_name) : -1;
+  if (named < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no per-operator fit for '", std::string(op_name),
+                     "' of class ", OperatorClassShortName(op_class)));
+  }
+  return FitImpl(chip, op_class, named, rows, base);
+}
+
+absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
+    const Chip& chip, OperatorClass op_class,
+    const std::vector<CalibrationRow>& rows, const OperatorModelOptions& base) {
+  std::vector<ClassFit> fits;
+  absl::StatusOr<ClassFit> cls = FitClass(chip, op_class, rows, base);
+  if (!cls.ok()) return cls.status();
+  fits.push_back(*std::move(cls));
+  if (op_class != OPERATOR_CLASS_ELEMENTWISE) return fits;
+  bool present[kNumNamedOperators] = {};
+  for (const CalibrationRow& r : rows) {
+    const int i = NamedOperatorIndex(r.op());
+    if (r.op_class() == op_class && i >= 0) present[i] = true;
+  }
+  for (int i = 0; i < kNumNamedOperators; ++i) {
+    if (!present[i]) continue;
+    absl::StatusOr<ClassFit> op = FitImpl(chip, op_class, i, rows, base);
+    if (!op.ok()) return op.status();
+    fits.push_back(*std::move(op));
+  }
+  return fits;
 }
 
 absl::StatusOr<CvResult> CrossValidateClass(
@@ -556,10 +729,14 @@ absl::StatusOr<CvResult> CrossValidateClass(
     std::vector<CalibrationRow> train;
     for (const CalibrationRow& r : own)
       if (key(r) != name) train.push_back(r);
-    absl::StatusOr<ClassFit> fit = FitClass(chip, op_class, train, base);
-    if (!fit.ok()) return fit.status();
+    absl::StatusOr<std::vector<ClassFit>> fits =
+        FitClassAndOperators(chip, op_class, train, base);
+    if (!fits.ok()) return fits.status();
+    Chip fitted = chip;
+    for (const ClassFit& f : *fits)
+      fitted = WithEfficiency(fitted, f.efficiency);
     absl::StatusOr<OperatorPricer> pricer =
-        OperatorPricer::Create(WithEfficiency(chip, fit->efficiency), base);
+        OperatorPricer::Create(fitted, base);
     if (!pricer.ok()) return pricer.status();
     absl::StatusOr<std::vector<double>> errors = RowErrors(*pricer, held_out);
     if (!errors.ok()) return errors.status();

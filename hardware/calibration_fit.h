@@ -6,10 +6,12 @@
 // carry), its leave-one-model-out cross-validation, and the per-iteration
 // framework-overhead fit against whole measured iterations.
 //
-// The fit is deliberately small: per chip and operator class, a handful of
+// The fit is deliberately small: per chip and operator class (and per
+// measured elementwise operator: rope, mlp_act, residual_add), a handful of
 // efficiency parameters of the roofline in hardware/operator_model.h (eta_c,
 // eta_m, the memory ramp, the GEMM parallel-columns term, the launch floor,
-// the smooth-maximum exponent; for collectives eta_net and alpha), chosen by
+// the smooth-maximum exponent; norm/elementwise waves, per-row cost and
+// cache residency; for collectives eta_net and alpha), chosen by
 // Nelder-Mead on a robust (Huber) loss of log(predicted / measured). Shapes,
 // not model identities, enter the fit, so a model never measured gets times
 // from the same curves. docs/calibration.md §4-6 describes the method and
@@ -24,6 +26,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -91,6 +94,7 @@ absl::StatusOr<std::vector<double>> RowErrors(
 // What one class's fit found.
 struct ClassFit {
   OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  std::string op_name;  // set for a named operator's fit (FitOperator)
   OperatorEfficiency efficiency;  // op set; fitted fields set; source set
   int64_t rows = 0;
   double loss = 0;  // mean Huber loss of log(predicted / measured)
@@ -107,20 +111,46 @@ struct ClassFit {
 //   ATTENTION_PREFILL:  compute, compute_ramp_tokens, floor_us,
 //                       overlap_exponent
 //   ATTENTION_DECODE:   compute, memory, memory_ramp_mb, floor_us
-//   NORM, ELEMENTWISE:  memory, memory_ramp_mb, floor_us
+//   NORM, named ELEMENTWISE operators (FitOperator):
+//                       memory, memory_ramp_mb, floor_us, cache_speedup,
+//                       cache_fraction (< 1), row_overhead_kb; on a chip
+//                       with compute_units also rows_per_unit (from
+//                       {0 = off, 1, 2, 4})
+//   ELEMENTWISE class:  memory, memory_ramp_mb, floor_us (it prices only
+//                       operators without their own entry)
 //   COLLECTIVE:         memory (eta_net), step_latency_us, floor_us
-// InvalidArgument when no row of the class is given or the class has no
-// fit; rows must be priceable (QueryFromRow).
+// The class entry is fitted with the chip's operator entries of the class
+// removed (it then prices every row). InvalidArgument when no row of the
+// class is given or the class has no fit; rows must be priceable
+// (QueryFromRow).
 absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
                                   const std::vector<CalibrationRow>& rows,
                                   const OperatorModelOptions& base = {});
 
+// The same for one named ELEMENTWISE operator (NamedOperatorIndex: "rope",
+// "mlp_act", "residual_add"), on its rows only; the entry has op_name set.
+absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
+                                     std::string_view op_name,
+                                     const std::vector<CalibrationRow>& rows,
+                                     const OperatorModelOptions& base = {});
+
+// FitClass, then for ELEMENTWISE a FitOperator for every named operator
+// present in `rows`: what `fleetsim calibrate fit` prints and the
+// cross-validation refits per fold.
+absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
+    const Chip& chip, OperatorClass op_class,
+    const std::vector<CalibrationRow>& rows,
+    const OperatorModelOptions& base = {});
+
 // Returns `chip` with `fit.efficiency` merged in: an existing entry for the
-// class has the fitted fields replaced, otherwise the entry is appended.
+// class has the fitted fields replaced, otherwise the entry is appended. A
+// fit with op_name goes into the class entry's `operators` the same way
+// (the class entry is created, with op only, if missing).
 Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit);
 
 // Leave-one-group-out cross-validation of one class: for each group, fit
-// on the other groups and predict the held-out one. Groups are the rows'
+// on the other groups (FitClassAndOperators: ELEMENTWISE refits its
+// operator entries too) and predict the held-out one. Groups are the rows'
 // `model` when at least two models are present ("model"), else, for a
 // single-source table, decode batch / prefill chunk octaves for attention
 // ("batch octave") and rank counts for collectives ("ranks").

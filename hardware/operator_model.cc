@@ -29,6 +29,32 @@ const char* BoundName(Bound bound) {
   return "unknown";
 }
 
+int NamedOperatorIndex(std::string_view name) {
+  if (name == "rope" || name == "rotary") {
+    return static_cast<int>(NamedOperator::kRope);
+  }
+  if (name == "mlp_act" || name == "activation" || name == "moe_activation") {
+    return static_cast<int>(NamedOperator::kMlpAct);
+  }
+  if (name == "residual_add" || name == "add") {
+    return static_cast<int>(NamedOperator::kResidualAdd);
+  }
+  return -1;
+}
+
+const char* NamedOperatorName(int index) {
+  switch (index) {
+    case 0:
+      return "rope";
+    case 1:
+      return "mlp_act";
+    case 2:
+      return "residual_add";
+    default:
+      return "";
+  }
+}
+
 namespace {
 
 // Batch features every operator's FLOPs and bytes are linear in. Building
@@ -132,6 +158,18 @@ struct OperatorModel::Op {
   // Fused prefill attention: eta_c(L) = eta_c L / (L + ramp), L = mean
   // context per request = C_p / R_p.
   double compute_ramp_tokens = 0;
+  // Norm / elementwise: rows per wave (0 = no wave term), the cache term's
+  // W0 in bytes (0 = off) and speedup - 1 (docs/calibration.md §4).
+  // Precomputed for the hot path: any of the three terms on, the bytes
+  // of one row (bytes are linear in row_feature alone) plus its overhead,
+  // 1 / wave_rows, 1 / cache_bytes.
+  bool memory_terms = false;
+  double wave_rows = 0;
+  double inv_wave_rows = 0;
+  double inv_cache_bytes = 0;
+  double cache_gain = 0;
+  double cache_resident = 1;  // 1 / (1 + cache_gain)
+  double row_bytes = 0;       // per-row overhead in bytes (0 = off)
 
   // MoE: distinct experts touched E_hit(N) = E (1 - (1 - k/E)^N), each
   // streaming `expert_bytes` of weights (this chip's share).
@@ -185,14 +223,58 @@ OperatorModelOptions::DefaultEfficiencies() {
   prefill.compute_ramp_tokens = 1820;
   e[OPERATOR_CLASS_ATTENTION_PREFILL] = prefill;
   e[OPERATOR_CLASS_ATTENTION_DECODE] = {0.28, 0.807, 0.7, 13.6e-6, 24.9e6};
-  // Norms and elementwise kernels: fit to Vidur's H100 rows.
-  e[OPERATOR_CLASS_NORM] = {0.7, 0.371, 0.7, 5.45e-6, 0.263e6};
+  // Norms: fit to Vidur's H100 RMSNorm rows (1155; leave-one-model-out
+  // median APE 2.4 %): one thread block per token row, 2 rows per SM per
+  // wave (a partial wave costs a full one), 4.16 KB of traffic-equivalent
+  // fixed cost per row, 1.47x the bandwidth while the working set is below
+  // ~0.48 of the on-chip memory (Vidur re-runs the kernel on L2-resident
+  // tensors).
+  ClassEfficiency norm{0.7, 0.413, 0.7, 4.15e-6, 2.55e6};
+  norm.cache_speedup = 1.47;
+  norm.cache_fraction = 0.477;
+  norm.rows_per_unit = 2;
+  norm.row_overhead_bytes = 4.16e3;
+  e[OPERATOR_CLASS_NORM] = norm;
+  // Elementwise kernels without their own entry (sampling, embedding): the
+  // class fit to Vidur's H100 rope/activation/add rows (plain roofline). The
+  // three measured kernels have their own defaults
+  // (DefaultOperatorEfficiencies()).
   e[OPERATOR_CLASS_ELEMENTWISE] = {0.7, 0.744, 0.7, 2.23e-6, 5.16e6};
   // Latency is alpha per ring step (OperatorModelOptions).
   e[OPERATOR_CLASS_COLLECTIVE] = {1.0, 1.0, 1.0, 0, 0};
   // ASSUMPTION: selective-scan/SSD kernels are bandwidth-bound and far from
   // tensor peak (arXiv 2508.17679).
   e[OPERATOR_CLASS_SSM] = {0.5, 0.7, 0.5, 5e-6, 0};
+  return e;
+}
+
+std::array<ClassEfficiency, kNumNamedOperators>
+OperatorModelOptions::DefaultOperatorEfficiencies() {
+  // Per-operator fits to Vidur's H100 rows (595 each, 5 models;
+  // `fleetsim calibrate fit`, docs/calibration.md §4): eta_m, floor, ramp
+  // bytes, then cache speedup / fraction of sram_mb, rows per compute unit
+  // per wave (0 = no wave term) and fixed bytes per row.
+  auto entry = [](double memory, double floor_s, double ramp_bytes,
+                  double cache_speedup, double cache_fraction,
+                  double rows_per_unit, double row_bytes) {
+    ClassEfficiency c{0.7, memory, 0.7, floor_s, ramp_bytes};
+    c.cache_speedup = cache_speedup;
+    c.cache_fraction = cache_fraction;
+    c.rows_per_unit = rows_per_unit;
+    c.row_overhead_bytes = row_bytes;
+    return c;
+  };
+  std::array<ClassEfficiency, kNumNamedOperators> e;
+  // Rotary (NeoX, Q and K heads): ~1.6 TB/s on H100.
+  e[static_cast<int>(NamedOperator::kRope)] =
+      entry(0.49, 1.98e-6, 3.19e6, 1.12, 0.66, 1, 0.161e3);
+  // SiLU * mul: one block per token, 2 per SM per wave; 7.82 KB per row.
+  e[static_cast<int>(NamedOperator::kMlpAct)] =
+      entry(0.767, 1.97e-6, 0.105e6, 1.2, 0.16, 2, 7.82e3);
+  // Residual add: a grid-stride kernel at the full HBM bandwidth (no wave
+  // term), 1.38x while the working set fits in ~0.71 of the on-chip memory.
+  e[static_cast<int>(NamedOperator::kResidualAdd)] =
+      entry(1.0, 1.55e-13, 6.94e6, 1.38, 0.707, 0, 1.55e3);
   return e;
 }
 
@@ -349,7 +431,40 @@ void ValidateChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
       }
     }
   }
+  for (int i = 0; i < kNumNamedOperators; ++i) {
+    const ClassEfficiency& e = o.operator_efficiency[i];
+    for (double v : {e.compute, e.memory, e.vector}) {
+      if (!(v > 0 && v <= 1)) {
+        p.Add(absl::StrCat("options.operator_efficiency[", NamedOperatorName(i),
+                           "] has a fraction outside (0, 1]: ", v));
+        break;
+      }
+    }
+  }
+  std::vector<const OperatorEfficiency*> entries;
   for (const OperatorEfficiency& e : chip.efficiency()) {
+    entries.push_back(&e);
+    for (const OperatorEfficiency& sub : e.operators()) {
+      entries.push_back(&sub);
+      if (e.op() != OPERATOR_CLASS_ELEMENTWISE ||
+          NamedOperatorIndex(sub.op_name()) < 0) {
+        p.Add(absl::StrCat(
+            "chip efficiency for ", ClassName(e.op()),
+            " has an operator entry '", sub.op_name(),
+            "': only elementwise rope, mlp_act and residual_add have them"));
+      }
+    }
+  }
+  for (const OperatorEfficiency* ep : entries) {
+    const OperatorEfficiency& e = *ep;
+    if ((e.has_cache_speedup() && e.cache_speedup() < 1) ||
+        (e.has_cache_fraction() && e.cache_fraction() < 0) ||
+        (e.has_rows_per_unit() && e.rows_per_unit() < 0) ||
+        (e.has_row_overhead_kb() && e.row_overhead_kb() < 0)) {
+      p.Add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
+                         " has cache_speedup < 1 or a negative cache_fraction, "
+                         "rows_per_unit or row_overhead_kb"));
+    }
     for (double v : {e.has_compute() ? e.compute() : 1.0,
                      e.has_memory() ? e.memory() : 1.0,
                      e.has_vector() ? e.vector() : 1.0}) {
@@ -370,6 +485,9 @@ void ValidateChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
                          " has a negative ramp, column or latency term"));
     }
   }
+  if (chip.has_compute_units() && chip.compute_units() < 1) {
+    p.Add("chip compute_units must be >= 1 when set");
+  }
   if (o.iteration_overhead_s < 0 || o.layer_overhead_s < 0 ||
       o.request_layer_overhead_s < 0) {
     p.Add(
@@ -381,8 +499,9 @@ void ValidateChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
 // The cost model's default for `c`, overridden by the chip's chip-wide entry
 // (op UNSPECIFIED) and then by its entry for `c` (the convention of
 // hardware/chip_catalog.h's EffectiveEfficiency).
+// `named` = NamedOperatorIndex of the operator (ELEMENTWISE only), or -1.
 ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
-                        OperatorClass c);
+                        OperatorClass c, int named = -1);
 
 }  // namespace
 
@@ -391,11 +510,22 @@ ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
   return Resolve(options, chip, op_class);
 }
 
+ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
+                                  const Chip& chip, OperatorClass op_class,
+                                  std::string_view op_name) {
+  return Resolve(options, chip, op_class,
+                 op_class == OPERATOR_CLASS_ELEMENTWISE
+                     ? NamedOperatorIndex(op_name)
+                     : -1);
+}
+
 namespace {
 
 ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
-                        OperatorClass c) {
-  ClassEfficiency e = o.efficiency[c];
+                        OperatorClass c, int named) {
+  if (c != OPERATOR_CLASS_ELEMENTWISE) named = -1;
+  ClassEfficiency e =
+      named >= 0 ? o.operator_efficiency[named] : o.efficiency[c];
   auto apply = [&e](const OperatorEfficiency& x) {
     if (x.has_compute()) e.compute = x.compute();
     if (x.has_memory()) e.memory = x.memory();
@@ -407,6 +537,11 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
     if (x.has_step_latency_us()) e.step_latency_s = x.step_latency_us() * 1e-6;
     if (x.has_compute_ramp_tokens())
       e.compute_ramp_tokens = x.compute_ramp_tokens();
+    if (x.has_cache_speedup()) e.cache_speedup = x.cache_speedup();
+    if (x.has_cache_fraction()) e.cache_fraction = x.cache_fraction();
+    if (x.has_rows_per_unit()) e.rows_per_unit = x.rows_per_unit();
+    if (x.has_row_overhead_kb())
+      e.row_overhead_bytes = x.row_overhead_kb() * 1e3;
   };
   if (c == OPERATOR_CLASS_COLLECTIVE) {
     // Collectives run on the links, not on memory: only the class's own
@@ -423,7 +558,12 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
   }
   if (c != OPERATOR_CLASS_UNSPECIFIED) {
     for (const OperatorEfficiency& x : chip.efficiency()) {
-      if (x.op() == c) apply(x);
+      if (x.op() != c) continue;
+      apply(x);
+      if (named < 0) continue;
+      for (const OperatorEfficiency& sub : x.operators()) {
+        if (NamedOperatorIndex(sub.op_name()) == named) apply(sub);
+      }
     }
   }
   return e;
@@ -438,7 +578,58 @@ struct Rates {
   double floor_s = 0;
   double p = 1.5;
   CombineMode mode = CombineMode::kP15;
+  double wave_rows = 0;    // rows per wave, 0 = off
+  double cache_bytes = 0;  // W0, 0 = off
+  double cache_gain = 0;   // cache_speedup - 1
+  double row_bytes = 0;    // per-row overhead, bytes
 };
+
+// The wave and cache terms of `e` for class `c` on `chip` (norm and
+// elementwise only; see ClassEfficiency).
+void SetMemoryTerms(const ClassEfficiency& e, OperatorClass c, const Chip& chip,
+                    Rates* r) {
+  if (c != OPERATOR_CLASS_NORM && c != OPERATOR_CLASS_ELEMENTWISE) return;
+  r->row_bytes = e.row_overhead_bytes;
+  if (e.rows_per_unit > 0 && chip.compute_units() > 0) {
+    r->wave_rows = e.rows_per_unit * chip.compute_units();
+  }
+  if (e.cache_speedup > 1 && e.cache_fraction > 0 && chip.sram_mb() > 0) {
+    r->cache_bytes = e.cache_fraction * chip.sram_mb() * 1e6;
+    r->cache_gain = e.cache_speedup - 1;
+  }
+}
+
+// Rows rounded up to whole waves: ceil(rows / wave_rows) * wave_rows, with
+// `inv_wave_rows` = 1 / wave_rows (a truncating cast instead of a libm
+// ceil on the hot path). rows >= 0.
+inline double WaveRows(double rows, double wave_rows, double inv_wave_rows) {
+  double waves =
+      static_cast<double>(static_cast<int64_t>(rows * inv_wave_rows));
+  if (waves * wave_rows < rows) waves += 1;
+  return waves * wave_rows;
+}
+
+// Bytes charged for `bytes` of traffic over `rows` rows: each row adds
+// `row_bytes`, and a partial last wave costs a full one.
+inline double WaveBytes(double wave_rows, double row_bytes, double rows,
+                        double bytes) {
+  if (rows <= 0) return bytes;
+  bytes += row_bytes * rows;
+  if (wave_rows <= 0) return bytes;
+  return bytes / rows * WaveRows(rows, wave_rows, 1.0 / wave_rows);
+}
+
+// Factor on seconds per byte for a working set of u = W / W0:
+// 1 / speedup(W) = (1 + u^8) / (1 + u^8 + gain). `resident` = 1 / (1 +
+// gain), the value for u -> 0. Below u = 1/4 and above u = 4 the factor is
+// within 2e-5 of its limit and the division is skipped (hot path).
+inline double CacheFactor(double u, double gain, double resident) {
+  if (u <= 0.25) return resident;
+  if (u >= 4) return 1.0;
+  const double u2 = u * u;
+  const double u8 = 1.0 + (u2 * u2) * (u2 * u2);
+  return u8 / (u8 + gain);
+}
 
 Rates MakeRates(const ClassEfficiency& e, const OperatorModelOptions& o,
                 double tensor_peak, double vector_peak, double bandwidth) {
@@ -544,9 +735,18 @@ class TableBuilder {
     op.gate = gate;
     op.row_feature = gate;
     op.invocations = invocations;
-    const ClassEfficiency e = Resolve(o_, chip_, c);
+    const ClassEfficiency e =
+        Resolve(o_, chip_, c, NamedOperatorIndex(op.name));
     const double peak = tensor_in_gemm_precision ? gemm_peak_ : bf16_peak_;
-    const Rates r = MakeRates(e, o_, peak, vector_peak_, bandwidth_);
+    Rates r = MakeRates(e, o_, peak, vector_peak_, bandwidth_);
+    SetMemoryTerms(e, c, chip_, &r);
+    op.wave_rows = r.wave_rows;
+    op.inv_wave_rows = r.wave_rows > 0 ? 1.0 / r.wave_rows : 0;
+    op.inv_cache_bytes = r.cache_bytes > 0 ? 1.0 / r.cache_bytes : 0;
+    op.cache_gain = r.cache_gain;
+    op.cache_resident = 1.0 / (1.0 + r.cache_gain);
+    op.row_bytes = r.row_bytes;
+    op.memory_terms = r.wave_rows > 0 || r.cache_bytes > 0 || r.row_bytes > 0;
     op.s_per_flop = r.s_per_flop;
     op.s_per_vector_flop = r.s_per_vector_flop;
     op.s_per_byte = r.s_per_byte;
@@ -1058,6 +1258,14 @@ OperatorQuery MakeQuery(const OperatorModel::Op& op, const double* x, int tp,
 
 void OperatorModel::Build() {
   TableBuilder(model_, chip_, tp_, pp_, options_, &ops_).Build();
+  // The wave, per-row and cache terms take bytes as bytes-per-row times
+  // rows; an operator whose traffic has other terms (unfused softmax over
+  // the scores) keeps the plain roofline.
+  for (Op& op : ops_) {
+    for (int f = 0; f < kNumFeatures; ++f) {
+      if (f != op.row_feature && op.bytes[f] != 0) op.memory_terms = false;
+    }
+  }
   overhead_s_ = options_.iteration_overhead_s +
                 options_.layer_overhead_s * model_.num_layers();
   request_overhead_s_ = options_.request_layer_overhead_s * model_.num_layers();
@@ -1072,6 +1280,9 @@ OperatorPricer::OperatorPricer(const Chip& chip,
     : chip_(chip), options_(options) {
   for (int c = 0; c < kNumOperatorClasses; ++c) {
     eff_[c] = Resolve(options_, chip_, static_cast<OperatorClass>(c));
+  }
+  for (int i = 0; i < kNumNamedOperators; ++i) {
+    op_eff_[i] = Resolve(options_, chip_, OPERATOR_CLASS_ELEMENTWISE, i);
   }
 }
 
@@ -1091,7 +1302,10 @@ double OperatorPricer::Seconds(const OperatorQuery& q,
   const int cls = q.op_class >= 0 && q.op_class < kNumOperatorClasses
                       ? static_cast<int>(q.op_class)
                       : 0;
-  const ClassEfficiency& e = eff_[cls];
+  const int named = q.op_class == OPERATOR_CLASS_ELEMENTWISE
+                        ? NamedOperatorIndex(q.name)
+                        : -1;
+  const ClassEfficiency& e = named >= 0 ? op_eff_[named] : eff_[cls];
   const double b_a = 2;  // activations stay bf16 (as TableBuilder)
   const double score_flops =
       o.softmax_exps_per_score * o.exp_vector_flops + o.softmax_flops_per_score;
@@ -1166,13 +1380,24 @@ double OperatorPricer::Seconds(const OperatorQuery& q,
     }
   }
   if (q.op_class != OPERATOR_CLASS_COLLECTIVE) {
-    const Rates r = MakeRates(e, o, peak, chip_.vector_tflops() * 1e12,
-                              chip_.memory_bandwidth_tbps() * 1e12);
+    Rates r = MakeRates(e, o, peak, chip_.vector_tflops() * 1e12,
+                        chip_.memory_bandwidth_tbps() * 1e12);
+    SetMemoryTerms(e, q.op_class, chip_, &r);
+    double charged_bytes = bytes;
+    if ((r.wave_rows > 0 || r.row_bytes > 0) && q.width > 0) {
+      const double rows =
+          static_cast<double>(q.elements) / static_cast<double>(q.width);
+      charged_bytes = WaveBytes(r.wave_rows, r.row_bytes, rows, bytes);
+    }
+    if (r.cache_bytes > 0) {
+      bytes_factor *= CacheFactor(bytes * (1.0 / r.cache_bytes), r.cache_gain,
+                                  1.0 / (1.0 + r.cache_gain));
+    }
     Bound bound;
-    seconds =
-        RooflineSeconds(r.mode, r.p, r.s_per_flop * flop_factor,
-                        r.s_per_vector_flop, r.s_per_byte * bytes_factor,
-                        r.ramp_bytes, r.floor_s, flops, vflops, bytes, &bound);
+    seconds = RooflineSeconds(r.mode, r.p, r.s_per_flop * flop_factor,
+                              r.s_per_vector_flop, r.s_per_byte * bytes_factor,
+                              r.ramp_bytes, r.floor_s, flops, vflops,
+                              charged_bytes, &bound);
   }
   if (filled != nullptr) {
     *filled = q;
@@ -1231,9 +1456,24 @@ double OperatorModel::Evaluate(const BatchShape& batch,
         s_per_flop *= 1.0 + op.compute_ramp_tokens * x[kPrefillRequests] /
                                 x[kPrefillContext];
       }
+      double s_per_byte = op.s_per_byte;
+      double charged_bytes = bytes;
+      if (op.memory_terms && bytes > 0) {
+        // Norm / elementwise: bytes = bytes[row_feature] * rows.
+        const double rows = x[op.row_feature];
+        const double per_row = op.bytes[op.row_feature] + op.row_bytes;
+        charged_bytes =
+            per_row * (op.wave_rows > 0
+                           ? WaveRows(rows, op.wave_rows, op.inv_wave_rows)
+                           : rows);
+        if (op.inv_cache_bytes > 0) {
+          s_per_byte *= CacheFactor(bytes * op.inv_cache_bytes, op.cache_gain,
+                                    op.cache_resident);
+        }
+      }
       seconds = RooflineSeconds(op.mode, op.p, s_per_flop, op.s_per_vector_flop,
-                                op.s_per_byte, op.ramp_bytes, op.floor_s, flops,
-                                vflops, bytes, &bound);
+                                s_per_byte, op.ramp_bytes, op.floor_s, flops,
+                                vflops, charged_bytes, &bound);
     }
     if (const OperatorCorrection& fix = options_.corrections[op.op_class];
         fix) {

@@ -31,7 +31,12 @@
 //   (vector peak * eta_v), t_memory = (bytes + ramp) / (bandwidth * eta_m),
 // where combine() is a smooth maximum (sum of p-th powers, p-th root; p = 1
 // adds the terms, p -> infinity is the plain roofline max) and the operator
-// is charged to the unit with the largest term (Bound). Collectives use the
+// is charged to the unit with the largest term (Bound). Norms and the
+// elementwise kernels also charge a fixed cost per token row, round rows up
+// to whole waves over the chip's compute_units and run faster while their
+// working set fits on chip (ClassEfficiency; docs/calibration.md §4); the
+// rotary, activation and residual-add kernels have their own efficiencies
+// (OperatorModelOptions::operator_efficiency). Collectives use the
 // ring formula 2 (t-1)/t * S / (eta_net * scale-up bandwidth) + 2 (t-1) alpha.
 //
 // Pipeline parallelism: with one batch in flight the iteration visits every
@@ -92,7 +97,35 @@ struct ClassEfficiency {
   // COLLECTIVE: latency per ring step, seconds; 0 = the options'
   // collective_alpha_s. (`memory` is then the fraction of link bandwidth.)
   double step_latency_s = 0;
+  // NORM / ELEMENTWISE: on-chip cache residency. An invocation whose working
+  // set W (bytes read + written) fits runs at up to `cache_speedup` times
+  // the memory bandwidth: speedup(W) = 1 + (cache_speedup - 1) /
+  // (1 + (W / W0)^8), W0 = cache_fraction * the chip's sram_mb. 1 or 0 or a
+  // chip without sram_mb = off.
+  double cache_speedup = 1;
+  double cache_fraction = 0;
+  // NORM / ELEMENTWISE: token rows per compute unit per wave; with the chip's
+  // compute_units, rows are rounded up to whole waves of rows_per_unit *
+  // compute_units (one thread block per row, a partial wave costs a full
+  // one). 0 or a chip without compute_units = off.
+  double rows_per_unit = 0;
+  // NORM / ELEMENTWISE: bytes of traffic one token row's fixed cost is
+  // equivalent to (added per row before the wave term). 0 = off.
+  double row_overhead_bytes = 0;
 };
+
+// Operators with their own efficiency entries inside the ELEMENTWISE class
+// (OperatorEfficiency.operators, OperatorModelOptions::operator_efficiency):
+// kernels with different achieved bandwidths that one class entry cannot fit.
+enum class NamedOperator : int { kRope = 0, kMlpAct = 1, kResidualAdd = 2 };
+inline constexpr int kNumNamedOperators = 3;
+
+// The named operator `name` is (calibration-table or cost-model name:
+// "rope"/"rotary", "mlp_act"/"activation"/"moe_activation",
+// "residual_add"/"add"), or -1.
+int NamedOperatorIndex(std::string_view name);
+// "rope", "mlp_act", "residual_add" for indices 0..2.
+const char* NamedOperatorName(int index);
 
 // What a measured calibration gets to see about one operator invocation (one
 // layer's instance), to return a corrected time. Shapes are per chip (after
@@ -264,6 +297,14 @@ struct OperatorModelOptions {
   // SSM is an ASSUMPTION (eta_c 0.5, eta_m 0.7, eta_v 0.5, floor 5 us).
   static std::array<ClassEfficiency, kNumOperatorClasses> DefaultEfficiencies();
 
+  // Defaults per named ELEMENTWISE operator (index = NamedOperator): each
+  // replaces the class default for that operator before the chip's entries
+  // apply. The H100 per-operator fit (DefaultOperatorEfficiencies()).
+  std::array<ClassEfficiency, kNumNamedOperators> operator_efficiency =
+      DefaultOperatorEfficiencies();
+  static std::array<ClassEfficiency, kNumNamedOperators>
+  DefaultOperatorEfficiencies();
+
   // The accounting of LLMCompass, the chip model behind SPAD's Table 3:
   // unfused attention, exponentials on vector ALUs at 35 FLOPs, online
   // softmax at 3 exp + 7 FLOPs per score, GELU at 10 + exp, LayerNorm at 7.
@@ -278,6 +319,12 @@ struct OperatorModelOptions {
 // collective_alpha_s.
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const Chip& chip, OperatorClass op_class);
+// The same for one operator: for a named ELEMENTWISE operator
+// (NamedOperatorIndex(op_name) >= 0) the options' operator default replaces
+// the class default, and the chip's `operators` entry for it applies last.
+ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
+                                  const Chip& chip, OperatorClass op_class,
+                                  std::string_view op_name);
 
 // Prices single operator invocations from their shapes on one chip, with the
 // same accounting and efficiencies OperatorModel uses inside an iteration
@@ -308,6 +355,7 @@ class OperatorPricer final {
   Chip chip_;
   OperatorModelOptions options_;
   std::array<ClassEfficiency, kNumOperatorClasses> eff_;
+  std::array<ClassEfficiency, kNumNamedOperators> op_eff_;
 };
 
 // Predicts iteration times for one (model, chip, TP, PP) instance. Immutable

@@ -201,6 +201,10 @@ TEST(CalibrationFitTest, PricerMatchesTheIterationModelPerOperator) {
   o.corrections[OPERATOR_CLASS_ATTENTION_PREFILL] = capture;
   o.corrections[OPERATOR_CLASS_ATTENTION_DECODE] = capture;
   o.corrections[OPERATOR_CLASS_NORM] = capture;
+  o.corrections[OPERATOR_CLASS_ELEMENTWISE] = capture;
+  // H100() has compute_units and sram_mb: the wave, per-row and cache terms
+  // of norms and of the named elementwise operators are on.
+  ASSERT_GT(H100().compute_units(), 0);
   auto m = OperatorModel::Create(Llama2_7b(), H100(), 1, 1, o);
   ASSERT_TRUE(m.ok()) << m.status();
   BatchShape b;
@@ -213,6 +217,195 @@ TEST(CalibrationFitTest, PricerMatchesTheIterationModelPerOperator) {
     EXPECT_NEAR((*m)->OperatorSeconds(q), q.analytic_s, 1e-12 * q.analytic_s)
         << q.name;
   }
+}
+
+CalibrationRow Elementwise(const std::string& op, OperatorClass c,
+                           int64_t tokens, int64_t width,
+                           const std::string& model) {
+  CalibrationRow r;
+  r.set_op(op);
+  r.set_op_class(c);
+  r.set_model(model);
+  r.set_tokens(tokens);
+  r.set_width(width);
+  r.set_elements(tokens * width);
+  r.set_median_s(1);
+  return r;
+}
+
+TEST(CalibrationFitTest, OperatorEntriesGoInsideTheClassEntry) {
+  OperatorEfficiency rope;
+  rope.set_op(OPERATOR_CLASS_ELEMENTWISE);
+  rope.set_op_name("rope");
+  rope.set_memory(0.5);
+  Chip chip = WithEfficiency(H100(), rope);
+  ASSERT_EQ(chip.efficiency_size(), 1);
+  EXPECT_EQ(chip.efficiency(0).op(), OPERATOR_CLASS_ELEMENTWISE);
+  EXPECT_FALSE(chip.efficiency(0).has_memory());
+  ASSERT_EQ(chip.efficiency(0).operators_size(), 1);
+  EXPECT_DOUBLE_EQ(chip.efficiency(0).operators(0).memory(), 0.5);
+  OperatorEfficiency cls;
+  cls.set_op(OPERATOR_CLASS_ELEMENTWISE);
+  cls.set_memory(0.8);
+  rope.set_memory(0.4);
+  chip = WithEfficiency(WithEfficiency(chip, cls), rope);
+  ASSERT_EQ(chip.efficiency_size(), 1);
+  ASSERT_EQ(chip.efficiency(0).operators_size(), 1);
+  EXPECT_DOUBLE_EQ(chip.efficiency(0).memory(), 0.8);
+  EXPECT_DOUBLE_EQ(chip.efficiency(0).operators(0).memory(), 0.4);
+  // The operator's entry wins for rope (and the model's "rotary"); the
+  // class entry prices everything else.
+  const OperatorModelOptions o;
+  EXPECT_DOUBLE_EQ(
+      ResolveEfficiency(o, chip, OPERATOR_CLASS_ELEMENTWISE, "rotary").memory,
+      0.4);
+  EXPECT_DOUBLE_EQ(
+      ResolveEfficiency(o, chip, OPERATOR_CLASS_ELEMENTWISE, "sampling").memory,
+      0.8);
+  // A chip without operator entries uses the options' operator defaults.
+  EXPECT_DOUBLE_EQ(
+      ResolveEfficiency(o, H100(), OPERATOR_CLASS_ELEMENTWISE, "mlp_act")
+          .memory,
+      o.operator_efficiency[static_cast<int>(NamedOperator::kMlpAct)].memory);
+}
+
+TEST(CalibrationFitTest, FitOperatorRecoversWaveRowAndCacheTerms) {
+  OperatorEfficiency truth;
+  truth.set_op(OPERATOR_CLASS_ELEMENTWISE);
+  truth.set_op_name("mlp_act");
+  truth.set_memory(0.7);
+  truth.set_floor_us(2);
+  truth.set_memory_ramp_mb(1.5);
+  truth.set_cache_speedup(1.3);
+  truth.set_cache_fraction(0.3);
+  truth.set_rows_per_unit(2);
+  truth.set_row_overhead_kb(5);
+  auto generator = OperatorPricer::Create(WithEfficiency(H100(), truth));
+  ASSERT_TRUE(generator.ok()) << generator.status();
+  std::vector<CalibrationRow> rows;
+  for (int64_t width : {1376, 3584, 7168, 14336, 28672}) {
+    for (int64_t t : {1, 8, 64, 200, 264, 265, 400, 700, 1024, 2048, 4096}) {
+      rows.push_back(
+          Elementwise("mlp_act", OPERATOR_CLASS_ELEMENTWISE, t, width, "m"));
+    }
+  }
+  rows = Synthetic(*generator, rows, {});
+  absl::StatusOr<ClassFit> fit =
+      FitOperator(H100(), OPERATOR_CLASS_ELEMENTWISE, "mlp_act", rows);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  EXPECT_EQ(fit->op_name, "mlp_act");
+  EXPECT_EQ(fit->efficiency.op_name(), "mlp_act");
+  EXPECT_DOUBLE_EQ(fit->efficiency.rows_per_unit(), 2);
+  EXPECT_NEAR(fit->efficiency.memory(), 0.7, 0.03);
+  EXPECT_NEAR(fit->efficiency.row_overhead_kb(), 5, 1);
+  EXPECT_LT(fit->in_sample.p90_ape, 0.02);
+  // Not a named operator: no per-operator fit.
+  EXPECT_EQ(FitOperator(H100(), OPERATOR_CLASS_ELEMENTWISE, "sampling", rows)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CalibrationFitTest, ElementwiseCrossValidationRefitsEachOperator) {
+  auto generator = OperatorPricer::Create(H100());
+  ASSERT_TRUE(generator.ok());
+  std::vector<CalibrationRow> rows;
+  for (const char* model : {"a", "b", "c"}) {
+    const int64_t width = model[0] == 'a'   ? 4096
+                          : model[0] == 'b' ? 5120
+                                            : 8192;
+    for (int64_t t : {16, 128, 512, 1024, 4096}) {
+      rows.push_back(Elementwise("residual_add", OPERATOR_CLASS_ELEMENTWISE, t,
+                                 width, model));
+      rows.push_back(Elementwise("mlp_act", OPERATOR_CLASS_ELEMENTWISE, t,
+                                 width * 3, model));
+    }
+  }
+  rows = Synthetic(*generator, rows, {0.01, -0.01});
+  absl::StatusOr<std::vector<ClassFit>> fits =
+      FitClassAndOperators(H100(), OPERATOR_CLASS_ELEMENTWISE, rows);
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  ASSERT_EQ(fits->size(), 3u);  // class, mlp_act, residual_add
+  EXPECT_TRUE((*fits)[0].op_name.empty());
+  EXPECT_EQ((*fits)[1].op_name, "mlp_act");
+  EXPECT_EQ((*fits)[2].op_name, "residual_add");
+  absl::StatusOr<CvResult> cv =
+      CrossValidateClass(H100(), OPERATOR_CLASS_ELEMENTWISE, rows);
+  ASSERT_TRUE(cv.ok()) << cv.status();
+  EXPECT_EQ(cv->groups.size(), 3u);
+  EXPECT_EQ(cv->pooled.rows, 30);
+  EXPECT_LT(cv->pooled.median_ape, 0.05);
+}
+
+TEST(CalibrationFitTest, NormRowsStepPerWaveOfComputeUnits) {
+  OperatorEfficiency norm;
+  norm.set_op(OPERATOR_CLASS_NORM);
+  norm.set_floor_us(0.1);
+  norm.set_rows_per_unit(2);
+  norm.set_cache_speedup(1);  // no cache term
+  Chip chip = WithEfficiency(H100(), norm);
+  auto pricer = OperatorPricer::Create(chip);
+  ASSERT_TRUE(pricer.ok()) << pricer.status();
+  auto seconds = [&](int64_t tokens) {
+    return pricer->Seconds(*QueryFromRow(
+        Elementwise("rmsnorm", OPERATOR_CLASS_NORM, tokens, 8192, "m")));
+  };
+  // 2 rows x 132 SMs per wave: flat within a wave (up to the vector
+  // FLOPs of the rows actually there), a step after it.
+  EXPECT_NEAR(seconds(1), seconds(264), 0.01 * seconds(264));
+  EXPECT_GT(seconds(265), 1.5 * seconds(264));
+  EXPECT_NEAR(seconds(265), seconds(528), 0.01 * seconds(528));
+  // Without compute_units there is no wave term.
+  chip.clear_compute_units();
+  auto flat = OperatorPricer::Create(chip);
+  ASSERT_TRUE(flat.ok());
+  EXPECT_LT(flat->Seconds(*QueryFromRow(
+                Elementwise("rmsnorm", OPERATOR_CLASS_NORM, 1, 8192, "m"))),
+            flat->Seconds(*QueryFromRow(
+                Elementwise("rmsnorm", OPERATOR_CLASS_NORM, 264, 8192, "m"))));
+}
+
+TEST(CalibrationFitTest, CacheResidentWorkingSetsRunFaster) {
+  OperatorEfficiency add;
+  add.set_op(OPERATOR_CLASS_ELEMENTWISE);
+  add.set_op_name("residual_add");
+  add.set_floor_us(0);
+  add.set_memory_ramp_mb(0);
+  add.set_row_overhead_kb(0);
+  add.set_rows_per_unit(0);
+  add.set_cache_speedup(1.5);
+  add.set_cache_fraction(0.5);  // W0 = 42 MB on H100 (84 MB sram)
+  auto pricer = OperatorPricer::Create(WithEfficiency(H100(), add));
+  ASSERT_TRUE(pricer.ok());
+  auto per_byte = [&](int64_t tokens) {
+    CalibrationRow r = Elementwise("residual_add", OPERATOR_CLASS_ELEMENTWISE,
+                                   tokens, 8192, "m");
+    return pricer->Seconds(*QueryFromRow(r)) / (6.0 * tokens * 8192);
+  };
+  // 6 bytes per element: 64 tokens = 3 MB (in cache), 8192 = 403 MB.
+  EXPECT_NEAR(per_byte(8192) / per_byte(64), 1.5, 0.01);
+}
+
+TEST(CalibrationFitTest, ChipOperatorEntriesAreValidated) {
+  Chip chip = H100();
+  OperatorEfficiency* e = chip.add_efficiency();
+  e->set_op(OPERATOR_CLASS_NORM);
+  e->add_operators()->set_op_name("rope");  // only ELEMENTWISE has them
+  EXPECT_EQ(OperatorPricer::Create(chip).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  chip = H100();
+  e = chip.add_efficiency();
+  e->set_op(OPERATOR_CLASS_ELEMENTWISE);
+  OperatorEfficiency* sub = e->add_operators();
+  sub->set_op_name("mlp_act");
+  sub->set_cache_speedup(0.5);
+  absl::Status status = OperatorPricer::Create(chip).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("cache_speedup"));
+  chip = H100();
+  chip.set_compute_units(0);
+  EXPECT_EQ(OperatorPricer::Create(chip).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(CalibrationFitTest, FrameworkOverheadFitRecoversAConstant) {

@@ -176,6 +176,7 @@ inline Chip H100() {
     fp8_tflops: 1978.9
     vector_tflops: 66.9
     sram_mb: 84
+    compute_units: 132
     memory_gib: 80
     memory_bandwidth_tbps: 3.35
     tdp_w: 700
@@ -190,6 +191,7 @@ inline Chip SpadPrefill() {
     bf16_tflops: 1920
     vector_tflops: 32.4
     sram_mb: 73
+    compute_units: 128
     memory_gib: 64
     memory_bandwidth_tbps: 2.048
     tdp_w: 596
@@ -204,6 +206,7 @@ inline Chip SpadDecode() {
     bf16_tflops: 540
     vector_tflops: 18.2
     sram_mb: 48
+    compute_units: 144
     memory_gib: 80
     memory_bandwidth_tbps: 3.352
     tdp_w: 507
