@@ -164,6 +164,10 @@ struct OperatorModel::Op {
   // of one row (bytes are linear in row_feature alone) plus its overhead,
   // 1 / wave_rows, 1 / cache_bytes.
   bool memory_terms = false;
+  // Any non-zero FLOP / vector FLOP coefficient (set after the table is
+  // built; the hot path skips empty dot products).
+  bool has_flops = false;
+  bool has_vector_flops = false;
   double wave_rows = 0;
   double inv_wave_rows = 0;
   double inv_cache_bytes = 0;
@@ -1263,6 +1267,8 @@ void OperatorModel::Build() {
   // the scores) keeps the plain roofline.
   for (Op& op : ops_) {
     for (int f = 0; f < kNumFeatures; ++f) {
+      op.has_flops |= op.flops[f] != 0;
+      op.has_vector_flops |= op.vector_flops[f] != 0;
       if (f != op.row_feature && op.bytes[f] != 0) op.memory_terms = false;
     }
   }
@@ -1428,8 +1434,10 @@ double OperatorModel::Evaluate(const BatchShape& batch,
   }
   for (const Op& op : ops_) {
     if (x[op.gate] <= 0) continue;
-    const double flops = Dot(op.flops, x);
-    const double vflops = Dot(op.vector_flops, x);
+    // Memory-bound kernels have no tensor FLOPs, GEMMs no vector FLOPs,
+    // collectives neither: skip the empty dot products.
+    const double flops = op.has_flops ? Dot(op.flops, x) : 0.0;
+    const double vflops = op.has_vector_flops ? Dot(op.vector_flops, x) : 0.0;
     double bytes = Dot(op.bytes, x);
     double seconds = 0;
     Bound bound = Bound::kNetwork;
