@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/operator_model.h"
+#include "tests/fleetsim_cli.h"
 #include "tests/hardware/cost_model_fixtures.h"
 
 namespace fleetsim::hardware {
@@ -538,25 +539,12 @@ TEST(CalibrationFitTest, ReadsSplitwisePerfModelMedians) {
     EXPECT_EQ(p.inconsistent, p.batch == 64) << p.batch;
 }
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;
-};
+using RunResult = testutil::FleetsimRun;
 
+// `fleetsim calibrate ...` on the shipped data folder.
 RunResult RunFleetsim(const std::string& args) {
-  const std::string command = std::string(FLEETSIM_BINARY_DIR) +
-                              "/fleetsim calibrate --data_dir " +
-                              FLEETSIM_SOURCE_DIR + "/data " + args + " 2>&1";
-  RunResult r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    r.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return testutil::RunFleetsim(std::string("calibrate --data_dir ") +
+                               FLEETSIM_SOURCE_DIR + "/data " + args);
 }
 
 TEST(CalibrateEvalCommandTest, BadFileFailsWithTheLoaderMessage) {

@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fleetsim_cli.h"
 
 namespace fleetsim::hardware {
 namespace {
@@ -44,19 +45,7 @@ std::string LoadError(const std::string& folder) {
   return std::string(catalog.status().message());
 }
 
-// Runs the built binary with `args`; returns its exit code and output.
-int RunFleetsim(const std::string& args, std::string* output) {
-  std::string command =
-      std::string(FLEETSIM_BINARY_DIR "/fleetsim ") + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-    output->append(buffer, n);
-  int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using testutil::RunFleetsim;
 
 TEST(ChipCatalogTest, AllShippedChipsLoad) {
   ChipCatalog catalog = ShippedChips();

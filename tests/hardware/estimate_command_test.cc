@@ -10,31 +10,18 @@
 #include "gtest/gtest.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/operator_model.h"
+#include "tests/fleetsim_cli.h"
 #include "workloads/model_catalog.h"
 
 namespace fleetsim::hardware {
 namespace {
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using RunResult = testutil::FleetsimRun;
 
+// `fleetsim estimate ...` on the shipped data folder.
 RunResult RunFleetsim(const std::string& args) {
-  const std::string command = std::string(FLEETSIM_BINARY_DIR) +
-                              "/fleetsim estimate --data_dir " +
-                              FLEETSIM_SOURCE_DIR + "/data " + args + " 2>&1";
-  RunResult r;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    r.output.append(buffer.data(), n);
-  }
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return testutil::RunFleetsim(std::string("estimate --data_dir ") +
+                               FLEETSIM_SOURCE_DIR + "/data " + args);
 }
 
 TEST(EstimateCommandTest, PrintsJsonWithIterationAndOperators) {

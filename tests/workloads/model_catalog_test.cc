@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fleetsim_cli.h"
 
 namespace fleetsim::workloads {
 namespace {
@@ -42,18 +43,7 @@ std::string LoadError(const std::string& folder) {
   return std::string(catalog.status().message());
 }
 
-int RunFleetsim(const std::string& args, std::string* output) {
-  std::string command =
-      std::string(FLEETSIM_BINARY_DIR "/fleetsim ") + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
-    output->append(buffer, n);
-  int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using testutil::RunFleetsim;
 
 TEST(ModelCatalogTest, AllShippedModelsLoad) {
   EXPECT_THAT(

@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fleetsim_cli.h"
 
 namespace fleetsim::workloads {
 namespace {
@@ -103,22 +104,7 @@ TEST(TraceStatsTest, LengthsOnlyTraceHasNoRate) {
   EXPECT_EQ(s.input_tokens.p50(), 2015);
 }
 
-// Runs the built CLI; returns its exit code and fills `output` (stdout and
-// stderr together).
-int RunFleetsim(const std::string& args, std::string* output) {
-  std::string command =
-      std::string(FLEETSIM_BINARY_DIR) + "/fleetsim " + args + " 2>&1";
-  std::FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return -1;
-  std::array<char, 4096> buffer;
-  output->clear();
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    output->append(buffer.data(), n);
-  }
-  int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using testutil::RunFleetsim;
 
 TEST(TraceStatsCliTest, BadFileFailsWithLineAndField) {
   std::string output;
