@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/catalog_test_util.h"
 #include "tests/fleetsim_cli.h"
 
 namespace fleetsim::hardware {
@@ -25,24 +26,16 @@ const std::string kBadDir = FLEETSIM_SOURCE_DIR "/tests/testdata/catalog";
 
 // Loads the shipped catalog or fails the test.
 ChipCatalog ShippedChips() {
-  absl::StatusOr<ChipCatalog> catalog = LoadChipCatalog(kDataDir);
-  EXPECT_TRUE(catalog.ok()) << catalog.status();
-  return catalog.ok() ? *catalog : ChipCatalog();
+  return testutil::LoadedOrFail(LoadChipCatalog(kDataDir));
 }
 
 const Chip& Get(const ChipCatalog& catalog, const std::string& name) {
-  static const Chip* const kEmpty = new Chip();
-  absl::StatusOr<const Chip*> chip = catalog.Find(name);
-  EXPECT_TRUE(chip.ok()) << chip.status();
-  return chip.ok() ? **chip : *kEmpty;
+  return testutil::FindOrFail(catalog, name);
 }
 
 // The error message from loading one crafted data folder ("" when it loads).
 std::string LoadError(const std::string& folder) {
-  absl::StatusOr<ChipCatalog> catalog = LoadChipCatalog(kBadDir + "/" + folder);
-  if (catalog.ok()) return "";
-  EXPECT_EQ(catalog.status().code(), absl::StatusCode::kInvalidArgument);
-  return std::string(catalog.status().message());
+  return testutil::LoadErrorMessage(LoadChipCatalog(kBadDir + "/" + folder));
 }
 
 using testutil::RunFleetsim;

@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/catalog_test_util.h"
 #include "tests/fleetsim_cli.h"
 
 namespace fleetsim::workloads {
@@ -23,24 +24,15 @@ const std::string kDataDir = FLEETSIM_SOURCE_DIR "/data";
 const std::string kBadDir = FLEETSIM_SOURCE_DIR "/tests/testdata/catalog";
 
 ModelCatalog ShippedModels() {
-  absl::StatusOr<ModelCatalog> catalog = LoadModelCatalog(kDataDir);
-  EXPECT_TRUE(catalog.ok()) << catalog.status();
-  return catalog.ok() ? *catalog : ModelCatalog();
+  return testutil::LoadedOrFail(LoadModelCatalog(kDataDir));
 }
 
 const Model& Get(const ModelCatalog& catalog, const std::string& name) {
-  static const Model* const kEmpty = new Model();
-  absl::StatusOr<const Model*> model = catalog.Find(name);
-  EXPECT_TRUE(model.ok()) << model.status();
-  return model.ok() ? **model : *kEmpty;
+  return testutil::FindOrFail(catalog, name);
 }
 
 std::string LoadError(const std::string& folder) {
-  absl::StatusOr<ModelCatalog> catalog =
-      LoadModelCatalog(kBadDir + "/" + folder);
-  if (catalog.ok()) return "";
-  EXPECT_EQ(catalog.status().code(), absl::StatusCode::kInvalidArgument);
-  return std::string(catalog.status().message());
+  return testutil::LoadErrorMessage(LoadModelCatalog(kBadDir + "/" + folder));
 }
 
 using testutil::RunFleetsim;
