@@ -84,14 +84,8 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
   if (chip_name.empty() || profile.empty()) {
     return UsageError("calibrate eval needs --chip CHIP and --profile FILE");
   }
-  absl::StatusOr<hardware::ChipCatalog> chips =
-      hardware::LoadChipCatalog(DataDir());
-  if (!chips.ok()) return Fail(chips.status());
-  absl::StatusOr<const Chip*> chip = chips->Find(chip_name);
-  if (!chip.ok()) {
-    return Fail(
-        absl::NotFoundError(absl::StrCat("--chip: ", chip.status().message())));
-  }
+  absl::StatusOr<Chip> chip = ChipFromCatalog(chip_name);
+  if (!chip.ok()) return Fail(chip.status());
   absl::StatusOr<CalibrationTable> table =
       LoadProfile(profile, absl::GetFlag(FLAGS_format), chip_name);
   if (!table.ok()) return Fail(table.status());
@@ -100,7 +94,7 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
         absl::StrCat(profile, ": the table has no rows")));
   }
   absl::StatusOr<hardware::OperatorPricer> pricer =
-      hardware::OperatorPricer::Create(**chip);
+      hardware::OperatorPricer::Create(*chip);
   if (!pricer.ok()) return Fail(pricer.status());
   const std::vector<CalibrationRow> rows(table->rows().begin(),
                                          table->rows().end());

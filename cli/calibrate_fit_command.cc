@@ -75,14 +75,8 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
     return UsageError(
         "calibrate fit needs --chip CHIP and --profile FILE[,...]");
   }
-  absl::StatusOr<hardware::ChipCatalog> chips =
-      hardware::LoadChipCatalog(DataDir());
-  if (!chips.ok()) return Fail(chips.status());
-  absl::StatusOr<const Chip*> chip = chips->Find(chip_name);
-  if (!chip.ok()) {
-    return Fail(
-        absl::NotFoundError(absl::StrCat("--chip: ", chip.status().message())));
-  }
+  absl::StatusOr<Chip> chip = ChipFromCatalog(chip_name);
+  if (!chip.ok()) return Fail(chip.status());
   std::vector<CalibrationRow> rows;
   for (absl::string_view path :
        absl::StrSplit(profiles, ',', absl::SkipWhitespace())) {
@@ -104,13 +98,13 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
     for (const CalibrationRow& r : rows) present |= r.op_class() == c;
     if (!present) continue;
     absl::StatusOr<std::vector<hardware::ClassFit>> fits =
-        hardware::FitClassAndOperators(**chip, c, rows);
+        hardware::FitClassAndOperators(*chip, c, rows);
     if (!fits.ok()) return Fail(fits.status());
     const hardware::ClassFit* fit = &fits->front();
     absl::StatusOr<hardware::CvResult> cv;
     const bool do_cv = absl::GetFlag(FLAGS_cv);
     if (do_cv) {
-      cv = hardware::CrossValidateClass(**chip, c, rows);
+      cv = hardware::CrossValidateClass(*chip, c, rows);
       if (!cv.ok()) return Fail(cv.status());
     }
     const std::string name = hardware::OperatorClassShortName(c);

@@ -6,6 +6,8 @@
 #include <map>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "hardware/chip_catalog.h"
 
 ABSL_FLAG(bool, json, false, "Print machine-readable JSON instead of a table");
 ABSL_FLAG(std::string, trace, "", "Request trace file (CSV or JSONL)");
@@ -39,6 +41,17 @@ std::string DataDir() {
     return FLEETSIM_SOURCE_DATA_DIR;
   }
   return "data";
+}
+
+absl::StatusOr<Chip> ChipFromCatalog(const std::string& name) {
+  absl::StatusOr<hardware::ChipCatalog> chips =
+      hardware::LoadChipCatalog(DataDir());
+  if (!chips.ok()) return chips.status();
+  absl::StatusOr<const Chip*> chip = chips->Find(name);
+  if (!chip.ok())
+    return absl::NotFoundError(
+        absl::StrCat("--chip: ", chip.status().message()));
+  return **chip;
 }
 
 int Fail(const absl::Status& status) {

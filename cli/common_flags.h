@@ -12,6 +12,8 @@
 
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/chip.pb.h"
 
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, trace);
@@ -30,6 +32,10 @@ namespace fleetsim::cli {
 // else $FLEETSIM_DATA_DIR, else the data/ folder of the source tree this
 // binary was built from, else ./data.
 std::string DataDir();
+
+// The chip named by --chip from the catalog in DataDir(). Errors: the
+// catalog's (file:line:field), NotFound prefixed "--chip: ".
+absl::StatusOr<Chip> ChipFromCatalog(const std::string& name);
 
 // Prints "fleetsim: <message>" to stderr and returns exit code 1 (2 for a
 // usage error).
