@@ -346,11 +346,10 @@ void Runtime::OnPrefillDone(Instance* from, LiveRequestPtr request) {
   if (fleet_.mixed_pool_prefill_queue_tokens > 0 &&
       !pending_transfers_.empty() &&
       pending_transfers_.back().second.get() == raw) {
-    raw->decode_instance = from->index();
     if (from->scheduler().KeepForDecode(&pending_transfers_.back().second)) {
+      raw->decode_instance =
+          from->index();  // still alive: the scheduler owns it
       pending_transfers_.pop_back();
-    } else {
-      raw->decode_instance = -1;
     }
   }
 }
