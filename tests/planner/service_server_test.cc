@@ -27,6 +27,7 @@ using testing::kData;
 using testing::LongRequest;
 using testing::SmallRequest;
 using testing::WaitForNoChildren;
+using testing::WaitForProcessGone;
 
 // A stand-in planner for the Plan plumbing: reports progress, and with
 // budget_machines = 99 starts a child simulation-like process and never
@@ -353,7 +354,7 @@ TEST_F(PlanningServerTest, CancellingMidPlanLeavesNoProcessBehind) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_EQ(WaitForNoChildren(helper()), 0u);
-  EXPECT_EQ(kill(jobs[0], 0), -1);
+  EXPECT_TRUE(WaitForProcessGone(jobs[0]));
 }
 
 TEST_F(PlanningServerTest, PlanRefusesPathsOutsideTheDataFolder) {
@@ -382,7 +383,7 @@ TEST_F(PlanningServerTest, ShutdownStopsRunningWorkers) {
   }
   server_.reset();
   call.join();
-  EXPECT_EQ(kill(helper_pid, 0), -1);
+  EXPECT_TRUE(WaitForProcessGone(helper_pid));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #define FLEETSIM_TESTS_PLANNER_SERVICE_TEST_UTIL_H_
 
 #include <dirent.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -58,6 +59,19 @@ inline size_t WaitForNoChildren(
     if (left == 0 || std::chrono::steady_clock::now() > end) return left;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// Waits up to `timeout` for `pid` to be gone, reaped and not just a zombie
+// (ChildrenOf skips zombies, so an empty ChildrenOf can come first); returns
+// whether it is gone.
+inline bool WaitForProcessGone(
+    pid_t pid, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (kill(pid, 0) == 0) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 // grpc.health.v1.Health/Check over the wire, without generated code:
