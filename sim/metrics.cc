@@ -1,6 +1,7 @@
 #include "sim/metrics.h"
 
-#include <cstdio>
+#include <charconv>
+#include <cstdint>
 
 namespace fleetsim::sim {
 
@@ -64,16 +65,46 @@ std::string RequestCsvHeader() {
          "rejected,met_slo\n";
 }
 
+namespace {
+
+// Appends `value` as printf's "%.9g" would (std::to_chars with a precision
+// is specified to match printf in the C locale; much faster than snprintf,
+// which this row's writing was dominated by).
+char* AppendG9(char* out, char* end, double value) {
+  return std::to_chars(out, end, value, std::chars_format::general, 9).ptr;
+}
+
+char* AppendInt(char* out, char* end, int64_t value) {
+  return std::to_chars(out, end, value).ptr;
+}
+
+}  // namespace
+
 std::string RequestCsvRow(const RequestRecord& r) {
+  // Same bytes as snprintf("%lld,%.9g,%d,%d,%.9g,...") (tested).
   char buf[512];
-  std::snprintf(
-      buf, sizeof(buf),
-      "%lld,%.9g,%d,%d,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%d,%d,%d,%d,%d\n",
-      static_cast<long long>(r.id), r.arrival_s, r.input_tokens,
-      r.output_tokens, r.queue_s, r.ttft_s, r.tpot_s, r.e2e_s, r.completion_s,
-      r.kv_transfer_s, r.preemptions, r.prefill_instance, r.decode_instance,
-      r.rejected ? 1 : 0, r.met_slo ? 1 : 0);
-  return buf;
+  char* const end = buf + sizeof(buf);
+  char* out = buf;
+  auto comma = [&out] { *out++ = ','; };
+  out = AppendInt(out, end, r.id);
+  comma();
+  out = AppendG9(out, end, r.arrival_s);
+  comma();
+  out = AppendInt(out, end, r.input_tokens);
+  comma();
+  out = AppendInt(out, end, r.output_tokens);
+  for (double value : {r.queue_s, r.ttft_s, r.tpot_s, r.e2e_s, r.completion_s,
+                       r.kv_transfer_s}) {
+    comma();
+    out = AppendG9(out, end, value);
+  }
+  for (int value : {r.preemptions, r.prefill_instance, r.decode_instance,
+                    r.rejected ? 1 : 0, r.met_slo ? 1 : 0}) {
+    comma();
+    out = AppendInt(out, end, value);
+  }
+  *out++ = '\n';
+  return std::string(buf, out);
 }
 
 }  // namespace fleetsim::sim
