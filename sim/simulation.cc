@@ -12,6 +12,7 @@
 #include "hardware/chip_catalog.h"
 #include "hardware/operator_model.h"
 #include "sim/batch_scheduler.h"
+#include "sim/memoized_latency.h"
 #include "sim/slo_evaluator.h"
 #include "simgrid/s4u.hpp"
 #include "workloads/request_source.h"
@@ -81,7 +82,10 @@ class Runtime final {
         sink_(sink),
         source_(std::move(source)),
         latency_(std::move(latency)),
-        slo_(std::move(slo)) {}
+        slo_(std::move(slo)) {
+    for (const auto& model : latency_)
+      memoized_.push_back(std::make_unique<MemoizedLatency>(model.get()));
+  }
 
   void BuildPlatform();
   void StartActors();
@@ -124,6 +128,7 @@ class Runtime final {
   const RequestSink& sink_;
   std::unique_ptr<workloads::RequestSource> source_;
   std::vector<std::unique_ptr<hardware::LatencyModel>> latency_;  // per pool
+  std::vector<std::unique_ptr<MemoizedLatency>> memoized_;        // per pool
   std::unique_ptr<SloEvaluator> slo_;
 
   std::vector<std::unique_ptr<Instance>> instances_;
@@ -246,7 +251,7 @@ void Runtime::BuildPlatform() {
       for (int i = 0; i < pool.instances_per_machine; ++i) {
         int index = static_cast<int>(instances_.size());
         instances_.push_back(std::make_unique<Instance>(
-            this, index, &pool, host, latency_[p].get(), inputs_));
+            this, index, &pool, host, memoized_[p].get(), inputs_));
         Instance* instance = instances_.back().get();
         (pool.role == POOL_ROLE_DECODE ? decoders_ : entry_)
             .push_back(instance);
