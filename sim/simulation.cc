@@ -41,8 +41,18 @@ class Instance final {
   void operator()();
   // Tells the actor new work arrived; a no-op (and no SimGrid call) while
   // it is busy with a single iteration, after which it re-plans anyway.
+  // An instance waiting with nothing at all to do (e.g. a prefill instance
+  // whose finished request's KV blocks were just released) would only wake,
+  // yield, find nothing and wait again, touching no state: the caller
+  // yields instead, which ends its turn exactly as the notify's simcall
+  // did, so every other actor runs in the same order as before.
   void Wake() {
-    if (idle_) wake_->notify_all();
+    if (!idle_) return;
+    if (scheduler_.idle()) {
+      sg4::this_actor::yield();
+    } else {
+      wake_->notify_all();
+    }
   }
 
   BatchScheduler& scheduler() { return scheduler_; }
