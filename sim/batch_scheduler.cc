@@ -184,7 +184,8 @@ void BatchScheduler::FinishPrefill(LiveRequestPtr request, double end_s) {
 
 void BatchScheduler::FinishIteration(double end_s) {
   if (chunks_.empty()) {
-    FinishDecodeIterations(1, {end_s});
+    single_end_time_.assign(1, end_s);  // reused: no allocation per iteration
+    FinishDecodeIterations(1, single_end_time_);
     return;
   }
   usage_.busy_s += planned_seconds_;
@@ -194,7 +195,7 @@ void BatchScheduler::FinishIteration(double end_s) {
   for (size_t i = 0; i < planned_decodes_; ++i)
     EmitToken(running_[i].get(), end_s);
   // Prefill chunks: finished prompts move on (in admission order).
-  std::vector<LiveRequestPtr> done;
+  std::vector<LiveRequestPtr>& done = done_prefills_;  // reused, empty here
   for (const PrefillChunk& chunk : chunks_) {
     chunk.request->prefilled += chunk.tokens;
     pending_prefill_tokens_ -= chunk.tokens;
@@ -207,6 +208,7 @@ void BatchScheduler::FinishIteration(double end_s) {
   prefilling_.erase(split, prefilling_.end());
   CompleteFinished();
   for (LiveRequestPtr& request : done) FinishPrefill(std::move(request), end_s);
+  done.clear();
   CompleteFinished();
   chunks_.clear();
 }

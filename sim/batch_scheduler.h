@@ -153,6 +153,10 @@ class BatchScheduler final {
   size_t planned_decodes_ = 0;
   double planned_seconds_ = 0;
 
+  // Scratch buffers reused across iterations (no allocation per iteration).
+  std::vector<double> single_end_time_;
+  std::vector<LiveRequestPtr> done_prefills_;
+
   InstanceUsage usage_;
 };
 
