@@ -39,6 +39,42 @@ std::string RelativeInside(const std::string& path, const std::string& root) {
   return rel.string();
 }
 
+// Makes the local trace `workload->trace_path()` readable by the server:
+// sent inline in `*trace_bytes` (the path cleared) when it is within the
+// server's default inline limit, else named relative to the data folder,
+// which the server is then assumed to share. Errors: NotFound (no such
+// file); InvalidArgument (too large, and outside the data folder).
+absl::Status AttachTrace(Workload* workload, std::string* trace_bytes) {
+  const std::string trace = workload->trace_path();
+  std::error_code ec;
+  auto size = std::filesystem::file_size(trace, ec);
+  if (ec) {
+    return absl::NotFoundError(absl::StrCat(trace, ": ", ec.message()));
+  }
+  if (static_cast<int64_t>(size) <= kInlineTraceBytes) {
+    FLEETSIM_RETURN_IF_ERROR(ReadFileToString(trace, trace_bytes));
+    workload->clear_trace_path();
+    return absl::OkStatus();
+  }
+  std::string relative = RelativeInside(trace, DataDir());
+  if (relative.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(trace, ": ", size,
+                     " bytes is too large to send inline; place it in "
+                     "the server's data folder and name it from there"));
+  }
+  workload->set_trace_path(relative);
+  return absl::OkStatus();
+}
+
+std::unique_ptr<PlanningService::Stub> NewStub(const std::string& server) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxSendMessageSize(64 << 20);
+  arguments.SetMaxReceiveMessageSize(64 << 20);
+  return PlanningService::NewStub(grpc::CreateCustomChannel(
+      server, grpc::InsecureChannelCredentials(), arguments));
+}
+
 }  // namespace
 
 absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
@@ -48,27 +84,10 @@ absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
       ReadTextProtoFile(cluster_path, request.mutable_cluster()));
   request.set_model(model);
   FLEETSIM_ASSIGN_OR_RETURN(*request.mutable_workload(), WorkloadFromFlags());
-  const std::string trace = request.workload().trace_path();
-  std::error_code ec;
-  auto size = std::filesystem::file_size(trace, ec);
-  if (ec) {
-    return absl::NotFoundError(absl::StrCat(trace, ": ", ec.message()));
-  }
-  if (static_cast<int64_t>(size) <= kInlineTraceBytes) {
-    FLEETSIM_RETURN_IF_ERROR(
-        ReadFileToString(trace, request.mutable_trace_bytes()));
-    request.mutable_workload()->clear_trace_path();
-  } else {
-    std::string relative = RelativeInside(trace, DataDir());
-    if (relative.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(trace, ": ", size,
-                       " bytes is too large to send inline; place it in "
-                       "the server's data folder and name it from there"));
-    }
-    request.mutable_workload()->set_trace_path(relative);
-  }
+  FLEETSIM_RETURN_IF_ERROR(
+      AttachTrace(request.mutable_workload(), request.mutable_trace_bytes()));
   const std::string slo = absl::GetFlag(FLAGS_slo);
+  std::error_code ec;
   if (!slo.empty()) {
     if (std::filesystem::is_regular_file(slo, ec)) {
       FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(slo, request.mutable_slo()));
@@ -85,13 +104,7 @@ absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
 absl::StatusOr<SimulationResult> SimulateRemotely(
     const std::string& server, const SimulateRequest& request,
     absl::Duration deadline) {
-  grpc::ChannelArguments arguments;
-  arguments.SetMaxSendMessageSize(64 << 20);
-  arguments.SetMaxReceiveMessageSize(64 << 20);
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      server, grpc::InsecureChannelCredentials(), arguments);
-  std::unique_ptr<PlanningService::Stub> stub =
-      PlanningService::NewStub(channel);
+  std::unique_ptr<PlanningService::Stub> stub = NewStub(server);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(deadline));
@@ -108,14 +121,8 @@ absl::StatusOr<PlanResult> PlanRemotely(
     const std::string& server, PlanRequest request,
     const std::function<void(const PlanProgress&)>& progress,
     absl::Duration deadline) {
-  const std::string trace = request.workload().trace_path();
-  std::string relative = RelativeInside(trace, DataDir());
-  if (relative.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        trace, ": with --server the trace must be in the data folder (",
-        DataDir(), "), which the server is assumed to share"));
-  }
-  request.mutable_workload()->set_trace_path(relative);
+  FLEETSIM_RETURN_IF_ERROR(
+      AttachTrace(request.mutable_workload(), request.mutable_trace_bytes()));
   std::error_code ec;
   if (!request.slo_preset().empty() &&
       std::filesystem::is_regular_file(request.slo_preset(), ec)) {
@@ -123,8 +130,7 @@ absl::StatusOr<PlanResult> PlanRemotely(
         ReadTextProtoFile(request.slo_preset(), request.mutable_slo()));
     request.clear_slo_preset();
   }
-  std::unique_ptr<PlanningService::Stub> stub = PlanningService::NewStub(
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  std::unique_ptr<PlanningService::Stub> stub = NewStub(server);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(deadline));

@@ -38,11 +38,14 @@ absl::StatusOr<SimulationResult> SimulateRemotely(
     absl::Duration deadline);
 
 // Runs `request` (built from `plan`'s flags) on `server`, calling
-// `progress` for each streamed progress event. The trace must lie inside the
-// local data folder and is sent as a path relative to it (the server resolves
-// it in its own --data-dir; PlanRequest carries no inline trace); an SLO
-// file is read here and sent inline. Errors: InvalidArgument for a trace
-// outside the data folder; the server's status otherwise.
+// `progress` for each streamed progress event. The trace is sent as
+// `replay --server` sends it: inline (PlanRequest.trace_bytes) whenever it
+// is within the server's default inline limit, wherever it lies, so the
+// server plans on exactly the client's bytes; a larger trace must lie inside
+// the local data folder and is sent as a path relative to it (the server
+// resolves it in its own --data-dir). An SLO file is read here and sent
+// inline. Errors: NotFound (no trace file); InvalidArgument for a large
+// trace outside the data folder; the server's status otherwise.
 absl::StatusOr<PlanResult> PlanRemotely(
     const std::string& server, PlanRequest request,
     const std::function<void(const PlanProgress&)>& progress,

@@ -113,6 +113,23 @@ absl::StatusOr<std::string> ResolveDataPath(const std::string& data_dir,
   return resolved.string();
 }
 
+absl::StatusOr<std::string> CheckTraceSource(const std::string& trace_bytes,
+                                             const std::string& trace_path,
+                                             const RequestLimits& limits) {
+  if (trace_bytes.empty()) {
+    return ResolveDataPath(limits.data_dir, trace_path, "workload.trace_path");
+  }
+  if (static_cast<int64_t>(trace_bytes.size()) >
+      limits.max_inline_trace_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "trace_bytes: ", trace_bytes.size(),
+        " bytes is over the server's limit of ", limits.max_inline_trace_bytes,
+        " (--max-inline-trace-bytes); put the trace in the server's data "
+        "folder and set workload.trace_path instead"));
+  }
+  return std::string();
+}
+
 absl::StatusOr<SimulateRequest> CheckSimulateRequest(
     const SimulateRequest& request, const RequestLimits& limits) {
   SimulateRequest checked = request;
@@ -141,24 +158,11 @@ absl::StatusOr<SimulateRequest> CheckSimulateRequest(
     return absl::InvalidArgumentError(
         "model: required (a catalog name; ListModels gives them)");
   }
-  if (!request.trace_bytes().empty()) {
-    if (static_cast<int64_t>(request.trace_bytes().size()) >
-        limits.max_inline_trace_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "trace_bytes: ", request.trace_bytes().size(),
-          " bytes is over the server's limit of ",
-          limits.max_inline_trace_bytes,
-          " (--max-inline-trace-bytes); put the trace in the server's data "
-          "folder and set workload.trace_path instead"));
-    }
-    checked.mutable_workload()->clear_trace_path();
-  } else {
-    FLEETSIM_ASSIGN_OR_RETURN(
-        std::string trace,
-        ResolveDataPath(limits.data_dir, request.workload().trace_path(),
-                        "workload.trace_path"));
-    checked.mutable_workload()->set_trace_path(trace);
-  }
+  FLEETSIM_ASSIGN_OR_RETURN(
+      std::string trace,
+      CheckTraceSource(request.trace_bytes(), request.workload().trace_path(),
+                       limits));
+  checked.mutable_workload()->set_trace_path(trace);  // "" when inline
   if (request.slo_source_case() == SimulateRequest::kSloPreset) {
     FLEETSIM_RETURN_IF_ERROR(
         CheckPreset(limits.data_dir, request.slo_preset(), "slo_preset"));
@@ -214,9 +218,9 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
   }
   FLEETSIM_ASSIGN_OR_RETURN(
       std::string trace,
-      ResolveDataPath(limits.data_dir, request.workload().trace_path(),
-                      "workload.trace_path"));
-  checked.mutable_workload()->set_trace_path(trace);
+      CheckTraceSource(request.trace_bytes(), request.workload().trace_path(),
+                       limits));
+  checked.mutable_workload()->set_trace_path(trace);  // "" when inline
   const std::string& slo = request.slo_preset();
   if (!slo.empty()) {
     if (IsPresetName(slo)) {
@@ -248,8 +252,12 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
           absl::StrCat("chips: ", found.status().message()));
     }
   }
-  FLEETSIM_RETURN_IF_ERROR(
-      workloads::RequestSource::Validate(checked.workload()));
+  Workload workload = checked.workload();
+  if (!request.trace_bytes().empty()) {
+    // The worker opens the bytes as a file; validate the other fields.
+    workload.set_trace_path("trace_bytes");
+  }
+  FLEETSIM_RETURN_IF_ERROR(workloads::RequestSource::Validate(workload));
   if (!request.slo().targets().empty()) {
     absl::Status valid = sim::ValidateSlo(request.slo(), "slo");
     if (!valid.ok()) return AsInvalidArgument(valid);

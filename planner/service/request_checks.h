@@ -31,9 +31,21 @@ struct RequestLimits {
   // The folder holding chips/, models/, slos/ and every file a request may
   // name. REQUIRES: not empty.
   std::string data_dir;
-  // Largest SimulateRequest.trace_bytes accepted, bytes.
+  // Largest SimulateRequest.trace_bytes or PlanRequest.trace_bytes
+  // accepted, bytes.
   int64_t max_inline_trace_bytes = 8 << 20;
 };
+
+// What trace a request names: its inline `trace_bytes` when set (checked
+// against limits.max_inline_trace_bytes; returns "", since the worker
+// writes them to an in-memory file), else `trace_path`
+// (workload.trace_path) resolved by ResolveDataPath. Shared by Simulate
+// and Plan so both take inline traces the same way.
+// Errors: InvalidArgument naming trace_bytes (over the limit) or
+// workload.trace_path; PermissionDenied (the path leaves the folder).
+absl::StatusOr<std::string> CheckTraceSource(const std::string& trace_bytes,
+                                             const std::string& trace_path,
+                                             const RequestLimits& limits);
 
 // `path` (the value of request field `field`) resolved to an absolute,
 // symlink-free path of an existing regular file inside `data_dir`.
@@ -64,11 +76,13 @@ absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
     const std::string& inline_trace_path);
 
 // Checks a PlanRequest before any worker starts: model and chips in the
-// catalogs; workload fields valid and workload.trace_path resolved inside the
-// data folder; an SLO given (inline targets, valid, or slo_preset: a preset
-// name or a file inside the folder, either made an absolute path); jobs and
-// budget_machines >= 0. Returns the request with paths resolved. Errors as
-// CheckSimulateRequest. The planner validates everything else itself.
+// catalogs; workload fields valid; the trace inline (trace_bytes, within
+// limits.max_inline_trace_bytes; workload.trace_path is then cleared) or
+// workload.trace_path resolved inside the data folder; an SLO given (inline
+// targets, valid, or slo_preset: a preset name or a file inside the folder,
+// either made an absolute path); jobs and budget_machines >= 0. Returns the
+// request with paths resolved. Errors as CheckSimulateRequest. The planner
+// validates everything else itself.
 absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
                                              const RequestLimits& limits);
 

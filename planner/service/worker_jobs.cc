@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "planner/service/fork_server.h"
 #include "sim/simulation.h"
+#include "util/status_macros.h"
 
 namespace fleetsim::planner::service {
 namespace {
@@ -36,29 +37,57 @@ absl::StatusOr<std::string> InlineTraceFile(const std::string& bytes) {
   return absl::StrCat("/proc/self/fd/", fd);
 }
 
-absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
-                                             const SimulateRequest& request) {
+// Runs `run(trace_path)` with the path the trace reader should open for a
+// request's `trace_bytes`: "" when there are none, else an in-memory file
+// (InlineTraceFile) that every process forked from here inherits, so a
+// Plan's simulations all read the same bytes. An error that names the
+// in-memory file names the request field `trace_bytes` instead (its code
+// unchanged). `Run`: (const std::string&) -> absl::StatusOr<T>.
+template <typename T, typename Run>
+absl::StatusOr<T> WithInlineTrace(const std::string& trace_bytes,
+                                  const Run& run) {
   std::string trace_path;
-  if (!request.trace_bytes().empty()) {
-    absl::StatusOr<std::string> path = InlineTraceFile(request.trace_bytes());
+  if (!trace_bytes.empty()) {
+    absl::StatusOr<std::string> path = InlineTraceFile(trace_bytes);
     if (!path.ok()) return path.status();
     trace_path = *path;
   }
-  absl::StatusOr<SimulationResult> result;
-  absl::StatusOr<sim::SimulationInputs> inputs =
-      ScenarioFromRequest(request, limits.data_dir, trace_path);
-  if (!inputs.ok()) {
-    result = inputs.status();
-  } else {
-    result = sim::RunSimulation(*inputs);
-  }
+  absl::StatusOr<T> result = run(trace_path);
   if (!result.ok() && !trace_path.empty()) {
-    // Name the request field, not the in-memory file.
     return absl::Status(result.status().code(),
                         absl::StrReplaceAll(result.status().message(),
                                             {{trace_path, "trace_bytes"}}));
   }
   return result;
+}
+
+absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
+                                             const SimulateRequest& request) {
+  return WithInlineTrace<SimulationResult>(
+      request.trace_bytes(),
+      [&](const std::string& trace_path) -> absl::StatusOr<SimulationResult> {
+        FLEETSIM_ASSIGN_OR_RETURN(
+            sim::SimulationInputs inputs,
+            ScenarioFromRequest(request, limits.data_dir, trace_path));
+        return sim::RunSimulation(inputs);
+      });
+}
+
+absl::StatusOr<PlanResult> RunPlan(const RequestLimits& limits,
+                                   const PlannerFn& planner,
+                                   const PlanRequest& request,
+                                   const PlanProgressSink& progress) {
+  return WithInlineTrace<PlanResult>(
+      request.trace_bytes(), [&](const std::string& trace_path) {
+        if (trace_path.empty()) {
+          return planner(request, limits.data_dir, progress);
+        }
+        // The planner reads workload.trace_path only.
+        PlanRequest with_file = request;
+        with_file.clear_trace_bytes();
+        with_file.mutable_workload()->set_trace_path(trace_path);
+        return planner(with_file, limits.data_dir, progress);
+      });
 }
 
 void Answer(int fd, uint8_t kind, const std::string& payload) {
@@ -115,7 +144,7 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
       return;
     }
     absl::StatusOr<PlanResult> result =
-        planner(request, limits.data_dir, [fd](const PlanProgress& progress) {
+        RunPlan(limits, planner, request, [fd](const PlanProgress& progress) {
           Answer(fd, kPlanProgressFrame, progress.SerializeAsString());
         });
     if (result.ok()) {

@@ -5,7 +5,10 @@
 // backend (which submits jobs and reads answers) and the job processes.
 //
 // Request frame payload: one byte kind ('S' Simulate, 'P' Plan) followed by
-// the serialized, already checked request (request_checks.h).
+// the serialized, already checked request (request_checks.h). A request's
+// inline trace_bytes become an in-memory file (memfd) of the job process,
+// which the planner's forked simulations inherit; nothing is written to
+// disk.
 // Answer frames:
 //   Simulate: one kSimulationResultFrame, or one kErrorFrame.
 //   Plan: zero or more kPlanProgressFrame, then one kPlanResultFrame or

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "planner/service/request_checks.h"
 #include "tests/planner/service_test_util.h"
@@ -229,6 +230,41 @@ TEST(PlanRequestChecks, BadFieldsAreInvalidArgumentsNamingThem) {
     EXPECT_NE(status.message().find(field), absl::string_view::npos)
         << field << ": " << status;
   }
+}
+
+TEST(PlanRequestChecks, InlineTracesAreTakenWithinTheLimit) {
+  PlanRequest request;
+  request.set_model("llama-2-7b");
+  request.set_slo_preset("normal");
+  request.set_trace_bytes(SmallRequest().trace_bytes());
+  // A path next to inline bytes is ignored (and cleared), as in Simulate.
+  request.mutable_workload()->set_trace_path("../../etc/passwd");
+  RequestLimits limits{kData};
+  absl::StatusOr<PlanRequest> checked = CheckPlanRequest(request, limits);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(checked->trace_bytes(), request.trace_bytes());
+  EXPECT_EQ(checked->workload().trace_path(), "");
+
+  // Workload fields are still validated with an inline trace.
+  PlanRequest bad_rate = request;
+  bad_rate.mutable_workload()->set_rate_per_s(-1);
+  absl::Status status = CheckPlanRequest(bad_rate, limits).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_NE(status.message().find("rate_per_s"), absl::string_view::npos)
+      << status;
+
+  // Over the limit: the same error as Simulate's.
+  limits.max_inline_trace_bytes =
+      static_cast<int64_t>(request.trace_bytes().size()) - 1;
+  status = CheckPlanRequest(request, limits).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(status.message().rfind("trace_bytes: ", 0), 0u) << status;
+  EXPECT_NE(status.message().find("--max-inline-trace-bytes"),
+            absl::string_view::npos)
+      << status;
+  SimulateRequest simulate = SmallRequest();
+  EXPECT_EQ(Problem(simulate, limits.max_inline_trace_bytes),
+            absl::StrCat("INVALID_ARGUMENT: ", status.message()));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // process (gtest_discover_tests), so the server's worker helper is always
 // forked before any gRPC thread exists.
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -10,12 +11,15 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "planner/service/planning_service.h"
 #include "planner/service/request_checks.h"
 #include "sim/isolated_run.h"
 #include "sim/scenario.h"
+#include "tests/fleetsim_cli.h"
 #include "tests/planner/service_test_util.h"
 
 namespace fleetsim::planner::service {
@@ -44,6 +48,35 @@ absl::StatusOr<PlanResult> FakePlanner(const PlanRequest& request,
     progress(event);
     while (true) pause();
   }
+  if (request.budget_machines() == 98) {
+    // Reads the trace the way the planner's simulations do: in this job and
+    // in two forked children, which must see the same bytes.
+    std::string trace;
+    absl::Status read =
+        ReadFileToString(request.workload().trace_path(), &trace);
+    if (!read.ok()) return read;
+    int same = 0;
+    for (int i = 0; i < 2; ++i) {
+      pid_t child = fork();
+      if (child == 0) {
+        std::string seen;
+        _exit(ReadFileToString(request.workload().trace_path(), &seen).ok() &&
+                      seen == trace
+                  ? 0
+                  : 1);
+      }
+      int status = 0;
+      if (child > 0 && waitpid(child, &status, 0) == child &&
+          WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        ++same;
+      }
+    }
+    PlanResult result;
+    result.set_feasible(request.trace_bytes().empty());  // cleared for us
+    result.set_simulations(same);
+    result.set_explanation(trace);
+    return result;
+  }
   for (int i = 1; i <= 3; ++i) {
     PlanProgress event;
     event.set_evaluated(i);
@@ -58,14 +91,59 @@ absl::StatusOr<PlanResult> FakePlanner(const PlanRequest& request,
   return result;
 }
 
+// A real planner search small enough for a test: llama-2-7b on at most two
+// H100 machines, 60 s of Poisson arrivals (seeded) with the toy trace's
+// lengths, named by its data-dir path.
+PlanRequest SmallPlan() {
+  PlanRequest request;
+  request.set_model("llama-2-7b");
+  request.add_chips("h100");
+  request.set_budget_machines(2);
+  request.set_jobs(2);
+  request.set_slo_preset("relaxed");
+  Workload* workload = request.mutable_workload();
+  workload->set_trace_path("traces/splitwise_test_trace.csv");
+  workload->set_arrival(ARRIVAL_PROCESS_POISSON);
+  workload->set_rate_per_s(2);
+  workload->set_duration_s(60);
+  workload->set_seed(7);
+  return request;
+}
+
+// `request` with its trace sent inline instead of by path.
+PlanRequest Inline(PlanRequest request) {
+  std::string trace;
+  EXPECT_TRUE(
+      ReadFileToString(kData + "/" + request.workload().trace_path(), &trace)
+          .ok());
+  request.set_trace_bytes(trace);
+  request.mutable_workload()->clear_trace_path();
+  return request;
+}
+
+// Host wall times, the only part of a plan that differs between runs.
+void ClearWallTimes(PlanResult* plan) {
+  plan->clear_wall_s();
+  auto clear = [](PlannedFleet* fleet) {
+    if (fleet->has_result()) fleet->mutable_result()->clear_wall_s();
+  };
+  for (PlannedFleet& fleet : *plan->mutable_fleets()) clear(&fleet);
+  for (PlannedFleet& fleet : *plan->mutable_pareto()) clear(&fleet);
+  for (PlannedFleet& fleet : *plan->mutable_best_per_system()) clear(&fleet);
+  clear(plan->mutable_cheapest());
+  clear(plan->mutable_lowest_tdp());
+  clear(plan->mutable_reallocation());
+}
+
 class PlanningServerTest : public ::testing::Test {
  protected:
-  void Start(int max_concurrent = 4) {
+  // `planner` null = the real one (RunPlanner).
+  void Start(int max_concurrent = 4, PlannerFn planner = FakePlanner) {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.backend.limits.data_dir = kData;
     options.backend.max_concurrent = max_concurrent;
-    options.backend.TEST_planner = FakePlanner;
+    options.backend.TEST_planner = std::move(planner);
     absl::StatusOr<std::unique_ptr<PlanningServer>> server =
         PlanningServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -81,6 +159,18 @@ class PlanningServerTest : public ::testing::Test {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + deadline);
     return stub_->Simulate(&context, request, result);
+  }
+
+  // Runs a Plan to its end; appends its events to `events`.
+  grpc::Status Plan(const PlanRequest& request, std::vector<PlanEvent>* events,
+                    std::chrono::seconds deadline = std::chrono::seconds(120)) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    std::unique_ptr<grpc::ClientReader<PlanEvent>> reader =
+        stub_->Plan(&context, request);
+    PlanEvent event;
+    while (reader->Read(&event)) events->push_back(event);
+    return reader->Finish();
   }
 
   pid_t helper() { return server_->backend()->worker_helper_pid(); }
@@ -311,13 +401,8 @@ TEST_F(PlanningServerTest, PlanStreamsProgressThenTheResult) {
   request.set_model("llama-2-7b");
   request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
   request.set_slo_preset("normal");
-  grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<PlanEvent>> reader =
-      stub_->Plan(&context, request);
   std::vector<PlanEvent> events;
-  PlanEvent event;
-  while (reader->Read(&event)) events.push_back(event);
-  grpc::Status status = reader->Finish();
+  grpc::Status status = Plan(request, &events);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(events.size(), 4u);
   for (int i = 0; i < 3; ++i) {
@@ -330,6 +415,129 @@ TEST_F(PlanningServerTest, PlanStreamsProgressThenTheResult) {
   EXPECT_EQ(events[3].result().explanation(),
             std::filesystem::canonical(kData + "/traces/azure_2023_code.csv")
                 .string());
+}
+
+TEST_F(PlanningServerTest, PlanWithAnInlineTraceEqualsThePlanFromItsPath) {
+  Start(/*max_concurrent=*/2, /*planner=*/nullptr);
+  std::vector<PlanEvent> from_path;
+  grpc::Status status = Plan(SmallPlan(), &from_path);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<PlanEvent> inline_events;
+  status = Plan(Inline(SmallPlan()), &inline_events);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  // Progress events, then exactly one result, as with a path.
+  ASSERT_GE(inline_events.size(), 2u);
+  for (size_t i = 0; i + 1 < inline_events.size(); ++i) {
+    EXPECT_TRUE(inline_events[i].has_progress()) << i;
+  }
+  ASSERT_TRUE(inline_events.back().has_result());
+  ASSERT_TRUE(from_path.back().has_result());
+  PlanResult inline_plan = inline_events.back().result();
+  PlanResult path_plan = from_path.back().result();
+  EXPECT_TRUE(inline_plan.feasible()) << inline_plan.explanation();
+  EXPECT_GT(inline_plan.simulations(), 1);  // forked simulations, one trace
+  EXPECT_GT(inline_plan.cheapest().pools_size(), 0);
+  // Same seed, same bytes: the same fleets, metric for metric.
+  ClearWallTimes(&inline_plan);
+  ClearWallTimes(&path_plan);
+  EXPECT_EQ(inline_plan.SerializeAsString(), path_plan.SerializeAsString())
+      << inline_plan.DebugString() << "\nvs\n"
+      << path_plan.DebugString();
+  EXPECT_EQ(WaitForNoChildren(helper()), 0u);
+}
+
+TEST_F(PlanningServerTest, ThePlannersForkedProcessesReadTheSameInlineBytes) {
+  Start();
+  PlanRequest request = Inline(SmallPlan());
+  request.set_budget_machines(98);  // FakePlanner: read it here and in 2 forks
+  std::vector<PlanEvent> events;
+  grpc::Status status = Plan(request, &events);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(events.size(), 1u);
+  const PlanResult& result = events[0].result();
+  EXPECT_TRUE(result.feasible());  // the planner got a path, not the bytes
+  EXPECT_EQ(result.simulations(), 2);
+  EXPECT_EQ(result.explanation(), request.trace_bytes());
+}
+
+TEST_F(PlanningServerTest, PlanRefusesInlineTracesOverTheLimit) {
+  Start();
+  PlanRequest request = SmallPlan();
+  request.clear_workload();
+  request.set_trace_bytes(std::string((8 << 20) + 10, 'x'));  // over 8 MiB
+  std::vector<PlanEvent> events;
+  grpc::Status status = Plan(request, &events);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_EQ(status.error_message().rfind("trace_bytes: ", 0), 0u)
+      << status.error_message();
+  EXPECT_TRUE(events.empty());
+  EXPECT_EQ(server_->backend()->running(), 0);
+  EXPECT_EQ(HealthStatus(channel_), 1);
+}
+
+TEST_F(PlanningServerTest, AMalformedInlineTraceNamesTraceBytesAndTheLine) {
+  Start(/*max_concurrent=*/2, /*planner=*/nullptr);
+  std::string trace;
+  ASSERT_TRUE(
+      ReadFileToString(kData + "/traces/splitwise_test_trace.csv", &trace)
+          .ok());
+  trace += "3,2,0,five,1,2048,16\n";  // line 5: not a number
+  PlanRequest plan = SmallPlan();
+  plan.clear_workload();  // the trace's own arrivals
+  plan.set_trace_bytes(trace);
+  std::vector<PlanEvent> events;
+  grpc::Status planned = Plan(plan, &events);
+  ASSERT_FALSE(planned.ok());
+  EXPECT_NE(planned.error_message().find("trace_bytes:5"), std::string::npos)
+      << planned.error_message();
+  EXPECT_EQ(planned.error_message().find("/proc/"), std::string::npos)
+      << planned.error_message();
+  // The code is the trace reader's, as Simulate reports it.
+  SimulateRequest simulate = SmallRequest();
+  simulate.set_trace_bytes(trace);
+  SimulationResult result;
+  grpc::Status simulated = Simulate(simulate, &result);
+  EXPECT_EQ(planned.error_code(), simulated.error_code())
+      << planned.error_message() << " vs " << simulated.error_message();
+  EXPECT_NE(simulated.error_message().find("trace_bytes:5"), std::string::npos)
+      << simulated.error_message();
+  EXPECT_EQ(WaitForNoChildren(helper()), 0u);
+}
+
+TEST_F(PlanningServerTest, PlanServerFlagSendsATraceOutsideTheDataFolder) {
+  Start(/*max_concurrent=*/2, /*planner=*/nullptr);
+  // A copy of the toy trace outside the data folder.
+  std::string trace = ::testing::TempDir() + "/plan_inline_" +
+                      std::to_string(getpid()) + ".csv";
+  std::filesystem::copy_file(kData + "/traces/splitwise_test_trace.csv", trace,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::string args = absl::StrCat(
+      "plan --model llama-2-7b --trace ", trace,
+      " --rate 2 --duration 60 --seed 7 --slo relaxed --chips h100 "
+      "--budget-machines 2 --jobs 2 --data-dir ",
+      kData);
+  // The search's wall-time line differs between runs.
+  auto plan_lines = [](const std::string& output) {
+    std::string kept;
+    for (absl::string_view line : absl::StrSplit(output, '\n')) {
+      if (!absl::StrContains(line, " simulations in ") &&
+          !absl::StartsWith(line, "[plan]") && !absl::StrContains(line, "\r")) {
+        absl::StrAppend(&kept, line, "\n");
+      }
+    }
+    return kept;
+  };
+  testutil::FleetsimRun local = testutil::RunFleetsim(args);
+  ASSERT_EQ(local.exit_code, 0) << local.output;
+  ASSERT_NE(local.output.find("cheapest"), std::string::npos) << local.output;
+  testutil::FleetsimRun remote = testutil::RunFleetsim(
+      absl::StrCat(args, " --server 127.0.0.1:", server_->port()));
+  ASSERT_EQ(remote.exit_code, 0) << remote.output;
+  EXPECT_EQ(plan_lines(remote.output), plan_lines(local.output));
+  std::filesystem::remove(trace);
+  EXPECT_EQ(WaitForNoChildren(helper()), 0u);
 }
 
 TEST_F(PlanningServerTest, CancellingMidPlanLeavesNoProcessBehind) {

@@ -350,6 +350,31 @@ class ServiceClientTest(unittest.TestCase):
             self.assertGreater(len(result.cheapest.pools), 0)
         self.assert_no_workers()
 
+    def test_plan_with_inline_trace_bytes(self):
+        """Plan with the trace inline gives the plan of its data-dir path."""
+        def plan(trace_bytes=b"", trace_path=""):
+            request = plan_pb.PlanRequest(model="llama-2-7b", chips=["h100"],
+                                          budget_machines=2, jobs=2,
+                                          slo_preset="relaxed",
+                                          trace_bytes=trace_bytes)
+            request.workload.trace_path = trace_path
+            request.workload.arrival = workload_pb.ARRIVAL_PROCESS_POISSON
+            request.workload.rate_per_s = 2
+            request.workload.duration_s = 60
+            request.workload.seed = 3
+            events = list(self.stub.Plan(request, timeout=300))
+            self.assertEqual(events[-1].WhichOneof("event"), "result")
+            result = events[-1].result
+            return [(fleet.system, fleet.feasible, fleet.cost,
+                     fleet.result.completed, fleet.result.ttft_s.p50)
+                    for fleet in result.fleets], result
+        relative = os.path.join("traces", "splitwise_test_trace.csv")
+        with open(os.path.join(self.data, relative), "rb") as trace:
+            inline, result = plan(trace_bytes=trace.read())
+        self.assertTrue(result.feasible, result.explanation)
+        self.assertEqual(inline, plan(trace_path=relative)[0])
+        self.assert_no_workers()
+
     def test_cancelling_mid_plan_leaves_no_worker(self):
         request = plan_pb.PlanRequest(model="llama-2-70b",
                                       chips=["h100", "a100"], jobs=2)
