@@ -196,6 +196,8 @@ enum class Param {
   kCacheSpeedup,
   kCacheFraction,
   kRowOverheadKb,
+  kComputeLatencyUs,
+  kTileOverheadRows,
   kRowsPerUnit  // chosen from a grid, never by Nelder-Mead
 };
 
@@ -267,14 +269,22 @@ void SetField(Param p, double v, OperatorEfficiency* e) {
     case Param::kRowOverheadKb:
       e->set_row_overhead_kb(v);
       break;
+    case Param::kComputeLatencyUs:
+      e->set_compute_latency_us(v);
+      break;
+    case Param::kTileOverheadRows:
+      e->set_tile_overhead_rows(v);
+      break;
   }
 }
 
 std::vector<Param> ParamsFor(OperatorClass c) {
   switch (c) {
     case OPERATOR_CLASS_GEMM:
-      return {Param::kCompute,         Param::kMemory,  Param::kRampMb,
-              Param::kParallelColumns, Param::kFloorUs, Param::kOverlap};
+      return {Param::kCompute,          Param::kMemory,
+              Param::kRampMb,           Param::kParallelColumns,
+              Param::kFloorUs,          Param::kOverlap,
+              Param::kComputeLatencyUs, Param::kTileOverheadRows};
     case OPERATOR_CLASS_ATTENTION_PREFILL:
       return {Param::kCompute, Param::kComputeRampTokens, Param::kFloorUs,
               Param::kOverlap};
@@ -320,6 +330,10 @@ double StartValue(Param p, const ClassEfficiency& e) {
       return e.rows_per_unit > 0 ? e.rows_per_unit : 2;
     case Param::kRowOverheadKb:
       return e.row_overhead_bytes > 0 ? e.row_overhead_bytes * 1e-3 : 1.0;
+    case Param::kComputeLatencyUs:
+      return e.compute_latency_s > 0 ? e.compute_latency_s * 1e6 : 2.0;
+    case Param::kTileOverheadRows:
+      return e.tile_overhead_rows > 0 ? e.tile_overhead_rows : 16.0;
   }
   return 1;
 }

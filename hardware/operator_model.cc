@@ -158,6 +158,10 @@ struct OperatorModel::Op {
   // Fused prefill attention: eta_c(L) = eta_c L / (L + ramp), L = mean
   // context per request = C_p / R_p.
   double compute_ramp_tokens = 0;
+  // GEMM: seconds added to the tensor term, and the relative cost of a
+  // 64-row tile's FLOPs (0 = no M-tile term; GemmTileRows).
+  double compute_latency_s = 0;
+  double tile_cost_64 = 0;
   // Norm / elementwise: rows per wave (0 = no wave term), the cache term's
   // W0 in bytes (0 = off) and speedup - 1 (docs/calibration.md §4).
   // Precomputed for the hot path: any of the three terms on, the bytes
@@ -213,8 +217,14 @@ OperatorModelOptions::DefaultEfficiencies() {
   // default for every chip nobody measured. Fields: eta_c, eta_m, eta_v,
   // floor, ramp bytes, parallel columns, overlap exponent.
   // GEMM: fit to Vidur's H100 QKV/O/up/down rows of 5 models, TP 1-8,
-  // 1-4096 tokens (2380 rows; leave-one-model-out median APE 6.2 %).
-  ClassEfficiency gemm{0.76, 0.974, 0.7, 3.26e-6, 13e6, 438, 4.0 / 3.0};
+  // 1-4096 tokens (2380 rows; leave-one-model-out median / p90 APE 5.1 % /
+  // 17.6 %, 6.2 % / 19.0 % before the M-tile and compute-latency terms):
+  // token rows run in 64- or 128-row tiles (24.9 operand rows of overhead
+  // per tile, so 64-row tiles cost 1.16x per FLOP and m = 160 pays for 192
+  // rows), 4.76 us of tile-loop fill/drain adds to the tensor time, p = 2.
+  ClassEfficiency gemm{0.725, 0.924, 0.7, 5.81e-6, 5.51e6, 630, 2.0};
+  gemm.compute_latency_s = 4.76e-6;
+  gemm.tile_overhead_rows = 24.9;
   e[OPERATOR_CLASS_UNSPECIFIED] = gemm;
   e[OPERATOR_CLASS_GEMM] = gemm;
   e[OPERATOR_CLASS_MOE] = gemm;
@@ -484,9 +494,11 @@ void ValidateChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
     }
     if ((e.has_memory_ramp_mb() && e.memory_ramp_mb() < 0) ||
         (e.has_parallel_columns() && e.parallel_columns() < 0) ||
-        (e.has_step_latency_us() && e.step_latency_us() < 0)) {
+        (e.has_step_latency_us() && e.step_latency_us() < 0) ||
+        (e.has_compute_latency_us() && e.compute_latency_us() < 0) ||
+        (e.has_tile_overhead_rows() && e.tile_overhead_rows() < 0)) {
       p.Add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
-                         " has a negative ramp, column or latency term"));
+                         " has a negative ramp, column, latency or tile term"));
     }
   }
   if (chip.has_compute_units() && chip.compute_units() < 1) {
@@ -546,6 +558,10 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
     if (x.has_rows_per_unit()) e.rows_per_unit = x.rows_per_unit();
     if (x.has_row_overhead_kb())
       e.row_overhead_bytes = x.row_overhead_kb() * 1e3;
+    if (x.has_compute_latency_us())
+      e.compute_latency_s = x.compute_latency_us() * 1e-6;
+    if (x.has_tile_overhead_rows())
+      e.tile_overhead_rows = x.tile_overhead_rows();
   };
   if (c == OPERATOR_CLASS_COLLECTIVE) {
     // Collectives run on the links, not on memory: only the class's own
@@ -586,6 +602,7 @@ struct Rates {
   double cache_bytes = 0;  // W0, 0 = off
   double cache_gain = 0;   // cache_speedup - 1
   double row_bytes = 0;    // per-row overhead, bytes
+  double compute_latency_s = 0;
 };
 
 // The wave and cache terms of `e` for class `c` on `chip` (norm and
@@ -643,6 +660,7 @@ Rates MakeRates(const ClassEfficiency& e, const OperatorModelOptions& o,
   r.s_per_byte = 1.0 / (bandwidth * e.memory);
   r.ramp_bytes = e.memory_ramp_bytes;
   r.floor_s = e.floor_s;
+  r.compute_latency_s = e.compute_latency_s;
   r.p = e.overlap_exponent > 0 ? e.overlap_exponent : o.overlap_exponent;
   r.mode = ModeFor(r.p);
   return r;
@@ -651,9 +669,10 @@ Rates MakeRates(const ClassEfficiency& e, const OperatorModelOptions& o,
 // The roofline time of one invocation and the unit that bounds it.
 inline double RooflineSeconds(CombineMode mode, double p, double s_per_flop,
                               double s_per_vector_flop, double s_per_byte,
-                              double ramp_bytes, double floor_s, double flops,
+                              double ramp_bytes, double floor_s,
+                              double compute_latency_s, double flops,
                               double vflops, double bytes, Bound* bound) {
-  const double tc = flops * s_per_flop;
+  const double tc = flops > 0 ? flops * s_per_flop + compute_latency_s : 0;
   const double tv = vflops * s_per_vector_flop;
   const double tm = bytes > 0 ? (bytes + ramp_bytes) * s_per_byte : 0;
   const double seconds = Combine(mode, p, tc, tv, tm);
@@ -693,7 +712,30 @@ inline double ParallelColumnsFactor(const ClassEfficiency& e, double n) {
   return e.parallel_columns > 0 && n > 0 ? (n + e.parallel_columns) / n : 1.0;
 }
 
+// The relative cost of a 64-row tile's FLOPs, (1 + r / 64) / (1 + r / 128);
+// 0 when the M-tile term is off (r <= 0).
+inline double TileCost64(double tile_overhead_rows) {
+  const double r = tile_overhead_rows;
+  return r > 0 ? (1.0 + r / 64.0) / (1.0 + r / 128.0) : 0.0;
+}
+
+// GemmTileRows with c64 = TileCost64(r) > 0 (hot path: two truncating casts,
+// no libm). m >= 0.
+inline double TileRows(double m, double c64) {
+  if (m <= 64) return m * c64;
+  double t64 = static_cast<double>(static_cast<int64_t>(m * (1.0 / 64)));
+  if (t64 * 64 < m) t64 += 1;
+  double t128 = static_cast<double>(static_cast<int64_t>(m * (1.0 / 128)));
+  if (t128 * 128 < m) t128 += 1;
+  return std::min(t64 * 64 * c64, t128 * 128);
+}
+
 }  // namespace
+
+double GemmTileRows(double m, double tile_overhead_rows) {
+  const double c64 = TileCost64(tile_overhead_rows);
+  return c64 > 0 ? TileRows(std::max(m, 0.0), c64) : std::max(m, 0.0);
+}
 
 absl::StatusOr<std::unique_ptr<OperatorModel>> OperatorModel::Create(
     const Model& model, const Chip& chip, int tp, int pp,
@@ -756,6 +798,7 @@ class TableBuilder {
     op.s_per_byte = r.s_per_byte;
     op.ramp_bytes = r.ramp_bytes;
     op.floor_s = r.floor_s;
+    op.compute_latency_s = r.compute_latency_s;
     op.p = r.p;
     op.mode = r.mode;
     op.weight_bytes = b_w_;
@@ -785,7 +828,12 @@ class TableBuilder {
     op.gemm_k = k;
     op.gemm_n = n;
     // Skinny GEMMs stream their weights below full bandwidth.
-    op.s_per_byte *= ParallelColumnsFactor(Resolve(o_, chip_, c), n);
+    const ClassEfficiency e = Resolve(o_, chip_, c);
+    op.s_per_byte *= ParallelColumnsFactor(e, n);
+    // Token rows run in M tiles (GEMM class only: MoE experts see their own
+    // rows per expert, not the batch's).
+    if (c == OPERATOR_CLASS_GEMM)
+      op.tile_cost_64 = TileCost64(e.tile_overhead_rows);
   }
 
   // A memory-bound per-token kernel over `width` elements per row that reads
@@ -1382,6 +1430,10 @@ double OperatorPricer::Seconds(const OperatorQuery& q,
         peak = chip_.fp8_tflops() * 1e12;
       }
       bytes_factor = ParallelColumnsFactor(e, n);
+      if (q.op_class == OPERATOR_CLASS_GEMM && e.tile_overhead_rows > 0 &&
+          m > 0) {
+        flop_factor = TileRows(m, TileCost64(e.tile_overhead_rows)) / m;
+      }
       break;
     }
   }
@@ -1402,8 +1454,8 @@ double OperatorPricer::Seconds(const OperatorQuery& q,
     Bound bound;
     seconds = RooflineSeconds(r.mode, r.p, r.s_per_flop * flop_factor,
                               r.s_per_vector_flop, r.s_per_byte * bytes_factor,
-                              r.ramp_bytes, r.floor_s, flops, vflops,
-                              charged_bytes, &bound);
+                              r.ramp_bytes, r.floor_s, r.compute_latency_s,
+                              flops, vflops, charged_bytes, &bound);
   }
   if (filled != nullptr) {
     *filled = q;
@@ -1460,6 +1512,11 @@ double OperatorModel::Evaluate(const BatchShape& batch,
         bytes += hit * op.expert_bytes;
       }
       double s_per_flop = op.s_per_flop;
+      if (op.tile_cost_64 > 0) {
+        // GEMM: FLOPs are linear in the rows; charge the padded tiles.
+        const double rows = x[op.row_feature];
+        s_per_flop *= TileRows(rows, op.tile_cost_64) / rows;
+      }
       if (op.compute_ramp_tokens > 0) {
         s_per_flop *= 1.0 + op.compute_ramp_tokens * x[kPrefillRequests] /
                                 x[kPrefillContext];
@@ -1480,8 +1537,9 @@ double OperatorModel::Evaluate(const BatchShape& batch,
         }
       }
       seconds = RooflineSeconds(op.mode, op.p, s_per_flop, op.s_per_vector_flop,
-                                s_per_byte, op.ramp_bytes, op.floor_s, flops,
-                                vflops, charged_bytes, &bound);
+                                s_per_byte, op.ramp_bytes, op.floor_s,
+                                op.compute_latency_s, flops, vflops,
+                                charged_bytes, &bound);
     }
     if (const OperatorCorrection& fix = options_.corrections[op.op_class];
         fix) {

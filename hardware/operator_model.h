@@ -31,7 +31,10 @@
 //   (vector peak * eta_v), t_memory = (bytes + ramp) / (bandwidth * eta_m),
 // where combine() is a smooth maximum (sum of p-th powers, p-th root; p = 1
 // adds the terms, p -> infinity is the plain roofline max) and the operator
-// is charged to the unit with the largest term (Bound). Norms and the
+// is charged to the unit with the largest term (Bound). GEMMs charge their
+// token rows padded to 64- or 128-row M tiles and a fixed tile-loop latency
+// on the tensor term (ClassEfficiency::tile_overhead_rows,
+// compute_latency_s; docs/calibration.md §4.1). Norms and the
 // elementwise kernels also charge a fixed cost per token row, round rows up
 // to whole waves over the chip's compute_units and run faster while their
 // working set fits on chip (ClassEfficiency; docs/calibration.md §4); the
@@ -112,7 +115,23 @@ struct ClassEfficiency {
   // NORM / ELEMENTWISE: bytes of traffic one token row's fixed cost is
   // equivalent to (added per row before the wave term). 0 = off.
   double row_overhead_bytes = 0;
+  // GEMM: fixed time added to the tensor term (tile-loop pipeline fill and
+  // drain, the last tiles' epilogue), seconds. 0 = off.
+  double compute_latency_s = 0;
+  // GEMM: M tiles. The m token rows run in tiles of 64 or 128 rows,
+  // whichever costs less (m <= 64 unpadded); a q-row tile's FLOPs cost
+  // (1 + r / q) / (1 + r / 128) of a 128-row tile's, r = tile_overhead_rows
+  // (operand rows loaded per k step next to the tile's math), so `compute`
+  // is the 128-row tiles' efficiency. 0 = off (rows unpadded).
+  double tile_overhead_rows = 0;
 };
+
+// Token rows a GEMM with m rows is charged for under the M-tile term
+// (ClassEfficiency::tile_overhead_rows): m <= 64 costs m * c64, larger m
+// min(ceil(m / 64) * 64 * c64, ceil(m / 128) * 128), with c64 = (1 + r / 64) /
+// (1 + r / 128) the relative cost of a 64-row tile's FLOPs. Non-decreasing in
+// m; >= m. m >= 0.
+double GemmTileRows(double m, double tile_overhead_rows);
 
 // Operators with their own efficiency entries inside the ELEMENTWISE class
 // (OperatorEfficiency.operators, OperatorModelOptions::operator_efficiency):

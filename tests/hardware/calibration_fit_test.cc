@@ -134,6 +134,8 @@ TEST(CalibrationFitTest, FitRecoversKnownGemmParameters) {
   truth.set_parallel_columns(300);
   truth.set_floor_us(5);
   truth.set_overlap_exponent(1.5);
+  truth.set_compute_latency_us(1);
+  truth.set_tile_overhead_rows(20);
   auto generator = OperatorPricer::Create(WithEfficiency(H100(), truth));
   ASSERT_TRUE(generator.ok());
   std::vector<CalibrationRow> rows;
@@ -156,6 +158,8 @@ TEST(CalibrationFitTest, FitRecoversKnownGemmParameters) {
   EXPECT_NEAR(e.parallel_columns(), 300, 40);
   EXPECT_NEAR(e.floor_us(), 5, 0.3);
   EXPECT_DOUBLE_EQ(e.overlap_exponent(), 1.5);
+  EXPECT_NEAR(e.compute_latency_us(), 1, 0.2);
+  EXPECT_NEAR(e.tile_overhead_rows(), 20, 2);
   EXPECT_LT(fit->in_sample.p90_ape, 0.01);
   EXPECT_THAT(e.source(), HasSubstr("calibrate fit"));
 }

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "hardware/model_footprint.h"
@@ -388,6 +390,44 @@ TEST(OperatorModelTest, ReproducesVidurH100GemmSnapshot) {
         "[snapshot] %-22s measured %7.1f us  model %7.1f us  %+5.1f%%\n",
         p.label, p.measured_us, us, 100 * (us / p.measured_us - 1));
     EXPECT_NEAR(us / p.measured_us, 1.0, p.tolerance) << p.label;
+  }
+}
+
+// The GEMM M-tile term (docs/calibration.md §4.1): token rows run in 64- or
+// 128-row tiles, so counts just above a multiple of 128 pay for padding.
+TEST(OperatorModelTest, GemmMTilesChargePaddedRows) {
+  const double r = 24.9;  // the H100 fit's tile_overhead_rows
+  const double c64 = (1 + r / 64) / (1 + r / 128);
+  EXPECT_DOUBLE_EQ(GemmTileRows(32, r), 32 * c64);  // <= 64: unpadded
+  EXPECT_DOUBLE_EQ(GemmTileRows(128, r), 128);
+  EXPECT_DOUBLE_EQ(GemmTileRows(160, r), 192 * c64);  // 3 x 64 < 2 x 128
+  EXPECT_DOUBLE_EQ(GemmTileRows(256, r), 256);
+  EXPECT_DOUBLE_EQ(GemmTileRows(600, 0), 600);  // term off
+  OperatorModelOptions o;
+  ASSERT_GT(o.efficiency[OPERATOR_CLASS_GEMM].tile_overhead_rows, 0);
+  auto pricer = OperatorPricer::Create(H100(), o);
+  ASSERT_TRUE(pricer.ok()) << pricer.status();
+  auto gemm = [&](int64_t m, int64_t n, int64_t k) {
+    OperatorQuery q;
+    q.name = "o_proj";
+    q.op_class = OPERATOR_CLASS_GEMM;
+    q.m = m;
+    q.n = n;
+    q.k = k;
+    return pricer->Seconds(q);
+  };
+  // Llama-2-70B o_proj (n = k = 8192): 160 tokens cost more per token than
+  // 256 (Vidur H100: 0.38 vs 0.25 us per token).
+  EXPECT_GT(gemm(160, 8192, 8192) / 160, 1.2 * gemm(256, 8192, 8192) / 256);
+  // Still never faster for more tokens.
+  for (auto [n, k] : std::vector<std::pair<int64_t, int64_t>>{
+           {8192, 8192}, {1280, 8192}, {4096, 512}, {57344, 8192}}) {
+    double previous = 0;
+    for (int64_t m = 1; m <= 4096; ++m) {
+      const double t = gemm(m, n, k);
+      ASSERT_GE(t, previous) << "m " << m << " n " << n << " k " << k;
+      previous = t;
+    }
   }
 }
 
