@@ -1512,7 +1512,7 @@ double OperatorModel::Evaluate(const BatchShape& batch,
         bytes += hit * op.expert_bytes;
       }
       double s_per_flop = op.s_per_flop;
-      if (op.tile_cost_64 > 0) {
+      if (op.tile_cost_64 > 0 && x[op.row_feature] > 0) {
         // GEMM: FLOPs are linear in the rows; charge the padded tiles.
         const double rows = x[op.row_feature];
         s_per_flop *= TileRows(rows, op.tile_cost_64) / rows;
