@@ -86,17 +86,21 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
         q.vector_flops_per_element = 3;
       } else if (row.op() == "mlp_act" || row.op() == "activation") {
         // Gated (SwiGLU) activation: gate and up read, product written.
-        // Vidur rows do not say whether the MLP is gated (phi-2 is GELU,
-        // 2 rows), so non-gated models are charged one row too many.
         q.io_rows = 3;
         q.vector_flops_per_element = ActivationVectorFlops(defaults);
+      } else if (row.op() == "mlp_act_ungated") {
+        // A non-gated MLP's activation (phi-2's GELU): one row read, one
+        // written, priced as the cost model prices MLP_KIND_GELU.
+        q.io_rows = 2;
+        q.vector_flops_per_element =
+            defaults.gelu_flops + defaults.exp_vector_flops;
       } else if (row.op() == "residual_add" || row.op() == "add") {
         q.io_rows = 3;
         q.vector_flops_per_element = 1;
       } else {
-        return absl::InvalidArgumentError(
-            absl::StrCat("elementwise op '", row.op(),
-                         "' is not one of rope, mlp_act, residual_add"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "elementwise op '", row.op(),
+            "' is not one of rope, mlp_act, mlp_act_ungated, residual_add"));
       }
       return q;
     case OPERATOR_CLASS_COLLECTIVE:

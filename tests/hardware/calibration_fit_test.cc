@@ -84,6 +84,28 @@ TEST(CalibrationFitTest, DecodeRowsSumContextOverRequests) {
   EXPECT_DOUBLE_EQ(q->attention_pairs, 2 * (100.0 * 50 + 100.0 * 101 / 2));
 }
 
+// A gated activation (SwiGLU) reads gate and up and writes one row; a
+// non-gated one (phi-2's GELU) reads one and writes one, and both belong to
+// the one activation operator the cost model charges.
+TEST(CalibrationFitTest, UngatedActivationRowsMoveTwoRowsOfData) {
+  CalibrationRow r;
+  r.set_op("mlp_act");
+  r.set_op_class(OPERATOR_CLASS_ELEMENTWISE);
+  r.set_elements(64 * 10240);
+  r.set_width(10240);
+  r.set_tokens(64);
+  r.set_median_s(1e-5);
+  absl::StatusOr<OperatorQuery> gated = QueryFromRow(r);
+  ASSERT_TRUE(gated.ok()) << gated.status();
+  r.set_op("mlp_act_ungated");
+  absl::StatusOr<OperatorQuery> ungated = QueryFromRow(r);
+  ASSERT_TRUE(ungated.ok()) << ungated.status();
+  EXPECT_DOUBLE_EQ(gated->io_rows, 3);
+  EXPECT_DOUBLE_EQ(ungated->io_rows, 2);
+  EXPECT_EQ(NamedOperatorIndex("mlp_act_ungated"),
+            NamedOperatorIndex("mlp_act"));
+}
+
 TEST(CalibrationFitTest, EvalReportsKnownErrorsAndSplitsFastRows) {
   auto pricer = OperatorPricer::Create(H100());
   ASSERT_TRUE(pricer.ok()) << pricer.status();

@@ -331,6 +331,7 @@ TEST(VidurImportTest, MlpRowsBecomeExplicitPerChipShapes) {
   ASSERT_NE(rope, nullptr);
   EXPECT_EQ(rope->elements(), 8 * (8 + 1) * 128);
   EXPECT_EQ(rope->width(), 128);
+  EXPECT_NE(FindRow(t, "mlp_act", 8, 8), nullptr);  // gated (SwiGLU)
   // Llama-2-7B geometry at TP1 (MHA): qkv n = 3 * 4096.
   const CalibrationRow* qkv7 = FindRow(t, "qkv_proj", 4096, 1);
   ASSERT_NE(qkv7, nullptr);
@@ -494,6 +495,10 @@ TEST_F(RealVidurTest, Phi2HasNoPostAttentionNorm) {
   const CalibrationRow* up = FindRow(r->table, "mlp_up_proj", 1, 1);
   ASSERT_NE(up, nullptr);
   EXPECT_EQ(up->n(), 10240);  // GELU MLP: not gated
+  // ... so its activation reads one row, not SwiGLU's two (the fit prices
+  // the op names differently).
+  EXPECT_NE(FindRow(r->table, "mlp_act_ungated", 1, 1), nullptr);
+  EXPECT_EQ(FindRow(r->table, "mlp_act", 1, 1), nullptr);
 }
 
 TEST_F(RealVidurTest, H100DgxAllReduce) {
