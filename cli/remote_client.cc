@@ -11,6 +11,7 @@
 #include "cli/common_flags.h"
 #include "cli/simulation_setup.h"
 #include "grpcpp/grpcpp.h"
+#include "planner/service/request_checks.h"
 #include "proto/planning_service.grpc.pb.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
@@ -24,9 +25,6 @@ ABSL_FLAG(absl::Duration, server_deadline, absl::Minutes(30),
 
 namespace fleetsim::cli {
 namespace {
-
-// The server's default --max-inline-trace-bytes.
-constexpr int64_t kInlineTraceBytes = 8 << 20;
 
 // `path` relative to `root` when it lies inside it, else "".
 std::string RelativeInside(const std::string& path, const std::string& root) {
@@ -51,7 +49,8 @@ absl::Status AttachTrace(Workload* workload, std::string* trace_bytes) {
   if (ec) {
     return absl::NotFoundError(absl::StrCat(trace, ": ", ec.message()));
   }
-  if (static_cast<int64_t>(size) <= kInlineTraceBytes) {
+  if (static_cast<int64_t>(size) <=
+      planner::service::kDefaultMaxInlineTraceBytes) {
     FLEETSIM_RETURN_IF_ERROR(ReadFileToString(trace, trace_bytes));
     workload->clear_trace_path();
     return absl::OkStatus();

@@ -8,6 +8,7 @@
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
 #include "planner/service/planning_service.h"
+#include "planner/service/request_checks.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "serve: host:port to listen on (port 0 = any free port). Loopback "
@@ -15,8 +16,10 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(int32_t, max_concurrent, 0,
           "serve: simulations that may run at once, over all calls; more "
           "fail with RESOURCE_EXHAUSTED (0 = CPU cores)");
-ABSL_FLAG(int64_t, max_inline_trace_bytes, 8 << 20,
-          "serve: largest inline trace (SimulateRequest.trace_bytes), bytes");
+ABSL_FLAG(int64_t, max_inline_trace_bytes,
+          fleetsim::planner::service::kDefaultMaxInlineTraceBytes,
+          "serve: largest inline trace (SimulateRequest/PlanRequest "
+          "trace_bytes), bytes");
 ABSL_FLAG(int32_t, max_message_bytes, 0,
           "serve: largest request message, bytes (0 = the inline-trace limit "
           "+ 1 MiB)");

@@ -26,6 +26,10 @@
 
 namespace fleetsim::planner::service {
 
+// The default largest inline trace, bytes: `fleetsim serve`'s flag default,
+// and what `--server` clients assume when deciding to send a trace inline.
+inline constexpr int64_t kDefaultMaxInlineTraceBytes = 8 << 20;
+
 // Limits a request is checked against (flags of `fleetsim serve`).
 struct RequestLimits {
   // The folder holding chips/, models/, slos/ and every file a request may
@@ -33,7 +37,7 @@ struct RequestLimits {
   std::string data_dir;
   // Largest SimulateRequest.trace_bytes or PlanRequest.trace_bytes
   // accepted, bytes.
-  int64_t max_inline_trace_bytes = 8 << 20;
+  int64_t max_inline_trace_bytes = kDefaultMaxInlineTraceBytes;
 };
 
 // What trace a request names: its inline `trace_bytes` when set (checked
