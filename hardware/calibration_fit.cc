@@ -295,6 +295,12 @@ std::vector<Param> ParamsFor(OperatorClass c) {
     case OPERATOR_CLASS_ATTENTION_DECODE:
       return {Param::kCompute, Param::kMemory, Param::kRampMb, Param::kFloorUs};
     case OPERATOR_CLASS_NORM:
+      // No floor: one wave's bytes already set the shortest norm, and they
+      // scale with the row width; a fitted floor would pin every width to
+      // the widest measured model's single-wave time (Vidur's H100 rows:
+      // 4 us at 4096, 6 us at 8192). The ramp carries the launch latency.
+      return {Param::kMemory, Param::kRampMb, Param::kCacheSpeedup,
+              Param::kCacheFraction, Param::kRowOverheadKb};
     case OPERATOR_CLASS_ELEMENTWISE:
       return {Param::kMemory,        Param::kRampMb,
               Param::kFloorUs,       Param::kCacheSpeedup,
@@ -304,6 +310,11 @@ std::vector<Param> ParamsFor(OperatorClass c) {
     default:
       return {};
   }
+}
+
+// Fields a class's fit holds fixed rather than fits (see ParamsFor).
+void SetFixedFields(OperatorClass c, OperatorEfficiency* e) {
+  if (c == OPERATOR_CLASS_NORM) e->set_floor_us(0);
 }
 
 // Starting point: the resolved efficiency in force, with neutral values for
@@ -557,6 +568,7 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
     if (!op_name.empty()) e.set_op_name(op_name);
     for (size_t i = 0; i < params.size(); ++i)
       SetField(params[i], value_of(i, x), &e);
+    SetFixedFields(op_class, &e);
     return e;
   };
   auto loss = [&](const std::vector<double>& x) {
@@ -642,6 +654,7 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
     const double digits = std::pow(10.0, 2 - std::floor(std::log10(v)));
     SetField(params[i], std::round(v * digits) / digits, &rounded);
   }
+  SetFixedFields(op_class, &rounded);
   fit.efficiency = rounded;
   fit.efficiency.set_source(
       absl::StrCat("fleetsim calibrate fit: ", own.size(), " rows of ",

@@ -392,6 +392,43 @@ TEST(CalibrationFitTest, NormRowsStepPerWaveOfComputeUnits) {
                 Elementwise("rmsnorm", OPERATOR_CLASS_NORM, 264, 8192, "m"))));
 }
 
+// A norm fit carries its single-wave time to a width it was not fitted on,
+// and fits no floor, which would pin narrow widths to the training widths'
+// shortest time (the H100 Llama-2-7B fold, docs/calibration.md §4.1).
+TEST(CalibrationFitTest, NormFitPredictsAnUnseenWidth) {
+  OperatorEfficiency truth;
+  truth.set_op(OPERATOR_CLASS_NORM);
+  truth.set_memory(0.45);
+  truth.set_memory_ramp_mb(1);
+  truth.set_floor_us(0);
+  truth.set_rows_per_unit(2);
+  truth.set_row_overhead_kb(4);
+  truth.set_cache_speedup(1);
+  auto generator = OperatorPricer::Create(WithEfficiency(H100(), truth));
+  ASSERT_TRUE(generator.ok()) << generator.status();
+  auto sweep = [](int64_t width, const std::string& model) {
+    std::vector<CalibrationRow> rows;
+    for (int64_t t : {1, 16, 64, 128, 256, 300, 528, 1024, 2048, 4096})
+      rows.push_back(
+          Elementwise("rmsnorm", OPERATOR_CLASS_NORM, t, width, model));
+    return rows;
+  };
+  std::vector<CalibrationRow> train = sweep(8192, "wide");
+  for (const CalibrationRow& r : sweep(2048, "narrow")) train.push_back(r);
+  train = Synthetic(*generator, train, {});
+  const std::vector<CalibrationRow> held_out =
+      Synthetic(*generator, sweep(4096, "held-out"), {});
+  absl::StatusOr<ClassFit> fit = FitClass(H100(), OPERATOR_CLASS_NORM, train);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  EXPECT_EQ(fit->efficiency.floor_us(), 0);
+  auto fitted = OperatorPricer::Create(WithEfficiency(H100(), fit->efficiency));
+  ASSERT_TRUE(fitted.ok()) << fitted.status();
+  absl::StatusOr<std::vector<double>> errors = RowErrors(*fitted, held_out);
+  ASSERT_TRUE(errors.ok()) << errors.status();
+  EXPECT_LT(std::abs((*errors)[0]), 0.05);  // one token: a single wave
+  EXPECT_LT(SummariseErrors(*errors).p90_ape, 0.05);
+}
+
 TEST(CalibrationFitTest, CacheResidentWorkingSetsRunFaster) {
   OperatorEfficiency add;
   add.set_op(OPERATOR_CLASS_ELEMENTWISE);
