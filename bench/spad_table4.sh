@@ -7,17 +7,19 @@
 # table shows SPAD's four systems beside the paper's numbers, which are
 # printed for comparison only (nothing here feeds them to the planner).
 #   bench/spad_table4.sh [normal|relaxed|strict] [duration_s] [build-dir]
+# SEED (default 1) picks the Poisson arrivals; OUT keeps the plans.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SLO=${1:-normal}
 DURATION=${2:-120}
 BIN=${3:-build}/fleetsim
+SEED=${SEED:-1}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 for trace in code conv; do
   /usr/bin/time -f "%e" -o "$OUT/$trace.time" "$BIN" plan --model bloom-176b \
     --trace "data/traces/azure_2023_$trace.csv" --rate 70 --duration "$DURATION" \
-    --seed 1 --slo "$SLO" --chips h100,a100,spad_prefill,spad_decode \
+    --seed "$SEED" --slo "$SLO" --chips h100,a100,spad_prefill,spad_decode \
     --out "$OUT/$trace" >"$OUT/$trace.log" 2>&1 || true
 done
 python3 - "$OUT" "$SLO" <<'PY'
