@@ -1,7 +1,7 @@
 // `fleetsim calibrate fit` and `fleetsim calibrate e2e`.
 //
 //   fleetsim calibrate fit --chip h100 --profile a.csv,b.csv,... [--cv]
-//   fleetsim calibrate e2e --perf ../shared/data/splitwise/perf_model.csv
+//   fleetsim calibrate e2e --perf data/splitwise/perf_model.csv
 //
 // `fit` fits the per-class efficiency parameters (hardware/calibration_fit.h)
 // of the chip to the measured rows and prints them as `efficiency { ... }`

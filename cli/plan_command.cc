@@ -178,16 +178,23 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
         "--normalize-to: only h100 machines are supported");
   }
   request.set_normalize_to("h100");
-  if (!absl::GetFlag(FLAGS_template_cluster).empty()) {
+  const std::string table = IterationTableFlag();
+  if (!absl::GetFlag(FLAGS_template_cluster).empty() || !table.empty()) {
+    const std::string path = absl::GetFlag(FLAGS_template_cluster).empty()
+                                 ? DataDir() + "/clusters/splitwise_h100.txtpb"
+                                 : absl::GetFlag(FLAGS_template_cluster);
     absl::Status status =
-        ReadTextProtoFile(absl::GetFlag(FLAGS_template_cluster),
-                          request.mutable_template_cluster());
+        ReadTextProtoFile(path, request.mutable_template_cluster());
     if (!status.ok()) return status;
+    if (!table.empty())
+      request.mutable_template_cluster()->set_iteration_time_table(table);
   }
   if (!absl::GetFlag(FLAGS_fixed_fleet).empty()) {
     absl::Status status = ReadTextProtoFile(absl::GetFlag(FLAGS_fixed_fleet),
                                             request.mutable_fixed_fleet());
     if (!status.ok()) return status;
+    if (!table.empty())
+      request.mutable_fixed_fleet()->set_iteration_time_table(table);
   }
   return request;
 }
@@ -272,5 +279,5 @@ FLEETSIM_REGISTER_COMMAND(
     "--chips h100,a100,... [--modes colocated,disaggregated] [--objective "
     "cost|tdp|pareto] "
     "[--budget-machines N] [--jobs J] [--out DIR] [--fixed-fleet FILE] "
-    "[--server HOST:PORT]",
+    "[--iteration-table FILE] [--server HOST:PORT]",
     fleetsim::cli::RunPlan);

@@ -81,6 +81,9 @@ absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
   SimulateRequest request;
   FLEETSIM_RETURN_IF_ERROR(
       ReadTextProtoFile(cluster_path, request.mutable_cluster()));
+  if (!IterationTableFlag().empty()) {
+    request.mutable_cluster()->set_iteration_time_table(IterationTableFlag());
+  }
   request.set_model(model);
   FLEETSIM_ASSIGN_OR_RETURN(*request.mutable_workload(), WorkloadFromFlags());
   FLEETSIM_RETURN_IF_ERROR(

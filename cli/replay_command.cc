@@ -192,5 +192,5 @@ FLEETSIM_REGISTER_COMMAND(
     "replay --cluster FILE --model NAME --trace FILE [--format F] [--rate R | "
     "--rate-scale X] "
     "[--duration S] [--seed N] [--slo FILE|relaxed|normal|strict] [--pool "
-    "NAME=COUNT] [--out DIR] [--server HOST:PORT]",
+    "NAME=COUNT] [--iteration-table FILE] [--out DIR] [--server HOST:PORT]",
     fleetsim::cli::RunReplay);

@@ -30,6 +30,12 @@ ABSL_FLAG(
     "interpolate between (1 = every iteration; see sim/simulation.h)");
 ABSL_FLAG(int32_t, max_decode_run, 256,
           "Longest run of identical decode iterations per SimGrid wait");
+ABSL_FLAG(std::string, iteration_table, "",
+          "Time iterations with SplitwiseSim's predictor over this "
+          "perf_model.csv instead of the operator cost model (sets the "
+          "cluster's iteration_time_table), e.g. "
+          "data/splitwise/perf_model.csv; with --server, a path in the "
+          "server's data folder");
 
 namespace fleetsim::cli {
 
@@ -78,6 +84,7 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
   request.workload = *workload;
   request.slo = absl::GetFlag(FLAGS_slo);
   request.pool_overrides = RepeatedFlag("pool");
+  request.iteration_table = IterationTableFlag();
   absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(request);
   if (!inputs.ok()) return inputs.status();
   if (absl::GetFlag(FLAGS_decode_stride) < 1 ||
@@ -91,6 +98,10 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
 }
 
 std::string SloFlag() { return absl::GetFlag(FLAGS_slo); }
+
+std::string IterationTableFlag() {
+  return absl::GetFlag(FLAGS_iteration_table);
+}
 
 absl::Status MakeOutputDir(const std::string& dir) {
   std::error_code ec;

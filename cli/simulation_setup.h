@@ -28,6 +28,9 @@ absl::Status MakeOutputDir(const std::string& dir);
 // The --slo flag's value (a preset name or a file).
 std::string SloFlag();
 
+// The --iteration-table flag's value ("" = the operator cost model).
+std::string IterationTableFlag();
+
 // summary.json (deterministic: no wall-clock figures) and the text table.
 std::string SummaryJson(const SimulationResult& result);
 std::string SummaryTable(const SimulationResult& result);

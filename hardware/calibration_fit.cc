@@ -15,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "hardware/calibration_table.h"
 #include "util/distribution.h"
+#include "util/status_macros.h"
 
 namespace fleetsim::hardware {
 namespace {
@@ -788,64 +789,20 @@ absl::StatusOr<CvResult> CrossValidateClass(
 
 absl::StatusOr<std::vector<IterationPoint>> ReadSplitwisePerfModel(
     const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  std::string line;
-  int line_no = 0;
-  std::map<std::string, int> col;
+  FLEETSIM_ASSIGN_OR_RETURN(std::vector<IterationPoint> rows,
+                            ReadSplitwisePerfRows(path));
   struct Acc {
     IterationPoint p;
     std::vector<double> prompt;
     std::vector<double> token;
   };
   std::map<std::tuple<std::string, std::string, int, int, int>, Acc> acc;
-  const char* kNeeded[] = {"model",      "hardware",       "prompt_size",
-                           "batch_size", "token_size",     "prompt_time",
-                           "token_time", "tensor_parallel"};
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (line.empty()) continue;
-    std::vector<std::string> cells = calibration_internal::SplitCsvLine(line);
-    if (col.empty()) {
-      for (size_t i = 0; i < cells.size(); ++i)
-        col[cells[i]] = static_cast<int>(i);
-      for (const char* name : kNeeded) {
-        if (!col.count(name)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              path, ":", line_no, ": missing column '", name, "'"));
-        }
-      }
-      continue;
-    }
-    auto cell = [&](const char* name) -> const std::string& {
-      static const std::string kEmpty;
-      const int i = col[name];
-      return i < static_cast<int>(cells.size()) ? cells[i] : kEmpty;
-    };
-    IterationPoint p;
-    p.model = cell("model");
-    p.hardware = cell("hardware");
-    double prompt_ms = 0;
-    double token_ms = 0;
-    if (!absl::SimpleAtoi(cell("prompt_size"), &p.prompt_tokens) ||
-        !absl::SimpleAtoi(cell("batch_size"), &p.batch) ||
-        !absl::SimpleAtoi(cell("token_size"), &p.output_tokens) ||
-        !absl::SimpleAtoi(cell("tensor_parallel"), &p.tp) ||
-        !absl::SimpleAtod(cell("prompt_time"), &prompt_ms) ||
-        !absl::SimpleAtod(cell("token_time"), &token_ms) || p.batch < 1 ||
-        p.tp < 1 || p.prompt_tokens < 1 || !(prompt_ms > 0) ||
-        !(token_ms > 0)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", line_no, ": malformed perf_model row"));
-    }
+  for (const IterationPoint& p : rows) {
     if (absl::EndsWith(p.hardware, "-pcap")) continue;
     Acc& a = acc[{p.model, p.hardware, p.tp, p.prompt_tokens, p.batch}];
     if (a.prompt.empty()) a.p = p;
-    a.prompt.push_back(prompt_ms * 1e-3);
-    a.token.push_back(token_ms * 1e-3);
-  }
-  if (col.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": empty file"));
+    a.prompt.push_back(p.prompt_s);
+    a.token.push_back(p.token_s);
   }
   std::vector<IterationPoint> out;
   for (auto& [k, a] : acc) {

@@ -31,6 +31,7 @@
 
 #include "absl/status/statusor.h"
 #include "hardware/operator_model.h"
+#include "hardware/splitwise_perf_model.h"
 #include "proto/calibration.pb.h"
 #include "proto/chip.pb.h"
 #include "proto/model.pb.h"
@@ -171,32 +172,11 @@ absl::StatusOr<CvResult> CrossValidateClass(
     const std::vector<CalibrationRow>& rows,
     const OperatorModelOptions& base = {});
 
-// Whole measured iterations (SplitwiseSim's perf_model.csv): one point per
-// (model, hardware, TP, prompt size, batch), medians over repetitions.
-struct IterationPoint {
-  std::string model;     // "llama2-70b", "bloom-176b" (the file's names)
-  std::string hardware;  // "h100-80gb", "a100-80gb"
-  int tp = 1;
-  int prompt_tokens = 0;
-  int batch = 1;
-  int output_tokens = 0;
-  double prompt_s = 0;  // prefill of `batch` prompts together
-  double token_s = 0;   // one decode step of `batch` requests
-  int repetitions = 0;
-  // The batched prefill is faster than the same configuration at half the
-  // batch, which a whole-batch iteration cannot be (Llama-2-70B TP2 at batch
-  // 64: 361 ms for 64 prompts vs 2,398 ms for 32, on H100; the batch does
-  // not fit the KV memory left beside 140 GB of weights). Such points are
-  // left out of the e2e fit and statistics.
-  bool inconsistent = false;
-};
-
-// Reads perf_model.csv (columns model, hardware, prompt_size, batch_size,
-// token_size, prompt_time, token_time [ms], tensor_parallel) and returns one
-// point per key with median times, sorted by key. Rows of hardware ending in
-// "-pcap" are skipped (synthetic in the source); `inconsistent` is set as
-// documented on IterationPoint. NotFound if the file cannot
-// be opened; InvalidArgument "path:line: ..." for a malformed line.
+// Whole measured iterations: perf_model.csv (ReadSplitwisePerfRows) with one
+// point per (model, hardware, TP, prompt size, batch), medians over the
+// repetitions, sorted by key. Rows of hardware ending in "-pcap" are skipped
+// (synthetic in the source); `inconsistent` is set as documented on
+// IterationPoint. Errors as ReadSplitwisePerfRows.
 absl::StatusOr<std::vector<IterationPoint>> ReadSplitwisePerfModel(
     const std::string& path);
 

@@ -70,9 +70,8 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
       sim::FleetSpec fleet,
       sim::ResolveFleet(probe, "capacity probe", context.model,
                         context.chips.entries(), {}));
-  FLEETSIM_ASSIGN_OR_RETURN(
-      auto model, hardware::OperatorModel::Create(context.model, *chip, tp, 1,
-                                                  fleet.cost_model));
+  FLEETSIM_ASSIGN_OR_RETURN(auto model,
+                            sim::CreateLatencyModel(fleet, *chip, tp, 1));
   int instances_per_machine = std::max(1, context.chips_per_machine / tp);
   constexpr int kChunk = 2048;
   hardware::BatchShape prefill;

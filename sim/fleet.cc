@@ -265,7 +265,43 @@ absl::StatusOr<FleetSpec> ResolveFleet(
         ": a disaggregated cluster needs both a prefill and a decode pool"));
   }
   fleet.disaggregated = has_prefill;
+  if (!cluster.iteration_time_table().empty()) {
+    const std::string& path = cluster.iteration_time_table();
+    auto rows = hardware::ReadSplitwisePerfRows(path);
+    if (!rows.ok()) {
+      return absl::Status(
+          rows.status().code(),
+          absl::StrCat(origin, ": field 'iteration_time_table': ",
+                       rows.status().message()));
+    }
+    fleet.iteration_table =
+        std::make_shared<const std::vector<hardware::IterationPoint>>(
+            *std::move(rows));
+    fleet.iteration_table_path = path;
+    for (const PoolSpec& pool : fleet.pools) {
+      auto latency = CreateLatencyModel(fleet, pool.chip, pool.tp, pool.pp);
+      if (!latency.ok()) {
+        return PoolError(origin, pool, std::string(latency.status().message()));
+      }
+    }
+  }
   return fleet;
+}
+
+absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
+    const FleetSpec& fleet, const Chip& chip, int tp, int pp) {
+  if (fleet.iteration_table == nullptr) {
+    return hardware::OperatorModel::Create(fleet.model, chip, tp, pp,
+                                           fleet.cost_model);
+  }
+  if (pp > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the iteration table ", fleet.iteration_table_path,
+        " times whole iterations without pipeline stages (pp = ", pp, ")"));
+  }
+  return hardware::SplitwiseTableLatency::Create(
+      *fleet.iteration_table, fleet.iteration_table_path, fleet.model.name(),
+      chip.name(), tp);
 }
 
 }  // namespace fleetsim::sim

@@ -9,11 +9,14 @@
 #define FLEETSIM_SIM_FLEET_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "hardware/latency_model.h"
 #include "hardware/operator_model.h"
+#include "hardware/splitwise_perf_model.h"
 #include "proto/chip.pb.h"
 #include "proto/cluster.pb.h"
 #include "proto/model.pb.h"
@@ -65,6 +68,10 @@ struct FleetSpec {
 
   // Cost-model settings every pool (and the SLO reference) uses.
   hardware::OperatorModelOptions cost_model;
+  // Cluster.iteration_time_table's rows when set: SplitwiseSim's predictor
+  // times every pool instead of the cost model (CreateLatencyModel).
+  std::shared_ptr<const std::vector<hardware::IterationPoint>> iteration_table;
+  std::string iteration_table_path;
 
   // Fleet cost in H100-machine units (SPAD's normalisation) and TDP, watts.
   double NormalizedCost(const Chip& h100) const;
@@ -81,10 +88,20 @@ struct FleetSpec {
 // memory, disaggregated clusters without both a prefill and a decode pool,
 // colocated pools mixed with disaggregated ones. NotFound for an unknown
 // chip.
+// NotFound / InvalidArgument from reading Cluster.iteration_time_table, or
+// when it has no rows for a pool's model, chip and TP.
 absl::StatusOr<FleetSpec> ResolveFleet(
     const Cluster& cluster, const std::string& origin, const Model& model,
     const std::vector<const Chip*>& chips,
     const std::vector<std::string>& pool_overrides);
+
+// The execution-time predictor of `fleet.model` on `chip` at `tp` x `pp`:
+// the operator cost model with the fleet's settings, or SplitwiseSim's
+// table predictor when the fleet has an iteration table (which has no
+// pipeline stages: InvalidArgument for pp > 1). Pools, the SLO reference and
+// the planner's capacity bounds all come from here, so they agree.
+absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
+    const FleetSpec& fleet, const Chip& chip, int tp, int pp);
 
 }  // namespace fleetsim::sim
 

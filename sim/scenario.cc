@@ -43,6 +43,9 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
     origin = request.cluster_path;
     FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(request.cluster_path, &cluster));
   }
+  if (!request.iteration_table.empty()) {
+    cluster.set_iteration_time_table(request.iteration_table);
+  }
   SimulationInputs inputs;
   FLEETSIM_ASSIGN_OR_RETURN(
       inputs.fleet, ResolveFleet(cluster, origin, *model, chips.entries(),

@@ -26,6 +26,8 @@ struct ScenarioRequest {
   // "" = no SLO; a preset name in data_dir/slos ("normal"); or a file.
   std::string slo;
   std::vector<std::string> pool_overrides;  // "NAME=COUNT"
+  // Set: replaces the cluster's iteration_time_table.
+  std::string iteration_table;
 };
 
 // Errors: NotFound (unknown chip, model, preset, missing file) and

@@ -552,9 +552,7 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
   auto wall_start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<hardware::LatencyModel>> latency;
   for (const PoolSpec& pool : inputs.fleet.pools) {
-    auto model =
-        hardware::OperatorModel::Create(inputs.fleet.model, pool.chip, pool.tp,
-                                        pool.pp, inputs.fleet.cost_model);
+    auto model = CreateLatencyModel(inputs.fleet, pool.chip, pool.tp, pool.pp);
     if (!model.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("pool '", pool.name, "': ", model.status().message()));
@@ -563,9 +561,8 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
   }
   std::unique_ptr<SloEvaluator> slo;
   if (!inputs.slo.targets().empty()) {
-    auto evaluator = SloEvaluator::Create(inputs.slo, inputs.fleet.model,
-                                          inputs.slo_reference_chip,
-                                          inputs.fleet.cost_model);
+    auto evaluator = SloEvaluator::Create(inputs.slo, inputs.fleet,
+                                          inputs.slo_reference_chip);
     if (!evaluator.ok()) return evaluator.status();
     slo = std::move(*evaluator);
   }

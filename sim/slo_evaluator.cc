@@ -1,7 +1,6 @@
 #include "sim/slo_evaluator.h"
 
 #include "absl/strings/str_cat.h"
-#include "hardware/operator_model.h"
 
 namespace fleetsim::sim {
 namespace {
@@ -50,13 +49,11 @@ absl::Status ValidateSlo(const Slo& slo, const std::string& origin) {
 }
 
 absl::StatusOr<std::unique_ptr<SloEvaluator>> SloEvaluator::Create(
-    const Slo& slo, const Model& model, const Chip& reference_chip,
-    const hardware::OperatorModelOptions& options) {
+    const Slo& slo, const FleetSpec& fleet, const Chip& reference_chip) {
   absl::Status status = ValidateSlo(slo, "slo");
   if (!status.ok()) return status;
   int tp = slo.reference_tp() > 0 ? slo.reference_tp() : kDefaultReferenceTp;
-  auto reference =
-      hardware::OperatorModel::Create(model, reference_chip, tp, 1, options);
+  auto reference = CreateLatencyModel(fleet, reference_chip, tp, 1);
   if (!reference.ok()) return reference.status();
   return std::unique_ptr<SloEvaluator>(
       new SloEvaluator(slo, std::move(*reference)));

@@ -20,11 +20,11 @@
 
 #include "absl/status/statusor.h"
 #include "hardware/latency_model.h"
-#include "hardware/operator_model.h"
 #include "proto/chip.pb.h"
 #include "proto/model.pb.h"
 #include "proto/result.pb.h"
 #include "proto/slo.pb.h"
+#include "sim/fleet.h"
 #include "sim/metrics.h"
 #include "util/histogram.h"
 
@@ -33,12 +33,11 @@ namespace fleetsim::sim {
 class SloEvaluator final {
  public:
   // InvalidArgument for a target with no metric, a percentile outside
-  // (0, 100] or a non-positive bound; errors of the reference model.
-  // `options`: the fleet's cost-model settings (the reference request runs
-  // on the same serving stack).
+  // (0, 100] or a non-positive bound; errors of the reference model. The
+  // reference request runs `fleet`'s model on `reference_chip` with the
+  // fleet's latency model (CreateLatencyModel: the same serving stack).
   static absl::StatusOr<std::unique_ptr<SloEvaluator>> Create(
-      const Slo& slo, const Model& model, const Chip& reference_chip,
-      const hardware::OperatorModelOptions& options = {});
+      const Slo& slo, const FleetSpec& fleet, const Chip& reference_chip);
 
   struct Reference {
     double ttft_s = 0;

@@ -130,6 +130,23 @@ absl::StatusOr<std::string> CheckTraceSource(const std::string& trace_bytes,
   return std::string();
 }
 
+namespace {
+
+// A cluster's iteration table is a file the server opens: confined to the
+// data folder like a trace, and replaced by its resolved path.
+absl::Status CheckIterationTable(const RequestLimits& limits,
+                                 const std::string& field, Cluster* cluster) {
+  if (cluster->iteration_time_table().empty()) return absl::OkStatus();
+  FLEETSIM_ASSIGN_OR_RETURN(
+      std::string path,
+      ResolveDataPath(limits.data_dir, cluster->iteration_time_table(),
+                      absl::StrCat(field, ".iteration_time_table")));
+  cluster->set_iteration_time_table(path);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<SimulateRequest> CheckSimulateRequest(
     const SimulateRequest& request, const RequestLimits& limits) {
   SimulateRequest checked = request;
@@ -154,6 +171,8 @@ absl::StatusOr<SimulateRequest> CheckSimulateRequest(
       return absl::InvalidArgumentError(
           "cluster: required (set cluster or cluster_path)");
   }
+  FLEETSIM_RETURN_IF_ERROR(
+      CheckIterationTable(limits, "cluster", checked.mutable_cluster()));
   if (request.model().empty()) {
     return absl::InvalidArgumentError(
         "model: required (a catalog name; ListModels gives them)");
@@ -273,6 +292,14 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
     return absl::InvalidArgumentError(
         absl::StrCat("budget_machines: ", request.budget_machines(),
                      " (must be >= 0; 0 = the default)"));
+  }
+  if (checked.has_template_cluster()) {
+    FLEETSIM_RETURN_IF_ERROR(CheckIterationTable(
+        limits, "template_cluster", checked.mutable_template_cluster()));
+  }
+  if (checked.has_fixed_fleet()) {
+    FLEETSIM_RETURN_IF_ERROR(CheckIterationTable(
+        limits, "fixed_fleet", checked.mutable_fixed_fleet()));
   }
   return checked;
 }

@@ -102,6 +102,39 @@ TEST_F(ConfinedDataDir, CheckSimulateRequestResolvesTheTracePath) {
             absl::StatusCode::kPermissionDenied);
 }
 
+// A cluster's iteration table is a file the server opens: the same
+// confinement, in a Simulate's cluster and a Plan's template and fleet.
+TEST_F(ConfinedDataDir, IterationTablesStayInTheDataFolder) {
+  RequestLimits limits{root_.string()};
+  SimulateRequest simulate = SmallRequest();
+  simulate.clear_trace_bytes();
+  simulate.mutable_workload()->set_trace_path("traces/toy.csv");
+  simulate.mutable_cluster()->set_iteration_time_table("traces/toy.csv");
+  absl::StatusOr<SimulateRequest> checked =
+      CheckSimulateRequest(simulate, limits);
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ(checked->cluster().iteration_time_table(),
+            fs::canonical(root_ / "traces/toy.csv").string());
+  simulate.mutable_cluster()->set_iteration_time_table("traces/escape.csv");
+  absl::Status escape = CheckSimulateRequest(simulate, limits).status();
+  EXPECT_EQ(escape.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(escape.message().find("cluster.iteration_time_table"),
+            std::string::npos)
+      << escape;
+
+  PlanRequest plan;
+  plan.set_model("bloom-176b");
+  plan.mutable_workload()->set_trace_path("traces/toy.csv");
+  plan.set_slo_preset("normal");
+  plan.mutable_template_cluster()->set_iteration_time_table("/etc/passwd");
+  EXPECT_EQ(CheckPlanRequest(plan, limits).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  plan.clear_template_cluster();
+  plan.mutable_fixed_fleet()->set_iteration_time_table("../../x.csv");
+  EXPECT_EQ(CheckPlanRequest(plan, limits).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 // The code and message of checking, then loading, `request`.
 std::string Problem(const SimulateRequest& request,
                     int64_t max_inline = 8 << 20) {

@@ -12,6 +12,7 @@
 namespace fleetsim::sim {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
@@ -100,6 +101,35 @@ TEST_F(FleetTest, BadClustersNameTheProblem) {
               HasSubstr("needs both a prefill and a decode pool"));
   EXPECT_THAT(Resolve(kBad + "/unknown_field.txtpb", "bloom-176b"),
               HasSubstr("unknown_field.txtpb:4:"));
+}
+
+TEST_F(FleetTest, IterationTablesMustCoverEveryPool) {
+  const std::string table = kData + "/splitwise/perf_model.csv";
+  Cluster cluster;
+  ASSERT_TRUE(
+      ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
+          .ok());
+  cluster.set_iteration_time_table(table);
+  auto resolve = [&](const Cluster& c, const std::string& model) {
+    auto fleet = ResolveFleet(c, "cluster.txtpb", **models_.Find(model),
+                              chips_.entries(), {});
+    return fleet.ok() ? std::string("OK")
+                      : std::string(fleet.status().message());
+  };
+  EXPECT_EQ(resolve(cluster, "bloom-176b"), "OK");
+  // Llama-2-7B is not in SplitwiseSim's table.
+  EXPECT_THAT(resolve(cluster, "llama-2-7b"),
+              AllOf(HasSubstr("cluster.txtpb: pool 'prefill'"),
+                    HasSubstr("no rows for model 'llama-2-7b'")));
+  Cluster missing = cluster;
+  missing.set_iteration_time_table(table + ".nosuch");
+  EXPECT_THAT(resolve(missing, "bloom-176b"),
+              HasSubstr("cluster.txtpb: field 'iteration_time_table'"));
+  Cluster staged = cluster;
+  staged.mutable_pools(0)->set_pp(2);
+  staged.mutable_pools(0)->set_tp(4);
+  EXPECT_THAT(resolve(staged, "bloom-176b"),
+              HasSubstr("without pipeline stages"));
 }
 
 TEST_F(FleetTest, ReplayExitsNonZeroOnABadCluster) {

@@ -11,4 +11,4 @@ join() { ls "$@" | tr '\n' ',' | sed 's/,$//'; }
 for c in h100 a100; do
   "$FLEETSIM" calibrate fit --chip $c --cv --profile $D/$c/vidur_all_reduce_${c}_dgx.csv > $D/fits/${c}_collective_fit.txt
 done
-"$FLEETSIM" calibrate e2e --perf ../shared/data/splitwise/perf_model.csv > $D/fits/e2e_splitwise.txt
+"$FLEETSIM" calibrate e2e --perf data/splitwise/perf_model.csv > $D/fits/e2e_splitwise.txt
