@@ -295,6 +295,26 @@ TEST(SimulationTest, ThroughputSaturatesAndTailTtftExplodesPastCapacity) {
   EXPECT_GT(higher.ttft_s().p99(), 10 * low.ttft_s().p99());
 }
 
+// Splitwise-HH (BLOOM-176B, DGX-H100 prompt and token pools, mixed pool)
+// timed as SplitwiseSim times it, on Azure 2023 coding lengths at 70 req/s.
+SimulationResult SplitwiseSimRun(int prompt, int token, double duration_s,
+                                 const std::string& slo = "") {
+  Cluster cluster;
+  EXPECT_TRUE(
+      ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
+          .ok());
+  cluster.mutable_pools(0)->set_machines(prompt);
+  cluster.mutable_pools(1)->set_machines(token);
+  cluster.set_ttft_at_prefill_completion(true);  // SplitwiseSim's TTFT
+  cluster.set_iteration_time_table(kData + "/splitwise/perf_model.csv");
+  Workload workload = Trace(kData + "/traces/azure_2023_code.csv");
+  workload.set_arrival(ARRIVAL_PROCESS_POISSON);
+  workload.set_rate_per_s(70);
+  workload.set_duration_s(duration_s);
+  workload.set_seed(1);
+  return Simulate(cluster, workload, "bloom-176b", slo).result;
+}
+
 // The simulator core against SplitwiseSim: timed by SplitwiseSim's own
 // predictor over its measured table, 40 + 40 DGX-H100 serving BLOOM-176B
 // on Azure 2023 coding lengths at 70 req/s for 600 s reproduce what the
@@ -303,25 +323,28 @@ TEST(SimulationTest, ThroughputSaturatesAndTailTtftExplodesPastCapacity) {
 // 1271 ms, TBT p50 35.7 ms, E2E p50 778 ms). Its trace draws input and
 // output lengths independently, fleetsim draws pairs: hence the margins.
 TEST(SimulationTest, ReproducesSplitwiseSimWithItsPredictor) {
-  Cluster cluster;
-  ASSERT_TRUE(
-      ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
-          .ok());
-  for (Pool& pool : *cluster.mutable_pools()) pool.set_machines(40);
-  cluster.set_ttft_at_prefill_completion(true);  // SplitwiseSim's TTFT
-  cluster.set_iteration_time_table(kData +
-                                   "/splitwise/perf_model.csv");
-  Workload workload = Trace(kData + "/traces/azure_2023_code.csv");
-  workload.set_arrival(ARRIVAL_PROCESS_POISSON);
-  workload.set_rate_per_s(70);
-  workload.set_duration_s(600);
-  workload.set_seed(1);
-  const SimulationResult r = Simulate(cluster, workload, "bloom-176b").result;
+  const SimulationResult r = SplitwiseSimRun(40, 40, 600);
   EXPECT_EQ(r.completed(), r.requests());
   EXPECT_NEAR(r.ttft_s().p50(), 0.183, 0.183 * 0.05);
   EXPECT_NEAR(r.ttft_s().p99(), 1.271, 1.271 * 0.10);
   EXPECT_NEAR(r.tbt_s().p50(), 0.0357, 0.0357 * 0.03);
   EXPECT_NEAR(r.e2e_s().p50(), 0.778, 0.778 * 0.05);
+}
+
+// SplitwiseSim's own cost-optimisation grid on the 2-minute coding trace
+// with Splitwise's SLO set (../shared/reference/splitwise_traces.md §4,
+// "Mini cost-opt sweep"): 20 + 6 and 20 + 10 miss (TTFT p99 slowdown 9.7
+// and 7.6 > 6), 25 + 6 and 25 + 10 meet all nine bounds.
+TEST(SimulationTest, AgreesWithSplitwiseSimsSloVerdicts) {
+  auto met = [](const SimulationResult& r) {
+    bool all = !r.slo().empty();
+    for (const SloAttainment& a : r.slo()) all = all && a.met();
+    return all;
+  };
+  EXPECT_FALSE(met(SplitwiseSimRun(20, 6, 120, "splitwise")));
+  EXPECT_FALSE(met(SplitwiseSimRun(20, 10, 120, "splitwise")));
+  EXPECT_TRUE(met(SplitwiseSimRun(25, 6, 120, "splitwise")));
+  EXPECT_TRUE(met(SplitwiseSimRun(25, 10, 120, "splitwise")));
 }
 
 TEST(SimulationTest, SameSeedSameResultsByteForByte) {
