@@ -59,6 +59,9 @@ class Instance final {
   const PoolSpec& pool() const { return *pool_; }
   sg4::Host* host() const { return host_; }
   int index() const { return index_; }
+  // A decode instance lent to the mixed pool (takes prompts until empty).
+  bool lent() const { return lent_; }
+  void set_lent(bool lent) { lent_ = lent; }
   double KvLoad() const {
     return static_cast<double>(scheduler_.used_blocks()) /
            static_cast<double>(std::max<int64_t>(1, pool_->kv_capacity_blocks));
@@ -78,6 +81,7 @@ class Instance final {
   int run_limit_;  // adaptive, in [kMinDecodeRun, max_decode_run_]
   std::vector<double> end_times_;
   bool idle_ = false;  // waiting for work, or in an interruptible decode run
+  bool lent_ = false;
 };
 
 // Everything one simulation owns: instances, router state, metrics.
@@ -114,7 +118,13 @@ class Runtime final {
 
  private:
   Instance* PickPrefillTarget(const LiveRequest& request);
-  Instance* PickLeast(const std::vector<Instance*>& candidates, bool by_kv);
+  // The least-loaded candidate (by KV use, or by queued prompt tokens plus
+  // requests), skipping lent ones when `skip_lent`; null if none.
+  Instance* PickLeast(const std::vector<Instance*>& candidates, bool by_kv,
+                      bool skip_lent = false);
+  // SplitwiseSim's "queue is long": the instance has prompt tokens waiting
+  // and this prompt would take them past the mixed-pool threshold.
+  bool QueueLong(Instance* instance, const LiveRequest& request) const;
   void PlacePendingTransfers();
   // KV transfers run on a pool of reusable mover actors (creating an actor
   // per transfer costs more than the transfer's own simulation).
@@ -144,6 +154,7 @@ class Runtime final {
   std::vector<std::unique_ptr<Instance>> instances_;
   std::vector<Instance*> entry_;     // colocated or prefill instances
   std::vector<Instance*> decoders_;  // decode instances (disaggregated)
+  std::vector<Instance*> mixed_;     // decode instances lent to prompts
   size_t round_robin_ = 0;
   // Prefilled requests waiting for decode memory, FIFO, with their source.
   std::deque<std::pair<Instance*, LiveRequestPtr>> pending_transfers_;
@@ -315,10 +326,11 @@ void Runtime::RouterLoop() {
 }
 
 Instance* Runtime::PickLeast(const std::vector<Instance*>& candidates,
-                             bool by_kv) {
+                             bool by_kv, bool skip_lent) {
   Instance* best = nullptr;
   double best_load = std::numeric_limits<double>::infinity();
   for (Instance* instance : candidates) {
+    if (skip_lent && instance->lent()) continue;
     double load = by_kv ? instance->KvLoad()
                         : static_cast<double>(
                               instance->scheduler().pending_prefill_tokens() +
@@ -339,16 +351,37 @@ Instance* Runtime::PickPrefillTarget(const LiveRequest& request) {
       return PickLeast(entry_, /*by_kv=*/true);
     default: {
       Instance* best = PickLeast(entry_, /*by_kv=*/false);
-      // SplitwiseSim's mixed pool: when every prefill instance is backed up,
-      // a decode instance takes the prompt and serves it end to end.
-      if (!decoders_.empty() && fleet_.mixed_pool_prefill_queue_tokens > 0 &&
-          best->scheduler().pending_prefill_tokens() >=
-              fleet_.mixed_pool_prefill_queue_tokens) {
-        return PickLeast(decoders_, /*by_kv=*/false);
+      if (decoders_.empty() || fleet_.mixed_pool_prefill_queue_tokens <= 0 ||
+          !QueueLong(best, request)) {
+        return best;
       }
-      return best;
+      // SplitwiseSim's mixed pool (MixedPoolScheduler): the prefill pool's
+      // least-loaded instance has a long queue, so the prompt goes to a
+      // decode instance already lent to prompts unless its queue is long
+      // too, else the least-loaded decode instance is lent. A lent instance
+      // keeps taking prompts (and serves them end to end) until it runs
+      // empty (AfterIteration); if every decode instance is lent, the
+      // least-loaded instance of either kind takes the prompt.
+      Instance* mixed = PickLeast(mixed_, /*by_kv=*/false);
+      if (mixed != nullptr && !QueueLong(mixed, request)) return mixed;
+      Instance* lend =
+          PickLeast(decoders_, /*by_kv=*/false, /*skip_lent=*/true);
+      if (lend != nullptr) {
+        lend->set_lent(true);
+        mixed_.push_back(lend);
+        return lend;
+      }
+      return mixed != nullptr && PickLeast({best, mixed}, false) == mixed
+                 ? mixed
+                 : best;
     }
   }
+}
+
+bool Runtime::QueueLong(Instance* instance, const LiveRequest& request) const {
+  const int64_t pending = instance->scheduler().pending_prefill_tokens();
+  return pending > 0 && pending + request.input_tokens >
+                            fleet_.mixed_pool_prefill_queue_tokens;
 }
 
 void Runtime::OnPrefillDone(Instance* from, LiveRequestPtr request) {
@@ -469,10 +502,12 @@ void Runtime::OnComplete(LiveRequestPtr request) {
 }
 
 void Runtime::AfterIteration(Instance* instance) {
-  if (instance->pool().role == POOL_ROLE_DECODE &&
-      !pending_transfers_.empty()) {
-    PlacePendingTransfers();
+  if (instance->pool().role != POOL_ROLE_DECODE) return;
+  if (instance->lent() && instance->scheduler().idle()) {
+    instance->set_lent(false);  // back from the mixed pool
+    mixed_.erase(std::find(mixed_.begin(), mixed_.end(), instance));
   }
+  if (!pending_transfers_.empty()) PlacePendingTransfers();
 }
 
 SimulationResult Runtime::Result(double wall_s) const {

@@ -333,8 +333,10 @@ TEST(SimulationTest, ReproducesSplitwiseSimWithItsPredictor) {
 
 // SplitwiseSim's own cost-optimisation grid on the 2-minute coding trace
 // with Splitwise's SLO set (../shared/reference/splitwise_traces.md §4,
-// "Mini cost-opt sweep"): 20 + 6 and 20 + 10 miss (TTFT p99 slowdown 9.7
-// and 7.6 > 6), 25 + 6 and 25 + 10 meet all nine bounds.
+// "Mini cost-opt sweep"): 20 + 6, 20 + 10 and 25 + 3 miss (TTFT p99
+// slowdown 9.7, 7.6 and 6.7 > 6), 25 + 6 and 25 + 10 meet all nine bounds.
+// 25 + 3 misses only because SplitwiseSim's mixed pool lends decode
+// machines to prompts until they run empty.
 TEST(SimulationTest, AgreesWithSplitwiseSimsSloVerdicts) {
   auto met = [](const SimulationResult& r) {
     bool all = !r.slo().empty();
@@ -343,6 +345,7 @@ TEST(SimulationTest, AgreesWithSplitwiseSimsSloVerdicts) {
   };
   EXPECT_FALSE(met(SplitwiseSimRun(20, 6, 120, "splitwise")));
   EXPECT_FALSE(met(SplitwiseSimRun(20, 10, 120, "splitwise")));
+  EXPECT_FALSE(met(SplitwiseSimRun(25, 3, 120, "splitwise")));
   EXPECT_TRUE(met(SplitwiseSimRun(25, 6, 120, "splitwise")));
   EXPECT_TRUE(met(SplitwiseSimRun(25, 10, 120, "splitwise")));
 }
