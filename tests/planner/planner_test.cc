@@ -101,12 +101,10 @@ TEST(PlannerTest, UnknownChipIsAnError) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
 }
 
-// A reduced SPAD Table 4 (30 s of the coding trace instead of 120 s). The
-// paper's coding costs: SPAD 14.7 < Splitwise H100-only 25 ~ H100 + A100
-// 25.5 < Sarathi 36. The two Splitwise fleets are a near-tie in the paper
-// (2 %) and fleetsim puts them within a machine or two of each other in
-// either order (docs/validation.md), so the test holds that pair to 10 %
-// and the rest of the ordering strictly.
+// A reduced SPAD Table 4 (30 s of the coding trace instead of 600 s). The
+// paper's coding costs: SPAD 14.7 < Splitwise H100-only 25 < H100 + A100
+// 25.5 < Sarathi 36, and SPAD saves 41 % over H100-only; the acceptance
+// is the same order and the saving within 10 points (docs/validation.md).
 TEST(PlannerTest, SpadTable4OrderingOnAShortWindow) {
   PlanRequest request = Request("bloom-176b", "azure_2023_code.csv", 70, 30);
   for (const char* chip : {"h100", "a100", "spad_prefill", "spad_decode"}) {
@@ -126,11 +124,10 @@ TEST(PlannerTest, SpadTable4OrderingOnAShortWindow) {
   ASSERT_GT(homo, 0);
   ASSERT_GT(hetero, 0);
   ASSERT_GT(sarathi, 0);
-  EXPECT_LT(spad, std::min(homo, hetero));
-  EXPECT_NEAR(hetero / homo, 1.0, 0.10);
-  EXPECT_LT(std::max(homo, hetero), sarathi);
-  // SPAD's saving over Splitwise H100-only: 41 % in the paper.
-  EXPECT_NEAR(1 - spad / homo, 0.41, 0.15);
+  EXPECT_LT(spad, homo);
+  EXPECT_LE(homo, hetero);
+  EXPECT_LT(hetero, sarathi);
+  EXPECT_NEAR(1 - spad / homo, 0.41, 0.10);
 }
 
 TEST(PlannerTest, ReallocationFindsASustainedRate) {
