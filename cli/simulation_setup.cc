@@ -23,7 +23,8 @@ ABSL_FLAG(double, gamma_cv, 0,
           "Gamma arrivals: coefficient of variation of the gaps");
 ABSL_FLAG(int64_t, max_requests, 0,
           "Stop after this many requests (0 = no limit)");
-ABSL_FLAG(std::string, slo, "", "SLO file or preset: relaxed, normal, strict (SPAD), splitwise");
+ABSL_FLAG(std::string, slo, "",
+          "SLO file or preset: relaxed, normal, strict (SPAD), splitwise");
 ABSL_FLAG(
     int32_t, decode_stride, 16,
     "Evaluate the cost model every N iterations of a stable decode run and "

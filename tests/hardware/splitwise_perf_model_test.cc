@@ -15,8 +15,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-const std::string kTable = std::string(FLEETSIM_SOURCE_DIR) +
-                           "/data/splitwise/perf_model.csv";
+const std::string kTable =
+    std::string(FLEETSIM_SOURCE_DIR) + "/data/splitwise/perf_model.csv";
 
 std::unique_ptr<SplitwiseTableLatency> Predictor(const std::string& model,
                                                  const std::string& chip,
