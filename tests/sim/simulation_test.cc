@@ -295,40 +295,69 @@ TEST(SimulationTest, ThroughputSaturatesAndTailTtftExplodesPastCapacity) {
   EXPECT_GT(higher.ttft_s().p99(), 10 * low.ttft_s().p99());
 }
 
-// Splitwise-HH (BLOOM-176B, DGX-H100 prompt and token pools, mixed pool)
-// timed as SplitwiseSim times it, on Azure 2023 coding lengths at 70 req/s.
-SimulationResult SplitwiseSimRun(int prompt, int token, double duration_s,
-                                 const std::string& slo = "") {
+// A Splitwise-style fleet (prompt and token pools, mixed pool) timed as
+// SplitwiseSim times it, with SplitwiseSim's TTFT, at 70 req/s.
+struct SplitwiseSimSetup {
+  std::string cluster = "splitwise_h100";  // data/clusters/<name>.txtpb
+  int prompt = 40;
+  int token = 40;
+  std::string model = "bloom-176b";
+  std::string trace = "azure_2023_code.csv";
+  double duration_s = 600;
+  std::string slo;
+};
+
+SimulationResult SplitwiseSimRun(const SplitwiseSimSetup& setup) {
   Cluster cluster;
-  EXPECT_TRUE(
-      ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
-          .ok());
-  cluster.mutable_pools(0)->set_machines(prompt);
-  cluster.mutable_pools(1)->set_machines(token);
+  EXPECT_TRUE(ReadTextProtoFile(kData + "/clusters/" + setup.cluster + ".txtpb",
+                                &cluster)
+                  .ok());
+  cluster.mutable_pools(0)->set_machines(setup.prompt);
+  cluster.mutable_pools(1)->set_machines(setup.token);
   cluster.set_ttft_at_prefill_completion(true);  // SplitwiseSim's TTFT
   cluster.set_iteration_time_table(kData + "/splitwise/perf_model.csv");
-  Workload workload = Trace(kData + "/traces/azure_2023_code.csv");
+  Workload workload = Trace(kData + "/traces/" + setup.trace);
   workload.set_arrival(ARRIVAL_PROCESS_POISSON);
   workload.set_rate_per_s(70);
-  workload.set_duration_s(duration_s);
+  workload.set_duration_s(setup.duration_s);
   workload.set_seed(1);
-  return Simulate(cluster, workload, "bloom-176b", slo).result;
+  return Simulate(cluster, workload, setup.model, setup.slo).result;
 }
 
 // The simulator core against SplitwiseSim: timed by SplitwiseSim's own
-// predictor over its measured table, 40 + 40 DGX-H100 serving BLOOM-176B
-// on Azure 2023 coding lengths at 70 req/s for 600 s reproduce what the
-// Python simulator printed for the same setup (rr_code_70, HH40, mixed
-// pool; ../shared/reference/splitwise_traces.md §5: TTFT p50 183 ms / p99
-// 1271 ms, TBT p50 35.7 ms, E2E p50 778 ms). Its trace draws input and
-// output lengths independently, fleetsim draws pairs: hence the margins.
+// predictor over its measured table, fleetsim reproduces what the Python
+// simulator printed for three 600 s runs (../shared/reference/
+// splitwise_traces.md §4–5): HH40 BLOOM-176B and Llama-2-70B on rr_code_70,
+// HA 25 H100 + 26 A100 BLOOM-176B on rr_conv_70. SplitwiseSim's TBT is a
+// per-request mean, fleetsim's TPOT. Its traces draw input and output
+// lengths independently, fleetsim draws pairs: hence the margins.
 TEST(SimulationTest, ReproducesSplitwiseSimWithItsPredictor) {
-  const SimulationResult r = SplitwiseSimRun(40, 40, 600);
-  EXPECT_EQ(r.completed(), r.requests());
-  EXPECT_NEAR(r.ttft_s().p50(), 0.183, 0.183 * 0.05);
-  EXPECT_NEAR(r.ttft_s().p99(), 1.271, 1.271 * 0.10);
-  EXPECT_NEAR(r.tbt_s().p50(), 0.0357, 0.0357 * 0.03);
-  EXPECT_NEAR(r.e2e_s().p50(), 0.778, 0.778 * 0.05);
+  struct Case {
+    SplitwiseSimSetup setup;
+    double ttft_p50, ttft_p99, tbt_p50, e2e_p50, e2e_p90;  // ms
+  };
+  SplitwiseSimSetup llama;
+  llama.model = "llama-2-70b";
+  SplitwiseSimSetup ha;
+  ha.cluster = "splitwise_h100_a100";
+  ha.prompt = 25;
+  ha.token = 26;
+  ha.trace = "azure_2023_conv.csv";
+  const Case cases[] = {{SplitwiseSimSetup(), 183, 1271, 35.7, 778, 0},
+                        {llama, 102, 748, 31.5, 603, 1948},
+                        {ha, 132, 658, 47.5, 6289, 20303}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.setup.model + " on " + c.setup.cluster);
+    const SimulationResult r = SplitwiseSimRun(c.setup);
+    EXPECT_EQ(r.completed(), r.requests());
+    EXPECT_NEAR(r.ttft_s().p50() * 1e3, c.ttft_p50, c.ttft_p50 * 0.05);
+    EXPECT_NEAR(r.ttft_s().p99() * 1e3, c.ttft_p99, c.ttft_p99 * 0.10);
+    EXPECT_NEAR(r.tpot_s().p50() * 1e3, c.tbt_p50, c.tbt_p50 * 0.06);
+    EXPECT_NEAR(r.e2e_s().p50() * 1e3, c.e2e_p50, c.e2e_p50 * 0.05);
+    if (c.e2e_p90 > 0) {
+      EXPECT_NEAR(r.e2e_s().p90() * 1e3, c.e2e_p90, c.e2e_p90 * 0.05);
+    }
+  }
 }
 
 // SplitwiseSim's own cost-optimisation grid on the 2-minute coding trace
@@ -343,11 +372,19 @@ TEST(SimulationTest, AgreesWithSplitwiseSimsSloVerdicts) {
     for (const SloAttainment& a : r.slo()) all = all && a.met();
     return all;
   };
-  EXPECT_FALSE(met(SplitwiseSimRun(20, 6, 120, "splitwise")));
-  EXPECT_FALSE(met(SplitwiseSimRun(20, 10, 120, "splitwise")));
-  EXPECT_FALSE(met(SplitwiseSimRun(25, 3, 120, "splitwise")));
-  EXPECT_TRUE(met(SplitwiseSimRun(25, 6, 120, "splitwise")));
-  EXPECT_TRUE(met(SplitwiseSimRun(25, 10, 120, "splitwise")));
+  auto grid = [](int prompt, int token) {
+    SplitwiseSimSetup setup;
+    setup.prompt = prompt;
+    setup.token = token;
+    setup.duration_s = 120;
+    setup.slo = "splitwise";
+    return SplitwiseSimRun(setup);
+  };
+  EXPECT_FALSE(met(grid(20, 6)));
+  EXPECT_FALSE(met(grid(20, 10)));
+  EXPECT_FALSE(met(grid(25, 3)));
+  EXPECT_TRUE(met(grid(25, 6)));
+  EXPECT_TRUE(met(grid(25, 10)));
 }
 
 TEST(SimulationTest, SameSeedSameResultsByteForByte) {
