@@ -89,6 +89,11 @@ std::string SplitwiseTableKey(const std::string& name, bool hardware) {
 
 double SplitwiseTableLatency::Curve::At(double batch_tokens) const {
   if (x.size() == 1) return y[0];
+  // Past the last point a falling last segment would make longer batches
+  // cheaper and, further out, negative (Llama-2-70B TP2's batch-64 prompt
+  // row, IterationPoint::inconsistent), where SplitwiseSim fails an
+  // assertion: the curve holds its last value there instead.
+  if (batch_tokens > x.back() && y.back() < y[y.size() - 2]) return y.back();
   // The segment holding batch_tokens, or the end segment it extends
   // (interp1d's fill_value="extrapolate").
   size_t hi = std::upper_bound(x.begin(), x.end(), batch_tokens) - x.begin();
@@ -96,9 +101,9 @@ double SplitwiseTableLatency::Curve::At(double batch_tokens) const {
   const size_t lo = hi - 1;
   const double t = (batch_tokens - x[lo]) / (x[hi] - x[lo]);
   const double seconds = y[lo] + t * (y[hi] - y[lo]);
-  // SplitwiseSim asserts a positive time; an extrapolation below zero
-  // (a falling first segment) takes the curve's smallest median instead.
-  return seconds > 0 ? seconds : *std::min_element(y.begin(), y.end());
+  // Below the first point a steep first segment can reach zero: the
+  // first value then stands (SplitwiseSim would fail its assertion).
+  return seconds > 0 ? seconds : y.front();
 }
 
 absl::StatusOr<std::unique_ptr<SplitwiseTableLatency>>

@@ -17,6 +17,10 @@
 // batches the token curve, mixed batches 1.1 x the prompt curve. Decode time
 // therefore depends on the number of requests only through batch_tokens,
 // and not on their context (docs/validation.md shows what that changes).
+// Where SplitwiseSim's extrapolation would fail its positive-time assertion
+// (a falling last segment extended far enough, a steep first one), the
+// curve holds its end value instead; a table of one batch-token count is a
+// constant (scipy refuses to interpolate one point).
 #ifndef FLEETSIM_HARDWARE_SPLITWISE_PERF_MODEL_H_
 #define FLEETSIM_HARDWARE_SPLITWISE_PERF_MODEL_H_
 

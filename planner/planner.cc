@@ -14,6 +14,7 @@
 #include "planner/pareto.h"
 #include "sim/fleet.h"
 #include "sim/scenario.h"
+#include "sim/slo_evaluator.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 #include "workloads/model_catalog.h"
@@ -72,6 +73,11 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
                         context.chips.entries(), {}));
   FLEETSIM_ASSIGN_OR_RETURN(auto model,
                             sim::CreateLatencyModel(fleet, *chip, tp, 1));
+  // The SLO's reference latencies come from the same latency model: a
+  // reference it cannot time fails here, not in every simulation.
+  FLEETSIM_RETURN_IF_ERROR(
+      sim::SloEvaluator::Create(context.slo, fleet, context.slo_reference_chip)
+          .status());
   int instances_per_machine = std::max(1, context.chips_per_machine / tp);
   constexpr int kChunk = 2048;
   hardware::BatchShape prefill;

@@ -18,7 +18,7 @@ void BatchScheduler::Enqueue(LiveRequestPtr request) {
       pool_.role == POOL_ROLE_PREFILL
           ? request->input_tokens
           : request->input_tokens + request->output_tokens;
-  if (BlocksFor(lifetime_tokens) > capacity_blocks_) {
+  if (!CanEverHold(lifetime_tokens)) {
     request->rejected = true;
     hooks_.on_complete(std::move(request));
     return;

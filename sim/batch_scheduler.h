@@ -109,6 +109,13 @@ class BatchScheduler final {
   int64_t used_blocks() const { return used_blocks_; }
   // Prompt tokens queued or in progress (router load signal).
   int64_t pending_prefill_tokens() const { return pending_prefill_tokens_; }
+  // Requests queued and not yet in any batch.
+  bool has_waiting() const { return !waiting_.empty(); }
+  // Whether a request of this many tokens over its lifetime can ever fit
+  // (Enqueue rejects one that cannot).
+  bool CanEverHold(int64_t lifetime_tokens) const {
+    return BlocksFor(lifetime_tokens) <= capacity_blocks_;
+  }
   // Requests here in any state (router load signal).
   int64_t outstanding_requests() const {
     return static_cast<int64_t>(waiting_.size() + prefilling_.size() +

@@ -63,6 +63,9 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
                                 : inputs.slo.reference_chip();
     FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, chips.Find(reference));
     inputs.slo_reference_chip = *chip;
+    // The reference latencies must be computable before an engine starts.
+    FLEETSIM_RETURN_IF_ERROR(
+        SloEvaluator::Create(inputs.slo, inputs.fleet, *chip).status());
   }
   return inputs;
 }

@@ -1,6 +1,7 @@
 #include "sim/simulation.h"
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <deque>
 #include <limits>
@@ -114,6 +115,9 @@ class Runtime final {
     metrics_.AddTokenGaps(gap_s, count);
   }
   void AfterIteration(Instance* instance);
+  // A lent decode instance with nothing left returns from the mixed pool
+  // (SplitwiseSim's notify_free_instance).
+  void ReturnIfEmpty(Instance* instance);
   void CountEvent() { ++events_; }
 
  private:
@@ -122,8 +126,9 @@ class Runtime final {
   // requests), skipping lent ones when `skip_lent`; null if none.
   Instance* PickLeast(const std::vector<Instance*>& candidates, bool by_kv,
                       bool skip_lent = false);
-  // SplitwiseSim's "queue is long": the instance has prompt tokens waiting
-  // and this prompt would take them past the mixed-pool threshold.
+  // SplitwiseSim's "queue is long": the instance has requests waiting for a
+  // batch and this prompt would take its pending prompt tokens past the
+  // mixed-pool threshold.
   bool QueueLong(Instance* instance, const LiveRequest& request) const;
   void PlacePendingTransfers();
   // KV transfers run on a pool of reusable mover actors (creating an actor
@@ -200,6 +205,7 @@ void Instance::operator()() {
     double seconds = 0;
     double now = sg4::Engine::get_clock();
     if (!scheduler_.PlanIteration(now, &seconds)) {
+      runtime_->ReturnIfEmpty(this);  // e.g. its one prompt was rejected
       idle_ = true;
       wake_->wait(lock);
       idle_ = false;
@@ -366,7 +372,9 @@ Instance* Runtime::PickPrefillTarget(const LiveRequest& request) {
       if (mixed != nullptr && !QueueLong(mixed, request)) return mixed;
       Instance* lend =
           PickLeast(decoders_, /*by_kv=*/false, /*skip_lent=*/true);
-      if (lend != nullptr) {
+      if (lend != nullptr &&
+          lend->scheduler().CanEverHold(request.input_tokens +
+                                        request.output_tokens)) {
         lend->set_lent(true);
         mixed_.push_back(lend);
         return lend;
@@ -379,9 +387,9 @@ Instance* Runtime::PickPrefillTarget(const LiveRequest& request) {
 }
 
 bool Runtime::QueueLong(Instance* instance, const LiveRequest& request) const {
-  const int64_t pending = instance->scheduler().pending_prefill_tokens();
-  return pending > 0 && pending + request.input_tokens >
-                            fleet_.mixed_pool_prefill_queue_tokens;
+  const BatchScheduler& s = instance->scheduler();
+  return s.has_waiting() && s.pending_prefill_tokens() + request.input_tokens >
+                                fleet_.mixed_pool_prefill_queue_tokens;
 }
 
 void Runtime::OnPrefillDone(Instance* from, LiveRequestPtr request) {
@@ -404,15 +412,20 @@ void Runtime::OnPrefillDone(Instance* from, LiveRequestPtr request) {
 
 void Runtime::PlacePendingTransfers() {
   // FIFO, so no prefilled request starves; each goes to the least
-  // KV-loaded decode instance with room for it.
+  // KV-loaded decode instance with room for it, one lent to prompts (the
+  // mixed pool) only when no other has room, as SplitwiseSim places tokens.
   while (!pending_transfers_.empty()) {
     auto& [from, request] = pending_transfers_.front();
     Instance* best = nullptr;
-    for (Instance* candidate : decoders_) {
-      if (candidate->scheduler().CanReserveForTransfer(*request) &&
-          (best == nullptr || candidate->KvLoad() < best->KvLoad())) {
-        best = candidate;
+    for (bool lent : {false, true}) {
+      for (Instance* candidate : decoders_) {
+        if (candidate->lent() == lent &&
+            candidate->scheduler().CanReserveForTransfer(*request) &&
+            (best == nullptr || candidate->KvLoad() < best->KvLoad())) {
+          best = candidate;
+        }
       }
+      if (best != nullptr || mixed_.empty()) break;
     }
     if (best == nullptr) return;
     best->scheduler().ReserveForTransfer(*request);
@@ -503,11 +516,16 @@ void Runtime::OnComplete(LiveRequestPtr request) {
 
 void Runtime::AfterIteration(Instance* instance) {
   if (instance->pool().role != POOL_ROLE_DECODE) return;
-  if (instance->lent() && instance->scheduler().idle()) {
-    instance->set_lent(false);  // back from the mixed pool
-    mixed_.erase(std::find(mixed_.begin(), mixed_.end(), instance));
-  }
+  ReturnIfEmpty(instance);
   if (!pending_transfers_.empty()) PlacePendingTransfers();
+}
+
+void Runtime::ReturnIfEmpty(Instance* instance) {
+  if (!instance->lent() || !instance->scheduler().idle()) return;
+  instance->set_lent(false);  // back from the mixed pool
+  auto it = std::find(mixed_.begin(), mixed_.end(), instance);
+  assert(it != mixed_.end());
+  mixed_.erase(it);
 }
 
 SimulationResult Runtime::Result(double wall_s) const {

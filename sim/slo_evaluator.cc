@@ -54,7 +54,11 @@ absl::StatusOr<std::unique_ptr<SloEvaluator>> SloEvaluator::Create(
   if (!status.ok()) return status;
   int tp = slo.reference_tp() > 0 ? slo.reference_tp() : kDefaultReferenceTp;
   auto reference = CreateLatencyModel(fleet, reference_chip, tp, 1);
-  if (!reference.ok()) return reference.status();
+  if (!reference.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "slo reference (reference_chip '", reference_chip.name(),
+        "', reference_tp ", tp, "): ", reference.status().message()));
+  }
   return std::unique_ptr<SloEvaluator>(
       new SloEvaluator(slo, std::move(*reference)));
 }

@@ -88,6 +88,21 @@ TEST(SplitwiseTableLatencyTest, PowerCappedRowsAreTheirOwnChip) {
   EXPECT_NEAR(DecodeMs(*capped, 8) / DecodeMs(*full, 8), 1.0, 0.01);
 }
 
+// Llama-2-70B TP2's last prompt point (64 x 512 tokens) is faster than the
+// one before it, so extrapolating it would make longer prompts cheaper and
+// then negative: past the table the curve holds its last value.
+TEST(SplitwiseTableLatencyTest, LongPromptsNeverGetCheaperPastTheTable) {
+  auto llama = Predictor("llama-2-70b", "h100", 2);
+  ASSERT_NE(llama, nullptr);
+  EXPECT_DOUBLE_EQ(PrefillMs(*llama, 40000), PrefillMs(*llama, 32768));
+  EXPECT_DOUBLE_EQ(PrefillMs(*llama, 100000), PrefillMs(*llama, 32768));
+  EXPECT_GT(PrefillMs(*llama, 32768), 0);
+  // A rising last segment is still extrapolated, as SplitwiseSim does.
+  auto bloom = Predictor("bloom-176b", "h100", 8);
+  ASSERT_NE(bloom, nullptr);
+  EXPECT_GT(PrefillMs(*bloom, 40000), PrefillMs(*bloom, 32768));
+}
+
 TEST(SplitwiseTableLatencyTest, MissingKeysAndBadFilesAreClearErrors) {
   auto rows = ReadSplitwisePerfRows(kTable);
   ASSERT_TRUE(rows.ok()) << rows.status();

@@ -248,6 +248,32 @@ TEST(SimulationTest, MixedPoolDecodesOnThePrefillMachineWhenDecodeIsFull) {
   EXPECT_EQ(run.result.pools(0).decodes_kept(), kept);
 }
 
+TEST(SimulationTest, MixedPoolLendsDecodeMachinesToABackedUpPrefillPool) {
+  // 12 prompts of 2,000 tokens at once on one prefill machine, with the
+  // mixed pool's threshold at 4,000 queued tokens: once the prefill queue
+  // is long, decode machines are lent and serve prompts end to end (no KV
+  // transfer). Requests 60 s apart later never find a long queue.
+  std::string rows;
+  for (int i = 0; i < 12; ++i) rows += "0.5,2000,20\n";
+  for (int i = 1; i <= 4; ++i) rows += std::to_string(60 * i) + ",2000,20\n";
+  std::string cluster =
+      Disaggregated(400, 1, 2) + "mixed_pool_prefill_queue_tokens: 4000\n";
+  SimRun run = Simulate(ParseCluster(cluster),
+                        Trace(WriteTrace("lend.csv", rows)), "llama-2-70b");
+  ASSERT_EQ(run.records.size(), 16u);
+  int on_decode = 0;
+  for (const RequestRecord& r : run.records) {
+    EXPECT_FALSE(r.rejected);
+    if (r.prefill_instance == 0) continue;  // the prefill machine
+    ++on_decode;
+    EXPECT_LT(r.arrival_s, 1.0) << r.id;
+    EXPECT_EQ(r.decode_instance, r.prefill_instance) << r.id;
+    EXPECT_EQ(r.kv_transfer_s, 0) << r.id;
+  }
+  EXPECT_GE(on_decode, 4);
+  EXPECT_LE(on_decode, 10);
+}
+
 TEST(SimulationTest, EveryRequestCompletesOnceWithItsTokens) {
   Workload workload = Trace(kData + "/traces/azure_2023_conv.csv");
   workload.set_max_requests(300);
