@@ -10,6 +10,7 @@
 #include "cli/common_flags.h"
 #include "cli/remote_client.h"
 #include "cli/simulation_setup.h"
+#include "planner/candidate.h"
 #include "planner/planner.h"
 #include "util/json_writer.h"
 #include "util/textproto.h"
@@ -180,9 +181,10 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
   request.set_normalize_to("h100");
   const std::string table = IterationTableFlag();
   if (!absl::GetFlag(FLAGS_template_cluster).empty() || !table.empty()) {
-    const std::string path = absl::GetFlag(FLAGS_template_cluster).empty()
-                                 ? DataDir() + "/clusters/splitwise_h100.txtpb"
-                                 : absl::GetFlag(FLAGS_template_cluster);
+    const std::string path =
+        absl::GetFlag(FLAGS_template_cluster).empty()
+            ? DataDir() + "/" + planner::kDefaultTemplateCluster
+            : absl::GetFlag(FLAGS_template_cluster);
     absl::Status status =
         ReadTextProtoFile(path, request.mutable_template_cluster());
     if (!status.ok()) return status;

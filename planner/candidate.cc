@@ -74,9 +74,8 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
   if (request.has_template_cluster()) {
     context.template_cluster = request.template_cluster();
   } else {
-    FLEETSIM_RETURN_IF_ERROR(
-        ReadTextProtoFile(data_dir + "/clusters/splitwise_h100.txtpb",
-                          &context.template_cluster));
+    FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(
+        data_dir + "/" + kDefaultTemplateCluster, &context.template_cluster));
   }
   context.chips_per_machine = request.chips_per_machine() > 0
                                   ? request.chips_per_machine()

@@ -45,6 +45,11 @@ struct Evaluation {
   bool slo_met = false;
 };
 
+// The template cluster when a request names none, relative to the data
+// folder (SplitwiseSim's scheduler and network settings).
+inline constexpr char kDefaultTemplateCluster[] =
+    "clusters/splitwise_h100.txtpb";
+
 // Everything a candidate's simulation shares with the others.
 struct PlanContext {
   Model model;

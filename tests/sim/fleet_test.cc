@@ -36,7 +36,13 @@ class FleetTest : public ::testing::Test {
     Cluster cluster;
     absl::Status status = ReadTextProtoFile(path, &cluster);
     if (!status.ok()) return std::string(status.message());
-    auto fleet = ResolveFleet(cluster, path, **models_.Find(model),
+    return ResolveCluster(cluster, path, model, overrides);
+  }
+  // The same for a cluster already in memory, `origin` naming it.
+  std::string ResolveCluster(const Cluster& cluster, const std::string& origin,
+                             const std::string& model,
+                             const std::vector<std::string>& overrides = {}) {
+    auto fleet = ResolveFleet(cluster, origin, **models_.Find(model),
                               chips_.entries(), overrides);
     if (!fleet.ok()) return std::string(fleet.status().message());
     last_ = *fleet;
@@ -111,10 +117,7 @@ TEST_F(FleetTest, IterationTablesMustCoverEveryPool) {
           .ok());
   cluster.set_iteration_time_table(table);
   auto resolve = [&](const Cluster& c, const std::string& model) {
-    auto fleet = ResolveFleet(c, "cluster.txtpb", **models_.Find(model),
-                              chips_.entries(), {});
-    return fleet.ok() ? std::string("OK")
-                      : std::string(fleet.status().message());
+    return ResolveCluster(c, "cluster.txtpb", model);
   };
   EXPECT_EQ(resolve(cluster, "bloom-176b"), "OK");
   // Llama-2-7B is not in SplitwiseSim's table.
