@@ -1,8 +1,9 @@
 // `fleetsim calibrate eval`: how well the cost model predicts a measured
-// table. Every row is priced from its own shape (hardware/calibration_fit.h
-// QueryFromRow: GEMM m/n/k, attention batch/tokens/context/heads, elements,
-// message bytes), so the model the rows came from need not be in the
-// catalog; the chip must be (its peaks and efficiency entries are used).
+// table. Every row is priced from its own shape
+// (hardware/calibration/calibration_fit.h QueryFromRow: GEMM m/n/k, attention
+// batch/tokens/context/heads, elements, message bytes), so the model the rows
+// came from need not be in the catalog; the chip must be (its peaks and
+// efficiency entries are used).
 //
 //   fleetsim calibrate eval --chip h100
 //       --profile data/calibration/h100/vidur_mlp_llama-2-70b-hf.csv
@@ -21,11 +22,11 @@
 #include "absl/strings/str_format.h"
 #include "cli/calibrate_subcommands.h"
 #include "cli/common_flags.h"
-#include "hardware/calibration_fit.h"
-#include "hardware/calibration_table.h"
+#include "hardware/calibration/calibration_fit.h"
+#include "hardware/calibration/calibration_table.h"
+#include "hardware/calibration/vidur_import.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/operator_model.h"
-#include "hardware/vidur_import.h"
 #include "util/json_writer.h"
 
 ABSL_FLAG(std::string, profile, "",

@@ -3,10 +3,11 @@
 //   fleetsim calibrate fit --chip h100 --profile a.csv,b.csv,... [--cv]
 //   fleetsim calibrate e2e --perf data/splitwise/perf_model.csv
 //
-// `fit` fits the per-class efficiency parameters (hardware/calibration_fit.h)
-// of the chip to the measured rows and prints them as `efficiency { ... }`
-// entries ready for data/chips/<chip>.txtpb (ELEMENTWISE also per named
-// operator, as `operators { ... }` entries that go inside the class entry);
+// `fit` fits the per-class efficiency parameters
+// (hardware/calibration/calibration_fit.h) of the chip to the measured rows and
+// prints them as `efficiency { ... }` entries ready for data/chips/<chip>.txtpb
+// (ELEMENTWISE also per named operator, as `operators { ... }` entries that go
+// inside the class entry);
 // --cv adds leave-one-model-out cross-validation per class, refitting the
 // class and operator entries without the held-out model. `e2e` predicts
 // SplitwiseSim's whole measured iterations with the kernel model, fits the
@@ -26,8 +27,8 @@
 #include "cli/calibrate_subcommands.h"
 #include "cli/common_flags.h"
 #include "google/protobuf/text_format.h"
-#include "hardware/calibration_fit.h"
-#include "hardware/calibration_table.h"
+#include "hardware/calibration/calibration_fit.h"
+#include "hardware/calibration/calibration_table.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/operator_model.h"
 #include "util/json_writer.h"

@@ -19,8 +19,8 @@
 #include "cli/calibrate_subcommands.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
-#include "hardware/calibration_table.h"
-#include "hardware/vidur_import.h"
+#include "hardware/calibration/calibration_table.h"
+#include "hardware/calibration/vidur_import.h"
 #include "util/json_writer.h"
 
 ABSL_FLAG(std::string, in, "", "calibrate import: input table file");

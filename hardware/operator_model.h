@@ -349,7 +349,7 @@ ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
 // same accounting and efficiencies OperatorModel uses inside an iteration
 // (OperatorModel::OperatorSeconds delegates here). No Model is needed: this
 // is what `fleetsim calibrate eval` and the efficiency fit
-// (hardware/calibration_fit.h) predict measured rows with. Immutable after
+// (hardware/calibration/calibration_fit.h) predict measured rows with. Immutable after
 // Create(); thread-compatible; Seconds() does not allocate.
 class OperatorPricer final {
  public:

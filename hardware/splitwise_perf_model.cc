@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "hardware/calibration_table.h"
+#include "util/csv.h"
 #include "util/distribution.h"
 
 namespace fleetsim::hardware {
@@ -29,7 +29,7 @@ absl::StatusOr<std::vector<IterationPoint>> ReadSplitwisePerfRows(
   while (std::getline(in, line)) {
     ++line_no;
     if (line.empty()) continue;
-    std::vector<std::string> cells = calibration_internal::SplitCsvLine(line);
+    std::vector<std::string> cells = SplitCsvLine(line);
     if (col.empty()) {
       for (size_t i = 0; i < cells.size(); ++i)
         col[cells[i]] = static_cast<int>(i);

@@ -2,7 +2,7 @@
 """Fused-attention calibration through PyTorch's scaled_dot_product_attention.
 
 Writes a fleetsim calibration table (proto/calibration.proto, CSV layout; the
-column list below must match hardware/calibrate/calibration_csv.h) with
+column list below must match hardware/calibration/gpu_harness/calibration_csv.h) with
 attn_prefill rows (causal, with and without a cached prefix) and attn_decode
 rows (batch x context), for the per-chip head geometries of the catalog
 models at TP 1/2/4/8. This is the attention path of the calibration harness:
@@ -34,7 +34,7 @@ COLUMNS = ("op,op_class,dtype,chip,tp,model,m,n,k,batch,new_tokens,context_token
            "median_s,p10_s,p90_s,mean_s,min_s,max_s,std_s,samples").split(",")
 
 # name, heads, kv_heads, head_dim (HF config.json), mirrored from
-# hardware/calibrate/model_shapes.h; geometries repeat, so they are deduplicated.
+# hardware/calibration/gpu_harness/model_shapes.h; geometries repeat, so they are deduplicated.
 MODELS = [
     ("llama-2-7b", 32, 32, 128), ("llama-2-70b", 64, 8, 128),
     ("llama-3-8b", 32, 8, 128), ("llama-3-70b", 64, 8, 128),

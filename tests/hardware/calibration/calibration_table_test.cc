@@ -1,9 +1,10 @@
-// Tests for hardware/calibration_table.h (schema I/O), hardware/vidur_import.h
-// (Vidur CSV -> explicit shapes) and the harness's dependency-free CSV writer
-// and shape list (hardware/calibrate/). Crafted inputs live in
+// Tests for hardware/calibration/calibration_table.h (schema I/O),
+// hardware/calibration/vidur_import.h (Vidur CSV -> explicit shapes) and the
+// harness's dependency-free CSV writer and shape list
+// (hardware/calibration/gpu_harness/). Crafted inputs live in
 // tests/testdata/calibration/; the real Vidur files in
 // ../shared/data/vidur_profiling are used when present.
-#include "hardware/calibration_table.h"
+#include "hardware/calibration/calibration_table.h"
 
 #include <unistd.h>
 
@@ -17,9 +18,9 @@
 #include "absl/strings/match.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "hardware/calibrate/calibration_csv.h"
-#include "hardware/calibrate/model_shapes.h"
-#include "hardware/vidur_import.h"
+#include "hardware/calibration/gpu_harness/calibration_csv.h"
+#include "hardware/calibration/gpu_harness/model_shapes.h"
+#include "hardware/calibration/vidur_import.h"
 
 namespace fleetsim::hardware {
 namespace {
@@ -260,8 +261,8 @@ TEST(HarnessCsvTest, AttentionScriptDryRunLoads) {
   std::string out = TempPath("sdpa");
   std::string command =
       "python3 " + std::string(FLEETSIM_SOURCE_DIR) +
-      "/hardware/calibrate/attention_sdpa.py --dry-run --out " + out +
-      " 2>/dev/null";
+      "/hardware/calibration/gpu_harness/attention_sdpa.py --dry-run --out " +
+      out + " 2>/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   absl::StatusOr<CalibrationTable> t =
       ReadCalibrationTable(out + "/attention.csv");

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Builds and runs fleetsim's calibration harness on a GPU machine in one go
 # (about 3-6 minutes on one H100; hard limits keep it under 8):
-#   1. builds fleetsim-calibrate (CMake standalone build of hardware/calibrate,
-#      or plain nvcc when CMake is missing), needing only the CUDA toolkit;
+#   1. builds fleetsim-calibrate (CMake standalone build of
+#      hardware/calibration/gpu_harness, or plain nvcc when CMake is missing),
+#      needing only the CUDA toolkit;
 #   2. runs it: cuBLASLt GEMMs and elementwise kernels (+ NCCL all-reduce
 #      with more than one GPU) -> gemm.csv, elementwise.csv, allreduce.csv;
 #   3. runs attention_sdpa.py when PyTorch is importable -> attention.csv;
 #   4. saves nvidia-smi -q and the logs next to the tables.
 # Output folder: $OUT if set, else ./calibration_out. Run from anywhere:
-#   hardware/calibrate/run_on_gpu.sh [--quick]
+#   hardware/calibration/gpu_harness/run_on_gpu.sh [--quick]
 # Exit status: 0 when at least one table was written.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+root="$(cd "$here/../../.." && pwd)"
 out="${OUT:-$PWD/calibration_out}"
 build="${BUILD_DIR:-$root/build-gpu}"
 quick=""

@@ -34,9 +34,9 @@
 #include <nccl.h>
 #endif
 
-#include "hardware/calibrate/calibration_csv.h"
-#include "hardware/calibrate/kernels.h"
-#include "hardware/calibrate/model_shapes.h"
+#include "hardware/calibration/gpu_harness/calibration_csv.h"
+#include "hardware/calibration/gpu_harness/kernels.h"
+#include "hardware/calibration/gpu_harness/model_shapes.h"
 
 #ifndef FLEETSIM_SOURCE_DATA_DIR
 #define FLEETSIM_SOURCE_DATA_DIR "data"
@@ -837,8 +837,9 @@ int Main(int argc, char** argv) {
       Write(o.out + "/elementwise.csv",
             MakeProvenance(
                 device,
-                "fleetsim hardware/calibrate/kernels.cu (one pass, 16-byte "
-                "vector loads, fp32 math, bf16 storage; unfused)",
+                "fleetsim hardware/calibration/gpu_harness/kernels.cu (one "
+                "pass, 16-byte vector loads, fp32 math, bf16 storage; "
+                "unfused)",
                 timing, command,
                 "rmsnorm: [tokens, hidden]; mlp_act: SiLU(gate)*up from "
                 "[tokens, 2F] to [tokens, F]; residual_add: a+b; rope: in "

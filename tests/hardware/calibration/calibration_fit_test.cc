@@ -1,6 +1,7 @@
-// Tests for hardware/calibration_fit.h (eval, fit, cross-validation, the
-// framework-overhead fit) and the `fleetsim calibrate eval` CLI.
-#include "hardware/calibration_fit.h"
+// Tests for hardware/calibration/calibration_fit.h (eval, fit,
+// cross-validation, the framework-overhead fit) and the `fleetsim calibrate
+// eval` CLI.
+#include "hardware/calibration/calibration_fit.h"
 
 #include <sys/wait.h>
 

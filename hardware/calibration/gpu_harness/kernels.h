@@ -1,4 +1,4 @@
-// File: hardware/calibrate/kernels.h
+// File: hardware/calibration/gpu_harness/kernels.h
 //
 // The small CUDA kernels the calibration harness times besides library
 // GEMMs: the per-token elementwise and normalisation operators of a
@@ -6,8 +6,8 @@
 // (one pass, 16-byte vector loads, fp32 math, bf16 storage), plus a random
 // fill so that no benchmark reads all-zero data. All launch on `stream` and
 // return the launch's cudaError_t; none synchronises.
-#ifndef FLEETSIM_HARDWARE_CALIBRATE_KERNELS_H_
-#define FLEETSIM_HARDWARE_CALIBRATE_KERNELS_H_
+#ifndef FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_KERNELS_H_
+#define FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_KERNELS_H_
 
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -48,4 +48,4 @@ cudaError_t Rope(__nv_bfloat16* qk, int64_t tokens, int64_t heads,
 
 }  // namespace fleetsim::calibrate
 
-#endif  // FLEETSIM_HARDWARE_CALIBRATE_KERNELS_H_
+#endif  // FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_KERNELS_H_

@@ -1,4 +1,4 @@
-// File: hardware/calibration_fit.h
+// File: hardware/calibration/calibration_fit.h
 //
 // Measured tables -> the cost model: prediction error of a calibration table
 // (what `fleetsim calibrate eval` prints), the per-class efficiency fit
@@ -21,8 +21,8 @@
 //   FLEETSIM_ASSIGN_OR_RETURN(OperatorPricer pricer,
 //                             OperatorPricer::Create(h100));
 //   EvalReport report = EvaluateRows(pricer, rows);
-#ifndef FLEETSIM_HARDWARE_CALIBRATION_FIT_H_
-#define FLEETSIM_HARDWARE_CALIBRATION_FIT_H_
+#ifndef FLEETSIM_HARDWARE_CALIBRATION_CALIBRATION_FIT_H_
+#define FLEETSIM_HARDWARE_CALIBRATION_CALIBRATION_FIT_H_
 
 #include <cstdint>
 #include <string>
@@ -224,4 +224,4 @@ OverheadFit FitDecodeAttentionScale(
 
 }  // namespace fleetsim::hardware
 
-#endif  // FLEETSIM_HARDWARE_CALIBRATION_FIT_H_
+#endif  // FLEETSIM_HARDWARE_CALIBRATION_CALIBRATION_FIT_H_

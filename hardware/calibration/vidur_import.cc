@@ -1,4 +1,4 @@
-#include "hardware/vidur_import.h"
+#include "hardware/calibration/vidur_import.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "hardware/calibration_table.h"
+#include "hardware/calibration/calibration_table.h"
+#include "util/csv.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
@@ -49,7 +50,7 @@ class VidurCsv final {
     for (absl::string_view raw : absl::StrSplit(text, '\n')) {
       ++number;
       if (absl::StripAsciiWhitespace(raw).empty()) continue;
-      std::vector<std::string> cells = calibration_internal::SplitCsvLine(raw);
+      std::vector<std::string> cells = SplitCsvLine(raw);
       if (!have_header) {
         for (size_t i = 0; i < cells.size(); ++i) {
           std::string name(absl::StripAsciiWhitespace(cells[i]));
@@ -313,7 +314,8 @@ void SetProvenance(VidurFormat format, const std::string& origin,
       break;
   }
   p->set_notes(absl::StrCat(
-      "imported by `fleetsim calibrate import` (hardware/vidur_import.h); "
+      "imported by `fleetsim calibrate import` "
+      "(hardware/calibration/vidur_import.h); "
       "Vidur milliseconds converted to seconds (6 significant digits); shapes "
       "derived from each row's "
       "model columns and are per chip; ",

@@ -1,14 +1,15 @@
-// File: hardware/calibrate/calibration_csv.h
+// File: hardware/calibration/gpu_harness/calibration_csv.h
 //
 // A dependency-free writer for fleetsim's calibration CSV layout
-// (proto/calibration.proto, read back by hardware/calibration_table.h). The
-// CUDA harness uses it instead of protobuf so that it builds on a GPU machine
-// that has only the CUDA toolkit and a C++17 compiler (run_on_gpu.sh may
-// compile it with nvcc alone). tests/hardware/calibration_table_test.cc
-// checks that kCalibrationCsvColumns matches the proto's field order and that
-// a table written here loads through ReadCalibrationTable.
-#ifndef FLEETSIM_HARDWARE_CALIBRATE_CALIBRATION_CSV_H_
-#define FLEETSIM_HARDWARE_CALIBRATE_CALIBRATION_CSV_H_
+// (proto/calibration.proto, read back by
+// hardware/calibration/calibration_table.h). The CUDA harness uses it instead
+// of protobuf so that it builds on a GPU machine that has only the CUDA toolkit
+// and a C++17 compiler (run_on_gpu.sh may compile it with nvcc alone).
+// tests/hardware/calibration/calibration_table_test.cc checks that
+// kCalibrationCsvColumns matches the proto's field order and that a table
+// written here loads through ReadCalibrationTable.
+#ifndef FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_CALIBRATION_CSV_H_
+#define FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_CALIBRATION_CSV_H_
 
 #include <cstdint>
 #include <cstdio>
@@ -112,4 +113,4 @@ inline bool WriteCalibrationCsv(
 
 }  // namespace fleetsim::calibrate
 
-#endif  // FLEETSIM_HARDWARE_CALIBRATE_CALIBRATION_CSV_H_
+#endif  // FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_CALIBRATION_CSV_H_

@@ -1,11 +1,11 @@
-// File: hardware/calibration_table.h
+// File: hardware/calibration/calibration_table.h
 //
 // Reading, writing and checking calibration tables (proto/calibration.proto):
 // measured per-operator kernel times with explicit per-chip shapes. This is
 // the one loader every consumer uses (the efficiency fit, `fleetsim calibrate
 // eval`, tests), whichever producer wrote the table: the Vidur importer
-// (vidur_import.h), the CUDA harness (hardware/calibrate/) or the PyTorch
-// attention script.
+// (vidur_import.h), the CUDA harness (hardware/calibration/gpu_harness/) or the
+// PyTorch attention script.
 //
 // Two on-disk forms, chosen by file extension:
 //   *.csv    the compact column layout documented in proto/calibration.proto
@@ -18,11 +18,10 @@
 //       hardware::ReadCalibrationTable("data/calibration/h100/mlp.csv"));
 //
 // docs/calibration.md explains the schema and the producers in prose.
-#ifndef FLEETSIM_HARDWARE_CALIBRATION_TABLE_H_
-#define FLEETSIM_HARDWARE_CALIBRATION_TABLE_H_
+#ifndef FLEETSIM_HARDWARE_CALIBRATION_CALIBRATION_TABLE_H_
+#define FLEETSIM_HARDWARE_CALIBRATION_CALIBRATION_TABLE_H_
 
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -87,17 +86,6 @@ absl::StatusOr<OperatorClass> ParseOperatorClass(absl::string_view text);
 std::string DTypeShortName(DType dtype);
 absl::StatusOr<DType> ParseDType(absl::string_view text);
 
-namespace calibration_internal {
-
-// Splits one CSV record into cells. Handles double-quoted cells with ""
-// escapes; strips a trailing '\r'. Shared with the Vidur importer.
-std::vector<std::string> SplitCsvLine(absl::string_view line);
-
-// Formats a double with the fewest significant digits (up to 17) that parse
-// back to the same value.
-std::string FormatDouble(double value);
-
-}  // namespace calibration_internal
 }  // namespace fleetsim::hardware
 
-#endif  // FLEETSIM_HARDWARE_CALIBRATION_TABLE_H_
+#endif  // FLEETSIM_HARDWARE_CALIBRATION_CALIBRATION_TABLE_H_

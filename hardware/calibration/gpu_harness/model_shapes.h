@@ -1,4 +1,4 @@
-// File: hardware/calibrate/model_shapes.h
+// File: hardware/calibration/gpu_harness/model_shapes.h
 //
 // The operator shapes the calibration harness sweeps: for each catalog model
 // and tensor-parallel degree, the per-chip GEMMs of one transformer layer
@@ -12,8 +12,8 @@
 // BLOOM-176B, Mixtral-8x7B, Qwen2.5-7B. MLA models are skipped (their
 // projections are not the four GEMMs above). Header-only so the CPU tests
 // can check it without CUDA.
-#ifndef FLEETSIM_HARDWARE_CALIBRATE_MODEL_SHAPES_H_
-#define FLEETSIM_HARDWARE_CALIBRATE_MODEL_SHAPES_H_
+#ifndef FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_MODEL_SHAPES_H_
+#define FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_MODEL_SHAPES_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -227,4 +227,4 @@ inline std::vector<GemmShape> GemmShapes(const std::vector<ModelDims>& models,
 
 }  // namespace fleetsim::calibrate
 
-#endif  // FLEETSIM_HARDWARE_CALIBRATE_MODEL_SHAPES_H_
+#endif  // FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_MODEL_SHAPES_H_

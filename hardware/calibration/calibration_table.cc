@@ -1,4 +1,4 @@
-#include "hardware/calibration_table.h"
+#include "hardware/calibration/calibration_table.h"
 
 #include <cmath>
 #include <cstdio>
@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/text_format.h"
+#include "util/csv.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
@@ -27,6 +28,17 @@ using google::protobuf::EnumValueDescriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
+
+// Formats a double with the fewest significant digits (up to 17) that parse
+// back to the same value, so CSV round trips are exact.
+std::string FormatDouble(double value) {
+  char buffer[40];
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value) break;
+  }
+  return buffer;
+}
 
 // "OPERATOR_CLASS_" for OperatorClass: the UNSPECIFIED value's name minus
 // "UNSPECIFIED" (proto/ enums all follow that convention).
@@ -89,7 +101,7 @@ std::string FieldToCell(const Message& message, const FieldDescriptor* field) {
     case FieldDescriptor::CPPTYPE_DOUBLE: {
       double v = reflection->GetDouble(message, field);
       if (v == 0 && !field->has_presence()) return "";
-      return calibration_internal::FormatDouble(v);
+      return FormatDouble(v);
     }
     default:
       return "";  // no other types in calibration.proto
@@ -164,48 +176,6 @@ absl::Status RequirePositive(absl::string_view name, int64_t value) {
 }
 
 }  // namespace
-
-namespace calibration_internal {
-
-std::vector<std::string> SplitCsvLine(absl::string_view line) {
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  std::vector<std::string> cells;
-  std::string cell;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cell += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cell += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      cells.push_back(std::move(cell));
-      cell.clear();
-    } else {
-      cell += c;
-    }
-  }
-  cells.push_back(std::move(cell));
-  return cells;
-}
-
-std::string FormatDouble(double value) {
-  char buffer[40];
-  for (int precision = 6; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value) break;
-  }
-  return buffer;
-}
-
-}  // namespace calibration_internal
 
 std::string OperatorClassShortName(OperatorClass op_class) {
   return EnumShortName(OperatorClass_descriptor()->FindValueByNumber(op_class));
@@ -358,7 +328,7 @@ absl::StatusOr<CalibrationTable> ParseCalibrationCsv(
       }
       continue;
     }
-    std::vector<std::string> cells = calibration_internal::SplitCsvLine(line);
+    std::vector<std::string> cells = SplitCsvLine(line);
     if (!have_header) {
       for (const std::string& raw : cells) {
         std::string name(absl::StripAsciiWhitespace(raw));

@@ -1,5 +1,5 @@
 // Kernels declared in kernels.h. Vector width 8 x bf16 = 16 bytes.
-#include "hardware/calibrate/kernels.h"
+#include "hardware/calibration/gpu_harness/kernels.h"
 
 namespace fleetsim::calibrate {
 namespace {

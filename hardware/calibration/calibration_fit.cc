@@ -1,4 +1,4 @@
-#include "hardware/calibration_fit.h"
+#include "hardware/calibration/calibration_fit.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "hardware/calibration_table.h"
+#include "hardware/calibration/calibration_table.h"
 #include "util/distribution.h"
 #include "util/status_macros.h"
 

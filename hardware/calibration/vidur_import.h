@@ -1,4 +1,4 @@
-// File: hardware/vidur_import.h
+// File: hardware/calibration/vidur_import.h
 //
 // Imports Vidur's profiling CSVs (microsoft/vidur, data/profiling/; schemas
 // in ../shared/data/vidur_profiling/SOURCE.md) into fleetsim calibration
@@ -36,8 +36,8 @@
 //
 // Vidur times are milliseconds; the importer converts to seconds, rounded to
 // 6 significant digits (the source resolution is 1 microsecond).
-#ifndef FLEETSIM_HARDWARE_VIDUR_IMPORT_H_
-#define FLEETSIM_HARDWARE_VIDUR_IMPORT_H_
+#ifndef FLEETSIM_HARDWARE_CALIBRATION_VIDUR_IMPORT_H_
+#define FLEETSIM_HARDWARE_CALIBRATION_VIDUR_IMPORT_H_
 
 #include <cstdint>
 #include <string>
@@ -112,4 +112,4 @@ absl::StatusOr<VidurImportResult> ImportVidurFile(
 
 }  // namespace fleetsim::hardware
 
-#endif  // FLEETSIM_HARDWARE_VIDUR_IMPORT_H_
+#endif  // FLEETSIM_HARDWARE_CALIBRATION_VIDUR_IMPORT_H_

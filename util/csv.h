@@ -1,0 +1,24 @@
+// File: util/csv.h
+//
+// Splitting one CSV record into cells, for the table readers that load whole
+// files of modest size: calibration tables and the Vidur importer
+// (hardware/calibration/) and SplitwiseSim's perf_model.csv
+// (hardware/splitwise_perf_model.h). The streaming trace readers in
+// workloads/ split rows into views instead (workloads/trace_parsing.h).
+#ifndef FLEETSIM_UTIL_CSV_H_
+#define FLEETSIM_UTIL_CSV_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace fleetsim {
+
+// Splits one CSV record into cells. Handles double-quoted cells with ""
+// escapes; strips a trailing '\r'. An empty line is one empty cell.
+std::vector<std::string> SplitCsvLine(absl::string_view line);
+
+}  // namespace fleetsim
+
+#endif  // FLEETSIM_UTIL_CSV_H_
