@@ -8,12 +8,12 @@
 
 #include "absl/status/status.h"
 #include "benchmark/benchmark.h"
-#include "planner/service/fork_server.h"
-#include "planner/service/planning_backend.h"
-#include "planner/service/request_checks.h"
+#include "service/fork_server.h"
+#include "service/planning_backend.h"
+#include "service/request_checks.h"
 #include "util/textproto.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 namespace {
 
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
@@ -100,12 +100,12 @@ void BM_BackendSimulateToy(benchmark::State& state) {
 BENCHMARK(BM_BackendSimulateToy)->Unit(benchmark::kMillisecond);
 
 }  // namespace
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service
 
 int main(int argc, char** argv) {
   // Fork the helpers while this process is still single-threaded.
-  fleetsim::planner::service::Echo();
-  fleetsim::planner::service::Backend();
+  fleetsim::service::Echo();
+  fleetsim::service::Backend();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   return 0;

@@ -11,8 +11,8 @@
 #include "cli/common_flags.h"
 #include "cli/simulation_setup.h"
 #include "grpcpp/grpcpp.h"
-#include "planner/service/request_checks.h"
 #include "proto/planning_service.grpc.pb.h"
+#include "service/request_checks.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
@@ -49,8 +49,7 @@ absl::Status AttachTrace(Workload* workload, std::string* trace_bytes) {
   if (ec) {
     return absl::NotFoundError(absl::StrCat(trace, ": ", ec.message()));
   }
-  if (static_cast<int64_t>(size) <=
-      planner::service::kDefaultMaxInlineTraceBytes) {
+  if (static_cast<int64_t>(size) <= service::kDefaultMaxInlineTraceBytes) {
     FLEETSIM_RETURN_IF_ERROR(ReadFileToString(trace, trace_bytes));
     workload->clear_trace_path();
     return absl::OkStatus();

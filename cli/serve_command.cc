@@ -7,8 +7,8 @@
 #include "absl/strings/str_format.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
-#include "planner/service/planning_service.h"
-#include "planner/service/request_checks.h"
+#include "service/planning_service.h"
+#include "service/request_checks.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "serve: host:port to listen on (port 0 = any free port). Loopback "
@@ -17,7 +17,7 @@ ABSL_FLAG(int32_t, max_concurrent, 0,
           "serve: simulations that may run at once, over all calls; more "
           "fail with RESOURCE_EXHAUSTED (0 = CPU cores)");
 ABSL_FLAG(int64_t, max_inline_trace_bytes,
-          fleetsim::planner::service::kDefaultMaxInlineTraceBytes,
+          fleetsim::service::kDefaultMaxInlineTraceBytes,
           "serve: largest inline trace (SimulateRequest/PlanRequest "
           "trace_bytes), bytes");
 ABSL_FLAG(int32_t, max_message_bytes, 0,
@@ -36,15 +36,15 @@ int RunServe(const std::vector<std::string>& args) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  planner::service::ServerOptions options;
+  service::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.backend.limits.data_dir = DataDir();
   options.backend.limits.max_inline_trace_bytes =
       absl::GetFlag(FLAGS_max_inline_trace_bytes);
   options.backend.max_concurrent = absl::GetFlag(FLAGS_max_concurrent);
-  absl::StatusOr<std::unique_ptr<planner::service::PlanningServer>> server =
-      planner::service::PlanningServer::Start(options);
+  absl::StatusOr<std::unique_ptr<service::PlanningServer>> server =
+      service::PlanningServer::Start(options);
   if (!server.ok()) return Fail(server.status());
 
   std::string host = options.listen.substr(0, options.listen.rfind(':'));
@@ -55,7 +55,7 @@ int RunServe(const std::vector<std::string>& args) {
                    (*server)->backend()->max_concurrent())
             << std::endl;
 
-  planner::service::PlanningServer* running = server->get();
+  service::PlanningServer* running = server->get();
   std::thread stopper([running, stop_signals]() {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);

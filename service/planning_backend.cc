@@ -1,4 +1,4 @@
-#include "planner/service/planning_backend.h"
+#include "service/planning_backend.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -6,11 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "hardware/chip_catalog.h"
-#include "planner/service/worker_jobs.h"
+#include "service/worker_jobs.h"
 #include "util/status_macros.h"
 #include "workloads/model_catalog.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 
 // Slots held by one call; released when it goes out of scope.
 class PlanningBackend::SlotLease final {
@@ -168,4 +168,4 @@ absl::StatusOr<ModelCatalog> PlanningBackend::ListModels() const {
   return out;
 }
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service

@@ -1,5 +1,7 @@
-// Request checks of the PlanningService (planner/service/request_checks.h):
+// Request checks of the PlanningService (service/request_checks.h):
 // path confinement to the data folder and field-naming errors.
+#include "service/request_checks.h"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -7,15 +9,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "planner/service/request_checks.h"
-#include "tests/planner/service_test_util.h"
+#include "tests/service/service_test_util.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::kData;
-using testing::SmallRequest;
+using testutil::kData;
+using testutil::SmallRequest;
 
 // A private data folder: data/'s catalogs plus a trace, a symlink out of
 // the folder and a symlink that stays inside it.
@@ -301,4 +302,4 @@ TEST(PlanRequestChecks, InlineTracesAreTakenWithinTheLimit) {
 }
 
 }  // namespace
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service

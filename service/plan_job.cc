@@ -1,18 +1,18 @@
-#include "planner/service/plan_job.h"
+#include "service/plan_job.h"
 
 #include "planner/planner.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 
 absl::StatusOr<PlanResult> RunPlanner(const PlanRequest& checked,
                                       const std::string& data_dir,
                                       const PlanProgressSink& progress) {
-  PlannerOptions options;
+  planner::PlannerOptions options;
   options.data_dir = data_dir;
   options.progress = progress;
   // No `cancelled` poll: a cancelled call SIGKILLs this job's whole process
   // group (fork_server.h), the planner's simulations included.
-  return PlanFleet(checked, options);
+  return planner::PlanFleet(checked, options);
 }
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service

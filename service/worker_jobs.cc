@@ -1,4 +1,4 @@
-#include "planner/service/worker_jobs.h"
+#include "service/worker_jobs.h"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -8,11 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "planner/service/fork_server.h"
+#include "service/fork_server.h"
 #include "sim/simulation.h"
 #include "util/status_macros.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 namespace {
 
 // Writes the inline trace to an anonymous in-memory file and returns a
@@ -157,4 +157,4 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
   Answer(fd, kErrorFrame, EncodeError(absl::InternalError("unknown job kind")));
 }
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service

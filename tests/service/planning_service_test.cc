@@ -2,6 +2,8 @@
 // loopback port and a generated C++ client. Each test runs in its own
 // process (gtest_discover_tests), so the server's worker helper is always
 // forked before any gRPC thread exists.
+#include "service/planning_service.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,23 +17,22 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "planner/service/planning_service.h"
-#include "planner/service/request_checks.h"
+#include "service/request_checks.h"
 #include "sim/isolated_run.h"
 #include "sim/scenario.h"
 #include "tests/fleetsim_cli.h"
-#include "tests/planner/service_test_util.h"
+#include "tests/service/service_test_util.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 namespace {
 
-using testing::ChildrenOf;
-using testing::HealthStatus;
-using testing::kData;
-using testing::LongRequest;
-using testing::SmallRequest;
-using testing::WaitForNoChildren;
-using testing::WaitForProcessGone;
+using testutil::ChildrenOf;
+using testutil::HealthStatus;
+using testutil::kData;
+using testutil::LongRequest;
+using testutil::SmallRequest;
+using testutil::WaitForNoChildren;
+using testutil::WaitForProcessGone;
 
 // A stand-in planner for the Plan plumbing: reports progress, and with
 // budget_machines = 99 starts a child simulation-like process and never
@@ -595,4 +596,4 @@ TEST_F(PlanningServerTest, ShutdownStopsRunningWorkers) {
 }
 
 }  // namespace
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service

@@ -1,4 +1,4 @@
-// File: planner/service/planning_service.h
+// File: service/planning_service.h
 //
 // The gRPC face of PlanningBackend: PlanningServiceImpl (the generated
 // service, translating between gRPC and the backend and nothing else),
@@ -13,8 +13,8 @@
 //   options.backend.limits.data_dir = "data";
 //   FLEETSIM_ASSIGN_OR_RETURN(auto server, PlanningServer::Start(options));
 //   server->Wait();
-#ifndef FLEETSIM_PLANNER_SERVICE_PLANNING_SERVICE_H_
-#define FLEETSIM_PLANNER_SERVICE_PLANNING_SERVICE_H_
+#ifndef FLEETSIM_SERVICE_PLANNING_SERVICE_H_
+#define FLEETSIM_SERVICE_PLANNING_SERVICE_H_
 
 #include <memory>
 #include <string>
@@ -22,10 +22,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
-#include "planner/service/planning_backend.h"
 #include "proto/planning_service.grpc.pb.h"
+#include "service/planning_backend.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 
 // The service name health checks report on (besides "", the whole server).
 inline constexpr char kServiceName[] = "fleetsim.PlanningService";
@@ -97,6 +97,6 @@ class PlanningServer final {
   int port_ = 0;
 };
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service
 
-#endif  // FLEETSIM_PLANNER_SERVICE_PLANNING_SERVICE_H_
+#endif  // FLEETSIM_SERVICE_PLANNING_SERVICE_H_

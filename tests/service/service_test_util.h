@@ -1,7 +1,7 @@
 // Helpers shared by the PlanningService tests: process inspection through
 // /proc, a health check over the wire, small requests.
-#ifndef FLEETSIM_TESTS_PLANNER_SERVICE_TEST_UTIL_H_
-#define FLEETSIM_TESTS_PLANNER_SERVICE_TEST_UTIL_H_
+#ifndef FLEETSIM_TESTS_SERVICE_SERVICE_TEST_UTIL_H_
+#define FLEETSIM_TESTS_SERVICE_SERVICE_TEST_UTIL_H_
 
 #include <dirent.h>
 #include <signal.h>
@@ -21,7 +21,7 @@
 #include "proto/planning_service.pb.h"
 #include "util/textproto.h"
 
-namespace fleetsim::planner::service::testing {
+namespace fleetsim::testutil {
 
 inline const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
@@ -153,6 +153,6 @@ inline SimulateRequest LongRequest() {
   return request;
 }
 
-}  // namespace fleetsim::planner::service::testing
+}  // namespace fleetsim::testutil
 
-#endif  // FLEETSIM_TESTS_PLANNER_SERVICE_TEST_UTIL_H_
+#endif  // FLEETSIM_TESTS_SERVICE_SERVICE_TEST_UTIL_H_

@@ -1,4 +1,4 @@
-#include "planner/service/request_checks.h"
+#include "service/request_checks.h"
 
 #include <filesystem>
 #include <system_error>
@@ -13,7 +13,7 @@
 #include "workloads/model_catalog.h"
 #include "workloads/request_source.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 namespace {
 
 namespace fs = std::filesystem;
@@ -304,4 +304,4 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
   return checked;
 }
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service

@@ -1,12 +1,12 @@
-// File: planner/service/plan_job.h
+// File: service/plan_job.h
 //
 // RunPlanner: the one place the PlanningService calls the fleet planner
 // (planner/planner.h). Runs inside a job process (worker_jobs.h), which is
 // single-threaded, so the planner may fork its own per-simulation children;
 // they share the job's process group and die with it when the call is
 // cancelled.
-#ifndef FLEETSIM_PLANNER_SERVICE_PLAN_JOB_H_
-#define FLEETSIM_PLANNER_SERVICE_PLAN_JOB_H_
+#ifndef FLEETSIM_SERVICE_PLAN_JOB_H_
+#define FLEETSIM_SERVICE_PLAN_JOB_H_
 
 #include <functional>
 #include <string>
@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "proto/plan.pb.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 
 using PlanProgressSink = std::function<void(const PlanProgress&)>;
 
@@ -30,6 +30,6 @@ using PlannerFn = std::function<absl::StatusOr<PlanResult>(
     const PlanRequest& checked, const std::string& data_dir,
     const PlanProgressSink& progress)>;
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service
 
-#endif  // FLEETSIM_PLANNER_SERVICE_PLAN_JOB_H_
+#endif  // FLEETSIM_SERVICE_PLAN_JOB_H_

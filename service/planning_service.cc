@@ -1,4 +1,4 @@
-#include "planner/service/planning_service.h"
+#include "service/planning_service.h"
 
 #include <chrono>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/health_check_service_interface.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 namespace {
 
 // Stops a call's worker when the client cancels or the deadline passes.
@@ -141,4 +141,4 @@ void PlanningServer::Shutdown(std::chrono::milliseconds grace) {
   server_->Shutdown(std::chrono::system_clock::now() + grace);
 }
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service

@@ -1,4 +1,4 @@
-// File: planner/service/request_checks.h
+// File: service/request_checks.h
 //
 // Checks and normalises what a PlanningService client sends before any
 // worker process is started, and turns a checked SimulateRequest into
@@ -12,8 +12,8 @@
 // (symlink-free) path must stay inside the resolved data folder, so a
 // symlink cannot lead out of it. Refusals are PermissionDenied naming the
 // field.
-#ifndef FLEETSIM_PLANNER_SERVICE_REQUEST_CHECKS_H_
-#define FLEETSIM_PLANNER_SERVICE_REQUEST_CHECKS_H_
+#ifndef FLEETSIM_SERVICE_REQUEST_CHECKS_H_
+#define FLEETSIM_SERVICE_REQUEST_CHECKS_H_
 
 #include <cstdint>
 #include <string>
@@ -24,7 +24,7 @@
 #include "proto/planning_service.pb.h"
 #include "sim/simulation.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 
 // The default largest inline trace, bytes: `fleetsim serve`'s flag default,
 // and what `--server` clients assume when deciding to send a trace inline.
@@ -90,6 +90,6 @@ absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
 absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
                                              const RequestLimits& limits);
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service
 
-#endif  // FLEETSIM_PLANNER_SERVICE_REQUEST_CHECKS_H_
+#endif  // FLEETSIM_SERVICE_REQUEST_CHECKS_H_

@@ -1,4 +1,4 @@
-#include "planner/service/fork_server.h"
+#include "service/fork_server.h"
 
 #include <poll.h>
 #include <sys/prctl.h>
@@ -16,7 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 namespace {
 
 absl::Status Errno(const char* what) {
@@ -406,4 +406,4 @@ absl::StatusOr<Job> ForkServer::Submit() {
   return job;
 }
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service

@@ -1,4 +1,4 @@
-// File: planner/service/planning_backend.h
+// File: service/planning_backend.h
 //
 // PlanningBackend: everything the gRPC PlanningService does, without gRPC —
 // request checks, the concurrency limit, running simulations and plans in
@@ -14,8 +14,8 @@
 // returns that status and its job process group is killed.
 //
 // Thread-safe: every method may be called from many threads at once.
-#ifndef FLEETSIM_PLANNER_SERVICE_PLANNING_BACKEND_H_
-#define FLEETSIM_PLANNER_SERVICE_PLANNING_BACKEND_H_
+#ifndef FLEETSIM_SERVICE_PLANNING_BACKEND_H_
+#define FLEETSIM_SERVICE_PLANNING_BACKEND_H_
 
 #include <sys/types.h>
 
@@ -25,15 +25,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "planner/service/fork_server.h"
-#include "planner/service/plan_job.h"
-#include "planner/service/request_checks.h"
 #include "proto/chip.pb.h"
 #include "proto/plan.pb.h"
 #include "proto/planning_service.pb.h"
 #include "proto/result.pb.h"
+#include "service/fork_server.h"
+#include "service/plan_job.h"
+#include "service/request_checks.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 
 struct BackendOptions {
   // Data folder and request size limits.
@@ -113,6 +113,6 @@ class PlanningBackend final {
   int slots_in_use_ = 0;  // GUARDED_BY(mutex_)
 };
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service
 
-#endif  // FLEETSIM_PLANNER_SERVICE_PLANNING_BACKEND_H_
+#endif  // FLEETSIM_SERVICE_PLANNING_BACKEND_H_

@@ -1,4 +1,4 @@
-// File: planner/service/worker_jobs.h
+// File: service/worker_jobs.h
 //
 // What a PlanningService job process does with its socket (fork_server.h):
 // read one request frame, run it, write the answer frames. Shared by the
@@ -14,17 +14,17 @@
 //   Plan: zero or more kPlanProgressFrame, then one kPlanResultFrame or
 //         kErrorFrame.
 // An error frame's payload is one byte absl::StatusCode then the message.
-#ifndef FLEETSIM_PLANNER_SERVICE_WORKER_JOBS_H_
-#define FLEETSIM_PLANNER_SERVICE_WORKER_JOBS_H_
+#ifndef FLEETSIM_SERVICE_WORKER_JOBS_H_
+#define FLEETSIM_SERVICE_WORKER_JOBS_H_
 
 #include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
-#include "planner/service/plan_job.h"
-#include "planner/service/request_checks.h"
+#include "service/plan_job.h"
+#include "service/request_checks.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 
 inline constexpr char kSimulateJob = 'S';
 inline constexpr char kPlanJob = 'P';
@@ -42,6 +42,6 @@ absl::Status DecodeError(const std::string& payload);
 void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
                    int fd);
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service
 
-#endif  // FLEETSIM_PLANNER_SERVICE_WORKER_JOBS_H_
+#endif  // FLEETSIM_SERVICE_WORKER_JOBS_H_

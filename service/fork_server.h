@@ -1,4 +1,4 @@
-// File: planner/service/fork_server.h
+// File: service/fork_server.h
 //
 // ForkServer: a small single-threaded helper process that forks one job
 // process per request, for servers whose own process is multi-threaded.
@@ -25,8 +25,8 @@
 //     helper.
 // Frames on a job socket: 1 byte kind, 4 bytes little-endian length,
 // payload (at most kMaxFrameBytes).
-#ifndef FLEETSIM_PLANNER_SERVICE_FORK_SERVER_H_
-#define FLEETSIM_PLANNER_SERVICE_FORK_SERVER_H_
+#ifndef FLEETSIM_SERVICE_FORK_SERVER_H_
+#define FLEETSIM_SERVICE_FORK_SERVER_H_
 
 #include <sys/types.h>
 
@@ -40,7 +40,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 
 // Largest frame either side accepts (the request, a result).
 inline constexpr uint32_t kMaxFrameBytes = 256u << 20;  // 256 MiB
@@ -129,6 +129,6 @@ class ForkServer final {
   int control_fd_;
 };
 
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service
 
-#endif  // FLEETSIM_PLANNER_SERVICE_FORK_SERVER_H_
+#endif  // FLEETSIM_SERVICE_FORK_SERVER_H_

@@ -1,6 +1,8 @@
-// ForkServer (planner/service/fork_server.h): jobs run in processes of their
+// ForkServer (service/fork_server.h): jobs run in processes of their
 // own, answers come back as frames, a crash is reported, and a job whose
 // caller hangs up is killed with all of its children.
+#include "service/fork_server.h"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,14 +11,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "planner/service/fork_server.h"
-#include "tests/planner/service_test_util.h"
+#include "tests/service/service_test_util.h"
 
-namespace fleetsim::planner::service {
+namespace fleetsim::service {
 namespace {
 
-using testing::ChildrenOf;
-using testing::WaitForNoChildren;
+using testutil::ChildrenOf;
+using testutil::WaitForNoChildren;
 
 // Job bodies, chosen by the request text.
 void TestJob(int fd) {
@@ -128,4 +129,4 @@ TEST(ForkServerTest, DestroyingTheServerKillsRunningJobs) {
 }
 
 }  // namespace
-}  // namespace fleetsim::planner::service
+}  // namespace fleetsim::service
