@@ -1,19 +1,18 @@
 // Tests for hardware/chip_catalog.h: the shipped chips load, SPAD's cost
-// model reproduces its Table 3, and each kind of bad file gives an error
+// model reproduces its Table 3 (costs, TDPs and, through the cost model,
+// speed ratios), and each kind of bad file gives an error
 // that names the file, line and field (checked on the message text).
 #include "hardware/chip_catalog.h"
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hardware/operator_model.h"
 #include "tests/catalog_test_util.h"
-#include "tests/fleetsim_cli.h"
+#include "workloads/model_catalog.h"
 
 namespace fleetsim::hardware {
 namespace {
@@ -37,8 +36,6 @@ const Chip& Get(const ChipCatalog& catalog, const std::string& name) {
 std::string LoadError(const std::string& folder) {
   return testutil::LoadErrorMessage(LoadChipCatalog(kBadDir + "/" + folder));
 }
-
-using testutil::RunFleetsim;
 
 TEST(ChipCatalogTest, AllShippedChipsLoad) {
   ChipCatalog catalog = ShippedChips();
@@ -218,36 +215,35 @@ TEST(ChipCatalogTest, MissingFolderIsNotFound) {
   EXPECT_EQ(catalog.status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST(CatalogCommandTest, BadChipFileExitsNonZeroNamingTheField) {
-  std::string output;
-  int code = RunFleetsim(
-      "catalog chips --json --data_dir=" + kBadDir + "/negative_bandwidth",
-      &output);
-  EXPECT_EQ(code, 1) << output;
-  EXPECT_THAT(output,
-              HasSubstr("neg_bw.txtpb:6: field 'memory_bandwidth_tbps'"));
-}
-
-TEST(CatalogCommandTest, ListsShippedChipsAsJson) {
-  std::string output;
-  int code =
-      RunFleetsim("catalog chips --json --data_dir=" + kDataDir, &output);
-  EXPECT_EQ(code, 0) << output;
-  EXPECT_THAT(output, HasSubstr("\"name\": \"spad_prefill\""));
-  EXPECT_THAT(output, HasSubstr("\"cost_vs_h100\": 0.476"));
-}
-
-TEST(CatalogCommandTest, ListsShippedChipsAsTable) {
-  std::string output;
-  int code = RunFleetsim("catalog chips --data_dir=" + kDataDir, &output);
-  EXPECT_EQ(code, 0) << output;
-  EXPECT_THAT(output, HasSubstr("spad_decode"));
-  EXPECT_THAT(output, HasSubstr("0.88"));
-}
-
-TEST(CatalogCommandTest, UnknownListIsAUsageError) {
-  std::string output;
-  EXPECT_EQ(RunFleetsim("catalog gpus", &output), 2) << output;
+// The shipped chip and model files give the same SPAD Table 3 speed ratios
+// as the inline fixtures of operator_model_test.cc.
+TEST(ChipCatalogTest, ShippedChipsGiveSpadTable3SpeedRatios) {
+  absl::StatusOr<ChipCatalog> chips = LoadChipCatalog(kDataDir);
+  ASSERT_TRUE(chips.ok()) << chips.status();
+  absl::StatusOr<workloads::ModelCatalog> models =
+      workloads::LoadModelCatalog(kDataDir);
+  ASSERT_TRUE(models.ok()) << models.status();
+  const Model& bloom = **models->Find("bloom-176b");
+  auto make = [&](const char* chip) {
+    return std::move(*OperatorModel::Create(bloom, **chips->Find(chip), 8, 1));
+  };
+  auto h100 = make("h100");
+  auto pre = make("spad_prefill");
+  auto dec = make("spad_decode");
+  BatchShape p;
+  p.AddPrefillChunk(1500, 0);
+  BatchShape d;
+  for (int i = 0; i < 64; ++i) d.AddDecode(1500);
+  EXPECT_NEAR(h100->IterationSeconds(p) / pre->IterationSeconds(p), 1.08,
+              0.15 * 1.08);
+  EXPECT_NEAR(h100->IterationSeconds(p) / dec->IterationSeconds(p), 0.69,
+              0.15 * 0.69);
+  EXPECT_NEAR(h100->IterationSeconds(d) / dec->IterationSeconds(d), 0.97,
+              0.15 * 0.97);
+  const double pre_decode =
+      h100->IterationSeconds(d) / pre->IterationSeconds(d);
+  EXPECT_GT(pre_decode, 0.61);
+  EXPECT_LT(pre_decode, 0.80);
 }
 
 }  // namespace

@@ -20,7 +20,7 @@
 #include "service/request_checks.h"
 #include "sim/isolated_run.h"
 #include "sim/scenario.h"
-#include "tests/fleetsim_cli.h"
+#include "tests/cli/fleetsim_cli.h"
 #include "tests/service/service_test_util.h"
 
 namespace fleetsim::service {

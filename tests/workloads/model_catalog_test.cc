@@ -3,16 +3,12 @@
 // each kind of bad file gives an error naming the file, line and field.
 #include "workloads/model_catalog.h"
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/catalog_test_util.h"
-#include "tests/fleetsim_cli.h"
 
 namespace fleetsim::workloads {
 namespace {
@@ -34,8 +30,6 @@ const Model& Get(const ModelCatalog& catalog, const std::string& name) {
 std::string LoadError(const std::string& folder) {
   return testutil::LoadErrorMessage(LoadModelCatalog(kBadDir + "/" + folder));
 }
-
-using testutil::RunFleetsim;
 
 TEST(ModelCatalogTest, AllShippedModelsLoad) {
   EXPECT_THAT(
@@ -158,24 +152,6 @@ TEST(ModelCatalogTest, PureSsmModelNeedsNoAttention) {
   mamba.mutable_ssm()->set_expand(2);
   mamba.mutable_ssm()->set_conv_kernel(4);
   EXPECT_TRUE(ValidateModel(mamba, "/x.txtpb").ok());
-}
-
-TEST(CatalogCommandTest, ListsShippedModelsAsJson) {
-  std::string output;
-  int code =
-      RunFleetsim("catalog models --json --data_dir=" + kDataDir, &output);
-  EXPECT_EQ(code, 0) << output;
-  EXPECT_THAT(output, HasSubstr("\"name\": \"llama-2-70b\""));
-  // Llama-2-70B at bf16: 2 x 80 x 8 x 128 x 2 B = 320 KiB.
-  EXPECT_THAT(output, HasSubstr("\"kv_bytes_per_token\": 327680"));
-}
-
-TEST(CatalogCommandTest, BadModelFileExitsNonZero) {
-  std::string output;
-  int code = RunFleetsim(
-      "catalog models --data_dir=" + kBadDir + "/heads_not_divisible", &output);
-  EXPECT_EQ(code, 1) << output;
-  EXPECT_THAT(output, HasSubstr("bad_gqa.txtpb:8: field 'num_kv_heads'"));
 }
 
 }  // namespace

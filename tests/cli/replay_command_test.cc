@@ -10,7 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace fleetsim {
+namespace fleetsim::cli {
 namespace {
 
 using ::testing::HasSubstr;
@@ -77,4 +77,4 @@ TEST(ReplayCommandTest, BadInputsExitNonZero) {
 }
 
 }  // namespace
-}  // namespace fleetsim
+}  // namespace fleetsim::cli

@@ -1,9 +1,9 @@
-// File: tests/fleetsim_cli.h
+// File: tests/cli/fleetsim_cli.h
 //
 // Runs the `fleetsim` binary built alongside the tests (FLEETSIM_BINARY_DIR)
 // so CLI tests can check exit codes and messages, the way a user sees them.
-#ifndef FLEETSIM_TESTS_FLEETSIM_CLI_H_
-#define FLEETSIM_TESTS_FLEETSIM_CLI_H_
+#ifndef FLEETSIM_TESTS_CLI_FLEETSIM_CLI_H_
+#define FLEETSIM_TESTS_CLI_FLEETSIM_CLI_H_
 
 #include <sys/wait.h>
 
@@ -44,4 +44,4 @@ inline int RunFleetsim(const std::string& args, std::string* output) {
 
 }  // namespace fleetsim::testutil
 
-#endif  // FLEETSIM_TESTS_FLEETSIM_CLI_H_
+#endif  // FLEETSIM_TESTS_CLI_FLEETSIM_CLI_H_
