@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Replay speed and memory on the issue-3 scenario: Azure 2023 conversation
 # lengths resampled at 70 req/s, BLOOM-176B, 40 prefill + 40 decode DGX-H100
-# machines. Prints one table row per configuration. Reference points on this
-# machine kind (../shared/BRIEF.md): SplitwiseSim 38.7 CPU-s for the 600 s
-# run; Vidur ~1,200 requests per CPU-second.
+# machines. Prints one table row per configuration. Reference points measured
+# on the same 2-core machine kind: SplitwiseSim (Mutinifni/splitwise-sim @
+# 8f99e7d, Python) 38.7 CPU-s for the same 600 s run (41,975 requests);
+# Vidur (microsoft/vidur) ~1,200 requests per CPU-second.
 #   bench/replay_benchmark.sh [build-dir]     (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -25,8 +25,9 @@ namespace fleetsim::hardware {
 struct BatchShape {
   int32_t prefill_requests = 0;
   int64_t prefill_tokens = 0;  // sum T_i
-  // Sum of T_i * L_i + T_i * (T_i + 1) / 2: causal query-key pairs, the
-  // attention core's quadratic term (operators.md §2.2).
+  // Sum of T_i * L_i + T_i * (T_i + 1) / 2: causal query-key pairs (new
+  // token j of T_i sees the L_i cached tokens and j new ones), the attention
+  // core's quadratic term.
   double prefill_attention_pairs = 0;
   int64_t prefill_context_tokens = 0;  // sum (L_i + T_i): K/V rows read
   int32_t decode_requests = 0;

@@ -177,7 +177,7 @@ double AttentionParameters(const Model& model) {
              Params(g.mla_q_b) + Params(g.mla_kv_a) + Params(g.mla_kv_b);
   if (model.attention() == ATTENTION_KIND_CCA) {
     // Depthwise conv over q||k (k0 taps) and grouped d_h x d_h conv (k1
-    // taps per group), operators.md §2.5.
+    // taps per group), as in CCA (arXiv:2510.04476).
     const double e =
         static_cast<double>(model.num_heads() + model.num_kv_heads()) *
         model.head_dim();

@@ -6,8 +6,9 @@
 // model (operator_model.h) and the KV-cache sizing in sim/ need.
 //
 // Every function is a pure function of the Model proto; none validates it
-// (workloads/model_catalog.h does). Formulas and worked numbers are in
-// ../shared/reference/operators.md §2.4-2.7 and §3 and in docs/cost_model.md.
+// (workloads/model_catalog.h does). Each function below states what it
+// counts, with the formula where it is more than a plain sum;
+// docs/cost_model.md has worked numbers.
 //
 // Example:
 //   int64_t kv = KvBytesPerToken(llama_2_70b);  // 327,680 B = 320 KiB (bf16)
@@ -68,7 +69,8 @@ int64_t KvBytesPerToken(const Model& model);
 int64_t SsmStateBytesPerSequence(const Model& model);
 
 // Per-sequence state of CCA layers (conv window plus the previous hidden
-// state; operators.md §2.5): per attention layer
+// state; CCA, arXiv:2510.04476, as in Zyphra/vllm
+// vllm/model_executor/layers/mamba/cca.py): per attention layer
 //   (e_q + e_k) * (k0 + k1 - 2) * b + hidden * b.  0 for other kinds.
 int64_t CcaStateBytesPerSequence(const Model& model);
 

@@ -5,7 +5,7 @@
 // after another share a clock that never resets), so every caller that runs
 // more than one simulation — tests, the planner, the gRPC service — uses
 // this. A crash in a simulation stays in its child and comes back as an
-// Internal error. Costs ~2 ms per call (toolchain.md).
+// Internal error. Costs ~2 ms per call (measured on a 2-core machine).
 //
 // REQUIRES: the calling process has no threads besides the caller (fork
 // from a multi-threaded process copies only the calling thread).

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Regenerates the Vidur-derived tables in this folder from the shared copy of
+# Regenerates the Vidur-derived tables in this folder from a copy of
 # microsoft/vidur's profiling data (see README.md for provenance).
-#   usage: data/calibration/import_vidur.sh [FLEETSIM_BINARY] [VIDUR_PROFILING_DIR]
+#   usage: data/calibration/import_vidur.sh FLEETSIM_BINARY VIDUR_PROFILING_DIR
+# VIDUR_PROFILING_DIR is laid out as vidur's data/profiling/ at commit $commit
+# below (compute/, network/), plus legacy_acb95f6/a100/attention.csv: the
+# repository's data/profiling/compute/a100/codellama/CodeLlama-34b-Instruct-hf/
+# attention.csv at commit $legacy.
 set -euo pipefail
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 FLEETSIM_BINARY VIDUR_PROFILING_DIR" >&2
+  exit 2
+fi
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-fleetsim="${1:-$root/build/fleetsim}"
-vidur="${2:-$root/../shared/data/vidur_profiling}"
+fleetsim="$1"
+vidur="$2"
 commit=7d47513363ec447a741ac5e47241580b47724fbf
 legacy=acb95f6cd118071401fa805a0b0bc11bd2018fc6
 ppo=4   # points per octave kept from Vidur's dense sweeps

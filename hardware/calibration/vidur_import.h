@@ -1,26 +1,33 @@
 // File: hardware/calibration/vidur_import.h
 //
-// Imports Vidur's profiling CSVs (microsoft/vidur, data/profiling/; schemas
-// in ../shared/data/vidur_profiling/SOURCE.md) into fleetsim calibration
-// tables (proto/calibration.proto). Vidur keys each measurement by model
-// identity and token count; fleetsim wants explicit per-chip operator
-// shapes, so the importer derives them from the model dimensions that every
-// Vidur row carries in its own columns — the model need not be in
-// fleetsim's catalog:
+// Imports Vidur's profiling CSVs (microsoft/vidur, data/profiling/, commit
+// 7d47513363ec447a741ac5e47241580b47724fbf; the columns each layout needs
+// are named below and in vidur_import.cc) into fleetsim calibration tables
+// (proto/calibration.proto). Vidur keys each measurement by model identity
+// and token count; fleetsim wants explicit per-chip operator shapes, so the
+// importer derives them from the model dimensions that every Vidur row
+// carries in its own columns (n_head, n_kv_head, n_embd, n_expanded_embd,
+// use_gated_mlp, num_tokens, num_tensor_parallel_workers): the model need
+// not be in fleetsim's catalog. mlp.csv (every per-layer operator but
+// attention, one time_stats.<op>.median column per op, milliseconds):
 //
-//   Vidur op          fleetsim op                class        shape (per chip)
-//   attn_pre_proj     qkv_proj                   GEMM         m=T, n=(q+2kv)*d,
-//   k=D attn_post_proj    o_proj                     GEMM         m=T, n=D,
-//   k=q*d mlp_up_proj       mlp_up_proj                GEMM         m=T,
-//   n=g*F/tp, k=D mlp_down_proj     mlp_down_proj              GEMM m=T, n=D,
-//   k=F/tp input_layernorm,  same names                 NORM elements=T*D,
-//   width=D post_attention_layernorm attn_rope         rope ELEMENTWISE
-//   elements=T*(q+kv)*d, width=d mlp_act           mlp_act ELEMENTWISE
-//   elements=T*F/tp, width=F/tp add               residual_add ELEMENTWISE
-//   elements=T*D, width=D emb               (skipped: not an iteration operator
-//   in fleetsim)
+//   Vidur op         fleetsim op      class        shape (per chip)
+//   attn_pre_proj    qkv_proj         GEMM         m=T, n=(q+2kv)*d, k=D
+//   attn_post_proj   o_proj           GEMM         m=T, n=D, k=q*d
+//   mlp_up_proj      mlp_up_proj      GEMM         m=T, n=g*F/tp, k=D
+//   mlp_down_proj    mlp_down_proj    GEMM         m=T, n=D, k=F/tp
+//   input_layernorm, post_attention_layernorm
+//                    (same names)     NORM         elements=T*D, width=D
+//   attn_rope        rope             ELEMENTWISE  elements=T*(q+kv)*d,
+//                                                  width=d
+//   mlp_act          mlp_act (g=2),   ELEMENTWISE  elements=T*F/tp,
+//                    mlp_act_ungated               width=F/tp
+//   add              residual_add     ELEMENTWISE  elements=T*D, width=D
+//   emb              (skipped: not an iteration operator in fleetsim)
+//
 // with T = num_tokens, D = n_embd, d = D / n_head, q = n_head / tp,
-// kv = max(1, n_kv_head / tp), F = n_expanded_embd, g = 2 if use_gated_mlp.
+// kv = max(1, n_kv_head / tp), F = n_expanded_embd, g = 2 if use_gated_mlp
+// (else 1).
 //
 // Attention tables: is_prefill rows become attn_prefill (batch_size
 // requests of prefill_chunk_size new tokens after kv_cache_size cached

@@ -57,8 +57,8 @@ TEST(ChipCatalogTest, ShippedFilesDeclareTheirSchema) {
 }
 
 TEST(ChipCatalogTest, DiesPerWaferMatchesSpad) {
-  // SPAD §6.1 (hardware.md §1.3): 814 mm^2 -> 63.48, 784 -> 66.36, 520 ->
-  // 106.71.
+  // SPAD (arXiv:2510.08544) §6.1: 814 mm^2 -> 63.48, 784 -> 66.36,
+  // 520 -> 106.71.
   EXPECT_NEAR(DiesPerWafer(814, 300), 63.48, 0.01);
   EXPECT_NEAR(DiesPerWafer(784, 300), 66.36, 0.01);
   EXPECT_NEAR(DiesPerWafer(520, 300), 106.71, 0.01);

@@ -2,8 +2,9 @@
 //
 // Model and Chip protos for the cost-model tests, written inline so the tests
 // do not depend on the shipped catalogs (data/models, data/chips). Numbers
-// are the published ones: ../shared/reference/operators.md §3 (models) and
-// SPAD arXiv:2510.08544 Table 3 (H100 and the SPAD chips).
+// are the published ones: each model's HF config.json (the sources named in
+// data/models/) and SPAD arXiv:2510.08544 Table 3 (H100 and the SPAD
+// chips).
 #ifndef FLEETSIM_TESTS_HARDWARE_COST_MODEL_FIXTURES_H_
 #define FLEETSIM_TESTS_HARDWARE_COST_MODEL_FIXTURES_H_
 

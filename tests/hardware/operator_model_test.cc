@@ -349,11 +349,11 @@ TEST(OperatorModelTest, FusingElementwiseRemovesTheirTraffic) {
   EXPECT_LT(f->IterationSeconds(batch), a->IterationSeconds(batch));
 }
 
-// H100 calibration snapshot (operators.md §5), measured by Vidur
-// (microsoft/vidur data/profiling/compute/h100/*/mlp.csv, medians; copy in
-// ../shared/data/vidur_profiling). Tolerance: +-15% per point, +-20% at the
-// roofline knee (128-512 tokens on a large matrix), where the smooth maximum
-// is least accurate. The errors are printed and listed in docs/cost_model.md.
+// H100 calibration snapshot, measured by Vidur (microsoft/vidur @ 7d47513,
+// data/profiling/compute/h100/*/mlp.csv, medians). Tolerance: +-15% per point,
+// +-20% at the roofline knee (128-512 tokens on a large matrix), where the
+// smooth maximum is least accurate. The errors are printed and listed in
+// docs/cost_model.md.
 struct SnapshotPoint {
   const char* label;
   Model (*model)();

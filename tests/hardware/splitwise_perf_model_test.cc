@@ -40,10 +40,11 @@ double PrefillMs(const LatencyModel& m, int tokens) {
   return m.IterationSeconds(b) * 1e3;
 }
 
-// The values SplitwiseSim's own Python predictor gives on this table
-// (DatabasePerformanceModel, TP 8; ../shared/reference/splitwise_traces.md
-// §1.4, where they were measured by running it): decode is nearly flat in
-// the batch because the token curve is keyed by prompt x batch tokens.
+// The values SplitwiseSim's own Python predictor gives on this table,
+// obtained by running it (Mutinifni/splitwise-sim @ 8f99e7d,
+// performance_model.py DatabasePerformanceModel, TP 8): decode is nearly
+// flat in the batch because the token curve is keyed by prompt x batch
+// tokens.
 TEST(SplitwiseTableLatencyTest, MatchesSplitwiseSimsPredictor) {
   auto bloom = Predictor("bloom-176b", "h100", 8);
   ASSERT_NE(bloom, nullptr);

@@ -352,11 +352,12 @@ SimulationResult SplitwiseSimRun(const SplitwiseSimSetup& setup) {
 
 // The simulator core against SplitwiseSim: timed by SplitwiseSim's own
 // predictor over its measured table, fleetsim reproduces what the Python
-// simulator printed for three 600 s runs (../shared/reference/
-// splitwise_traces.md §4–5): HH40 BLOOM-176B and Llama-2-70B on rr_code_70,
-// HA 25 H100 + 26 A100 BLOOM-176B on rr_conv_70. SplitwiseSim's TBT is a
-// per-request mean, fleetsim's TPOT. Its traces draw input and output
-// lengths independently, fleetsim draws pairs: hence the margins.
+// simulator (Mutinifni/splitwise-sim @ 8f99e7d, mixed_pool scheduler) printed
+// for three 600 s runs at 70 req/s (docs/validation.md): HH40 BLOOM-176B and
+// Llama-2-70B on the coding trace, HA 25 H100 + 26 A100 BLOOM-176B on the
+// conversation trace. SplitwiseSim's TBT is a per-request mean, fleetsim's
+// TPOT. Its traces draw input and output lengths independently, fleetsim draws
+// pairs: hence the margins.
 TEST(SimulationTest, ReproducesSplitwiseSimWithItsPredictor) {
   struct Case {
     SplitwiseSimSetup setup;
@@ -387,11 +388,12 @@ TEST(SimulationTest, ReproducesSplitwiseSimWithItsPredictor) {
 }
 
 // SplitwiseSim's own cost-optimisation grid on the 2-minute coding trace
-// with Splitwise's SLO set (../shared/reference/splitwise_traces.md §4,
-// "Mini cost-opt sweep"): 20 + 6, 20 + 10 and 25 + 3 miss (TTFT p99
-// slowdown 9.7, 7.6 and 6.7 > 6), 25 + 6 and 25 + 10 meet all nine bounds.
-// 25 + 3 misses only because SplitwiseSim's mixed pool lends decode
-// machines to prompts until they run empty.
+// with Splitwise's SLO set (its splitwise_hh_costopt procedure on a 4 x 3
+// sub-grid, run with SplitwiseSim @ 8f99e7d; docs/validation.md):
+// 20 + 6, 20 + 10 and 25 + 3 miss (TTFT p99 slowdown 9.7, 7.6 and
+// 6.7 > 6), 25 + 6 and 25 + 10 meet all nine bounds. 25 + 3 misses only
+// because SplitwiseSim's mixed pool lends decode machines to prompts until
+// they run empty.
 TEST(SimulationTest, AgreesWithSplitwiseSimsSloVerdicts) {
   auto met = [](const SimulationResult& r) {
     bool all = !r.slo().empty();

@@ -1,6 +1,7 @@
 // Tests for workloads/model_catalog.h: the shipped models load with the
-// published shapes (and not the known-wrong ones from operators.md §6), and
-// each kind of bad file gives an error naming the file, line and field.
+// published shapes (and not the known-wrong ones some public configs carry,
+// see AvoidsKnownConfigPitfalls), and each kind of bad file gives an error
+// naming the file, line and field.
 #include "workloads/model_catalog.h"
 
 #include <fstream>

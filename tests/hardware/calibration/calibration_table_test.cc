@@ -2,8 +2,9 @@
 // hardware/calibration/vidur_import.h (Vidur CSV -> explicit shapes) and the
 // harness's dependency-free CSV writer and shape list
 // (hardware/calibration/gpu_harness/). Crafted inputs live in
-// tests/testdata/calibration/; the real Vidur files in
-// ../shared/data/vidur_profiling are used when present.
+// tests/testdata/calibration/. The RealVidurTest cases read Vidur's own
+// profiling files when FLEETSIM_VIDUR_PROFILING_DIR names a copy (layout at
+// RealVidurTest) and are skipped otherwise.
 #include "hardware/calibration/calibration_table.h"
 
 #include <unistd.h>
@@ -29,8 +30,6 @@ using google::protobuf::util::MessageDifferencer;
 
 const std::string kTestData =
     std::string(FLEETSIM_SOURCE_DIR) + "/tests/testdata/calibration/";
-const std::string kVidur =
-    std::string(FLEETSIM_SOURCE_DIR) + "/../shared/data/vidur_profiling/";
 
 // "OK" or "<code>: <message>", so failures read like specs.
 std::string StatusText(const absl::Status& s) {
@@ -454,21 +453,33 @@ TEST(VidurImportTest, MalformedInputNamesFileLineAndColumn) {
             absl::StatusCode::kInvalidArgument);
 }
 
-// ------------------------------------------------ real shared Vidur files
+// ------------------------------------------------ real Vidur files
 
+// FLEETSIM_VIDUR_PROFILING_DIR: a folder laid out as microsoft/vidur's
+// data/profiling/ at commit 7d47513363ec447a741ac5e47241580b47724fbf
+// (compute/<chip>/<org>/<model>/mlp.csv, network/<node>/*.csv), plus
+// legacy_acb95f6/a100/attention.csv and all_reduce.csv, the A100 attention
+// (CodeLlama-34B geometry, TP2) and all-reduce tables of the same repository
+// at commit acb95f6cd118071401fa805a0b0bc11bd2018fc6. data/calibration/
+// README.md says which upstream file became which shipped table.
 class RealVidurTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kVidur + "SOURCE.md")) {
-      GTEST_SKIP() << "no shared Vidur data at " << kVidur;
+    const char* dir = std::getenv("FLEETSIM_VIDUR_PROFILING_DIR");
+    if (dir == nullptr ||
+        !std::filesystem::is_directory(std::string(dir) + "/compute")) {
+      GTEST_SKIP() << "FLEETSIM_VIDUR_PROFILING_DIR does not name a copy of "
+                      "Vidur's data/profiling/";
     }
+    vidur_ = std::string(dir) + "/";
   }
+  std::string vidur_;
 };
 
 TEST_F(RealVidurTest, H100Llama2_7bMlp) {
   absl::StatusOr<VidurImportResult> r =
       ImportVidurFile(VidurFormat::kMlp,
-                      kVidur + "compute/h100/meta-llama/Llama-2-7b-hf/mlp.csv",
+                      vidur_ + "compute/h100/meta-llama/Llama-2-7b-hf/mlp.csv",
                       Options("h100"));
   ASSERT_EQ(StatusText(r.status()), "OK");
   EXPECT_EQ(r->input_rows, 1044);
@@ -489,7 +500,7 @@ TEST_F(RealVidurTest, H100Llama2_7bMlp) {
 
 TEST_F(RealVidurTest, Phi2HasNoPostAttentionNorm) {
   absl::StatusOr<VidurImportResult> r = ImportVidurFile(
-      VidurFormat::kMlp, kVidur + "compute/a100/microsoft/phi-2/mlp.csv",
+      VidurFormat::kMlp, vidur_ + "compute/a100/microsoft/phi-2/mlp.csv",
       Options("a100"));
   ASSERT_EQ(StatusText(r.status()), "OK");
   EXPECT_EQ(r->table.rows_size(), 259 * 8);
@@ -504,7 +515,7 @@ TEST_F(RealVidurTest, Phi2HasNoPostAttentionNorm) {
 
 TEST_F(RealVidurTest, H100DgxAllReduce) {
   absl::StatusOr<VidurImportResult> r = ImportVidurFile(
-      VidurFormat::kNetwork, kVidur + "network/h100_dgx/all_reduce.csv",
+      VidurFormat::kNetwork, vidur_ + "network/h100_dgx/all_reduce.csv",
       Options("h100"));
   ASSERT_EQ(StatusText(r.status()), "OK");
   EXPECT_EQ(r->input_rows, 2982);
@@ -519,7 +530,7 @@ TEST_F(RealVidurTest, H100DgxAllReduce) {
 
 TEST_F(RealVidurTest, LegacyA100AttentionAndMixedCollectives) {
   absl::StatusOr<VidurImportResult> r = ImportVidurFile(
-      VidurFormat::kAttention, kVidur + "legacy_acb95f6/a100/attention.csv",
+      VidurFormat::kAttention, vidur_ + "legacy_acb95f6/a100/attention.csv",
       Options("a100"));
   ASSERT_EQ(StatusText(r.status()), "OK");
   EXPECT_EQ(r->input_rows, 14658);
@@ -531,7 +542,7 @@ TEST_F(RealVidurTest, LegacyA100AttentionAndMixedCollectives) {
   EXPECT_DOUBLE_EQ(first.median_s(), 0.015e-3);
 
   absl::StatusOr<VidurImportResult> net = ImportVidurFile(
-      VidurFormat::kNetwork, kVidur + "legacy_acb95f6/a100/all_reduce.csv",
+      VidurFormat::kNetwork, vidur_ + "legacy_acb95f6/a100/all_reduce.csv",
       Options("a100"));
   ASSERT_EQ(StatusText(net.status()), "OK");
   int gathers = 0;
