@@ -20,6 +20,7 @@ for trace in code conv; do
   /usr/bin/time -f "%e" -o "$OUT/$trace.time" "$BIN" plan --model bloom-176b \
     --trace "data/traces/azure_2023_$trace.csv" --rate 70 --duration "$DURATION" \
     --seed "$SEED" --slo "$SLO" --chips h100,a100,spad_prefill,spad_decode \
+    --cost-basis die \
     --out "$OUT/$trace" >"$OUT/$trace.log" 2>&1 || true
 done
 python3 - "$OUT" "$SLO" <<'PY'

@@ -95,9 +95,18 @@ int ListChips() {
       OptionalField(json, "manufacturing_cost_usd", cost > 0, cost);
       OptionalField(json, "cost_vs_h100", cost > 0 && h100_cost > 0,
                     cost / h100_cost);
-      OptionalField(json, "rental_usd_per_hour",
-                    chip->has_rental_usd_per_hour(),
-                    chip->rental_usd_per_hour());
+      const ChipPricing& pricing = chip->pricing();
+      OptionalField(json, "purchase_usd", pricing.has_purchase_usd(),
+                    pricing.purchase_usd().value());
+      OptionalField(json, "machine_platform_usd",
+                    pricing.has_machine_platform_usd(),
+                    pricing.machine_platform_usd().value());
+      OptionalField(json, "rental_on_demand_usd_per_chip_hour",
+                    pricing.has_rental_on_demand_usd_per_chip_hour(),
+                    pricing.rental_on_demand_usd_per_chip_hour().value());
+      OptionalField(json, "rental_reserved_usd_per_chip_hour",
+                    pricing.has_rental_reserved_usd_per_chip_hour(),
+                    pricing.rental_reserved_usd_per_chip_hour().value());
       json.Field("scale_up_gbps", chip->scale_up_gbps());
       json.Field("scale_out_gbps", chip->scale_out_gbps());
       json.EndObject();

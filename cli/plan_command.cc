@@ -5,11 +5,14 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
+#include "cli/economics_flags.h"
 #include "cli/remote_client.h"
 #include "cli/simulation_setup.h"
+#include "economics/pricing.h"
 #include "planner/candidate.h"
 #include "planner/planner.h"
 #include "util/json_writer.h"
@@ -20,7 +23,8 @@ ABSL_FLAG(std::string, chips, "h100",
 ABSL_FLAG(std::string, modes, "colocated,disaggregated",
           "Serving modes to search: colocated, disaggregated");
 ABSL_FLAG(std::string, objective, "pareto",
-          "cost, tdp or pareto (what the summary leads with)");
+          "The fleet to recommend: tco, capex (or cost), power (or tdp), "
+          "usd_per_mtok, or pareto (the capex-TDP front, led by capex)");
 ABSL_FLAG(int32_t, budget_machines, 64, "Most machines a fleet may have");
 ABSL_FLAG(int32_t, jobs, 0, "Parallel simulations (0 = one per core)");
 ABSL_FLAG(std::string, tp_options, "",
@@ -37,6 +41,33 @@ ABSL_FLAG(
 
 namespace fleetsim::cli {
 namespace {
+
+// --objective names, with the older cost/tdp kept as aliases.
+constexpr std::pair<const char*, PlanObjective> kObjectives[] = {
+    {"pareto", PLAN_OBJECTIVE_PARETO},
+    {"capex", PLAN_OBJECTIVE_COST},
+    {"power", PLAN_OBJECTIVE_TDP},
+    {"tco", PLAN_OBJECTIVE_TCO},
+    {"usd_per_mtok", PLAN_OBJECTIVE_USD_PER_MTOK},
+    {"cost", PLAN_OBJECTIVE_COST},
+    {"tdp", PLAN_OBJECTIVE_TDP},
+};
+
+absl::StatusOr<PlanObjective> ParseObjective(absl::string_view name) {
+  for (const auto& [objective_name, objective] : kObjectives) {
+    if (name == objective_name) return objective;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--objective: unknown '", name,
+                   "' (expected tco, capex, power, usd_per_mtok or pareto)"));
+}
+
+const char* ObjectiveName(PlanObjective objective) {
+  for (const auto& [name, value] : kObjectives) {
+    if (value == objective) return name;
+  }
+  return "pareto";
+}
 
 void WriteFleet(JsonWriter* w, const PlannedFleet& fleet) {
   w->BeginObject();
@@ -59,6 +90,7 @@ void WriteFleet(JsonWriter* w, const PlannedFleet& fleet) {
   if (!fleet.miss().empty()) w->Field("miss", fleet.miss());
   if (fleet.has_result()) {
     const SimulationResult& r = fleet.result();
+    if (r.has_tco()) WriteTco(w, r.tco());
     w->Key("slo");
     w->BeginArray();
     for (const SloAttainment& a : r.slo()) {
@@ -92,6 +124,9 @@ std::string PlanJson(const PlanResult& result) {
   w.Field("simulations", result.simulations());
   w.Field("wall_s", result.wall_s());
   if (result.feasible()) {
+    w.Field("objective", ObjectiveName(result.objective()));
+    w.Key("recommended");
+    WriteFleet(&w, result.recommended());
     w.Key("cheapest");
     WriteFleet(&w, result.cheapest());
     w.Key("lowest_tdp");
@@ -119,15 +154,60 @@ std::string PlanJson(const PlanResult& result) {
   return w.str();
 }
 
+// RFC 4180 quoting for free-text fields (a miss can contain commas).
+std::string CsvText(absl::string_view text) {
+  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+}
+
+// plan.csv: one row per simulated fleet, for a spreadsheet.
+std::string PlanCsv(const PlanResult& result) {
+  std::string csv =
+      "system,pools,machines,feasible,cost_basis,capex_usd,tco_usd,"
+      "opex_usd_per_year,usd_per_hour,usd_per_million_output_tokens,"
+      "it_power_kw,facility_power_kw,tdp_kw,cost_h100_machines,"
+      "ttft_p99_s,tbt_p99_s,throughput_rps,miss\n";
+  for (const PlannedFleet& fleet : result.fleets()) {
+    std::vector<std::string> pools;
+    int machines = 0;
+    for (const PlannedPool& p : fleet.pools()) {
+      pools.push_back(absl::StrFormat("%d %s %s tp%d", p.machines(), p.chip(),
+                                      p.role(), p.tp()));
+      machines += p.machines();
+    }
+    const SimulationResult& r = fleet.result();
+    const Tco& t = r.tco();
+    absl::StrAppendFormat(
+        &csv,
+        "%s,%s,%d,%d,%s,%.2f,%.2f,%.2f,%.4f,%.6f,%.3f,%.3f,%.3f,%.4f,"
+        "%.6g,%.6g,%.6g,%s\n",
+        CsvText(fleet.system()), CsvText(absl::StrJoin(pools, " + ")), machines,
+        fleet.feasible() ? 1 : 0,
+        r.has_tco() ? economics::CostBasisName(t.cost_basis()) : "",
+        t.capex_usd(), t.tco_usd(), t.opex_usd_per_year(), t.usd_per_hour(),
+        t.usd_per_million_output_tokens(), t.it_power_w() / 1000,
+        t.facility_power_w() / 1000, fleet.tdp_w() / 1000, fleet.cost(),
+        r.ttft_s().p99(), r.tbt_s().p99(), r.throughput_rps(),
+        CsvText(fleet.miss()));
+  }
+  return csv;
+}
+
 std::string FleetLine(const PlannedFleet& fleet) {
   std::vector<std::string> pools;
   for (const PlannedPool& p : fleet.pools()) {
     pools.push_back(
         absl::StrFormat("%d %s %s", p.machines(), p.chip(), p.role()));
   }
-  return absl::StrFormat("%-55s cost %6.2f  TDP %6.2f (%.0f W)",
-                         absl::StrJoin(pools, " + "), fleet.cost(),
-                         fleet.tdp_normalized(), fleet.tdp_w());
+  std::string line = absl::StrFormat("%-55s cost %6.2f  TDP %6.2f (%.0f W)",
+                                     absl::StrJoin(pools, " + "), fleet.cost(),
+                                     fleet.tdp_normalized(), fleet.tdp_w());
+  const Tco& tco = fleet.result().tco();
+  if (fleet.result().has_tco()) {
+    absl::StrAppendFormat(&line, "  TCO $%.2fM, $%.3f/Mtok",
+                          tco.tco_usd() / 1e6,
+                          tco.usd_per_million_output_tokens());
+  }
+  return line;
 }
 
 absl::StatusOr<PlanRequest> RequestFromFlags() {
@@ -152,17 +232,14 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
           absl::StrCat("--modes: unknown mode '", mode, "'"));
     }
   }
-  std::string objective = absl::GetFlag(FLAGS_objective);
-  if (objective == "cost") {
-    request.set_objective(PLAN_OBJECTIVE_COST);
-  } else if (objective == "tdp") {
-    request.set_objective(PLAN_OBJECTIVE_TDP);
-  } else if (objective == "pareto") {
-    request.set_objective(PLAN_OBJECTIVE_PARETO);
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--objective: unknown '", objective, "'"));
-  }
+  absl::StatusOr<PlanObjective> objective =
+      ParseObjective(absl::GetFlag(FLAGS_objective));
+  if (!objective.ok()) return objective.status();
+  request.set_objective(*objective);
+  absl::StatusOr<CostBasis> basis = CostBasisFromFlags();
+  if (!basis.ok()) return basis.status();
+  request.set_cost_basis(*basis);
+  *request.mutable_site() = SiteOverridesFromFlags();
   request.set_budget_machines(absl::GetFlag(FLAGS_budget_machines));
   request.set_jobs(absl::GetFlag(FLAGS_jobs));
   for (absl::string_view tp : absl::StrSplit(absl::GetFlag(FLAGS_tp_options),
@@ -236,15 +313,13 @@ int RunPlan(const std::vector<std::string>& args) {
               << " req/s\n";
   }
   if (result->feasible() && !result->has_reallocation()) {
-    bool tdp_first = request->objective() == PLAN_OBJECTIVE_TDP;
-    std::cout << (tdp_first ? "lowest TDP: " : "cheapest:   ")
-              << FleetLine(tdp_first ? result->lowest_tdp()
-                                     : result->cheapest())
-              << "\n";
-    std::cout << (tdp_first ? "cheapest:   " : "lowest TDP: ")
-              << FleetLine(tdp_first ? result->cheapest()
-                                     : result->lowest_tdp())
-              << "\n";
+    std::cout << absl::StrFormat("recommended (%s): ",
+                                 ObjectiveName(result->objective()))
+              << FleetLine(result->recommended()) << "\n";
+    std::cout << "cheapest:   " << FleetLine(result->cheapest()) << "\n";
+    std::cout << "lowest TDP: " << FleetLine(result->lowest_tdp()) << "\n";
+    const Tco& tco = result->recommended().result().tco();
+    std::cout << "recommended fleet's " << TcoLine(tco);
     std::cout << "cheapest per system:\n";
     for (const PlannedFleet& fleet : result->best_per_system()) {
       std::cout << absl::StrFormat("  %-44s ", fleet.system())
@@ -267,6 +342,11 @@ int RunPlan(const std::vector<std::string>& args) {
     if (!json)
       return Fail(
           absl::PermissionDeniedError(out_dir + "/plan.json: cannot write"));
+    std::ofstream csv(out_dir + "/plan.csv");
+    csv << PlanCsv(*result);
+    if (!csv)
+      return Fail(
+          absl::PermissionDeniedError(out_dir + "/plan.csv: cannot write"));
   }
   return result->feasible() || result->has_reallocation() ? 0 : 3;
 }
@@ -279,7 +359,9 @@ FLEETSIM_REGISTER_COMMAND(
     "plan --model M --trace FILE [--rate R] [--duration S] --slo "
     "FILE|relaxed|normal|strict "
     "--chips h100,a100,... [--modes colocated,disaggregated] [--objective "
-    "cost|tdp|pareto] "
+    "tco|capex|power|usd_per_mtok|pareto] [--cost-basis list|die|rental|"
+    "reserved] [--usd-per-kwh X] [--pue X] [--amortization-years N] "
+    "[--maintenance-fraction X] "
     "[--budget-machines N] [--jobs J] [--out DIR] [--fixed-fleet FILE] "
     "[--iteration-table FILE] [--server HOST:PORT]",
     fleetsim::cli::RunPlan);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/common_flags.h"
+#include "cli/economics_flags.h"
 #include "cli/simulation_setup.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/planning_service.grpc.pb.h"
@@ -99,6 +100,9 @@ absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
   for (const std::string& pool : RepeatedFlag("pool")) {
     request.add_pool_overrides(pool);
   }
+  FLEETSIM_ASSIGN_OR_RETURN(CostBasis basis, CostBasisFromFlags());
+  request.set_cost_basis(basis);
+  *request.mutable_site() = SiteOverridesFromFlags();
   return request;
 }
 

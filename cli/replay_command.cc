@@ -7,8 +7,11 @@
 #include "absl/strings/str_format.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
+#include "cli/economics_flags.h"
 #include "cli/remote_client.h"
 #include "cli/simulation_setup.h"
+#include "economics/pricing.h"
+#include "economics/tco.h"
 #include "sim/simulation.h"
 #include "util/json_writer.h"
 
@@ -31,7 +34,54 @@ void WriteDistribution(JsonWriter* w, const std::string& key,
   w->EndObject();
 }
 
+void WriteSourced(JsonWriter* w, const std::string& key,
+                  const SourcedValue& v) {
+  w->Key(key);
+  w->BeginObject();
+  w->Field("value", v.value());
+  w->Field("source", v.source());
+  if (!v.as_of().empty()) w->Field("as_of", v.as_of());
+  w->Field("estimate", v.estimate());
+  w->EndObject();
+}
+
 }  // namespace
+
+void WriteTco(JsonWriter* w, const Tco& t) {
+  w->Key("tco");
+  w->BeginObject();
+  w->Field("cost_basis", economics::CostBasisName(t.cost_basis()));
+  w->Field("capex_usd", t.capex_usd());
+  w->Field("it_power_w", t.it_power_w());
+  w->Field("facility_power_w", t.facility_power_w());
+  w->Field("energy_kwh_per_year", t.energy_kwh_per_year());
+  w->Field("energy_usd_per_year", t.energy_usd_per_year());
+  w->Field("maintenance_usd_per_year", t.maintenance_usd_per_year());
+  w->Field("rental_usd_per_year", t.rental_usd_per_year());
+  w->Field("opex_usd_per_year", t.opex_usd_per_year());
+  w->Field("amortization_years", t.amortization_years());
+  w->Field("tco_usd", t.tco_usd());
+  w->Field("usd_per_hour", t.usd_per_hour());
+  w->Field("usd_per_million_output_tokens", t.usd_per_million_output_tokens());
+  w->Key("site");
+  w->BeginObject();
+  WriteSourced(w, "usd_per_kwh", t.site().usd_per_kwh());
+  WriteSourced(w, "pue", t.site().pue());
+  WriteSourced(w, "amortization_years", t.site().amortization_years());
+  WriteSourced(w, "maintenance_fraction_per_year",
+               t.site().maintenance_fraction_per_year());
+  w->EndObject();
+  w->EndObject();
+}
+
+std::string TcoLine(const Tco& t) {
+  return absl::StrFormat(
+      "cost (%s basis): capex $%.0f, TCO $%.0f over %g years ($%.2f/h, "
+      "$%.3f per million output tokens), facility power %.1f kW\n",
+      economics::CostBasisName(t.cost_basis()), t.capex_usd(), t.tco_usd(),
+      t.amortization_years(), t.usd_per_hour(),
+      t.usd_per_million_output_tokens(), t.facility_power_w() / 1000);
+}
 
 std::string SummaryJson(const SimulationResult& r) {
   JsonWriter w;
@@ -52,6 +102,7 @@ std::string SummaryJson(const SimulationResult& r) {
   w.Field("energy_j", r.energy_j());
   w.Field("fleet_cost", r.fleet_cost());
   w.Field("fleet_tdp_w", r.fleet_tdp_w());
+  if (r.has_tco()) WriteTco(&w, r.tco());
   w.Field("preemptions", r.preemptions());
   if (r.slo_size() > 0) {
     w.Field("slo_met", r.slo_met());
@@ -117,6 +168,7 @@ std::string SummaryTable(const SimulationResult& r) {
       "%.2f H100 machines, TDP %.0f W\n",
       r.throughput_rps(), r.output_tokens_per_s(), r.energy_j(), r.fleet_cost(),
       r.fleet_tdp_w());
+  if (r.has_tco()) out += TcoLine(r.tco());
   for (const PoolUsage& p : r.pools()) {
     absl::StrAppendFormat(
         &out,
@@ -151,6 +203,11 @@ int RunReplay(const std::vector<std::string>& args) {
   absl::StatusOr<sim::SimulationInputs> inputs = BuildSimulationInputs(
       absl::GetFlag(FLAGS_cluster), absl::GetFlag(FLAGS_model));
   if (!inputs.ok()) return Fail(inputs.status());
+  absl::StatusOr<economics::TcoSettings> tco = TcoSettingsFromFlags();
+  if (!tco.ok()) return Fail(tco.status());
+  absl::Status priceable =
+      economics::CheckPriceable(inputs->fleet, inputs->h100, *tco);
+  if (!priceable.ok()) return Fail(priceable);
 
   std::string out_dir = absl::GetFlag(FLAGS_out);
   std::unique_ptr<std::ofstream> csv;
@@ -170,6 +227,9 @@ int RunReplay(const std::vector<std::string>& args) {
   }
   absl::StatusOr<SimulationResult> result = sim::RunSimulation(*inputs, sink);
   if (!result.ok()) return Fail(result.status());
+  absl::Status priced =
+      economics::PriceSimulation(inputs->fleet, inputs->h100, *tco, &*result);
+  if (!priced.ok()) return Fail(priced);
   std::cout << SummaryTable(*result) << std::flush;
   std::cerr << absl::StrFormat("simulated %.1f s in %.3f s wall (%d events)\n",
                                result->simulated_s(), result->wall_s(),
@@ -192,5 +252,7 @@ FLEETSIM_REGISTER_COMMAND(
     "replay --cluster FILE --model NAME --trace FILE [--format F] [--rate R | "
     "--rate-scale X] "
     "[--duration S] [--seed N] [--slo FILE|relaxed|normal|strict] [--pool "
-    "NAME=COUNT] [--iteration-table FILE] [--out DIR] [--server HOST:PORT]",
+    "NAME=COUNT] [--iteration-table FILE] [--cost-basis list|die|rental|"
+    "reserved] [--usd-per-kwh X] [--pue X] [--amortization-years N] "
+    "[--maintenance-fraction X] [--out DIR] [--server HOST:PORT]",
     fleetsim::cli::RunReplay);

@@ -12,6 +12,7 @@
 #include "proto/result.pb.h"
 #include "proto/workload.pb.h"
 #include "sim/simulation.h"
+#include "util/json_writer.h"
 
 namespace fleetsim::cli {
 
@@ -34,6 +35,10 @@ std::string IterationTableFlag();
 // summary.json (deterministic: no wall-clock figures) and the text table.
 std::string SummaryJson(const SimulationResult& result);
 std::string SummaryTable(const SimulationResult& result);
+
+// The "tco" object of summary.json and plan.json, and its one-line text.
+void WriteTco(JsonWriter* writer, const Tco& tco);
+std::string TcoLine(const Tco& tco);
 
 }  // namespace fleetsim::cli
 

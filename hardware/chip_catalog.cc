@@ -111,6 +111,36 @@ void CheckDieCost(const Chip& chip, ChipProblems& problems) {
   }
 }
 
+// Every price present is finite, >= 0 and names its source; prices (not
+// the platform's power) also carry the date they applied on.
+void CheckPricing(const Chip& chip, ChipProblems& problems) {
+  const ChipPricing& pricing = chip.pricing();
+  const google::protobuf::Descriptor* descriptor = pricing.GetDescriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+    if (!pricing.GetReflection()->HasField(pricing, field)) continue;
+    const auto& value = static_cast<const SourcedValue&>(
+        pricing.GetReflection()->GetMessage(pricing, field));
+    const std::string name = absl::StrCat("pricing.", field->name());
+    if (!std::isfinite(value.value()) || value.value() < 0) {
+      problems.Add(
+          problems.LineOf(name),
+          absl::StrCat("field '", name, ".value' must be finite and >= 0 (got ",
+                       value.value(), ")"));
+    }
+    if (value.source().empty()) {
+      problems.Add(problems.LineOf(name),
+                   absl::StrCat("field '", name, ".source' is missing"));
+    }
+    const bool is_price = field->name() != "machine_platform_power_w";
+    if (is_price && value.as_of().empty()) {
+      problems.Add(problems.LineOf(name),
+                   absl::StrCat("field '", name,
+                                ".as_of' is missing (the price's date)"));
+    }
+  }
+}
+
 void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
   std::set<int> seen_ops;
   for (int i = 0; i < chip.efficiency_size(); ++i) {
@@ -170,9 +200,7 @@ absl::Status ValidateChip(const Chip& chip, const std::string& path) {
     problems.NonNegative("manufacturing_cost_usd",
                          chip.manufacturing_cost_usd());
   }
-  if (chip.has_rental_usd_per_hour()) {
-    problems.NonNegative("rental_usd_per_hour", chip.rental_usd_per_hour());
-  }
+  CheckPricing(chip, problems);
   CheckDieCost(chip, problems);
   CheckEfficiencies(chip, problems);
   return problems.status();

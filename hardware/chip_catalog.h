@@ -45,7 +45,9 @@ inline constexpr double kIdlePowerFractionOfTdp = 0.10;
 //   - required and > 0: bf16_tflops, vector_tflops, memory_gib,
 //     memory_bandwidth_tbps, tdp_w, scale_up_gbps, scale_out_gbps;
 //   - >= 0: fp8_tflops, sram_mb, idle_power_w (also <= tdp_w),
-//     manufacturing_cost_usd, rental_usd_per_hour, floor_us;
+//     manufacturing_cost_usd, floor_us;
+//   - pricing entries, when present: value finite and >= 0, a source, and
+//     (prices) the date they applied on;
 //   - die_cost, when present: die_area_mm2 and memory_usd_per_gb > 0, and
 //     the die must fit the wafer (DiesPerWafer > 0);
 //   - efficiency entries: compute/memory/vector in (0, 1], one entry per op.

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "economics/pricing.h"
+#include "economics/tco.h"
 #include "sim/fleet.h"
 #include "sim/scenario.h"
 #include "util/status_macros.h"
@@ -83,8 +85,17 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
   context.budget_machines = request.budget_machines() > 0
                                 ? request.budget_machines()
                                 : kDefaultBudgetMachines;
-  for (const std::string& chip : request.chips()) {
-    FLEETSIM_RETURN_IF_ERROR(context.chips.Find(chip).status());
+  FLEETSIM_ASSIGN_OR_RETURN(
+      context.tco,
+      economics::LoadTcoSettings(data_dir, request.cost_basis(), request.site(),
+                                 "PlanRequest.site"));
+  FLEETSIM_RETURN_IF_ERROR(
+      economics::CheckPriced(context.h100, context.tco.basis));
+  for (const std::string& name : request.chips()) {
+    FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, context.chips.Find(name));
+    economics::MachineGroup group;
+    group.chip = chip;
+    FLEETSIM_RETURN_IF_ERROR(economics::CheckTcoInputs({group}, context.tco));
   }
   return context;
 }
@@ -166,7 +177,11 @@ absl::Status CandidateEvaluator::EvaluateAll(
       cache_[key] = evaluation;
       continue;
     }
-    fleet.set_cost(spec->NormalizedCost(context_->h100));
+    FLEETSIM_ASSIGN_OR_RETURN(double cost,
+                              economics::NormalizedFleetCost(
+                                  economics::MachineGroupsOf(*spec, nullptr),
+                                  context_->h100, context_->tco.basis));
+    fleet.set_cost(cost);
     fleet.set_tdp_w(spec->TdpW());
     fleet.set_tdp_normalized(spec->TdpW() / kH100MachineTdpW);
     auto input = std::make_unique<sim::SimulationInputs>();
@@ -196,7 +211,10 @@ absl::Status CandidateEvaluator::EvaluateAll(
           absl::StrCat("simulation failed: ", result.status().message()));
       continue;
     }
-    *evaluation.fleet.mutable_result() = *result;
+    SimulationResult* priced = evaluation.fleet.mutable_result();
+    *priced = *result;
+    FLEETSIM_RETURN_IF_ERROR(economics::PriceSimulation(
+        inputs[i]->fleet, context_->h100, context_->tco, priced));
     auto [ratio, text] = WorstMiss(*result);
     evaluation.miss_ratio = ratio;
     evaluation.slo_met = result->slo_met();

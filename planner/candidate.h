@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "economics/tco.h"
 #include "hardware/chip_catalog.h"
 #include "planner/simulation_pool.h"
 #include "proto/cluster.pb.h"
@@ -61,10 +62,13 @@ struct PlanContext {
   Chip h100;
   int chips_per_machine = 8;
   int budget_machines = 64;
+  // What cost means and the site assumptions every fleet is priced with.
+  economics::TcoSettings tco;
 };
 
 // Loads the catalogs, model, SLO (inline or preset), template cluster and
-// checks the workload and chip names. Errors: NotFound, InvalidArgument.
+// economics, and checks the workload and the chips (each must exist and
+// have the prices its cost basis needs). Errors: NotFound, InvalidArgument.
 absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
                                              const std::string& data_dir);
 

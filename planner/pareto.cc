@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace fleetsim::planner {
@@ -38,6 +39,34 @@ void FillFront(PlanResult* result) {
     }
   }
   *result->mutable_lowest_tdp() = result->pareto(result->pareto_size() - 1);
+}
+
+void Recommend(PlanObjective objective, PlanResult* result) {
+  if (objective == PLAN_OBJECTIVE_UNSPECIFIED)
+    objective = PLAN_OBJECTIVE_PARETO;
+  result->set_objective(objective);
+  auto score = [objective](const PlannedFleet& fleet) {
+    switch (objective) {
+      case PLAN_OBJECTIVE_TDP:
+        return fleet.tdp_w();
+      case PLAN_OBJECTIVE_TCO:
+        return fleet.result().tco().tco_usd();
+      case PLAN_OBJECTIVE_USD_PER_MTOK:
+        return fleet.result().tco().usd_per_million_output_tokens();
+      default:
+        return fleet.cost();
+    }
+  };
+  const PlannedFleet* best = nullptr;
+  for (const PlannedFleet& fleet : result->fleets()) {
+    if (!fleet.feasible()) continue;
+    if (best == nullptr ||
+        std::make_tuple(score(fleet), fleet.cost(), fleet.tdp_w()) <
+            std::make_tuple(score(*best), best->cost(), best->tdp_w())) {
+      best = &fleet;
+    }
+  }
+  if (best != nullptr) *result->mutable_recommended() = *best;
 }
 
 }  // namespace fleetsim::planner

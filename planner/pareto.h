@@ -2,7 +2,8 @@
 //
 // Picks the answers out of a PlanResult's evaluated fleets: the feasible
 // cost-TDP Pareto front, the cheapest fleet (ties: lower TDP) and the
-// lowest-TDP fleet (ties: lower cost).
+// lowest-TDP fleet (ties: lower cost), and the fleet an objective
+// recommends.
 #ifndef FLEETSIM_PLANNER_PARETO_H_
 #define FLEETSIM_PLANNER_PARETO_H_
 
@@ -12,6 +13,12 @@ namespace fleetsim::planner {
 
 // Fills pareto, cheapest, lowest_tdp and feasible from result->fleets().
 void FillFront(PlanResult* result);
+
+// Sets result->objective and result->recommended: the feasible fleet with
+// the lowest capex (COST, PARETO), TDP (TDP), TCO (TCO) or $ per million
+// output tokens (USD_PER_MTOK); ties go to the lower capex, then TDP.
+// Leaves `recommended` unset when nothing is feasible.
+void Recommend(PlanObjective objective, PlanResult* result);
 
 }  // namespace fleetsim::planner
 

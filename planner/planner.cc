@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "economics/pricing.h"
 #include "hardware/operator_model.h"
 #include "planner/candidate.h"
 #include "planner/min_search.h"
@@ -214,16 +215,26 @@ class SystemSearch {
   }
 
  private:
+  // Whether a staircase point found costs no more and draws no more TDP
+  // than (p, d), on the plan's cost basis (prices were checked when the
+  // context was built).
   bool Dominated(int p, int d, const CandidateEvaluator& evaluator) const {
     const Chip* pc = *context_->chips.Find(spec_.prefill_chip);
     const Chip* dc = *context_->chips.Find(spec_.decode_chip);
-    double cost = p * hardware::ManufacturingCostUsd(*pc) +
-                  d * hardware::ManufacturingCostUsd(*dc);
+    const economics::PriceOnBasis p_price =
+        *economics::ChipPriceOnBasis(*pc, context_->tco.basis);
+    const economics::PriceOnBasis d_price =
+        *economics::ChipPriceOnBasis(*dc, context_->tco.basis);
+    const int chips = context_->chips_per_machine;
+    auto cost_of = [&](int prefill, int decode) {
+      return economics::MachinesPrice(p_price, prefill, chips) +
+             economics::MachinesPrice(d_price, decode, chips);
+    };
+    double cost = cost_of(p, d);
     double tdp = p * pc->tdp_w() + d * dc->tdp_w();
     for (auto [sp, sd] : staircase_) {
       if (sp + sd > context_->budget_machines) continue;
-      double c = sp * hardware::ManufacturingCostUsd(*pc) +
-                 sd * hardware::ManufacturingCostUsd(*dc);
+      double c = cost_of(sp, sd);
       double t = sp * pc->tdp_w() + sd * dc->tdp_w();
       if (c <= cost && t <= tdp) return true;
     }
@@ -393,6 +404,7 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
   for (const auto& [key, evaluation] : evaluator.all())
     *result.add_fleets() = evaluation.fleet;
   FillFront(&result);
+  Recommend(request.objective(), &result);
   result.set_simulations(static_cast<int>(evaluator.simulations()));
   if (!result.feasible()) {
     std::string explanation =

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "economics/tco.h"
 #include "service/fork_server.h"
 #include "sim/simulation.h"
 #include "util/status_macros.h"
@@ -69,7 +70,17 @@ absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
         FLEETSIM_ASSIGN_OR_RETURN(
             sim::SimulationInputs inputs,
             ScenarioFromRequest(request, limits.data_dir, trace_path));
-        return sim::RunSimulation(inputs);
+        FLEETSIM_ASSIGN_OR_RETURN(
+            economics::TcoSettings tco,
+            economics::LoadTcoSettings(limits.data_dir, request.cost_basis(),
+                                       request.site(), "site"));
+        FLEETSIM_RETURN_IF_ERROR(
+            economics::CheckPriceable(inputs.fleet, inputs.h100, tco));
+        FLEETSIM_ASSIGN_OR_RETURN(SimulationResult result,
+                                  sim::RunSimulation(inputs));
+        FLEETSIM_RETURN_IF_ERROR(economics::PriceSimulation(
+            inputs.fleet, inputs.h100, tco, &result));
+        return result;
       });
 }
 

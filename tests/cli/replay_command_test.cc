@@ -30,7 +30,7 @@ int Replay(const std::string& out, const std::string& extra = "") {
       kSource + "/data/clusters/spad.txtpb --model bloom-176b --trace " +
       kSource +
       "/data/traces/azure_2023_code.csv --rate 20 --duration 20 --seed 3 "
-      "--slo normal --pool prefill=4 --pool decode=2 --out " +
+      "--slo normal --pool prefill=4 --pool decode=2 --cost-basis die --out " +
       out + " " + extra + " >/dev/null 2>&1";
   return std::system(command.c_str());
 }

@@ -113,6 +113,7 @@ TEST(PlannerTest, SpadTable4OrderingOnAShortWindow) {
   for (const char* chip : {"h100", "a100", "spad_prefill", "spad_decode"}) {
     request.add_chips(chip);
   }
+  request.set_cost_basis(COST_BASIS_DIE);  // SPAD's unit
   absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   std::map<std::string, double> cost;
@@ -144,12 +145,58 @@ TEST(PlannerTest, ReallocationFindsASustainedRate) {
   decode->set_role(POOL_ROLE_DECODE);
   decode->mutable_machine()->set_chip("spad_decode");
   decode->set_machines(2);
+  request.set_cost_basis(COST_BASIS_DIE);  // SPAD's chips have no list price
   absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->has_reallocation()) << result->explanation();
   EXPECT_GT(result->max_rate_per_s(), 0);
   EXPECT_TRUE(result->reallocation().feasible());
   EXPECT_EQ(Machines(result->reallocation()), 5);
+}
+
+TEST(PlannerTest, AChipWithoutAPriceIsAnErrorNotAFreeChip) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
+  request.add_chips("h100");
+  request.add_chips("spad_decode");  // never sold: no list price
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(), HasSubstr("'spad_decode'"));
+  EXPECT_THAT(result.status().message(), HasSubstr("pricing.purchase_usd"));
+
+  request.clear_chips();
+  request.add_chips("ascend_910c");  // no public rental price
+  request.set_cost_basis(COST_BASIS_RENTAL);
+  result = PlanFleet(request, Options());
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("pricing.rental_on_demand_usd_per_chip_hour"));
+}
+
+// Every fleet carries its TCO, and the objective picks among the feasible
+// ones: the TCO pick has the lowest TCO of all feasible fleets.
+TEST(PlannerTest, TcoObjectiveRecommendsTheLowestTco) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 30);
+  request.add_chips("h100");
+  request.add_chips("h200");
+  request.add_modes(SERVING_MODE_COLOCATED);
+  request.set_objective(PLAN_OBJECTIVE_TCO);
+  request.mutable_site()->mutable_usd_per_kwh()->set_value(0.12);
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->feasible()) << result->explanation();
+  EXPECT_EQ(result->objective(), PLAN_OBJECTIVE_TCO);
+  const Tco& best = result->recommended().result().tco();
+  EXPECT_GT(best.tco_usd(), best.capex_usd());
+  EXPECT_EQ(best.site().usd_per_kwh().value(), 0.12);
+  int feasible = 0;
+  for (const PlannedFleet& fleet : result->fleets()) {
+    if (!fleet.feasible()) continue;
+    ++feasible;
+    EXPECT_GT(fleet.result().tco().tco_usd(), 0);
+    EXPECT_LE(best.tco_usd(), fleet.result().tco().tco_usd());
+  }
+  EXPECT_GE(feasible, 2);
 }
 
 TEST(PlannerTest, PlanCommandWritesPlanJson) {
@@ -167,9 +214,20 @@ TEST(PlannerTest, PlanCommandWritesPlanJson) {
                    std::istreambuf_iterator<char>());
   for (const char* key :
        {"\"fleets\"", "\"cheapest\"", "\"lowest_tdp\"", "\"pools\"", "\"role\"",
-        "\"machines\"", "\"tp\"", "\"feasible\"", "\"cost\"", "\"tdp_w\""}) {
+        "\"machines\"", "\"tp\"", "\"feasible\"", "\"cost\"", "\"tdp_w\"",
+        "\"recommended\"", "\"tco\"", "\"tco_usd\"",
+        "\"usd_per_million_output_tokens\""}) {
     EXPECT_THAT(json, HasSubstr(key));
   }
+  std::ifstream csv_in(out + "/plan.csv");
+  std::string header;
+  ASSERT_TRUE(std::getline(csv_in, header));
+  EXPECT_THAT(header, HasSubstr("system,pools,machines,feasible,cost_basis,"
+                                "capex_usd,tco_usd"));
+  std::string row;
+  ASSERT_TRUE(std::getline(csv_in, row));
+  EXPECT_THAT(row, HasSubstr("\"colocated h100 tp8\""));
+  EXPECT_THAT(row, HasSubstr(",list,"));
 }
 
 }  // namespace

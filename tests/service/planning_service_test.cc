@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "economics/tco.h"
 #include "gtest/gtest.h"
 #include "service/request_checks.h"
 #include "sim/isolated_run.h"
@@ -133,6 +134,7 @@ void ClearWallTimes(PlanResult* plan) {
   for (PlannedFleet& fleet : *plan->mutable_best_per_system()) clear(&fleet);
   clear(plan->mutable_cheapest());
   clear(plan->mutable_lowest_tdp());
+  clear(plan->mutable_recommended());
   clear(plan->mutable_reallocation());
 }
 
@@ -205,6 +207,14 @@ TEST_F(PlanningServerTest, SimulateMatchesALocalRun) {
   ASSERT_TRUE(inputs.ok()) << inputs.status();
   absl::StatusOr<SimulationResult> local = sim::RunSimulationInChild(*inputs);
   ASSERT_TRUE(local.ok()) << local.status();
+  // Priced as the server prices it: list prices, the shipped assumptions.
+  EXPECT_EQ(remote.tco().cost_basis(), COST_BASIS_LIST);
+  absl::StatusOr<economics::TcoSettings> tco = economics::LoadTcoSettings(
+      kData, COST_BASIS_UNSPECIFIED, SiteAssumptions(), "site");
+  ASSERT_TRUE(tco.ok()) << tco.status();
+  ASSERT_TRUE(
+      economics::PriceSimulation(inputs->fleet, inputs->h100, *tco, &*local)
+          .ok());
   remote.clear_wall_s();
   local->clear_wall_s();
   EXPECT_EQ(remote.SerializeAsString(), local->SerializeAsString());

@@ -1,0 +1,26 @@
+// File: cli/economics_flags.h
+//
+// The money flags shared by `replay` and `plan`: the cost basis and
+// overrides of the site assumptions (data/economics/default.txtpb).
+#ifndef FLEETSIM_CLI_ECONOMICS_FLAGS_H_
+#define FLEETSIM_CLI_ECONOMICS_FLAGS_H_
+
+#include "absl/status/statusor.h"
+#include "economics/tco.h"
+#include "proto/economics.pb.h"
+
+namespace fleetsim::cli {
+
+// --cost-basis. InvalidArgument for an unknown name.
+absl::StatusOr<CostBasis> CostBasisFromFlags();
+
+// The site assumptions the flags set (--usd-per-kwh, --pue,
+// --amortization-years, --maintenance-fraction); unset flags stay unset.
+SiteAssumptions SiteOverridesFromFlags();
+
+// Both, applied to the shipped defaults in DataDir().
+absl::StatusOr<economics::TcoSettings> TcoSettingsFromFlags();
+
+}  // namespace fleetsim::cli
+
+#endif  // FLEETSIM_CLI_ECONOMICS_FLAGS_H_
