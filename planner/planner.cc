@@ -6,7 +6,6 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "economics/pricing.h"
 #include "hardware/operator_model.h"
@@ -14,12 +13,8 @@
 #include "planner/min_search.h"
 #include "planner/pareto.h"
 #include "sim/fleet.h"
-#include "sim/scenario.h"
 #include "sim/slo_evaluator.h"
 #include "util/status_macros.h"
-#include "util/textproto.h"
-#include "workloads/model_catalog.h"
-#include "workloads/request_source.h"
 #include "workloads/trace_stats.h"
 
 namespace fleetsim::planner {

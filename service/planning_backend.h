@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/chip.pb.h"
@@ -110,7 +111,7 @@ class PlanningBackend final {
   const std::unique_ptr<ForkServer> helper_;
 
   mutable std::mutex mutex_;
-  int slots_in_use_ = 0;  // GUARDED_BY(mutex_)
+  int slots_in_use_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace fleetsim::service

@@ -82,12 +82,12 @@ struct FleetSpec {
 // machine count by pool name (or role name). `origin` names the cluster
 // file for error messages.
 //
-// Errors (InvalidArgument, naming the origin, pool and field): no pools,
-// zero machines, unknown pool override, tp not dividing the attention heads
-// or the chips per machine, a model that does not fit in the instance's
-// memory, disaggregated clusters without both a prefill and a decode pool,
-// colocated pools mixed with disaggregated ones. NotFound for an unknown
-// chip.
+// Errors (naming the origin, pool and field): InvalidArgument for no
+// pools, zero machines, unknown pool override, tp not dividing the
+// attention heads or the chips per machine, a model that does not fit in
+// the instance's memory, disaggregated clusters without both a prefill and
+// a decode pool; Unimplemented for colocated pools mixed with disaggregated
+// ones and for PREEMPTION_MODE_SWAP. NotFound for an unknown chip.
 // NotFound / InvalidArgument from reading Cluster.iteration_time_table, or
 // when it has no rows for a pool's model, chip and TP.
 absl::StatusOr<FleetSpec> ResolveFleet(
