@@ -24,7 +24,8 @@ run() {  # run NAME ARGS...: one fleetsim invocation writing into $WORK/NAME
 run quickstart replay --cluster data/clusters/default.txtpb --model bloom-176b \
   --trace data/traces/azure_2023_conv.csv --duration 600
 run replay_spad replay --cluster data/clusters/spad.txtpb --model bloom-176b \
-  --trace data/traces/azure_2023_code.csv --rate 70 --duration 120 --slo normal
+  --trace data/traces/azure_2023_code.csv --rate 70 --duration 120 --slo normal \
+  --cost-basis die
 run replay_colocated replay --cluster data/clusters/colocated_h100.txtpb \
   --model bloom-176b --trace data/traces/azure_2023_conv.csv --rate 20 \
   --duration 120 --slo normal
@@ -35,7 +36,8 @@ run replay_hetero replay --cluster data/clusters/splitwise_h100_a100.txtpb \
   --model bloom-176b --trace data/traces/azure_2023_conv.csv --rate 70 \
   --duration 120 --slo normal
 run plan_readme plan --model bloom-176b --trace data/traces/azure_2023_code.csv \
-  --rate 70 --duration 120 --slo normal --chips h100,a100,spad_prefill,spad_decode
+  --rate 70 --duration 120 --slo normal --chips h100,a100,spad_prefill,spad_decode \
+  --cost-basis die
 if [ "${FULL:-0}" = 1 ]; then
   OUT="$WORK/spad_table4" bench/spad_table4.sh normal 120 "$(dirname "$BIN")" \
     >"$WORK/spad_table4.txt"
