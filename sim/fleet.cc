@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/model_footprint.h"
+#include "sim/routing_policy.h"
 
 namespace fleetsim::sim {
 namespace {
@@ -89,6 +90,12 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                      : cluster.router();
   fleet.mixed_pool_prefill_queue_tokens =
       cluster.mixed_pool_prefill_queue_tokens();
+  absl::StatusOr<const RoutingPolicyInfo*> routing =
+      FindRoutingPolicy(fleet.router, fleet.mixed_pool_prefill_queue_tokens);
+  if (!routing.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": ", routing.status().message()));
+  }
   fleet.ttft_includes_kv_transfer = !cluster.ttft_at_prefill_completion();
   fleet.layerwise_kv_transfer = cluster.layerwise_kv_transfer();
   if (cluster.has_framework_layer_overhead_us()) {

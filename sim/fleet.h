@@ -63,7 +63,7 @@ struct FleetSpec {
   int64_t mixed_pool_prefill_queue_tokens = 0;
   bool ttft_includes_kv_transfer = true;
   // Splitwise-style layer-wise KV streaming during the prefill (see
-  // Runtime::StartTransfer for how it is approximated).
+  // KvTransfers::TransferBytes for how it is approximated).
   bool layerwise_kv_transfer = false;
 
   // Cost-model settings every pool (and the SLO reference) uses.

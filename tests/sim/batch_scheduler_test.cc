@@ -5,24 +5,13 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/sim/sim_test_util.h"
 
 namespace fleetsim::sim {
 namespace {
 
-// Affine latency: easy to predict by hand, so tests check the scheduler's
-// bookkeeping rather than the cost model.
-class AffineLatency final : public hardware::LatencyModel {
- public:
-  double IterationSeconds(const hardware::BatchShape& b) const override {
-    return 0.010 + 1e-5 * static_cast<double>(b.prefill_tokens) +
-           1e-4 * b.decode_requests +
-           1e-7 * static_cast<double>(b.decode_context_tokens);
-  }
-  hardware::IterationBreakdown Explain(
-      const hardware::BatchShape& b) const override {
-    return {IterationSeconds(b), {}};
-  }
-};
+using testutil::AffineLatency;
+using testutil::Req;
 
 PoolSpec Pool(BatchingPolicy policy, int64_t blocks, int64_t budget = 2048) {
   PoolSpec pool;
@@ -34,16 +23,6 @@ PoolSpec Pool(BatchingPolicy policy, int64_t blocks, int64_t budget = 2048) {
   pool.kv_block_tokens = 16;
   pool.kv_capacity_blocks = blocks;
   return pool;
-}
-
-LiveRequestPtr Req(int64_t id, int32_t input, int32_t output,
-                   double arrival = 0) {
-  workloads::Request r;
-  r.id = id;
-  r.arrival_s = arrival;
-  r.input_tokens = input;
-  r.output_tokens = output;
-  return MakeLiveRequest(r);
 }
 
 struct Harness {

@@ -1,0 +1,90 @@
+#include "sim/result_builder.h"
+
+#include <algorithm>
+
+#include "hardware/chip_catalog.h"
+
+namespace fleetsim::sim {
+namespace {
+
+// Fills `usage` from the pool's instances over a run of `span_s` simulated
+// seconds; returns the pool's energy, joules.
+double FillPoolUsage(const PoolSpec& pool,
+                     const std::vector<InstanceUsage>& instances, double span_s,
+                     PoolUsage* usage) {
+  usage->set_name(pool.name);
+  usage->set_role(PoolRoleName(pool.role));
+  usage->set_chip(pool.chip.name());
+  usage->set_machines(pool.machines);
+  usage->set_instances(pool.instances());
+  double busy = 0, iterations = 0, batched = 0, peak_kv = 0, energy = 0;
+  int chips = pool.tp * pool.pp;
+  double active_w = pool.chip.tdp_w() * chips;  // ASSUMPTION: TDP while busy
+  double idle_w = hardware::IdlePowerW(pool.chip) * chips;
+  for (const InstanceUsage& u : instances) {
+    busy += u.busy_s;
+    iterations += static_cast<double>(u.iterations);
+    batched += static_cast<double>(u.batched_requests);
+    peak_kv =
+        std::max(peak_kv, static_cast<double>(u.peak_kv_blocks) /
+                              static_cast<double>(pool.kv_capacity_blocks));
+    energy += u.busy_s * active_w + std::max(0.0, span_s - u.busy_s) * idle_w;
+    usage->set_preemptions(usage->preemptions() + u.preemptions);
+    usage->set_prompts_served(usage->prompts_served() + u.prompts_served);
+    usage->set_decodes_kept(usage->decodes_kept() + u.decodes_kept);
+  }
+  usage->set_busy_fraction(span_s > 0 ? busy / (span_s * pool.instances()) : 0);
+  usage->set_mean_batch_size(iterations > 0 ? batched / iterations : 0);
+  usage->set_peak_kv_fraction(peak_kv);
+  usage->set_energy_j(energy);
+  return energy;
+}
+
+}  // namespace
+
+SimulationResult BuildResult(
+    const FleetSpec& fleet, const Chip& h100, const MetricsCollector& metrics,
+    const SloEvaluator* slo,
+    const std::vector<std::vector<InstanceUsage>>& usage_by_pool,
+    const RunCounts& counts) {
+  SimulationResult result;
+  result.set_requests(counts.requests);
+  metrics.FillResult(&result);
+  double span = metrics.last_completion_s();
+  result.set_simulated_s(span);
+  if (span > 0) {
+    result.set_throughput_rps(static_cast<double>(metrics.completed()) / span);
+    result.set_output_tokens_per_s(
+        static_cast<double>(metrics.output_tokens()) / span);
+    result.set_goodput_rps(static_cast<double>(metrics.good_requests()) / span);
+  }
+  result.set_fleet_cost(fleet.NormalizedCost(h100));
+  result.set_fleet_tdp_w(fleet.TdpW());
+  double energy = 0;
+  int64_t preemptions = 0;
+  for (size_t p = 0; p < fleet.pools.size(); ++p) {
+    PoolUsage* usage = result.add_pools();
+    energy += FillPoolUsage(fleet.pools[p], usage_by_pool[p], span, usage);
+    preemptions += usage->preemptions();
+  }
+  result.set_energy_j(energy);
+  result.set_preemptions(preemptions);
+  result.set_rejected(metrics.rejected());
+  if (slo != nullptr && !slo->empty()) {
+    bool all_met = true;
+    for (const SloAttainment& attainment : slo->Finish(metrics.tbt())) {
+      *result.add_slo() = attainment;
+      all_met &= attainment.met();
+    }
+    result.set_slo_met(all_met && metrics.rejected() == 0);
+    result.set_slo_attainment(
+        counts.requests > 0 ? static_cast<double>(metrics.good_requests()) /
+                                  static_cast<double>(counts.requests)
+                            : 0);
+  }
+  result.set_events(counts.events);
+  result.set_wall_s(counts.wall_s);
+  return result;
+}
+
+}  // namespace fleetsim::sim

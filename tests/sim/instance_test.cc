@@ -1,0 +1,132 @@
+// The instance actor on a real SimGrid engine (one per child process), with
+// an affine latency model so every time is worked out by hand.
+#include "sim/instance.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "sim/platform.h"
+#include "tests/sim/sim_test_util.h"
+
+namespace fleetsim::sim {
+namespace {
+
+namespace sg4 = simgrid::s4u;
+using testutil::AffineLatency;
+using testutil::Observations;
+using testutil::Req;
+using testutil::RunInChild;
+
+// Records what the instance reports.
+class Recorder final : public InstanceEvents {
+ public:
+  void OnPrefillDone(int, LiveRequestPtr) override { ++prefills_handed_off; }
+  void OnComplete(LiveRequestPtr request) override {
+    std::string id = absl::StrCat(request->id);
+    observed[id + ".first_scheduled"] = request->first_scheduled_s;
+    observed[id + ".first_token"] = request->first_token_s;
+    observed[id + ".last_token"] = request->last_token_s;
+    observed[id + ".completed"] = sg4::Engine::get_clock();
+  }
+  void OnTokenGaps(double gap_s, int64_t count) override {
+    observed["gaps"] += static_cast<double>(count);
+    observed["gap_sum"] += gap_s * static_cast<double>(count);
+  }
+  void OnIdle(int) override { observed["idle"] += 1; }
+  void AfterIteration(int) override { observed["after_iteration"] += 1; }
+  void CountEvent() override {}
+
+  Observations observed;
+  int prefills_handed_off = 0;
+};
+
+struct Arrival {
+  double at_s;
+  int64_t id;
+  int32_t input;
+  int32_t output;
+};
+
+// One colocated vLLM instance on one machine, fed `arrivals` by a feeder
+// actor; returns what the recorder saw.
+Observations RunInstance(const std::vector<Arrival>& arrivals) {
+  sg4::Engine engine("instance_test");
+  ConfigureEngine({});
+  FleetSpec fleet;
+  PoolSpec& pool = fleet.pools.emplace_back();
+  pool.name = "colocated";
+  pool.role = POOL_ROLE_COLOCATED;
+  pool.policy = BATCHING_POLICY_VLLM;
+  pool.machines = 1;
+  pool.instances_per_machine = 1;
+  pool.max_batch_size = 64;
+  pool.max_batch_tokens = 8192;
+  pool.kv_block_tokens = 16;
+  pool.kv_capacity_blocks = 1000;
+  pool.scale_out_bytes_per_s = 1e9;
+  Platform platform = BuildPlatform(fleet);
+  AffineLatency latency;
+  Recorder recorder;
+  Instance instance(&recorder, 0, 0, &fleet.pools[0], platform.machines[0][0],
+                    &latency, InstanceOptions{});
+  sg4::Actor::create("instance", instance.host(), [&] {
+    instance.Run();
+  })->daemonize();
+  sg4::Actor::create("feeder", platform.router, [&] {
+    for (const Arrival& a : arrivals) {
+      sg4::this_actor::sleep_until(a.at_s);
+      instance.scheduler().Enqueue(Req(a.id, a.input, a.output, a.at_s));
+      instance.Wake();
+    }
+    sg4::this_actor::sleep_until(100);  // outlive the work
+  });
+  engine.run();
+  recorder.observed["handed_off"] = recorder.prefills_handed_off;
+  return recorder.observed;
+}
+
+TEST(InstanceTest, LoneRequestPrefillsThenDecodesAtTheModelsTimes) {
+  Observations o = RunInChild([] { return RunInstance({{0, 0, 100, 4}}); });
+  // Prefill 10 ms + 100 x 10 us; then three decodes over contexts of 100,
+  // 101 and 102 tokens, each reading its context and the new token's KV:
+  // 10 ms + 100 us + (context + 1) x 0.1 us.
+  EXPECT_NEAR(o["0.first_scheduled"], 0, 1e-12);
+  EXPECT_NEAR(o["0.first_token"], 0.011, 1e-12);
+  EXPECT_NEAR(o["0.last_token"], 0.011 + 0.0101101 + 0.0101102 + 0.0101103,
+              1e-12);
+  EXPECT_NEAR(o["0.completed"], o["0.last_token"], 1e-12);
+  EXPECT_EQ(o["gaps"], 3);
+  EXPECT_NEAR(o["gap_sum"], 0.0101101 + 0.0101102 + 0.0101103, 1e-12);
+  EXPECT_EQ(o["handed_off"], 0);  // colocated: nothing leaves
+  EXPECT_GE(o["idle"], 1);        // before the first arrival
+}
+
+TEST(InstanceTest, ArrivalCutsADecodeRunShortAtTheIterationInProgress) {
+  // Request 0 decodes alone from 11 ms, iteration k (context 100 + k)
+  // taking 10.1 ms + (101 + k) x 0.1 us; it runs as one interruptible
+  // SimGrid wait. Request 1 arrives at 0.5 s, inside iteration 48, which
+  // ends at 0.011 + 49 x 0.0101 + (49 x 101 + 48 x 49 / 2) x 1e-7.
+  Observations o = RunInChild([] {
+    return RunInstance({{0, 0, 100, 200}, {0.5, 1, 1000, 2}});
+  });
+  double iteration_48_end = 0.011 + 49 * 0.0101 + (4949 + 1176) * 1e-7;
+  EXPECT_NEAR(o["1.first_scheduled"], iteration_48_end, 1e-9);
+  // vLLM prefill-first: 1,000 prompt tokens alone, 20 ms.
+  EXPECT_NEAR(o["1.first_token"], iteration_48_end + 0.020, 1e-9);
+  // Then one decode of both: 10 ms + 2 x 100 us + (150 + 1001) x 0.1 us
+  // (request 0 has 50 tokens by then: context 149).
+  EXPECT_NEAR(o["1.last_token"], iteration_48_end + 0.020 + 0.0103151, 1e-9);
+  // Request 0 paused for those two iterations; its 199 gaps still sum to
+  // its whole decode span.
+  EXPECT_NEAR(o["0.last_token"] - o["0.first_token"],
+              199 * 0.0101 + (199 * 101 + 198 * 199 / 2) * 1e-7 + 0.020 +
+                  (0.0103151 - 0.0101 - 150e-7),
+              1e-9);
+}
+
+}  // namespace
+}  // namespace fleetsim::sim

@@ -1,0 +1,99 @@
+// File: tests/sim/sim_test_util.h
+//
+// Helpers shared by the sim/ unit tests: a latency model simple enough to
+// predict by hand, and requests built the way the simulator builds them.
+#ifndef FLEETSIM_TESTS_SIM_SIM_TEST_UTIL_H_
+#define FLEETSIM_TESTS_SIM_SIM_TEST_UTIL_H_
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "hardware/latency_model.h"
+#include "sim/live_request.h"
+#include "workloads/request.h"
+
+namespace fleetsim::sim::testutil {
+
+// Affine latency: 10 ms + 10 us per prompt token + 100 us per decoding
+// request + 0.1 us per context token decoded, so tests check the
+// simulator's bookkeeping rather than the cost model.
+class AffineLatency final : public hardware::LatencyModel {
+ public:
+  double IterationSeconds(const hardware::BatchShape& b) const override {
+    return 0.010 + 1e-5 * static_cast<double>(b.prefill_tokens) +
+           1e-4 * b.decode_requests +
+           1e-7 * static_cast<double>(b.decode_context_tokens);
+  }
+  hardware::IterationBreakdown Explain(
+      const hardware::BatchShape& b) const override {
+    return {IterationSeconds(b), {}};
+  }
+};
+
+// Request `id` with `input` prompt and `output` generated tokens.
+inline LiveRequestPtr Req(int64_t id, int32_t input, int32_t output,
+                          double arrival = 0) {
+  workloads::Request r;
+  r.id = id;
+  r.arrival_s = arrival;
+  r.input_tokens = input;
+  r.output_tokens = output;
+  return MakeLiveRequest(r);
+}
+
+// Named numbers a test observed in a child process.
+using Observations = std::map<std::string, double>;
+
+// Runs `body` in a forked child and returns what it observed. SimGrid
+// allows one engine per process, so tests that start one run it here and
+// make their assertions in the parent. A child that crashes or exits
+// non-zero fails the test and yields no observations.
+inline Observations RunInChild(const std::function<Observations()>& body) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    ADD_FAILURE() << "pipe failed";
+    return {};
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string text;
+    for (const auto& [name, value] : body()) {
+      char line[256];
+      std::snprintf(line, sizeof(line), "%s %.17g\n", name.c_str(), value);
+      text += line;
+    }
+    ssize_t written = write(fds[1], text.data(), text.size());
+    _exit(written == static_cast<ssize_t>(text.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof(buf))) > 0) text.append(buf, n);
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    ADD_FAILURE() << "child failed (status " << status << ")";
+    return {};
+  }
+  Observations observed;
+  std::istringstream in(text);
+  std::string name;
+  double value;
+  while (in >> name >> value) observed[name] = value;
+  return observed;
+}
+
+}  // namespace fleetsim::sim::testutil
+
+#endif  // FLEETSIM_TESTS_SIM_SIM_TEST_UTIL_H_
