@@ -109,6 +109,21 @@ TEST_F(FleetTest, BadClustersNameTheProblem) {
               HasSubstr("unknown_field.txtpb:4:"));
 }
 
+TEST_F(FleetTest, RouterPoliciesWithoutTheMixedPoolRefuseIt) {
+  Cluster cluster;
+  ASSERT_TRUE(
+      ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
+          .ok());
+  ASSERT_GT(cluster.mixed_pool_prefill_queue_tokens(), 0);
+  cluster.set_router(ROUTER_POLICY_ROUND_ROBIN);
+  EXPECT_THAT(ResolveCluster(cluster, "cluster.txtpb", "bloom-176b"),
+              AllOf(HasSubstr("cluster.txtpb: field 'router'"),
+                    HasSubstr("does not support the mixed pool"),
+                    HasSubstr("mixed_pool_prefill_queue_tokens")));
+  cluster.set_mixed_pool_prefill_queue_tokens(0);
+  EXPECT_EQ(ResolveCluster(cluster, "cluster.txtpb", "bloom-176b"), "OK");
+}
+
 TEST_F(FleetTest, IterationTablesMustCoverEveryPool) {
   const std::string table = kData + "/splitwise/perf_model.csv";
   Cluster cluster;

@@ -20,6 +20,7 @@ using testutil::AffineLatency;
 using testutil::Observations;
 using testutil::Req;
 using testutil::RunInChild;
+using testutil::TestPool;
 
 // Records what the instance reports.
 class Recorder final : public InstanceEvents {
@@ -57,17 +58,7 @@ Observations RunInstance(const std::vector<Arrival>& arrivals) {
   sg4::Engine engine("instance_test");
   ConfigureEngine({});
   FleetSpec fleet;
-  PoolSpec& pool = fleet.pools.emplace_back();
-  pool.name = "colocated";
-  pool.role = POOL_ROLE_COLOCATED;
-  pool.policy = BATCHING_POLICY_VLLM;
-  pool.machines = 1;
-  pool.instances_per_machine = 1;
-  pool.max_batch_size = 64;
-  pool.max_batch_tokens = 8192;
-  pool.kv_block_tokens = 16;
-  pool.kv_capacity_blocks = 1000;
-  pool.scale_out_bytes_per_s = 1e9;
+  fleet.pools.push_back(TestPool(POOL_ROLE_COLOCATED));
   Platform platform = BuildPlatform(fleet);
   AffineLatency latency;
   Recorder recorder;

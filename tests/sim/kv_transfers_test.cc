@@ -20,23 +20,13 @@ using testutil::AffineLatency;
 using testutil::Observations;
 using testutil::Req;
 using testutil::RunInChild;
+using testutil::TestPool;
 
 constexpr int64_t kKvBytesPerToken = 10000;  // 100 tokens = 1 MB
 
-PoolSpec Pool(const char* name, PoolRole role) {
-  PoolSpec pool;
-  pool.name = name;
-  pool.role = role;
-  pool.policy = BATCHING_POLICY_VLLM;
-  pool.machines = 1;
-  pool.instances_per_machine = 1;
-  pool.max_batch_size = 64;
-  pool.max_batch_tokens = 8192;
-  pool.kv_block_tokens = 16;
-  pool.kv_capacity_blocks = 1000;
+PoolSpec Pool(PoolRole role) {
+  PoolSpec pool = TestPool(role);
   pool.kv_bytes_per_token = kKvBytesPerToken;
-  pool.scale_out_bytes_per_s = 1e9;
-  pool.scale_out_latency_s = 5e-6;
   return pool;
 }
 
@@ -76,8 +66,7 @@ Observations RunTransfers(const std::vector<Arrival>& arrivals,
   ConfigureEngine({});
   FleetSpec fleet;
   fleet.ttft_includes_kv_transfer = ttft_includes_kv_transfer;
-  fleet.pools = {Pool("prefill", POOL_ROLE_PREFILL),
-                 Pool("decode", POOL_ROLE_DECODE)};
+  fleet.pools = {Pool(POOL_ROLE_PREFILL), Pool(POOL_ROLE_DECODE)};
   Platform platform = BuildPlatform(fleet);
   AffineLatency latency;
   Wiring wiring;
@@ -167,8 +156,8 @@ TEST(KvTransfersTest, TransfersOneAfterAnotherReuseOneMover) {
 TEST(KvTransfersTest, LayerwiseStreamingLeavesOnlyWhatThePrefillDidNotHide) {
   FleetSpec fleet;
   fleet.model.set_num_layers(70);
-  PoolSpec fast = Pool("prefill", POOL_ROLE_PREFILL);
-  PoolSpec slow = Pool("decode", POOL_ROLE_DECODE);
+  PoolSpec fast = Pool(POOL_ROLE_PREFILL);
+  PoolSpec slow = Pool(POOL_ROLE_DECODE);
   slow.scale_out_bytes_per_s = 5e8;
   KvTransfers transfers(fleet, nullptr, nullptr);
   LiveRequestPtr request = Req(0, 100, 3);

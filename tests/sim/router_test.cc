@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -22,15 +23,7 @@ using testutil::AffineLatency;
 using testutil::Req;
 
 PoolSpec Pool(PoolRole role, int64_t kv_blocks) {
-  PoolSpec pool;
-  pool.name = PoolRoleName(role);
-  pool.role = role;
-  pool.policy = BATCHING_POLICY_VLLM;
-  pool.max_batch_size = 64;
-  pool.max_batch_tokens = 8192;
-  pool.kv_block_tokens = 16;
-  pool.kv_capacity_blocks = kv_blocks;
-  return pool;
+  return testutil::TestPool(role, kv_blocks);
 }
 
 // Instances of the given pools (one per entry, in order), a router over
@@ -130,21 +123,19 @@ TEST(RouterTest, RoundRobinCyclesOverThePrefillInstancesOnly) {
 }
 
 TEST(RouterTest, LeastKvLoadComparesFractionsOfCapacity) {
-  RouterHarness h(
-      ROUTER_POLICY_LEAST_KV_LOAD, 0,
-      {Pool(POOL_ROLE_COLOCATED, 100), Pool(POOL_ROLE_COLOCATED, 1000)});
   // 10 of 100 blocks (10 %) against 30 of 1000 (3 %): the bigger one holds
-  // more blocks but is less loaded.
-  h.scheduler(0).ReserveForTransfer(*Req(0, 160, 1));
-  h.scheduler(1).ReserveForTransfer(*Req(1, 480, 1));
-  EXPECT_EQ(h.Arrive(2, 100), 1);
-  // Outstanding tokens ignore reserved KV: both are empty, the first wins.
-  RouterHarness t(
-      ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
-      {Pool(POOL_ROLE_COLOCATED, 100), Pool(POOL_ROLE_COLOCATED, 1000)});
-  t.scheduler(0).ReserveForTransfer(*Req(0, 160, 1));
-  t.scheduler(1).ReserveForTransfer(*Req(1, 480, 1));
-  EXPECT_EQ(t.Arrive(2, 100), 0);
+  // more blocks but is less loaded. Outstanding tokens ignore reserved KV:
+  // both are empty, the first wins.
+  for (auto [policy, expected] :
+       {std::pair{ROUTER_POLICY_LEAST_KV_LOAD, 1},
+        std::pair{ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0}}) {
+    RouterHarness h(
+        policy, 0,
+        {Pool(POOL_ROLE_COLOCATED, 100), Pool(POOL_ROLE_COLOCATED, 1000)});
+    h.scheduler(0).ReserveForTransfer(*Req(0, 160, 1));
+    h.scheduler(1).ReserveForTransfer(*Req(1, 480, 1));
+    EXPECT_EQ(h.Arrive(2, 100), expected) << RouterPolicy_Name(policy);
+  }
 }
 
 TEST(RouterTest, MixedPoolLendsDecodeInstancesWhenThePrefillQueueIsLong) {

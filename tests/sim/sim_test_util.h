@@ -17,6 +17,7 @@
 
 #include "gtest/gtest.h"
 #include "hardware/latency_model.h"
+#include "sim/fleet.h"
 #include "sim/live_request.h"
 #include "workloads/request.h"
 
@@ -47,6 +48,25 @@ inline LiveRequestPtr Req(int64_t id, int32_t input, int32_t output,
   r.input_tokens = input;
   r.output_tokens = output;
   return MakeLiveRequest(r);
+}
+
+// A pool of one machine holding one vLLM instance with `kv_blocks` KV
+// blocks of 16 tokens, batches of up to 64 requests and 8,192 tokens, and a
+// 1 GB/s NIC with 5 us of latency.
+inline PoolSpec TestPool(PoolRole role, int64_t kv_blocks = 1000) {
+  PoolSpec pool;
+  pool.name = PoolRoleName(role);
+  pool.role = role;
+  pool.policy = BATCHING_POLICY_VLLM;
+  pool.machines = 1;
+  pool.instances_per_machine = 1;
+  pool.max_batch_size = 64;
+  pool.max_batch_tokens = 8192;
+  pool.kv_block_tokens = 16;
+  pool.kv_capacity_blocks = kv_blocks;
+  pool.scale_out_bytes_per_s = 1e9;
+  pool.scale_out_latency_s = 5e-6;
+  return pool;
 }
 
 // Named numbers a test observed in a child process.
