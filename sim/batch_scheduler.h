@@ -2,7 +2,7 @@
 //
 // BatchScheduler: iteration-level continuous batching for one model instance
 // (one replica on tp x pp chips), in plain C++ with no SimGrid, so its
-// policy is unit-testable. The instance actor (instance_actor.h) asks it
+// policy is unit-testable. The instance actor (sim/instance.h) asks it
 // for the next iteration, sleeps for the predicted time, then tells it the
 // iteration finished.
 //

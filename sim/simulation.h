@@ -6,10 +6,12 @@
 // allows one engine per process: run one simulation per process (the CLI
 // does; the planner forks a worker per simulation).
 //
-// Data flow inside: RequestSource -> router actor -> instance actors
-// (BatchScheduler iterations timed by the LatencyModel) -> KV transfers as
-// SimGrid communications over the scale-out links (disaggregated) ->
-// MetricsCollector.
+// Data flow inside: RequestSource -> arrivals actor, which asks the Router
+// (sim/router.h) for an instance -> Instance actors (sim/instance.h:
+// BatchScheduler iterations timed by the LatencyModel) -> KvTransfers
+// (sim/kv_transfers.h: SimGrid flows over the scale-out links of the
+// platform, sim/platform.h; disaggregated) -> MetricsCollector and
+// SloEvaluator -> BuildResult (sim/result_builder.h).
 #ifndef FLEETSIM_SIM_SIMULATION_H_
 #define FLEETSIM_SIM_SIMULATION_H_
 
