@@ -112,5 +112,89 @@ TEST(RequestCsvRowTest, MatchesSnprintfOnRandomValues) {
   }
 }
 
+// A request that arrived at 1 s, was first scheduled at 1.5 s, produced its
+// first token at 2 s and its last (the 4th) at 5 s.
+LiveRequest Finished(int64_t id, int32_t output_tokens = 4) {
+  LiveRequest r;
+  r.id = id;
+  r.arrival_s = 1.0;
+  r.input_tokens = 100;
+  r.output_tokens = output_tokens;
+  r.first_scheduled_s = 1.5;
+  r.first_token_s = 2.0;
+  r.last_token_s = 5.0;
+  r.kv_transfer_s = 0.25;
+  r.preemptions = 2;
+  r.prefill_instance = 3;
+  r.decode_instance = 7;
+  return r;
+}
+
+TEST(MetricsCollectorTest, RecordFollowsTheMetricDefinitions) {
+  RequestRecord r = MetricsCollector::MakeRecord(Finished(42), 5.5);
+  EXPECT_EQ(r.id, 42);
+  EXPECT_DOUBLE_EQ(r.queue_s, 0.5);
+  EXPECT_DOUBLE_EQ(r.ttft_s, 1.0);
+  EXPECT_DOUBLE_EQ(r.e2e_s, 4.0);
+  EXPECT_DOUBLE_EQ(r.tpot_s, 1.0);  // (4 - 1) s over 3 gaps
+  EXPECT_DOUBLE_EQ(r.completion_s, 5.5);
+  EXPECT_DOUBLE_EQ(r.kv_transfer_s, 0.25);
+  EXPECT_EQ(r.preemptions, 2);
+  EXPECT_EQ(r.prefill_instance, 3);
+  EXPECT_EQ(r.decode_instance, 7);
+  EXPECT_FALSE(r.rejected);
+  EXPECT_TRUE(r.met_slo);
+  // One output token: no gaps, no TPOT.
+  EXPECT_EQ(MetricsCollector::MakeRecord(Finished(1, 1), 5).tpot_s, 0);
+}
+
+TEST(MetricsCollectorTest, RejectedRequestsMissTheSloAndHaveNoLatencies) {
+  LiveRequest request = Finished(9);
+  request.rejected = true;
+  RequestRecord r = MetricsCollector::MakeRecord(request, 3);
+  EXPECT_TRUE(r.rejected);
+  EXPECT_FALSE(r.met_slo);
+  EXPECT_EQ(r.ttft_s, 0);
+  EXPECT_EQ(r.e2e_s, 0);
+  EXPECT_DOUBLE_EQ(r.completion_s, 3);
+}
+
+TEST(MetricsCollectorTest, AggregatesCompletedRequestsAndCountsRejections) {
+  MetricsCollector metrics;
+  RequestRecord a = MetricsCollector::MakeRecord(Finished(0), 5);
+  RequestRecord b = MetricsCollector::MakeRecord(Finished(1, 1), 9);
+  b.ttft_s = 3.0;
+  b.met_slo = false;
+  LiveRequest rejected = Finished(2);
+  rejected.rejected = true;
+  metrics.AddRecord(a);
+  metrics.AddRecord(b);
+  metrics.AddRecord(MetricsCollector::MakeRecord(rejected, 20));
+  metrics.AddTokenGaps(0.5, 3);
+  metrics.AddTokenGaps(2.0, 1);
+  metrics.AddKvTransfer(0.25);
+  EXPECT_EQ(metrics.completed(), 2);
+  EXPECT_EQ(metrics.rejected(), 1);
+  EXPECT_EQ(metrics.output_tokens(), 5);  // 4 + 1; rejected ones not
+  EXPECT_EQ(metrics.good_requests(), 1);
+  // The rejected request's 20 s is not a completion.
+  EXPECT_DOUBLE_EQ(metrics.last_completion_s(), 9);
+
+  SimulationResult result;
+  metrics.FillResult(&result);
+  EXPECT_EQ(result.completed(), 2);
+  EXPECT_EQ(result.ttft_s().count(), 2);
+  EXPECT_DOUBLE_EQ(result.ttft_s().mean(), 2.0);  // (1 + 3) / 2
+  EXPECT_DOUBLE_EQ(result.ttft_s().max(), 3.0);
+  EXPECT_EQ(result.tpot_s().count(), 1);  // one-token requests have none
+  // TBT pools every gap: (3 x 0.5 + 2) / 4.
+  EXPECT_EQ(result.tbt_s().count(), 4);
+  EXPECT_DOUBLE_EQ(result.tbt_s().mean(), 0.875);
+  EXPECT_NEAR(result.tbt_s().p50(), 0.5, 0.5 * 5e-4);
+  EXPECT_EQ(result.kv_transfer_count(), 1);
+  EXPECT_DOUBLE_EQ(result.queue_s().mean(), 0.5);
+  EXPECT_DOUBLE_EQ(result.e2e_s().mean(), 4.0);
+}
+
 }  // namespace
 }  // namespace fleetsim::sim

@@ -1,0 +1,201 @@
+// SloEvaluator: validation, absolute and slowdown bounds, per-request
+// verdicts and attainment, on BLOOM-176B with an H100 TP8 reference.
+#include "sim/slo_evaluator.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "hardware/chip_catalog.h"
+#include "util/textproto.h"
+#include "workloads/model_catalog.h"
+
+namespace fleetsim::sim {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
+
+Slo ParseSlo(const std::string& text) {
+  Slo slo;
+  absl::Status status = ParseTextProto(text, "test", &slo);
+  EXPECT_TRUE(status.ok()) << status;
+  return slo;
+}
+
+class SloEvaluatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto chips = hardware::LoadChipCatalog(kData);
+    ASSERT_TRUE(chips.ok()) << chips.status();
+    chips_ = *chips;
+    auto models = workloads::LoadModelCatalog(kData);
+    ASSERT_TRUE(models.ok()) << models.status();
+    Cluster cluster;
+    ASSERT_TRUE(
+        ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
+            .ok());
+    auto fleet =
+        ResolveFleet(cluster, "splitwise_h100.txtpb",
+                     **models->Find("bloom-176b"), chips_.entries(), {});
+    ASSERT_TRUE(fleet.ok()) << fleet.status();
+    fleet_ = *fleet;
+    h100_ = **chips_.Find("h100");
+  }
+
+  std::unique_ptr<SloEvaluator> Create(const std::string& slo_text) {
+    auto evaluator = SloEvaluator::Create(ParseSlo(slo_text), fleet_, h100_);
+    EXPECT_TRUE(evaluator.ok()) << evaluator.status();
+    return evaluator.ok() ? std::move(*evaluator) : nullptr;
+  }
+
+  static RequestRecord Record(double ttft_s, double tpot_s, double e2e_s,
+                              int32_t input = 1000, int32_t output = 101) {
+    RequestRecord r;
+    r.input_tokens = input;
+    r.output_tokens = output;
+    r.ttft_s = ttft_s;
+    r.tpot_s = tpot_s;
+    r.e2e_s = e2e_s;
+    return r;
+  }
+
+  hardware::ChipCatalog chips_;
+  FleetSpec fleet_;
+  Chip h100_;
+};
+
+TEST_F(SloEvaluatorTest, BadTargetsNameTheTargetAndField) {
+  EXPECT_THAT(
+      ValidateSlo(ParseSlo("targets { percentile: 90 max_s: 1 }"), "s.txtpb")
+          .message(),
+      AllOf(HasSubstr("s.txtpb: targets[0]: "),
+            HasSubstr("field 'metric' is missing")));
+  for (const char* percentile : {"0", "100.5", "-5"}) {
+    EXPECT_THAT(ValidateSlo(ParseSlo(std::string("targets { metric: "
+                                                 "SLO_METRIC_TTFT max_s: 1 "
+                                                 "percentile: ") +
+                                     percentile + " }"),
+                            "s")
+                    .message(),
+                HasSubstr("field 'percentile' must be in (0, 100]"))
+        << percentile;
+  }
+  EXPECT_THAT(ValidateSlo(ParseSlo("targets { metric: SLO_METRIC_TTFT "
+                                   "percentile: 90 max_s: 1 }"
+                                   "targets { metric: SLO_METRIC_E2E "
+                                   "percentile: 90 max_slowdown: 0 }"),
+                          "s")
+                  .message(),
+              AllOf(HasSubstr("targets[1]"),
+                    HasSubstr("needs a positive 'max_s' or 'max_slowdown'")));
+  EXPECT_TRUE(ValidateSlo(ParseSlo("targets { metric: SLO_METRIC_TTFT "
+                                   "percentile: 100 max_s: 1 }"),
+                          "s")
+                  .ok());
+  EXPECT_FALSE(SloEvaluator::Create(ParseSlo("targets { percentile: 90 }"),
+                                    fleet_, h100_)
+                   .ok());
+}
+
+TEST_F(SloEvaluatorTest, ReferenceIsOnePrefillAndTheMidGenerationDecode) {
+  auto evaluator = Create(
+      "targets { metric: SLO_METRIC_TTFT percentile: 50 max_slowdown: 2 }");
+  ASSERT_NE(evaluator, nullptr);
+  // Reference TP defaults to 8, the serving stack is the fleet's.
+  auto model = CreateLatencyModel(fleet_, h100_, 8, 1);
+  ASSERT_TRUE(model.ok()) << model.status();
+  hardware::BatchShape prefill;
+  prefill.AddPrefillChunk(1000, 0);
+  hardware::BatchShape decode;
+  decode.AddDecode(1050);  // 1,000 + (101 - 1) / 2
+  SloEvaluator::Reference ref = evaluator->ReferenceFor(1000, 101);
+  EXPECT_DOUBLE_EQ(ref.ttft_s, (*model)->IterationSeconds(prefill));
+  EXPECT_DOUBLE_EQ(ref.tpot_s, (*model)->IterationSeconds(decode));
+  EXPECT_DOUBLE_EQ(ref.e2e_s, ref.ttft_s + 100 * ref.tpot_s);
+  // A bigger reference TP is faster.
+  Slo tp4 = ParseSlo(
+      "reference_tp: 4 "
+      "targets { metric: SLO_METRIC_TTFT percentile: 50 max_slowdown: 2 }");
+  auto slower = SloEvaluator::Create(tp4, fleet_, h100_);
+  ASSERT_TRUE(slower.ok());
+  EXPECT_GT((*slower)->ReferenceFor(1000, 101).ttft_s, ref.ttft_s);
+}
+
+TEST_F(SloEvaluatorTest, SlowdownBoundsJudgeEachRequestAgainstItsReference) {
+  auto evaluator = Create(
+      "targets { metric: SLO_METRIC_TTFT percentile: 50 max_slowdown: 2 }"
+      "targets { metric: SLO_METRIC_TPOT percentile: 50 max_slowdown: 1.5 }");
+  ASSERT_NE(evaluator, nullptr);
+  SloEvaluator::Reference ref = evaluator->ReferenceFor(1000, 101);
+  // TTFT 1.5x and TPOT 1.2x: within both bounds.
+  RequestRecord fine = Record(1.5 * ref.ttft_s, 1.2 * ref.tpot_s, 0);
+  evaluator->Observe(&fine);
+  EXPECT_TRUE(fine.met_slo);
+  // TTFT 2.5x: over its bound.
+  RequestRecord slow = Record(2.5 * ref.ttft_s, 1.2 * ref.tpot_s, 0);
+  evaluator->Observe(&slow);
+  EXPECT_FALSE(slow.met_slo);
+  // TTFT 1.8x and TPOT 1.6x: the TPOT bound fails alone.
+  RequestRecord choppy = Record(1.8 * ref.ttft_s, 1.6 * ref.tpot_s, 0);
+  evaluator->Observe(&choppy);
+  EXPECT_FALSE(choppy.met_slo);
+
+  std::vector<SloAttainment> attained = evaluator->Finish(LogHistogram());
+  ASSERT_EQ(attained.size(), 2u);
+  // Median TTFT slowdown of {1.5, 2.5, 1.8} is 1.8: met.
+  EXPECT_EQ(attained[0].metric(), "ttft");
+  EXPECT_NEAR(attained[0].observed(), 1.8, 1.8 * 5e-4);
+  EXPECT_EQ(attained[0].limit(), 2);
+  EXPECT_EQ(attained[0].bound_s(), 0);  // a slowdown, not seconds
+  EXPECT_TRUE(attained[0].met());
+  // Median TPOT slowdown of {1.2, 1.2, 1.6} is 1.2: met.
+  EXPECT_EQ(attained[1].metric(), "tpot");
+  EXPECT_NEAR(attained[1].observed(), 1.2, 1.2 * 5e-4);
+  EXPECT_TRUE(attained[1].met());
+}
+
+TEST_F(SloEvaluatorTest, AbsoluteTbtUsesEveryPooledGap) {
+  auto evaluator =
+      Create("targets { metric: SLO_METRIC_TBT percentile: 90 max_s: 0.1 }");
+  ASSERT_NE(evaluator, nullptr);
+  // Per request, the mean gap is judged: 0.05 s is within 0.1 s.
+  RequestRecord record = Record(1, 0.05, 6);
+  evaluator->Observe(&record);
+  EXPECT_TRUE(record.met_slo);
+  // Pooled, nine 50 ms gaps and one 1 s gap: p90 is at rank 8.1, a tenth
+  // of the way from 0.05 to 1.0, so 0.145 s, over the bound.
+  LogHistogram gaps;
+  gaps.Add(0.05, 9);
+  gaps.Add(1.0);
+  std::vector<SloAttainment> attained = evaluator->Finish(gaps);
+  ASSERT_EQ(attained.size(), 1u);
+  EXPECT_NEAR(attained[0].observed(), 0.145, 1e-4);
+  EXPECT_DOUBLE_EQ(attained[0].bound_s(), 0.1);
+  EXPECT_FALSE(attained[0].met());
+}
+
+TEST_F(SloEvaluatorTest, OneTokenAndRejectedRequestsSkipWhatTheyLack) {
+  auto evaluator = Create(
+      "targets { metric: SLO_METRIC_TPOT percentile: 99 max_s: 0.01 }"
+      "targets { metric: SLO_METRIC_E2E percentile: 99 max_s: 5 }");
+  ASSERT_NE(evaluator, nullptr);
+  // One output token: no gaps, so only E2E is judged (and met).
+  RequestRecord single = Record(1, 0, 2, 1000, 1);
+  evaluator->Observe(&single);
+  EXPECT_TRUE(single.met_slo);
+  RequestRecord rejected = Record(0, 0, 0);
+  rejected.rejected = true;
+  rejected.met_slo = false;
+  evaluator->Observe(&rejected);
+  std::vector<SloAttainment> attained = evaluator->Finish(LogHistogram());
+  EXPECT_EQ(attained[0].observed(), 0);              // no TPOT samples at all
+  EXPECT_NEAR(attained[1].observed(), 2, 2 * 5e-4);  // rejected not counted
+}
+
+}  // namespace
+}  // namespace fleetsim::sim

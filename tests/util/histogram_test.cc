@@ -1,0 +1,89 @@
+#include "util/histogram.h"
+
+#include "gtest/gtest.h"
+
+namespace fleetsim {
+namespace {
+
+// A reported percentile is within half a bucket (0.05 %) of the exact one.
+constexpr double kRelative = 5e-4;
+
+TEST(LogHistogramTest, EmptyReportsZeros) {
+  LogHistogram h;
+  EXPECT_EQ(h.count(), 0);
+  EXPECT_EQ(h.mean(), 0);
+  EXPECT_EQ(h.max(), 0);
+  EXPECT_EQ(h.Percentile(50), 0);
+  Distribution d = h.ToDistribution();
+  EXPECT_EQ(d.count(), 0);
+  EXPECT_EQ(d.p99(), 0);
+}
+
+TEST(LogHistogramTest, CountMeanAndMaxAreExact) {
+  LogHistogram h;
+  h.Add(1.0);
+  h.Add(3.0, 2);
+  h.Add(5.0, 0);   // no samples
+  h.Add(9.0, -1);  // no samples
+  EXPECT_EQ(h.count(), 3);
+  EXPECT_DOUBLE_EQ(h.mean(), 7.0 / 3);
+  EXPECT_EQ(h.max(), 3.0);
+}
+
+TEST(LogHistogramTest, PercentilesInterpolateLikeNumpy) {
+  // 0.01 s .. 1.00 s: numpy's p50 is halfway between the 50th and 51st
+  // values, p90 a tenth of the way from the 90th to the 91st.
+  LogHistogram h;
+  for (int i = 1; i <= 100; ++i) h.Add(i * 0.01);
+  EXPECT_NEAR(h.Percentile(50), 0.505, 0.505 * kRelative);
+  EXPECT_NEAR(h.Percentile(90), 0.901, 0.901 * kRelative);
+  EXPECT_NEAR(h.Percentile(0), 0.01, 0.01 * kRelative);
+  // The top bucket's midpoint, never above the exact max.
+  EXPECT_NEAR(h.Percentile(100), 1.0, kRelative);
+  EXPECT_LE(h.Percentile(100), 1.0);
+}
+
+TEST(LogHistogramTest, WeightedSamplesCountOncePerSample) {
+  // 99 gaps of 1 ms and one of 1 s: p99 sits at rank 98.01, 1 % of the way
+  // from 1 ms to 1 s.
+  LogHistogram h;
+  h.Add(0.001, 99);
+  h.Add(1.0);
+  EXPECT_NEAR(h.Percentile(50), 0.001, 0.001 * kRelative);
+  EXPECT_NEAR(h.Percentile(99), 0.001 + 0.999 * 0.01, 1e-5);
+  Distribution d = h.ToDistribution();
+  EXPECT_EQ(d.count(), 100);
+  EXPECT_NEAR(d.mean(), (0.099 + 1.0) / 100, 1e-15);
+  EXPECT_NEAR(d.p50(), 0.001, 0.001 * kRelative);
+  EXPECT_NEAR(d.p90(), 0.001, 0.001 * kRelative);
+  EXPECT_NEAR(d.p99(), 0.01099, 1e-5);
+  EXPECT_EQ(d.max(), 1.0);
+}
+
+TEST(LogHistogramTest, ValuesAcrossTheRangeStayWithinHalfABucket) {
+  for (double value : {2e-9, 3.7e-6, 0.0123, 1.0, 42.0, 5e5}) {
+    LogHistogram h;
+    h.Add(value);
+    h.Add(value * 1.5);
+    // Bucket midpoints, the upper one never above the exact max.
+    EXPECT_NEAR(h.Percentile(0), value, value * kRelative) << value;
+    EXPECT_NEAR(h.Percentile(100), value * 1.5, value * 1.5 * kRelative)
+        << value;
+    EXPECT_LE(h.Percentile(100), value * 1.5) << value;
+    EXPECT_NEAR(h.Percentile(50), value * 1.25, value * 1.25 * kRelative)
+        << value;
+  }
+}
+
+TEST(LogHistogramTest, ZeroAndTinyValuesShareTheFirstBucket) {
+  LogHistogram h;
+  h.Add(0.0);
+  h.Add(1e-12);
+  // Both land in the first bucket (1 ns), reported no higher than the
+  // exact max.
+  EXPECT_EQ(h.Percentile(50), 1e-12);
+  EXPECT_EQ(h.count(), 2);
+}
+
+}  // namespace
+}  // namespace fleetsim
