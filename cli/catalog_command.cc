@@ -84,6 +84,7 @@ int ListChips() {
       json.Field("display_name", chip->display_name());
       json.Field("bf16_tflops", chip->bf16_tflops());
       json.Field("fp8_tflops", chip->fp8_tflops());
+      json.Field("fp4_tflops", chip->fp4_tflops());
       json.Field("vector_tflops", chip->vector_tflops());
       json.Field("sram_mb", chip->sram_mb());
       json.Field("memory_gib", chip->memory_gib());

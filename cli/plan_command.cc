@@ -13,6 +13,7 @@
 #include "cli/remote_client.h"
 #include "cli/simulation_setup.h"
 #include "economics/pricing.h"
+#include "sim/slo_spec.h"
 #include "planner/candidate.h"
 #include "planner/planner.h"
 #include "util/json_writer.h"
@@ -216,7 +217,15 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
   absl::StatusOr<Workload> workload = WorkloadFromFlags();
   if (!workload.ok()) return workload.status();
   *request.mutable_workload() = *workload;
-  request.set_slo_preset(SloFlag());
+  // Inline targets travel as Slo messages, which the gRPC service takes
+  // (its slo_preset is a preset name or a file in its data folder).
+  if (sim::IsSloSpec(SloFlag())) {
+    absl::StatusOr<Slo> slo = sim::ParseSloSpec(SloFlag());
+    if (!slo.ok()) return slo.status();
+    *request.mutable_slo() = *slo;
+  } else {
+    request.set_slo_preset(SloFlag());
+  }
   for (absl::string_view chip :
        absl::StrSplit(absl::GetFlag(FLAGS_chips), ',', absl::SkipEmpty())) {
     request.add_chips(std::string(chip));

@@ -11,6 +11,7 @@
 #include "cli/common_flags.h"
 #include "cli/economics_flags.h"
 #include "cli/simulation_setup.h"
+#include "sim/slo_spec.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/planning_service.grpc.pb.h"
 #include "service/request_checks.h"
@@ -93,6 +94,8 @@ absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
   if (!slo.empty()) {
     if (std::filesystem::is_regular_file(slo, ec)) {
       FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(slo, request.mutable_slo()));
+    } else if (sim::IsSloSpec(slo)) {
+      FLEETSIM_ASSIGN_OR_RETURN(*request.mutable_slo(), sim::ParseSloSpec(slo));
     } else {
       request.set_slo_preset(slo);
     }

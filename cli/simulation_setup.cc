@@ -24,7 +24,10 @@ ABSL_FLAG(double, gamma_cv, 0,
 ABSL_FLAG(int64_t, max_requests, 0,
           "Stop after this many requests (0 = no limit)");
 ABSL_FLAG(std::string, slo, "",
-          "SLO file or preset: relaxed, normal, strict (SPAD), splitwise");
+          "SLO: a preset (relaxed, normal, strict: SPAD's slowdowns vs an "
+          "unbatched H100 TP8; splitwise: vs DGX-A100), a file, or inline "
+          "targets such as ttft_p99=2s,tpot_p90=50ms,e2e_p50=20s (or 6x for a "
+          "slowdown)");
 ABSL_FLAG(
     int32_t, decode_stride, 16,
     "Evaluate the cost model every N iterations of a stable decode run and "

@@ -187,6 +187,7 @@ absl::Status ValidateChip(const Chip& chip, const std::string& path) {
   problems.Required("scale_up_gbps", chip.scale_up_gbps());
   problems.Required("scale_out_gbps", chip.scale_out_gbps());
   problems.NonNegative("fp8_tflops", chip.fp8_tflops());
+  problems.NonNegative("fp4_tflops", chip.fp4_tflops());
   problems.NonNegative("sram_mb", chip.sram_mb());
   if (chip.has_idle_power_w()) {
     problems.NonNegative("idle_power_w", chip.idle_power_w());

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "hardware/chip_catalog.h"
 #include "sim/slo_evaluator.h"
+#include "sim/slo_spec.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 #include "workloads/model_catalog.h"
@@ -16,6 +17,11 @@ absl::StatusOr<Slo> LoadSlo(const std::string& data_dir,
                             const std::string& name_or_path) {
   std::string path = name_or_path;
   std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) && IsSloSpec(name_or_path)) {
+    FLEETSIM_ASSIGN_OR_RETURN(Slo slo, ParseSloSpec(name_or_path));
+    FLEETSIM_RETURN_IF_ERROR(ValidateSlo(slo, "--slo"));
+    return slo;
+  }
   if (!std::filesystem::is_regular_file(path, ec)) {
     path = absl::StrCat(data_dir, "/slos/", name_or_path, ".txtpb");
     if (!std::filesystem::is_regular_file(path, ec)) {

@@ -23,7 +23,8 @@ struct ScenarioRequest {
   Cluster cluster;           // used when cluster_path is empty
   std::string model;         // catalog name
   Workload workload;
-  // "" = no SLO; a preset name in data_dir/slos ("normal"); or a file.
+  // "" = no SLO; a preset name in data_dir/slos ("normal"); a file; or an
+  // inline spec ("ttft_p99=2s,tpot_p90=50ms").
   std::string slo;
   std::vector<std::string> pool_overrides;  // "NAME=COUNT"
   // Set: replaces the cluster's iteration_time_table.
@@ -34,7 +35,8 @@ struct ScenarioRequest {
 // InvalidArgument (bad cluster, SLO or workload, with file and field).
 absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request);
 
-// An SLO preset name from data_dir/slos/<name>.txtpb, or a file path.
+// An SLO from a file path, an inline spec ("ttft_p99=2s,tpot_p90=50ms",
+// sim/slo_spec.h), or a preset name from data_dir/slos/<name>.txtpb.
 absl::StatusOr<Slo> LoadSlo(const std::string& data_dir,
                             const std::string& name_or_path);
 

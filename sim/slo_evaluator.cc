@@ -52,6 +52,15 @@ absl::StatusOr<std::unique_ptr<SloEvaluator>> SloEvaluator::Create(
     const Slo& slo, const FleetSpec& fleet, const Chip& reference_chip) {
   absl::Status status = ValidateSlo(slo, "slo");
   if (!status.ok()) return status;
+  bool needs_reference = false;
+  for (const SloTarget& target : slo.targets()) {
+    needs_reference |= target.bound_case() == SloTarget::kMaxSlowdown;
+  }
+  // Absolute bounds alone need no reference chip (nor a model that fits
+  // its TP).
+  if (!needs_reference) {
+    return std::unique_ptr<SloEvaluator>(new SloEvaluator(slo, nullptr));
+  }
   int tp = slo.reference_tp() > 0 ? slo.reference_tp() : kDefaultReferenceTp;
   auto reference = CreateLatencyModel(fleet, reference_chip, tp, 1);
   if (!reference.ok()) {

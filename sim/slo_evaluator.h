@@ -44,6 +44,8 @@ class SloEvaluator final {
     double tpot_s = 0;
     double e2e_s = 0;
   };
+  // REQUIRES: the SLO has a slowdown target (absolute bounds alone build no
+  // reference model).
   Reference ReferenceFor(int32_t input_tokens, int32_t output_tokens) const;
 
   // Records a finished request's values; sets record->met_slo to whether

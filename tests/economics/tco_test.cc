@@ -6,6 +6,7 @@
 #include "economics/site_assumptions.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hardware/chip_catalog.h"
 
 namespace fleetsim::economics {
 namespace {
@@ -196,6 +197,40 @@ TEST(PricingTest, CostBasisNamesRoundTrip) {
     EXPECT_EQ(*parsed, basis);
   }
   EXPECT_FALSE(ParseCostBasis("free").ok());
+}
+
+}  // namespace
+}  // namespace fleetsim::economics
+
+namespace fleetsim::economics {
+namespace {
+
+// Which shipped chips each basis can price: the catalog's prices are data
+// with sources, so this pins what a user can plan with out of the box.
+TEST(ShippedPricesTest, EachBasisPricesTheChipsItHasFiguresFor) {
+  absl::StatusOr<hardware::ChipCatalog> catalog =
+      hardware::LoadChipCatalog(FLEETSIM_SOURCE_DIR "/data");
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  auto priced = [&](const char* name, CostBasis basis) {
+    return CheckTcoInputs({MachineGroup{*catalog->Find(name), 1, 8, 0}},
+                          TcoSettings{basis, SiteAssumptions()})
+        .ok();
+  };
+  for (const char* chip : {"h100", "h100_pcap", "h200", "a100", "b200"}) {
+    EXPECT_TRUE(priced(chip, COST_BASIS_LIST)) << chip;
+    EXPECT_TRUE(priced(chip, COST_BASIS_RENTAL)) << chip;
+  }
+  for (const char* chip : {"h100", "h100_pcap", "a100"})
+    EXPECT_TRUE(priced(chip, COST_BASIS_RESERVED)) << chip;
+  for (const char* chip : {"ascend_910b", "ascend_910c"}) {
+    EXPECT_TRUE(priced(chip, COST_BASIS_LIST)) << chip;
+    EXPECT_FALSE(priced(chip, COST_BASIS_RENTAL)) << chip;
+  }
+  for (const char* chip : {"spad_prefill", "spad_decode"}) {
+    EXPECT_TRUE(priced(chip, COST_BASIS_DIE)) << chip;
+    EXPECT_FALSE(priced(chip, COST_BASIS_LIST)) << chip;
+  }
+  EXPECT_FALSE(priced("b200", COST_BASIS_DIE));  // die areas unpublished
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ std::string LoadError(const std::string& folder) {
 TEST(ChipCatalogTest, AllShippedChipsLoad) {
   ChipCatalog catalog = ShippedChips();
   EXPECT_THAT(catalog.names(),
-              ElementsAre("a100", "ascend_910b", "ascend_910c", "h100",
+              ElementsAre("a100", "ascend_910b", "ascend_910c", "b200", "h100",
                           "h100_pcap", "h200", "spad_decode", "spad_prefill"));
 }
 
@@ -203,7 +203,7 @@ TEST(ChipCatalogTest, UserFolderOverridesShippedChip) {
   absl::StatusOr<ChipCatalog> catalog =
       LoadChipCatalog(kDataDir, {kBadDir + "/user_chips"});
   ASSERT_TRUE(catalog.ok()) << catalog.status();
-  EXPECT_EQ(catalog->size(), 8u);
+  EXPECT_EQ(catalog->size(), 9u);
   EXPECT_EQ(Get(*catalog, "h100").tdp_w(), 650);
   // No die_cost in the override: cost unknown.
   EXPECT_EQ(ManufacturingCostUsd(Get(*catalog, "h100")), 0);

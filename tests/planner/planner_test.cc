@@ -199,6 +199,27 @@ TEST(PlannerTest, TcoObjectiveRecommendsTheLowestTco) {
   EXPECT_GE(feasible, 2);
 }
 
+// Absolute bounds as a user states them, for a small model on one GPU
+// (slowdown presets against an H100 TP8 reference do not fit such models).
+TEST(PlannerTest, InlineAbsoluteSloPlansASmallModel) {
+  PlanRequest request = Request("qwen2.5-7b", "azure_2023_conv.csv", 2, 30);
+  request.set_slo_preset("ttft_p99=2s,tpot_p90=50ms");
+  request.add_tp(1);
+  request.add_modes(SERVING_MODE_COLOCATED);
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->feasible()) << result->explanation();
+  const SimulationResult& best = result->cheapest().result();
+  ASSERT_EQ(best.slo_size(), 2);
+  EXPECT_EQ(best.slo(0).metric(), "ttft");
+  EXPECT_DOUBLE_EQ(best.slo(0).limit(), 2.0);  // seconds, not a slowdown
+  EXPECT_LE(best.ttft_s().p99(), 2.0);
+
+  request.set_slo_preset("ttft_p99=2 seconds");
+  EXPECT_EQ(PlanFleet(request, Options()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(PlannerTest, PlanCommandWritesPlanJson) {
   std::string out =
       ::testing::TempDir() + "/plan_cli_" + std::to_string(getpid());
