@@ -96,7 +96,7 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
     return absl::InvalidArgumentError(
         "--decode-stride and --max-decode-run must be >= 1");
   }
-  inputs->decode_interpolation_stride = absl::GetFlag(FLAGS_decode_stride);
+  inputs->decode_stride = absl::GetFlag(FLAGS_decode_stride);
   inputs->max_decode_run = absl::GetFlag(FLAGS_max_decode_run);
   return inputs;
 }

@@ -96,7 +96,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": ", routing.status().message()));
   }
-  fleet.ttft_includes_kv_transfer = !cluster.ttft_at_prefill_completion();
+  fleet.ttft_at_prefill_completion = cluster.ttft_at_prefill_completion();
   fleet.layerwise_kv_transfer = cluster.layerwise_kv_transfer();
   if (cluster.has_framework_layer_overhead_us()) {
     if (cluster.framework_layer_overhead_us() < 0) {

@@ -61,7 +61,10 @@ struct FleetSpec {
   RouterPolicy router = ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS;
   bool disaggregated = false;
   int64_t mixed_pool_prefill_queue_tokens = 0;
-  bool ttft_includes_kv_transfer = true;
+  // Cluster.ttft_at_prefill_completion: a disaggregated request's first
+  // token counts at prefill completion (SplitwiseSim) instead of when its KV
+  // cache reaches the decode instance.
+  bool ttft_at_prefill_completion = false;
   // Splitwise-style layer-wise KV streaming during the prefill (see
   // KvTransfers::TransferBytes for how it is approximated).
   bool layerwise_kv_transfer = false;

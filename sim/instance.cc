@@ -32,7 +32,7 @@ Instance::Instance(InstanceEvents* events, int index, int pool_index,
                                 [this](double gap, int64_t count) {
                                   events_->OnTokenGaps(gap, count);
                                 }},
-                 options.decode_interpolation_stride),
+                 options.decode_stride),
       max_decode_run_(std::max(1, options.max_decode_run)),
       run_limit_(max_decode_run_) {
   end_times_.reserve(max_decode_run_);

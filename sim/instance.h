@@ -43,7 +43,7 @@ class InstanceEvents {
 // Settings of the actor loop (SimulationInputs' fields of the same names).
 struct InstanceOptions {
   int max_decode_run = 256;
-  int decode_interpolation_stride = 16;
+  int decode_stride = 16;
 };
 
 class Instance final {

@@ -74,7 +74,7 @@ void KvTransfers::MoverLoop(Mover* mover) {
     job.from->Wake();
     moving->kv_blocks = 0;
     double first_token =
-        fleet_.ttft_includes_kv_transfer ? now : moving->prefill_done_s;
+        fleet_.ttft_at_prefill_completion ? moving->prefill_done_s : now;
     moving->first_token_s = first_token;
     moving->last_token_s = first_token;
     job.to->scheduler().AddTransferred(std::move(moving));

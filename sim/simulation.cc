@@ -94,8 +94,7 @@ class Runtime final : public InstanceEvents {
 
 absl::Status Runtime::Build() {
   platform_ = BuildPlatform(fleet_);
-  InstanceOptions options{inputs_.max_decode_run,
-                          inputs_.decode_interpolation_stride};
+  InstanceOptions options{inputs_.max_decode_run, inputs_.decode_stride};
   std::vector<BatchScheduler*> schedulers;
   for (size_t p = 0; p < fleet_.pools.size(); ++p) {
     const PoolSpec& pool = fleet_.pools[p];

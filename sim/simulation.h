@@ -48,7 +48,7 @@ struct SimulationInputs {
   // Decode time is smooth in context length; bench/replay_benchmark.sh
   // compares stride 16 with exact (p99 TTFT and TBT within 0.3 % on the
   // 42k-request BLOOM scenario, at half the CPU time).
-  int decode_interpolation_stride = 16;
+  int decode_stride = 16;
 };
 
 // Errors: anything wrong with the inputs (InvalidArgument/NotFound from the

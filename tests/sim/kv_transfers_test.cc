@@ -61,11 +61,11 @@ struct Arrival {
 };
 
 Observations RunTransfers(const std::vector<Arrival>& arrivals,
-                          bool ttft_includes_kv_transfer) {
+                          bool ttft_at_prefill_completion = false) {
   sg4::Engine engine("kv_transfers_test");
   ConfigureEngine({});
   FleetSpec fleet;
-  fleet.ttft_includes_kv_transfer = ttft_includes_kv_transfer;
+  fleet.ttft_at_prefill_completion = ttft_at_prefill_completion;
   fleet.pools = {Pool(POOL_ROLE_PREFILL), Pool(POOL_ROLE_DECODE)};
   Platform platform = BuildPlatform(fleet);
   AffineLatency latency;
@@ -109,7 +109,7 @@ Observations RunTransfers(const std::vector<Arrival>& arrivals,
 constexpr double kTwoDecodes = 0.0101101 + 0.0101102;
 
 TEST(KvTransfersTest, TransferTakesBothLatenciesPlusBytesOverBandwidth) {
-  Observations o = RunInChild([] { return RunTransfers({{0, 100}}, true); });
+  Observations o = RunInChild([] { return RunTransfers({{0, 100}}); });
   // Prefill 11 ms, then 1 MB at 1 GB/s plus 2 x 5 us.
   double transfer = 1e-3 + 1e-5;
   EXPECT_NEAR(o["0.kv_transfer"], transfer, 1e-12);
@@ -121,7 +121,7 @@ TEST(KvTransfersTest, TransferTakesBothLatenciesPlusBytesOverBandwidth) {
 }
 
 TEST(KvTransfersTest, FirstTokenAtPrefillCompletionWhenConfigured) {
-  Observations o = RunInChild([] { return RunTransfers({{0, 100}}, false); });
+  Observations o = RunInChild([] { return RunTransfers({{0, 100}}, true); });
   EXPECT_NEAR(o["0.first_token"], 0.011, 1e-12);
   EXPECT_NEAR(o["0.kv_transfer"], 1e-3 + 1e-5, 1e-12);
   // Decoding still waits for the KV to arrive.
@@ -133,7 +133,7 @@ TEST(KvTransfersTest, ConcurrentTransfersShareTheSendersNic) {
   // the prefill machine's 1 GB/s: 2 ms each, not 1 ms. Each needs its own
   // mover: two join the two instances and the feeder.
   Observations o = RunInChild([] {
-    return RunTransfers({{0, 100}, {0, 100}}, true);
+    return RunTransfers({{0, 100}, {0, 100}});
   });
   for (const char* id : {"0", "1"}) {
     EXPECT_NEAR(o[std::string(id) + ".kv_transfer"], 2e-3 + 1e-5, 1e-12) << id;
@@ -144,7 +144,7 @@ TEST(KvTransfersTest, ConcurrentTransfersShareTheSendersNic) {
 
 TEST(KvTransfersTest, TransfersOneAfterAnotherReuseOneMover) {
   Observations o = RunInChild([] {
-    return RunTransfers({{0, 100}, {0.5, 100}, {1, 100}}, true);
+    return RunTransfers({{0, 100}, {0.5, 100}, {1, 100}});
   });
   for (const char* id : {"0", "1", "2"}) {
     EXPECT_NEAR(o[std::string(id) + ".kv_transfer"], 1e-3 + 1e-5, 1e-12) << id;
