@@ -9,9 +9,15 @@
 //       --profile data/calibration/h100/vidur_mlp_llama-2-70b-hf.csv
 //   fleetsim calibrate eval --chip a100 --format vidur-attention
 //       --profile .../attention.csv --json
+//   fleetsim calibrate eval --chip h100 --where head_dim=128,dtype=bf16
+//       --profile .../context_attention_perf.csv.gz   (aiconfigurator)
 //
 // Prints, per op, per class and overall, the median and p90 absolute
-// percentage error and the row count, with rows faster than 10 us apart.
+// percentage error and the row count, with rows faster than 10 us apart;
+// for tables of several serving frameworks also per class and framework.
+// Rows the cost model cannot price (no shape model for their op) are left
+// out and counted per reason.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -24,7 +30,7 @@
 #include "cli/common_flags.h"
 #include "hardware/calibration/calibration_fit.h"
 #include "hardware/calibration/calibration_table.h"
-#include "hardware/calibration/vidur_import.h"
+#include "hardware/calibration/row_filter.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/operator_model.h"
 #include "util/json_writer.h"
@@ -47,35 +53,16 @@ void WriteStats(JsonWriter& json, const std::string& key,
   json.EndObject();
 }
 
+// Rows, median and p90 APE, median signed error (the bias).
 std::string StatsCells(const hardware::ErrorStats& s) {
-  if (s.rows == 0) return absl::StrFormat("%6s %7s %7s", "0", "-", "-");
-  return absl::StrFormat("%6d %6.1f%% %6.1f%%", s.rows, 100 * s.median_ape,
-                         100 * s.p90_ape);
+  if (s.rows == 0)
+    return absl::StrFormat("%6s %7s %7s %7s", "0", "-", "-", "-");
+  return absl::StrFormat("%6d %6.1f%% %6.1f%% %+6.1f%%", s.rows,
+                         100 * s.median_ape, 100 * s.p90_ape,
+                         100 * s.median_signed);
 }
 
 }  // namespace
-
-// Loads `path` in `format` for `chip`: fleetsim tables are read as they are,
-// Vidur layouts go through the importer (every row, no thinning).
-absl::StatusOr<CalibrationTable> LoadProfile(const std::string& path,
-                                             const std::string& format,
-                                             const std::string& chip) {
-  if (format.empty() || format == "fleetsim") {
-    return hardware::ReadCalibrationTable(path);
-  }
-  absl::StatusOr<hardware::VidurFormat> vidur =
-      hardware::ParseVidurFormat(format);
-  if (!vidur.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--format: ", vidur.status().message(), " or fleetsim"));
-  }
-  hardware::VidurImportOptions options;
-  options.chip = chip;
-  absl::StatusOr<hardware::VidurImportResult> imported =
-      hardware::ImportVidurFile(*vidur, path, options);
-  if (!imported.ok()) return imported.status();
-  return std::move(imported->table);
-}
 
 int RunCalibrateEval(const std::vector<std::string>& args) {
   if (args.size() > 1)
@@ -97,13 +84,46 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
   absl::StatusOr<hardware::OperatorPricer> pricer =
       hardware::OperatorPricer::Create(*chip);
   if (!pricer.ok()) return Fail(pricer.status());
-  const std::vector<CalibrationRow> rows(table->rows().begin(),
-                                         table->rows().end());
+  const hardware::PriceableSplit split = hardware::SplitPriceable(
+      std::vector<CalibrationRow>(table->rows().begin(), table->rows().end()));
+  for (const hardware::SkippedRows& s : split.skipped) {
+    std::fprintf(stderr, "fleetsim: %s: %lld rows not priced: %s\n",
+                 profile.c_str(), static_cast<long long>(s.rows),
+                 s.reason.c_str());
+  }
+  if (split.rows.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat(profile, ": no row the cost model can price")));
+  }
+  const std::vector<CalibrationRow>& rows = split.rows;
   absl::StatusOr<hardware::EvalReport> report =
       hardware::EvaluateRows(*pricer, rows);
   if (!report.ok()) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat(profile, ": ", report.status().message())));
+  }
+  // Per class and framework, when the rows name frameworks.
+  std::vector<hardware::EvalLine> by_framework;
+  std::vector<std::string> frameworks;
+  for (const CalibrationRow& r : rows) {
+    if (!r.framework().empty() &&
+        std::find(frameworks.begin(), frameworks.end(), r.framework()) ==
+            frameworks.end()) {
+      frameworks.push_back(r.framework());
+    }
+  }
+  for (const std::string& f : frameworks) {
+    std::vector<CalibrationRow> subset;
+    for (const CalibrationRow& r : rows) {
+      if (r.framework() == f) subset.push_back(r);
+    }
+    absl::StatusOr<hardware::EvalReport> part =
+        hardware::EvaluateRows(*pricer, subset);
+    if (!part.ok()) return Fail(part.status());
+    for (hardware::EvalLine l : part->by_class) {
+      l.name = absl::StrCat(l.name, " ", f);
+      by_framework.push_back(std::move(l));
+    }
   }
 
   if (absl::GetFlag(FLAGS_json)) {
@@ -127,6 +147,16 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
     };
     lines("ops", report->by_op);
     lines("classes", report->by_class);
+    lines("class_frameworks", by_framework);
+    json.Key("skipped");
+    json.BeginArray();
+    for (const hardware::SkippedRows& s : split.skipped) {
+      json.BeginObject();
+      json.Field("reason", s.reason);
+      json.Field("rows", s.rows);
+      json.EndObject();
+    }
+    json.EndArray();
     json.Key("overall");
     json.BeginObject();
     WriteStats(json, "rows", report->overall.rows);
@@ -136,17 +166,19 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
     std::cout << json.str() << "\n";
     return 0;
   }
-  std::printf("calibrate eval: chip %s, %s (%d rows)\n", chip_name.c_str(),
-              profile.c_str(), table->rows_size());
-  std::printf("%-26s %6s %7s %7s | %6s %7s %7s\n", "", ">=10us", "median",
-              "p90", "<10us", "median", "p90");
+  std::printf("calibrate eval: chip %s, %s (%zu rows priced of %d)\n",
+              chip_name.c_str(), profile.c_str(), rows.size(),
+              table->rows_size());
+  std::printf("%-34s %6s %7s %7s %7s | %6s %7s %7s %7s\n", "", ">=10us",
+              "median", "p90", "signed", "<10us", "median", "p90", "signed");
   auto print = [](const std::string& name, const hardware::EvalLine& l) {
-    std::printf("%-26s %s | %s\n", name.c_str(), StatsCells(l.rows).c_str(),
+    std::printf("%-34s %s | %s\n", name.c_str(), StatsCells(l.rows).c_str(),
                 StatsCells(l.fast).c_str());
   };
   for (const hardware::EvalLine& l : report->by_op) print("op " + l.name, l);
   for (const hardware::EvalLine& l : report->by_class)
     print("class " + l.name, l);
+  for (const hardware::EvalLine& l : by_framework) print("class " + l.name, l);
   print("overall", report->overall);
   return 0;
 }

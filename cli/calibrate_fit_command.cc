@@ -29,6 +29,7 @@
 #include "google/protobuf/text_format.h"
 #include "hardware/calibration/calibration_fit.h"
 #include "hardware/calibration/calibration_table.h"
+#include "hardware/calibration/row_filter.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/operator_model.h"
 #include "util/json_writer.h"
@@ -85,6 +86,14 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
         LoadProfile(std::string(path), absl::GetFlag(FLAGS_format), chip_name);
     if (!table.ok()) return Fail(table.status());
     rows.insert(rows.end(), table->rows().begin(), table->rows().end());
+  }
+  {
+    hardware::PriceableSplit split = hardware::SplitPriceable(rows);
+    for (const hardware::SkippedRows& s : split.skipped) {
+      std::fprintf(stderr, "fleetsim: %lld rows not priced: %s\n",
+                   static_cast<long long>(s.rows), s.reason.c_str());
+    }
+    rows = std::move(split.rows);
   }
   const bool json_out = absl::GetFlag(FLAGS_json);
   JsonWriter json;

@@ -6,10 +6,18 @@
 //       --out data/calibration/h100/vidur_mlp_llama-2-7b.csv
 //       [--points_per_octave 4] [--model ORG/NAME] [--source_commit SHA]
 //
+//   fleetsim calibrate import --format aiconfigurator --chip h100
+//       --in .../h100_sxm/attention/vllm/0.24.0/context_attention_perf.csv.gz
+//       --out /tmp/vllm_prefill.csv.gz [--source_commit SHA]
+//       [--source_path P] [--source_blob SHA1]
+//
 // Formats: vidur-mlp, vidur-attention, vidur-allreduce (network all_reduce /
-// send_recv files), and fleetsim (re-write a .csv/.txtpb table in the form
+// send_recv files), aiconfigurator (any of NVIDIA aiconfigurator's operator
+// tables, kind told by its columns; rows it drops are listed with their
+// reasons), and fleetsim (re-write a .csv/.csv.gz/.txtpb table in the form
 // --out's extension selects). Prints a JSON summary on stdout.
 // docs/calibration.md describes the schema and the import rules.
+#include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,6 +27,7 @@
 #include "cli/calibrate_subcommands.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
+#include "hardware/calibration/aiconfigurator_import.h"
 #include "hardware/calibration/calibration_table.h"
 #include "hardware/calibration/vidur_import.h"
 #include "util/json_writer.h"
@@ -32,6 +41,9 @@ ABSL_FLAG(std::string, source_commit, "",
 ABSL_FLAG(std::string, source_path, "",
           "calibrate import: path of the input inside its source repository, "
           "for provenance (default: --in)");
+ABSL_FLAG(std::string, source_blob, "",
+          "calibrate import --format aiconfigurator: git blob SHA-1 of the "
+          "source file, for provenance");
 
 namespace fleetsim::cli {
 namespace {
@@ -47,7 +59,33 @@ int RunCalibrateImport(const std::vector<std::string>& args) {
         "calibrate import needs --format, --in FILE and --out FILE");
   }
   hardware::VidurImportResult result;
-  if (format_name == "fleetsim") {
+  std::vector<hardware::DroppedRows> dropped;
+  std::string table_kind;
+  if (format_name == "aiconfigurator") {
+    const std::string chip_name = absl::GetFlag(FLAGS_chip);
+    if (chip_name.empty()) return UsageError("calibrate import needs --chip");
+    absl::StatusOr<Chip> chip = ChipFromCatalog(chip_name);
+    if (!chip.ok()) return Fail(chip.status());
+    hardware::AiconfiguratorImportOptions options;
+    options.source_commit = absl::GetFlag(FLAGS_source_commit);
+    options.source_path = absl::GetFlag(FLAGS_source_path);
+    options.source_blob = absl::GetFlag(FLAGS_source_blob);
+    absl::StatusOr<hardware::AiconfiguratorImportResult> imported =
+        hardware::ImportAiconfiguratorFile(in, *chip, options);
+    if (!imported.ok()) return Fail(imported.status());
+    result.table = std::move(imported->table);
+    result.input_rows = imported->input_rows;
+    dropped = std::move(imported->dropped);
+    table_kind = hardware::AiconfiguratorTableName(imported->kind);
+    result.table.mutable_provenance()->set_command(absl::StrJoin(
+        {std::string("fleetsim calibrate import --format aiconfigurator"),
+         std::string("--chip"), chip_name},
+        " "));
+    for (const hardware::DroppedRows& d : dropped) {
+      std::fprintf(stderr, "fleetsim: %s: dropped %lld rows: %s\n", in.c_str(),
+                   static_cast<long long>(d.rows), d.reason.c_str());
+    }
+  } else if (format_name == "fleetsim") {
     absl::StatusOr<CalibrationTable> table = hardware::ReadCalibrationTable(in);
     if (!table.ok()) return Fail(table.status());
     result.table = *std::move(table);
@@ -92,6 +130,18 @@ int RunCalibrateImport(const std::vector<std::string>& args) {
   json.Field("duplicate_rows", result.duplicate_rows);
   json.Field("thinned_rows", result.thinned_rows);
   json.Field("skipped_cells", result.skipped_cells);
+  if (!table_kind.empty()) {
+    json.Field("table_kind", table_kind);
+    json.Key("dropped");
+    json.BeginArray();
+    for (const hardware::DroppedRows& d : dropped) {
+      json.BeginObject();
+      json.Field("reason", d.reason);
+      json.Field("rows", d.rows);
+      json.EndObject();
+    }
+    json.EndArray();
+  }
   json.EndObject();
   std::cout << json.str();
   return 0;
@@ -114,11 +164,14 @@ int RunCalibrate(const std::vector<std::string>& args) {
 FLEETSIM_REGISTER_COMMAND(
     "calibrate",
     "calibrate import --format vidur-mlp|vidur-attention|vidur-allreduce|"
-    "fleetsim --chip CHIP --in FILE --out FILE.csv|.txtpb "
-    "[--points_per_octave N] [--model ORG/NAME] [--source_commit SHA] | "
+    "aiconfigurator|fleetsim --chip CHIP --in FILE --out "
+    "FILE.csv|.csv.gz|.txtpb [--points_per_octave N] [--model ORG/NAME] "
+    "[--source_commit SHA] [--source_path P] [--source_blob SHA1] | "
     "calibrate eval --chip CHIP --profile FILE [--format vidur-mlp|"
-    "vidur-attention|vidur-allreduce|fleetsim] [--json] | "
-    "calibrate fit --chip CHIP --profile FILE[,FILE...] [--cv] [--json] | "
+    "vidur-attention|vidur-allreduce|aiconfigurator|fleetsim] "
+    "[--where COND,...] [--json] | "
+    "calibrate fit --chip CHIP --profile FILE[,FILE...] [--where COND,...] "
+    "[--cv] [--json] | "
     "calibrate e2e --perf perf_model.csv [--json]",
     RunCalibrate);
 

@@ -23,10 +23,15 @@ int RunCalibrateEval(const std::vector<std::string>& args);
 int RunCalibrateFit(const std::vector<std::string>& args);
 int RunCalibrateE2e(const std::vector<std::string>& args);
 
-// Reads a measured table: `format` "fleetsim" (or empty) reads a .csv/.txtpb
-// table as it is; "vidur-mlp", "vidur-attention", "vidur-allreduce" import
-// a Vidur CSV for `chip` with every row kept. Errors are the loader's and
-// the importer's (NotFound, InvalidArgument "path:line: ...").
+// Reads a measured table (cli/calibrate_profile.cc): `format` "fleetsim"
+// reads a .csv/.csv.gz/.txtpb table as it is; "aiconfigurator" imports an
+// aiconfigurator table for catalog chip `chip` (dropped rows logged to
+// stderr with their reasons); empty reads a fleetsim table, or an
+// aiconfigurator one when its header says so (columns `framework` and
+// `latency`); "vidur-mlp", "vidur-attention", "vidur-allreduce" import a
+// Vidur CSV for `chip`. Every row is kept, then --where selects. Errors are
+// the loader's, the importers' and --where's (NotFound, InvalidArgument
+// "path:line: ...").
 absl::StatusOr<CalibrationTable> LoadProfile(const std::string& path,
                                              const std::string& format,
                                              const std::string& chip);

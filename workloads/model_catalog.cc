@@ -153,6 +153,12 @@ absl::Status ValidateModel(const Model& model, const std::string& path) {
   if (model.dtype() == DTYPE_UNSPECIFIED) {
     problems.Add(problems.LineOf("dtype"), "field 'dtype' is missing");
   }
+  // FP4 exists for calibration rows; the footprint counts whole bytes.
+  if (model.dtype() == DTYPE_FP4 || model.kv_dtype() == DTYPE_FP4) {
+    problems.Add(
+        problems.LineOf(model.dtype() == DTYPE_FP4 ? "dtype" : "kv_dtype"),
+        "FP4 weights or KV cache are not modelled yet");
+  }
   problems.NonNegative("max_context", model.max_context());
 
   // Every layer SSM (pure Mamba): no attention fields needed.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <utility>
@@ -33,12 +34,31 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
   q.name = row.op();
   q.op_class = row.op_class();
   q.tp = std::max(row.tp(), 1);
+  if (row.dtype() == DTYPE_FP4 || row.kv_dtype() == DTYPE_FP4) {
+    return absl::InvalidArgumentError(
+        "fp4 rows cannot be priced yet (no FP4 peak in the chip schema)");
+  }
   const double b = row.dtype() == DTYPE_FP8 ? 1 : 2;
   q.weight_bytes = b;
-  q.kv_bytes = b;
+  q.kv_bytes = row.kv_dtype() == DTYPE_UNSPECIFIED ? b
+               : row.kv_dtype() == DTYPE_FP8       ? 1
+                                                   : 2;
+  if (row.latent_dim() > 0) {
+    return absl::InvalidArgumentError(
+        "MLA attention rows (latent_dim > 0) cannot be priced from a row yet");
+  }
   const OperatorModelOptions defaults;
+  // Sliding window: each query sees at most `w` keys (0 = unlimited).
+  const double w = row.window_tokens() > 0
+                       ? static_cast<double>(row.window_tokens())
+                       : std::numeric_limits<double>::infinity();
   switch (row.op_class()) {
     case OPERATOR_CLASS_GEMM:
+      if (row.heads() > 0) {
+        return absl::InvalidArgumentError(
+            "per-head batched GEMM rows (heads > 0) cannot be priced from a "
+            "row yet");
+      }
       q.m = row.m();
       q.n = row.n();
       q.k = row.k();
@@ -47,11 +67,14 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       const double t = static_cast<double>(row.new_tokens());
       const double l = static_cast<double>(row.context_tokens());
       const double batch = static_cast<double>(row.batch());
+      // Query i (1..t) sees min(l + i, w) keys.
+      const double full = std::clamp(w - l, 0.0, t);  // queries under w
+      const double pairs_per_request =
+          full * l + full * (full + 1) / 2.0 + (t - full) * std::min(w, l + t);
       q.requests = row.batch();
       q.new_tokens = row.batch() * row.new_tokens();
-      q.context_tokens =
-          row.batch() * (row.context_tokens() + row.new_tokens());
-      q.attention_pairs = batch * (t * l + t * (t + 1) / 2.0);
+      q.context_tokens = row.batch() * static_cast<int64_t>(std::min(l, w) + t);
+      q.attention_pairs = batch * pairs_per_request;
       q.heads = row.heads();
       q.kv_heads = row.kv_heads();
       q.head_dim = row.head_dim();
@@ -59,10 +82,13 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
     }
     case OPERATOR_CLASS_ATTENTION_DECODE:
       // Rows store cached tokens per request; the query sums K/V rows read
-      // (cached + the new token) over requests, as BatchShape does.
+      // (cached + the new token, within the window) over requests, as
+      // BatchShape does.
       q.requests = row.batch();
       q.new_tokens = row.batch();
-      q.context_tokens = row.batch() * (row.context_tokens() + 1);
+      q.context_tokens =
+          row.batch() * static_cast<int64_t>(std::min(
+                            static_cast<double>(row.context_tokens() + 1), w));
       q.heads = row.heads();
       q.kv_heads = row.kv_heads();
       q.head_dim = row.head_dim();

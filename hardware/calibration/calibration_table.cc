@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -17,6 +16,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/text_format.h"
 #include "util/csv.h"
+#include "util/gzip_file.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
@@ -103,6 +103,8 @@ std::string FieldToCell(const Message& message, const FieldDescriptor* field) {
       if (v == 0 && !field->has_presence()) return "";
       return FormatDouble(v);
     }
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return reflection->GetBool(message, field) ? "true" : "";
     default:
       return "";  // no other types in calibration.proto
   }
@@ -153,6 +155,15 @@ absl::Status SetFieldFromText(const FieldDescriptor* field,
       reflection->SetDouble(message, field, v);
       return absl::OkStatus();
     }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      bool v;
+      if (!absl::SimpleAtob(text, &v)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("'", text, "' is not true/false"));
+      }
+      reflection->SetBool(message, field, v);
+      return absl::OkStatus();
+    }
     default:
       return absl::InternalError(
           absl::StrCat("unsupported field type for ", field->name()));
@@ -176,6 +187,12 @@ absl::Status RequirePositive(absl::string_view name, int64_t value) {
 }
 
 }  // namespace
+
+double MillisecondsToSeconds(double ms) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.6g", ms * 1e-3);
+  return std::strtod(buffer, nullptr);
+}
 
 std::string OperatorClassShortName(OperatorClass op_class) {
   return EnumShortName(OperatorClass_descriptor()->FindValueByNumber(op_class));
@@ -245,6 +262,31 @@ absl::Status ValidateCalibrationRow(const CalibrationRow& row) {
     case OPERATOR_CLASS_COLLECTIVE:
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("bytes", row.bytes()));
       return RequirePositive("ranks", row.ranks());
+    case OPERATOR_CLASS_MOE:
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("tokens", row.tokens()));
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("hidden", row.hidden()));
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("inter", row.inter()));
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("experts", row.experts()));
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("top_k", row.top_k()));
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("moe_tp", row.moe_tp()));
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("moe_ep", row.moe_ep()));
+      if (row.top_k() > row.experts()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "top_k (", row.top_k(), ") exceeds experts (", row.experts(), ")"));
+      }
+      if (row.experts() % row.moe_ep() != 0 || row.inter() % row.moe_tp()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "experts (", row.experts(), ") must divide by moe_ep (",
+            row.moe_ep(), ") and inter (", row.inter(), ") by moe_tp (",
+            row.moe_tp(), ")"));
+      }
+      return absl::OkStatus();
+    case OPERATOR_CLASS_SSM:
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("batch", row.batch()));
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("new_tokens", row.new_tokens()));
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("heads", row.heads()));
+      FLEETSIM_RETURN_IF_ERROR(RequirePositive("head_dim", row.head_dim()));
+      return RequirePositive("d_state", row.d_state());
     default:
       return absl::OkStatus();
   }
@@ -278,12 +320,27 @@ std::string CalibrationTableToCsv(const CalibrationTable& table) {
     }
     absl::StrAppend(&out, "# ", pd->field(i)->name(), ": ", value, "\n");
   }
-  absl::StrAppend(&out, CalibrationCsvHeader(), "\n");
+  // Columns: op, op_class, median_s and every field some row sets, so a
+  // table of one producer does not carry the other producers' empty cells.
   const google::protobuf::Descriptor* d = CalibrationRow::descriptor();
+  std::vector<const FieldDescriptor*> columns;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    bool used =
+        f->name() == "op" || f->name() == "op_class" || f->name() == "median_s";
+    for (int r = 0; r < table.rows_size() && !used; ++r) {
+      used = !FieldToCell(table.rows(r), f).empty();
+    }
+    if (used) columns.push_back(f);
+  }
+  for (size_t i = 0; i < columns.size(); ++i) {
+    absl::StrAppend(&out, i > 0 ? "," : "", columns[i]->name());
+  }
+  out += '\n';
   for (const CalibrationRow& row : table.rows()) {
-    for (int i = 0; i < d->field_count(); ++i) {
+    for (size_t i = 0; i < columns.size(); ++i) {
       if (i > 0) out += ',';
-      out += FieldToCell(row, d->field(i));
+      out += FieldToCell(row, columns[i]);
     }
     out += '\n';
   }
@@ -390,9 +447,8 @@ absl::StatusOr<CalibrationTable> ParseCalibrationCsv(
 }
 
 absl::StatusOr<CalibrationTable> ReadCalibrationTable(const std::string& path) {
-  if (absl::EndsWith(path, ".csv")) {
-    std::string text;
-    FLEETSIM_RETURN_IF_ERROR(ReadFileToString(path, &text));
+  if (absl::EndsWith(path, ".csv") || absl::EndsWith(path, ".csv.gz")) {
+    FLEETSIM_ASSIGN_OR_RETURN(std::string text, ReadMaybeGzippedFile(path));
     return ParseCalibrationCsv(text, path);
   }
   if (absl::EndsWith(path, ".txtpb") || absl::EndsWith(path, ".textproto")) {
@@ -408,13 +464,14 @@ absl::StatusOr<CalibrationTable> ReadCalibrationTable(const std::string& path) {
     return table;
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      path, ": unknown calibration table extension (want .csv or .txtpb)"));
+      path,
+      ": unknown calibration table extension (want .csv, .csv.gz or .txtpb)"));
 }
 
 absl::Status WriteCalibrationTable(const CalibrationTable& table,
                                    const std::string& path) {
   std::string text;
-  if (absl::EndsWith(path, ".csv")) {
+  if (absl::EndsWith(path, ".csv") || absl::EndsWith(path, ".csv.gz")) {
     text = CalibrationTableToCsv(table);
   } else if (absl::EndsWith(path, ".txtpb") ||
              absl::EndsWith(path, ".textproto")) {
@@ -426,21 +483,14 @@ absl::Status WriteCalibrationTable(const CalibrationTable& table,
     text += body;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": unknown calibration table extension (want .csv or .txtpb)"));
+        path,
+        ": unknown calibration table extension (want .csv, .csv.gz or "
+        ".txtpb)"));
   }
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": cannot write"));
-  }
-  out << text;
-  out.close();
-  if (!out) {
-    return absl::FailedPreconditionError(absl::StrCat(path, ": write failed"));
-  }
-  return absl::OkStatus();
+  return WriteMaybeGzippedFile(path, text);
 }
 
 }  // namespace fleetsim::hardware

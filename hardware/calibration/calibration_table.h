@@ -10,7 +10,8 @@
 // Two on-disk forms, chosen by file extension:
 //   *.csv    the compact column layout documented in proto/calibration.proto
 //            (provenance as "# field: value" comment lines, a header line,
-//            one row per line); what data/calibration/ ships.
+//            one row per line); what data/calibration/ ships, gzipped
+//            (*.csv.gz) for the larger tables.
 //   *.txtpb  a text-format CalibrationTable.
 //
 // Example:
@@ -32,11 +33,12 @@ namespace fleetsim::hardware {
 
 // ReadCalibrationTable()
 //
-// Reads a table from `path`: CSV when the name ends in ".csv", text format
-// when it ends in ".txtpb" or ".textproto". Every row is validated
-// (ValidateCalibrationRow).
-// Errors: NotFound if the file cannot be opened; InvalidArgument for any
-// other extension, and for malformed content, as
+// Reads a table from `path`: CSV when the name ends in ".csv" or ".csv.gz"
+// (gzip), text format when it ends in ".txtpb" or ".textproto". Every row is
+// validated (ValidateCalibrationRow).
+// Errors: NotFound if the file cannot be opened; DataLoss for a corrupt gzip
+// stream; InvalidArgument for any other extension, and for malformed
+// content, as
 // "path:line: column 'name': problem" (CSV) or "path:line:col: problem"
 // (text format).
 absl::StatusOr<CalibrationTable> ReadCalibrationTable(const std::string& path);
@@ -59,14 +61,16 @@ absl::Status WriteCalibrationTable(const CalibrationTable& table,
 // CalibrationTableToCsv()
 //
 // The CSV text WriteCalibrationTable writes: provenance comment lines (set
-// fields only), the header with every CalibrationRow field in field-number
-// order, then one line per row. Doubles use the shortest form that reads
+// fields only), the header (op, op_class, median_s and every other
+// CalibrationRow field that some row sets, in field-number order), then one
+// line per row. Doubles use the shortest form that reads
 // back to the same value (%.17g trimmed), so CSV round trips are exact.
 std::string CalibrationTableToCsv(const CalibrationTable& table);
 
-// The CSV header line (no newline) the writer emits: CalibrationRow field
-// names in field-number order. The CUDA harness writes the same header
-// without linking protobuf; a test checks that the two agree.
+// Every CalibrationRow field name in field-number order, comma-separated
+// (no newline): the widest header a table can have. The CUDA harness writes
+// a header of some of these, in this order, without linking protobuf; a test
+// checks that its columns are fields in this order.
 std::string CalibrationCsvHeader();
 
 // ValidateCalibrationRow()
@@ -77,6 +81,11 @@ std::string CalibrationCsvHeader();
 // with a message naming the field ("median_s must be > 0, got 0"); the
 // caller adds the location.
 absl::Status ValidateCalibrationRow(const CalibrationRow& row);
+
+// Milliseconds (what Vidur and aiconfigurator record) to seconds, rounded to
+// 6 significant digits: every measured digit survives (both sources resolve
+// about a microsecond) and the shipped tables stay small.
+double MillisecondsToSeconds(double ms);
 
 // Short lower-case names used in CSV cells: "gemm", "attention_prefill",
 // "bf16". Parse*() accept these or the full enum value name

@@ -15,146 +15,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "hardware/calibration/calibration_table.h"
-#include "util/csv.h"
+#include "util/header_csv.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
 namespace fleetsim::hardware {
 namespace {
-
-constexpr double kSecondsPerMs = 1e-3;
-
-// Vidur's times are milliseconds with 1 us resolution (mean/std carry float
-// noise beyond that); seconds rounded to 6 significant digits keep every
-// measured digit and make the shipped tables about half the size.
-double MsToSeconds(double ms) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.6g", ms * kSecondsPerMs);
-  return std::strtod(buffer, nullptr);
-}
-
-// A Vidur CSV: header plus data lines with their 1-based line numbers.
-class VidurCsv final {
- public:
-  struct Line {
-    int number;
-    std::vector<std::string> cells;
-  };
-
-  static absl::StatusOr<VidurCsv> Parse(absl::string_view text,
-                                        const std::string& origin) {
-    VidurCsv csv;
-    csv.origin_ = origin;
-    int number = 0;
-    bool have_header = false;
-    for (absl::string_view raw : absl::StrSplit(text, '\n')) {
-      ++number;
-      if (absl::StripAsciiWhitespace(raw).empty()) continue;
-      std::vector<std::string> cells = SplitCsvLine(raw);
-      if (!have_header) {
-        for (size_t i = 0; i < cells.size(); ++i) {
-          std::string name(absl::StripAsciiWhitespace(cells[i]));
-          if (!name.empty()) csv.columns_[name] = static_cast<int>(i);
-        }
-        csv.width_ = cells.size();
-        csv.header_line_ = number;
-        have_header = true;
-        continue;
-      }
-      if (cells.size() != csv.width_) {
-        return absl::InvalidArgumentError(AtLocation(
-            origin, number,
-            absl::StrCat("expected ", csv.width_,
-                         " cells as in the header, got ", cells.size())));
-      }
-      csv.lines_.push_back(Line{number, std::move(cells)});
-    }
-    if (!have_header) {
-      return absl::InvalidArgumentError(AtLocation(origin, 0, "empty file"));
-    }
-    if (csv.lines_.empty()) {
-      return absl::InvalidArgumentError(AtLocation(origin, 0, "no data rows"));
-    }
-    return csv;
-  }
-
-  const std::vector<Line>& lines() const { return lines_; }
-  bool Has(const std::string& column) const {
-    return columns_.count(column) > 0;
-  }
-
-  // Column index; InvalidArgument at the header line when absent.
-  absl::StatusOr<int> Require(const std::string& column) const {
-    auto it = columns_.find(column);
-    if (it == columns_.end()) {
-      return absl::InvalidArgumentError(
-          AtLocation(origin_, header_line_,
-                     absl::StrCat("column '", column, "': missing")));
-    }
-    return it->second;
-  }
-
-  absl::Status CellError(const Line& line, const std::string& column,
-                         absl::string_view problem) const {
-    return absl::InvalidArgumentError(
-        AtLocation(origin_, line.number,
-                   absl::StrCat("column '", column, "': ", problem)));
-  }
-
-  absl::StatusOr<int64_t> Int(const Line& line,
-                              const std::string& column) const {
-    FLEETSIM_ASSIGN_OR_RETURN(int index, Require(column));
-    absl::string_view cell = absl::StripAsciiWhitespace(line.cells[index]);
-    int64_t value;
-    if (absl::SimpleAtoi(cell, &value)) return value;
-    // Pandas may write integral columns as "4096.0".
-    double d;
-    if (absl::SimpleAtod(cell, &d) && std::isfinite(d) && d == std::floor(d)) {
-      return static_cast<int64_t>(d);
-    }
-    return CellError(line, column,
-                     absl::StrCat("'", cell, "' is not an integer"));
-  }
-
-  // Empty cell -> nullopt.
-  absl::StatusOr<std::optional<double>> OptionalDouble(
-      const Line& line, const std::string& column) const {
-    FLEETSIM_ASSIGN_OR_RETURN(int index, Require(column));
-    absl::string_view cell = absl::StripAsciiWhitespace(line.cells[index]);
-    if (cell.empty()) return std::optional<double>();
-    double value;
-    if (!absl::SimpleAtod(cell, &value) || !std::isfinite(value)) {
-      return CellError(line, column,
-                       absl::StrCat("'", cell, "' is not a finite number"));
-    }
-    return std::optional<double>(value);
-  }
-
-  absl::StatusOr<bool> Bool(const Line& line, const std::string& column) const {
-    FLEETSIM_ASSIGN_OR_RETURN(int index, Require(column));
-    std::string cell =
-        absl::AsciiStrToLower(absl::StripAsciiWhitespace(line.cells[index]));
-    if (cell == "true" || cell == "1") return true;
-    if (cell == "false" || cell == "0") return false;
-    return CellError(line, column,
-                     absl::StrCat("'", cell, "' is not a boolean"));
-  }
-
-  absl::StatusOr<std::string> String(const Line& line,
-                                     const std::string& column) const {
-    FLEETSIM_ASSIGN_OR_RETURN(int index, Require(column));
-    return std::string(absl::StripAsciiWhitespace(line.cells[index]));
-  }
-
-  const std::string& origin() const { return origin_; }
-
- private:
-  std::string origin_;
-  std::map<std::string, int> columns_;
-  size_t width_ = 0;
-  int header_line_ = 1;
-  std::vector<Line> lines_;
-};
 
 // Values kept on one swept axis by VidurImportOptions::points_per_octave.
 class AxisThinner final {
@@ -196,7 +62,8 @@ std::string ModelFromPath(const std::string& path) {
 
 // Reads time_stats.<op>.{median,mean,min,max,std} (ms) into `row` (s).
 // Returns false when the median cell is empty (op not measured on this line).
-absl::StatusOr<bool> FillTimes(const VidurCsv& csv, const VidurCsv::Line& line,
+absl::StatusOr<bool> FillTimes(const HeaderCsv& csv,
+                               const HeaderCsv::Line& line,
                                const std::string& op, CalibrationRow* row) {
   const std::string prefix = "time_stats." + op + ".";
   FLEETSIM_ASSIGN_OR_RETURN(std::optional<double> median,
@@ -206,7 +73,7 @@ absl::StatusOr<bool> FillTimes(const VidurCsv& csv, const VidurCsv::Line& line,
     return csv.CellError(line, prefix + "median",
                          absl::StrCat("time must be > 0, got ", *median));
   }
-  row->set_median_s(MsToSeconds(*median));
+  row->set_median_s(MillisecondsToSeconds(*median));
   struct Stat {
     const char* suffix;
     void (CalibrationRow::*set)(double);
@@ -218,7 +85,8 @@ absl::StatusOr<bool> FillTimes(const VidurCsv& csv, const VidurCsv::Line& line,
     if (!csv.Has(prefix + stat.suffix)) continue;
     FLEETSIM_ASSIGN_OR_RETURN(std::optional<double> value,
                               csv.OptionalDouble(line, prefix + stat.suffix));
-    if (value.has_value()) (row->*stat.set)(MsToSeconds(std::max(0.0, *value)));
+    if (value.has_value())
+      (row->*stat.set)(MillisecondsToSeconds(std::max(0.0, *value)));
   }
   return true;
 }
@@ -230,8 +98,8 @@ struct HeadGeometry {
   int32_t head_dim;
 };
 
-absl::StatusOr<HeadGeometry> Heads(const VidurCsv& csv,
-                                   const VidurCsv::Line& line,
+absl::StatusOr<HeadGeometry> Heads(const HeaderCsv& csv,
+                                   const HeaderCsv::Line& line,
                                    const std::string& q_column, int64_t hidden,
                                    int64_t tp) {
   FLEETSIM_ASSIGN_OR_RETURN(int64_t q, csv.Int(line, q_column));
@@ -322,7 +190,7 @@ void SetProvenance(VidurFormat format, const std::string& origin,
       thinning));
 }
 
-absl::Status ImportMlp(const VidurCsv& csv, const VidurImportOptions& options,
+absl::Status ImportMlp(const HeaderCsv& csv, const VidurImportOptions& options,
                        const std::string& model, VidurImportResult* result) {
   AxisThinner tokens_axis;
   for (const auto& line : csv.lines()) {
@@ -410,7 +278,7 @@ absl::Status ImportMlp(const VidurCsv& csv, const VidurImportOptions& options,
   return absl::OkStatus();
 }
 
-absl::Status ImportAttention(const VidurCsv& csv,
+absl::Status ImportAttention(const HeaderCsv& csv,
                              const VidurImportOptions& options,
                              const std::string& model,
                              VidurImportResult* result) {
@@ -499,7 +367,7 @@ absl::Status ImportAttention(const VidurCsv& csv,
   return absl::OkStatus();
 }
 
-absl::Status ImportNetwork(const VidurCsv& csv,
+absl::Status ImportNetwork(const HeaderCsv& csv,
                            const VidurImportOptions& options,
                            VidurImportResult* result) {
   AxisThinner size_axis;
@@ -576,7 +444,7 @@ absl::StatusOr<VidurImportResult> ImportVidurCsv(
     return absl::InvalidArgumentError(
         "Vidur import needs a chip name (--chip)");
   }
-  FLEETSIM_ASSIGN_OR_RETURN(VidurCsv csv, VidurCsv::Parse(text, origin));
+  FLEETSIM_ASSIGN_OR_RETURN(HeaderCsv csv, HeaderCsv::Parse(text, origin));
   VidurImportResult result;
   result.input_rows = static_cast<int64_t>(csv.lines().size());
   std::string model = options.model;

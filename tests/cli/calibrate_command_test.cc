@@ -1,4 +1,5 @@
-// `fleetsim calibrate eval` end to end: a shipped table evaluated, bad
+// `fleetsim calibrate import` and `eval` end to end: a shipped table
+// evaluated, an aiconfigurator table imported and evaluated directly, bad
 // tables, chips and missing flags as non-zero exits.
 #include <fstream>
 #include <string>
@@ -45,6 +46,43 @@ TEST(CalibrateEvalCommandTest, EvaluatesAShippedTable) {
   EXPECT_THAT(r.output, HasSubstr("\"qkv_proj\""));
   EXPECT_THAT(r.output, HasSubstr("\"median_ape_pct\""));
   EXPECT_THAT(r.output, HasSubstr("\"fast_rows\""));
+}
+
+const std::string kAiconfiguratorSubset =
+    std::string(FLEETSIM_SOURCE_DIR) +
+    "/data/calibration/aiconfigurator/"
+    "h100_vllm_context_attention_subset.csv.gz";
+
+TEST(CalibrateImportCommandTest, AiconfiguratorTableToGzippedFleetsimTable) {
+  const std::string out = ::testing::TempDir() + "/vllm_prefill.csv.gz";
+  RunResult r =
+      RunFleetsim("import --format aiconfigurator --chip h100 --in " +
+                  kAiconfiguratorSubset + " --out " + out +
+                  " --source_commit 095f58a51c4ca8e61b66ec108d86f223f8d559ce");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"table_kind\": \"attention\""));
+  EXPECT_THAT(r.output, HasSubstr("\"rows_written\": 18"));
+  // The written table reads back and evaluates like the source does.
+  r = RunFleetsim("eval --chip h100 --json --profile " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("\"attention_prefill vllm\""));
+  r = RunFleetsim("import --format aiconfigurator --in " +
+                  kAiconfiguratorSubset + " --out " + out);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("needs --chip"));
+}
+
+TEST(CalibrateEvalCommandTest, ReadsAiconfiguratorTablesDirectlyWithWhere) {
+  RunResult r =
+      RunFleetsim("eval --chip h100 --profile " + kAiconfiguratorSubset +
+                  " --where 'batch=16,new_tokens>=1024'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("(4 rows priced of 4)"));
+  EXPECT_THAT(r.output, HasSubstr("class attention_prefill vllm"));
+  r = RunFleetsim("eval --chip h100 --profile " + kAiconfiguratorSubset +
+                  " --where nonsense=1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("'nonsense' is not a CalibrationRow field"));
 }
 
 }  // namespace

@@ -115,6 +115,13 @@ TEST(ModelCatalogTest, MlaWithoutSubConfigIsMissing) {
               HasSubstr("/x.txtpb: field 'mla' is missing"));
 }
 
+TEST(ModelCatalogTest, Fp4WeightsAreNotModelledYet) {
+  Model model = Get(ShippedModels(), "llama-3-8b");
+  model.set_kv_dtype(DTYPE_FP4);
+  EXPECT_THAT(std::string(ValidateModel(model, "/x.txtpb").message()),
+              HasSubstr("FP4 weights or KV cache are not modelled yet"));
+}
+
 TEST(ModelCatalogTest, TopKAboveExpertCount) {
   EXPECT_EQ(
       LoadError("moe_top_k"),

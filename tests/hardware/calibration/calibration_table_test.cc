@@ -103,8 +103,83 @@ TEST(CalibrationCsvTest, WritesProvenanceCommentsAndHeader) {
   std::string csv = CalibrationTableToCsv(SampleTable());
   EXPECT_TRUE(absl::StrContains(csv, "# device_name: NVIDIA H100 80GB HBM3\n"));
   EXPECT_TRUE(absl::StrContains(csv, "# sm_clock_mhz: 1980\n"));
-  EXPECT_TRUE(absl::StrContains(csv, "\n" + CalibrationCsvHeader() + "\n"));
+  // Only columns some row sets (plus op, op_class, median_s), in field order.
+  EXPECT_TRUE(absl::StrContains(
+      csv,
+      "\nop,op_class,dtype,chip,tp,model,m,n,k,batch,new_tokens,heads,"
+      "kv_heads,head_dim,bytes,ranks,ranks_per_node,tokens,median_s,p10_s,"
+      "p90_s,min_s,samples\n"))
+      << csv;
   EXPECT_TRUE(absl::StrContains(csv, "qkv_proj,gemm,bf16,h100,8,"));
+}
+
+TEST(CalibrationCsvTest, GzipTablesRoundTripAndBoolsReadBack) {
+  CalibrationTable table = SampleTable();
+  CalibrationRow* mla = table.add_rows();
+  mla->set_op("mla_decode");
+  mla->set_op_class(OPERATOR_CLASS_ATTENTION_DECODE);
+  mla->set_framework("trtllm");
+  mla->set_batch(128);
+  mla->set_context_tokens(4095);
+  mla->set_heads(128);
+  mla->set_kv_heads(1);
+  mla->set_head_dim(128);
+  mla->set_latent_dim(512);
+  mla->set_rope_dim(64);
+  mla->set_absorbed(true);
+  mla->set_median_s(2.5e-4);
+  const std::string path = TempPath("table.csv.gz");
+  ASSERT_EQ(StatusText(WriteCalibrationTable(table, path)), "OK");
+  std::ifstream raw(path, std::ios::binary);
+  char magic[2] = {0, 0};
+  raw.read(magic, 2);
+  EXPECT_EQ(static_cast<unsigned char>(magic[0]), 0x1f);  // gzip on disk
+  EXPECT_EQ(static_cast<unsigned char>(magic[1]), 0x8b);
+  absl::StatusOr<CalibrationTable> back = ReadCalibrationTable(path);
+  ASSERT_EQ(StatusText(back.status()), "OK");
+  EXPECT_TRUE(MessageDifferencer::Equals(table, *back));
+  EXPECT_TRUE(back->rows(3).absorbed());
+  // Bool cells: true/false/1/0; anything else names the column.
+  const std::string header = "op,op_class,median_s,m,n,k,absorbed\n";
+  EXPECT_TRUE(ParseCalibrationCsv(header + "a,gemm,1,1,1,1,1\n", "t.csv").ok());
+  EXPECT_EQ(StatusText(ParseCalibrationCsv(
+                           header + "a,gemm,1,1,1,1,yes please\n", "t.csv")
+                           .status()),
+            "INVALID_ARGUMENT: t.csv:2: column 'absorbed': 'yes please' is "
+            "not true/false");
+}
+
+TEST(CalibrationCsvTest, MoeAndSsmRowsNeedTheirShapes) {
+  CalibrationRow moe;
+  moe.set_op("moe");
+  moe.set_op_class(OPERATOR_CLASS_MOE);
+  moe.set_median_s(1e-4);
+  moe.set_tokens(64);
+  moe.set_hidden(7168);
+  moe.set_inter(2048);
+  moe.set_experts(256);
+  moe.set_top_k(8);
+  moe.set_moe_tp(1);
+  moe.set_moe_ep(8);
+  EXPECT_EQ(StatusText(ValidateCalibrationRow(moe)), "OK");
+  moe.set_moe_ep(3);
+  EXPECT_EQ(StatusText(ValidateCalibrationRow(moe)),
+            "INVALID_ARGUMENT: experts (256) must divide by moe_ep (3) and "
+            "inter (2048) by moe_tp (1)");
+  moe.set_moe_ep(8);
+  moe.set_top_k(300);
+  EXPECT_EQ(StatusText(ValidateCalibrationRow(moe)),
+            "INVALID_ARGUMENT: top_k (300) exceeds experts (256)");
+  CalibrationRow ssm;
+  ssm.set_op("ssm_prefill");
+  ssm.set_op_class(OPERATOR_CLASS_SSM);
+  ssm.set_median_s(1e-4);
+  ssm.set_batch(1);
+  ssm.set_new_tokens(1024);
+  ssm.set_heads(128);
+  ssm.set_head_dim(64);
+  EXPECT_EQ(StatusText(ValidateCalibrationRow(ssm)),
+            "INVALID_ARGUMENT: d_state must be > 0 for this op_class, got 0");
 }
 
 TEST(CalibrationCsvTest, ReadsColumnsInAnyOrderAndFullEnumNames) {
@@ -188,9 +263,12 @@ TEST(CalibrationTableTest, WritesBothFormsThatReadBack) {
 
 // ------------------------------------------------- harness CSV + shapes
 
-TEST(HarnessCsvTest, HeaderMatchesProtoFieldOrder) {
-  EXPECT_EQ(std::string(calibrate::kCalibrationCsvColumns),
-            CalibrationCsvHeader());
+// The harness writes the framework-free core of the schema: its columns
+// must be the proto's fields, in field-number order, through `samples`.
+TEST(HarnessCsvTest, HeaderIsTheProtoCoreInFieldOrder) {
+  const std::string all = CalibrationCsvHeader();
+  const std::string harness = calibrate::kCalibrationCsvColumns;
+  EXPECT_TRUE(absl::StartsWith(all, harness + ",framework,")) << all;
 }
 
 TEST(HarnessCsvTest, HarnessTablesLoadThroughTheProjectLoader) {
