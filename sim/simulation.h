@@ -52,7 +52,9 @@ struct SimulationInputs {
 };
 
 // Errors: anything wrong with the inputs (InvalidArgument/NotFound from the
-// workload or latency models), checked before the engine starts.
+// workload or latency models; InvalidArgument for a router policy that
+// cannot run the fleet's mixed pool, which ResolveFleet refuses first),
+// checked before the engine runs.
 // Simulated outcomes (overload, preemption, rejected requests, SLO misses)
 // are results, not errors.
 absl::StatusOr<SimulationResult> RunSimulation(

@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "hardware/chip_catalog.h"
+#include "tests/catalog_test_util.h"
 #include "workloads/model_catalog.h"
 
 namespace fleetsim::sim {
@@ -133,13 +134,13 @@ TEST(ResultBuilderTest, IdlePowerDefaultsToAFractionOfTdp) {
 }
 
 TEST(ResultBuilderTest, SloVerdictsAndAttainmentOverAllRoutedRequests) {
-  auto chips = hardware::LoadChipCatalog(kData);
-  ASSERT_TRUE(chips.ok()) << chips.status();
-  auto models = workloads::LoadModelCatalog(kData);
-  ASSERT_TRUE(models.ok()) << models.status();
+  hardware::ChipCatalog chips =
+      testutil::LoadedOrFail(hardware::LoadChipCatalog(kData));
+  workloads::ModelCatalog models =
+      testutil::LoadedOrFail(workloads::LoadModelCatalog(kData));
   FleetSpec fleet = TwoPools();
-  fleet.model = **models->Find("bloom-176b");
-  const Chip& h100 = **chips->Find("h100");
+  fleet.model = testutil::FindOrFail(models, "bloom-176b");
+  const Chip& h100 = testutil::FindOrFail(chips, "h100");
   Slo slo;
   SloTarget* target = slo.add_targets();
   target->set_metric(SLO_METRIC_TTFT);

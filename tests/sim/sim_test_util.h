@@ -21,7 +21,7 @@
 #include "sim/live_request.h"
 #include "workloads/request.h"
 
-namespace fleetsim::sim::testutil {
+namespace fleetsim::testutil {
 
 // Affine latency: 10 ms + 10 us per prompt token + 100 us per decoding
 // request + 0.1 us per context token decoded, so tests check the
@@ -40,22 +40,22 @@ class AffineLatency final : public hardware::LatencyModel {
 };
 
 // Request `id` with `input` prompt and `output` generated tokens.
-inline LiveRequestPtr Req(int64_t id, int32_t input, int32_t output,
-                          double arrival = 0) {
+inline sim::LiveRequestPtr Req(int64_t id, int32_t input, int32_t output,
+                               double arrival = 0) {
   workloads::Request r;
   r.id = id;
   r.arrival_s = arrival;
   r.input_tokens = input;
   r.output_tokens = output;
-  return MakeLiveRequest(r);
+  return sim::MakeLiveRequest(r);
 }
 
 // A pool of one machine holding one vLLM instance with `kv_blocks` KV
 // blocks of 16 tokens, batches of up to 64 requests and 8,192 tokens, and a
 // 1 GB/s NIC with 5 us of latency.
-inline PoolSpec TestPool(PoolRole role, int64_t kv_blocks = 1000) {
-  PoolSpec pool;
-  pool.name = PoolRoleName(role);
+inline sim::PoolSpec TestPool(PoolRole role, int64_t kv_blocks = 1000) {
+  sim::PoolSpec pool;
+  pool.name = sim::PoolRoleName(role);
   pool.role = role;
   pool.policy = BATCHING_POLICY_VLLM;
   pool.machines = 1;
@@ -114,6 +114,6 @@ inline Observations RunInChild(const std::function<Observations()>& body) {
   return observed;
 }
 
-}  // namespace fleetsim::sim::testutil
+}  // namespace fleetsim::testutil
 
 #endif  // FLEETSIM_TESTS_SIM_SIM_TEST_UTIL_H_

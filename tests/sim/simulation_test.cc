@@ -248,6 +248,24 @@ TEST(SimulationTest, MixedPoolDecodesOnThePrefillMachineWhenDecodeIsFull) {
   EXPECT_EQ(run.result.pools(0).decodes_kept(), kept);
 }
 
+TEST(SimulationTest, RouterThatCannotRunTheMixedPoolIsAnErrorNotACrash) {
+  // ResolveFleet refuses such a cluster; a fleet assembled in code reaches
+  // RunSimulation, which must return the error after building the platform.
+  ScenarioRequest request;
+  request.data_dir = kData;
+  request.cluster = ParseCluster(Disaggregated(400) +
+                                 "mixed_pool_prefill_queue_tokens: 8192\n");
+  request.model = "bloom-176b";
+  request.workload = Trace(WriteTrace("one.csv", "0.5,100,10\n"));
+  absl::StatusOr<SimulationInputs> inputs = LoadScenario(request);
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  inputs->fleet.router = ROUTER_POLICY_LEAST_KV_LOAD;
+  absl::StatusOr<SimulationResult> result = RunSimulationInChild(*inputs);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(),
+              ::testing::HasSubstr("does not support the mixed pool"));
+}
+
 TEST(SimulationTest, MixedPoolLendsDecodeMachinesToABackedUpPrefillPool) {
   // 12 prompts of 2,000 tokens at once on one prefill machine, with the
   // mixed pool's threshold at 4,000 queued tokens: once the prefill queue

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/chip_catalog.h"
+#include "tests/catalog_test_util.h"
 #include "util/textproto.h"
 #include "workloads/model_catalog.h"
 
@@ -30,21 +31,19 @@ Slo ParseSlo(const std::string& text) {
 class SloEvaluatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto chips = hardware::LoadChipCatalog(kData);
-    ASSERT_TRUE(chips.ok()) << chips.status();
-    chips_ = *chips;
-    auto models = workloads::LoadModelCatalog(kData);
-    ASSERT_TRUE(models.ok()) << models.status();
+    chips_ = testutil::LoadedOrFail(hardware::LoadChipCatalog(kData));
+    workloads::ModelCatalog models =
+        testutil::LoadedOrFail(workloads::LoadModelCatalog(kData));
     Cluster cluster;
     ASSERT_TRUE(
         ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
             .ok());
-    auto fleet =
-        ResolveFleet(cluster, "splitwise_h100.txtpb",
-                     **models->Find("bloom-176b"), chips_.entries(), {});
+    auto fleet = ResolveFleet(cluster, "splitwise_h100.txtpb",
+                              testutil::FindOrFail(models, "bloom-176b"),
+                              chips_.entries(), {});
     ASSERT_TRUE(fleet.ok()) << fleet.status();
     fleet_ = *fleet;
-    h100_ = **chips_.Find("h100");
+    h100_ = testutil::FindOrFail(chips_, "h100");
   }
 
   std::unique_ptr<SloEvaluator> Create(const std::string& slo_text) {
