@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_join.h"
 #include "cli/calibrate_subcommands.h"
@@ -29,9 +30,11 @@
 #include "cli/common_flags.h"
 #include "hardware/calibration/aiconfigurator_import.h"
 #include "hardware/calibration/calibration_table.h"
+#include "hardware/calibration/row_filter.h"
 #include "hardware/calibration/vidur_import.h"
 #include "util/json_writer.h"
 
+ABSL_DECLARE_FLAG(std::string, where);
 ABSL_FLAG(std::string, in, "", "calibrate import: input table file");
 ABSL_FLAG(int32_t, points_per_octave, 0,
           "calibrate import: keep about N points per octave of each swept "
@@ -118,6 +121,20 @@ int RunCalibrateImport(const std::vector<std::string>& args) {
     }
     result.table.mutable_provenance()->set_command(absl::StrJoin(command, " "));
   }
+  absl::StatusOr<hardware::RowFilter> where =
+      hardware::RowFilter::Parse(absl::GetFlag(FLAGS_where));
+  if (!where.ok()) return Fail(where.status());
+  if (!where->empty()) {
+    CalibrationTable kept;
+    *kept.mutable_provenance() = result.table.provenance();
+    for (const CalibrationRow& row : result.table.rows()) {
+      if (where->Matches(row)) *kept.add_rows() = row;
+    }
+    kept.mutable_provenance()->set_command(
+        absl::StrCat(kept.provenance().command(), " --where '",
+                     absl::GetFlag(FLAGS_where), "'"));
+    result.table = std::move(kept);
+  }
   absl::Status status = hardware::WriteCalibrationTable(result.table, out);
   if (!status.ok()) return Fail(status);
 
@@ -166,7 +183,8 @@ FLEETSIM_REGISTER_COMMAND(
     "calibrate import --format vidur-mlp|vidur-attention|vidur-allreduce|"
     "aiconfigurator|fleetsim --chip CHIP --in FILE --out "
     "FILE.csv|.csv.gz|.txtpb [--points_per_octave N] [--model ORG/NAME] "
-    "[--source_commit SHA] [--source_path P] [--source_blob SHA1] | "
+    "[--source_commit SHA] [--source_path P] [--source_blob SHA1] "
+    "[--where COND,...] | "
     "calibrate eval --chip CHIP --profile FILE [--format vidur-mlp|"
     "vidur-attention|vidur-allreduce|aiconfigurator|fleetsim] "
     "[--where COND,...] [--json] | "

@@ -20,10 +20,11 @@
 #include "util/gzip_file.h"
 #include "util/status_macros.h"
 
-ABSL_FLAG(std::string, where, "",
-          "calibrate eval/fit: keep only rows matching these conditions on "
-          "CalibrationRow fields, e.g. "
-          "'head_dim=128,dtype=bf16,framework=vllm|sglang,median_s>=1e-5'");
+ABSL_FLAG(
+    std::string, where, "",
+    "calibrate import/eval/fit: keep only rows matching these conditions on "
+    "CalibrationRow fields, e.g. "
+    "'head_dim=128,dtype=bf16,framework=vllm|sglang,median_s>=1e-5'");
 
 namespace fleetsim::cli {
 namespace {

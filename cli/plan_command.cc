@@ -13,9 +13,9 @@
 #include "cli/remote_client.h"
 #include "cli/simulation_setup.h"
 #include "economics/pricing.h"
-#include "sim/slo_spec.h"
 #include "planner/candidate.h"
 #include "planner/planner.h"
+#include "sim/slo_spec.h"
 #include "util/json_writer.h"
 #include "util/textproto.h"
 

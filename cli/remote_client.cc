@@ -11,10 +11,10 @@
 #include "cli/common_flags.h"
 #include "cli/economics_flags.h"
 #include "cli/simulation_setup.h"
-#include "sim/slo_spec.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/planning_service.grpc.pb.h"
 #include "service/request_checks.h"
+#include "sim/slo_spec.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 

@@ -95,7 +95,7 @@ DtypeChoice ChooseDtype(absl::string_view column, absl::string_view raw) {
   } else {
     c.drop_reason = absl::StrCat(
         column, " '", raw,
-        "': weight-only / integer quantisation has no fleetsim dtype");
+        "': no fleetsim dtype for it (integer or weight-only quantisation)");
   }
   return c;
 }
@@ -226,7 +226,11 @@ absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
     row.set_chip(chip.name());
     FLEETSIM_ASSIGN_OR_RETURN(std::string framework, line.Text("framework"));
     FLEETSIM_ASSIGN_OR_RETURN(std::string version, line.Text("version"));
-    row.set_framework(NormaliseFramework(framework));
+    // NCCL tables carry the collector's framework label with NCCL's own
+    // version ("TRTLLM", "2.29.2"): the library is what was measured.
+    row.set_framework(result.kind == AiconfiguratorTable::kNccl
+                          ? "nccl"
+                          : NormaliseFramework(framework));
     row.set_framework_version(version);
     row.set_kernel_source(line.TextOr("kernel_source", ""));
     FLEETSIM_ASSIGN_OR_RETURN(double latency_ms, line.Number("latency"));
@@ -235,8 +239,7 @@ absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
       continue;
     }
     const double seconds = MillisecondsToSeconds(latency_ms);
-    row.set_median_s(seconds);
-    row.set_mean_s(seconds);
+    row.set_median_s(seconds);  // the source's statistic is a mean
 
     switch (result.kind) {
       case AiconfiguratorTable::kAttention: {
@@ -503,7 +506,7 @@ absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
       return absl::InvalidArgumentError(
           AtLocation(origin, line.number(), std::string(valid.message())));
     }
-    frameworks.insert(framework);
+    frameworks.insert(row.framework());
     versions.insert(version);
     devices.insert(line.TextOr("device", ""));
     if (!row.kernel_source().empty()) kernels.insert(row.kernel_source());
@@ -532,8 +535,8 @@ absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
   p.set_timing_method(
       "aiconfigurator collector: mean of timed CUDA-graph replays after "
       "warm-ups, inputs reused across replays (small working sets L2-warm), "
-      "clocks locked to max application clocks; latency ms -> s, 6 "
-      "significant digits");
+      "clocks locked to max application clocks; that mean is stored as "
+      "median_s (ms -> s, 6 significant digits)");
   p.set_device_name(absl::StrJoin(devices, ";"));
   std::vector<std::string> notes = {
       absl::StrCat("aiconfigurator ", AiconfiguratorTableName(result.kind),

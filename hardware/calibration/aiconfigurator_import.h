@@ -41,7 +41,7 @@
 // every row. Shapes are per GPU as in the source (num_heads is already
 // divided by the TP degree). Latencies are milliseconds (mean of timed
 // CUDA-graph replays) and become seconds, rounded to 6 significant digits,
-// stored as median_s and mean_s.
+// stored as median_s (the one statistic the source has).
 //
 // Rows dropped, each counted under its reason (ImportResult::dropped):
 //   - the known-bad subsets of the source (aiconfigurator's data has no
