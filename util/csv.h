@@ -1,8 +1,10 @@
 // File: util/csv.h
 //
 // Splitting one CSV record into cells, for the table readers that load whole
-// files of modest size: calibration tables and the Vidur importer
-// (hardware/calibration/) and SplitwiseSim's perf_model.csv
+// files of modest size: calibration tables
+// (hardware/calibration/calibration_table.h), header-indexed files
+// (util/header_csv.h, through which the calibration importers read their
+// sources) and SplitwiseSim's perf_model.csv
 // (hardware/splitwise_perf_model.h). The streaming trace readers in
 // workloads/ split rows into views instead (workloads/trace_parsing.h).
 #ifndef FLEETSIM_UTIL_CSV_H_
