@@ -15,19 +15,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "hardware/calibration/calibration_table.h"
+#include "hardware/ops/elementwise_op.h"
 #include "util/distribution.h"
 #include "util/status_macros.h"
 
 namespace fleetsim::hardware {
-namespace {
-
-// Exponentials per SwiGLU/GELU activation element and vector FLOPs per
-// score, as OperatorModelOptions' defaults charge them.
-double ActivationVectorFlops(const OperatorModelOptions& o) {
-  return o.silu_mul_flops + o.exp_vector_flops;
-}
-
-}  // namespace
 
 absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
   OperatorQuery q;
@@ -94,45 +86,33 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       q.head_dim = row.head_dim();
       return q;
     case OPERATOR_CLASS_NORM:
+    case OPERATOR_CLASS_ELEMENTWISE: {
+      // The kernel the row measures, as the cost model prices it
+      // (hardware/ops/elementwise_op.h).
+      absl::StatusOr<RowKernel> kernel =
+          RowKernelForCalibrationOp(row.op(), row.op_class(), defaults);
+      if (!kernel.ok()) return kernel.status();
       q.elements = row.elements();
       q.width = row.width();
-      q.io_rows = 2;
-      q.vector_flops_per_element = defaults.rmsnorm_flops;
-      return q;
-    case OPERATOR_CLASS_ELEMENTWISE:
-      q.elements = row.elements();
-      q.width = row.width();
-      if (row.op() == "rope" || row.op() == "rotary") {
+      q.io_rows = kernel->io_rows;
+      q.vector_flops_per_element = kernel->vector_flops_per_element;
+      if (row.op_class() == OPERATOR_CLASS_ELEMENTWISE &&
+          NamedOperatorIndex(row.op()) ==
+              static_cast<int>(NamedOperator::kRope) &&
+          row.tokens() > 0 && row.elements() % row.tokens() == 0) {
         // Vidur's rotary rows have width = head_dim; a row of the cost
         // model is one token over all Q and K heads, which the wave term
         // counts. `tokens` recovers it.
-        if (row.tokens() > 0 && row.elements() % row.tokens() == 0) {
-          q.width = row.elements() / row.tokens();
-        }
-        q.io_rows = 2;
-        q.vector_flops_per_element = 3;
-      } else if (row.op() == "mlp_act" || row.op() == "activation") {
-        // Gated (SwiGLU) activation: gate and up read, product written.
-        q.io_rows = 3;
-        q.vector_flops_per_element = ActivationVectorFlops(defaults);
-      } else if (row.op() == "mlp_act_ungated") {
-        // A non-gated MLP's activation (phi-2's GELU): one row read, one
-        // written, priced as the cost model prices MLP_KIND_GELU.
-        q.io_rows = 2;
-        q.vector_flops_per_element =
-            defaults.gelu_flops + defaults.exp_vector_flops;
-      } else if (row.op() == "residual_add" || row.op() == "add") {
-        q.io_rows = 3;
-        q.vector_flops_per_element = 1;
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "elementwise op '", row.op(),
-            "' is not one of rope, mlp_act, mlp_act_ungated, residual_add"));
+        q.width = row.elements() / row.tokens();
       }
       return q;
+    }
     case OPERATOR_CLASS_COLLECTIVE:
       q.message_bytes = static_cast<double>(row.bytes());
       q.ranks = row.ranks();
+      // More ranks than one machine holds: the measurement crossed the
+      // scale-out network.
+      q.scale_out = std::max(row.ranks(), 2) > defaults.chips_per_machine;
       return q;
     default:
       break;

@@ -49,8 +49,10 @@ inline constexpr double kFastRowSeconds = 10e-6;
 // query's sums over requests (decode: context = batch * (cached + 1);
 // prefill: new = batch * T, context = batch * (cached + T), pairs = batch *
 // (T * cached + T (T + 1) / 2)); norm and elementwise rows with the reads +
-// writes and vector FLOPs of their op name (norm 2 rows, rope 2, mlp_act 3,
-// residual_add 3); collectives with bytes and ranks. q.name points into
+// writes and vector FLOPs of the kernel their op name measures
+// (RowKernelForCalibrationOp in hardware/ops/elementwise_op.h: norm 2 rows,
+// rope 2, mlp_act 3, residual_add 3); collectives with bytes and ranks,
+// over scale-out when the ranks exceed one machine. q.name points into
 // row.op(): `row` must outlive the query. InvalidArgument for a row whose
 // class cannot be priced (SSM, MoE) or whose op is unknown for its class.
 absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row);

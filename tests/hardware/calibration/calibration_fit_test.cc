@@ -251,37 +251,6 @@ TEST(CalibrationFitTest, LeaveOneModelOutHoldsOutEachModel) {
   EXPECT_EQ(single.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(CalibrationFitTest, PricerMatchesTheIterationModelPerOperator) {
-  // Every GEMM and attention invocation the iteration model makes is priced
-  // identically by the shape-only entry point.
-  OperatorModelOptions o;
-  std::vector<OperatorQuery> seen;
-  auto capture = [&seen](const OperatorQuery& q) {
-    seen.push_back(q);
-    return q.analytic_s;
-  };
-  o.corrections[OPERATOR_CLASS_GEMM] = capture;
-  o.corrections[OPERATOR_CLASS_ATTENTION_PREFILL] = capture;
-  o.corrections[OPERATOR_CLASS_ATTENTION_DECODE] = capture;
-  o.corrections[OPERATOR_CLASS_NORM] = capture;
-  o.corrections[OPERATOR_CLASS_ELEMENTWISE] = capture;
-  // H100() has compute_units and sram_mb: the wave, per-row and cache terms
-  // of norms and of the named elementwise operators are on.
-  ASSERT_GT(H100().compute_units(), 0);
-  auto m = OperatorModel::Create(Llama2_7b(), H100(), 1, 1, o);
-  ASSERT_TRUE(m.ok()) << m.status();
-  BatchShape b;
-  b.AddPrefillChunk(700, 300);
-  b.AddDecode(1500);
-  b.AddDecode(20);
-  (*m)->IterationSeconds(b);
-  ASSERT_GE(seen.size(), 7u);
-  for (const OperatorQuery& q : seen) {
-    EXPECT_NEAR((*m)->OperatorSeconds(q), q.analytic_s, 1e-12 * q.analytic_s)
-        << q.name;
-  }
-}
-
 CalibrationRow Elementwise(const std::string& op, OperatorClass c,
                            int64_t tokens, int64_t width,
                            const std::string& model) {

@@ -1,0 +1,320 @@
+#include "hardware/operator_options.h"
+
+#include <cctype>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace fleetsim::hardware {
+
+int NamedOperatorIndex(std::string_view name) {
+  if (name == "rope" || name == "rotary") {
+    return static_cast<int>(NamedOperator::kRope);
+  }
+  if (name == "mlp_act" || name == "mlp_act_ungated" || name == "activation" ||
+      name == "moe_activation") {
+    return static_cast<int>(NamedOperator::kMlpAct);
+  }
+  if (name == "residual_add" || name == "add") {
+    return static_cast<int>(NamedOperator::kResidualAdd);
+  }
+  return -1;
+}
+
+const char* NamedOperatorName(int index) {
+  switch (index) {
+    case 0:
+      return "rope";
+    case 1:
+      return "mlp_act";
+    case 2:
+      return "residual_add";
+    default:
+      return "";
+  }
+}
+
+namespace {
+
+std::string ClassName(OperatorClass c) {
+  std::string name = OperatorClass_Name(c);
+  constexpr std::string_view kPrefix = "OPERATOR_CLASS_";
+  if (name.rfind(kPrefix, 0) == 0) name = name.substr(kPrefix.size());
+  for (char& ch : name) ch = static_cast<char>(std::tolower(ch));
+  return name;
+}
+
+// The cost model's default for `c`, overridden by the chip's chip-wide entry
+// (op UNSPECIFIED) and then by its entry for `c` (the convention of
+// hardware/chip_catalog.h's EffectiveEfficiency).
+// `named` = NamedOperatorIndex of the operator (ELEMENTWISE only), or -1.
+ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
+                        OperatorClass c, int named) {
+  if (c != OPERATOR_CLASS_ELEMENTWISE) named = -1;
+  ClassEfficiency e =
+      named >= 0 ? o.operator_efficiency[named] : o.efficiency[c];
+  auto apply = [&e](const OperatorEfficiency& x) {
+    if (x.has_compute()) e.compute = x.compute();
+    if (x.has_memory()) e.memory = x.memory();
+    if (x.has_vector()) e.vector = x.vector();
+    if (x.has_floor_us()) e.floor_s = x.floor_us() * 1e-6;
+    if (x.has_memory_ramp_mb()) e.memory_ramp_bytes = x.memory_ramp_mb() * 1e6;
+    if (x.has_parallel_columns()) e.parallel_columns = x.parallel_columns();
+    if (x.has_overlap_exponent()) e.overlap_exponent = x.overlap_exponent();
+    if (x.has_step_latency_us()) e.step_latency_s = x.step_latency_us() * 1e-6;
+    if (x.has_compute_ramp_tokens())
+      e.compute_ramp_tokens = x.compute_ramp_tokens();
+    if (x.has_cache_speedup()) e.cache_speedup = x.cache_speedup();
+    if (x.has_cache_fraction()) e.cache_fraction = x.cache_fraction();
+    if (x.has_rows_per_unit()) e.rows_per_unit = x.rows_per_unit();
+    if (x.has_row_overhead_kb())
+      e.row_overhead_bytes = x.row_overhead_kb() * 1e3;
+    if (x.has_compute_latency_us())
+      e.compute_latency_s = x.compute_latency_us() * 1e-6;
+    if (x.has_tile_overhead_rows())
+      e.tile_overhead_rows = x.tile_overhead_rows();
+  };
+  if (c == OPERATOR_CLASS_COLLECTIVE) {
+    // Collectives run on the links, not on memory: only the class's own
+    // entry applies, and unset fields come from the options.
+    e.memory = o.collective_efficiency;
+    if (e.step_latency_s <= 0) e.step_latency_s = o.collective_alpha_s;
+    for (const OperatorEfficiency& x : chip.efficiency()) {
+      if (x.op() == c) apply(x);
+    }
+    return e;
+  }
+  for (const OperatorEfficiency& x : chip.efficiency()) {
+    if (x.op() == OPERATOR_CLASS_UNSPECIFIED) apply(x);
+  }
+  if (c != OPERATOR_CLASS_UNSPECIFIED) {
+    for (const OperatorEfficiency& x : chip.efficiency()) {
+      if (x.op() != c) continue;
+      apply(x);
+      if (named < 0) continue;
+      for (const OperatorEfficiency& sub : x.operators()) {
+        if (NamedOperatorIndex(sub.op_name()) == named) apply(sub);
+      }
+    }
+  }
+  return e;
+}
+
+}  // namespace
+
+ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
+                                  const Chip& chip, OperatorClass op_class) {
+  return Resolve(options, chip, op_class, -1);
+}
+
+ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
+                                  const Chip& chip, OperatorClass op_class,
+                                  std::string_view op_name) {
+  return Resolve(options, chip, op_class,
+                 op_class == OPERATOR_CLASS_ELEMENTWISE
+                     ? NamedOperatorIndex(op_name)
+                     : -1);
+}
+
+std::array<ClassEfficiency, kNumOperatorClasses>
+OperatorModelOptions::DefaultEfficiencies() {
+  std::array<ClassEfficiency, kNumOperatorClasses> e;
+  // The efficiency behaviour learned on the measured GPUs (`fleetsim
+  // calibrate fit`, docs/calibration.md §4; data/calibration/fits/), the
+  // default for every chip nobody measured. Fields: eta_c, eta_m, eta_v,
+  // floor, ramp bytes, parallel columns, overlap exponent.
+  // GEMM: fit to Vidur's H100 QKV/O/up/down rows of 5 models, TP 1-8,
+  // 1-4096 tokens (2380 rows; leave-one-model-out median / p90 APE 5.1 % /
+  // 17.6 %, 6.2 % / 19.0 % before the M-tile and compute-latency terms):
+  // token rows run in 64- or 128-row tiles (24.9 operand rows of overhead
+  // per tile, so 64-row tiles cost 1.16x per FLOP and m = 160 pays for 192
+  // rows), 4.76 us of tile-loop fill/drain adds to the tensor time, p = 2.
+  ClassEfficiency gemm{0.725, 0.924, 0.7, 5.81e-6, 5.51e6, 630, 2.0};
+  gemm.compute_latency_s = 4.76e-6;
+  gemm.tile_overhead_rows = 24.9;
+  e[OPERATOR_CLASS_UNSPECIFIED] = gemm;
+  e[OPERATOR_CLASS_GEMM] = gemm;
+  e[OPERATOR_CLASS_MOE] = gemm;
+  // Attention: fit to Vidur's A100 FlashAttention table (the only measured
+  // attention; H100 uses the same fractions of its own peaks). Prefill:
+  // eta_c 0.565 ramping with context (half at 1820 tokens), p = 1 (the
+  // softmax's vector time adds to the tensor time); eta_m stays 0.8 and
+  // eta_v 0.7 (ASSUMPTIONS: the table cannot separate them).
+  ClassEfficiency prefill{0.565, 0.8, 0.7, 21.7e-6, 0, 0, 1.0};
+  prefill.compute_ramp_tokens = 1820;
+  e[OPERATOR_CLASS_ATTENTION_PREFILL] = prefill;
+  e[OPERATOR_CLASS_ATTENTION_DECODE] = {0.28, 0.807, 0.7, 13.6e-6, 24.9e6};
+  // Norms: fit to Vidur's H100 RMSNorm rows (1155; leave-one-model-out
+  // median / p90 APE 2.7 / 14.1 %): one thread block per token row, 2 rows
+  // per SM per wave (a partial wave costs a full one, which sets the
+  // shortest norm: no floor), 5.69 KB of traffic-equivalent fixed cost per
+  // row, 1.52x the bandwidth while the working set is below ~0.47 of the
+  // on-chip memory (Vidur re-runs the kernel on L2-resident tensors).
+  ClassEfficiency norm{0.7, 0.435, 0.7, 0, 3.37e6};
+  norm.cache_speedup = 1.52;
+  norm.cache_fraction = 0.466;
+  norm.rows_per_unit = 2;
+  norm.row_overhead_bytes = 5.69e3;
+  e[OPERATOR_CLASS_NORM] = norm;
+  // Elementwise kernels without their own entry (sampling, embedding): the
+  // class fit to Vidur's H100 rope/activation/add rows (plain roofline). The
+  // three measured kernels have their own defaults
+  // (DefaultOperatorEfficiencies()).
+  e[OPERATOR_CLASS_ELEMENTWISE] = {0.7, 0.736, 0.7, 2.22e-6, 5.08e6};
+  // Latency is alpha per ring step (OperatorModelOptions).
+  e[OPERATOR_CLASS_COLLECTIVE] = {1.0, 1.0, 1.0, 0, 0};
+  // ASSUMPTION: selective-scan/SSD kernels are bandwidth-bound and far from
+  // tensor peak (arXiv 2508.17679).
+  e[OPERATOR_CLASS_SSM] = {0.5, 0.7, 0.5, 5e-6, 0};
+  return e;
+}
+
+std::array<ClassEfficiency, kNumNamedOperators>
+OperatorModelOptions::DefaultOperatorEfficiencies() {
+  // Per-operator fits to Vidur's H100 rows (595 each, 5 models;
+  // `fleetsim calibrate fit`, docs/calibration.md §4): eta_m, floor, ramp
+  // bytes, then cache speedup / fraction of sram_mb, rows per compute unit
+  // per wave (0 = no wave term) and fixed bytes per row.
+  auto entry = [](double memory, double floor_s, double ramp_bytes,
+                  double cache_speedup, double cache_fraction,
+                  double rows_per_unit, double row_bytes) {
+    ClassEfficiency c{0.7, memory, 0.7, floor_s, ramp_bytes};
+    c.cache_speedup = cache_speedup;
+    c.cache_fraction = cache_fraction;
+    c.rows_per_unit = rows_per_unit;
+    c.row_overhead_bytes = row_bytes;
+    return c;
+  };
+  std::array<ClassEfficiency, kNumNamedOperators> e;
+  // Rotary (NeoX, Q and K heads): ~1.6 TB/s on H100.
+  e[static_cast<int>(NamedOperator::kRope)] =
+      entry(0.49, 1.98e-6, 3.19e6, 1.12, 0.66, 1, 0.161e3);
+  // SiLU * mul: one block per token, 2 per SM per wave; 7.26 KB per row.
+  e[static_cast<int>(NamedOperator::kMlpAct)] =
+      entry(0.752, 1.97e-6, 0.0491e6, 1.21, 0.157, 2, 7.26e3);
+  // Residual add: a grid-stride kernel at the full HBM bandwidth (no wave
+  // term), 1.38x while the working set fits in ~0.71 of the on-chip memory.
+  e[static_cast<int>(NamedOperator::kResidualAdd)] =
+      entry(1.0, 1.55e-13, 6.94e6, 1.38, 0.707, 0, 1.55e3);
+  return e;
+}
+
+OperatorModelOptions OperatorModelOptions::WithSplitwiseOverhead() {
+  OperatorModelOptions o;
+  o.layer_overhead_s = kSplitwiseLayerOverheadS;
+  o.request_layer_overhead_s = kSplitwiseRequestLayerOverheadS;
+  return o;
+}
+
+OperatorModelOptions OperatorModelOptions::LlmCompassLike() {
+  OperatorModelOptions o;
+  o.fuse_attention = false;
+  // PrincetonUniversity/LLMCompass@software_model: softmax.py
+  // (M*N*(flops_per_exp*3 + 7)), gelu.py (10 + flops_per_exp),
+  // layernorm.py (7 per element); compute_module.py flops_per_exp = 35.
+  o.exp_vector_flops = 35;
+  o.softmax_exps_per_score = 3;
+  o.softmax_flops_per_score = 7;
+  o.gelu_flops = 10;
+  o.layernorm_flops = 7;
+  return o;
+}
+
+void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
+                         std::vector<std::string>* problems) {
+  auto add = [problems](std::string problem) {
+    problems->push_back(std::move(problem));
+  };
+  if (chip.bf16_tflops() <= 0) add("chip bf16_tflops must be > 0");
+  if (chip.vector_tflops() <= 0) add("chip vector_tflops must be > 0");
+  if (chip.memory_bandwidth_tbps() <= 0) {
+    add("chip memory_bandwidth_tbps must be > 0");
+  }
+  if (o.overlap_exponent < 1) {
+    add(absl::StrCat("options.overlap_exponent must be >= 1, got ",
+                     o.overlap_exponent));
+  }
+  if (o.kv_page_tokens < 1) add("options.kv_page_tokens must be >= 1");
+  if (o.chips_per_machine < 1) add("options.chips_per_machine must be >= 1");
+  if (!(o.collective_efficiency > 0 && o.collective_efficiency <= 1)) {
+    add("options.collective_efficiency must be in (0, 1]");
+  }
+  for (int c = 0; c < kNumOperatorClasses; ++c) {
+    const ClassEfficiency& e = o.efficiency[c];
+    for (double v : {e.compute, e.memory, e.vector}) {
+      if (!(v > 0 && v <= 1)) {
+        add(absl::StrCat("options.efficiency[", ClassName(OperatorClass(c)),
+                         "] has a fraction outside (0, 1]: ", v));
+        break;
+      }
+    }
+  }
+  for (int i = 0; i < kNumNamedOperators; ++i) {
+    const ClassEfficiency& e = o.operator_efficiency[i];
+    for (double v : {e.compute, e.memory, e.vector}) {
+      if (!(v > 0 && v <= 1)) {
+        add(absl::StrCat("options.operator_efficiency[", NamedOperatorName(i),
+                         "] has a fraction outside (0, 1]: ", v));
+        break;
+      }
+    }
+  }
+  std::vector<const OperatorEfficiency*> entries;
+  for (const OperatorEfficiency& e : chip.efficiency()) {
+    entries.push_back(&e);
+    for (const OperatorEfficiency& sub : e.operators()) {
+      entries.push_back(&sub);
+      if (e.op() != OPERATOR_CLASS_ELEMENTWISE ||
+          NamedOperatorIndex(sub.op_name()) < 0) {
+        add(absl::StrCat(
+            "chip efficiency for ", ClassName(e.op()),
+            " has an operator entry '", sub.op_name(),
+            "': only elementwise rope, mlp_act and residual_add have them"));
+      }
+    }
+  }
+  for (const OperatorEfficiency* ep : entries) {
+    const OperatorEfficiency& e = *ep;
+    if ((e.has_cache_speedup() && e.cache_speedup() < 1) ||
+        (e.has_cache_fraction() && e.cache_fraction() < 0) ||
+        (e.has_rows_per_unit() && e.rows_per_unit() < 0) ||
+        (e.has_row_overhead_kb() && e.row_overhead_kb() < 0)) {
+      add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
+                       " has cache_speedup < 1 or a negative cache_fraction, "
+                       "rows_per_unit or row_overhead_kb"));
+    }
+    for (double v : {e.has_compute() ? e.compute() : 1.0,
+                     e.has_memory() ? e.memory() : 1.0,
+                     e.has_vector() ? e.vector() : 1.0}) {
+      if (!(v > 0 && v <= 1)) {
+        add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
+                         " has a fraction outside (0, 1]: ", v));
+        break;
+      }
+    }
+    if (e.has_overlap_exponent() && e.overlap_exponent() < 1) {
+      add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
+                       " has overlap_exponent < 1: ", e.overlap_exponent()));
+    }
+    if ((e.has_memory_ramp_mb() && e.memory_ramp_mb() < 0) ||
+        (e.has_parallel_columns() && e.parallel_columns() < 0) ||
+        (e.has_step_latency_us() && e.step_latency_us() < 0) ||
+        (e.has_compute_latency_us() && e.compute_latency_us() < 0) ||
+        (e.has_tile_overhead_rows() && e.tile_overhead_rows() < 0)) {
+      add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
+                       " has a negative ramp, column, latency or tile term"));
+    }
+  }
+  if (chip.has_compute_units() && chip.compute_units() < 1) {
+    add("chip compute_units must be >= 1 when set");
+  }
+  if (o.iteration_overhead_s < 0 || o.layer_overhead_s < 0 ||
+      o.request_layer_overhead_s < 0) {
+    add("options.iteration_overhead_s, layer_overhead_s and "
+        "request_layer_overhead_s must be >= 0");
+  }
+}
+
+}  // namespace fleetsim::hardware

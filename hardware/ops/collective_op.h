@@ -1,0 +1,49 @@
+// File: hardware/ops/collective_op.h
+//
+// The collective family: tensor-parallel all-reduce, the logits gather and
+// pipeline send/recv. Ring all-reduce of S bytes per rank over t ranks
+// takes 2 (t-1)/t S / BW + 2 (t-1) alpha; a gather to one rank (t-1) (S /
+// BW + alpha); a send S / BW + alpha, with BW the link bandwidth times
+// eta_net and alpha the latency per step (ClassEfficiency of COLLECTIVE;
+// OperatorModelOptions::collective_alpha_s / collective_efficiency fitted to
+// Vidur's NCCL measurements). One definition for the simulator's table
+// (hardware/operator_model.cc) and the pricer (hardware/operator_pricer.h).
+#ifndef FLEETSIM_HARDWARE_OPS_COLLECTIVE_OP_H_
+#define FLEETSIM_HARDWARE_OPS_COLLECTIVE_OP_H_
+
+#include <string_view>
+
+#include "hardware/ops/op_cost.h"
+
+namespace fleetsim::hardware {
+
+// The algorithm an operator name runs: "send_recv"/"pp_send" point to
+// point, "all_gather"/"logits_gather" a gather, anything else a ring
+// all-reduce.
+CollectiveKind CollectiveKindOf(std::string_view name);
+
+// One collective over `ranks` ranks (send/recv: 2) moving `bytes_per_row`
+// bytes per rank per x[rows] (the pricer: the whole message on kOne), over
+// the scale-out network when `scale_out`, else scale-up. Class COLLECTIVE.
+OpCost CollectiveCost(CollectiveKind kind, int ranks, bool scale_out,
+                      double bytes_per_row, Feature rows);
+
+// Seconds of one collective of `bytes` per rank over t ranks.
+inline double CollectiveSeconds(CollectiveKind kind, double t, double bytes,
+                                double link_s_per_byte, double alpha_s) {
+  switch (kind) {
+    case CollectiveKind::kAllReduce:
+      return 2.0 * (t - 1) / t * bytes * link_s_per_byte +
+             2.0 * (t - 1) * alpha_s;
+    case CollectiveKind::kGather:
+      return (t - 1) * (bytes * link_s_per_byte + alpha_s);
+    case CollectiveKind::kSendRecv:
+    case CollectiveKind::kNone:
+      break;
+  }
+  return bytes * link_s_per_byte + alpha_s;
+}
+
+}  // namespace fleetsim::hardware
+
+#endif  // FLEETSIM_HARDWARE_OPS_COLLECTIVE_OP_H_

@@ -1,0 +1,71 @@
+#include "hardware/ops/priced_op.h"
+
+namespace fleetsim::hardware {
+
+CombineMode ModeFor(double p) {
+  if (p >= 32) return CombineMode::kMax;
+  if (std::fabs(p - 1.0) < 0.005) return CombineMode::kSum;
+  if (std::fabs(p - 4.0 / 3.0) < 0.005) return CombineMode::kP43;
+  if (std::fabs(p - 1.5) < 0.005) return CombineMode::kP15;
+  if (std::fabs(p - 2.0) < 0.005) return CombineMode::kP2;
+  return CombineMode::kGeneric;
+}
+
+PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
+                const OperatorModelOptions& o) {
+  PricedOp op;
+  op.cost = cost;
+  const double tensor_tflops = cost.fp8 && chip.fp8_tflops() > 0
+                                   ? chip.fp8_tflops()
+                                   : chip.bf16_tflops();
+  op.s_per_flop = 1.0 / (tensor_tflops * 1e12 * e.compute);
+  op.s_per_vector_flop = 1.0 / (chip.vector_tflops() * 1e12 * e.vector);
+  op.s_per_byte = 1.0 / (chip.memory_bandwidth_tbps() * 1e12 * e.memory);
+  op.ramp_bytes = e.memory_ramp_bytes;
+  op.floor_s = cost.fused ? 0 : e.floor_s;  // fused: no launch
+  op.compute_latency_s = e.compute_latency_s;
+  op.p = e.overlap_exponent > 0 ? e.overlap_exponent : o.overlap_exponent;
+  op.mode = ModeFor(op.p);
+
+  // Norm / elementwise: the wave, per-row and cache terms of `e`.
+  double cache_bytes = 0;
+  if (cost.op_class == OPERATOR_CLASS_NORM ||
+      cost.op_class == OPERATOR_CLASS_ELEMENTWISE) {
+    op.row_bytes = e.row_overhead_bytes;
+    if (e.rows_per_unit > 0 && chip.compute_units() > 0) {
+      op.wave_rows = e.rows_per_unit * chip.compute_units();
+    }
+    if (e.cache_speedup > 1 && e.cache_fraction > 0 && chip.sram_mb() > 0) {
+      cache_bytes = e.cache_fraction * chip.sram_mb() * 1e6;
+      op.cache_gain = e.cache_speedup - 1;
+    }
+  }
+  op.inv_wave_rows = op.wave_rows > 0 ? 1.0 / op.wave_rows : 0;
+  op.inv_cache_bytes = cache_bytes > 0 ? 1.0 / cache_bytes : 0;
+  op.cache_resident = 1.0 / (1.0 + op.cache_gain);
+  op.memory_terms = op.wave_rows > 0 || cache_bytes > 0 || op.row_bytes > 0;
+  // The wave, per-row and cache terms take bytes as bytes-per-row times
+  // rows; an operator whose traffic has other terms (unfused softmax over
+  // the scores) keeps the plain roofline.
+  for (int f = 0; f < kNumFeatures; ++f) {
+    op.has_flops |= cost.flops[f] != 0;
+    op.has_vector_flops |= cost.vector_flops[f] != 0;
+    if (f != cost.rows && cost.bytes[f] != 0) op.memory_terms = false;
+  }
+
+  op.has_experts = cost.num_experts > 0;
+  if (cost.columns > 0) {
+    op.s_per_byte *= ParallelColumnsFactor(e.parallel_columns, cost.columns);
+  }
+  if (cost.m_tiles) op.tile_cost_64 = TileCost64(e.tile_overhead_rows);
+  if (cost.context_ramp) op.compute_ramp_tokens = e.compute_ramp_tokens;
+  if (cost.collective != CollectiveKind::kNone) {
+    const double link_gbps =
+        cost.scale_out ? chip.scale_out_gbps() : chip.scale_up_gbps();
+    op.link_s_per_byte = 1.0 / (link_gbps * 1e9 * e.memory);
+    op.alpha_s = e.step_latency_s;
+  }
+  return op;
+}
+
+}  // namespace fleetsim::hardware

@@ -1,0 +1,208 @@
+// File: hardware/ops/priced_op.h
+//
+// The unit step every operator family shares: an OpCost bound to one chip
+// (seconds per tensor FLOP, vector FLOP and byte at its class's
+// efficiencies) and priced at a batch's features. One invocation takes
+//   max(combine(t_tensor, t_vector, t_memory), floor)
+// where combine() is a smooth maximum (sum of p-th powers, p-th root; p = 1
+// adds the terms, p -> infinity is the plain roofline max) and the unit with
+// the largest term bounds it; collectives take the ring formula
+// (collective_op.h). The family terms that are not linear in the features
+// (GEMM M tiles and skinny columns, MoE experts touched, the prefill
+// compute ramp, norm waves and cache residency) apply here, from the flags
+// the families set. The simulator's hot path and the pricer run the same
+// inline Seconds().
+#ifndef FLEETSIM_HARDWARE_OPS_PRICED_OP_H_
+#define FLEETSIM_HARDWARE_OPS_PRICED_OP_H_
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/base/attributes.h"
+#include "hardware/latency_model.h"
+#include "hardware/operator_options.h"
+#include "hardware/ops/attention_op.h"
+#include "hardware/ops/collective_op.h"
+#include "hardware/ops/elementwise_op.h"
+#include "hardware/ops/gemm_op.h"
+#include "hardware/ops/op_cost.h"
+#include "proto/chip.pb.h"
+
+namespace fleetsim::hardware {
+
+// How the tensor, vector and memory times of an operator combine.
+// p in {1, 4/3, 3/2, 2} (within 0.005; what `fleetsim calibrate fit` picks
+// from) and p >= 32 have closed forms with one or two sqrt/cbrt; any other p
+// costs four std::pow calls per operator.
+enum class CombineMode { kMax, kSum, kP43, kP15, kP2, kGeneric };
+
+CombineMode ModeFor(double p);
+
+inline double Combine(CombineMode mode, double p, double a, double b,
+                      double c) {
+  const double m = std::max(a, std::max(b, c));
+  if (m <= 0) return 0;
+  switch (mode) {
+    case CombineMode::kMax:
+      return m;
+    case CombineMode::kSum:
+      return a + b + c;
+    case CombineMode::kP43: {
+      // (sum x^(4/3))^(3/4)
+      const double s = a * std::cbrt(a) + b * std::cbrt(b) + c * std::cbrt(c);
+      return std::sqrt(std::sqrt(s * s * s));
+    }
+    case CombineMode::kP15: {
+      const double s = a * std::sqrt(a) + b * std::sqrt(b) + c * std::sqrt(c);
+      return std::cbrt(s * s);
+    }
+    case CombineMode::kP2:
+      return std::sqrt(a * a + b * b + c * c);
+    case CombineMode::kGeneric:
+      break;
+  }
+  return std::pow(std::pow(a, p) + std::pow(b, p) + std::pow(c, p), 1.0 / p);
+}
+
+// The roofline time of one invocation and the unit that bounds it.
+inline double RooflineSeconds(CombineMode mode, double p, double s_per_flop,
+                              double s_per_vector_flop, double s_per_byte,
+                              double ramp_bytes, double floor_s,
+                              double compute_latency_s, double flops,
+                              double vflops, double bytes, Bound* bound) {
+  const double tc = flops > 0 ? flops * s_per_flop + compute_latency_s : 0;
+  const double tv = vflops * s_per_vector_flop;
+  const double tm = bytes > 0 ? (bytes + ramp_bytes) * s_per_byte : 0;
+  const double seconds = Combine(mode, p, tc, tv, tm);
+  if (seconds < floor_s) {
+    *bound = Bound::kFloor;
+    return floor_s;
+  }
+  if (tc >= tv && tc >= tm) {
+    *bound = Bound::kCompute;
+  } else if (tv >= tm) {
+    *bound = Bound::kVector;
+  } else {
+    *bound = Bound::kMemory;
+  }
+  return seconds;
+}
+
+// What one invocation did: FLOPs, vector FLOPs and bytes of traffic (MoE:
+// with the touched experts' weights).
+struct OpWork {
+  double flops = 0;
+  double vector_flops = 0;
+  double bytes = 0;
+};
+
+// An OpCost with the rates of the unit that runs it on one chip.
+struct PricedOp {
+  OpCost cost;
+  // Seconds per FLOP / vector FLOP / byte (the skinny-GEMM factor folded
+  // in), the memory ramp, the launch floor and the combine rule.
+  double s_per_flop = 0;
+  double s_per_vector_flop = 0;
+  double s_per_byte = 0;
+  double ramp_bytes = 0;
+  double floor_s = 0;
+  double p = 1.5;
+  CombineMode mode = CombineMode::kP15;
+  // Fused prefill attention: eta_c(L) = eta_c L / (L + ramp).
+  double compute_ramp_tokens = 0;
+  // GEMM: seconds added to the tensor term, and the relative cost of a
+  // 64-row tile's FLOPs (0 = no M-tile term; GemmTileRows).
+  double compute_latency_s = 0;
+  double tile_cost_64 = 0;
+  // Any non-zero FLOP / vector FLOP coefficient (the hot path skips empty
+  // dot products); MoE experts' weights to add (a byte test on the hot path
+  // instead of a floating-point compare).
+  bool has_flops = false;
+  bool has_vector_flops = false;
+  bool has_experts = false;
+  // Norm / elementwise: the wave, per-row and cache terms are on (and the
+  // traffic is bytes-per-row times rows); rows per wave (0 = no wave term)
+  // and 1 / wave_rows, 1 / W0 of the cache term (0 = off), speedup - 1 and
+  // 1 / speedup at u -> 0, bytes of fixed cost per row (docs/calibration.md
+  // §4). Divisions hoisted here from the hot path.
+  bool memory_terms = false;
+  double wave_rows = 0;
+  double inv_wave_rows = 0;
+  double inv_cache_bytes = 0;
+  double cache_gain = 0;
+  double cache_resident = 1;
+  double row_bytes = 0;
+  // Collectives: seconds per byte of the link, latency per step.
+  double link_s_per_byte = 0;
+  double alpha_s = 0;
+
+  // Seconds of one invocation at batch features x (whatever x[gate] is;
+  // callers gate), what it did and the unit that bounds it (kNetwork for a
+  // collective above its floor). Always inlined: it is the body of the
+  // simulator's hot loop, where a call costs ~15 % of IterationSeconds.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE inline double Seconds(const double* x,
+                                                     OpWork* work,
+                                                     Bound* bound) const;
+};
+
+// Binds `cost` to `chip` with `e`, the efficiency of its class and operator
+// (ResolveEfficiency), and the options' overlap exponent.
+PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
+                const OperatorModelOptions& o);
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
+    const double* x, OpWork* work, Bound* bound) const {
+  // Memory-bound kernels have no tensor FLOPs, GEMMs no vector FLOPs,
+  // collectives neither: skip the empty dot products.
+  const double flops = has_flops ? Dot(cost.flops, x) : 0.0;
+  const double vflops = has_vector_flops ? Dot(cost.vector_flops, x) : 0.0;
+  double bytes = Dot(cost.bytes, x);
+  double seconds = 0;
+  *bound = Bound::kNetwork;
+  if (cost.collective != CollectiveKind::kNone) {
+    seconds = CollectiveSeconds(cost.collective, cost.ranks, bytes,
+                                link_s_per_byte, alpha_s);
+    if (seconds < floor_s) {
+      seconds = floor_s;
+      *bound = Bound::kFloor;
+    }
+  } else {
+    if (has_experts) {
+      bytes += ExpertsTouched(cost, x[kTokens]) * cost.expert_bytes;
+    }
+    double s_flop = s_per_flop;
+    if (tile_cost_64 > 0 && x[cost.rows] > 0) {
+      // GEMM: FLOPs are linear in the rows; charge the padded tiles.
+      const double rows = x[cost.rows];
+      s_flop *= TileRows(rows, tile_cost_64) / rows;
+    }
+    if (compute_ramp_tokens > 0) {
+      s_flop *= ContextRampFactor(compute_ramp_tokens, x);
+    }
+    double s_byte = s_per_byte;
+    double charged_bytes = bytes;
+    if (memory_terms && bytes > 0) {
+      // Norm / elementwise: bytes = bytes[rows] * rows.
+      const double rows = x[cost.rows];
+      const double per_row = cost.bytes[cost.rows] + row_bytes;
+      charged_bytes =
+          per_row *
+          (wave_rows > 0 ? WaveRows(rows, wave_rows, inv_wave_rows) : rows);
+      if (inv_cache_bytes > 0) {
+        s_byte *=
+            CacheFactor(bytes * inv_cache_bytes, cache_gain, cache_resident);
+      }
+    }
+    seconds = RooflineSeconds(mode, p, s_flop, s_per_vector_flop, s_byte,
+                              ramp_bytes, floor_s, compute_latency_s, flops,
+                              vflops, charged_bytes, bound);
+  }
+  work->flops = flops;
+  work->vector_flops = vflops;
+  work->bytes = bytes;
+  return seconds;
+}
+
+}  // namespace fleetsim::hardware
+
+#endif  // FLEETSIM_HARDWARE_OPS_PRICED_OP_H_
