@@ -64,6 +64,13 @@ int UsageError(const std::string& message) {
   return 2;
 }
 
+int NoPositionalArgs(const std::string& command,
+                     const std::vector<std::string>& args) {
+  if (args.empty()) return 0;
+  return UsageError(command + " takes no positional arguments, got '" +
+                    args[0] + "'");
+}
+
 namespace {
 std::map<std::string, std::vector<std::string>>& RepeatedFlags() {
   static auto* flags = new std::map<std::string, std::vector<std::string>>();

@@ -42,6 +42,12 @@ absl::StatusOr<Chip> ChipFromCatalog(const std::string& name);
 int Fail(const absl::Status& status);
 int UsageError(const std::string& message);
 
+// For a command that takes no positional arguments: 0 when `args` is
+// empty, else UsageError's exit code after naming the first stray word
+// (a typo such as "--rate 5 10" must not be ignored).
+int NoPositionalArgs(const std::string& command,
+                     const std::vector<std::string>& args);
+
 // Occurrences of a repeated flag (`--pool prefill=18 --pool decode=7`) that
 // main() took out of argv before Abseil parsing, by flag name.
 const std::vector<std::string>& RepeatedFlag(const std::string& name);

@@ -152,10 +152,7 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
 }
 
 int RunEstimate(const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    return UsageError("estimate takes no positional arguments, got '" +
-                      args[0] + "'");
-  }
+  if (int code = NoPositionalArgs("estimate", args)) return code;
   const std::string model_name = absl::GetFlag(FLAGS_model);
   const std::string chip_name = absl::GetFlag(FLAGS_chip);
   if (model_name.empty() || chip_name.empty()) {

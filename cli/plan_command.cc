@@ -288,6 +288,7 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
 }
 
 int RunPlan(const std::vector<std::string>& args) {
+  if (int code = NoPositionalArgs("plan", args)) return code;
   if (absl::GetFlag(FLAGS_model).empty() ||
       absl::GetFlag(FLAGS_trace).empty() || SloFlag().empty()) {
     return UsageError(

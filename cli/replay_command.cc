@@ -191,6 +191,7 @@ std::string SummaryTable(const SimulationResult& r) {
 namespace {
 
 int RunReplay(const std::vector<std::string>& args) {
+  if (int code = NoPositionalArgs("replay", args)) return code;
   if (absl::GetFlag(FLAGS_cluster).empty() ||
       absl::GetFlag(FLAGS_model).empty() ||
       absl::GetFlag(FLAGS_trace).empty()) {

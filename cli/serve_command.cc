@@ -28,6 +28,7 @@ namespace fleetsim::cli {
 namespace {
 
 int RunServe(const std::vector<std::string>& args) {
+  if (int code = NoPositionalArgs("serve", args)) return code;
   // SIGINT/SIGTERM are taken by sigwait below; block them before any thread
   // (and the worker helper) exists so every thread inherits the mask.
   sigset_t stop_signals;

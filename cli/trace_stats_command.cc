@@ -25,10 +25,7 @@ void WriteTokens(const std::string& key, const Distribution& d,
 }
 
 int RunTraceStats(const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    return UsageError("trace-stats takes no positional arguments, got '" +
-                      args[0] + "'");
-  }
+  if (int code = NoPositionalArgs("trace-stats", args)) return code;
   const std::string path = absl::GetFlag(FLAGS_trace);
   if (path.empty()) return UsageError("trace-stats needs --trace FILE");
   absl::StatusOr<TraceFormat> format =

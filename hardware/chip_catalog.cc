@@ -6,11 +6,56 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
+#include "util/field_checks.h"
+#include "util/status_macros.h"
 
 namespace fleetsim::hardware {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+
+// Sanity bounds, not data: each spans orders of magnitude beyond any real
+// part (the largest, Cerebras WSE-3: 46,225 mm^2, 44 GB of SRAM at 21 PB/s,
+// 23 kW; cerebras.ai product brief, March 2024), so they only refuse values
+// that would make the cost model produce absurd or infinite times.
+const FieldRanges& ChipFieldRanges() {
+  static const auto* ranges = new FieldRanges{
+      {"fleetsim.Chip.bf16_tflops", 1e-3, 1e6, "TFLOP/s"},
+      {"fleetsim.Chip.fp8_tflops", 0, 1e6, "TFLOP/s"},
+      {"fleetsim.Chip.vector_tflops", 1e-3, 1e6, "TFLOP/s"},
+      {"fleetsim.Chip.sram_mb", 0, 1e6, "MB"},
+      {"fleetsim.Chip.memory_gib", 1e-3, 1e6, "GiB"},
+      {"fleetsim.Chip.memory_bandwidth_tbps", 1e-3, 1e6, "TB/s"},
+      {"fleetsim.Chip.tdp_w", 1e-3, 1e6, "W"},
+      {"fleetsim.Chip.idle_power_w", 0, 1e6, "W"},
+      {"fleetsim.Chip.manufacturing_cost_usd", 0, 1e9, "USD"},
+      {"fleetsim.Chip.rental_usd_per_hour", 0, 1e6, "USD"},
+      {"fleetsim.Chip.scale_up_gbps", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.Chip.scale_out_gbps", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.Chip.compute_units", 1, 1e7},
+      {"fleetsim.OperatorEfficiency.compute", 1e-6, 1, "a fraction of peak"},
+      {"fleetsim.OperatorEfficiency.memory", 1e-6, 1, "a fraction of peak"},
+      {"fleetsim.OperatorEfficiency.vector", 1e-6, 1, "a fraction of peak"},
+      {"fleetsim.OperatorEfficiency.floor_us", 0, 1e6, "microseconds"},
+      {"fleetsim.OperatorEfficiency.memory_ramp_mb", 0, 1e6, "MB"},
+      {"fleetsim.OperatorEfficiency.parallel_columns", 0, 1e9},
+      {"fleetsim.OperatorEfficiency.overlap_exponent", 1, 1e3},
+      {"fleetsim.OperatorEfficiency.step_latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.OperatorEfficiency.compute_ramp_tokens", 0, 1e9},
+      {"fleetsim.OperatorEfficiency.compute_latency_us", 0, 1e6,
+       "microseconds"},
+      {"fleetsim.OperatorEfficiency.tile_overhead_rows", 0, 1e6},
+      {"fleetsim.OperatorEfficiency.cache_speedup", 0, 1e3},
+      {"fleetsim.OperatorEfficiency.cache_fraction", 0, 1e3},
+      {"fleetsim.OperatorEfficiency.rows_per_unit", 0, 1e9},
+      {"fleetsim.OperatorEfficiency.row_overhead_kb", 0, 1e9, "KB"},
+      {"fleetsim.DieCostModel.die_area_mm2", 1e-3, 1e6, "mm^2"},
+      {"fleetsim.DieCostModel.wafer_cost_usd", 0, 1e9, "USD"},
+      {"fleetsim.DieCostModel.wafer_diameter_mm", 0, 1e4, "mm"},
+      {"fleetsim.DieCostModel.memory_usd_per_gb", 0, 1e6, "USD"},
+  };
+  return *ranges;
+}
 
 // Line (1-based) of field `field_name` inside the `index`-th `efficiency`
 // entry of the file at `path`, or 0. FindFieldLine() would return the first
@@ -204,7 +249,8 @@ absl::Status ValidateChip(const Chip& chip, const std::string& path) {
   CheckPricing(chip, problems);
   CheckDieCost(chip, problems);
   CheckEfficiencies(chip, problems);
-  return problems.status();
+  FLEETSIM_RETURN_IF_ERROR(problems.status());
+  return CheckFields(chip, path, ChipFieldRanges());
 }
 
 absl::StatusOr<ChipCatalog> LoadChipCatalog(

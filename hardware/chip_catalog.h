@@ -50,7 +50,10 @@ inline constexpr double kIdlePowerFractionOfTdp = 0.10;
 //     (prices) the date they applied on;
 //   - die_cost, when present: die_area_mm2 and memory_usd_per_gb > 0, and
 //     the die must fit the wafer (DiesPerWafer > 0);
-//   - efficiency entries: compute/memory/vector in (0, 1], one entry per op.
+//   - efficiency entries: compute/memory/vector in (0, 1], one entry per op;
+//   - then, when all of that holds, every number finite, every enum
+//     defined and every field within its sanity range (util/field_checks.h;
+//     the bounds are in chip_catalog.cc).
 // `path` is the file the chip came from; lines are looked up in it.
 absl::Status ValidateChip(const Chip& chip, const std::string& path);
 

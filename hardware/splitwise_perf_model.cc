@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "util/csv.h"
 #include "util/distribution.h"
+#include "util/run_limits.h"
 
 namespace fleetsim::hardware {
 
@@ -52,16 +53,41 @@ absl::StatusOr<std::vector<IterationPoint>> ReadSplitwisePerfRows(
     p.repetitions = 1;
     double prompt_ms = 0;
     double token_ms = 0;
-    if (!absl::SimpleAtoi(cell("prompt_size"), &p.prompt_tokens) ||
-        !absl::SimpleAtoi(cell("batch_size"), &p.batch) ||
-        !absl::SimpleAtoi(cell("token_size"), &p.output_tokens) ||
-        !absl::SimpleAtoi(cell("tensor_parallel"), &p.tp) ||
-        !absl::SimpleAtod(cell("prompt_time"), &prompt_ms) ||
-        !absl::SimpleAtod(cell("token_time"), &token_ms) || p.batch < 1 ||
-        p.tp < 1 || p.prompt_tokens < 1 || !(prompt_ms > 0) ||
-        !(token_ms > 0)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", line_no, ": malformed perf_model row"));
+    // Each number within a sanity range (not data): a time of 1e-300 or
+    // 1e300 ms would reach the simulator as an absurd iteration time.
+    struct Bounded {
+      const char* column;
+      bool parsed;
+      double value;
+      double min, max;
+    };
+    const Bounded fields[] = {
+        {"prompt_size", absl::SimpleAtoi(cell("prompt_size"), &p.prompt_tokens),
+         static_cast<double>(p.prompt_tokens), 1,
+         static_cast<double>(kMaxRequestTokens)},
+        {"batch_size", absl::SimpleAtoi(cell("batch_size"), &p.batch),
+         static_cast<double>(p.batch), 1, 1e7},
+        {"token_size", absl::SimpleAtoi(cell("token_size"), &p.output_tokens),
+         static_cast<double>(p.output_tokens), 0,
+         static_cast<double>(kMaxRequestTokens)},
+        {"tensor_parallel", absl::SimpleAtoi(cell("tensor_parallel"), &p.tp),
+         static_cast<double>(p.tp), 1, 1e4},
+        {"prompt_time", absl::SimpleAtod(cell("prompt_time"), &prompt_ms),
+         prompt_ms, 1e-6, 1e7},
+        {"token_time", absl::SimpleAtod(cell("token_time"), &token_ms),
+         token_ms, 1e-6, 1e7},
+    };
+    for (const Bounded& f : fields) {
+      if (!f.parsed) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", line_no, ": field '", f.column, "': '",
+                         cell(f.column), "' is not a number"));
+      }
+      if (!(f.value >= f.min && f.value <= f.max)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ":", line_no, ": field '", f.column, "' must be in [", f.min,
+            ", ", f.max, "] (got ", f.value, ")"));
+      }
     }
     p.prompt_s = prompt_ms * 1e-3;
     p.token_s = token_ms * 1e-3;

@@ -56,8 +56,9 @@ struct IterationPoint {
 // Every row of perf_model.csv (columns model, hardware, prompt_size,
 // batch_size, token_size, prompt_time, token_time [ms], tensor_parallel; other
 // columns ignored), in file order, repetitions = 1. NotFound if the file
-// cannot be opened; InvalidArgument "path:line: ..." for a missing column or
-// a malformed row (non-numeric, non-positive time or size).
+// cannot be opened; InvalidArgument "path:line: field 'NAME' ..." for a
+// missing column or a malformed row (non-numeric, or a time or size outside
+// its sanity range: times in [1e-6, 1e7] ms, sizes >= 1).
 absl::StatusOr<std::vector<IterationPoint>> ReadSplitwisePerfRows(
     const std::string& path);
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "economics/pricing.h"
 #include "economics/tco.h"
+#include "planner/plan_request_checks.h"
 #include "sim/fleet.h"
 #include "sim/scenario.h"
 #include "util/status_macros.h"
@@ -19,7 +20,6 @@ namespace {
 
 constexpr double kH100MachineTdpW = 8 * 700.0;  // SPAD's TDP unit
 constexpr int kDefaultBudgetMachines = 64;
-constexpr int kDefaultChipsPerMachine = 8;
 
 // The worst SLO target of a result, as (observed / limit, description).
 std::pair<double, std::string> WorstMiss(const SimulationResult& result) {
@@ -47,6 +47,7 @@ std::pair<double, std::string> WorstMiss(const SimulationResult& result) {
 
 absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
                                              const std::string& data_dir) {
+  FLEETSIM_RETURN_IF_ERROR(ValidatePlanRequest(request, "plan request"));
   PlanContext context;
   FLEETSIM_ASSIGN_OR_RETURN(context.chips, hardware::LoadChipCatalog(data_dir));
   FLEETSIM_ASSIGN_OR_RETURN(workloads::ModelCatalog models,

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "hardware/chip_catalog.h"
+#include "planner/plan_request_checks.h"
 #include "sim/scenario.h"
 #include "sim/slo_evaluator.h"
 #include "util/status_macros.h"
@@ -235,6 +236,7 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
   if (request.model().empty()) {
     return absl::InvalidArgumentError("model: required (a catalog name)");
   }
+  FLEETSIM_RETURN_IF_ERROR(planner::ValidatePlanRequest(request, "request"));
   FLEETSIM_ASSIGN_OR_RETURN(
       std::string trace,
       CheckTraceSource(request.trace_bytes(), request.workload().trace_path(),
@@ -283,15 +285,6 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
   } else if (slo.empty()) {
     return absl::InvalidArgumentError(
         "slo: planning needs an SLO (slo targets or slo_preset)");
-  }
-  if (request.jobs() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("jobs: ", request.jobs(), " (must be >= 0; 0 = all)"));
-  }
-  if (request.budget_machines() < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("budget_machines: ", request.budget_machines(),
-                     " (must be >= 0; 0 = the default)"));
   }
   if (checked.has_template_cluster()) {
     FLEETSIM_RETURN_IF_ERROR(CheckIterationTable(

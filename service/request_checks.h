@@ -84,7 +84,8 @@ absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
 // limits.max_inline_trace_bytes; workload.trace_path is then cleared) or
 // workload.trace_path resolved inside the data folder; an SLO given (inline
 // targets, valid, or slo_preset: a preset name or a file inside the folder,
-// either made an absolute path); jobs and budget_machines >= 0. Returns the
+// either made an absolute path); every field valid for
+// planner::ValidatePlanRequest (ranges, enums, limits). Returns the
 // request with paths resolved. Errors as CheckSimulateRequest. The planner
 // validates everything else itself.
 absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,

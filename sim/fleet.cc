@@ -8,6 +8,9 @@
 #include "hardware/chip_catalog.h"
 #include "hardware/model_footprint.h"
 #include "sim/routing_policy.h"
+#include "util/field_checks.h"
+#include "util/run_limits.h"
+#include "util/status_macros.h"
 
 namespace fleetsim::sim {
 namespace {
@@ -48,6 +51,31 @@ double ActivationReserveBytes(const Model& model, const PoolSpec& pool) {
 
 }  // namespace
 
+// Sanity bounds, not data, plus the per-run limits (util/run_limits.h).
+const FieldRanges& ClusterFieldRanges() {
+  constexpr double kMaxChips = 1e4;  // per machine; NVL72 racks have 72
+  static const auto* ranges = new FieldRanges{
+      {"fleetsim.Cluster.mixed_pool_prefill_queue_tokens", 1, 1e12, "tokens"},
+      {"fleetsim.Cluster.framework_layer_overhead_us", 0, 1e6,
+       "microseconds per layer"},
+      {"fleetsim.Pool.machines", 1, static_cast<double>(kMaxMachinesPerFleet),
+       "the per-run limit, docs/limits.md"},
+      {"fleetsim.Pool.tp", 1, kMaxChips},
+      {"fleetsim.Pool.pp", 1, kMaxChips},
+      {"fleetsim.Machine.chips_per_machine", 1, kMaxChips},
+      {"fleetsim.Machine.scale_up_gbps", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.Machine.scale_up_latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.Machine.scale_out_gbps", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.Machine.scale_out_latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.BatchingConfig.max_batch_size", 1, 1e7, "requests"},
+      {"fleetsim.BatchingConfig.max_batch_tokens", 1,
+       static_cast<double>(kMaxRequestTokens), "tokens"},
+      {"fleetsim.BatchingConfig.kv_memory_fraction", 1e-3, 1, "of chip memory"},
+      {"fleetsim.BatchingConfig.kv_block_tokens", 1, 1e6, "tokens"},
+  };
+  return *ranges;
+}
+
 const char* PoolRoleName(PoolRole role) {
   switch (role) {
     case POOL_ROLE_PREFILL:
@@ -82,6 +110,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     const Cluster& cluster, const std::string& origin, const Model& model,
     const std::vector<const Chip*>& chips,
     const std::vector<std::string>& pool_overrides) {
+  FLEETSIM_RETURN_IF_ERROR(CheckFields(cluster, origin, ClusterFieldRanges()));
   FleetSpec fleet;
   fleet.name = cluster.name();
   fleet.model = model;
@@ -99,11 +128,6 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   fleet.ttft_at_prefill_completion = cluster.ttft_at_prefill_completion();
   fleet.layerwise_kv_transfer = cluster.layerwise_kv_transfer();
   if (cluster.has_framework_layer_overhead_us()) {
-    if (cluster.framework_layer_overhead_us() < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          origin, ": field 'framework_layer_overhead_us' must be >= 0 (got ",
-          cluster.framework_layer_overhead_us(), ")"));
-    }
     fleet.cost_model.layer_overhead_s =
         cluster.framework_layer_overhead_us() * 1e-6;
   } else {
@@ -197,6 +221,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   }
 
   bool has_colocated = false, has_prefill = false, has_decode = false;
+  int64_t machines = 0, instances = 0;
   for (PoolSpec& pool : fleet.pools) {
     has_colocated |= pool.role == POOL_ROLE_COLOCATED;
     has_prefill |= pool.role == POOL_ROLE_PREFILL;
@@ -225,6 +250,17 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                        model.num_layers(), " layers of ", model.name()));
     }
     pool.instances_per_machine = pool.chips_per_machine / (pool.tp * pool.pp);
+    machines += pool.machines;
+    instances += int64_t{pool.machines} * pool.instances_per_machine;
+    if (machines > kMaxMachinesPerFleet || instances > kMaxInstancesPerFleet) {
+      return PoolError(
+          origin, pool,
+          absl::StrCat("the fleet's ", machines, " machines holding ",
+                       instances, " instances exceed the per-run limit of ",
+                       kMaxMachinesPerFleet, " machines and ",
+                       kMaxInstancesPerFleet,
+                       " instances (util/run_limits.h, docs/limits.md)"));
+    }
 
     double fraction = kDefaultMemoryFraction;
     for (const Pool& config : cluster.pools()) {
@@ -243,8 +279,12 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                       ActivationReserveBytes(model, pool);
     double block_bytes =
         static_cast<double>(pool.kv_bytes_per_token) * pool.kv_block_tokens;
+    // Capped so that blocks x block tokens fits int64 for any chip within
+    // its sanity range; no run can use more (kMaxRequestTokens per request).
+    constexpr double kMaxKvBlocks = 1e12;
     pool.kv_capacity_blocks = block_bytes > 0 && kv_bytes > 0
-                                  ? static_cast<int64_t>(kv_bytes / block_bytes)
+                                  ? static_cast<int64_t>(std::min(
+                                        kv_bytes / block_bytes, kMaxKvBlocks))
                                   : 0;
     // An instance must hold at least one maximal batch worth of blocks.
     int64_t min_blocks = (pool.max_batch_tokens + pool.kv_block_tokens - 1) /

@@ -20,8 +20,13 @@
 #include "proto/chip.pb.h"
 #include "proto/cluster.pb.h"
 #include "proto/model.pb.h"
+#include "util/field_checks.h"
 
 namespace fleetsim::sim {
+
+// The sanity ranges of Cluster's numeric fields (util/field_checks.h),
+// machine counts bounded by util/run_limits.h; ResolveFleet applies them.
+const FieldRanges& ClusterFieldRanges();
 
 // "prefill", "decode" or "colocated" (the default role's name).
 const char* PoolRoleName(PoolRole role);
@@ -85,12 +90,15 @@ struct FleetSpec {
 // machine count by pool name (or role name). `origin` names the cluster
 // file for error messages.
 //
-// Errors (naming the origin, pool and field): InvalidArgument for no
-// pools, zero machines, unknown pool override, tp not dividing the
-// attention heads or the chips per machine, a model that does not fit in
-// the instance's memory, disaggregated clusters without both a prefill and
-// a decode pool; Unimplemented for colocated pools mixed with disaggregated
-// ones and for PREEMPTION_MODE_SWAP. NotFound for an unknown chip.
+// Errors (naming the origin, pool and field): InvalidArgument for a number
+// that is not finite or outside its sanity range, an undefined enum value
+// (util/field_checks.h), more machines or instances than util/run_limits.h
+// allows one run, no pools, zero machines, unknown pool override, tp not
+// dividing the attention heads or the chips per machine, a model that does
+// not fit in the instance's memory, disaggregated clusters without both a
+// prefill and a decode pool; Unimplemented for colocated pools mixed with
+// disaggregated ones and for PREEMPTION_MODE_SWAP. NotFound for an unknown
+// chip.
 // NotFound / InvalidArgument from reading Cluster.iteration_time_table, or
 // when it has no rows for a pool's model, chip and TP.
 absl::StatusOr<FleetSpec> ResolveFleet(

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "sim/run_guard.h"
+
 namespace fleetsim::sim {
 namespace {
 
@@ -56,11 +58,14 @@ void Instance::Run() {
     }
     int run = scheduler_.StableDecodeIterations(run_limit_);
     if (run == 1) {
+      ThisRunGuard().CheckWaitFor(seconds, "an iteration");
       sg4::this_actor::sleep_for(seconds);
       events_->CountEvent();
       scheduler_.FinishIteration(sg4::Engine::get_clock());
     } else {
       scheduler_.DecodeRunEndTimes(run, now, &end_times_);
+      ThisRunGuard().CheckWaitUntil(end_times_[run - 1],
+                                    "a run of decode iterations");
       idle_ = true;  // new work must cut the run short
       wake_->wait_until(lock, end_times_[run - 1]);
       idle_ = false;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "sim/run_guard.h"
 
 namespace fleetsim::sim {
 namespace {
@@ -64,6 +65,12 @@ void KvTransfers::MoverLoop(Mover* mover) {
     Transfer job = std::move(mover->job);
     mover->job = Transfer();
     double start = sg4::Engine::get_clock();
+    const PoolSpec& from = job.from->pool();
+    const PoolSpec& to = job.to->pool();
+    ThisRunGuard().CheckTransfer(
+        job.bytes,
+        std::min(from.scale_out_bytes_per_s, to.scale_out_bytes_per_s),
+        from.scale_out_latency_s + to.scale_out_latency_s);
     sg4::Comm::sendto(job.from->host(), job.to->host(),
                       static_cast<uint64_t>(job.bytes));
     double now = sg4::Engine::get_clock();

@@ -13,6 +13,7 @@
 #include "sim/platform.h"
 #include "sim/result_builder.h"
 #include "sim/router.h"
+#include "sim/run_guard.h"
 #include "sim/slo_evaluator.h"
 #include "simgrid/s4u.hpp"
 #include "workloads/request_source.h"
@@ -47,7 +48,10 @@ class Runtime final : public InstanceEvents {
   absl::Status Build();
   void StartActors();
   SimulationResult Result(double wall_s) const;
-  absl::Status source_status() const { return source_status_; }
+  // After the engine returned: the run guard's error, or Internal when a
+  // request was neither completed nor rejected (a lost request must never
+  // look like a result).
+  absl::Status EndStatus() const;
 
   // InstanceEvents.
   void OnPrefillDone(int instance, LiveRequestPtr request) override {
@@ -61,7 +65,7 @@ class Runtime final : public InstanceEvents {
   void AfterIteration(int instance) override {
     router_->AfterIteration(instance);
   }
-  void CountEvent() override { ++events_; }
+  void CountEvent() override { ThisRunGuard().CountEvent(); }
 
  private:
   // The arrivals actor: sleeps until each request's arrival and hands it
@@ -86,8 +90,6 @@ class Runtime final : public InstanceEvents {
   int64_t emitted_ = 0;
   int64_t finished_ = 0;  // completed + rejected
   bool arrivals_done_ = false;
-  int64_t events_ = 0;
-  absl::Status source_status_;
   sg4::MutexPtr done_mutex_;
   sg4::ConditionVariablePtr done_;
 };
@@ -117,7 +119,7 @@ absl::Status Runtime::Build() {
   router_ = std::move(*router);
   kv_transfers_ = std::make_unique<KvTransfers>(
       fleet_, platform_.router, [this](double seconds) {
-        ++events_;
+        ThisRunGuard().CountEvent();
         metrics_.AddKvTransfer(seconds);
       });
   return absl::OkStatus();
@@ -140,14 +142,12 @@ void Runtime::ArrivalsLoop() {
   workloads::Request request;
   while (true) {
     absl::StatusOr<bool> more = source_->Next(&request);
-    if (!more.ok()) {
-      source_status_ = more.status();
-      break;
-    }
+    if (!more.ok()) ThisRunGuard().Fail(more.status());
     if (!*more) break;
     if (request.arrival_s > sg4::Engine::get_clock()) {
+      ThisRunGuard().CheckWaitUntil(request.arrival_s, "the next arrival");
       sg4::this_actor::sleep_until(request.arrival_s);
-      ++events_;
+      ThisRunGuard().CountEvent();
     }
     LiveRequestPtr live = MakeLiveRequest(request);
     ++emitted_;
@@ -175,7 +175,18 @@ SimulationResult Runtime::Result(double wall_s) const {
   for (const auto& instance : instances_)
     usage[instance->pool_index()].push_back(instance->scheduler().usage());
   return BuildResult(fleet_, inputs_.h100, metrics_, slo_.get(), usage,
-                     RunCounts{emitted_, events_, wall_s});
+                     RunCounts{emitted_, ThisRunGuard().events(), wall_s});
+}
+
+absl::Status Runtime::EndStatus() const {
+  if (!ThisRunGuard().status().ok()) return ThisRunGuard().status();
+  if (!arrivals_done_ || finished_ != emitted_) {
+    return absl::InternalError(absl::StrCat(
+        "the simulation ended with ", emitted_ - finished_, " of ", emitted_,
+        " requests neither completed nor rejected; this is a simulator "
+        "bug: please report it with the inputs"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -205,13 +216,14 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
   xbt_log_control_set("root.thresh:critical");
   sg4::Engine engine("fleetsim");
   ConfigureEngine(inputs.simgrid_config);
+  ThisRunGuard() = RunGuard();
   Runtime runtime(inputs, sink, std::move(*source), std::move(latency),
                   std::move(slo));
   absl::Status built = runtime.Build();
   if (!built.ok()) return built;
   runtime.StartActors();
   engine.run();
-  if (!runtime.source_status().ok()) return runtime.source_status();
+  if (absl::Status end = runtime.EndStatus(); !end.ok()) return end;
   double wall_s = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - wall_start)
                       .count();

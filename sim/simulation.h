@@ -54,7 +54,10 @@ struct SimulationInputs {
 // Errors: anything wrong with the inputs (InvalidArgument/NotFound from the
 // workload or latency models; InvalidArgument for a router policy that
 // cannot run the fleet's mixed pool, which ResolveFleet refuses first),
-// checked before the engine runs.
+// checked before the engine runs; during the run, a trace error, a limit of
+// util/run_limits.h reached or a non-finite time (sim/run_guard.h:
+// FailedPrecondition, ResourceExhausted); Internal when the engine ended
+// with a request neither completed nor rejected.
 // Simulated outcomes (overload, preemption, rejected requests, SLO misses)
 // are results, not errors.
 absl::StatusOr<SimulationResult> RunSimulation(

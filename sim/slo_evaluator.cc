@@ -1,6 +1,8 @@
 #include "sim/slo_evaluator.h"
 
 #include "absl/strings/str_cat.h"
+#include "util/field_checks.h"
+#include "util/run_limits.h"
 
 namespace fleetsim::sim {
 namespace {
@@ -24,6 +26,16 @@ const char* MetricName(SloMetric metric) {
 
 }  // namespace
 
+// Sanity bounds, not data.
+const FieldRanges& SloFieldRanges() {
+  static const auto* ranges = new FieldRanges{
+      {"fleetsim.SloTarget.max_s", 1e-9, kMaxSimulatedSeconds, "seconds"},
+      {"fleetsim.SloTarget.max_slowdown", 1e-3, 1e6},
+      {"fleetsim.Slo.reference_tp", 1, 1e4},
+  };
+  return *ranges;
+}
+
 absl::Status ValidateSlo(const Slo& slo, const std::string& origin) {
   for (int i = 0; i < slo.targets_size(); ++i) {
     const SloTarget& target = slo.targets(i);
@@ -45,7 +57,7 @@ absl::Status ValidateSlo(const Slo& slo, const std::string& origin) {
           absl::StrCat(where, "needs a positive 'max_s' or 'max_slowdown'"));
     }
   }
-  return absl::OkStatus();
+  return CheckFields(slo, origin, SloFieldRanges());
 }
 
 absl::StatusOr<std::unique_ptr<SloEvaluator>> SloEvaluator::Create(

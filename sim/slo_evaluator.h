@@ -26,6 +26,7 @@
 #include "proto/slo.pb.h"
 #include "sim/fleet.h"
 #include "sim/metrics.h"
+#include "util/field_checks.h"
 #include "util/histogram.h"
 
 namespace fleetsim::sim {
@@ -66,7 +67,11 @@ class SloEvaluator final {
   std::vector<LogHistogram> values_;  // per target
 };
 
-// Validates an Slo's targets (shared with config loading).
+// The sanity ranges of Slo's numeric fields (util/field_checks.h).
+const FieldRanges& SloFieldRanges();
+
+// Validates an Slo's targets (shared with config loading), then every
+// number and enum of it (util/field_checks.h). `origin` names it in errors.
 absl::Status ValidateSlo(const Slo& slo, const std::string& origin);
 
 }  // namespace fleetsim::sim

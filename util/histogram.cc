@@ -19,9 +19,12 @@ const int kBuckets =
 LogHistogram::LogHistogram() : buckets_(kBuckets, 0) {}
 
 int LogHistogram::BucketOf(double value) const {
-  if (!(value > kMinValue)) return 0;
-  int bucket = static_cast<int>(std::log(value / kMinValue) / kLogGrowth);
-  return std::min(bucket, kBuckets - 1);
+  if (!(value > kMinValue)) return 0;  // also NaN
+  // Clamp while still a double: converting a value past INT_MAX (an inf
+  // latency) to int is undefined and gave a negative index.
+  double bucket = std::log(value / kMinValue) / kLogGrowth;
+  if (!(bucket < kBuckets - 1)) return kBuckets - 1;
+  return static_cast<int>(bucket);
 }
 
 double LogHistogram::BucketValue(int bucket) const {

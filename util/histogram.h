@@ -19,8 +19,9 @@ class LogHistogram final {
  public:
   LogHistogram();
 
-  // Records `count` samples of `value` (seconds; values <= 1 ns are
-  // clamped into the first bucket).
+  // Records `count` samples of `value` (seconds; values <= 1 ns and NaN are
+  // clamped into the first bucket, values >= 1e6 s and +inf into the last,
+  // so no input can index outside the buckets).
   void Add(double value, int64_t count = 1);
 
   int64_t count() const { return count_; }

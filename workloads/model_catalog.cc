@@ -4,9 +4,50 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "util/field_checks.h"
+#include "util/run_limits.h"
+#include "util/status_macros.h"
 
 namespace fleetsim::workloads {
 namespace {
+
+// Sanity bounds, not data: far beyond any published model (DeepSeek-V3:
+// 61 layers, hidden 7168, 256 experts; the widest vocabulary, Gemma 3, 262k),
+// small enough that products of two sizes stay well inside int64.
+const FieldRanges& ModelFieldRanges() {
+  constexpr double kSize = 1e7;  // any width or count below
+  static const auto* ranges = new FieldRanges{
+      {"fleetsim.Model.num_layers", 1, 1e5},
+      {"fleetsim.Model.hidden_size", 1, kSize},
+      {"fleetsim.Model.num_heads", 1, kSize},
+      {"fleetsim.Model.num_kv_heads", 1, kSize},
+      {"fleetsim.Model.head_dim", 1, kSize},
+      {"fleetsim.Model.ffn_dim", 1, kSize},
+      {"fleetsim.Model.vocab_size", 1, kSize},
+      {"fleetsim.Model.max_context", 1, static_cast<double>(kMaxRequestTokens),
+       "tokens (util/run_limits.h)"},
+      {"fleetsim.MlaConfig.q_lora_rank", 0, kSize},
+      {"fleetsim.MlaConfig.kv_lora_rank", 0, kSize},
+      {"fleetsim.MlaConfig.qk_nope_head_dim", 0, kSize},
+      {"fleetsim.MlaConfig.qk_rope_head_dim", 0, kSize},
+      {"fleetsim.MlaConfig.v_head_dim", 0, kSize},
+      {"fleetsim.CcaConfig.conv_kernel_q", 0, 1e3},
+      {"fleetsim.CcaConfig.conv_kernel_k", 0, 1e3},
+      {"fleetsim.MoeConfig.num_experts", 0, 1e5},
+      {"fleetsim.MoeConfig.top_k", 0, 1e5},
+      {"fleetsim.MoeConfig.num_shared_experts", 0, 1e5},
+      {"fleetsim.MoeConfig.expert_ffn_dim", 0, kSize},
+      {"fleetsim.MoeConfig.shared_expert_ffn_dim", 0, kSize},
+      {"fleetsim.MoeConfig.first_dense_layers", 0, 1e5},
+      {"fleetsim.MoeConfig.dense_ffn_dim", 0, kSize},
+      {"fleetsim.SsmConfig.num_ssm_layers", 0, 1e5},
+      {"fleetsim.SsmConfig.d_state", 0, kSize},
+      {"fleetsim.SsmConfig.expand", 0, 1e3},
+      {"fleetsim.SsmConfig.head_dim", 0, kSize},
+      {"fleetsim.SsmConfig.conv_kernel", 0, 1e3},
+  };
+  return *ranges;
+}
 
 // Collects every problem with one model file. Field names may be dotted
 // ("moe.top_k"); the line is that of the leaf, else of its block.
@@ -178,7 +219,8 @@ absl::Status ValidateModel(const Model& model, const std::string& path) {
   }
   CheckMoe(model, problems);
   CheckSsm(model, problems);
-  return problems.status();
+  FLEETSIM_RETURN_IF_ERROR(problems.status());
+  return CheckFields(model, path, ModelFieldRanges());
 }
 
 absl::StatusOr<ModelCatalog> LoadModelCatalog(

@@ -40,7 +40,10 @@ using ModelCatalog = Catalog<Model>;
 //   - MoE (num_experts > 0): 1 <= top_k <= num_experts, expert_ffn_dim > 0,
 //     shared experts sized, first_dense_layers <= num_layers;
 //   - SSM: num_ssm_layers <= num_layers, d_state/expand/conv_kernel > 0;
-//   - no negative size anywhere (max_context, CCA kernels, ...).
+//   - no negative size anywhere (max_context, CCA kernels, ...);
+//   - then, when all of that holds, every enum defined and every size
+//     within its sanity range (util/field_checks.h; bounds in
+//     model_catalog.cc).
 absl::Status ValidateModel(const Model& model, const std::string& path);
 
 // Loads and validates data_dir + "/models", then each of `extra_dirs` in

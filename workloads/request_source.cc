@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "util/field_checks.h"
+#include "util/run_limits.h"
 #include "util/status_macros.h"
 
 namespace fleetsim::workloads {
@@ -67,6 +69,25 @@ bool IsUsable(double value) { return std::isfinite(value) && value >= 0; }
 
 }  // namespace
 
+// Sanity bounds, not data, plus the per-run limits (util/run_limits.h).
+const FieldRanges& WorkloadFieldRanges() {
+  static const auto* ranges = new FieldRanges{
+      {"fleetsim.Workload.rate_scale", 1e-6, 1e6, "--rate-scale"},
+      {"fleetsim.Workload.rate_per_s", 1e-6, 1e9, "requests/s, --rate"},
+      // A CV past 100 makes the gamma shape 1e-4, whose draws underflow to
+      // 0: every arrival at the same instant.
+      {"fleetsim.Workload.gamma_cv", 1e-3, 100, "--gamma-cv"},
+      {"fleetsim.Workload.start_s", 0, kMaxSimulatedSeconds,
+       "seconds, --start"},
+      {"fleetsim.Workload.duration_s", 0, kMaxSimulatedSeconds,
+       "seconds, --duration"},
+      {"fleetsim.Workload.max_requests", 0,
+       static_cast<double>(kMaxRequestsPerRun),
+       "--max-requests; the per-run limit, docs/limits.md"},
+  };
+  return *ranges;
+}
+
 absl::Status RequestSource::Validate(const Workload& w) {
   std::vector<std::string> problems;
   auto check = [&problems](bool ok, const char* field, double value,
@@ -116,7 +137,19 @@ absl::Status RequestSource::Validate(const Workload& w) {
     check(w.gamma_cv() == 0, "gamma_cv", w.gamma_cv(),
           "applies only to arrival: ARRIVAL_PROCESS_GAMMA");
   }
-  if (problems.empty()) return absl::OkStatus();
+  // A generated stream's expected length, checked before it starts.
+  const double expected = w.rate_per_s() * w.duration_s();
+  if (generator && w.duration_s() > 0 &&
+      (w.max_requests() == 0 || w.max_requests() > kMaxRequestsPerRun) &&
+      expected > static_cast<double>(kMaxRequestsPerRun)) {
+    problems.push_back(absl::StrCat(
+        "fields 'rate_per_s' x 'duration_s' = ", expected,
+        " requests exceed the per-run limit of ", kMaxRequestsPerRun,
+        " (docs/limits.md); lower one or set max_requests"));
+  }
+  if (problems.empty()) {
+    return CheckFields(w, "workload", WorkloadFieldRanges());
+  }
   return absl::InvalidArgumentError(
       absl::StrCat("workload: ", absl::StrJoin(problems, "; ")));
 }
@@ -169,8 +202,28 @@ absl::StatusOr<bool> RequestSource::Next(Request* out) {
     done_ = true;
     return false;
   }
-  if (reader_ != nullptr) return NextReplay(out);
-  return NextResampled(out);
+  absl::StatusOr<bool> got =
+      reader_ != nullptr ? NextReplay(out) : NextResampled(out);
+  if (!got.ok() || !*got) return got;
+  // Emitted ids count from 0: this is request number id + 1.
+  if (out->id >= kMaxRequestsPerRun) {
+    done_ = true;
+    return absl::InvalidArgumentError(absl::StrCat(
+        workload_.trace_path(), ": the workload has more than ",
+        kMaxRequestsPerRun,
+        " requests, the per-run limit (docs/limits.md); set max_requests "
+        "(--max-requests) or duration_s (--duration)"));
+  }
+  if (!(out->arrival_s <= kMaxSimulatedSeconds)) {
+    done_ = true;
+    return absl::InvalidArgumentError(absl::StrCat(
+        workload_.trace_path(), ": request ", out->id, " arrives at ",
+        out->arrival_s, " s, past the simulated-time limit of ",
+        kMaxSimulatedSeconds,
+        " s (docs/limits.md); check rate_scale (--rate-scale) and the "
+        "trace's timestamps"));
+  }
+  return true;
 }
 
 absl::StatusOr<bool> RequestSource::NextReplay(Request* out) {

@@ -39,10 +39,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/workload.pb.h"
+#include "util/field_checks.h"
 #include "workloads/request.h"
 #include "workloads/trace_reader.h"
 
 namespace fleetsim::workloads {
+
+// The sanity ranges of Workload's numeric fields (util/field_checks.h),
+// bounded by util/run_limits.h; RequestSource::Validate applies them.
+const FieldRanges& WorkloadFieldRanges();
 
 // Not thread-safe; one source per simulation.
 class RequestSource final {
@@ -53,7 +58,10 @@ class RequestSource final {
   // negative max_requests; a generator with rate_per_s <= 0 or with neither
   // duration_s nor max_requests (an endless stream); rate_per_s without a
   // generator; rate_scale or start_s with a generator (they apply to replay);
-  // gamma_cv without ARRIVAL_PROCESS_GAMMA.
+  // gamma_cv without ARRIVAL_PROCESS_GAMMA; a generator whose rate_per_s x
+  // duration_s exceeds kMaxRequestsPerRun (util/run_limits.h) without a
+  // max_requests within it; then any field outside its sanity range
+  // (util/field_checks.h; bounds in request_source.cc).
   static absl::Status Validate(const Workload& workload);
 
   // Validates, opens the trace and (resampling) reads its pool. Errors:
@@ -67,7 +75,9 @@ class RequestSource final {
   RequestSource& operator=(const RequestSource&) = delete;
 
   // Fills `out` with the next request and returns true; false when the
-  // stream ends. Replay passes on the reader's errors.
+  // stream ends. Replay passes on the reader's errors. InvalidArgument,
+  // ending the stream, for a request past kMaxRequestsPerRun or arriving
+  // after kMaxSimulatedSeconds (util/run_limits.h).
   absl::StatusOr<bool> Next(Request* out);
 
   // Malformed trace rows skipped (ReaderOptions::skip_bad_rows).

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "util/run_limits.h"
 #include "workloads/trace_parsing.h"
 
 namespace fleetsim::workloads {
@@ -256,6 +257,18 @@ absl::StatusOr<bool> TraceReader::ParseDataLine(absl::string_view line,
   if (!seen_row_) {
     seen_row_ = true;
     first_time_s_ = time_s;
+  }
+  if (!(time_s - first_time_s_ <= kMaxSimulatedSeconds)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "field '%s': %.7g s after the first row, past the simulated-time "
+        "limit of %.7g s (docs/limits.md)",
+        parser_->time_field(), time_s - first_time_s_, kMaxSimulatedSeconds));
+  }
+  const int64_t tokens = int64_t{out->input_tokens} + out->output_tokens;
+  if (tokens > kMaxRequestTokens) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input + output = ", tokens, " tokens, over the per-request limit of ",
+        kMaxRequestTokens, " (docs/limits.md)"));
   }
   last_time_s_ = time_s;
   out->arrival_s = time_s - first_time_s_;

@@ -26,9 +26,11 @@
 // trailing '\r' (CRLF files) is stripped.
 //
 // Malformed rows (missing column, negative, non-numeric or out-of-range token
-// count, bad timestamp, time going backwards, invalid JSON, a line over 1 MiB)
-// are InvalidArgument "path:LINE: field 'ContextTokens': ...". With
-// ReaderOptions::skip_bad_rows they are skipped and counted instead.
+// count, input + output over kMaxRequestTokens, bad timestamp, time going
+// backwards or past kMaxSimulatedSeconds after the first row (both in
+// util/run_limits.h), invalid JSON, a line over 1 MiB) are InvalidArgument
+// "path:LINE: field 'ContextTokens': ...". With ReaderOptions::skip_bad_rows
+// they are skipped and counted instead.
 #ifndef FLEETSIM_WORKLOADS_TRACE_READER_H_
 #define FLEETSIM_WORKLOADS_TRACE_READER_H_
 

@@ -4,6 +4,7 @@
 // that names the file, line and field (checked on the message text).
 #include "hardware/chip_catalog.h"
 
+#include <cmath>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -189,6 +190,24 @@ TEST(ChipCatalogTest, ValidateListsEveryProblem) {
               HasSubstr("/nonexistent.txtpb: field 'tdp_w' is missing"));
   EXPECT_THAT(message, HasSubstr("field 'scale_out_gbps' is missing"));
   EXPECT_THAT(message, HasSubstr("field 'sram_mb' must be >= 0 (got -1)"));
+}
+
+// Regression (issue 16): finite values that pass a "> 0" check but make
+// every time absurd (1e-300 GB/s, 1e-300 TFLOP/s) or are not numbers.
+TEST(ChipCatalogTest, ValuesOutsideTheirSanityRangeAreRefused) {
+  for (auto [field, value] : std::vector<std::pair<std::string, double>>{
+           {"scale_up_gbps", 1e-300},
+           {"bf16_tflops", 1e-300},
+           {"memory_bandwidth_tbps", 1e300},
+           {"tdp_w", std::nan("")}}) {
+    Chip chip = Get(ShippedChips(), "h100");
+    const auto* descriptor = Chip::descriptor()->FindFieldByName(field);
+    chip.GetReflection()->SetDouble(&chip, descriptor, value);
+    absl::Status status = ValidateChip(chip, "/nonexistent.txtpb");
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_THAT(status.message(),
+                HasSubstr("/nonexistent.txtpb: field '" + field + "'"));
+  }
 }
 
 TEST(ChipCatalogTest, DieThatDoesNotFitTheWaferIsRejected) {

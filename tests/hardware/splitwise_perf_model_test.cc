@@ -131,5 +131,26 @@ TEST(SplitwiseTableLatencyTest, MissingKeysAndBadFilesAreClearErrors) {
   EXPECT_FALSE(ReadSplitwisePerfRows(bad + ".missing").ok());
 }
 
+// Regression (issue 16): times of 1e300 or 1e-300 ms (and inf, nan) reached
+// the simulator as absurd iteration times; now the row is refused.
+TEST(SplitwiseTableLatencyTest, TimesOutsideTheSanityRangeAreRefused) {
+  const std::string bad = ::testing::TempDir() + "/absurd_perf_model.csv";
+  for (const char* time : {"1e300", "1e-300", "inf", "nan", "-3"}) {
+    {
+      std::ofstream out(bad);
+      out << "model,hardware,prompt_size,batch_size,token_size,prompt_time,"
+             "token_time,tensor_parallel\n"
+             "bloom-176b,h100-80gb,512,1,128,75.1,35.9,8\n"
+             "bloom-176b,h100-80gb,512,2,128,130.4,"
+          << time << ",8\n";
+    }
+    auto parsed = ReadSplitwisePerfRows(bad);
+    ASSERT_FALSE(parsed.ok()) << time;
+    EXPECT_THAT(parsed.status().message(),
+                HasSubstr(bad + ":3: field 'token_time'"))
+        << time;
+  }
+}
+
 }  // namespace
 }  // namespace fleetsim::hardware

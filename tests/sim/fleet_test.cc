@@ -1,6 +1,8 @@
 #include "sim/fleet.h"
 
+#include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -122,6 +124,76 @@ TEST_F(FleetTest, RouterPoliciesWithoutTheMixedPoolRefuseIt) {
                     HasSubstr("mixed_pool_prefill_queue_tokens")));
   cluster.set_mixed_pool_prefill_queue_tokens(0);
   EXPECT_EQ(ResolveCluster(cluster, "cluster.txtpb", "bloom-176b"), "OK");
+}
+
+// Regression (issue 16): values that crashed or hung a run, or were
+// silently replaced by a default, are errors naming the pool's field.
+TEST_F(FleetTest, InvalidAndAbsurdValuesNameTheirField) {
+  Cluster good;
+  ASSERT_TRUE(
+      ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &good).ok());
+  ASSERT_EQ(ResolveCluster(good, "c.txtpb", "bloom-176b"), "OK");
+  struct Case {
+    std::function<void(Cluster*)> spoil;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {[](Cluster* c) { c->mutable_pools(0)->set_role(PoolRole(99)); },
+       "field 'pools[0].role' has no value 99"},
+      {[](Cluster* c) { c->mutable_pools(1)->set_tp(-1); },
+       "field 'pools[1].tp' must be in [1, 10000] (got -1)"},
+      {[](Cluster* c) {
+         c->mutable_pools(0)->mutable_machine()->set_chips_per_machine(-8);
+       },
+       "field 'pools[0].machine.chips_per_machine' must be in"},
+      {[](Cluster* c) {
+         c->mutable_pools(0)->mutable_batching()->set_max_batch_size(-1);
+       },
+       "field 'pools[0].batching.max_batch_size' must be in"},
+      {[](Cluster* c) {
+         c->mutable_pools(0)->mutable_batching()->set_kv_block_tokens(-16);
+       },
+       "field 'pools[0].batching.kv_block_tokens' must be in"},
+      {[](Cluster* c) {
+         c->mutable_pools(0)->mutable_batching()->set_kv_memory_fraction(
+             std::nan(""));
+       },
+       "field 'pools[0].batching.kv_memory_fraction' must be a finite "
+       "number (got nan)"},
+      {[](Cluster* c) {
+         c->mutable_pools(0)->mutable_batching()->set_kv_memory_fraction(2.0);
+       },
+       "field 'pools[0].batching.kv_memory_fraction' must be in [0.001, 1]"},
+      {[](Cluster* c) { c->set_framework_layer_overhead_us(1e306); },
+       "field 'framework_layer_overhead_us' must be in [0, 1e+06]"},
+      {[](Cluster* c) {
+         c->mutable_pools(1)->mutable_machine()->set_scale_out_gbps(1e-300);
+       },
+       "field 'pools[1].machine.scale_out_gbps' must be in [0.001, 1e+06]"},
+      {[](Cluster* c) {
+         c->mutable_pools(1)->mutable_machine()->set_scale_out_latency_us(
+             1e306);
+       },
+       "field 'pools[1].machine.scale_out_latency_us' must be in"},
+      {[](Cluster* c) { c->mutable_pools(0)->set_machines(2147483647); },
+       "field 'pools[0].machines' must be in [1, 10000]"},
+      {[](Cluster* c) {
+         c->mutable_pools(0)->set_machines(9000);
+         c->mutable_pools(1)->set_machines(9000);
+       },
+       "18000 machines holding 18000 instances exceed the per-run limit of "
+       "10000 machines"},
+  };
+  for (const Case& c : cases) {
+    Cluster cluster = good;
+    c.spoil(&cluster);
+    EXPECT_THAT(ResolveCluster(cluster, "c.txtpb", "bloom-176b"),
+                AllOf(HasSubstr("c.txtpb"), HasSubstr(c.message)));
+  }
+  // A --pool override past the limit, too.
+  EXPECT_THAT(
+      ResolveCluster(good, "c.txtpb", "bloom-176b", {"prefill=2147483647"}),
+      HasSubstr("exceed the per-run limit"));
 }
 
 TEST_F(FleetTest, IterationTablesMustCoverEveryPool) {

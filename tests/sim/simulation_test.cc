@@ -22,6 +22,8 @@
 namespace fleetsim::sim {
 namespace {
 
+using ::testing::HasSubstr;
+
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
 std::string WriteTrace(const std::string& name, const std::string& rows) {
@@ -431,6 +433,36 @@ TEST(SimulationTest, AgreesWithSplitwiseSimsSloVerdicts) {
   EXPECT_FALSE(met(grid(25, 3)));
   EXPECT_TRUE(met(grid(25, 6)));
   EXPECT_TRUE(met(grid(25, 10)));
+}
+
+// Regression (issue 16): a time that got past load-time validation (here
+// set directly on the resolved fleet: a NaN or absurd per-layer overhead, a
+// scale-out link of 1e-300 bytes/s) ends the run with an error naming the
+// wait; SimGrid used to abort the process ("duration is not finite").
+TEST(SimulationTest, AbsurdTimesStopTheRunWithAnError) {
+  ScenarioRequest request;
+  request.data_dir = kData;
+  request.model = "llama-2-7b";
+  request.workload = Trace(WriteTrace("guard.csv", "0,100,5\n0.5,100,5\n"));
+  for (double overhead_s : {std::nan(""), 1e300}) {
+    request.cluster = ParseCluster(kColocated);
+    absl::StatusOr<SimulationInputs> inputs = LoadScenario(request);
+    ASSERT_TRUE(inputs.ok()) << inputs.status();
+    inputs->fleet.cost_model.layer_overhead_s = overhead_s;
+    absl::StatusOr<SimulationResult> result = RunSimulationInChild(*inputs);
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition)
+        << overhead_s << ": " << result.status();
+    EXPECT_THAT(result.status().message(), HasSubstr("an iteration"));
+  }
+  request.cluster = ParseCluster(Disaggregated(400));
+  absl::StatusOr<SimulationInputs> inputs = LoadScenario(request);
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  for (PoolSpec& pool : inputs->fleet.pools)
+    pool.scale_out_bytes_per_s = 1e-300;
+  absl::StatusOr<SimulationResult> result = RunSimulationInChild(*inputs);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition)
+      << result.status();
+  EXPECT_THAT(result.status().message(), HasSubstr("a KV transfer"));
 }
 
 TEST(SimulationTest, SameSeedSameResultsByteForByte) {

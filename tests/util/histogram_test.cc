@@ -1,5 +1,7 @@
 #include "util/histogram.h"
 
+#include <limits>
+
 #include "gtest/gtest.h"
 
 namespace fleetsim {
@@ -83,6 +85,24 @@ TEST(LogHistogramTest, ZeroAndTinyValuesShareTheFirstBucket) {
   // exact max.
   EXPECT_EQ(h.Percentile(50), 1e-12);
   EXPECT_EQ(h.count(), 2);
+}
+
+// Regression (issue 16): a latency above ~1.8e299 s made the bucket index
+// INT_MIN and Add() wrote outside the bucket vector. Huge, infinite and NaN
+// values must land in the edge buckets; under ASan an out-of-bounds write
+// fails this test (without it, the old code crashed here).
+TEST(LogHistogramTest, ExtremeValuesStayInsideTheBuckets) {
+  LogHistogram h;
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double value : {1e299, 1.7e308, inf, 1e7, 1e-300, 0.0, -5.0,
+                       std::numeric_limits<double>::quiet_NaN()}) {
+    h.Add(value);
+  }
+  EXPECT_EQ(h.count(), 8);
+  // The top percentile is the last bucket's value (~1e6 s), not garbage.
+  EXPECT_GT(h.Percentile(100), 0.99e6);
+  EXPECT_LT(h.Percentile(100), 1.01e6);
+  EXPECT_LT(h.Percentile(0), 1e-8);  // the first bucket
 }
 
 }  // namespace

@@ -213,6 +213,47 @@ TEST(RequestSourceTest, LengthsOnlyTraceNeedsAGenerator) {
   }
 }
 
+// Regression (issue 16): values that made a run abort in SimGrid or
+// generate requests without end are refused up front, naming the field and
+// the CLI flag that sets it.
+TEST(RequestSourceTest, ValuesPastTheRunLimitsAreRefused) {
+  Workload tiny_scale = ConvWorkload();
+  tiny_scale.set_rate_scale(5e-324);
+  EXPECT_THAT(ValidationError(tiny_scale),
+              HasSubstr("field 'rate_scale' must be in [1e-06, 1e+06] (got "
+                        "4.94066e-324); --rate-scale"));
+
+  Workload bursty = ConvWorkload();
+  bursty.set_arrival(ARRIVAL_PROCESS_GAMMA);
+  bursty.set_rate_per_s(10);
+  bursty.set_duration_s(10);
+  bursty.set_gamma_cv(1e9);
+  EXPECT_THAT(ValidationError(bursty),
+              HasSubstr("field 'gamma_cv' must be in [0.001, 100]"));
+
+  Workload flood = ConvWorkload();
+  flood.set_arrival(ARRIVAL_PROCESS_POISSON);
+  flood.set_rate_per_s(1e6);
+  flood.set_duration_s(1e6);
+  EXPECT_THAT(ValidationError(flood),
+              HasSubstr("'rate_per_s' x 'duration_s' = 1e+12 requests "
+                        "exceed the per-run limit of 10000000"));
+  flood.set_max_requests(1000);  // bounded after all
+  EXPECT_TRUE(RequestSource::Validate(flood).ok());
+
+  Workload late = ConvWorkload();
+  late.set_rate_scale(1e-6);  // within range, but the trace's 3,500 s
+                              // would end 3.5e9 s later
+  absl::StatusOr<std::unique_ptr<RequestSource>> source =
+      RequestSource::Create(late);
+  ASSERT_TRUE(source.ok()) << source.status();
+  Request request;
+  absl::StatusOr<bool> got = true;
+  while (got.ok() && *got) got = (*source)->Next(&request);
+  EXPECT_THAT(got.status().message(),
+              HasSubstr("past the simulated-time limit of 1e+08 s"));
+}
+
 TEST(RequestSourceTest, ValidationNamesEveryBadField) {
   Workload w = ConvWorkload();
   w.set_rate_scale(-1);

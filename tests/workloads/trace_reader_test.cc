@@ -332,6 +332,15 @@ TEST(TraceReaderTest, HostileInputsAreErrorsNotCrashes) {
            {header + "2023-11-16 18:15:46,1," + std::string(2 << 20, '7') +
                 "\n",
             ":2: line longer than 1048576 bytes"},
+           // Regression (issue 16): counts that overflowed an int32 sum.
+           {header + "2023-11-16 18:15:46,2147483647,1\n",
+            ":2: input + output = 2147483648 tokens, over the per-request "
+            "limit of 100000000"},
+           // Regression (issue 16): timestamps whose span is infinite.
+           {"arrival_timestamp,prompt_size,token_size\n-1.7e308,1,1\n"
+            "1.7e308,1,1\n",
+            ":3: field 'arrival_timestamp': inf s after the first row, past "
+            "the simulated-time limit"},
        }) {
     SCOPED_TRACE(c.body.substr(0, 80));
     std::ofstream(path, std::ios::binary) << c.body;

@@ -1,0 +1,32 @@
+// File: planner/plan_request_checks.h
+//
+// The checks every PlanRequest passes before a search starts, whoever sent
+// it: `fleetsim plan` (its flags), the gRPC service before it forks a
+// worker, and BuildPlanContext in the worker. Anything that can be judged
+// without the catalogs is judged here, so a bad request is an error naming
+// the field instead of a search that reports "infeasible".
+#ifndef FLEETSIM_PLANNER_PLAN_REQUEST_CHECKS_H_
+#define FLEETSIM_PLANNER_PLAN_REQUEST_CHECKS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "proto/plan.pb.h"
+
+namespace fleetsim::planner {
+
+// Chips per machine when PlanRequest.chips_per_machine is 0 (DGX/HGX).
+inline constexpr int kDefaultChipsPerMachine = 8;
+
+// InvalidArgument naming `origin` and the field (and the `fleetsim plan`
+// flag that sets it): any number not finite or outside its sanity range,
+// any undefined enum value (modes, objective, and inside the workload, SLO
+// and clusters; util/field_checks.h); budget_machines past
+// kMaxMachinesPerFleet; a TP degree that does not divide the machine's
+// chips.
+absl::Status ValidatePlanRequest(const PlanRequest& request,
+                                 const std::string& origin);
+
+}  // namespace fleetsim::planner
+
+#endif  // FLEETSIM_PLANNER_PLAN_REQUEST_CHECKS_H_

@@ -1,0 +1,81 @@
+#include "util/field_checks.h"
+
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/cluster.pb.h"
+#include "util/textproto.h"
+
+namespace fleetsim {
+namespace {
+
+using ::testing::HasSubstr;
+
+const FieldRanges kRanges = {
+    {"fleetsim.Machine.chips_per_machine", 1, 1024},
+    {"fleetsim.Cluster.framework_layer_overhead_us", 0, 1e6, "microseconds"},
+};
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  std::string path = testing::TempDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(CheckFieldsTest, AcceptsValuesInRangeAndDefaults) {
+  Cluster cluster;
+  cluster.add_pools()->mutable_machine()->set_chips_per_machine(8);
+  cluster.add_pools();  // chips_per_machine 0 = unset, the default
+  EXPECT_TRUE(CheckFields(cluster, "cluster", kRanges).ok());
+}
+
+TEST(CheckFieldsTest, NamesFileLineAndFieldOfEveryProblem) {
+  std::string path = WriteFile("bad_cluster.txtpb", R"(name: "x"
+pools {
+  role: POOL_ROLE_PREFILL
+  machine { chip: "h100" chips_per_machine: 8 }
+}
+pools {
+  role: 99
+  machine {
+    chip: "h100"
+    chips_per_machine: -1
+    scale_out_gbps: nan
+  }
+}
+framework_layer_overhead_us: 1e306
+)");
+  Cluster cluster;
+  ASSERT_TRUE(ReadTextProtoFile(path, &cluster).ok());
+  absl::Status status = CheckFields(cluster, path, kRanges);
+  ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr(path + ":7: field 'pools[1].role' has no value 99 "
+                               "(one of POOL_ROLE_UNSPECIFIED"));
+  EXPECT_THAT(status.message(),
+              HasSubstr(path + ":10: field 'pools[1].machine."
+                               "chips_per_machine' must be in [1, 1024] "
+                               "(got -1)"));
+  EXPECT_THAT(status.message(),
+              HasSubstr(path + ":11: field 'pools[1].machine.scale_out_gbps' "
+                               "must be a finite number (got nan)"));
+  EXPECT_THAT(status.message(),
+              HasSubstr(path + ":14: field 'framework_layer_overhead_us' must "
+                               "be in [0, 1e+06] (got 1e+306); microseconds"));
+}
+
+TEST(CheckFieldsTest, InMemoryMessagesAreNamedWithoutALine) {
+  Cluster cluster;
+  cluster.set_framework_layer_overhead_us(-1);
+  absl::Status status = CheckFields(cluster, "request.template_cluster", {});
+  EXPECT_TRUE(status.ok());  // no range given: any finite value
+  status = CheckFields(cluster, "request.template_cluster", kRanges);
+  EXPECT_THAT(status.message(),
+              HasSubstr("request.template_cluster: field "
+                        "'framework_layer_overhead_us' must be in"));
+}
+
+}  // namespace
+}  // namespace fleetsim
