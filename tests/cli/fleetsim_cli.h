@@ -10,6 +10,10 @@
 #include <array>
 #include <cstdio>
 #include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace fleetsim::testutil {
 
@@ -40,6 +44,26 @@ inline int RunFleetsim(const std::string& args, std::string* output) {
   FleetsimRun run = RunFleetsim(args);
   *output = std::move(run.output);
   return run.exit_code;
+}
+
+// One bad invocation: the flags added to a command line, and the exit code
+// and message part it must give.
+struct CliErrorCase {
+  std::string flags;
+  int exit_code;
+  std::string message;
+};
+
+// Runs `fleetsim BASE FLAGS` for each case and checks its exit code and
+// that its output holds the message.
+inline void ExpectCliErrors(const std::string& base,
+                            const std::vector<CliErrorCase>& cases) {
+  for (const CliErrorCase& c : cases) {
+    SCOPED_TRACE(c.flags);
+    FleetsimRun run = RunFleetsim(base + c.flags);
+    EXPECT_EQ(run.exit_code, c.exit_code) << run.output;
+    EXPECT_THAT(run.output, ::testing::HasSubstr(c.message));
+  }
 }
 
 }  // namespace fleetsim::testutil

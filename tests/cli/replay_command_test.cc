@@ -6,9 +6,11 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/cli/fleetsim_cli.h"
 
 namespace fleetsim::cli {
 namespace {
@@ -74,6 +76,42 @@ TEST(ReplayCommandTest, BadInputsExitNonZero) {
   EXPECT_NE(Replay(dir, "--pool nosuch=3"), 0);
   EXPECT_NE(Replay(dir, "--slo no_such_preset"), 0);
   EXPECT_NE(Replay(dir, "--rate -5"), 0);
+}
+
+// Regressions (issue 16): hostile values that once aborted, hung or were
+// ignored now exit 1 (2 for usage errors) naming the flag, or the file, line
+// and field.
+TEST(ReplayCommandTest, HostileValuesAreErrorsNamingTheirFlagOrField) {
+  const std::string base = "replay --cluster " + kSource +
+                           "/data/clusters/default.txtpb --model bloom-176b "
+                           "--trace " +
+                           kSource + "/data/traces/azure_2023_code.csv ";
+  testutil::ExpectCliErrors(
+      base,
+      {{"--rate-scale 5e-324", 1, "--rate-scale"},
+       {"--rate 1e9 --duration 1e6", 1,
+        "exceed the per-run limit of 10000000"},
+       {"--rate 10 --arrival gamma --gamma-cv 1e9 --duration 10", 1,
+        "field 'gamma_cv' must be in [0.001, 100]"},
+       {"--duration inf", 1, "field 'duration_s'"},
+       {"--pool prefill=2147483647", 1, "exceed the per-run limit"},
+       {"stray_word", 2,
+        "replay takes no positional arguments, got 'stray_word'"}});
+
+  const std::string cluster = ::testing::TempDir() + "/role99.txtpb";
+  std::ofstream(cluster) << R"(name: "x"
+pools {
+  role: 99
+  machine { chip: "h100" }
+  machines: 1
+}
+)";
+  testutil::FleetsimRun run = testutil::RunFleetsim(
+      "replay --cluster " + cluster + " --model bloom-176b --trace " +
+      kSource + "/data/traces/azure_2023_code.csv");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr(cluster + ":3: field 'pools[0].role' has no value 99"));
 }
 
 }  // namespace
