@@ -11,7 +11,8 @@ PACKAGES=(build-essential cmake pkg-config ninja-build
   libsimgrid-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libgrpc++-dev protobuf-compiler-grpc
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  python3-grpcio python3-protobuf zlib1g-dev)
+  python3-grpcio python3-protobuf zlib1g-dev libssl-dev
+  chromium poppler-utils fonts-dejavu-core)  # study reports: PDF and tests
 
 missing=()
 for p in "${PACKAGES[@]}"; do

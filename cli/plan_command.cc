@@ -5,7 +5,6 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
@@ -16,6 +15,7 @@
 #include "planner/candidate.h"
 #include "planner/planner.h"
 #include "sim/slo_spec.h"
+#include "util/csv.h"
 #include "util/json_writer.h"
 #include "util/textproto.h"
 
@@ -155,11 +155,6 @@ std::string PlanJson(const PlanResult& result) {
   return w.str();
 }
 
-// RFC 4180 quoting for free-text fields (a miss can contain commas).
-std::string CsvText(absl::string_view text) {
-  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
-}
-
 // plan.csv: one row per simulated fleet, for a spreadsheet.
 std::string PlanCsv(const PlanResult& result) {
   std::string csv =
@@ -181,14 +176,14 @@ std::string PlanCsv(const PlanResult& result) {
         &csv,
         "%s,%s,%d,%d,%s,%.2f,%.2f,%.2f,%.4f,%.6f,%.3f,%.3f,%.3f,%.4f,"
         "%.6g,%.6g,%.6g,%s\n",
-        CsvText(fleet.system()), CsvText(absl::StrJoin(pools, " + ")), machines,
-        fleet.feasible() ? 1 : 0,
+        CsvQuoted(fleet.system()), CsvQuoted(absl::StrJoin(pools, " + ")),
+        machines, fleet.feasible() ? 1 : 0,
         r.has_tco() ? economics::CostBasisName(t.cost_basis()) : "",
         t.capex_usd(), t.tco_usd(), t.opex_usd_per_year(), t.usd_per_hour(),
         t.usd_per_million_output_tokens(), t.it_power_w() / 1000,
         t.facility_power_w() / 1000, fleet.tdp_w() / 1000, fleet.cost(),
         r.ttft_s().p99(), r.tbt_s().p99(), r.throughput_rps(),
-        CsvText(fleet.miss()));
+        CsvQuoted(fleet.miss()));
   }
   return csv;
 }

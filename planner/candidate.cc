@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "economics/price_changes.h"
 #include "economics/pricing.h"
 #include "economics/tco.h"
 #include "planner/plan_request_checks.h"
@@ -50,6 +52,8 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
   FLEETSIM_RETURN_IF_ERROR(ValidatePlanRequest(request, "plan request"));
   PlanContext context;
   FLEETSIM_ASSIGN_OR_RETURN(context.chips, hardware::LoadChipCatalog(data_dir));
+  FLEETSIM_RETURN_IF_ERROR(economics::ApplyPriceChanges(
+      request.chip_prices(), "PlanRequest", &context.chips));
   FLEETSIM_ASSIGN_OR_RETURN(workloads::ModelCatalog models,
                             workloads::LoadModelCatalog(data_dir));
   FLEETSIM_ASSIGN_OR_RETURN(const Model* model, models.Find(request.model()));
@@ -114,6 +118,26 @@ std::string SystemLabel(const Candidate& candidate) {
   return absl::StrCat("disaggregated ", prefill, "->", decode, " tp", tp);
 }
 
+absl::StatusOr<Candidate> CandidateOf(const PlannedFleet& fleet) {
+  Candidate candidate;
+  for (const PlannedPool& pool : fleet.pools()) {
+    PoolChoice choice;
+    if (!PoolRole_Parse(
+            absl::StrCat("POOL_ROLE_", absl::AsciiStrToUpper(pool.role())),
+            &choice.role) ||
+        choice.role == POOL_ROLE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "fleet '", fleet.system(), "': unknown pool role '", pool.role(),
+          "' (expected colocated, prefill or decode)"));
+    }
+    choice.chip = pool.chip();
+    choice.machines = pool.machines();
+    choice.tp = pool.tp();
+    candidate.push_back(std::move(choice));
+  }
+  return candidate;
+}
+
 std::string CandidateKey(const Candidate& candidate) {
   std::string key;
   for (const PoolChoice& pool : candidate) {
@@ -148,11 +172,49 @@ Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
   return cluster;
 }
 
+std::string CandidateEvaluator::RunKey(const Cluster& cluster) const {
+  SimulationKeyInputs inputs;
+  inputs.cluster = &cluster;
+  inputs.model = &context_->model;
+  inputs.workload = &context_->workload;
+  inputs.slo = &context_->slo;
+  inputs.chips.push_back(&context_->slo_reference_chip);
+  for (const Pool& pool : cluster.pools()) {
+    absl::StatusOr<const Chip*> chip =
+        context_->chips.Find(pool.machine().chip());
+    if (chip.ok()) inputs.chips.push_back(*chip);
+  }
+  return SimulationCache::Key(inputs);
+}
+
+absl::Status CandidateEvaluator::Record(
+    const std::string& key, const sim::FleetSpec& fleet,
+    const absl::StatusOr<SimulationResult>& result) {
+  Evaluation& evaluation = cache_[key];
+  if (!result.ok()) {
+    evaluation.fleet.set_miss(
+        absl::StrCat("simulation failed: ", result.status().message()));
+    return absl::OkStatus();
+  }
+  SimulationResult* priced = evaluation.fleet.mutable_result();
+  *priced = *result;
+  FLEETSIM_RETURN_IF_ERROR(
+      economics::PriceSimulation(fleet, context_->h100, context_->tco, priced));
+  auto [ratio, text] = WorstMiss(*result);
+  evaluation.miss_ratio = ratio;
+  evaluation.slo_met = result->slo_met();
+  bool within_budget = evaluation.fleet.miss().empty();
+  evaluation.fleet.set_feasible(result->slo_met() && within_budget);
+  if (!result->slo_met()) evaluation.fleet.set_miss(text);
+  return absl::OkStatus();
+}
+
 absl::Status CandidateEvaluator::EvaluateAll(
     const std::vector<Candidate>& candidates) {
   std::vector<std::unique_ptr<sim::SimulationInputs>> inputs;
   std::vector<const sim::SimulationInputs*> pending;
   std::vector<std::string> keys;
+  std::vector<std::string> run_keys;
   for (const Candidate& candidate : candidates) {
     std::string key = CandidateKey(candidate);
     if (cache_.count(key) ||
@@ -170,9 +232,9 @@ absl::Status CandidateEvaluator::EvaluateAll(
       machines += choice.machines;
     }
     fleet.set_system(SystemLabel(candidate));
-    absl::StatusOr<sim::FleetSpec> spec =
-        sim::ResolveFleet(ToCluster(candidate), key, context_->model,
-                          context_->chips.entries(), {});
+    const Cluster cluster = ToCluster(candidate);
+    absl::StatusOr<sim::FleetSpec> spec = sim::ResolveFleet(
+        cluster, key, context_->model, context_->chips.entries(), {});
     if (!spec.ok()) {
       fleet.set_miss(std::string(spec.status().message()));
       cache_[key] = evaluation;
@@ -185,18 +247,27 @@ absl::Status CandidateEvaluator::EvaluateAll(
     fleet.set_cost(cost);
     fleet.set_tdp_w(spec->TdpW());
     fleet.set_tdp_normalized(spec->TdpW() / kH100MachineTdpW);
-    auto input = std::make_unique<sim::SimulationInputs>();
-    input->fleet = *spec;
-    input->workload = context_->workload;
-    input->slo = context_->slo;
-    input->slo_reference_chip = context_->slo_reference_chip;
-    input->h100 = context_->h100;
     if (machines > context_->budget_machines) {
       fleet.set_miss(absl::StrCat(machines, " machines exceed the budget of ",
                                   context_->budget_machines));
     }
     cache_[key] = evaluation;
+    std::string run_key = cache_of_runs_ ? RunKey(cluster) : "";
+    if (cache_of_runs_) {
+      if (const SimulationResult* stored = cache_of_runs_->Find(run_key)) {
+        ++reused_;
+        FLEETSIM_RETURN_IF_ERROR(Record(key, *spec, *stored));
+        continue;
+      }
+    }
+    auto input = std::make_unique<sim::SimulationInputs>();
+    input->fleet = *std::move(spec);
+    input->workload = context_->workload;
+    input->slo = context_->slo;
+    input->slo_reference_chip = context_->slo_reference_chip;
+    input->h100 = context_->h100;
     keys.push_back(key);
+    run_keys.push_back(std::move(run_key));
     pending.push_back(input.get());
     inputs.push_back(std::move(input));
   }
@@ -205,23 +276,9 @@ absl::Status CandidateEvaluator::EvaluateAll(
       pool_->RunBatch(pending);
   if (!results.ok()) return results.status();
   for (size_t i = 0; i < keys.size(); ++i) {
-    Evaluation& evaluation = cache_[keys[i]];
-    const absl::StatusOr<SimulationResult>& result = (*results)[i];
-    if (!result.ok()) {
-      evaluation.fleet.set_miss(
-          absl::StrCat("simulation failed: ", result.status().message()));
-      continue;
-    }
-    SimulationResult* priced = evaluation.fleet.mutable_result();
-    *priced = *result;
-    FLEETSIM_RETURN_IF_ERROR(economics::PriceSimulation(
-        inputs[i]->fleet, context_->h100, context_->tco, priced));
-    auto [ratio, text] = WorstMiss(*result);
-    evaluation.miss_ratio = ratio;
-    evaluation.slo_met = result->slo_met();
-    bool within_budget = evaluation.fleet.miss().empty();
-    evaluation.fleet.set_feasible(result->slo_met() && within_budget);
-    if (!result->slo_met()) evaluation.fleet.set_miss(text);
+    if (cache_of_runs_ && (*results)[i].ok())
+      cache_of_runs_->Insert(run_keys[i], *(*results)[i]);
+    FLEETSIM_RETURN_IF_ERROR(Record(keys[i], inputs[i]->fleet, (*results)[i]));
   }
   return absl::OkStatus();
 }

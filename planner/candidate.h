@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "economics/tco.h"
 #include "hardware/chip_catalog.h"
+#include "planner/simulation_cache.h"
 #include "planner/simulation_pool.h"
 #include "proto/cluster.pb.h"
 #include "proto/plan.pb.h"
@@ -35,6 +36,9 @@ using Candidate = std::vector<PoolChoice>;
 std::string CandidateKey(const Candidate& candidate);
 // "disaggregated h100->a100 tp8" / "colocated h100 tp8".
 std::string SystemLabel(const Candidate& candidate);
+// The candidate a planned fleet's pools describe. InvalidArgument for a
+// pool role other than colocated, prefill, decode.
+absl::StatusOr<Candidate> CandidateOf(const PlannedFleet& fleet);
 
 struct Evaluation {
   PlannedFleet fleet;  // pools, cost, TDP, result, feasibility, miss
@@ -72,11 +76,14 @@ struct PlanContext {
 absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
                                              const std::string& data_dir);
 
-// Simulates candidates in parallel and caches their evaluations.
+// Simulates candidates in parallel and caches their evaluations. With a
+// SimulationCache, a candidate simulated before (by this plan or another
+// sharing the cache) is only priced again.
 class CandidateEvaluator final {
  public:
-  CandidateEvaluator(const PlanContext* context, SimulationPool* pool)
-      : context_(context), pool_(pool) {}
+  CandidateEvaluator(const PlanContext* context, SimulationPool* pool,
+                     SimulationCache* cache = nullptr)
+      : context_(context), pool_(pool), cache_of_runs_(cache) {}
 
   // Simulates every candidate not yet cached (in parallel).
   // Errors: Cancelled.
@@ -88,14 +95,24 @@ class CandidateEvaluator final {
 
   const std::map<std::string, Evaluation>& all() const { return cache_; }
   int64_t simulations() const { return pool_->simulations(); }
+  // Candidates answered by the SimulationCache.
+  int64_t reused() const { return reused_; }
 
   // The Cluster config a candidate runs as.
   Cluster ToCluster(const Candidate& candidate) const;
 
  private:
+  // Fills the evaluation of `key` from a finished simulation of `fleet`.
+  absl::Status Record(const std::string& key, const sim::FleetSpec& fleet,
+                      const absl::StatusOr<SimulationResult>& result);
+  // The SimulationCache key of a candidate's cluster.
+  std::string RunKey(const Cluster& cluster) const;
+
   const PlanContext* context_;
   SimulationPool* pool_;
+  SimulationCache* cache_of_runs_;  // may be null
   std::map<std::string, Evaluation> cache_;
+  int64_t reused_ = 0;
 };
 
 }  // namespace fleetsim::planner

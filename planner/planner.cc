@@ -353,7 +353,7 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
 
   SimulationPool pool(request.jobs());
   pool.set_cancelled(options.cancelled);
-  CandidateEvaluator evaluator(&context, &pool);
+  CandidateEvaluator evaluator(&context, &pool, options.cache);
   // Each round, every unfinished search proposes probes; together they
   // fill the worker pool at least once.
   int active = 0;
@@ -401,6 +401,7 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
   FillFront(&result);
   Recommend(request.objective(), &result);
   result.set_simulations(static_cast<int>(evaluator.simulations()));
+  result.set_simulations_reused(static_cast<int>(evaluator.reused()));
   if (!result.feasible()) {
     std::string explanation =
         ExplainInfeasible(evaluator, context.budget_machines);
@@ -416,6 +417,31 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count());
   return result;
+}
+
+absl::StatusOr<double> OfferedRatePerS(const Workload& workload) {
+  FLEETSIM_ASSIGN_OR_RETURN(Demand demand, MeasureDemand(workload));
+  return demand.rate_per_s;
+}
+
+absl::StatusOr<std::vector<PlannedFleet>> EvaluateFleets(
+    const PlanRequest& request, const std::vector<PlannedFleet>& fleets,
+    const PlannerOptions& options) {
+  FLEETSIM_ASSIGN_OR_RETURN(PlanContext context,
+                            BuildPlanContext(request, options.data_dir));
+  std::vector<Candidate> candidates;
+  for (const PlannedFleet& fleet : fleets) {
+    FLEETSIM_ASSIGN_OR_RETURN(Candidate candidate, CandidateOf(fleet));
+    candidates.push_back(std::move(candidate));
+  }
+  SimulationPool pool(request.jobs());
+  pool.set_cancelled(options.cancelled);
+  CandidateEvaluator evaluator(&context, &pool, options.cache);
+  FLEETSIM_RETURN_IF_ERROR(evaluator.EvaluateAll(candidates));
+  std::vector<PlannedFleet> evaluated;
+  for (const Candidate& candidate : candidates)
+    evaluated.push_back(evaluator.Get(candidate).fleet);
+  return evaluated;
 }
 
 }  // namespace fleetsim::planner

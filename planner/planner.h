@@ -24,8 +24,10 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "planner/simulation_cache.h"
 #include "proto/plan.pb.h"
 
 namespace fleetsim::planner {
@@ -36,6 +38,9 @@ struct PlannerOptions {
   std::function<void(const PlanProgress&)> progress;
   // Polled while simulations run; true cancels (children are killed).
   std::function<bool()> cancelled;
+  // Optional: simulations shared with other plans (a study's variants);
+  // candidates found there are re-priced, not simulated again.
+  SimulationCache* cache = nullptr;
 };
 
 // Errors: InvalidArgument / NotFound for bad requests (unknown chip or
@@ -44,6 +49,19 @@ struct PlannerOptions {
 // closest miss.
 absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
                                      const PlannerOptions& options);
+
+// The arrival rate the planner sizes `workload` for, req/s: the resampling
+// rate, or the trace's own rate times rate_scale. Errors: the trace's.
+absl::StatusOr<double> OfferedRatePerS(const Workload& workload);
+
+// Simulates and prices the given fleets (their pools: role, chip,
+// machines, TP) exactly as PlanFleet would evaluate them as candidates for
+// `request`, and returns them in order with result, cost, feasibility and
+// miss filled. How a study checks one seed's fleets on its other seeds.
+// Errors: as PlanFleet; InvalidArgument for a pool with an unknown role.
+absl::StatusOr<std::vector<PlannedFleet>> EvaluateFleets(
+    const PlanRequest& request, const std::vector<PlannedFleet>& fleets,
+    const PlannerOptions& options);
 
 // Re-allocation what-if (SPAD §7): the fleet in request.fixed_fleet keeps
 // its machines, each of which may serve either role. Finds the split that

@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
 namespace fleetsim {
 
 std::vector<std::string> SplitCsvLine(absl::string_view line) {
@@ -31,6 +34,10 @@ std::vector<std::string> SplitCsvLine(absl::string_view line) {
   }
   cells.push_back(std::move(cell));
   return cells;
+}
+
+std::string CsvQuoted(absl::string_view text) {
+  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
 }
 
 }  // namespace fleetsim

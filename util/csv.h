@@ -1,7 +1,7 @@
 // File: util/csv.h
 //
-// Splitting one CSV record into cells, for the table readers that load whole
-// files of modest size: calibration tables
+// Splitting one CSV record into cells (and quoting one for writing), for the
+// table readers that load whole files of modest size: calibration tables
 // (hardware/calibration/calibration_table.h), header-indexed files
 // (util/header_csv.h, through which the calibration importers read their
 // sources) and SplitwiseSim's perf_model.csv
@@ -20,6 +20,10 @@ namespace fleetsim {
 // Splits one CSV record into cells. Handles double-quoted cells with ""
 // escapes; strips a trailing '\r'. An empty line is one empty cell.
 std::vector<std::string> SplitCsvLine(absl::string_view line);
+
+// `text` as one RFC 4180 cell: double-quoted, inner quotes doubled (for
+// free text that may hold commas, quotes or newlines).
+std::string CsvQuoted(absl::string_view text);
 
 }  // namespace fleetsim
 

@@ -1,0 +1,61 @@
+// File: planner/simulation_cache.h
+//
+// SimulationCache keeps finished simulations by what they simulated, so
+// that plans asking the same question at other prices (a study's price,
+// energy and site variants, its sensitivity swings, a seed's fleets
+// re-checked for another variant) re-price a result with
+// economics::PriceSimulation instead of simulating again. Prices never
+// enter a simulation, so they are left out of the key: a hit is exactly the
+// result the simulation would have produced.
+//
+// Not thread-safe; a study shares one between its plans, one at a time.
+#ifndef FLEETSIM_PLANNER_SIMULATION_CACHE_H_
+#define FLEETSIM_PLANNER_SIMULATION_CACHE_H_
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proto/chip.pb.h"
+#include "proto/cluster.pb.h"
+#include "proto/model.pb.h"
+#include "proto/result.pb.h"
+#include "proto/slo.pb.h"
+#include "proto/workload.pb.h"
+
+namespace fleetsim::planner {
+
+// Everything a planner simulation depends on (the planner's simulation
+// settings are fixed). `chips` are the catalog entries the pools and the
+// SLO reference use.
+struct SimulationKeyInputs {
+  const Cluster* cluster = nullptr;
+  const Model* model = nullptr;
+  std::vector<const Chip*> chips;
+  const Workload* workload = nullptr;
+  const Slo* slo = nullptr;
+};
+
+class SimulationCache final {
+ public:
+  // SHA-256 of the inputs' deterministic serialisation, with every chip's
+  // prices (pricing, manufacturing_cost_usd, die_cost) cleared.
+  static std::string Key(const SimulationKeyInputs& inputs);
+
+  // The stored result, or nullptr. Counts a hit. Only finished
+  // simulations are stored: a failed one (a worker that died) is retried.
+  const SimulationResult* Find(const std::string& key);
+  void Insert(const std::string& key, SimulationResult result);
+
+  size_t size() const { return entries_.size(); }
+  int64_t hits() const { return hits_; }
+
+ private:
+  std::unordered_map<std::string, SimulationResult> entries_;
+  int64_t hits_ = 0;
+};
+
+}  // namespace fleetsim::planner
+
+#endif  // FLEETSIM_PLANNER_SIMULATION_CACHE_H_

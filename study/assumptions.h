@@ -1,0 +1,29 @@
+// File: study/assumptions.h
+//
+// The assumptions table of a study report: every price and site figure the
+// study's dollars rest on, each with its source and date and whether it is
+// an estimate, and where it came from (the chip catalog, the shipped site
+// defaults, the study's base or one of its variants).
+#ifndef FLEETSIM_STUDY_ASSUMPTIONS_H_
+#define FLEETSIM_STUDY_ASSUMPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/plan.pb.h"
+#include "proto/study.pb.h"
+
+namespace fleetsim::study {
+
+// `requests[i]` is the plan request of spec.variants(i). Lists the site
+// defaults, the catalog prices of every candidate chip (the die-basis cost
+// where a variant uses that basis), then what the base and each variant
+// change. Errors: the catalog's or the site file's.
+absl::StatusOr<std::vector<Assumption>> CollectAssumptions(
+    const StudySpec& spec, const std::vector<PlanRequest>& requests,
+    const std::string& data_dir);
+
+}  // namespace fleetsim::study
+
+#endif  // FLEETSIM_STUDY_ASSUMPTIONS_H_

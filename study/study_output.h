@@ -1,0 +1,37 @@
+// File: study/study_output.h
+//
+// The files a study writes: study.json (StudyResult in protobuf's JSON
+// mapping, field names as in proto/study.proto), summary.csv (one row per
+// variant), variant-<name>.csv (one row per fleet compared), report.html
+// (report/report_html.h) and report.pdf (printed by headless Chromium).
+#ifndef FLEETSIM_STUDY_STUDY_OUTPUT_H_
+#define FLEETSIM_STUDY_STUDY_OUTPUT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "proto/study.pb.h"
+
+namespace fleetsim::study {
+
+std::string StudyJson(const StudyResult& result);
+std::string SummaryCsv(const StudyResult& result);
+std::string VariantCsv(const StudyVariantResult& variant);
+
+struct OutputOptions {
+  bool pdf = true;  // print report.pdf (needs Chromium)
+  double chromium_timeout_s = 180;
+};
+
+// Writes every file into `dir` (created if missing) and returns their
+// names, in writing order. With `pdf`, Chromium is found first and its
+// version recorded in the provenance; no Chromium is NotFound (naming the
+// package) before anything is written. Errors: PermissionDenied for a file
+// that cannot be written; Chromium's (report/chromium.h).
+absl::StatusOr<std::vector<std::string>> WriteStudyOutputs(
+    StudyResult result, const std::string& dir, const OutputOptions& options);
+
+}  // namespace fleetsim::study
+
+#endif  // FLEETSIM_STUDY_STUDY_OUTPUT_H_
