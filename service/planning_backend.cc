@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "hardware/chip_catalog.h"
+#include "report/chromium.h"
 #include "service/worker_jobs.h"
 #include "util/status_macros.h"
 #include "workloads/model_catalog.h"
@@ -66,6 +67,11 @@ int PlanningBackend::running() const {
   return slots_in_use_;
 }
 
+int PlanningBackend::SlotsFor(int jobs) const {
+  return jobs == 0 ? options_.max_concurrent
+                   : std::min(jobs, options_.max_concurrent);
+}
+
 absl::StatusOr<PlanningBackend::SlotLease> PlanningBackend::Acquire(int slots) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (slots_in_use_ + slots > options_.max_concurrent) {
@@ -116,9 +122,7 @@ absl::StatusOr<PlanResult> PlanningBackend::Plan(
     const PlanProgressFn& progress) {
   FLEETSIM_ASSIGN_OR_RETURN(PlanRequest checked,
                             CheckPlanRequest(request, options_.limits));
-  int slots = request.jobs() == 0
-                  ? options_.max_concurrent
-                  : std::min(request.jobs(), options_.max_concurrent);
+  const int slots = SlotsFor(request.jobs());
   checked.set_jobs(slots);
   FLEETSIM_ASSIGN_OR_RETURN(SlotLease lease, Acquire(slots));
   FLEETSIM_ASSIGN_OR_RETURN(Job job, StartJob(std::string(1, kPlanJob) +
@@ -141,6 +145,53 @@ absl::StatusOr<PlanResult> PlanningBackend::Plan(
         }
         return result;
       }
+      case kErrorFrame:
+        return DecodeError(frame.payload);
+      default:
+        return absl::InternalError(
+            absl::StrCat("worker process sent frame kind ", frame.kind));
+    }
+  }
+}
+
+absl::Status PlanningBackend::Study(const StudyRequest& request,
+                                    const StopFn& stop,
+                                    const StudyProgressFn& progress,
+                                    const ReportFileFn& file) {
+  FLEETSIM_ASSIGN_OR_RETURN(StudyRequest checked,
+                            CheckStudyRequest(request, options_.limits));
+  if (checked.pdf()) {
+    absl::StatusOr<std::string> chromium = report::FindChromium();
+    if (!chromium.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("pdf: this server cannot print report.pdf: ",
+                       chromium.status().message(), "; ask with pdf = false"));
+    }
+  }
+  const int slots = SlotsFor(request.jobs());
+  checked.set_jobs(slots);
+  FLEETSIM_ASSIGN_OR_RETURN(SlotLease lease, Acquire(slots));
+  FLEETSIM_ASSIGN_OR_RETURN(Job job, StartJob(std::string(1, kStudyJob) +
+                                              checked.SerializeAsString()));
+  while (true) {
+    FLEETSIM_ASSIGN_OR_RETURN(Frame frame, job.Next(stop));
+    switch (frame.kind) {
+      case kStudyProgressFrame: {
+        StudyProgress event;
+        if (!event.ParseFromString(frame.payload))
+          return absl::InternalError("worker process sent unreadable progress");
+        if (progress) progress(event);
+        break;
+      }
+      case kReportFileFrame: {
+        ReportFile report;
+        if (!report.ParseFromString(frame.payload))
+          return absl::InternalError("worker process sent an unreadable file");
+        if (file) file(report);
+        break;
+      }
+      case kStudyDoneFrame:
+        return absl::OkStatus();
       case kErrorFrame:
         return DecodeError(frame.payload);
       default:

@@ -54,6 +54,8 @@ struct BackendOptions {
 // ends the call with that status (Cancelled, DeadlineExceeded).
 using StopFn = std::function<absl::Status()>;
 using PlanProgressFn = std::function<void(const PlanProgress&)>;
+using StudyProgressFn = std::function<void(const StudyProgress&)>;
+using ReportFileFn = std::function<void(const ReportFile&)>;
 
 class PlanningBackend final {
  public:
@@ -82,6 +84,14 @@ class PlanningBackend final {
                                   const StopFn& stop,
                                   const PlanProgressFn& progress);
 
+  // One what-if study (StudyRequest in proto/planning_service.proto):
+  // `progress` for each progress event, then `file` for each output, all
+  // from the calling thread before it returns. Errors as Plan, plus
+  // FailedPrecondition (pdf without Chromium on the server) and
+  // Unimplemented (base.fixed_fleet).
+  absl::Status Study(const StudyRequest& request, const StopFn& stop,
+                     const StudyProgressFn& progress, const ReportFileFn& file);
+
   // The data folder's catalogs, sorted by name. Errors: the catalog
   // loaders' (a bad file in the server's data folder).
   absl::StatusOr<ChipCatalog> ListChips() const;
@@ -99,6 +109,8 @@ class PlanningBackend final {
   PlanningBackend(BackendOptions options, std::unique_ptr<ForkServer> helper)
       : options_(std::move(options)), helper_(std::move(helper)) {}
 
+  // The slots a call asking for `jobs` simulations at once takes.
+  int SlotsFor(int jobs) const;
   // Takes `slots` slots, or returns ResourceExhausted.
   absl::StatusOr<SlotLease> Acquire(int slots);
   void Release(int slots);

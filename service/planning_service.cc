@@ -62,6 +62,30 @@ grpc::Status PlanningServiceImpl::Plan(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status PlanningServiceImpl::Study(
+    grpc::ServerContext* context, const StudyRequest* request,
+    grpc::ServerWriter<StudyEvent>* writer) {
+  bool client_gone = false;
+  absl::Status status = backend_->Study(
+      *request, StopWhenDone(context),
+      [writer](const StudyProgress& progress) {
+        StudyEvent event;
+        *event.mutable_progress() = progress;
+        writer->Write(event);  // false = client gone; StopWhenDone sees it
+      },
+      [writer, &client_gone](const ReportFile& file) {
+        StudyEvent event;
+        *event.mutable_file() = file;
+        if (!writer->Write(event)) client_gone = true;
+      });
+  if (!status.ok()) return ToGrpcStatus(status);
+  if (client_gone) {
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "the client went away before the last file");
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status PlanningServiceImpl::ListChips(grpc::ServerContext* context,
                                             const ListChipsRequest* request,
                                             ChipCatalog* response) {

@@ -45,6 +45,8 @@ class PlanningServiceImpl final : public PlanningService::Service {
                         SimulationResult* response) override;
   grpc::Status Plan(grpc::ServerContext* context, const PlanRequest* request,
                     grpc::ServerWriter<PlanEvent>* writer) override;
+  grpc::Status Study(grpc::ServerContext* context, const StudyRequest* request,
+                     grpc::ServerWriter<StudyEvent>* writer) override;
   grpc::Status ListChips(grpc::ServerContext* context,
                          const ListChipsRequest* request,
                          ChipCatalog* response) override;

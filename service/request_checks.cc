@@ -9,6 +9,8 @@
 #include "planner/plan_request_checks.h"
 #include "sim/scenario.h"
 #include "sim/slo_evaluator.h"
+#include "study/study_runner.h"
+#include "study/study_spec.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 #include "workloads/model_catalog.h"
@@ -293,6 +295,52 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
   if (checked.has_fixed_fleet()) {
     FLEETSIM_RETURN_IF_ERROR(CheckIterationTable(
         limits, "fixed_fleet", checked.mutable_fixed_fleet()));
+  }
+  return checked;
+}
+
+absl::StatusOr<StudyRequest> CheckStudyRequest(const StudyRequest& request,
+                                               const RequestLimits& limits) {
+  StudyRequest checked = request;
+  StudySpec* spec = checked.mutable_spec();
+  if (!spec->base().trace_bytes().empty()) {
+    return absl::InvalidArgumentError(
+        "spec.base.trace_bytes: a study reads its trace from the server's "
+        "data folder; set spec.base.workload.trace_path instead");
+  }
+  FLEETSIM_RETURN_IF_ERROR(study::ValidateStudySpec(*spec, "spec"));
+  if (request.seeds() < 0 || request.seeds() > study::kMaxStudySeeds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("seeds: ", request.seeds(), " (must be in [0, ",
+                     study::kMaxStudySeeds, "]; 0 = 1)"));
+  }
+  if (request.jobs() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("jobs: ", request.jobs(), " (must be >= 0; 0 = all)"));
+  }
+  if (spec->variants_size() > kMaxStudyVariants) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spec.variants: ", spec->variants_size(), " variants, more than the ",
+        kMaxStudyVariants, " a call may ask for"));
+  }
+  absl::StatusOr<PlanRequest> base = CheckPlanRequest(spec->base(), limits);
+  if (!base.ok()) {
+    return absl::Status(base.status().code(),
+                        absl::StrCat("spec.base.", base.status().message()));
+  }
+  *spec->mutable_base() = *std::move(base);
+  for (int i = 0; i < spec->variants_size(); ++i) {
+    StudyVariant* variant = spec->mutable_variants(i);
+    absl::StatusOr<PlanRequest> plan =
+        CheckPlanRequest(study::VariantRequest(*spec, *variant), limits);
+    if (!plan.ok()) {
+      return absl::Status(
+          plan.status().code(),
+          absl::StrCat("spec.variants[", i, "] ('", variant->name(),
+                       "'): ", plan.status().message()));
+    }
+    if (!variant->slo_preset().empty())
+      variant->set_slo_preset(plan->slo_preset());
   }
   return checked;
 }

@@ -91,6 +91,20 @@ absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
 absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
                                              const RequestLimits& limits);
 
+// Most variants a Study call may ask for.
+inline constexpr int kMaxStudyVariants = 64;
+
+// Checks a StudyRequest before any worker starts: the spec as a study file
+// is checked (study/study_spec.h; Unimplemented for base.fixed_fleet); no
+// inline trace; seeds in [0, kMaxStudySeeds], jobs >= 0, at most
+// kMaxStudyVariants variants; and every variant's plan request as
+// CheckPlanRequest checks a Plan's, so the same paths are confined and the
+// same catalog names checked. Returns the request with the base's paths
+// and each variant's SLO preset resolved. Errors name the field
+// ("spec.variants[1] ('x'): model: ...").
+absl::StatusOr<StudyRequest> CheckStudyRequest(const StudyRequest& request,
+                                               const RequestLimits& limits);
+
 }  // namespace fleetsim::service
 
 #endif  // FLEETSIM_SERVICE_REQUEST_CHECKS_H_

@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "economics/tco.h"
 #include "service/fork_server.h"
+#include "service/study_job.h"
 #include "sim/simulation.h"
 #include "util/status_macros.h"
 
@@ -163,6 +164,25 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
     } else {
       Answer(fd, kErrorFrame, EncodeError(result.status()));
     }
+    return;
+  }
+  if (kind == kStudyJob) {
+    StudyRequest request;
+    if (!request.ParseFromString(body)) {
+      Answer(fd, kErrorFrame,
+             EncodeError(absl::InternalError("unreadable job request")));
+      return;
+    }
+    absl::Status status = RunStudyJob(
+        request, limits.data_dir,
+        [fd](const StudyProgress& progress) {
+          Answer(fd, kStudyProgressFrame, progress.SerializeAsString());
+        },
+        [fd](const ReportFile& file) {
+          Answer(fd, kReportFileFrame, file.SerializeAsString());
+        });
+    Answer(fd, status.ok() ? kStudyDoneFrame : kErrorFrame,
+           status.ok() ? "" : EncodeError(status));
     return;
   }
   Answer(fd, kErrorFrame, EncodeError(absl::InternalError("unknown job kind")));
