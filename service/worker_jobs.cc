@@ -107,6 +107,15 @@ void Answer(int fd, uint8_t kind, const std::string& payload) {
   (void)WriteFrame(fd, kind, payload);
 }
 
+// Parses a job request; answers an error frame when it cannot.
+bool Parse(int fd, const std::string& body,
+           google::protobuf::Message* request) {
+  if (request->ParseFromString(body)) return true;
+  Answer(fd, kErrorFrame,
+         EncodeError(absl::InternalError("unreadable job request")));
+  return false;
+}
+
 }  // namespace
 
 std::string EncodeError(const absl::Status& status) {
@@ -135,11 +144,7 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
   const std::string body = frame->payload.substr(1);
   if (kind == kSimulateJob) {
     SimulateRequest request;
-    if (!request.ParseFromString(body)) {
-      Answer(fd, kErrorFrame,
-             EncodeError(absl::InternalError("unreadable job request")));
-      return;
-    }
+    if (!Parse(fd, body, &request)) return;
     absl::StatusOr<SimulationResult> result = RunSimulate(limits, request);
     if (result.ok()) {
       Answer(fd, kSimulationResultFrame, result->SerializeAsString());
@@ -150,11 +155,7 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
   }
   if (kind == kPlanJob) {
     PlanRequest request;
-    if (!request.ParseFromString(body)) {
-      Answer(fd, kErrorFrame,
-             EncodeError(absl::InternalError("unreadable job request")));
-      return;
-    }
+    if (!Parse(fd, body, &request)) return;
     absl::StatusOr<PlanResult> result =
         RunPlan(limits, planner, request, [fd](const PlanProgress& progress) {
           Answer(fd, kPlanProgressFrame, progress.SerializeAsString());
@@ -168,11 +169,7 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
   }
   if (kind == kStudyJob) {
     StudyRequest request;
-    if (!request.ParseFromString(body)) {
-      Answer(fd, kErrorFrame,
-             EncodeError(absl::InternalError("unreadable job request")));
-      return;
-    }
+    if (!Parse(fd, body, &request)) return;
     absl::Status status = RunStudyJob(
         request, limits.data_dir,
         [fd](const StudyProgress& progress) {
