@@ -76,10 +76,18 @@ BENCHMARK(BM_ForkServerRoundTrip)->Unit(benchmark::kMillisecond);
 void BM_CheckAndLoadScenario(benchmark::State& state) {
   SimulateRequest request = ToyRequest();
   RequestLimits limits{kData};
+  // As the server runs it: catalogs loaded once (PlanningBackend::Create).
+  auto catalogs = sim::Catalogs::Load(kData);
+  if (!catalogs.ok()) {
+    state.SkipWithError("catalogs failed to load");
+    return;
+  }
+  limits.catalogs = *catalogs;
   for (auto _ : state) {
     absl::StatusOr<SimulateRequest> checked =
         CheckSimulateRequest(request, limits);
-    if (!checked.ok() || !ScenarioFromRequest(*checked, kData, "inline").ok()) {
+    if (!checked.ok() ||
+        !ScenarioFromRequest(*checked, limits, "inline").ok()) {
       state.SkipWithError("check failed");
       break;
     }

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/calibrate_subcommands.h"
+#include "cli/command_registry.h"
 #include "cli/common_flags.h"
 #include "hardware/calibration/calibration_fit.h"
 #include "hardware/calibration/calibration_table.h"
@@ -62,11 +63,8 @@ std::string StatsCells(const hardware::ErrorStats& s) {
                          100 * s.median_signed);
 }
 
-}  // namespace
-
 int RunCalibrateEval(const std::vector<std::string>& args) {
-  if (args.size() > 1)
-    return UsageError("calibrate eval takes no extra arguments");
+  if (int code = NoPositionalArgs("calibrate eval", args)) return code;
   const std::string chip_name = absl::GetFlag(FLAGS_chip);
   const std::string profile = absl::GetFlag(FLAGS_profile);
   if (chip_name.empty() || profile.empty()) {
@@ -182,5 +180,15 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
   print("overall", report->overall);
   return 0;
 }
+
+}  // namespace
+
+FLEETSIM_REGISTER_COMMAND(
+    "calibrate eval",
+    {"calibrate eval --chip CHIP --profile FILE [flags]",
+     "The cost model's prediction error on a measured kernel table, per "
+     "operator class (docs/calibration.md).",
+     {"chip", "profile", "format", "where", "json", "data_dir"},
+     RunCalibrateEval});
 
 }  // namespace fleetsim::cli

@@ -25,6 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "cli/calibrate_subcommands.h"
+#include "cli/command_registry.h"
 #include "cli/common_flags.h"
 #include "google/protobuf/text_format.h"
 #include "hardware/calibration/calibration_fit.h"
@@ -66,11 +67,8 @@ constexpr OperatorClass kFitted[] = {OPERATOR_CLASS_GEMM,
                                      OPERATOR_CLASS_ELEMENTWISE,
                                      OPERATOR_CLASS_COLLECTIVE};
 
-}  // namespace
-
 int RunCalibrateFit(const std::vector<std::string>& args) {
-  if (args.size() > 1)
-    return UsageError("calibrate fit takes no extra arguments");
+  if (int code = NoPositionalArgs("calibrate fit", args)) return code;
   const std::string chip_name = absl::GetFlag(FLAGS_chip);
   const std::string profiles = absl::GetFlag(FLAGS_profile);
   if (chip_name.empty() || profiles.empty()) {
@@ -181,8 +179,6 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
   return 0;
 }
 
-namespace {
-
 struct E2eSetup {
   std::map<std::string, const Model*> models;  // by perf_model name
   std::map<std::string, const Chip*> chips;    // by perf_model hardware
@@ -246,23 +242,17 @@ ErrorStats Errors(const std::vector<hardware::IterationSample>& samples,
   return hardware::SummariseErrors(e);
 }
 
-}  // namespace
-
 int RunCalibrateE2e(const std::vector<std::string>& args) {
-  if (args.size() > 1)
-    return UsageError("calibrate e2e takes no extra arguments");
+  if (int code = NoPositionalArgs("calibrate e2e", args)) return code;
   const std::string perf = absl::GetFlag(FLAGS_perf);
   if (perf.empty()) return UsageError("calibrate e2e needs --perf FILE");
   absl::StatusOr<std::vector<hardware::IterationPoint>> points =
       hardware::ReadSplitwisePerfModel(perf);
   if (!points.ok()) return Fail(points.status());
-  const std::string data_dir = DataDir();
-  absl::StatusOr<hardware::ChipCatalog> chips =
-      hardware::LoadChipCatalog(data_dir);
-  if (!chips.ok()) return Fail(chips.status());
-  absl::StatusOr<workloads::ModelCatalog> models =
-      workloads::LoadModelCatalog(data_dir);
-  if (!models.ok()) return Fail(models.status());
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
+  if (!catalogs.ok()) return Fail(catalogs.status());
+  const workloads::ModelCatalog* models = &(*catalogs)->models();
+  const hardware::ChipCatalog* chips = &(*catalogs)->chips();
   E2eSetup setup;
   for (const auto& [file_name, catalog_name] :
        std::vector<std::pair<std::string, std::string>>{
@@ -399,5 +389,24 @@ int RunCalibrateE2e(const std::vector<std::string>& args) {
   }
   return 0;
 }
+
+}  // namespace
+
+FLEETSIM_REGISTER_COMMAND(
+    "calibrate fit",
+    {"calibrate fit --chip CHIP --profile FILE[,FILE...] [flags]",
+     "Fits per-class efficiencies to measured kernel tables, with "
+     "leave-one-model-out cross-validation under --cv "
+     "(docs/calibration.md).",
+     {"chip", "profile", "format", "where", "cv", "json", "data_dir"},
+     RunCalibrateFit});
+FLEETSIM_REGISTER_COMMAND(
+    "calibrate e2e",
+    {"calibrate e2e --perf perf_model.csv [--json]",
+     "Whole-iteration check of the cost model and the serving-overhead fit "
+     "against SplitwiseSim's measured perf_model.csv "
+     "(docs/calibration.md §6).",
+     {"perf", "json", "data_dir"},
+     RunCalibrateE2e});
 
 }  // namespace fleetsim::cli

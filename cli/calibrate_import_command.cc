@@ -52,8 +52,7 @@ namespace fleetsim::cli {
 namespace {
 
 int RunCalibrateImport(const std::vector<std::string>& args) {
-  if (args.size() > 1)
-    return UsageError("calibrate import takes no extra arguments");
+  if (int code = NoPositionalArgs("calibrate import", args)) return code;
   const std::string in = absl::GetFlag(FLAGS_in);
   const std::string out = absl::GetFlag(FLAGS_out);
   const std::string format_name = absl::GetFlag(FLAGS_format);
@@ -164,33 +163,17 @@ int RunCalibrateImport(const std::vector<std::string>& args) {
   return 0;
 }
 
-int RunCalibrate(const std::vector<std::string>& args) {
-  if (args.empty()) {
-    return UsageError("calibrate needs a subcommand: import, eval, fit, e2e");
-  }
-  if (args[0] == "import") return RunCalibrateImport(args);
-  if (args[0] == "eval") return RunCalibrateEval(args);
-  if (args[0] == "fit") return RunCalibrateFit(args);
-  if (args[0] == "e2e") return RunCalibrateE2e(args);
-  return UsageError("unknown calibrate subcommand '" + args[0] +
-                    "' (known: import, eval, fit, e2e)");
-}
-
 }  // namespace
 
 FLEETSIM_REGISTER_COMMAND(
-    "calibrate",
-    "calibrate import --format vidur-mlp|vidur-attention|vidur-allreduce|"
-    "aiconfigurator|fleetsim --chip CHIP --in FILE --out "
-    "FILE.csv|.csv.gz|.txtpb [--points_per_octave N] [--model ORG/NAME] "
-    "[--source_commit SHA] [--source_path P] [--source_blob SHA1] "
-    "[--where COND,...] | "
-    "calibrate eval --chip CHIP --profile FILE [--format vidur-mlp|"
-    "vidur-attention|vidur-allreduce|aiconfigurator|fleetsim] "
-    "[--where COND,...] [--json] | "
-    "calibrate fit --chip CHIP --profile FILE[,FILE...] [--where COND,...] "
-    "[--cv] [--json] | "
-    "calibrate e2e --perf perf_model.csv [--json]",
-    RunCalibrate);
+    "calibrate import",
+    {"calibrate import --format vidur-mlp|vidur-attention|vidur-allreduce|"
+     "aiconfigurator|fleetsim --chip CHIP --in FILE --out "
+     "FILE.csv|.csv.gz|.txtpb [flags]",
+     "Converts a measured kernel table (Vidur, aiconfigurator) into a "
+     "fleetsim calibration table (docs/calibration.md).",
+     {"format", "chip", "in", "out", "points_per_octave", "model",
+      "source_commit", "source_path", "source_blob", "where", "data_dir"},
+     RunCalibrateImport});
 
 }  // namespace fleetsim::cli

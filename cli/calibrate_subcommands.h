@@ -17,12 +17,6 @@
 
 namespace fleetsim::cli {
 
-// Each takes the positional words after `calibrate` (args[0] is the
-// subcommand's own name) and returns the process exit code.
-int RunCalibrateEval(const std::vector<std::string>& args);
-int RunCalibrateFit(const std::vector<std::string>& args);
-int RunCalibrateE2e(const std::vector<std::string>& args);
-
 // Reads a measured table (cli/calibrate_profile.cc): `format` "fleetsim"
 // reads a .csv/.csv.gz/.txtpb table as it is; "aiconfigurator" imports an
 // aiconfigurator table for catalog chip `chip` (dropped rows logged to

@@ -64,13 +64,14 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows,
 }
 
 int ListChips() {
-  absl::StatusOr<hardware::ChipCatalog> catalog =
-      hardware::LoadChipCatalog(DataDir());
-  if (!catalog.ok()) return Fail(catalog.status());
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
+  if (!catalogs.ok()) return Fail(catalogs.status());
+  const hardware::ChipCatalog* catalog = &(*catalogs)->chips();
   // Costs and TDPs are normalised to one H100, as in SPAD's tables.
   double h100_cost = 0;
   double h100_tdp = 0;
-  if (absl::StatusOr<const Chip*> h100 = catalog->Find("h100"); h100.ok()) {
+  if (absl::StatusOr<const Chip*> h100 = (*catalogs)->ReferenceChip();
+      h100.ok()) {
     h100_cost = hardware::ManufacturingCostUsd(**h100);
     h100_tdp = (*h100)->tdp_w();
   }
@@ -135,9 +136,9 @@ int ListChips() {
 }
 
 int ListModels() {
-  absl::StatusOr<workloads::ModelCatalog> catalog =
-      workloads::LoadModelCatalog(DataDir());
-  if (!catalog.ok()) return Fail(catalog.status());
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
+  if (!catalogs.ok()) return Fail(catalogs.status());
+  const workloads::ModelCatalog* catalog = &(*catalogs)->models();
   if (absl::GetFlag(FLAGS_json)) {
     JsonWriter json;
     json.BeginArray();
@@ -197,5 +198,10 @@ int RunCatalog(const std::vector<std::string>& args) {
 }  // namespace
 }  // namespace fleetsim::cli
 
-FLEETSIM_REGISTER_COMMAND("catalog", "catalog chips|models [--json]",
-                          fleetsim::cli::RunCatalog);
+FLEETSIM_REGISTER_COMMAND(
+    "catalog",
+    {"catalog chips|models [--json]",
+     "Lists the chip or model catalog of the data folder (data/chips, "
+     "data/models; add yours there) with derived sizes and costs.",
+     {"json", "data_dir"},
+     fleetsim::cli::RunCatalog});

@@ -7,7 +7,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "hardware/chip_catalog.h"
 
 ABSL_FLAG(bool, json, false, "Print machine-readable JSON instead of a table");
 ABSL_FLAG(std::string, trace, "", "Request trace file (CSV or JSONL)");
@@ -43,11 +42,18 @@ std::string DataDir() {
   return "data";
 }
 
+absl::StatusOr<std::shared_ptr<const sim::Catalogs>> CliCatalogs() {
+  // One command per process: the data folder cannot change once loaded.
+  static const auto* catalogs =
+      new absl::StatusOr<std::shared_ptr<const sim::Catalogs>>(
+          sim::Catalogs::Load(DataDir()));
+  return *catalogs;
+}
+
 absl::StatusOr<Chip> ChipFromCatalog(const std::string& name) {
-  absl::StatusOr<hardware::ChipCatalog> chips =
-      hardware::LoadChipCatalog(DataDir());
-  if (!chips.ok()) return chips.status();
-  absl::StatusOr<const Chip*> chip = chips->Find(name);
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
+  if (!catalogs.ok()) return catalogs.status();
+  absl::StatusOr<const Chip*> chip = (*catalogs)->chips().Find(name);
   if (!chip.ok())
     return absl::NotFoundError(
         absl::StrCat("--chip: ", chip.status().message()));

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/chip.pb.h"
+#include "sim/catalogs.h"
 
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(std::string, trace);
@@ -33,8 +34,12 @@ namespace fleetsim::cli {
 // binary was built from, else ./data.
 std::string DataDir();
 
-// The chip named by --chip from the catalog in DataDir(). Errors: the
-// catalog's (file:line:field), NotFound prefixed "--chip: ".
+// The catalogs of DataDir(), loaded on first use and shared by everything
+// the command does. Errors: the loaders' (file:line:field).
+absl::StatusOr<std::shared_ptr<const sim::Catalogs>> CliCatalogs();
+
+// The chip named by --chip from CliCatalogs(). Errors: the catalog's,
+// NotFound prefixed "--chip: ".
 absl::StatusOr<Chip> ChipFromCatalog(const std::string& name);
 
 // Prints "fleetsim: <message>" to stderr and returns exit code 1 (2 for a

@@ -23,6 +23,11 @@ ABSL_FLAG(std::optional<double>, maintenance_fraction, std::nullopt,
           "data/economics/default.txtpb)");
 
 namespace fleetsim::cli {
+
+FlagNames EconomicsFlagNames() {
+  return {"cost_basis", "usd_per_kwh", "pue", "amortization_years",
+          "maintenance_fraction"};
+}
 namespace {
 
 // A value read from the command line, its flag as the source.

@@ -6,10 +6,15 @@
 #define FLEETSIM_CLI_ECONOMICS_FLAGS_H_
 
 #include "absl/status/statusor.h"
+#include "cli/command_registry.h"
 #include "economics/tco.h"
 #include "proto/economics.pb.h"
 
 namespace fleetsim::cli {
+
+// The flags below read: --cost-basis, --usd-per-kwh, --pue,
+// --amortization-years, --maintenance-fraction.
+FlagNames EconomicsFlagNames();
 
 // --cost-basis. InvalidArgument for an unknown name.
 absl::StatusOr<CostBasis> CostBasisFromFlags();

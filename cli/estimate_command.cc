@@ -1,12 +1,16 @@
-// `fleetsim estimate`: the operator cost model's time for one iteration of a
+// `fleetsim estimate`: the time `fleetsim replay` gives one iteration of a
 // batch (prefill chunks and decode requests) of a catalog model on a catalog
-// chip, with its per-operator breakdown (hardware/operator_model.h).
+// chip at a TP degree, kernels and serving-stack overhead apart, with its
+// per-operator breakdown (hardware/operator_model.h). A model that does not
+// fit the instance is an error, as in a replay.
 //
 //   fleetsim estimate --model bloom-176b --chip h100 --tp 8 --prefill 1500
 //   fleetsim estimate --model llama-2-70b --chip h100 --tp 4
 //       --prefill 512:1024 --decode 64@1500,8@300 --json
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,11 +22,12 @@
 #include "absl/strings/str_split.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
-#include "hardware/chip_catalog.h"
 #include "hardware/latency_model.h"
 #include "hardware/operator_model.h"
+#include "hardware/reference_machine.h"
+#include "sim/catalogs.h"
+#include "sim/fleet.h"
 #include "util/json_writer.h"
-#include "workloads/model_catalog.h"
 
 ABSL_FLAG(std::string, prefill, "",
           "estimate: prefill chunks, TOKENS[:CACHED][,...] (new tokens, "
@@ -31,8 +36,9 @@ ABSL_FLAG(std::string, decode, "",
           "estimate: decode requests, N@CONTEXT[,...] (N requests, each with "
           "CONTEXT tokens already cached)");
 ABSL_FLAG(std::string, accounting, "vllm",
-          "estimate: cost-model accounting, 'vllm' (fused attention, the "
-          "default) or 'llmcompass' (unfused attention, LLMCompass's "
+          "estimate: cost-model accounting, 'vllm' (fused attention and the "
+          "serving-stack overhead, as a replay times it; the default) or "
+          "'llmcompass' (kernels only: unfused attention, LLMCompass's "
           "softmax/GELU/LayerNorm FLOP counts)");
 
 namespace fleetsim::cli {
@@ -40,7 +46,6 @@ namespace {
 
 using hardware::BatchShape;
 using hardware::IterationBreakdown;
-using hardware::OperatorModel;
 using hardware::OperatorModelOptions;
 using hardware::OperatorTime;
 
@@ -92,14 +97,48 @@ std::string ClassName(OperatorClass c) {
   return name;
 }
 
+// The time a replay gives this batch, split into kernels and the serving
+// stack's overhead (hardware/operator_options.h), and whether the batch's KV
+// cache fits the instance.
+struct Estimate {
+  IterationBreakdown breakdown;
+  double kernel_s = 0;
+  double serving_overhead_s = 0;
+  int64_t batch_kv_tokens = 0;
+  int64_t kv_capacity_tokens = 0;
+};
+
+// `kernels` is the same latency model without the overhead terms.
+Estimate MakeEstimate(const BatchShape& batch, IterationBreakdown breakdown,
+                      const hardware::LatencyModel& kernels,
+                      const sim::PoolSpec& pool) {
+  Estimate e;
+  e.breakdown = std::move(breakdown);
+  e.kernel_s = kernels.IterationSeconds(batch);
+  e.serving_overhead_s = e.breakdown.seconds - e.kernel_s;
+  e.batch_kv_tokens = batch.prefill_tokens + batch.prefill_context_tokens +
+                      batch.decode_context_tokens + batch.decode_requests;
+  e.kv_capacity_tokens = pool.kv_capacity_tokens();
+  return e;
+}
+
 void PrintTable(const std::string& model, const std::string& chip, int tp,
-                const BatchShape& batch, const IterationBreakdown& b) {
+                const BatchShape& batch, const Estimate& e) {
+  const IterationBreakdown& b = e.breakdown;
   std::cout << absl::StrFormat(
-      "%s on %s, TP%d: iteration %.3f ms  (prefill: %d requests, %d tokens; "
-      "decode: %d requests, %d context tokens)\n\n",
-      model, chip, tp, b.seconds * 1e3, batch.prefill_requests,
-      batch.prefill_tokens, batch.decode_requests, batch.decode_context_tokens);
-  std::cout << absl::StrFormat("%-20s %-18s %11s %7s %-8s %11s %11s\n",
+      "%s on %s, TP%d: iteration %.3f ms = kernels %.3f ms + serving "
+      "overhead %.3f ms  (prefill: %d requests, %d tokens; decode: %d "
+      "requests, %d context tokens)\n",
+      model, chip, tp, b.seconds * 1e3, e.kernel_s * 1e3,
+      e.serving_overhead_s * 1e3, batch.prefill_requests, batch.prefill_tokens,
+      batch.decode_requests, batch.decode_context_tokens);
+  if (e.batch_kv_tokens > e.kv_capacity_tokens) {
+    std::cout << absl::StrFormat(
+        "note: the batch holds %d KV tokens; one instance has room for %d, so "
+        "a replay would never run this batch\n",
+        e.batch_kv_tokens, e.kv_capacity_tokens);
+  }
+  std::cout << absl::StrFormat("\n%-20s %-18s %11s %7s %-8s %11s %11s\n",
                                "operator", "class", "ms", "share", "bound",
                                "TFLOP", "GB");
   for (const OperatorTime& op : b.ops) {
@@ -109,13 +148,16 @@ void PrintTable(const std::string& model, const std::string& chip, int tp,
         b.seconds > 0 ? 100 * op.seconds / b.seconds : 0.0,
         hardware::BoundName(op.bound), op.flops / 1e12, op.bytes / 1e9);
   }
-  std::cout << "\nFLOPs are tensor FLOPs and bytes memory traffic on one chip; "
+  std::cout << "\nThe iteration time is the one `fleetsim replay` uses for "
+               "this batch on a pool of this chip and TP. FLOPs are tensor "
+               "FLOPs and bytes memory traffic on one chip; "
                "docs/cost_model.md explains the model.\n";
 }
 
 void PrintJson(const std::string& model, const std::string& chip, int tp,
                const std::string& accounting, const BatchShape& batch,
-               const IterationBreakdown& b) {
+               const Estimate& e) {
+  const IterationBreakdown& b = e.breakdown;
   JsonWriter json;
   json.BeginObject();
   json.Field("model", model);
@@ -130,8 +172,13 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
   json.Field("prefill_context_tokens", batch.prefill_context_tokens);
   json.Field("decode_requests", static_cast<int64_t>(batch.decode_requests));
   json.Field("decode_context_tokens", batch.decode_context_tokens);
+  json.Field("kv_tokens", e.batch_kv_tokens);
   json.EndObject();
   json.Field("iteration_s", b.seconds);
+  json.Field("kernel_s", e.kernel_s);
+  json.Field("serving_overhead_s", e.serving_overhead_s);
+  json.Field("instance_kv_capacity_tokens", e.kv_capacity_tokens);
+  json.Field("batch_fits_kv", e.batch_kv_tokens <= e.kv_capacity_tokens);
   json.Key("operators");
   json.BeginArray();
   for (const OperatorTime& op : b.ops) {
@@ -151,6 +198,29 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
   std::cout << json.str();
 }
 
+// The fleet a replay of a one-pool colocated cluster of `chip` at `tp` runs:
+// the cluster's defaults resolved by sim::ResolveFleet, so the serving-stack
+// overhead and the memory check are the replay's. Errors: ResolveFleet's
+// (e.g. "model X does not fit", a TP that does not divide the heads).
+absl::StatusOr<sim::FleetSpec> EstimateFleet(const sim::Catalogs& catalogs,
+                                             const Model& model,
+                                             const std::string& chip, int tp) {
+  Cluster cluster;
+  cluster.set_name("estimate");
+  Pool* pool = cluster.add_pools();
+  pool->set_name(absl::StrCat(chip, " tp", tp));
+  pool->set_machines(1);
+  pool->set_tp(tp);
+  pool->mutable_machine()->set_chip(chip);
+  // A default machine when the TP fits it, else one that holds the instance.
+  pool->mutable_machine()->set_chips_per_machine(
+      hardware::kDefaultChipsPerMachine % tp == 0
+          ? hardware::kDefaultChipsPerMachine
+          : tp);
+  return sim::ResolveFleet(cluster, "estimate", model,
+                           catalogs.chips().entries(), {});
+}
+
 int RunEstimate(const std::vector<std::string>& args) {
   if (int code = NoPositionalArgs("estimate", args)) return code;
   const std::string model_name = absl::GetFlag(FLAGS_model);
@@ -159,11 +229,9 @@ int RunEstimate(const std::vector<std::string>& args) {
     return UsageError("estimate needs --model NAME and --chip NAME");
   }
   const int tp = absl::GetFlag(FLAGS_tp);
+  if (tp < 1) return UsageError("--tp must be >= 1");
   const std::string accounting = absl::GetFlag(FLAGS_accounting);
-  OperatorModelOptions options;
-  if (accounting == "llmcompass") {
-    options = OperatorModelOptions::LlmCompassLike();
-  } else if (accounting != "vllm") {
+  if (accounting != "vllm" && accounting != "llmcompass") {
     return UsageError("--accounting must be 'vllm' or 'llmcompass', got '" +
                       accounting + "'");
   }
@@ -174,32 +242,42 @@ int RunEstimate(const std::vector<std::string>& args) {
     return UsageError(std::string(s.message()));
   }
 
-  const std::string data_dir = DataDir();
-  absl::StatusOr<hardware::ChipCatalog> chips =
-      hardware::LoadChipCatalog(data_dir);
-  if (!chips.ok()) return Fail(chips.status());
-  absl::StatusOr<workloads::ModelCatalog> models =
-      workloads::LoadModelCatalog(data_dir);
-  if (!models.ok()) return Fail(models.status());
-  absl::StatusOr<const Chip*> chip = chips->Find(chip_name);
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
+  if (!catalogs.ok()) return Fail(catalogs.status());
+  absl::StatusOr<const Chip*> chip = (*catalogs)->chips().Find(chip_name);
   if (!chip.ok()) {
     return Fail(
         absl::NotFoundError(absl::StrCat("--chip: ", chip.status().message())));
   }
-  absl::StatusOr<const Model*> model = models->Find(model_name);
+  absl::StatusOr<const Model*> model = (*catalogs)->models().Find(model_name);
   if (!model.ok()) {
     return Fail(absl::NotFoundError(
         absl::StrCat("--model: ", model.status().message())));
   }
-  absl::StatusOr<std::unique_ptr<OperatorModel>> cost =
-      OperatorModel::Create(**model, **chip, tp, /*pp=*/1, options);
-  if (!cost.ok()) return Fail(cost.status());
+  absl::StatusOr<sim::FleetSpec> fleet =
+      EstimateFleet(**catalogs, **model, chip_name, tp);
+  if (!fleet.ok()) return Fail(fleet.status());
+  if (accounting == "llmcompass") {
+    // LLMCompass prices kernels only: no serving-stack overhead.
+    fleet->cost_model = OperatorModelOptions::LlmCompassLike();
+  }
+  absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> latency =
+      sim::CreateLatencyModel(*fleet, **chip, tp, /*pp=*/1);
+  if (!latency.ok()) return Fail(latency.status());
+  sim::FleetSpec kernels_only = *fleet;
+  kernels_only.cost_model.iteration_overhead_s = 0;
+  kernels_only.cost_model.layer_overhead_s = 0;
+  kernels_only.cost_model.request_layer_overhead_s = 0;
+  absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> kernels =
+      sim::CreateLatencyModel(kernels_only, **chip, tp, /*pp=*/1);
+  if (!kernels.ok()) return Fail(kernels.status());
 
-  const IterationBreakdown breakdown = (*cost)->Explain(batch);
+  const Estimate estimate = MakeEstimate(batch, (*latency)->Explain(batch),
+                                         **kernels, fleet->pools[0]);
   if (absl::GetFlag(FLAGS_json)) {
-    PrintJson(model_name, chip_name, tp, accounting, batch, breakdown);
+    PrintJson(model_name, chip_name, tp, accounting, batch, estimate);
   } else {
-    PrintTable(model_name, chip_name, tp, batch, breakdown);
+    PrintTable(model_name, chip_name, tp, batch, estimate);
   }
   return 0;
 }
@@ -208,8 +286,14 @@ int RunEstimate(const std::vector<std::string>& args) {
 
 FLEETSIM_REGISTER_COMMAND(
     "estimate",
-    "estimate --model M --chip C [--tp T] [--prefill TOKENS[:CACHED],..] "
-    "[--decode N@CTX,..] [--accounting vllm|llmcompass] [--json]",
-    RunEstimate);
+    {"estimate --model M --chip C [--tp T] [--prefill TOKENS[:CACHED],..] "
+     "[--decode N@CTX,..] [flags]",
+     "The time `fleetsim replay` gives one iteration of a batch on one "
+     "instance of a catalog model on a catalog chip: kernels and "
+     "serving-stack overhead apart, per operator. A model that does not fit "
+     "the instance is an error, as in a replay.",
+     {"model", "chip", "tp", "prefill", "decode", "accounting", "json",
+      "data_dir"},
+     RunEstimate});
 
 }  // namespace fleetsim::cli

@@ -12,6 +12,7 @@
 #include "cli/remote_client.h"
 #include "cli/simulation_setup.h"
 #include "economics/pricing.h"
+#include "hardware/reference_machine.h"
 #include "planner/candidate.h"
 #include "planner/planner.h"
 #include "sim/slo_spec.h"
@@ -19,7 +20,7 @@
 #include "util/json_writer.h"
 #include "util/textproto.h"
 
-ABSL_FLAG(std::string, chips, "h100",
+ABSL_FLAG(std::string, chips, fleetsim::hardware::kReferenceChip,
           "Candidate chips, comma-separated catalog names");
 ABSL_FLAG(std::string, modes, "colocated,disaggregated",
           "Serving modes to search: colocated, disaggregated");
@@ -30,8 +31,9 @@ ABSL_FLAG(int32_t, budget_machines, 64, "Most machines a fleet may have");
 ABSL_FLAG(int32_t, jobs, 0, "Parallel simulations (0 = one per core)");
 ABSL_FLAG(std::string, tp_options, "",
           "TP degrees to try, comma-separated (default: machine size)");
-ABSL_FLAG(std::string, normalize_to, "h100",
-          "Cost unit: machines of this chip (only h100 so far)");
+ABSL_FLAG(std::string, normalize_to, fleetsim::hardware::kReferenceChip,
+          "Cost unit: machines of this chip (only the reference chip, h100, "
+          "so far)");
 ABSL_FLAG(
     std::string, template_cluster, "",
     "Cluster file whose scheduler/network settings candidates use (default: "
@@ -255,11 +257,12 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
     }
     request.add_tp(value);
   }
-  if (absl::GetFlag(FLAGS_normalize_to) != "h100") {
-    return absl::UnimplementedError(
-        "--normalize-to: only h100 machines are supported");
+  if (absl::GetFlag(FLAGS_normalize_to) != hardware::kReferenceChip) {
+    return absl::UnimplementedError(absl::StrCat("--normalize-to: only ",
+                                                 hardware::kReferenceChip,
+                                                 " machines are supported"));
   }
-  request.set_normalize_to("h100");
+  request.set_normalize_to(hardware::kReferenceChip);
   const std::string table = IterationTableFlag();
   if (!absl::GetFlag(FLAGS_template_cluster).empty() || !table.empty()) {
     const std::string path =
@@ -294,6 +297,9 @@ int RunPlan(const std::vector<std::string>& args) {
   if (!request.ok()) return Fail(request.status());
   planner::PlannerOptions options;
   options.data_dir = DataDir();
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
+  if (!catalogs.ok()) return Fail(catalogs.status());
+  options.catalogs = *catalogs;
   options.progress = [](const PlanProgress& p) {
     std::cerr << absl::StrFormat(
                      "\r[plan] %d simulations, %.1f s, best cost %s, ETA %.0f "
@@ -361,12 +367,16 @@ int RunPlan(const std::vector<std::string>& args) {
 
 FLEETSIM_REGISTER_COMMAND(
     "plan",
-    "plan --model M --trace FILE [--rate R] [--duration S] --slo "
-    "FILE|relaxed|normal|strict "
-    "--chips h100,a100,... [--modes colocated,disaggregated] [--objective "
-    "tco|capex|power|usd_per_mtok|pareto] [--cost-basis list|die|rental|"
-    "reserved] [--usd-per-kwh X] [--pue X] [--amortization-years N] "
-    "[--maintenance-fraction X] "
-    "[--budget-machines N] [--jobs J] [--out DIR] [--fixed-fleet FILE] "
-    "[--iteration-table FILE] [--server HOST:PORT]",
-    fleetsim::cli::RunPlan);
+    {"plan --model M --trace FILE --slo PRESET|FILE|SPEC [--chips "
+     "h100,a100,...] [flags]",
+     "Searches fleets (chips, serving modes, machine counts, TP) by "
+     "simulation for the cheapest that meets the SLO at the offered load, "
+     "and writes plan.json and plan.csv with --out.",
+     fleetsim::cli::Flags({{"model", "chips", "modes", "objective",
+                            "budget_machines", "jobs", "tp_options",
+                            "normalize_to", "template_cluster", "fixed_fleet",
+                            "out", "data_dir"},
+                           fleetsim::cli::WorkloadFlagNames(),
+                           fleetsim::cli::EconomicsFlagNames(),
+                           fleetsim::cli::RemoteFlagNames()}),
+     fleetsim::cli::RunPlan});

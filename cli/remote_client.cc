@@ -26,6 +26,8 @@ ABSL_FLAG(absl::Duration, server_deadline, absl::Minutes(30),
           "With --server: give up (and stop the server's work) after this");
 
 namespace fleetsim::cli {
+
+FlagNames RemoteFlagNames() { return {"server", "server_deadline"}; }
 namespace {
 
 // `path` relative to `root` when it lies inside it, else "".

@@ -16,6 +16,7 @@
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cli/command_registry.h"
 #include "proto/plan.pb.h"
 #include "proto/planning_service.pb.h"
 #include "proto/result.pb.h"
@@ -54,6 +55,10 @@ absl::StatusOr<PlanResult> PlanRemotely(
 // `replay` with --server set: builds the request, calls the server, prints
 // the summary table (and writes --out/summary.json). Returns the exit code.
 int ReplayRemotely(const std::string& cluster_path, const std::string& model);
+
+// --server and --server-deadline: what `replay` and `plan` add to run on a
+// `fleetsim serve`.
+FlagNames RemoteFlagNames();
 
 }  // namespace fleetsim::cli
 

@@ -250,10 +250,12 @@ int RunReplay(const std::vector<std::string>& args) {
 
 FLEETSIM_REGISTER_COMMAND(
     "replay",
-    "replay --cluster FILE --model NAME --trace FILE [--format F] [--rate R | "
-    "--rate-scale X] "
-    "[--duration S] [--seed N] [--slo FILE|relaxed|normal|strict] [--pool "
-    "NAME=COUNT] [--iteration-table FILE] [--cost-basis list|die|rental|"
-    "reserved] [--usd-per-kwh X] [--pue X] [--amortization-years N] "
-    "[--maintenance-fraction X] [--out DIR] [--server HOST:PORT]",
-    fleetsim::cli::RunReplay);
+    {"replay --cluster FILE --model NAME --trace FILE [flags]",
+     "One simulation of a cluster serving a trace: a summary table, and "
+     "requests.csv and summary.json with --out.",
+     fleetsim::cli::Flags({{"cluster", "model", "pool", "decode_stride",
+                            "max_decode_run", "out", "data_dir"},
+                           fleetsim::cli::WorkloadFlagNames(),
+                           fleetsim::cli::EconomicsFlagNames(),
+                           fleetsim::cli::RemoteFlagNames()}),
+     fleetsim::cli::RunReplay});

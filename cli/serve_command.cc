@@ -75,6 +75,8 @@ int RunServe(const std::vector<std::string>& args) {
 
 FLEETSIM_REGISTER_COMMAND(
     "serve",
-    "serve [--listen HOST:PORT] [--data-dir DIR] [--max-concurrent N] "
-    "[--max-inline-trace-bytes B]",
-    fleetsim::cli::RunServe);
+    {"serve [--listen HOST:PORT] [flags]",
+     "Runs the gRPC PlanningService (docs/service.md) on the data folder.",
+     {"listen", "data_dir", "max_concurrent", "max_inline_trace_bytes",
+      "max_message_bytes"},
+     fleetsim::cli::RunServe});

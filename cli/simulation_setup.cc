@@ -43,6 +43,12 @@ ABSL_FLAG(std::string, iteration_table, "",
 
 namespace fleetsim::cli {
 
+FlagNames WorkloadFlagNames() {
+  return {"trace",    "format",       "rate",    "rate_scale",
+          "duration", "start",        "arrival", "gamma_cv",
+          "seed",     "max_requests", "slo",     "iteration_table"};
+}
+
 absl::StatusOr<Workload> WorkloadFromFlags() {
   Workload workload;
   workload.set_trace_path(absl::GetFlag(FLAGS_trace));
@@ -82,7 +88,9 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
   absl::StatusOr<Workload> workload = WorkloadFromFlags();
   if (!workload.ok()) return workload.status();
   sim::ScenarioRequest request;
-  request.data_dir = DataDir();
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
+  if (!catalogs.ok()) return catalogs.status();
+  request.catalogs = *catalogs;
   request.cluster_path = cluster_path;
   request.model = model;
   request.workload = *workload;

@@ -9,12 +9,17 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "cli/command_registry.h"
 #include "proto/result.pb.h"
 #include "proto/workload.pb.h"
 #include "sim/simulation.h"
 #include "util/json_writer.h"
 
 namespace fleetsim::cli {
+
+// The flags WorkloadFromFlags reads, with --slo and --iteration-table: what
+// `replay` and `plan` share.
+FlagNames WorkloadFlagNames();
 
 // The Workload described by --trace, --format, --rate/--rate-scale,
 // --arrival, --gamma-cv, --duration, --start, --seed, --max-requests.

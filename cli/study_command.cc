@@ -113,7 +113,8 @@ int RunStudyCommand(const std::vector<std::string>& args) {
 
 FLEETSIM_REGISTER_COMMAND(
     "study",
-    "study --spec FILE --out DIR [--seeds N] [--jobs J] [--pdf=false]: plan "
-    "every variant of a what-if study and write study.json, CSV tables, "
-    "report.html and report.pdf",
-    fleetsim::cli::RunStudyCommand);
+    {"study --spec FILE --out DIR [flags]",
+     "Plans every variant of a what-if study and writes study.json, CSV "
+     "tables, report.html and report.pdf.",
+     {"spec", "out", "seeds", "jobs", "pdf", "data_dir"},
+     fleetsim::cli::RunStudyCommand});

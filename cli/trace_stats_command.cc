@@ -59,5 +59,9 @@ int RunTraceStats(const std::vector<std::string>& args) {
 }  // namespace fleetsim::cli
 
 FLEETSIM_REGISTER_COMMAND(
-    "trace-stats", "trace-stats --trace FILE [--format F] [--skip-bad-rows]",
-    fleetsim::cli::RunTraceStats);
+    "trace-stats",
+    {"trace-stats --trace FILE [--format F] [--skip-bad-rows]",
+     "One-pass summary of a request trace as JSON: requests, span, rate, "
+     "input and output token mean/p50/p99.",
+     {"trace", "format", "skip_bad_rows"},
+     fleetsim::cli::RunTraceStats});

@@ -3,12 +3,10 @@
 #include "economics/pricing.h"
 #include "economics/site_assumptions.h"
 #include "hardware/chip_catalog.h"
+#include "hardware/reference_machine.h"
 #include "util/status_macros.h"
 
 namespace fleetsim::economics {
-
-// Machines of the reference chip that SPAD normalises cost to.
-constexpr int kReferenceChipsPerMachine = 8;
 
 absl::Status CheckTcoInputs(const std::vector<MachineGroup>& groups,
                             const TcoSettings& settings) {
@@ -94,7 +92,8 @@ absl::StatusOr<double> NormalizedFleetCost(
                               ChipPriceOnBasis(*group.chip, basis));
     total += MachinesPrice(unit, group.machines, group.chips_per_machine);
   }
-  return total / MachinesPrice(reference_price, 1, kReferenceChipsPerMachine);
+  return total /
+         MachinesPrice(reference_price, 1, hardware::kDefaultChipsPerMachine);
 }
 
 absl::StatusOr<TcoSettings> LoadTcoSettings(const std::string& data_dir,

@@ -9,18 +9,17 @@
 #include "economics/price_changes.h"
 #include "economics/pricing.h"
 #include "economics/tco.h"
+#include "hardware/reference_machine.h"
 #include "planner/plan_request_checks.h"
 #include "sim/fleet.h"
 #include "sim/scenario.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
-#include "workloads/model_catalog.h"
 #include "workloads/request_source.h"
 
 namespace fleetsim::planner {
 namespace {
 
-constexpr double kH100MachineTdpW = 8 * 700.0;  // SPAD's TDP unit
 constexpr int kDefaultBudgetMachines = 64;
 
 // The worst SLO target of a result, as (observed / limit, description).
@@ -49,14 +48,22 @@ std::pair<double, std::string> WorstMiss(const SimulationResult& result) {
 
 absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
                                              const std::string& data_dir) {
+  FLEETSIM_ASSIGN_OR_RETURN(std::shared_ptr<const sim::Catalogs> catalogs,
+                            sim::Catalogs::Load(data_dir));
+  return BuildPlanContext(request, *catalogs);
+}
+
+absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
+                                             const sim::Catalogs& catalogs) {
   FLEETSIM_RETURN_IF_ERROR(ValidatePlanRequest(request, "plan request"));
+  const std::string& data_dir = catalogs.data_dir();
   PlanContext context;
-  FLEETSIM_ASSIGN_OR_RETURN(context.chips, hardware::LoadChipCatalog(data_dir));
+  // A copy: the request's price changes apply to this plan only.
+  context.chips = catalogs.chips();
   FLEETSIM_RETURN_IF_ERROR(economics::ApplyPriceChanges(
       request.chip_prices(), "PlanRequest", &context.chips));
-  FLEETSIM_ASSIGN_OR_RETURN(workloads::ModelCatalog models,
-                            workloads::LoadModelCatalog(data_dir));
-  FLEETSIM_ASSIGN_OR_RETURN(const Model* model, models.Find(request.model()));
+  FLEETSIM_ASSIGN_OR_RETURN(const Model* model,
+                            catalogs.models().Find(request.model()));
   context.model = *model;
   FLEETSIM_RETURN_IF_ERROR(
       workloads::RequestSource::Validate(request.workload()));
@@ -70,13 +77,14 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
     return absl::InvalidArgumentError(
         "field 'slo': planning needs an SLO (a preset or targets)");
   }
-  std::string reference = context.slo.reference_chip().empty()
-                              ? "h100"
-                              : context.slo.reference_chip();
-  FLEETSIM_ASSIGN_OR_RETURN(const Chip* reference_chip,
-                            context.chips.Find(reference));
+  FLEETSIM_ASSIGN_OR_RETURN(
+      const Chip* reference_chip,
+      context.chips.Find(context.slo.reference_chip().empty()
+                             ? hardware::kReferenceChip
+                             : context.slo.reference_chip()));
   context.slo_reference_chip = *reference_chip;
-  FLEETSIM_ASSIGN_OR_RETURN(const Chip* h100, context.chips.Find("h100"));
+  FLEETSIM_ASSIGN_OR_RETURN(const Chip* h100,
+                            context.chips.Find(hardware::kReferenceChip));
   context.h100 = *h100;
   if (request.has_template_cluster()) {
     context.template_cluster = request.template_cluster();
@@ -86,7 +94,7 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
   }
   context.chips_per_machine = request.chips_per_machine() > 0
                                   ? request.chips_per_machine()
-                                  : kDefaultChipsPerMachine;
+                                  : hardware::kDefaultChipsPerMachine;
   context.budget_machines = request.budget_machines() > 0
                                 ? request.budget_machines()
                                 : kDefaultBudgetMachines;
@@ -246,7 +254,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
                                   context_->h100, context_->tco.basis));
     fleet.set_cost(cost);
     fleet.set_tdp_w(spec->TdpW());
-    fleet.set_tdp_normalized(spec->TdpW() / kH100MachineTdpW);
+    fleet.set_tdp_normalized(spec->NormalizedTdp(context_->h100));
     if (machines > context_->budget_machines) {
       fleet.set_miss(absl::StrCat(machines, " machines exceed the budget of ",
                                   context_->budget_machines));

@@ -20,6 +20,7 @@
 #include "planner/simulation_pool.h"
 #include "proto/cluster.pb.h"
 #include "proto/plan.pb.h"
+#include "sim/catalogs.h"
 #include "sim/simulation.h"
 
 namespace fleetsim::planner {
@@ -64,15 +65,19 @@ struct PlanContext {
   Slo slo;
   Chip slo_reference_chip;
   Chip h100;
-  int chips_per_machine = 8;
+  int chips_per_machine = 0;
   int budget_machines = 64;
   // What cost means and the site assumptions every fleet is priced with.
   economics::TcoSettings tco;
 };
 
-// Loads the catalogs, model, SLO (inline or preset), template cluster and
-// economics, and checks the workload and the chips (each must exist and
-// have the prices its cost basis needs). Errors: NotFound, InvalidArgument.
+// Finds the model and chips in `catalogs`, loads the SLO (inline or preset),
+// template cluster and economics from their data folder, and checks the
+// workload and the chips (each must exist and have the prices its cost
+// basis needs). Errors: NotFound, InvalidArgument.
+absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
+                                             const sim::Catalogs& catalogs);
+// The same after loading the catalogs of `data_dir` (sim::Catalogs::Load).
 absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
                                              const std::string& data_dir);
 

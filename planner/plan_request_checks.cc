@@ -1,6 +1,7 @@
 #include "planner/plan_request_checks.h"
 
 #include "absl/strings/str_cat.h"
+#include "hardware/reference_machine.h"
 #include "sim/fleet.h"
 #include "sim/slo_evaluator.h"
 #include "util/field_checks.h"
@@ -39,7 +40,7 @@ absl::Status ValidatePlanRequest(const PlanRequest& request,
   FLEETSIM_RETURN_IF_ERROR(CheckFields(request, origin, PlanRequestRanges()));
   const int chips = request.chips_per_machine() > 0
                         ? request.chips_per_machine()
-                        : kDefaultChipsPerMachine;
+                        : hardware::kDefaultChipsPerMachine;
   for (int tp : request.tp()) {
     if (chips % tp != 0) {
       return absl::InvalidArgumentError(

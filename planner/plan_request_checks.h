@@ -15,9 +15,6 @@
 
 namespace fleetsim::planner {
 
-// Chips per machine when PlanRequest.chips_per_machine is 0 (DGX/HGX).
-inline constexpr int kDefaultChipsPerMachine = 8;
-
 // InvalidArgument naming `origin` and the field (and the `fleetsim plan`
 // flag that sets it): any number not finite or outside its sanity range,
 // any undefined enum value (modes, objective, and inside the workload, SLO

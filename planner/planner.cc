@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "economics/pricing.h"
 #include "hardware/operator_model.h"
+#include "hardware/reference_machine.h"
 #include "planner/candidate.h"
 #include "planner/min_search.h"
 #include "planner/pareto.h"
@@ -301,17 +302,25 @@ std::string ExplainInfeasible(const CandidateEvaluator& evaluator, int budget) {
 
 }  // namespace
 
+absl::StatusOr<PlanContext> PlanContextFor(const PlanRequest& request,
+                                           const PlannerOptions& options) {
+  if (options.catalogs != nullptr) {
+    return BuildPlanContext(request, *options.catalogs);
+  }
+  return BuildPlanContext(request, options.data_dir);
+}
+
 absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
                                      const PlannerOptions& options) {
   auto start = std::chrono::steady_clock::now();
   if (request.has_fixed_fleet()) return PlanReallocation(request, options);
   FLEETSIM_ASSIGN_OR_RETURN(PlanContext context,
-                            BuildPlanContext(request, options.data_dir));
+                            PlanContextFor(request, options));
   FLEETSIM_ASSIGN_OR_RETURN(Demand demand, MeasureDemand(context.workload));
 
   std::vector<std::string> chips(request.chips().begin(),
                                  request.chips().end());
-  if (chips.empty()) chips.push_back("h100");
+  if (chips.empty()) chips.push_back(hardware::kReferenceChip);
   std::vector<ServingMode> modes;
   for (int mode : request.modes())
     modes.push_back(static_cast<ServingMode>(mode));
@@ -428,7 +437,7 @@ absl::StatusOr<std::vector<PlannedFleet>> EvaluateFleets(
     const PlanRequest& request, const std::vector<PlannedFleet>& fleets,
     const PlannerOptions& options) {
   FLEETSIM_ASSIGN_OR_RETURN(PlanContext context,
-                            BuildPlanContext(request, options.data_dir));
+                            PlanContextFor(request, options));
   std::vector<Candidate> candidates;
   for (const PlannedFleet& fleet : fleets) {
     FLEETSIM_ASSIGN_OR_RETURN(Candidate candidate, CandidateOf(fleet));

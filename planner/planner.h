@@ -23,17 +23,23 @@
 #define FLEETSIM_PLANNER_PLANNER_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "planner/candidate.h"
 #include "planner/simulation_cache.h"
 #include "proto/plan.pb.h"
+#include "sim/catalogs.h"
 
 namespace fleetsim::planner {
 
 struct PlannerOptions {
   std::string data_dir;  // holds chips/, models/, slos/, clusters/
+  // The catalogs of data_dir when the caller has them loaded already (the
+  // CLI, the service); null = loaded from data_dir for each plan.
+  std::shared_ptr<const sim::Catalogs> catalogs;
   // Called after each round of simulations (from the calling thread).
   std::function<void(const PlanProgress&)> progress;
   // Polled while simulations run; true cancels (children are killed).
@@ -47,6 +53,11 @@ struct PlannerOptions {
 // model, bad SLO or workload), Cancelled. An infeasible problem is not an
 // error: the result has feasible = false and an explanation of the
 // closest miss.
+// The PlanContext of `request` (planner/candidate.h) on options.catalogs,
+// or on the catalogs of options.data_dir when it is null.
+absl::StatusOr<PlanContext> PlanContextFor(const PlanRequest& request,
+                                           const PlannerOptions& options);
+
 absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
                                      const PlannerOptions& options);
 

@@ -59,8 +59,7 @@ std::vector<Candidate> Splits(const std::vector<ChipGroup>& groups, int tp) {
 absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
                                             const PlannerOptions& options) {
   auto start = std::chrono::steady_clock::now();
-  FLEETSIM_ASSIGN_OR_RETURN(PlanContext base,
-                            BuildPlanContext(request, options.data_dir));
+  FLEETSIM_ASSIGN_OR_RETURN(PlanContext base, PlanContextFor(request, options));
   const Cluster& fixed = request.fixed_fleet();
   std::vector<ChipGroup> groups;
   int tp = 0;

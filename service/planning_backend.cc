@@ -5,11 +5,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "hardware/chip_catalog.h"
 #include "report/chromium.h"
 #include "service/worker_jobs.h"
 #include "util/status_macros.h"
-#include "workloads/model_catalog.h"
 
 namespace fleetsim::service {
 
@@ -51,6 +49,9 @@ absl::StatusOr<std::unique_ptr<PlanningBackend>> PlanningBackend::Create(
   }
   PlannerFn planner =
       options.TEST_planner ? options.TEST_planner : PlannerFn(RunPlanner);
+  // Loaded once, before the helper forks, so every job shares them.
+  FLEETSIM_ASSIGN_OR_RETURN(options.limits.catalogs,
+                            sim::Catalogs::Load(options.limits.data_dir));
   RequestLimits limits = options.limits;
   FLEETSIM_ASSIGN_OR_RETURN(std::unique_ptr<ForkServer> helper,
                             ForkServer::Start([limits, planner](int fd) {
@@ -102,8 +103,7 @@ absl::StatusOr<SimulationResult> PlanningBackend::Simulate(
   // Validate here, before taking a slot, so a bad request is answered
   // without a worker; the trace itself is read by the worker.
   FLEETSIM_RETURN_IF_ERROR(
-      ScenarioFromRequest(checked, options_.limits.data_dir, "trace_bytes")
-          .status());
+      ScenarioFromRequest(checked, options_.limits, "trace_bytes").status());
   FLEETSIM_ASSIGN_OR_RETURN(SlotLease lease, Acquire(1));
   FLEETSIM_ASSIGN_OR_RETURN(Job job, StartJob(std::string(1, kSimulateJob) +
                                               checked.SerializeAsString()));
@@ -202,20 +202,16 @@ absl::Status PlanningBackend::Study(const StudyRequest& request,
 }
 
 absl::StatusOr<ChipCatalog> PlanningBackend::ListChips() const {
-  FLEETSIM_ASSIGN_OR_RETURN(
-      hardware::ChipCatalog chips,
-      hardware::LoadChipCatalog(options_.limits.data_dir));
   ChipCatalog out;
-  for (const Chip* chip : chips.entries()) *out.add_chips() = *chip;
+  for (const Chip* chip : options_.limits.catalogs->chips().entries())
+    *out.add_chips() = *chip;
   return out;
 }
 
 absl::StatusOr<ModelCatalog> PlanningBackend::ListModels() const {
-  FLEETSIM_ASSIGN_OR_RETURN(
-      workloads::ModelCatalog models,
-      workloads::LoadModelCatalog(options_.limits.data_dir));
   ModelCatalog out;
-  for (const Model* model : models.entries()) *out.add_models() = *model;
+  for (const Model* model : options_.limits.catalogs->models().entries())
+    *out.add_models() = *model;
   return out;
 }
 

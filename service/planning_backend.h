@@ -62,8 +62,10 @@ class PlanningBackend final {
   // Checks the options and starts the worker helper.
   // REQUIRES: the process has no threads besides the caller (call it before
   // starting a gRPC server or creating a channel).
-  // Errors: InvalidArgument (no data folder, negative limits); Internal
-  // (fork failed).
+  // Loads the data folder's catalogs once for every call (RequestLimits).
+  // Errors: InvalidArgument (no data folder, negative limits, a bad catalog
+  // file, naming file, line and field); NotFound (no chips/ or models/);
+  // Internal (fork failed).
   static absl::StatusOr<std::unique_ptr<PlanningBackend>> Create(
       BackendOptions options);
 
@@ -92,8 +94,9 @@ class PlanningBackend final {
   absl::Status Study(const StudyRequest& request, const StopFn& stop,
                      const StudyProgressFn& progress, const ReportFileFn& file);
 
-  // The data folder's catalogs, sorted by name. Errors: the catalog
-  // loaders' (a bad file in the server's data folder).
+  // The data folder's catalogs as Create loaded them, sorted by name (a
+  // changed catalog is read when the server restarts). No errors today;
+  // StatusOr keeps the RPC's shape.
   absl::StatusOr<ChipCatalog> ListChips() const;
   absl::StatusOr<ModelCatalog> ListModels() const;
 

@@ -5,7 +5,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "hardware/chip_catalog.h"
 #include "planner/plan_request_checks.h"
 #include "sim/scenario.h"
 #include "sim/slo_evaluator.h"
@@ -13,7 +12,6 @@
 #include "study/study_spec.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
-#include "workloads/model_catalog.h"
 #include "workloads/request_source.h"
 
 namespace fleetsim::service {
@@ -64,6 +62,12 @@ absl::Status AsInvalidArgument(const absl::Status& status) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::shared_ptr<const sim::Catalogs>> CatalogsOf(
+    const RequestLimits& limits) {
+  if (limits.catalogs != nullptr) return limits.catalogs;
+  return sim::Catalogs::Load(limits.data_dir);
+}
 
 absl::StatusOr<std::string> ResolveDataPath(const std::string& data_dir,
                                             const std::string& path,
@@ -193,10 +197,11 @@ absl::StatusOr<SimulateRequest> CheckSimulateRequest(
 }
 
 absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
-    const SimulateRequest& checked, const std::string& data_dir,
+    const SimulateRequest& checked, const RequestLimits& limits,
     const std::string& inline_trace_path) {
+  const std::string& data_dir = limits.data_dir;
   sim::ScenarioRequest scenario;
-  scenario.data_dir = data_dir;
+  FLEETSIM_ASSIGN_OR_RETURN(scenario.catalogs, CatalogsOf(limits));
   scenario.cluster = checked.cluster();
   scenario.model = checked.model();
   scenario.workload = checked.workload();
@@ -216,12 +221,8 @@ absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
   if (checked.slo_source_case() == SimulateRequest::kSlo) {
     absl::Status valid = sim::ValidateSlo(checked.slo(), "slo");
     if (!valid.ok()) return AsInvalidArgument(valid);
-    FLEETSIM_ASSIGN_OR_RETURN(hardware::ChipCatalog chips,
-                              hardware::LoadChipCatalog(data_dir));
-    std::string reference = checked.slo().reference_chip().empty()
-                                ? "h100"
-                                : checked.slo().reference_chip();
-    absl::StatusOr<const Chip*> chip = chips.Find(reference);
+    absl::StatusOr<const Chip*> chip =
+        scenario.catalogs->SloReferenceChip(checked.slo());
     if (!chip.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("slo.reference_chip: ", chip.status().message()));
@@ -259,17 +260,15 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
       checked.set_slo_preset(path);
     }
   }
-  FLEETSIM_ASSIGN_OR_RETURN(workloads::ModelCatalog models,
-                            workloads::LoadModelCatalog(limits.data_dir));
-  absl::StatusOr<const Model*> model = models.Find(request.model());
+  FLEETSIM_ASSIGN_OR_RETURN(std::shared_ptr<const sim::Catalogs> catalogs,
+                            CatalogsOf(limits));
+  absl::StatusOr<const Model*> model = catalogs->models().Find(request.model());
   if (!model.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("model: ", model.status().message()));
   }
-  FLEETSIM_ASSIGN_OR_RETURN(hardware::ChipCatalog chips,
-                            hardware::LoadChipCatalog(limits.data_dir));
   for (const std::string& chip : request.chips()) {
-    absl::StatusOr<const Chip*> found = chips.Find(chip);
+    absl::StatusOr<const Chip*> found = catalogs->chips().Find(chip);
     if (!found.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("chips: ", found.status().message()));

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "proto/plan.pb.h"
 #include "proto/planning_service.pb.h"
+#include "sim/catalogs.h"
 #include "sim/simulation.h"
 
 namespace fleetsim::service {
@@ -38,7 +39,15 @@ struct RequestLimits {
   // Largest SimulateRequest.trace_bytes or PlanRequest.trace_bytes
   // accepted, bytes.
   int64_t max_inline_trace_bytes = kDefaultMaxInlineTraceBytes;
+  // The catalogs of data_dir, loaded once by PlanningBackend::Create and
+  // shared by every check and job; null = loaded on each use (CatalogsOf).
+  std::shared_ptr<const sim::Catalogs> catalogs = nullptr;
 };
+
+// limits.catalogs, or the catalogs of limits.data_dir when it is null.
+// Errors: the catalog loaders'.
+absl::StatusOr<std::shared_ptr<const sim::Catalogs>> CatalogsOf(
+    const RequestLimits& limits);
 
 // What trace a request names: its inline `trace_bytes` when set (checked
 // against limits.max_inline_trace_bytes; returns "", since the worker
@@ -76,7 +85,7 @@ absl::StatusOr<SimulateRequest> CheckSimulateRequest(
 // model or preset the client named) reported as InvalidArgument since the
 // bad value came from a request field.
 absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
-    const SimulateRequest& checked, const std::string& data_dir,
+    const SimulateRequest& checked, const RequestLimits& limits,
     const std::string& inline_trace_path);
 
 // Checks a PlanRequest before any worker starts: model and chips in the

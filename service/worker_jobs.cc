@@ -70,7 +70,7 @@ absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
       [&](const std::string& trace_path) -> absl::StatusOr<SimulationResult> {
         FLEETSIM_ASSIGN_OR_RETURN(
             sim::SimulationInputs inputs,
-            ScenarioFromRequest(request, limits.data_dir, trace_path));
+            ScenarioFromRequest(request, limits, trace_path));
         FLEETSIM_ASSIGN_OR_RETURN(
             economics::TcoSettings tco,
             economics::LoadTcoSettings(limits.data_dir, request.cost_basis(),

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/model_footprint.h"
+#include "hardware/reference_machine.h"
 #include "sim/routing_policy.h"
 #include "util/field_checks.h"
 #include "util/run_limits.h"
@@ -18,7 +19,6 @@ namespace {
 constexpr double kBytesPerGiB = 1024.0 * 1024.0 * 1024.0;
 
 // Defaults, each overridable in the cluster file.
-constexpr int kDefaultChipsPerMachine = 8;       // DGX/HGX-class machines
 constexpr int kDefaultMaxBatchSize = 256;        // vLLM max_num_seqs default
 constexpr int64_t kDefaultSarathiTokens = 2048;  // Sarathi-Serve token budget
 // ASSUMPTION: a common vLLM max_num_batched_tokens setting for prefill-first
@@ -89,13 +89,19 @@ const char* PoolRoleName(PoolRole role) {
 
 double FleetSpec::NormalizedCost(const Chip& h100) const {
   double h100_machine =
-      hardware::ManufacturingCostUsd(h100) * kDefaultChipsPerMachine;
+      hardware::ManufacturingCostUsd(h100) * hardware::kDefaultChipsPerMachine;
   double total = 0;
   for (const PoolSpec& pool : pools) {
     total += pool.machines * pool.chips_per_machine *
              hardware::ManufacturingCostUsd(pool.chip);
   }
   return h100_machine > 0 ? total / h100_machine : 0;
+}
+
+double FleetSpec::NormalizedTdp(const Chip& h100) const {
+  const double h100_machine_w =
+      h100.tdp_w() * hardware::kDefaultChipsPerMachine;
+  return h100_machine_w > 0 ? TdpW() / h100_machine_w : 0;
 }
 
 double FleetSpec::TdpW() const {
@@ -156,7 +162,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     pool.machines = config.machines();
     pool.chips_per_machine = config.machine().chips_per_machine() > 0
                                  ? config.machine().chips_per_machine()
-                                 : kDefaultChipsPerMachine;
+                                 : hardware::kDefaultChipsPerMachine;
     pool.tp = config.tp() > 0 ? config.tp() : pool.chips_per_machine;
     pool.pp = config.pp() > 0 ? config.pp() : 1;
     const BatchingConfig& batching = config.batching();

@@ -81,8 +81,10 @@ struct FleetSpec {
   std::shared_ptr<const std::vector<hardware::IterationPoint>> iteration_table;
   std::string iteration_table_path;
 
-  // Fleet cost in H100-machine units (SPAD's normalisation) and TDP, watts.
+  // Fleet cost and TDP in machines of the reference chip (SPAD's
+  // normalisation, hardware/reference_machine.h), and TDP in watts.
   double NormalizedCost(const Chip& h100) const;
+  double NormalizedTdp(const Chip& h100) const;
   double TdpW() const;
 };
 

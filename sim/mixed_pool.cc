@@ -1,16 +1,15 @@
 #include "sim/mixed_pool.h"
 
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
 namespace fleetsim::sim {
 
 MixedPool::MixedPool(int64_t prefill_queue_tokens,
-                     const std::vector<RouteTarget*>& decoders, int instances)
+                     std::vector<RouteTarget*> decoders)
     : prefill_queue_tokens_(prefill_queue_tokens),
-      any_decoders_(!decoders.empty()),
-      lent_(instances, LoadSignal::kOutstanding),
-      not_lent_(instances, LoadSignal::kOutstanding),
-      lent_rank_(instances, 0) {
-  for (RouteTarget* decoder : decoders) not_lent_.Put(decoder);
-}
+      decoders_(std::move(decoders)) {}
 
 bool MixedPool::QueueLong(const RouteTarget& instance,
                           const LiveRequest& request) const {
@@ -20,20 +19,19 @@ bool MixedPool::QueueLong(const RouteTarget& instance,
 }
 
 RouteTarget* MixedPool::Route(RouteTarget* best, const LiveRequest& request) {
-  if (!any_decoders_ || !QueueLong(*best, request)) return best;
-  RouteTarget* mixed = lent_.Least();
+  if (decoders_.empty() || !QueueLong(*best, request)) return best;
+  RouteTarget* mixed = LeastLoaded(lent_, LoadSignal::kOutstanding);
   if (mixed != nullptr && !QueueLong(*mixed, request)) return mixed;
-  RouteTarget* lend = not_lent_.Least();
+  RouteTarget* lend =
+      LeastLoaded(decoders_, LoadSignal::kOutstanding, /*skip_lent=*/true);
   if (lend != nullptr && lend->scheduler->CanEverHold(request.input_tokens +
                                                       request.output_tokens)) {
     lend->lent = true;
-    not_lent_.Remove(lend->index);
-    lent_rank_[lend->index] = next_rank_++;
-    lent_.Put(lend, lent_rank_[lend->index]);
+    lent_.push_back(lend);
     return lend;
   }
-  // The prompt's choice wins a tie.
-  return mixed != nullptr && mixed->OutstandingLoad() < best->OutstandingLoad()
+  return mixed != nullptr &&
+                 LeastLoaded({best, mixed}, LoadSignal::kOutstanding) == mixed
              ? mixed
              : best;
 }
@@ -41,16 +39,9 @@ RouteTarget* MixedPool::Route(RouteTarget* best, const LiveRequest& request) {
 void MixedPool::ReturnIfEmpty(RouteTarget* instance) {
   if (!instance->lent || !instance->scheduler->idle()) return;
   instance->lent = false;
-  lent_.Remove(instance->index);
-  not_lent_.Put(instance);
-}
-
-void MixedPool::LoadChanged(RouteTarget* decoder) {
-  if (decoder->lent) {
-    lent_.Put(decoder, lent_rank_[decoder->index]);
-  } else {
-    not_lent_.Put(decoder);
-  }
+  auto it = std::find(lent_.begin(), lent_.end(), instance);
+  assert(it != lent_.end());
+  lent_.erase(it);
 }
 
 }  // namespace fleetsim::sim

@@ -3,12 +3,10 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "hardware/chip_catalog.h"
 #include "sim/slo_evaluator.h"
 #include "sim/slo_spec.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
-#include "workloads/model_catalog.h"
 #include "workloads/request_source.h"
 
 namespace fleetsim::sim {
@@ -37,11 +35,12 @@ absl::StatusOr<Slo> LoadSlo(const std::string& data_dir,
 }
 
 absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
-  FLEETSIM_ASSIGN_OR_RETURN(hardware::ChipCatalog chips,
-                            hardware::LoadChipCatalog(request.data_dir));
-  FLEETSIM_ASSIGN_OR_RETURN(workloads::ModelCatalog models,
-                            workloads::LoadModelCatalog(request.data_dir));
-  FLEETSIM_ASSIGN_OR_RETURN(const Model* model, models.Find(request.model));
+  if (request.catalogs == nullptr) {
+    return absl::InvalidArgumentError("LoadScenario: no catalogs");
+  }
+  const Catalogs& catalogs = *request.catalogs;
+  FLEETSIM_ASSIGN_OR_RETURN(const Model* model,
+                            catalogs.models().Find(request.model));
 
   Cluster cluster = request.cluster;
   std::string origin = "cluster";
@@ -54,20 +53,19 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
   }
   SimulationInputs inputs;
   FLEETSIM_ASSIGN_OR_RETURN(
-      inputs.fleet, ResolveFleet(cluster, origin, *model, chips.entries(),
-                                 request.pool_overrides));
+      inputs.fleet,
+      ResolveFleet(cluster, origin, *model, catalogs.chips().entries(),
+                   request.pool_overrides));
   FLEETSIM_RETURN_IF_ERROR(
       workloads::RequestSource::Validate(request.workload));
   inputs.workload = request.workload;
-  FLEETSIM_ASSIGN_OR_RETURN(const Chip* h100, chips.Find("h100"));
+  FLEETSIM_ASSIGN_OR_RETURN(const Chip* h100, catalogs.ReferenceChip());
   inputs.h100 = *h100;
   if (!request.slo.empty()) {
     FLEETSIM_ASSIGN_OR_RETURN(inputs.slo,
-                              LoadSlo(request.data_dir, request.slo));
-    std::string reference = inputs.slo.reference_chip().empty()
-                                ? "h100"
-                                : inputs.slo.reference_chip();
-    FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, chips.Find(reference));
+                              LoadSlo(catalogs.data_dir(), request.slo));
+    FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip,
+                              catalogs.SloReferenceChip(inputs.slo));
     inputs.slo_reference_chip = *chip;
     // The reference latencies must be computable before an engine starts.
     FLEETSIM_RETURN_IF_ERROR(

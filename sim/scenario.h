@@ -1,8 +1,9 @@
 // File: sim/scenario.h
 //
-// Loads everything one simulation needs from names and files — catalogs,
-// cluster file, SLO preset or file — into SimulationInputs. Shared by the
-// CLI (replay, plan) and the gRPC service, so they validate identically.
+// Resolves everything one simulation needs from names and files — model and
+// chips from the loaded catalogs, cluster file, SLO preset or file — into
+// SimulationInputs. Shared by the CLI (replay, plan) and the gRPC service,
+// so they validate identically.
 #ifndef FLEETSIM_SIM_SCENARIO_H_
 #define FLEETSIM_SIM_SCENARIO_H_
 
@@ -13,12 +14,14 @@
 #include "proto/cluster.pb.h"
 #include "proto/slo.pb.h"
 #include "proto/workload.pb.h"
+#include "sim/catalogs.h"
 #include "sim/simulation.h"
 
 namespace fleetsim::sim {
 
 struct ScenarioRequest {
-  std::string data_dir;      // holds chips/, models/, slos/
+  // Required: the catalogs; their data folder also holds slos/.
+  std::shared_ptr<const Catalogs> catalogs;
   std::string cluster_path;  // a .txtpb file (or use `cluster`)
   Cluster cluster;           // used when cluster_path is empty
   std::string model;         // catalog name

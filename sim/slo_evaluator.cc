@@ -1,13 +1,12 @@
 #include "sim/slo_evaluator.h"
 
 #include "absl/strings/str_cat.h"
+#include "hardware/reference_machine.h"
 #include "util/field_checks.h"
 #include "util/run_limits.h"
 
 namespace fleetsim::sim {
 namespace {
-
-constexpr int kDefaultReferenceTp = 8;  // SPAD: TP8 on an 8-chip machine
 
 const char* MetricName(SloMetric metric) {
   switch (metric) {
@@ -73,7 +72,9 @@ absl::StatusOr<std::unique_ptr<SloEvaluator>> SloEvaluator::Create(
   if (!needs_reference) {
     return std::unique_ptr<SloEvaluator>(new SloEvaluator(slo, nullptr));
   }
-  int tp = slo.reference_tp() > 0 ? slo.reference_tp() : kDefaultReferenceTp;
+  int tp = slo.reference_tp() > 0 ? slo.reference_tp()
+                                  // SPAD: TP over one whole machine
+                                  : hardware::kDefaultChipsPerMachine;
   auto reference = CreateLatencyModel(fleet, reference_chip, tp, 1);
   if (!reference.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(

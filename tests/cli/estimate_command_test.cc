@@ -1,8 +1,14 @@
 // `fleetsim estimate` (cli/estimate_command.cc) end to end on the shipped
 // catalogs: JSON and table output, bad input as a clear non-zero exit.
+#include <cmath>
+#include <regex>
 #include <string>
 
 #include "gtest/gtest.h"
+#include "hardware/latency_model.h"
+#include "sim/catalogs.h"
+#include "sim/fleet.h"
+#include "sim/scenario.h"
 #include "tests/cli/fleetsim_cli.h"
 
 namespace fleetsim::cli {
@@ -53,7 +59,72 @@ TEST(EstimateCommandTest, BadInputFailsWithAClearMessage) {
   EXPECT_NE(r.output.find("--prefill"), std::string::npos) << r.output;
   r = RunFleetsim("--model llama-2-7b --chip h100 --tp 3 --prefill 10");
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.output.find("divisible"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("does not divide the 32 attention heads"),
+            std::string::npos)
+      << r.output;
+}
+
+// The number after "KEY": in the JSON output; NaN when absent.
+double JsonNumber(const std::string& json, const std::string& key) {
+  std::smatch match;
+  if (!std::regex_search(json, match,
+                         std::regex("\"" + key + "\": ([-0-9.e+]+)"))) {
+    return std::nan("");
+  }
+  return std::stod(match[1]);
+}
+
+TEST(EstimateCommandTest, IterationIsTheOneAReplayUses) {
+  const RunResult r = RunFleetsim(
+      "--model bloom-176b --chip h100 --tp 8 --prefill 1500 --decode 64@1500 "
+      "--json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const double iteration_s = JsonNumber(r.output, "iteration_s");
+  const double kernel_s = JsonNumber(r.output, "kernel_s");
+  const double overhead_s = JsonNumber(r.output, "serving_overhead_s");
+  EXPECT_GT(overhead_s, 0);  // the serving-stack profile replays use
+  EXPECT_NEAR(kernel_s + overhead_s, iteration_s, 1e-8 * iteration_s);
+
+  // The same batch timed by the pool of a bundled H100 TP8 cluster.
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs =
+      sim::Catalogs::Load(std::string(FLEETSIM_SOURCE_DIR) + "/data");
+  ASSERT_TRUE(catalogs.ok()) << catalogs.status();
+  sim::ScenarioRequest scenario;
+  scenario.catalogs = *catalogs;
+  scenario.cluster_path =
+      std::string(FLEETSIM_SOURCE_DIR) + "/data/clusters/colocated_h100.txtpb";
+  scenario.model = "bloom-176b";
+  scenario.workload.set_trace_path(std::string(FLEETSIM_SOURCE_DIR) +
+                                   "/data/traces/azure_2023_conv.csv");
+  absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(scenario);
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  const sim::PoolSpec& pool = inputs->fleet.pools[0];
+  ASSERT_EQ(pool.tp, 8);
+  auto latency =
+      sim::CreateLatencyModel(inputs->fleet, pool.chip, pool.tp, pool.pp);
+  ASSERT_TRUE(latency.ok()) << latency.status();
+  hardware::BatchShape batch;
+  batch.AddPrefillChunk(1500, 0);
+  for (int i = 0; i < 64; ++i) batch.AddDecode(1500);
+  EXPECT_NEAR(iteration_s, (*latency)->IterationSeconds(batch),
+              1e-8 * iteration_s);
+}
+
+TEST(EstimateCommandTest, SaysWhenTheModelDoesNotFit) {
+  const RunResult r =
+      RunFleetsim("--model llama-2-70b --chip h100 --tp 1 --decode 8@100");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("model llama-2-70b does not fit"), std::string::npos)
+      << r.output;
+}
+
+TEST(EstimateCommandTest, NotesABatchLargerThanTheKvCache) {
+  const RunResult r =
+      RunFleetsim("--model llama-2-70b --chip h100 --tp 8 --decode 512@4000");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("a replay would never run this batch"),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace

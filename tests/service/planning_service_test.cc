@@ -203,7 +203,7 @@ TEST_F(PlanningServerTest, SimulateMatchesALocalRun) {
       ::testing::TempDir() + "/svc_trace_" + std::to_string(getpid()) + ".csv";
   std::ofstream(trace) << request.trace_bytes();
   absl::StatusOr<sim::SimulationInputs> inputs =
-      ScenarioFromRequest(*checked, kData, trace);
+      ScenarioFromRequest(*checked, RequestLimits{kData}, trace);
   ASSERT_TRUE(inputs.ok()) << inputs.status();
   absl::StatusOr<SimulationResult> local = sim::RunSimulationInChild(*inputs);
   ASSERT_TRUE(local.ok()) << local.status();

@@ -144,7 +144,7 @@ std::string Problem(const SimulateRequest& request,
       CheckSimulateRequest(request, limits);
   absl::Status status = checked.status();
   if (checked.ok()) {
-    status = ScenarioFromRequest(*checked, kData, "inline").status();
+    status = ScenarioFromRequest(*checked, limits, "inline").status();
   }
   if (status.ok()) return "OK";
   return absl::StatusCodeToString(status.code()) + ": " +

@@ -26,6 +26,17 @@ using ::testing::HasSubstr;
 
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
+// The shipped catalogs, loaded once for every test of this process.
+std::shared_ptr<const Catalogs> ShippedCatalogs() {
+  static const auto* catalogs = [] {
+    absl::StatusOr<std::shared_ptr<const Catalogs>> loaded =
+        Catalogs::Load(kData);
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    return new std::shared_ptr<const Catalogs>(loaded.ok() ? *loaded : nullptr);
+  }();
+  return *catalogs;
+}
+
 std::string WriteTrace(const std::string& name, const std::string& rows) {
   std::string path =
       ::testing::TempDir() + "/" + std::to_string(getpid()) + "_" + name;
@@ -117,7 +128,7 @@ std::vector<RequestRecord> ReadRecords(const std::string& path) {
 SimRun Simulate(const Cluster& cluster, const Workload& workload,
                 const std::string& model, const std::string& slo = "") {
   ScenarioRequest request;
-  request.data_dir = kData;
+  request.catalogs = ShippedCatalogs();
   request.cluster = cluster;
   request.model = model;
   request.workload = workload;
@@ -254,7 +265,7 @@ TEST(SimulationTest, RouterThatCannotRunTheMixedPoolIsAnErrorNotACrash) {
   // ResolveFleet refuses such a cluster; a fleet assembled in code reaches
   // RunSimulation, which must return the error after building the platform.
   ScenarioRequest request;
-  request.data_dir = kData;
+  request.catalogs = ShippedCatalogs();
   request.cluster = ParseCluster(Disaggregated(400) +
                                  "mixed_pool_prefill_queue_tokens: 8192\n");
   request.model = "bloom-176b";
@@ -441,7 +452,7 @@ TEST(SimulationTest, AgreesWithSplitwiseSimsSloVerdicts) {
 // wait; SimGrid used to abort the process ("duration is not finite").
 TEST(SimulationTest, AbsurdTimesStopTheRunWithAnError) {
   ScenarioRequest request;
-  request.data_dir = kData;
+  request.catalogs = ShippedCatalogs();
   request.model = "llama-2-7b";
   request.workload = Trace(WriteTrace("guard.csv", "0,100,5\n0.5,100,5\n"));
   for (double overhead_s : {std::nan(""), 1e300}) {
