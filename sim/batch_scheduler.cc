@@ -20,30 +20,26 @@ void BatchScheduler::Enqueue(LiveRequestPtr request) {
           : request->input_tokens + request->output_tokens;
   if (!CanEverHold(lifetime_tokens)) {
     request->rejected = true;
-    hooks_.on_complete(std::move(request));
+    Complete(std::move(request));
     return;
   }
   pending_prefill_tokens_ += request->prefill_target - request->prefilled;
   waiting_.push_back(std::move(request));
-}
-
-bool BatchScheduler::CanReserveForTransfer(const LiveRequest& request) const {
-  int64_t members = static_cast<int64_t>(running_.size() + prefilling_.size()) +
-                    reserved_transfers_;
-  return BlocksFor(request.input_tokens) <= free_blocks() &&
-         members < pool_.max_batch_size;
+  LoadChanged();
 }
 
 void BatchScheduler::ReserveForTransfer(const LiveRequest& request) {
   used_blocks_ += BlocksFor(request.input_tokens);
   ++reserved_transfers_;
   usage_.peak_kv_blocks = std::max(usage_.peak_kv_blocks, used_blocks_);
+  LoadChanged();
 }
 
 void BatchScheduler::AddTransferred(LiveRequestPtr request) {
   --reserved_transfers_;
   request->kv_blocks = BlocksFor(request->input_tokens);
   running_.push_back(std::move(request));
+  LoadChanged();
 }
 
 bool BatchScheduler::KeepForDecode(LiveRequestPtr* request) {
@@ -55,10 +51,29 @@ bool BatchScheduler::KeepForDecode(LiveRequestPtr* request) {
   r.last_token_s = r.prefill_done_s;
   ++usage_.decodes_kept;
   running_.push_back(std::move(*request));
+  LoadChanged();
   return true;
 }
 
-void BatchScheduler::ReleaseBlocks(int64_t blocks) { used_blocks_ -= blocks; }
+void BatchScheduler::ReleaseBlocks(int64_t blocks) {
+  used_blocks_ -= blocks;
+  LoadChanged();
+}
+
+void BatchScheduler::PrefillDone(LiveRequestPtr request) {
+  LoadChanged();
+  hooks_.on_prefill_done(std::move(request));
+}
+
+void BatchScheduler::Complete(LiveRequestPtr request) {
+  LoadChanged();
+  hooks_.on_complete(std::move(request));
+}
+
+void BatchScheduler::TokenGaps(double gap_s, int64_t count) {
+  LoadChanged();
+  hooks_.on_token_gaps(gap_s, count);
+}
 
 bool BatchScheduler::Allocate(LiveRequest* request, int64_t tokens) {
   int64_t extra = BlocksFor(tokens) - request->kv_blocks;
@@ -93,10 +108,7 @@ void BatchScheduler::PlanPrefills(int64_t token_budget,
     chunks_.push_back({request.get(), chunk});
     token_budget -= chunk;
   }
-  while (!waiting_.empty() && token_budget > 0 &&
-         static_cast<int64_t>(running_.size() + prefilling_.size()) +
-                 reserved_transfers_ <
-             pool_.max_batch_size) {
+  while (!waiting_.empty() && token_budget > 0 && has_batch_room()) {
     LiveRequest* head = waiting_.front().get();
     int64_t remaining = head->prefill_target - head->prefilled;
     int64_t chunk = std::min(remaining, token_budget);
@@ -151,6 +163,7 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
       chunk.request->first_scheduled_s = now_s;
     shape_.AddPrefillChunk(chunk.tokens, chunk.request->prefilled);
   }
+  LoadChanged();
   if (shape_.empty()) return false;
   planned_seconds_ = latency_->IterationSeconds(shape_);
   *seconds = planned_seconds_;
@@ -158,7 +171,7 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
 }
 
 void BatchScheduler::EmitToken(LiveRequest* request, double end_s) {
-  hooks_.on_token_gaps(end_s - request->last_token_s, 1);
+  TokenGaps(end_s - request->last_token_s, 1);
   ++request->generated;
   request->last_token_s = end_s;
 }
@@ -170,7 +183,7 @@ void BatchScheduler::FinishPrefill(LiveRequestPtr request, double end_s) {
     ++usage_.prompts_served;
     request->generated = 1;
     if (pool_.role == POOL_ROLE_PREFILL && request->output_tokens > 1) {
-      hooks_.on_prefill_done(std::move(request));
+      PrefillDone(std::move(request));
       return;
     }
     request->first_token_s = end_s;
@@ -211,6 +224,7 @@ void BatchScheduler::FinishIteration(double end_s) {
   done.clear();
   CompleteFinished();
   chunks_.clear();
+  LoadChanged();
 }
 
 void BatchScheduler::CompleteFinished() {
@@ -220,7 +234,7 @@ void BatchScheduler::CompleteFinished() {
   for (auto it = split; it != running_.end(); ++it) {
     used_blocks_ -= (*it)->kv_blocks;
     (*it)->kv_blocks = 0;
-    hooks_.on_complete(std::move(*it));
+    Complete(std::move(*it));
   }
   running_.erase(split, running_.end());
 }
@@ -306,18 +320,21 @@ void BatchScheduler::FinishDecodeIterations(
   usage_.busy_s += end_times[n - 1] - start_s;
   usage_.iterations += n;
   usage_.batched_requests += static_cast<int64_t>(batch) * n;
+  // After the run's wait the requests are likely out of cache: start every
+  // fetch now rather than one miss at a time between hook calls.
+  for (size_t i = 0; i < batch; ++i) __builtin_prefetch(running_[i].get());
   for (size_t i = 0; i < batch; ++i) {
     LiveRequest* request = running_[i].get();
-    hooks_.on_token_gaps(end_times[0] - request->last_token_s, 1);
+    TokenGaps(end_times[0] - request->last_token_s, 1);
     request->generated += n;
     request->last_token_s = end_times[n - 1];
     Allocate(request, request->context_tokens());
   }
   for (int i = 1; i < n; ++i) {
-    hooks_.on_token_gaps(end_times[i] - end_times[i - 1],
-                         static_cast<int64_t>(batch));
+    TokenGaps(end_times[i] - end_times[i - 1], static_cast<int64_t>(batch));
   }
   CompleteFinished();
+  LoadChanged();
 }
 
 }  // namespace fleetsim::sim

@@ -63,13 +63,25 @@ class BatchScheduler final {
   BatchScheduler(const PoolSpec& pool, const hardware::LatencyModel* latency,
                  SchedulerHooks hooks, int decode_stride = 1);
 
+  // Called whenever the router's load signals (used_blocks,
+  // pending_prefill_tokens, outstanding_requests, has_batch_room) may have
+  // changed: before every hook call and before every mutating call
+  // returns, the only points where control leaves the scheduler, so an
+  // observer that notes the instance as changed never misses a change (the
+  // Router's load indexes). Null: none.
+  void set_on_load_change(std::function<void()> on_load_change) {
+    on_load_change_ = std::move(on_load_change);
+  }
+
   // A new prompt (or a request to re-prefill) joins the waiting queue.
   void Enqueue(LiveRequestPtr request);
 
   // Disaggregated decode side: whether memory and the batch-size cap allow
   // reserving room for a request's KV now, and the reservation itself
   // (REQUIRES: CanReserveForTransfer), made before the transfer starts.
-  bool CanReserveForTransfer(const LiveRequest& request) const;
+  bool CanReserveForTransfer(const LiveRequest& request) const {
+    return BlocksFor(request.input_tokens) <= free_blocks() && has_batch_room();
+  }
   void ReserveForTransfer(const LiveRequest& request);
   // The reserved request's KV has arrived: it joins the running batch.
   void AddTransferred(LiveRequestPtr request);
@@ -111,6 +123,13 @@ class BatchScheduler final {
   int64_t pending_prefill_tokens() const { return pending_prefill_tokens_; }
   // Requests queued and not yet in any batch.
   bool has_waiting() const { return !waiting_.empty(); }
+  // Whether the batch-size cap allows one more member (running,
+  // prefilling, or reserved for a transfer).
+  bool has_batch_room() const {
+    return static_cast<int64_t>(running_.size() + prefilling_.size()) +
+               reserved_transfers_ <
+           pool_.max_batch_size;
+  }
   // Whether a request of this many tokens over its lifetime can ever fit
   // (Enqueue rejects one that cannot).
   bool CanEverHold(int64_t lifetime_tokens) const {
@@ -130,6 +149,13 @@ class BatchScheduler final {
     int32_t tokens;
   };
 
+  void LoadChanged() const {
+    if (on_load_change_) on_load_change_();
+  }
+  // The hooks, each after LoadChanged().
+  void PrefillDone(LiveRequestPtr request);
+  void Complete(LiveRequestPtr request);
+  void TokenGaps(double gap_s, int64_t count);
   int64_t BlocksFor(int64_t tokens) const {
     return (tokens + pool_.kv_block_tokens - 1) / pool_.kv_block_tokens;
   }
@@ -144,6 +170,7 @@ class BatchScheduler final {
   const PoolSpec pool_;
   const hardware::LatencyModel* latency_;
   SchedulerHooks hooks_;
+  std::function<void()> on_load_change_;
   const int64_t capacity_blocks_;
   const int decode_stride_;
   int64_t used_blocks_ = 0;

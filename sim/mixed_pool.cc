@@ -1,15 +1,16 @@
 #include "sim/mixed_pool.h"
 
-#include <algorithm>
-#include <cassert>
-#include <utility>
-
 namespace fleetsim::sim {
 
 MixedPool::MixedPool(int64_t prefill_queue_tokens,
-                     std::vector<RouteTarget*> decoders)
+                     const std::vector<RouteTarget*>& decoders, int instances)
     : prefill_queue_tokens_(prefill_queue_tokens),
-      decoders_(std::move(decoders)) {}
+      any_decoders_(!decoders.empty()),
+      lent_(instances, LoadSignal::kOutstanding),
+      not_lent_(instances, LoadSignal::kOutstanding),
+      lent_rank_(instances, 0) {
+  for (RouteTarget* decoder : decoders) not_lent_.Put(decoder);
+}
 
 bool MixedPool::QueueLong(const RouteTarget& instance,
                           const LiveRequest& request) const {
@@ -19,19 +20,20 @@ bool MixedPool::QueueLong(const RouteTarget& instance,
 }
 
 RouteTarget* MixedPool::Route(RouteTarget* best, const LiveRequest& request) {
-  if (decoders_.empty() || !QueueLong(*best, request)) return best;
-  RouteTarget* mixed = LeastLoaded(lent_, LoadSignal::kOutstanding);
+  if (!any_decoders_ || !QueueLong(*best, request)) return best;
+  RouteTarget* mixed = lent_.Least();
   if (mixed != nullptr && !QueueLong(*mixed, request)) return mixed;
-  RouteTarget* lend =
-      LeastLoaded(decoders_, LoadSignal::kOutstanding, /*skip_lent=*/true);
+  RouteTarget* lend = not_lent_.Least();
   if (lend != nullptr && lend->scheduler->CanEverHold(request.input_tokens +
                                                       request.output_tokens)) {
     lend->lent = true;
-    lent_.push_back(lend);
+    not_lent_.Remove(lend->index);
+    lent_rank_[lend->index] = next_rank_++;
+    lent_.Put(lend, lent_rank_[lend->index]);
     return lend;
   }
-  return mixed != nullptr &&
-                 LeastLoaded({best, mixed}, LoadSignal::kOutstanding) == mixed
+  // The prompt's choice wins a tie.
+  return mixed != nullptr && mixed->OutstandingLoad() < best->OutstandingLoad()
              ? mixed
              : best;
 }
@@ -39,9 +41,16 @@ RouteTarget* MixedPool::Route(RouteTarget* best, const LiveRequest& request) {
 void MixedPool::ReturnIfEmpty(RouteTarget* instance) {
   if (!instance->lent || !instance->scheduler->idle()) return;
   instance->lent = false;
-  auto it = std::find(lent_.begin(), lent_.end(), instance);
-  assert(it != lent_.end());
-  lent_.erase(it);
+  lent_.Remove(instance->index);
+  not_lent_.Put(instance);
+}
+
+void MixedPool::LoadChanged(RouteTarget* decoder) {
+  if (decoder->lent) {
+    lent_.Put(decoder, lent_rank_[decoder->index]);
+  } else {
+    not_lent_.Put(decoder);
+  }
 }
 
 }  // namespace fleetsim::sim

@@ -11,6 +11,10 @@
 // The decode side of the mixed pool (a prefill instance keeping a request
 // no decode instance has room for) is the Router's.
 //
+// The decode instances are kept in two LoadIndexes by outstanding load (the
+// lent ones, ties to the earliest lent, and the others), which the Router
+// refreshes through LoadChanged, so a prompt costs no scan of the fleet.
+//
 // Plain C++ over RouteTargets (no SimGrid); not thread-safe.
 #ifndef FLEETSIM_SIM_MIXED_POOL_H_
 #define FLEETSIM_SIM_MIXED_POOL_H_
@@ -19,16 +23,18 @@
 #include <vector>
 
 #include "sim/live_request.h"
+#include "sim/load_index.h"
 #include "sim/routing_policy.h"
 
 namespace fleetsim::sim {
 
 class MixedPool final {
  public:
-  // `decoders`: every decode instance (none for a colocated fleet, which
-  // leaves every prompt where the policy sent it); `prefill_queue_tokens`
-  // > 0.
-  MixedPool(int64_t prefill_queue_tokens, std::vector<RouteTarget*> decoders);
+  // `decoders`: every decode instance, none lent (none for a colocated
+  // fleet, which leaves every prompt where the policy sent it), with
+  // indices below `instances`; `prefill_queue_tokens` > 0.
+  MixedPool(int64_t prefill_queue_tokens,
+            const std::vector<RouteTarget*>& decoders, int instances);
 
   // Where a prompt goes that the routing policy sent to `best`: `best`
   // unless its queue is long; else a lent instance whose queue is not long;
@@ -42,14 +48,20 @@ class MixedPool final {
   // (SplitwiseSim's notify_free_instance); any other is left alone.
   void ReturnIfEmpty(RouteTarget* instance);
 
+  // `decoder`, a decode instance, may have a new load.
+  void LoadChanged(RouteTarget* decoder);
+
   bool any_lent() const { return !lent_.empty(); }
 
  private:
   bool QueueLong(const RouteTarget& instance, const LiveRequest& request) const;
 
   const int64_t prefill_queue_tokens_;
-  const std::vector<RouteTarget*> decoders_;
-  std::vector<RouteTarget*> lent_;  // in lending order
+  const bool any_decoders_;
+  LoadIndex lent_;                  // ranked by lending order
+  LoadIndex not_lent_;              // ranked by instance index
+  std::vector<int64_t> lent_rank_;  // by instance index, while lent
+  int64_t next_rank_ = 0;
 };
 
 }  // namespace fleetsim::sim

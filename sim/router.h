@@ -13,6 +13,11 @@
 //  - The mixed pool's decode side: when no decode instance has room, the
 //    prefill instance keeps the request and decodes it itself (no KV
 //    transfer), provided its whole lifetime fits there.
+// Every choice is read from LoadIndexes (sim/load_index.h), not a scan of
+// the fleet. Each scheduler tells the router when its load may have
+// changed; the router notes the instance and refreshes its place in the
+// indexes before its next choice, so choices see the loads of that moment,
+// as a scan would.
 //
 // Not thread-safe; SimGrid runs one actor at a time.
 #ifndef FLEETSIM_SIM_ROUTER_H_
@@ -28,6 +33,7 @@
 #include "sim/batch_scheduler.h"
 #include "sim/fleet.h"
 #include "sim/live_request.h"
+#include "sim/load_index.h"
 #include "sim/mixed_pool.h"
 #include "sim/routing_policy.h"
 
@@ -40,13 +46,17 @@ class Router final {
   using StartTransfer =
       std::function<void(int from, int to, LiveRequestPtr request)>;
 
-  // `schedulers[i]` is instance i's (outliving the router); decode-role
-  // instances form the decode side, the others take prompts.
+  // `schedulers[i]` is instance i's (outliving the router, which becomes
+  // their load-change observer); decode-role instances form the decode
+  // side, the others take prompts.
   // InvalidArgument from FindRoutingPolicy (fleet.router and the mixed
   // pool).
   static absl::StatusOr<std::unique_ptr<Router>> Create(
       const FleetSpec& fleet, const std::vector<BatchScheduler*>& schedulers,
       StartTransfer start_transfer);
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
 
   // Picks the instance that takes a new request's prompt and records it in
   // `request` (prefill_instance, and decode_instance when that instance
@@ -72,13 +82,32 @@ class Router final {
 
  private:
   Router(const FleetSpec& fleet, const std::vector<BatchScheduler*>& schedulers,
-         std::unique_ptr<RoutingPolicy> policy, StartTransfer start_transfer);
+         const RoutingPolicyInfo* policy, StartTransfer start_transfer);
+
+  // Decode instances of one KV capacity with room in their batch, lent or
+  // not, by KV load. Within one capacity the least loaded has the most free
+  // blocks: if it cannot take a request, none of them can.
+  struct DecodeGroup {
+    int64_t capacity_blocks;
+    std::vector<LoadIndex> with_room;  // [lent]
+  };
 
   void PlaceWaiting();
+  // The least KV-loaded decode instance, lent or not, that can reserve
+  // room for `request` now (the first on ties); null if none.
+  RouteTarget* DecoderFor(const LiveRequest& request, bool lent);
+  void MarkChanged(int instance);
+  // Puts every instance whose load may have changed back in its indexes.
+  void Refresh();
+  void Update(RouteTarget* target);
 
   std::vector<RouteTarget> targets_;    // by instance index
   std::vector<RouteTarget*> entry_;     // colocated or prefill instances
   std::vector<RouteTarget*> decoders_;  // decode instances
+  std::vector<DecodeGroup> groups_;
+  std::vector<int> group_of_;  // by instance index (decoders only)
+  std::vector<int> changed_;   // instances to refresh
+  std::vector<bool> marked_;   // by instance index: in changed_
   std::unique_ptr<RoutingPolicy> policy_;
   std::unique_ptr<MixedPool> mixed_pool_;  // null when off
   StartTransfer start_transfer_;

@@ -1,69 +1,61 @@
 #include "sim/routing_policy.h"
 
-#include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "sim/load_index.h"
 
 namespace fleetsim::sim {
 namespace {
 
 class RoundRobin final : public RoutingPolicy {
  public:
-  RouteTarget* Pick(const LiveRequest& /*request*/,
-                    const std::vector<RouteTarget*>& entry) override {
-    return entry[next_++ % entry.size()];
+  explicit RoundRobin(const std::vector<RouteTarget*>& entry) : entry_(entry) {}
+  RouteTarget* Pick(const LiveRequest& /*request*/) override {
+    return entry_[next_++ % entry_.size()];
   }
 
  private:
+  const std::vector<RouteTarget*> entry_;
   size_t next_ = 0;
 };
 
-class LeastKvLoad final : public RoutingPolicy {
+// The least-loaded entry instance by `kSignal`, the first on ties.
+template <LoadSignal kSignal>
+class LeastLoaded final : public RoutingPolicy {
  public:
-  RouteTarget* Pick(const LiveRequest& /*request*/,
-                    const std::vector<RouteTarget*>& entry) override {
-    return LeastLoaded(entry, LoadSignal::kKv);
+  LeastLoaded(const std::vector<RouteTarget*>& entry, int instances)
+      : index_(instances, kSignal) {
+    for (RouteTarget* target : entry) index_.Put(target);
   }
+  RouteTarget* Pick(const LiveRequest& /*request*/) override {
+    return index_.Least();
+  }
+  void LoadChanged(RouteTarget* target) override { index_.Put(target); }
+
+ private:
+  LoadIndex index_;
 };
 
-class LeastOutstandingTokens final : public RoutingPolicy {
- public:
-  RouteTarget* Pick(const LiveRequest& /*request*/,
-                    const std::vector<RouteTarget*>& entry) override {
-    return LeastLoaded(entry, LoadSignal::kOutstanding);
-  }
-};
+std::unique_ptr<RoutingPolicy> CreateRoundRobin(
+    const std::vector<RouteTarget*>& entry, int /*instances*/) {
+  return std::make_unique<RoundRobin>(entry);
+}
 
-template <typename Policy>
-std::unique_ptr<RoutingPolicy> Create() {
-  return std::make_unique<Policy>();
+template <LoadSignal kSignal>
+std::unique_ptr<RoutingPolicy> CreateLeastLoaded(
+    const std::vector<RouteTarget*>& entry, int instances) {
+  return std::make_unique<LeastLoaded<kSignal>>(entry, instances);
 }
 
 constexpr RoutingPolicyInfo kPolicies[] = {
-    {ROUTER_POLICY_ROUND_ROBIN, false, &Create<RoundRobin>},
+    {ROUTER_POLICY_ROUND_ROBIN, false, &CreateRoundRobin},
     {ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, true,
-     &Create<LeastOutstandingTokens>},
-    {ROUTER_POLICY_LEAST_KV_LOAD, false, &Create<LeastKvLoad>},
+     &CreateLeastLoaded<LoadSignal::kOutstanding>},
+    {ROUTER_POLICY_LEAST_KV_LOAD, false, &CreateLeastLoaded<LoadSignal::kKv>},
 };
 
 }  // namespace
-
-RouteTarget* LeastLoaded(const std::vector<RouteTarget*>& candidates,
-                         LoadSignal signal, bool skip_lent) {
-  RouteTarget* best = nullptr;
-  double best_load = std::numeric_limits<double>::infinity();
-  for (RouteTarget* target : candidates) {
-    if (skip_lent && target->lent) continue;
-    double load = signal == LoadSignal::kKv ? target->KvLoad()
-                                            : target->OutstandingLoad();
-    if (load < best_load) {
-      best_load = load;
-      best = target;
-    }
-  }
-  return best;
-}
 
 absl::StatusOr<const RoutingPolicyInfo*> FindRoutingPolicy(
     RouterPolicy policy, int64_t mixed_pool_prefill_queue_tokens) {

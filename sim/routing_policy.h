@@ -2,7 +2,10 @@
 //
 // Prompt routing policies (Cluster.router): which instance takes a new
 // prompt, judged from the instances' BatchScheduler load signals. Plain C++
-// (no SimGrid), so each rule is unit-testable.
+// (no SimGrid), so each rule is unit-testable. A policy that routes by load
+// keeps its candidates in a LoadIndex (sim/load_index.h), which the Router
+// refreshes through LoadChanged whenever an instance's load may have
+// changed, so picking costs no scan of the fleet.
 //
 // A small registry maps each RouterPolicy to its implementation and says
 // whether it supports SplitwiseSim's mixed pool (sim/mixed_pool.h). The mixed
@@ -26,6 +29,8 @@
 namespace fleetsim::sim {
 
 // What routing sees of one instance.
+enum class LoadSignal { kKv, kOutstanding };
+
 struct RouteTarget {
   int index = 0;  // instance number (requests.csv's prefill/decode_instance)
   BatchScheduler* scheduler = nullptr;
@@ -43,30 +48,30 @@ struct RouteTarget {
     return static_cast<double>(scheduler->pending_prefill_tokens() +
                                scheduler->outstanding_requests());
   }
+  double Load(LoadSignal signal) const {
+    return signal == LoadSignal::kKv ? KvLoad() : OutstandingLoad();
+  }
 };
-
-enum class LoadSignal { kKv, kOutstanding };
-
-// The least-loaded candidate by `signal` (the first one on ties), skipping
-// lent ones when `skip_lent`; null if none is left.
-RouteTarget* LeastLoaded(const std::vector<RouteTarget*>& candidates,
-                         LoadSignal signal, bool skip_lent = false);
 
 // One routing policy. May keep state (round robin's position).
 class RoutingPolicy {
  public:
   virtual ~RoutingPolicy() = default;
-  // The instance among `entry` (non-empty: the colocated or prefill
-  // instances) that takes `request`'s prompt.
-  virtual RouteTarget* Pick(const LiveRequest& request,
-                            const std::vector<RouteTarget*>& entry) = 0;
+  // The instance among the policy's entry instances that takes `request`'s
+  // prompt.
+  virtual RouteTarget* Pick(const LiveRequest& request) = 0;
+  // `target`, one of the entry instances, may have a new load.
+  virtual void LoadChanged(RouteTarget* /*target*/) {}
 };
 
-// A registry entry.
+// A registry entry. `create` builds the policy over `entry` (non-empty: the
+// colocated or prefill instances, in index order, outliving the policy;
+// `instances` bounds their indices).
 struct RoutingPolicyInfo {
   RouterPolicy policy;
   bool supports_mixed_pool;
-  std::unique_ptr<RoutingPolicy> (*create)();
+  std::unique_ptr<RoutingPolicy> (*create)(
+      const std::vector<RouteTarget*>& entry, int instances);
 };
 
 // The registry entry of `policy`. InvalidArgument for a policy with no

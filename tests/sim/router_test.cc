@@ -3,6 +3,7 @@
 #include "sim/router.h"
 
 #include <memory>
+#include <random>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -278,6 +279,91 @@ TEST(RouterTest, MixedPoolKeepsOnlyWhatThePrefillInstanceCanHold) {
   h.router().OnPrefillDone(0, Req(0, 100, 100));
   EXPECT_EQ(h.router().waiting_for_decode(), 1u);
   EXPECT_EQ(h.scheduler(0).usage().decodes_kept, 0);
+}
+
+// The router keeps its candidates in load indexes refreshed on each
+// scheduler's change notices: after any sequence of changes its choice must
+// be the one a scan of every instance makes now.
+TEST(RouterTest, PromptsGoWhereAScanOfTheFleetSendsThemAfterAnyChange) {
+  for (RouterPolicy policy :
+       {ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, ROUTER_POLICY_LEAST_KV_LOAD}) {
+    std::vector<PoolSpec> pools;
+    for (int i = 0; i < 9; ++i)
+      pools.push_back(Pool(POOL_ROLE_COLOCATED, 200 + 50 * (i % 3)));
+    RouterHarness h(policy, 0, pools);
+    std::vector<double> now(pools.size(), 0);
+    std::mt19937 rng(11);
+    for (int step = 0; step < 3000; ++step) {
+      if (rng() % 3 == 0) {
+        int expected = -1;
+        double least = 0;
+        for (int i = 0; i < static_cast<int>(pools.size()); ++i) {
+          const BatchScheduler& s = h.scheduler(i);
+          double load = policy == ROUTER_POLICY_LEAST_KV_LOAD
+                            ? static_cast<double>(s.used_blocks()) /
+                                  s.pool().kv_capacity_blocks
+                            : static_cast<double>(s.pending_prefill_tokens() +
+                                                  s.outstanding_requests());
+          if (expected < 0 || load < least) expected = i, least = load;
+        }
+        ASSERT_EQ(h.Arrive(step, 1 + rng() % 400, 1 + rng() % 30), expected)
+            << RouterPolicy_Name(policy) << " step " << step;
+      } else {  // one iteration of a random instance
+        int i = static_cast<int>(rng() % pools.size());
+        double seconds = 0;
+        if (h.scheduler(i).PlanIteration(now[i], &seconds)) {
+          now[i] += seconds;
+          h.scheduler(i).FinishIteration(now[i]);
+        }
+      }
+    }
+  }
+}
+
+TEST(RouterTest, PrefilledRequestsGoWhereAScanOfTheDecodersSendsThem) {
+  // Two KV capacities; batches of at most 64 (reservations here never end,
+  // so instances also run out of batch room).
+  std::vector<PoolSpec> pools = {kPrefill};
+  for (int i = 0; i < 6; ++i)
+    pools.push_back(Pool(POOL_ROLE_DECODE, i % 2 == 0 ? 300 : 500));
+  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0, pools);
+  // The decoder a scan picks for `request` now; -1 if none has room.
+  auto scan = [&](const LiveRequest& request) {
+    int best = -1;
+    double least = 0;
+    for (int i = 1; i < static_cast<int>(pools.size()); ++i) {
+      const BatchScheduler& s = h.scheduler(i);
+      double load =
+          static_cast<double>(s.used_blocks()) / s.pool().kv_capacity_blocks;
+      if (s.CanReserveForTransfer(request) && (best < 0 || load < least))
+        best = i, least = load;
+    }
+    return best;
+  };
+  std::mt19937 rng(5);
+  int placed = 0;
+  for (int step = 0; step < 3000; ++step) {
+    if (rng() % 2 == 0) {  // a decoder frees some of its blocks
+      int i = 1 + static_cast<int>(rng() % (pools.size() - 1));
+      h.scheduler(i).ReleaseBlocks(
+          static_cast<int64_t>(rng() % (h.scheduler(i).used_blocks() + 1)));
+      h.router().AfterIteration(i);
+      continue;
+    }
+    LiveRequestPtr request = Req(step, 16 + rng() % 3000, 10);
+    bool alone = h.router().waiting_for_decode() == 0;
+    int expected = scan(*request);
+    h.router().OnPrefillDone(0, std::move(request));
+    if (!alone) continue;  // the queue's head went first
+    if (expected < 0) {
+      ASSERT_EQ(h.router().waiting_for_decode(), 1u) << "step " << step;
+    } else {
+      ASSERT_EQ(h.transfers().back(), std::make_tuple(0, expected, step))
+          << "step " << step;
+      ++placed;
+    }
+  }
+  EXPECT_GT(placed, 200);  // of at most 6 x 64
 }
 
 TEST(RoutingPolicyTest, PoliciesWithoutTheMixedPoolRefuseIt) {
