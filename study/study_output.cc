@@ -25,7 +25,8 @@ absl::Status WriteFile(const std::string& path, const std::string& contents) {
   return absl::OkStatus();
 }
 
-std::string SpreadCells(const Spread& s, const char* format) {
+std::string SpreadCells(const Spread& s,
+                        const absl::FormatSpec<double>& format) {
   return absl::StrCat(absl::StrFormat(format, s.median()), ",",
                       absl::StrFormat(format, s.min()), ",",
                       absl::StrFormat(format, s.max()));
