@@ -1,4 +1,6 @@
 // `fleetsim serve`: the gRPC PlanningService (docs/service.md).
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -49,6 +51,11 @@ int RunServe(const std::vector<std::string>& args) {
   if (!server.ok()) return Fail(server.status());
 
   std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  if (host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
+    std::cerr << "fleetsim serve: warning: listening on " << host
+              << ", beyond this machine; the service has no authentication "
+                 "and runs simulations for anyone who reaches it\n";
+  }
   std::cout << absl::StrFormat(
                    "fleetsim serve: listening on %s:%d (data %s, %d "
                    "concurrent simulations)",
@@ -60,13 +67,22 @@ int RunServe(const std::vector<std::string>& args) {
   std::thread stopper([running, stop_signals]() {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
-    std::cerr << "fleetsim serve: " << strsignal(signal_number)
-              << ", shutting down\n";
+    if (!running->helper_died()) {
+      std::cerr << "fleetsim serve: " << strsignal(signal_number)
+                << ", shutting down\n";
+    }
     running->Shutdown();
   });
   running->Wait();
+  bool helper_died = running->helper_died();
+  if (helper_died) kill(getpid(), SIGTERM);  // releases the stopper's sigwait
   stopper.join();
   server->reset();  // stops the worker helper, killing any job left
+  if (helper_died) {
+    std::cerr << "fleetsim serve: the worker helper process died; exiting "
+                 "so that a supervisor restarts the server\n";
+    return 1;
+  }
   return 0;
 }
 

@@ -365,6 +365,18 @@ ForkServer::~ForkServer() {
   }
 }
 
+bool ForkServer::WaitForHelperExit(int wake_fd) const {
+  // The helper never writes on the control socket, so the socket turns
+  // readable (end of file) only when the helper's end closes: it exited.
+  pollfd fds[2] = {{control_fd_, POLLIN | POLLRDHUP, 0}, {wake_fd, POLLIN, 0}};
+  while (true) {
+    int ready = poll(fds, 2, -1);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0 || fds[1].revents != 0) return false;
+    if (fds[0].revents != 0) return true;
+  }
+}
+
 absl::StatusOr<Job> ForkServer::Submit() {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {

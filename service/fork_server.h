@@ -118,6 +118,11 @@ class ForkServer final {
   // Internal (socketpair).
   absl::StatusOr<Job> Submit();
 
+  // Blocks until the helper process has ended (returns true: no job can
+  // start any more) or `wake_fd` turns readable (false). For one watcher
+  // thread, which must return before the ForkServer is destroyed.
+  bool WaitForHelperExit(int wake_fd) const;
+
   // The helper's pid (tests look for its children in /proc).
   pid_t pid() const { return pid_; }
 

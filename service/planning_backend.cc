@@ -39,9 +39,15 @@ absl::StatusOr<std::unique_ptr<PlanningBackend>> PlanningBackend::Create(
     return absl::InvalidArgumentError(absl::StrCat(
         "data folder '", options.limits.data_dir, "' is not a directory"));
   }
-  if (options.max_concurrent < 0 || options.limits.max_inline_trace_bytes < 0) {
-    return absl::InvalidArgumentError(
-        "max_concurrent and max_inline_trace_bytes must be >= 0");
+  if (options.max_concurrent < 0) {
+    return absl::InvalidArgumentError("max_concurrent must be >= 0");
+  }
+  if (options.limits.max_inline_trace_bytes < 0 ||
+      options.limits.max_inline_trace_bytes > kMaxInlineTraceBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_inline_trace_bytes must be in [0, ", kMaxInlineTraceBytes,
+        "] (a gRPC message is at most 2 GiB); got ",
+        options.limits.max_inline_trace_bytes));
   }
   if (options.max_concurrent == 0) {
     options.max_concurrent =

@@ -105,6 +105,11 @@ class PlanningBackend final {
   int running() const;
   // The helper process (its children are the running jobs).
   pid_t worker_helper_pid() const { return helper_->pid(); }
+  // ForkServer::WaitForHelperExit: true once the helper has died, after
+  // which every call fails.
+  bool WaitForHelperExit(int wake_fd) const {
+    return helper_->WaitForHelperExit(wake_fd);
+  }
 
  private:
   class SlotLease;

@@ -1,6 +1,11 @@
 #include "service/planning_service.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -116,6 +121,10 @@ absl::StatusOr<std::unique_ptr<PlanningServer>> PlanningServer::Start(
         absl::StrCat("listen '", options.listen,
                      "': expected HOST:PORT with PORT in 0-65535"));
   }
+  if (options.max_message_bytes < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_message_bytes must be >= 0; got ", options.max_message_bytes));
+  }
   std::unique_ptr<PlanningServer> server(new PlanningServer());
   // The worker helper first: gRPC starts threads as soon as it is built.
   absl::StatusOr<std::unique_ptr<PlanningBackend>> backend =
@@ -125,10 +134,13 @@ absl::StatusOr<std::unique_ptr<PlanningServer>> PlanningServer::Start(
   server->service_ =
       std::make_unique<PlanningServiceImpl>(server->backend_.get());
 
+  // The backend refused an inline-trace limit past kMaxInlineTraceBytes, so
+  // adding 1 MiB stays within int.
   int max_message = options.max_message_bytes;
-  if (max_message <= 0) {
-    int64_t derived = options.backend.limits.max_inline_trace_bytes + (1 << 20);
-    max_message = static_cast<int>(std::min<int64_t>(derived, INT32_MAX));
+  if (max_message == 0) {
+    max_message =
+        static_cast<int>(options.backend.limits.max_inline_trace_bytes) +
+        (1 << 20);
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
@@ -149,10 +161,30 @@ absl::StatusOr<std::unique_ptr<PlanningServer>> PlanningServer::Start(
     health->SetServingStatus(true);
     health->SetServingStatus(kServiceName, true);
   }
+  if (pipe2(server->wake_fds_, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+  }
+  PlanningServer* watched = server.get();
+  server->helper_watcher_ = std::thread([watched] {
+    if (!watched->backend_->WaitForHelperExit(watched->wake_fds_[0])) return;
+    watched->helper_died_ = true;
+    watched->Shutdown();
+  });
   return server;
 }
 
-PlanningServer::~PlanningServer() { Shutdown(); }
+PlanningServer::~PlanningServer() {
+  Shutdown();
+  if (helper_watcher_.joinable()) {
+    char byte = 0;
+    while (write(wake_fds_[1], &byte, 1) < 0 && errno == EINTR) {
+    }
+    helper_watcher_.join();
+  }
+  for (int fd : wake_fds_) {
+    if (fd >= 0) close(fd);
+  }
+}
 
 void PlanningServer::Wait() {
   if (server_ != nullptr) server_->Wait();

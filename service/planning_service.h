@@ -16,8 +16,10 @@
 #ifndef FLEETSIM_SERVICE_PLANNING_SERVICE_H_
 #define FLEETSIM_SERVICE_PLANNING_SERVICE_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -84,8 +86,11 @@ class PlanningServer final {
   int port() const { return port_; }
   PlanningBackend* backend() { return backend_.get(); }
   // Blocks until Shutdown() (from another thread or a signal handler's
-  // helper thread).
+  // helper thread), or until the worker helper dies: the server cannot run
+  // anything then, so it shuts itself down (health NOT_SERVING, calls
+  // cancelled) for a supervisor to restart it; helper_died() tells which.
   void Wait();
+  bool helper_died() const { return helper_died_; }
   // Marks the server NOT_SERVING, cancels calls in flight and stops
   // accepting new ones; waits at most `grace` for calls to finish.
   void Shutdown(std::chrono::milliseconds grace = std::chrono::seconds(5));
@@ -97,6 +102,10 @@ class PlanningServer final {
   std::unique_ptr<PlanningServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  // Waits for the helper's death; woken through wake_fds_ on destruction.
+  std::thread helper_watcher_;
+  int wake_fds_[2] = {-1, -1};
+  std::atomic<bool> helper_died_{false};
 };
 
 }  // namespace fleetsim::service

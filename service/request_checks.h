@@ -30,6 +30,9 @@ namespace fleetsim::service {
 // The default largest inline trace, bytes: `fleetsim serve`'s flag default,
 // and what `--server` clients assume when deciding to send a trace inline.
 inline constexpr int64_t kDefaultMaxInlineTraceBytes = 8 << 20;
+// The largest limit a server accepts: a gRPC message is at most INT32_MAX
+// bytes, and the rest of the request gets 1 MiB beside the trace.
+inline constexpr int64_t kMaxInlineTraceBytes = INT32_MAX - (1 << 20);
 
 // Limits a request is checked against (flags of `fleetsim serve`).
 struct RequestLimits {

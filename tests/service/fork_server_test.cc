@@ -17,7 +17,9 @@ namespace fleetsim::service {
 namespace {
 
 using testutil::ChildrenOf;
+using testutil::WaitForChildren;
 using testutil::WaitForNoChildren;
+using testutil::WaitForProcessGone;
 
 // Job bodies, chosen by the request text.
 void TestJob(int fd) {
@@ -118,14 +120,12 @@ TEST(ForkServerTest, DestroyingTheServerKillsRunningJobs) {
   ASSERT_TRUE(job.ok());
   ASSERT_TRUE(job->Send("sleep").ok());
   pid_t helper = (*server)->pid();
-  auto start = std::chrono::steady_clock::now();
-  while (ChildrenOf(helper).empty() &&
-         std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  std::vector<pid_t> jobs = WaitForChildren(helper);
+  ASSERT_EQ(jobs.size(), 1u) << "the job never started";
   server->reset();  // returns once the helper has exited
   EXPECT_EQ(kill(helper, 0), -1);
   EXPECT_TRUE(ChildrenOf(getpid()).empty());
+  EXPECT_TRUE(WaitForProcessGone(jobs[0]));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <sstream>
 #include <string>
@@ -59,6 +60,34 @@ inline size_t WaitForNoChildren(
     if (left == 0 || std::chrono::steady_clock::now() > end) return left;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// Waits up to `timeout` (a bound for a loaded machine, not a timing) for
+// `parent` to have at least `count` children; returns them (fewer when
+// they did not come).
+inline std::vector<pid_t> WaitForChildren(
+    pid_t parent, size_t count = 1,
+    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    std::vector<pid_t> children = ChildrenOf(parent);
+    if (children.size() >= count || std::chrono::steady_clock::now() > end) {
+      return children;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// Waits up to `timeout` for `condition` to hold; returns whether it does.
+inline bool WaitUntil(
+    const std::function<bool()>& condition,
+    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 // Waits up to `timeout` for `pid` to be gone, reaped and not just a zombie

@@ -52,7 +52,8 @@ def children_of(pid):
     return found
 
 
-def wait_until(predicate, timeout_s=5.0):
+def wait_until(predicate, timeout_s=60.0):
+    """Waits for an event; timeout_s bounds a loaded machine, not a timing."""
     end = time.time() + timeout_s
     while time.time() < end:
         if predicate():
@@ -275,40 +276,36 @@ class ServiceClientTest(unittest.TestCase):
         self.assertIn("cluster", error.exception.details())
         self.assert_serving()
 
-    def test_32_concurrent_calls_with_a_limit_of_4(self):
-        def request(seed):
-            r = self.small_request()
-            r.ClearField("trace_bytes")
-            r.workload.trace_path = "traces/azure_2023_code.csv"
-            r.workload.max_requests = 0
-            r.workload.arrival = workload_pb.ARRIVAL_PROCESS_POISSON
-            r.workload.rate_per_s = 8
-            r.workload.duration_s = 10000  # ~0.5 s each
-            r.workload.seed = seed
-            return r
-        futures = [self.stub.Simulate.future(request(i + 1), timeout=120)
-                   for i in range(32)]
-        codes = []
+    def test_calls_beyond_the_limit_of_4_are_turned_away(self):
+        # Four calls hold every slot (their workers seen running), so a
+        # fifth must be refused whatever the machine's speed.
+        futures = [self.stub.Simulate.future(self.long_request(), timeout=300)
+                   for _ in range(4)]
+        self.assertTrue(wait_until(lambda: len(children_of(self.helper)) == 4),
+                        "four workers never ran")
+        with self.assertRaises(grpc.RpcError) as error:
+            self.stub.Simulate(self.small_request(), timeout=60)
+        self.assertEqual(error.exception.code(),
+                         grpc.StatusCode.RESOURCE_EXHAUSTED)
         for future in futures:
-            try:
-                future.result()
-                codes.append(grpc.StatusCode.OK)
-            except grpc.RpcError as error:
-                codes.append(error.code())
-        allowed = {grpc.StatusCode.OK, grpc.StatusCode.RESOURCE_EXHAUSTED}
-        self.assertTrue(set(codes) <= allowed, codes)
-        self.assertGreaterEqual(codes.count(grpc.StatusCode.OK), 4)
-        self.assertGreaterEqual(
-            codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED), 1)
-        self.assert_serving()
+            future.cancel()
         self.assert_no_workers()
-        self.assertEqual(self.stub.Simulate(self.small_request(),
-                                            timeout=60).completed, 50)
+        self.assert_serving()
+        # The slots come back once the handlers have noticed the cancels.
+        def small_call_runs():
+            try:
+                return self.stub.Simulate(self.small_request(),
+                                          timeout=60).completed == 50
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    raise
+                return False
+        self.assertTrue(wait_until(small_call_runs))
 
     def test_cancelling_a_call_kills_its_worker(self):
         future = self.stub.Simulate.future(self.long_request(), timeout=120)
-        self.assertTrue(wait_until(lambda: children_of(self.helper),
-                                   timeout_s=10), "the worker never started")
+        self.assertTrue(wait_until(lambda: children_of(self.helper)),
+                        "the worker never started")
         worker = children_of(self.helper)[0]
         future.cancel()
         self.assert_no_workers()
@@ -317,12 +314,12 @@ class ServiceClientTest(unittest.TestCase):
         self.assert_serving()
 
     def test_an_expired_deadline_kills_the_worker(self):
-        start = time.time()
+        # The minute-long run ends by its 2 s deadline (the status says so),
+        # and its worker with it.
         with self.assertRaises(grpc.RpcError) as error:
-            self.stub.Simulate(self.long_request(), timeout=0.5)
+            self.stub.Simulate(self.long_request(), timeout=2)
         self.assertEqual(error.exception.code(),
                          grpc.StatusCode.DEADLINE_EXCEEDED)
-        self.assertLess(time.time() - start, 5)
         self.assert_no_workers()
 
     def test_plan_streams_progress_then_the_result(self):
