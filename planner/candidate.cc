@@ -44,6 +44,22 @@ std::pair<double, std::string> WorstMiss(const SimulationResult& result) {
   return {worst, text};
 }
 
+// The simulation errors that belong to the candidate fleet (a miss): its
+// own limits (util/run_limits.h), a wait its numbers make unrepresentable
+// (sim/run_guard.h), a setting its pools cannot run. Everything else
+// (Internal: a crash; InvalidArgument, NotFound, DataLoss: the inputs) is
+// an error of the whole plan.
+bool IsFleetsOwnFailure(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kUnimplemented:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
@@ -199,7 +215,7 @@ absl::Status CandidateEvaluator::Record(
     const std::string& key, const sim::FleetSpec& fleet,
     const absl::StatusOr<SimulationResult>& result) {
   Evaluation& evaluation = cache_[key];
-  if (!result.ok()) {
+  if (!result.ok()) {  // the candidate's own limits (run_limits.h)
     evaluation.fleet.set_miss(
         absl::StrCat("simulation failed: ", result.status().message()));
     return absl::OkStatus();
@@ -223,6 +239,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
   std::vector<const sim::SimulationInputs*> pending;
   std::vector<std::string> keys;
   std::vector<std::string> run_keys;
+  std::vector<Cluster> clusters;  // beside keys, for error reports
   for (const Candidate& candidate : candidates) {
     std::string key = CandidateKey(candidate);
     if (cache_.count(key) ||
@@ -240,7 +257,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
       machines += choice.machines;
     }
     fleet.set_system(SystemLabel(candidate));
-    const Cluster cluster = ToCluster(candidate);
+    Cluster cluster = ToCluster(candidate);
     absl::StatusOr<sim::FleetSpec> spec = sim::ResolveFleet(
         cluster, key, context_->model, context_->chips.entries(), {});
     if (!spec.ok()) {
@@ -276,6 +293,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
     input->h100 = context_->h100;
     keys.push_back(key);
     run_keys.push_back(std::move(run_key));
+    clusters.push_back(std::move(cluster));
     pending.push_back(input.get());
     inputs.push_back(std::move(input));
   }
@@ -286,7 +304,19 @@ absl::Status CandidateEvaluator::EvaluateAll(
   for (size_t i = 0; i < keys.size(); ++i) {
     if (cache_of_runs_ && (*results)[i].ok())
       cache_of_runs_->Insert(run_keys[i], *(*results)[i]);
-    FLEETSIM_RETURN_IF_ERROR(Record(keys[i], inputs[i]->fleet, (*results)[i]));
+    const absl::StatusOr<SimulationResult>& result = (*results)[i];
+    if (!result.ok() && !IsFleetsOwnFailure(result.status())) {
+      // A crash, or bad inputs (the trace, the workload), says nothing
+      // about the fleet: it must not pass for an infeasible candidate. The
+      // plan stops, naming what was simulated.
+      return absl::InternalError(
+          absl::StrCat("simulation of candidate ", keys[i],
+                       " failed: ", result.status().message(),
+                       "; its inputs: model '", context_->model.name(),
+                       "', workload { ", context_->workload.ShortDebugString(),
+                       " }, cluster { ", clusters[i].ShortDebugString(), " }"));
+    }
+    FLEETSIM_RETURN_IF_ERROR(Record(keys[i], inputs[i]->fleet, result));
   }
   return absl::OkStatus();
 }

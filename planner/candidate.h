@@ -90,8 +90,12 @@ class CandidateEvaluator final {
                      SimulationCache* cache = nullptr)
       : context_(context), pool_(pool), cache_of_runs_(cache) {}
 
-  // Simulates every candidate not yet cached (in parallel).
-  // Errors: Cancelled.
+  // Simulates every candidate not yet cached (in parallel). A candidate
+  // whose simulation fails on its own limits is a miss; one whose
+  // simulation crashed (Internal, after SimulationPool's retry) or found
+  // its inputs bad (InvalidArgument, NotFound, DataLoss: the trace, the
+  // workload) is an error naming the candidate and its inputs.
+  // Errors: Cancelled; those.
   absl::Status EvaluateAll(const std::vector<Candidate>& candidates);
 
   // REQUIRES: the candidate was evaluated.

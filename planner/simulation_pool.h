@@ -33,10 +33,14 @@ class SimulationPool final {
   }
 
   // Runs every input; results come back in input order. A failed
-  // simulation yields its error in place (it does not stop the others).
+  // simulation yields its error in place (it does not stop the others). An
+  // Internal one (a crashed child process) is run kAttempts times before
+  // its error stands, the message then saying so.
   // Errors: Cancelled (then no partial results).
   absl::StatusOr<std::vector<absl::StatusOr<SimulationResult>>> RunBatch(
       const std::vector<const sim::SimulationInputs*>& inputs);
+
+  static constexpr int kAttempts = 2;
 
   int jobs() const { return jobs_; }
   int64_t simulations() const { return simulations_; }

@@ -1,5 +1,6 @@
 #include "sim/isolated_run.h"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,8 +28,19 @@ bool WriteAll(int fd, const std::string& data) {
   return true;
 }
 
-[[noreturn]] void ChildMain(int write_fd, const SimulationInputs& inputs,
+[[noreturn]] void ChildMain(int write_fd, pid_t parent,
+                            const SimulationInputs& inputs,
                             const std::string& requests_csv) {
+  // The simulation dies with the process that started it: a planner or a
+  // service worker killed by any signal, SIGKILL included, must not leave
+  // simulations running. The check after prctl covers a parent that died
+  // before it.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(4);
+  // The parent's handlers for the stop signals are not the child's.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGPIPE, SIG_DFL);
   std::ofstream csv;
   RequestSink sink;
   if (!requests_csv.empty()) {
@@ -39,7 +51,13 @@ bool WriteAll(int fd, const std::string& data) {
     };
   }
   absl::StatusOr<SimulationResult> result = RunSimulation(inputs, sink);
-  csv.close();
+  if (!requests_csv.empty()) {
+    csv.close();
+    if (!csv && result.ok()) {
+      result = absl::DataLossError(
+          absl::StrCat(requests_csv, ": write failed: ", std::strerror(errno)));
+    }
+  }
   std::string frame;
   if (result.ok()) {
     frame.push_back(0);
@@ -62,6 +80,7 @@ absl::StatusOr<SimulationChild> StartSimulationChild(
     return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
   }
   std::fflush(nullptr);  // no buffered output duplicated into the child
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
@@ -70,7 +89,7 @@ absl::StatusOr<SimulationChild> StartSimulationChild(
   }
   if (pid == 0) {
     close(fds[0]);
-    ChildMain(fds[1], inputs, requests_csv);
+    ChildMain(fds[1], parent, inputs, requests_csv);
   }
   close(fds[1]);
   return SimulationChild{pid, fds[0]};

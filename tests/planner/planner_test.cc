@@ -1,6 +1,7 @@
 // Planner tests on real simulations (short windows keep them quick).
 #include "planner/planner.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/service/service_test_util.h"
 
 namespace fleetsim::planner {
 namespace {
@@ -218,6 +220,27 @@ TEST(PlannerTest, InlineAbsoluteSloPlansASmallModel) {
   request.set_slo_preset("ttft_p99=2 seconds");
   EXPECT_EQ(PlanFleet(request, Options()).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// A simulation that crashes (here: killed by the polling hook, every time)
+// is an error naming the candidate and its inputs, never an infeasible
+// candidate.
+TEST(PlannerTest, ACrashedSimulationIsAnErrorNotAnInfeasibleFleet) {
+  PlanRequest request = Request("qwen2.5-7b", "azure_2023_conv.csv", 2, 20000);
+  request.set_slo_preset("ttft_p99=2s,tpot_p90=50ms");
+  request.add_tp(1);
+  request.add_modes(SERVING_MODE_COLOCATED);
+  PlannerOptions options = Options();
+  options.cancelled = [] {
+    for (pid_t child : testutil::ChildrenOf(getpid())) kill(child, SIGKILL);
+    return false;
+  };
+  absl::StatusOr<PlanResult> result = PlanFleet(request, options);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(result.status().message(), HasSubstr("signal 9"));
+  EXPECT_THAT(result.status().message(), HasSubstr("attempts"));
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("its inputs: model 'qwen2.5-7b'"));
 }
 
 TEST(PlannerTest, PlanCommandWritesPlanJson) {
