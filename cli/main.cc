@@ -1,5 +1,6 @@
 // fleetsim: capacity-planning simulator for LLM-serving fleets.
 // `fleetsim help` lists the subcommands; each is in cli/<name>_command.cc.
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,6 +11,10 @@
 
 int main(int argc, char** argv) {
   using namespace fleetsim::cli;
+  // A reader that goes away (`fleetsim replay ... | head`) makes writes to
+  // stdout fail with EPIPE, which ends the printing, instead of killing the
+  // process: result files are written before stdout (util/output_file.h).
+  std::signal(SIGPIPE, SIG_IGN);
   absl::StatusOr<CommandLine> line =
       ParseArgs(std::vector<std::string>(argv + 1, argv + argc));
   if (!line.ok()) return UsageError(std::string(line.status().message()));

@@ -1,6 +1,7 @@
 // `fleetsim plan`: the cheapest / lowest-power fleet under SLOs.
-#include <fstream>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
@@ -18,6 +19,7 @@
 #include "sim/slo_spec.h"
 #include "util/csv.h"
 #include "util/json_writer.h"
+#include "util/output_file.h"
 #include "util/textproto.h"
 
 ABSL_FLAG(std::string, chips, fleetsim::hardware::kReferenceChip,
@@ -295,6 +297,22 @@ int RunPlan(const std::vector<std::string>& args) {
   }
   absl::StatusOr<PlanRequest> request = RequestFromFlags();
   if (!request.ok()) return Fail(request.status());
+  // An unwritable --out fails now, not after the search; the files appear
+  // only when complete (util/output_file.h), before anything is printed.
+  const std::string out_dir = absl::GetFlag(FLAGS_out);
+  std::unique_ptr<OutputFile> json_file, csv_file;
+  if (!out_dir.empty()) {
+    absl::Status made = MakeOutputDir(out_dir);
+    if (!made.ok()) return Fail(made);
+    absl::StatusOr<std::unique_ptr<OutputFile>> json =
+        OutputFile::Create(out_dir + "/plan.json");
+    if (!json.ok()) return Fail(json.status());
+    absl::StatusOr<std::unique_ptr<OutputFile>> csv =
+        OutputFile::Create(out_dir + "/plan.csv");
+    if (!csv.ok()) return Fail(csv.status());
+    json_file = *std::move(json);
+    csv_file = *std::move(csv);
+  }
   planner::PlannerOptions options;
   options.data_dir = DataDir();
   absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
@@ -318,47 +336,39 @@ int RunPlan(const std::vector<std::string>& args) {
                          absl::GetFlag(FLAGS_server_deadline));
   std::cerr << "\n";
   if (!result.ok()) return Fail(result.status());
+  if (json_file != nullptr) {
+    csv_file->Write(PlanCsv(*result));
+    absl::Status written = csv_file->Commit();
+    json_file->Write(PlanJson(*result));
+    if (written.ok()) written = json_file->Commit();
+    if (!written.ok()) return Fail(written);
+  }
+  std::ostringstream out;
   if (result->has_reallocation()) {
-    std::cout << "re-allocation: " << FleetLine(result->reallocation()) << "\n"
-              << "max rate within SLO: " << result->max_rate_per_s()
-              << " req/s\n";
+    out << "re-allocation: " << FleetLine(result->reallocation()) << "\n"
+        << "max rate within SLO: " << result->max_rate_per_s() << " req/s\n";
   }
   if (result->feasible() && !result->has_reallocation()) {
-    std::cout << absl::StrFormat("recommended (%s): ",
-                                 ObjectiveName(result->objective()))
-              << FleetLine(result->recommended()) << "\n";
-    std::cout << "cheapest:   " << FleetLine(result->cheapest()) << "\n";
-    std::cout << "lowest TDP: " << FleetLine(result->lowest_tdp()) << "\n";
+    out << absl::StrFormat("recommended (%s): ",
+                           ObjectiveName(result->objective()))
+        << FleetLine(result->recommended()) << "\n";
+    out << "cheapest:   " << FleetLine(result->cheapest()) << "\n";
+    out << "lowest TDP: " << FleetLine(result->lowest_tdp()) << "\n";
     const Tco& tco = result->recommended().result().tco();
-    std::cout << "recommended fleet's " << TcoLine(tco);
-    std::cout << "cheapest per system:\n";
+    out << "recommended fleet's " << TcoLine(tco);
+    out << "cheapest per system:\n";
     for (const PlannedFleet& fleet : result->best_per_system()) {
-      std::cout << absl::StrFormat("  %-44s ", fleet.system())
-                << FleetLine(fleet) << "\n";
+      out << absl::StrFormat("  %-44s ", fleet.system()) << FleetLine(fleet)
+          << "\n";
     }
-    std::cout << "cost-TDP Pareto front:\n";
+    out << "cost-TDP Pareto front:\n";
     for (const PlannedFleet& fleet : result->pareto())
-      std::cout << "  " << FleetLine(fleet) << "\n";
+      out << "  " << FleetLine(fleet) << "\n";
   }
-  if (!result->explanation().empty())
-    std::cout << result->explanation() << "\n";
-  std::cout << absl::StrFormat("%d simulations in %.1f s\n",
-                               result->simulations(), result->wall_s());
-  std::string out_dir = absl::GetFlag(FLAGS_out);
-  if (!out_dir.empty()) {
-    absl::Status made = MakeOutputDir(out_dir);
-    if (!made.ok()) return Fail(made);
-    std::ofstream json(out_dir + "/plan.json");
-    json << PlanJson(*result);
-    if (!json)
-      return Fail(
-          absl::PermissionDeniedError(out_dir + "/plan.json: cannot write"));
-    std::ofstream csv(out_dir + "/plan.csv");
-    csv << PlanCsv(*result);
-    if (!csv)
-      return Fail(
-          absl::PermissionDeniedError(out_dir + "/plan.csv: cannot write"));
-  }
+  if (!result->explanation().empty()) out << result->explanation() << "\n";
+  out << absl::StrFormat("%d simulations in %.1f s\n", result->simulations(),
+                         result->wall_s());
+  std::cout << out.str() << std::flush;
   return result->feasible() || result->has_reallocation() ? 0 : 3;
 }
 

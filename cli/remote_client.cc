@@ -1,7 +1,6 @@
 #include "cli/remote_client.h"
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "absl/flags/declare.h"
@@ -176,23 +175,19 @@ int ReplayRemotely(const std::string& cluster_path, const std::string& model) {
       SimulateRemotely(absl::GetFlag(FLAGS_server), *request,
                        absl::GetFlag(FLAGS_server_deadline));
   if (!result.ok()) return Fail(result.status());
+  const std::string out_dir = absl::GetFlag(FLAGS_out);
+  if (!out_dir.empty()) {  // files first, then stdout (cli/main.cc)
+    absl::Status made = MakeOutputDir(out_dir);
+    if (!made.ok()) return Fail(made);
+    absl::Status written = CommitReplayOutputs(out_dir, nullptr, *result);
+    if (!written.ok()) return Fail(written);
+    std::cerr << "fleetsim: requests.csv is not available with --server\n";
+  }
   std::cout << SummaryTable(*result) << std::flush;
   std::cerr << absl::StrFormat(
       "simulated %.1f s in %.3f s wall on %s (%d events)\n",
       result->simulated_s(), result->wall_s(), absl::GetFlag(FLAGS_server),
       result->events());
-  const std::string out_dir = absl::GetFlag(FLAGS_out);
-  if (!out_dir.empty()) {
-    absl::Status made = MakeOutputDir(out_dir);
-    if (!made.ok()) return Fail(made);
-    std::ofstream summary(out_dir + "/summary.json");
-    summary << SummaryJson(*result);
-    if (!summary) {
-      return Fail(
-          absl::PermissionDeniedError(out_dir + "/summary.json: cannot write"));
-    }
-    std::cerr << "fleetsim: requests.csv is not available with --server\n";
-  }
   return 0;
 }
 

@@ -1,9 +1,12 @@
 // `fleetsim replay`: one simulation of a cluster serving a trace.
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
@@ -14,6 +17,8 @@
 #include "economics/tco.h"
 #include "sim/simulation.h"
 #include "util/json_writer.h"
+#include "util/output_file.h"
+#include "util/status_macros.h"
 
 ABSL_FLAG(std::string, cluster, "",
           "Cluster file (.txtpb), e.g. data/clusters/splitwise_h100.txtpb");
@@ -188,6 +193,22 @@ std::string SummaryTable(const SimulationResult& r) {
   return out;
 }
 
+absl::Status CommitReplayOutputs(const std::string& out_dir,
+                                 OutputFile* requests_csv,
+                                 const SimulationResult& result) {
+  // The previous run's summary.json goes first and the new one comes last,
+  // so a summary.json always describes the requests.csv beside it.
+  const std::string summary = out_dir + "/summary.json";
+  if (std::remove(summary.c_str()) != 0 && errno != ENOENT) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(summary, ": cannot replace: ", std::strerror(errno)));
+  }
+  if (requests_csv != nullptr) {
+    FLEETSIM_RETURN_IF_ERROR(requests_csv->Commit());
+  }
+  return WriteOutputFile(summary, SummaryJson(result));
+}
+
 namespace {
 
 int RunReplay(const std::vector<std::string>& args) {
@@ -210,38 +231,39 @@ int RunReplay(const std::vector<std::string>& args) {
       economics::CheckPriceable(inputs->fleet, inputs->h100, *tco);
   if (!priceable.ok()) return Fail(priceable);
 
+  // Outputs (util/output_file.h) appear only when complete, and before
+  // anything is printed.
   std::string out_dir = absl::GetFlag(FLAGS_out);
-  std::unique_ptr<std::ofstream> csv;
+  std::unique_ptr<OutputFile> csv;
   sim::RequestSink sink;
   if (!out_dir.empty()) {
     absl::Status made = MakeOutputDir(out_dir);
     if (!made.ok()) return Fail(made);
-    csv = std::make_unique<std::ofstream>(out_dir + "/requests.csv");
-    if (!*csv)
-      return Fail(
-          absl::PermissionDeniedError(out_dir + "/requests.csv: cannot write"));
-    *csv << sim::RequestCsvHeader();
-    std::ofstream* stream = csv.get();
-    sink = [stream](const sim::RequestRecord& record) {
-      *stream << sim::RequestCsvRow(record);
+    absl::StatusOr<std::unique_ptr<OutputFile>> opened =
+        OutputFile::Create(out_dir + "/requests.csv");
+    if (!opened.ok()) return Fail(opened.status());
+    csv = *std::move(opened);
+    csv->Write(sim::RequestCsvHeader());
+    OutputFile* file = csv.get();
+    sink = [file](const sim::RequestRecord& record) {
+      file->Write(sim::RequestCsvRow(record));
     };
   }
   absl::StatusOr<SimulationResult> result = sim::RunSimulation(*inputs, sink);
   if (!result.ok()) return Fail(result.status());
+  absl::Status simulated = sim::RequireRequests(*result, inputs->workload);
+  if (!simulated.ok()) return Fail(simulated);
   absl::Status priced =
       economics::PriceSimulation(inputs->fleet, inputs->h100, *tco, &*result);
   if (!priced.ok()) return Fail(priced);
+  if (!out_dir.empty()) {
+    absl::Status written = CommitReplayOutputs(out_dir, csv.get(), *result);
+    if (!written.ok()) return Fail(written);
+  }
   std::cout << SummaryTable(*result) << std::flush;
   std::cerr << absl::StrFormat("simulated %.1f s in %.3f s wall (%d events)\n",
                                result->simulated_s(), result->wall_s(),
                                result->events());
-  if (!out_dir.empty()) {
-    std::ofstream summary(out_dir + "/summary.json");
-    summary << SummaryJson(*result);
-    if (!summary)
-      return Fail(
-          absl::PermissionDeniedError(out_dir + "/summary.json: cannot write"));
-  }
   return 0;
 }
 

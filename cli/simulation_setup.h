@@ -14,6 +14,7 @@
 #include "proto/workload.pb.h"
 #include "sim/simulation.h"
 #include "util/json_writer.h"
+#include "util/output_file.h"
 
 namespace fleetsim::cli {
 
@@ -40,6 +41,14 @@ std::string IterationTableFlag();
 // summary.json (deterministic: no wall-clock figures) and the text table.
 std::string SummaryJson(const SimulationResult& result);
 std::string SummaryTable(const SimulationResult& result);
+
+// Writes a replay's files into `out_dir` (made already): commits
+// `requests_csv` (null when there is none, as with --server) and writes
+// summary.json, removing the previous summary.json first, so that one is
+// present only beside the complete requests.csv it describes.
+absl::Status CommitReplayOutputs(const std::string& out_dir,
+                                 OutputFile* requests_csv,
+                                 const SimulationResult& result);
 
 // The "tco" object of summary.json and plan.json, and its one-line text.
 void WriteTco(JsonWriter* writer, const Tco& tco);

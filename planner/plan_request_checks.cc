@@ -49,6 +49,12 @@ absl::Status ValidatePlanRequest(const PlanRequest& request,
                        " chips (chips_per_machine)"));
     }
   }
+  // Costs are in H100 machines; no other unit is implemented.
+  if (!request.normalize_to().empty() && request.normalize_to() != "h100") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin, ": field 'normalize_to' (--normalize-to): '",
+        request.normalize_to(), "' is not supported; only \"h100\" is"));
+  }
   return absl::OkStatus();
 }
 

@@ -20,7 +20,7 @@ namespace fleetsim::planner {
 // any undefined enum value (modes, objective, and inside the workload, SLO
 // and clusters; util/field_checks.h); budget_machines past
 // kMaxMachinesPerFleet; a TP degree that does not divide the machine's
-// chips.
+// chips; a normalize_to other than "" or "h100".
 absl::Status ValidatePlanRequest(const PlanRequest& request,
                                  const std::string& origin);
 

@@ -79,6 +79,7 @@ absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
             economics::CheckPriceable(inputs.fleet, inputs.h100, tco));
         FLEETSIM_ASSIGN_OR_RETURN(SimulationResult result,
                                   sim::RunSimulation(inputs));
+        FLEETSIM_RETURN_IF_ERROR(sim::RequireRequests(result, inputs.workload));
         FLEETSIM_RETURN_IF_ERROR(economics::PriceSimulation(
             inputs.fleet, inputs.h100, tco, &result));
         return result;

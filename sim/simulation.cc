@@ -230,4 +230,13 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
   return runtime.Result(wall_s);
 }
 
+absl::Status RequireRequests(const SimulationResult& result,
+                             const Workload& workload) {
+  if (result.requests() > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "workload: no requests to simulate (trace '", workload.trace_path(),
+      "' is empty, or has no rows in the window start_s and duration_s "
+      "select)"));
+}
+
 }  // namespace fleetsim::sim

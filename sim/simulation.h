@@ -63,6 +63,13 @@ struct SimulationInputs {
 absl::StatusOr<SimulationResult> RunSimulation(
     const SimulationInputs& inputs, const RequestSink& sink = nullptr);
 
+// InvalidArgument, naming the trace, when `result` simulated no request (an
+// empty trace, or a window past its end): such a run has no verdict, so
+// replay and the service's Simulate refuse it instead of reporting "SLO
+// met". The planner's rate probes may draw none and do not use it.
+absl::Status RequireRequests(const SimulationResult& result,
+                             const Workload& workload);
+
 }  // namespace fleetsim::sim
 
 #endif  // FLEETSIM_SIM_SIMULATION_H_

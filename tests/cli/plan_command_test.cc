@@ -1,13 +1,28 @@
 // `fleetsim plan` through the built binary: bad requests are errors naming
 // the flag (issue 16: they used to fall back to defaults or end as
-// "infeasible").
-#include <string>
+// "infeasible"); an unwritable --out fails before the search; SIGTERM
+// leaves neither simulations nor partial files behind.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/fleetsim_cli.h"
+#include "tests/service/service_test_util.h"
 
 namespace fleetsim {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(PlanCommandTest, BadFlagsAreErrorsNamingThem) {
   const std::string base =
@@ -23,6 +38,55 @@ TEST(PlanCommandTest, BadFlagsAreErrorsNamingThem) {
               "field 'workload.gamma_cv' must be in"},
              {"stray_word", 2,
               "plan takes no positional arguments, got 'stray_word'"}});
+}
+
+// An --out that cannot be written is refused before the search runs.
+TEST(PlanCommandTest, AnUnwritableOutFailsBeforeTheSearch) {
+  const std::string file =
+      ::testing::TempDir() + "/plan_out_file_" + std::to_string(getpid());
+  { std::ofstream(file) << "a file, not a folder"; }
+  testutil::FleetsimRun run = testutil::RunFleetsim(
+      std::string("plan --model bloom-176b --trace ") + FLEETSIM_SOURCE_DIR +
+      "/data/traces/azure_2023_code.csv --rate 2 --duration 10 --slo normal "
+      "--out " +
+      file + "/out");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr(file + "/out"));
+  EXPECT_THAT(run.output, Not(HasSubstr("[plan]")));  // no simulation ran
+  std::remove(file.c_str());
+}
+
+// SIGTERM to plan mid-search leaves no simulation running and no file in
+// --out (neither plan.json nor a temporary).
+TEST(PlanCommandTest, SigtermLeavesNoSimulationAndNoPartialFile) {
+  const std::string out =
+      ::testing::TempDir() + "/plan_sigterm_" + std::to_string(getpid());
+  std::filesystem::remove_all(out);
+  const std::string binary = std::string(FLEETSIM_BINARY_DIR) + "/fleetsim";
+  const std::string trace =
+      std::string(FLEETSIM_SOURCE_DIR) + "/data/traces/azure_2023_conv.csv";
+  pid_t plan = fork();
+  ASSERT_GE(plan, 0);
+  if (plan == 0) {  // a search of long simulations
+    execl(binary.c_str(), "fleetsim", "plan", "--model", "llama-2-70b",
+          "--trace", trace.c_str(), "--rate", "4", "--duration", "100000",
+          "--slo", "normal", "--jobs", "2", "--out", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::vector<pid_t> simulations = testutil::WaitForChildren(plan);
+  EXPECT_FALSE(simulations.empty()) << "plan never started a simulation";
+  kill(plan, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(plan, &status, 0), plan);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+  for (pid_t simulation : simulations) {
+    EXPECT_TRUE(
+        testutil::WaitForProcessGone(simulation, std::chrono::seconds(30)))
+        << simulation;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(out));
+  std::filesystem::remove_all(out);
 }
 
 }  // namespace

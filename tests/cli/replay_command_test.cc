@@ -1,7 +1,10 @@
 // `fleetsim replay` end to end: outputs, determinism, errors.
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -25,15 +28,18 @@ std::string Slurp(const std::string& path) {
                      std::istreambuf_iterator<char>());
 }
 
-// Runs replay on the SPAD cluster; returns the exit status.
-int Replay(const std::string& out, const std::string& extra = "") {
+// Runs replay on the SPAD cluster; returns the exit status. Its stdout goes
+// to /dev/null unless `inherit_stdout`.
+int Replay(const std::string& out, const std::string& extra = "",
+           bool inherit_stdout = false) {
   std::string command =
       std::string(FLEETSIM_BINARY_DIR) + "/fleetsim replay --cluster " +
       kSource + "/data/clusters/spad.txtpb --model bloom-176b --trace " +
       kSource +
       "/data/traces/azure_2023_code.csv --rate 20 --duration 20 --seed 3 "
       "--slo normal --pool prefill=4 --pool decode=2 --cost-basis die --out " +
-      out + " " + extra + " >/dev/null 2>&1";
+      out + " " + extra +
+      (inherit_stdout ? " 2>/dev/null" : " >/dev/null 2>&1");
   return std::system(command.c_str());
 }
 
@@ -62,6 +68,34 @@ TEST(ReplayCommandTest, WritesSummaryAndRequestsDeterministically) {
   EXPECT_LT(rows, 500);
 }
 
+// Stdout is a pipe nobody reads (`replay | head` after head has gone):
+// printing stops at EPIPE, and the files, written before anything is
+// printed, are whole; the run is not killed by SIGPIPE.
+TEST(ReplayCommandTest, AClosedStdoutStillLeavesCompleteFiles) {
+  std::string dir =
+      ::testing::TempDir() + "/replay_epipe_" + std::to_string(getpid());
+  ASSERT_EQ(Replay(dir + "/reference"), 0);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  close(fds[0]);  // no reader at all: every write to stdout fails
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    std::signal(SIGPIPE, SIG_DFL);  // as a shell starts it
+    _exit(Replay(dir + "/piped", "", /*inherit_stdout=*/true) == 0 ? 0 : 1);
+  }
+  close(fds[1]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(Slurp(dir + "/piped/requests.csv"),
+            Slurp(dir + "/reference/requests.csv"));
+  EXPECT_EQ(Slurp(dir + "/piped/summary.json"),
+            Slurp(dir + "/reference/summary.json"));
+}
+
 TEST(ReplayCommandTest, ADifferentSeedChangesTheRun) {
   std::string dir =
       ::testing::TempDir() + "/replay_seed_" + std::to_string(getpid());
@@ -78,6 +112,23 @@ TEST(ReplayCommandTest, BadInputsExitNonZero) {
   EXPECT_NE(Replay(dir, "--rate -5"), 0);
 }
 
+// A trace with no rows, or a window past its end, simulates nothing: an
+// error naming the trace, not "SLO met" (issue 16).
+TEST(ReplayCommandTest, NothingToSimulateIsAnError) {
+  const std::string empty = ::testing::TempDir() + "/empty_trace_" +
+                            std::to_string(getpid()) + ".csv";
+  std::ofstream(empty) << "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  const std::string cluster =
+      "replay --cluster " + kSource + "/data/clusters/default.txtpb " +
+      "--model bloom-176b --slo normal ";
+  testutil::ExpectCliErrors(
+      cluster, {{"--trace " + empty, 1, "no requests to simulate"},
+                {"--trace " + kSource +
+                     "/data/traces/azure_2023_code.csv --start 1e7",
+                 1, "no requests to simulate"}});
+  std::remove(empty.c_str());
+}
+
 // Regressions (issue 16): hostile values that once aborted, hung or were
 // ignored now exit 1 (2 for usage errors) naming the flag, or the file, line
 // and field.
@@ -89,8 +140,7 @@ TEST(ReplayCommandTest, HostileValuesAreErrorsNamingTheirFlagOrField) {
   testutil::ExpectCliErrors(
       base,
       {{"--rate-scale 5e-324", 1, "--rate-scale"},
-       {"--rate 1e9 --duration 1e6", 1,
-        "exceed the per-run limit of 10000000"},
+       {"--rate 1e9 --duration 1e6", 1, "exceed the per-run limit of 10000000"},
        {"--rate 10 --arrival gamma --gamma-cv 1e9 --duration 10", 1,
         "field 'gamma_cv' must be in [0.001, 100]"},
        {"--duration inf", 1, "field 'duration_s'"},
@@ -107,8 +157,8 @@ pools {
 }
 )";
   testutil::FleetsimRun run = testutil::RunFleetsim(
-      "replay --cluster " + cluster + " --model bloom-176b --trace " +
-      kSource + "/data/traces/azure_2023_code.csv");
+      "replay --cluster " + cluster + " --model bloom-176b --trace " + kSource +
+      "/data/traces/azure_2023_code.csv");
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_THAT(run.output,
               HasSubstr(cluster + ":3: field 'pools[0].role' has no value 99"));

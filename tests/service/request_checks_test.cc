@@ -254,6 +254,17 @@ TEST(PlanRequestChecks, BadFieldsAreInvalidArgumentsNamingThem) {
            [](PlanRequest* r) { r->mutable_workload()->set_rate_per_s(-1); }},
           {"budget_machines",
            [](PlanRequest* r) { r->set_budget_machines(-2); }},
+          {"normalize_to",
+           [](PlanRequest* r) { r->set_normalize_to("a100x"); }},
+          {"modes",
+           [](PlanRequest* r) { r->add_modes(static_cast<ServingMode>(99)); }},
+          {"objective",
+           [](PlanRequest* r) {
+             r->set_objective(static_cast<PlanObjective>(99));
+           }},
+          {"tp", [](PlanRequest* r) { r->add_tp(3); }},
+          {"tp", [](PlanRequest* r) { r->add_tp(-1); }},
+          {"tp", [](PlanRequest* r) { r->add_tp(0); }},
       };
   for (const auto& [field, spoil] : cases) {
     PlanRequest request = good;
