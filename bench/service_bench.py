@@ -20,16 +20,16 @@ Needs python3-grpcio and grpc_python_plugin (Debian), like the test client.
 """
 
 import concurrent.futures
-import glob
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import grpc
+
+import grpc_stubs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
@@ -37,13 +37,7 @@ SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
 FLEETSIM = os.path.join(BUILD, "fleetsim")
 DATA = os.path.join(ROOT, "data")
 
-tmp = tempfile.mkdtemp(prefix="fleetsim_bench_")
-subprocess.run(
-    ["protoc", "-I", ROOT, f"--python_out={tmp}", f"--grpc_python_out={tmp}",
-     "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin"] +
-    [os.path.relpath(p, ROOT) for p in glob.glob(f"{ROOT}/proto/*.proto")],
-    check=True, cwd=ROOT)
-sys.path.insert(0, tmp)
+tmp = grpc_stubs.generate(ROOT)
 from proto import cluster_pb2  # noqa: E402
 from proto import planning_service_pb2 as pb  # noqa: E402
 from proto import planning_service_pb2_grpc as pb_grpc  # noqa: E402
