@@ -21,29 +21,21 @@ const std::string& DataDir() {
   return *dir;
 }
 
-const hardware::ChipCatalog& Chips() {
-  static const hardware::ChipCatalog* chips = [] {
-    auto loaded = hardware::LoadChipCatalog(DataDir());
+const std::shared_ptr<const sim::Catalogs>& Catalogs() {
+  static const auto* catalogs = [] {
+    auto loaded = sim::Catalogs::Load(DataDir());
     if (!loaded.ok()) {
       std::fprintf(stderr, "%s\n", loaded.status().ToString().c_str());
       std::abort();
     }
-    return new hardware::ChipCatalog(*std::move(loaded));
+    return new std::shared_ptr<const sim::Catalogs>(*std::move(loaded));
   }();
-  return *chips;
+  return *catalogs;
 }
 
-const workloads::ModelCatalog& Models() {
-  static const workloads::ModelCatalog* models = [] {
-    auto loaded = workloads::LoadModelCatalog(DataDir());
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "%s\n", loaded.status().ToString().c_str());
-      std::abort();
-    }
-    return new workloads::ModelCatalog(*std::move(loaded));
-  }();
-  return *models;
-}
+const hardware::ChipCatalog& Chips() { return Catalogs()->chips(); }
+
+const workloads::ModelCatalog& Models() { return Catalogs()->models(); }
 
 std::string WriteScratchFile(const uint8_t* data, size_t size,
                              const std::string& suffix) {

@@ -10,12 +10,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
 #include "hardware/chip_catalog.h"
 #include "proto/chip.pb.h"
+#include "sim/catalogs.h"
 #include "sim/fleet.h"
 #include "workloads/model_catalog.h"
 
@@ -25,6 +27,7 @@ namespace fleetsim::fuzz {
 const std::string& DataDir();
 
 // The shipped catalogs, loaded once per process.
+const std::shared_ptr<const sim::Catalogs>& Catalogs();
 const hardware::ChipCatalog& Chips();
 const workloads::ModelCatalog& Models();
 

@@ -19,9 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!fuzz::ParseTextOrWire(data, size, &request)) return 0;
   service::RequestLimits limits;
   limits.data_dir = fuzz::DataDir();
+  limits.catalogs = fuzz::Catalogs();
   limits.max_inline_trace_bytes = 4096;
   auto checked = service::CheckPlanRequest(request, limits);
   if (!checked.ok()) return 0;
-  planner::BuildPlanContext(*checked, limits.data_dir).IgnoreError();
+  planner::BuildPlanContext(*checked, *limits.catalogs).IgnoreError();
   return 0;
 }

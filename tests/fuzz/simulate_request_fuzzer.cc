@@ -17,11 +17,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!fuzz::ParseTextOrWire(data, size, &request)) return 0;
   service::RequestLimits limits;
   limits.data_dir = fuzz::DataDir();
+  limits.catalogs = fuzz::Catalogs();
   limits.max_inline_trace_bytes = 4096;
   auto checked = service::CheckSimulateRequest(request, limits);
   if (!checked.ok()) return 0;
   auto inputs = service::ScenarioFromRequest(
-      *checked, limits.data_dir, fuzz::DataDir() + "/traces/README.md");
+      *checked, limits, fuzz::DataDir() + "/traces/README.md");
   if (inputs.ok()) fuzz::ExerciseFleet(inputs->fleet);
   return 0;
 }

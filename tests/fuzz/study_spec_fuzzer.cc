@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   *request.mutable_spec() = *spec;
   service::RequestLimits limits;
   limits.data_dir = fuzz::DataDir();
+  limits.catalogs = fuzz::Catalogs();
   service::CheckStudyRequest(request, limits).IgnoreError();
   return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sim/catalogs.h"
 #include "sim/scenario.h"
 #include "tests/service/service_test_util.h"
 
@@ -25,7 +26,10 @@ using ::testing::HasSubstr;
 // wall time, so the child is always caught running.
 sim::SimulationInputs LongSimulation() {
   sim::ScenarioRequest request;
-  request.data_dir = testutil::kData;
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs =
+      sim::Catalogs::Load(testutil::kData);
+  EXPECT_TRUE(catalogs.ok()) << catalogs.status();
+  request.catalogs = *catalogs;
   request.cluster = testutil::OneMachine();
   request.model = "llama-2-7b";
   request.workload.set_trace_path(testutil::kData +
