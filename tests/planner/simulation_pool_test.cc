@@ -59,7 +59,9 @@ TEST(SimulationPoolTest, ACrashIsRetriedOnceThenAnInternalErrorSayingSo) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(result.status().message(), HasSubstr("signal 9"));
   EXPECT_THAT(result.status().message(), HasSubstr("2 attempts"));
-  EXPECT_EQ(killed, SimulationPool::kAttempts);
+  // A child is signalled again while it is still dying (not yet a
+  // zombie), so `killed` counts calls, not children.
+  EXPECT_GE(killed, SimulationPool::kAttempts);
   EXPECT_EQ(pool.simulations(), SimulationPool::kAttempts);
 }
 
