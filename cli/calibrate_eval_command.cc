@@ -26,6 +26,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "cli/calibrate_subcommands.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
@@ -34,11 +35,19 @@
 #include "hardware/calibration/row_filter.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/operator_model.h"
+#include "util/gzip_file.h"
 #include "util/json_writer.h"
 
 ABSL_FLAG(std::string, profile, "",
           "calibrate eval/fit: measured table(s); fit takes a comma-separated "
           "list");
+ABSL_FLAG(std::string, framework, "",
+          "calibrate eval: price with this serving framework's kernel set "
+          "(trtllm, vllm, sglang: the chip's efficiency entries for it over "
+          "its framework-free ones); empty = framework-free entries only");
+ABSL_FLAG(std::string, rows_out, "",
+          "calibrate eval: also write every priced row's shape, measured and "
+          "predicted seconds as CSV to this file");
 
 namespace fleetsim::cli {
 namespace {
@@ -79,8 +88,10 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat(profile, ": the table has no rows")));
   }
+  hardware::OperatorModelOptions options;
+  options.framework = absl::GetFlag(FLAGS_framework);
   absl::StatusOr<hardware::OperatorPricer> pricer =
-      hardware::OperatorPricer::Create(*chip);
+      hardware::OperatorPricer::Create(*chip, options);
   if (!pricer.ok()) return Fail(pricer.status());
   const hardware::PriceableSplit split = hardware::SplitPriceable(
       std::vector<CalibrationRow>(table->rows().begin(), table->rows().end()));
@@ -99,6 +110,33 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
   if (!report.ok()) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat(profile, ": ", report.status().message())));
+  }
+  if (const std::string out = absl::GetFlag(FLAGS_rows_out); !out.empty()) {
+    // The priced rows as a calibration CSV (no provenance lines) with one
+    // more column, the prediction.
+    CalibrationTable priced;
+    for (const CalibrationRow& r : rows) *priced.add_rows() = r;
+    absl::StatusOr<std::vector<double>> errors =
+        hardware::RowErrors(*pricer, rows);
+    if (!errors.ok()) return Fail(errors.status());
+    std::vector<std::string> lines =
+        absl::StrSplit(hardware::CalibrationTableToCsv(priced), '\n');
+    std::string text;
+    size_t row = 0;
+    for (const std::string& line : lines) {
+      if (line.empty() || line[0] == '#') continue;
+      if (row == 0) {
+        absl::StrAppend(&text, line, ",predicted_s\n");
+      } else {
+        absl::StrAppend(&text, line, ",",
+                        absl::StrFormat("%.6g", rows[row - 1].median_s() *
+                                                    (1 + (*errors)[row - 1])),
+                        "\n");
+      }
+      ++row;
+    }
+    if (absl::Status s = WriteMaybeGzippedFile(out, text); !s.ok())
+      return Fail(s);
   }
   // Per class and framework, when the rows name frameworks.
   std::vector<hardware::EvalLine> by_framework;
@@ -188,7 +226,8 @@ FLEETSIM_REGISTER_COMMAND(
     {"calibrate eval --chip CHIP --profile FILE [flags]",
      "The cost model's prediction error on a measured kernel table, per "
      "operator class (docs/calibration.md).",
-     {"chip", "profile", "format", "where", "json", "data_dir"},
+     {"chip", "profile", "format", "where", "framework", "rows_out", "json",
+      "data_dir"},
      RunCalibrateEval});
 
 }  // namespace fleetsim::cli

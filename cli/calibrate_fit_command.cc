@@ -37,6 +37,7 @@
 #include "workloads/model_catalog.h"
 
 ABSL_DECLARE_FLAG(std::string, profile);
+ABSL_DECLARE_FLAG(std::string, framework);
 ABSL_FLAG(bool, cv, false,
           "calibrate fit: also run leave-one-model-out cross-validation");
 ABSL_FLAG(std::string, perf, "",
@@ -101,18 +102,22 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
     json.Key("classes");
     json.BeginArray();
   }
+  // --framework: the entries are that framework's kernel set (fitted and
+  // printed with `framework:` set); empty = framework-free entries.
+  hardware::OperatorModelOptions base;
+  base.framework = absl::GetFlag(FLAGS_framework);
   for (OperatorClass c : kFitted) {
     bool present = false;
     for (const CalibrationRow& r : rows) present |= r.op_class() == c;
     if (!present) continue;
     absl::StatusOr<std::vector<hardware::ClassFit>> fits =
-        hardware::FitClassAndOperators(*chip, c, rows);
+        hardware::FitClassAndOperators(*chip, c, rows, base);
     if (!fits.ok()) return Fail(fits.status());
     const hardware::ClassFit* fit = &fits->front();
     absl::StatusOr<hardware::CvResult> cv;
     const bool do_cv = absl::GetFlag(FLAGS_cv);
     if (do_cv) {
-      cv = hardware::CrossValidateClass(*chip, c, rows);
+      cv = hardware::CrossValidateClass(*chip, c, rows, base);
       if (!cv.ok()) return Fail(cv.status());
     }
     const std::string name = hardware::OperatorClassShortName(c);
@@ -398,7 +403,8 @@ FLEETSIM_REGISTER_COMMAND(
      "Fits per-class efficiencies to measured kernel tables, with "
      "leave-one-model-out cross-validation under --cv "
      "(docs/calibration.md).",
-     {"chip", "profile", "format", "where", "cv", "json", "data_dir"},
+     {"chip", "profile", "format", "where", "framework", "cv", "json",
+      "data_dir"},
      RunCalibrateFit});
 FLEETSIM_REGISTER_COMMAND(
     "calibrate e2e",

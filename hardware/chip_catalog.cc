@@ -2,10 +2,13 @@
 
 #include <cmath>
 #include <set>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
+#include "hardware/operator_options.h"
 #include "util/field_checks.h"
 #include "util/status_macros.h"
 
@@ -187,15 +190,26 @@ void CheckPricing(const Chip& chip, ChipProblems& problems) {
 }
 
 void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
-  std::set<int> seen_ops;
+  // One entry per class and serving framework (empty: any framework).
+  std::set<std::pair<int, std::string>> seen_ops;
   for (int i = 0; i < chip.efficiency_size(); ++i) {
     const OperatorEfficiency& entry = chip.efficiency(i);
     const std::string prefix = absl::StrCat("efficiency[", i, "]");
-    if (!seen_ops.insert(entry.op()).second) {
-      problems.Add(EfficiencyFieldLine(problems.path(), i, "op"),
-                   absl::StrCat("field '", prefix,
-                                ".op': ", OperatorClass_Name(entry.op()),
-                                " already has an efficiency entry"));
+    if (!seen_ops.insert({entry.op(), entry.framework()}).second) {
+      problems.Add(
+          EfficiencyFieldLine(problems.path(), i, "op"),
+          absl::StrCat(
+              "field '", prefix, ".op': ", OperatorClass_Name(entry.op()),
+              entry.framework().empty()
+                  ? ""
+                  : absl::StrCat(" (framework ", entry.framework(), ")"),
+              " already has an efficiency entry"));
+    }
+    if (!entry.framework().empty() && !IsServingFramework(entry.framework())) {
+      problems.Add(
+          EfficiencyFieldLine(problems.path(), i, "framework"),
+          absl::StrCat("field '", prefix, ".framework': '", entry.framework(),
+                       "' is not a serving framework (trtllm, vllm, sglang)"));
     }
     struct Fraction {
       const char* name;

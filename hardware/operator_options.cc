@@ -1,6 +1,8 @@
 #include "hardware/operator_options.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +36,27 @@ const char* NamedOperatorName(int index) {
     default:
       return "";
   }
+}
+
+bool IsServingFramework(std::string_view name) {
+  return name == "trtllm" || name == "vllm" || name == "sglang";
+}
+
+ClassEfficiency::CollectiveFit CollectiveFitAt(
+    const std::vector<ClassEfficiency::CollectiveFit>& fits, int ranks) {
+  if (ranks <= fits.front().ranks) return fits.front();
+  if (ranks >= fits.back().ranks) return fits.back();
+  size_t i = 1;
+  while (fits[i].ranks < ranks) ++i;
+  const auto& a = fits[i - 1];
+  const auto& b = fits[i];
+  const double w = std::log(static_cast<double>(ranks) / a.ranks) /
+                   std::log(static_cast<double>(b.ranks) / a.ranks);
+  auto mix = [w](double x, double y) { return x + w * (y - x); };
+  return {ranks, mix(a.latency_s, b.latency_s),
+          mix(a.bus_efficiency, b.bus_efficiency),
+          mix(a.bulk_latency_s, b.bulk_latency_s),
+          mix(a.bulk_bus_efficiency, b.bulk_bus_efficiency)};
 }
 
 namespace {
@@ -75,23 +98,45 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
       e.compute_latency_s = x.compute_latency_us() * 1e-6;
     if (x.has_tile_overhead_rows())
       e.tile_overhead_rows = x.tile_overhead_rows();
+    if (x.has_latency_us()) e.latency_s = x.latency_us() * 1e-6;
+    if (x.has_unit_latency_us()) e.unit_latency_s = x.unit_latency_us() * 1e-6;
+    if (x.has_tile_q_rows()) e.tile_q_rows = x.tile_q_rows();
+    if (x.has_tile_kv_rows()) e.tile_kv_rows = x.tile_kv_rows();
+    if (x.collective_fits_size() > 0) {
+      e.collective_fits.clear();
+      for (const CollectiveFit& f : x.collective_fits()) {
+        e.collective_fits.push_back(
+            {f.ranks(), f.latency_us() * 1e-6, f.bus_efficiency(),
+             f.bulk_latency_us() * 1e-6, f.bulk_bus_efficiency()});
+      }
+      std::sort(e.collective_fits.begin(), e.collective_fits.end(),
+                [](const auto& a, const auto& b) { return a.ranks < b.ranks; });
+    }
+  };
+  // Framework-free entries, then the options' framework's.
+  auto applies = [&o](const OperatorEfficiency& x, int pass) {
+    return pass == 0 ? x.framework().empty()
+                     : !o.framework.empty() && x.framework() == o.framework;
   };
   if (c == OPERATOR_CLASS_COLLECTIVE) {
     // Collectives run on the links, not on memory: only the class's own
     // entry applies, and unset fields come from the options.
     e.memory = o.collective_efficiency;
     if (e.step_latency_s <= 0) e.step_latency_s = o.collective_alpha_s;
-    for (const OperatorEfficiency& x : chip.efficiency()) {
-      if (x.op() == c) apply(x);
+    for (int pass = 0; pass < 2; ++pass) {
+      for (const OperatorEfficiency& x : chip.efficiency()) {
+        if (x.op() == c && applies(x, pass)) apply(x);
+      }
     }
     return e;
   }
-  for (const OperatorEfficiency& x : chip.efficiency()) {
-    if (x.op() == OPERATOR_CLASS_UNSPECIFIED) apply(x);
-  }
-  if (c != OPERATOR_CLASS_UNSPECIFIED) {
+  for (int pass = 0; pass < 2; ++pass) {
     for (const OperatorEfficiency& x : chip.efficiency()) {
-      if (x.op() != c) continue;
+      if (x.op() == OPERATOR_CLASS_UNSPECIFIED && applies(x, pass)) apply(x);
+    }
+    if (c == OPERATOR_CLASS_UNSPECIFIED) continue;
+    for (const OperatorEfficiency& x : chip.efficiency()) {
+      if (x.op() != c || !applies(x, pass)) continue;
       apply(x);
       if (named < 0) continue;
       for (const OperatorEfficiency& sub : x.operators()) {
@@ -137,15 +182,28 @@ OperatorModelOptions::DefaultEfficiencies() {
   e[OPERATOR_CLASS_UNSPECIFIED] = gemm;
   e[OPERATOR_CLASS_GEMM] = gemm;
   e[OPERATOR_CLASS_MOE] = gemm;
-  // Attention: fit to Vidur's A100 FlashAttention table (the only measured
-  // attention; H100 uses the same fractions of its own peaks). Prefill:
-  // eta_c 0.565 ramping with context (half at 1820 tokens), p = 1 (the
-  // softmax's vector time adds to the tensor time); eta_m stays 0.8 and
-  // eta_v 0.7 (ASSUMPTIONS: the table cannot separate them).
-  ClassEfficiency prefill{0.565, 0.8, 0.7, 21.7e-6, 0, 0, 1.0};
-  prefill.compute_ramp_tokens = 1820;
+  // Attention: fit to aiconfigurator's H100 tables of today's kernels,
+  // TRT-LLM, vLLM (FA3) and SGLang pooled (data/calibration/fits/
+  // h100_attention_fit.txt; each framework's own set is in the H100 and
+  // A100 catalog entries). Prefill: FlashAttention-3's 128 x 128 tile loop
+  // at eta_c 0.629, 2.07 us of fixed work per tile, 8.92 us per call, the
+  // softmax hidden under the matmuls (attention_op.h FlashTileSeconds);
+  // eta_m stays 0.8 and eta_v 0.7 (ASSUMPTIONS: the tables cannot separate
+  // them). Decode: 10.3 us per call (seconds, not bytes: the same on chips
+  // of any bandwidth) + the KV stream at 0.91 of bandwidth + 2.45 us per
+  // request and KV head spread over the compute units; eta_c 0.28 (Vidur's
+  // A100 GQA decode) prices compute-bound decode (MLA absorbed), which no
+  // fitted table here identifies.
+  ClassEfficiency prefill{0.629, 0.8, 0.7, 0, 0, 0, 1.0};
+  prefill.latency_s = 8.92e-6;
+  prefill.unit_latency_s = 2.07e-6;
+  prefill.tile_q_rows = 128;
+  prefill.tile_kv_rows = 128;
   e[OPERATOR_CLASS_ATTENTION_PREFILL] = prefill;
-  e[OPERATOR_CLASS_ATTENTION_DECODE] = {0.28, 0.807, 0.7, 13.6e-6, 24.9e6};
+  ClassEfficiency decode{0.28, 0.91, 0.7, 0, 0};
+  decode.latency_s = 10.3e-6;
+  decode.unit_latency_s = 2.45e-6;
+  e[OPERATOR_CLASS_ATTENTION_DECODE] = decode;
   // Norms: fit to Vidur's H100 RMSNorm rows (1155; leave-one-model-out
   // median / p90 APE 2.7 / 14.1 %): one thread block per token row, 2 rows
   // per SM per wave (a partial wave costs a full one, which sets the
@@ -163,8 +221,16 @@ OperatorModelOptions::DefaultEfficiencies() {
   // three measured kernels have their own defaults
   // (DefaultOperatorEfficiencies()).
   e[OPERATOR_CLASS_ELEMENTWISE] = {0.7, 0.736, 0.7, 2.22e-6, 5.08e6};
-  // Latency is alpha per ring step (OperatorModelOptions).
-  e[OPERATOR_CLASS_COLLECTIVE] = {1.0, 1.0, 1.0, 0, 0};
+  // All-reduce within a machine: NCCL 2.29.2's measured lines on 8 x H100
+  // SXM per rank count (aiconfigurator; data/calibration/fits/
+  // h100_nccl_fit.txt): latency, bus efficiency of the chip's scale-up
+  // bandwidth, for small and bulk messages. Other collectives: the ring
+  // formula with alpha per step (OperatorModelOptions).
+  ClassEfficiency collective{1.0, 1.0, 1.0, 0, 0};
+  collective.collective_fits = {{2, 6.45e-6, 0.243, 20.3e-6, 0.663},
+                                {4, 10.2e-6, 0.423, 26.7e-6, 0.765},
+                                {8, 16.7e-6, 0.447, 50.6e-6, 0.976}};
+  e[OPERATOR_CLASS_COLLECTIVE] = collective;
   // ASSUMPTION: selective-scan/SSD kernels are bandwidth-bound and far from
   // tensor peak (arXiv 2508.17679).
   e[OPERATOR_CLASS_SSM] = {0.5, 0.7, 0.5, 5e-6, 0};

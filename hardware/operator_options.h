@@ -72,7 +72,37 @@ struct ClassEfficiency {
   // (operand rows loaded per k step next to the tile's math), so `compute`
   // is the 128-row tiles' efficiency. 0 = off (rows unpadded).
   double tile_overhead_rows = 0;
+  // Fixed seconds added to every invocation (launch and fixed work), on top
+  // of the roofline; unlike floor_s it does not hide under a long kernel.
+  double latency_s = 0;
+  // ATTENTION_PREFILL / _DECODE: seconds of fixed work per work unit (a
+  // prefill tile of packed query rows of one KV head, or a decode request's
+  // KV head), the units spread over the chip's compute_units.
+  double unit_latency_s = 0;
+  // ATTENTION_PREFILL: the FlashAttention-3 tile loop (query rows of a KV
+  // head's packed query heads in tiles of tile_q_rows, keys in tiles of
+  // tile_kv_rows; docs/calibration.md §4.2). 0 = the roofline with the
+  // context ramp.
+  double tile_q_rows = 0;
+  double tile_kv_rows = 0;
+  // COLLECTIVE: measured alpha-beta lines per rank count (within a node),
+  // sorted by ranks; empty = the ring formula with step_latency_s and
+  // `memory`. CollectiveFitAt() resolves a rank count.
+  struct CollectiveFit {
+    int ranks = 0;
+    double latency_s = 0;
+    double bus_efficiency = 0;  // of the chip's scale-up bandwidth
+    double bulk_latency_s = 0;
+    double bulk_bus_efficiency = 0;
+  };
+  std::vector<CollectiveFit> collective_fits = {};
 };
+
+// The alpha-beta lines of `fits` (non-empty, sorted by ranks) at `ranks`:
+// interpolated linearly in log(ranks) between entries, the nearest entry
+// outside them.
+ClassEfficiency::CollectiveFit CollectiveFitAt(
+    const std::vector<ClassEfficiency::CollectiveFit>& fits, int ranks);
 
 // Operators with their own efficiency entries inside the ELEMENTWISE class
 // (OperatorEfficiency.operators, OperatorModelOptions::operator_efficiency):
@@ -151,6 +181,16 @@ struct OperatorModelOptions {
   double collective_alpha_s = 2.6e-6;
   double collective_efficiency = 0.84;
 
+  // Serving framework whose kernel efficiencies apply ("trtllm", "vllm",
+  // "sglang"): a chip's `efficiency` entries for this framework apply after
+  // its framework-free ones (ResolveEfficiency); empty = framework-free
+  // entries only (what `calibrate fit` without --framework pools over every
+  // framework). Default vLLM (docs/cost_model.md §2): the most deployed
+  // open-source stack; a cluster or pool picks another with
+  // serving_framework.
+  static constexpr const char* kDefaultFramework = "vllm";
+  std::string framework = kDefaultFramework;
+
   // Chips per machine: pipeline stages beyond one machine send activations
   // over scale-out instead of scale-up. ASSUMPTION: DGX-class 8.
   int chips_per_machine = 8;
@@ -223,11 +263,16 @@ struct OperatorModelOptions {
   static OperatorModelOptions LlmCompassLike();
 };
 
+// Whether `name` is a serving framework with its own kernel set
+// (OperatorEfficiency.framework): "trtllm", "vllm" or "sglang".
+bool IsServingFramework(std::string_view name);
+
 // The efficiency the cost model applies to `op_class` on `chip`: the
 // options' class default, then the chip's chip-wide entry (op UNSPECIFIED),
-// then its entry for the class. Collectives take only their own entry, with
-// eta_net and alpha defaulting to options.collective_efficiency and
-// collective_alpha_s.
+// then its entry for the class; framework-free entries first, then those of
+// options.framework (entries of other frameworks are ignored). Collectives
+// take only their own entries, with eta_net and alpha defaulting to
+// options.collective_efficiency and collective_alpha_s.
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const Chip& chip, OperatorClass op_class);
 // The same for one operator: for a named ELEMENTWISE operator

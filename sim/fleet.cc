@@ -139,6 +139,14 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   } else {
     fleet.cost_model = hardware::OperatorModelOptions::WithSplitwiseOverhead();
   }
+  if (!cluster.serving_framework().empty()) {
+    if (!hardware::IsServingFramework(cluster.serving_framework())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ": field 'serving_framework': '", cluster.serving_framework(),
+          "' is not a serving framework (trtllm, vllm, sglang)"));
+    }
+    fleet.cost_model.framework = cluster.serving_framework();
+  }
   if (cluster.pools().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": cluster has no pools"));
@@ -159,6 +167,16 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                                               config.machine().chip(), "'"));
     }
     pool.chip = *chip->second;
+    pool.framework = config.serving_framework().empty()
+                         ? fleet.cost_model.framework
+                         : config.serving_framework();
+    if (!hardware::IsServingFramework(pool.framework)) {
+      return PoolError(
+          origin, pool,
+          absl::StrCat("field 'serving_framework': '", pool.framework,
+                       "' is not a serving framework (trtllm, "
+                       "vllm, sglang)"));
+    }
     pool.machines = config.machines();
     pool.chips_per_machine = config.machine().chips_per_machine() > 0
                                  ? config.machine().chips_per_machine()
@@ -332,7 +350,8 @@ absl::StatusOr<FleetSpec> ResolveFleet(
             *std::move(rows));
     fleet.iteration_table_path = path;
     for (const PoolSpec& pool : fleet.pools) {
-      auto latency = CreateLatencyModel(fleet, pool.chip, pool.tp, pool.pp);
+      auto latency = CreateLatencyModel(fleet, pool.chip, pool.tp, pool.pp,
+                                        pool.framework);
       if (!latency.ok()) {
         return PoolError(origin, pool, std::string(latency.status().message()));
       }
@@ -342,10 +361,12 @@ absl::StatusOr<FleetSpec> ResolveFleet(
 }
 
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
-    const FleetSpec& fleet, const Chip& chip, int tp, int pp) {
+    const FleetSpec& fleet, const Chip& chip, int tp, int pp,
+    std::string_view framework) {
   if (fleet.iteration_table == nullptr) {
-    return hardware::OperatorModel::Create(fleet.model, chip, tp, pp,
-                                           fleet.cost_model);
+    hardware::OperatorModelOptions options = fleet.cost_model;
+    if (!framework.empty()) options.framework = std::string(framework);
+    return hardware::OperatorModel::Create(fleet.model, chip, tp, pp, options);
   }
   if (pp > 1) {
     return absl::InvalidArgumentError(absl::StrCat(

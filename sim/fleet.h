@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -41,6 +42,9 @@ struct PoolSpec {
   int tp = 0;
   int pp = 0;
   int instances_per_machine = 0;
+  // Serving framework whose kernel efficiencies time the pool
+  // (OperatorModelOptions::framework).
+  std::string framework;
   BatchingPolicy policy = BATCHING_POLICY_SARATHI;
   int max_batch_size = 0;
   int64_t max_batch_tokens = 0;
@@ -113,8 +117,11 @@ absl::StatusOr<FleetSpec> ResolveFleet(
 // table predictor when the fleet has an iteration table (which has no
 // pipeline stages: InvalidArgument for pp > 1). Pools, the SLO reference and
 // the planner's capacity bounds all come from here, so they agree.
+// `framework` (a pool's serving framework) replaces the fleet's; empty = the
+// fleet's.
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
-    const FleetSpec& fleet, const Chip& chip, int tp, int pp);
+    const FleetSpec& fleet, const Chip& chip, int tp, int pp,
+    std::string_view framework = {});
 
 }  // namespace fleetsim::sim
 

@@ -28,17 +28,35 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
   q.tp = std::max(row.tp(), 1);
   if (row.dtype() == DTYPE_FP4 || row.kv_dtype() == DTYPE_FP4) {
     return absl::InvalidArgumentError(
-        "fp4 rows cannot be priced yet (no FP4 peak in the chip schema)");
+        "fp4 rows cannot be priced yet (the cost model has no FP4 tensor "
+        "path)");
   }
   const double b = row.dtype() == DTYPE_FP8 ? 1 : 2;
   q.weight_bytes = b;
   q.kv_bytes = row.kv_dtype() == DTYPE_UNSPECIFIED ? b
                : row.kv_dtype() == DTYPE_FP8       ? 1
                                                    : 2;
-  if (row.latent_dim() > 0) {
-    return absl::InvalidArgumentError(
-        "MLA attention rows (latent_dim > 0) cannot be priced from a row yet");
-  }
+  // MLA: the cached latent is the compressed KV plus the rope key; prefill
+  // runs the naive form (head_dim = nope + rope, value width v_head_dim),
+  // absorbed decode MQA over the latent (hardware/ops/attention_op.h).
+  const int latent = row.latent_dim() + row.rope_dim();
+  const bool mla = row.latent_dim() > 0;
+  auto set_heads = [&row, &q, latent, mla] {
+    q.heads = row.heads();
+    q.kv_heads = row.kv_heads();
+    q.head_dim = row.head_dim();
+    if (!mla) return;
+    q.latent_dim = latent;
+    if (row.absorbed()) {
+      q.kv_heads = 1;
+      q.head_dim = latent;
+      q.v_head_dim = row.latent_dim();
+    } else {
+      q.kv_heads = row.heads();
+      q.head_dim = row.head_dim() + row.rope_dim();
+      q.v_head_dim = row.v_head_dim();
+    }
+  };
   const OperatorModelOptions defaults;
   // Sliding window: each query sees at most `w` keys (0 = unlimited).
   const double w = row.window_tokens() > 0
@@ -46,14 +64,10 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
                        : std::numeric_limits<double>::infinity();
   switch (row.op_class()) {
     case OPERATOR_CLASS_GEMM:
-      if (row.heads() > 0) {
-        return absl::InvalidArgumentError(
-            "per-head batched GEMM rows (heads > 0) cannot be priced from a "
-            "row yet");
-      }
       q.m = row.m();
       q.n = row.n();
       q.k = row.k();
+      q.heads = row.heads();  // > 0: one product per head (MLA BMM)
       return q;
     case OPERATOR_CLASS_ATTENTION_PREFILL: {
       const double t = static_cast<double>(row.new_tokens());
@@ -67,9 +81,7 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       q.new_tokens = row.batch() * row.new_tokens();
       q.context_tokens = row.batch() * static_cast<int64_t>(std::min(l, w) + t);
       q.attention_pairs = batch * pairs_per_request;
-      q.heads = row.heads();
-      q.kv_heads = row.kv_heads();
-      q.head_dim = row.head_dim();
+      set_heads();
       return q;
     }
     case OPERATOR_CLASS_ATTENTION_DECODE:
@@ -81,9 +93,7 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       q.context_tokens =
           row.batch() * static_cast<int64_t>(std::min(
                             static_cast<double>(row.context_tokens() + 1), w));
-      q.heads = row.heads();
-      q.kv_heads = row.kv_heads();
-      q.head_dim = row.head_dim();
+      set_heads();
       return q;
     case OPERATOR_CLASS_NORM:
     case OPERATOR_CLASS_ELEMENTWISE: {
@@ -202,13 +212,14 @@ enum class Param {
   kParallelColumns,
   kFloorUs,
   kOverlap,
-  kStepLatencyUs,
   kComputeRampTokens,
   kCacheSpeedup,
   kCacheFraction,
   kRowOverheadKb,
   kComputeLatencyUs,
   kTileOverheadRows,
+  kLatencyUs,
+  kUnitLatencyUs,
   kRowsPerUnit  // chosen from a grid, never by Nelder-Mead
 };
 
@@ -262,9 +273,6 @@ void SetField(Param p, double v, OperatorEfficiency* e) {
     case Param::kOverlap:
       e->set_overlap_exponent(v);
       break;
-    case Param::kStepLatencyUs:
-      e->set_step_latency_us(v);
-      break;
     case Param::kComputeRampTokens:
       e->set_compute_ramp_tokens(v);
       break;
@@ -286,6 +294,12 @@ void SetField(Param p, double v, OperatorEfficiency* e) {
     case Param::kTileOverheadRows:
       e->set_tile_overhead_rows(v);
       break;
+    case Param::kLatencyUs:
+      e->set_latency_us(v);
+      break;
+    case Param::kUnitLatencyUs:
+      e->set_unit_latency_us(v);
+      break;
   }
 }
 
@@ -297,10 +311,18 @@ std::vector<Param> ParamsFor(OperatorClass c) {
               Param::kFloorUs,          Param::kOverlap,
               Param::kComputeLatencyUs, Param::kTileOverheadRows};
     case OPERATOR_CLASS_ATTENTION_PREFILL:
-      return {Param::kCompute, Param::kComputeRampTokens, Param::kFloorUs,
+      // FlashAttention-3's tile loop (tiles fixed at its Hopper kernels'
+      // 128 x 128, SetFixedFields): the tensor efficiency of a tile step,
+      // the fixed work per tile and per call, and the overlap with the
+      // memory traffic.
+      return {Param::kCompute, Param::kUnitLatencyUs, Param::kLatencyUs,
               Param::kOverlap};
     case OPERATOR_CLASS_ATTENTION_DECODE:
-      return {Param::kCompute, Param::kMemory, Param::kRampMb, Param::kFloorUs};
+      // A latency in seconds (the same microseconds on chips of different
+      // bandwidth) plus the KV stream at eta_m plus fixed work per request
+      // and KV head. Not eta_c: GQA decode is memory-bound and cannot
+      // identify it (compute-bound MLA decode has its own rows).
+      return {Param::kMemory, Param::kLatencyUs, Param::kUnitLatencyUs};
     case OPERATOR_CLASS_NORM:
       // No floor: one wave's bytes already set the shortest norm, and they
       // scale with the row width; a fitted floor would pin every width to
@@ -312,16 +334,36 @@ std::vector<Param> ParamsFor(OperatorClass c) {
       return {Param::kMemory,        Param::kRampMb,
               Param::kFloorUs,       Param::kCacheSpeedup,
               Param::kCacheFraction, Param::kRowOverheadKb};
-    case OPERATOR_CLASS_COLLECTIVE:
-      return {Param::kMemory, Param::kStepLatencyUs, Param::kFloorUs};
     default:
+      // COLLECTIVE: FitCollective.
       return {};
   }
 }
 
 // Fields a class's fit holds fixed rather than fits (see ParamsFor).
 void SetFixedFields(OperatorClass c, OperatorEfficiency* e) {
-  if (c == OPERATOR_CLASS_NORM) e->set_floor_us(0);
+  switch (c) {
+    case OPERATOR_CLASS_NORM:
+      e->set_floor_us(0);
+      break;
+    case OPERATOR_CLASS_ATTENTION_PREFILL:
+      // FA3's Hopper tiles for head_dim 128 (Shah et al., arXiv 2407.08608
+      // §4; hopper/tile_size.h in Dao-AILab/flash-attention): 128 query rows
+      // x 128 keys. The latency replaces the floor; the tile loop replaces
+      // the context ramp.
+      e->set_tile_q_rows(128);
+      e->set_tile_kv_rows(128);
+      e->set_compute_ramp_tokens(0);
+      e->set_floor_us(0);
+      break;
+    case OPERATOR_CLASS_ATTENTION_DECODE:
+      // The latency (seconds) replaces the MB ramp and the floor.
+      e->set_memory_ramp_mb(0);
+      e->set_floor_us(0);
+      break;
+    default:
+      break;
+  }
 }
 
 // Starting point: the resolved efficiency in force, with neutral values for
@@ -340,8 +382,6 @@ double StartValue(Param p, const ClassEfficiency& e) {
       return e.floor_s > 0 ? e.floor_s * 1e6 : 2.0;
     case Param::kOverlap:
       return e.overlap_exponent > 0 ? e.overlap_exponent : 1.5;
-    case Param::kStepLatencyUs:
-      return e.step_latency_s > 0 ? e.step_latency_s * 1e6 : 2.6;
     case Param::kComputeRampTokens:
       return e.compute_ramp_tokens > 0 ? e.compute_ramp_tokens : 256;
     case Param::kCacheSpeedup:
@@ -356,6 +396,10 @@ double StartValue(Param p, const ClassEfficiency& e) {
       return e.compute_latency_s > 0 ? e.compute_latency_s * 1e6 : 2.0;
     case Param::kTileOverheadRows:
       return e.tile_overhead_rows > 0 ? e.tile_overhead_rows : 16.0;
+    case Param::kLatencyUs:
+      return e.latency_s > 0 ? e.latency_s * 1e6 : 5.0;
+    case Param::kUnitLatencyUs:
+      return e.unit_latency_s > 0 ? e.unit_latency_s * 1e6 : 1.0;
   }
   return 1;
 }
@@ -436,6 +480,25 @@ double HuberLog(double predicted, double measured) {
   return e < kDelta ? e * e : 2 * kDelta * e - kDelta * kDelta;
 }
 
+// The mean Huber loss of `chip`'s predictions for `queries` against the
+// measured `rows` (same order): what every fit minimises.
+double MeanLoss(const Chip& chip, const OperatorModelOptions& base,
+                const std::vector<OperatorQuery>& queries,
+                const std::vector<CalibrationRow>& rows) {
+  const OperatorPricer pricer(*OperatorPricer::Create(chip, base));
+  double sum = 0;
+  for (size_t i = 0; i < queries.size(); ++i)
+    sum += HuberLog(pricer.Seconds(queries[i]), rows[i].median_s());
+  return sum / static_cast<double>(queries.size());
+}
+
+// `v` rounded to 3 significant digits: stored entries are what the model
+// uses.
+double RoundTo3Digits(double v) {
+  const double digits = std::pow(10.0, 2 - std::floor(std::log10(v)));
+  return std::round(v * digits) / digits;
+}
+
 std::vector<CalibrationRow> RowsOfClass(const std::vector<CalibrationRow>& rows,
                                         OperatorClass c) {
   std::vector<CalibrationRow> out;
@@ -450,13 +513,15 @@ Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit) {
   Chip out = chip;
   OperatorEfficiency* cls = nullptr;
   for (OperatorEfficiency& e : *out.mutable_efficiency()) {
-    if (e.op() == fit.op()) {
+    if (e.op() == fit.op() && e.framework() == fit.framework()) {
       cls = &e;
       break;
     }
   }
   if (fit.op_name().empty()) {
     if (cls != nullptr) {
+      // Measured collective lines replace the entry's, not add to them.
+      if (fit.collective_fits_size() > 0) cls->clear_collective_fits();
       cls->MergeFrom(fit);
     } else {
       *out.add_efficiency() = fit;
@@ -467,6 +532,7 @@ Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit) {
   if (cls == nullptr) {
     cls = out.add_efficiency();
     cls->set_op(fit.op());
+    cls->set_framework(fit.framework());
   }
   for (OperatorEfficiency& sub : *cls->mutable_operators()) {
     if (sub.op_name() == fit.op_name()) {
@@ -572,6 +638,7 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
   auto entry_for = [&](const std::vector<double>& x) {
     OperatorEfficiency e;
     e.set_op(op_class);
+    e.set_framework(base.framework);
     if (!op_name.empty()) e.set_op_name(op_name);
     for (size_t i = 0; i < params.size(); ++i)
       SetField(params[i], value_of(i, x), &e);
@@ -579,12 +646,7 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
     return e;
   };
   auto loss = [&](const std::vector<double>& x) {
-    const OperatorPricer pricer(
-        *OperatorPricer::Create(WithEfficiency(chip, entry_for(x)), base));
-    double sum = 0;
-    for (size_t i = 0; i < queries.size(); ++i)
-      sum += HuberLog(pricer.Seconds(queries[i]), own[i].median_s());
-    return sum / static_cast<double>(queries.size());
+    return MeanLoss(WithEfficiency(chip, entry_for(x)), base, queries, own);
   };
   // The overlap exponent is chosen from {1, 4/3, 3/2, 2}, the values the
   // model evaluates in closed form (operator_model.cc CombineMode), with
@@ -651,6 +713,7 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
   // Round to 3 significant digits: the stored entry is what the model uses.
   OperatorEfficiency rounded;
   rounded.set_op(op_class);
+  rounded.set_framework(base.framework);
   if (!op_name.empty()) rounded.set_op_name(op_name);
   for (size_t i = 0; i < params.size(); ++i) {
     const double v = value_of(i, x);
@@ -658,8 +721,7 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
       SetField(params[i], std::round(v * 1e4) / 1e4, &rounded);
       continue;
     }
-    const double digits = std::pow(10.0, 2 - std::floor(std::log10(v)));
-    SetField(params[i], std::round(v * digits) / digits, &rounded);
+    SetField(params[i], RoundTo3Digits(v), &rounded);
   }
   SetFixedFields(op_class, &rounded);
   fit.efficiency = rounded;
@@ -678,9 +740,109 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
 
 }  // namespace
 
+namespace {
+
+// The two alpha-beta lines of one rank count's all-reduce rows
+// (ClassEfficiency::CollectiveFit), by Nelder-Mead on the same Huber loss,
+// priced through the cost model with that one entry in force.
+absl::StatusOr<CollectiveFit> FitAllReduceLines(
+    const Chip& chip, int ranks, const std::vector<CalibrationRow>& rows,
+    const std::vector<OperatorQuery>& queries,
+    const OperatorModelOptions& base) {
+  auto entry_for = [ranks](const std::vector<double>& x) {
+    CollectiveFit f;
+    f.set_ranks(ranks);
+    f.set_latency_us(std::exp(x[0]));
+    f.set_bus_efficiency(std::exp(x[1]));
+    f.set_bulk_latency_us(std::exp(x[2]));
+    f.set_bulk_bus_efficiency(std::exp(x[3]));
+    return f;
+  };
+  auto chip_with = [&chip](const CollectiveFit& f) {
+    OperatorEfficiency e;
+    e.set_op(OPERATOR_CLASS_COLLECTIVE);
+    *e.add_collective_fits() = f;
+    return WithEfficiency(chip, e);
+  };
+  auto loss = [&](const std::vector<double>& x) {
+    return MeanLoss(chip_with(entry_for(x)), base, queries, rows);
+  };
+  // Start: a ~10 us low-latency line at a third of the bus, a ~30 us bulk
+  // line at 80 %.
+  std::vector<double> x = {std::log(10.0), std::log(0.3), std::log(30.0),
+                           std::log(0.8)};
+  x = NelderMead(loss, x, 0.5, 800);
+  x = NelderMead(loss, x, 0.1, 400);
+  CollectiveFit f = entry_for(x);
+  f.set_latency_us(RoundTo3Digits(f.latency_us()));
+  f.set_bus_efficiency(RoundTo3Digits(f.bus_efficiency()));
+  f.set_bulk_latency_us(RoundTo3Digits(f.bulk_latency_us()));
+  f.set_bulk_bus_efficiency(RoundTo3Digits(f.bulk_bus_efficiency()));
+  return f;
+}
+
+// COLLECTIVE: one pair of alpha-beta lines per rank count of the all-reduce
+// rows within one machine (the other collectives keep the ring formula).
+absl::StatusOr<ClassFit> FitCollective(const Chip& chip,
+                                       const std::vector<CalibrationRow>& rows,
+                                       const OperatorModelOptions& base) {
+  std::map<int, std::vector<CalibrationRow>> by_ranks;
+  for (const CalibrationRow& r : rows) {
+    if (r.op_class() != OPERATOR_CLASS_COLLECTIVE || r.op() != "all_reduce" ||
+        r.ranks() < 2 || r.ranks() > base.chips_per_machine) {
+      continue;
+    }
+    by_ranks[r.ranks()].push_back(r);
+  }
+  if (by_ranks.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no all_reduce rows within one machine (2-", base.chips_per_machine,
+        " ranks) to fit collectives on ", chip.name()));
+  }
+  ClassFit fit;
+  fit.op_class = OPERATOR_CLASS_COLLECTIVE;
+  // NCCL's lines are the same whatever framework calls it.
+  fit.efficiency.set_op(OPERATOR_CLASS_COLLECTIVE);
+  std::vector<CalibrationRow> used;
+  for (const auto& [ranks, own] : by_ranks) {
+    std::vector<OperatorQuery> queries;
+    for (size_t i = 0; i < own.size(); ++i) {
+      absl::StatusOr<OperatorQuery> q = QueryFromRow(own[i]);
+      if (!q.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("row ", i + 1, ": ", q.status().message()));
+      }
+      queries.push_back(*q);
+    }
+    absl::StatusOr<CollectiveFit> lines =
+        FitAllReduceLines(chip, ranks, own, queries, base);
+    if (!lines.ok()) return lines.status();
+    *fit.efficiency.add_collective_fits() = *lines;
+    used.insert(used.end(), own.begin(), own.end());
+  }
+  fit.rows = static_cast<int64_t>(used.size());
+  fit.efficiency.set_source(absl::StrCat(
+      "fleetsim calibrate fit: ", used.size(), " rows of all_reduce (",
+      by_ranks.size(), " rank counts) on ", chip.name()));
+  absl::StatusOr<OperatorPricer> pricer =
+      OperatorPricer::Create(WithEfficiency(chip, fit.efficiency), base);
+  if (!pricer.ok()) return pricer.status();
+  absl::StatusOr<std::vector<double>> errors = RowErrors(*pricer, used);
+  if (!errors.ok()) return errors.status();
+  double loss = 0;
+  for (double e : *errors) loss += HuberLog(1 + e, 1);
+  fit.loss = loss / static_cast<double>(used.size());
+  fit.in_sample = SummariseErrors(*errors);
+  return fit;
+}
+
+}  // namespace
+
 absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
                                   const std::vector<CalibrationRow>& rows,
                                   const OperatorModelOptions& base) {
+  if (op_class == OPERATOR_CLASS_COLLECTIVE)
+    return FitCollective(chip, rows, base);
   return FitImpl(chip, op_class, -1, rows, base);
 }
 
@@ -723,7 +885,16 @@ absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
 absl::StatusOr<CvResult> CrossValidateClass(
     const Chip& chip, OperatorClass op_class,
     const std::vector<CalibrationRow>& rows, const OperatorModelOptions& base) {
-  const std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
+  std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
+  if (op_class == OPERATOR_CLASS_COLLECTIVE) {
+    // Only what FitCollective fits: all-reduce within one machine.
+    std::vector<CalibrationRow> fitted;
+    for (CalibrationRow& r : own) {
+      if (r.op() == "all_reduce" && r.ranks() <= base.chips_per_machine)
+        fitted.push_back(std::move(r));
+    }
+    own.swap(fitted);
+  }
   if (own.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("no rows of class ", OperatorClassShortName(op_class)));
@@ -731,11 +902,20 @@ absl::StatusOr<CvResult> CrossValidateClass(
   CvResult result;
   result.op_class = op_class;
   std::map<std::string, int> models;
-  for (const CalibrationRow& r : own) ++models[r.model()];
+  std::map<std::string, int> frameworks;
+  for (const CalibrationRow& r : own) {
+    ++models[r.model()];
+    ++frameworks[r.framework()];
+  }
   std::function<std::string(const CalibrationRow&)> key;
   if (models.size() >= 2) {
     result.grouping = "model";
     key = [](const CalibrationRow& r) { return r.model(); };
+  } else if (frameworks.size() >= 2) {
+    // Framework-measured tables (aiconfigurator): fit the other frameworks'
+    // kernels, predict this one's.
+    result.grouping = "framework";
+    key = [](const CalibrationRow& r) { return r.framework(); };
   } else if (op_class == OPERATOR_CLASS_COLLECTIVE) {
     result.grouping = "ranks";
     key = [](const CalibrationRow& r) {

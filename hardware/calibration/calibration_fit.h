@@ -45,16 +45,20 @@ inline constexpr double kFastRowSeconds = 10e-6;
 // QueryFromRow()
 //
 // The OperatorQuery that prices `row` (proto/calibration.proto shapes):
-// GEMM m/n/k; attention with per-request cached tokens turned into the
-// query's sums over requests (decode: context = batch * (cached + 1);
-// prefill: new = batch * T, context = batch * (cached + T), pairs = batch *
-// (T * cached + T (T + 1) / 2)); norm and elementwise rows with the reads +
+// GEMM m/n/k (heads > 0: one product per head, MLA's BMMs); attention with
+// per-request cached tokens turned into the query's sums over requests
+// (decode: context = batch * (cached + 1); prefill: new = batch * T,
+// context = batch * (cached + T), pairs = batch * (T * cached + T (T + 1) /
+// 2); a sliding window caps each query's keys), MLA rows in the naive
+// (prefill) or absorbed (decode) shape the cost model uses, KV bytes from
+// kv_dtype; norm and elementwise rows with the reads +
 // writes and vector FLOPs of the kernel their op name measures
 // (RowKernelForCalibrationOp in hardware/ops/elementwise_op.h: norm 2 rows,
 // rope 2, mlp_act 3, residual_add 3); collectives with bytes and ranks,
 // over scale-out when the ranks exceed one machine. q.name points into
 // row.op(): `row` must outlive the query. InvalidArgument for a row whose
-// class cannot be priced (SSM, MoE) or whose op is unknown for its class.
+// class cannot be priced (MoE, SSM; fp4) or whose op is unknown for its
+// class.
 absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row);
 
 // Absolute-percentage-error summary of a set of rows.

@@ -1,5 +1,8 @@
 #include "hardware/ops/attention_op.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace fleetsim::hardware {
 namespace {
 
@@ -33,6 +36,28 @@ OpCost ScoreProductCost(OpForm form, const OperatorQuery& s) {
 
 }  // namespace
 
+double FlashTileSeconds(const double* x, double heads, double kv_heads,
+                        double q_rows, double kv_rows, double step_s,
+                        double unit_s, double units_per_chip) {
+  const double requests = std::max(x[kPrefillRequests], 1.0);
+  const double t = x[kPrefillTokens] / requests;
+  const double cached = std::max(x[kPrefillContext] / requests - t, 0.0);
+  const double g = std::max(heads / std::max(kv_heads, 1.0), 1.0);
+  const double positions = q_rows / g;  // per query tile
+  const double nq = std::ceil(t / positions);
+  // sum_j ceil((cached + min((j + 1) positions, t)) / kv_rows), at least one
+  // step per tile.
+  const double steps_per_request =
+      std::max(nq, (nq * cached + positions * nq * (nq - 1) / 2 + t) / kv_rows +
+                       0.5 * nq);
+  const double longest = std::max(1.0, (cached + t) / kv_rows + 0.5);
+  const double units = requests * kv_heads * nq;
+  const double spread =
+      (requests * kv_heads * steps_per_request * step_s + units * unit_s) /
+      units_per_chip;
+  return std::max(spread, longest * step_s + unit_s);
+}
+
 double SoftmaxFlopsPerScore(const OperatorModelOptions& o) {
   return o.softmax_exps_per_score * o.exp_vector_flops +
          o.softmax_flops_per_score;
@@ -44,6 +69,8 @@ OpCost AttentionPrefillCost(const OperatorQuery& s,
                         OPERATOR_CLASS_ATTENTION_PREFILL, kPrefillTokens);
   c.context_ramp = true;
   const int h = s.heads;
+  c.attention_heads = h;
+  c.attention_kv_heads = s.latent_dim > 0 ? h : s.kv_heads;
   const double d_qk = s.head_dim;
   c.vector_flops[kPairs] = h * SoftmaxFlopsPerScore(o);
   if (s.latent_dim > 0) {
@@ -68,6 +95,8 @@ OpCost AttentionDecodeCost(const OperatorQuery& s,
   OpCost c = MakeOpCost(OpForm::kAttentionDecode,
                         OPERATOR_CLASS_ATTENTION_DECODE, kDecodeRequests);
   const int h = s.heads;
+  c.attention_heads = h;
+  c.attention_kv_heads = s.latent_dim > 0 ? 1 : s.kv_heads;
   const double d_qk = s.head_dim;
   c.vector_flops[kDecodeContext] = h * SoftmaxFlopsPerScore(o);
   if (s.latent_dim > 0) {

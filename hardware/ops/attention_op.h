@@ -70,6 +70,24 @@ OpCost AttentionContextCost(const OperatorQuery& shape,
 // token (Zyphra CCA, arXiv 2510.04476). Class ELEMENTWISE.
 OpCost CcaConvCost(const OperatorQuery& shape);
 
+// The tensor time of fused prefill as FlashAttention-3 runs it (Shah et
+// al., arXiv 2407.08608; tile sizes from its Hopper kernels: 128 x 128 for
+// head_dim 128, causal). Per request (the batch's mean prompt T and cached
+// prefix L: x[kPrefillTokens], x[kPrefillContext], x[kPrefillRequests]),
+// the g = heads / kv_heads query heads of a KV head are packed into the
+// query rows (PackGQA: T g rows, in nq = ceil(T g / q_rows) tiles, each
+// covering q_rows / g positions), and each tile steps over the key tiles
+// it sees, ceil((L + last position) / kv_rows) of them (causal). One step
+// is q_rows x kv_rows x (FLOPs per query-key pair per head), taking
+// `step_s` on one compute unit. The units (request, KV head, query tile) are
+// spread over `units_per_chip` compute units, each paying `unit_s` of fixed
+// work, and no unit can finish before its own loop:
+//   t = max((steps s + units u) / SMs, longest loop s + u).
+// Closed forms with ceil(y) ~ y + 1/2 keep the hot path O(1).
+double FlashTileSeconds(const double* x, double heads, double kv_heads,
+                        double q_rows, double kv_rows, double step_s,
+                        double unit_s, double units_per_chip);
+
 // Fused prefill's factor on seconds per FLOP, 1 / (L / (L + ramp)) with L =
 // mean context per request = x[kPrefillContext] / x[kPrefillRequests].
 inline double ContextRampFactor(double ramp_tokens, const double* x) {

@@ -11,6 +11,7 @@
 #ifndef FLEETSIM_HARDWARE_OPS_COLLECTIVE_OP_H_
 #define FLEETSIM_HARDWARE_OPS_COLLECTIVE_OP_H_
 
+#include <algorithm>
 #include <string_view>
 
 #include "hardware/ops/op_cost.h"
@@ -42,6 +43,19 @@ inline double CollectiveSeconds(CollectiveKind kind, double t, double bytes,
       break;
   }
   return bytes * link_s_per_byte + alpha_s;
+}
+
+// All-reduce of `bytes` per rank over t ranks on a measured alpha-beta fit
+// (ClassEfficiency::collective_fits): the smaller of a low-latency line and
+// a bulk-bandwidth line, each alpha + 2 (t - 1) / t bytes / bus bandwidth
+// (NCCL picks its protocol per message size).
+inline double TwoLineAllReduceSeconds(double t, double bytes, double alpha_s,
+                                      double bus_s_per_byte,
+                                      double bulk_alpha_s,
+                                      double bulk_bus_s_per_byte) {
+  const double bus_bytes = 2.0 * (t - 1) / t * bytes;
+  return std::min(alpha_s + bus_bytes * bus_s_per_byte,
+                  bulk_alpha_s + bus_bytes * bulk_bus_s_per_byte);
 }
 
 }  // namespace fleetsim::hardware

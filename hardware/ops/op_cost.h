@@ -105,8 +105,14 @@ struct OpCost {
   double columns = 0;
   bool m_tiles = false;
   // Fused prefill attention: eta_c ramps with the mean context per request
-  // (ClassEfficiency::compute_ramp_tokens).
+  // (ClassEfficiency::compute_ramp_tokens), or, where the class has tiles
+  // (ClassEfficiency::tile_q_rows), the FlashAttention-3 tile loop runs
+  // over the query heads and KV heads on the chip (attention_op.h
+  // FlashTileSeconds). Decode: one work unit per request per KV head
+  // (ClassEfficiency::unit_latency_s).
   bool context_ramp = false;
+  double attention_heads = 0;
+  double attention_kv_heads = 0;
   // Fused into a neighbouring kernel (OperatorModelOptions::
   // fuse_elementwise): no launch floor.
   bool fused = false;

@@ -58,12 +58,42 @@ PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
     op.s_per_byte *= ParallelColumnsFactor(e.parallel_columns, cost.columns);
   }
   if (cost.m_tiles) op.tile_cost_64 = TileCost64(e.tile_overhead_rows);
-  if (cost.context_ramp) op.compute_ramp_tokens = e.compute_ramp_tokens;
+  op.latency_s = e.latency_s;
+  op.compute_units = std::max(1, chip.compute_units());
+  if (cost.context_ramp) {
+    if (e.tile_q_rows > 0 && e.tile_kv_rows > 0 && chip.compute_units() > 0 &&
+        cost.attention_heads > 0) {
+      // One tile step: q_rows x kv_rows query-key pairs of one head on one
+      // compute unit (FLOPs per pair per head: the pairs coefficient over
+      // the heads).
+      const double flops_per_step = cost.flops[kPairs] / cost.attention_heads *
+                                    e.tile_q_rows * e.tile_kv_rows;
+      op.tile_step_s = flops_per_step * op.s_per_flop * op.compute_units;
+      op.tile_q_rows = e.tile_q_rows;
+      op.tile_kv_rows = e.tile_kv_rows;
+      op.unit_s = e.unit_latency_s;
+    } else {
+      op.compute_ramp_tokens = e.compute_ramp_tokens;
+    }
+  }
+  if (cost.form == OpForm::kAttentionDecode && e.unit_latency_s > 0) {
+    op.unit_s_per_chip = e.unit_latency_s / op.compute_units;
+  }
   if (cost.collective != CollectiveKind::kNone) {
     const double link_gbps =
         cost.scale_out ? chip.scale_out_gbps() : chip.scale_up_gbps();
     op.link_s_per_byte = 1.0 / (link_gbps * 1e9 * e.memory);
     op.alpha_s = e.step_latency_s;
+    if (!e.collective_fits.empty() && !cost.scale_out &&
+        cost.collective == CollectiveKind::kAllReduce) {
+      const ClassEfficiency::CollectiveFit f =
+          CollectiveFitAt(e.collective_fits, cost.ranks);
+      op.two_lines = true;
+      op.alpha_s = f.latency_s;
+      op.bus_s_per_byte = 1.0 / (link_gbps * 1e9 * f.bus_efficiency);
+      op.bulk_alpha_s = f.bulk_latency_s;
+      op.bulk_bus_s_per_byte = 1.0 / (link_gbps * 1e9 * f.bulk_bus_efficiency);
+    }
   }
   return op;
 }

@@ -132,9 +132,26 @@ struct PricedOp {
   double cache_gain = 0;
   double cache_resident = 1;
   double row_bytes = 0;
-  // Collectives: seconds per byte of the link, latency per step.
+  // Collectives: seconds per byte of the link, latency per step; with a
+  // measured alpha-beta fit (ClassEfficiency::collective_fits, all-reduce
+  // within a node) the two lines, the time being the smaller.
   double link_s_per_byte = 0;
   double alpha_s = 0;
+  bool two_lines = false;
+  double bus_s_per_byte = 0;
+  double bulk_alpha_s = 0;
+  double bulk_bus_s_per_byte = 0;
+  // Attention: fixed seconds per invocation, seconds of fixed work per
+  // work unit divided over the compute units (decode: per request per KV
+  // head), and the FlashAttention-3 tile loop (prefill; tile_step_s = one
+  // tile step on one compute unit, 0 = off; attention_op.h).
+  double latency_s = 0;
+  double unit_s = 0;
+  double unit_s_per_chip = 0;
+  double tile_q_rows = 0;
+  double tile_kv_rows = 0;
+  double tile_step_s = 0;
+  double compute_units = 1;
 
   // Seconds of one invocation at batch features x (whatever x[gate] is;
   // callers gate), what it did and the unit that bounds it (kNetwork for a
@@ -160,8 +177,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
   double seconds = 0;
   *bound = Bound::kNetwork;
   if (cost.collective != CollectiveKind::kNone) {
-    seconds = CollectiveSeconds(cost.collective, cost.ranks, bytes,
-                                link_s_per_byte, alpha_s);
+    seconds = two_lines ? TwoLineAllReduceSeconds(cost.ranks, bytes, alpha_s,
+                                                  bus_s_per_byte, bulk_alpha_s,
+                                                  bulk_bus_s_per_byte)
+                        : CollectiveSeconds(cost.collective, cost.ranks, bytes,
+                                            link_s_per_byte, alpha_s);
     if (seconds < floor_s) {
       seconds = floor_s;
       *bound = Bound::kFloor;
@@ -193,9 +213,23 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
             CacheFactor(bytes * inv_cache_bytes, cache_gain, cache_resident);
       }
     }
-    seconds = RooflineSeconds(mode, p, s_flop, s_per_vector_flop, s_byte,
-                              ramp_bytes, floor_s, compute_latency_s, flops,
-                              vflops, charged_bytes, bound);
+    if (tile_step_s > 0) {
+      // FlashAttention-3 prefill: the tile loop's time is the tensor term,
+      // the softmax hides under the matmuls.
+      const double tensor_s = FlashTileSeconds(
+          x, cost.attention_heads, cost.attention_kv_heads, tile_q_rows,
+          tile_kv_rows, tile_step_s, unit_s, compute_units);
+      seconds = RooflineSeconds(mode, p, 1.0, 0, s_byte, ramp_bytes, floor_s, 0,
+                                tensor_s, 0, charged_bytes, bound);
+    } else {
+      seconds = RooflineSeconds(mode, p, s_flop, s_per_vector_flop, s_byte,
+                                ramp_bytes, floor_s, compute_latency_s, flops,
+                                vflops, charged_bytes, bound);
+    }
+    if (unit_s_per_chip > 0) {
+      seconds += unit_s_per_chip * x[kDecodeRequests] * cost.attention_kv_heads;
+    }
+    seconds += latency_s;
   }
   work->flops = flops;
   work->vector_flops = vflops;

@@ -85,5 +85,28 @@ TEST(CalibrateEvalCommandTest, ReadsAiconfiguratorTablesDirectlyWithWhere) {
   EXPECT_THAT(r.output, HasSubstr("'nonsense' is not a CalibrationRow field"));
 }
 
+// --framework prices with that framework's kernel set (H100 carries one per
+// framework); --rows_out writes each row with its prediction.
+TEST(CalibrateEvalCommandTest, FrameworkKernelSetAndRowsOut) {
+  const std::string out = ::testing::TempDir() + "/rows_out.csv";
+  RunResult pooled =
+      RunFleetsim("eval --json --chip h100 --profile " + kAiconfiguratorSubset);
+  RunResult vllm = RunFleetsim(
+      "eval --json --chip h100 --framework vllm "
+      "--rows_out " +
+      out + " --profile " + kAiconfiguratorSubset);
+  ASSERT_EQ(pooled.exit_code, 0) << pooled.output;
+  ASSERT_EQ(vllm.exit_code, 0) << vllm.output;
+  EXPECT_NE(pooled.output, vllm.output);
+  std::ifstream in(out);
+  std::string header;
+  ASSERT_TRUE(std::getline(in, header));
+  EXPECT_THAT(header, HasSubstr("median_s"));
+  EXPECT_THAT(header, ::testing::EndsWith(",predicted_s"));
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  EXPECT_EQ(lines, 18);
+}
+
 }  // namespace
 }  // namespace fleetsim::cli

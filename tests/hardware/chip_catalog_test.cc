@@ -146,6 +146,27 @@ TEST(ChipCatalogTest, NegativeBandwidthNamesFileLineAndField) {
                 "'memory_bandwidth_tbps' must be > 0 (got -1)");
 }
 
+TEST(ChipCatalogTest, OneEfficiencyEntryPerClassAndFramework) {
+  Chip chip = testutil::FindOrFail(ShippedChips(), "h100");
+  chip.clear_efficiency();
+  OperatorEfficiency* e = chip.add_efficiency();
+  e->set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  e = chip.add_efficiency();
+  e->set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  e->set_framework("vllm");
+  EXPECT_TRUE(ValidateChip(chip, "h100.txtpb").ok());
+  *chip.add_efficiency() = *e;
+  absl::Status twice = ValidateChip(chip, "h100.txtpb");
+  EXPECT_THAT(twice.message(),
+              HasSubstr("efficiency[2].op': OPERATOR_CLASS_ATTENTION_DECODE "
+                        "(framework vllm) already has an efficiency entry"));
+  chip.mutable_efficiency(2)->set_framework("tgi");
+  absl::Status unknown = ValidateChip(chip, "h100.txtpb");
+  EXPECT_THAT(unknown.message(),
+              HasSubstr("efficiency[2].framework': 'tgi' is not a serving "
+                        "framework"));
+}
+
 TEST(ChipCatalogTest, MissingFieldSaysMissing) {
   EXPECT_EQ(
       LoadError("missing_field"),

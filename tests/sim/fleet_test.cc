@@ -196,6 +196,43 @@ TEST_F(FleetTest, InvalidAndAbsurdValuesNameTheirField) {
       HasSubstr("exceed the per-run limit"));
 }
 
+// The serving framework picks the chip's kernel set: vLLM unless the
+// cluster or a pool names another, and pools are timed with it.
+TEST_F(FleetTest, ServingFrameworkSelectsTheKernelSet) {
+  Cluster cluster;
+  ASSERT_TRUE(
+      ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
+          .ok());
+  ASSERT_EQ(ResolveCluster(cluster, "c.txtpb", "llama-2-70b"), "OK");
+  EXPECT_EQ(last_.pools[0].framework, "vllm");
+  const FleetSpec vllm = last_;
+  cluster.set_serving_framework("trtllm");
+  cluster.mutable_pools(1)->set_serving_framework("sglang");
+  ASSERT_EQ(ResolveCluster(cluster, "c.txtpb", "llama-2-70b"), "OK");
+  EXPECT_EQ(last_.pools[0].framework, "trtllm");
+  EXPECT_EQ(last_.pools[1].framework, "sglang");
+  // TRT-LLM's H100 prefill kernels (fused RoPE and KV write) take longer
+  // than vLLM's FA3 on a long prompt.
+  hardware::BatchShape prompt;
+  prompt.AddPrefillChunk(8192, 0);
+  const PoolSpec& pool = last_.pools[0];
+  auto trtllm_model =
+      CreateLatencyModel(last_, pool.chip, pool.tp, pool.pp, pool.framework);
+  auto vllm_model = CreateLatencyModel(vllm, pool.chip, pool.tp, pool.pp,
+                                       vllm.pools[0].framework);
+  ASSERT_TRUE(trtllm_model.ok() && vllm_model.ok());
+  EXPECT_GT((*trtllm_model)->IterationSeconds(prompt),
+            (*vllm_model)->IterationSeconds(prompt));
+  cluster.set_serving_framework("tgi");
+  EXPECT_THAT(ResolveCluster(cluster, "c.txtpb", "llama-2-70b"),
+              HasSubstr("c.txtpb: field 'serving_framework': 'tgi' is not a "
+                        "serving framework"));
+  cluster.set_serving_framework("");
+  cluster.mutable_pools(0)->set_serving_framework("TRT");
+  EXPECT_THAT(ResolveCluster(cluster, "c.txtpb", "llama-2-70b"),
+              HasSubstr("field 'serving_framework': 'TRT'"));
+}
+
 TEST_F(FleetTest, IterationTablesMustCoverEveryPool) {
   const std::string table = kData + "/splitwise/perf_model.csv";
   Cluster cluster;

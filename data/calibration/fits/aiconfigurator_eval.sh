@@ -4,13 +4,15 @@
 # markdown rows of docs/validation.md's kernel table. Usage:
 #   data/calibration/fits/aiconfigurator_eval.sh [path/to/fleetsim]
 # Columns: rows >= 10 us, median APE, p90 APE, median signed error; then
-# the rows below 10 us and their median APE.
+# the rows below 10 us and their median APE. A framework's table is priced
+# with that framework's kernel set (calibrate eval --framework).
 set -e
 cd "$(dirname "$0")/../../.."
 FLEETSIM=${1:-build/fleetsim}
 D=data/calibration/aiconfigurator
-row() {  # chip label file [where]
-  "$FLEETSIM" calibrate eval --chip "$1" --json --profile "$3" --where "$4" 2>/dev/null |
+row() {  # chip label file [where [framework]]
+  "$FLEETSIM" calibrate eval --chip "$1" --json --profile "$3" --where "$4" \
+    --framework "$5" 2>/dev/null |
     python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -24,16 +26,16 @@ echo "| chip | table | rows >= 10 us | median APE % | p90 APE % | median signed 
 echo "|---|---|---:|---:|---:|---:|---:|"
 for chip in h100 a100; do
   for fw in trtllm vllm sglang; do
-    row $chip "attention prefill, $fw" $D/$chip/attention_prefill_$fw.csv.gz
+    row $chip "attention prefill, $fw" $D/$chip/attention_prefill_$fw.csv.gz "" $fw
   done
   for fw in trtllm vllm sglang; do
-    row $chip "attention decode, $fw" $D/$chip/attention_decode_$fw.csv.gz
+    row $chip "attention decode, $fw" $D/$chip/attention_decode_$fw.csv.gz "" $fw
   done
   for fw in trtllm vllm sglang; do
-    row $chip "GEMM bf16, $fw" $D/$chip/gemm_bf16_$fw.csv.gz
+    row $chip "GEMM bf16, $fw" $D/$chip/gemm_bf16_$fw.csv.gz "" $fw
   done
   [ $chip = h100 ] && for fw in trtllm vllm sglang; do
-    row $chip "GEMM fp8 (per-tensor), $fw" $D/$chip/gemm_fp8_$fw.csv.gz
+    row $chip "GEMM fp8 (per-tensor), $fw" $D/$chip/gemm_fp8_$fw.csv.gz "" $fw
   done
   for n in 2 4 8; do
     row $chip "NCCL all-reduce, $n GPUs" $D/$chip/nccl.csv.gz "op=all_reduce,ranks=$n"
@@ -41,6 +43,6 @@ for chip in h100 a100; do
   row $chip "NCCL all-gather, 2-8 GPUs" $D/$chip/nccl.csv.gz "op=all_gather"
   for fw in trtllm vllm sglang; do
     row $chip "custom all-reduce (graph), $fw" $D/$chip/custom_allreduce_$fw.csv.gz \
-      "kernel_source!=vllm_custom_eager|sglang_customallreduce_eager"
+      "kernel_source!=vllm_custom_eager|sglang_customallreduce_eager" $fw
   done
 done

@@ -7,7 +7,7 @@ FLEETSIM=${1:-build/fleetsim}
 D=data/calibration
 join() { ls "$@" | tr '\n' ',' | sed 's/,$//'; }
 "$FLEETSIM" calibrate fit --chip h100 --cv --profile "$(join $D/h100/vidur_mlp_*.csv)" > $D/fits/h100_fit.txt
-"$FLEETSIM" calibrate fit --chip a100 --cv --profile "$(join $D/a100/vidur_mlp_*.csv $D/a100/vidur_attention_*.csv)" > $D/fits/a100_fit.txt
+"$FLEETSIM" calibrate fit --chip a100 --cv --profile "$(join $D/a100/vidur_mlp_*.csv)" > $D/fits/a100_fit.txt
 for c in h100 a100; do
   "$FLEETSIM" calibrate fit --chip $c --cv --profile $D/$c/vidur_all_reduce_${c}_dgx.csv > $D/fits/${c}_collective_fit.txt
 done

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <fstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -475,6 +477,216 @@ TEST(CalibrationFitTest, ChipOperatorEntriesAreValidated) {
   chip.set_compute_units(0);
   EXPECT_EQ(OperatorPricer::Create(chip).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+CalibrationRow AttentionRow(OperatorClass c, int64_t batch, int64_t tokens,
+                            int64_t cached, int heads, int kv_heads,
+                            const std::string& framework) {
+  CalibrationRow r;
+  r.set_op(c == OPERATOR_CLASS_ATTENTION_PREFILL ? "attn_prefill"
+                                                 : "attn_decode");
+  r.set_op_class(c);
+  r.set_batch(batch);
+  r.set_new_tokens(tokens);
+  r.set_context_tokens(cached);
+  r.set_heads(heads);
+  r.set_kv_heads(kv_heads);
+  r.set_head_dim(128);
+  r.set_framework(framework);
+  r.set_median_s(1);
+  return r;
+}
+
+std::vector<CalibrationRow> AttentionSweep(OperatorClass c,
+                                           const std::string& framework) {
+  std::vector<CalibrationRow> rows;
+  const bool prefill = c == OPERATOR_CLASS_ATTENTION_PREFILL;
+  for (int64_t batch : {1, 4, 32, 256}) {
+    for (int64_t len : {64, 512, 4096}) {
+      for (auto [h, kv] : std::vector<std::pair<int, int>>{{32, 32}, {64, 8}}) {
+        rows.push_back(AttentionRow(c, batch, prefill ? len : 1,
+                                    prefill ? 0 : len, h, kv, framework));
+      }
+    }
+  }
+  return rows;
+}
+
+// The FlashAttention-3 prefill and the seconds-latency decode forms: a fit
+// to rows they generated finds their parameters again.
+TEST(CalibrationFitTest, FitRecoversAttentionTileAndLatencyTerms) {
+  OperatorEfficiency prefill;
+  prefill.set_op(OPERATOR_CLASS_ATTENTION_PREFILL);
+  prefill.set_compute(0.65);
+  prefill.set_latency_us(9);
+  prefill.set_unit_latency_us(2);
+  prefill.set_tile_q_rows(128);
+  prefill.set_tile_kv_rows(128);
+  prefill.set_overlap_exponent(1);
+  OperatorEfficiency decode;
+  decode.set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  decode.set_memory(0.9);
+  decode.set_latency_us(10);
+  decode.set_unit_latency_us(2.5);
+  auto generator = OperatorPricer::Create(
+      WithEfficiency(WithEfficiency(H100(), prefill), decode));
+  ASSERT_TRUE(generator.ok());
+  OperatorModelOptions framework_free;
+  framework_free.framework = "";
+  for (const OperatorEfficiency& truth : {prefill, decode}) {
+    const std::vector<CalibrationRow> rows =
+        Synthetic(*generator, AttentionSweep(truth.op(), "vllm"), {});
+    absl::StatusOr<ClassFit> fit =
+        FitClass(H100(), truth.op(), rows, framework_free);
+    ASSERT_TRUE(fit.ok()) << fit.status();
+    const OperatorEfficiency& e = fit->efficiency;
+    EXPECT_EQ(e.framework(), "");
+    EXPECT_NEAR(e.latency_us(), truth.latency_us(), 0.05 * truth.latency_us());
+    EXPECT_NEAR(e.unit_latency_us(), truth.unit_latency_us(),
+                0.05 * truth.unit_latency_us());
+    if (truth.op() == OPERATOR_CLASS_ATTENTION_PREFILL) {
+      EXPECT_NEAR(e.compute(), 0.65, 0.01);
+      EXPECT_EQ(e.tile_q_rows(), 128);
+    } else {
+      EXPECT_NEAR(e.memory(), 0.9, 0.01);
+      EXPECT_EQ(e.memory_ramp_mb(), 0);  // the latency replaces the MB ramp
+    }
+    EXPECT_LT(fit->in_sample.p90_ape, 0.01);
+  }
+}
+
+// Decode's latency is seconds: the same on a chip with twice the bandwidth,
+// where the KV stream takes half the time.
+TEST(CalibrationFitTest, DecodeLatencyIsTheSameSecondsOnAnyBandwidth) {
+  OperatorEfficiency decode;
+  decode.set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  decode.set_memory(0.9);
+  decode.set_latency_us(10);
+  decode.set_unit_latency_us(0);
+  Chip fast = WithEfficiency(H100(), decode);
+  fast.set_memory_bandwidth_tbps(2 * H100().memory_bandwidth_tbps());
+  const CalibrationRow one =
+      AttentionRow(OPERATOR_CLASS_ATTENTION_DECODE, 1, 1, 0, 32, 8, "");
+  const double h100_s = OperatorPricer::Create(WithEfficiency(H100(), decode))
+                            ->Seconds(*QueryFromRow(one));
+  const double fast_s =
+      OperatorPricer::Create(fast)->Seconds(*QueryFromRow(one));
+  EXPECT_NEAR(h100_s, 10e-6, 0.1e-6);  // one token of KV: latency-bound
+  EXPECT_NEAR(fast_s, 10e-6, 0.1e-6);
+}
+
+TEST(CalibrationFitTest, CrossValidationHoldsOutEachFramework) {
+  auto generator = OperatorPricer::Create(H100());
+  ASSERT_TRUE(generator.ok());
+  std::vector<CalibrationRow> rows;
+  for (const std::string fw : {"trtllm", "vllm", "sglang"}) {
+    for (const CalibrationRow& r :
+         AttentionSweep(OPERATOR_CLASS_ATTENTION_DECODE, fw))
+      rows.push_back(r);
+  }
+  rows = Synthetic(*generator, rows, {0.02, -0.02});
+  absl::StatusOr<CvResult> cv =
+      CrossValidateClass(H100(), OPERATOR_CLASS_ATTENTION_DECODE, rows);
+  ASSERT_TRUE(cv.ok()) << cv.status();
+  EXPECT_EQ(cv->grouping, "framework");
+  ASSERT_EQ(cv->groups.size(), 3u);
+  EXPECT_EQ(cv->groups[0].group, "sglang");
+  EXPECT_LT(cv->pooled.median_ape, 0.05);
+}
+
+// A chip's entries for one framework apply over its framework-free ones
+// when that framework is chosen, and never otherwise.
+TEST(CalibrationFitTest, FrameworkEntriesApplyOnlyToTheirFramework) {
+  Chip chip = H100();
+  OperatorEfficiency any;
+  any.set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  any.set_memory(0.9);
+  any.set_latency_us(10);
+  OperatorEfficiency trtllm = any;
+  trtllm.set_framework("trtllm");
+  trtllm.set_memory(0.8);
+  trtllm.clear_latency_us();
+  chip = WithEfficiency(WithEfficiency(chip, any), trtllm);
+  ASSERT_EQ(chip.efficiency_size(), 2);  // matched on (op, framework)
+  OperatorModelOptions o;
+  o.framework = "trtllm";
+  ClassEfficiency e =
+      ResolveEfficiency(o, chip, OPERATOR_CLASS_ATTENTION_DECODE);
+  EXPECT_EQ(e.memory, 0.8);
+  EXPECT_DOUBLE_EQ(e.latency_s, 10e-6);  // unset there: framework-free
+  for (const std::string other : {"vllm", "sglang", ""}) {
+    o.framework = other;
+    EXPECT_EQ(
+        ResolveEfficiency(o, chip, OPERATOR_CLASS_ATTENTION_DECODE).memory, 0.9)
+        << other;
+  }
+}
+
+std::vector<CalibrationRow> AllReduceSweep(int ranks) {
+  std::vector<CalibrationRow> rows;
+  for (int64_t bytes = 1024; bytes <= (int64_t{1} << 30); bytes *= 4) {
+    CalibrationRow r;
+    r.set_op("all_reduce");
+    r.set_op_class(OPERATOR_CLASS_COLLECTIVE);
+    r.set_bytes(bytes);
+    r.set_ranks(ranks);
+    r.set_framework("nccl");
+    r.set_median_s(1);
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+TEST(CalibrationFitTest, CollectiveFitRecoversTwoLinesPerRankCount) {
+  OperatorEfficiency truth;
+  truth.set_op(OPERATOR_CLASS_COLLECTIVE);
+  for (auto [ranks, a, e, bulk_a, bulk_e] :
+       std::vector<std::tuple<int, double, double, double, double>>{
+           {2, 6, 0.25, 20, 0.65}, {8, 17, 0.45, 50, 0.95}}) {
+    CollectiveFit* f = truth.add_collective_fits();
+    f->set_ranks(ranks);
+    f->set_latency_us(a);
+    f->set_bus_efficiency(e);
+    f->set_bulk_latency_us(bulk_a);
+    f->set_bulk_bus_efficiency(bulk_e);
+  }
+  auto generator = OperatorPricer::Create(WithEfficiency(H100(), truth));
+  ASSERT_TRUE(generator.ok());
+  std::vector<CalibrationRow> rows = AllReduceSweep(2);
+  for (const CalibrationRow& r : AllReduceSweep(8)) rows.push_back(r);
+  rows = Synthetic(*generator, rows, {});
+  absl::StatusOr<ClassFit> fit =
+      FitClass(H100(), OPERATOR_CLASS_COLLECTIVE, rows);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  ASSERT_EQ(fit->efficiency.collective_fits_size(), 2);
+  for (int i = 0; i < 2; ++i) {
+    const CollectiveFit& got = fit->efficiency.collective_fits(i);
+    const CollectiveFit& want = truth.collective_fits(i);
+    EXPECT_EQ(got.ranks(), want.ranks());
+    EXPECT_NEAR(got.latency_us(), want.latency_us(), 0.03 * want.latency_us());
+    EXPECT_NEAR(got.bus_efficiency(), want.bus_efficiency(),
+                0.03 * want.bus_efficiency());
+    EXPECT_NEAR(got.bulk_bus_efficiency(), want.bulk_bus_efficiency(),
+                0.03 * want.bulk_bus_efficiency());
+  }
+  EXPECT_LT(fit->in_sample.p90_ape, 0.01);
+  // Four ranks lie halfway in log(ranks): the lines' mean.
+  const ClassEfficiency resolved =
+      ResolveEfficiency(OperatorModelOptions(), WithEfficiency(H100(), truth),
+                        OPERATOR_CLASS_COLLECTIVE);
+  const ClassEfficiency::CollectiveFit mid =
+      CollectiveFitAt(resolved.collective_fits, 4);
+  EXPECT_DOUBLE_EQ(mid.latency_s, 11.5e-6);
+  EXPECT_DOUBLE_EQ(mid.bus_efficiency, 0.35);
+  // Beyond the measured counts: the nearest.
+  EXPECT_DOUBLE_EQ(CollectiveFitAt(resolved.collective_fits, 16).latency_s,
+                   17e-6);
+  // No all-reduce within a machine: nothing to fit.
+  std::vector<CalibrationRow> gathers = AllReduceSweep(2);
+  for (CalibrationRow& r : gathers) r.set_op("all_gather");
+  EXPECT_EQ(
+      FitClass(H100(), OPERATOR_CLASS_COLLECTIVE, gathers).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST(CalibrationFitTest, FrameworkOverheadFitRecoversAConstant) {

@@ -38,6 +38,33 @@ TEST(AttentionOpTest, SimulatorAndFitPriceEveryAttentionKernelAlike) {
   }
 }
 
+// FlashAttention-3's tile loop, worked by hand: one request of 256 new
+// tokens, 8 query heads on 8 KV heads, 128 x 128 tiles: 2 query tiles per
+// KV head seeing 1 and 2 key tiles (the closed form charges ceil(y) as
+// y + 1/2: 4 steps), 16 units.
+TEST(AttentionOpTest, FlashTileSecondsByHand) {
+  double x[kNumFeatures] = {};
+  x[kPrefillRequests] = 1;
+  x[kPrefillTokens] = 256;
+  x[kPrefillContext] = 256;
+  // One request: the longest loop (2.5 steps + one unit) bounds it.
+  EXPECT_DOUBLE_EQ(FlashTileSeconds(x, 8, 8, 128, 128, 1.0, 0.5, 132),
+                   2.5 + 0.5);
+  // A thousand: the steps and units spread over 132 SMs.
+  x[kPrefillRequests] = 1000;
+  x[kPrefillTokens] = 256000;
+  x[kPrefillContext] = 256000;
+  EXPECT_DOUBLE_EQ(FlashTileSeconds(x, 8, 8, 128, 128, 1.0, 0.5, 132),
+                   (1000 * 8 * 4 * 1.0 + 16000 * 0.5) / 132);
+  // GQA packs 8 query heads into a tile's rows: 16 positions per tile, the
+  // same 256 tokens in 16 tiles per KV head.
+  x[kPrefillRequests] = 1;
+  x[kPrefillTokens] = 256;
+  x[kPrefillContext] = 256;
+  const double steps = (16 * 15 / 2.0 * 16 + 256) / 128 + 0.5 * 16;
+  EXPECT_DOUBLE_EQ(FlashTileSeconds(x, 64, 8, 128, 128, 1.0, 0, 1), 8 * steps);
+}
+
 // No catalog model uses CCA: Llama-3-8B's shape with CCA's convolutions
 // (Zyphra's default kernels, 2 and 2).
 TEST(AttentionOpTest, CcaPricesAlike) {

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Regenerates the fits of today's kernels from the shipped aiconfigurator
+# tables (data/calibration/aiconfigurator/, README there): the provenance of
+# the attention and collective `efficiency` entries in data/chips/h100.txtpb
+# and a100.txtpb and of the defaults every chip nobody measured inherits
+# (hardware/operator_options.cc). Usage:
+#   data/calibration/fits/aiconfigurator_fit.sh [path/to/fleetsim]
+# Per chip:
+#   C_attention_FW_fit.txt   one framework's kernel set (entries carry
+#                            `framework: FW`), prefill and decode
+#   C_attention_fit.txt      all three frameworks pooled (framework-free
+#                            entries) with leave-one-framework-out CV
+#   C_nccl_fit.txt           NCCL all-reduce lines per rank count, with
+#                            leave-one-rank-count-out CV
+set -e
+cd "$(dirname "$0")/../../.."
+FLEETSIM=${1:-build/fleetsim}
+D=data/calibration/aiconfigurator
+F=data/calibration/fits
+for c in h100 a100; do
+  all=""
+  for fw in trtllm vllm sglang; do
+    p=$D/$c/attention_prefill_$fw.csv.gz,$D/$c/attention_decode_$fw.csv.gz
+    "$FLEETSIM" calibrate fit --chip $c --framework $fw --profile $p > $F/${c}_attention_${fw}_fit.txt
+    all=$all${all:+,}$p
+  done
+  "$FLEETSIM" calibrate fit --chip $c --cv --profile $all > $F/${c}_attention_fit.txt
+  "$FLEETSIM" calibrate fit --chip $c --cv --profile $D/$c/nccl.csv.gz > $F/${c}_nccl_fit.txt
+done
