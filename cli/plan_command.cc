@@ -43,6 +43,10 @@ ABSL_FLAG(
 ABSL_FLAG(
     std::string, fixed_fleet, "",
     "Re-allocation what-if: a cluster file whose machines may switch roles");
+ABSL_FLAG(std::string, existing_fleet, "",
+          "Extend machines already owned (their purchase is sunk) instead "
+          "of planning from nothing: pools as ROLE:CHIPxMACHINES@tpTP joined "
+          "by '+', e.g. colocated:h100x2@tp8");
 
 namespace fleetsim::cli {
 namespace {
@@ -89,6 +93,7 @@ void WriteFleet(JsonWriter* w, const PlannedFleet& fleet) {
     w->Field("chip", pool.chip());
     w->Field("machines", pool.machines());
     w->Field("tp", pool.tp());
+    if (pool.owned()) w->Field("owned", true);
     w->EndObject();
   }
   w->EndArray();
@@ -170,7 +175,8 @@ std::string PlanCsv(const PlanResult& result) {
     std::vector<std::string> pools;
     int machines = 0;
     for (const PlannedPool& p : fleet.pools()) {
-      pools.push_back(absl::StrFormat("%d %s %s tp%d", p.machines(), p.chip(),
+      pools.push_back(absl::StrFormat("%d %s%s %s tp%d", p.machines(),
+                                      p.owned() ? "owned " : "", p.chip(),
                                       p.role(), p.tp()));
       machines += p.machines();
     }
@@ -195,8 +201,9 @@ std::string PlanCsv(const PlanResult& result) {
 std::string FleetLine(const PlannedFleet& fleet) {
   std::vector<std::string> pools;
   for (const PlannedPool& p : fleet.pools()) {
-    pools.push_back(
-        absl::StrFormat("%d %s %s", p.machines(), p.chip(), p.role()));
+    pools.push_back(absl::StrFormat("%d %s%s %s", p.machines(),
+                                    p.owned() ? "owned " : "", p.chip(),
+                                    p.role()));
   }
   std::string line = absl::StrFormat("%-55s cost %6.2f  TDP %6.2f (%.0f W)",
                                      absl::StrJoin(pools, " + "), fleet.cost(),
@@ -276,6 +283,16 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
     if (!status.ok()) return status;
     if (!table.empty())
       request.mutable_template_cluster()->set_iteration_time_table(table);
+  }
+  if (!absl::GetFlag(FLAGS_existing_fleet).empty()) {
+    absl::StatusOr<std::vector<PlannedPool>> pools =
+        planner::ParsePlannedPools(absl::GetFlag(FLAGS_existing_fleet));
+    if (!pools.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--existing-fleet: ", pools.status().message()));
+    }
+    for (PlannedPool& pool : *pools)
+      *request.add_existing_pools() = std::move(pool);
   }
   if (!absl::GetFlag(FLAGS_fixed_fleet).empty()) {
     absl::Status status = ReadTextProtoFile(absl::GetFlag(FLAGS_fixed_fleet),

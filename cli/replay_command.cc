@@ -57,6 +57,7 @@ void WriteTco(JsonWriter* w, const Tco& t) {
   w->BeginObject();
   w->Field("cost_basis", economics::CostBasisName(t.cost_basis()));
   w->Field("capex_usd", t.capex_usd());
+  if (t.owned_capex_usd() > 0) w->Field("owned_capex_usd", t.owned_capex_usd());
   w->Field("it_power_w", t.it_power_w());
   w->Field("facility_power_w", t.facility_power_w());
   w->Field("energy_kwh_per_year", t.energy_kwh_per_year());

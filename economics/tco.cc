@@ -22,7 +22,10 @@ absl::StatusOr<Tco> ComputeTco(const std::vector<MachineGroup>& groups,
                                const TcoSettings& settings) {
   const CostBasis basis = Resolved(settings.basis);
   const SiteAssumptions& site = settings.site;
-  double price = 0;  // capex, or rent per hour on the rental bases
+  const bool rented = IsRental(basis);
+  // Every machine's price (rent per hour on the rental bases), and that of
+  // the machines still to buy.
+  double price = 0, bought_price = 0;
   double it_power_w = 0;
   for (const MachineGroup& group : groups) {
     FLEETSIM_ASSIGN_OR_RETURN(PriceOnBasis unit,
@@ -30,17 +33,19 @@ absl::StatusOr<Tco> ComputeTco(const std::vector<MachineGroup>& groups,
     FLEETSIM_ASSIGN_OR_RETURN(double platform_w,
                               MachinePlatformPowerW(*group.chip));
     price += MachinesPrice(unit, group.machines, group.chips_per_machine);
+    bought_price += MachinesPrice(unit, group.machines - group.owned_machines,
+                                  group.chips_per_machine);
     const double accelerator_w =
         simulated_s > 0 ? group.accelerator_energy_j / simulated_s
                         : group.machines * group.chips_per_machine *
                               hardware::IdlePowerW(*group.chip);
     it_power_w += accelerator_w + group.machines * platform_w;
   }
-  const bool rented = IsRental(basis);
   const double years = site.amortization_years().value();
   Tco tco;
   tco.set_cost_basis(basis);
-  tco.set_capex_usd(rented ? 0 : price);
+  tco.set_capex_usd(rented ? 0 : bought_price);
+  tco.set_owned_capex_usd(rented ? 0 : price - bought_price);
   tco.set_it_power_w(it_power_w);
   tco.set_facility_power_w(it_power_w * site.pue().value());
   tco.set_energy_kwh_per_year(tco.facility_power_w() * kHoursPerYear / 1000);
@@ -48,7 +53,8 @@ absl::StatusOr<Tco> ComputeTco(const std::vector<MachineGroup>& groups,
   tco.set_energy_usd_per_year(
       rented ? 0 : tco.energy_kwh_per_year() * site.usd_per_kwh().value());
   tco.set_maintenance_usd_per_year(
-      tco.capex_usd() * site.maintenance_fraction_per_year().value());
+      (tco.capex_usd() + tco.owned_capex_usd()) *
+      site.maintenance_fraction_per_year().value());
   tco.set_rental_usd_per_year(rented ? price * kHoursPerYear : 0);
   tco.set_opex_usd_per_year(tco.energy_usd_per_year() +
                             tco.maintenance_usd_per_year() +
@@ -72,6 +78,7 @@ std::vector<MachineGroup> MachineGroupsOf(const sim::FleetSpec& fleet,
     MachineGroup group;
     group.chip = &pool.chip;
     group.machines = pool.machines;
+    group.owned_machines = pool.owned_machines;
     group.chips_per_machine = pool.chips_per_machine;
     // The result lists pools in the fleet's order.
     if (result != nullptr && static_cast<int>(i) < result->pools_size())
@@ -90,7 +97,10 @@ absl::StatusOr<double> NormalizedFleetCost(
   for (const MachineGroup& group : groups) {
     FLEETSIM_ASSIGN_OR_RETURN(PriceOnBasis unit,
                               ChipPriceOnBasis(*group.chip, basis));
-    total += MachinesPrice(unit, group.machines, group.chips_per_machine);
+    const int to_pay = IsRental(Resolved(basis))
+                           ? group.machines
+                           : group.machines - group.owned_machines;
+    total += MachinesPrice(unit, to_pay, group.chips_per_machine);
   }
   return total /
          MachinesPrice(reference_price, 1, hardware::kDefaultChipsPerMachine);

@@ -34,6 +34,9 @@ struct TcoSettings {
 struct MachineGroup {
   const Chip* chip = nullptr;
   int machines = 0;
+  // Of `machines`, already owned: no purchase on the purchase bases (sunk),
+  // still maintained, powered and, on the rental bases, rented.
+  int owned_machines = 0;
   int chips_per_machine = 0;
   // Accelerator energy over the simulated window, joules (PoolUsage).
   double accelerator_energy_j = 0;
@@ -57,7 +60,8 @@ std::vector<MachineGroup> MachineGroupsOf(const sim::FleetSpec& fleet,
                                           const SimulationResult* result);
 
 // The fleet's price on `basis` in machines of 8 `reference` chips (SPAD's
-// normalisation to one H100 machine). Errors as CheckPriced, for the
+// normalisation to one H100 machine): what is still to pay, so owned
+// machines count on the rental bases only. Errors as CheckPriced, for the
 // reference chip too.
 absl::StatusOr<double> NormalizedFleetCost(
     const std::vector<MachineGroup>& groups, const Chip& reference,

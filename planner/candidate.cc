@@ -4,8 +4,10 @@
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "economics/price_changes.h"
 #include "economics/pricing.h"
 #include "economics/tco.h"
@@ -126,38 +128,97 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
     group.chip = chip;
     FLEETSIM_RETURN_IF_ERROR(economics::CheckTcoInputs({group}, context.tco));
   }
+  for (const PlannedPool& pool : request.existing_pools()) {
+    FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip,
+                              context.chips.Find(pool.chip()));
+    economics::MachineGroup group;
+    group.chip = chip;
+    FLEETSIM_RETURN_IF_ERROR(economics::CheckTcoInputs({group}, context.tco));
+    PlannedPool owned = pool;
+    owned.set_owned(true);
+    FLEETSIM_ASSIGN_OR_RETURN(PoolChoice choice, PoolChoiceOf(owned));
+    context.existing.push_back(std::move(choice));
+  }
   return context;
 }
 
 std::string SystemLabel(const Candidate& candidate) {
-  std::string prefill, decode;
+  std::string prefill, decode, label;
   int tp = 0;
+  bool owned = false;
   for (const PoolChoice& pool : candidate) {
+    if (pool.owned) {
+      owned = true;
+      continue;
+    }
     tp = pool.tp;
-    if (pool.role == POOL_ROLE_COLOCATED)
-      return absl::StrCat("colocated ", pool.chip, " tp", tp);
+    if (pool.role == POOL_ROLE_COLOCATED) {
+      label = absl::StrCat("colocated ", pool.chip, " tp", tp);
+      continue;
+    }
     std::string& chips = pool.role == POOL_ROLE_PREFILL ? prefill : decode;
     absl::StrAppend(&chips, chips.empty() ? "" : "+", pool.chip);
   }
-  return absl::StrCat("disaggregated ", prefill, "->", decode, " tp", tp);
+  if (!prefill.empty() || !decode.empty())
+    label = absl::StrCat("disaggregated ", prefill, "->", decode, " tp", tp);
+  if (label.empty()) return "owned fleet as is";
+  return owned ? absl::StrCat(label, " + owned fleet") : label;
+}
+
+absl::StatusOr<std::vector<PlannedPool>> ParsePlannedPools(
+    absl::string_view text) {
+  std::vector<PlannedPool> pools;
+  for (absl::string_view part : absl::StrSplit(text, '+')) {
+    // role:chipxN@tpT; the chip name may itself hold an 'x'.
+    const size_t colon = part.find(':');
+    const size_t at = part.rfind("@tp");
+    const size_t times =
+        at == absl::string_view::npos ? at : part.rfind('x', at);
+    PlannedPool pool;
+    int machines = 0, tp = 0;
+    if (colon == absl::string_view::npos || times == absl::string_view::npos ||
+        times <= colon + 1 ||
+        !absl::SimpleAtoi(part.substr(times + 1, at - times - 1), &machines) ||
+        !absl::SimpleAtoi(part.substr(at + 3), &tp)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "pool '", part,
+          "': expected ROLE:CHIPxMACHINES@tpTP, e.g. colocated:h100x2@tp8"));
+    }
+    pool.set_role(std::string(part.substr(0, colon)));
+    pool.set_chip(std::string(part.substr(colon + 1, times - colon - 1)));
+    pool.set_machines(machines);
+    pool.set_tp(tp);
+    pools.push_back(std::move(pool));
+  }
+  return pools;
+}
+
+absl::StatusOr<PoolChoice> PoolChoiceOf(const PlannedPool& pool) {
+  PoolChoice choice;
+  if (!PoolRole_Parse(
+          absl::StrCat("POOL_ROLE_", absl::AsciiStrToUpper(pool.role())),
+          &choice.role) ||
+      choice.role == POOL_ROLE_UNSPECIFIED) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown pool role '", pool.role(),
+                     "' (expected colocated, prefill or decode)"));
+  }
+  choice.chip = pool.chip();
+  choice.machines = pool.machines();
+  choice.tp = pool.tp();
+  choice.owned = pool.owned();
+  return choice;
 }
 
 absl::StatusOr<Candidate> CandidateOf(const PlannedFleet& fleet) {
   Candidate candidate;
   for (const PlannedPool& pool : fleet.pools()) {
-    PoolChoice choice;
-    if (!PoolRole_Parse(
-            absl::StrCat("POOL_ROLE_", absl::AsciiStrToUpper(pool.role())),
-            &choice.role) ||
-        choice.role == POOL_ROLE_UNSPECIFIED) {
+    absl::StatusOr<PoolChoice> choice = PoolChoiceOf(pool);
+    if (!choice.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "fleet '", fleet.system(), "': unknown pool role '", pool.role(),
-          "' (expected colocated, prefill or decode)"));
+          "fleet '", fleet.system(), "': ", choice.status().message()));
     }
-    choice.chip = pool.chip();
-    choice.machines = pool.machines();
-    choice.tp = pool.tp();
-    candidate.push_back(std::move(choice));
+    candidate.push_back(*std::move(choice));
   }
   return candidate;
 }
@@ -166,7 +227,8 @@ std::string CandidateKey(const Candidate& candidate) {
   std::string key;
   for (const PoolChoice& pool : candidate) {
     if (!key.empty()) key += "+";
-    absl::StrAppend(&key, sim::PoolRoleName(pool.role), ":", pool.chip, "x",
+    absl::StrAppend(&key, pool.owned ? "owned-" : "",
+                    sim::PoolRoleName(pool.role), ":", pool.chip, "x",
                     pool.machines, "@tp", pool.tp);
   }
   return key;
@@ -185,12 +247,14 @@ Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
         break;
       }
     }
-    pool->set_name(
-        absl::StrCat(sim::PoolRoleName(choice.role), "-", choice.chip));
+    pool->set_name(absl::StrCat(choice.owned ? "owned-" : "",
+                                sim::PoolRoleName(choice.role), "-",
+                                choice.chip));
     pool->set_role(choice.role);
     pool->mutable_machine()->set_chip(choice.chip);
     pool->mutable_machine()->set_chips_per_machine(context_->chips_per_machine);
     pool->set_machines(choice.machines);
+    if (choice.owned) pool->set_owned_machines(choice.machines);
     pool->set_tp(choice.tp);
   }
   return cluster;
@@ -254,7 +318,8 @@ absl::Status CandidateEvaluator::EvaluateAll(
       pool->set_chip(choice.chip);
       pool->set_machines(choice.machines);
       pool->set_tp(choice.tp);
-      machines += choice.machines;
+      pool->set_owned(choice.owned);
+      if (!choice.owned) machines += choice.machines;  // the budget's count
     }
     fleet.set_system(SystemLabel(candidate));
     Cluster cluster = ToCluster(candidate);

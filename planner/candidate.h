@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "economics/tco.h"
 #include "hardware/chip_catalog.h"
 #include "planner/simulation_cache.h"
@@ -30,15 +31,26 @@ struct PoolChoice {
   std::string chip;
   int machines = 0;
   int tp = 0;
+  bool owned = false;  // already owned (PlanRequest.existing_pools)
 };
 using Candidate = std::vector<PoolChoice>;
 
-// "prefill:h100x18@tp8+decode:a100x9@tp8": the cache key and a label.
+// "prefill:h100x18@tp8+decode:a100x9@tp8": the cache key and a label; an
+// owned pool reads "owned-colocated:h100x2@tp8".
 std::string CandidateKey(const Candidate& candidate);
-// "disaggregated h100->a100 tp8" / "colocated h100 tp8".
+// "disaggregated h100->a100 tp8" / "colocated h100 tp8", of the machines
+// added, with " + owned fleet" when there is one ("owned fleet as is" when
+// nothing is added).
 std::string SystemLabel(const Candidate& candidate);
-// The candidate a planned fleet's pools describe. InvalidArgument for a
-// pool role other than colocated, prefill, decode.
+// Pools written as CandidateKey writes them, "colocated:h100x2@tp8" joined
+// by '+' (how `plan --existing-fleet` names an owned fleet). InvalidArgument
+// naming the part that does not parse.
+absl::StatusOr<std::vector<PlannedPool>> ParsePlannedPools(
+    absl::string_view text);
+// One planned pool as the search holds it. InvalidArgument for a role other
+// than colocated, prefill, decode.
+absl::StatusOr<PoolChoice> PoolChoiceOf(const PlannedPool& pool);
+// The candidate a planned fleet's pools describe. Errors as PoolChoiceOf.
 absl::StatusOr<Candidate> CandidateOf(const PlannedFleet& fleet);
 
 struct Evaluation {
@@ -66,7 +78,9 @@ struct PlanContext {
   Chip slo_reference_chip;
   Chip h100;
   int chips_per_machine = 0;
-  int budget_machines = 64;
+  int budget_machines = 64;  // machines added, beyond any owned ones
+  // The owned pools every candidate holds (PlanRequest.existing_pools).
+  Candidate existing;
   // What cost means and the site assumptions every fleet is priced with.
   economics::TcoSettings tco;
 };

@@ -22,6 +22,9 @@ const FieldRanges& PlanRequestRanges() {
         {"fleetsim.PlanRequest.chips_per_machine", 1, 1e4},
         {"fleetsim.PlanRequest.tp", 1, 1e4, "--tp-options"},
         {"fleetsim.PlanRequest.jobs", 1, 1e4, "--jobs"},
+        {"fleetsim.PlannedPool.machines", 1,
+         static_cast<double>(kMaxMachinesPerFleet), "--existing-fleet"},
+        {"fleetsim.PlannedPool.tp", 1, 1e4, "--existing-fleet"},
     };
     for (const FieldRanges* part :
          {&sim::ClusterFieldRanges(), &sim::SloFieldRanges(),
@@ -41,6 +44,40 @@ absl::Status ValidatePlanRequest(const PlanRequest& request,
   const int chips = request.chips_per_machine() > 0
                         ? request.chips_per_machine()
                         : hardware::kDefaultChipsPerMachine;
+  for (int i = 0; i < request.existing_pools_size(); ++i) {
+    const PlannedPool& pool = request.existing_pools(i);
+    const std::string field = absl::StrCat("field 'existing_pools[", i, "]");
+    if (pool.role() != "colocated" && pool.role() != "prefill" &&
+        pool.role() != "decode") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin, ": ", field, ".role' (--existing-fleet): '",
+                       pool.role(), "' is not colocated, prefill or decode"));
+    }
+    if (pool.chip().empty() || pool.machines() < 1 || pool.tp() < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ": ", field,
+          "' (--existing-fleet): needs a chip, machines >= 1 and tp >= 1"));
+    }
+    if (chips % pool.tp() != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ": ", field, ".tp' (--existing-fleet): ", pool.tp(),
+          " does not divide the machine's ", chips,
+          " chips (chips_per_machine)"));
+    }
+    if ((pool.role() == "colocated") !=
+        (request.existing_pools(0).role() == "colocated")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ": ", field,
+          ".role' (--existing-fleet): colocated pools cannot be mixed with "
+          "prefill/decode pools"));
+    }
+  }
+  if (request.existing_pools_size() > 0 && request.has_fixed_fleet()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin,
+        ": fields 'existing_pools' (--existing-fleet) and 'fixed_fleet' "
+        "(--fixed-fleet) are different what-ifs: give one"));
+  }
   for (int tp : request.tp()) {
     if (chips % tp != 0) {
       return absl::InvalidArgumentError(

@@ -108,17 +108,24 @@ class SystemSearch {
                CapacityBounds decode_chip_bounds)
       : spec_(std::move(spec)), context_(context) {
     int budget = context->budget_machines;
+    // Extending an owned fleet, adding nothing may already do; the capacity
+    // bounds are of a fleet built from nothing.
+    const bool extending = !context->existing.empty();
     if (spec_.mode == SERVING_MODE_COLOCATED) {
-      int lb = std::max(
-          1, static_cast<int>(std::floor(prefill_chip_bounds.prefill_machines +
-                                         prefill_chip_bounds.decode_machines)));
+      int lb = extending
+                   ? 0
+                   : std::max(1, static_cast<int>(std::floor(
+                                     prefill_chip_bounds.prefill_machines +
+                                     prefill_chip_bounds.decode_machines)));
       colocated_ = MinSearch(std::min(lb, budget), budget);
       return;
     }
-    p_lb_ = std::max(
-        1, static_cast<int>(std::floor(prefill_chip_bounds.prefill_machines)));
-    d_lb_ = std::max(
-        1, static_cast<int>(std::floor(decode_chip_bounds.decode_machines)));
+    p_lb_ = extending ? 0
+                      : std::max(1, static_cast<int>(std::floor(
+                                        prefill_chip_bounds.prefill_machines)));
+    d_lb_ = extending ? 0
+                      : std::max(1, static_cast<int>(std::floor(
+                                        decode_chip_bounds.decode_machines)));
     p_lb_ = std::min(p_lb_, budget - 1);
     d_lb_ = std::min(d_lb_, budget - 1);
     p_hi_ = std::max(p_lb_, budget - d_lb_);
@@ -130,12 +137,22 @@ class SystemSearch {
   const SystemSpec& spec() const { return spec_; }
   bool done() const { return done_; }
 
+  // The owned pools, if any, then the machines added (a pool of none is
+  // left out).
   Candidate Colocated(int n) const {
-    return {{POOL_ROLE_COLOCATED, spec_.prefill_chip, n, spec_.tp}};
+    Candidate candidate = context_->existing;
+    if (n > 0)
+      candidate.push_back(
+          {POOL_ROLE_COLOCATED, spec_.prefill_chip, n, spec_.tp});
+    return candidate;
   }
   Candidate Disaggregated(int p, int d) const {
-    return {{POOL_ROLE_PREFILL, spec_.prefill_chip, p, spec_.tp},
-            {POOL_ROLE_DECODE, spec_.decode_chip, d, spec_.tp}};
+    Candidate candidate = context_->existing;
+    if (p > 0)
+      candidate.push_back({POOL_ROLE_PREFILL, spec_.prefill_chip, p, spec_.tp});
+    if (d > 0)
+      candidate.push_back({POOL_ROLE_DECODE, spec_.decode_chip, d, spec_.tp});
+    return candidate;
   }
 
   // Candidates to simulate next (cached ones cost nothing).
@@ -270,9 +287,9 @@ std::string ExplainInfeasible(const CandidateEvaluator& evaluator, int budget) {
   const Evaluation* best = nullptr;
   std::string build_errors;
   for (const auto& [key, evaluation] : evaluator.all()) {
-    int machines = 0;
+    int machines = 0;  // added ones: the budget's count
     for (const PlannedPool& pool : evaluation.fleet.pools())
-      machines += pool.machines();
+      machines += pool.owned() ? 0 : pool.machines();
     if (!evaluation.fleet.has_result()) {
       if (build_errors.empty()) build_errors = evaluation.fleet.miss();
       continue;
@@ -290,9 +307,10 @@ std::string ExplainInfeasible(const CandidateEvaluator& evaluator, int budget) {
   std::vector<std::string> pools;
   int machines = 0;
   for (const PlannedPool& pool : best->fleet.pools()) {
-    pools.push_back(
-        absl::StrCat(pool.machines(), " ", pool.chip(), " ", pool.role()));
-    machines += pool.machines();
+    pools.push_back(absl::StrCat(pool.machines(),
+                                 pool.owned() ? " owned " : " ", pool.chip(),
+                                 " ", pool.role()));
+    machines += pool.owned() ? 0 : pool.machines();
   }
   return absl::StrCat(
       "no fleet within the budget of ", budget,
@@ -326,6 +344,21 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
     modes.push_back(static_cast<ServingMode>(mode));
   if (modes.empty())
     modes = {SERVING_MODE_COLOCATED, SERVING_MODE_DISAGGREGATED};
+  if (!context.existing.empty()) {
+    // Colocated pools cannot share a fleet with prefill/decode ones
+    // (sim/fleet.h), so additions serve in the owned fleet's mode.
+    const ServingMode owned_mode =
+        context.existing[0].role == POOL_ROLE_COLOCATED
+            ? SERVING_MODE_COLOCATED
+            : SERVING_MODE_DISAGGREGATED;
+    if (std::find(modes.begin(), modes.end(), owned_mode) == modes.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "field 'modes' (--modes): the existing fleet serves ",
+          owned_mode == SERVING_MODE_COLOCATED ? "colocated" : "disaggregated",
+          " and what is added must serve the same way"));
+    }
+    modes = {owned_mode};
+  }
   std::vector<int> tps(request.tp().begin(), request.tp().end());
   if (tps.empty()) tps.push_back(context.chips_per_machine);
 

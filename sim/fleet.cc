@@ -60,6 +60,8 @@ const FieldRanges& ClusterFieldRanges() {
        "microseconds per layer"},
       {"fleetsim.Pool.machines", 1, static_cast<double>(kMaxMachinesPerFleet),
        "the per-run limit, docs/limits.md"},
+      {"fleetsim.Pool.owned_machines", 0,
+       static_cast<double>(kMaxMachinesPerFleet)},
       {"fleetsim.Pool.tp", 1, kMaxChips},
       {"fleetsim.Pool.pp", 1, kMaxChips},
       {"fleetsim.Machine.chips_per_machine", 1, kMaxChips},
@@ -178,6 +180,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                        "vllm, sglang)"));
     }
     pool.machines = config.machines();
+    pool.owned_machines = config.owned_machines();
     pool.chips_per_machine = config.machine().chips_per_machine() > 0
                                  ? config.machine().chips_per_machine()
                                  : hardware::kDefaultChipsPerMachine;
@@ -254,6 +257,12 @@ absl::StatusOr<FleetSpec> ResolveFleet(
       return PoolError(origin, pool,
                        absl::StrCat("field 'machines' must be >= 1 (got ",
                                     pool.machines, ")"));
+    }
+    if (pool.owned_machines < 0 || pool.owned_machines > pool.machines) {
+      return PoolError(
+          origin, pool,
+          absl::StrCat("field 'owned_machines' must be in [0, machines = ",
+                       pool.machines, "] (got ", pool.owned_machines, ")"));
     }
     if (pool.chips_per_machine % (pool.tp * pool.pp) != 0) {
       return PoolError(origin, pool,

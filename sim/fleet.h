@@ -38,6 +38,7 @@ struct PoolSpec {
   PoolRole role = POOL_ROLE_COLOCATED;
   Chip chip;
   int machines = 0;
+  int owned_machines = 0;  // of `machines`, already owned (Pool.owned_machines)
   int chips_per_machine = 0;
   int tp = 0;
   int pp = 0;

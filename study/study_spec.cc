@@ -103,9 +103,9 @@ absl::Status ValidateStudySpec(const StudySpec& spec,
   if (base.has_fixed_fleet()) {
     return absl::UnimplementedError(AtLocation(
         origin, 0,
-        "base.fixed_fleet: extending an existing fleet is not supported by "
-        "studies yet (use `fleetsim plan --fixed-fleet` for the "
-        "re-allocation what-if)"));
+        "base.fixed_fleet: the re-allocation what-if is not a study variant "
+        "(use `fleetsim plan --fixed-fleet`); to extend machines already "
+        "owned, give them as existing_pools"));
   }
   for (int i = 0; i < base.chip_prices_size(); ++i) {
     FLEETSIM_RETURN_IF_ERROR(economics::ValidatePriceChange(
@@ -214,6 +214,8 @@ PlanRequest VariantRequest(const StudySpec& spec, const StudyVariant& variant) {
     *request.add_chip_prices() = change;
   if (variant.budget_machines() > 0)
     request.set_budget_machines(variant.budget_machines());
+  if (!variant.existing_pools().empty())
+    *request.mutable_existing_pools() = variant.existing_pools();
   return request;
 }
 
@@ -282,6 +284,15 @@ std::vector<std::string> DescribeChanges(const StudyVariant& variant) {
   if (variant.budget_machines() > 0) {
     changes.push_back(
         absl::StrCat("budget ", variant.budget_machines(), " machines"));
+  }
+  if (!variant.existing_pools().empty()) {
+    std::vector<std::string> pools;
+    for (const PlannedPool& pool : variant.existing_pools()) {
+      pools.push_back(absl::StrCat(pool.machines(), " ", pool.chip(), " ",
+                                   pool.role(), " tp", pool.tp()));
+    }
+    changes.push_back(
+        absl::StrCat("extends owned ", absl::StrJoin(pools, " + ")));
   }
   if (changes.empty()) changes.push_back("as the base");
   return changes;

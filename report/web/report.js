@@ -10,20 +10,24 @@
   main.textContent = '';
 
   // ---- formatting ---------------------------------------------------------
+  // signDisplay 'negative': a difference that rounds to zero prints as 0, not
+  // -0 (two fleets of equal power differ by float rounding).
   const usdFormat = new Intl.NumberFormat('en-US', {
-    style: 'currency', currency: 'USD', maximumFractionDigits: 0});
+    style: 'currency', currency: 'USD', maximumFractionDigits: 0,
+    signDisplay: 'negative'});
   const usdCentsFormat = new Intl.NumberFormat('en-US', {
     style: 'currency', currency: 'USD', minimumFractionDigits: 2,
-    maximumFractionDigits: 3});
+    maximumFractionDigits: 3, signDisplay: 'negative'});
   const compactUsdFormat = new Intl.NumberFormat('en-US', {
     style: 'currency', currency: 'USD', notation: 'compact',
-    maximumFractionDigits: 2});
+    maximumFractionDigits: 2, signDisplay: 'negative'});
   const percentFormat = new Intl.NumberFormat('en-US', {
-    style: 'percent', maximumFractionDigits: 1});
+    style: 'percent', maximumFractionDigits: 1, signDisplay: 'negative'});
   const numberFormat = new Intl.NumberFormat('en-US', {
     maximumFractionDigits: 3});
   const kwFormat = new Intl.NumberFormat('en-US', {
-    minimumFractionDigits: 1, maximumFractionDigits: 1});
+    minimumFractionDigits: 1, maximumFractionDigits: 1,
+    signDisplay: 'negative'});
   const usd = (v) => usdFormat.format(v || 0);
   const usdCents = (v) => usdCentsFormat.format(v || 0);
   const usdCompact = (v) => compactUsdFormat.format(v || 0);
@@ -42,8 +46,10 @@
     }
     return {text: lines, cls: 'num'};
   };
+  // "h100 colocated"; machines already owned are their own pool.
+  const poolLabel = (p) => (p.owned ? 'owned ' : '') + p.chip + ' ' + p.role;
   const fleetText = (fleet) => (fleet.pools || []).map(
-      (p) => p.machines + ' ' + p.chip + ' ' + p.role).join(' + ');
+      (p) => p.machines + ' ' + poolLabel(p)).join(' + ');
 
   // ---- DOM helpers --------------------------------------------------------
   function el(tag, attrs, children) {
@@ -211,7 +217,7 @@
     const labels = [];
     for (const v of feasible) {
       for (const p of v.recommended.pools) {
-        const label = p.chip + ' ' + p.role;
+        const label = poolLabel(p);
         if (!labels.includes(label)) labels.push(label);
       }
     }
@@ -228,7 +234,7 @@
         label: {show: true},
         data: feasible.map((v) => {
           const pool = v.recommended.pools.find(
-              (p) => p.chip + ' ' + p.role === label);
+              (p) => poolLabel(p) === label);
           return pool ? pool.machines : null;
         }),
       })),

@@ -36,6 +36,12 @@ TEST(PlanCommandTest, BadFlagsAreErrorsNamingThem) {
              {"--tp-options 3", 1, "3 does not divide the machine's 8"},
              {"--gamma-cv 500 --arrival gamma", 1,
               "field 'workload.gamma_cv' must be in"},
+             {"--existing-fleet colocated:h100x2", 1,
+              "--existing-fleet: pool 'colocated:h100x2': expected"},
+             {"--existing-fleet colocated:h100x2@tp3", 1,
+              "field 'existing_pools[0].tp' (--existing-fleet): 3 does not"},
+             {"--existing-fleet colocated:h100x2@tp8 --modes disaggregated", 1,
+              "the existing fleet serves colocated"},
              {"stray_word", 2,
               "plan takes no positional arguments, got 'stray_word'"}});
 }

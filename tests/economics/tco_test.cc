@@ -157,6 +157,41 @@ TEST(TcoTest, NormalizedCostCountsReferenceMachines) {
   EXPECT_DOUBLE_EQ(*cost, 680000.0 / 220000);
 }
 
+TEST(TcoTest, OwnedMachinesAreSunkButMaintainedPoweredAndRented) {
+  const Chip chip = PricedChip();
+  std::vector<MachineGroup> groups = TwoMachines(&chip);
+  groups[0].owned_machines = 1;
+  absl::StatusOr<Tco> tco =
+      ComputeTco(groups, 100, 1000, Settings(COST_BASIS_LIST));
+  ASSERT_TRUE(tco.ok()) << tco.status();
+  // One machine to buy: 8 x 30,000 + 100,000 = 340,000; the owned one's
+  // 340,000 is sunk and reported apart.
+  EXPECT_DOUBLE_EQ(tco->capex_usd(), 340000);
+  EXPECT_DOUBLE_EQ(tco->owned_capex_usd(), 340000);
+  // Both machines draw power and are maintained: 5 % of 680,000.
+  EXPECT_DOUBLE_EQ(tco->it_power_w(), 10400);
+  EXPECT_DOUBLE_EQ(tco->maintenance_usd_per_year(), 34000);
+  // 340,000 + 4 x (13,665.6 + 34,000).
+  EXPECT_NEAR(tco->tco_usd(), 340000 + 4 * 47665.6, 1e-6);
+
+  // Rent continues on every machine, owned (already rented) or not.
+  tco = ComputeTco(groups, 100, 1000, Settings(COST_BASIS_RENTAL));
+  ASSERT_TRUE(tco.ok()) << tco.status();
+  EXPECT_EQ(tco->owned_capex_usd(), 0);
+  EXPECT_DOUBLE_EQ(tco->rental_usd_per_year(), 560640);
+
+  // SPAD's unit counts what is still to pay.
+  Chip reference = PricedChip();
+  *reference.mutable_pricing()->mutable_purchase_usd() = Value(15000);
+  absl::StatusOr<double> cost =
+      NormalizedFleetCost(groups, reference, COST_BASIS_LIST);
+  ASSERT_TRUE(cost.ok()) << cost.status();
+  EXPECT_DOUBLE_EQ(*cost, 340000.0 / 220000);
+  cost = NormalizedFleetCost(groups, reference, COST_BASIS_RENTAL);
+  ASSERT_TRUE(cost.ok()) << cost.status();
+  EXPECT_DOUBLE_EQ(*cost, 2.0 * 8 * 4 / (8 * 4));
+}
+
 TEST(SiteAssumptionsTest, OverridesReplaceWholeValuesAndAreChecked) {
   const SiteAssumptions base = Settings(COST_BASIS_LIST).site;
   SiteAssumptions overrides;

@@ -74,6 +74,84 @@ TEST(PlannerTest, ColocatedMinimumIsFeasibleAndOneLessIsNot) {
   EXPECT_EQ(best.cost(), n);  // H100 machines
 }
 
+// Extending an owned fleet: the search adds machines to the owned ones, and
+// only what it adds is bought.
+TEST(PlannerTest, ExtendingAnOwnedFleetBuysOnlyWhatIsAdded) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 60);
+  request.add_modes(SERVING_MODE_COLOCATED);
+  request.set_objective(PLAN_OBJECTIVE_TCO);
+  absl::StatusOr<PlanResult> green = PlanFleet(request, Options());
+  ASSERT_TRUE(green.ok()) << green.status();
+  ASSERT_TRUE(green->feasible()) << green->explanation();
+  const int needed = Machines(green->recommended());
+  ASSERT_GT(needed, 1);
+
+  // Owning one machine fewer than needed: the plan adds at least one.
+  PlannedPool* owned = request.add_existing_pools();
+  owned->set_role("colocated");
+  owned->set_chip("h100");
+  owned->set_machines(needed - 1);
+  owned->set_tp(8);
+  absl::StatusOr<PlanResult> extended = PlanFleet(request, Options());
+  ASSERT_TRUE(extended.ok()) << extended.status();
+  ASSERT_TRUE(extended->feasible()) << extended->explanation();
+  const PlannedFleet& best = extended->recommended();
+  ASSERT_EQ(best.pools_size(), 2);
+  EXPECT_TRUE(best.pools(0).owned());
+  EXPECT_EQ(best.pools(0).machines(), needed - 1);
+  EXPECT_FALSE(best.pools(1).owned());
+  const int added = best.pools(1).machines();
+  EXPECT_GE(added, 1);
+  EXPECT_EQ(best.system(), "colocated h100 tp8 + owned fleet");
+  // Cost in H100 machines counts the added ones; the owned ones are sunk.
+  EXPECT_DOUBLE_EQ(best.cost(), added);
+  const Tco& tco = best.result().tco();
+  EXPECT_NEAR(tco.owned_capex_usd() / tco.capex_usd(),
+              static_cast<double>(needed - 1) / added, 1e-9);
+  // Adding nothing was simulated and missed the SLO.
+  bool saw_as_is = false;
+  for (const PlannedFleet& fleet : extended->fleets()) {
+    if (fleet.system() != "owned fleet as is") continue;
+    saw_as_is = true;
+    EXPECT_FALSE(fleet.feasible());
+  }
+  EXPECT_TRUE(saw_as_is);
+
+  // Owning enough already: nothing to buy.
+  owned->set_machines(needed + 1);
+  extended = PlanFleet(request, Options());
+  ASSERT_TRUE(extended.ok()) << extended.status();
+  ASSERT_TRUE(extended->feasible()) << extended->explanation();
+  EXPECT_EQ(extended->recommended().system(), "owned fleet as is");
+  EXPECT_EQ(extended->recommended().result().tco().capex_usd(), 0);
+  EXPECT_GT(extended->recommended().result().tco().tco_usd(), 0);
+
+  // Additions serve in the owned fleet's mode.
+  request.clear_modes();
+  request.add_modes(SERVING_MODE_DISAGGREGATED);
+  EXPECT_THAT(PlanFleet(request, Options()).status().message(),
+              HasSubstr("the existing fleet serves colocated"));
+}
+
+TEST(PlannerTest, ExistingPoolsAreChecked) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
+  PlannedPool* owned = request.add_existing_pools();
+  owned->set_role("colocated");
+  owned->set_chip("h100");
+  owned->set_machines(2);
+  owned->set_tp(3);
+  EXPECT_THAT(PlanFleet(request, Options()).status().message(),
+              HasSubstr("existing_pools[0].tp"));
+  owned->set_tp(8);
+  owned->set_role("both");
+  EXPECT_THAT(PlanFleet(request, Options()).status().message(),
+              HasSubstr("existing_pools[0].role"));
+  owned->set_role("colocated");
+  owned->set_chip("h900");
+  EXPECT_EQ(PlanFleet(request, Options()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(PlannerTest, InfeasibleBudgetExplainsTheClosestMiss) {
   PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 40, 30);
   request.add_modes(SERVING_MODE_COLOCATED);

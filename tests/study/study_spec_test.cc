@@ -103,13 +103,14 @@ TEST_F(StudySpecTest, ErrorsNameFileLineAndField) {
   EXPECT_THAT(status.message(), HasSubstr(":9:"));
 }
 
-TEST_F(StudySpecTest, ExtendingAFleetIsNotSupportedYet) {
+TEST_F(StudySpecTest, TheReallocationWhatIfIsNotAVariant) {
   absl::Status status =
       LoadStudySpec(Write(Base(" fixed_fleet { name: \"old\" }") +
                           "variants { name: \"a\" }\n"))
           .status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(status.message(), HasSubstr("fixed_fleet"));
+  EXPECT_THAT(status.message(), HasSubstr("existing_pools"));
 }
 
 TEST(VariantRequestTest, AppliesTheVariantOverTheBase) {
@@ -150,6 +151,28 @@ TEST(VariantRequestTest, AppliesTheVariantOverTheBase) {
   const PlanRequest base = VariantRequest(spec, same);
   EXPECT_DOUBLE_EQ(base.workload().rate_per_s(), 3);
   EXPECT_THAT(DescribeChanges(same), ElementsAre("as the base"));
+}
+
+TEST(VariantRequestTest, AVariantExtendsAnOwnedFleet) {
+  StudySpec spec;
+  ASSERT_TRUE(ParseTextProto(Base() + R"pb(
+                               variants {
+                                 name: "extend"
+                                 existing_pools {
+                                   role: "colocated"
+                                   chip: "h100"
+                                   machines: 2
+                                   tp: 8
+                                 }
+                               }
+                             )pb",
+                             "test", &spec)
+                  .ok());
+  const PlanRequest request = VariantRequest(spec, spec.variants(0));
+  ASSERT_EQ(request.existing_pools_size(), 1);
+  EXPECT_EQ(request.existing_pools(0).machines(), 2);
+  EXPECT_THAT(DescribeChanges(spec.variants(0)),
+              ElementsAre("extends owned 2 h100 colocated tp8"));
 }
 
 TEST(ScaleTrafficTest, ResampledRateOrReplaySpeed) {

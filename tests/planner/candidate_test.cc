@@ -1,0 +1,70 @@
+// Candidate naming: keys, system labels and the pool list `plan
+// --existing-fleet` takes, which reads back what CandidateKey writes.
+#include "planner/candidate.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace fleetsim::planner {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CandidateTest, KeysAndLabelsMarkOwnedPools) {
+  Candidate candidate = {{POOL_ROLE_COLOCATED, "h100", 2, 8, /*owned=*/true},
+                         {POOL_ROLE_COLOCATED, "h200", 3, 8, /*owned=*/false}};
+  EXPECT_EQ(CandidateKey(candidate),
+            "owned-colocated:h100x2@tp8+colocated:h200x3@tp8");
+  EXPECT_EQ(SystemLabel(candidate), "colocated h200 tp8 + owned fleet");
+  candidate.pop_back();
+  EXPECT_EQ(SystemLabel(candidate), "owned fleet as is");
+  EXPECT_EQ(SystemLabel({{POOL_ROLE_PREFILL, "h100", 4, 8},
+                         {POOL_ROLE_DECODE, "a100", 2, 4}}),
+            "disaggregated h100->a100 tp4");
+}
+
+TEST(CandidateTest, ParsePlannedPoolsReadsCandidateKeys) {
+  absl::StatusOr<std::vector<PlannedPool>> pools =
+      ParsePlannedPools("prefill:h100x18@tp8+decode:h100_pcapx9@tp4");
+  ASSERT_TRUE(pools.ok()) << pools.status();
+  ASSERT_EQ(pools->size(), 2u);
+  EXPECT_EQ((*pools)[0].role(), "prefill");
+  EXPECT_EQ((*pools)[0].chip(), "h100");
+  EXPECT_EQ((*pools)[0].machines(), 18);
+  EXPECT_EQ((*pools)[0].tp(), 8);
+  // A chip name holding an 'x' splits at the last one.
+  EXPECT_EQ((*pools)[1].chip(), "h100_pcap");
+  EXPECT_EQ((*pools)[1].machines(), 9);
+  EXPECT_EQ((*pools)[1].tp(), 4);
+
+  Candidate candidate;
+  for (const PlannedPool& pool : *pools) {
+    absl::StatusOr<PoolChoice> choice = PoolChoiceOf(pool);
+    ASSERT_TRUE(choice.ok()) << choice.status();
+    candidate.push_back(*choice);
+  }
+  EXPECT_EQ(CandidateKey(candidate),
+            "prefill:h100x18@tp8+decode:h100_pcapx9@tp4");
+}
+
+TEST(CandidateTest, ParsePlannedPoolsNamesTheBadPart) {
+  for (const char* bad : {"colocated:h100x2", "colocated:h100@tp8",
+                          "h100x2@tp8", "colocated:h100xtwo@tp8",
+                          "colocated:h100x2@tp8+", "colocated:x2@tp8"}) {
+    absl::StatusOr<std::vector<PlannedPool>> pools = ParsePlannedPools(bad);
+    ASSERT_FALSE(pools.ok()) << bad;
+    EXPECT_EQ(pools.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(pools.status().message(), HasSubstr("expected ROLE:CHIPx"));
+  }
+  EXPECT_THAT(PoolChoiceOf([] {
+                PlannedPool pool;
+                pool.set_role("both");
+                return pool;
+              }())
+                  .status()
+                  .message(),
+              HasSubstr("unknown pool role 'both'"));
+}
+
+}  // namespace
+}  // namespace fleetsim::planner
