@@ -175,9 +175,7 @@ std::string PlanCsv(const PlanResult& result) {
     std::vector<std::string> pools;
     int machines = 0;
     for (const PlannedPool& p : fleet.pools()) {
-      pools.push_back(absl::StrFormat("%d %s%s %s tp%d", p.machines(),
-                                      p.owned() ? "owned " : "", p.chip(),
-                                      p.role(), p.tp()));
+      pools.push_back(absl::StrCat(planner::PoolText(p), " tp", p.tp()));
       machines += p.machines();
     }
     const SimulationResult& r = fleet.result();
@@ -201,9 +199,7 @@ std::string PlanCsv(const PlanResult& result) {
 std::string FleetLine(const PlannedFleet& fleet) {
   std::vector<std::string> pools;
   for (const PlannedPool& p : fleet.pools()) {
-    pools.push_back(absl::StrFormat("%d %s%s %s", p.machines(),
-                                    p.owned() ? "owned " : "", p.chip(),
-                                    p.role()));
+    pools.push_back(planner::PoolText(p));
   }
   std::string line = absl::StrFormat("%-55s cost %6.2f  TDP %6.2f (%.0f W)",
                                      absl::StrJoin(pools, " + "), fleet.cost(),

@@ -165,6 +165,11 @@ std::string SystemLabel(const Candidate& candidate) {
   return owned ? absl::StrCat(label, " + owned fleet") : label;
 }
 
+std::string PoolText(const PlannedPool& pool) {
+  return absl::StrCat(pool.machines(), pool.owned() ? " owned " : " ",
+                      pool.chip(), " ", pool.role());
+}
+
 absl::StatusOr<std::vector<PlannedPool>> ParsePlannedPools(
     absl::string_view text) {
   std::vector<PlannedPool> pools;

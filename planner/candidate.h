@@ -42,6 +42,10 @@ std::string CandidateKey(const Candidate& candidate);
 // added, with " + owned fleet" when there is one ("owned fleet as is" when
 // nothing is added).
 std::string SystemLabel(const Candidate& candidate);
+// "2 owned h100 colocated", "18 h100 prefill": a pool in words, for
+// messages, tables and reports.
+std::string PoolText(const PlannedPool& pool);
+
 // Pools written as CandidateKey writes them, "colocated:h100x2@tp8" joined
 // by '+' (how `plan --existing-fleet` names an owned fleet). InvalidArgument
 // naming the part that does not parse.

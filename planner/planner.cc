@@ -307,9 +307,7 @@ std::string ExplainInfeasible(const CandidateEvaluator& evaluator, int budget) {
   std::vector<std::string> pools;
   int machines = 0;
   for (const PlannedPool& pool : best->fleet.pools()) {
-    pools.push_back(absl::StrCat(pool.machines(),
-                                 pool.owned() ? " owned " : " ", pool.chip(),
-                                 " ", pool.role()));
+    pools.push_back(PoolText(pool));
     machines += pool.owned() ? 0 : pool.machines();
   }
   return absl::StrCat(

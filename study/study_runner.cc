@@ -102,7 +102,7 @@ Saving SavingAgainst(const StudyVariantResult& baseline,
 std::string FleetText(const StudyFleet& fleet) {
   std::vector<std::string> pools;
   for (const PlannedPool& p : fleet.pools())
-    pools.push_back(absl::StrCat(p.machines(), " ", p.chip(), " ", p.role()));
+    pools.push_back(planner::PoolText(p));
   return absl::StrJoin(pools, " + ");
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "economics/price_changes.h"
 #include "economics/pricing.h"
+#include "planner/candidate.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
@@ -288,8 +289,7 @@ std::vector<std::string> DescribeChanges(const StudyVariant& variant) {
   if (!variant.existing_pools().empty()) {
     std::vector<std::string> pools;
     for (const PlannedPool& pool : variant.existing_pools()) {
-      pools.push_back(absl::StrCat(pool.machines(), " ", pool.chip(), " ",
-                                   pool.role(), " tp", pool.tp()));
+      pools.push_back(absl::StrCat(planner::PoolText(pool), " tp", pool.tp()));
     }
     changes.push_back(
         absl::StrCat("extends owned ", absl::StrJoin(pools, " + ")));

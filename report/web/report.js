@@ -48,8 +48,17 @@
   };
   // "h100 colocated"; machines already owned are their own pool.
   const poolLabel = (p) => (p.owned ? 'owned ' : '') + p.chip + ' ' + p.role;
-  const fleetText = (fleet) => (fleet.pools || []).map(
-      (p) => p.machines + ' ' + poolLabel(p)).join(' + ');
+  const poolsText = (pools) =>
+      pools.map((p) => p.machines + ' ' + poolLabel(p)).join(' + ');
+  const fleetText = (fleet) => poolsText(fleet.pools || []);
+  // "keep 2 owned h100 colocated, buy 1 h200 colocated".
+  const purchaseText = (fleet) => {
+    const pools = fleet.pools || [];
+    const owned = pools.filter((p) => p.owned);
+    const bought = pools.filter((p) => !p.owned);
+    return (owned.length ? 'keep ' + poolsText(owned) + ', ' : '') +
+        (bought.length ? 'buy ' + poolsText(bought) : 'buy nothing');
+  };
 
   // ---- DOM helpers --------------------------------------------------------
   function el(tag, attrs, children) {
@@ -161,7 +170,7 @@
   for (const v of variants) {
     if (v.feasible) {
       main.appendChild(el('p', {class: 'recommendation'},
-          v.name + ': buy ' + fleetText(v.recommended) + ' for ' +
+          v.name + ': ' + purchaseText(v.recommended) + ' for ' +
           usd(v.recommended.tco_usd.median) + ' over ' +
           num(v.recommended.tco.amortization_years) + ' years (' +
           kw(v.recommended.facility_power_kw.median) + ').'));

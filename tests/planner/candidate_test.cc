@@ -45,6 +45,11 @@ TEST(CandidateTest, ParsePlannedPoolsReadsCandidateKeys) {
   }
   EXPECT_EQ(CandidateKey(candidate),
             "prefill:h100x18@tp8+decode:h100_pcapx9@tp4");
+
+  EXPECT_EQ(PoolText((*pools)[0]), "18 h100 prefill");
+  PlannedPool owned = (*pools)[1];
+  owned.set_owned(true);
+  EXPECT_EQ(PoolText(owned), "9 owned h100_pcap decode");
 }
 
 TEST(CandidateTest, ParsePlannedPoolsNamesTheBadPart) {
