@@ -398,7 +398,7 @@ FLEETSIM_REGISTER_COMMAND(
      fleetsim::cli::Flags({{"model", "chips", "modes", "objective",
                             "budget_machines", "jobs", "tp_options",
                             "normalize_to", "template_cluster", "fixed_fleet",
-                            "out", "data_dir"},
+                            "existing_fleet", "out", "data_dir"},
                            fleetsim::cli::WorkloadFlagNames(),
                            fleetsim::cli::EconomicsFlagNames(),
                            fleetsim::cli::RemoteFlagNames()}),
