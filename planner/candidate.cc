@@ -122,18 +122,17 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
                                  "PlanRequest.site"));
   FLEETSIM_RETURN_IF_ERROR(
       economics::CheckPriced(context.h100, context.tco.basis));
-  for (const std::string& name : request.chips()) {
+  // Every chip a candidate may hold must be priceable on the basis.
+  auto check_priced = [&context](const std::string& name) -> absl::Status {
     FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, context.chips.Find(name));
     economics::MachineGroup group;
     group.chip = chip;
-    FLEETSIM_RETURN_IF_ERROR(economics::CheckTcoInputs({group}, context.tco));
-  }
+    return economics::CheckTcoInputs({group}, context.tco);
+  };
+  for (const std::string& name : request.chips())
+    FLEETSIM_RETURN_IF_ERROR(check_priced(name));
   for (const PlannedPool& pool : request.existing_pools()) {
-    FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip,
-                              context.chips.Find(pool.chip()));
-    economics::MachineGroup group;
-    group.chip = chip;
-    FLEETSIM_RETURN_IF_ERROR(economics::CheckTcoInputs({group}, context.tco));
+    FLEETSIM_RETURN_IF_ERROR(check_priced(pool.chip()));
     PlannedPool owned = pool;
     owned.set_owned(true);
     FLEETSIM_ASSIGN_OR_RETURN(PoolChoice choice, PoolChoiceOf(owned));

@@ -118,14 +118,14 @@ TEST(ReplayCommandTest, NothingToSimulateIsAnError) {
   const std::string empty = ::testing::TempDir() + "/empty_trace_" +
                             std::to_string(getpid()) + ".csv";
   std::ofstream(empty) << "TIMESTAMP,ContextTokens,GeneratedTokens\n";
-  const std::string cluster =
-      "replay --cluster " + kSource + "/data/clusters/default.txtpb " +
-      "--model bloom-176b --slo normal ";
+  const std::string cluster = "replay --cluster " + kSource +
+                              "/data/clusters/default.txtpb " +
+                              "--model bloom-176b --slo normal ";
   testutil::ExpectCliErrors(
-      cluster, {{"--trace " + empty, 1, "no requests to simulate"},
-                {"--trace " + kSource +
-                     "/data/traces/azure_2023_code.csv --start 1e7",
-                 1, "no requests to simulate"}});
+      cluster,
+      {{"--trace " + empty, 1, "no requests to simulate"},
+       {"--trace " + kSource + "/data/traces/azure_2023_code.csv --start 1e7",
+        1, "no requests to simulate"}});
   std::remove(empty.c_str());
 }
 
