@@ -1,6 +1,7 @@
 // `fleetsim study`: a what-if study file planned variant by variant over
 // arrival seeds, written as study.json, CSV tables, report.html and
 // report.pdf (docs/economics.md, "Studies").
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -93,9 +94,10 @@ int RunStudyCommand(const std::vector<std::string>& args) {
     if (v.baseline()) {
       std::cout << "  (baseline)";
     } else if (v.saving().comparable()) {
-      std::cout << absl::StrFormat("  saves $%.0f (%.1f%%)",
-                                   v.saving().tco_usd(),
-                                   100 * v.saving().fraction());
+      const double saved_usd = v.saving().tco_usd();
+      std::cout << absl::StrFormat(
+          "  %s $%.0f (%.1f%%)", saved_usd < 0 ? "costs more by" : "saves",
+          std::abs(saved_usd), 100 * std::abs(v.saving().fraction()));
     }
     std::cout << "\n";
   }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "hardware/reference_machine.h"
+#include "planner/candidate.h"
 #include "sim/fleet.h"
 #include "sim/slo_evaluator.h"
 #include "util/field_checks.h"
@@ -44,14 +45,15 @@ absl::Status ValidatePlanRequest(const PlanRequest& request,
   const int chips = request.chips_per_machine() > 0
                         ? request.chips_per_machine()
                         : hardware::kDefaultChipsPerMachine;
+  bool first_colocated = false;
   for (int i = 0; i < request.existing_pools_size(); ++i) {
     const PlannedPool& pool = request.existing_pools(i);
     const std::string field = absl::StrCat("field 'existing_pools[", i, "]");
-    if (pool.role() != "colocated" && pool.role() != "prefill" &&
-        pool.role() != "decode") {
-      return absl::InvalidArgumentError(
-          absl::StrCat(origin, ": ", field, ".role' (--existing-fleet): '",
-                       pool.role(), "' is not colocated, prefill or decode"));
+    absl::StatusOr<PoolChoice> choice = PoolChoiceOf(pool);
+    if (!choice.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin, ": ", field,
+          ".role' (--existing-fleet): ", choice.status().message()));
     }
     if (pool.chip().empty() || pool.machines() < 1 || pool.tp() < 1) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -64,8 +66,9 @@ absl::Status ValidatePlanRequest(const PlanRequest& request,
           " does not divide the machine's ", chips,
           " chips (chips_per_machine)"));
     }
-    if ((pool.role() == "colocated") !=
-        (request.existing_pools(0).role() == "colocated")) {
+    const bool colocated = choice->role == POOL_ROLE_COLOCATED;
+    if (i == 0) first_colocated = colocated;
+    if (colocated != first_colocated) {
       return absl::InvalidArgumentError(absl::StrCat(
           origin, ": ", field,
           ".role' (--existing-fleet): colocated pools cannot be mixed with "

@@ -89,17 +89,6 @@ const char* PoolRoleName(PoolRole role) {
   }
 }
 
-double FleetSpec::NormalizedCost(const Chip& h100) const {
-  double h100_machine =
-      hardware::ManufacturingCostUsd(h100) * hardware::kDefaultChipsPerMachine;
-  double total = 0;
-  for (const PoolSpec& pool : pools) {
-    total += pool.machines * pool.chips_per_machine *
-             hardware::ManufacturingCostUsd(pool.chip);
-  }
-  return h100_machine > 0 ? total / h100_machine : 0;
-}
-
 double FleetSpec::NormalizedTdp(const Chip& h100) const {
   const double h100_machine_w =
       h100.tdp_w() * hardware::kDefaultChipsPerMachine;

@@ -86,9 +86,9 @@ struct FleetSpec {
   std::shared_ptr<const std::vector<hardware::IterationPoint>> iteration_table;
   std::string iteration_table_path;
 
-  // Fleet cost and TDP in machines of the reference chip (SPAD's
-  // normalisation, hardware/reference_machine.h), and TDP in watts.
-  double NormalizedCost(const Chip& h100) const;
+  // TDP in machines of the reference chip (SPAD's normalisation,
+  // hardware/reference_machine.h; the cost's is economics::
+  // NormalizedFleetCost), and in watts.
   double NormalizedTdp(const Chip& h100) const;
   double TdpW() const;
 };

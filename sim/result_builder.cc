@@ -43,7 +43,7 @@ double FillPoolUsage(const PoolSpec& pool,
 }  // namespace
 
 SimulationResult BuildResult(
-    const FleetSpec& fleet, const Chip& h100, const MetricsCollector& metrics,
+    const FleetSpec& fleet, const MetricsCollector& metrics,
     const SloEvaluator* slo,
     const std::vector<std::vector<InstanceUsage>>& usage_by_pool,
     const RunCounts& counts) {
@@ -58,7 +58,6 @@ SimulationResult BuildResult(
         static_cast<double>(metrics.output_tokens()) / span);
     result.set_goodput_rps(static_cast<double>(metrics.good_requests()) / span);
   }
-  result.set_fleet_cost(fleet.NormalizedCost(h100));
   result.set_fleet_tdp_w(fleet.TdpW());
   double energy = 0;
   int64_t preemptions = 0;

@@ -29,10 +29,10 @@ struct RunCounts {
 };
 
 // `usage_by_pool[p]`: the usage of each instance of `fleet.pools[p]`, in
-// instance order. `slo` may be null (no SLO). `h100` normalises the fleet
-// cost (FleetSpec::NormalizedCost).
+// instance order. `slo` may be null (no SLO). The fleet's cost and TCO are
+// left to economics::PriceSimulation, which prices on the run's cost basis.
 SimulationResult BuildResult(
-    const FleetSpec& fleet, const Chip& h100, const MetricsCollector& metrics,
+    const FleetSpec& fleet, const MetricsCollector& metrics,
     const SloEvaluator* slo,
     const std::vector<std::vector<InstanceUsage>>& usage_by_pool,
     const RunCounts& counts);

@@ -174,7 +174,7 @@ SimulationResult Runtime::Result(double wall_s) const {
   std::vector<std::vector<InstanceUsage>> usage(fleet_.pools.size());
   for (const auto& instance : instances_)
     usage[instance->pool_index()].push_back(instance->scheduler().usage());
-  return BuildResult(fleet_, inputs_.h100, metrics_, slo_.get(), usage,
+  return BuildResult(fleet_, metrics_, slo_.get(), usage,
                      RunCounts{emitted_, ThisRunGuard().events(), wall_s});
 }
 

@@ -7,6 +7,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/chip_catalog.h"
+#include "sim/catalogs.h"
+#include "sim/fleet.h"
+#include "util/textproto.h"
 
 namespace fleetsim::economics {
 namespace {
@@ -155,6 +158,27 @@ TEST(TcoTest, NormalizedCostCountsReferenceMachines) {
       NormalizedFleetCost(TwoMachines(&chip), reference, COST_BASIS_LIST);
   ASSERT_TRUE(cost.ok()) << cost.status();
   EXPECT_DOUBLE_EQ(*cost, 680000.0 / 220000);
+}
+
+TEST(TcoTest, SpadClusterCostsTableFourOnTheDieBasis) {
+  const std::string data = std::string(FLEETSIM_SOURCE_DIR) + "/data";
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs =
+      sim::Catalogs::Load(data);
+  ASSERT_TRUE(catalogs.ok()) << catalogs.status();
+  const std::string path = data + "/clusters/spad.txtpb";
+  Cluster cluster;
+  ASSERT_TRUE(ReadTextProtoFile(path, &cluster).ok());
+  absl::StatusOr<sim::FleetSpec> fleet = sim::ResolveFleet(
+      cluster, path, **(*catalogs)->models().Find("bloom-176b"),
+      (*catalogs)->chips().entries(), {});
+  ASSERT_TRUE(fleet.ok()) << fleet.status();
+  absl::StatusOr<const Chip*> h100 = (*catalogs)->ReferenceChip();
+  ASSERT_TRUE(h100.ok()) << h100.status();
+  // 18 Prefill + 7 Decode machines cost 14.7 H100 machines (SPAD Table 4).
+  absl::StatusOr<double> cost = NormalizedFleetCost(
+      MachineGroupsOf(*fleet, nullptr), **h100, COST_BASIS_DIE);
+  ASSERT_TRUE(cost.ok()) << cost.status();
+  EXPECT_NEAR(*cost, 14.7, 0.1);
 }
 
 TEST(TcoTest, OwnedMachinesAreSunkButMaintainedPoweredAndRented) {

@@ -74,13 +74,12 @@ MetricsCollector TwoRequests() {
 
 TEST(ResultBuilderTest, PoolUsageAndEnergyFollowBusyTime) {
   FleetSpec fleet = TwoPools();
-  Chip h100;
   std::vector<std::vector<InstanceUsage>> usage = {
       {Usage(2, 10, 30, 100, 1), Usage(4, 20, 20, 500, 0), Usage(0, 0, 0, 0, 0),
        Usage(6, 10, 50, 250, 2)},
       {Usage(10, 100, 800, 3000, 4)}};
-  SimulationResult r = BuildResult(fleet, h100, TwoRequests(), nullptr, usage,
-                                   RunCounts{3, 77, 1.25});
+  SimulationResult r =
+      BuildResult(fleet, TwoRequests(), nullptr, usage, RunCounts{3, 77, 1.25});
   EXPECT_EQ(r.requests(), 3);
   EXPECT_EQ(r.completed(), 2);
   EXPECT_DOUBLE_EQ(r.simulated_s(), 10);  // the last completion
@@ -90,7 +89,7 @@ TEST(ResultBuilderTest, PoolUsageAndEnergyFollowBusyTime) {
   EXPECT_EQ(r.events(), 77);
   EXPECT_DOUBLE_EQ(r.wall_s(), 1.25);
   EXPECT_DOUBLE_EQ(r.fleet_tdp_w(), 2 * 4 * 500 + 8 * 700);
-  EXPECT_DOUBLE_EQ(r.fleet_cost(), fleet.NormalizedCost(h100));
+  EXPECT_EQ(r.fleet_cost(), 0);  // priced later, on the run's cost basis
 
   ASSERT_EQ(r.pools_size(), 2);
   const PoolUsage& prefill = r.pools(0);
@@ -123,8 +122,8 @@ TEST(ResultBuilderTest, IdlePowerDefaultsToAFractionOfTdp) {
       {Usage(10, 1, 1, 0, 0), Usage(10, 1, 1, 0, 0), Usage(10, 1, 1, 0, 0),
        Usage(10, 1, 1, 0, 0)},
       {Usage(0, 0, 0, 0, 0)}};
-  SimulationResult r = BuildResult(fleet, Chip(), TwoRequests(), nullptr, usage,
-                                   RunCounts{2, 0, 0});
+  SimulationResult r =
+      BuildResult(fleet, TwoRequests(), nullptr, usage, RunCounts{2, 0, 0});
   // The decode instance idled all 10 s on 8 chips.
   EXPECT_DOUBLE_EQ(r.pools(1).energy_j(),
                    10 * 8 * hardware::IdlePowerW(fleet.pools[1].chip));
@@ -161,8 +160,8 @@ TEST(ResultBuilderTest, SloVerdictsAndAttainmentOverAllRoutedRequests) {
   }
   std::vector<std::vector<InstanceUsage>> usage = {
       std::vector<InstanceUsage>(4), std::vector<InstanceUsage>(1)};
-  SimulationResult r = BuildResult(fleet, h100, metrics, evaluator->get(),
-                                   usage, RunCounts{3, 0, 0});
+  SimulationResult r =
+      BuildResult(fleet, metrics, evaluator->get(), usage, RunCounts{3, 0, 0});
   ASSERT_EQ(r.slo_size(), 1);
   EXPECT_EQ(r.slo(0).metric(), "ttft");
   EXPECT_NEAR(r.slo(0).observed(), 4, 4 * 5e-4);
@@ -175,8 +174,7 @@ TEST(ResultBuilderTest, SloVerdictsAndAttainmentOverAllRoutedRequests) {
   RequestRecord rejected;
   rejected.rejected = true;
   metrics.AddRecord(rejected);
-  r = BuildResult(fleet, h100, metrics, evaluator->get(), usage,
-                  RunCounts{4, 0, 0});
+  r = BuildResult(fleet, metrics, evaluator->get(), usage, RunCounts{4, 0, 0});
   EXPECT_TRUE(r.slo(0).met());
   EXPECT_FALSE(r.slo_met());
   EXPECT_DOUBLE_EQ(r.slo_attainment(), 0.25);
