@@ -12,6 +12,7 @@ PACKAGES=(build-essential cmake pkg-config ninja-build
   libgrpc++-dev protobuf-compiler-grpc
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-protobuf zlib1g-dev libssl-dev
+  openmpi-bin libopenmpi-dev  # mpirun/srun sweeps (docs/cluster.md)
   chromium poppler-utils fonts-dejavu-core)  # study reports: PDF and tests
 
 missing=()

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
+#include "cli/distributed.h"
 #include "cli/economics_flags.h"
 #include "cli/remote_client.h"
 #include "cli/simulation_setup.h"
@@ -331,6 +332,7 @@ int RunPlan(const std::vector<std::string>& args) {
   absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
   if (!catalogs.ok()) return Fail(catalogs.status());
   options.catalogs = *catalogs;
+  options.pool = DistributedPool();  // null: the local pool of --jobs
   options.progress = [](const PlanProgress& p) {
     std::cerr << absl::StrFormat(
                      "\r[plan] %d simulations, %.1f s, best cost %s, ETA %.0f "

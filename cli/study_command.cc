@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
+#include "cli/distributed.h"
 #include "study/study_output.h"
 #include "study/study_runner.h"
 #include "study/study_spec.h"
@@ -60,6 +61,7 @@ int RunStudyCommand(const std::vector<std::string>& args) {
   options.data_dir = DataDir();
   options.seeds = absl::GetFlag(FLAGS_seeds);
   options.jobs = absl::GetFlag(FLAGS_jobs);
+  options.pool = DistributedPool();  // null: the local pool of --jobs
   options.spec_path = spec_path;
   options.command_line = CommandLine();
   options.progress = [](const StudyProgress& p) {

@@ -304,10 +304,10 @@ absl::Status CandidateEvaluator::Record(
 absl::Status CandidateEvaluator::EvaluateAll(
     const std::vector<Candidate>& candidates) {
   std::vector<std::unique_ptr<sim::SimulationInputs>> inputs;
-  std::vector<const sim::SimulationInputs*> pending;
+  std::vector<SimulationJob> pending;
   std::vector<std::string> keys;
   std::vector<std::string> run_keys;
-  std::vector<Cluster> clusters;  // beside keys, for error reports
+  std::vector<Cluster> clusters;  // beside keys: error reports, the jobs
   for (const Candidate& candidate : candidates) {
     std::string key = CandidateKey(candidate);
     if (cache_.count(key) ||
@@ -363,12 +363,15 @@ absl::Status CandidateEvaluator::EvaluateAll(
     keys.push_back(key);
     run_keys.push_back(std::move(run_key));
     clusters.push_back(std::move(cluster));
-    pending.push_back(input.get());
     inputs.push_back(std::move(input));
   }
-  if (pending.empty()) return absl::OkStatus();
-  absl::StatusOr<std::vector<absl::StatusOr<SimulationResult>>> results =
-      pool_->RunBatch(pending);
+  if (inputs.empty()) return absl::OkStatus();
+  for (size_t i = 0; i < inputs.size(); ++i)
+    pending.push_back({inputs[i].get(), &clusters[i]});
+  // The pool may be shared with other plans: count this plan's part.
+  const int64_t started = pool_->simulations();
+  absl::StatusOr<BatchResults> results = pool_->RunBatch(pending);
+  simulations_ += pool_->simulations() - started;
   if (!results.ok()) return results.status();
   for (size_t i = 0; i < keys.size(); ++i) {
     if (cache_of_runs_ && (*results)[i].ok())

@@ -121,7 +121,8 @@ class CandidateEvaluator final {
   bool Has(const Candidate& candidate) const;
 
   const std::map<std::string, Evaluation>& all() const { return cache_; }
-  int64_t simulations() const { return pool_->simulations(); }
+  // Simulations this evaluator started, retries included.
+  int64_t simulations() const { return simulations_; }
   // Candidates answered by the SimulationCache.
   int64_t reused() const { return reused_; }
 
@@ -139,6 +140,7 @@ class CandidateEvaluator final {
   SimulationPool* pool_;
   SimulationCache* cache_of_runs_;  // may be null
   std::map<std::string, Evaluation> cache_;
+  int64_t simulations_ = 0;
   int64_t reused_ = 0;
 };
 

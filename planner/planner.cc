@@ -326,6 +326,19 @@ absl::StatusOr<PlanContext> PlanContextFor(const PlanRequest& request,
   return BuildPlanContext(request, options.data_dir);
 }
 
+SimulationPool& PoolFor(const PlanRequest& request,
+                        const PlannerOptions& options,
+                        std::optional<LocalSimulationPool>* local) {
+  SimulationPool* pool = options.pool;
+  if (pool == nullptr) pool = &local->emplace(request.jobs());
+  pool->set_cancelled(options.cancelled);
+  return *pool;
+}
+
+int SearchWidth(const PlanRequest& request, const SimulationPool& pool) {
+  return request.jobs() > 0 ? request.jobs() : pool.slots();
+}
+
 absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
                                      const PlannerOptions& options) {
   auto start = std::chrono::steady_clock::now();
@@ -391,15 +404,16 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
     }
   }
 
-  SimulationPool pool(request.jobs());
-  pool.set_cancelled(options.cancelled);
+  std::optional<LocalSimulationPool> local_pool;
+  SimulationPool& pool = PoolFor(request, options, &local_pool);
+  const int slots = SearchWidth(request, pool);
   CandidateEvaluator evaluator(&context, &pool, options.cache);
   // Each round, every unfinished search proposes probes; together they
   // fill the worker pool at least once.
   int active = 0;
   for (const auto& s : searches) active += s->done() ? 0 : 1;
   while (active > 0) {
-    int width = std::max(1, (pool.jobs() + active - 1) / active);
+    int width = std::max(1, (slots + active - 1) / active);
     std::vector<Candidate> probes;
     for (const auto& s : searches) {
       for (Candidate& c : s->Probes(width)) probes.push_back(std::move(c));
@@ -474,9 +488,9 @@ absl::StatusOr<std::vector<PlannedFleet>> EvaluateFleets(
     FLEETSIM_ASSIGN_OR_RETURN(Candidate candidate, CandidateOf(fleet));
     candidates.push_back(std::move(candidate));
   }
-  SimulationPool pool(request.jobs());
-  pool.set_cancelled(options.cancelled);
-  CandidateEvaluator evaluator(&context, &pool, options.cache);
+  std::optional<LocalSimulationPool> local_pool;
+  CandidateEvaluator evaluator(
+      &context, &PoolFor(request, options, &local_pool), options.cache);
   FLEETSIM_RETURN_IF_ERROR(evaluator.EvaluateAll(candidates));
   std::vector<PlannedFleet> evaluated;
   for (const Candidate& candidate : candidates)

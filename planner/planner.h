@@ -16,7 +16,9 @@
 //     d(p-1), stopping once even d_min cannot beat the cheapest fleet found.
 //     Colocated systems need one bisection.
 //  3. Every simulation is cached by its pools; bisections of all systems
-//     advance in lockstep so `jobs` simulations always run at once.
+//     advance in lockstep, each round proposing `jobs` simulations (the
+//     pool's slots when 0) so that every slot has one. Results are read in
+//     the order proposed, so the plan does not depend on the pool.
 //
 // See docs/planner.md for the method and docs/validation.md for SPAD.
 #ifndef FLEETSIM_PLANNER_PLANNER_H_
@@ -24,11 +26,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "planner/candidate.h"
+#include "planner/local_simulation_pool.h"
 #include "planner/simulation_cache.h"
 #include "proto/plan.pb.h"
 #include "sim/catalogs.h"
@@ -47,7 +51,21 @@ struct PlannerOptions {
   // Optional: simulations shared with other plans (a study's variants);
   // candidates found there are re-priced, not simulated again.
   SimulationCache* cache = nullptr;
+  // Optional: where simulations run (the MPI pool of an `mpirun` launch);
+  // null = a LocalSimulationPool of PlanRequest.jobs.
+  SimulationPool* pool = nullptr;
 };
+
+// options.pool, or `*local` set to a LocalSimulationPool of request.jobs();
+// either way with options.cancelled as its cancel hook.
+SimulationPool& PoolFor(const PlanRequest& request,
+                        const PlannerOptions& options,
+                        std::optional<LocalSimulationPool>* local);
+
+// How many simulations a search proposes per round: request.jobs, or the
+// pool's slots when that is 0. A plan depends on this width, not on the
+// pool, so `mpirun -np 3` and `--jobs 2` plan alike.
+int SearchWidth(const PlanRequest& request, const SimulationPool& pool);
 
 // Errors: InvalidArgument / NotFound for bad requests (unknown chip or
 // model, bad SLO or workload), Cancelled. An infeasible problem is not an

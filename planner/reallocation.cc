@@ -87,8 +87,9 @@ absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
         "field 'fixed_fleet': no split keeps both roles served");
   }
 
-  SimulationPool pool(request.jobs());
-  pool.set_cancelled(options.cancelled);
+  std::optional<LocalSimulationPool> local_pool;
+  SimulationPool& pool = PoolFor(request, options, &local_pool);
+  const int64_t started = pool.simulations();  // the pool may be shared
   // One evaluator per rate: a candidate's result depends on the rate.
   std::map<double, std::unique_ptr<PlanContext>> contexts;
   std::map<double, std::unique_ptr<CandidateEvaluator>> evaluators;
@@ -117,7 +118,7 @@ absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
     }
     if (options.progress) {
       PlanProgress progress;
-      progress.set_evaluated(static_cast<int>(pool.simulations()));
+      progress.set_evaluated(static_cast<int>(pool.simulations() - started));
       progress.set_elapsed_s(std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - start)
                                  .count());
@@ -163,7 +164,7 @@ absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
   }
 
   PlanResult result;
-  result.set_simulations(static_cast<int>(pool.simulations()));
+  result.set_simulations(static_cast<int>(pool.simulations() - started));
   if (best_at_lo == nullptr) {
     result.set_explanation(absl::StrCat(
         "no split of the fleet meets the SLO even at ", rate, " req/s"));

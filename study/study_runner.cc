@@ -164,6 +164,7 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
   planner_options.data_dir = options.data_dir;
   planner_options.cancelled = options.cancelled;
   planner_options.cache = &cache;
+  planner_options.pool = options.pool;
   std::vector<StudyVariantResult> outcomes;
   for (size_t i = 0; i < jobs.size(); ++i) {
     StudyProgress progress;

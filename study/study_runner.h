@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "planner/simulation_pool.h"
 #include "proto/study.pb.h"
 
 namespace fleetsim::study {
@@ -27,6 +28,8 @@ struct StudyOptions {
   // the next seeds - 1. More than one needs resampled arrivals.
   int seeds = 1;
   int jobs = 0;  // parallel simulations; 0 = one per core
+  // Optional: where simulations run (PlannerOptions.pool); not owned.
+  planner::SimulationPool* pool = nullptr;
   // Provenance: the study file (hashed; "" when the spec came inline: its
   // text is hashed instead) and the command line that ran it.
   std::string spec_path;

@@ -1,8 +1,8 @@
-// Tests for planner/simulation_pool.h: a crashed simulation is run once
+// Tests for planner/local_simulation_pool.h: a crashed simulation is run once
 // more, then reported as an Internal error saying so. Crashes are made by
 // SIGKILL from the pool's own polling hook, so the test waits on the pool's
 // events, not on the clock.
-#include "planner/simulation_pool.h"
+#include "planner/local_simulation_pool.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -42,9 +42,9 @@ sim::SimulationInputs LongSimulation() {
   return *std::move(inputs);
 }
 
-TEST(SimulationPoolTest, ACrashIsRetriedOnceThenAnInternalErrorSayingSo) {
+TEST(LocalSimulationPoolTest, ACrashIsRetriedOnceThenAnInternalErrorSayingSo) {
   sim::SimulationInputs inputs = LongSimulation();
-  SimulationPool pool(1);
+  LocalSimulationPool pool(1);
   int killed = 0;
   pool.set_cancelled([&killed] {
     for (pid_t child : testutil::ChildrenOf(getpid())) {
@@ -53,7 +53,7 @@ TEST(SimulationPoolTest, ACrashIsRetriedOnceThenAnInternalErrorSayingSo) {
     }
     return false;
   });
-  auto results = pool.RunBatch({&inputs});
+  auto results = pool.RunBatch({{&inputs, nullptr}});
   ASSERT_TRUE(results.ok()) << results.status();
   const absl::StatusOr<SimulationResult>& result = (*results)[0];
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal);
@@ -65,13 +65,13 @@ TEST(SimulationPoolTest, ACrashIsRetriedOnceThenAnInternalErrorSayingSo) {
   EXPECT_EQ(pool.simulations(), SimulationPool::kAttempts);
 }
 
-TEST(SimulationPoolTest, ASimulationDiesWithItsParent) {
+TEST(LocalSimulationPoolTest, ASimulationDiesWithItsParent) {
   pid_t planner = fork();
   ASSERT_GE(planner, 0);
   if (planner == 0) {  // a planner with one long simulation running
     sim::SimulationInputs inputs = LongSimulation();
-    SimulationPool pool(1);
-    (void)pool.RunBatch({&inputs});
+    LocalSimulationPool pool(1);
+    (void)pool.RunBatch({{&inputs, nullptr}});
     _exit(0);
   }
   std::vector<pid_t> simulations;

@@ -1,0 +1,151 @@
+#include "mpi/mpi_worker.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "mpi/mpi_messages.h"
+#include "planner/portable_job.h"
+#include "sim/isolated_run.h"
+#include "util/status_macros.h"
+
+namespace fleetsim::mpi {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A worker's traces and contexts, kept for the launch.
+class WorkerState final {
+ public:
+  ~WorkerState() {
+    std::error_code ignored;
+    if (!dir_.empty()) fs::remove_all(dir_, ignored);
+  }
+
+  absl::Status Absorb(const WorkerAssignment& assignment) {
+    for (const TraceFile& trace : assignment.traces())
+      FLEETSIM_RETURN_IF_ERROR(Store(trace));
+    for (const auto& [id, context] : assignment.contexts()) {
+      SimulationContext local = context;
+      if (!context.trace_sha256().empty()) {
+        auto it = trace_paths_.find(context.trace_sha256());
+        if (it == trace_paths_.end()) {
+          return absl::InternalError(absl::StrCat(
+              "context ", id, " needs trace ", context.trace_sha256(),
+              ", which rank 0 never sent"));
+        }
+        local.mutable_workload()->set_trace_path(it->second);
+      }
+      contexts_[id] = std::move(local);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<SimulationResult> Run(const WorkerAssignment& assignment,
+                                       double* child_wall_s) {
+    auto context = contexts_.find(assignment.context_id());
+    if (context == contexts_.end()) {
+      return absl::InternalError(
+          absl::StrCat("context ", assignment.context_id(), " was never sent"));
+    }
+    FLEETSIM_ASSIGN_OR_RETURN(
+        sim::SimulationInputs inputs,
+        planner::InputsOf(context->second, assignment.task()));
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<sim::SimulationChild> child =
+        sim::StartSimulationChild(inputs);
+    if (!child.ok()) return child.status();
+    absl::StatusOr<SimulationResult> result =
+        sim::FinishSimulationChild(*child);
+    *child_wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    return result;
+  }
+
+ private:
+  // Writes a trace under dir_/SHA/NAME (its name kept: the extension may
+  // give the format).
+  absl::Status Store(const TraceFile& trace) {
+    if (dir_.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string pattern =
+          (fs::path(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") /
+           "fleetsim-rank-XXXXXX")
+              .string();
+      if (mkdtemp(pattern.data()) == nullptr) {
+        return absl::PermissionDeniedError(
+            absl::StrCat(pattern, ": cannot create the trace folder"));
+      }
+      dir_ = pattern;
+    }
+    fs::path folder = fs::path(dir_) / trace.sha256();
+    std::error_code error;
+    fs::create_directories(folder, error);
+    fs::path path = folder / fs::path(trace.name()).filename();
+    std::ofstream out(path, std::ios::binary);
+    out.write(trace.content().data(),
+              static_cast<std::streamsize>(trace.content().size()));
+    out.close();
+    if (error || !out) {
+      return absl::DataLossError(
+          absl::StrCat(path.string(), ": cannot write the trace"));
+    }
+    trace_paths_[trace.sha256()] = path.string();
+    return absl::OkStatus();
+  }
+
+  std::string dir_;
+  std::map<std::string, std::string> trace_paths_;  // by sha256
+  std::map<std::string, SimulationContext> contexts_;
+};
+
+}  // namespace
+
+WorkerReport ReportOf(const absl::StatusOr<SimulationResult>& result) {
+  WorkerReport report;
+  if (result.ok()) {
+    *report.mutable_result() = *result;
+  } else {
+    report.set_status_code(static_cast<int>(result.status().code()));
+    report.set_status_message(std::string(result.status().message()));
+  }
+  return report;
+}
+
+absl::StatusOr<SimulationResult> ResultOfReport(const WorkerReport& report) {
+  if (report.status_code() == 0) return report.result();
+  return absl::Status(static_cast<absl::StatusCode>(report.status_code()),
+                      report.status_message());
+}
+
+absl::Status RunMpiWorker() {
+  WorkerState state;
+  ProbeBackoff backoff;
+  while (true) {
+    WorkerAssignment assignment;
+    int from = 0;
+    FLEETSIM_ASSIGN_OR_RETURN(
+        bool received, TryReceiveMessage(kAssignmentTag, &assignment, &from));
+    if (!received) {
+      backoff.Wait();
+      continue;
+    }
+    backoff.Reset();
+    if (assignment.stop()) return absl::OkStatus();
+    double child_wall_s = 0;
+    absl::Status absorbed = state.Absorb(assignment);
+    WorkerReport report =
+        ReportOf(absorbed.ok() ? state.Run(assignment, &child_wall_s)
+                               : absl::StatusOr<SimulationResult>(absorbed));
+    report.set_task_id(assignment.task_id());
+    report.set_child_wall_s(child_wall_s);
+    FLEETSIM_RETURN_IF_ERROR(SendMessage(report, 0, kReportTag));
+  }
+}
+
+}  // namespace fleetsim::mpi
