@@ -32,11 +32,7 @@ sim::SimulationInputs LongSimulation() {
   request.catalogs = *catalogs;
   request.cluster = testutil::OneMachine();
   request.model = "llama-2-7b";
-  request.workload.set_trace_path(testutil::kData +
-                                  "/traces/azure_2023_conv.csv");
-  request.workload.set_arrival(ARRIVAL_PROCESS_POISSON);
-  request.workload.set_rate_per_s(8);
-  request.workload.set_duration_s(1e6);
+  request.workload = testutil::ConversationPoisson(8, 1e6);
   absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(request);
   EXPECT_TRUE(inputs.ok()) << inputs.status();
   return *std::move(inputs);

@@ -26,6 +26,17 @@ namespace fleetsim::testutil {
 
 inline const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
+// Poisson arrivals at `rate_per_s` for `duration_s` simulated seconds, with
+// the lengths of the bundled Azure 2023 conversation trace.
+inline Workload ConversationPoisson(double rate_per_s, double duration_s) {
+  Workload workload;
+  workload.set_trace_path(kData + "/traces/azure_2023_conv.csv");
+  workload.set_arrival(ARRIVAL_PROCESS_POISSON);
+  workload.set_rate_per_s(rate_per_s);
+  workload.set_duration_s(duration_s);
+  return workload;
+}
+
 // Live (non-zombie) processes whose parent is `parent`.
 inline std::vector<pid_t> ChildrenOf(pid_t parent) {
   std::vector<pid_t> children;
