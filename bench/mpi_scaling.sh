@@ -12,12 +12,12 @@
 # the ranks are oversubscribed: the table then shows the MPI path's
 # overhead, not a speed-up. On a cluster, run with one rank per core.
 #   bench/mpi_scaling.sh [build-dir]          (default: build)
-# DURATION (simulated seconds per candidate, default 120), WORKERS
+# DURATION (simulated seconds per candidate, default 300), WORKERS
 # (default "1 2 4").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${1:-build}/fleetsim")
-DURATION=${DURATION:-120}
+DURATION=${DURATION:-300}
 WORKERS=${WORKERS:-1 2 4}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -59,12 +59,12 @@ for w in $WORKERS; do
   np=$((w + 1))
   read -r wall cpu <<<"$(run "np$np" mpirun $ROOT --oversubscribe -np "$np" "$BIN" "${ARGS[@]}")"
   [ -n "$base" ] || base=$wall
-  line=$(grep '^\[mpi\]' "$WORK/np$np.log")
+  line=$(grep -o '\[mpi\].*' "$WORK/np$np.log")
   same=no
   cmp -s <(strip_wall "$WORK/local") <(strip_wall "$WORK/np$np") && same=yes
   python3 - "$line" <<PY
 import re, sys
-m = re.search(r"(\d+) simulations on (\d+) worker ranks: ([\d.]+) in flight on average, ([\d.]+) ms MPI overhead per simulation, ([\d.]+) MB sent", sys.argv[1])
+m = re.search(r"(\d+) simulations on (\d+) worker rank\(s\): ([\d.]+) in flight on average, ([\d.]+) ms MPI overhead per simulation, ([\d.]+) MB sent", sys.argv[1])
 sims, workers, flight, overhead, mb = m.groups()
 print("| mpirun -np $np | $np | $wall | $cpu | %.2fx | %s | %s of %s | %s | %s | $same |" % ($base / $wall, sims, flight, workers, overhead, mb))
 PY

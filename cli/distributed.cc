@@ -71,7 +71,7 @@ void StopDistributed() {
     const int64_t n = mpi_pool->simulations();
     if (n > 0) {
       std::cerr << absl::StrFormat(
-          "[mpi] %d simulations on %d worker ranks: %.2f in flight on "
+          "[mpi] %d simulations on %d worker rank(s): %.2f in flight on "
           "average, %.1f ms MPI overhead per simulation, %.1f MB sent\n",
           n, mpi_pool->slots(),
           mpi_pool->batch_s() > 0 ? mpi_pool->busy_s() / mpi_pool->batch_s()

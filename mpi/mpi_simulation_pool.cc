@@ -94,6 +94,8 @@ absl::StatusOr<planner::BatchResults> MpiSimulationPool::RunBatch(
         attempts.Finish(job, assignment.status());
         continue;
       }
+      // Before the send: a large one returns only once the rank has it.
+      const Clock::time_point sent = Clock::now();
       FLEETSIM_RETURN_IF_ERROR(SendMessage(*assignment, rank, kAssignmentTag));
       bytes_sent_ += static_cast<int64_t>(assignment->ByteSizeLong());
       Rank& r = ranks_[rank];
@@ -101,7 +103,7 @@ absl::StatusOr<planner::BatchResults> MpiSimulationPool::RunBatch(
       r.stale = false;
       r.task_id = assignment->task_id();
       r.job = job;
-      r.sent = Clock::now();
+      r.sent = sent;
       last_rank[job] = rank;
       ++in_flight;
       ++simulations_;

@@ -82,7 +82,7 @@ class MpiTest : public ::testing::Test {
       output.append(buffer, n);
     EXPECT_EQ(pclose(pipe), 0) << output;
     // The simulations ran on the worker ranks.
-    EXPECT_THAT(output, HasSubstr("simulations on 2 worker ranks")) << output;
+    EXPECT_THAT(output, HasSubstr("simulations on 2 worker rank(s)")) << output;
   }
 
   void ExpectSameOutput(const std::string& file) {
