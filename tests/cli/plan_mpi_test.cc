@@ -1,8 +1,11 @@
 // `mpirun --oversubscribe -np 3 fleetsim plan|study` (issue 17): rank 0
 // searches, ranks 1 and 2 simulate, and the outputs equal those of the
 // local pool with --jobs 2 (the same search width) byte for byte, wall
-// times and the generation time aside. Skipped, saying why, where mpirun or the
-// MPI build is absent.
+// times and the generation time aside. A crashed simulation is retried and
+// then an error; a rank that dies ends the launch without a plan. Skipped,
+// saying why, where mpirun or the MPI build is absent.
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,15 +14,19 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cli/fleetsim_cli.h"
+#include "tests/service/service_test_util.h"
 
 namespace fleetsim {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string ReadWithoutClocks(const std::string& path) {
   std::ifstream in(path);
@@ -114,6 +121,96 @@ TEST_F(MpiTest, StudyOnThreeRanksEqualsTheLocalStudy) {
                              "--jobs 2 --pdf=false");
   ExpectSameOutput("study.json");
   ExpectSameOutput("summary.csv");
+}
+
+// A search of long simulations on three ranks, started in the background:
+// the pid of mpirun (whose children are the ranks).
+pid_t StartLongPlan(const std::string& mpirun, const std::string& dir) {
+  const std::string command =
+      "exec " + mpirun + "plan --model llama-2-70b --trace " +
+      FLEETSIM_SOURCE_DIR +
+      "/data/traces/azure_2023_conv.csv --rate 4 --duration 100000 --slo "
+      "normal --modes colocated --jobs 2 --out " +
+      dir + "/out >" + dir + "/log 2>&1";
+  std::filesystem::create_directories(dir);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits up to two minutes for `pid`; its exit code, -1 if killed or late.
+int WaitForExit(pid_t pid) {
+  for (int i = 0; i < 12000; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Every simulation a worker rank forks is killed: each is run twice (the
+// retry rule of the local pool), then the plan stops with an error naming
+// the crash, never an "infeasible" answer.
+TEST_F(MpiTest, CrashedSimulationsAreRetriedThenAnErrorNotInfeasible) {
+  pid_t mpirun = StartLongPlan(mpirun_, dir_);
+  ASSERT_GT(mpirun, 0);
+  int exit_code = -1;
+  for (int i = 0; i < 12000; ++i) {
+    int status = 0;
+    if (waitpid(mpirun, &status, WNOHANG) == mpirun) {
+      exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      break;
+    }
+    for (pid_t rank : testutil::ChildrenOf(mpirun)) {
+      for (pid_t simulation : testutil::ChildrenOf(rank))
+        kill(simulation, SIGKILL);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const std::string log = ReadFile(dir_ + "/log");
+  EXPECT_EQ(exit_code, 1) << log;
+  EXPECT_THAT(log, HasSubstr("died with signal 9"));
+  EXPECT_THAT(log, HasSubstr("(2 attempts)"));
+  EXPECT_THAT(log, Not(HasSubstr("no fleet")));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/out/plan.json"));
+}
+
+// A worker rank killed mid-search ends the launch with an error and no
+// plan, and leaves no rank or simulation running.
+TEST_F(MpiTest, ARankThatDiesEndsTheLaunchWithoutAPlan) {
+  pid_t mpirun = StartLongPlan(mpirun_, dir_);
+  ASSERT_GT(mpirun, 0);
+  std::vector<pid_t> ranks, simulations;
+  for (int i = 0; i < 6000 && simulations.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ranks = testutil::ChildrenOf(mpirun);
+    for (pid_t rank : ranks) {
+      std::vector<pid_t> children = testutil::ChildrenOf(rank);
+      if (children.empty()) continue;
+      simulations = children;
+      kill(rank, SIGKILL);
+      break;
+    }
+  }
+  ASSERT_FALSE(simulations.empty()) << "no worker rank ran a simulation";
+  const int exit_code = WaitForExit(mpirun);
+  EXPECT_NE(exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/out/plan.json"));
+  for (pid_t pid : ranks) EXPECT_TRUE(testutil::WaitForProcessGone(pid));
+  for (pid_t pid : simulations) EXPECT_TRUE(testutil::WaitForProcessGone(pid));
 }
 
 }  // namespace
