@@ -1,6 +1,6 @@
 // `fleetsim calibrate eval`: how well the cost model predicts a measured
 // table. Every row is priced from its own shape
-// (hardware/calibration/calibration_fit.h QueryFromRow: GEMM m/n/k, attention
+// (hardware/calibration/row_query.h QueryFromRow: GEMM m/n/k, attention
 // batch/tokens/context/heads, elements, message bytes), so the model the rows
 // came from need not be in the catalog; the chip must be (its peaks and
 // efficiency entries are used).
@@ -30,9 +30,10 @@
 #include "cli/calibrate_subcommands.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
-#include "hardware/calibration/calibration_fit.h"
+#include "hardware/calibration/calibration_eval.h"
 #include "hardware/calibration/calibration_table.h"
 #include "hardware/calibration/row_filter.h"
+#include "hardware/calibration/row_query.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/operator_model.h"
 #include "util/gzip_file.h"

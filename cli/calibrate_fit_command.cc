@@ -4,7 +4,7 @@
 //   fleetsim calibrate e2e --perf data/splitwise/perf_model.csv
 //
 // `fit` fits the per-class efficiency parameters
-// (hardware/calibration/calibration_fit.h) of the chip to the measured rows and
+// (hardware/calibration/efficiency_fit.h) of the chip to the measured rows and
 // prints them as `efficiency { ... }` entries ready for data/chips/<chip>.txtpb
 // (ELEMENTWISE also per named operator, as `operators { ... }` entries that go
 // inside the class entry);
@@ -28,8 +28,11 @@
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
 #include "google/protobuf/text_format.h"
-#include "hardware/calibration/calibration_fit.h"
+#include "hardware/calibration/calibration_eval.h"
 #include "hardware/calibration/calibration_table.h"
+#include "hardware/calibration/cross_validation.h"
+#include "hardware/calibration/efficiency_fit.h"
+#include "hardware/calibration/overhead_fit.h"
 #include "hardware/calibration/row_filter.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/operator_model.h"

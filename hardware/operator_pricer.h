@@ -5,7 +5,7 @@
 // step (hardware/ops/priced_op.h) the operator model's iteration table
 // uses: a query the model hands its correction hooks prices to the model's
 // own seconds. No Model is needed: this is what `fleetsim calibrate eval`
-// and the efficiency fit (hardware/calibration/calibration_fit.h) predict
+// and the efficiency fit (hardware/calibration/efficiency_fit.h) predict
 // measured rows with. Immutable after Create(); thread-compatible; Seconds()
 // does not allocate.
 //

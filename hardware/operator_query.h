@@ -2,7 +2,7 @@
 //
 // One operator invocation described by its shape: what a measured
 // calibration row holds (proto/calibration.proto's CalibrationRow, mapped by
-// hardware/calibration/calibration_fit.h's QueryFromRow), what the operator
+// hardware/calibration/row_query.h's QueryFromRow), what the operator
 // model hands its correction hooks for each operator of an iteration, and what
 // the shape-only pricer (hardware/operator_pricer.h) prices. The operator
 // families (hardware/ops/) read their fields from it; hardware/ops/

@@ -34,7 +34,7 @@
 namespace fleetsim::hardware {
 
 // One row of perf_model.csv (times in seconds), or with medians over the
-// repetitions of one key (ReadSplitwisePerfModel in calibration_fit.h).
+// repetitions of one key (calibration/overhead_fit.h ReadSplitwisePerfModel).
 struct IterationPoint {
   std::string model;     // "llama2-70b", "bloom-176b" (the file's names)
   std::string hardware;  // "h100-80gb", "a100-80gb", "h100-80gb-pcap"

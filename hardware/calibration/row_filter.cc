@@ -9,8 +9,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
-#include "hardware/calibration/calibration_fit.h"
 #include "hardware/calibration/calibration_table.h"
+#include "hardware/calibration/row_query.h"
 
 namespace fleetsim::hardware {
 namespace {

@@ -61,7 +61,7 @@ struct PriceableSplit {
   std::vector<SkippedRows> skipped;  // first-seen order
 };
 
-// Splits `rows` into those QueryFromRow (calibration_fit.h) accepts and the
+// Splits `rows` into those QueryFromRow (row_query.h) accepts and the
 // rest, counted per rejection message (row numbers taken out, so one reason
 // is one line).
 PriceableSplit SplitPriceable(const std::vector<CalibrationRow>& rows);

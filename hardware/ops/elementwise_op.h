@@ -8,7 +8,7 @@
 // chip's compute units and run faster while their working set fits on chip
 // (ClassEfficiency; docs/calibration.md §4). One definition for the
 // simulator's table (hardware/operator_model.cc) and the pricer of measured
-// rows (hardware/operator_pricer.h, hardware/calibration/calibration_fit.h).
+// rows (hardware/operator_pricer.h, hardware/calibration/row_query.h).
 #ifndef FLEETSIM_HARDWARE_OPS_ELEMENTWISE_OP_H_
 #define FLEETSIM_HARDWARE_OPS_ELEMENTWISE_OP_H_
 

@@ -55,7 +55,7 @@ if [[ -n "$nvcc" ]]; then
     "$nvcc" -O2 -std=c++17 $gencode -I"$root" $nccl_flag \
       -DFLEETSIM_SOURCE_DATA_DIR="\"$root/data\"" \
       -DFLEETSIM_GIT_COMMIT="\"$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null)\"" \
-      "$here/calibrate_main.cc" "$here/kernels.cu" -cudart static -lcublasLt -ldl \
+      "$here"/*.cc "$here/kernels.cu" -cudart static -lcublasLt -ldl \
       -o "$build/fleetsim-calibrate" >>"$out/build.log" 2>&1 &&
       harness="$build/fleetsim-calibrate"
   fi

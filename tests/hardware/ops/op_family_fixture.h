@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "hardware/calibration/calibration_fit.h"
+#include "hardware/calibration/row_query.h"
 #include "hardware/operator_model.h"
 #include "hardware/operator_pricer.h"
 #include "proto/calibration.pb.h"

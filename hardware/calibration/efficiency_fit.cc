@@ -1,0 +1,264 @@
+#include "hardware/calibration/efficiency_fit.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "hardware/calibration/calibration_table.h"
+#include "hardware/calibration/collective_fit.h"
+#include "hardware/calibration/efficiency_params.h"
+#include "hardware/calibration/fit_common.h"
+#include "hardware/calibration/nelder_mead.h"
+#include "hardware/calibration/row_query.h"
+#include "hardware/operator_pricer.h"
+#include "util/status_macros.h"
+
+namespace fleetsim::hardware {
+namespace {
+
+// The entry one fit searches: its fields in coordinate order, the
+// grid-chosen ones (overlap exponent, rows per unit) held at the grid point
+// being tried rather than read from a coordinate.
+struct EntryShape {
+  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  std::string framework;
+  std::string op_name;  // empty for the class entry
+  std::vector<FitParam> params;
+  double overlap = 1.5;      // the kOverlap grid value being tried
+  double rows_per_unit = 2;  // the kRowsPerUnit grid value being tried
+
+  static bool IsGrid(FitParam p) {
+    return p == FitParam::kOverlap || p == FitParam::kRowsPerUnit;
+  }
+
+  double ValueOf(size_t i, const std::vector<double>& x) const {
+    if (params[i] == FitParam::kOverlap) return overlap;
+    if (params[i] == FitParam::kRowsPerUnit) return rows_per_unit;
+    return ToValue(params[i], x[i]);
+  }
+
+  // The entry at coordinates `x`; `rounded`: as stored (3 significant
+  // digits, grid values to 1e-4), since the stored entry is what the model
+  // uses.
+  OperatorEfficiency Entry(const std::vector<double>& x, bool rounded) const {
+    OperatorEfficiency e;
+    e.set_op(op_class);
+    e.set_framework(framework);
+    if (!op_name.empty()) e.set_op_name(op_name);
+    for (size_t i = 0; i < params.size(); ++i) {
+      double v = ValueOf(i, x);
+      if (rounded)
+        v = IsGrid(params[i]) ? std::round(v * 1e4) / 1e4 : RoundTo3Digits(v);
+      SetField(params[i], v, &e);
+    }
+    SetFixedFields(op_class, &e);
+    return e;
+  }
+};
+
+// Minimises `loss` (of the full coordinate vector) at each grid point and
+// keeps the best: the overlap exponent from {1, 4/3, 3/2, 2}, the values the
+// model evaluates in closed form (operator_model.cc CombineMode), and, with
+// `fit_waves`, rows per unit from {0 (no wave term), 1, 2, 4} (thread
+// blocks of one row each resident per SM); both enter through closed forms
+// or a ceiling, so the loss is a step function of them. The other
+// coordinates start at `current` and are fitted by Nelder-Mead for each
+// point. Leaves the best point in `shape` and returns its coordinates.
+std::vector<double> SearchGrid(
+    const std::function<double(const std::vector<double>&)>& loss,
+    const ClassEfficiency& current, bool fit_waves, EntryShape* shape) {
+  const std::vector<FitParam>& params = shape->params;
+  std::vector<double> best_x;
+  double best_loss = 0;
+  double best_p = 1.5;
+  double best_rows = 2;
+  const bool fit_overlap = std::find(params.begin(), params.end(),
+                                     FitParam::kOverlap) != params.end();
+  std::vector<std::pair<double, double>> grid;
+  for (double p : {1.0, 4.0 / 3.0, 1.5, 2.0}) {
+    if (!fit_overlap && p != 1.0) break;
+    for (double r : {0.0, 1.0, 2.0, 4.0}) {
+      if (!fit_waves && r != 0.0) break;
+      grid.emplace_back(p, r);
+    }
+  }
+  // Minimise over the free coordinates only.
+  std::vector<size_t> free;
+  for (size_t i = 0; i < params.size(); ++i)
+    if (!EntryShape::IsGrid(params[i])) free.push_back(i);
+  for (const auto& [p, wave] : grid) {
+    shape->overlap = p;
+    shape->rows_per_unit = wave;
+    std::vector<double> x(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      x[i] = EntryShape::IsGrid(params[i])
+                 ? 0
+                 : ToCoordinate(params[i], StartValue(params[i], current));
+    }
+    auto sub_loss = [&](const std::vector<double>& y) {
+      std::vector<double> full = x;
+      for (size_t j = 0; j < free.size(); ++j) full[free[j]] = y[j];
+      return loss(full);
+    };
+    std::vector<double> y(free.size());
+    for (size_t j = 0; j < free.size(); ++j) y[j] = x[free[j]];
+    y = NelderMead(sub_loss, y, 0.5, 500);
+    y = NelderMead(sub_loss, y, 0.1, 400);
+    for (size_t j = 0; j < free.size(); ++j) x[free[j]] = y[j];
+    const double l = loss(x);
+    if (best_x.empty() || l < best_loss) {
+      best_x = x;
+      best_loss = l;
+      best_p = p;
+      best_rows = wave;
+    }
+  }
+  shape->overlap = best_p;
+  shape->rows_per_unit = best_rows;
+  return best_x;
+}
+
+// The rows one fit uses: those of `op_class`, and of them (named >= 0) only
+// the named operator's.
+std::vector<CalibrationRow> RowsToFit(const std::vector<CalibrationRow>& rows,
+                                      OperatorClass op_class, int named) {
+  std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
+  if (named >= 0) {
+    std::vector<CalibrationRow> mine;
+    for (CalibrationRow& r : own)
+      if (NamedOperatorIndex(r.op()) == named) mine.push_back(std::move(r));
+    own.swap(mine);
+  }
+  return own;
+}
+
+// Fits the class entry (named < 0: on every row of the class, with the
+// chip's operator entries of the class removed so that the class entry
+// prices them) or the entry of one named operator (on its rows only).
+absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
+                                 int named,
+                                 const std::vector<CalibrationRow>& rows,
+                                 const OperatorModelOptions& base_in) {
+  // The ELEMENTWISE class entry is fitted as if no operator had its own
+  // defaults either: every row is then priced by the class entry alone.
+  const bool elementwise_class =
+      op_class == OPERATOR_CLASS_ELEMENTWISE && named < 0;
+  OperatorModelOptions base = base_in;
+  if (elementwise_class) {
+    base.operator_efficiency.fill(base.efficiency[OPERATOR_CLASS_ELEMENTWISE]);
+  }
+  EntryShape shape;
+  shape.op_class = op_class;
+  shape.framework = base.framework;
+  shape.op_name = named >= 0 ? NamedOperatorName(named) : "";
+  shape.params = ParamsFor(op_class);
+  if (shape.params.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no efficiency fit for class ", OperatorClassShortName(op_class)));
+  }
+  const Chip chip =
+      named < 0 ? WithoutOperatorEntries(chip_in, op_class) : chip_in;
+  const std::vector<CalibrationRow> own = RowsToFit(rows, op_class, named);
+  if (own.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no rows of class ", OperatorClassShortName(op_class),
+                     shape.op_name.empty() ? "" : " op ", shape.op_name,
+                     " to fit on ", chip.name()));
+  }
+  // The ELEMENTWISE class entry prices only operators without their own
+  // entry (sampling, embedding: rows of a vocabulary or hidden width nobody
+  // measured), so it keeps the plain memory roofline; the per-row, wave and
+  // cache terms are fitted per named operator.
+  if (elementwise_class) {
+    shape.params = {FitParam::kMemory, FitParam::kRampMb, FitParam::kFloorUs};
+  }
+  // NORM and named operators on a chip with compute units: the wave term's
+  // rows per unit is chosen from a grid (SearchGrid).
+  const bool fit_waves =
+      (op_class == OPERATOR_CLASS_NORM ||
+       (op_class == OPERATOR_CLASS_ELEMENTWISE && named >= 0)) &&
+      chip.compute_units() > 0;
+  if (fit_waves) shape.params.push_back(FitParam::kRowsPerUnit);
+  FLEETSIM_ASSIGN_OR_RETURN(const std::vector<OperatorQuery> queries,
+                            QueriesFromRows(own));
+  absl::StatusOr<OperatorPricer> start = OperatorPricer::Create(chip, base);
+  if (!start.ok()) return start.status();
+
+  // The efficiency in force before the fit is the starting point.
+  const ClassEfficiency current =
+      ResolveEfficiency(base, chip, op_class, shape.op_name);
+  auto loss = [&](const std::vector<double>& x) {
+    return MeanLoss(WithEfficiency(chip, shape.Entry(x, /*rounded=*/false)),
+                    base, queries, own);
+  };
+  const std::vector<double> x = SearchGrid(loss, current, fit_waves, &shape);
+
+  ClassFit fit;
+  fit.op_class = op_class;
+  fit.op_name = shape.op_name;
+  fit.rows = static_cast<int64_t>(own.size());
+  fit.loss = loss(x);
+  fit.efficiency = shape.Entry(x, /*rounded=*/true);
+  fit.efficiency.set_source(absl::StrCat(
+      "fleetsim calibrate fit: ", own.size(), " rows of ",
+      shape.op_name.empty() ? OperatorClassShortName(op_class) : shape.op_name,
+      " on ", chip.name()));
+  absl::StatusOr<OperatorPricer> fitted =
+      OperatorPricer::Create(WithEfficiency(chip, fit.efficiency), base);
+  if (!fitted.ok()) return fitted.status();
+  absl::StatusOr<std::vector<double>> errors = RowErrors(*fitted, own);
+  if (!errors.ok()) return errors.status();
+  fit.in_sample = SummariseErrors(*errors);
+  return fit;
+}
+
+}  // namespace
+
+absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
+                                  const std::vector<CalibrationRow>& rows,
+                                  const OperatorModelOptions& base) {
+  if (op_class == OPERATOR_CLASS_COLLECTIVE)
+    return FitCollective(chip, rows, base);
+  return FitImpl(chip, op_class, -1, rows, base);
+}
+
+absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
+                                     std::string_view op_name,
+                                     const std::vector<CalibrationRow>& rows,
+                                     const OperatorModelOptions& base) {
+  const int named =
+      op_class == OPERATOR_CLASS_ELEMENTWISE ? NamedOperatorIndex(op_name) : -1;
+  if (named < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no per-operator fit for '", std::string(op_name),
+                     "' of class ", OperatorClassShortName(op_class)));
+  }
+  return FitImpl(chip, op_class, named, rows, base);
+}
+
+absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
+    const Chip& chip, OperatorClass op_class,
+    const std::vector<CalibrationRow>& rows, const OperatorModelOptions& base) {
+  std::vector<ClassFit> fits;
+  absl::StatusOr<ClassFit> cls = FitClass(chip, op_class, rows, base);
+  if (!cls.ok()) return cls.status();
+  fits.push_back(*std::move(cls));
+  if (op_class != OPERATOR_CLASS_ELEMENTWISE) return fits;
+  bool present[kNumNamedOperators] = {};
+  for (const CalibrationRow& r : rows) {
+    const int i = NamedOperatorIndex(r.op());
+    if (r.op_class() == op_class && i >= 0) present[i] = true;
+  }
+  for (int i = 0; i < kNumNamedOperators; ++i) {
+    if (!present[i]) continue;
+    absl::StatusOr<ClassFit> op = FitImpl(chip, op_class, i, rows, base);
+    if (!op.ok()) return op.status();
+    fits.push_back(*std::move(op));
+  }
+  return fits;
+}
+
+}  // namespace fleetsim::hardware

@@ -1,0 +1,94 @@
+// File: hardware/calibration/efficiency_fit.h
+//
+// Measured tables -> the cost model's efficiency entries: the per-class
+// (and per named operator) fit that `fleetsim calibrate fit` prints and
+// data/chips/{h100,a100}.txtpb carry.
+//
+// The fit is deliberately small: per chip and operator class (and per
+// measured elementwise operator: rope, mlp_act, residual_add), a handful of
+// efficiency parameters of the roofline in hardware/operator_model.h (eta_c,
+// eta_m, the memory ramp, the GEMM parallel-columns term, the launch floor,
+// the smooth-maximum exponent; norm/elementwise waves, per-row cost and
+// cache residency; for collectives the all-reduce lines of
+// collective_fit.h), chosen by Nelder-Mead on a robust (Huber) loss of
+// log(predicted / measured). Shapes, not model identities, enter the fit, so
+// a model never measured gets times from the same curves. docs/calibration.md
+// §4-6 describes the method and reports the cross-validation
+// (cross_validation.h).
+//
+// Example:
+//   FLEETSIM_ASSIGN_OR_RETURN(ClassFit gemm,
+//                             FitClass(h100, OPERATOR_CLASS_GEMM, rows));
+//   Chip fitted = WithEfficiency(h100, gemm.efficiency);
+#ifndef FLEETSIM_HARDWARE_CALIBRATION_EFFICIENCY_FIT_H_
+#define FLEETSIM_HARDWARE_CALIBRATION_EFFICIENCY_FIT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hardware/calibration/calibration_eval.h"
+#include "hardware/operator_options.h"
+#include "proto/calibration.pb.h"
+#include "proto/chip.pb.h"
+
+namespace fleetsim::hardware {
+
+// What one class's fit found.
+struct ClassFit {
+  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  std::string op_name;  // set for a named operator's fit (FitOperator)
+  OperatorEfficiency efficiency;  // op set; fitted fields set; source set
+  int64_t rows = 0;
+  double loss = 0;  // mean Huber loss of log(predicted / measured)
+  ErrorStats in_sample;
+};
+
+// FitClass()
+//
+// Fits the efficiency parameters of `op_class` on `chip` to `rows` (rows of
+// other classes are ignored), starting from `base` (the options and chip
+// entries in force for everything not fitted). Fitted per class
+// (efficiency_params.h):
+//   GEMM:               compute, memory, memory_ramp_mb, parallel_columns,
+//                       floor_us, overlap_exponent
+//   ATTENTION_PREFILL:  compute, compute_ramp_tokens, floor_us,
+//                       overlap_exponent
+//   ATTENTION_DECODE:   compute, memory, memory_ramp_mb, floor_us
+//   NORM, named ELEMENTWISE operators (FitOperator):
+//                       memory, memory_ramp_mb, floor_us, cache_speedup,
+//                       cache_fraction (< 1), row_overhead_kb; on a chip
+//                       with compute_units also rows_per_unit (from
+//                       {0 = off, 1, 2, 4})
+//   ELEMENTWISE class:  memory, memory_ramp_mb, floor_us (it prices only
+//                       operators without their own entry)
+//   COLLECTIVE:         the all-reduce lines (FitCollective,
+//                       collective_fit.h)
+// The class entry is fitted with the chip's operator entries of the class
+// removed (it then prices every row). InvalidArgument when no row of the
+// class is given or the class has no fit; rows must be priceable
+// (QueryFromRow, row_query.h).
+absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
+                                  const std::vector<CalibrationRow>& rows,
+                                  const OperatorModelOptions& base = {});
+
+// The same for one named ELEMENTWISE operator (NamedOperatorIndex: "rope",
+// "mlp_act", "residual_add"), on its rows only; the entry has op_name set.
+absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
+                                     std::string_view op_name,
+                                     const std::vector<CalibrationRow>& rows,
+                                     const OperatorModelOptions& base = {});
+
+// FitClass, then for ELEMENTWISE a FitOperator for every named operator
+// present in `rows`: what `fleetsim calibrate fit` prints and the
+// cross-validation refits per fold.
+absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
+    const Chip& chip, OperatorClass op_class,
+    const std::vector<CalibrationRow>& rows,
+    const OperatorModelOptions& base = {});
+
+}  // namespace fleetsim::hardware
+
+#endif  // FLEETSIM_HARDWARE_CALIBRATION_EFFICIENCY_FIT_H_

@@ -1,0 +1,187 @@
+#include "hardware/calibration/efficiency_params.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fleetsim::hardware {
+
+double ToValue(FitParam p, double x) {
+  switch (p) {
+    case FitParam::kCompute:
+    case FitParam::kMemory:
+    case FitParam::kCacheFraction:        // W0 cannot exceed the on-chip memory
+      return 1.0 / (1.0 + std::exp(-x));  // (0, 1)
+    case FitParam::kOverlap:
+    case FitParam::kCacheSpeedup:
+      return 1.0 + std::exp(x);  // (1, inf)
+    default:
+      return std::exp(x);  // (0, inf)
+  }
+}
+
+double ToCoordinate(FitParam p, double v) {
+  switch (p) {
+    case FitParam::kCompute:
+    case FitParam::kMemory:
+    case FitParam::kCacheFraction: {
+      const double c = std::clamp(v, 0.02, 0.98);
+      return std::log(c / (1 - c));
+    }
+    case FitParam::kOverlap:
+    case FitParam::kCacheSpeedup:
+      return std::log(std::max(v - 1.0, 0.05));
+    default:
+      return std::log(std::max(v, 1e-3));
+  }
+}
+
+void SetField(FitParam p, double v, OperatorEfficiency* e) {
+  switch (p) {
+    case FitParam::kCompute:
+      e->set_compute(v);
+      break;
+    case FitParam::kMemory:
+      e->set_memory(v);
+      break;
+    case FitParam::kRampMb:
+      e->set_memory_ramp_mb(v);
+      break;
+    case FitParam::kParallelColumns:
+      e->set_parallel_columns(v);
+      break;
+    case FitParam::kFloorUs:
+      e->set_floor_us(v);
+      break;
+    case FitParam::kOverlap:
+      e->set_overlap_exponent(v);
+      break;
+    case FitParam::kComputeRampTokens:
+      e->set_compute_ramp_tokens(v);
+      break;
+    case FitParam::kCacheSpeedup:
+      e->set_cache_speedup(v);
+      break;
+    case FitParam::kCacheFraction:
+      e->set_cache_fraction(v);
+      break;
+    case FitParam::kRowsPerUnit:
+      e->set_rows_per_unit(v);
+      break;
+    case FitParam::kRowOverheadKb:
+      e->set_row_overhead_kb(v);
+      break;
+    case FitParam::kComputeLatencyUs:
+      e->set_compute_latency_us(v);
+      break;
+    case FitParam::kTileOverheadRows:
+      e->set_tile_overhead_rows(v);
+      break;
+    case FitParam::kLatencyUs:
+      e->set_latency_us(v);
+      break;
+    case FitParam::kUnitLatencyUs:
+      e->set_unit_latency_us(v);
+      break;
+  }
+}
+
+std::vector<FitParam> ParamsFor(OperatorClass c) {
+  switch (c) {
+    case OPERATOR_CLASS_GEMM:
+      return {FitParam::kCompute,          FitParam::kMemory,
+              FitParam::kRampMb,           FitParam::kParallelColumns,
+              FitParam::kFloorUs,          FitParam::kOverlap,
+              FitParam::kComputeLatencyUs, FitParam::kTileOverheadRows};
+    case OPERATOR_CLASS_ATTENTION_PREFILL:
+      // FlashAttention-3's tile loop (tiles fixed at its Hopper kernels'
+      // 128 x 128, SetFixedFields): the tensor efficiency of a tile step,
+      // the fixed work per tile and per call, and the overlap with the
+      // memory traffic.
+      return {FitParam::kCompute, FitParam::kUnitLatencyUs,
+              FitParam::kLatencyUs, FitParam::kOverlap};
+    case OPERATOR_CLASS_ATTENTION_DECODE:
+      // A latency in seconds (the same microseconds on chips of different
+      // bandwidth) plus the KV stream at eta_m plus fixed work per request
+      // and KV head. Not eta_c: GQA decode is memory-bound and cannot
+      // identify it (compute-bound MLA decode has its own rows).
+      return {FitParam::kMemory, FitParam::kLatencyUs,
+              FitParam::kUnitLatencyUs};
+    case OPERATOR_CLASS_NORM:
+      // No floor: one wave's bytes already set the shortest norm, and they
+      // scale with the row width; a fitted floor would pin every width to
+      // the widest measured model's single-wave time (Vidur's H100 rows:
+      // 4 us at 4096, 6 us at 8192). The ramp carries the launch latency.
+      return {FitParam::kMemory, FitParam::kRampMb, FitParam::kCacheSpeedup,
+              FitParam::kCacheFraction, FitParam::kRowOverheadKb};
+    case OPERATOR_CLASS_ELEMENTWISE:
+      return {FitParam::kMemory,        FitParam::kRampMb,
+              FitParam::kFloorUs,       FitParam::kCacheSpeedup,
+              FitParam::kCacheFraction, FitParam::kRowOverheadKb};
+    default:
+      // COLLECTIVE: FitCollective.
+      return {};
+  }
+}
+
+void SetFixedFields(OperatorClass c, OperatorEfficiency* e) {
+  switch (c) {
+    case OPERATOR_CLASS_NORM:
+      e->set_floor_us(0);
+      break;
+    case OPERATOR_CLASS_ATTENTION_PREFILL:
+      // FA3's Hopper tiles for head_dim 128 (Shah et al., arXiv 2407.08608
+      // §4; hopper/tile_size.h in Dao-AILab/flash-attention): 128 query rows
+      // x 128 keys. The latency replaces the floor; the tile loop replaces
+      // the context ramp.
+      e->set_tile_q_rows(128);
+      e->set_tile_kv_rows(128);
+      e->set_compute_ramp_tokens(0);
+      e->set_floor_us(0);
+      break;
+    case OPERATOR_CLASS_ATTENTION_DECODE:
+      // The latency (seconds) replaces the MB ramp and the floor.
+      e->set_memory_ramp_mb(0);
+      e->set_floor_us(0);
+      break;
+    default:
+      break;
+  }
+}
+
+double StartValue(FitParam p, const ClassEfficiency& e) {
+  switch (p) {
+    case FitParam::kCompute:
+      return e.compute;
+    case FitParam::kMemory:
+      return e.memory;
+    case FitParam::kRampMb:
+      return e.memory_ramp_bytes > 0 ? e.memory_ramp_bytes * 1e-6 : 1.0;
+    case FitParam::kParallelColumns:
+      return e.parallel_columns > 0 ? e.parallel_columns : 256;
+    case FitParam::kFloorUs:
+      return e.floor_s > 0 ? e.floor_s * 1e6 : 2.0;
+    case FitParam::kOverlap:
+      return e.overlap_exponent > 0 ? e.overlap_exponent : 1.5;
+    case FitParam::kComputeRampTokens:
+      return e.compute_ramp_tokens > 0 ? e.compute_ramp_tokens : 256;
+    case FitParam::kCacheSpeedup:
+      return e.cache_speedup > 1.05 ? e.cache_speedup : 1.5;
+    case FitParam::kCacheFraction:
+      return e.cache_fraction > 0 ? e.cache_fraction : 0.5;
+    case FitParam::kRowsPerUnit:
+      return e.rows_per_unit > 0 ? e.rows_per_unit : 2;
+    case FitParam::kRowOverheadKb:
+      return e.row_overhead_bytes > 0 ? e.row_overhead_bytes * 1e-3 : 1.0;
+    case FitParam::kComputeLatencyUs:
+      return e.compute_latency_s > 0 ? e.compute_latency_s * 1e6 : 2.0;
+    case FitParam::kTileOverheadRows:
+      return e.tile_overhead_rows > 0 ? e.tile_overhead_rows : 16.0;
+    case FitParam::kLatencyUs:
+      return e.latency_s > 0 ? e.latency_s * 1e6 : 5.0;
+    case FitParam::kUnitLatencyUs:
+      return e.unit_latency_s > 0 ? e.unit_latency_s * 1e6 : 1.0;
+  }
+  return 1;
+}
+
+}  // namespace fleetsim::hardware

@@ -1,0 +1,49 @@
+// File: hardware/calibration/fit_common.h
+//
+// What every calibration fit shares (efficiency_fit.h, collective_fit.h,
+// cross_validation.h): the robust loss they minimise, the rounding of a
+// fitted value to what is stored, and merging a fitted entry into a chip.
+#ifndef FLEETSIM_HARDWARE_CALIBRATION_FIT_COMMON_H_
+#define FLEETSIM_HARDWARE_CALIBRATION_FIT_COMMON_H_
+
+#include <vector>
+
+#include "hardware/operator_options.h"
+#include "hardware/operator_query.h"
+#include "proto/calibration.pb.h"
+#include "proto/chip.pb.h"
+
+namespace fleetsim::hardware {
+
+// Huber loss of the log error log(predicted / measured): quadratic within
+// +-30 %, linear beyond, so a few pathological kernel choices do not drag
+// the curve.
+double HuberLog(double predicted, double measured);
+
+// The mean HuberLog of `chip`'s predictions for `queries` against the
+// measured `rows` (same order): what every fit minimises. `chip` must be
+// priceable (OperatorPricer::Create succeeds).
+double MeanLoss(const Chip& chip, const OperatorModelOptions& base,
+                const std::vector<OperatorQuery>& queries,
+                const std::vector<CalibrationRow>& rows);
+
+// `v` rounded to 3 significant digits: stored entries are what the model
+// uses.
+double RoundTo3Digits(double v);
+
+// The rows of class `c`, in order.
+std::vector<CalibrationRow> RowsOfClass(const std::vector<CalibrationRow>& rows,
+                                        OperatorClass c);
+
+// Returns `chip` with `fit` merged in: an existing entry for the class has
+// the fitted fields replaced, otherwise the entry is appended. A fit with
+// op_name goes into the class entry's `operators` the same way (the class
+// entry is created, with op only, if missing).
+Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit);
+
+// `chip` without the operator entries of class `c`.
+Chip WithoutOperatorEntries(const Chip& chip, OperatorClass c);
+
+}  // namespace fleetsim::hardware
+
+#endif  // FLEETSIM_HARDWARE_CALIBRATION_FIT_COMMON_H_

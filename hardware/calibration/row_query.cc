@@ -1,0 +1,140 @@
+#include "hardware/calibration/row_query.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "hardware/calibration/calibration_table.h"
+#include "hardware/operator_options.h"
+#include "hardware/ops/elementwise_op.h"
+
+namespace fleetsim::hardware {
+
+absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
+  OperatorQuery q;
+  q.name = row.op();
+  q.op_class = row.op_class();
+  q.tp = std::max(row.tp(), 1);
+  if (row.dtype() == DTYPE_FP4 || row.kv_dtype() == DTYPE_FP4) {
+    return absl::InvalidArgumentError(
+        "fp4 rows cannot be priced yet (the cost model has no FP4 tensor "
+        "path)");
+  }
+  const double b = row.dtype() == DTYPE_FP8 ? 1 : 2;
+  q.weight_bytes = b;
+  q.kv_bytes = row.kv_dtype() == DTYPE_UNSPECIFIED ? b
+               : row.kv_dtype() == DTYPE_FP8       ? 1
+                                                   : 2;
+  // MLA: the cached latent is the compressed KV plus the rope key; prefill
+  // runs the naive form (head_dim = nope + rope, value width v_head_dim),
+  // absorbed decode MQA over the latent (hardware/ops/attention_op.h).
+  const int latent = row.latent_dim() + row.rope_dim();
+  const bool mla = row.latent_dim() > 0;
+  auto set_heads = [&row, &q, latent, mla] {
+    q.heads = row.heads();
+    q.kv_heads = row.kv_heads();
+    q.head_dim = row.head_dim();
+    if (!mla) return;
+    q.latent_dim = latent;
+    if (row.absorbed()) {
+      q.kv_heads = 1;
+      q.head_dim = latent;
+      q.v_head_dim = row.latent_dim();
+    } else {
+      q.kv_heads = row.heads();
+      q.head_dim = row.head_dim() + row.rope_dim();
+      q.v_head_dim = row.v_head_dim();
+    }
+  };
+  const OperatorModelOptions defaults;
+  // Sliding window: each query sees at most `w` keys (0 = unlimited).
+  const double w = row.window_tokens() > 0
+                       ? static_cast<double>(row.window_tokens())
+                       : std::numeric_limits<double>::infinity();
+  switch (row.op_class()) {
+    case OPERATOR_CLASS_GEMM:
+      q.m = row.m();
+      q.n = row.n();
+      q.k = row.k();
+      q.heads = row.heads();  // > 0: one product per head (MLA BMM)
+      return q;
+    case OPERATOR_CLASS_ATTENTION_PREFILL: {
+      const double t = static_cast<double>(row.new_tokens());
+      const double l = static_cast<double>(row.context_tokens());
+      const double batch = static_cast<double>(row.batch());
+      // Query i (1..t) sees min(l + i, w) keys.
+      const double full = std::clamp(w - l, 0.0, t);  // queries under w
+      const double pairs_per_request =
+          full * l + full * (full + 1) / 2.0 + (t - full) * std::min(w, l + t);
+      q.requests = row.batch();
+      q.new_tokens = row.batch() * row.new_tokens();
+      q.context_tokens = row.batch() * static_cast<int64_t>(std::min(l, w) + t);
+      q.attention_pairs = batch * pairs_per_request;
+      set_heads();
+      return q;
+    }
+    case OPERATOR_CLASS_ATTENTION_DECODE:
+      // Rows store cached tokens per request; the query sums K/V rows read
+      // (cached + the new token, within the window) over requests, as
+      // BatchShape does.
+      q.requests = row.batch();
+      q.new_tokens = row.batch();
+      q.context_tokens =
+          row.batch() * static_cast<int64_t>(std::min(
+                            static_cast<double>(row.context_tokens() + 1), w));
+      set_heads();
+      return q;
+    case OPERATOR_CLASS_NORM:
+    case OPERATOR_CLASS_ELEMENTWISE: {
+      // The kernel the row measures, as the cost model prices it
+      // (hardware/ops/elementwise_op.h).
+      absl::StatusOr<RowKernel> kernel =
+          RowKernelForCalibrationOp(row.op(), row.op_class(), defaults);
+      if (!kernel.ok()) return kernel.status();
+      q.elements = row.elements();
+      q.width = row.width();
+      q.io_rows = kernel->io_rows;
+      q.vector_flops_per_element = kernel->vector_flops_per_element;
+      if (row.op_class() == OPERATOR_CLASS_ELEMENTWISE &&
+          NamedOperatorIndex(row.op()) ==
+              static_cast<int>(NamedOperator::kRope) &&
+          row.tokens() > 0 && row.elements() % row.tokens() == 0) {
+        // Vidur's rotary rows have width = head_dim; a row of the cost
+        // model is one token over all Q and K heads, which the wave term
+        // counts. `tokens` recovers it.
+        q.width = row.elements() / row.tokens();
+      }
+      return q;
+    }
+    case OPERATOR_CLASS_COLLECTIVE:
+      q.message_bytes = static_cast<double>(row.bytes());
+      q.ranks = row.ranks();
+      // More ranks than one machine holds: the measurement crossed the
+      // scale-out network.
+      q.scale_out = std::max(row.ranks(), 2) > defaults.chips_per_machine;
+      return q;
+    default:
+      break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "op '", row.op(), "' of class ", OperatorClassShortName(row.op_class()),
+      " cannot be priced from a calibration row"));
+}
+
+absl::StatusOr<std::vector<OperatorQuery>> QueriesFromRows(
+    const std::vector<CalibrationRow>& rows) {
+  std::vector<OperatorQuery> queries;
+  queries.reserve(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    absl::StatusOr<OperatorQuery> q = QueryFromRow(rows[i]);
+    if (!q.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("row ", i + 1, ": ", q.status().message()));
+    }
+    queries.push_back(*q);
+  }
+  return queries;
+}
+
+}  // namespace fleetsim::hardware
