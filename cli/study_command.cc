@@ -57,8 +57,11 @@ int RunStudyCommand(const std::vector<std::string>& args) {
   }
   absl::StatusOr<StudySpec> spec = study::LoadStudySpec(spec_path);
   if (!spec.ok()) return Fail(spec.status());
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
+  if (!catalogs.ok()) return Fail(catalogs.status());
   study::StudyOptions options;
   options.data_dir = DataDir();
+  options.catalogs = *std::move(catalogs);
   options.seeds = absl::GetFlag(FLAGS_seeds);
   options.jobs = absl::GetFlag(FLAGS_jobs);
   options.pool = DistributedPool();  // null: the local pool of --jobs

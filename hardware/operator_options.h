@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hardware/operator_query.h"
+#include "hardware/reference_machine.h"
 #include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
@@ -192,8 +193,8 @@ struct OperatorModelOptions {
   std::string framework = kDefaultFramework;
 
   // Chips per machine: pipeline stages beyond one machine send activations
-  // over scale-out instead of scale-up. ASSUMPTION: DGX-class 8.
-  int chips_per_machine = 8;
+  // over scale-out instead of scale-up (default: hardware/reference_machine.h).
+  int chips_per_machine = kDefaultChipsPerMachine;
 
   // Serving-framework time per iteration that no kernel accounts for
   // (scheduler, Python and kernel launches, sampling, detokenisation):

@@ -13,11 +13,12 @@
 namespace fleetsim::service {
 
 absl::Status RunStudyJob(const StudyRequest& checked,
-                         const std::string& data_dir,
+                         const RequestLimits& limits,
                          const StudyProgressSink& progress,
                          const ReportFileSink& file) {
   study::StudyOptions options;
-  options.data_dir = data_dir;
+  options.data_dir = limits.data_dir;
+  options.catalogs = limits.catalogs;
   options.seeds = checked.seeds() > 0 ? checked.seeds() : 1;
   options.jobs = checked.jobs();
   options.command_line = "PlanningService.Study rpc (fleetsim serve)";

@@ -10,10 +10,10 @@
 #define FLEETSIM_SERVICE_STUDY_JOB_H_
 
 #include <functional>
-#include <string>
 
 #include "absl/status/status.h"
 #include "proto/planning_service.pb.h"
+#include "service/request_checks.h"
 
 namespace fleetsim::service {
 
@@ -21,11 +21,12 @@ using StudyProgressSink = std::function<void(const StudyProgress&)>;
 using ReportFileSink = std::function<void(const ReportFile&)>;
 
 // `checked` comes from CheckStudyRequest, with jobs set to the call's
-// slots. Calls `progress` while the plans run, then `file` once per output
-// in writing order. Errors: the study's, Chromium's, Internal when the
-// temporary folder cannot be made or read.
+// slots; the study runs on limits.data_dir and its catalogs. Calls `progress`
+// while the plans run, then `file` once per output in writing order. Errors:
+// the study's, Chromium's, Internal when the temporary folder cannot be made or
+// read.
 absl::Status RunStudyJob(const StudyRequest& checked,
-                         const std::string& data_dir,
+                         const RequestLimits& limits,
                          const StudyProgressSink& progress,
                          const ReportFileSink& file);
 

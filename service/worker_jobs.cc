@@ -172,7 +172,7 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
     StudyRequest request;
     if (!Parse(fd, body, &request)) return;
     absl::Status status = RunStudyJob(
-        request, limits.data_dir,
+        request, limits,
         [fd](const StudyProgress& progress) {
           Answer(fd, kStudyProgressFrame, progress.SerializeAsString());
         },

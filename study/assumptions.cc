@@ -7,6 +7,7 @@
 #include "economics/pricing.h"
 #include "economics/site_assumptions.h"
 #include "hardware/chip_catalog.h"
+#include "hardware/reference_machine.h"
 #include "study/study_spec.h"
 #include "util/status_macros.h"
 
@@ -114,7 +115,7 @@ absl::Status AddChanges(
 
 absl::StatusOr<std::vector<Assumption>> CollectAssumptions(
     const StudySpec& spec, const std::vector<PlanRequest>& requests,
-    const std::string& data_dir) {
+    const hardware::ChipCatalog& catalog, const std::string& data_dir) {
   Table table;
   FLEETSIM_ASSIGN_OR_RETURN(SiteAssumptions defaults,
                             economics::LoadSiteAssumptions(data_dir));
@@ -135,13 +136,11 @@ absl::StatusOr<std::vector<Assumption>> CollectAssumptions(
     }
   }
 
-  FLEETSIM_ASSIGN_OR_RETURN(hardware::ChipCatalog catalog,
-                            hardware::LoadChipCatalog(data_dir));
   std::set<std::string> chips;
   bool die_basis = false;
   for (const PlanRequest& request : requests) {
     for (const std::string& chip : request.chips()) chips.insert(chip);
-    if (request.chips().empty()) chips.insert("h100");
+    if (request.chips().empty()) chips.insert(hardware::kReferenceChip);
     die_basis |= economics::Resolved(request.cost_basis()) == COST_BASIS_DIE;
   }
   for (const std::string& name : chips) {

@@ -11,18 +11,20 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "hardware/chip_catalog.h"
 #include "proto/plan.pb.h"
 #include "proto/study.pb.h"
 
 namespace fleetsim::study {
 
 // `requests[i]` is the plan request of spec.variants(i). Lists the site
-// defaults, the catalog prices of every candidate chip (the die-basis cost
-// where a variant uses that basis), then what the base and each variant
-// change. Errors: the catalog's or the site file's.
+// defaults (data_dir's site file), the prices in `chips` of every candidate
+// chip (the die-basis cost where a variant uses that basis), then what the
+// base and each variant change. Errors: the site file's, NotFound for a
+// chip not in `chips`, the price changes'.
 absl::StatusOr<std::vector<Assumption>> CollectAssumptions(
     const StudySpec& spec, const std::vector<PlanRequest>& requests,
-    const std::string& data_dir);
+    const hardware::ChipCatalog& chips, const std::string& data_dir);
 
 }  // namespace fleetsim::study
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "economics/pricing.h"
 #include "economics/tco.h"
+#include "hardware/reference_machine.h"
 #include "planner/candidate.h"
 #include "planner/planner.h"
 #include "planner/simulation_cache.h"
@@ -42,7 +43,7 @@ absl::StatusOr<PlanRequest> SwungRequest(const PlanRequest& baseline,
   } else if (swing.input == "chip_price") {
     std::vector<std::string> chips(request.chips().begin(),
                                    request.chips().end());
-    if (chips.empty()) chips.push_back("h100");
+    if (chips.empty()) chips.push_back(hardware::kReferenceChip);
     for (const std::string& chip : chips) {
       ChipPriceChange* change = request.add_chip_prices();
       change->set_chip(chip);
@@ -128,14 +129,18 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
         "GAMMA) and rate_per_s to plan over arrival seeds"));
   }
 
+  std::shared_ptr<const sim::Catalogs> catalogs = options.catalogs;
+  if (catalogs == nullptr) {
+    FLEETSIM_ASSIGN_OR_RETURN(catalogs, sim::Catalogs::Load(options.data_dir));
+  }
+
   // Every plan the study makes, checked before anything is simulated.
   const int baseline = BaselineIndex(spec);
   std::vector<PlanJob> jobs;
   for (const StudyVariant& variant : spec.variants()) {
     PlanRequest request = VariantRequest(spec, variant);
     request.set_jobs(options.jobs);
-    absl::Status valid =
-        planner::BuildPlanContext(request, options.data_dir).status();
+    absl::Status valid = planner::BuildPlanContext(request, *catalogs).status();
     if (!valid.ok()) {
       return absl::Status(
           valid.code(),
@@ -162,6 +167,7 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
   planner::SimulationCache cache;
   planner::PlannerOptions planner_options;
   planner_options.data_dir = options.data_dir;
+  planner_options.catalogs = catalogs;
   planner_options.cancelled = options.cancelled;
   planner_options.cache = &cache;
   planner_options.pool = options.pool;
@@ -240,7 +246,7 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
     requests.push_back(jobs[i].request);
   FLEETSIM_ASSIGN_OR_RETURN(
       std::vector<Assumption> assumptions,
-      CollectAssumptions(spec, requests, options.data_dir));
+      CollectAssumptions(spec, requests, catalogs->chips(), options.data_dir));
   for (Assumption& row : assumptions)
     *result.add_assumptions() = std::move(row);
   FLEETSIM_ASSIGN_OR_RETURN(

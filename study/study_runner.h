@@ -10,12 +10,14 @@
 #define FLEETSIM_STUDY_STUDY_RUNNER_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "planner/simulation_pool.h"
 #include "proto/study.pb.h"
+#include "sim/catalogs.h"
 
 namespace fleetsim::study {
 
@@ -24,6 +26,9 @@ inline constexpr int kMaxStudySeeds = 64;
 
 struct StudyOptions {
   std::string data_dir;  // chips/, models/, slos/, clusters/, economics/
+  // The catalogs of data_dir when the caller has them loaded already (the
+  // CLI, the service); null = RunStudy loads them once.
+  std::shared_ptr<const sim::Catalogs> catalogs;
   // Arrival seeds per variant: the base workload's seed (1 when unset) and
   // the next seeds - 1. More than one needs resampled arrivals.
   int seeds = 1;
