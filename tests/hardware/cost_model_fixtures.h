@@ -15,10 +15,12 @@
 #include "proto/model.pb.h"
 #include "util/textproto.h"
 
-namespace fleetsim::testing {
+namespace fleetsim::testutil {
 
+// The message `text` holds; on a parse error the test fails (EXPECT, so it
+// goes on) and the message is what parsed before the error.
 template <typename Message>
-Message ParseOrDie(const std::string& text) {
+Message ParsedOrFail(const std::string& text) {
   Message message;
   absl::Status status = ParseTextProto(text, "fixture", &message);
   EXPECT_TRUE(status.ok()) << status;
@@ -26,7 +28,7 @@ Message ParseOrDie(const std::string& text) {
 }
 
 inline Model Llama2_7b() {
-  return ParseOrDie<Model>(R"pb(
+  return ParsedOrFail<Model>(R"pb(
     name: "llama-2-7b"
     num_layers: 32
     hidden_size: 4096
@@ -43,7 +45,7 @@ inline Model Llama2_7b() {
 }
 
 inline Model Llama2_70b() {
-  return ParseOrDie<Model>(R"pb(
+  return ParsedOrFail<Model>(R"pb(
     name: "llama-2-70b"
     num_layers: 80
     hidden_size: 8192
@@ -60,7 +62,7 @@ inline Model Llama2_70b() {
 }
 
 inline Model Bloom176b() {
-  return ParseOrDie<Model>(R"pb(
+  return ParsedOrFail<Model>(R"pb(
     name: "bloom-176b"
     num_layers: 70
     hidden_size: 14336
@@ -79,7 +81,7 @@ inline Model Bloom176b() {
 }
 
 inline Model Mixtral8x7b() {
-  return ParseOrDie<Model>(R"pb(
+  return ParsedOrFail<Model>(R"pb(
     name: "mixtral-8x7b"
     num_layers: 32
     hidden_size: 4096
@@ -97,7 +99,7 @@ inline Model Mixtral8x7b() {
 }
 
 inline Model DeepSeekV3() {
-  return ParseOrDie<Model>(R"pb(
+  return ParsedOrFail<Model>(R"pb(
     name: "deepseek-v3"
     num_layers: 61
     hidden_size: 7168
@@ -130,7 +132,7 @@ inline Model DeepSeekV3() {
 }
 
 inline Model Mamba2_2_7b() {
-  return ParseOrDie<Model>(R"pb(
+  return ParsedOrFail<Model>(R"pb(
     name: "mamba2-2.7b"
     num_layers: 64
     hidden_size: 2560
@@ -151,7 +153,7 @@ inline Model Mamba2_2_7b() {
 // Jamba-v0.1: 4 attention + 28 Mamba-1 layers (MoE omitted: the schema has
 // no MoE layer period).
 inline Model JambaLikeHybrid() {
-  return ParseOrDie<Model>(R"pb(
+  return ParsedOrFail<Model>(R"pb(
     name: "jamba-like"
     num_layers: 32
     hidden_size: 4096
@@ -171,7 +173,7 @@ inline Model JambaLikeHybrid() {
 // SPAD Table 3 columns; scale-up 450 GB/s per direction for all three
 // (SPAD §4: same 900 GB/s NVLink-class scale-up as H100).
 inline Chip H100() {
-  return ParseOrDie<Chip>(R"pb(
+  return ParsedOrFail<Chip>(R"pb(
     name: "h100"
     bf16_tflops: 989.4
     fp8_tflops: 1978.9
@@ -187,7 +189,7 @@ inline Chip H100() {
 }
 
 inline Chip SpadPrefill() {
-  return ParseOrDie<Chip>(R"pb(
+  return ParsedOrFail<Chip>(R"pb(
     name: "spad_prefill"
     bf16_tflops: 1920
     vector_tflops: 32.4
@@ -202,7 +204,7 @@ inline Chip SpadPrefill() {
 }
 
 inline Chip SpadDecode() {
-  return ParseOrDie<Chip>(R"pb(
+  return ParsedOrFail<Chip>(R"pb(
     name: "spad_decode"
     bf16_tflops: 540
     vector_tflops: 18.2
@@ -216,6 +218,6 @@ inline Chip SpadDecode() {
   )pb");
 }
 
-}  // namespace fleetsim::testing
+}  // namespace fleetsim::testutil
 
 #endif  // FLEETSIM_TESTS_HARDWARE_COST_MODEL_FIXTURES_H_

@@ -8,13 +8,13 @@
 namespace fleetsim::hardware {
 namespace {
 
-using fleetsim::testing::Bloom176b;
-using fleetsim::testing::DeepSeekV3;
-using fleetsim::testing::JambaLikeHybrid;
-using fleetsim::testing::Llama2_70b;
-using fleetsim::testing::Llama2_7b;
-using fleetsim::testing::Mamba2_2_7b;
-using fleetsim::testing::Mixtral8x7b;
+using fleetsim::testutil::Bloom176b;
+using fleetsim::testutil::DeepSeekV3;
+using fleetsim::testutil::JambaLikeHybrid;
+using fleetsim::testutil::Llama2_70b;
+using fleetsim::testutil::Llama2_7b;
+using fleetsim::testutil::Mamba2_2_7b;
+using fleetsim::testutil::Mixtral8x7b;
 
 TEST(ModelFootprintTest, Llama2_70bKvIs320KiBPerTokenAtBf16) {
   // GQA: 80 layers * 2 (K, V) * 8 KV heads * 128 * 2 B = 327,680 B.

@@ -19,16 +19,16 @@
 namespace fleetsim::hardware {
 namespace {
 
-using fleetsim::testing::Bloom176b;
-using fleetsim::testing::DeepSeekV3;
-using fleetsim::testing::H100;
-using fleetsim::testing::JambaLikeHybrid;
-using fleetsim::testing::Llama2_70b;
-using fleetsim::testing::Llama2_7b;
-using fleetsim::testing::Mamba2_2_7b;
-using fleetsim::testing::Mixtral8x7b;
-using fleetsim::testing::SpadDecode;
-using fleetsim::testing::SpadPrefill;
+using fleetsim::testutil::Bloom176b;
+using fleetsim::testutil::DeepSeekV3;
+using fleetsim::testutil::H100;
+using fleetsim::testutil::JambaLikeHybrid;
+using fleetsim::testutil::Llama2_70b;
+using fleetsim::testutil::Llama2_7b;
+using fleetsim::testutil::Mamba2_2_7b;
+using fleetsim::testutil::Mixtral8x7b;
+using fleetsim::testutil::SpadDecode;
+using fleetsim::testutil::SpadPrefill;
 
 std::unique_ptr<OperatorModel> Make(const Model& model, const Chip& chip,
                                     int tp, int pp = 1,

@@ -16,8 +16,8 @@ namespace {
 
 using calibration_test::Gemm;
 using calibration_test::Synthetic;
-using testing::H100;
 using ::testing::HasSubstr;
+using testutil::H100;
 
 TEST(CalibrationEvalTest, EvalReportsKnownErrorsAndSplitsFastRows) {
   auto pricer = OperatorPricer::Create(H100());

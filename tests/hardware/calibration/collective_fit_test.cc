@@ -15,7 +15,7 @@ namespace fleetsim::hardware {
 namespace {
 
 using calibration_test::Synthetic;
-using testing::H100;
+using testutil::H100;
 
 std::vector<CalibrationRow> AllReduceSweep(int ranks) {
   std::vector<CalibrationRow> rows;

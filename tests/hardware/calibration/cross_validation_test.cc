@@ -18,7 +18,7 @@ using calibration_test::AttentionSweep;
 using calibration_test::Elementwise;
 using calibration_test::GemmSweep;
 using calibration_test::Synthetic;
-using testing::H100;
+using testutil::H100;
 
 TEST(CrossValidationTest, LeaveOneModelOutHoldsOutEachModel) {
   auto generator = OperatorPricer::Create(H100());

@@ -23,8 +23,8 @@ using calibration_test::AttentionRow;
 using calibration_test::AttentionSweep;
 using calibration_test::GemmSweep;
 using calibration_test::Synthetic;
-using testing::H100;
 using ::testing::HasSubstr;
+using testutil::H100;
 
 // Data generated from known GEMM parameters: the fit must find them again.
 TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {

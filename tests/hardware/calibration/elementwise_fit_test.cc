@@ -19,7 +19,7 @@ namespace {
 
 using calibration_test::Elementwise;
 using calibration_test::Synthetic;
-using testing::H100;
+using testutil::H100;
 
 TEST(ElementwiseFitTest, FitOperatorRecoversWaveRowAndCacheTerms) {
   OperatorEfficiency truth;

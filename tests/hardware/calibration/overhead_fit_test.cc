@@ -15,9 +15,9 @@
 namespace fleetsim::hardware {
 namespace {
 
-using testing::H100;
 using ::testing::HasSubstr;
-using testing::Llama2_7b;
+using testutil::H100;
+using testutil::Llama2_7b;
 
 TEST(OverheadFitTest, FrameworkOverheadFitRecoversAConstant) {
   std::vector<IterationSample> samples;

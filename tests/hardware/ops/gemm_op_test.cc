@@ -82,7 +82,7 @@ TEST(GemmOpTest, MTilesChargePaddedRows) {
   EXPECT_DOUBLE_EQ(GemmTileRows(600, 0), 600);  // term off
   OperatorModelOptions o;
   ASSERT_GT(o.efficiency[OPERATOR_CLASS_GEMM].tile_overhead_rows, 0);
-  auto pricer = OperatorPricer::Create(fleetsim::testing::H100(), o);
+  auto pricer = OperatorPricer::Create(fleetsim::testutil::H100(), o);
   ASSERT_TRUE(pricer.ok()) << pricer.status();
   auto gemm = [&](int64_t m, int64_t n, int64_t k) {
     OperatorQuery q;

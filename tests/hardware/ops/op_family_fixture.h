@@ -55,8 +55,8 @@ inline std::vector<FamilyModel> FamilyModels() {
       {"gqa", CatalogEntry<Model>("data/models/llama-3-8b.txtpb"), 2},
       {"mla", CatalogEntry<Model>("data/models/deepseek-v3.txtpb"), 8},
       {"moe", CatalogEntry<Model>("data/models/mixtral-8x7b.txtpb"), 2},
-      {"ssm", fleetsim::testing::Mamba2_2_7b(), 1},
-      {"hybrid", fleetsim::testing::JambaLikeHybrid(), 2},
+      {"ssm", fleetsim::testutil::Mamba2_2_7b(), 1},
+      {"hybrid", fleetsim::testutil::JambaLikeHybrid(), 2},
   };
 }
 
