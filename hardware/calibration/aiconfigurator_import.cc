@@ -128,6 +128,301 @@ absl::Status ParseRouting(const Line& line, CalibrationRow* row) {
 
 int DtypeBytes(DType dtype) { return dtype == DTYPE_FP8 ? 1 : 2; }
 
+// The columns of context_attention / generation_attention rows (GQA, MHA;
+// windows), with the known-bad decode check against the chip's memory
+// bandwidth.
+absl::StatusOr<std::string> ReadAttentionColumns(const Line& line,
+                                                 const Chip& chip,
+                                                 double seconds,
+                                                 CalibrationRow* row) {
+  const double bandwidth = chip.memory_bandwidth_tbps() * 1e12;
+  FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
+  const bool prefill = op_name == "context_attention";
+  if (!prefill && op_name != "generation_attention") {
+    return line.Error("op_name",
+                      absl::StrCat("'", op_name,
+                                   "' is neither context_attention nor "
+                                   "generation_attention"));
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t beam, line.IntOr("beam_width", 1));
+  if (beam > 1) {
+    return std::string("beam_width > 1 (beam search)");
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(std::string attn_dtype, line.Text("attn_dtype"));
+  FLEETSIM_ASSIGN_OR_RETURN(std::string kv_dtype, line.Text("kv_cache_dtype"));
+  DtypeChoice a = ChooseDtype("attn_dtype", attn_dtype);
+  DtypeChoice kv = ChooseDtype("kv_cache_dtype", kv_dtype);
+  if (!a.drop_reason.empty() || !kv.drop_reason.empty()) {
+    return std::string(a.drop_reason.empty() ? kv.drop_reason : a.drop_reason);
+  }
+  row->set_dtype(a.dtype);
+  row->set_kv_dtype(kv.dtype);
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t batch, line.Int("batch_size"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t isl, line.Int("isl"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t step, line.Int("step"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t heads, line.Int("num_heads"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t kv_heads, line.Int("num_key_value_heads"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t head_dim, line.Int("head_dim"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t window, line.IntOr("window_size", 0));
+  row->set_op(prefill ? "attn_prefill" : "attn_decode");
+  row->set_op_class(prefill ? OPERATOR_CLASS_ATTENTION_PREFILL
+                            : OPERATOR_CLASS_ATTENTION_DECODE);
+  row->set_batch(batch);
+  row->set_heads(static_cast<int32_t>(heads));
+  row->set_kv_heads(static_cast<int32_t>(kv_heads));
+  row->set_head_dim(static_cast<int32_t>(head_dim));
+  row->set_window_tokens(window);
+  if (prefill) {
+    row->set_new_tokens(isl);
+    row->set_context_tokens(step);
+    row->set_tokens(batch * isl);
+  } else {
+    row->set_new_tokens(1);
+    row->set_context_tokens(step);
+    row->set_tokens(batch);
+    // Known-bad check: the K/V rows every request reads (cached + new,
+    // within the window) cannot stream faster than the chip's memory.
+    const double rows_read =
+        window > 0 ? std::min<double>(step + 1, window) : step + 1.0;
+    const double kv_bytes =
+        2.0 * batch * rows_read * kv_heads * head_dim * DtypeBytes(kv.dtype);
+    if (bandwidth > 0 && kv_bytes / seconds > bandwidth) {
+      return std::string(absl::StrFormat(
+          "decode reads its KV cache faster than %s's %.2f TB/s (known "
+          "bad in the source; shared dummy KV blocks)",
+          chip.name(), chip.memory_bandwidth_tbps()));
+    }
+  }
+  return std::string();
+}
+
+// The columns of GEMM rows (m, n, k).
+absl::StatusOr<std::string> ReadGemmColumns(const Line& line,
+                                            CalibrationRow* row) {
+  FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("gemm_dtype"));
+  DtypeChoice d = ChooseDtype("gemm_dtype", dtype);
+  if (!d.drop_reason.empty()) {
+    return std::string(d.drop_reason);
+  }
+  row->set_op("gemm");
+  row->set_op_class(OPERATOR_CLASS_GEMM);
+  row->set_dtype(d.dtype);
+  row->set_quant(d.quant);
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t m, line.Int("m"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t n, line.Int("n"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t k, line.Int("k"));
+  row->set_m(m);
+  row->set_n(n);
+  row->set_k(k);
+  row->set_tokens(m);
+  return std::string();
+}
+
+// The columns of NCCL collectives (`nccl`) and TRT-LLM's custom all-reduce.
+absl::StatusOr<std::string> ReadAllReduceColumns(const Line& line, bool nccl,
+                                                 CalibrationRow* row) {
+  const char* dtype_column = nccl ? "nccl_dtype" : "allreduce_dtype";
+  FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text(dtype_column));
+  DtypeChoice d = ChooseDtype(dtype_column, dtype);
+  if (!d.drop_reason.empty()) {
+    return std::string(d.drop_reason);
+  }
+  std::string op = "all_reduce";
+  if (nccl) {
+    FLEETSIM_ASSIGN_OR_RETURN(op, line.Text("op_name"));
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t ranks, line.Int("num_gpus"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t elements, line.Int("message_size"));
+  row->set_op(op);
+  row->set_op_class(OPERATOR_CLASS_COLLECTIVE);
+  row->set_dtype(d.dtype);
+  // message_size counts elements (aiconfigurator's nccl collector:
+  // nccl-tests sizes divided by the element size).
+  row->set_bytes(elements * DtypeBytes(d.dtype));
+  row->set_ranks(static_cast<int32_t>(ranks));
+  row->set_ranks_per_node(static_cast<int32_t>(ranks));
+  return std::string();
+}
+
+// The columns of fused MoE rows (tokens, expert shapes, routing).
+absl::StatusOr<std::string> ReadMoeColumns(const Line& line,
+                                           CalibrationRow* row) {
+  FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("moe_dtype"));
+  DtypeChoice d = ChooseDtype("moe_dtype", dtype);
+  if (!d.drop_reason.empty()) {
+    return std::string(d.drop_reason);
+  }
+  row->set_op("moe");
+  row->set_op_class(OPERATOR_CLASS_MOE);
+  row->set_dtype(d.dtype);
+  row->set_quant(d.quant);
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t tokens, line.Int("num_tokens"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t hidden, line.Int("hidden_size"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t inter, line.Int("inter_size"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t topk, line.Int("topk"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t experts, line.Int("num_experts"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t moe_tp, line.Int("moe_tp_size"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t moe_ep, line.Int("moe_ep_size"));
+  row->set_tokens(tokens);
+  row->set_hidden(hidden);
+  row->set_inter(inter);
+  row->set_top_k(static_cast<int32_t>(topk));
+  row->set_experts(static_cast<int32_t>(experts));
+  row->set_moe_tp(static_cast<int32_t>(moe_tp));
+  row->set_moe_ep(static_cast<int32_t>(moe_ep));
+  FLEETSIM_RETURN_IF_ERROR(ParseRouting(line, row));
+  return std::string();
+}
+
+// The columns of DeepSeek-V3 MLA attention: naive prefill, absorbed decode.
+absl::StatusOr<std::string> ReadMlaColumns(const Line& line,
+                                           CalibrationRow* row) {
+  FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
+  const bool prefill = op_name == "mla_context";
+  if (!prefill && op_name != "mla_generation") {
+    return line.Error("op_name", absl::StrCat("'", op_name,
+                                              "' is neither mla_context nor "
+                                              "mla_generation"));
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("mla_dtype"));
+  FLEETSIM_ASSIGN_OR_RETURN(std::string kv_dtype, line.Text("kv_cache_dtype"));
+  DtypeChoice a = ChooseDtype("mla_dtype", dtype);
+  DtypeChoice kv = ChooseDtype("kv_cache_dtype", kv_dtype);
+  if (!a.drop_reason.empty() || !kv.drop_reason.empty()) {
+    return std::string(a.drop_reason.empty() ? kv.drop_reason : a.drop_reason);
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t heads, line.Int("num_heads"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t batch, line.Int("batch_size"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t isl, line.Int("isl"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t step, line.Int("step"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t tp, line.IntOr("tp_size", 1));
+  row->set_op(prefill ? "mla_prefill" : "mla_decode");
+  row->set_op_class(prefill ? OPERATOR_CLASS_ATTENTION_PREFILL
+                            : OPERATOR_CLASS_ATTENTION_DECODE);
+  row->set_dtype(a.dtype);
+  row->set_kv_dtype(kv.dtype);
+  row->set_tp(static_cast<int32_t>(tp));
+  row->set_model("deepseek-ai/DeepSeek-V3");
+  row->set_batch(batch);
+  row->set_heads(static_cast<int32_t>(heads));
+  row->set_head_dim(kMlaNopeDim);
+  row->set_rope_dim(kMlaRopeDim);
+  row->set_v_head_dim(kMlaVHeadDim);
+  row->set_latent_dim(kMlaLatentDim);
+  if (prefill) {
+    // Naive form: every head has its own K and V (from the latent).
+    row->set_kv_heads(static_cast<int32_t>(heads));
+    row->set_new_tokens(isl);
+    row->set_context_tokens(step);
+    row->set_tokens(batch * isl);
+  } else {
+    row->set_kv_heads(1);
+    row->set_absorbed(true);
+    row->set_new_tokens(1);
+    row->set_context_tokens(step);
+    row->set_tokens(batch);
+  }
+  return std::string();
+}
+
+// The columns of MLA's per-head absorbed BMMs around decode attention.
+absl::StatusOr<std::string> ReadMlaBmmColumns(const Line& line,
+                                              CalibrationRow* row) {
+  FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
+  if (op_name != "mla_gen_pre" && op_name != "mla_gen_post") {
+    return line.Error("op_name", absl::StrCat("'", op_name,
+                                              "' is neither mla_gen_pre nor "
+                                              "mla_gen_post"));
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("bmm_dtype"));
+  DtypeChoice d = ChooseDtype("bmm_dtype", dtype);
+  if (!d.drop_reason.empty()) {
+    return std::string(d.drop_reason);
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t tokens, line.Int("num_tokens"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t heads, line.Int("num_heads"));
+  const bool pre = op_name == "mla_gen_pre";
+  row->set_op(op_name);
+  row->set_op_class(OPERATOR_CLASS_GEMM);
+  row->set_dtype(d.dtype);
+  row->set_model("deepseek-ai/DeepSeek-V3");
+  row->set_m(tokens);
+  // Per head: q_nope (128) -> latent (512) before attention, latent
+  // -> v_head (128) after it.
+  row->set_n(pre ? kMlaLatentDim : kMlaVHeadDim);
+  row->set_k(pre ? kMlaNopeDim : kMlaLatentDim);
+  row->set_heads(static_cast<int32_t>(heads));
+  row->set_tokens(tokens);
+  return std::string();
+}
+
+// The columns of Mamba-2 chunked-scan prefill rows (generation rows are
+// dropped).
+absl::StatusOr<std::string> ReadMamba2Columns(const Line& line,
+                                              CalibrationRow* row) {
+  FLEETSIM_ASSIGN_OR_RETURN(std::string phase, line.Text("phase"));
+  if (phase == "generation") {
+    return std::string(
+        "mamba2 generation: state updates stay cache-resident (~50 "
+        "TB/s), not representative of serving (known bad in the "
+        "source)");
+  }
+  if (phase != "context") {
+    return line.Error("phase", absl::StrCat("'", phase,
+                                            "' is neither context nor "
+                                            "generation"));
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t batch, line.Int("batch_size"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t seq, line.Int("seq_len"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t d_state, line.Int("d_state"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t d_conv, line.Int("d_conv"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t nheads, line.Int("nheads"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t head_dim, line.Int("head_dim"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t groups, line.Int("n_groups"));
+  FLEETSIM_ASSIGN_OR_RETURN(int64_t chunk, line.Int("chunk_size"));
+  row->set_op("ssm_prefill");
+  row->set_op_class(OPERATOR_CLASS_SSM);
+  row->set_dtype(DTYPE_BF16);  // the collector's inputs are bfloat16
+  row->set_model(line.TextOr("model_name", ""));
+  row->set_batch(batch);
+  row->set_new_tokens(seq);
+  row->set_tokens(batch * seq);
+  row->set_heads(static_cast<int32_t>(nheads));
+  row->set_head_dim(static_cast<int32_t>(head_dim));
+  row->set_d_state(static_cast<int32_t>(d_state));
+  row->set_ssm_groups(static_cast<int32_t>(groups));
+  row->set_chunk(static_cast<int32_t>(chunk));
+  row->set_conv_kernel(static_cast<int32_t>(d_conv));
+  return std::string();
+}
+
+// The kind-specific columns of one row into `row`: "" when it is filled
+// in, else the reason it is dropped. Errors: a bad cell, located.
+absl::StatusOr<std::string> ReadKindColumns(AiconfiguratorTable kind,
+                                            const Line& line, const Chip& chip,
+                                            double seconds,
+                                            CalibrationRow* row) {
+  switch (kind) {
+    case AiconfiguratorTable::kAttention:
+      return ReadAttentionColumns(line, chip, seconds, row);
+    case AiconfiguratorTable::kGemm:
+      return ReadGemmColumns(line, row);
+    case AiconfiguratorTable::kNccl:
+    case AiconfiguratorTable::kCustomAllReduce:
+      return ReadAllReduceColumns(line, kind == AiconfiguratorTable::kNccl,
+                                  row);
+    case AiconfiguratorTable::kMoe:
+      return ReadMoeColumns(line, row);
+    case AiconfiguratorTable::kMla:
+      return ReadMlaColumns(line, row);
+    case AiconfiguratorTable::kMlaBmm:
+      return ReadMlaBmmColumns(line, row);
+    case AiconfiguratorTable::kMamba2:
+      return ReadMamba2Columns(line, row);
+  }
+  return std::string();
+}
+
 }  // namespace
 
 const char* AiconfiguratorTableName(AiconfiguratorTable kind) {
@@ -217,7 +512,6 @@ absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
     if (dropped[reason]++ == 0) drop_order.push_back(reason);
   };
   std::set<std::string> frameworks, versions, devices, kernels;
-  const double bandwidth = chip.memory_bandwidth_tbps() * 1e12;
 
   for (const HeaderCsv::Line& source_line : csv.lines()) {
     ++result.input_rows;
@@ -241,265 +535,12 @@ absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
     const double seconds = MillisecondsToSeconds(latency_ms);
     row.set_median_s(seconds);  // the source's statistic is a mean
 
-    switch (result.kind) {
-      case AiconfiguratorTable::kAttention: {
-        FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
-        const bool prefill = op_name == "context_attention";
-        if (!prefill && op_name != "generation_attention") {
-          return line.Error("op_name",
-                            absl::StrCat("'", op_name,
-                                         "' is neither context_attention nor "
-                                         "generation_attention"));
-        }
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t beam, line.IntOr("beam_width", 1));
-        if (beam > 1) {
-          drop("beam_width > 1 (beam search)");
-          continue;
-        }
-        FLEETSIM_ASSIGN_OR_RETURN(std::string attn_dtype,
-                                  line.Text("attn_dtype"));
-        FLEETSIM_ASSIGN_OR_RETURN(std::string kv_dtype,
-                                  line.Text("kv_cache_dtype"));
-        DtypeChoice a = ChooseDtype("attn_dtype", attn_dtype);
-        DtypeChoice kv = ChooseDtype("kv_cache_dtype", kv_dtype);
-        if (!a.drop_reason.empty() || !kv.drop_reason.empty()) {
-          drop(a.drop_reason.empty() ? kv.drop_reason : a.drop_reason);
-          continue;
-        }
-        row.set_dtype(a.dtype);
-        row.set_kv_dtype(kv.dtype);
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t batch, line.Int("batch_size"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t isl, line.Int("isl"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t step, line.Int("step"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t heads, line.Int("num_heads"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t kv_heads,
-                                  line.Int("num_key_value_heads"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t head_dim, line.Int("head_dim"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t window, line.IntOr("window_size", 0));
-        row.set_op(prefill ? "attn_prefill" : "attn_decode");
-        row.set_op_class(prefill ? OPERATOR_CLASS_ATTENTION_PREFILL
-                                 : OPERATOR_CLASS_ATTENTION_DECODE);
-        row.set_batch(batch);
-        row.set_heads(static_cast<int32_t>(heads));
-        row.set_kv_heads(static_cast<int32_t>(kv_heads));
-        row.set_head_dim(static_cast<int32_t>(head_dim));
-        row.set_window_tokens(window);
-        if (prefill) {
-          row.set_new_tokens(isl);
-          row.set_context_tokens(step);
-          row.set_tokens(batch * isl);
-        } else {
-          row.set_new_tokens(1);
-          row.set_context_tokens(step);
-          row.set_tokens(batch);
-          // Known-bad check: the K/V rows every request reads (cached + new,
-          // within the window) cannot stream faster than the chip's memory.
-          const double rows_read =
-              window > 0 ? std::min<double>(step + 1, window) : step + 1.0;
-          const double kv_bytes = 2.0 * batch * rows_read * kv_heads *
-                                  head_dim * DtypeBytes(kv.dtype);
-          if (bandwidth > 0 && kv_bytes / seconds > bandwidth) {
-            drop(absl::StrFormat(
-                "decode reads its KV cache faster than %s's %.2f TB/s (known "
-                "bad in the source; shared dummy KV blocks)",
-                chip.name(), chip.memory_bandwidth_tbps()));
-            continue;
-          }
-        }
-        break;
-      }
-      case AiconfiguratorTable::kGemm: {
-        FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("gemm_dtype"));
-        DtypeChoice d = ChooseDtype("gemm_dtype", dtype);
-        if (!d.drop_reason.empty()) {
-          drop(d.drop_reason);
-          continue;
-        }
-        row.set_op("gemm");
-        row.set_op_class(OPERATOR_CLASS_GEMM);
-        row.set_dtype(d.dtype);
-        row.set_quant(d.quant);
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t m, line.Int("m"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t n, line.Int("n"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t k, line.Int("k"));
-        row.set_m(m);
-        row.set_n(n);
-        row.set_k(k);
-        row.set_tokens(m);
-        break;
-      }
-      case AiconfiguratorTable::kNccl:
-      case AiconfiguratorTable::kCustomAllReduce: {
-        const bool nccl = result.kind == AiconfiguratorTable::kNccl;
-        const char* dtype_column = nccl ? "nccl_dtype" : "allreduce_dtype";
-        FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text(dtype_column));
-        DtypeChoice d = ChooseDtype(dtype_column, dtype);
-        if (!d.drop_reason.empty()) {
-          drop(d.drop_reason);
-          continue;
-        }
-        std::string op = "all_reduce";
-        if (nccl) {
-          FLEETSIM_ASSIGN_OR_RETURN(op, line.Text("op_name"));
-        }
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t ranks, line.Int("num_gpus"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t elements, line.Int("message_size"));
-        row.set_op(op);
-        row.set_op_class(OPERATOR_CLASS_COLLECTIVE);
-        row.set_dtype(d.dtype);
-        // message_size counts elements (aiconfigurator's nccl collector:
-        // nccl-tests sizes divided by the element size).
-        row.set_bytes(elements * DtypeBytes(d.dtype));
-        row.set_ranks(static_cast<int32_t>(ranks));
-        row.set_ranks_per_node(static_cast<int32_t>(ranks));
-        break;
-      }
-      case AiconfiguratorTable::kMoe: {
-        FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("moe_dtype"));
-        DtypeChoice d = ChooseDtype("moe_dtype", dtype);
-        if (!d.drop_reason.empty()) {
-          drop(d.drop_reason);
-          continue;
-        }
-        row.set_op("moe");
-        row.set_op_class(OPERATOR_CLASS_MOE);
-        row.set_dtype(d.dtype);
-        row.set_quant(d.quant);
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t tokens, line.Int("num_tokens"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t hidden, line.Int("hidden_size"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t inter, line.Int("inter_size"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t topk, line.Int("topk"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t experts, line.Int("num_experts"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t moe_tp, line.Int("moe_tp_size"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t moe_ep, line.Int("moe_ep_size"));
-        row.set_tokens(tokens);
-        row.set_hidden(hidden);
-        row.set_inter(inter);
-        row.set_top_k(static_cast<int32_t>(topk));
-        row.set_experts(static_cast<int32_t>(experts));
-        row.set_moe_tp(static_cast<int32_t>(moe_tp));
-        row.set_moe_ep(static_cast<int32_t>(moe_ep));
-        FLEETSIM_RETURN_IF_ERROR(ParseRouting(line, &row));
-        break;
-      }
-      case AiconfiguratorTable::kMla: {
-        FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
-        const bool prefill = op_name == "mla_context";
-        if (!prefill && op_name != "mla_generation") {
-          return line.Error("op_name",
-                            absl::StrCat("'", op_name,
-                                         "' is neither mla_context nor "
-                                         "mla_generation"));
-        }
-        FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("mla_dtype"));
-        FLEETSIM_ASSIGN_OR_RETURN(std::string kv_dtype,
-                                  line.Text("kv_cache_dtype"));
-        DtypeChoice a = ChooseDtype("mla_dtype", dtype);
-        DtypeChoice kv = ChooseDtype("kv_cache_dtype", kv_dtype);
-        if (!a.drop_reason.empty() || !kv.drop_reason.empty()) {
-          drop(a.drop_reason.empty() ? kv.drop_reason : a.drop_reason);
-          continue;
-        }
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t heads, line.Int("num_heads"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t batch, line.Int("batch_size"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t isl, line.Int("isl"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t step, line.Int("step"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t tp, line.IntOr("tp_size", 1));
-        row.set_op(prefill ? "mla_prefill" : "mla_decode");
-        row.set_op_class(prefill ? OPERATOR_CLASS_ATTENTION_PREFILL
-                                 : OPERATOR_CLASS_ATTENTION_DECODE);
-        row.set_dtype(a.dtype);
-        row.set_kv_dtype(kv.dtype);
-        row.set_tp(static_cast<int32_t>(tp));
-        row.set_model("deepseek-ai/DeepSeek-V3");
-        row.set_batch(batch);
-        row.set_heads(static_cast<int32_t>(heads));
-        row.set_head_dim(kMlaNopeDim);
-        row.set_rope_dim(kMlaRopeDim);
-        row.set_v_head_dim(kMlaVHeadDim);
-        row.set_latent_dim(kMlaLatentDim);
-        if (prefill) {
-          // Naive form: every head has its own K and V (from the latent).
-          row.set_kv_heads(static_cast<int32_t>(heads));
-          row.set_new_tokens(isl);
-          row.set_context_tokens(step);
-          row.set_tokens(batch * isl);
-        } else {
-          row.set_kv_heads(1);
-          row.set_absorbed(true);
-          row.set_new_tokens(1);
-          row.set_context_tokens(step);
-          row.set_tokens(batch);
-        }
-        break;
-      }
-      case AiconfiguratorTable::kMlaBmm: {
-        FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
-        if (op_name != "mla_gen_pre" && op_name != "mla_gen_post") {
-          return line.Error("op_name",
-                            absl::StrCat("'", op_name,
-                                         "' is neither mla_gen_pre nor "
-                                         "mla_gen_post"));
-        }
-        FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("bmm_dtype"));
-        DtypeChoice d = ChooseDtype("bmm_dtype", dtype);
-        if (!d.drop_reason.empty()) {
-          drop(d.drop_reason);
-          continue;
-        }
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t tokens, line.Int("num_tokens"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t heads, line.Int("num_heads"));
-        const bool pre = op_name == "mla_gen_pre";
-        row.set_op(op_name);
-        row.set_op_class(OPERATOR_CLASS_GEMM);
-        row.set_dtype(d.dtype);
-        row.set_model("deepseek-ai/DeepSeek-V3");
-        row.set_m(tokens);
-        // Per head: q_nope (128) -> latent (512) before attention, latent
-        // -> v_head (128) after it.
-        row.set_n(pre ? kMlaLatentDim : kMlaVHeadDim);
-        row.set_k(pre ? kMlaNopeDim : kMlaLatentDim);
-        row.set_heads(static_cast<int32_t>(heads));
-        row.set_tokens(tokens);
-        break;
-      }
-      case AiconfiguratorTable::kMamba2: {
-        FLEETSIM_ASSIGN_OR_RETURN(std::string phase, line.Text("phase"));
-        if (phase == "generation") {
-          drop(
-              "mamba2 generation: state updates stay cache-resident (~50 "
-              "TB/s), not representative of serving (known bad in the "
-              "source)");
-          continue;
-        }
-        if (phase != "context") {
-          return line.Error("phase", absl::StrCat("'", phase,
-                                                  "' is neither context nor "
-                                                  "generation"));
-        }
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t batch, line.Int("batch_size"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t seq, line.Int("seq_len"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t d_state, line.Int("d_state"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t d_conv, line.Int("d_conv"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t nheads, line.Int("nheads"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t head_dim, line.Int("head_dim"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t groups, line.Int("n_groups"));
-        FLEETSIM_ASSIGN_OR_RETURN(int64_t chunk, line.Int("chunk_size"));
-        row.set_op("ssm_prefill");
-        row.set_op_class(OPERATOR_CLASS_SSM);
-        row.set_dtype(DTYPE_BF16);  // the collector's inputs are bfloat16
-        row.set_model(line.TextOr("model_name", ""));
-        row.set_batch(batch);
-        row.set_new_tokens(seq);
-        row.set_tokens(batch * seq);
-        row.set_heads(static_cast<int32_t>(nheads));
-        row.set_head_dim(static_cast<int32_t>(head_dim));
-        row.set_d_state(static_cast<int32_t>(d_state));
-        row.set_ssm_groups(static_cast<int32_t>(groups));
-        row.set_chunk(static_cast<int32_t>(chunk));
-        row.set_conv_kernel(static_cast<int32_t>(d_conv));
-        break;
-      }
+    FLEETSIM_ASSIGN_OR_RETURN(
+        const std::string drop_reason,
+        ReadKindColumns(result.kind, line, chip, seconds, &row));
+    if (!drop_reason.empty()) {
+      drop(drop_reason);
+      continue;
     }
     absl::Status valid = ValidateCalibrationRow(row);
     if (!valid.ok()) {
