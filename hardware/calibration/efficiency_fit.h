@@ -51,17 +51,20 @@ struct ClassFit {
 // Fits the efficiency parameters of `op_class` on `chip` to `rows` (rows of
 // other classes are ignored), starting from `base` (the options and chip
 // entries in force for everything not fitted). Fitted per class
-// (efficiency_params.h):
+// (ParamsFor in efficiency_params.h):
 //   GEMM:               compute, memory, memory_ramp_mb, parallel_columns,
-//                       floor_us, overlap_exponent
-//   ATTENTION_PREFILL:  compute, compute_ramp_tokens, floor_us,
-//                       overlap_exponent
-//   ATTENTION_DECODE:   compute, memory, memory_ramp_mb, floor_us
-//   NORM, named ELEMENTWISE operators (FitOperator):
-//                       memory, memory_ramp_mb, floor_us, cache_speedup,
-//                       cache_fraction (< 1), row_overhead_kb; on a chip
-//                       with compute_units also rows_per_unit (from
-//                       {0 = off, 1, 2, 4})
+//                       floor_us, overlap_exponent, compute_latency_us,
+//                       tile_overhead_rows
+//   ATTENTION_PREFILL:  compute, unit_latency_us, latency_us,
+//                       overlap_exponent (FlashAttention-3's 128 x 128
+//                       tiles fixed; no floor, no compute ramp)
+//   ATTENTION_DECODE:   memory, latency_us, unit_latency_us (no memory
+//                       ramp, no floor)
+//   NORM:               memory, memory_ramp_mb, cache_speedup,
+//                       cache_fraction (< 1), row_overhead_kb (no floor)
+//   named ELEMENTWISE operators (FitOperator): those and floor_us
+//   NORM and named operators, on a chip with compute_units: also
+//                       rows_per_unit (from {0 = off, 1, 2, 4})
 //   ELEMENTWISE class:  memory, memory_ramp_mb, floor_us (it prices only
 //                       operators without their own entry)
 //   COLLECTIVE:         the all-reduce lines (FitCollective,
