@@ -98,6 +98,13 @@ Saving SavingAgainst(const StudyVariantResult& baseline,
   return saving;
 }
 
+// options.catalogs, or those of options.data_dir when it has none.
+absl::StatusOr<std::shared_ptr<const sim::Catalogs>> CatalogsOf(
+    const StudyOptions& options) {
+  if (options.catalogs != nullptr) return options.catalogs;
+  return sim::Catalogs::Load(options.data_dir);
+}
+
 }  // namespace
 
 std::string FleetText(const StudyFleet& fleet) {
@@ -129,10 +136,8 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
         "GAMMA) and rate_per_s to plan over arrival seeds"));
   }
 
-  std::shared_ptr<const sim::Catalogs> catalogs = options.catalogs;
-  if (catalogs == nullptr) {
-    FLEETSIM_ASSIGN_OR_RETURN(catalogs, sim::Catalogs::Load(options.data_dir));
-  }
+  FLEETSIM_ASSIGN_OR_RETURN(const std::shared_ptr<const sim::Catalogs> catalogs,
+                            CatalogsOf(options));
 
   // Every plan the study makes, checked before anything is simulated.
   const int baseline = BaselineIndex(spec);
