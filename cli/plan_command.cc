@@ -44,6 +44,11 @@ ABSL_FLAG(
 ABSL_FLAG(
     std::string, fixed_fleet, "",
     "Re-allocation what-if: a cluster file whose machines may switch roles");
+ABSL_FLAG(bool, run_to_end, false,
+          "Simulate every candidate to the end of its window; by default a "
+          "simulation stops as soon as its SLO miss is certain (the same "
+          "fleets, less CPU; the stopped candidates' metrics cover the run "
+          "until the stop)");
 ABSL_FLAG(std::string, existing_fleet, "",
           "Extend machines already owned (their purchase is sunk) instead "
           "of planning from nothing: pools as ROLE:CHIPxMACHINES@tpTP joined "
@@ -133,6 +138,7 @@ std::string PlanJson(const PlanResult& result) {
   if (!result.explanation().empty())
     w.Field("explanation", result.explanation());
   w.Field("simulations", result.simulations());
+  w.Field("simulations_stopped_early", result.simulations_stopped_early());
   w.Field("wall_s", result.wall_s());
   if (result.feasible()) {
     w.Field("objective", ObjectiveName(result.objective()));
@@ -281,6 +287,7 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
     if (!table.empty())
       request.mutable_template_cluster()->set_iteration_time_table(table);
   }
+  request.set_run_to_end(absl::GetFlag(FLAGS_run_to_end));
   if (!absl::GetFlag(FLAGS_existing_fleet).empty()) {
     absl::StatusOr<std::vector<PlannedPool>> pools =
         planner::ParsePlannedPools(absl::GetFlag(FLAGS_existing_fleet));
@@ -381,8 +388,10 @@ int RunPlan(const std::vector<std::string>& args) {
       out << "  " << FleetLine(fleet) << "\n";
   }
   if (!result->explanation().empty()) out << result->explanation() << "\n";
-  out << absl::StrFormat("%d simulations in %.1f s\n", result->simulations(),
-                         result->wall_s());
+  out << absl::StrFormat(
+      "%d simulations in %.1f s (%d stopped early at a certain SLO miss)\n",
+      result->simulations(), result->wall_s(),
+      result->simulations_stopped_early());
   std::cout << out.str() << std::flush;
   return result->feasible() || result->has_reallocation() ? 0 : 3;
 }
@@ -400,7 +409,7 @@ FLEETSIM_REGISTER_COMMAND(
      fleetsim::cli::Flags({{"model", "chips", "modes", "objective",
                             "budget_machines", "jobs", "tp_options",
                             "normalize_to", "template_cluster", "fixed_fleet",
-                            "existing_fleet", "out", "data_dir"},
+                            "existing_fleet", "run_to_end", "out", "data_dir"},
                            fleetsim::cli::WorkloadFlagNames(),
                            fleetsim::cli::EconomicsFlagNames(),
                            fleetsim::cli::RemoteFlagNames()}),

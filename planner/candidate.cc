@@ -86,6 +86,7 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
   FLEETSIM_RETURN_IF_ERROR(
       workloads::RequestSource::Validate(request.workload()));
   context.workload = request.workload();
+  context.stop_when_slo_missed = !request.run_to_end();
   if (!request.slo().targets().empty()) {
     context.slo = request.slo();
   } else if (!request.slo_preset().empty()) {
@@ -270,6 +271,7 @@ std::string CandidateEvaluator::RunKey(const Cluster& cluster) const {
   inputs.model = &context_->model;
   inputs.workload = &context_->workload;
   inputs.slo = &context_->slo;
+  inputs.stop_when_slo_missed = context_->stop_when_slo_missed;
   inputs.chips.push_back(&context_->slo_reference_chip);
   for (const Pool& pool : cluster.pools()) {
     absl::StatusOr<const Chip*> chip =
@@ -360,6 +362,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
     input->slo = context_->slo;
     input->slo_reference_chip = context_->slo_reference_chip;
     input->h100 = context_->h100;
+    input->stop_when_slo_missed = context_->stop_when_slo_missed;
     keys.push_back(key);
     run_keys.push_back(std::move(run_key));
     clusters.push_back(std::move(cluster));
@@ -377,6 +380,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
     if (cache_of_runs_ && (*results)[i].ok())
       cache_of_runs_->Insert(run_keys[i], *(*results)[i]);
     const absl::StatusOr<SimulationResult>& result = (*results)[i];
+    if (result.ok() && result->has_early_stop()) ++stopped_early_;
     if (!result.ok() && !IsFleetsOwnFailure(result.status())) {
       // A crash, or bad inputs (the trace, the workload), says nothing
       // about the fleet: it must not pass for an infeasible candidate. The

@@ -87,6 +87,8 @@ struct PlanContext {
   Candidate existing;
   // What cost means and the site assumptions every fleet is priced with.
   economics::TcoSettings tco;
+  // Simulations stop at a certain SLO miss (!PlanRequest.run_to_end).
+  bool stop_when_slo_missed = true;
 };
 
 // Finds the model and chips in `catalogs`, loads the SLO (inline or preset),
@@ -125,6 +127,8 @@ class CandidateEvaluator final {
   int64_t simulations() const { return simulations_; }
   // Candidates answered by the SimulationCache.
   int64_t reused() const { return reused_; }
+  // Simulations run here that stopped at a certain SLO miss.
+  int64_t stopped_early() const { return stopped_early_; }
 
   // The Cluster config a candidate runs as.
   Cluster ToCluster(const Candidate& candidate) const;
@@ -142,6 +146,7 @@ class CandidateEvaluator final {
   std::map<std::string, Evaluation> cache_;
   int64_t simulations_ = 0;
   int64_t reused_ = 0;
+  int64_t stopped_early_ = 0;
 };
 
 }  // namespace fleetsim::planner

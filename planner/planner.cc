@@ -456,6 +456,8 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
   Recommend(request.objective(), &result);
   result.set_simulations(static_cast<int>(evaluator.simulations()));
   result.set_simulations_reused(static_cast<int>(evaluator.reused()));
+  result.set_simulations_stopped_early(
+      static_cast<int>(evaluator.stopped_early()));
   if (!result.feasible()) {
     std::string explanation =
         ExplainInfeasible(evaluator, context.budget_machines);

@@ -15,6 +15,7 @@ SimulationContext ContextOf(const sim::SimulationInputs& inputs) {
     context.add_simgrid_config(option);
   context.set_max_decode_run(inputs.max_decode_run);
   context.set_decode_stride(inputs.decode_stride);
+  context.set_stop_when_slo_missed(inputs.stop_when_slo_missed);
   return context;
 }
 
@@ -52,6 +53,7 @@ absl::StatusOr<sim::SimulationInputs> InputsOf(const SimulationContext& context,
                                context.simgrid_config().end());
   inputs.max_decode_run = context.max_decode_run();
   inputs.decode_stride = context.decode_stride();
+  inputs.stop_when_slo_missed = context.stop_when_slo_missed();
   return inputs;
 }
 

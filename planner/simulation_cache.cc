@@ -42,6 +42,7 @@ std::string SimulationCache::Key(const SimulationKeyInputs& inputs) {
   std::sort(chips.begin(), chips.end(),
             [](const Chip& a, const Chip& b) { return a.name() < b.name(); });
   for (const Chip& chip : chips) AppendDeterministic(chip, &bytes);
+  bytes.push_back(inputs.stop_when_slo_missed ? 's' : 'f');
   return Sha256Hex(bytes);
 }
 

@@ -35,6 +35,9 @@ struct SimulationKeyInputs {
   std::vector<const Chip*> chips;
   const Workload* workload = nullptr;
   const Slo* slo = nullptr;
+  // sim::SimulationInputs.stop_when_slo_missed: a stopped run's metrics
+  // differ from a full one's.
+  bool stop_when_slo_missed = false;
 };
 
 class SimulationCache final {

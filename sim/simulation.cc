@@ -1,8 +1,12 @@
 #include "sim/simulation.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -23,6 +27,27 @@ namespace sg4 = simgrid::s4u;
 
 namespace fleetsim::sim {
 namespace {
+
+struct WindowCounts {
+  int64_t requests = 0;
+  int64_t multi_token_requests = 0;  // two or more output tokens
+};
+
+// What the workload's window holds, read once more before the run (the
+// source is deterministic), for the early stop's bound.
+absl::StatusOr<WindowCounts> CountRequests(const Workload& workload) {
+  auto source = workloads::RequestSource::Create(workload);
+  if (!source.ok()) return source.status();
+  WindowCounts counts;
+  workloads::Request request;
+  while (true) {
+    absl::StatusOr<bool> more = (*source)->Next(&request);
+    if (!more.ok()) return more.status();
+    if (!*more) return counts;
+    ++counts.requests;
+    if (request.output_tokens >= 2) ++counts.multi_token_requests;
+  }
+}
 
 // Everything one simulation owns, wired together: the instances, the router
 // and the KV transfers; it counts what they report (metrics, SLO, events)
@@ -67,7 +92,15 @@ class Runtime final : public InstanceEvents {
   }
   void CountEvent() override { ThisRunGuard().CountEvent(); }
 
+  // SimulationInputs.stop_when_slo_missed, for a window of `expected`
+  // requests. REQUIRES: an SLO, told the same count (ExpectAtMost).
+  void StopWhenSloMissed(int64_t expected);
+
  private:
+  // Stops the run (every actor, this one included) when its verdict is a
+  // certain miss; returns otherwise.
+  void StopIfMissDecided(const RequestRecord& record);
+
   // The arrivals actor: sleeps until each request's arrival and hands it
   // to the instance the router picks; then waits until every request
   // finished.
@@ -90,6 +123,13 @@ class Runtime final : public InstanceEvents {
   int64_t emitted_ = 0;
   int64_t finished_ = 0;  // completed + rejected
   bool arrivals_done_ = false;
+  // Early stop: checked on every rejection and every check_every_
+  // completions (0: never), as a check scans the SLO histograms.
+  int64_t expected_ = 0;
+  int64_t check_every_ = 0;
+  int64_t since_check_ = 0;
+  std::optional<EarlyStop> early_stop_;
+  std::optional<SloEvaluator::DecidedMiss> decided_;
   sg4::MutexPtr done_mutex_;
   sg4::ConditionVariablePtr done_;
 };
@@ -167,19 +207,63 @@ void Runtime::OnComplete(LiveRequestPtr request) {
   metrics_.AddRecord(record);
   if (sink_) sink_(record);
   ++finished_;
+  if (check_every_ > 0) StopIfMissDecided(record);
   if (arrivals_done_ && finished_ >= emitted_) done_->notify_all();
+}
+
+void Runtime::StopWhenSloMissed(int64_t expected) {
+  expected_ = expected;
+  // About a hundred checks per run, each a scan of the SLO histograms.
+  check_every_ = std::max<int64_t>(1, expected / 128);
+}
+
+void Runtime::StopIfMissDecided(const RequestRecord& record) {
+  std::string reason;
+  if (record.rejected) {
+    reason = "a request is larger than an instance's KV capacity";
+  } else {
+    if (++since_check_ < check_every_) return;
+    since_check_ = 0;
+    decided_ = slo_->MissDecided();
+    if (!decided_) return;
+    const SloTarget& target = inputs_.slo.targets(decided_->target);
+    reason = absl::StrCat(
+        "p", target.percentile(), " ", SloMetricName(target.metric()),
+        " cannot meet its limit: at least ", decided_->observed_at_least);
+  }
+  EarlyStop stop;
+  stop.set_at_s(sg4::Engine::get_clock());
+  stop.set_finished(finished_);
+  stop.set_expected(expected_);
+  stop.set_reason(std::move(reason));
+  stop.set_slo_index(decided_ ? decided_->target : -1);
+  early_stop_ = std::move(stop);
+  sg4::Actor::kill_all();
+  sg4::this_actor::exit();
 }
 
 SimulationResult Runtime::Result(double wall_s) const {
   std::vector<std::vector<InstanceUsage>> usage(fleet_.pools.size());
   for (const auto& instance : instances_)
     usage[instance->pool_index()].push_back(instance->scheduler().usage());
-  return BuildResult(fleet_, metrics_, slo_.get(), usage,
-                     RunCounts{emitted_, ThisRunGuard().events(), wall_s});
+  SimulationResult result =
+      BuildResult(fleet_, metrics_, slo_.get(), usage,
+                  RunCounts{emitted_, ThisRunGuard().events(), wall_s});
+  if (early_stop_) {
+    *result.mutable_early_stop() = *early_stop_;
+    result.set_slo_met(false);
+    if (decided_) {
+      SloAttainment* decided = result.mutable_slo(decided_->target);
+      decided->set_observed(decided_->observed_at_least);
+      decided->set_met(false);
+    }
+  }
+  return result;
 }
 
 absl::Status Runtime::EndStatus() const {
   if (!ThisRunGuard().status().ok()) return ThisRunGuard().status();
+  if (early_stop_) return absl::OkStatus();
   if (!arrivals_done_ || finished_ != emitted_) {
     return absl::InternalError(absl::StrCat(
         "the simulation ended with ", emitted_ - finished_, " of ", emitted_,
@@ -213,6 +297,13 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
   }
   auto source = workloads::RequestSource::Create(inputs.workload);
   if (!source.ok()) return source.status();
+  int64_t expected = 0;
+  if (inputs.stop_when_slo_missed && slo) {
+    absl::StatusOr<WindowCounts> counts = CountRequests(inputs.workload);
+    if (!counts.ok()) return counts.status();
+    slo->ExpectAtMost(counts->requests, counts->multi_token_requests);
+    expected = counts->requests;
+  }
 
   xbt_log_control_set("root.thresh:critical");
   sg4::Engine engine("fleetsim");
@@ -222,6 +313,7 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
                   std::move(slo));
   absl::Status built = runtime.Build();
   if (!built.ok()) return built;
+  if (expected > 0) runtime.StopWhenSloMissed(expected);
   runtime.StartActors();
   engine.run();
   if (absl::Status end = runtime.EndStatus(); !end.ok()) return end;

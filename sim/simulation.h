@@ -49,6 +49,12 @@ struct SimulationInputs {
   // compares stride 16 with exact (p99 TTFT and TBT within 0.3 % on the
   // 42k-request BLOOM scenario, at half the CPU time).
   int decode_stride = 16;
+  // Stop the run as soon as its SLO verdict is a certain miss (a request
+  // rejected, or SloEvaluator::MissDecided) instead of simulating the rest
+  // of the window; the result then carries early_stop and covers only the
+  // run until then. For the planner, which needs only the verdict of a
+  // miss: a run that meets its SLO is never stopped, so it is unchanged.
+  bool stop_when_slo_missed = false;
 };
 
 // Errors: anything wrong with the inputs (InvalidArgument/NotFound from the

@@ -1,14 +1,15 @@
 #include "sim/slo_evaluator.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "hardware/reference_machine.h"
 #include "util/field_checks.h"
 #include "util/run_limits.h"
 
 namespace fleetsim::sim {
-namespace {
 
-const char* MetricName(SloMetric metric) {
+const char* SloMetricName(SloMetric metric) {
   switch (metric) {
     case SLO_METRIC_TTFT:
       return "ttft";
@@ -22,8 +23,6 @@ const char* MetricName(SloMetric metric) {
       return "unspecified";
   }
 }
-
-}  // namespace
 
 // Sanity bounds, not data.
 const FieldRanges& SloFieldRanges() {
@@ -141,6 +140,38 @@ void SloEvaluator::Observe(RequestRecord* record) {
   }
 }
 
+void SloEvaluator::ExpectAtMost(int64_t requests,
+                                int64_t multi_token_requests) {
+  expected_requests_ = requests;
+  expected_multi_token_requests_ = multi_token_requests;
+}
+
+std::optional<SloEvaluator::DecidedMiss> SloEvaluator::MissDecided() const {
+  if (expected_requests_ < 0) return std::nullopt;
+  for (int i = 0; i < slo_.targets_size(); ++i) {
+    const SloTarget& target = slo_.targets(i);
+    const bool slowdown = target.bound_case() == SloTarget::kMaxSlowdown;
+    if (target.metric() == SLO_METRIC_TBT && !slowdown) continue;
+    const bool per_token =
+        target.metric() == SLO_METRIC_TBT || target.metric() == SLO_METRIC_TPOT;
+    const int64_t expected =
+        per_token ? expected_multi_token_requests_ : expected_requests_;
+    const LogHistogram& seen = values_[i];
+    if (seen.count() == 0 || seen.count() > expected) continue;
+    // Percentile's lower rank among `expected` samples, less the samples
+    // still to come if all of them sort first. Fewer requests in the end
+    // (rejections) only move this index up, so `expected` may be a bound.
+    const int64_t final_index = static_cast<int64_t>(std::floor(
+        target.percentile() / 100.0 * static_cast<double>(expected - 1)));
+    const int64_t index = final_index - (expected - seen.count());
+    if (index < 0) continue;
+    const double value = seen.ValueAtIndex(index);
+    const double limit = slowdown ? target.max_slowdown() : target.max_s();
+    if (value > limit) return DecidedMiss{i, value};
+  }
+  return std::nullopt;
+}
+
 std::vector<SloAttainment> SloEvaluator::Finish(
     const LogHistogram& pooled_tbt) const {
   std::vector<SloAttainment> out;
@@ -151,7 +182,7 @@ std::vector<SloAttainment> SloEvaluator::Finish(
                                      ? pooled_tbt
                                      : values_[i];
     SloAttainment attainment;
-    attainment.set_metric(MetricName(target.metric()));
+    attainment.set_metric(SloMetricName(target.metric()));
     attainment.set_percentile(target.percentile());
     attainment.set_bound_s(slowdown ? 0 : target.max_s());
     attainment.set_observed(values.Percentile(target.percentile()));

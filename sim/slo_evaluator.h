@@ -15,7 +15,9 @@
 #ifndef FLEETSIM_SIM_SLO_EVALUATOR_H_
 #define FLEETSIM_SIM_SLO_EVALUATOR_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -56,6 +58,24 @@ class SloEvaluator final {
   // Attainment per target, using the pooled TBT histogram for absolute TBT.
   std::vector<SloAttainment> Finish(const LogHistogram& pooled_tbt) const;
 
+  // For stopping a run as soon as its verdict is a certain miss: at most
+  // `requests` requests will be observed in all, `multi_token_requests` of
+  // them with two or more output tokens (the per-token metrics' samples).
+  void ExpectAtMost(int64_t requests, int64_t multi_token_requests);
+
+  struct DecidedMiss {
+    int target = 0;  // index in Slo.targets
+    // The target's final percentile will be at least this (> its limit).
+    double observed_at_least = 0;
+  };
+  // The first target whose bound can no longer be met, whatever the
+  // requests still to come: the sample its final percentile reads is above
+  // the limit even if every one of them lands below all samples seen so
+  // far (so a run that meets its SLO is never decided). nullopt while none
+  // is, and without ExpectAtMost. The pooled absolute TBT (token gaps, whose
+  // total is not known ahead) is never decided early.
+  std::optional<DecidedMiss> MissDecided() const;
+
   bool empty() const { return slo_.targets().empty(); }
 
  private:
@@ -65,7 +85,12 @@ class SloEvaluator final {
   Slo slo_;
   std::unique_ptr<hardware::LatencyModel> reference_;
   std::vector<LogHistogram> values_;  // per target
+  int64_t expected_requests_ = -1;    // -1: not known (ExpectAtMost)
+  int64_t expected_multi_token_requests_ = -1;
 };
+
+// "ttft", "tbt", "tpot" or "e2e" (SloAttainment.metric).
+const char* SloMetricName(SloMetric metric);
 
 // The sanity ranges of Slo's numeric fields (util/field_checks.h).
 const FieldRanges& SloFieldRanges();

@@ -45,22 +45,18 @@ double LogHistogram::Percentile(double p) const {
   double rank = p / 100.0 * static_cast<double>(count_ - 1);
   int64_t lo_rank = static_cast<int64_t>(std::floor(rank));
   double frac = rank - static_cast<double>(lo_rank);
-  double lo = 0, hi = 0;
-  bool have_lo = false;
+  double lo = ValueAtIndex(lo_rank);
+  double hi = ValueAtIndex(std::min(lo_rank + 1, count_ - 1));
+  return lo + (hi - lo) * frac;
+}
+
+double LogHistogram::ValueAtIndex(int64_t index) const {
   int64_t seen = 0;
   for (int b = 0; b < kBuckets; ++b) {
-    if (buckets_[b] == 0) continue;
     seen += buckets_[b];
-    if (!have_lo && seen > lo_rank) {
-      lo = std::min(BucketValue(b), max_);
-      have_lo = true;
-    }
-    if (seen > lo_rank + 1 || seen == count_) {
-      hi = std::min(BucketValue(b), max_);
-      break;
-    }
+    if (seen > index) return std::min(BucketValue(b), max_);
   }
-  return lo + (hi - lo) * frac;
+  return max_;
 }
 
 Distribution LogHistogram::ToDistribution() const {

@@ -34,6 +34,10 @@ class LogHistogram final {
   // each bucket represented by its geometric midpoint. 0 when empty.
   double Percentile(double p) const;
 
+  // The sample at 0-based `index` of the sorted samples, as its bucket's
+  // midpoint (capped at max()). REQUIRES: 0 <= index < count().
+  double ValueAtIndex(int64_t index) const;
+
   Distribution ToDistribution() const;
 
  private:

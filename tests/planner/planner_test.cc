@@ -74,6 +74,39 @@ TEST(PlannerTest, ColocatedMinimumIsFeasibleAndOneLessIsNot) {
   EXPECT_EQ(best.cost(), n);  // H100 machines
 }
 
+// Stopping simulations at a certain SLO miss finds the same fleets as
+// running every one to the end, and stops some.
+TEST(PlannerTest, EarlyStopsFindTheSameFleets) {
+  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 60);
+  request.add_chips("h100");
+  request.add_chips("a100");
+  absl::StatusOr<PlanResult> early = PlanFleet(request, Options());
+  request.set_run_to_end(true);
+  absl::StatusOr<PlanResult> full = PlanFleet(request, Options());
+  ASSERT_TRUE(early.ok()) << early.status();
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(full->simulations_stopped_early(), 0);
+  EXPECT_GT(early->simulations_stopped_early(), 0);
+  EXPECT_EQ(early->simulations(), full->simulations());
+  auto pools = [](const PlannedFleet& fleet) {
+    PlannedFleet only_pools;
+    *only_pools.mutable_pools() = fleet.pools();
+    return only_pools.SerializeAsString();
+  };
+  ASSERT_TRUE(full->feasible());
+  EXPECT_EQ(pools(early->cheapest()), pools(full->cheapest()));
+  EXPECT_EQ(pools(early->recommended()), pools(full->recommended()));
+  ASSERT_EQ(early->fleets_size(), full->fleets_size());
+  for (int i = 0; i < full->fleets_size(); ++i) {
+    EXPECT_EQ(pools(early->fleets(i)), pools(full->fleets(i))) << i;
+    EXPECT_EQ(early->fleets(i).feasible(), full->fleets(i).feasible()) << i;
+    if (early->fleets(i).feasible()) {  // feasible runs are never stopped
+      EXPECT_EQ(early->fleets(i).result().completed(),
+                full->fleets(i).result().completed());
+    }
+  }
+}
+
 // Extending an owned fleet: the search adds machines to the owned ones, and
 // only what it adds is bought.
 TEST(PlannerTest, ExtendingAnOwnedFleetBuysOnlyWhatIsAdded) {

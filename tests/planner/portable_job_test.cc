@@ -51,6 +51,7 @@ TEST(PortableJobTest, RebuiltInputsSimulateToTheSameResult) {
   request.slo = "normal";
   absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(request);
   ASSERT_TRUE(inputs.ok()) << inputs.status();
+  inputs->stop_when_slo_missed = true;  // the planner's setting travels too
 
   absl::StatusOr<SimulationTask> task = TaskOf({&*inputs, &request.cluster});
   ASSERT_TRUE(task.ok()) << task.status();
@@ -61,6 +62,7 @@ TEST(PortableJobTest, RebuiltInputsSimulateToTheSameResult) {
   ASSERT_TRUE(sent.ParseFromString(task->SerializeAsString()));
   absl::StatusOr<sim::SimulationInputs> rebuilt = InputsOf(context, sent);
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_TRUE(rebuilt->stop_when_slo_missed);
 
   absl::StatusOr<SimulationResult> original =
       sim::RunSimulationInChild(*inputs);

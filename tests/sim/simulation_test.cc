@@ -126,7 +126,8 @@ std::vector<RequestRecord> ReadRecords(const std::string& path) {
 }
 
 SimRun Simulate(const Cluster& cluster, const Workload& workload,
-                const std::string& model, const std::string& slo = "") {
+                const std::string& model, const std::string& slo = "",
+                bool stop_when_slo_missed = false) {
   ScenarioRequest request;
   request.catalogs = ShippedCatalogs();
   request.cluster = cluster;
@@ -138,6 +139,7 @@ SimRun Simulate(const Cluster& cluster, const Workload& workload,
   EXPECT_TRUE(inputs.ok()) << inputs.status();
   if (!inputs.ok()) return run;
   run.inputs = *inputs;
+  run.inputs.stop_when_slo_missed = stop_when_slo_missed;
   std::string csv = RequestsCsvPath();
   absl::StatusOr<SimulationResult> result =
       RunSimulationInChild(run.inputs, csv);
@@ -362,6 +364,7 @@ struct SplitwiseSimSetup {
   std::string trace = "azure_2023_code.csv";
   double duration_s = 600;
   std::string slo;
+  bool stop_when_slo_missed = false;
 };
 
 SimulationResult SplitwiseSimRun(const SplitwiseSimSetup& setup) {
@@ -378,7 +381,9 @@ SimulationResult SplitwiseSimRun(const SplitwiseSimSetup& setup) {
   workload.set_rate_per_s(70);
   workload.set_duration_s(setup.duration_s);
   workload.set_seed(1);
-  return Simulate(cluster, workload, setup.model, setup.slo).result;
+  return Simulate(cluster, workload, setup.model, setup.slo,
+                  setup.stop_when_slo_missed)
+      .result;
 }
 
 // The simulator core against SplitwiseSim: timed by SplitwiseSim's own
@@ -444,6 +449,44 @@ TEST(SimulationTest, AgreesWithSplitwiseSimsSloVerdicts) {
   EXPECT_FALSE(met(grid(25, 3)));
   EXPECT_TRUE(met(grid(25, 6)));
   EXPECT_TRUE(met(grid(25, 10)));
+}
+
+// The planner's early stop: a fleet that misses stops once the miss is
+// certain, with the full run's verdict; one that meets its SLO runs to the
+// end and is unchanged.
+TEST(SimulationTest, StoppingAtACertainMissKeepsEveryVerdict) {
+  for (auto [prompt, token] : {std::pair{20, 6}, {25, 3}, {25, 6}}) {
+    SplitwiseSimSetup setup;
+    setup.prompt = prompt;
+    setup.token = token;
+    setup.duration_s = 120;
+    setup.slo = "splitwise";
+    SimulationResult full = SplitwiseSimRun(setup);
+    setup.stop_when_slo_missed = true;
+    SimulationResult stopped = SplitwiseSimRun(setup);
+    SCOPED_TRACE(testing::Message() << prompt << "+" << token);
+    EXPECT_EQ(stopped.slo_met(), full.slo_met());
+    if (full.slo_met()) {
+      EXPECT_FALSE(stopped.has_early_stop());
+      full.clear_wall_s();
+      stopped.clear_wall_s();
+      EXPECT_EQ(stopped.SerializeAsString(), full.SerializeAsString());
+      continue;
+    }
+    ASSERT_TRUE(stopped.has_early_stop());
+    EXPECT_LT(stopped.early_stop().finished(), full.completed());
+    EXPECT_EQ(stopped.early_stop().expected(), full.requests());
+    EXPECT_LT(stopped.events(), full.events());
+    EXPECT_THAT(stopped.early_stop().reason(),
+                HasSubstr("cannot meet its limit"));
+    // The decided target misses in the full run too, by at least the
+    // lower bound the stop reported.
+    const int decided = stopped.early_stop().slo_index();
+    ASSERT_GE(decided, 0);
+    EXPECT_FALSE(stopped.slo(decided).met());
+    EXPECT_FALSE(full.slo(decided).met());
+    EXPECT_LE(stopped.slo(decided).observed(), full.slo(decided).observed());
+  }
 }
 
 // Regression (issue 16): a time that got past load-time validation (here

@@ -3,9 +3,12 @@
 #include "sim/slo_evaluator.h"
 
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/chip_catalog.h"
@@ -194,6 +197,79 @@ TEST_F(SloEvaluatorTest, OneTokenAndRejectedRequestsSkipWhatTheyLack) {
   std::vector<SloAttainment> attained = evaluator->Finish(LogHistogram());
   EXPECT_EQ(attained[0].observed(), 0);              // no TPOT samples at all
   EXPECT_NEAR(attained[1].observed(), 2, 2 * 5e-4);  // rejected not counted
+}
+
+TEST_F(SloEvaluatorTest, AMissIsDecidedOnceTheRestCannotSaveIt) {
+  auto evaluator =
+      Create("targets { metric: SLO_METRIC_TTFT percentile: 50 max_s: 1 }");
+  ASSERT_NE(evaluator, nullptr);
+  EXPECT_FALSE(evaluator->MissDecided());  // no bound told yet
+  // 11 requests in all: the median is the 6th smallest. Five slow ones
+  // could still all sort above six fast ones to come.
+  evaluator->ExpectAtMost(11, 11);
+  for (int i = 0; i < 5; ++i) {
+    RequestRecord slow = Record(3, 0.1, 13);
+    evaluator->Observe(&slow);
+    EXPECT_FALSE(evaluator->MissDecided()) << i;
+  }
+  // A sixth slow one: whatever the last five do, the median is >= 3 s.
+  RequestRecord slow = Record(3, 0.1, 13);
+  evaluator->Observe(&slow);
+  std::optional<SloEvaluator::DecidedMiss> miss = evaluator->MissDecided();
+  ASSERT_TRUE(miss.has_value());
+  EXPECT_EQ(miss->target, 0);
+  EXPECT_NEAR(miss->observed_at_least, 3, 3 * 5e-4);
+}
+
+TEST_F(SloEvaluatorTest, TheAbsolutePooledTbtIsNeverDecidedEarly) {
+  auto evaluator =
+      Create("targets { metric: SLO_METRIC_TBT percentile: 50 max_s: 0.01 }");
+  ASSERT_NE(evaluator, nullptr);
+  evaluator->ExpectAtMost(2, 2);
+  RequestRecord slow = Record(1, 1, 101);
+  evaluator->Observe(&slow);
+  evaluator->Observe(&slow);
+  EXPECT_FALSE(evaluator->MissDecided());
+}
+
+// The property the planner relies on: a decided miss is a miss of the
+// finished run (never a run that meets its SLO), for random request
+// streams, with fewer requests in the end than the bound told.
+TEST_F(SloEvaluatorTest, ADecidedMissIsAlwaysAMissOfTheWholeRun) {
+  std::mt19937_64 random(42);
+  int decided_runs = 0, met_runs = 0;
+  for (int run = 0; run < 300; ++run) {
+    const double percentile = std::vector<double>{50, 90, 99}[run % 3];
+    auto evaluator = Create(absl::StrCat(
+        "targets { metric: SLO_METRIC_TTFT percentile: ", percentile,
+        " max_s: 1 } targets { metric: SLO_METRIC_TPOT percentile: ",
+        percentile, " max_s: 0.05 }"));
+    ASSERT_NE(evaluator, nullptr);
+    const int requests = 20 + static_cast<int>(random() % 300);
+    const int unseen = static_cast<int>(random() % 3);  // e.g. rejected
+    evaluator->ExpectAtMost(requests + unseen, requests + unseen);
+    // A load that drifts from light to heavy, or stays light.
+    const double drift = std::uniform_real_distribution<>(0, 3)(random);
+    std::optional<SloEvaluator::DecidedMiss> first;
+    for (int i = 0; i < requests; ++i) {
+      const double load = drift * i / requests;
+      std::exponential_distribution<> wait(1.0 / (0.2 + load));
+      RequestRecord r = Record(wait(random), 0.02 + 0.02 * load, 10);
+      evaluator->Observe(&r);
+      if (!first) first = evaluator->MissDecided();
+    }
+    std::vector<SloAttainment> attained = evaluator->Finish(LogHistogram());
+    if (first) {
+      ++decided_runs;
+      const SloAttainment& a = attained[first->target];
+      EXPECT_FALSE(a.met()) << "run " << run;
+      EXPECT_GE(a.observed(), first->observed_at_least) << "run " << run;
+    }
+    met_runs += attained[0].met() && attained[1].met();
+  }
+  // Both kinds occur, so the property was tested on both sides.
+  EXPECT_GT(decided_runs, 30);
+  EXPECT_GT(met_runs, 30);
 }
 
 }  // namespace

@@ -45,6 +45,19 @@ TEST(LogHistogramTest, PercentilesInterpolateLikeNumpy) {
   EXPECT_LE(h.Percentile(100), 1.0);
 }
 
+TEST(LogHistogramTest, ValueAtIndexReadsTheSortedSamples) {
+  LogHistogram h;
+  h.Add(0.3);
+  h.Add(0.001, 2);
+  h.Add(0.02);
+  // Sorted: 0.001, 0.001, 0.02, 0.3 (bucket midpoints, capped at the max).
+  EXPECT_NEAR(h.ValueAtIndex(0), 0.001, 0.001 * kRelative);
+  EXPECT_NEAR(h.ValueAtIndex(1), 0.001, 0.001 * kRelative);
+  EXPECT_NEAR(h.ValueAtIndex(2), 0.02, 0.02 * kRelative);
+  EXPECT_NEAR(h.ValueAtIndex(3), 0.3, 0.3 * kRelative);
+  EXPECT_LE(h.ValueAtIndex(3), 0.3);
+}
+
 TEST(LogHistogramTest, WeightedSamplesCountOncePerSample) {
   // 99 gaps of 1 ms and one of 1 s: p99 sits at rank 98.01, 1 % of the way
   // from 1 ms to 1 s.
