@@ -376,7 +376,7 @@ void TableBuilder::AddMlaLayers(int layers) {
   dec.head_dim = latent;
   dec.v_head_dim = r_kv;
   dec.latent_dim = latent;
-  Add(kAttnDecodeName, layers, dec, AttentionDecodeCost(dec, o_));
+  Add(kMlaDecodeName, layers, dec, AttentionDecodeCost(dec, o_));
   OperatorQuery out_absorb = Shape(OPERATOR_CLASS_GEMM);
   out_absorb.heads = h_c;
   out_absorb.k = r_kv;

@@ -22,7 +22,19 @@ int NamedOperatorIndex(std::string_view name) {
   if (name == "residual_add" || name == "add") {
     return static_cast<int>(NamedOperator::kResidualAdd);
   }
+  if (name == "mla_decode") return static_cast<int>(NamedOperator::kMlaDecode);
   return -1;
+}
+
+OperatorClass NamedOperatorClass(int index) {
+  return index == static_cast<int>(NamedOperator::kMlaDecode)
+             ? OPERATOR_CLASS_ATTENTION_DECODE
+             : OPERATOR_CLASS_ELEMENTWISE;
+}
+
+int NamedOperatorIndexIn(OperatorClass op_class, std::string_view name) {
+  const int i = NamedOperatorIndex(name);
+  return i >= 0 && NamedOperatorClass(i) == op_class ? i : -1;
 }
 
 const char* NamedOperatorName(int index) {
@@ -33,6 +45,8 @@ const char* NamedOperatorName(int index) {
       return "mlp_act";
     case 2:
       return "residual_add";
+    case 3:
+      return "mla_decode";
     default:
       return "";
   }
@@ -72,10 +86,9 @@ std::string ClassName(OperatorClass c) {
 // The cost model's default for `c`, overridden by the chip's chip-wide entry
 // (op UNSPECIFIED) and then by its entry for `c` (the convention of
 // hardware/chip_catalog.h's EffectiveEfficiency).
-// `named` = NamedOperatorIndex of the operator (ELEMENTWISE only), or -1.
+// `named` = NamedOperatorIndexIn(c, ...) of the operator, or -1.
 ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
                         OperatorClass c, int named) {
-  if (c != OPERATOR_CLASS_ELEMENTWISE) named = -1;
   ClassEfficiency e =
       named >= 0 ? o.operator_efficiency[named] : o.efficiency[c];
   auto apply = [&e](const OperatorEfficiency& x) {
@@ -158,9 +171,7 @@ ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const Chip& chip, OperatorClass op_class,
                                   std::string_view op_name) {
   return Resolve(options, chip, op_class,
-                 op_class == OPERATOR_CLASS_ELEMENTWISE
-                     ? NamedOperatorIndex(op_name)
-                     : -1);
+                 NamedOperatorIndexIn(op_class, op_name));
 }
 
 std::array<ClassEfficiency, kNumOperatorClasses>
@@ -264,6 +275,9 @@ OperatorModelOptions::DefaultOperatorEfficiencies() {
   // term), 1.38x while the working set fits in ~0.71 of the on-chip memory.
   e[static_cast<int>(NamedOperator::kResidualAdd)] =
       entry(1.0, 1.55e-13, 6.94e6, 1.38, 0.707, 0, 1.55e3);
+  // MLA absorbed decode: the decode class's default.
+  e[static_cast<int>(NamedOperator::kMlaDecode)] =
+      DefaultEfficiencies()[OPERATOR_CLASS_ATTENTION_DECODE];
   return e;
 }
 
@@ -332,12 +346,11 @@ void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
     entries.push_back(&e);
     for (const OperatorEfficiency& sub : e.operators()) {
       entries.push_back(&sub);
-      if (e.op() != OPERATOR_CLASS_ELEMENTWISE ||
-          NamedOperatorIndex(sub.op_name()) < 0) {
-        add(absl::StrCat(
-            "chip efficiency for ", ClassName(e.op()),
-            " has an operator entry '", sub.op_name(),
-            "': only elementwise rope, mlp_act and residual_add have them"));
+      if (NamedOperatorIndexIn(e.op(), sub.op_name()) < 0) {
+        add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
+                         " has an operator entry '", sub.op_name(),
+                         "': only elementwise rope, mlp_act and residual_add "
+                         "and attention_decode mla_decode have them"));
       }
     }
   }

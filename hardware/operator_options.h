@@ -105,18 +105,32 @@ struct ClassEfficiency {
 ClassEfficiency::CollectiveFit CollectiveFitAt(
     const std::vector<ClassEfficiency::CollectiveFit>& fits, int ranks);
 
-// Operators with their own efficiency entries inside the ELEMENTWISE class
+// Operators with their own efficiency entries inside their class's entry
 // (OperatorEfficiency.operators, OperatorModelOptions::operator_efficiency):
-// kernels with different achieved bandwidths that one class entry cannot fit.
-enum class NamedOperator : int { kRope = 0, kMlpAct = 1, kResidualAdd = 2 };
-inline constexpr int kNumNamedOperators = 3;
+// kernels that one class entry cannot fit. ELEMENTWISE: rotary, the MLP
+// activation and the residual add (different achieved bandwidths).
+// ATTENTION_DECODE: MLA's absorbed decode, compute-bound where GQA decode is
+// memory-bound, so its tensor efficiency is the kernel's own (FlashMLA-class
+// kernels on Hopper; another chip's kernel, such as AMLA on Ascend, is that
+// chip's own entry).
+enum class NamedOperator : int {
+  kRope = 0,
+  kMlpAct = 1,
+  kResidualAdd = 2,
+  kMlaDecode = 3
+};
+inline constexpr int kNumNamedOperators = 4;
 
 // The named operator `name` is (calibration-table or cost-model name:
 // "rope"/"rotary", "mlp_act"/"activation"/"moe_activation",
-// "residual_add"/"add"), or -1.
+// "residual_add"/"add", "mla_decode"), or -1.
 int NamedOperatorIndex(std::string_view name);
-// "rope", "mlp_act", "residual_add" for indices 0..2.
+// "rope", "mlp_act", "residual_add", "mla_decode" for indices 0..3.
 const char* NamedOperatorName(int index);
+// The class whose entry holds the named operator's entry.
+OperatorClass NamedOperatorClass(int index);
+// NamedOperatorIndex(name) if that operator belongs to `op_class`, else -1.
+int NamedOperatorIndexIn(OperatorClass op_class, std::string_view name);
 
 // Knobs of the cost model. Defaults describe a vLLM-class GPU server:
 // FlashAttention-style fused attention, separate norm/activation/residual
@@ -249,9 +263,9 @@ struct OperatorModelOptions {
   // SSM is an ASSUMPTION (eta_c 0.5, eta_m 0.7, eta_v 0.5, floor 5 us).
   static std::array<ClassEfficiency, kNumOperatorClasses> DefaultEfficiencies();
 
-  // Defaults per named ELEMENTWISE operator (index = NamedOperator): each
-  // replaces the class default for that operator before the chip's entries
-  // apply. The H100 per-operator fit (DefaultOperatorEfficiencies()).
+  // Defaults per named operator (index = NamedOperator): each replaces its
+  // class default for that operator before the chip's entries apply. The
+  // H100 per-operator fits (DefaultOperatorEfficiencies()).
   std::array<ClassEfficiency, kNumNamedOperators> operator_efficiency =
       DefaultOperatorEfficiencies();
   static std::array<ClassEfficiency, kNumNamedOperators>
@@ -276,9 +290,10 @@ bool IsServingFramework(std::string_view name);
 // options.collective_efficiency and collective_alpha_s.
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const Chip& chip, OperatorClass op_class);
-// The same for one operator: for a named ELEMENTWISE operator
-// (NamedOperatorIndex(op_name) >= 0) the options' operator default replaces
-// the class default, and the chip's `operators` entry for it applies last.
+// The same for one operator: for a named operator of `op_class`
+// (NamedOperatorIndexIn(op_class, op_name) >= 0) the options' operator
+// default replaces the class default, and the chip's `operators` entry for
+// it applies after each class entry (framework-free, then the framework's).
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const Chip& chip, OperatorClass op_class,
                                   std::string_view op_name);

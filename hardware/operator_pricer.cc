@@ -18,7 +18,7 @@ OperatorPricer::OperatorPricer(const Chip& chip,
     eff_[c] = ResolveEfficiency(options_, chip_, static_cast<OperatorClass>(c));
   }
   for (int i = 0; i < kNumNamedOperators; ++i) {
-    op_eff_[i] = ResolveEfficiency(options_, chip_, OPERATOR_CLASS_ELEMENTWISE,
+    op_eff_[i] = ResolveEfficiency(options_, chip_, NamedOperatorClass(i),
                                    NamedOperatorName(i));
   }
 }
@@ -41,9 +41,7 @@ double OperatorPricer::Seconds(const OperatorQuery& q,
   const int cls = q.op_class >= 0 && q.op_class < kNumOperatorClasses
                       ? static_cast<int>(q.op_class)
                       : 0;
-  const int named = q.op_class == OPERATOR_CLASS_ELEMENTWISE
-                        ? NamedOperatorIndex(q.name)
-                        : -1;
+  const int named = NamedOperatorIndexIn(q.op_class, q.name);
   const ClassEfficiency& e = named >= 0 ? op_eff_[named] : eff_[cls];
   const PricedOp op = BindOp(cost, e, chip_, options_);
   OpWork work;

@@ -278,11 +278,14 @@ absl::StatusOr<std::string> ReadMoeColumns(const Line& line,
 absl::StatusOr<std::string> ReadMlaColumns(const Line& line,
                                            CalibrationRow* row) {
   FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
-  const bool prefill = op_name == "mla_context";
-  if (!prefill && op_name != "mla_generation") {
+  // TRT-LLM and SGLang name the ops mla_context / mla_generation, vLLM
+  // context_mla / generation_mla.
+  const bool prefill = op_name == "mla_context" || op_name == "context_mla";
+  if (!prefill && op_name != "mla_generation" && op_name != "generation_mla") {
     return line.Error("op_name", absl::StrCat("'", op_name,
-                                              "' is neither mla_context nor "
-                                              "mla_generation"));
+                                              "' is none of mla_context, "
+                                              "context_mla, mla_generation, "
+                                              "generation_mla"));
   }
   FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("mla_dtype"));
   FLEETSIM_ASSIGN_OR_RETURN(std::string kv_dtype, line.Text("kv_cache_dtype"));

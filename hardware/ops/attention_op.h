@@ -30,6 +30,8 @@ namespace fleetsim::hardware {
 // and the calibration rows use them).
 inline constexpr std::string_view kAttnPrefillName = "attn_prefill";
 inline constexpr std::string_view kAttnDecodeName = "attn_decode";
+// MLA's absorbed decode: its own efficiency entry (NamedOperator::kMlaDecode).
+inline constexpr std::string_view kMlaDecodeName = "mla_decode";
 inline constexpr std::string_view kAttnScoresName = "attn_scores";
 inline constexpr std::string_view kAttnSoftmaxName = "attn_softmax";
 inline constexpr std::string_view kAttnContextName = "attn_context";

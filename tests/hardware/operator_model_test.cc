@@ -267,13 +267,11 @@ TEST(OperatorModelTest, MlaDecodeReadsTheLatentCache) {
   const IterationBreakdown b1 = m->Explain(Decode(8, 1000));
   const IterationBreakdown b2 = m->Explain(Decode(8, 3000));
   // 576 bf16 elements per cached token per layer, on every TP rank.
-  EXPECT_NEAR(
-      FindOp(b2, "attn_decode")->bytes - FindOp(b1, "attn_decode")->bytes,
-      61.0 * 8 * 2000 * 576 * 2, 1.0);
+  EXPECT_NEAR(FindOp(b2, "mla_decode")->bytes - FindOp(b1, "mla_decode")->bytes,
+              61.0 * 8 * 2000 * 576 * 2, 1.0);
   // Absorbed form: 2 * h/t * (576 + 512) FLOPs per context token per layer.
-  EXPECT_NEAR(
-      FindOp(b2, "attn_decode")->flops - FindOp(b1, "attn_decode")->flops,
-      61.0 * 8 * 2000 * 2 * 16 * 1088, 1.0);
+  EXPECT_NEAR(FindOp(b2, "mla_decode")->flops - FindOp(b1, "mla_decode")->flops,
+              61.0 * 8 * 2000 * 2 * 16 * 1088, 1.0);
   EXPECT_NE(FindOp(m->Explain(Prefill(1024)), "mla_kv_up"), nullptr);
 }
 

@@ -46,3 +46,14 @@ done
 for fw in trtllm vllm sglang; do
   import h100 h100_sxm gemm $fw gemm_perf gemm_fp8_$fw "dtype=fp8,quant=,$GEMM_NK"
 done
+# MLA absorbed decode (DeepSeek-V3's dimensions), bf16 with a bf16 latent
+# cache, where the core table exists: H100 TRT-LLM and SGLang, A100 TRT-LLM
+# and vLLM (vLLM on H100 and SGLang on A100 have only the MLA module, which
+# includes the projections).
+MLA='dtype=bf16,kv_dtype=bf16'
+for fw in trtllm sglang; do
+  import h100 h100_sxm mla $fw generation_mla_perf mla_decode_$fw "$MLA"
+done
+for fw in trtllm vllm; do
+  import a100 a100_sxm mla $fw generation_mla_perf mla_decode_$fw "$MLA"
+done

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/calibration/calibration_table.h"
@@ -228,6 +229,28 @@ TEST(AiconfiguratorImportTest, MlaCoreAndBmmCarryDeepSeekDimensions) {
   EXPECT_EQ(p.kv_heads(), 16);
   EXPECT_EQ(p.new_tokens(), 1024);
   EXPECT_EQ(p.tp(), 8);
+
+  // vLLM names the ops the other way round (A100 vLLM 0.14.0).
+  const std::string vllm =
+      "framework,version,device,op_name,kernel_source,mla_dtype,"
+      "kv_cache_dtype,num_heads,batch_size,isl,tp_size,step,latency\n"
+      "VLLM,0.14.0,d,generation_mla,vllm_triton_mla,bfloat16,bfloat16,128,1,"
+      "1,1,1,0.31\n"
+      "VLLM,0.14.0,d,context_mla,vllm_triton_mla,bfloat16,bfloat16,128,1,1,"
+      "1,0,0.49\n";
+  absl::StatusOr<AiconfiguratorImportResult> v =
+      ImportAiconfiguratorCsv(vllm, "mla_vllm.csv", H100ForImport());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->table.rows(0).op(), "mla_decode");
+  EXPECT_EQ(v->table.rows(0).framework(), "vllm");
+  EXPECT_EQ(v->table.rows(0).kernel_source(), "vllm_triton_mla");
+  EXPECT_EQ(v->table.rows(1).op(), "mla_prefill");
+  absl::StatusOr<AiconfiguratorImportResult> bad = ImportAiconfiguratorCsv(
+      absl::StrReplaceAll(vllm, {{"generation_mla", "mla_decode_x"}}),
+      "bad.csv", H100ForImport());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("bad.csv:2"));
+  EXPECT_THAT(bad.status().message(), HasSubstr("op_name"));
 
   const std::string bmm =
       "framework,version,device,op_name,kernel_source,bmm_dtype,num_tokens,"

@@ -90,7 +90,9 @@ TEST(AttentionOpTest, CcaPricesAlike) {
 
 // The fit's row path: the attention rows a profiler records for the
 // simulator's MHA/GQA invocations (one prefill chunk after a cached prefix;
-// uniform decodes). MLA and CCA have no row schema.
+// uniform decodes) and MLA's absorbed decode (aiconfigurator's MLA rows,
+// priced with the shipped H100's mla_decode entry). MLA prefill and CCA
+// have no row schema here.
 TEST(AttentionOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
   BatchShape prefill;
   prefill.AddPrefillChunk(700, 300);
@@ -100,7 +102,10 @@ TEST(AttentionOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
   ForEachSeenOp(1, {prefill, decode},
                 [&checked](const FamilyModel& fm, const SeenOp& s) {
                   const OperatorQuery q = s.Query();
-                  if (fm.label == "mla" || !IsAttention(q)) return;
+                  const bool mla = fm.label == "mla";
+                  if (!IsAttention(q) || (mla && s.name != kMlaDecodeName)) {
+                    return;
+                  }
                   CalibrationRow row;
                   row.set_op(s.name);
                   row.set_op_class(q.op_class);
@@ -110,6 +115,15 @@ TEST(AttentionOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
                   row.set_kv_heads(q.kv_heads);
                   row.set_head_dim(q.head_dim);
                   row.set_batch(q.requests);
+                  if (mla) {
+                    // DeepSeek-V3's dimensions, as the importer writes them.
+                    row.set_kv_heads(1);
+                    row.set_head_dim(128);
+                    row.set_latent_dim(512);
+                    row.set_rope_dim(64);
+                    row.set_v_head_dim(128);
+                    row.set_absorbed(true);
+                  }
                   if (q.op_class == OPERATOR_CLASS_ATTENTION_PREFILL) {
                     row.set_new_tokens(700);
                     row.set_context_tokens(300);
@@ -119,7 +133,7 @@ TEST(AttentionOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
                   ExpectRowAgrees(row, q, fm.label + " " + s.name);
                   ++checked;
                 });
-  EXPECT_EQ(checked, 8);  // 4 models x (prefill, decode)
+  EXPECT_EQ(checked, 9);  // 4 models x (prefill, decode), MLA decode
 }
 
 // DeepSeek-V3 decode at TP8 (16 heads per chip) reads the 576-wide latent
