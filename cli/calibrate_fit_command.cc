@@ -116,7 +116,11 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
     absl::StatusOr<std::vector<hardware::ClassFit>> fits =
         hardware::FitClassAndOperators(*chip, c, rows, base);
     if (!fits.ok()) return Fail(fits.status());
-    const hardware::ClassFit* fit = &fits->front();
+    // The class entry's fit, when there is one, comes first; the named
+    // operators' entries follow.
+    const hardware::ClassFit* fit =
+        fits->front().op_name.empty() ? &fits->front() : nullptr;
+    const size_t first_op = fit != nullptr ? 1 : 0;
     absl::StatusOr<hardware::CvResult> cv;
     const bool do_cv = absl::GetFlag(FLAGS_cv);
     if (do_cv) {
@@ -127,13 +131,15 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
     if (json_out) {
       json.BeginObject();
       json.Field("class", name);
-      json.Field("rows", fit->rows);
-      json.Field("efficiency", ToTextProto(fit->efficiency));
-      json.Field("in_sample_median_ape_pct", 100 * fit->in_sample.median_ape);
-      json.Field("in_sample_p90_ape_pct", 100 * fit->in_sample.p90_ape);
+      if (fit != nullptr) {
+        json.Field("rows", fit->rows);
+        json.Field("efficiency", ToTextProto(fit->efficiency));
+        json.Field("in_sample_median_ape_pct", 100 * fit->in_sample.median_ape);
+        json.Field("in_sample_p90_ape_pct", 100 * fit->in_sample.p90_ape);
+      }
       json.Key("operators");
       json.BeginArray();
-      for (size_t i = 1; i < fits->size(); ++i) {
+      for (size_t i = first_op; i < fits->size(); ++i) {
         const hardware::ClassFit& op = (*fits)[i];
         json.BeginObject();
         json.Field("op_name", op.op_name);
@@ -156,10 +162,13 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
       json.EndObject();
       continue;
     }
-    std::printf("# %s: %lld rows, in-sample median/p90 APE %s\n", name.c_str(),
-                static_cast<long long>(fit->rows), Pct(fit->in_sample).c_str());
-    std::printf("efficiency {\n%s}\n", ToTextProto(fit->efficiency).c_str());
-    for (size_t i = 1; i < fits->size(); ++i) {
+    if (fit != nullptr) {
+      std::printf("# %s: %lld rows, in-sample median/p90 APE %s\n",
+                  name.c_str(), static_cast<long long>(fit->rows),
+                  Pct(fit->in_sample).c_str());
+      std::printf("efficiency {\n%s}\n", ToTextProto(fit->efficiency).c_str());
+    }
+    for (size_t i = first_op; i < fits->size(); ++i) {
       const hardware::ClassFit& op = (*fits)[i];
       std::printf(
           "# %s: %lld rows, in-sample median/p90 APE %s (goes inside the %s "

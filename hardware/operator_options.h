@@ -292,8 +292,9 @@ ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const Chip& chip, OperatorClass op_class);
 // The same for one operator: for a named operator of `op_class`
 // (NamedOperatorIndexIn(op_class, op_name) >= 0) the options' operator
-// default replaces the class default, and the chip's `operators` entry for
-// it applies after each class entry (framework-free, then the framework's).
+// default replaces the class default, and the chip's `operators` entries
+// for it (framework-free, then the framework's) apply after all class
+// entries.
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const Chip& chip, OperatorClass op_class,
                                   std::string_view op_name);

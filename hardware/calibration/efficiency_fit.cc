@@ -121,18 +121,26 @@ std::vector<double> SearchGrid(
   return best_x;
 }
 
+// Whether the class entry of `op_class` is fitted on rows of its named
+// operators too: ELEMENTWISE's prices every row in its fit (its operators'
+// kernels are alike); ATTENTION_DECODE's does not price MLA decode (a
+// compute-bound kernel with its own entry).
+bool ClassFitsNamedRows(OperatorClass op_class) {
+  return op_class == OPERATOR_CLASS_ELEMENTWISE;
+}
+
 // The rows one fit uses: those of `op_class`, and of them (named >= 0) only
-// the named operator's.
+// the named operator's, or (named < 0, a class that keeps its operators
+// apart) only those of no named operator.
 std::vector<CalibrationRow> RowsToFit(const std::vector<CalibrationRow>& rows,
                                       OperatorClass op_class, int named) {
   std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
-  if (named >= 0) {
-    std::vector<CalibrationRow> mine;
-    for (CalibrationRow& r : own)
-      if (NamedOperatorIndex(r.op()) == named) mine.push_back(std::move(r));
-    own.swap(mine);
-  }
-  return own;
+  if (named < 0 && ClassFitsNamedRows(op_class)) return own;
+  std::vector<CalibrationRow> mine;
+  for (CalibrationRow& r : own)
+    if (NamedOperatorIndexIn(op_class, r.op()) == named)
+      mine.push_back(std::move(r));
+  return mine;
 }
 
 // Fits the class entry (named < 0: on every row of the class, with the
@@ -154,7 +162,7 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
   shape.op_class = op_class;
   shape.framework = base.framework;
   shape.op_name = named >= 0 ? NamedOperatorName(named) : "";
-  shape.params = ParamsFor(op_class);
+  shape.params = ParamsFor(op_class, named);
   if (shape.params.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "no efficiency fit for class ", OperatorClassShortName(op_class)));
@@ -229,8 +237,7 @@ absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
                                      std::string_view op_name,
                                      const std::vector<CalibrationRow>& rows,
                                      const OperatorModelOptions& base) {
-  const int named =
-      op_class == OPERATOR_CLASS_ELEMENTWISE ? NamedOperatorIndex(op_name) : -1;
+  const int named = NamedOperatorIndexIn(op_class, op_name);
   if (named < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("no per-operator fit for '", std::string(op_name),
@@ -243,14 +250,20 @@ absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
     const Chip& chip, OperatorClass op_class,
     const std::vector<CalibrationRow>& rows, const OperatorModelOptions& base) {
   std::vector<ClassFit> fits;
-  absl::StatusOr<ClassFit> cls = FitClass(chip, op_class, rows, base);
-  if (!cls.ok()) return cls.status();
-  fits.push_back(*std::move(cls));
-  if (op_class != OPERATOR_CLASS_ELEMENTWISE) return fits;
   bool present[kNumNamedOperators] = {};
+  bool class_rows = false;
   for (const CalibrationRow& r : rows) {
-    const int i = NamedOperatorIndex(r.op());
-    if (r.op_class() == op_class && i >= 0) present[i] = true;
+    if (r.op_class() != op_class) continue;
+    const int i = NamedOperatorIndexIn(op_class, r.op());
+    if (i >= 0) present[i] = true;
+    class_rows |= i < 0 || ClassFitsNamedRows(op_class);
+  }
+  // Only named operators' rows of a class that keeps them apart (MLA decode
+  // tables): their entries alone.
+  if (class_rows || op_class == OPERATOR_CLASS_COLLECTIVE) {
+    absl::StatusOr<ClassFit> cls = FitClass(chip, op_class, rows, base);
+    if (!cls.ok()) return cls.status();
+    fits.push_back(*std::move(cls));
   }
   for (int i = 0; i < kNumNamedOperators; ++i) {
     if (!present[i]) continue;

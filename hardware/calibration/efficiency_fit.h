@@ -59,7 +59,9 @@ struct ClassFit {
 //                       overlap_exponent (FlashAttention-3's 128 x 128
 //                       tiles fixed; no floor, no compute ramp)
 //   ATTENTION_DECODE:   memory, latency_us, unit_latency_us (no memory
-//                       ramp, no floor)
+//                       ramp, no floor; rows of MLA decode excluded)
+//   ATTENTION_DECODE "mla_decode" (FitOperator): compute, memory,
+//                       latency_us, unit_latency_us, overlap_exponent
 //   NORM:               memory, memory_ramp_mb, cache_speedup,
 //                       cache_fraction (< 1), row_overhead_kb (no floor)
 //   named ELEMENTWISE operators (FitOperator): those and floor_us
@@ -77,16 +79,19 @@ absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
                                   const std::vector<CalibrationRow>& rows,
                                   const OperatorModelOptions& base = {});
 
-// The same for one named ELEMENTWISE operator (NamedOperatorIndex: "rope",
-// "mlp_act", "residual_add"), on its rows only; the entry has op_name set.
+// The same for one named operator of `op_class` (NamedOperatorIndexIn:
+// ELEMENTWISE "rope", "mlp_act", "residual_add"; ATTENTION_DECODE
+// "mla_decode"), on its rows only; the entry has op_name set.
 absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
                                      std::string_view op_name,
                                      const std::vector<CalibrationRow>& rows,
                                      const OperatorModelOptions& base = {});
 
-// FitClass, then for ELEMENTWISE a FitOperator for every named operator
-// present in `rows`: what `fleetsim calibrate fit` prints and the
-// cross-validation refits per fold.
+// FitClass (unless every row of the class is a named operator's that the
+// class entry does not price: MLA decode alone), then a FitOperator for
+// every named operator of the class present in `rows`: what `fleetsim
+// calibrate fit` prints and the cross-validation refits per fold. The
+// class fit, when there is one, comes first.
 absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
     const Chip& chip, OperatorClass op_class,
     const std::vector<CalibrationRow>& rows,

@@ -85,7 +85,15 @@ void SetField(FitParam p, double v, OperatorEfficiency* e) {
   }
 }
 
-std::vector<FitParam> ParamsFor(OperatorClass c) {
+std::vector<FitParam> ParamsFor(OperatorClass c, int named) {
+  if (named == static_cast<int>(NamedOperator::kMlaDecode)) {
+    // MLA's absorbed decode (MQA over the latent: 2 x 1088 FLOPs per head
+    // per cached token) is compute-bound from ~128 heads on a chip on
+    // Hopper: its kernel's tensor efficiency, the overlap of the tensor
+    // and latent-stream times near the ridge, and the decode terms.
+    return {FitParam::kCompute, FitParam::kMemory, FitParam::kLatencyUs,
+            FitParam::kUnitLatencyUs, FitParam::kOverlap};
+  }
   switch (c) {
     case OPERATOR_CLASS_GEMM:
       return {FitParam::kCompute,          FitParam::kMemory,
@@ -103,7 +111,7 @@ std::vector<FitParam> ParamsFor(OperatorClass c) {
       // A latency in seconds (the same microseconds on chips of different
       // bandwidth) plus the KV stream at eta_m plus fixed work per request
       // and KV head. Not eta_c: GQA decode is memory-bound and cannot
-      // identify it (compute-bound MLA decode has its own rows).
+      // identify it (compute-bound MLA decode has its own entry, above).
       return {FitParam::kMemory, FitParam::kLatencyUs,
               FitParam::kUnitLatencyUs};
     case OPERATOR_CLASS_NORM:

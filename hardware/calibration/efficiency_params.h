@@ -47,8 +47,10 @@ double ToCoordinate(FitParam p, double v);
 void SetField(FitParam p, double v, OperatorEfficiency* e);
 
 // The fields class `c` fits, in coordinate order; empty when the class has
-// no efficiency fit (COLLECTIVE: collective_fit.h).
-std::vector<FitParam> ParamsFor(OperatorClass c);
+// no efficiency fit (COLLECTIVE: collective_fit.h). `named` (a
+// NamedOperator index of class `c`, or -1 for the class entry) selects a
+// named operator's own fields where they differ from its class's.
+std::vector<FitParam> ParamsFor(OperatorClass c, int named = -1);
 
 // Sets the fields class `c`'s fit holds fixed rather than fits.
 void SetFixedFields(OperatorClass c, OperatorEfficiency* e);

@@ -107,6 +107,33 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       }
       return q;
     }
+    case OPERATOR_CLASS_MOE: {
+      // The routed experts of one layer on this chip (gemm_op.h
+      // MoeExpertsCost: gate, up and down per expert): experts / moe_ep
+      // experts of width inter / moe_tp. Its tokens x top_k assignments
+      // spread over the moe_ep ranks, so this chip takes tokens x top_k /
+      // moe_ep of them, counted as rows with one expert each (whole rows,
+      // at least one): each is a draw among the chip's experts, which sets
+      // the experts touched. Routing imbalance (power-law rows) is not
+      // modelled: those rows are priced as balanced.
+      const int ep = std::max(row.moe_ep(), 1);
+      const int tp_moe = std::max(row.moe_tp(), 1);
+      if (row.experts() < ep || row.top_k() < 1 || row.hidden() <= 0 ||
+          row.inter() < tp_moe) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "moe row needs experts >= moe_ep, top_k >= 1, hidden > 0 and "
+            "inter >= moe_tp (got experts ",
+            row.experts(), ", moe_ep ", ep, ", top_k ", row.top_k(),
+            ", hidden ", row.hidden(), ", inter ", row.inter(), ", moe_tp ",
+            tp_moe, ")"));
+      }
+      q.experts = row.experts() / ep;
+      q.top_k = 1;
+      q.m = std::max<int64_t>(1, (row.tokens() * row.top_k() + ep - 1) / ep);
+      q.k = row.hidden();
+      q.n = row.inter() / tp_moe;
+      return q;
+    }
     case OPERATOR_CLASS_COLLECTIVE:
       q.message_bytes = static_cast<double>(row.bytes());
       q.ranks = row.ranks();

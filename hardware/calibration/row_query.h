@@ -28,10 +28,13 @@ namespace fleetsim::hardware {
 // writes and vector FLOPs of the kernel their op name measures
 // (RowKernelForCalibrationOp in hardware/ops/elementwise_op.h: norm 2 rows,
 // rope 2, mlp_act 3, residual_add 3); collectives with bytes and ranks,
-// over scale-out when the ranks exceed one machine. q.name points into
-// row.op(): `row` must outlive the query. InvalidArgument for a row whose
-// class cannot be priced (MoE, SSM; fp4) or whose op is unknown for its
-// class.
+// over scale-out when the ranks exceed one machine; MoE rows as the routed
+// experts on one chip (experts / moe_ep of width inter / moe_tp, this
+// chip's ceil(tokens x top_k / moe_ep) assignments as rows of one expert
+// each; routing imbalance not modelled). q.name points into row.op():
+// `row` must outlive the query. InvalidArgument for a row whose class
+// cannot be priced (SSM; fp4), an MoE row with fewer experts than moe_ep,
+// or an op unknown for its class.
 absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row);
 
 // QueryFromRow for every row, in order; the first row it rejects fails the

@@ -14,8 +14,8 @@
 namespace fleetsim::hardware {
 namespace {
 
-using ::fleetsim::testing::DeepSeekV3;
-using ::fleetsim::testing::H100;
+using ::fleetsim::testutil::DeepSeekV3;
+using ::fleetsim::testutil::H100;
 using ::testing::HasSubstr;
 
 // H100 with a decode class entry (compute 0.3) holding an mla_decode entry
@@ -67,6 +67,14 @@ TEST(OperatorOptionsTest, MlaDecodeHasItsOwnEntryInTheDecodeClass) {
       o, chip, OPERATOR_CLASS_ATTENTION_DECODE, kMlaDecodeName);
   EXPECT_DOUBLE_EQ(vllm.compute, 0.6);
   EXPECT_DOUBLE_EQ(vllm.memory, 0.9);
+  // A framework-free operator entry beats the framework's class entry.
+  Chip fixed_memory = chip;
+  fixed_memory.mutable_efficiency(0)->mutable_operators(0)->set_memory(0.5);
+  EXPECT_DOUBLE_EQ(
+      ResolveEfficiency(o, fixed_memory, OPERATOR_CLASS_ATTENTION_DECODE,
+                        kMlaDecodeName)
+          .memory,
+      0.5);
   o.framework = "sglang";  // no entries of its own: the framework-free ones
   EXPECT_DOUBLE_EQ(ResolveEfficiency(o, chip, OPERATOR_CLASS_ATTENTION_DECODE,
                                      kMlaDecodeName)
@@ -104,7 +112,6 @@ TEST(OperatorOptionsTest, OperatorEntriesOnlyInTheirOwnClass) {
 TEST(OperatorOptionsTest, MlaDecodeIsPricedWithItsEntry) {
   OperatorModelOptions o;
   o.framework = "";
-  const Chip plain = H100();
   const Chip with_mla = ChipWithMlaEntries();
   OperatorQuery q;
   q.name = kMlaDecodeName;
@@ -130,11 +137,13 @@ TEST(OperatorOptionsTest, MlaDecodeIsPricedWithItsEntry) {
             1.4 * fast);
 
   // The model's DeepSeek-V3 decode at TP1 (128 heads per chip): only the
-  // mla_decode operator moves with the entry.
+  // mla_decode operator moves with its entry's eta_c (0.3 -> 0.7).
+  Chip slow_mla = with_mla;
+  slow_mla.mutable_efficiency(0)->mutable_operators(0)->set_compute(0.3);
   auto model_on = [&o](const Chip& chip) {
     return OperatorModel::Create(DeepSeekV3(), chip, 1, 1, o);
   };
-  auto before = model_on(plain);
+  auto before = model_on(slow_mla);
   auto after = model_on(with_mla);
   ASSERT_TRUE(before.ok()) << before.status();
   ASSERT_TRUE(after.ok()) << after.status();

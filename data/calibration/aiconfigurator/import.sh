@@ -57,3 +57,11 @@ done
 for fw in trtllm vllm; do
   import a100 a100_sxm mla $fw generation_mla_perf mla_decode_$fw "$MLA"
 done
+# Fused MoE layers (gate + up + down with routing), bf16, balanced and
+# power-law routing: Mixtral-class (8 experts, top-2) and many-expert
+# (DeepSeek/Qwen-class) shapes.
+for chip in h100 a100; do
+  for fw in trtllm vllm sglang; do
+    import $chip ${chip}_sxm moe $fw moe_perf moe_bf16_$fw "dtype=bf16"
+  done
+done

@@ -15,7 +15,11 @@ row() {  # chip label file [where [framework]]
     --framework "$5" 2>/dev/null |
     python3 -c '
 import json, sys
-d = json.load(sys.stdin)
+text = sys.stdin.read()
+if not text.strip():  # no row matched (eval fails on an empty selection)
+    print("| %s | %s | 0 | - | - | - | - |" % (sys.argv[1], sys.argv[2]))
+    sys.exit(0)
+d = json.loads(text)
 o = d["overall"]; r = o["rows"]; f = o["fast_rows"]
 fast = "%d / %.1f" % (f["rows"], f["median_ape_pct"]) if f["rows"] else "0"
 print("| %s | %s | %d | %.1f | %.1f | %+.1f | %s |" % (sys.argv[1], sys.argv[2],
@@ -31,8 +35,16 @@ for chip in h100 a100; do
   for fw in trtllm vllm sglang; do
     row $chip "attention decode, $fw" $D/$chip/attention_decode_$fw.csv.gz "" $fw
   done
+  for p in $D/$chip/mla_decode_*.csv.gz; do
+    fw=$(basename $p .csv.gz | sed 's/^mla_decode_//')
+    row $chip "MLA decode (absorbed), $fw" $p "" $fw
+  done
   for fw in trtllm vllm sglang; do
     row $chip "GEMM bf16, $fw" $D/$chip/gemm_bf16_$fw.csv.gz "" $fw
+  done
+  for fw in trtllm vllm sglang; do
+    row $chip "MoE bf16 balanced, $fw" $D/$chip/moe_bf16_$fw.csv.gz "routing=balanced" $fw
+    row $chip "MoE bf16 power-law, $fw" $D/$chip/moe_bf16_$fw.csv.gz "routing=power_law" $fw
   done
   [ $chip = h100 ] && for fw in trtllm vllm sglang; do
     row $chip "GEMM fp8 (per-tensor), $fw" $D/$chip/gemm_fp8_$fw.csv.gz "" $fw

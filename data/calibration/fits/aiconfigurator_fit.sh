@@ -12,6 +12,11 @@
 #                            entries) with leave-one-framework-out CV
 #   C_nccl_fit.txt           NCCL all-reduce lines per rank count, with
 #                            leave-one-rank-count-out CV
+#   C_mla_decode_fit.txt     MLA absorbed decode's `mla_decode` entry, the
+#                            chip's MLA tables pooled (leave-one-framework-
+#                            out CV where there are two)
+#   C_mla_decode_FW_fit.txt  one framework's mla_decode entry (A100: written
+#                            but not adopted, docs/calibration.md §4.2)
 set -e
 cd "$(dirname "$0")/../../.."
 FLEETSIM=${1:-build/fleetsim}
@@ -26,4 +31,11 @@ for c in h100 a100; do
   done
   "$FLEETSIM" calibrate fit --chip $c --cv --profile $all > $F/${c}_attention_fit.txt
   "$FLEETSIM" calibrate fit --chip $c --cv --profile $D/$c/nccl.csv.gz > $F/${c}_nccl_fit.txt
+  all=""
+  for p in $D/$c/mla_decode_*.csv.gz; do
+    fw=$(basename $p .csv.gz | sed 's/^mla_decode_//')
+    "$FLEETSIM" calibrate fit --chip $c --framework $fw --profile $p > $F/${c}_mla_decode_${fw}_fit.txt
+    all=$all${all:+,}$p
+  done
+  "$FLEETSIM" calibrate fit --chip $c --cv --profile $all > $F/${c}_mla_decode_fit.txt
 done

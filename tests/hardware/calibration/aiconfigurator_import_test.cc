@@ -201,9 +201,11 @@ TEST(AiconfiguratorImportTest, MoeRoutingIsFirstClass) {
 }
 
 TEST(AiconfiguratorImportTest, MlaCoreAndBmmCarryDeepSeekDimensions) {
-  const std::string mla =
+  const std::string header =
       "framework,version,device,op_name,kernel_source,mla_dtype,"
-      "kv_cache_dtype,num_heads,batch_size,isl,tp_size,step,latency\n"
+      "kv_cache_dtype,num_heads,batch_size,isl,tp_size,step,latency\n";
+  const std::string mla =
+      header +
       "TRTLLM,1.3.0rc20,d,mla_generation,default,bfloat16,bfloat16,128,128,1,"
       "1,4095,0.26\n"
       "TRTLLM,1.3.0rc20,d,mla_context,default,bfloat16,bfloat16,16,2,1024,8,"
@@ -232,8 +234,7 @@ TEST(AiconfiguratorImportTest, MlaCoreAndBmmCarryDeepSeekDimensions) {
 
   // vLLM names the ops the other way round (A100 vLLM 0.14.0).
   const std::string vllm =
-      "framework,version,device,op_name,kernel_source,mla_dtype,"
-      "kv_cache_dtype,num_heads,batch_size,isl,tp_size,step,latency\n"
+      header +
       "VLLM,0.14.0,d,generation_mla,vllm_triton_mla,bfloat16,bfloat16,128,1,"
       "1,1,1,0.31\n"
       "VLLM,0.14.0,d,context_mla,vllm_triton_mla,bfloat16,bfloat16,128,1,1,"

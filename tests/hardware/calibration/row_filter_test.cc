@@ -65,12 +65,12 @@ TEST(RowFilterTest, BadConditionsNameThemselves) {
 }
 
 TEST(RowFilterTest, SplitPriceableCountsReasons) {
-  CalibrationRow moe;
-  moe.set_op("moe");
-  moe.set_op_class(OPERATOR_CLASS_MOE);
-  moe.set_median_s(1e-4);
+  CalibrationRow ssm;  // Mamba-2 rows have no pricer yet
+  ssm.set_op("ssm_prefill");
+  ssm.set_op_class(OPERATOR_CLASS_SSM);
+  ssm.set_median_s(1e-4);
   PriceableSplit split =
-      SplitPriceable({Attention(128, DTYPE_BF16, "vllm"), moe, moe});
+      SplitPriceable({Attention(128, DTYPE_BF16, "vllm"), ssm, ssm});
   ASSERT_EQ(split.rows.size(), 1u);
   ASSERT_EQ(split.skipped.size(), 1u);
   EXPECT_EQ(split.skipped[0].rows, 2);

@@ -5,6 +5,7 @@
 
 #include "gtest/gtest.h"
 #include "hardware/operator_model.h"
+#include "hardware/operator_pricer.h"
 #include "tests/hardware/cost_model_fixtures.h"
 
 namespace fleetsim::hardware {
@@ -98,6 +99,62 @@ TEST(RowQueryTest, UngatedActivationRowsMoveTwoRowsOfData) {
   EXPECT_DOUBLE_EQ(ungated->io_rows, 2);
   EXPECT_EQ(NamedOperatorIndex("mlp_act_ungated"),
             NamedOperatorIndex("mlp_act"));
+}
+
+// An MoE row (aiconfigurator's fused MoE: tokens into the layer, the
+// expert width before the moe_tp split, experts over all EP ranks) prices
+// the routed experts on one chip: gate, up and down (6 k n FLOPs per
+// assignment) for this chip's share of the tokens x top_k assignments.
+TEST(RowQueryTest, MoeRowsPriceThisChipsExperts) {
+  CalibrationRow r;
+  r.set_op("moe");
+  r.set_op_class(OPERATOR_CLASS_MOE);
+  r.set_tokens(64);
+  r.set_hidden(4096);
+  r.set_inter(14336);
+  r.set_experts(8);
+  r.set_top_k(2);
+  r.set_moe_tp(2);
+  r.set_moe_ep(1);
+  r.set_routing("balanced");
+  r.set_median_s(1e-4);
+  absl::StatusOr<OperatorQuery> q = QueryFromRow(r);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->experts, 8);
+  EXPECT_EQ(q->top_k, 1);
+  EXPECT_EQ(q->m, 128);  // 64 tokens x top-2
+  EXPECT_EQ(q->k, 4096);
+  EXPECT_EQ(q->n, 7168);
+  auto pricer = OperatorPricer::Create(fleetsim::testutil::H100());
+  ASSERT_TRUE(pricer.ok()) << pricer.status();
+  OperatorQuery filled;
+  EXPECT_GT(pricer->Seconds(*q, &filled), 0);
+  EXPECT_DOUBLE_EQ(filled.flops, 6.0 * 4096 * 7168 * 128);
+  // All 8 experts' weights (bf16) stream once 128 assignments touch them
+  // all (to within 1 - (7/8)^128), plus each assignment's activations (in
+  // and out of the hidden width, gate, up and their product).
+  EXPECT_NEAR(filled.bytes,
+              8 * 2.0 * 3 * 4096 * 7168 + 128 * 2.0 * (2 * 4096 + 3 * 7168),
+              1e-6 * filled.bytes);
+
+  // DeepSeek-V3 over 16 EP ranks: 16 experts here, 3 tokens x top-8 = 24
+  // assignments, ceil(24 / 16) = 2 of them on this chip.
+  r.set_hidden(7168);
+  r.set_inter(2048);
+  r.set_experts(256);
+  r.set_top_k(8);
+  r.set_moe_tp(1);
+  r.set_moe_ep(16);
+  r.set_tokens(3);
+  q = QueryFromRow(r);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->experts, 16);
+  EXPECT_EQ(q->m, 2);
+  EXPECT_EQ(q->n, 2048);
+
+  r.set_moe_ep(512);  // more ranks than experts
+  EXPECT_EQ(QueryFromRow(r).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
