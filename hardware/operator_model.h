@@ -83,10 +83,12 @@ class OperatorModel final : public LatencyModel {
   // problem: tp or pp < 1, pp > layers, heads (or KV heads, FFN, expert FFN,
   // SSM width) not divisible by tp, missing MLA/SSM sub-configs, a chip
   // without tensor/vector peaks or memory bandwidth, tp > 1 without
-  // scale-up bandwidth, options out of range.
+  // scale-up bandwidth, options out of range. (The default is spelled
+  // OperatorModelOptions(): clang 14 does not emit std::function's
+  // constructor for `= {}` here, and the link fails.)
   static absl::StatusOr<std::unique_ptr<OperatorModel>> Create(
       const Model& model, const Chip& chip, int tp, int pp,
-      const OperatorModelOptions& options = {});
+      const OperatorModelOptions& options = OperatorModelOptions());
 
   // LatencyModel. REQUIRES: !batch.empty().
   double IterationSeconds(const BatchShape& batch) const override;

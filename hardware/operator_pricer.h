@@ -33,8 +33,10 @@ class OperatorPricer final {
  public:
   // InvalidArgument when the chip lacks a peak, bandwidth or (for
   // collectives) scale-up bandwidth, or an efficiency is out of range.
+  // (Default spelled as in OperatorModel::Create, for clang 14.)
   static absl::StatusOr<OperatorPricer> Create(
-      const Chip& chip, const OperatorModelOptions& options = {});
+      const Chip& chip,
+      const OperatorModelOptions& options = OperatorModelOptions());
 
   // Seconds of one invocation of `q` (shape fields per its family; see
   // OperatorQuery and hardware/ops/op_query.h), before any correction hook.
