@@ -15,6 +15,7 @@
 #include "planner/plan_request_checks.h"
 #include "sim/fleet.h"
 #include "sim/scenario.h"
+#include "sim/simulation.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 #include "workloads/request_source.h"
@@ -391,6 +392,12 @@ absl::Status CandidateEvaluator::EvaluateAll(
                        "; its inputs: model '", context_->model.name(),
                        "', workload { ", context_->workload.ShortDebugString(),
                        " }, cluster { ", clusters[i].ShortDebugString(), " }"));
+    }
+    // A workload with no request (an empty trace, a window past its end)
+    // meets every SLO: an error, not a plan.
+    if (result.ok()) {
+      FLEETSIM_RETURN_IF_ERROR(
+          sim::RequireRequests(*result, context_->workload));
     }
     FLEETSIM_RETURN_IF_ERROR(Record(keys[i], inputs[i]->fleet, result));
   }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "util/output_file.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
@@ -180,22 +181,30 @@ absl::Status PrintToPdf(const std::string& chromium,
   std::error_code ec;
   const std::string page =
       std::filesystem::absolute(html_path, ec).lexically_normal().string();
-  const std::string pdf =
-      std::filesystem::absolute(pdf_path, ec).lexically_normal().string();
-  std::filesystem::remove(pdf, ec);
+  // A previous PDF goes first, so a failed print leaves none beside a new
+  // report.html. Chromium prints into a scratch folder; the PDF is then
+  // copied to pdf_path through an OutputFile, so a killed or failed print
+  // never leaves a truncated report.pdf.
+  std::filesystem::remove(pdf_path, ec);
+  TempDir scratch;
+  if (scratch.path().empty()) {
+    return absl::InternalError("cannot create a scratch folder for Chromium");
+  }
+  const std::string printed = scratch.path() + "/report.pdf";
   FLEETSIM_ASSIGN_OR_RETURN(
       ChromiumRun run,
       RunHeadlessChromium(
           chromium,
-          {absl::StrCat("--print-to-pdf=", pdf), "--no-pdf-header-footer",
+          {absl::StrCat("--print-to-pdf=", printed), "--no-pdf-header-footer",
            "--virtual-time-budget=10000", FileUrl(page)},
           timeout_s));
-  if (std::filesystem::file_size(pdf, ec) == 0 || ec) {
+  std::string pdf;
+  if (!ReadFileToString(printed, &pdf).ok() || pdf.empty()) {
     return absl::InternalError(
-        absl::StrCat("Chromium printed no PDF to ", pdf, " (exit ",
+        absl::StrCat("Chromium printed no PDF for ", pdf_path, " (exit ",
                      run.exit_code, "): ", run.stderr_text.substr(0, 2000)));
   }
-  return absl::OkStatus();
+  return WriteOutputFile(pdf_path, pdf);
 }
 
 }  // namespace fleetsim::report

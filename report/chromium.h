@@ -42,8 +42,9 @@ absl::StatusOr<ChromiumRun> RunHeadlessChromium(
 std::string FileUrl(const std::string& absolute_path);
 
 // Prints the page at `html_path` to `pdf_path` (A4, the page's own print
-// CSS, no header or footer) once its scripts have run. Errors: as
-// RunHeadlessChromium; Internal with Chromium's output when no PDF appears.
+// CSS, no header or footer) once its scripts have run; the file appears
+// only once complete (util/output_file.h). Errors: as RunHeadlessChromium;
+// Internal with Chromium's output when no PDF appears; OutputFile's.
 absl::Status PrintToPdf(const std::string& chromium,
                         const std::string& html_path,
                         const std::string& pdf_path, double timeout_s);

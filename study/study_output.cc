@@ -1,7 +1,6 @@
 #include "study/study_output.h"
 
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -12,18 +11,11 @@
 #include "report/report_html.h"
 #include "study/study_runner.h"
 #include "util/csv.h"
+#include "util/output_file.h"
 #include "util/status_macros.h"
 
 namespace fleetsim::study {
 namespace {
-
-absl::Status WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << contents;
-  out.close();
-  if (!out) return absl::PermissionDeniedError(path + ": cannot write");
-  return absl::OkStatus();
-}
 
 std::string SpreadCells(const Spread& s,
                         const absl::FormatSpec<double>& format) {
@@ -117,7 +109,7 @@ absl::StatusOr<std::vector<std::string>> WriteStudyOutputs(
   std::vector<std::string> written;
   auto write = [&](const std::string& name,
                    const std::string& contents) -> absl::Status {
-    FLEETSIM_RETURN_IF_ERROR(WriteFile(dir + "/" + name, contents));
+    FLEETSIM_RETURN_IF_ERROR(WriteOutputFile(dir + "/" + name, contents));
     written.push_back(name);
     return absl::OkStatus();
   };

@@ -4,6 +4,7 @@
 // mapping, field names as in proto/study.proto), summary.csv (one row per
 // variant), variant-<name>.csv (one row per fleet compared), report.html
 // (report/report_html.h) and report.pdf (printed by headless Chromium).
+// Each appears only once complete (util/output_file.h).
 #ifndef FLEETSIM_STUDY_STUDY_OUTPUT_H_
 #define FLEETSIM_STUDY_STUDY_OUTPUT_H_
 
@@ -28,7 +29,8 @@ struct OutputOptions {
 // names, in writing order. With `pdf`, Chromium is found first and its
 // version recorded in the provenance; no Chromium is NotFound (naming the
 // package) before anything is written. Errors: PermissionDenied for a file
-// that cannot be written; Chromium's (report/chromium.h).
+// that cannot be created, DataLoss for one whose writing failed (a full
+// disk); Chromium's (report/chromium.h).
 absl::StatusOr<std::vector<std::string>> WriteStudyOutputs(
     StudyResult result, const std::string& dir, const OutputOptions& options);
 

@@ -1,6 +1,7 @@
 // `fleetsim plan` through the built binary: bad requests are errors naming
 // the flag (issue 16: they used to fall back to defaults or end as
-// "infeasible"); an unwritable --out fails before the search; SIGTERM
+// "infeasible"); so is a trace with nothing to simulate; an unwritable
+// --out fails before the search; SIGTERM
 // leaves neither simulations nor partial files behind.
 #include <signal.h>
 #include <sys/wait.h>
@@ -44,6 +45,21 @@ TEST(PlanCommandTest, BadFlagsAreErrorsNamingThem) {
               "the existing fleet serves colocated"},
              {"stray_word", 2,
               "plan takes no positional arguments, got 'stray_word'"}});
+}
+
+// A trace with no rows, or a window past its end, is an error naming the
+// trace, not a plan for a fleet that "meets" the SLO on nothing (issue 16).
+TEST(PlanCommandTest, NothingToSimulateIsAnError) {
+  const std::string empty = ::testing::TempDir() + "/plan_empty_trace_" +
+                            std::to_string(getpid()) + ".csv";
+  std::ofstream(empty) << "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+  const std::string traces = std::string(FLEETSIM_SOURCE_DIR) + "/data/traces";
+  testutil::ExpectCliErrors(
+      "plan --model bloom-176b --slo normal --budget-machines 2 ",
+      {{"--trace " + empty, 1, "no requests to simulate (trace '" + empty},
+       {"--trace " + traces + "/azure_2023_code.csv --start 1e7", 1,
+        "no requests to simulate"}});
+  std::remove(empty.c_str());
 }
 
 // An --out that cannot be written is refused before the search runs.
