@@ -544,12 +544,17 @@ TEST_F(PlanningServerTest, PlanServerFlagSendsATraceOutsideTheDataFolder) {
       " --rate 2 --duration 60 --seed 7 --slo relaxed --chips h100 "
       "--budget-machines 2 --jobs 2 --data-dir ",
       kData);
-  // The search's wall-time line differs between runs.
+  // The search's wall-time line differs between runs. Under ASan, each
+  // local simulation process warns once that it cannot follow SimGrid's
+  // stack switching (google/sanitizers#189); that is no plan output either.
   auto plan_lines = [](const std::string& output) {
     std::string kept;
     for (absl::string_view line : absl::StrSplit(output, '\n')) {
       if (!absl::StrContains(line, " simulations in ") &&
-          !absl::StartsWith(line, "[plan]") && !absl::StrContains(line, "\r")) {
+          !absl::StartsWith(line, "[plan]") && !absl::StrContains(line, "\r") &&
+          !absl::StrContains(line, "ASan is ignoring") &&
+          !absl::StrContains(line, "False positive error reports") &&
+          !absl::StrContains(line, "google/sanitizers/issues/189")) {
         absl::StrAppend(&kept, line, "\n");
       }
     }
