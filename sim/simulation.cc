@@ -1,6 +1,5 @@
 #include "sim/simulation.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -123,11 +122,8 @@ class Runtime final : public InstanceEvents {
   int64_t emitted_ = 0;
   int64_t finished_ = 0;  // completed + rejected
   bool arrivals_done_ = false;
-  // Early stop: checked on every rejection and every check_every_
-  // completions (0: never), as a check scans the SLO histograms.
+  // Early stop: checked at every finished request once expected_ is set.
   int64_t expected_ = 0;
-  int64_t check_every_ = 0;
-  int64_t since_check_ = 0;
   std::optional<EarlyStop> early_stop_;
   std::optional<SloEvaluator::DecidedMiss> decided_;
   sg4::MutexPtr done_mutex_;
@@ -207,23 +203,17 @@ void Runtime::OnComplete(LiveRequestPtr request) {
   metrics_.AddRecord(record);
   if (sink_) sink_(record);
   ++finished_;
-  if (check_every_ > 0) StopIfMissDecided(record);
+  if (expected_ > 0) StopIfMissDecided(record);
   if (arrivals_done_ && finished_ >= emitted_) done_->notify_all();
 }
 
-void Runtime::StopWhenSloMissed(int64_t expected) {
-  expected_ = expected;
-  // About a hundred checks per run, each a scan of the SLO histograms.
-  check_every_ = std::max<int64_t>(1, expected / 128);
-}
+void Runtime::StopWhenSloMissed(int64_t expected) { expected_ = expected; }
 
 void Runtime::StopIfMissDecided(const RequestRecord& record) {
   std::string reason;
   if (record.rejected) {
     reason = "a request is larger than an instance's KV capacity";
   } else {
-    if (++since_check_ < check_every_) return;
-    since_check_ = 0;
     decided_ = slo_->MissDecided();
     if (!decided_) return;
     const SloTarget& target = inputs_.slo.targets(decided_->target);

@@ -88,7 +88,8 @@ SloEvaluator::SloEvaluator(const Slo& slo,
                            std::unique_ptr<hardware::LatencyModel> reference)
     : slo_(slo),
       reference_(std::move(reference)),
-      values_(slo.targets_size()) {}
+      values_(slo.targets_size()),
+      within_limit_(slo.targets_size(), 0) {}
 
 SloEvaluator::Reference SloEvaluator::ReferenceFor(
     int32_t input_tokens, int32_t output_tokens) const {
@@ -136,6 +137,7 @@ void SloEvaluator::Observe(RequestRecord* record) {
     double measured = slowdown ? value / reference : value;
     double limit = slowdown ? target.max_slowdown() : target.max_s();
     values_[i].Add(measured);
+    if (values_[i].BucketValueOf(measured) <= limit) ++within_limit_[i];
     if (measured > limit) record->met_slo = false;
   }
 }
@@ -164,10 +166,12 @@ std::optional<SloEvaluator::DecidedMiss> SloEvaluator::MissDecided() const {
     const int64_t final_index = static_cast<int64_t>(std::floor(
         target.percentile() / 100.0 * static_cast<double>(expected - 1)));
     const int64_t index = final_index - (expected - seen.count());
-    if (index < 0) continue;
-    const double value = seen.ValueAtIndex(index);
     const double limit = slowdown ? target.max_slowdown() : target.max_s();
-    if (value > limit) return DecidedMiss{i, value};
+    // The sample at `index` reports above the limit exactly when no more
+    // than `index` samples report within it (a report is the bucket value
+    // capped at the max, so none is above the limit while the max is not).
+    if (index < 0 || seen.max() <= limit || within_limit_[i] > index) continue;
+    return DecidedMiss{i, seen.ValueAtIndex(index)};
   }
   return std::nullopt;
 }

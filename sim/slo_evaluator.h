@@ -72,7 +72,8 @@ class SloEvaluator final {
   // requests still to come: the sample its final percentile reads is above
   // the limit even if every one of them lands below all samples seen so
   // far (so a run that meets its SLO is never decided). nullopt while none
-  // is, and without ExpectAtMost. The pooled absolute TBT (token gaps, whose
+  // is, and without ExpectAtMost. O(targets): cheap enough to call after
+  // every request. The pooled absolute TBT (token gaps, whose
   // total is not known ahead) is never decided early.
   std::optional<DecidedMiss> MissDecided() const;
 
@@ -85,7 +86,10 @@ class SloEvaluator final {
   Slo slo_;
   std::unique_ptr<hardware::LatencyModel> reference_;
   std::vector<LogHistogram> values_;  // per target
-  int64_t expected_requests_ = -1;    // -1: not known (ExpectAtMost)
+  // Per target: samples whose bucket value is within the limit, so that
+  // MissDecided need not scan the histograms.
+  std::vector<int64_t> within_limit_;
+  int64_t expected_requests_ = -1;  // -1: not known (ExpectAtMost)
   int64_t expected_multi_token_requests_ = -1;
 };
 

@@ -38,6 +38,12 @@ class LogHistogram final {
   // midpoint (capped at max()). REQUIRES: 0 <= index < count().
   double ValueAtIndex(int64_t index) const;
 
+  // The midpoint of the bucket `value` falls in: what a percentile reports
+  // for it (before the cap at max()).
+  double BucketValueOf(double value) const {
+    return BucketValue(BucketOf(value));
+  }
+
   Distribution ToDistribution() const;
 
  private:
