@@ -161,6 +161,8 @@ int ListModels() {
       json.Field("active_params_billion",
                  hardware::ActiveParameterCount(*model) / 1e9);
       json.Field("kv_bytes_per_token", hardware::KvBytesPerToken(*model));
+      json.Field("state_bytes_per_sequence",
+                 hardware::RecurrentStateBytesPerSequence(*model));
       json.EndObject();
     }
     json.EndArray();
@@ -169,7 +171,7 @@ int ListModels() {
   }
   std::vector<std::vector<std::string>> rows = {
       {"name", "layers", "hidden", "heads/kv", "attention", "dtype", "params B",
-       "active B", "KV bytes/token"}};
+       "active B", "KV bytes/token", "state bytes/seq"}};
   for (const Model* model : catalog->entries()) {
     rows.push_back(
         {model->name(), absl::StrCat(model->num_layers()),
@@ -180,10 +182,11 @@ int ListModels() {
          ShortEnumName(DType_Name(model->dtype()), "DTYPE_"),
          Fixed(hardware::ParameterCount(*model) / 1e9, 1),
          Fixed(hardware::ActiveParameterCount(*model) / 1e9, 1),
-         absl::StrCat(hardware::KvBytesPerToken(*model))});
+         absl::StrCat(hardware::KvBytesPerToken(*model)),
+         absl::StrCat(hardware::RecurrentStateBytesPerSequence(*model))});
   }
-  PrintTable(rows,
-             {true, false, false, false, true, true, false, false, false});
+  PrintTable(rows, {true, false, false, false, true, true, false, false, false,
+                    false});
   return 0;
 }
 

@@ -106,6 +106,12 @@ struct Estimate {
   double serving_overhead_s = 0;
   int64_t batch_kv_tokens = 0;
   int64_t kv_capacity_tokens = 0;
+  // Memory blocks the batch's KV and recurrent state take, and one
+  // instance's (sim::PoolSpec::RequestBlocks).
+  int64_t batch_blocks = 0;
+  int64_t capacity_blocks = 0;
+  int64_t state_bytes_per_request = 0;
+  bool fits() const { return batch_blocks <= capacity_blocks; }
 };
 
 // `kernels` is the same latency model without the overhead terms.
@@ -119,6 +125,13 @@ Estimate MakeEstimate(const BatchShape& batch, IterationBreakdown breakdown,
   e.batch_kv_tokens = batch.prefill_tokens + batch.prefill_context_tokens +
                       batch.decode_context_tokens + batch.decode_requests;
   e.kv_capacity_tokens = pool.kv_capacity_tokens();
+  // The tokens as one request's (rounded up once, as a token count would
+  // be) plus every other request's state.
+  const int64_t requests = batch.prefill_requests + batch.decode_requests;
+  e.batch_blocks = pool.RequestBlocks(e.batch_kv_tokens) +
+                   (requests - 1) * pool.state_blocks_per_request;
+  e.capacity_blocks = pool.kv_capacity_blocks;
+  e.state_bytes_per_request = pool.state_bytes_per_request;
   return e;
 }
 
@@ -132,11 +145,18 @@ void PrintTable(const std::string& model, const std::string& chip, int tp,
       model, chip, tp, b.seconds * 1e3, e.kernel_s * 1e3,
       e.serving_overhead_s * 1e3, batch.prefill_requests, batch.prefill_tokens,
       batch.decode_requests, batch.decode_context_tokens);
-  if (e.batch_kv_tokens > e.kv_capacity_tokens) {
+  if (!e.fits() && e.state_bytes_per_request == 0) {
     std::cout << absl::StrFormat(
         "note: the batch holds %d KV tokens; one instance has room for %d, so "
         "a replay would never run this batch\n",
         e.batch_kv_tokens, e.kv_capacity_tokens);
+  } else if (!e.fits()) {
+    std::cout << absl::StrFormat(
+        "note: the batch's KV (%d tokens) and recurrent state (%.1f MB per "
+        "request) take %d memory blocks; one instance has %d, so a replay "
+        "would never run this batch\n",
+        e.batch_kv_tokens, e.state_bytes_per_request / 1e6, e.batch_blocks,
+        e.capacity_blocks);
   }
   std::cout << absl::StrFormat("\n%-20s %-18s %11s %7s %-8s %11s %11s\n",
                                "operator", "class", "ms", "share", "bound",
@@ -178,7 +198,8 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
   json.Field("kernel_s", e.kernel_s);
   json.Field("serving_overhead_s", e.serving_overhead_s);
   json.Field("instance_kv_capacity_tokens", e.kv_capacity_tokens);
-  json.Field("batch_fits_kv", e.batch_kv_tokens <= e.kv_capacity_tokens);
+  json.Field("state_bytes_per_request", e.state_bytes_per_request);
+  json.Field("batch_fits_kv", e.fits());
   json.Key("operators");
   json.BeginArray();
   for (const OperatorTime& op : b.ops) {

@@ -84,8 +84,7 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
   const sim::PoolSpec& spec = fleet.pools[0];
   double per_request_tokens = demand.mean_input + demand.mean_output / 2;
   int batch = static_cast<int>(std::clamp<double>(
-      spec.kv_capacity_tokens() / std::max(1.0, per_request_tokens), 1,
-      spec.max_batch_size));
+      spec.RequestsHeld(per_request_tokens), 1, spec.max_batch_size));
   hardware::BatchShape decode;
   for (int i = 0; i < batch; ++i)
     decode.AddDecode(static_cast<int64_t>(per_request_tokens));

@@ -13,8 +13,10 @@
 //  - SARATHI: every iteration decodes all running requests and fills the
 //    rest of the token budget with prefill chunks (FCFS; chunked prefill).
 // KV cache: paged blocks of kv_block_tokens. A prefill allocates blocks for
-// the tokens it computes; a decode step allocates a block when a request's
-// context crosses a block boundary. When blocks run out the newest running
+// the tokens it computes, and with its first chunk the blocks of the
+// request's recurrent state (SSM/CCA layers; PoolSpec::RequestBlocks); a
+// decode step allocates a block when a request's context crosses a block
+// boundary. When blocks run out the newest running
 // request is preempted (recompute: its blocks are freed and it re-queues at
 // the front to re-prefill every known token). Memory never over-commits.
 //
@@ -156,8 +158,9 @@ class BatchScheduler final {
   void PrefillDone(LiveRequestPtr request);
   void Complete(LiveRequestPtr request);
   void TokenGaps(double gap_s, int64_t count);
+  // Blocks of a request with `tokens` tokens cached (KV and state).
   int64_t BlocksFor(int64_t tokens) const {
-    return (tokens + pool_.kv_block_tokens - 1) / pool_.kv_block_tokens;
+    return pool_.RequestBlocks(tokens);
   }
   bool Allocate(LiveRequest* request, int64_t tokens);
   void PreemptNewestRunning();

@@ -297,10 +297,21 @@ absl::StatusOr<FleetSpec> ResolveFleet(
         pool.chip.memory_gib() * kBytesPerGiB * pool.tp * pool.pp * fraction;
     pool.weight_bytes_per_instance = hardware::WeightBytes(model);
     pool.kv_bytes_per_token = hardware::KvBytesPerToken(model);
+    pool.state_bytes_per_request =
+        hardware::RecurrentStateBytesPerSequence(model);
     double kv_bytes = memory - pool.weight_bytes_per_instance -
                       ActivationReserveBytes(model, pool);
-    double block_bytes =
-        static_cast<double>(pool.kv_bytes_per_token) * pool.kv_block_tokens;
+    // A block holds kv_block_tokens tokens of KV; a model without per-token
+    // KV (pure SSM) counts memory in requests' states instead.
+    pool.state_only = pool.kv_bytes_per_token == 0;
+    double block_bytes = pool.state_only
+                             ? static_cast<double>(pool.state_bytes_per_request)
+                             : static_cast<double>(pool.kv_bytes_per_token) *
+                                   pool.kv_block_tokens;
+    pool.state_blocks_per_request =
+        block_bytes > 0 ? static_cast<int64_t>(std::ceil(
+                              pool.state_bytes_per_request / block_bytes))
+                        : 0;
     // Capped so that blocks x block tokens fits int64 for any chip within
     // its sanity range; no run can use more (kMaxRequestTokens per request).
     constexpr double kMaxKvBlocks = 1e12;
@@ -308,20 +319,29 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                                   ? static_cast<int64_t>(std::min(
                                         kv_bytes / block_bytes, kMaxKvBlocks))
                                   : 0;
-    // An instance must hold at least one maximal batch worth of blocks.
-    int64_t min_blocks = (pool.max_batch_tokens + pool.kv_block_tokens - 1) /
-                         pool.kv_block_tokens;
+    // An instance must hold at least one request of a maximal batch's
+    // tokens (KV and state).
+    int64_t min_blocks = pool.RequestBlocks(pool.max_batch_tokens);
     if (pool.kv_capacity_blocks < min_blocks) {
+      // KV tokens (a hybrid's state counted in tokens' worth of blocks), or
+      // requests' states for a pure SSM.
+      std::string room =
+          pool.state_only
+              ? absl::StrCat(
+                    pool.kv_capacity_blocks, " requests' state (",
+                    absl::SixDigits(pool.state_bytes_per_request / 1e6),
+                    " MB each)")
+              : absl::StrCat(pool.kv_capacity_tokens(), " KV tokens");
       return PoolError(
           origin, pool,
           absl::StrCat("model ", model.name(), " does not fit: ",
                        absl::SixDigits(pool.weight_bytes_per_instance / 1e9),
-                       " GB of weights leave room for ",
-                       pool.kv_capacity_tokens(), " KV tokens on tp=", pool.tp,
-                       " x pp=", pool.pp, " ", pool.chip.name(), " (",
-                       absl::SixDigits(memory / 1e9),
+                       " GB of weights leave room for ", room,
+                       " on tp=", pool.tp, " x pp=", pool.pp, " ",
+                       pool.chip.name(), " (", absl::SixDigits(memory / 1e9),
                        " GB usable); need at least ",
-                       min_blocks * pool.kv_block_tokens));
+                       pool.state_only ? min_blocks
+                                       : min_blocks * pool.kv_block_tokens));
     }
   }
   if (has_colocated && (has_prefill || has_decode)) {

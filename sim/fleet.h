@@ -8,6 +8,7 @@
 #ifndef FLEETSIM_SIM_FLEET_H_
 #define FLEETSIM_SIM_FLEET_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,14 +54,51 @@ struct PoolSpec {
   PreemptionMode preemption = PREEMPTION_MODE_RECOMPUTE;
   double scale_out_bytes_per_s = 0;  // per machine per direction
   double scale_out_latency_s = 0;
-  // KV cache per instance, derived (see ResolveFleet).
+  // KV cache per instance, derived (see ResolveFleet). Memory is handed out
+  // in blocks: a block holds kv_block_tokens tokens' KV, or, for a model
+  // that caches no per-token KV (pure SSM), one request's recurrent state.
   int64_t kv_bytes_per_token = 0;
   int64_t kv_capacity_blocks = 0;
   double weight_bytes_per_instance = 0;
+  // Recurrent state one request holds for its whole life, whatever its
+  // length (SSM and CCA layers, hardware::RecurrentStateBytesPerSequence):
+  // taken with the request's first block, moved with its KV to a decode
+  // instance. In bytes, and in whole blocks.
+  int64_t state_bytes_per_request = 0;
+  int64_t state_blocks_per_request = 0;
+  // The model caches no per-token KV (pure SSM): a block is one request's
+  // state and tokens take none.
+  bool state_only = false;
 
   int instances() const { return machines * instances_per_machine; }
+  // Blocks a request with `tokens` tokens in its cache holds: its paged KV
+  // plus its state.
+  int64_t RequestBlocks(int64_t tokens) const {
+    int64_t kv =
+        state_only ? 0 : (tokens + kv_block_tokens - 1) / kv_block_tokens;
+    return kv + state_blocks_per_request;
+  }
+  // Tokens of KV one instance holds; 0 for a model without per-token KV
+  // (its capacity is in requests: kv_capacity_blocks / RequestBlocks).
   int64_t kv_capacity_tokens() const {
-    return kv_capacity_blocks * kv_block_tokens;
+    return state_only ? 0 : kv_capacity_blocks * kv_block_tokens;
+  }
+  // Requests of `tokens_per_request` cached tokens one instance holds at
+  // once (fractional; the planner's batch estimate).
+  double RequestsHeld(double tokens_per_request) const {
+    if (state_only) {
+      return static_cast<double>(kv_capacity_blocks) /
+             std::max<int64_t>(1, state_blocks_per_request);
+    }
+    return static_cast<double>(kv_capacity_tokens()) /
+           std::max(1.0, tokens_per_request +
+                             static_cast<double>(state_blocks_per_request *
+                                                 kv_block_tokens));
+  }
+  // Bytes that leave a prefill instance for a request of `input_tokens`.
+  double TransferBytes(int64_t input_tokens) const {
+    return static_cast<double>(kv_bytes_per_token) * input_tokens +
+           static_cast<double>(state_bytes_per_request);
   }
 };
 

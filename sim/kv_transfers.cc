@@ -23,8 +23,7 @@ KvTransfers::KvTransfers(const FleetSpec& fleet, sg4::Host* mover_host,
 double KvTransfers::TransferBytes(const LiveRequest& request,
                                   const PoolSpec& from,
                                   const PoolSpec& to) const {
-  double bytes =
-      static_cast<double>(from.kv_bytes_per_token) * request.input_tokens;
+  double bytes = from.TransferBytes(request.input_tokens);
   if (!fleet_.layerwise_kv_transfer) return bytes;
   double path_bytes_per_s =
       std::min(from.scale_out_bytes_per_s, to.scale_out_bytes_per_s);

@@ -1,12 +1,13 @@
 // File: sim/kv_transfers.h
 //
-// KvTransfers: moving a prefilled request's KV cache from its prefill
-// instance to the decode instance that reserved room for it, as a real
-// SimGrid flow over both machines' scale-out links (so concurrent transfers
-// share bandwidth). Transfers run on a pool of reusable mover actors:
-// creating an actor per transfer costs more than simulating the transfer.
-// When one ends, the prefill side's blocks are freed, the request joins the
-// decode instance's batch, and both instances are woken.
+// KvTransfers: moving a prefilled request's KV cache (and its SSM/CCA
+// recurrent state, PoolSpec::TransferBytes) from its prefill instance to the
+// decode instance that reserved room for it, as a real SimGrid flow over both
+// machines' scale-out links (so concurrent transfers share bandwidth).
+// Transfers run on a pool of reusable mover actors: creating an actor per
+// transfer costs more than simulating the transfer. When one ends, the prefill
+// side's blocks are freed, the request joins the decode instance's batch, and
+// both instances are woken.
 #ifndef FLEETSIM_SIM_KV_TRANSFERS_H_
 #define FLEETSIM_SIM_KV_TRANSFERS_H_
 

@@ -333,6 +333,20 @@ TEST(PlannerTest, InlineAbsoluteSloPlansASmallModel) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A pure-SSM model (no per-token KV, a fixed state per sequence) plans in
+// both serving modes: its memory is counted in states, not KV tokens.
+TEST(PlannerTest, PureSsmModelPlans) {
+  PlanRequest request = Request("mamba2-2.7b", "azure_2023_conv.csv", 5, 20);
+  request.set_slo_preset("ttft_p99=2s,tpot_p90=50ms");
+  request.add_tp(1);
+  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->feasible()) << result->explanation();
+  const SimulationResult& best = result->cheapest().result();
+  EXPECT_GT(best.completed(), 50);
+  EXPECT_EQ(best.rejected(), 0);
+}
+
 // A simulation that crashes (here: killed by the polling hook, every time)
 // is an error naming the candidate and its inputs, never an infeasible
 // candidate.

@@ -122,6 +122,56 @@ TEST(BatchSchedulerTest, PreemptsWhenKvRunsOutAndStillCompletesEverything) {
   EXPECT_EQ(h.scheduler.used_blocks(), 0);
 }
 
+TEST(BatchSchedulerTest, RecurrentStateLimitsAdmission) {
+  // 25 blocks. Without state, 16-token prompts take one block each: all 8
+  // are admitted. With 10 blocks of state each, a request takes 11: two
+  // fit (22), the third waits for memory.
+  PoolSpec pool = Pool(BATCHING_POLICY_VLLM, 25);
+  Harness plain(pool);
+  pool.state_blocks_per_request = 10;
+  Harness with_state(pool);
+  for (Harness* h : {&plain, &with_state}) {
+    for (int i = 0; i < 8; ++i) h->scheduler.Enqueue(Req(i, 16, 4));
+    double seconds;
+    ASSERT_TRUE(h->scheduler.PlanIteration(0, &seconds));
+  }
+  EXPECT_EQ(plain.scheduler.used_blocks(), 8);
+  EXPECT_EQ(with_state.scheduler.used_blocks(), 22);
+  EXPECT_EQ(with_state.scheduler.free_blocks(), 3);
+  // Every request still completes, the state freed with its KV.
+  with_state.RunToIdle();
+  EXPECT_EQ(with_state.done.size(), 8u);
+  EXPECT_EQ(with_state.scheduler.used_blocks(), 0);
+  // A request whose KV alone fits but not with its state is rejected.
+  PoolSpec small = Pool(BATCHING_POLICY_VLLM, 12);
+  small.state_blocks_per_request = 10;
+  Harness h(small);
+  h.scheduler.Enqueue(Req(0, 40, 1));  // 3 KV blocks + 10 > 12
+  ASSERT_EQ(h.done.size(), 1u);
+  EXPECT_TRUE(h.done[0]->rejected);
+}
+
+TEST(BatchSchedulerTest, StateOnlyPoolHoldsOneBlockPerRequest) {
+  // Pure SSM: a block is one request's state, tokens take none; 3 states
+  // fit, so the 4th request waits however short the others are.
+  PoolSpec pool = Pool(BATCHING_POLICY_SARATHI, 3);
+  pool.state_only = true;
+  pool.state_blocks_per_request = 1;
+  Harness h(pool);
+  for (int i = 0; i < 4; ++i) h.scheduler.Enqueue(Req(i, 500, 200));
+  double seconds;
+  ASSERT_TRUE(h.scheduler.PlanIteration(0, &seconds));
+  EXPECT_EQ(h.scheduler.used_blocks(), 3);
+  EXPECT_TRUE(h.scheduler.has_waiting());
+  h.scheduler.FinishIteration(seconds);
+  h.RunToIdle(seconds);
+  ASSERT_EQ(h.done.size(), 4u);
+  // The 4th started only after one of the first three finished.
+  EXPECT_GT(h.done[3]->first_token_s, h.done[0]->last_token_s);
+  EXPECT_EQ(h.scheduler.usage().peak_kv_blocks, 3);  // never grows
+  EXPECT_EQ(h.scheduler.usage().preemptions, 0);
+}
+
 TEST(BatchSchedulerTest, RejectsARequestLargerThanTheWholeCache) {
   Harness h(Pool(BATCHING_POLICY_VLLM, 10));  // 160 tokens
   h.scheduler.Enqueue(Req(0, 150, 20));

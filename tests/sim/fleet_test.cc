@@ -75,6 +75,71 @@ TEST_F(FleetTest, BloomKvCapacityMatchesSpad) {
   EXPECT_NEAR(last_.pools[0].kv_capacity_tokens(), 66000, 4000);
 }
 
+// One machine of H100s serving at tp1 with default batching.
+Cluster OneH100Tp1() {
+  Cluster cluster;
+  absl::Status status =
+      ParseTextProto(R"pb(
+                       pools {
+                         machine { chip: "h100" chips_per_machine: 8 }
+                         machines: 1
+                         tp: 1
+                       }
+                     )pb",
+                     "one h100", &cluster);
+  EXPECT_TRUE(status.ok()) << status;
+  return cluster;
+}
+
+// What memory an H100 at tp1 leaves after the weights (before the
+// activation reserve), in bytes.
+double FreeBytes(const PoolSpec& pool) {
+  return 80.0 * (1 << 30) * 0.9 - pool.weight_bytes_per_instance;
+}
+
+TEST_F(FleetTest, PureSsmModelCountsMemoryInStates) {
+  const Cluster cluster = OneH100Tp1();
+  ASSERT_EQ(ResolveCluster(cluster, "ssm", "mamba2-2.7b"), "OK");
+  const PoolSpec& pool = last_.pools[0];
+  EXPECT_TRUE(pool.state_only);
+  EXPECT_EQ(pool.kv_bytes_per_token, 0);
+  EXPECT_EQ(pool.state_bytes_per_request, 86638592);  // 86.6 MB
+  EXPECT_EQ(pool.state_blocks_per_request, 1);
+  // A block is one request's state, whatever its length.
+  EXPECT_EQ(pool.RequestBlocks(1), 1);
+  EXPECT_EQ(pool.RequestBlocks(100000), 1);
+  // ~66 GB free / 86.6 MB: several hundred states, fewer than the memory
+  // without the activation reserve would give.
+  EXPECT_GT(pool.kv_capacity_blocks, 500);
+  EXPECT_LT(pool.kv_capacity_blocks,
+            FreeBytes(pool) / pool.state_bytes_per_request);
+  EXPECT_EQ(pool.kv_capacity_tokens(), 0);
+  EXPECT_DOUBLE_EQ(pool.TransferBytes(5000), 86638592);
+}
+
+TEST_F(FleetTest, RecurrentStateTakesBlocksBesideTheKv) {
+  // A CCA model: per-token KV plus a per-sequence conv state.
+  Model cca = **models_.Find("llama-2-7b");
+  cca.set_attention(ATTENTION_KIND_CCA);
+  cca.set_num_kv_heads(8);
+  cca.mutable_cca()->set_conv_kernel_q(2);
+  cca.mutable_cca()->set_conv_kernel_k(2);
+  const Cluster cluster = OneH100Tp1();
+  auto fleet = ResolveFleet(cluster, "cca", cca, chips_.entries(), {});
+  ASSERT_TRUE(fleet.ok()) << fleet.status();
+  const PoolSpec& pool = fleet->pools[0];
+  const int64_t block_bytes = pool.kv_bytes_per_token * pool.kv_block_tokens;
+  ASSERT_GT(pool.state_bytes_per_request, 0);
+  EXPECT_FALSE(pool.state_only);
+  EXPECT_EQ(pool.state_blocks_per_request,
+            (pool.state_bytes_per_request + block_bytes - 1) / block_bytes);
+  EXPECT_EQ(pool.RequestBlocks(16), 1 + pool.state_blocks_per_request);
+  EXPECT_DOUBLE_EQ(pool.TransferBytes(100), 100.0 * pool.kv_bytes_per_token +
+                                                pool.state_bytes_per_request);
+  // Fewer requests of a given length fit than the KV alone would allow.
+  EXPECT_LT(pool.RequestsHeld(1000), pool.kv_capacity_tokens() / 1000.0);
+}
+
 TEST_F(FleetTest, PoolOverridesSetMachineCounts) {
   ASSERT_EQ(Resolve(kData + "/clusters/spad.txtpb", "bloom-176b",
                     {"prefill=3", "decode=9"}),

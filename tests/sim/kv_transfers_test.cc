@@ -60,13 +60,19 @@ struct Arrival {
   int32_t input;  // prompt tokens; 3 output tokens each
 };
 
+// `state_bytes`: each request's recurrent state (SSM/CCA), one block.
 Observations RunTransfers(const std::vector<Arrival>& arrivals,
-                          bool ttft_at_prefill_completion = false) {
+                          bool ttft_at_prefill_completion = false,
+                          int64_t state_bytes = 0) {
   sg4::Engine engine("kv_transfers_test");
   ConfigureEngine({});
   FleetSpec fleet;
   fleet.ttft_at_prefill_completion = ttft_at_prefill_completion;
   fleet.pools = {Pool(POOL_ROLE_PREFILL), Pool(POOL_ROLE_DECODE)};
+  for (PoolSpec& pool : fleet.pools) {
+    pool.state_bytes_per_request = state_bytes;
+    pool.state_blocks_per_request = state_bytes > 0 ? 1 : 0;
+  }
   Platform platform = BuildPlatform(fleet);
   AffineLatency latency;
   Wiring wiring;
@@ -118,6 +124,15 @@ TEST(KvTransfersTest, TransferTakesBothLatenciesPlusBytesOverBandwidth) {
   EXPECT_EQ(o["transfers_done"], 1);
   EXPECT_EQ(o["prefill_blocks_left"], 0);  // released after the transfer
   EXPECT_EQ(o["actors"], 4);               // one mover
+}
+
+TEST(KvTransfersTest, RecurrentStateTravelsWithTheKv) {
+  // 1 MB of KV plus 1 MB of state at 1 GB/s.
+  Observations o = RunInChild([] {
+    return RunTransfers({{0, 100}}, false, /*state_bytes=*/1000000);
+  });
+  EXPECT_NEAR(o["0.kv_transfer"], 2e-3 + 1e-5, 1e-12);
+  EXPECT_EQ(o["prefill_blocks_left"], 0);  // KV and state blocks released
 }
 
 TEST(KvTransfersTest, FirstTokenAtPrefillCompletionWhenConfigured) {
