@@ -109,6 +109,8 @@ int ListChips() {
       OptionalField(json, "rental_reserved_usd_per_chip_hour",
                     pricing.has_rental_reserved_usd_per_chip_hour(),
                     pricing.rental_reserved_usd_per_chip_hour().value());
+      json.Field("int8_tops", chip->int8_tops());
+      json.Field("machine_chips", hardware::MachineChips(*chip));
       json.Field("scale_up_gbps", chip->scale_up_gbps());
       json.Field("scale_out_gbps", chip->scale_out_gbps());
       json.EndObject();
@@ -119,7 +121,7 @@ int ListChips() {
   }
   std::vector<std::vector<std::string>> rows = {
       {"name", "display name", "bf16 TFLOP/s", "vector TFLOP/s", "memory GB",
-       "TB/s", "TDP W", "TDP/H100", "cost $", "cost/H100"}};
+       "TB/s", "TDP W", "TDP/H100", "cost $", "cost/H100", "machine"}};
   for (const Chip* chip : catalog->entries()) {
     const double cost = hardware::ManufacturingCostUsd(*chip);
     rows.push_back(
@@ -128,10 +130,11 @@ int ListChips() {
          Fixed(chip->memory_bandwidth_tbps(), 3), Fixed(chip->tdp_w(), 0),
          h100_tdp > 0 ? Fixed(chip->tdp_w() / h100_tdp, 3) : "-",
          cost > 0 ? Fixed(cost, 0) : "-",
-         cost > 0 && h100_cost > 0 ? Fixed(cost / h100_cost, 2) : "-"});
+         cost > 0 && h100_cost > 0 ? Fixed(cost / h100_cost, 2) : "-",
+         absl::StrCat(hardware::MachineChips(*chip))});
   }
   PrintTable(rows, {true, true, false, false, false, false, false, false, false,
-                    false});
+                    false, false});
   return 0;
 }
 

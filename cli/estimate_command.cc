@@ -8,6 +8,7 @@
 //   fleetsim estimate --model llama-2-70b --chip h100 --tp 4
 //       --prefill 512:1024 --decode 64@1500,8@300 --json
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -35,6 +36,12 @@ ABSL_FLAG(std::string, prefill, "",
 ABSL_FLAG(std::string, decode, "",
           "estimate: decode requests, N@CONTEXT[,...] (N requests, each with "
           "CONTEXT tokens already cached)");
+ABSL_FLAG(std::string, weight_dtype, "",
+          "estimate: serve the weights in this precision (bf16, fp16, fp8, "
+          "int8; default: the model's dtype), as a pool's weight_dtype");
+ABSL_FLAG(std::string, kv_dtype, "",
+          "estimate: KV-cache precision (bf16, fp16, fp8, int8; default: the "
+          "model's kv_dtype), as a pool's kv_dtype");
 ABSL_FLAG(std::string, accounting, "vllm",
           "estimate: cost-model accounting, 'vllm' (fused attention and the "
           "serving-stack overhead, as a replay times it; the default) or "
@@ -219,13 +226,30 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
   std::cout << json.str();
 }
 
+// A precision flag's value: "" = unspecified (the model's own).
+absl::StatusOr<DType> ParseDType(const std::string& flag,
+                                 const std::string& value) {
+  if (value.empty()) return DTYPE_UNSPECIFIED;
+  for (DType d : {DTYPE_BF16, DTYPE_FP16, DTYPE_FP8, DTYPE_INT8, DTYPE_FP4}) {
+    std::string name = DType_Name(d).substr(6);  // after "DTYPE_"
+    for (char& c : name) c = static_cast<char>(std::tolower(c));
+    if (name == value) return d;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--", flag, ": '", value, "' is not bf16, fp16, fp8, int8 or fp4"));
+}
+
 // The fleet a replay of a one-pool colocated cluster of `chip` at `tp` runs:
 // the cluster's defaults resolved by sim::ResolveFleet, so the serving-stack
 // overhead and the memory check are the replay's. Errors: ResolveFleet's
-// (e.g. "model X does not fit", a TP that does not divide the heads).
+// (e.g. "model X does not fit", a TP that does not divide the heads, a
+// precision the chip lacks). The pool serves the model in `weight_dtype`
+// and `kv_dtype` (unspecified = the model's).
 absl::StatusOr<sim::FleetSpec> EstimateFleet(const sim::Catalogs& catalogs,
                                              const Model& model,
-                                             const std::string& chip, int tp) {
+                                             const std::string& chip, int tp,
+                                             DType weight_dtype,
+                                             DType kv_dtype) {
   Cluster cluster;
   cluster.set_name("estimate");
   Pool* pool = cluster.add_pools();
@@ -233,11 +257,14 @@ absl::StatusOr<sim::FleetSpec> EstimateFleet(const sim::Catalogs& catalogs,
   pool->set_machines(1);
   pool->set_tp(tp);
   pool->mutable_machine()->set_chip(chip);
-  // A default machine when the TP fits it, else one that holds the instance.
+  pool->set_weight_dtype(weight_dtype);
+  pool->set_kv_dtype(kv_dtype);
+  // The chip's machine when the TP fits it, else one that holds the
+  // instance.
+  const int machine_chips =
+      hardware::MachineChips(**catalogs.chips().Find(chip));
   pool->mutable_machine()->set_chips_per_machine(
-      hardware::kDefaultChipsPerMachine % tp == 0
-          ? hardware::kDefaultChipsPerMachine
-          : tp);
+      machine_chips % tp == 0 ? machine_chips : tp);
   return sim::ResolveFleet(cluster, "estimate", model,
                            catalogs.chips().entries(), {});
 }
@@ -275,22 +302,30 @@ int RunEstimate(const std::vector<std::string>& args) {
     return Fail(absl::NotFoundError(
         absl::StrCat("--model: ", model.status().message())));
   }
-  absl::StatusOr<sim::FleetSpec> fleet =
-      EstimateFleet(**catalogs, **model, chip_name, tp);
+  absl::StatusOr<DType> weight_dtype =
+      ParseDType("weight-dtype", absl::GetFlag(FLAGS_weight_dtype));
+  if (!weight_dtype.ok())
+    return UsageError(std::string(weight_dtype.status().message()));
+  absl::StatusOr<DType> kv_dtype =
+      ParseDType("kv-dtype", absl::GetFlag(FLAGS_kv_dtype));
+  if (!kv_dtype.ok())
+    return UsageError(std::string(kv_dtype.status().message()));
+  absl::StatusOr<sim::FleetSpec> fleet = EstimateFleet(
+      **catalogs, **model, chip_name, tp, *weight_dtype, *kv_dtype);
   if (!fleet.ok()) return Fail(fleet.status());
   if (accounting == "llmcompass") {
     // LLMCompass prices kernels only: no serving-stack overhead.
     fleet->cost_model = OperatorModelOptions::LlmCompassLike();
   }
   absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> latency =
-      sim::CreateLatencyModel(*fleet, **chip, tp, /*pp=*/1);
+      sim::CreateLatencyModel(*fleet, fleet->pools[0]);
   if (!latency.ok()) return Fail(latency.status());
   sim::FleetSpec kernels_only = *fleet;
   kernels_only.cost_model.iteration_overhead_s = 0;
   kernels_only.cost_model.layer_overhead_s = 0;
   kernels_only.cost_model.request_layer_overhead_s = 0;
   absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> kernels =
-      sim::CreateLatencyModel(kernels_only, **chip, tp, /*pp=*/1);
+      sim::CreateLatencyModel(kernels_only, kernels_only.pools[0]);
   if (!kernels.ok()) return Fail(kernels.status());
 
   const Estimate estimate = MakeEstimate(batch, (*latency)->Explain(batch),
@@ -313,8 +348,8 @@ FLEETSIM_REGISTER_COMMAND(
      "instance of a catalog model on a catalog chip: kernels and "
      "serving-stack overhead apart, per operator. A model that does not fit "
      "the instance is an error, as in a replay.",
-     {"model", "chip", "tp", "prefill", "decode", "accounting", "json",
-      "data_dir"},
+     {"model", "chip", "tp", "prefill", "decode", "weight_dtype", "kv_dtype",
+      "accounting", "json", "data_dir"},
      RunEstimate});
 
 }  // namespace fleetsim::cli

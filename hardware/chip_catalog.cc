@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
 #include "hardware/operator_options.h"
+#include "hardware/reference_machine.h"
 #include "util/field_checks.h"
 #include "util/status_macros.h"
 
@@ -25,6 +26,8 @@ const FieldRanges& ChipFieldRanges() {
   static const auto* ranges = new FieldRanges{
       {"fleetsim.Chip.bf16_tflops", 1e-3, 1e6, "TFLOP/s"},
       {"fleetsim.Chip.fp8_tflops", 0, 1e6, "TFLOP/s"},
+      {"fleetsim.Chip.fp4_tflops", 0, 1e6, "TFLOP/s"},
+      {"fleetsim.Chip.int8_tops", 0, 1e6, "TOPS"},
       {"fleetsim.Chip.vector_tflops", 1e-3, 1e6, "TFLOP/s"},
       {"fleetsim.Chip.sram_mb", 0, 1e6, "MB"},
       {"fleetsim.Chip.memory_gib", 1e-3, 1e6, "GiB"},
@@ -36,6 +39,7 @@ const FieldRanges& ChipFieldRanges() {
       {"fleetsim.Chip.scale_up_gbps", 1e-3, 1e6, "GB/s"},
       {"fleetsim.Chip.scale_out_gbps", 1e-3, 1e6, "GB/s"},
       {"fleetsim.Chip.compute_units", 1, 1e7},
+      {"fleetsim.Chip.scale_up_domain_chips", 0, 1e4},
       {"fleetsim.OperatorEfficiency.compute", 1e-6, 1, "a fraction of peak"},
       {"fleetsim.OperatorEfficiency.memory", 1e-6, 1, "a fraction of peak"},
       {"fleetsim.OperatorEfficiency.vector", 1e-6, 1, "a fraction of peak"},
@@ -247,6 +251,7 @@ absl::Status ValidateChip(const Chip& chip, const std::string& path) {
   problems.Required("scale_out_gbps", chip.scale_out_gbps());
   problems.NonNegative("fp8_tflops", chip.fp8_tflops());
   problems.NonNegative("fp4_tflops", chip.fp4_tflops());
+  problems.NonNegative("int8_tops", chip.int8_tops());
   problems.NonNegative("sram_mb", chip.sram_mb());
   if (chip.has_idle_power_w()) {
     problems.NonNegative("idle_power_w", chip.idle_power_w());
@@ -302,6 +307,11 @@ double ManufacturingCostUsd(const Chip& chip) {
 double IdlePowerW(const Chip& chip) {
   if (chip.has_idle_power_w()) return chip.idle_power_w();
   return kIdlePowerFractionOfTdp * chip.tdp_w();
+}
+
+int MachineChips(const Chip& chip) {
+  return chip.scale_up_domain_chips() > 0 ? chip.scale_up_domain_chips()
+                                          : kDefaultChipsPerMachine;
 }
 
 OperatorEfficiency EffectiveEfficiency(const Chip& chip, OperatorClass op) {

@@ -80,6 +80,10 @@ double ManufacturingCostUsd(const Chip& chip);
 // Idle power, W: idle_power_w when set, else kIdlePowerFractionOfTdp x tdp_w.
 double IdlePowerW(const Chip& chip);
 
+// Chips in one machine of `chip` when a config does not say: its scale-up
+// domain (Chip.scale_up_domain_chips), else kDefaultChipsPerMachine (8).
+int MachineChips(const Chip& chip);
+
 // The efficiency entry the cost model should apply to `op` on `chip`: the
 // chip's entry for `op` with any unset field filled from the chip-wide entry
 // (op OPERATOR_CLASS_UNSPECIFIED, the convention for "every operator").

@@ -22,6 +22,7 @@ double Params(const GemmShape& g) {
 int BytesPerElement(DType dtype) {
   switch (dtype) {
     case DTYPE_FP8:
+    case DTYPE_INT8:
       return 1;
     case DTYPE_BF16:
     case DTYPE_FP16:

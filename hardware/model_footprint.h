@@ -22,7 +22,7 @@
 
 namespace fleetsim::hardware {
 
-// Bytes per element of `dtype`: 2 for BF16/FP16, 1 for FP8. UNSPECIFIED is
+// Bytes per element of `dtype`: 2 for BF16/FP16, 1 for FP8/INT8. UNSPECIFIED is
 // treated as BF16 (2), the proto's documented default.
 int BytesPerElement(DType dtype);
 

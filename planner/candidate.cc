@@ -112,9 +112,7 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
     FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(
         data_dir + "/" + kDefaultTemplateCluster, &context.template_cluster));
   }
-  context.chips_per_machine = request.chips_per_machine() > 0
-                                  ? request.chips_per_machine()
-                                  : hardware::kDefaultChipsPerMachine;
+  context.chips_per_machine = request.chips_per_machine();
   context.budget_machines = request.budget_machines() > 0
                                 ? request.budget_machines()
                                 : kDefaultBudgetMachines;
@@ -258,7 +256,8 @@ Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
                                 choice.chip));
     pool->set_role(choice.role);
     pool->mutable_machine()->set_chip(choice.chip);
-    pool->mutable_machine()->set_chips_per_machine(context_->chips_per_machine);
+    pool->mutable_machine()->set_chips_per_machine(
+        context_->MachineChips(**context_->chips.Find(choice.chip)));
     pool->set_machines(choice.machines);
     if (choice.owned) pool->set_owned_machines(choice.machines);
     pool->set_tp(choice.tp);

@@ -81,7 +81,13 @@ struct PlanContext {
   Slo slo;
   Chip slo_reference_chip;
   Chip h100;
+  // PlanRequest.chips_per_machine; 0 = each chip's own machine
+  // (hardware::MachineChips: its scale-up domain, else 8).
   int chips_per_machine = 0;
+  int MachineChips(const Chip& chip) const {
+    return chips_per_machine > 0 ? chips_per_machine
+                                 : hardware::MachineChips(chip);
+  }
   int budget_machines = 64;  // machines added, beyond any owned ones
   // The owned pools every candidate holds (PlanRequest.existing_pools).
   Candidate existing;

@@ -61,7 +61,8 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
   Pool* pool = probe.add_pools();
   pool->set_role(POOL_ROLE_COLOCATED);
   pool->mutable_machine()->set_chip(chip_name);
-  pool->mutable_machine()->set_chips_per_machine(context.chips_per_machine);
+  const int chips_per_machine = context.MachineChips(*chip);
+  pool->mutable_machine()->set_chips_per_machine(chips_per_machine);
   pool->set_machines(1);
   pool->set_tp(tp);
   FLEETSIM_ASSIGN_OR_RETURN(
@@ -69,13 +70,13 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
       sim::ResolveFleet(probe, "capacity probe", context.model,
                         context.chips.entries(), {}));
   FLEETSIM_ASSIGN_OR_RETURN(auto model,
-                            sim::CreateLatencyModel(fleet, *chip, tp, 1));
+                            sim::CreateLatencyModel(fleet, fleet.pools[0]));
   // The SLO's reference latencies come from the same latency model: a
   // reference it cannot time fails here, not in every simulation.
   FLEETSIM_RETURN_IF_ERROR(
       sim::SloEvaluator::Create(context.slo, fleet, context.slo_reference_chip)
           .status());
-  int instances_per_machine = std::max(1, context.chips_per_machine / tp);
+  int instances_per_machine = std::max(1, chips_per_machine / tp);
   constexpr int kChunk = 2048;
   hardware::BatchShape prefill;
   prefill.AddPrefillChunk(kChunk, 0);
@@ -237,17 +238,21 @@ class SystemSearch {
         *economics::ChipPriceOnBasis(*pc, context_->tco.basis);
     const economics::PriceOnBasis d_price =
         *economics::ChipPriceOnBasis(*dc, context_->tco.basis);
-    const int chips = context_->chips_per_machine;
+    const int p_chips = context_->MachineChips(*pc);
+    const int d_chips = context_->MachineChips(*dc);
     auto cost_of = [&](int prefill, int decode) {
-      return economics::MachinesPrice(p_price, prefill, chips) +
-             economics::MachinesPrice(d_price, decode, chips);
+      return economics::MachinesPrice(p_price, prefill, p_chips) +
+             economics::MachinesPrice(d_price, decode, d_chips);
+    };
+    auto tdp_of = [&](int prefill, int decode) {
+      return prefill * p_chips * pc->tdp_w() + decode * d_chips * dc->tdp_w();
     };
     double cost = cost_of(p, d);
-    double tdp = p * pc->tdp_w() + d * dc->tdp_w();
+    double tdp = tdp_of(p, d);
     for (auto [sp, sd] : staircase_) {
       if (sp + sd > context_->budget_machines) continue;
       double c = cost_of(sp, sd);
-      double t = sp * pc->tdp_w() + sd * dc->tdp_w();
+      double t = tdp_of(sp, sd);
       if (c <= cost && t <= tdp) return true;
     }
     return false;
@@ -370,7 +375,13 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
     modes = {owned_mode};
   }
   std::vector<int> tps(request.tp().begin(), request.tp().end());
-  if (tps.empty()) tps.push_back(context.chips_per_machine);
+  // Default TP: the machine when the request sets one, else an HGX's 8
+  // (which divides every catalog chip's machine: 8, 72, 384).
+  if (tps.empty()) {
+    tps.push_back(context.chips_per_machine > 0
+                      ? context.chips_per_machine
+                      : hardware::kDefaultChipsPerMachine);
+  }
 
   std::vector<std::unique_ptr<SystemSearch>> searches;
   std::vector<std::string> skipped;

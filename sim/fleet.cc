@@ -40,7 +40,7 @@ absl::Status PoolError(const std::string& origin, const PoolSpec& pool,
 // intermediate (the largest transient) for a full token budget, plus fp32
 // logits for a full batch. vLLM profiles this at start-up; we derive it.
 double ActivationReserveBytes(const Model& model, const PoolSpec& pool) {
-  double act_bytes = model.dtype() == DTYPE_FP8 ? 1 : 2;
+  double act_bytes = hardware::WeightBytesPerElement(model);
   double ffn = std::max(model.ffn_dim(), model.moe().expert_ffn_dim());
   double mlp = static_cast<double>(pool.max_batch_tokens) *
                (2 * ffn / pool.tp + 4.0 * model.hidden_size()) * act_bytes;
@@ -49,7 +49,47 @@ double ActivationReserveBytes(const Model& model, const PoolSpec& pool) {
   return (mlp + logits) * pool.pp;
 }
 
+// OK when `chip` has a tensor peak for the weights' precision of `served`
+// and both precisions are modelled; else the reason, naming the pool's
+// field or, where the pool sets none (`*_from_pool` false), the model's.
+absl::Status CheckPrecision(const Model& served, const Chip& chip,
+                            bool weights_from_pool, bool kv_from_pool) {
+  const std::string weight_field =
+      weights_from_pool ? "field 'weight_dtype'" : "the model's field 'dtype'";
+  const std::string kv_field =
+      kv_from_pool ? "field 'kv_dtype'" : "the model's field 'kv_dtype'";
+  if (served.dtype() == DTYPE_FP4 || served.kv_dtype() == DTYPE_FP4) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        served.dtype() == DTYPE_FP4 ? weight_field : kv_field,
+        ": FP4 weights or KV cache are not modelled yet (the footprint counts "
+        "whole bytes per element)"));
+  }
+  if (served.dtype() == DTYPE_FP8 && chip.fp8_tflops() <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(weight_field, ": FP8 weights, but chip '", chip.name(),
+                     "' has no FP8 tensor peak (fp8_tflops); serve it in BF16",
+                     chip.int8_tops() > 0 ? " or INT8" : ""));
+  }
+  if (served.dtype() == DTYPE_INT8 && chip.int8_tops() <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(weight_field, ": INT8 weights, but chip '", chip.name(),
+                     "' has no INT8 tensor peak (int8_tops); serve it in BF16",
+                     chip.fp8_tflops() > 0 ? " or FP8" : ""));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+Model ServedModel(const Model& model, const PoolSpec& pool) {
+  Model served = model;
+  if (served.kv_dtype() == DTYPE_UNSPECIFIED)
+    served.set_kv_dtype(served.dtype());
+  if (pool.weight_dtype != DTYPE_UNSPECIFIED)
+    served.set_dtype(pool.weight_dtype);
+  if (pool.kv_dtype != DTYPE_UNSPECIFIED) served.set_kv_dtype(pool.kv_dtype);
+  return served;
+}
 
 // Sanity bounds, not data, plus the per-run limits (util/run_limits.h).
 const FieldRanges& ClusterFieldRanges() {
@@ -66,7 +106,6 @@ const FieldRanges& ClusterFieldRanges() {
       {"fleetsim.Pool.pp", 1, kMaxChips},
       {"fleetsim.Machine.chips_per_machine", 1, kMaxChips},
       {"fleetsim.Machine.scale_up_gbps", 1e-3, 1e6, "GB/s"},
-      {"fleetsim.Machine.scale_up_latency_us", 0, 1e6, "microseconds"},
       {"fleetsim.Machine.scale_out_gbps", 1e-3, 1e6, "GB/s"},
       {"fleetsim.Machine.scale_out_latency_us", 0, 1e6, "microseconds"},
       {"fleetsim.BatchingConfig.max_batch_size", 1, 1e7, "requests"},
@@ -158,6 +197,8 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                                               config.machine().chip(), "'"));
     }
     pool.chip = *chip->second;
+    pool.weight_dtype = config.weight_dtype();
+    pool.kv_dtype = config.kv_dtype();
     pool.framework = config.serving_framework().empty()
                          ? fleet.cost_model.framework
                          : config.serving_framework();
@@ -172,7 +213,13 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     pool.owned_machines = config.owned_machines();
     pool.chips_per_machine = config.machine().chips_per_machine() > 0
                                  ? config.machine().chips_per_machine()
-                                 : hardware::kDefaultChipsPerMachine;
+                                 : hardware::MachineChips(pool.chip);
+    // The pool's chip is the chip as this machine has it: its scale-up
+    // domain is the machine, its scale-up link the machine's.
+    pool.chip.set_scale_up_domain_chips(pool.chips_per_machine);
+    if (config.machine().scale_up_gbps() > 0) {
+      pool.chip.set_scale_up_gbps(config.machine().scale_up_gbps());
+    }
     pool.tp = config.tp() > 0 ? config.tp() : pool.chips_per_machine;
     pool.pp = config.pp() > 0 ? config.pp() : 1;
     const BatchingConfig& batching = config.batching();
@@ -292,15 +339,22 @@ absl::StatusOr<FleetSpec> ResolveFleet(
         fraction = config.batching().kv_memory_fraction();
       }
     }
+    const Model served = ServedModel(model, pool);
+    if (absl::Status precision = CheckPrecision(
+            served, pool.chip, pool.weight_dtype != DTYPE_UNSPECIFIED,
+            pool.kv_dtype != DTYPE_UNSPECIFIED);
+        !precision.ok()) {
+      return PoolError(origin, pool, std::string(precision.message()));
+    }
     // Chip memory is given in GiB (spec sheets' "80 GB" HBM is 80 GiB).
     double memory =
         pool.chip.memory_gib() * kBytesPerGiB * pool.tp * pool.pp * fraction;
-    pool.weight_bytes_per_instance = hardware::WeightBytes(model);
-    pool.kv_bytes_per_token = hardware::KvBytesPerToken(model);
+    pool.weight_bytes_per_instance = hardware::WeightBytes(served);
+    pool.kv_bytes_per_token = hardware::KvBytesPerToken(served);
     pool.state_bytes_per_request =
-        hardware::RecurrentStateBytesPerSequence(model);
+        hardware::RecurrentStateBytesPerSequence(served);
     double kv_bytes = memory - pool.weight_bytes_per_instance -
-                      ActivationReserveBytes(model, pool);
+                      ActivationReserveBytes(served, pool);
     // A block holds kv_block_tokens tokens of KV; a model without per-token
     // KV (pure SSM) counts memory in requests' states instead.
     pool.state_only = pool.kv_bytes_per_token == 0;
@@ -368,8 +422,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
             *std::move(rows));
     fleet.iteration_table_path = path;
     for (const PoolSpec& pool : fleet.pools) {
-      auto latency = CreateLatencyModel(fleet, pool.chip, pool.tp, pool.pp,
-                                        pool.framework);
+      auto latency = CreateLatencyModel(fleet, pool);
       if (!latency.ok()) {
         return PoolError(origin, pool, std::string(latency.status().message()));
       }
@@ -378,22 +431,40 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   return fleet;
 }
 
-absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
-    const FleetSpec& fleet, const Chip& chip, int tp, int pp,
-    std::string_view framework) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateFor(
+    const FleetSpec& fleet, const Model& model, const Chip& chip, int tp,
+    int pp, std::string_view framework) {
   if (fleet.iteration_table == nullptr) {
     hardware::OperatorModelOptions options = fleet.cost_model;
     if (!framework.empty()) options.framework = std::string(framework);
-    return hardware::OperatorModel::Create(fleet.model, chip, tp, pp, options);
+    // Pipeline stages beyond the chip's scale-up domain cross scale-out.
+    options.chips_per_machine = hardware::MachineChips(chip);
+    return hardware::OperatorModel::Create(model, chip, tp, pp, options);
   }
   if (pp > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the iteration table ", fleet.iteration_table_path,
         " times whole iterations without pipeline stages (pp = ", pp, ")"));
   }
-  return hardware::SplitwiseTableLatency::Create(
-      *fleet.iteration_table, fleet.iteration_table_path, fleet.model.name(),
-      chip.name(), tp);
+  return hardware::SplitwiseTableLatency::Create(*fleet.iteration_table,
+                                                 fleet.iteration_table_path,
+                                                 model.name(), chip.name(), tp);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
+    const FleetSpec& fleet, const Chip& chip, int tp, int pp,
+    std::string_view framework) {
+  return CreateFor(fleet, fleet.model, chip, tp, pp, framework);
+}
+
+absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
+    const FleetSpec& fleet, const PoolSpec& pool) {
+  return CreateFor(fleet, ServedModel(fleet.model, pool), pool.chip, pool.tp,
+                   pool.pp, pool.framework);
 }
 
 }  // namespace fleetsim::sim

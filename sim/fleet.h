@@ -37,6 +37,8 @@ const char* PoolRoleName(PoolRole role);
 struct PoolSpec {
   std::string name;
   PoolRole role = POOL_ROLE_COLOCATED;
+  // The chip as the pool's machine has it: scale_up_domain_chips is the
+  // machine's chips, scale_up_gbps its link (Machine.scale_up_gbps).
   Chip chip;
   int machines = 0;
   int owned_machines = 0;  // of `machines`, already owned (Pool.owned_machines)
@@ -47,6 +49,10 @@ struct PoolSpec {
   // Serving framework whose kernel efficiencies time the pool
   // (OperatorModelOptions::framework).
   std::string framework;
+  // The precision the pool serves the model in (Pool.weight_dtype,
+  // Pool.kv_dtype); unspecified = the model's own. ServedModel applies it.
+  DType weight_dtype = DTYPE_UNSPECIFIED;
+  DType kv_dtype = DTYPE_UNSPECIFIED;
   BatchingPolicy policy = BATCHING_POLICY_SARATHI;
   int max_batch_size = 0;
   int64_t max_batch_tokens = 0;
@@ -140,7 +146,8 @@ struct FleetSpec {
 // (util/field_checks.h), more machines or instances than util/run_limits.h
 // allows one run, no pools, zero machines, unknown pool override, tp not
 // dividing the attention heads or the chips per machine, a model that does
-// not fit in the instance's memory, disaggregated clusters without both a
+// not fit in the instance's memory, a weight precision the chip has no
+// tensor peak for (or FP4), disaggregated clusters without both a
 // prefill and a decode pool; Unimplemented for colocated pools mixed with
 // disaggregated ones and for PREEMPTION_MODE_SWAP. NotFound for an unknown
 // chip.
@@ -150,6 +157,11 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     const Cluster& cluster, const std::string& origin, const Model& model,
     const std::vector<const Chip*>& chips,
     const std::vector<std::string>& pool_overrides);
+
+// `model` as `pool` serves it: its weight and KV precisions replaced by the
+// pool's where set (the model's KV precision is kept when only the weights
+// change).
+Model ServedModel(const Model& model, const PoolSpec& pool);
 
 // The execution-time predictor of `fleet.model` on `chip` at `tp` x `pp`:
 // the operator cost model with the fleet's settings, or SplitwiseSim's
@@ -161,6 +173,10 @@ absl::StatusOr<FleetSpec> ResolveFleet(
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
     const FleetSpec& fleet, const Chip& chip, int tp, int pp,
     std::string_view framework = {});
+// The predictor of one pool: the fleet's model in the pool's precision
+// (ServedModel) on the pool's chip, TP, PP and serving framework.
+absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
+    const FleetSpec& fleet, const PoolSpec& pool);
 
 }  // namespace fleetsim::sim
 

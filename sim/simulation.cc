@@ -270,8 +270,7 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
   auto wall_start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<hardware::LatencyModel>> latency;
   for (const PoolSpec& pool : inputs.fleet.pools) {
-    auto model = CreateLatencyModel(inputs.fleet, pool.chip, pool.tp, pool.pp,
-                                    pool.framework);
+    auto model = CreateLatencyModel(inputs.fleet, pool);
     if (!model.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("pool '", pool.name, "': ", model.status().message()));

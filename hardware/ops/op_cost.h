@@ -97,7 +97,8 @@ struct OpCost {
   Coeffs vector_flops{};   // vector (non-tensor) FLOPs
   Coeffs bytes{};          // memory traffic
 
-  // Tensor FLOPs at the chip's fp8 peak when it has one (fp8 weights).
+  // Tensor FLOPs at the chip's 8-bit peak (FP8, else INT8) when it has one
+  // (8-bit weights).
   bool fp8 = false;
   // GEMM: output columns per chip for the skinny-GEMM memory term
   // (ClassEfficiency::parallel_columns; 0 = off) and whether the M-tile term

@@ -32,6 +32,8 @@ TEST(CatalogCommandTest, ListsShippedChipsAsJson) {
   EXPECT_EQ(code, 0) << output;
   EXPECT_THAT(output, HasSubstr("\"name\": \"spad_prefill\""));
   EXPECT_THAT(output, HasSubstr("\"cost_vs_h100\": 0.476"));
+  // GB200 NVL72's machine is its 72-GPU NVLink domain.
+  EXPECT_THAT(output, HasSubstr("\"machine_chips\": 72"));
 }
 
 TEST(CatalogCommandTest, ListsShippedChipsAsTable) {
@@ -55,6 +57,8 @@ TEST(CatalogCommandTest, ListsShippedModelsAsJson) {
   EXPECT_THAT(output, HasSubstr("\"name\": \"llama-2-70b\""));
   // Llama-2-70B at bf16: 2 x 80 x 8 x 128 x 2 B = 320 KiB.
   EXPECT_THAT(output, HasSubstr("\"kv_bytes_per_token\": 327680"));
+  // Mamba-2 2.7B: no KV, 86.6 MB of state per sequence.
+  EXPECT_THAT(output, HasSubstr("\"state_bytes_per_sequence\": 86638592"));
 }
 
 TEST(CatalogCommandTest, BadModelFileExitsNonZero) {

@@ -110,6 +110,32 @@ TEST(EstimateCommandTest, IterationIsTheOneAReplayUses) {
               1e-8 * iteration_s);
 }
 
+TEST(EstimateCommandTest, ServesAPrecision) {
+  // DeepSeek-V3 in FP8 as deployed fits 8 x H200; in BF16 it does not.
+  RunResult r = RunFleetsim(
+      "--model deepseek-v3 --chip h200 --tp 8 --decode 32@2000 "
+      "--weight-dtype fp8 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("\"batch_fits_kv\": true"), std::string::npos)
+      << r.output;
+  r = RunFleetsim("--model deepseek-v3 --chip h200 --tp 8 --decode 32@2000");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("does not fit"), std::string::npos) << r.output;
+  r = RunFleetsim(
+      "--model llama-3-8b --chip h100 --tp 1 --decode 8@100 --kv-dtype fp6");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--kv-dtype: 'fp6' is not bf16, fp16, fp8, int8 "
+                          "or fp4"),
+            std::string::npos)
+      << r.output;
+  r = RunFleetsim(
+      "--model llama-3-8b --chip a100 --tp 1 --decode 8@100 "
+      "--weight-dtype fp8");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("has no FP8 tensor peak"), std::string::npos)
+      << r.output;
+}
+
 TEST(EstimateCommandTest, SaysWhenTheModelDoesNotFit) {
   const RunResult r =
       RunFleetsim("--model llama-2-70b --chip h100 --tp 1 --decode 8@100");

@@ -40,9 +40,20 @@ std::string LoadError(const std::string& folder) {
 
 TEST(ChipCatalogTest, AllShippedChipsLoad) {
   ChipCatalog catalog = ShippedChips();
-  EXPECT_THAT(catalog.names(),
-              ElementsAre("a100", "ascend_910b", "ascend_910c", "b200", "h100",
-                          "h100_pcap", "h200", "spad_decode", "spad_prefill"));
+  EXPECT_THAT(
+      catalog.names(),
+      ElementsAre("a100", "ascend_910b", "ascend_910c", "ascend_910c_cm384",
+                  "b200", "gb200_nvl72", "h100", "h100_pcap", "h200", "mi300x",
+                  "spad_decode", "spad_prefill"));
+}
+
+TEST(ChipCatalogTest, AMachineIsTheScaleUpDomain) {
+  ChipCatalog catalog = ShippedChips();
+  EXPECT_EQ(MachineChips(**catalog.Find("h100")), 8);  // unset: HGX's 8
+  EXPECT_EQ(MachineChips(**catalog.Find("mi300x")), 8);
+  EXPECT_EQ(MachineChips(**catalog.Find("gb200_nvl72")), 72);
+  EXPECT_EQ(MachineChips(**catalog.Find("ascend_910c")), 8);
+  EXPECT_EQ(MachineChips(**catalog.Find("ascend_910c_cm384")), 384);
 }
 
 TEST(ChipCatalogTest, ShippedFilesDeclareTheirSchema) {
@@ -243,7 +254,7 @@ TEST(ChipCatalogTest, UserFolderOverridesShippedChip) {
   absl::StatusOr<ChipCatalog> catalog =
       LoadChipCatalog(kDataDir, {kBadDir + "/user_chips"});
   ASSERT_TRUE(catalog.ok()) << catalog.status();
-  EXPECT_EQ(catalog->size(), 9u);
+  EXPECT_EQ(catalog->size(), ShippedChips().size());  // replaced, not added
   EXPECT_EQ(Get(*catalog, "h100").tdp_w(), 650);
   // No die_cost in the override: cost unknown.
   EXPECT_EQ(ManufacturingCostUsd(Get(*catalog, "h100")), 0);

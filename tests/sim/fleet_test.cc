@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/chip_catalog.h"
@@ -138,6 +139,142 @@ TEST_F(FleetTest, RecurrentStateTakesBlocksBesideTheKv) {
                                                 pool.state_bytes_per_request);
   // Fewer requests of a given length fit than the KV alone would allow.
   EXPECT_LT(pool.RequestsHeld(1000), pool.kv_capacity_tokens() / 1000.0);
+}
+
+// One pool of `chip` at `tp` x `pp`, plus `extra` text-format Pool fields
+// and `machine` text-format Machine fields (none: the chip's machine).
+Cluster OnePool(const std::string& chip, int tp, int pp,
+                const std::string& extra = "",
+                const std::string& machine = "") {
+  Cluster cluster;
+  absl::Status status = ParseTextProto(
+      absl::StrCat("pools { machine { chip: \"", chip, "\" ", machine,
+                   " } machines: 1 tp: ", tp, " pp: ", pp, " ", extra, " }"),
+      "one pool", &cluster);
+  EXPECT_TRUE(status.ok()) << status;
+  return cluster;
+}
+
+// A decode batch of 64 requests at 2,000 tokens of context.
+hardware::BatchShape Decodes() {
+  hardware::BatchShape batch;
+  for (int i = 0; i < 64; ++i) batch.AddDecode(2000);
+  return batch;
+}
+
+TEST_F(FleetTest, AMachineIsTheChipsScaleUpDomain) {
+  ASSERT_EQ(ResolveCluster(OnePool("gb200_nvl72", 8, 1), "nvl", "llama-3-70b"),
+            "OK");
+  EXPECT_EQ(last_.pools[0].chips_per_machine, 72);
+  EXPECT_EQ(last_.pools[0].instances_per_machine, 9);
+  ASSERT_EQ(
+      ResolveCluster(OnePool("ascend_910c_cm384", 8, 1), "cm", "llama-3-70b"),
+      "OK");
+  EXPECT_EQ(last_.pools[0].chips_per_machine, 384);
+  ASSERT_EQ(ResolveCluster(OnePool("ascend_910c", 8, 1), "a3", "llama-3-70b"),
+            "OK");
+  EXPECT_EQ(last_.pools[0].chips_per_machine, 8);
+  // A pipeline inside a 16-GPU NVLink domain sends its activations over
+  // NVLink; the same chip in 8-GPU machines sends them over the 50 GB/s
+  // NIC.
+  ASSERT_EQ(
+      ResolveCluster(OnePool("gb200_nvl72", 8, 2, "", "chips_per_machine: 16"),
+                     "nvl", "llama-3-70b"),
+      "OK");
+  const PoolSpec& pool = last_.pools[0];
+  auto in_domain = CreateLatencyModel(last_, pool);
+  Chip eight = pool.chip;
+  eight.set_scale_up_domain_chips(8);
+  auto across = CreateLatencyModel(last_, eight, 8, 2, pool.framework);
+  ASSERT_TRUE(in_domain.ok() && across.ok());
+  hardware::BatchShape prompt;
+  prompt.AddPrefillChunk(8192, 0);
+  EXPECT_LT((*in_domain)->IterationSeconds(prompt),
+            (*across)->IterationSeconds(prompt));
+}
+
+TEST_F(FleetTest, TheMachinesScaleUpLinkTimesTheCollectives) {
+  // Llama-3-70B at TP8 on H100: the all-reduces run on the machine's link.
+  ASSERT_EQ(ResolveCluster(OnePool("h100", 8, 1), "c", "llama-3-70b"), "OK");
+  auto chip_link = CreateLatencyModel(last_, last_.pools[0]);
+  ASSERT_EQ(ResolveCluster(OnePool("h100", 8, 1, "", "scale_up_gbps: 450"), "c",
+                           "llama-3-70b"),
+            "OK");
+  auto same_link = CreateLatencyModel(last_, last_.pools[0]);
+  ASSERT_EQ(ResolveCluster(OnePool("h100", 8, 1, "", "scale_up_gbps: 45"), "c",
+                           "llama-3-70b"),
+            "OK");
+  EXPECT_EQ(last_.pools[0].chip.scale_up_gbps(), 45);
+  auto slow_link = CreateLatencyModel(last_, last_.pools[0]);
+  ASSERT_TRUE(chip_link.ok() && same_link.ok() && slow_link.ok());
+  const hardware::BatchShape batch = Decodes();
+  EXPECT_EQ((*same_link)->IterationSeconds(batch),
+            (*chip_link)->IterationSeconds(batch));
+  EXPECT_GT((*slow_link)->IterationSeconds(batch),
+            (*chip_link)->IterationSeconds(batch));
+}
+
+TEST_F(FleetTest, APoolsPrecisionSetsMemoryBytesAndPeak) {
+  // DeepSeek-V3 on 8 x H200: ~1.3 TB of BF16 weights do not fit; FP8 as
+  // deployed (671 GB) does, its KV still BF16 unless the pool says.
+  EXPECT_THAT(ResolveCluster(OnePool("h200", 8, 1), "c", "deepseek-v3"),
+              HasSubstr("does not fit"));
+  ASSERT_EQ(ResolveCluster(OnePool("h200", 8, 1, "weight_dtype: DTYPE_FP8"),
+                           "c", "deepseek-v3"),
+            "OK");
+  const PoolSpec fp8 = last_.pools[0];
+  EXPECT_NEAR(fp8.weight_bytes_per_instance / 1e9, 671, 5);
+  EXPECT_EQ(fp8.kv_bytes_per_token, 61 * 576 * 2);
+  ASSERT_EQ(ResolveCluster(OnePool("h200", 8, 1,
+                                   "weight_dtype: DTYPE_FP8 "
+                                   "kv_dtype: DTYPE_FP8"),
+                           "c", "deepseek-v3"),
+            "OK");
+  EXPECT_EQ(last_.pools[0].kv_bytes_per_token, 61 * 576);
+  EXPECT_GT(last_.pools[0].kv_capacity_tokens(), fp8.kv_capacity_tokens());
+  // FP8 weights halve the bytes a decode streams and double the GEMM peak.
+  ASSERT_EQ(ResolveCluster(OnePool("h100", 4, 1), "c", "llama-3-70b"), "OK");
+  auto bf16 = CreateLatencyModel(last_, last_.pools[0]);
+  ASSERT_EQ(ResolveCluster(OnePool("h100", 4, 1, "weight_dtype: DTYPE_FP8"),
+                           "c", "llama-3-70b"),
+            "OK");
+  auto eight_bit = CreateLatencyModel(last_, last_.pools[0]);
+  ASSERT_TRUE(bf16.ok() && eight_bit.ok());
+  const hardware::BatchShape batch = Decodes();
+  EXPECT_LT((*eight_bit)->IterationSeconds(batch),
+            (*bf16)->IterationSeconds(batch));
+  hardware::BatchShape prompt;
+  prompt.AddPrefillChunk(8192, 0);
+  EXPECT_LT((*eight_bit)->IterationSeconds(prompt),
+            (*bf16)->IterationSeconds(prompt));
+}
+
+TEST_F(FleetTest, APrecisionTheChipLacksIsRefused) {
+  EXPECT_THAT(ResolveCluster(OnePool("a100", 8, 1, "weight_dtype: DTYPE_FP8"),
+                             "c.txtpb", "llama-3-70b"),
+              AllOf(HasSubstr("c.txtpb: pool 'colocated': field "
+                              "'weight_dtype': FP8 weights, but chip 'a100' "
+                              "has no FP8 tensor peak"),
+                    HasSubstr("or INT8")));
+  EXPECT_EQ(ResolveCluster(OnePool("a100", 8, 1, "weight_dtype: DTYPE_INT8"),
+                           "c.txtpb", "llama-3-70b"),
+            "OK");
+  EXPECT_THAT(
+      ResolveCluster(OnePool("ascend_910c", 8, 1, "weight_dtype: DTYPE_FP8"),
+                     "c.txtpb", "llama-3-70b"),
+      HasSubstr("chip 'ascend_910c' has no FP8 tensor peak"));
+  EXPECT_THAT(
+      ResolveCluster(OnePool("spad_decode", 8, 1, "weight_dtype: DTYPE_INT8"),
+                     "c.txtpb", "llama-3-70b"),
+      HasSubstr("has no INT8 tensor peak (int8_tops)"));
+  EXPECT_THAT(ResolveCluster(OnePool("b200", 8, 1, "kv_dtype: DTYPE_FP4"),
+                             "c.txtpb", "llama-3-70b"),
+              HasSubstr("field 'kv_dtype': FP4 weights or KV cache are not "
+                        "modelled yet"));
+  // KV in FP8 is storage only: a chip without FP8 tensor cores holds it.
+  EXPECT_EQ(ResolveCluster(OnePool("a100", 8, 1, "kv_dtype: DTYPE_FP8"),
+                           "c.txtpb", "llama-3-70b"),
+            "OK");
 }
 
 TEST_F(FleetTest, PoolOverridesSetMachineCounts) {
