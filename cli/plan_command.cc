@@ -21,6 +21,7 @@
 #include "util/csv.h"
 #include "util/json_writer.h"
 #include "util/output_file.h"
+#include "util/status_macros.h"
 #include "util/textproto.h"
 
 ABSL_FLAG(std::string, chips, fleetsim::hardware::kReferenceChip,
@@ -276,7 +277,9 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
   }
   request.set_normalize_to(hardware::kReferenceChip);
   const std::string table = IterationTableFlag();
-  if (!absl::GetFlag(FLAGS_template_cluster).empty() || !table.empty()) {
+  FLEETSIM_ASSIGN_OR_RETURN(ContextLimit context_limit, ContextLimitFlag());
+  if (!absl::GetFlag(FLAGS_template_cluster).empty() || !table.empty() ||
+      context_limit != CONTEXT_LIMIT_UNSPECIFIED) {
     const std::string path =
         absl::GetFlag(FLAGS_template_cluster).empty()
             ? DataDir() + "/" + planner::kDefaultTemplateCluster
@@ -286,6 +289,8 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
     if (!status.ok()) return status;
     if (!table.empty())
       request.mutable_template_cluster()->set_iteration_time_table(table);
+    if (context_limit != CONTEXT_LIMIT_UNSPECIFIED)
+      request.mutable_template_cluster()->set_context_limit(context_limit);
   }
   request.set_run_to_end(absl::GetFlag(FLAGS_run_to_end));
   if (!absl::GetFlag(FLAGS_existing_fleet).empty()) {

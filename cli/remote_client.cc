@@ -86,6 +86,9 @@ absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
   if (!IterationTableFlag().empty()) {
     request.mutable_cluster()->set_iteration_time_table(IterationTableFlag());
   }
+  FLEETSIM_ASSIGN_OR_RETURN(ContextLimit context_limit, ContextLimitFlag());
+  if (context_limit != CONTEXT_LIMIT_UNSPECIFIED)
+    request.mutable_cluster()->set_context_limit(context_limit);
   request.set_model(model);
   FLEETSIM_ASSIGN_OR_RETURN(*request.mutable_workload(), WorkloadFromFlags());
   FLEETSIM_RETURN_IF_ERROR(

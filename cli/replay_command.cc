@@ -95,6 +95,15 @@ std::string SummaryJson(const SimulationResult& r) {
   w.Field("requests", r.requests());
   w.Field("completed", r.completed());
   w.Field("rejected", r.rejected());
+  // Only when the trace had requests over the model's max_context, so runs
+  // without any keep their bytes.
+  if (r.rejected_over_context() + r.truncated_over_context() +
+          r.served_over_context() >
+      0) {
+    w.Field("rejected_over_context", r.rejected_over_context());
+    w.Field("truncated_over_context", r.truncated_over_context());
+    w.Field("served_over_context", r.served_over_context());
+  }
   WriteDistribution(&w, "ttft_s", r.ttft_s());
   WriteDistribution(&w, "tbt_s", r.tbt_s());
   WriteDistribution(&w, "tpot_s", r.tpot_s());
@@ -110,6 +119,16 @@ std::string SummaryJson(const SimulationResult& r) {
   w.Field("fleet_tdp_w", r.fleet_tdp_w());
   if (r.has_tco()) WriteTco(&w, r.tco());
   w.Field("preemptions", r.preemptions());
+  if (r.has_prefix_cache()) {
+    const PrefixCacheUsage& cache = r.prefix_cache();
+    w.Key("prefix_cache");
+    w.BeginObject();
+    w.Field("prompt_tokens", cache.prompt_tokens());
+    w.Field("cached_tokens", cache.cached_tokens());
+    w.Field("hit_rate", cache.hit_rate());
+    w.Field("evicted_blocks", cache.evicted_blocks());
+    w.EndObject();
+  }
   if (r.slo_size() > 0) {
     w.Field("slo_met", r.slo_met());
     w.Field("slo_attainment", r.slo_attainment());
@@ -156,6 +175,16 @@ std::string SummaryTable(const SimulationResult& r) {
   absl::StrAppendFormat(
       &out, "requests %d  completed %d  rejected %d  preemptions %d\n",
       r.requests(), r.completed(), r.rejected(), r.preemptions());
+  if (r.rejected_over_context() + r.truncated_over_context() +
+          r.served_over_context() >
+      0) {
+    absl::StrAppendFormat(
+        &out,
+        "over the model's max_context: %d rejected, %d truncated, %d served "
+        "as given (--context-limit)\n",
+        r.rejected_over_context(), r.truncated_over_context(),
+        r.served_over_context());
+  }
   absl::StrAppendFormat(&out, "%-8s %10s %10s %10s %10s\n", "metric", "mean",
                         "p50", "p90", "p99");
   auto row = [&out](const char* name, const Distribution& d) {
@@ -175,6 +204,15 @@ std::string SummaryTable(const SimulationResult& r) {
       r.throughput_rps(), r.output_tokens_per_s(), r.energy_j(), r.fleet_cost(),
       r.fleet_tdp_w());
   if (r.has_tco()) out += TcoLine(r.tco());
+  if (r.has_prefix_cache()) {
+    const PrefixCacheUsage& cache = r.prefix_cache();
+    absl::StrAppendFormat(
+        &out,
+        "prefix cache: hit rate %.1f%% (%d of %d prompt tokens cached, "
+        "prefill not computed), %d blocks evicted\n",
+        100 * cache.hit_rate(), cache.cached_tokens(), cache.prompt_tokens(),
+        cache.evicted_blocks());
+  }
   for (const PoolUsage& p : r.pools()) {
     absl::StrAppendFormat(
         &out,

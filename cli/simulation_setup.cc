@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "cli/common_flags.h"
+#include "sim/context_limit.h"
 #include "sim/scenario.h"
 #include "workloads/trace_reader.h"
 
@@ -41,12 +42,29 @@ ABSL_FLAG(std::string, iteration_table, "",
           "data/splitwise/perf_model.csv; with --server, a path in the "
           "server's data folder");
 
+ABSL_FLAG(std::string, context_limit, "",
+          "Requests whose prompt + output exceed the model's max_context: "
+          "reject, truncate or allow (served and counted); empty = the "
+          "cluster's context_limit (default reject)");
+
 namespace fleetsim::cli {
 
 FlagNames WorkloadFlagNames() {
-  return {"trace",    "format",       "rate",    "rate_scale",
-          "duration", "start",        "arrival", "gamma_cv",
-          "seed",     "max_requests", "slo",     "iteration_table"};
+  return {"trace",        "format",       "rate",    "rate_scale",
+          "duration",     "start",        "arrival", "gamma_cv",
+          "seed",         "max_requests", "slo",     "iteration_table",
+          "context_limit"};
+}
+
+absl::StatusOr<ContextLimit> ContextLimitFlag() {
+  const std::string word = absl::GetFlag(FLAGS_context_limit);
+  if (word.empty()) return CONTEXT_LIMIT_UNSPECIFIED;
+  absl::StatusOr<ContextLimit> policy = sim::ParseContextLimit(word);
+  if (!policy.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--context-limit: ", policy.status().message()));
+  }
+  return policy;
 }
 
 absl::StatusOr<Workload> WorkloadFromFlags() {
@@ -97,6 +115,9 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
   request.slo = absl::GetFlag(FLAGS_slo);
   request.pool_overrides = RepeatedFlag("pool");
   request.iteration_table = IterationTableFlag();
+  absl::StatusOr<ContextLimit> context_limit = ContextLimitFlag();
+  if (!context_limit.ok()) return context_limit.status();
+  request.context_limit = *context_limit;
   absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(request);
   if (!inputs.ok()) return inputs.status();
   if (absl::GetFlag(FLAGS_decode_stride) < 1 ||

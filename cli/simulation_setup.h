@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/command_registry.h"
+#include "proto/cluster.pb.h"
 #include "proto/result.pb.h"
 #include "proto/workload.pb.h"
 #include "sim/simulation.h"
@@ -37,6 +38,10 @@ std::string SloFlag();
 
 // The --iteration-table flag's value ("" = the operator cost model).
 std::string IterationTableFlag();
+
+// The --context-limit flag's policy (UNSPECIFIED when not given: the
+// cluster's); InvalidArgument for a word it does not know.
+absl::StatusOr<ContextLimit> ContextLimitFlag();
 
 // summary.json (deterministic: no wall-clock figures) and the text table.
 std::string SummaryJson(const SimulationResult& result);

@@ -290,6 +290,17 @@ absl::Status CandidateEvaluator::Record(
         absl::StrCat("simulation failed: ", result.status().message()));
     return absl::OkStatus();
   }
+  if (result->rejected_over_context() > 0) {
+    // No fleet serves a request the model cannot hold: say so once rather
+    // than search every fleet up to the budget for nothing.
+    return absl::FailedPreconditionError(absl::StrCat(
+        result->rejected_over_context(), " of ", result->requests(),
+        " requests have prompt + output over ", context_->model.name(),
+        "'s max_context of ", context_->model.max_context(),
+        " tokens and are rejected (the cluster's context_limit): no fleet can "
+        "serve them. Use --context-limit truncate (or allow), or a model "
+        "with a longer context"));
+  }
   SimulationResult* priced = evaluation.fleet.mutable_result();
   *priced = *result;
   FLEETSIM_RETURN_IF_ERROR(

@@ -11,7 +11,12 @@ BatchScheduler::BatchScheduler(const PoolSpec& pool,
       latency_(latency),
       hooks_(std::move(hooks)),
       capacity_blocks_(pool.kv_capacity_blocks),
-      decode_stride_(std::max(1, decode_stride)) {}
+      decode_stride_(std::max(1, decode_stride)) {
+  if (pool.prefix_block_tokens > 0) {
+    prefix_cache_ = std::make_unique<PrefixCache>(pool.prefix_block_tokens /
+                                                  pool.kv_block_tokens);
+  }
+}
 
 void BatchScheduler::Enqueue(LiveRequestPtr request) {
   int64_t lifetime_tokens =
@@ -29,9 +34,9 @@ void BatchScheduler::Enqueue(LiveRequestPtr request) {
 }
 
 void BatchScheduler::ReserveForTransfer(const LiveRequest& request) {
-  used_blocks_ += BlocksFor(request.input_tokens);
+  TakeBlocks(BlocksFor(request.input_tokens));
   ++reserved_transfers_;
-  usage_.peak_kv_blocks = std::max(usage_.peak_kv_blocks, used_blocks_);
+  usage_.peak_kv_blocks = std::max(usage_.peak_kv_blocks, used_blocks());
   LoadChanged();
 }
 
@@ -76,13 +81,73 @@ void BatchScheduler::TokenGaps(double gap_s, int64_t count) {
 }
 
 bool BatchScheduler::Allocate(LiveRequest* request, int64_t tokens) {
-  int64_t extra = BlocksFor(tokens) - request->kv_blocks;
+  int64_t extra = ExtraBlocks(*request, tokens);
   if (extra <= 0) return true;
   if (extra > free_blocks()) return false;
-  used_blocks_ += extra;
+  TakeBlocks(extra);
   request->kv_blocks += extra;
-  usage_.peak_kv_blocks = std::max(usage_.peak_kv_blocks, used_blocks_);
+  usage_.peak_kv_blocks = std::max(usage_.peak_kv_blocks, used_blocks());
   return true;
+}
+
+void BatchScheduler::TakeBlocks(int64_t blocks) {
+  int64_t unused = capacity_blocks_ - used_blocks_;
+  if (blocks > unused && prefix_cache_) {
+    int64_t freed = prefix_cache_->Evict(blocks - unused);
+    used_blocks_ -= freed;
+    usage_.prefix_evicted_blocks +=
+        freed / prefix_cache_->kv_blocks_per_entry();
+  }
+  used_blocks_ += blocks;
+}
+
+int BatchScheduler::CachedEntries(const LiveRequest& request) const {
+  if (!prefix_cache_ || request.prefix_hashes.empty()) return 0;
+  int block_tokens = pool_.prefix_block_tokens;
+  int entries = std::min(request.input_tokens / block_tokens,
+                         (request.prefill_target - 1) / block_tokens);
+  return prefix_cache_->MatchLength(request.prefix_hashes, entries);
+}
+
+int64_t BatchScheduler::CachedPrefixTokens(const LiveRequest& request) const {
+  return static_cast<int64_t>(CachedEntries(request)) *
+         pool_.prefix_block_tokens;
+}
+
+void BatchScheduler::UseCachedPrefix(LiveRequest* request, int entries) {
+  for (int i = 0; i < entries; ++i)
+    prefix_cache_->Pin(request->prefix_hashes[i]);
+  request->pinned_prefix_blocks = entries;
+  request->shared_kv_blocks = entries * prefix_cache_->kv_blocks_per_entry();
+  int64_t cached = static_cast<int64_t>(entries) * pool_.prefix_block_tokens;
+  request->prefilled = static_cast<int32_t>(cached);
+  pending_prefill_tokens_ -= cached;
+}
+
+void BatchScheduler::ShareComputedPrefix(LiveRequest* request) {
+  if (!prefix_cache_ || request->prefix_hashes.empty()) return;
+  int full = std::min(static_cast<int>(request->prefix_hashes.size()),
+                      request->input_tokens / pool_.prefix_block_tokens);
+  int64_t per_entry = prefix_cache_->kv_blocks_per_entry();
+  for (int i = request->pinned_prefix_blocks; i < full; ++i) {
+    uint64_t hash = request->prefix_hashes[i];
+    if (prefix_cache_->Contains(hash)) {
+      // Cached meanwhile by another prompt: this copy stays the request's.
+      prefix_cache_->Pin(hash);
+    } else {
+      prefix_cache_->InsertPinned(hash);
+      request->kv_blocks -= per_entry;
+      request->shared_kv_blocks += per_entry;
+    }
+  }
+  request->pinned_prefix_blocks = std::max(request->pinned_prefix_blocks, full);
+}
+
+void BatchScheduler::UnpinPrefix(LiveRequest* request) {
+  if (request->pinned_prefix_blocks > 0)
+    prefix_cache_->Unpin(request->prefix_hashes, request->pinned_prefix_blocks);
+  request->pinned_prefix_blocks = 0;
+  request->shared_kv_blocks = 0;
 }
 
 void BatchScheduler::PreemptNewestRunning() {
@@ -90,6 +155,7 @@ void BatchScheduler::PreemptNewestRunning() {
   running_.pop_back();
   used_blocks_ -= victim->kv_blocks;
   victim->kv_blocks = 0;
+  UnpinPrefix(victim.get());
   victim->prefilled = 0;
   victim->prefill_target = victim->input_tokens + victim->generated;
   ++victim->preemptions;
@@ -110,14 +176,29 @@ void BatchScheduler::PlanPrefills(int64_t token_budget,
   }
   while (!waiting_.empty() && token_budget > 0 && has_batch_room()) {
     LiveRequest* head = waiting_.front().get();
-    int64_t remaining = head->prefill_target - head->prefilled;
+    int entries = CachedEntries(*head);
+    int64_t cached = static_cast<int64_t>(entries) * pool_.prefix_block_tokens;
+    int64_t remaining = head->prefill_target - head->prefilled - cached;
     int64_t chunk = std::min(remaining, token_budget);
     if (whole_prompts_only && remaining > token_budget) {
       // A prompt larger than the whole budget runs alone rather than never.
       if (!chunks_.empty() || token_budget < pool_.max_batch_tokens) break;
       chunk = remaining;
     }
-    if (!Allocate(head, head->prefilled + chunk)) break;  // FCFS: no bypass
+    // Pinned first, so that making room cannot evict the prefix it reads.
+    if (entries > 0) UseCachedPrefix(head, entries);
+    if (!Allocate(head, head->prefilled + chunk)) {  // FCFS: no bypass
+      if (entries > 0) {
+        UnpinPrefix(head);
+        head->prefilled = 0;
+        pending_prefill_tokens_ += cached;
+      }
+      break;
+    }
+    if (prefix_cache_) {
+      usage_.prefix_prompt_tokens += head->prefill_target;
+      usage_.prefix_cached_tokens += cached;
+    }
     chunks_.push_back({head, static_cast<int32_t>(chunk)});
     token_budget -= chunk;
     prefilling_.push_back(std::move(waiting_.front()));
@@ -140,8 +221,7 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
     while (!running_.empty()) {
       int64_t extra = 0;
       for (const LiveRequestPtr& request : running_) {
-        extra += std::max<int64_t>(
-            0, BlocksFor(request->context_tokens() + 1) - request->kv_blocks);
+        extra += ExtraBlocks(*request, request->context_tokens() + 1);
       }
       if (extra <= free_blocks()) break;
       PreemptNewestRunning();
@@ -177,6 +257,7 @@ void BatchScheduler::EmitToken(LiveRequest* request, double end_s) {
 }
 
 void BatchScheduler::FinishPrefill(LiveRequestPtr request, double end_s) {
+  ShareComputedPrefix(request.get());
   bool first_time = request->generated == 0;
   if (first_time) {
     request->prefill_done_s = end_s;
@@ -234,6 +315,7 @@ void BatchScheduler::CompleteFinished() {
   for (auto it = split; it != running_.end(); ++it) {
     used_blocks_ -= (*it)->kv_blocks;
     (*it)->kv_blocks = 0;
+    UnpinPrefix(it->get());
     Complete(std::move(*it));
   }
   running_.erase(split, running_.end());
@@ -247,7 +329,8 @@ int BatchScheduler::StableDecodeIterations(int max_iterations) const {
   if (!waiting_.empty()) {
     const LiveRequest& head = *waiting_.front();
     int64_t first_chunk = std::min<int64_t>(
-        head.prefill_target - head.prefilled, pool_.max_batch_tokens);
+        head.prefill_target - head.prefilled - CachedPrefixTokens(head),
+        pool_.max_batch_tokens);
     if (BlocksFor(first_chunk) <= free_blocks() &&
         static_cast<int64_t>(running_.size()) + reserved_transfers_ <
             pool_.max_batch_size) {
@@ -263,8 +346,7 @@ int BatchScheduler::StableDecodeIterations(int max_iterations) const {
   auto extra_blocks = [this](int k) {
     int64_t extra = 0;
     for (const LiveRequestPtr& request : running_) {
-      extra += std::max<int64_t>(
-          0, BlocksFor(request->context_tokens() + k) - request->kv_blocks);
+      extra += ExtraBlocks(*request, request->context_tokens() + k);
     }
     return extra;
   };

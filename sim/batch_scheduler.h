@@ -19,19 +19,28 @@
 // boundary. When blocks run out the newest running
 // request is preempted (recompute: its blocks are freed and it re-queues at
 // the front to re-prefill every known token). Memory never over-commits.
+// Prefix caching (PoolSpec.prefix_block_tokens > 0, sim/prefix_cache.h): a
+// prompt admitted to a prefill starts past its longest cached prefix (those
+// tokens' KV is read, not computed) and pins it; when its prefill ends its
+// full prefix blocks become cache entries, which stay in KV after it
+// completes until evicted (least recently used first) to make room, before
+// any request is preempted.
 //
 // Not thread-safe; owned by one instance actor.
 #ifndef FLEETSIM_SIM_BATCH_SCHEDULER_H_
 #define FLEETSIM_SIM_BATCH_SCHEDULER_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "hardware/latency_model.h"
 #include "sim/fleet.h"
 #include "sim/live_request.h"
+#include "sim/prefix_cache.h"
 
 namespace fleetsim::sim {
 
@@ -55,6 +64,11 @@ struct InstanceUsage {
   int64_t preemptions = 0;
   int64_t prompts_served = 0;
   int64_t decodes_kept = 0;  // requests decoded on a prefill instance
+  // Prefix caching: prompt tokens of prefills started, of them found
+  // cached, and cache entries evicted.
+  int64_t prefix_prompt_tokens = 0;
+  int64_t prefix_cached_tokens = 0;
+  int64_t prefix_evicted_blocks = 0;
 };
 
 class BatchScheduler final {
@@ -119,8 +133,18 @@ class BatchScheduler final {
   bool idle() const {
     return waiting_.empty() && prefilling_.empty() && running_.empty();
   }
-  int64_t free_blocks() const { return capacity_blocks_ - used_blocks_; }
-  int64_t used_blocks() const { return used_blocks_; }
+  // Blocks a request can have now: unused ones and those of cached
+  // prefixes no request pins.
+  int64_t free_blocks() const {
+    return capacity_blocks_ - used_blocks_ + evictable_blocks();
+  }
+  // Blocks in use, evictable cached prefixes not counted (vLLM's KV usage).
+  int64_t used_blocks() const { return used_blocks_ - evictable_blocks(); }
+  // Tokens of `request`'s prompt its next prefill would find cached here
+  // (0 without prefix caching): the router's affinity signal.
+  int64_t CachedPrefixTokens(const LiveRequest& request) const;
+  // Null without prefix caching.
+  PrefixCache* prefix_cache() { return prefix_cache_.get(); }
   // Prompt tokens queued or in progress (router load signal).
   int64_t pending_prefill_tokens() const { return pending_prefill_tokens_; }
   // Requests queued and not yet in any batch.
@@ -163,6 +187,28 @@ class BatchScheduler final {
     return pool_.RequestBlocks(tokens);
   }
   bool Allocate(LiveRequest* request, int64_t tokens);
+  // Blocks `request` still needs to hold `tokens` of context.
+  int64_t ExtraBlocks(const LiveRequest& request, int64_t tokens) const {
+    return std::max<int64_t>(
+        0, BlocksFor(tokens) - request.shared_kv_blocks - request.kv_blocks);
+  }
+  // Counts `blocks` more in use, evicting cached prefixes as needed
+  // (REQUIRES: blocks <= free_blocks()).
+  void TakeBlocks(int64_t blocks);
+  int64_t evictable_blocks() const {
+    return prefix_cache_ ? prefix_cache_->evictable_kv_blocks() : 0;
+  }
+  // Prefix caching, on a request's admission to a (re)prefill: starts it
+  // past the `entries` cached prefix blocks and pins them.
+  void UseCachedPrefix(LiveRequest* request, int entries);
+  // At a prefill's end: the request's full prompt blocks become cache
+  // entries (those not cached yet take its KV blocks) and it pins them all.
+  void ShareComputedPrefix(LiveRequest* request);
+  // The request leaves (completed or preempted): its pins go.
+  void UnpinPrefix(LiveRequest* request);
+  // Cached prefix blocks `request` could start past: full prompt blocks
+  // before its last prompt token, which a prefill must compute.
+  int CachedEntries(const LiveRequest& request) const;
   void PreemptNewestRunning();
   void PlanPrefills(int64_t token_budget, bool whole_prompts_only);
   void FinishPrefill(LiveRequestPtr request, double end_s);
@@ -176,6 +222,7 @@ class BatchScheduler final {
   std::function<void()> on_load_change_;
   const int64_t capacity_blocks_;
   const int decode_stride_;
+  std::unique_ptr<PrefixCache> prefix_cache_;  // null when off
   int64_t used_blocks_ = 0;
   int64_t reserved_transfers_ = 0;  // requests with blocks reserved, in flight
   int64_t pending_prefill_tokens_ = 0;

@@ -79,6 +79,43 @@ absl::Status CheckPrecision(const Model& served, const Chip& chip,
   return absl::OkStatus();
 }
 
+// Cluster.prefix_caching onto every pool; the router's policy needs it.
+absl::Status ResolvePrefixCaching(const Cluster& cluster,
+                                  const std::string& origin, FleetSpec* fleet) {
+  if (!cluster.prefix_caching()) {
+    if (fleet->router == ROUTER_POLICY_PREFIX_AFFINITY) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          origin,
+          ": field 'router': ROUTER_POLICY_PREFIX_AFFINITY routes by "
+          "cached prefixes and needs 'prefix_caching: true'"));
+    }
+    return absl::OkStatus();
+  }
+  if (fleet->disaggregated) {
+    return absl::UnimplementedError(absl::StrCat(
+        origin,
+        ": field 'prefix_caching': simulated on colocated pools only "
+        "(a prefill pool's cache and the KV transfer of cached blocks "
+        "are not modelled)"));
+  }
+  // Mooncake's hash_ids name 512-token blocks (its FAST'25 traces' README).
+  constexpr int kMooncakeBlockTokens = 512;
+  int block_tokens = cluster.prefix_block_tokens() > 0
+                         ? cluster.prefix_block_tokens()
+                         : kMooncakeBlockTokens;
+  for (PoolSpec& pool : fleet->pools) {
+    if (block_tokens % pool.kv_block_tokens != 0) {
+      return PoolError(
+          origin, pool,
+          absl::StrCat("field 'prefix_block_tokens': ", block_tokens,
+                       " is not a multiple of batching.kv_block_tokens ",
+                       pool.kv_block_tokens));
+    }
+    pool.prefix_block_tokens = block_tokens;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Model ServedModel(const Model& model, const PoolSpec& pool) {
@@ -98,6 +135,7 @@ const FieldRanges& ClusterFieldRanges() {
       {"fleetsim.Cluster.mixed_pool_prefill_queue_tokens", 1, 1e12, "tokens"},
       {"fleetsim.Cluster.framework_layer_overhead_us", 0, 1e6,
        "microseconds per layer"},
+      {"fleetsim.Cluster.prefix_block_tokens", 1, 1e6, "tokens"},
       {"fleetsim.Pool.machines", 1, static_cast<double>(kMaxMachinesPerFleet),
        "the per-run limit, docs/limits.md"},
       {"fleetsim.Pool.owned_machines", 0,
@@ -163,6 +201,8 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   }
   fleet.ttft_at_prefill_completion = cluster.ttft_at_prefill_completion();
   fleet.layerwise_kv_transfer = cluster.layerwise_kv_transfer();
+  if (cluster.context_limit() != CONTEXT_LIMIT_UNSPECIFIED)
+    fleet.context_limit = cluster.context_limit();
   if (cluster.has_framework_layer_overhead_us()) {
     fleet.cost_model.layer_overhead_s =
         cluster.framework_layer_overhead_us() * 1e-6;
@@ -408,6 +448,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
         ": a disaggregated cluster needs both a prefill and a decode pool"));
   }
   fleet.disaggregated = has_prefill;
+  FLEETSIM_RETURN_IF_ERROR(ResolvePrefixCaching(cluster, origin, &fleet));
   if (!cluster.iteration_time_table().empty()) {
     const std::string& path = cluster.iteration_time_table();
     auto rows = hardware::ReadSplitwisePerfRows(path);

@@ -57,6 +57,9 @@ struct PoolSpec {
   int max_batch_size = 0;
   int64_t max_batch_tokens = 0;
   int kv_block_tokens = 0;
+  // > 0: the pool's instances cache prompt prefixes in blocks of this many
+  // tokens (Cluster.prefix_caching and prefix_block_tokens).
+  int prefix_block_tokens = 0;
   PreemptionMode preemption = PREEMPTION_MODE_RECOMPUTE;
   double scale_out_bytes_per_s = 0;  // per machine per direction
   double scale_out_latency_s = 0;
@@ -122,6 +125,9 @@ struct FleetSpec {
   // Splitwise-style layer-wise KV streaming during the prefill (see
   // KvTransfers::TransferBytes for how it is approximated).
   bool layerwise_kv_transfer = false;
+  // Cluster.context_limit, UNSPECIFIED resolved to REJECT; applies to
+  // requests longer than model.max_context() (sim/context_limit.h).
+  ContextLimit context_limit = CONTEXT_LIMIT_REJECT;
 
   // Cost-model settings every pool (and the SLO reference) uses.
   hardware::OperatorModelOptions cost_model;
@@ -135,6 +141,10 @@ struct FleetSpec {
   // NormalizedFleetCost), and in watts.
   double NormalizedTdp(const Chip& h100) const;
   double TdpW() const;
+  // Cluster.prefix_caching (then every pool caches).
+  bool caches_prefixes() const {
+    return !pools.empty() && pools.front().prefix_block_tokens > 0;
+  }
 };
 
 // `pool_overrides` are "NAME=COUNT" strings from --pool, setting a pool's

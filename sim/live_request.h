@@ -9,10 +9,19 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "workloads/request.h"
 
 namespace fleetsim::sim {
+
+// What the cluster's context limit did with a request (sim/context_limit.h).
+enum class ContextOutcome : int8_t {
+  kWithin,      // prompt + output within the model's max_context
+  kRejected,    // over it, not served
+  kTruncated,   // over it, served cut to fit
+  kServedOver,  // over it, served as given (CONTEXT_LIMIT_ALLOW)
+};
 
 // The fields a decode step reads and writes come first and the struct is
 // cache-line aligned, so a step touches one line per request: on a large
@@ -28,6 +37,11 @@ struct alignas(64) LiveRequest {
   int32_t prefilled = 0;  // of prefill_target, done so far (chunked prefill)
   int32_t generated = 0;  // output tokens produced; the first at prefill end
   int64_t kv_blocks = 0;  // KV blocks held on the current instance
+  // Prefix caching (sim/prefix_cache.h): KV blocks of this request's
+  // context that its instance's cache holds instead, and how many of its
+  // leading prefix hashes it pins there.
+  int64_t shared_kv_blocks = 0;
+  int32_t pinned_prefix_blocks = 0;
   double last_token_s = -1;
 
   int64_t id = 0;
@@ -39,11 +53,15 @@ struct alignas(64) LiveRequest {
   // Never admitted: its KV (input + output tokens) exceeds an instance's
   // whole KV capacity. Counted and reported, never silently dropped.
   bool rejected = false;
+  ContextOutcome context_outcome = ContextOutcome::kWithin;
 
   double first_scheduled_s = -1;
   double prefill_done_s = -1;
   double first_token_s = -1;
   double kv_transfer_s = 0;  // time spent moving KV between instances
+  // The trace's prefix-block hashes, kept only when the fleet caches
+  // prefixes (empty otherwise).
+  std::vector<uint64_t> prefix_hashes;
 
   bool in_decode() const {
     return generated > 0 && prefilled >= prefill_target;

@@ -18,6 +18,7 @@ RequestRecord MetricsCollector::MakeRecord(const LiveRequest& request,
   record.prefill_instance = request.prefill_instance;
   record.decode_instance = request.decode_instance;
   record.kv_transfer_s = request.kv_transfer_s;
+  record.context_outcome = request.context_outcome;
   if (request.rejected) {
     record.met_slo = false;
     return record;
@@ -33,6 +34,7 @@ RequestRecord MetricsCollector::MakeRecord(const LiveRequest& request,
 }
 
 void MetricsCollector::AddRecord(const RequestRecord& record) {
+  ++context_outcomes_[static_cast<int>(record.context_outcome)];
   if (record.rejected) {
     ++rejected_;
     return;
@@ -56,6 +58,12 @@ void MetricsCollector::FillResult(SimulationResult* result) const {
   *result->mutable_queue_s() = queue_.ToDistribution();
   *result->mutable_kv_transfer_s() = kv_transfer_.ToDistribution();
   result->set_kv_transfer_count(kv_transfer_.count());
+  auto count = [this](ContextOutcome outcome) {
+    return context_outcomes_[static_cast<int>(outcome)];
+  };
+  result->set_rejected_over_context(count(ContextOutcome::kRejected));
+  result->set_truncated_over_context(count(ContextOutcome::kTruncated));
+  result->set_served_over_context(count(ContextOutcome::kServedOver));
 }
 
 std::string RequestCsvHeader() {

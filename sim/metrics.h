@@ -44,6 +44,8 @@ struct RequestRecord {
   int decode_instance = -1;
   bool rejected = false;
   bool met_slo = true;  // every per-request SLO bound held
+  // Not in requests.csv, whose token counts are those served.
+  ContextOutcome context_outcome = ContextOutcome::kWithin;
 };
 
 using RequestSink = std::function<void(const RequestRecord&)>;
@@ -75,6 +77,7 @@ class MetricsCollector final {
   LogHistogram ttft_, tbt_, tpot_, e2e_, queue_, kv_transfer_;
   int64_t completed_ = 0;
   int64_t rejected_ = 0;
+  int64_t context_outcomes_[4] = {};  // by ContextOutcome
   int64_t output_tokens_ = 0;
   int64_t good_ = 0;
   double last_completion_s_ = 0;

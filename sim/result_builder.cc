@@ -40,6 +40,24 @@ double FillPoolUsage(const PoolSpec& pool,
   return energy;
 }
 
+void FillPrefixCacheUsage(
+    const std::vector<std::vector<InstanceUsage>>& usage_by_pool,
+    SimulationResult* result) {
+  PrefixCacheUsage* cache = result->mutable_prefix_cache();
+  for (const std::vector<InstanceUsage>& pool : usage_by_pool) {
+    for (const InstanceUsage& u : pool) {
+      cache->set_prompt_tokens(cache->prompt_tokens() + u.prefix_prompt_tokens);
+      cache->set_cached_tokens(cache->cached_tokens() + u.prefix_cached_tokens);
+      cache->set_evicted_blocks(cache->evicted_blocks() +
+                                u.prefix_evicted_blocks);
+    }
+  }
+  if (cache->prompt_tokens() > 0) {
+    cache->set_hit_rate(static_cast<double>(cache->cached_tokens()) /
+                        static_cast<double>(cache->prompt_tokens()));
+  }
+}
+
 }  // namespace
 
 SimulationResult BuildResult(
@@ -68,6 +86,7 @@ SimulationResult BuildResult(
   }
   result.set_energy_j(energy);
   result.set_preemptions(preemptions);
+  if (fleet.caches_prefixes()) FillPrefixCacheUsage(usage_by_pool, &result);
   result.set_rejected(metrics.rejected());
   if (slo != nullptr && !slo->empty()) {
     bool all_met = true;

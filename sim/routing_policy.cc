@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sim/load_index.h"
+#include "sim/prefix_affinity.h"
 
 namespace fleetsim::sim {
 namespace {
@@ -53,6 +54,7 @@ constexpr RoutingPolicyInfo kPolicies[] = {
     {ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, true,
      &CreateLeastLoaded<LoadSignal::kOutstanding>},
     {ROUTER_POLICY_LEAST_KV_LOAD, false, &CreateLeastLoaded<LoadSignal::kKv>},
+    {ROUTER_POLICY_PREFIX_AFFINITY, false, &CreatePrefixAffinity},
 };
 
 }  // namespace

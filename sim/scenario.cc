@@ -51,6 +51,8 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
   if (!request.iteration_table.empty()) {
     cluster.set_iteration_time_table(request.iteration_table);
   }
+  if (request.context_limit != CONTEXT_LIMIT_UNSPECIFIED)
+    cluster.set_context_limit(request.context_limit);
   SimulationInputs inputs;
   FLEETSIM_ASSIGN_OR_RETURN(
       inputs.fleet,

@@ -32,6 +32,8 @@ struct ScenarioRequest {
   std::vector<std::string> pool_overrides;  // "NAME=COUNT"
   // Set: replaces the cluster's iteration_time_table.
   std::string iteration_table;
+  // Set: replaces the cluster's context_limit.
+  ContextLimit context_limit = CONTEXT_LIMIT_UNSPECIFIED;
 };
 
 // Errors: NotFound (unknown chip, model, preset, missing file) and

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "sim/context_limit.h"
 #include "sim/instance.h"
 #include "sim/kv_transfers.h"
 #include "sim/memoized_latency.h"
@@ -186,7 +187,15 @@ void Runtime::ArrivalsLoop() {
       ThisRunGuard().CountEvent();
     }
     LiveRequestPtr live = MakeLiveRequest(request);
+    if (fleet_.caches_prefixes())
+      live->prefix_hashes.swap(request.prefix_block_hashes);
     ++emitted_;
+    ApplyContextLimit(fleet_.context_limit, fleet_.model.max_context(),
+                      live.get());
+    if (live->rejected) {  // never routed
+      OnComplete(std::move(live));
+      continue;
+    }
     Instance* target = instances_[router_->Route(live.get())].get();
     target->scheduler().Enqueue(std::move(live));
     target->Wake();
@@ -212,7 +221,9 @@ void Runtime::StopWhenSloMissed(int64_t expected) { expected_ = expected; }
 void Runtime::StopIfMissDecided(const RequestRecord& record) {
   std::string reason;
   if (record.rejected) {
-    reason = "a request is larger than an instance's KV capacity";
+    reason = record.context_outcome == ContextOutcome::kRejected
+                 ? "a request's prompt + output exceed the model's max_context"
+                 : "a request is larger than an instance's KV capacity";
   } else {
     decided_ = slo_->MissDecided();
     if (!decided_) return;

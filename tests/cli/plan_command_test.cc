@@ -62,6 +62,22 @@ TEST(PlanCommandTest, NothingToSimulateIsAnError) {
   std::remove(empty.c_str());
 }
 
+// Requests over the model's max_context, rejected: no fleet serves them, so
+// the plan says so instead of searching (issue 13).
+TEST(PlanCommandTest, RequestsOverMaxContextStopThePlanWithTheirCount) {
+  const std::string base =
+      std::string("plan --model llama-3-70b --trace ") + FLEETSIM_SOURCE_DIR +
+      "/data/traces/mooncake_synthetic.jsonl --max-requests 20 --slo "
+      "ttft_p99=60s --chips h100 --modes colocated --budget-machines 2 ";
+  testutil::ExpectCliErrors(
+      base, {{"--context-limit reject", 1,
+              "have prompt + output over llama-3-70b's max_context of 8192 "
+              "tokens"},
+             {"--context-limit drop", 1,
+              "--context-limit: context limit 'drop' is none of reject, "
+              "truncate, allow"}});
+}
+
 // An --out that cannot be written is refused before the search runs.
 TEST(PlanCommandTest, AnUnwritableOutFailsBeforeTheSearch) {
   const std::string file =

@@ -129,6 +129,37 @@ TEST(ReplayCommandTest, NothingToSimulateIsAnError) {
   std::remove(empty.c_str());
 }
 
+// A Mooncake prompt of 40k tokens on Llama-3-70B (max_context 8192) is
+// rejected by default, counted by reason, and served cut to fit with
+// --context-limit truncate; never served silently (issue 13).
+TEST(ReplayCommandTest, RequestsOverMaxContextAreCountedByWhatHappened) {
+  const std::string dir =
+      ::testing::TempDir() + "/replay_context_" + std::to_string(getpid());
+  const std::string base =
+      "replay --cluster " + kSource +
+      "/data/clusters/default.txtpb --model llama-3-70b --trace " + kSource +
+      "/data/traces/mooncake_synthetic.jsonl --max-requests 20 --slo "
+      "ttft_p99=600s --out ";
+  testutil::FleetsimRun rejected = testutil::RunFleetsim(base + dir + "/a");
+  EXPECT_EQ(rejected.exit_code, 0) << rejected.output;
+  EXPECT_THAT(rejected.output,
+              HasSubstr("over the model's max_context: 13 rejected, 0 "
+                        "truncated, 0 served as given"));
+  EXPECT_THAT(rejected.output, HasSubstr("SLO missed"));
+  EXPECT_THAT(Slurp(dir + "/a/summary.json"),
+              HasSubstr("\"rejected_over_context\": 13"));
+  testutil::FleetsimRun truncated =
+      testutil::RunFleetsim(base + dir + "/b --context-limit truncate");
+  EXPECT_EQ(truncated.exit_code, 0) << truncated.output;
+  EXPECT_THAT(truncated.output,
+              HasSubstr("requests 20  completed 20  rejected 0"));
+  EXPECT_THAT(truncated.output,
+              HasSubstr("over the model's max_context: 0 rejected, 13 "
+                        "truncated, 0 served as given"));
+  EXPECT_THAT(Slurp(dir + "/b/summary.json"),
+              HasSubstr("\"truncated_over_context\": 13"));
+}
+
 // Regressions (issue 16): hostile values that once aborted, hung or were
 // ignored now exit 1 (2 for usage errors) naming the flag, or the file, line
 // and field.

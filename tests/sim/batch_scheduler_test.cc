@@ -247,5 +247,125 @@ TEST(BatchSchedulerTest, StableDecodeRunMatchesStepByStep) {
   }
 }
 
+// Prefix caching, worked out by hand with the affine latency model (10 ms +
+// 10 us per prompt token computed): cached blocks skip prefill compute but
+// hold KV, are evicted before anything is preempted, and a prompt always
+// computes its last token. 16-token KV blocks, 64-token prefix blocks: 4 KV
+// blocks per cache entry.
+constexpr int kPrefixTokens = 64;
+
+PoolSpec CachingPool(int64_t kv_blocks) {
+  PoolSpec pool = Pool(BATCHING_POLICY_VLLM, kv_blocks, 8192);
+  pool.prefix_block_tokens = kPrefixTokens;
+  return pool;
+}
+
+LiveRequestPtr Prompt(int64_t id, int32_t input, int32_t output,
+                      std::vector<uint64_t> hashes) {
+  LiveRequestPtr request = Req(id, input, output);
+  request->prefix_hashes = std::move(hashes);
+  return request;
+}
+
+// Serves `request` alone from time `now` to completion; returns the time
+// of its first (prefill) iteration.
+double Serve(Harness* h, LiveRequestPtr request, double now) {
+  h->scheduler.Enqueue(std::move(request));
+  double seconds = 0;
+  if (!h->scheduler.PlanIteration(now, &seconds)) return -1;
+  h->scheduler.FinishIteration(now + seconds);
+  h->RunToIdle(now + seconds);
+  return seconds;
+}
+
+TEST(BatchSchedulerTest,
+     PrefixCachingSecondPromptComputesOnlyWhatItDoesNotShare) {
+  Harness h(CachingPool(1000));
+  // A: 300 tokens, 4 full blocks (hashes 1-4) and a partial fifth.
+  double first = Serve(&h, Prompt(0, 300, 2, {1, 2, 3, 4, 5}), 0);
+  EXPECT_DOUBLE_EQ(first, 0.010 + 1e-5 * 300);
+  // A completed: its 4 full blocks stay cached (16 KV blocks), evictable,
+  // so they count as free.
+  ASSERT_NE(h.scheduler.prefix_cache(), nullptr);
+  EXPECT_EQ(h.scheduler.prefix_cache()->kv_blocks(), 16);
+  EXPECT_EQ(h.scheduler.used_blocks(), 0);
+  EXPECT_EQ(h.scheduler.free_blocks(), 1000);
+  // B: 400 tokens sharing k = 3 blocks (192 tokens) with A: its prefill
+  // computes the other 208.
+  LiveRequestPtr b = Prompt(1, 400, 2, {1, 2, 3, 9, 10, 11, 12});
+  EXPECT_EQ(h.scheduler.CachedPrefixTokens(*b), 192);
+  first = Serve(&h, std::move(b), 1);
+  EXPECT_DOUBLE_EQ(first, 0.010 + 1e-5 * (400 - 3 * kPrefixTokens));
+  const InstanceUsage& usage = h.scheduler.usage();
+  EXPECT_EQ(usage.prefix_prompt_tokens, 700);
+  EXPECT_EQ(usage.prefix_cached_tokens, 192);
+  // B's own 6 full blocks: 1-3 were cached, 9, 10, 11 join them.
+  EXPECT_EQ(h.scheduler.prefix_cache()->kv_blocks(), (4 + 3) * 4);
+  EXPECT_EQ(h.scheduler.used_blocks(), 0);
+  ASSERT_EQ(h.done.size(), 2u);
+  EXPECT_EQ(h.done[1]->generated, 2);
+}
+
+TEST(BatchSchedulerTest,
+     PrefixCachingRunningPromptHoldsSharedBlocksOnceAndItsOwnRest) {
+  Harness h(CachingPool(1000));
+  Serve(&h, Prompt(0, 256, 1, {1, 2, 3, 4}), 0);
+  h.scheduler.Enqueue(Prompt(1, 400, 5, {1, 2, 9}));
+  double seconds = 0;
+  ASSERT_TRUE(h.scheduler.PlanIteration(1, &seconds));
+  EXPECT_DOUBLE_EQ(seconds, 0.010 + 1e-5 * (400 - 2 * kPrefixTokens));
+  h.scheduler.FinishIteration(1 + seconds);
+  // 400 tokens = 25 KV blocks: 8 in cached entries 1 and 2, 17 its own, of
+  // which entry 9 (4 blocks) was just given to the cache; entries 3 and 4
+  // are cached and unpinned.
+  EXPECT_EQ(h.scheduler.prefix_cache()->kv_blocks(), 5 * 4);
+  EXPECT_EQ(h.scheduler.prefix_cache()->evictable_kv_blocks(), 2 * 4);
+  EXPECT_EQ(h.scheduler.used_blocks(), 25);
+  EXPECT_EQ(h.scheduler.free_blocks(), 1000 - 25);
+}
+
+TEST(BatchSchedulerTest,
+     PrefixCachingAWhollyCachedPromptStillComputesItsLastBlock) {
+  Harness h(CachingPool(1000));
+  Serve(&h, Prompt(0, 128, 1, {1, 2}), 0);
+  LiveRequestPtr again = Prompt(1, 128, 1, {1, 2});
+  // Its logits need the last token computed: one block is reused, not two.
+  EXPECT_EQ(h.scheduler.CachedPrefixTokens(*again), kPrefixTokens);
+  double first = Serve(&h, std::move(again), 1);
+  EXPECT_DOUBLE_EQ(first, 0.010 + 1e-5 * kPrefixTokens);
+}
+
+TEST(BatchSchedulerTest,
+     PrefixCachingCachedBlocksAreEvictedForRoomInsteadOfPreempting) {
+  // 40 KV blocks (640 tokens). A leaves 5 entries (20 blocks) cached.
+  Harness h(CachingPool(40));
+  Serve(&h, Prompt(0, 320, 1, {1, 2, 3, 4, 5}), 0);
+  EXPECT_EQ(h.scheduler.prefix_cache()->kv_blocks(), 20);
+  // B shares nothing and needs 38 blocks: 18 more than unused, so all
+  // 5 entries go (whole entries of 4 blocks).
+  Serve(&h, Prompt(1, 600, 1, {20, 21, 22, 23, 24, 25, 26, 27, 28, 29}), 1);
+  const InstanceUsage& usage = h.scheduler.usage();
+  EXPECT_EQ(usage.prefix_evicted_blocks, 5);
+  EXPECT_EQ(usage.preemptions, 0);
+  EXPECT_EQ(h.scheduler.prefix_cache()->MatchLength({1}, 1), 0);
+  // B's 9 full blocks are cached now (36 of the 40 KV blocks).
+  EXPECT_EQ(h.scheduler.prefix_cache()->kv_blocks(), 36);
+  EXPECT_EQ(h.done.size(), 2u);
+}
+
+TEST(BatchSchedulerTest,
+     PrefixCachingWithoutHashesOrWithoutTheOptionNothingIsCached) {
+  Harness off(Pool(BATCHING_POLICY_VLLM, 1000, 8192));
+  EXPECT_EQ(off.scheduler.prefix_cache(), nullptr);
+  Serve(&off, Prompt(0, 300, 1, {1, 2, 3, 4}), 0);
+  EXPECT_DOUBLE_EQ(Serve(&off, Prompt(1, 300, 1, {1, 2, 3, 4}), 1),
+                   0.010 + 1e-5 * 300);
+  Harness no_hashes(CachingPool(1000));
+  Serve(&no_hashes, Prompt(0, 300, 1, {}), 0);
+  EXPECT_EQ(no_hashes.scheduler.prefix_cache()->kv_blocks(), 0);
+  EXPECT_EQ(no_hashes.scheduler.usage().prefix_cached_tokens, 0);
+  EXPECT_EQ(no_hashes.scheduler.usage().prefix_prompt_tokens, 300);
+}
+
 }  // namespace
 }  // namespace fleetsim::sim

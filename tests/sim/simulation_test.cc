@@ -5,12 +5,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -242,8 +244,9 @@ TEST(SimulationTest, MixedPoolDecodesOnThePrefillMachineWhenDecodeIsFull) {
   // threshold is out of reach, so no prompt goes to the decode machine.)
   std::string rows;
   for (int i = 0; i < 40; ++i) rows += "0.5,4000,400\n";
-  std::string cluster =
-      Disaggregated(400) + "mixed_pool_prefill_queue_tokens: 1000000000\n";
+  std::string cluster = Disaggregated(400) +
+                        "mixed_pool_prefill_queue_tokens: 1000000000\n"
+                        "context_limit: CONTEXT_LIMIT_ALLOW\n";  // > 2048
   SimRun run = Simulate(ParseCluster(cluster),
                         Trace(WriteTrace("full.csv", rows)), "bloom-176b");
   ASSERT_EQ(run.records.size(), 40u);
@@ -342,7 +345,11 @@ TEST(SimulationTest, ThroughputSaturatesAndTailTtftExplodesPastCapacity) {
     workload.set_rate_per_s(rate);
     workload.set_duration_s(60);
     workload.set_seed(7);
-    return Simulate(ParseCluster(kColocated), workload, "llama-2-70b").result;
+    // Served as drawn: a few conversation prompts pass Llama-2's 4096.
+    return Simulate(ParseCluster(std::string(kColocated) +
+                                 "context_limit: CONTEXT_LIMIT_ALLOW"),
+                    workload, "llama-2-70b")
+        .result;
   };
   SimulationResult low = run_at(1), high = run_at(30), higher = run_at(60);
   // Light load: throughput follows the offered rate.
@@ -517,6 +524,129 @@ TEST(SimulationTest, AbsurdTimesStopTheRunWithAnError) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition)
       << result.status();
   EXPECT_THAT(result.status().message(), HasSubstr("a KV transfer"));
+}
+
+TEST(SimulationTest, RequestsOverMaxContextAreRejectedTruncatedOrCounted) {
+  // Llama-3-70B: max_context 8192. One request within it, one 8 tokens
+  // over, one a Mooncake-sized prompt.
+  Workload trace =
+      Trace(WriteTrace("context.csv", "0,1000,10\n0.1,8190,10\n0.2,20000,5\n"));
+  const std::string slo = "ttft_p99=100s";
+  struct Case {
+    const char* setting;
+    int64_t rejected, truncated, served_over;
+    bool slo_met;
+    std::vector<int32_t> served_inputs;  // completed requests, by id
+  };
+  for (const Case& c : {
+           Case{"", 2, 0, 0, false, {1000}},
+           Case{"context_limit: CONTEXT_LIMIT_REJECT", 2, 0, 0, false, {1000}},
+           Case{"context_limit: CONTEXT_LIMIT_TRUNCATE",
+                0,
+                2,
+                0,
+                true,
+                {1000, 8182, 8187}},
+           Case{"context_limit: CONTEXT_LIMIT_ALLOW",
+                0,
+                0,
+                2,
+                true,
+                {1000, 8190, 20000}},
+       }) {
+    SCOPED_TRACE(c.setting);
+    SimRun run = Simulate(ParseCluster(std::string(kColocated) + c.setting),
+                          trace, "llama-3-70b", slo);
+    EXPECT_EQ(run.result.requests(), 3);
+    EXPECT_EQ(run.result.rejected(), c.rejected);
+    EXPECT_EQ(run.result.rejected_over_context(), c.rejected);
+    EXPECT_EQ(run.result.truncated_over_context(), c.truncated);
+    EXPECT_EQ(run.result.served_over_context(), c.served_over);
+    EXPECT_EQ(run.result.slo_met(), c.slo_met);
+    std::vector<int32_t> served;
+    for (const RequestRecord& r : run.records) {
+      if (r.rejected) {
+        EXPECT_EQ(r.prefill_instance, -1);  // never routed
+      } else {
+        served.push_back(r.input_tokens);
+        EXPECT_LE(r.input_tokens + r.output_tokens,
+                  c.served_over > 0 ? 20005 : 8192);
+      }
+    }
+    std::sort(served.begin(), served.end());
+    EXPECT_EQ(served, c.served_inputs);
+  }
+}
+
+// A Mooncake JSONL trace of (arrival s, input, output, hashes) rows.
+std::string WriteMooncakeTrace(
+    const std::string& name,
+    const std::vector<std::tuple<double, int, int, std::string>>& rows) {
+  std::string path =
+      ::testing::TempDir() + "/" + std::to_string(getpid()) + "_" + name;
+  std::ofstream out(path);
+  for (const auto& [arrival_s, input, output, hashes] : rows) {
+    out << "{\"timestamp\": " << arrival_s * 1000
+        << ", \"input_length\": " << input << ", \"output_length\": " << output
+        << ", \"hash_ids\": [" << hashes << "]}\n";
+  }
+  return path;
+}
+
+TEST(SimulationTest, ASharedPrefixIsNotPrefilledTwice) {
+  // Two prompts alone on one instance, sharing k = 3 of Mooncake's
+  // 512-token blocks: the second's prefill computes only its other 1,464
+  // tokens, reading the 1,536 cached ones in attention.
+  Workload trace = Trace(WriteMooncakeTrace(
+      "shared.jsonl",
+      {{0, 2048, 1, "1, 2, 3, 4"}, {10, 3000, 1, "1, 2, 3, 9, 10, 11"}}));
+  SimRun off = Simulate(ParseCluster(kColocated), trace, "llama-3-70b");
+  SimRun on =
+      Simulate(ParseCluster(std::string(kColocated) + "prefix_caching: true"),
+               trace, "llama-3-70b");
+  ASSERT_EQ(on.records.size(), 2u);
+  ASSERT_EQ(off.records.size(), 2u);
+  std::unique_ptr<hardware::OperatorModel> model = FirstPoolModel(on);
+  ASSERT_NE(model, nullptr);
+  hardware::BatchShape rest;
+  rest.AddPrefillChunk(3000 - 3 * 512, 3 * 512);
+  EXPECT_NEAR(on.records[1].ttft_s, model->IterationSeconds(rest), 1e-9);
+  EXPECT_NEAR(off.records[1].ttft_s, PrefillSeconds(*model, 3000), 1e-9);
+  EXPECT_NEAR(on.records[0].ttft_s, off.records[0].ttft_s, 1e-12);
+  ASSERT_TRUE(on.result.has_prefix_cache());
+  EXPECT_EQ(on.result.prefix_cache().prompt_tokens(), 5048);
+  EXPECT_EQ(on.result.prefix_cache().cached_tokens(), 1536);
+  EXPECT_DOUBLE_EQ(on.result.prefix_cache().hit_rate(), 1536.0 / 5048);
+  EXPECT_FALSE(off.result.has_prefix_cache());
+}
+
+TEST(SimulationTest, PrefixAffinitySendsAPromptToItsCachedPrefix) {
+  // A warms instance 0; X keeps it busy decoding; B shares A's 4 blocks.
+  // By load alone B goes to idle instance 1; by affinity to instance 0
+  // (load 1 request - 2,048 cached tokens).
+  Workload trace = Trace(WriteMooncakeTrace(
+      "affinity.jsonl", {{0, 2048, 1, "1, 2, 3, 4"},
+                         {1, 100, 2000, "50"},
+                         {2, 3000, 10, "1, 2, 3, 4, 5, 6"}}));
+  std::string two = std::string(kColocated) + "prefix_caching: true\n";
+  two.replace(two.find("machines: 1"), 11, "machines: 2");
+  SimRun by_load = Simulate(ParseCluster(two), trace, "llama-3-70b");
+  SimRun by_prefix =
+      Simulate(ParseCluster(two + "router: ROUTER_POLICY_PREFIX_AFFINITY"),
+               trace, "llama-3-70b");
+  ASSERT_EQ(by_load.records.size(), 3u);
+  ASSERT_EQ(by_prefix.records.size(), 3u);
+  auto instance_of = [](const SimRun& run, int64_t id) {
+    for (const RequestRecord& r : run.records)
+      if (r.id == id) return r.prefill_instance;
+    return -2;
+  };
+  EXPECT_EQ(instance_of(by_load, 0), 0);
+  EXPECT_EQ(instance_of(by_load, 1), 0);
+  EXPECT_EQ(instance_of(by_load, 2), 1);
+  EXPECT_EQ(instance_of(by_prefix, 2), 0);
+  EXPECT_EQ(by_load.result.prefix_cache().cached_tokens(), 0);
+  EXPECT_EQ(by_prefix.result.prefix_cache().cached_tokens(), 2048);
 }
 
 TEST(SimulationTest, SameSeedSameResultsByteForByte) {

@@ -128,6 +128,8 @@ class ServiceClientTest(unittest.TestCase):
                                  machines=1, tp=1)
         pool.machine.chip = "h100"
         pool.machine.chips_per_machine = 1
+        # Azure prompts pass Llama-2's 4,096 tokens: served, and counted.
+        cluster.context_limit = cluster_pb.CONTEXT_LIMIT_ALLOW
         return cluster
 
     def small_request(self):
