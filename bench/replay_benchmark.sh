@@ -53,7 +53,8 @@ out, label, reference, reference_requests = sys.argv[1], sys.argv[2], float(sys.
 user, sys_s, rss_kib = open(out + "/time").read().split()
 cpu = float(user) + float(sys_s)
 d = json.load(open(out + "/summary.json"))
-req, ev = d["requests"], d["events"]
+# int64 counts are JSON strings in protobuf's JSON mapping.
+req, ev = int(d["requests"]), int(d["events"])
 vs = "%.0fx" % (reference * req / reference_requests / cpu) if reference else "-"
 print("%.3f | %-32s | %8d | %9d | %7.3f | %10.0f | %12.0f | %15s | %7.1f | %.5f %.5f |" % (
     cpu, label, req, ev, cpu, req / cpu, ev / cpu, vs, int(rss_kib) / 1024,

@@ -19,8 +19,8 @@
 #include "planner/planner.h"
 #include "sim/slo_spec.h"
 #include "util/csv.h"
-#include "util/json_writer.h"
 #include "util/output_file.h"
+#include "util/proto_json.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
@@ -85,91 +85,11 @@ const char* ObjectiveName(PlanObjective objective) {
   return "pareto";
 }
 
-void WriteFleet(JsonWriter* w, const PlannedFleet& fleet) {
-  w->BeginObject();
-  w->Field("system", fleet.system());
-  w->Field("feasible", fleet.feasible());
-  w->Field("cost", fleet.cost());
-  w->Field("tdp_w", fleet.tdp_w());
-  w->Field("tdp_normalized", fleet.tdp_normalized());
-  w->Key("pools");
-  w->BeginArray();
-  for (const PlannedPool& pool : fleet.pools()) {
-    w->BeginObject();
-    w->Field("role", pool.role());
-    w->Field("chip", pool.chip());
-    w->Field("machines", pool.machines());
-    w->Field("tp", pool.tp());
-    if (pool.owned()) w->Field("owned", true);
-    w->EndObject();
-  }
-  w->EndArray();
-  if (!fleet.miss().empty()) w->Field("miss", fleet.miss());
-  if (fleet.has_result()) {
-    const SimulationResult& r = fleet.result();
-    if (r.has_tco()) WriteTco(w, r.tco());
-    w->Key("slo");
-    w->BeginArray();
-    for (const SloAttainment& a : r.slo()) {
-      w->BeginObject();
-      w->Field("metric", a.metric());
-      w->Field("percentile", a.percentile());
-      w->Field("observed", a.observed());
-      w->Field("limit", a.limit());
-      w->Field("margin", a.limit() > 0 ? 1 - a.observed() / a.limit() : 0.0);
-      w->Field("met", a.met());
-      w->EndObject();
-    }
-    w->EndArray();
-    w->Field("ttft_p99_s", r.ttft_s().p99());
-    w->Field("tbt_p99_s", r.tbt_s().p99());
-    w->Field("throughput_rps", r.throughput_rps());
-    w->Key("utilisation");
-    w->BeginObject();
-    for (const PoolUsage& u : r.pools()) w->Field(u.name(), u.busy_fraction());
-    w->EndObject();
-  }
-  w->EndObject();
-}
-
+// plan.json: the result's proto3 JSON with its schema.
 std::string PlanJson(const PlanResult& result) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Field("feasible", result.feasible());
-  if (!result.explanation().empty())
-    w.Field("explanation", result.explanation());
-  w.Field("simulations", result.simulations());
-  w.Field("simulations_stopped_early", result.simulations_stopped_early());
-  w.Field("wall_s", result.wall_s());
-  if (result.feasible()) {
-    w.Field("objective", ObjectiveName(result.objective()));
-    w.Key("recommended");
-    WriteFleet(&w, result.recommended());
-    w.Key("cheapest");
-    WriteFleet(&w, result.cheapest());
-    w.Key("lowest_tdp");
-    WriteFleet(&w, result.lowest_tdp());
-  }
-  if (result.has_reallocation()) {
-    w.Key("reallocation");
-    WriteFleet(&w, result.reallocation());
-    w.Field("max_rate_per_s", result.max_rate_per_s());
-  }
-  w.Key("best_per_system");
-  w.BeginArray();
-  for (const PlannedFleet& fleet : result.best_per_system())
-    WriteFleet(&w, fleet);
-  w.EndArray();
-  w.Key("pareto");
-  w.BeginArray();
-  for (const PlannedFleet& fleet : result.pareto()) WriteFleet(&w, fleet);
-  w.EndArray();
-  w.Key("fleets");
-  w.BeginArray();
-  for (const PlannedFleet& fleet : result.fleets()) WriteFleet(&w, fleet);
-  w.EndArray();
-  w.EndObject();
-  return w.str();
+  PlanResult file = result;
+  file.set_schema(kPlanSchema);
+  return ProtoJson(file);
 }
 
 // plan.csv: one row per simulated fleet, for a spreadsheet.

@@ -16,69 +16,14 @@
 #include "economics/pricing.h"
 #include "economics/tco.h"
 #include "sim/simulation.h"
-#include "util/json_writer.h"
 #include "util/output_file.h"
+#include "util/proto_json.h"
 #include "util/status_macros.h"
 
 ABSL_FLAG(std::string, cluster, "",
           "Cluster file (.txtpb), e.g. data/clusters/splitwise_h100.txtpb");
 
 namespace fleetsim::cli {
-namespace {
-
-void WriteDistribution(JsonWriter* w, const std::string& key,
-                       const Distribution& d) {
-  w->Key(key);
-  w->BeginObject();
-  w->Field("mean", d.mean());
-  w->Field("p50", d.p50());
-  w->Field("p90", d.p90());
-  w->Field("p99", d.p99());
-  w->Field("max", d.max());
-  w->Field("count", d.count());
-  w->EndObject();
-}
-
-void WriteSourced(JsonWriter* w, const std::string& key,
-                  const SourcedValue& v) {
-  w->Key(key);
-  w->BeginObject();
-  w->Field("value", v.value());
-  w->Field("source", v.source());
-  if (!v.as_of().empty()) w->Field("as_of", v.as_of());
-  w->Field("estimate", v.estimate());
-  w->EndObject();
-}
-
-}  // namespace
-
-void WriteTco(JsonWriter* w, const Tco& t) {
-  w->Key("tco");
-  w->BeginObject();
-  w->Field("cost_basis", economics::CostBasisName(t.cost_basis()));
-  w->Field("capex_usd", t.capex_usd());
-  if (t.owned_capex_usd() > 0) w->Field("owned_capex_usd", t.owned_capex_usd());
-  w->Field("it_power_w", t.it_power_w());
-  w->Field("facility_power_w", t.facility_power_w());
-  w->Field("energy_kwh_per_year", t.energy_kwh_per_year());
-  w->Field("energy_usd_per_year", t.energy_usd_per_year());
-  w->Field("maintenance_usd_per_year", t.maintenance_usd_per_year());
-  w->Field("rental_usd_per_year", t.rental_usd_per_year());
-  w->Field("opex_usd_per_year", t.opex_usd_per_year());
-  w->Field("amortization_years", t.amortization_years());
-  w->Field("tco_usd", t.tco_usd());
-  w->Field("usd_per_hour", t.usd_per_hour());
-  w->Field("usd_per_million_output_tokens", t.usd_per_million_output_tokens());
-  w->Key("site");
-  w->BeginObject();
-  WriteSourced(w, "usd_per_kwh", t.site().usd_per_kwh());
-  WriteSourced(w, "pue", t.site().pue());
-  WriteSourced(w, "amortization_years", t.site().amortization_years());
-  WriteSourced(w, "maintenance_fraction_per_year",
-               t.site().maintenance_fraction_per_year());
-  w->EndObject();
-  w->EndObject();
-}
 
 std::string TcoLine(const Tco& t) {
   return absl::StrFormat(
@@ -89,85 +34,11 @@ std::string TcoLine(const Tco& t) {
       t.usd_per_million_output_tokens(), t.facility_power_w() / 1000);
 }
 
-std::string SummaryJson(const SimulationResult& r) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Field("requests", r.requests());
-  w.Field("completed", r.completed());
-  w.Field("rejected", r.rejected());
-  // Only when the trace had requests over the model's max_context, so runs
-  // without any keep their bytes.
-  if (r.rejected_over_context() + r.truncated_over_context() +
-          r.served_over_context() >
-      0) {
-    w.Field("rejected_over_context", r.rejected_over_context());
-    w.Field("truncated_over_context", r.truncated_over_context());
-    w.Field("served_over_context", r.served_over_context());
-  }
-  WriteDistribution(&w, "ttft_s", r.ttft_s());
-  WriteDistribution(&w, "tbt_s", r.tbt_s());
-  WriteDistribution(&w, "tpot_s", r.tpot_s());
-  WriteDistribution(&w, "e2e_s", r.e2e_s());
-  WriteDistribution(&w, "queue_s", r.queue_s());
-  WriteDistribution(&w, "kv_transfer_s", r.kv_transfer_s());
-  w.Field("simulated_s", r.simulated_s());
-  w.Field("throughput_rps", r.throughput_rps());
-  w.Field("output_tokens_per_s", r.output_tokens_per_s());
-  w.Field("goodput_rps", r.goodput_rps());
-  w.Field("energy_j", r.energy_j());
-  w.Field("fleet_cost", r.fleet_cost());
-  w.Field("fleet_tdp_w", r.fleet_tdp_w());
-  if (r.has_tco()) WriteTco(&w, r.tco());
-  w.Field("preemptions", r.preemptions());
-  if (r.has_prefix_cache()) {
-    const PrefixCacheUsage& cache = r.prefix_cache();
-    w.Key("prefix_cache");
-    w.BeginObject();
-    w.Field("prompt_tokens", cache.prompt_tokens());
-    w.Field("cached_tokens", cache.cached_tokens());
-    w.Field("hit_rate", cache.hit_rate());
-    w.Field("evicted_blocks", cache.evicted_blocks());
-    w.EndObject();
-  }
-  if (r.slo_size() > 0) {
-    w.Field("slo_met", r.slo_met());
-    w.Field("slo_attainment", r.slo_attainment());
-    w.Key("slo");
-    w.BeginArray();
-    for (const SloAttainment& a : r.slo()) {
-      w.BeginObject();
-      w.Field("metric", a.metric());
-      w.Field("percentile", a.percentile());
-      w.Field("observed", a.observed());
-      w.Field("limit", a.limit());
-      w.Field("slowdown", a.bound_s() == 0);
-      w.Field("met", a.met());
-      w.EndObject();
-    }
-    w.EndArray();
-  }
-  w.Key("pools");
-  w.BeginArray();
-  for (const PoolUsage& p : r.pools()) {
-    w.BeginObject();
-    w.Field("name", p.name());
-    w.Field("role", p.role());
-    w.Field("chip", p.chip());
-    w.Field("machines", p.machines());
-    w.Field("instances", p.instances());
-    w.Field("busy_fraction", p.busy_fraction());
-    w.Field("mean_batch_size", p.mean_batch_size());
-    w.Field("peak_kv_fraction", p.peak_kv_fraction());
-    w.Field("energy_j", p.energy_j());
-    w.Field("preemptions", p.preemptions());
-    w.Field("prompts_served", p.prompts_served());
-    w.Field("decodes_kept", p.decodes_kept());
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Field("events", r.events());
-  w.EndObject();
-  return w.str();
+std::string SummaryJson(const SimulationResult& result) {
+  SimulationResult file = result;
+  file.clear_wall_s();  // deterministic: the same run, the same bytes
+  file.set_schema(kSummarySchema);
+  return ProtoJson(file);
 }
 
 std::string SummaryTable(const SimulationResult& r) {

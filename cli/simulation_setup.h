@@ -14,7 +14,6 @@
 #include "proto/result.pb.h"
 #include "proto/workload.pb.h"
 #include "sim/simulation.h"
-#include "util/json_writer.h"
 #include "util/output_file.h"
 
 namespace fleetsim::cli {
@@ -43,7 +42,13 @@ std::string IterationTableFlag();
 // cluster's); InvalidArgument for a word it does not know.
 absl::StatusOr<ContextLimit> ContextLimitFlag();
 
-// summary.json (deterministic: no wall-clock figures) and the text table.
+// The schema each output file names (SimulationResult.schema,
+// PlanResult.schema).
+inline constexpr char kSummarySchema[] = "fleetsim.SimulationResult/v1";
+inline constexpr char kPlanSchema[] = "fleetsim.PlanResult/v1";
+
+// summary.json: the result's proto3 JSON (util/proto_json.h) with its
+// schema, deterministic (wall_s cleared); and the text table.
 std::string SummaryJson(const SimulationResult& result);
 std::string SummaryTable(const SimulationResult& result);
 
@@ -55,8 +60,7 @@ absl::Status CommitReplayOutputs(const std::string& out_dir,
                                  OutputFile* requests_csv,
                                  const SimulationResult& result);
 
-// The "tco" object of summary.json and plan.json, and its one-line text.
-void WriteTco(JsonWriter* writer, const Tco& tco);
+// A TCO's one-line text.
 std::string TcoLine(const Tco& tco);
 
 }  // namespace fleetsim::cli

@@ -6,12 +6,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "economics/pricing.h"
-#include "google/protobuf/util/json_util.h"
 #include "report/chromium.h"
 #include "report/report_html.h"
 #include "study/study_runner.h"
 #include "util/csv.h"
 #include "util/output_file.h"
+#include "util/proto_json.h"
 #include "util/status_macros.h"
 
 namespace fleetsim::study {
@@ -27,14 +27,9 @@ std::string SpreadCells(const Spread& s,
 }  // namespace
 
 std::string StudyJson(const StudyResult& result) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.always_print_primitive_fields = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  // Cannot fail for a message without Any fields.
-  (void)google::protobuf::util::MessageToJsonString(result, &json, options);
-  return json;
+  StudyResult file = result;
+  file.set_schema(kStudySchema);
+  return ProtoJson(file);
 }
 
 std::string SummaryCsv(const StudyResult& result) {

@@ -16,6 +16,10 @@
 
 namespace fleetsim::study {
 
+// The schema study.json names (StudyResult.schema).
+inline constexpr char kStudySchema[] = "fleetsim.StudyResult/v1";
+
+// study.json: the result's proto3 JSON (util/proto_json.h) with its schema.
 std::string StudyJson(const StudyResult& result);
 std::string SummaryCsv(const StudyResult& result);
 std::string VariantCsv(const StudyVariantResult& variant);

@@ -47,10 +47,11 @@ TEST(EconomicsFlagsTest, SummaryCarriesTheTcoWithItsAssumptions) {
   EXPECT_THAT(run.output, HasSubstr("cost (list basis): capex $"));
   const std::string summary = Slurp(out + "/summary.json");
   for (const char* key :
-       {"\"tco\"", "\"cost_basis\": \"list\"", "\"capex_usd\"",
+       {"\"tco\"", "\"cost_basis\": \"COST_BASIS_LIST\"", "\"capex_usd\"",
         "\"energy_usd_per_year\"", "\"opex_usd_per_year\"", "\"tco_usd\"",
         "\"usd_per_hour\"", "\"usd_per_million_output_tokens\"",
         "\"amortization_years\": 4",
+        "\"schema\": \"fleetsim.SimulationResult/v1\"",
         "\"source\": \"command line --usd-per-kwh\"", "\"pue\"",
         "\"Uptime Institute"}) {
     EXPECT_THAT(summary, HasSubstr(key));

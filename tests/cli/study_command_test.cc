@@ -74,6 +74,7 @@ TEST_F(StudyCommandTest, WritesStudyJsonAndCsvTables) {
   StudyResult result = ReadStudyJson();
   ASSERT_EQ(result.variants_size(), 2);
   EXPECT_EQ(result.spec().name(), "small");
+  EXPECT_EQ(result.schema(), "fleetsim.StudyResult/v1");
   EXPECT_TRUE(result.variants(0).feasible());
   EXPECT_THAT(result.provenance().command_line(), HasSubstr("--seeds 2"));
   // One header and one row per variant / per fleet compared.
