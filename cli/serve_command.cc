@@ -3,6 +3,8 @@
 
 #include <csignal>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -22,6 +24,9 @@ ABSL_FLAG(int64_t, max_inline_trace_bytes,
           fleetsim::service::kDefaultMaxInlineTraceBytes,
           "serve: largest inline trace (SimulateRequest/PlanRequest "
           "trace_bytes), bytes");
+ABSL_FLAG(bool, request_log, true,
+          "serve: one line per call on stderr: method, peer, status code, "
+          "duration (service/request_log.h)");
 ABSL_FLAG(int32_t, max_message_bytes, 0,
           "serve: largest request message, bytes (0 = the inline-trace limit "
           "+ 1 MiB)");
@@ -46,6 +51,14 @@ int RunServe(const std::vector<std::string>& args) {
   options.backend.limits.max_inline_trace_bytes =
       absl::GetFlag(FLAGS_max_inline_trace_bytes);
   options.backend.max_concurrent = absl::GetFlag(FLAGS_max_concurrent);
+  if (absl::GetFlag(FLAGS_request_log)) {
+    // One write per line, under a lock: calls finish on many threads.
+    options.request_log =
+        [mutex = std::make_shared<std::mutex>()](const std::string& line) {
+          std::lock_guard<std::mutex> lock(*mutex);
+          std::cerr << "fleetsim serve: " << line << std::endl;
+        };
+  }
   absl::StatusOr<std::unique_ptr<service::PlanningServer>> server =
       service::PlanningServer::Start(options);
   if (!server.ok()) return Fail(server.status());
@@ -94,5 +107,5 @@ FLEETSIM_REGISTER_COMMAND(
     {"serve [--listen HOST:PORT] [flags]",
      "Runs the gRPC PlanningService (docs/service.md) on the data folder.",
      {"listen", "data_dir", "max_concurrent", "max_inline_trace_bytes",
-      "max_message_bytes"},
+      "max_message_bytes", "request_log"},
      fleetsim::cli::RunServe});

@@ -3,8 +3,10 @@
 // The gRPC face of PlanningBackend: PlanningServiceImpl (the generated
 // service, translating between gRPC and the backend and nothing else),
 // ToGrpcStatus (the one absl -> gRPC status conversion), and PlanningServer,
-// which puts the backend, the service and the standard health service
-// (grpc.health.v1) behind one listening port. `fleetsim serve` and the
+// which puts the backend, the service, the standard health service
+// (grpc.health.v1) and server reflection (grpc.reflection.v1alpha, for
+// grpcurl-style tools) behind one listening port, with an optional request
+// log (service/request_log.h). `fleetsim serve` and the
 // in-process tests use PlanningServer.
 //
 // Example:
@@ -26,6 +28,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/planning_service.grpc.pb.h"
 #include "service/planning_backend.h"
+#include "service/request_log.h"
 
 namespace fleetsim::service {
 
@@ -70,6 +73,9 @@ struct ServerOptions {
   // plus 1 MiB for the rest of the request. Larger messages fail with
   // RESOURCE_EXHAUSTED before any handler runs.
   int max_message_bytes = 0;
+  // Receives one line per finished call (service/request_log.h); null = no
+  // request log.
+  RequestLogSink request_log;
 };
 
 // A running server. Destroying it shuts down gRPC (cancelling calls in
