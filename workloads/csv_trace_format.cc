@@ -1,6 +1,6 @@
 // CSV trace formats (Azure, BurstGPT, Vidur, SplitwiseSim): one row parser
-// configured per format, plus the CSV splitter and number parsers shared
-// with the Mooncake JSONL parser.
+// configured per format, plus the number parsers shared with the Mooncake
+// JSONL parser.
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -10,6 +10,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "util/csv.h"
 #include "workloads/trace_parsing.h"
 
 namespace fleetsim::workloads::internal {
@@ -69,35 +72,6 @@ std::string Quoted(absl::string_view text) {
   constexpr size_t kMaxShown = 40;
   if (text.size() <= kMaxShown) return absl::StrCat("'", text, "'");
   return absl::StrCat("'", text.substr(0, kMaxShown), "...'");
-}
-
-bool IsLeapYear(int64_t year) {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-// Days from 1970-01-01 to year-month-day (proleptic Gregorian); H. Hinnant's
-// days_from_civil.
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-// Reads exactly `digits` decimal digits at text[*pos].
-bool ReadDigits(absl::string_view text, size_t* pos, int digits, int64_t* out) {
-  if (*pos + digits > text.size()) return false;
-  int64_t value = 0;
-  for (int i = 0; i < digits; ++i) {
-    char c = text[*pos + i];
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + (c - '0');
-  }
-  *pos += digits;
-  *out = value;
-  return true;
 }
 
 class CsvRowParser final : public RowParser {
@@ -198,36 +172,6 @@ absl::string_view TrimAscii(absl::string_view text) {
   return absl::StripAsciiWhitespace(text);
 }
 
-void SplitCsvRow(absl::string_view line,
-                 std::vector<absl::string_view>* fields) {
-  fields->clear();
-  size_t i = 0;
-  while (true) {
-    size_t field_end;
-    if (i < line.size() && line[i] == '"') {
-      size_t j = i + 1;
-      while (j < line.size()) {
-        if (line[j] != '"') {
-          ++j;
-        } else if (j + 1 < line.size() && line[j + 1] == '"') {
-          j += 2;  // escaped quote
-        } else {
-          break;
-        }
-      }
-      fields->push_back(line.substr(i + 1, j - (i + 1)));
-      field_end = line.find(',', j);
-    } else {
-      field_end = line.find(',', i);
-      fields->push_back(line.substr(i, field_end == absl::string_view::npos
-                                           ? absl::string_view::npos
-                                           : field_end - i));
-    }
-    if (field_end == absl::string_view::npos) return;
-    i = field_end + 1;
-  }
-}
-
 absl::Status ParseTokenCount(absl::string_view text, absl::string_view field,
                              int32_t* out) {
   absl::string_view trimmed = TrimAscii(text);
@@ -281,46 +225,30 @@ absl::Status ParseFiniteNumber(absl::string_view text, absl::string_view field,
 
 absl::Status ParseWallClock(absl::string_view text, absl::string_view field,
                             int64_t* days, double* second_of_day) {
-  absl::string_view t = TrimAscii(text);
-  size_t pos = 0;
-  int64_t year, month, day, hour, minute, second;
-  auto expect = [&](char c) {
-    if (pos >= t.size() || t[pos] != c) return false;
-    ++pos;
-    return true;
-  };
-  bool ok = ReadDigits(t, &pos, 4, &year) && expect('-') &&
-            ReadDigits(t, &pos, 2, &month) && expect('-') &&
-            ReadDigits(t, &pos, 2, &day) && (expect(' ') || expect('T')) &&
-            ReadDigits(t, &pos, 2, &hour) && expect(':') &&
-            ReadDigits(t, &pos, 2, &minute) && expect(':') &&
-            ReadDigits(t, &pos, 2, &second);
-  double fraction = 0;
-  if (ok && pos < t.size()) {
-    ok = t[pos] == '.' && pos + 1 < t.size();
-    double scale = 0.1;
-    for (size_t i = pos + 1; ok && i < t.size(); ++i) {
-      ok = t[i] >= '0' && t[i] <= '9';
-      fraction += (t[i] - '0') * scale;
-      scale /= 10;
-    }
-  }
-  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30,
-                                         31, 31, 30, 31, 30, 31};
-  if (ok) {
-    ok = month >= 1 && month <= 12 && day >= 1 &&
-         day <= kDaysInMonth[month - 1] +
-                    (month == 2 && IsLeapYear(year) ? 1 : 0) &&
-         hour < 24 && minute < 60 && second < 60;
-  }
+  const absl::string_view t = TrimAscii(text);
+  // absl::ParseTime checks each field's range and the day against its month
+  // (leap years included); "%E*S" reads the seconds with any fraction. The
+  // checks before it keep the year at four digits and pick the separator.
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  absl::Time time;
+  std::string why;
+  const bool ok = t.size() > 10 && t[4] == '-' &&
+                  (t[10] == ' ' || t[10] == 'T') &&
+                  absl::ParseTime(t[10] == 'T' ? "%Y-%m-%dT%H:%M:%E*S"
+                                               : "%Y-%m-%d %H:%M:%E*S",
+                                  std::string(t), utc, &time, &why);
   if (!ok) {
     return FieldError(field, absl::StrCat(Quoted(t),
                                           " is not a timestamp "
                                           "YYYY-MM-DD HH:MM:SS[.fffffff]"));
   }
-  *days = DaysFromCivil(year, month, day);
-  *second_of_day =
-      static_cast<double>(hour * 3600 + minute * 60 + second) + fraction;
+  const absl::CivilSecond civil = absl::ToCivilSecond(time, utc);
+  *days = absl::CivilDay(civil) - absl::CivilDay(1970, 1, 1);
+  // Whole seconds plus the fraction, so that the 100 ns digits of Azure's
+  // timestamps survive in a double.
+  *second_of_day = static_cast<double>(civil.hour() * 3600 +
+                                       civil.minute() * 60 + civil.second()) +
+                   absl::ToDoubleSeconds(time - absl::FromCivil(civil, utc));
   return absl::OkStatus();
 }
 

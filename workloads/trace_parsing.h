@@ -1,9 +1,9 @@
 // File: workloads/trace_parsing.h
 //
 // Internal pieces shared by the trace readers (trace_reader.h is the public
-// API): a buffered line reader, the per-format row parsers, and the one CSV
-// splitter and number parsers every CSV format uses. Error messages from
-// these helpers name the field ("field 'ContextTokens': ...") but not the
+// API): a buffered line reader, the per-format row parsers, and the number
+// parsers every CSV format uses (rows are split by util/csv.h). Error messages
+// from these helpers name the field ("field 'ContextTokens': ...") but not the
 // location; TraceReader adds "path:line: ".
 #ifndef FLEETSIM_WORKLOADS_TRACE_PARSING_H_
 #define FLEETSIM_WORKLOADS_TRACE_PARSING_H_
@@ -88,14 +88,8 @@ TraceFormat DetectTraceFormat(absl::string_view first_line);
 absl::StatusOr<std::unique_ptr<RowParser>> NewCsvRowParser(
     TraceFormat format, absl::string_view header);
 
-// A parser for Mooncake JSONL lines (a small hand-rolled JSON reader).
+// A parser for Mooncake JSONL lines (protobuf's JSON parser).
 std::unique_ptr<RowParser> NewMooncakeRowParser();
-
-// Splits one CSV line at commas into views of `line`. A field in double
-// quotes may contain commas; its view excludes the quotes ("" escapes are
-// left as is: only numeric fields are ever interpreted).
-void SplitCsvRow(absl::string_view line,
-                 std::vector<absl::string_view>* fields);
 
 // InvalidArgument "field 'NAME': MESSAGE".
 absl::Status FieldError(absl::string_view field, absl::string_view message);
@@ -112,9 +106,10 @@ absl::Status ParseTokenCount(absl::string_view text, absl::string_view field,
 absl::Status ParseFiniteNumber(absl::string_view text, absl::string_view field,
                                double* out);
 
-// Parses "YYYY-MM-DD HH:MM:SS[.fraction]" (or with 'T') into whole days
-// since 1970-01-01 and seconds within the day (fraction included), keeping
-// 100 ns resolution exact enough for differences.
+// Parses "YYYY-MM-DD HH:MM:SS[.fraction]" (or with 'T'), as UTC, with
+// absl::ParseTime into whole days since 1970-01-01 and seconds within the
+// day (fraction included), keeping 100 ns resolution exact enough for
+// differences. A leap second (:60) is the next minute's first second.
 absl::Status ParseWallClock(absl::string_view text, absl::string_view field,
                             int64_t* days, double* second_of_day);
 

@@ -237,8 +237,7 @@ TEST(TraceReaderTest, BadRowsNameFileLineAndField) {
            {"azure_bad_timestamp.csv",
             "azure_bad_timestamp.csv:3: field 'TIMESTAMP': '2023-11-16 "
             "25:15:50.9951690' is not a timestamp"},
-           {"mooncake_bad.jsonl",
-            "mooncake_bad.jsonl:2: invalid JSON at column 58: expected '}'"},
+           {"mooncake_bad.jsonl", "mooncake_bad.jsonl:2: invalid JSON: "},
        }) {
     SCOPED_TRACE(c.file);
     ReadResult result = ReadAll(BadTrace(c.file));
@@ -283,32 +282,41 @@ TEST(TraceReaderTest, SkipBadRowsInJsonl) {
   EXPECT_THAT(result.requests[1].prefix_block_hashes, ElementsAre(0u, 3u));
 }
 
+// Syntax and type errors come from protobuf's JSON parser, whose wording
+// is its own: the test checks that the line, the key and the value are named.
 TEST(TraceReaderTest, JsonlFieldErrors) {
   const std::string path = ::testing::TempDir() + "/mooncake_fields.jsonl";
   struct Case {
     std::string line;
-    std::string message;
+    std::vector<std::string> message;
   };
   for (const Case& c : std::vector<Case>{
            {R"({"timestamp": 20, "output_length": 3})",
-            ":1: field 'input_length': missing"},
+            {":1: field 'input_length': missing"}},
+           {R"({"timestamp": 20, "input_length": -4, "output_length": 3})",
+            {":1: field 'input_length': -4 is negative"}},
+           {R"({"timestamp": 20, "input_length": 4, "output_length": 3e10})",
+            {":1: ", "output_length", "out of range"}},
+           {R"({"timestamp": "NaN", "input_length": 4, "output_length": 3})",
+            {":1: field 'timestamp': not a finite number"}},
            {R"({"timestamp": 0, "input_length": 5, "output_length": 1, )"
             R"("hash_ids": [2, -1]})",
-            ":1: field 'hash_ids': element 1 '-1' is not a non-negative "
-            "integer"},
+            {":1: invalid JSON: ", "hash_ids", "-1"}},
            {R"({"timestamp": "x", "input_length": 5, "output_length": 1})",
-            ":1: invalid JSON at column 15: expected a number"},
+            {":1: invalid JSON: ", "timestamp", "x"}},
            {R"({"timestamp": 1, "input_length": 5.5, "output_length": 1})",
-            ":1: field 'input_length': '5.5' is not a token count"},
+            {":1: invalid JSON: ", "input_length", "5.5"}},
            {R"({"timestamp": 1, "input_length": 5, "output_length": 1} x)",
-            ":1: invalid JSON at column 57: unexpected text after the object"},
-           {R"([1, 2])", ":1: invalid JSON at column 1: expected '{'"},
+            {":1: invalid JSON: "}},
+           {R"([1, 2])", {":1: invalid JSON: "}},
        }) {
     SCOPED_TRACE(c.line);
     std::ofstream(path) << c.line << "\n";
     ReadResult result = ReadAll(path, TRACE_FORMAT_MOONCAKE);
     EXPECT_EQ(result.status.code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(std::string(result.status.message()), HasSubstr(c.message));
+    for (const std::string& part : c.message) {
+      EXPECT_THAT(std::string(result.status.message()), HasSubstr(part));
+    }
   }
 }
 
