@@ -111,8 +111,8 @@ int ListChips() {
                     pricing.rental_reserved_usd_per_chip_hour().value());
       json.Field("int8_tops", chip->int8_tops());
       json.Field("machine_chips", hardware::MachineChips(*chip));
-      json.Field("scale_up_gbps", chip->scale_up_gbps());
-      json.Field("scale_out_gbps", chip->scale_out_gbps());
+      json.Field("scale_up_gbytes_per_s", chip->scale_up_gbytes_per_s());
+      json.Field("scale_out_gbytes_per_s", chip->scale_out_gbytes_per_s());
       json.EndObject();
     }
     json.EndArray();

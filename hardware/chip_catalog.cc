@@ -36,8 +36,8 @@ const FieldRanges& ChipFieldRanges() {
       {"fleetsim.Chip.idle_power_w", 0, 1e6, "W"},
       {"fleetsim.Chip.manufacturing_cost_usd", 0, 1e9, "USD"},
       {"fleetsim.Chip.rental_usd_per_hour", 0, 1e6, "USD"},
-      {"fleetsim.Chip.scale_up_gbps", 1e-3, 1e6, "GB/s"},
-      {"fleetsim.Chip.scale_out_gbps", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.Chip.scale_up_gbytes_per_s", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.Chip.scale_out_gbytes_per_s", 1e-3, 1e6, "GB/s"},
       {"fleetsim.Chip.compute_units", 1, 1e7},
       {"fleetsim.Chip.scale_up_domain_chips", 0, 1e4},
       {"fleetsim.OperatorEfficiency.compute", 1e-6, 1, "a fraction of peak"},
@@ -247,8 +247,8 @@ absl::Status ValidateChip(const Chip& chip, const std::string& path) {
   problems.Required("memory_gib", chip.memory_gib());
   problems.Required("memory_bandwidth_tbps", chip.memory_bandwidth_tbps());
   problems.Required("tdp_w", chip.tdp_w());
-  problems.Required("scale_up_gbps", chip.scale_up_gbps());
-  problems.Required("scale_out_gbps", chip.scale_out_gbps());
+  problems.Required("scale_up_gbytes_per_s", chip.scale_up_gbytes_per_s());
+  problems.Required("scale_out_gbytes_per_s", chip.scale_out_gbytes_per_s());
   problems.NonNegative("fp8_tflops", chip.fp8_tflops());
   problems.NonNegative("fp4_tflops", chip.fp4_tflops());
   problems.NonNegative("int8_tops", chip.int8_tops());

@@ -43,7 +43,8 @@ inline constexpr double kIdlePowerFractionOfTdp = 0.10;
 // problem, one per line, each as "path:LINE: field 'NAME' ..." (or
 // "path: field 'NAME' is missing" when the field is absent from the file):
 //   - required and > 0: bf16_tflops, vector_tflops, memory_gib,
-//     memory_bandwidth_tbps, tdp_w, scale_up_gbps, scale_out_gbps;
+//     memory_bandwidth_tbps, tdp_w, scale_up_gbytes_per_s,
+//     scale_out_gbytes_per_s;
 //   - >= 0: fp8_tflops, fp4_tflops, sram_mb, idle_power_w (also <= tdp_w),
 //     manufacturing_cost_usd, floor_us;
 //   - pricing entries, when present: value finite and >= 0, a source, and

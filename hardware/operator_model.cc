@@ -64,11 +64,13 @@ void CheckDivides(Problems& p, const char* field, int64_t value, int tp) {
 absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
                       const OperatorModelOptions& o) {
   Problems p;
-  if (tp > 1 && chip.scale_up_gbps() <= 0) {
-    p.Add("tp > 1 needs chip scale_up_gbps > 0");
+  if (tp > 1 && chip.scale_up_gbytes_per_s() <= 0) {
+    p.Add("tp > 1 needs chip scale_up_gbytes_per_s > 0");
   }
-  if (pp > 1 && tp * pp > o.chips_per_machine && chip.scale_out_gbps() <= 0) {
-    p.Add("pipeline stages across machines need chip scale_out_gbps > 0");
+  if (pp > 1 && tp * pp > o.chips_per_machine &&
+      chip.scale_out_gbytes_per_s() <= 0) {
+    p.Add(
+        "pipeline stages across machines need chip scale_out_gbytes_per_s > 0");
   }
   if (tp < 1) p.Add(absl::StrCat("tp must be >= 1, got ", tp));
   if (pp < 1) p.Add(absl::StrCat("pp must be >= 1, got ", pp));

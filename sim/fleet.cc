@@ -143,8 +143,8 @@ const FieldRanges& ClusterFieldRanges() {
       {"fleetsim.Pool.tp", 1, kMaxChips},
       {"fleetsim.Pool.pp", 1, kMaxChips},
       {"fleetsim.Machine.chips_per_machine", 1, kMaxChips},
-      {"fleetsim.Machine.scale_up_gbps", 1e-3, 1e6, "GB/s"},
-      {"fleetsim.Machine.scale_out_gbps", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.Machine.scale_up_gbytes_per_s", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.Machine.scale_out_gbytes_per_s", 1e-3, 1e6, "GB/s"},
       {"fleetsim.Machine.scale_out_latency_us", 0, 1e6, "microseconds"},
       {"fleetsim.BatchingConfig.max_batch_size", 1, 1e7, "requests"},
       {"fleetsim.BatchingConfig.max_batch_tokens", 1,
@@ -257,8 +257,9 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     // The pool's chip is the chip as this machine has it: its scale-up
     // domain is the machine, its scale-up link the machine's.
     pool.chip.set_scale_up_domain_chips(pool.chips_per_machine);
-    if (config.machine().scale_up_gbps() > 0) {
-      pool.chip.set_scale_up_gbps(config.machine().scale_up_gbps());
+    if (config.machine().scale_up_gbytes_per_s() > 0) {
+      pool.chip.set_scale_up_gbytes_per_s(
+          config.machine().scale_up_gbytes_per_s());
     }
     pool.tp = config.tp() > 0 ? config.tp() : pool.chips_per_machine;
     pool.pp = config.pp() > 0 ? config.pp() : 1;
@@ -288,10 +289,11 @@ absl::StatusOr<FleetSpec> ResolveFleet(
           "': field 'batching.preemption': PREEMPTION_MODE_SWAP is not "
           "implemented yet; use PREEMPTION_MODE_RECOMPUTE"));
     }
-    double per_chip_out = pool.chip.scale_out_gbps() * 1e9;
-    pool.scale_out_bytes_per_s = config.machine().scale_out_gbps() > 0
-                                     ? config.machine().scale_out_gbps() * 1e9
-                                     : per_chip_out * pool.chips_per_machine;
+    double per_chip_out = pool.chip.scale_out_gbytes_per_s() * 1e9;
+    pool.scale_out_bytes_per_s =
+        config.machine().scale_out_gbytes_per_s() > 0
+            ? config.machine().scale_out_gbytes_per_s() * 1e9
+            : per_chip_out * pool.chips_per_machine;
     pool.scale_out_latency_s = (config.machine().scale_out_latency_us() > 0
                                     ? config.machine().scale_out_latency_us()
                                     : kDefaultScaleOutLatencyUs) *

@@ -38,7 +38,8 @@ struct PoolSpec {
   std::string name;
   PoolRole role = POOL_ROLE_COLOCATED;
   // The chip as the pool's machine has it: scale_up_domain_chips is the
-  // machine's chips, scale_up_gbps its link (Machine.scale_up_gbps).
+  // machine's chips, scale_up_gbytes_per_s its link
+  // (Machine.scale_up_gbytes_per_s).
   Chip chip;
   int machines = 0;
   int owned_machines = 0;  // of `machines`, already owned (Pool.owned_machines)

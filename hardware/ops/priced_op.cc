@@ -84,9 +84,10 @@ PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
     op.unit_s_per_chip = e.unit_latency_s / op.compute_units;
   }
   if (cost.collective != CollectiveKind::kNone) {
-    const double link_gbps =
-        cost.scale_out ? chip.scale_out_gbps() : chip.scale_up_gbps();
-    op.link_s_per_byte = 1.0 / (link_gbps * 1e9 * e.memory);
+    const double link_gbytes_per_s = cost.scale_out
+                                         ? chip.scale_out_gbytes_per_s()
+                                         : chip.scale_up_gbytes_per_s();
+    op.link_s_per_byte = 1.0 / (link_gbytes_per_s * 1e9 * e.memory);
     op.alpha_s = e.step_latency_s;
     if (!e.collective_fits.empty() && !cost.scale_out &&
         cost.collective == CollectiveKind::kAllReduce) {
@@ -94,9 +95,10 @@ PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
           CollectiveFitAt(e.collective_fits, cost.ranks);
       op.two_lines = true;
       op.alpha_s = f.latency_s;
-      op.bus_s_per_byte = 1.0 / (link_gbps * 1e9 * f.bus_efficiency);
+      op.bus_s_per_byte = 1.0 / (link_gbytes_per_s * 1e9 * f.bus_efficiency);
       op.bulk_alpha_s = f.bulk_latency_s;
-      op.bulk_bus_s_per_byte = 1.0 / (link_gbps * 1e9 * f.bulk_bus_efficiency);
+      op.bulk_bus_s_per_byte =
+          1.0 / (link_gbytes_per_s * 1e9 * f.bulk_bus_efficiency);
     }
   }
   return op;

@@ -113,7 +113,8 @@ TEST(ChipCatalogTest, ChipsKeepTheirUnitBalance) {
   EXPECT_NEAR(prefill.vector_tflops() / h100.vector_tflops(), 0.48, 0.01);
   EXPECT_NEAR(prefill.memory_bandwidth_tbps() / h100.memory_bandwidth_tbps(),
               0.61, 0.01);
-  EXPECT_EQ(h100.scale_out_gbps() * 8, 400);  // 8 x 400 Gb/s per DGX H100
+  EXPECT_EQ(h100.scale_out_gbytes_per_s() * 8,
+            400);  // 8 x 400 Gb/s per DGX H100
 }
 
 TEST(ChipCatalogTest, IdlePowerFallsBackToTdpFraction) {
@@ -220,7 +221,7 @@ TEST(ChipCatalogTest, ValidateListsEveryProblem) {
           "/nonexistent.txtpb: field 'bf16_tflops' must be > 0 (got -5)"));
   EXPECT_THAT(message,
               HasSubstr("/nonexistent.txtpb: field 'tdp_w' is missing"));
-  EXPECT_THAT(message, HasSubstr("field 'scale_out_gbps' is missing"));
+  EXPECT_THAT(message, HasSubstr("field 'scale_out_gbytes_per_s' is missing"));
   EXPECT_THAT(message, HasSubstr("field 'sram_mb' must be >= 0 (got -1)"));
 }
 
@@ -228,7 +229,7 @@ TEST(ChipCatalogTest, ValidateListsEveryProblem) {
 // every time absurd (1e-300 GB/s, 1e-300 TFLOP/s) or are not numbers.
 TEST(ChipCatalogTest, ValuesOutsideTheirSanityRangeAreRefused) {
   for (auto [field, value] : std::vector<std::pair<std::string, double>>{
-           {"scale_up_gbps", 1e-300},
+           {"scale_up_gbytes_per_s", 1e-300},
            {"bf16_tflops", 1e-300},
            {"memory_bandwidth_tbps", 1e300},
            {"tdp_w", std::nan("")}}) {

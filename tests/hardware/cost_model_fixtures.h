@@ -183,8 +183,8 @@ inline Chip H100() {
     memory_gib: 80
     memory_bandwidth_tbps: 3.35
     tdp_w: 700
-    scale_up_gbps: 450
-    scale_out_gbps: 50
+    scale_up_gbytes_per_s: 450
+    scale_out_gbytes_per_s: 50
   )pb");
 }
 
@@ -198,8 +198,8 @@ inline Chip SpadPrefill() {
     memory_gib: 64
     memory_bandwidth_tbps: 2.048
     tdp_w: 596
-    scale_up_gbps: 450
-    scale_out_gbps: 50
+    scale_up_gbytes_per_s: 450
+    scale_out_gbytes_per_s: 50
   )pb");
 }
 
@@ -213,8 +213,8 @@ inline Chip SpadDecode() {
     memory_gib: 80
     memory_bandwidth_tbps: 3.352
     tdp_w: 507
-    scale_up_gbps: 450
-    scale_out_gbps: 50
+    scale_up_gbytes_per_s: 450
+    scale_out_gbytes_per_s: 50
   )pb");
 }
 

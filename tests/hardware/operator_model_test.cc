@@ -297,10 +297,10 @@ TEST(OperatorModelTest, CreateRejectsBadConfigurations) {
   EXPECT_EQ(OperatorModel::Create(Llama2_7b(), no_vector, 1, 1).status().code(),
             absl::StatusCode::kInvalidArgument);
   Chip no_link = H100();
-  no_link.clear_scale_up_gbps();
+  no_link.clear_scale_up_gbytes_per_s();
   auto status = OperatorModel::Create(Llama2_7b(), no_link, 2, 1).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("scale_up_gbps"), std::string::npos);
+  EXPECT_NE(status.message().find("scale_up_gbytes_per_s"), std::string::npos);
   OperatorModelOptions bad;
   bad.overlap_exponent = 0.5;
   EXPECT_FALSE(OperatorModel::Create(Llama2_7b(), H100(), 1, 1, bad).ok());

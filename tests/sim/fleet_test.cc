@@ -197,14 +197,16 @@ TEST_F(FleetTest, TheMachinesScaleUpLinkTimesTheCollectives) {
   // Llama-3-70B at TP8 on H100: the all-reduces run on the machine's link.
   ASSERT_EQ(ResolveCluster(OnePool("h100", 8, 1), "c", "llama-3-70b"), "OK");
   auto chip_link = CreateLatencyModel(last_, last_.pools[0]);
-  ASSERT_EQ(ResolveCluster(OnePool("h100", 8, 1, "", "scale_up_gbps: 450"), "c",
-                           "llama-3-70b"),
-            "OK");
+  ASSERT_EQ(
+      ResolveCluster(OnePool("h100", 8, 1, "", "scale_up_gbytes_per_s: 450"),
+                     "c", "llama-3-70b"),
+      "OK");
   auto same_link = CreateLatencyModel(last_, last_.pools[0]);
-  ASSERT_EQ(ResolveCluster(OnePool("h100", 8, 1, "", "scale_up_gbps: 45"), "c",
-                           "llama-3-70b"),
-            "OK");
-  EXPECT_EQ(last_.pools[0].chip.scale_up_gbps(), 45);
+  ASSERT_EQ(
+      ResolveCluster(OnePool("h100", 8, 1, "", "scale_up_gbytes_per_s: 45"),
+                     "c", "llama-3-70b"),
+      "OK");
+  EXPECT_EQ(last_.pools[0].chip.scale_up_gbytes_per_s(), 45);
   auto slow_link = CreateLatencyModel(last_, last_.pools[0]);
   ASSERT_TRUE(chip_link.ok() && same_link.ok() && slow_link.ok());
   const hardware::BatchShape batch = Decodes();
@@ -370,9 +372,11 @@ TEST_F(FleetTest, InvalidAndAbsurdValuesNameTheirField) {
       {[](Cluster* c) { c->set_framework_layer_overhead_us(1e306); },
        "field 'framework_layer_overhead_us' must be in [0, 1e+06]"},
       {[](Cluster* c) {
-         c->mutable_pools(1)->mutable_machine()->set_scale_out_gbps(1e-300);
+         c->mutable_pools(1)->mutable_machine()->set_scale_out_gbytes_per_s(
+             1e-300);
        },
-       "field 'pools[1].machine.scale_out_gbps' must be in [0.001, 1e+06]"},
+       "field 'pools[1].machine.scale_out_gbytes_per_s' must be in [0.001, "
+       "1e+06]"},
       {[](Cluster* c) {
          c->mutable_pools(1)->mutable_machine()->set_scale_out_latency_us(
              1e306);

@@ -58,35 +58,43 @@ const char* kColocated = R"pb(
   name: "one-h100-machine"
   pools {
     role: POOL_ROLE_COLOCATED
-    machine { chip: "h100" chips_per_machine: 8 scale_out_gbps: 400 }
+    machine { chip: "h100" chips_per_machine: 8 scale_out_gbytes_per_s: 400 }
     machines: 1
     tp: 8
     batching { policy: BATCHING_POLICY_VLLM }
   }
 )pb";
 
-std::string Disaggregated(double scale_out_gbps, int prefill = 1,
+std::string Disaggregated(double scale_out_gbytes_per_s, int prefill = 1,
                           int decode = 1) {
   char buf[1024];
-  std::snprintf(
-      buf, sizeof(buf), R"pb(
-        name: "pd"
-        pools {
-          name: "prefill"
-          role: POOL_ROLE_PREFILL
-          machine { chip: "h100" scale_out_gbps: %g scale_out_latency_us: 5 }
-          machines: %d
-          tp: 8
-        }
-        pools {
-          name: "decode"
-          role: POOL_ROLE_DECODE
-          machine { chip: "h100" scale_out_gbps: %g scale_out_latency_us: 5 }
-          machines: %d
-          tp: 8
-        }
-      )pb",
-      scale_out_gbps, prefill, scale_out_gbps, decode);
+  std::snprintf(buf, sizeof(buf), R"pb(
+                  name: "pd"
+                  pools {
+                    name: "prefill"
+                    role: POOL_ROLE_PREFILL
+                    machine {
+                      chip: "h100"
+                      scale_out_gbytes_per_s: %g
+                      scale_out_latency_us: 5
+                    }
+                    machines: %d
+                    tp: 8
+                  }
+                  pools {
+                    name: "decode"
+                    role: POOL_ROLE_DECODE
+                    machine {
+                      chip: "h100"
+                      scale_out_gbytes_per_s: %g
+                      scale_out_latency_us: 5
+                    }
+                    machines: %d
+                    tp: 8
+                  }
+                )pb",
+                scale_out_gbytes_per_s, prefill, scale_out_gbytes_per_s,
+                decode);
   return buf;
 }
 

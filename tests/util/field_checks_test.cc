@@ -42,7 +42,7 @@ pools {
   machine {
     chip: "h100"
     chips_per_machine: -1
-    scale_out_gbps: nan
+    scale_out_gbytes_per_s: nan
   }
 }
 framework_layer_overhead_us: 1e306
@@ -58,9 +58,10 @@ framework_layer_overhead_us: 1e306
               HasSubstr(path + ":10: field 'pools[1].machine."
                                "chips_per_machine' must be in [1, 1024] "
                                "(got -1)"));
-  EXPECT_THAT(status.message(),
-              HasSubstr(path + ":11: field 'pools[1].machine.scale_out_gbps' "
-                               "must be a finite number (got nan)"));
+  EXPECT_THAT(
+      status.message(),
+      HasSubstr(path + ":11: field 'pools[1].machine.scale_out_gbytes_per_s' "
+                       "must be a finite number (got nan)"));
   EXPECT_THAT(status.message(),
               HasSubstr(path + ":14: field 'framework_layer_overhead_us' must "
                                "be in [0, 1e+06] (got 1e+306); microseconds"));
