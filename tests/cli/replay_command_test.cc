@@ -147,7 +147,7 @@ TEST(ReplayCommandTest, RequestsOverMaxContextAreCountedByWhatHappened) {
                         "truncated, 0 served as given"));
   EXPECT_THAT(rejected.output, HasSubstr("SLO missed"));
   EXPECT_THAT(Slurp(dir + "/a/summary.json"),
-              HasSubstr("\"rejected_over_context\": 13"));
+              HasSubstr("\"rejected_over_context\": \"13\""));
   testutil::FleetsimRun truncated =
       testutil::RunFleetsim(base + dir + "/b --context-limit truncate");
   EXPECT_EQ(truncated.exit_code, 0) << truncated.output;
@@ -157,7 +157,7 @@ TEST(ReplayCommandTest, RequestsOverMaxContextAreCountedByWhatHappened) {
               HasSubstr("over the model's max_context: 0 rejected, 13 "
                         "truncated, 0 served as given"));
   EXPECT_THAT(Slurp(dir + "/b/summary.json"),
-              HasSubstr("\"truncated_over_context\": 13"));
+              HasSubstr("\"truncated_over_context\": \"13\""));
 }
 
 // Regressions (issue 16): hostile values that once aborted, hung or were

@@ -20,6 +20,9 @@ Cluster TwoChipFleet() {
   absl::Status status = ParseTextProto(
       R"pb(
         name: "prefill:h100x1@tp8+decode:a100x2@tp8"
+        # Conversation prompts past llama-2-70b's 4096-token context are
+        # served cut, so the early stop does not end the run at the first.
+        context_limit: CONTEXT_LIMIT_TRUNCATE
         pools {
           role: POOL_ROLE_PREFILL
           machine { chip: "h100" chips_per_machine: 8 }
