@@ -16,6 +16,7 @@
 #include "sim/fleet.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
+#include "sim/speculative_decoding.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 #include "workloads/request_source.h"
@@ -112,6 +113,8 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
     FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(
         data_dir + "/" + kDefaultTemplateCluster, &context.template_cluster));
   }
+  FLEETSIM_RETURN_IF_ERROR(sim::ResolveDraftModel(
+      catalogs.models(), "template cluster", &context.template_cluster));
   context.chips_per_machine = request.chips_per_machine();
   context.budget_machines = request.budget_machines() > 0
                                 ? request.budget_machines()

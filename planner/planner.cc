@@ -89,8 +89,10 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
   hardware::BatchShape decode;
   for (int i = 0; i < batch; ++i)
     decode.AddDecode(static_cast<int64_t>(per_request_tokens));
-  double decode_tokens_per_s =
-      batch / model->IterationSeconds(decode) * instances_per_machine;
+  // A speculative step emits tokens_per_step tokens per sequence.
+  double decode_tokens_per_s = batch * spec.tokens_per_step /
+                               model->IterationSeconds(decode) *
+                               instances_per_machine;
 
   CapacityBounds bounds;
   bounds.prefill_machines =

@@ -221,7 +221,7 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
     while (!running_.empty()) {
       int64_t extra = 0;
       for (const LiveRequestPtr& request : running_) {
-        extra += ExtraBlocks(*request, request->context_tokens() + 1);
+        extra += ExtraBlocks(*request, DecodeRoomTokens(*request, 0));
       }
       if (extra <= free_blocks()) break;
       PreemptNewestRunning();
@@ -229,7 +229,7 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
     planned_decodes_ = std::min<size_t>(running_.size(), pool_.max_batch_size);
     for (size_t i = 0; i < planned_decodes_; ++i) {
       LiveRequest* request = running_[i].get();
-      Allocate(request, request->context_tokens() + 1);
+      Allocate(request, DecodeRoomTokens(*request, 0));
       shape_.AddDecode(request->context_tokens());
     }
     if (!prefill_first) {
@@ -253,6 +253,37 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
 void BatchScheduler::EmitToken(LiveRequest* request, double end_s) {
   TokenGaps(end_s - request->last_token_s, 1);
   ++request->generated;
+  request->last_token_s = end_s;
+}
+
+int64_t BatchScheduler::DecodeStepTokens(const LiveRequest& request,
+                                         int steps) const {
+  if (pool_.draft_tokens == 0) return steps;
+  return std::min<int64_t>(
+      request.remaining_tokens(),
+      TokensAfterSteps(pool_.tokens_per_step, request.decode_steps + steps) -
+          TokensAfterSteps(pool_.tokens_per_step, request.decode_steps));
+}
+
+int64_t BatchScheduler::DecodeRoomTokens(const LiveRequest& request,
+                                         int steps_before) const {
+  if (pool_.draft_tokens == 0)
+    return request.context_tokens() + steps_before + 1;
+  return std::min<int64_t>(
+      request.context_tokens() + DecodeStepTokens(request, steps_before) +
+          pool_.draft_tokens + 1,
+      int64_t{request.input_tokens} + request.output_tokens);
+}
+
+void BatchScheduler::EmitDecodeStep(LiveRequest* request, double end_s) {
+  if (pool_.draft_tokens == 0) {
+    EmitToken(request, end_s);
+    return;
+  }
+  int64_t tokens = DecodeStepTokens(*request, 1);
+  TokenGaps((end_s - request->last_token_s) / tokens, tokens);
+  request->generated += static_cast<int32_t>(tokens);
+  ++request->decode_steps;
   request->last_token_s = end_s;
 }
 
@@ -287,7 +318,7 @@ void BatchScheduler::FinishIteration(double end_s) {
   usage_.batched_requests +=
       static_cast<int64_t>(chunks_.size() + planned_decodes_);
   for (size_t i = 0; i < planned_decodes_; ++i)
-    EmitToken(running_[i].get(), end_s);
+    EmitDecodeStep(running_[i].get(), end_s);
   // Prefill chunks: finished prompts move on (in admission order).
   std::vector<LiveRequestPtr>& done = done_prefills_;  // reused, empty here
   for (const PrefillChunk& chunk : chunks_) {
@@ -339,14 +370,18 @@ int BatchScheduler::StableDecodeIterations(int max_iterations) const {
   }
   int horizon = max_iterations;
   for (const LiveRequestPtr& request : running_) {
-    horizon = std::min(horizon, request->remaining_tokens());
+    horizon = static_cast<int>(std::min<int64_t>(
+        horizon, pool_.draft_tokens == 0
+                     ? request->remaining_tokens()
+                     : StepsToEmit(pool_.tokens_per_step, request->decode_steps,
+                                   request->remaining_tokens())));
   }
   // Largest k <= horizon whose KV growth fits (monotone in k). The first
   // iteration's block is already allocated by PlanIteration.
   auto extra_blocks = [this](int k) {
     int64_t extra = 0;
     for (const LiveRequestPtr& request : running_) {
-      extra += ExtraBlocks(*request, request->context_tokens() + k);
+      extra += ExtraBlocks(*request, DecodeRoomTokens(*request, k - 1));
     }
     return extra;
   };
@@ -362,6 +397,15 @@ int BatchScheduler::StableDecodeIterations(int max_iterations) const {
   return lo;
 }
 
+int64_t BatchScheduler::DecodeRunGrowth(int steps) const {
+  if (pool_.draft_tokens == 0)
+    return static_cast<int64_t>(steps) * shape_.decode_requests;
+  int64_t tokens = 0;  // speculative steps credit unequal counts
+  for (size_t i = 0; i < planned_decodes_; ++i)
+    tokens += DecodeStepTokens(*running_[i], steps);
+  return tokens;
+}
+
 void BatchScheduler::DecodeRunEndTimes(int n, double start_s,
                                        std::vector<double>* end_times) const {
   // Iteration i of the run reads decode_requests more KV rows than
@@ -372,8 +416,7 @@ void BatchScheduler::DecodeRunEndTimes(int n, double start_s,
   end_times->resize(n);
   auto exact = [this](int i) {
     hardware::BatchShape shape = shape_;
-    shape.decode_context_tokens +=
-        static_cast<int64_t>(i) * shape.decode_requests;
+    shape.decode_context_tokens += DecodeRunGrowth(i);
     return i == 0 ? planned_seconds_ : latency_->IterationSeconds(shape);
   };
   double t = start_s;
@@ -405,15 +448,25 @@ void BatchScheduler::FinishDecodeIterations(
   // After the run's wait the requests are likely out of cache: start every
   // fetch now rather than one miss at a time between hook calls.
   for (size_t i = 0; i < batch; ++i) __builtin_prefetch(running_[i].get());
-  for (size_t i = 0; i < batch; ++i) {
-    LiveRequest* request = running_[i].get();
-    TokenGaps(end_times[0] - request->last_token_s, 1);
-    request->generated += n;
-    request->last_token_s = end_times[n - 1];
-    Allocate(request, request->context_tokens());
-  }
-  for (int i = 1; i < n; ++i) {
-    TokenGaps(end_times[i] - end_times[i - 1], static_cast<int64_t>(batch));
+  if (pool_.draft_tokens > 0) {
+    // Speculative steps emit unequal token counts: step by step.
+    for (size_t i = 0; i < batch; ++i) {
+      LiveRequest* request = running_[i].get();
+      for (int step = 0; step < n && request->remaining_tokens() > 0; ++step)
+        EmitDecodeStep(request, end_times[step]);
+      Allocate(request, request->context_tokens());
+    }
+  } else {
+    for (size_t i = 0; i < batch; ++i) {
+      LiveRequest* request = running_[i].get();
+      TokenGaps(end_times[0] - request->last_token_s, 1);
+      request->generated += n;
+      request->last_token_s = end_times[n - 1];
+      Allocate(request, request->context_tokens());
+    }
+    for (int i = 1; i < n; ++i) {
+      TokenGaps(end_times[i] - end_times[i - 1], static_cast<int64_t>(batch));
+    }
   }
   CompleteFinished();
   LoadChanged();

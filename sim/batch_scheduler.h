@@ -16,7 +16,11 @@
 // the tokens it computes, and with its first chunk the blocks of the
 // request's recurrent state (SSM/CCA layers; PoolSpec::RequestBlocks); a
 // decode step allocates a block when a request's context crosses a block
-// boundary. When blocks run out the newest running
+// boundary. Speculative decoding (PoolSpec::draft_tokens > 0,
+// sim/speculative_decoding.h): a decode step holds room for the k + 1 tokens
+// its verify writes and credits each sequence the step's share of its
+// expected tokens (TokensAfterSteps); its token gaps are the step's time
+// spread over the tokens it emitted. When blocks run out the newest running
 // request is preempted (recompute: its blocks are freed and it re-queues at
 // the front to re-prefill every known token). Memory never over-commits.
 // Prefix caching (PoolSpec.prefix_block_tokens > 0, sim/prefix_cache.h): a
@@ -213,6 +217,19 @@ class BatchScheduler final {
   void PlanPrefills(int64_t token_budget, bool whole_prompts_only);
   void FinishPrefill(LiveRequestPtr request, double end_s);
   void EmitToken(LiveRequest* request, double end_s);
+  // A decode step of `request` ended: its token, or with speculative
+  // decoding the step's tokens.
+  void EmitDecodeStep(LiveRequest* request, double end_s);
+  // Context tokens a decoding request needs room for during its decode
+  // step `steps_before` steps from now: its context by then plus the tokens
+  // the step writes (1, or a verify's draft_tokens + 1), at most its
+  // lifetime's.
+  int64_t DecodeRoomTokens(const LiveRequest& request, int steps_before) const;
+  // Tokens `request`'s next `steps` decode steps emit, at most those left.
+  int64_t DecodeStepTokens(const LiveRequest& request, int steps) const;
+  // Context tokens the planned decode batch gains in its next `steps`
+  // steps (a decode run's iteration `steps` reads that many more rows).
+  int64_t DecodeRunGrowth(int steps) const;
   // Hands every running request with no tokens left to on_complete.
   void CompleteFinished();
 

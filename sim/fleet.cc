@@ -9,6 +9,7 @@
 #include "hardware/model_footprint.h"
 #include "hardware/reference_machine.h"
 #include "sim/routing_policy.h"
+#include "sim/speculative_latency.h"
 #include "util/field_checks.h"
 #include "util/run_limits.h"
 #include "util/status_macros.h"
@@ -151,6 +152,9 @@ const FieldRanges& ClusterFieldRanges() {
        static_cast<double>(kMaxRequestTokens), "tokens"},
       {"fleetsim.BatchingConfig.kv_memory_fraction", 1e-3, 1, "of chip memory"},
       {"fleetsim.BatchingConfig.kv_block_tokens", 1, 1e6, "tokens"},
+      {"fleetsim.SpeculativeDecoding.acceptance_rate", 0, 1, "a probability"},
+      {"fleetsim.SpeculativeDecoding.acceptance_by_position", 0, 1,
+       "a probability"},
   };
   return *ranges;
 }
@@ -221,6 +225,8 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     return absl::InvalidArgumentError(
         absl::StrCat(origin, ": cluster has no pools"));
   }
+  FLEETSIM_ASSIGN_OR_RETURN(fleet.speculative,
+                            ResolveSpeculativeDecoding(cluster, origin));
 
   std::map<std::string, const Chip*> chip_by_name;
   for (const Chip* chip : chips) chip_by_name[chip->name()] = chip;
@@ -395,6 +401,16 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     pool.kv_bytes_per_token = hardware::KvBytesPerToken(served);
     pool.state_bytes_per_request =
         hardware::RecurrentStateBytesPerSequence(served);
+    if (fleet.speculative) {
+      // The draft, in the pool's precision, shares the instance's memory.
+      const Model draft = ServedModel(fleet.speculative->draft, pool);
+      pool.weight_bytes_per_instance += hardware::WeightBytes(draft);
+      pool.kv_bytes_per_token += hardware::KvBytesPerToken(draft);
+      pool.state_bytes_per_request +=
+          hardware::RecurrentStateBytesPerSequence(draft);
+      pool.draft_tokens = fleet.speculative->draft_tokens;
+      pool.tokens_per_step = fleet.speculative->tokens_per_step;
+    }
     double kv_bytes = memory - pool.weight_bytes_per_instance -
                       ActivationReserveBytes(served, pool);
     // A block holds kv_block_tokens tokens of KV; a model without per-token
@@ -450,6 +466,26 @@ absl::StatusOr<FleetSpec> ResolveFleet(
         ": a disaggregated cluster needs both a prefill and a decode pool"));
   }
   fleet.disaggregated = has_prefill;
+  if (fleet.speculative) {
+    if (fleet.disaggregated || !cluster.iteration_time_table().empty()) {
+      return absl::UnimplementedError(absl::StrCat(
+          origin,
+          ": field 'speculative_decoding': simulated on colocated "
+          "pools timed by the operator cost model only (",
+          fleet.disaggregated
+              ? "a decode pool would need the draft's KV of the prompt"
+              : "an iteration table has no draft model",
+          ")"));
+    }
+    for (const PoolSpec& pool : fleet.pools) {  // e.g. TP vs draft heads
+      auto latency = CreateLatencyModel(fleet, pool);
+      if (!latency.ok()) {
+        return PoolError(origin, pool,
+                         absl::StrCat("speculative decoding's draft: ",
+                                      latency.status().message()));
+      }
+    }
+  }
   FLEETSIM_RETURN_IF_ERROR(ResolvePrefixCaching(cluster, origin, &fleet));
   if (!cluster.iteration_time_table().empty()) {
     const std::string& path = cluster.iteration_time_table();
@@ -506,8 +542,17 @@ absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
 
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
     const FleetSpec& fleet, const PoolSpec& pool) {
-  return CreateFor(fleet, ServedModel(fleet.model, pool), pool.chip, pool.tp,
-                   pool.pp, pool.framework);
+  FLEETSIM_ASSIGN_OR_RETURN(
+      std::unique_ptr<hardware::LatencyModel> target,
+      CreateFor(fleet, ServedModel(fleet.model, pool), pool.chip, pool.tp,
+                pool.pp, pool.framework));
+  if (pool.draft_tokens == 0) return target;
+  FLEETSIM_ASSIGN_OR_RETURN(
+      std::unique_ptr<hardware::LatencyModel> draft,
+      CreateFor(fleet, ServedModel(fleet.speculative->draft, pool), pool.chip,
+                pool.tp, pool.pp, pool.framework));
+  return std::make_unique<SpeculativeLatency>(
+      std::move(target), std::move(draft), pool.draft_tokens);
 }
 
 }  // namespace fleetsim::sim

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "proto/chip.pb.h"
 #include "proto/cluster.pb.h"
 #include "proto/model.pb.h"
+#include "sim/speculative_decoding.h"
 #include "util/field_checks.h"
 
 namespace fleetsim::sim {
@@ -79,6 +81,11 @@ struct PoolSpec {
   // The model caches no per-token KV (pure SSM): a block is one request's
   // state and tokens take none.
   bool state_only = false;
+  // Speculative decoding (FleetSpec::speculative): draft tokens per decode
+  // step (0 = none) and the tokens a step emits per sequence on average.
+  // The draft's weights and KV are in the sizes above.
+  int draft_tokens = 0;
+  double tokens_per_step = 1;
 
   int instances() const { return machines * instances_per_machine; }
   // Blocks a request with `tokens` tokens in its cache holds: its paged KV
@@ -129,6 +136,8 @@ struct FleetSpec {
   // Cluster.context_limit, UNSPECIFIED resolved to REJECT; applies to
   // requests longer than model.max_context() (sim/context_limit.h).
   ContextLimit context_limit = CONTEXT_LIMIT_REJECT;
+  // Cluster.speculative_decoding, applied to every pool.
+  std::optional<SpeculativeDecodingSpec> speculative;
 
   // Cost-model settings every pool (and the SLO reference) uses.
   hardware::OperatorModelOptions cost_model;
@@ -159,8 +168,11 @@ struct FleetSpec {
 // dividing the attention heads or the chips per machine, a model that does
 // not fit in the instance's memory, a weight precision the chip has no
 // tensor peak for (or FP4), disaggregated clusters without both a
-// prefill and a decode pool; Unimplemented for colocated pools mixed with
-// disaggregated ones and for PREEMPTION_MODE_SWAP. NotFound for an unknown
+// prefill and a decode pool, speculative decoding's
+// (ResolveSpeculativeDecoding, a draft the pool's TP does not divide);
+// Unimplemented for colocated pools mixed with disaggregated ones, for
+// PREEMPTION_MODE_SWAP, and for speculative decoding on disaggregated pools
+// or with an iteration table. NotFound for an unknown
 // chip.
 // NotFound / InvalidArgument from reading Cluster.iteration_time_table, or
 // when it has no rows for a pool's model, chip and TP.
@@ -180,12 +192,14 @@ Model ServedModel(const Model& model, const PoolSpec& pool);
 // pipeline stages: InvalidArgument for pp > 1). Pools, the SLO reference and
 // the planner's capacity bounds all come from here, so they agree.
 // `framework` (a pool's serving framework) replaces the fleet's; empty = the
-// fleet's.
+// fleet's. These time the served model alone, never speculatively.
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
     const FleetSpec& fleet, const Chip& chip, int tp, int pp,
     std::string_view framework = {});
 // The predictor of one pool: the fleet's model in the pool's precision
-// (ServedModel) on the pool's chip, TP, PP and serving framework.
+// (ServedModel) on the pool's chip, TP, PP and serving framework; with
+// speculative decoding, its draft steps and verify step
+// (sim/speculative_latency.h).
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
     const FleetSpec& fleet, const PoolSpec& pool);
 

@@ -42,6 +42,9 @@ struct alignas(64) LiveRequest {
   // leading prefix hashes it pins there.
   int64_t shared_kv_blocks = 0;
   int32_t pinned_prefix_blocks = 0;
+  // Speculative decoding: decode steps taken, whose tokens are credited by
+  // sim/speculative_decoding.h's TokensAfterSteps.
+  int32_t decode_steps = 0;
   double last_token_s = -1;
 
   int64_t id = 0;

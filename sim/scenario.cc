@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "sim/slo_evaluator.h"
 #include "sim/slo_spec.h"
+#include "sim/speculative_decoding.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 #include "workloads/request_source.h"
@@ -53,6 +54,8 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
   }
   if (request.context_limit != CONTEXT_LIMIT_UNSPECIFIED)
     cluster.set_context_limit(request.context_limit);
+  FLEETSIM_RETURN_IF_ERROR(
+      ResolveDraftModel(catalogs.models(), origin, &cluster));
   SimulationInputs inputs;
   FLEETSIM_ASSIGN_OR_RETURN(
       inputs.fleet,

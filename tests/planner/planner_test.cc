@@ -347,6 +347,31 @@ TEST(PlannerTest, PureSsmModelPlans) {
   EXPECT_EQ(best.rejected(), 0);
 }
 
+// Speculative decoding from the template cluster reaches every candidate:
+// the same fleet decodes faster with a draft.
+TEST(PlannerTest, SpeculativeDecodingPlans) {
+  PlanRequest request = Request("llama-3-8b", "azure_2023_conv.csv", 5, 20);
+  request.set_slo_preset("ttft_p99=2s,tpot_p90=50ms");
+  request.add_tp(1);
+  request.add_chips("h100");
+  request.add_modes(SERVING_MODE_COLOCATED);
+  request.mutable_template_cluster()->set_name("template");
+  absl::StatusOr<PlanResult> plain = PlanFleet(request, Options());
+  SpeculativeDecoding* speculative =
+      request.mutable_template_cluster()->mutable_speculative_decoding();
+  speculative->set_draft_model("llama-3.2-1b");
+  speculative->set_draft_tokens(4);
+  speculative->set_acceptance_rate(0.8);
+  absl::StatusOr<PlanResult> drafted = PlanFleet(request, Options());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ASSERT_TRUE(drafted.ok()) << drafted.status();
+  ASSERT_TRUE(plain->feasible()) << plain->explanation();
+  ASSERT_TRUE(drafted->feasible()) << drafted->explanation();
+  ASSERT_EQ(Machines(drafted->cheapest()), Machines(plain->cheapest()));
+  EXPECT_LT(drafted->cheapest().result().tpot_s().mean(),
+            plain->cheapest().result().tpot_s().mean() / 1.2);
+}
+
 // A simulation that crashes (here: killed by the polling hook, every time)
 // is an error naming the candidate and its inputs, never an infeasible
 // candidate.

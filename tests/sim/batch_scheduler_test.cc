@@ -214,6 +214,37 @@ TEST(BatchSchedulerTest, PrefillInstanceKeepsARequestOnlyIfItCanFinishIt) {
   EXPECT_EQ(scheduler.used_blocks(), 0);
 }
 
+// Runs `h` to idle as the instance actor does, in runs of identical decode
+// iterations; returns the final time and the longest run.
+double RunInDecodeRuns(Harness* h, int* longest_run) {
+  double now = 0, seconds;
+  std::vector<double> ends;
+  *longest_run = 0;
+  while (h->scheduler.PlanIteration(now, &seconds)) {
+    int run = h->scheduler.StableDecodeIterations(4096);
+    h->scheduler.DecodeRunEndTimes(run, now, &ends);
+    *longest_run = std::max(*longest_run, run);
+    if (run == 1) {
+      now += seconds;
+      h->scheduler.FinishIteration(now);
+    } else {
+      h->scheduler.FinishDecodeIterations(run, ends);
+      now = ends[run - 1];
+    }
+  }
+  return now;
+}
+
+// The same token gaps, reported in a different order.
+void ExpectSameGaps(Harness* a, Harness* b, double tolerance) {
+  std::sort(a->gaps.begin(), a->gaps.end());
+  std::sort(b->gaps.begin(), b->gaps.end());
+  ASSERT_EQ(a->gaps.size(), b->gaps.size());
+  for (size_t i = 0; i < a->gaps.size(); ++i) {
+    EXPECT_NEAR(a->gaps[i], b->gaps[i], tolerance) << i;
+  }
+}
+
 TEST(BatchSchedulerTest, StableDecodeRunMatchesStepByStep) {
   PoolSpec pool = Pool(BATCHING_POLICY_VLLM, 1000);
   Harness stepwise(pool), batched(pool);
@@ -222,28 +253,67 @@ TEST(BatchSchedulerTest, StableDecodeRunMatchesStepByStep) {
     h->scheduler.Enqueue(Req(1, 60, 25));
   }
   double end_stepwise = stepwise.RunToIdle();
+  int longest_run = 0;
+  EXPECT_NEAR(RunInDecodeRuns(&batched, &longest_run), end_stepwise, 1e-12);
+  EXPECT_EQ(longest_run, 24);  // never past request 1's completion
+  ExpectSameGaps(&batched, &stepwise, 1e-12);
+}
 
-  double now = 0, seconds;
-  std::vector<double> ends;
-  while (batched.scheduler.PlanIteration(now, &seconds)) {
-    int run = batched.scheduler.StableDecodeIterations(4096);
-    batched.scheduler.DecodeRunEndTimes(run, now, &ends);
-    if (run == 1) {
-      now += seconds;
-      batched.scheduler.FinishIteration(now);
-    } else {
-      EXPECT_LE(run, 24);  // never past request 1's completion
-      batched.scheduler.FinishDecodeIterations(run, ends);
-      now = ends[run - 1];
-    }
+// Speculative decoding at 2.5 tokens per step (e.g. k = 3 drafts, 2.5
+// expected): sequences are credited 2, 3, 2, 3, ... tokens per step.
+PoolSpec SpeculativePool(int64_t blocks) {
+  PoolSpec pool = Pool(BATCHING_POLICY_VLLM, blocks);
+  pool.draft_tokens = 3;
+  pool.tokens_per_step = 2.5;
+  return pool;
+}
+
+TEST(BatchSchedulerTest, SpeculativeStepsEmitTheCreditedTokens) {
+  // 102 + 10 tokens fill exactly 7 blocks. The last step would write 4
+  // tokens after a context of 109; its room is capped at the request's
+  // lifetime, so the request still runs alone instead of preempting itself.
+  Harness h(SpeculativePool(7));
+  h.scheduler.Enqueue(Req(0, 102, 10));
+  double end = h.RunToIdle();
+  ASSERT_EQ(h.done.size(), 1u);
+  const LiveRequest& r = *h.done[0];
+  EXPECT_EQ(r.generated, 10);
+  EXPECT_EQ(r.decode_steps, 4);  // 1 at the prefill, then 2 + 3 + 2 + 2
+  EXPECT_EQ(r.preemptions, 0);
+  EXPECT_EQ(h.scheduler.usage().iterations, 5);
+  EXPECT_DOUBLE_EQ(r.last_token_s, end);
+  // Each step's time spread over its tokens: steps at contexts 102, 104,
+  // 107 and 109 (the affine model reads context + 1 rows); the last step's
+  // third token would be past the output.
+  const int contexts[] = {102, 104, 107, 109};
+  const int tokens[] = {2, 3, 2, 2};
+  std::vector<double> expected;
+  for (int step = 0; step < 4; ++step) {
+    double step_s = 0.010 + 1e-4 + 1e-7 * (contexts[step] + 1);
+    for (int t = 0; t < tokens[step]; ++t)
+      expected.push_back(step_s / tokens[step]);
   }
-  EXPECT_NEAR(now, end_stepwise, 1e-12);
-  // The same token gaps, reported in a different order.
-  std::sort(batched.gaps.begin(), batched.gaps.end());
-  std::sort(stepwise.gaps.begin(), stepwise.gaps.end());
-  ASSERT_EQ(batched.gaps.size(), stepwise.gaps.size());
-  for (size_t i = 0; i < stepwise.gaps.size(); ++i) {
-    EXPECT_NEAR(batched.gaps[i], stepwise.gaps[i], 1e-12) << i;
+  ASSERT_EQ(h.gaps.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_NEAR(h.gaps[i], expected[i], 1e-15) << i;
+  EXPECT_EQ(h.scheduler.used_blocks(), 0);
+}
+
+TEST(BatchSchedulerTest, SpeculativeDecodeRunMatchesStepByStep) {
+  PoolSpec pool = SpeculativePool(1000);
+  Harness stepwise(pool), batched(pool);
+  for (Harness* h : {&stepwise, &batched}) {
+    h->scheduler.Enqueue(Req(0, 30, 101));
+    h->scheduler.Enqueue(Req(1, 60, 61));
+  }
+  double end_stepwise = stepwise.RunToIdle();
+  int longest_run = 0;
+  EXPECT_NEAR(RunInDecodeRuns(&batched, &longest_run), end_stepwise, 1e-12);
+  EXPECT_EQ(longest_run, 24);  // request 1's 60 tokens take 24 steps
+  ExpectSameGaps(&batched, &stepwise, 1e-12);
+  for (Harness* h : {&stepwise, &batched}) {
+    ASSERT_EQ(h->done.size(), 2u);
+    EXPECT_EQ(h->done[0]->generated + h->done[1]->generated, 162);
   }
 }
 

@@ -1,0 +1,87 @@
+// File: sim/speculative_decoding.h
+//
+// Speculative decoding (Cluster.speculative_decoding; Leviathan et al. 2023,
+// "Fast Inference from Transformers via Speculative Decoding",
+// arXiv:2211.17192): the acceptance arithmetic, the draft model looked up in
+// the catalog, and the cluster's settings checked and resolved. What one
+// step costs is sim/speculative_latency.h's; the batch scheduler credits
+// the tokens a step emits with TokensAfterSteps.
+//
+// Tokens are credited from their expectation, not drawn: after s decode
+// steps a sequence has emitted floor(s E) tokens, E = ExpectedTokensPerStep
+// (so floor(E) or ceil(E) per step). Why not a seeded draw per step: a
+// step costs the same whatever each sequence accepted (every sequence
+// drafts k tokens and verifies k + 1), so iteration times and throughput
+// depend on E alone; a draw would add only a per-request spread of the
+// token gaps, and its stream would follow the batch's composition, so one
+// scheduling change would reshuffle every request's draws. The closed form
+// also keeps a run of identical decode iterations computable at once
+// (BatchScheduler::StableDecodeIterations).
+#ifndef FLEETSIM_SIM_SPECULATIVE_DECODING_H_
+#define FLEETSIM_SIM_SPECULATIVE_DECODING_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/cluster.pb.h"
+#include "proto/model.pb.h"
+#include "workloads/model_catalog.h"
+
+namespace fleetsim::sim {
+
+// Cluster.speculative_decoding, checked.
+struct SpeculativeDecodingSpec {
+  Model draft;           // the draft's shape in its own precision
+  int draft_tokens = 0;  // k
+  // a_1..a_k: the chance that draft token i is accepted given 1..i-1 were.
+  std::vector<double> acceptance;
+  double tokens_per_step = 1;  // ExpectedTokensPerStep(acceptance)
+};
+
+// Most draft tokens per step a cluster may ask for (a sanity bound: serving
+// stacks draft a handful, vLLM's examples 2 to 5).
+inline constexpr int kMaxDraftTokens = 64;
+
+// Expected tokens one verify step emits per sequence: 1 + a_1 + a_1 a_2 +
+// ... + a_1...a_k (the accepted prefix of the drafts, then the served
+// model's own token: the one that replaced the first rejected draft, or
+// the bonus token after k accepted).
+double ExpectedTokensPerStep(const std::vector<double>& acceptance);
+
+// Leviathan et al. 2023, Theorem 3.8: the expected walltime improvement
+// (1 - alpha^(k+1)) / ((1 - alpha) (c k + 1)) of k drafts at acceptance
+// rate alpha when one draft step takes c times one step of the served
+// model and verifying costs one such step. alpha = 1 gives (k+1)/(ck+1).
+double LeviathanSpeedup(double alpha, int draft_tokens, double cost_ratio);
+
+// Tokens a sequence has emitted after `steps` decode steps at
+// `tokens_per_step` (floor(steps x tokens_per_step); steps when it is 1).
+int64_t TokensAfterSteps(double tokens_per_step, int64_t steps);
+
+// The fewest further steps after `steps_done` in which a sequence emits at
+// least `tokens` (>= 1) tokens.
+int64_t StepsToEmit(double tokens_per_step, int64_t steps_done, int64_t tokens);
+
+// Copies the draft's shape from `models` into
+// cluster->speculative_decoding.draft when the cluster names a draft_model
+// and gives no inline shape. NotFound naming `origin` and the field for an
+// unknown model; OK (and nothing done) without speculative decoding.
+absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
+                               const std::string& origin, Cluster* cluster);
+
+// The cluster's speculative decoding checked, or nullopt when it has none.
+// InvalidArgument naming `origin` and the field: no draft shape (a name
+// never looked up with ResolveDraftModel, or none), a draft shape that
+// fails the model catalog's checks, draft_tokens outside [1,
+// kMaxDraftTokens], an acceptance_by_position of other than draft_tokens
+// entries, or neither acceptance_rate nor acceptance_by_position.
+absl::StatusOr<std::optional<SpeculativeDecodingSpec>>
+ResolveSpeculativeDecoding(const Cluster& cluster, const std::string& origin);
+
+}  // namespace fleetsim::sim
+
+#endif  // FLEETSIM_SIM_SPECULATIVE_DECODING_H_
