@@ -152,6 +152,8 @@ const FieldRanges& ClusterFieldRanges() {
        static_cast<double>(kMaxRequestTokens), "tokens"},
       {"fleetsim.BatchingConfig.kv_memory_fraction", 1e-3, 1, "of chip memory"},
       {"fleetsim.BatchingConfig.kv_block_tokens", 1, 1e6, "tokens"},
+      {"fleetsim.SpeculativeDecoding.draft_tokens", 1, kMaxDraftTokens,
+       "tokens per step"},
       {"fleetsim.SpeculativeDecoding.acceptance_rate", 0, 1, "a probability"},
       {"fleetsim.SpeculativeDecoding.acceptance_by_position", 0, 1,
        "a probability"},

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "util/textproto.h"
 
 namespace fleetsim::sim {
 
@@ -55,8 +56,9 @@ absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
   absl::StatusOr<const Model*> draft = models.Find(speculative->draft_model());
   if (!draft.ok()) {
     return absl::NotFoundError(
-        absl::StrCat(origin, ": field 'speculative_decoding.draft_model': ",
-                     draft.status().message()));
+        AtLocation(origin, FindFieldLine(origin, "draft_model"),
+                   absl::StrCat("field 'speculative_decoding.draft_model': ",
+                                draft.status().message())));
   }
   *speculative->mutable_draft() = **draft;
   return absl::OkStatus();
@@ -66,10 +68,12 @@ absl::StatusOr<std::optional<SpeculativeDecodingSpec>>
 ResolveSpeculativeDecoding(const Cluster& cluster, const std::string& origin) {
   if (!cluster.has_speculative_decoding()) return std::nullopt;
   const SpeculativeDecoding& config = cluster.speculative_decoding();
+  // At the field's line when `origin` is the cluster file.
   auto field_error = [&origin](const std::string& field,
                                const std::string& message) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin, ": field 'speculative_decoding.", field, "': ", message));
+    return absl::InvalidArgumentError(AtLocation(
+        origin, FindFieldLine(origin, field),
+        absl::StrCat("field 'speculative_decoding.", field, "': ", message)));
   };
   if (!config.has_draft()) {
     return field_error(

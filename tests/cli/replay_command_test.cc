@@ -129,6 +129,48 @@ TEST(ReplayCommandTest, NothingToSimulateIsAnError) {
   std::remove(empty.c_str());
 }
 
+// The example speculative-decoding cluster replays a Llama-3 model; a bad
+// setting in a cluster file names the file, its line and the field.
+TEST(ReplayCommandTest, SpeculativeDecodingReplaysAndBadSettingsAreNamed) {
+  const std::string example = kSource + "/data/clusters/speculative_h100.txtpb";
+  const std::string workload =
+      " --model llama-3-70b --trace " + kSource +
+      "/data/traces/azure_2023_conv.csv --rate 2 --duration 10 --seed 1";
+  testutil::FleetsimRun run =
+      testutil::RunFleetsim("replay --cluster " + example + workload);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("rejected 0  preemptions 0"));
+
+  const std::string dir = ::testing::TempDir() + "/";
+  const std::string prefix = "spec_" + std::to_string(getpid()) + "_";
+  auto write = [&](const std::string& name, const std::string& from,
+                   const std::string& to) {
+    std::string text = Slurp(example);
+    text.replace(text.find(from), from.size(), to);
+    std::ofstream(dir + prefix + name) << text;
+    return "--cluster " + dir + prefix + name;
+  };
+  const int rate_line = [&] {
+    std::string text = Slurp(example);
+    return 1 + static_cast<int>(std::count(
+                   text.begin(), text.begin() + text.find("acceptance_rate"),
+                   '\n'));
+  }();
+  testutil::ExpectCliErrors(
+      "replay" + workload + " ",
+      {{write("rate.txtpb", "acceptance_rate: 0.8", "acceptance_rate: 1.5"), 1,
+        prefix + "rate.txtpb:" + std::to_string(rate_line) +
+            ": field 'speculative_decoding.acceptance_rate' must be in [0, 1]"},
+       {write("draft.txtpb", "llama-3.2-1b", "llama-9"), 1,
+        prefix + "draft.txtpb:" + std::to_string(rate_line - 2) +
+            ": field 'speculative_decoding.draft_model': unknown name "
+            "'llama-9'"},
+       {write("k.txtpb", "draft_tokens: 4", "draft_tokens: 0"), 1,
+        prefix + "k.txtpb:" + std::to_string(rate_line - 1) +
+            ": field 'speculative_decoding.draft_tokens': must be in [1, "
+            "64] (got 0)"}});
+}
+
 // A Mooncake prompt of 40k tokens on Llama-3-70B (max_context 8192) is
 // rejected by default, counted by reason, and served cut to fit with
 // --context-limit truncate; never served silently (issue 13).

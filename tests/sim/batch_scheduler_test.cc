@@ -245,18 +245,25 @@ void ExpectSameGaps(Harness* a, Harness* b, double tolerance) {
   }
 }
 
-TEST(BatchSchedulerTest, StableDecodeRunMatchesStepByStep) {
-  PoolSpec pool = Pool(BATCHING_POLICY_VLLM, 1000);
+// Two requests, of `output0` and `output1` tokens, served step by
+// step and in runs of decode iterations: the same end and token gaps.
+void ExpectRunsMatchStepByStep(const PoolSpec& pool, int output0, int output1,
+                               int longest_run) {
   Harness stepwise(pool), batched(pool);
   for (Harness* h : {&stepwise, &batched}) {
-    h->scheduler.Enqueue(Req(0, 30, 40));
-    h->scheduler.Enqueue(Req(1, 60, 25));
+    h->scheduler.Enqueue(Req(0, 30, output0));
+    h->scheduler.Enqueue(Req(1, 60, output1));
   }
   double end_stepwise = stepwise.RunToIdle();
-  int longest_run = 0;
-  EXPECT_NEAR(RunInDecodeRuns(&batched, &longest_run), end_stepwise, 1e-12);
-  EXPECT_EQ(longest_run, 24);  // never past request 1's completion
+  int longest = 0;
+  EXPECT_NEAR(RunInDecodeRuns(&batched, &longest), end_stepwise, 1e-12);
+  EXPECT_EQ(longest, longest_run);  // never past request 1's completion
   ExpectSameGaps(&batched, &stepwise, 1e-12);
+  EXPECT_EQ(batched.done.size(), 2u);
+}
+
+TEST(BatchSchedulerTest, StableDecodeRunMatchesStepByStep) {
+  ExpectRunsMatchStepByStep(Pool(BATCHING_POLICY_VLLM, 1000), 40, 25, 24);
 }
 
 // Speculative decoding at 2.5 tokens per step (e.g. k = 3 drafts, 2.5
@@ -300,21 +307,8 @@ TEST(BatchSchedulerTest, SpeculativeStepsEmitTheCreditedTokens) {
 }
 
 TEST(BatchSchedulerTest, SpeculativeDecodeRunMatchesStepByStep) {
-  PoolSpec pool = SpeculativePool(1000);
-  Harness stepwise(pool), batched(pool);
-  for (Harness* h : {&stepwise, &batched}) {
-    h->scheduler.Enqueue(Req(0, 30, 101));
-    h->scheduler.Enqueue(Req(1, 60, 61));
-  }
-  double end_stepwise = stepwise.RunToIdle();
-  int longest_run = 0;
-  EXPECT_NEAR(RunInDecodeRuns(&batched, &longest_run), end_stepwise, 1e-12);
-  EXPECT_EQ(longest_run, 24);  // request 1's 60 tokens take 24 steps
-  ExpectSameGaps(&batched, &stepwise, 1e-12);
-  for (Harness* h : {&stepwise, &batched}) {
-    ASSERT_EQ(h->done.size(), 2u);
-    EXPECT_EQ(h->done[0]->generated + h->done[1]->generated, 162);
-  }
+  // Request 1's 60 decoded tokens take 24 steps of 2.5.
+  ExpectRunsMatchStepByStep(SpeculativePool(1000), 101, 61, 24);
 }
 
 // Prefix caching, worked out by hand with the affine latency model (10 ms +

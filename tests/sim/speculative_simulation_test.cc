@@ -117,27 +117,29 @@ TEST(SpeculativeSimulationTest, TheDraftSharesTheInstanceMemory) {
   EXPECT_EQ(p.draft_tokens, 0);
 }
 
-TEST(SpeculativeSimulationTest, DisaggregatedPoolsAreRefused) {
-  Cluster cluster = OneH100(true);
-  cluster.mutable_pools(0)->set_role(POOL_ROLE_PREFILL);
-  *cluster.add_pools() = cluster.pools(0);
-  cluster.mutable_pools(1)->set_role(POOL_ROLE_DECODE);
-  cluster.mutable_pools(1)->set_name("decode");
-  absl::StatusOr<SimulationInputs> inputs = Load(cluster, Burst(1));
-  EXPECT_EQ(inputs.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(inputs.status().message(),
-              HasSubstr("field 'speculative_decoding': simulated on "
-                        "colocated pools"));
-}
-
-TEST(SpeculativeSimulationTest, UnknownDraftModelIsNamed) {
-  Cluster cluster = OneH100(true);
-  cluster.mutable_speculative_decoding()->set_draft_model("tiny");
-  absl::StatusOr<SimulationInputs> inputs = Load(cluster, Burst(1));
-  EXPECT_EQ(inputs.status().code(), absl::StatusCode::kNotFound);
-  EXPECT_THAT(inputs.status().message(),
-              HasSubstr("field 'speculative_decoding.draft_model': unknown "
-                        "name 'tiny'"));
+TEST(SpeculativeSimulationTest, RefusedClustersAreNamed) {
+  Cluster disaggregated = OneH100(true);
+  disaggregated.mutable_pools(0)->set_role(POOL_ROLE_PREFILL);
+  *disaggregated.add_pools() = disaggregated.pools(0);
+  disaggregated.mutable_pools(1)->set_role(POOL_ROLE_DECODE);
+  disaggregated.mutable_pools(1)->set_name("decode");
+  Cluster unknown_draft = OneH100(true);
+  unknown_draft.mutable_speculative_decoding()->set_draft_model("tiny");
+  const struct {
+    Cluster cluster;
+    absl::StatusCode code;
+    std::string message;
+  } cases[] = {
+      {disaggregated, absl::StatusCode::kUnimplemented,
+       "field 'speculative_decoding': simulated on colocated pools"},
+      {unknown_draft, absl::StatusCode::kNotFound,
+       "field 'speculative_decoding.draft_model': unknown name 'tiny'"},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<SimulationInputs> inputs = Load(c.cluster, Burst(1));
+    EXPECT_EQ(inputs.status().code(), c.code) << c.message;
+    EXPECT_THAT(inputs.status().message(), HasSubstr(c.message));
+  }
 }
 
 TEST(SpeculativeSimulationTest, LoneRequestReproducesLeviathanSpeedup) {
