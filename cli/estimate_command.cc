@@ -7,6 +7,11 @@
 //   fleetsim estimate --model bloom-176b --chip h100 --tp 8 --prefill 1500
 //   fleetsim estimate --model llama-2-70b --chip h100 --tp 4
 //       --prefill 512:1024 --decode 64@1500,8@300 --json
+//   fleetsim estimate --model llama-3-8b --chip h100 --decode 1@640
+//       --draft-model llama-3.2-1b --draft-tokens 4 --acceptance 0.8
+// With a draft model the iteration is a speculative one (docs/simulator.md
+// "Speculative decoding"): the draft's steps and the target's verify pass,
+// the draft's operators prefixed "draft_".
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -28,7 +33,9 @@
 #include "hardware/reference_machine.h"
 #include "sim/catalogs.h"
 #include "sim/fleet.h"
+#include "sim/speculative_decoding.h"
 #include "util/json_writer.h"
+#include "util/status_macros.h"
 
 ABSL_FLAG(std::string, prefill, "",
           "estimate: prefill chunks, TOKENS[:CACHED][,...] (new tokens, "
@@ -42,6 +49,14 @@ ABSL_FLAG(std::string, weight_dtype, "",
 ABSL_FLAG(std::string, kv_dtype, "",
           "estimate: KV-cache precision (bf16, fp16, fp8, int8; default: the "
           "model's kv_dtype), as a pool's kv_dtype");
+ABSL_FLAG(std::string, draft_model, "",
+          "estimate: decode speculatively with this catalog model drafting, "
+          "as a cluster's speculative_decoding.draft_model");
+ABSL_FLAG(int32_t, draft_tokens, 4,
+          "estimate: with --draft-model, tokens drafted per step (k)");
+ABSL_FLAG(double, acceptance, 0,
+          "estimate: with --draft-model, the chance each draft token is "
+          "accepted (alpha in (0, 1]): gives the tokens a step emits");
 ABSL_FLAG(std::string, accounting, "vllm",
           "estimate: cost-model accounting, 'vllm' (fused attention and the "
           "serving-stack overhead, as a replay times it; the default) or "
@@ -118,6 +133,10 @@ struct Estimate {
   int64_t batch_blocks = 0;
   int64_t capacity_blocks = 0;
   int64_t state_bytes_per_request = 0;
+  // Speculative decoding: draft tokens per step (0 = none) and the tokens
+  // a step emits per sequence.
+  int draft_tokens = 0;
+  double tokens_per_step = 1;
   bool fits() const { return batch_blocks <= capacity_blocks; }
 };
 
@@ -139,6 +158,8 @@ Estimate MakeEstimate(const BatchShape& batch, IterationBreakdown breakdown,
                    (requests - 1) * pool.state_blocks_per_request;
   e.capacity_blocks = pool.kv_capacity_blocks;
   e.state_bytes_per_request = pool.state_bytes_per_request;
+  e.draft_tokens = pool.draft_tokens;
+  e.tokens_per_step = pool.tokens_per_step;
   return e;
 }
 
@@ -152,6 +173,12 @@ void PrintTable(const std::string& model, const std::string& chip, int tp,
       model, chip, tp, b.seconds * 1e3, e.kernel_s * 1e3,
       e.serving_overhead_s * 1e3, batch.prefill_requests, batch.prefill_tokens,
       batch.decode_requests, batch.decode_context_tokens);
+  if (e.draft_tokens > 0) {
+    std::cout << absl::StrFormat(
+        "speculative: %d draft tokens per step, %.3f tokens emitted per "
+        "sequence: %.3f ms per token\n",
+        e.draft_tokens, e.tokens_per_step, b.seconds / e.tokens_per_step * 1e3);
+  }
   if (!e.fits() && e.state_bytes_per_request == 0) {
     std::cout << absl::StrFormat(
         "note: the batch holds %d KV tokens; one instance has room for %d, so "
@@ -206,6 +233,8 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
   json.Field("serving_overhead_s", e.serving_overhead_s);
   json.Field("instance_kv_capacity_tokens", e.kv_capacity_tokens);
   json.Field("state_bytes_per_request", e.state_bytes_per_request);
+  json.Field("draft_tokens", static_cast<int64_t>(e.draft_tokens));
+  json.Field("tokens_per_step", e.tokens_per_step);
   json.Field("batch_fits_kv", e.fits());
   json.Key("operators");
   json.BeginArray();
@@ -244,14 +273,19 @@ absl::StatusOr<DType> ParseDType(const std::string& flag,
 // overhead and the memory check are the replay's. Errors: ResolveFleet's
 // (e.g. "model X does not fit", a TP that does not divide the heads, a
 // precision the chip lacks). The pool serves the model in `weight_dtype`
-// and `kv_dtype` (unspecified = the model's).
-absl::StatusOr<sim::FleetSpec> EstimateFleet(const sim::Catalogs& catalogs,
-                                             const Model& model,
-                                             const std::string& chip, int tp,
-                                             DType weight_dtype,
-                                             DType kv_dtype) {
+// and `kv_dtype` (unspecified = the model's), speculatively when
+// `speculative` names a draft model.
+absl::StatusOr<sim::FleetSpec> EstimateFleet(
+    const sim::Catalogs& catalogs, const Model& model, const std::string& chip,
+    int tp, DType weight_dtype, DType kv_dtype,
+    const SpeculativeDecoding& speculative) {
   Cluster cluster;
   cluster.set_name("estimate");
+  if (!speculative.draft_model().empty()) {
+    *cluster.mutable_speculative_decoding() = speculative;
+    FLEETSIM_RETURN_IF_ERROR(
+        sim::ResolveDraftModel(catalogs.models(), "--draft-model", &cluster));
+  }
   Pool* pool = cluster.add_pools();
   pool->set_name(absl::StrCat(chip, " tp", tp));
   pool->set_machines(1);
@@ -310,8 +344,20 @@ int RunEstimate(const std::vector<std::string>& args) {
       ParseDType("kv-dtype", absl::GetFlag(FLAGS_kv_dtype));
   if (!kv_dtype.ok())
     return UsageError(std::string(kv_dtype.status().message()));
-  absl::StatusOr<sim::FleetSpec> fleet = EstimateFleet(
-      **catalogs, **model, chip_name, tp, *weight_dtype, *kv_dtype);
+  SpeculativeDecoding speculative;
+  speculative.set_draft_model(absl::GetFlag(FLAGS_draft_model));
+  const double acceptance = absl::GetFlag(FLAGS_acceptance);
+  if (!speculative.draft_model().empty() &&
+      !(acceptance > 0 && acceptance <= 1)) {
+    return UsageError(
+        "--acceptance: with --draft-model, give the chance each draft token "
+        "is accepted, in (0, 1]");
+  }
+  speculative.set_draft_tokens(absl::GetFlag(FLAGS_draft_tokens));
+  speculative.set_acceptance_rate(acceptance);
+  absl::StatusOr<sim::FleetSpec> fleet =
+      EstimateFleet(**catalogs, **model, chip_name, tp, *weight_dtype,
+                    *kv_dtype, speculative);
   if (!fleet.ok()) return Fail(fleet.status());
   if (accounting == "llmcompass") {
     // LLMCompass prices kernels only: no serving-stack overhead.
@@ -349,7 +395,8 @@ FLEETSIM_REGISTER_COMMAND(
      "serving-stack overhead apart, per operator. A model that does not fit "
      "the instance is an error, as in a replay.",
      {"model", "chip", "tp", "prefill", "decode", "weight_dtype", "kv_dtype",
-      "accounting", "json", "data_dir"},
+      "draft_model", "draft_tokens", "acceptance", "accounting", "json",
+      "data_dir"},
      RunEstimate});
 
 }  // namespace fleetsim::cli

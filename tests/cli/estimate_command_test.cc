@@ -153,5 +153,62 @@ TEST(EstimateCommandTest, NotesABatchLargerThanTheKvCache) {
       << r.output;
 }
 
+// With a draft model the iteration is a speculative one: the target's
+// verify pass plus the draft's steps, as a speculating pool times it.
+TEST(EstimateCommandTest, TimesASpeculativeIteration) {
+  const std::string base = "--model llama-3-8b --chip h100 --decode 4@640 ";
+  const RunResult plain = RunFleetsim(base + "--json");
+  const RunResult spec = RunFleetsim(
+      base +
+      "--draft-model llama-3.2-1b --draft-tokens 4 --acceptance 0.8 "
+      "--json");
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  ASSERT_EQ(spec.exit_code, 0) << spec.output;
+  EXPECT_NE(spec.output.find("\"name\": \"draft_attn_decode\""),
+            std::string::npos);
+  EXPECT_NEAR(JsonNumber(spec.output, "tokens_per_step"), 3.3616, 1e-9);
+  EXPECT_EQ(JsonNumber(plain.output, "tokens_per_step"), 1);
+  // The draft's KV shares the instance's memory.
+  EXPECT_LT(JsonNumber(spec.output, "instance_kv_capacity_tokens"),
+            JsonNumber(plain.output, "instance_kv_capacity_tokens"));
+
+  absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs =
+      sim::Catalogs::Load(std::string(FLEETSIM_SOURCE_DIR) + "/data");
+  ASSERT_TRUE(catalogs.ok()) << catalogs.status();
+  sim::ScenarioRequest scenario;
+  scenario.catalogs = *catalogs;
+  scenario.cluster_path = std::string(FLEETSIM_SOURCE_DIR) +
+                          "/data/clusters/speculative_h100.txtpb";
+  scenario.model = "llama-3-8b";
+  scenario.workload.set_trace_path(std::string(FLEETSIM_SOURCE_DIR) +
+                                   "/data/traces/azure_2023_conv.csv");
+  absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(scenario);
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  sim::FleetSpec fleet = inputs->fleet;
+  sim::PoolSpec& pool = fleet.pools[0];
+  pool.tp = 1;  // the estimate's
+  auto latency = sim::CreateLatencyModel(fleet, pool);
+  ASSERT_TRUE(latency.ok()) << latency.status();
+  hardware::BatchShape batch;
+  for (int i = 0; i < 4; ++i) batch.AddDecode(640);
+  const double iteration_s = JsonNumber(spec.output, "iteration_s");
+  EXPECT_NEAR(iteration_s, (*latency)->IterationSeconds(batch),
+              1e-8 * iteration_s);
+
+  const RunResult no_acceptance =
+      RunFleetsim(base + "--draft-model llama-3.2-1b");
+  EXPECT_EQ(no_acceptance.exit_code, 2) << no_acceptance.output;
+  EXPECT_NE(no_acceptance.output.find("--acceptance: with --draft-model"),
+            std::string::npos)
+      << no_acceptance.output;
+  const RunResult unknown =
+      RunFleetsim(base + "--draft-model tiny --acceptance 0.5");
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
+  EXPECT_NE(unknown.output.find("field 'speculative_decoding.draft_model': "
+                                "unknown name 'tiny'"),
+            std::string::npos)
+      << unknown.output;
+}
+
 }  // namespace
 }  // namespace fleetsim::cli
