@@ -186,11 +186,13 @@ double FleetSpec::TdpW() const {
   return total;
 }
 
-absl::StatusOr<FleetSpec> ResolveFleet(
-    const Cluster& cluster, const std::string& origin, const Model& model,
-    const std::vector<const Chip*>& chips,
-    const std::vector<std::string>& pool_overrides) {
-  FLEETSIM_RETURN_IF_ERROR(CheckFields(cluster, origin, ClusterFieldRanges()));
+namespace {
+
+// The cluster-wide settings of `cluster`: router, timing definitions,
+// context limit, serving overhead and framework.
+absl::StatusOr<FleetSpec> ResolveClusterSettings(const Cluster& cluster,
+                                                 const std::string& origin,
+                                                 const Model& model) {
   FleetSpec fleet;
   fleet.name = cluster.name();
   fleet.model = model;
@@ -229,87 +231,95 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   }
   FLEETSIM_ASSIGN_OR_RETURN(fleet.speculative,
                             ResolveSpeculativeDecoding(cluster, origin));
+  return fleet;
+}
 
-  std::map<std::string, const Chip*> chip_by_name;
-  for (const Chip* chip : chips) chip_by_name[chip->name()] = chip;
-
-  for (const Pool& config : cluster.pools()) {
-    PoolSpec pool;
-    pool.role = config.role() == POOL_ROLE_UNSPECIFIED ? POOL_ROLE_COLOCATED
-                                                       : config.role();
-    pool.name = config.name().empty() ? PoolRoleName(pool.role) : config.name();
-    auto chip = chip_by_name.find(config.machine().chip());
-    if (chip == chip_by_name.end()) {
-      return absl::NotFoundError(absl::StrCat(origin, ": pool '", pool.name,
-                                              "': unknown chip '",
-                                              config.machine().chip(), "'"));
-    }
-    pool.chip = *chip->second;
-    pool.weight_dtype = config.weight_dtype();
-    pool.kv_dtype = config.kv_dtype();
-    pool.framework = config.serving_framework().empty()
-                         ? fleet.cost_model.framework
-                         : config.serving_framework();
-    if (!hardware::IsServingFramework(pool.framework)) {
-      return PoolError(
-          origin, pool,
-          absl::StrCat("field 'serving_framework': '", pool.framework,
-                       "' is not a serving framework (trtllm, "
-                       "vllm, sglang)"));
-    }
-    pool.machines = config.machines();
-    pool.owned_machines = config.owned_machines();
-    pool.chips_per_machine = config.machine().chips_per_machine() > 0
-                                 ? config.machine().chips_per_machine()
-                                 : hardware::MachineChips(pool.chip);
-    // The pool's chip is the chip as this machine has it: its scale-up
-    // domain is the machine, its scale-up link the machine's.
-    pool.chip.set_scale_up_domain_chips(pool.chips_per_machine);
-    if (config.machine().scale_up_gbytes_per_s() > 0) {
-      pool.chip.set_scale_up_gbytes_per_s(
-          config.machine().scale_up_gbytes_per_s());
-    }
-    pool.tp = config.tp() > 0 ? config.tp() : pool.chips_per_machine;
-    pool.pp = config.pp() > 0 ? config.pp() : 1;
-    const BatchingConfig& batching = config.batching();
-    pool.policy =
-        batching.policy() != BATCHING_POLICY_UNSPECIFIED
-            ? batching.policy()
-            : (pool.role == POOL_ROLE_COLOCATED ? BATCHING_POLICY_SARATHI
-                                                : BATCHING_POLICY_VLLM);
-    pool.max_batch_size = batching.max_batch_size() > 0
-                              ? batching.max_batch_size()
-                              : kDefaultMaxBatchSize;
-    pool.max_batch_tokens =
-        batching.max_batch_tokens() > 0
-            ? batching.max_batch_tokens()
-            : (pool.policy == BATCHING_POLICY_SARATHI ? kDefaultSarathiTokens
-                                                      : kDefaultVllmTokens);
-    pool.kv_block_tokens = batching.kv_block_tokens() > 0
-                               ? batching.kv_block_tokens()
-                               : kDefaultBlockTokens;
-    pool.preemption = batching.preemption() == PREEMPTION_MODE_UNSPECIFIED
-                          ? PREEMPTION_MODE_RECOMPUTE
-                          : batching.preemption();
-    if (pool.preemption == PREEMPTION_MODE_SWAP) {
-      return absl::UnimplementedError(absl::StrCat(
-          origin, ": pool '", pool.name,
-          "': field 'batching.preemption': PREEMPTION_MODE_SWAP is not "
-          "implemented yet; use PREEMPTION_MODE_RECOMPUTE"));
-    }
-    double per_chip_out = pool.chip.scale_out_gbytes_per_s() * 1e9;
-    pool.scale_out_bytes_per_s =
-        config.machine().scale_out_gbytes_per_s() > 0
-            ? config.machine().scale_out_gbytes_per_s() * 1e9
-            : per_chip_out * pool.chips_per_machine;
-    pool.scale_out_latency_s = (config.machine().scale_out_latency_us() > 0
-                                    ? config.machine().scale_out_latency_us()
-                                    : kDefaultScaleOutLatencyUs) *
-                               1e-6;
-    fleet.pools.push_back(pool);
+// One pool of the cluster file with its defaults filled in: chip and
+// machine, parallelism, batching and network. Sizes its KV later
+// (SizeKvCache), once --pool overrides have set its machines.
+absl::StatusOr<PoolSpec> ResolvePool(
+    const Pool& config, const FleetSpec& fleet,
+    const std::map<std::string, const Chip*>& chip_by_name,
+    const std::string& origin) {
+  PoolSpec pool;
+  pool.role = config.role() == POOL_ROLE_UNSPECIFIED ? POOL_ROLE_COLOCATED
+                                                     : config.role();
+  pool.name = config.name().empty() ? PoolRoleName(pool.role) : config.name();
+  auto chip = chip_by_name.find(config.machine().chip());
+  if (chip == chip_by_name.end()) {
+    return absl::NotFoundError(absl::StrCat(origin, ": pool '", pool.name,
+                                            "': unknown chip '",
+                                            config.machine().chip(), "'"));
   }
+  pool.chip = *chip->second;
+  pool.weight_dtype = config.weight_dtype();
+  pool.kv_dtype = config.kv_dtype();
+  pool.framework = config.serving_framework().empty()
+                       ? fleet.cost_model.framework
+                       : config.serving_framework();
+  if (!hardware::IsServingFramework(pool.framework)) {
+    return PoolError(
+        origin, pool,
+        absl::StrCat("field 'serving_framework': '", pool.framework,
+                     "' is not a serving framework (trtllm, "
+                     "vllm, sglang)"));
+  }
+  pool.machines = config.machines();
+  pool.owned_machines = config.owned_machines();
+  pool.chips_per_machine = config.machine().chips_per_machine() > 0
+                               ? config.machine().chips_per_machine()
+                               : hardware::MachineChips(pool.chip);
+  // The pool's chip is the chip as this machine has it: its scale-up
+  // domain is the machine, its scale-up link the machine's.
+  pool.chip.set_scale_up_domain_chips(pool.chips_per_machine);
+  if (config.machine().scale_up_gbytes_per_s() > 0) {
+    pool.chip.set_scale_up_gbytes_per_s(
+        config.machine().scale_up_gbytes_per_s());
+  }
+  pool.tp = config.tp() > 0 ? config.tp() : pool.chips_per_machine;
+  pool.pp = config.pp() > 0 ? config.pp() : 1;
+  const BatchingConfig& batching = config.batching();
+  pool.policy =
+      batching.policy() != BATCHING_POLICY_UNSPECIFIED
+          ? batching.policy()
+          : (pool.role == POOL_ROLE_COLOCATED ? BATCHING_POLICY_SARATHI
+                                              : BATCHING_POLICY_VLLM);
+  pool.max_batch_size = batching.max_batch_size() > 0
+                            ? batching.max_batch_size()
+                            : kDefaultMaxBatchSize;
+  pool.max_batch_tokens =
+      batching.max_batch_tokens() > 0
+          ? batching.max_batch_tokens()
+          : (pool.policy == BATCHING_POLICY_SARATHI ? kDefaultSarathiTokens
+                                                    : kDefaultVllmTokens);
+  pool.kv_block_tokens = batching.kv_block_tokens() > 0
+                             ? batching.kv_block_tokens()
+                             : kDefaultBlockTokens;
+  pool.preemption = batching.preemption() == PREEMPTION_MODE_UNSPECIFIED
+                        ? PREEMPTION_MODE_RECOMPUTE
+                        : batching.preemption();
+  if (pool.preemption == PREEMPTION_MODE_SWAP) {
+    return absl::UnimplementedError(absl::StrCat(
+        origin, ": pool '", pool.name,
+        "': field 'batching.preemption': PREEMPTION_MODE_SWAP is not "
+        "implemented yet; use PREEMPTION_MODE_RECOMPUTE"));
+  }
+  double per_chip_out = pool.chip.scale_out_gbytes_per_s() * 1e9;
+  pool.scale_out_bytes_per_s =
+      config.machine().scale_out_gbytes_per_s() > 0
+          ? config.machine().scale_out_gbytes_per_s() * 1e9
+          : per_chip_out * pool.chips_per_machine;
+  pool.scale_out_latency_s = (config.machine().scale_out_latency_us() > 0
+                                  ? config.machine().scale_out_latency_us()
+                                  : kDefaultScaleOutLatencyUs) *
+                             1e-6;
+  return pool;
+}
 
-  for (const std::string& override_text : pool_overrides) {
+// --pool NAME=COUNT: sets the machines of every pool of that name or role.
+absl::Status ApplyPoolOverrides(const std::vector<std::string>& overrides,
+                                const std::string& origin, FleetSpec* fleet) {
+  for (const std::string& override_text : overrides) {
     size_t eq = override_text.find('=');
     int count = 0;
     if (eq == std::string::npos ||
@@ -320,7 +330,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     }
     std::string name = override_text.substr(0, eq);
     bool found = false;
-    for (PoolSpec& pool : fleet.pools) {
+    for (PoolSpec& pool : fleet->pools) {
       if (pool.name == name || PoolRoleName(pool.role) == name) {
         pool.machines = count;
         found = true;
@@ -332,43 +342,217 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                                                      "' in ", origin));
     }
   }
+  return absl::OkStatus();
+}
 
+// Machines, owned machines and the parallelism fit the machine and the
+// model; sets the pool's instances per machine.
+absl::Status CheckPoolShape(const Model& model, const std::string& origin,
+                            PoolSpec* pool) {
+  if (pool->machines < 1) {
+    return PoolError(origin, *pool,
+                     absl::StrCat("field 'machines' must be >= 1 (got ",
+                                  pool->machines, ")"));
+  }
+  if (pool->owned_machines < 0 || pool->owned_machines > pool->machines) {
+    return PoolError(
+        origin, *pool,
+        absl::StrCat("field 'owned_machines' must be in [0, machines = ",
+                     pool->machines, "] (got ", pool->owned_machines, ")"));
+  }
+  if (pool->chips_per_machine % (pool->tp * pool->pp) != 0) {
+    return PoolError(origin, *pool,
+                     absl::StrCat("field 'tp' x 'pp' = ", pool->tp * pool->pp,
+                                  " does not divide chips_per_machine = ",
+                                  pool->chips_per_machine));
+  }
+  if (model.num_heads() % pool->tp != 0) {
+    return PoolError(
+        origin, *pool,
+        absl::StrCat("field 'tp' = ", pool->tp, " does not divide the ",
+                     model.num_heads(), " attention heads of ", model.name()));
+  }
+  if (model.num_layers() % pool->pp != 0) {
+    return PoolError(
+        origin, *pool,
+        absl::StrCat("field 'pp' = ", pool->pp, " does not divide the ",
+                     model.num_layers(), " layers of ", model.name()));
+  }
+  pool->instances_per_machine = pool->chips_per_machine / (pool->tp * pool->pp);
+  return absl::OkStatus();
+}
+
+// The pool's precision, then what memory is left for KV cache and
+// recurrent state once the weights and activations are placed: the blocks
+// an instance holds. An error when not even one request of a full token
+// budget fits.
+absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
+                         const std::string& origin, PoolSpec* pool) {
+  const Model& model = fleet.model;
+  const Model served = ServedModel(model, *pool);
+  if (absl::Status precision = CheckPrecision(
+          served, pool->chip, pool->weight_dtype != DTYPE_UNSPECIFIED,
+          pool->kv_dtype != DTYPE_UNSPECIFIED);
+      !precision.ok()) {
+    return PoolError(origin, *pool, std::string(precision.message()));
+  }
+  const double fraction =
+      kv_memory_fraction > 0 ? kv_memory_fraction : kDefaultMemoryFraction;
+  // Chip memory is given in GiB (spec sheets' "80 GB" HBM is 80 GiB).
+  double memory =
+      pool->chip.memory_gib() * kBytesPerGiB * pool->tp * pool->pp * fraction;
+  pool->weight_bytes_per_instance = hardware::WeightBytes(served);
+  pool->kv_bytes_per_token = hardware::KvBytesPerToken(served);
+  pool->state_bytes_per_request =
+      hardware::RecurrentStateBytesPerSequence(served);
+  if (fleet.speculative) {
+    // The draft, in the pool's precision, shares the instance's memory.
+    const Model draft = ServedModel(fleet.speculative->draft, *pool);
+    pool->weight_bytes_per_instance += hardware::WeightBytes(draft);
+    pool->kv_bytes_per_token += hardware::KvBytesPerToken(draft);
+    pool->state_bytes_per_request +=
+        hardware::RecurrentStateBytesPerSequence(draft);
+    pool->draft_tokens = fleet.speculative->draft_tokens;
+    pool->tokens_per_step = fleet.speculative->tokens_per_step;
+  }
+  double kv_bytes = memory - pool->weight_bytes_per_instance -
+                    ActivationReserveBytes(served, *pool);
+  // A block holds kv_block_tokens tokens of KV; a model without per-token
+  // KV (pure SSM) counts memory in requests' states instead.
+  pool->state_only = pool->kv_bytes_per_token == 0;
+  double block_bytes = pool->state_only
+                           ? static_cast<double>(pool->state_bytes_per_request)
+                           : static_cast<double>(pool->kv_bytes_per_token) *
+                                 pool->kv_block_tokens;
+  pool->state_blocks_per_request =
+      block_bytes > 0 ? static_cast<int64_t>(std::ceil(
+                            pool->state_bytes_per_request / block_bytes))
+                      : 0;
+  // Capped so that blocks x block tokens fits int64 for any chip within
+  // its sanity range; no run can use more (kMaxRequestTokens per request).
+  constexpr double kMaxKvBlocks = 1e12;
+  pool->kv_capacity_blocks =
+      block_bytes > 0 && kv_bytes > 0
+          ? static_cast<int64_t>(std::min(kv_bytes / block_bytes, kMaxKvBlocks))
+          : 0;
+  // An instance must hold at least one request of a maximal batch's tokens
+  // (KV and state).
+  int64_t min_blocks = pool->RequestBlocks(pool->max_batch_tokens);
+  if (pool->kv_capacity_blocks >= min_blocks) return absl::OkStatus();
+  // KV tokens (a hybrid's state counted in tokens' worth of blocks), or
+  // requests' states for a pure SSM.
+  std::string room =
+      pool->state_only
+          ? absl::StrCat(pool->kv_capacity_blocks, " requests' state (",
+                         absl::SixDigits(pool->state_bytes_per_request / 1e6),
+                         " MB each)")
+          : absl::StrCat(pool->kv_capacity_tokens(), " KV tokens");
+  return PoolError(
+      origin, *pool,
+      absl::StrCat(
+          "model ", model.name(), " does not fit: ",
+          absl::SixDigits(pool->weight_bytes_per_instance / 1e9),
+          " GB of weights leave room for ", room, " on tp=", pool->tp,
+          " x pp=", pool->pp, " ", pool->chip.name(), " (",
+          absl::SixDigits(memory / 1e9), " GB usable); need at least ",
+          pool->state_only ? min_blocks : min_blocks * pool->kv_block_tokens));
+}
+
+// Colocated pools alone, or a prefill and a decode pool (disaggregated).
+absl::Status ResolveServingMode(const std::string& origin, FleetSpec* fleet) {
   bool has_colocated = false, has_prefill = false, has_decode = false;
-  int64_t machines = 0, instances = 0;
-  for (PoolSpec& pool : fleet.pools) {
+  for (const PoolSpec& pool : fleet->pools) {
     has_colocated |= pool.role == POOL_ROLE_COLOCATED;
     has_prefill |= pool.role == POOL_ROLE_PREFILL;
     has_decode |= pool.role == POOL_ROLE_DECODE;
-    if (pool.machines < 1) {
+  }
+  if (has_colocated && (has_prefill || has_decode)) {
+    return absl::UnimplementedError(absl::StrCat(
+        origin, ": colocated pools cannot be mixed with prefill/decode pools"));
+  }
+  if (has_prefill != has_decode) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        origin,
+        ": a disaggregated cluster needs both a prefill and a decode pool"));
+  }
+  fleet->disaggregated = has_prefill;
+  return absl::OkStatus();
+}
+
+// Speculative decoding runs on colocated pools timed by the operator cost
+// model, with a draft every pool's parallelism can run.
+absl::Status CheckSpeculativeDecoding(const Cluster& cluster,
+                                      const std::string& origin,
+                                      const FleetSpec& fleet) {
+  if (!fleet.speculative) return absl::OkStatus();
+  if (fleet.disaggregated || !cluster.iteration_time_table().empty()) {
+    return absl::UnimplementedError(absl::StrCat(
+        origin,
+        ": field 'speculative_decoding': simulated on colocated "
+        "pools timed by the operator cost model only (",
+        fleet.disaggregated
+            ? "a decode pool would need the draft's KV of the prompt"
+            : "an iteration table has no draft model",
+        ")"));
+  }
+  for (const PoolSpec& pool : fleet.pools) {  // e.g. TP vs draft heads
+    auto latency = CreateLatencyModel(fleet, pool);
+    if (!latency.ok()) {
       return PoolError(origin, pool,
-                       absl::StrCat("field 'machines' must be >= 1 (got ",
-                                    pool.machines, ")"));
+                       absl::StrCat("speculative decoding's draft: ",
+                                    latency.status().message()));
     }
-    if (pool.owned_machines < 0 || pool.owned_machines > pool.machines) {
-      return PoolError(
-          origin, pool,
-          absl::StrCat("field 'owned_machines' must be in [0, machines = ",
-                       pool.machines, "] (got ", pool.owned_machines, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// Cluster.iteration_time_table: SplitwiseSim's measured table times every
+// pool instead of the operator model; each pool must be in it.
+absl::Status LoadIterationTable(const Cluster& cluster,
+                                const std::string& origin, FleetSpec* fleet) {
+  if (cluster.iteration_time_table().empty()) return absl::OkStatus();
+  const std::string& path = cluster.iteration_time_table();
+  auto rows = hardware::ReadSplitwisePerfRows(path);
+  if (!rows.ok()) {
+    return absl::Status(rows.status().code(),
+                        absl::StrCat(origin, ": field 'iteration_time_table': ",
+                                     rows.status().message()));
+  }
+  fleet->iteration_table =
+      std::make_shared<const std::vector<hardware::IterationPoint>>(
+          *std::move(rows));
+  fleet->iteration_table_path = path;
+  for (const PoolSpec& pool : fleet->pools) {
+    auto latency = CreateLatencyModel(*fleet, pool);
+    if (!latency.ok()) {
+      return PoolError(origin, pool, std::string(latency.status().message()));
     }
-    if (pool.chips_per_machine % (pool.tp * pool.pp) != 0) {
-      return PoolError(origin, pool,
-                       absl::StrCat("field 'tp' x 'pp' = ", pool.tp * pool.pp,
-                                    " does not divide chips_per_machine = ",
-                                    pool.chips_per_machine));
-    }
-    if (model.num_heads() % pool.tp != 0) {
-      return PoolError(origin, pool,
-                       absl::StrCat("field 'tp' = ", pool.tp,
-                                    " does not divide the ", model.num_heads(),
-                                    " attention heads of ", model.name()));
-    }
-    if (model.num_layers() % pool.pp != 0) {
-      return PoolError(
-          origin, pool,
-          absl::StrCat("field 'pp' = ", pool.pp, " does not divide the ",
-                       model.num_layers(), " layers of ", model.name()));
-    }
-    pool.instances_per_machine = pool.chips_per_machine / (pool.tp * pool.pp);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<FleetSpec> ResolveFleet(
+    const Cluster& cluster, const std::string& origin, const Model& model,
+    const std::vector<const Chip*>& chips,
+    const std::vector<std::string>& pool_overrides) {
+  FLEETSIM_RETURN_IF_ERROR(CheckFields(cluster, origin, ClusterFieldRanges()));
+  FLEETSIM_ASSIGN_OR_RETURN(FleetSpec fleet,
+                            ResolveClusterSettings(cluster, origin, model));
+  std::map<std::string, const Chip*> chip_by_name;
+  for (const Chip* chip : chips) chip_by_name[chip->name()] = chip;
+  for (const Pool& config : cluster.pools()) {
+    FLEETSIM_ASSIGN_OR_RETURN(PoolSpec pool,
+                              ResolvePool(config, fleet, chip_by_name, origin));
+    fleet.pools.push_back(std::move(pool));
+  }
+  FLEETSIM_RETURN_IF_ERROR(ApplyPoolOverrides(pool_overrides, origin, &fleet));
+
+  int64_t machines = 0, instances = 0;
+  for (size_t i = 0; i < fleet.pools.size(); ++i) {
+    PoolSpec& pool = fleet.pools[i];
+    FLEETSIM_RETURN_IF_ERROR(CheckPoolShape(model, origin, &pool));
     machines += pool.machines;
     instances += int64_t{pool.machines} * pool.instances_per_machine;
     if (machines > kMaxMachinesPerFleet || instances > kMaxInstancesPerFleet) {
@@ -380,135 +564,15 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                        kMaxInstancesPerFleet,
                        " instances (util/run_limits.h, docs/limits.md)"));
     }
-
-    double fraction = kDefaultMemoryFraction;
-    for (const Pool& config : cluster.pools()) {
-      if ((config.name().empty() ? PoolRoleName(config.role())
-                                 : config.name()) == pool.name &&
-          config.batching().kv_memory_fraction() > 0) {
-        fraction = config.batching().kv_memory_fraction();
-      }
-    }
-    const Model served = ServedModel(model, pool);
-    if (absl::Status precision = CheckPrecision(
-            served, pool.chip, pool.weight_dtype != DTYPE_UNSPECIFIED,
-            pool.kv_dtype != DTYPE_UNSPECIFIED);
-        !precision.ok()) {
-      return PoolError(origin, pool, std::string(precision.message()));
-    }
-    // Chip memory is given in GiB (spec sheets' "80 GB" HBM is 80 GiB).
-    double memory =
-        pool.chip.memory_gib() * kBytesPerGiB * pool.tp * pool.pp * fraction;
-    pool.weight_bytes_per_instance = hardware::WeightBytes(served);
-    pool.kv_bytes_per_token = hardware::KvBytesPerToken(served);
-    pool.state_bytes_per_request =
-        hardware::RecurrentStateBytesPerSequence(served);
-    if (fleet.speculative) {
-      // The draft, in the pool's precision, shares the instance's memory.
-      const Model draft = ServedModel(fleet.speculative->draft, pool);
-      pool.weight_bytes_per_instance += hardware::WeightBytes(draft);
-      pool.kv_bytes_per_token += hardware::KvBytesPerToken(draft);
-      pool.state_bytes_per_request +=
-          hardware::RecurrentStateBytesPerSequence(draft);
-      pool.draft_tokens = fleet.speculative->draft_tokens;
-      pool.tokens_per_step = fleet.speculative->tokens_per_step;
-    }
-    double kv_bytes = memory - pool.weight_bytes_per_instance -
-                      ActivationReserveBytes(served, pool);
-    // A block holds kv_block_tokens tokens of KV; a model without per-token
-    // KV (pure SSM) counts memory in requests' states instead.
-    pool.state_only = pool.kv_bytes_per_token == 0;
-    double block_bytes = pool.state_only
-                             ? static_cast<double>(pool.state_bytes_per_request)
-                             : static_cast<double>(pool.kv_bytes_per_token) *
-                                   pool.kv_block_tokens;
-    pool.state_blocks_per_request =
-        block_bytes > 0 ? static_cast<int64_t>(std::ceil(
-                              pool.state_bytes_per_request / block_bytes))
-                        : 0;
-    // Capped so that blocks x block tokens fits int64 for any chip within
-    // its sanity range; no run can use more (kMaxRequestTokens per request).
-    constexpr double kMaxKvBlocks = 1e12;
-    pool.kv_capacity_blocks = block_bytes > 0 && kv_bytes > 0
-                                  ? static_cast<int64_t>(std::min(
-                                        kv_bytes / block_bytes, kMaxKvBlocks))
-                                  : 0;
-    // An instance must hold at least one request of a maximal batch's
-    // tokens (KV and state).
-    int64_t min_blocks = pool.RequestBlocks(pool.max_batch_tokens);
-    if (pool.kv_capacity_blocks < min_blocks) {
-      // KV tokens (a hybrid's state counted in tokens' worth of blocks), or
-      // requests' states for a pure SSM.
-      std::string room =
-          pool.state_only
-              ? absl::StrCat(
-                    pool.kv_capacity_blocks, " requests' state (",
-                    absl::SixDigits(pool.state_bytes_per_request / 1e6),
-                    " MB each)")
-              : absl::StrCat(pool.kv_capacity_tokens(), " KV tokens");
-      return PoolError(
-          origin, pool,
-          absl::StrCat("model ", model.name(), " does not fit: ",
-                       absl::SixDigits(pool.weight_bytes_per_instance / 1e9),
-                       " GB of weights leave room for ", room,
-                       " on tp=", pool.tp, " x pp=", pool.pp, " ",
-                       pool.chip.name(), " (", absl::SixDigits(memory / 1e9),
-                       " GB usable); need at least ",
-                       pool.state_only ? min_blocks
-                                       : min_blocks * pool.kv_block_tokens));
-    }
+    // fleet.pools[i] was resolved from cluster.pools(i).
+    FLEETSIM_RETURN_IF_ERROR(
+        SizeKvCache(fleet, cluster.pools(i).batching().kv_memory_fraction(),
+                    origin, &pool));
   }
-  if (has_colocated && (has_prefill || has_decode)) {
-    return absl::UnimplementedError(absl::StrCat(
-        origin, ": colocated pools cannot be mixed with prefill/decode pools"));
-  }
-  if (has_prefill != has_decode) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin,
-        ": a disaggregated cluster needs both a prefill and a decode pool"));
-  }
-  fleet.disaggregated = has_prefill;
-  if (fleet.speculative) {
-    if (fleet.disaggregated || !cluster.iteration_time_table().empty()) {
-      return absl::UnimplementedError(absl::StrCat(
-          origin,
-          ": field 'speculative_decoding': simulated on colocated "
-          "pools timed by the operator cost model only (",
-          fleet.disaggregated
-              ? "a decode pool would need the draft's KV of the prompt"
-              : "an iteration table has no draft model",
-          ")"));
-    }
-    for (const PoolSpec& pool : fleet.pools) {  // e.g. TP vs draft heads
-      auto latency = CreateLatencyModel(fleet, pool);
-      if (!latency.ok()) {
-        return PoolError(origin, pool,
-                         absl::StrCat("speculative decoding's draft: ",
-                                      latency.status().message()));
-      }
-    }
-  }
+  FLEETSIM_RETURN_IF_ERROR(ResolveServingMode(origin, &fleet));
+  FLEETSIM_RETURN_IF_ERROR(CheckSpeculativeDecoding(cluster, origin, fleet));
   FLEETSIM_RETURN_IF_ERROR(ResolvePrefixCaching(cluster, origin, &fleet));
-  if (!cluster.iteration_time_table().empty()) {
-    const std::string& path = cluster.iteration_time_table();
-    auto rows = hardware::ReadSplitwisePerfRows(path);
-    if (!rows.ok()) {
-      return absl::Status(
-          rows.status().code(),
-          absl::StrCat(origin, ": field 'iteration_time_table': ",
-                       rows.status().message()));
-    }
-    fleet.iteration_table =
-        std::make_shared<const std::vector<hardware::IterationPoint>>(
-            *std::move(rows));
-    fleet.iteration_table_path = path;
-    for (const PoolSpec& pool : fleet.pools) {
-      auto latency = CreateLatencyModel(fleet, pool);
-      if (!latency.ok()) {
-        return PoolError(origin, pool, std::string(latency.status().message()));
-      }
-    }
-  }
+  FLEETSIM_RETURN_IF_ERROR(LoadIterationTable(cluster, origin, &fleet));
   return fleet;
 }
 
