@@ -98,8 +98,12 @@ class Runtime final : public InstanceEvents {
 
  private:
   // Stops the run (every actor, this one included) when its verdict is a
-  // certain miss; returns otherwise.
-  void StopIfMissDecided(const RequestRecord& record);
+  // certain miss: `finished` was rejected (may be null), or a target's
+  // bound can no longer be met (counting the requests in flight that are
+  // already overdue at `now_s`); returns otherwise.
+  void StopIfMissDecided(const RequestRecord* finished, double now_s);
+  // Ends the run with `reason` (early_stop).
+  [[noreturn]] void Stop(std::string reason);
 
   // The arrivals actor: sleeps until each request's arrival and hands it
   // to the instance the router picks; then waits until every request
@@ -197,8 +201,11 @@ void Runtime::ArrivalsLoop() {
       continue;
     }
     Instance* target = instances_[router_->Route(live.get())].get();
+    if (expected_ > 0) slo_->Arrived(*live);
     target->scheduler().Enqueue(std::move(live));
     target->Wake();
+    // A queue that keeps growing decides the run from its waiting requests.
+    if (expected_ > 0) StopIfMissDecided(nullptr, sg4::Engine::get_clock());
   }
   arrivals_done_ = true;
   std::unique_lock<sg4::Mutex> lock(*done_mutex_);
@@ -212,26 +219,28 @@ void Runtime::OnComplete(LiveRequestPtr request) {
   metrics_.AddRecord(record);
   if (sink_) sink_(record);
   ++finished_;
-  if (expected_ > 0) StopIfMissDecided(record);
+  if (expected_ > 0) StopIfMissDecided(&record, now);
   if (arrivals_done_ && finished_ >= emitted_) done_->notify_all();
 }
 
 void Runtime::StopWhenSloMissed(int64_t expected) { expected_ = expected; }
 
-void Runtime::StopIfMissDecided(const RequestRecord& record) {
-  std::string reason;
-  if (record.rejected) {
-    reason = record.context_outcome == ContextOutcome::kRejected
-                 ? "a request's prompt + output exceed the model's max_context"
-                 : "a request is larger than an instance's KV capacity";
-  } else {
-    decided_ = slo_->MissDecided();
-    if (!decided_) return;
-    const SloTarget& target = inputs_.slo.targets(decided_->target);
-    reason = absl::StrCat(
-        "p", target.percentile(), " ", SloMetricName(target.metric()),
-        " cannot meet its limit: at least ", decided_->observed_at_least);
+void Runtime::StopIfMissDecided(const RequestRecord* finished, double now_s) {
+  if (finished && finished->rejected) {
+    Stop(finished->context_outcome == ContextOutcome::kRejected
+             ? "a request's prompt + output exceed the model's max_context"
+             : "a request is larger than an instance's KV capacity");
   }
+  slo_->AdvanceTo(now_s);
+  decided_ = slo_->MissDecided();
+  if (!decided_) return;
+  const SloTarget& target = inputs_.slo.targets(decided_->target);
+  Stop(absl::StrCat(
+      "p", target.percentile(), " ", SloMetricName(target.metric()),
+      " cannot meet its limit: at least ", decided_->observed_at_least));
+}
+
+void Runtime::Stop(std::string reason) {
   EarlyStop stop;
   stop.set_at_s(sg4::Engine::get_clock());
   stop.set_finished(finished_);

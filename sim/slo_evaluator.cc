@@ -1,6 +1,8 @@
 #include "sim/slo_evaluator.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "hardware/reference_machine.h"
@@ -105,6 +107,7 @@ SloEvaluator::Reference SloEvaluator::ReferenceFor(
 }
 
 void SloEvaluator::Observe(RequestRecord* record) {
+  if (overdue_) overdue_->Finished(record->id);
   if (record->rejected || empty()) return;
   bool needs_reference = false;
   for (const SloTarget& target : slo_.targets()) {
@@ -146,6 +149,48 @@ void SloEvaluator::ExpectAtMost(int64_t requests,
                                 int64_t multi_token_requests) {
   expected_requests_ = requests;
   expected_multi_token_requests_ = multi_token_requests;
+  std::vector<OverdueRequests::Rule> rules;
+  for (int i = 0; i < slo_.targets_size(); ++i) {
+    const SloTarget& target = slo_.targets(i);
+    if (target.metric() != SLO_METRIC_TTFT &&
+        target.metric() != SLO_METRIC_E2E) {
+      continue;  // per-token values: no bound before the request ends
+    }
+    OverdueRequests::Rule rule;
+    rule.target = i;
+    rule.until_first_token = target.metric() == SLO_METRIC_TTFT;
+    rule.limit = target.bound_case() == SloTarget::kMaxSlowdown
+                     ? target.max_slowdown()
+                     : target.max_s();
+    rule.first_value_above = LogHistogram::FirstValueReportedAbove(rule.limit);
+    rules.push_back(rule);
+  }
+  overdue_ = std::make_unique<OverdueRequests>(std::move(rules));
+}
+
+void SloEvaluator::Arrived(const LiveRequest& request) {
+  if (!overdue_) return;
+  std::optional<Reference> ref;
+  std::vector<double> scales;
+  for (int i = 0; i < slo_.targets_size(); ++i) {
+    const SloTarget& target = slo_.targets(i);
+    if (target.metric() != SLO_METRIC_TTFT &&
+        target.metric() != SLO_METRIC_E2E) {
+      continue;  // the same targets, in the same order, as ExpectAtMost's
+    }
+    if (target.bound_case() != SloTarget::kMaxSlowdown) {
+      scales.push_back(1);
+      continue;
+    }
+    if (!ref) ref = ReferenceFor(request.input_tokens, request.output_tokens);
+    scales.push_back(target.metric() == SLO_METRIC_TTFT ? ref->ttft_s
+                                                        : ref->e2e_s);
+  }
+  overdue_->Watch(&request, scales);
+}
+
+void SloEvaluator::AdvanceTo(double now_s) {
+  if (overdue_) overdue_->AdvanceTo(now_s);
 }
 
 std::optional<SloEvaluator::DecidedMiss> SloEvaluator::MissDecided() const {
@@ -159,19 +204,32 @@ std::optional<SloEvaluator::DecidedMiss> SloEvaluator::MissDecided() const {
     const int64_t expected =
         per_token ? expected_multi_token_requests_ : expected_requests_;
     const LogHistogram& seen = values_[i];
-    if (seen.count() == 0 || seen.count() > expected) continue;
-    // Percentile's lower rank among `expected` samples, less the samples
-    // still to come if all of them sort first. Fewer requests in the end
-    // (rejections) only move this index up, so `expected` may be a bound.
+    const int64_t overdue = overdue_ ? overdue_->overdue(i) : 0;
+    if (seen.count() + overdue == 0 || seen.count() + overdue > expected)
+      continue;
+    // Percentile's lower rank among `expected` samples. The samples still
+    // to come sort first, except the overdue ones, which will report above
+    // the limit. Fewer requests in the end (rejections) only lower the
+    // misses needed, so `expected` may be a bound.
     const int64_t final_index = static_cast<int64_t>(std::floor(
         target.percentile() / 100.0 * static_cast<double>(expected - 1)));
-    const int64_t index = final_index - (expected - seen.count());
     const double limit = slowdown ? target.max_slowdown() : target.max_s();
-    // The sample at `index` reports above the limit exactly when no more
-    // than `index` samples report within it (a report is the bucket value
-    // capped at the max, so none is above the limit while the max is not).
-    if (index < 0 || seen.max() <= limit || within_limit_[i] > index) continue;
-    return DecidedMiss{i, seen.ValueAtIndex(index)};
+    // Samples reporting above the limit (a report is the bucket value
+    // capped at the max, so none is while the max is not).
+    const int64_t seen_above =
+        seen.max() <= limit ? 0 : seen.count() - within_limit_[i];
+    // The final sample at `final_index` reports above the limit exactly
+    // when at least `expected - final_index` samples do.
+    if (seen_above + overdue < expected - final_index) continue;
+    if (overdue == 0) {
+      return DecidedMiss{
+          i, seen.ValueAtIndex(final_index - (expected - seen.count()))};
+    }
+    // The smallest report among the misses, seen or overdue.
+    double least = LogHistogram::FirstValueReportedAbove(limit);
+    if (seen_above > 0)
+      least = std::min(least, seen.ValueAtIndex(within_limit_[i]));
+    return DecidedMiss{i, least};
   }
   return std::nullopt;
 }

@@ -27,7 +27,9 @@
 #include "proto/result.pb.h"
 #include "proto/slo.pb.h"
 #include "sim/fleet.h"
+#include "sim/live_request.h"
 #include "sim/metrics.h"
+#include "sim/overdue_requests.h"
 #include "util/field_checks.h"
 #include "util/histogram.h"
 
@@ -63,6 +65,14 @@ class SloEvaluator final {
   // them with two or more output tokens (the per-token metrics' samples).
   void ExpectAtMost(int64_t requests, int64_t multi_token_requests);
 
+  // After ExpectAtMost: watches a request that was just routed, so that
+  // its TTFT or E2E counts as a miss as soon as it is certain to be one,
+  // before it finishes (sim/overdue_requests.h). `request` must stay alive
+  // until Observe sees its record.
+  void Arrived(const LiveRequest& request);
+  // Counts the watched requests that became certain misses by `now_s`.
+  void AdvanceTo(double now_s);
+
   struct DecidedMiss {
     int target = 0;  // index in Slo.targets
     // The target's final percentile will be at least this (> its limit).
@@ -74,7 +84,8 @@ class SloEvaluator final {
   // far (so a run that meets its SLO is never decided). nullopt while none
   // is, and without ExpectAtMost. O(targets): cheap enough to call after
   // every request. The pooled absolute TBT (token gaps, whose
-  // total is not known ahead) is never decided early.
+  // total is not known ahead) is never decided early. Requests counted
+  // overdue by AdvanceTo count as samples above the limit.
   std::optional<DecidedMiss> MissDecided() const;
 
   bool empty() const { return slo_.targets().empty(); }
@@ -89,6 +100,9 @@ class SloEvaluator final {
   // Per target: samples whose bucket value is within the limit, so that
   // MissDecided need not scan the histograms.
   std::vector<int64_t> within_limit_;
+  // Set by ExpectAtMost: the TTFT and E2E targets' watch on requests in
+  // flight.
+  std::unique_ptr<OverdueRequests> overdue_;
   int64_t expected_requests_ = -1;  // -1: not known (ExpectAtMost)
   int64_t expected_multi_token_requests_ = -1;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace fleetsim {
 namespace {
@@ -18,7 +19,7 @@ const int kBuckets =
 
 LogHistogram::LogHistogram() : buckets_(kBuckets, 0) {}
 
-int LogHistogram::BucketOf(double value) const {
+int LogHistogram::BucketOf(double value) {
   if (!(value > kMinValue)) return 0;  // also NaN
   // Clamp while still a double: converting a value past INT_MAX (an inf
   // latency) to int is undefined and gave a negative index.
@@ -27,8 +28,16 @@ int LogHistogram::BucketOf(double value) const {
   return static_cast<int>(bucket);
 }
 
-double LogHistogram::BucketValue(int bucket) const {
+double LogHistogram::BucketValue(int bucket) {
   return kMinValue * std::exp((bucket + 0.5) * kLogGrowth);
+}
+
+double LogHistogram::FirstValueReportedAbove(double limit) {
+  int bucket = BucketOf(limit);
+  if (bucket >= kBuckets - 1) return std::numeric_limits<double>::infinity();
+  // Nudged above the edge by far more than exp/log's rounding, so that
+  // BucketOf puts the value itself in the next bucket.
+  return kMinValue * std::exp((bucket + 1) * kLogGrowth) * (1 + 1e-9);
 }
 
 void LogHistogram::Add(double value, int64_t count) {

@@ -40,15 +40,20 @@ class LogHistogram final {
 
   // The midpoint of the bucket `value` falls in: what a percentile reports
   // for it (before the cap at max()).
-  double BucketValueOf(double value) const {
+  static double BucketValueOf(double value) {
     return BucketValue(BucketOf(value));
   }
+
+  // The upper edge of `limit`'s bucket: every sample at or above it is
+  // reported above `limit`, cap at max() included (+inf for the last
+  // bucket). What makes a sample still to come a certain miss.
+  static double FirstValueReportedAbove(double limit);
 
   Distribution ToDistribution() const;
 
  private:
-  int BucketOf(double value) const;
-  double BucketValue(int bucket) const;
+  static int BucketOf(double value);
+  static double BucketValue(int bucket);
 
   std::vector<int64_t> buckets_;
   int64_t count_ = 0;

@@ -2,6 +2,7 @@
 // verdicts and attainment, on BLOOM-176B with an H100 TP8 reference.
 #include "sim/slo_evaluator.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <random>
@@ -270,6 +271,100 @@ TEST_F(SloEvaluatorTest, ADecidedMissIsAlwaysAMissOfTheWholeRun) {
   // Both kinds occur, so the property was tested on both sides.
   EXPECT_GT(decided_runs, 30);
   EXPECT_GT(met_runs, 30);
+}
+
+// The same property with requests in flight counted as soon as they are
+// overdue (Arrived, AdvanceTo): requests arrive, get their first token and
+// finish in time order, under a slowdown TTFT bound and an absolute E2E
+// one: a decided miss is a miss of the whole run.
+TEST_F(SloEvaluatorTest, ADecidedMissWithRequestsInFlightIsAMissOfTheRun) {
+  std::mt19937_64 random(7);
+  int decided_runs = 0, met_runs = 0;
+  for (int run = 0; run < 200; ++run) {
+    const double percentile = std::vector<double>{50, 90, 99}[run % 3];
+    auto evaluator = Create(absl::StrCat(
+        "reference_tp: 8 targets { metric: SLO_METRIC_TTFT percentile: ",
+        percentile, " max_slowdown: 3 } targets { metric: SLO_METRIC_E2E ",
+        "percentile: ", percentile, " max_s: 30 }"));
+    ASSERT_NE(evaluator, nullptr);
+    const int requests = 20 + static_cast<int>(random() % 200);
+    evaluator->ExpectAtMost(requests, requests);
+    const double drift = std::uniform_real_distribution<>(0, 8)(random);
+    struct Event {
+      double at_s;
+      int kind;  // 0 arrival, 1 first token, 2 finish
+      int request;
+    };
+    std::vector<Event> events;
+    std::vector<LiveRequest> live(requests);
+    std::vector<RequestRecord> records(requests);
+    for (int i = 0; i < requests; ++i) {
+      LiveRequest& r = live[i];
+      r.id = i;
+      r.arrival_s = 0.5 * i;
+      r.input_tokens = 100 + static_cast<int32_t>(random() % 4000);
+      r.output_tokens = 2 + static_cast<int32_t>(random() % 200);
+      const SloEvaluator::Reference ref =
+          evaluator->ReferenceFor(r.input_tokens, r.output_tokens);
+      const double load = drift * i / requests;
+      std::exponential_distribution<> slowdown(1.0 / (0.5 + load));
+      RequestRecord& record = records[i];
+      record = Record(ref.ttft_s * (1 + slowdown(random)), 0.05 * (1 + load), 0,
+                      r.input_tokens, r.output_tokens);
+      record.id = i;
+      record.e2e_s = record.ttft_s + record.tpot_s * (r.output_tokens - 1);
+      events.push_back({r.arrival_s, 0, i});
+      events.push_back({r.arrival_s + record.ttft_s, 1, i});
+      events.push_back({r.arrival_s + record.e2e_s, 2, i});
+    }
+    std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+      return a.at_s != b.at_s ? a.at_s < b.at_s : a.kind < b.kind;
+    });
+    std::optional<SloEvaluator::DecidedMiss> first;
+    for (const Event& event : events) {
+      LiveRequest& r = live[event.request];
+      if (event.kind == 0) evaluator->Arrived(r);
+      if (event.kind == 1) r.prefill_done_s = r.first_token_s = event.at_s;
+      if (event.kind == 2) evaluator->Observe(&records[event.request]);
+      evaluator->AdvanceTo(event.at_s);
+      if (!first) first = evaluator->MissDecided();
+    }
+    std::vector<SloAttainment> attained = evaluator->Finish(LogHistogram());
+    if (first) {
+      ++decided_runs;
+      const SloAttainment& a = attained[first->target];
+      EXPECT_FALSE(a.met()) << "run " << run;
+      EXPECT_GE(a.observed(), first->observed_at_least) << "run " << run;
+    }
+    met_runs += attained[0].met() && attained[1].met();
+  }
+  EXPECT_GT(decided_runs, 30);
+  EXPECT_GT(met_runs, 30);
+}
+
+// Overdue requests decide an overloaded run long before they finish: 20
+// requests that all wait 100 s for their first token, p50 TTFT within 1 s.
+TEST_F(SloEvaluatorTest, AGrowingQueueDecidesTheRunBeforeAnyRequestFinishes) {
+  auto evaluator =
+      Create("targets { metric: SLO_METRIC_TTFT percentile: 50 max_s: 1 }");
+  ASSERT_NE(evaluator, nullptr);
+  evaluator->ExpectAtMost(20, 20);
+  std::vector<LiveRequest> live(20);
+  for (int i = 0; i < 20; ++i) {
+    live[i].id = i;
+    live[i].arrival_s = i;
+    evaluator->Arrived(live[i]);
+  }
+  // The median is the 10th of 20 samples (index 9): it reports above the
+  // limit once 11 samples will. At 10.5 s requests 0-9 have waited over
+  // 1 s; at 11.5 s request 10 too.
+  evaluator->AdvanceTo(10.5);
+  EXPECT_FALSE(evaluator->MissDecided());
+  evaluator->AdvanceTo(11.5);
+  std::optional<SloEvaluator::DecidedMiss> miss = evaluator->MissDecided();
+  ASSERT_TRUE(miss.has_value());
+  EXPECT_EQ(miss->target, 0);
+  EXPECT_GT(miss->observed_at_least, 1);
 }
 
 }  // namespace
