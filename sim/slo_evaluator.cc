@@ -107,15 +107,25 @@ SloEvaluator::Reference SloEvaluator::ReferenceFor(
 }
 
 void SloEvaluator::Observe(RequestRecord* record) {
-  if (overdue_) overdue_->Finished(record->id);
+  std::optional<Reference> arrived;  // computed once, at Arrived
+  if (overdue_) {
+    overdue_->Finished(record->id);
+    if (auto it = references_.find(record->id); it != references_.end()) {
+      arrived = it->second;
+      references_.erase(it);
+    }
+  }
   if (record->rejected || empty()) return;
   bool needs_reference = false;
   for (const SloTarget& target : slo_.targets()) {
     needs_reference |= target.bound_case() == SloTarget::kMaxSlowdown;
   }
   Reference ref;
-  if (needs_reference)
+  if (arrived) {
+    ref = *arrived;
+  } else if (needs_reference) {
     ref = ReferenceFor(record->input_tokens, record->output_tokens);
+  }
   for (int i = 0; i < slo_.targets_size(); ++i) {
     const SloTarget& target = slo_.targets(i);
     bool per_token =
@@ -182,7 +192,10 @@ void SloEvaluator::Arrived(const LiveRequest& request) {
       scales.push_back(1);
       continue;
     }
-    if (!ref) ref = ReferenceFor(request.input_tokens, request.output_tokens);
+    if (!ref) {
+      ref = ReferenceFor(request.input_tokens, request.output_tokens);
+      references_[request.id] = *ref;
+    }
     scales.push_back(target.metric() == SLO_METRIC_TTFT ? ref->ttft_s
                                                         : ref->e2e_s);
   }

@@ -20,6 +20,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "hardware/latency_model.h"
 #include "proto/chip.pb.h"
@@ -103,6 +104,9 @@ class SloEvaluator final {
   // Set by ExpectAtMost: the TTFT and E2E targets' watch on requests in
   // flight.
   std::unique_ptr<OverdueRequests> overdue_;
+  // Reference latencies of the requests Arrived computed them for, until
+  // Observe uses them (requests in flight only).
+  absl::flat_hash_map<int64_t, Reference> references_;
   int64_t expected_requests_ = -1;  // -1: not known (ExpectAtMost)
   int64_t expected_multi_token_requests_ = -1;
 };
