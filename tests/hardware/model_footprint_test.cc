@@ -2,8 +2,12 @@
 // attention kind, recurrent state, parameter counts.
 #include "hardware/model_footprint.h"
 
+#include <string>
+
 #include "gtest/gtest.h"
+#include "tests/catalog_test_util.h"
 #include "tests/hardware/cost_model_fixtures.h"
+#include "workloads/model_catalog.h"
 
 namespace fleetsim::hardware {
 namespace {
@@ -51,6 +55,35 @@ TEST(ModelFootprintTest, CcaCachesCompressedKvAndAConvWindow) {
   EXPECT_EQ(KvBytesPerTokenPerLayer(cca), 1024);
   // (e_q + e_k) * (k0 + k1 - 2) * b + d * b = (1024 + 256) * 2 * 2 + 4096.
   EXPECT_EQ(CcaStateBytesPerSequence(cca), 32 * (1280 * 2 * 2 + 4096));
+}
+
+// The shipped CCGQA model (ZAYA1-base, arXiv:2510.04476) and its MHA and
+// GQA twins: one body, and each KV cache smaller than the MHA twin's by
+// the compression its fields give, hidden_size over the cached K (or V)
+// width; CCGQA's is the paper's 8x.
+TEST(ModelFootprintTest, CcgqaTwinsDifferByTheirKvCompression) {
+  const workloads::ModelCatalog catalog = testutil::LoadedOrFail(
+      workloads::LoadModelCatalog(FLEETSIM_SOURCE_DIR "/data"));
+  const Model& mha = testutil::FindOrFail(catalog, "zaya1-mha-twin");
+  const Model& gqa = testutil::FindOrFail(catalog, "zaya1-gqa-twin");
+  const Model& ccgqa = testutil::FindOrFail(catalog, "zaya1-ccgqa");
+  const auto compression = [](const Model& m) {
+    return m.hidden_size() / (m.num_kv_heads() * m.head_dim());
+  };
+  EXPECT_EQ(compression(mha), 1);
+  EXPECT_EQ(compression(ccgqa), 8);
+  for (const Model* m : {&gqa, &ccgqa}) {
+    EXPECT_EQ(m->num_layers(), mha.num_layers()) << m->name();
+    EXPECT_EQ(m->hidden_size(), mha.hidden_size()) << m->name();
+    EXPECT_EQ(m->moe().SerializeAsString(), mha.moe().SerializeAsString())
+        << m->name();
+    EXPECT_EQ(m->hidden_size() % (m->num_kv_heads() * m->head_dim()), 0);
+    EXPECT_EQ(KvBytesPerToken(mha), compression(*m) * KvBytesPerToken(*m))
+        << m->name();
+  }
+  // Only CCA keeps a conv window per sequence, besides its KV.
+  EXPECT_GT(RecurrentStateBytesPerSequence(ccgqa), 0);
+  EXPECT_EQ(RecurrentStateBytesPerSequence(gqa), 0);
 }
 
 TEST(ModelFootprintTest, SsmStateIsConstantPerSequence) {
