@@ -1,5 +1,6 @@
 #include "sim/metrics.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 
@@ -23,7 +24,10 @@ RequestRecord MetricsCollector::MakeRecord(const LiveRequest& request,
     record.met_slo = false;
     return record;
   }
-  record.queue_s = request.first_scheduled_s - request.arrival_s;
+  // SimGrid's clock lands on an arrival time only to within rounding
+  // (sleep_until adds a difference to the clock), so a request scheduled at
+  // once could show a wait of -1e-13 s; a wait is never negative.
+  record.queue_s = std::max(0.0, request.first_scheduled_s - request.arrival_s);
   record.ttft_s = request.first_token_s - request.arrival_s;
   record.e2e_s = request.last_token_s - request.arrival_s;
   if (request.output_tokens > 1) {

@@ -29,6 +29,9 @@ int LogHistogram::BucketOf(double value) {
 }
 
 double LogHistogram::BucketValue(int bucket) {
+  // The first bucket holds everything up to 1 ns, zeros above all (a
+  // request that did not wait): it reports 0, not 1 ns.
+  if (bucket == 0) return 0;
   return kMinValue * std::exp((bucket + 0.5) * kLogGrowth);
 }
 

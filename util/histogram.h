@@ -31,7 +31,8 @@ class LogHistogram final {
   double max() const { return max_; }
 
   // Percentile p in [0, 100] using numpy's linear-interpolation rank, with
-  // each bucket represented by its geometric midpoint. 0 when empty.
+  // each bucket represented by its geometric midpoint (the first bucket,
+  // values up to 1 ns, by 0). 0 when empty.
   double Percentile(double p) const;
 
   // The sample at 0-based `index` of the sorted samples, as its bucket's

@@ -94,10 +94,12 @@ TEST(LogHistogramTest, ZeroAndTinyValuesShareTheFirstBucket) {
   LogHistogram h;
   h.Add(0.0);
   h.Add(1e-12);
-  // Both land in the first bucket (1 ns), reported no higher than the
-  // exact max.
-  EXPECT_EQ(h.Percentile(50), 1e-12);
+  // Both land in the first bucket (up to 1 ns), which reports 0: a request
+  // that did not wait reads 0, not 1e-9 (issue 15).
+  EXPECT_EQ(h.Percentile(50), 0);
+  EXPECT_EQ(h.Percentile(100), 0);
   EXPECT_EQ(h.count(), 2);
+  EXPECT_EQ(h.max(), 1e-12);  // exact, as always
 }
 
 // Regression (issue 16): a latency above ~1.8e299 s made the bucket index
