@@ -7,12 +7,9 @@
 
 namespace fleetsim::sim {
 
-OverdueRequests::OverdueRequests(std::vector<Rule> rules)
-    : rules_(std::move(rules)) {
+OverdueRequests::OverdueRequests(int targets, std::vector<Rule> rules)
+    : rules_(std::move(rules)), overdue_(targets, 0) {
   if (rules_.size() > kMaxRules) rules_.resize(kMaxRules);
-  int targets = 0;
-  for (const Rule& rule : rules_) targets = std::max(targets, rule.target + 1);
-  overdue_.assign(targets, 0);
 }
 
 void OverdueRequests::Watch(const LiveRequest* request,

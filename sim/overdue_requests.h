@@ -34,7 +34,8 @@ class OverdueRequests final {
   // At most kMaxRules rules (the rest are not watched: fewer early stops,
   // never a wrong one).
   static constexpr int kMaxRules = 64;
-  explicit OverdueRequests(std::vector<Rule> rules);
+  // `targets`: the SLO's target count (every index overdue() may be asked).
+  OverdueRequests(int targets, std::vector<Rule> rules);
 
   // Watches `request` (which must outlive Finished(request->id)) with one
   // scale per rule (the same order).
@@ -47,7 +48,8 @@ class OverdueRequests final {
   // The request finished and its values are observed: it no longer counts.
   void Finished(int64_t id);
 
-  // Requests counted overdue for `target` and not yet finished.
+  // Requests counted overdue for `target` and not yet finished (0 for a
+  // target no rule watches).
   int64_t overdue(int target) const { return overdue_[target]; }
 
  private:

@@ -175,7 +175,8 @@ void SloEvaluator::ExpectAtMost(int64_t requests,
     rule.first_value_above = LogHistogram::FirstValueReportedAbove(rule.limit);
     rules.push_back(rule);
   }
-  overdue_ = std::make_unique<OverdueRequests>(std::move(rules));
+  overdue_ =
+      std::make_unique<OverdueRequests>(slo_.targets_size(), std::move(rules));
 }
 
 void SloEvaluator::Arrived(const LiveRequest& request) {

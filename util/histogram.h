@@ -3,8 +3,8 @@
 // LogHistogram: a fixed-size log-bucketed histogram for latency samples, so a
 // replay keeps its metric state bounded however long the trace is. Buckets
 // grow by 0.1 % from 1 ns to 1e6 s; a reported percentile is within 0.05 %
-// (half a bucket) of the exact order statistic. Mean, count and max are
-// exact.
+// (half a bucket) of the exact order statistic, except that values up to
+// 1 ns (zeros, mostly) report 0. Mean, count and max are exact.
 #ifndef FLEETSIM_UTIL_HISTOGRAM_H_
 #define FLEETSIM_UTIL_HISTOGRAM_H_
 
