@@ -19,6 +19,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/address_sanitizer.h"
 #include "tests/cli/fleetsim_cli.h"
 #include "tests/service/service_test_util.h"
 
@@ -50,14 +51,7 @@ std::string ReadWithoutClocks(const std::string& path) {
 // simulations ~8x slower (a 26 s plan past 200 s here). The same planner and
 // simulation code is leak-checked in every other test; elsewhere "".
 std::string SanitizedRanks() {
-#if defined(__SANITIZE_ADDRESS__)
-  constexpr bool kAsan = true;
-#elif defined(__has_feature)
-  constexpr bool kAsan = __has_feature(address_sanitizer);
-#else
-  constexpr bool kAsan = false;
-#endif
-  if (!kAsan) return "";
+  if (!FLEETSIM_ASAN) return "";
   const char* asan = std::getenv("ASAN_OPTIONS");
   return std::string(" -x ASAN_OPTIONS=") + (asan ? asan : "") +
          ":detect_leaks=0";
