@@ -23,13 +23,21 @@ int NamedOperatorIndex(std::string_view name) {
     return static_cast<int>(NamedOperator::kResidualAdd);
   }
   if (name == "mla_decode") return static_cast<int>(NamedOperator::kMlaDecode);
+  if (name == "moe" || name == "moe_experts") {
+    return static_cast<int>(NamedOperator::kMoe);
+  }
   return -1;
 }
 
 OperatorClass NamedOperatorClass(int index) {
-  return index == static_cast<int>(NamedOperator::kMlaDecode)
-             ? OPERATOR_CLASS_ATTENTION_DECODE
-             : OPERATOR_CLASS_ELEMENTWISE;
+  switch (static_cast<NamedOperator>(index)) {
+    case NamedOperator::kMlaDecode:
+      return OPERATOR_CLASS_ATTENTION_DECODE;
+    case NamedOperator::kMoe:
+      return OPERATOR_CLASS_MOE;
+    default:
+      return OPERATOR_CLASS_ELEMENTWISE;
+  }
 }
 
 int NamedOperatorIndexIn(OperatorClass op_class, std::string_view name) {
@@ -47,6 +55,8 @@ const char* NamedOperatorName(int index) {
       return "residual_add";
     case 3:
       return "mla_decode";
+    case 4:
+      return "moe";
     default:
       return "";
   }
@@ -115,6 +125,8 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
     if (x.has_unit_latency_us()) e.unit_latency_s = x.unit_latency_us() * 1e-6;
     if (x.has_tile_q_rows()) e.tile_q_rows = x.tile_q_rows();
     if (x.has_tile_kv_rows()) e.tile_kv_rows = x.tile_kv_rows();
+    if (x.has_local_pair_bytes()) e.local_pair_bytes = x.local_pair_bytes();
+    if (x.has_layer_pair_bytes()) e.layer_pair_bytes = x.layer_pair_bytes();
     if (x.collective_fits_size() > 0) {
       e.collective_fits.clear();
       for (const CollectiveFit& f : x.collective_fits()) {
@@ -294,6 +306,11 @@ OperatorModelOptions::DefaultOperatorEfficiencies() {
   mla.latency_s = 13.2e-6;
   mla.unit_latency_s = 3.29e-6;
   e[static_cast<int>(NamedOperator::kMlaDecode)] = mla;
+  // MoE routed experts: the MOE class default (the GEMM fit) with no
+  // permutation traffic until a fit of the fused layer is adopted
+  // (docs/calibration.md §4.4).
+  e[static_cast<int>(NamedOperator::kMoe)] =
+      DefaultEfficiencies()[OPERATOR_CLASS_MOE];
   return e;
 }
 
@@ -365,8 +382,8 @@ void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
       if (NamedOperatorIndexIn(e.op(), sub.op_name()) < 0) {
         add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
                          " has an operator entry '", sub.op_name(),
-                         "': only elementwise rope, mlp_act and residual_add "
-                         "and attention_decode mla_decode have them"));
+                         "': only elementwise rope, mlp_act and residual_add, "
+                         "attention_decode mla_decode and moe moe have them"));
       }
     }
   }
@@ -375,10 +392,12 @@ void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
     if ((e.has_cache_speedup() && e.cache_speedup() < 1) ||
         (e.has_cache_fraction() && e.cache_fraction() < 0) ||
         (e.has_rows_per_unit() && e.rows_per_unit() < 0) ||
-        (e.has_row_overhead_kb() && e.row_overhead_kb() < 0)) {
+        (e.has_row_overhead_kb() && e.row_overhead_kb() < 0) ||
+        (e.has_local_pair_bytes() && e.local_pair_bytes() < 0) ||
+        (e.has_layer_pair_bytes() && e.layer_pair_bytes() < 0)) {
       add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
                        " has cache_speedup < 1 or a negative cache_fraction, "
-                       "rows_per_unit or row_overhead_kb"));
+                       "rows_per_unit, row_overhead_kb or pair bytes"));
     }
     for (double v : {e.has_compute() ? e.compute() : 1.0,
                      e.has_memory() ? e.memory() : 1.0,

@@ -97,6 +97,12 @@ struct ClassEfficiency {
     double bulk_bus_efficiency = 0;
   };
   std::vector<CollectiveFit> collective_fits = {};
+  // MOE "moe" (routed experts as one fused layer): bytes per hidden element
+  // per routed (token, expert) pair for the permutation and gathers, per
+  // pair this chip computes and per pair of the whole layer (kernels that
+  // scan every pair on every expert-parallel rank), at `memory`. 0 = off.
+  double local_pair_bytes = 0;
+  double layer_pair_bytes = 0;
 };
 
 // The alpha-beta lines of `fits` (non-empty, sorted by ranks) at `ranks`:
@@ -112,20 +118,24 @@ ClassEfficiency::CollectiveFit CollectiveFitAt(
 // ATTENTION_DECODE: MLA's absorbed decode, compute-bound where GQA decode is
 // memory-bound, so its tensor efficiency is the kernel's own (FlashMLA-class
 // kernels on Hopper; another chip's kernel, such as AMLA on Ascend, is that
-// chip's own entry).
+// chip's own entry). MOE: the routed experts as one fused layer (routing,
+// permutation, grouped GEMMs, un-permutation), measured whole by the
+// serving frameworks' fused MoE kernels; the class entry keeps pricing the
+// shared experts, which are plain GEMMs.
 enum class NamedOperator : int {
   kRope = 0,
   kMlpAct = 1,
   kResidualAdd = 2,
-  kMlaDecode = 3
+  kMlaDecode = 3,
+  kMoe = 4
 };
-inline constexpr int kNumNamedOperators = 4;
+inline constexpr int kNumNamedOperators = 5;
 
 // The named operator `name` is (calibration-table or cost-model name:
 // "rope"/"rotary", "mlp_act"/"activation"/"moe_activation",
-// "residual_add"/"add", "mla_decode"), or -1.
+// "residual_add"/"add", "mla_decode", "moe"/"moe_experts"), or -1.
 int NamedOperatorIndex(std::string_view name);
-// "rope", "mlp_act", "residual_add", "mla_decode" for indices 0..3.
+// "rope", "mlp_act", "residual_add", "mla_decode", "moe" for indices 0..4.
 const char* NamedOperatorName(int index);
 // The class whose entry holds the named operator's entry.
 OperatorClass NamedOperatorClass(int index);

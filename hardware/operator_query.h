@@ -33,6 +33,13 @@ struct OperatorQuery {
   int64_t k = 0;
   int experts = 0;
   int top_k = 0;
+  // MoE: the layer's routed (token, expert) pairs per pair this chip
+  // computes (> 1 under expert parallelism: every rank's share), and
+  // whether tokens are spread evenly over the experts (a measurement's
+  // balanced routing: experts touched = min(experts, m top_k)) instead of
+  // drawn at random (serving traffic: gemm_op.h ExpertsTouched).
+  double moe_layer_pairs = 1;
+  bool moe_spread = false;
   // Attention: requests in the phase, new tokens (sum over requests), K/V
   // rows read (sum over requests, cached + new), causal query-key pairs,
   // heads and K/V heads on this chip, head dim (query-key width). MLA:

@@ -49,6 +49,14 @@ absl::StatusOr<CvResult> CrossValidateClass(
     // kernels, predict this one's.
     result.grouping = "framework";
     key = [](const CalibrationRow& r) { return r.framework(); };
+  } else if (op_class == OPERATOR_CLASS_MOE) {
+    // Fused MoE rows name no model: the expert shape is the model (hidden,
+    // expert width, experts, top-k), so this is leave-one-model-out.
+    result.grouping = "moe shape";
+    key = [](const CalibrationRow& r) {
+      return absl::StrCat(r.hidden(), "x", r.inter(), " E", r.experts(), " k",
+                          r.top_k());
+    };
   } else if (op_class == OPERATOR_CLASS_COLLECTIVE) {
     result.grouping = "ranks";
     key = [](const CalibrationRow& r) {

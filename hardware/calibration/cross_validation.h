@@ -39,7 +39,8 @@ struct CvResult {
 // operator entries too) and predict the held-out one. Groups are the rows'
 // `model` when at least two models are present ("model"), else their
 // `framework` when at least two are ("framework"), else, for a
-// single-source table, prefill chunk / decode batch octaves for attention
+// single-source table, the expert shape for fused MoE ("moe shape": the
+// rows name no model), prefill chunk / decode batch octaves for attention
 // ("chunk octave", "batch octave") and rank counts for collectives
 // ("ranks"). COLLECTIVE validates only what FitCollective fits (all-reduce
 // within one machine). InvalidArgument when the class has no rows or fewer

@@ -62,6 +62,9 @@ struct ClassFit {
 //                       ramp, no floor; rows of MLA decode excluded)
 //   ATTENTION_DECODE "mla_decode" (FitOperator): compute, memory,
 //                       latency_us, unit_latency_us, overlap_exponent
+//   MOE "moe" (FitOperator, the fused layer): compute, memory, latency_us,
+//                       local_pair_bytes, layer_pair_bytes,
+//                       overlap_exponent (no ramp, floor or tile latency)
 //   NORM:               memory, memory_ramp_mb, cache_speedup,
 //                       cache_fraction (< 1), row_overhead_kb (no floor)
 //   named ELEMENTWISE operators (FitOperator): those and floor_us
@@ -81,7 +84,7 @@ absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
 
 // The same for one named operator of `op_class` (NamedOperatorIndexIn:
 // ELEMENTWISE "rope", "mlp_act", "residual_add"; ATTENTION_DECODE
-// "mla_decode"), on its rows only; the entry has op_name set.
+// "mla_decode"; MOE "moe"), on its rows only; the entry has op_name set.
 absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
                                      std::string_view op_name,
                                      const std::vector<CalibrationRow>& rows,

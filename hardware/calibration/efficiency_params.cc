@@ -82,6 +82,12 @@ void SetField(FitParam p, double v, OperatorEfficiency* e) {
     case FitParam::kUnitLatencyUs:
       e->set_unit_latency_us(v);
       break;
+    case FitParam::kLocalPairBytes:
+      e->set_local_pair_bytes(v);
+      break;
+    case FitParam::kLayerPairBytes:
+      e->set_layer_pair_bytes(v);
+      break;
   }
 }
 
@@ -93,6 +99,16 @@ std::vector<FitParam> ParamsFor(OperatorClass c, int named) {
     // and latent-stream times near the ridge, and the decode terms.
     return {FitParam::kCompute, FitParam::kMemory, FitParam::kLatencyUs,
             FitParam::kUnitLatencyUs, FitParam::kOverlap};
+  }
+  if (named == static_cast<int>(NamedOperator::kMoe)) {
+    // The fused MoE layer (docs/calibration.md §4.4): the grouped GEMMs'
+    // tensor efficiency and the experts' weight stream, a latency per call
+    // (routing, permutation and their launches), the permutation traffic
+    // per (token, expert) pair on the chip and per pair of the layer, and
+    // the overlap of the tensor and memory times.
+    return {FitParam::kCompute,        FitParam::kMemory,
+            FitParam::kLatencyUs,      FitParam::kLocalPairBytes,
+            FitParam::kLayerPairBytes, FitParam::kOverlap};
   }
   switch (c) {
     case OPERATOR_CLASS_GEMM:
@@ -151,6 +167,13 @@ void SetFixedFields(OperatorClass c, OperatorEfficiency* e) {
       e->set_memory_ramp_mb(0);
       e->set_floor_us(0);
       break;
+    case OPERATOR_CLASS_MOE:
+      // The fused layer's latency per call replaces the GEMM defaults'
+      // ramp, floor and tile-loop latency.
+      e->set_memory_ramp_mb(0);
+      e->set_floor_us(0);
+      e->set_compute_latency_us(0);
+      break;
     default:
       break;
   }
@@ -188,6 +211,10 @@ double StartValue(FitParam p, const ClassEfficiency& e) {
       return e.latency_s > 0 ? e.latency_s * 1e6 : 5.0;
     case FitParam::kUnitLatencyUs:
       return e.unit_latency_s > 0 ? e.unit_latency_s * 1e6 : 1.0;
+    case FitParam::kLocalPairBytes:
+      return e.local_pair_bytes > 0 ? e.local_pair_bytes : 4.0;
+    case FitParam::kLayerPairBytes:
+      return e.layer_pair_bytes > 0 ? e.layer_pair_bytes : 4.0;
   }
   return 1;
 }

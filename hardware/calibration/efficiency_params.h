@@ -32,6 +32,8 @@ enum class FitParam {
   kTileOverheadRows,
   kLatencyUs,
   kUnitLatencyUs,
+  kLocalPairBytes,
+  kLayerPairBytes,
   kRowsPerUnit  // chosen from a grid, never by Nelder-Mead
 };
 

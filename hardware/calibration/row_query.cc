@@ -1,11 +1,13 @@
 #include "hardware/calibration/row_query.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "hardware/calibration/calibration_table.h"
+#include "hardware/calibration/moe_routing.h"
 #include "hardware/operator_options.h"
 #include "hardware/ops/elementwise_op.h"
 
@@ -108,28 +110,44 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       return q;
     }
     case OPERATOR_CLASS_MOE: {
-      // The routed experts of one layer on this chip (gemm_op.h
-      // MoeExpertsCost: gate, up and down per expert): experts / moe_ep
-      // experts of width inter / moe_tp. Its tokens x top_k assignments
-      // spread over the moe_ep ranks, so this chip takes tokens x top_k /
-      // moe_ep of them, counted as rows with one expert each (whole rows,
-      // at least one): each is a draw among the chip's experts, which sets
-      // the experts touched. Routing imbalance (power-law rows) is not
-      // modelled: those rows are priced as balanced.
+      // The routed experts of one layer on the measured rank (gemm_op.h
+      // MoeExpertsCost: gate, up and down per expert) of width inter /
+      // moe_tp: the (token, expert) pairs that rank computes, counted as
+      // rows of one pair each, over the distinct experts they touch
+      // (moe_routing.h: balanced routing spreads N top_k / moe_ep pairs
+      // evenly; power-law routing times the most loaded rank). Every pair
+      // of the layer is moe_layer_pairs / rows (kernels that scan them all
+      // on every rank).
       const int ep = std::max(row.moe_ep(), 1);
       const int tp_moe = std::max(row.moe_tp(), 1);
       if (row.experts() < ep || row.top_k() < 1 || row.hidden() <= 0 ||
-          row.inter() < tp_moe) {
+          row.inter() < tp_moe || row.tokens() < 1) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "moe row needs experts >= moe_ep, top_k >= 1, hidden > 0 and "
-            "inter >= moe_tp (got experts ",
+            "moe row needs experts >= moe_ep, top_k >= 1, hidden > 0, "
+            "tokens > 0 and inter >= moe_tp (got experts ",
             row.experts(), ", moe_ep ", ep, ", top_k ", row.top_k(),
-            ", hidden ", row.hidden(), ", inter ", row.inter(), ", moe_tp ",
-            tp_moe, ")"));
+            ", hidden ", row.hidden(), ", tokens ", row.tokens(), ", inter ",
+            row.inter(), ", moe_tp ", tp_moe, ")"));
       }
-      q.experts = row.experts() / ep;
+      RankLoad load;
+      if (row.routing() == "power_law") {
+        if (!(row.routing_alpha() > 0) || row.routing_alpha() == 1) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "moe row with power_law routing needs routing_alpha > 0 and "
+              "!= 1 (got ",
+              row.routing_alpha(), ")"));
+        }
+        load = PowerLawRankLoad(row.tokens(), row.experts(), row.top_k(), ep,
+                                row.routing_alpha());
+      } else {
+        load = BalancedRankLoad(row.tokens(), row.experts(), row.top_k(), ep);
+      }
+      q.m = std::max<int64_t>(1, std::llround(load.pairs));
+      q.experts = std::max(1, static_cast<int>(std::lround(load.experts)));
       q.top_k = 1;
-      q.m = std::max<int64_t>(1, (row.tokens() * row.top_k() + ep - 1) / ep);
+      q.moe_spread = true;
+      q.moe_layer_pairs = static_cast<double>(row.tokens()) * row.top_k() /
+                          static_cast<double>(q.m);
       q.k = row.hidden();
       q.n = row.inter() / tp_moe;
       return q;

@@ -49,6 +49,9 @@ OpCost MoeExpertsCost(const OperatorQuery& shape) {
   c.num_experts = e;
   c.log_miss = std::log1p(-std::min(k / e, 1.0 - 1e-12));
   c.expert_bytes = shape.weight_bytes * 3.0 * d * d_e;
+  c.spread = shape.moe_spread;
+  c.pair_elements = k * d;
+  c.layer_pairs = shape.moe_layer_pairs;
   return c;
 }
 

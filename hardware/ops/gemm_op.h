@@ -34,11 +34,19 @@ OpCost BatchedGemmCost(const OperatorQuery& shape, Feature rows);
 // shape.k = hidden size, shape.n = expert width per chip, shape.experts,
 // shape.top_k. Per token 2 top_k 3 k n FLOPs and the activations of its
 // top_k experts; the weights of the experts the batch touches
-// (OpCost::num_experts) stream once. Rows are all tokens.
+// (OpCost::num_experts) stream once; the fused layer's permutation traffic
+// per (token, expert) pair is an efficiency term (BindOp). Rows are all
+// tokens.
 OpCost MoeExpertsCost(const OperatorQuery& shape);
 
-// Distinct experts a batch of `tokens` routes to: E (1 - (1 - k/E)^N).
+// Distinct experts a batch of `tokens` routes to: E (1 - (1 - k/E)^N), or
+// min(E, N k) when the tokens are spread evenly (OpCost::spread).
 inline double ExpertsTouched(const OpCost& c, double tokens) {
+  if (c.spread) {
+    // E (1 - exp(log_miss)) = E (k / E) = k pairs per token.
+    return std::min(c.num_experts,
+                    tokens * (c.num_experts * -std::expm1(c.log_miss)));
+  }
   return c.num_experts * (1.0 - std::exp(tokens * c.log_miss));
 }
 

@@ -123,6 +123,13 @@ struct OpCost {
   double num_experts = 0;
   double log_miss = 0;
   double expert_bytes = 0;
+  // MoE routed experts: tokens spread evenly over the experts (E_hit =
+  // min(E, N k)); hidden elements of the (token, expert) pairs per row, and
+  // the layer's pairs per pair on this chip, for the fitted permutation
+  // traffic (ClassEfficiency::local_pair_bytes, layer_pair_bytes).
+  bool spread = false;
+  double pair_elements = 0;
+  double layer_pairs = 1;
   // Collectives: algorithm, ranks, and whether the link is the scale-out
   // network instead of scale-up; `bytes` is the message per rank.
   CollectiveKind collective = CollectiveKind::kNone;

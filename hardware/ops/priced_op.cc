@@ -58,6 +58,10 @@ PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
   }
 
   op.has_experts = cost.num_experts > 0;
+  // The fused MoE layer's permutation traffic per (token, expert) pair.
+  op.cost.bytes[cost.rows] +=
+      cost.pair_elements *
+      (e.local_pair_bytes + e.layer_pair_bytes * cost.layer_pairs);
   if (cost.columns > 0) {
     op.s_per_byte *= ParallelColumnsFactor(e.parallel_columns, cost.columns);
   }

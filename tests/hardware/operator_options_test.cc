@@ -82,6 +82,67 @@ TEST(OperatorOptionsTest, MlaDecodeHasItsOwnEntryInTheDecodeClass) {
                    0.7);
 }
 
+// The routed experts ("moe" rows, the model's "moe_experts") take the MOE
+// class's "moe" entry, with its permutation traffic per (token, expert)
+// pair: hidden elements x (local bytes + layer bytes x the layer's pairs
+// per pair here); the shared experts (plain GEMMs) keep the class entry.
+TEST(OperatorOptionsTest, MoeExpertsHaveTheirOwnEntryInTheMoeClass) {
+  const int moe = static_cast<int>(NamedOperator::kMoe);
+  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_MOE, "moe"), moe);
+  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_MOE, "moe_experts"), moe);
+  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_MOE, "shared_expert_up"), -1);
+  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_GEMM, "moe"), -1);
+  EXPECT_STREQ(NamedOperatorName(moe), "moe");
+
+  Chip chip = H100();
+  OperatorEfficiency* cls = chip.add_efficiency();
+  cls->set_op(OPERATOR_CLASS_MOE);
+  cls->set_memory(0.5);
+  OperatorEfficiency* sub = cls->add_operators();
+  sub->set_op_name("moe");
+  sub->set_memory(0.8);
+  sub->set_local_pair_bytes(10);
+  sub->set_layer_pair_bytes(2);
+  const OperatorModelOptions o;
+  const ClassEfficiency experts =
+      ResolveEfficiency(o, chip, OPERATOR_CLASS_MOE, "moe_experts");
+  EXPECT_DOUBLE_EQ(experts.memory, 0.8);
+  EXPECT_DOUBLE_EQ(experts.local_pair_bytes, 10);
+  EXPECT_DOUBLE_EQ(experts.layer_pair_bytes, 2);
+  const ClassEfficiency shared =
+      ResolveEfficiency(o, chip, OPERATOR_CLASS_MOE, "shared_expert_up");
+  EXPECT_DOUBLE_EQ(shared.memory, 0.5);
+  EXPECT_DOUBLE_EQ(shared.local_pair_bytes, 0);
+
+  OperatorQuery q;
+  q.name = "moe";
+  q.op_class = OPERATOR_CLASS_MOE;
+  q.m = 1024;  // pairs on this chip, one expert each
+  q.k = 4096;
+  q.n = 1792;
+  q.experts = 8;
+  q.top_k = 1;
+  q.moe_spread = true;
+  q.moe_layer_pairs = 4;
+  absl::StatusOr<OperatorPricer> plain = OperatorPricer::Create(H100());
+  absl::StatusOr<OperatorPricer> fitted = OperatorPricer::Create(chip);
+  ASSERT_TRUE(plain.ok() && fitted.ok());
+  OperatorQuery a;
+  OperatorQuery b;
+  plain->Seconds(q, &a);
+  fitted->Seconds(q, &b);
+  EXPECT_DOUBLE_EQ(b.bytes - a.bytes, 1024.0 * 4096 * (10 + 2 * 4));
+  // Spread routing: 1024 pairs touch all 8 experts, whose weights stream.
+  EXPECT_NEAR(a.bytes,
+              8 * 2.0 * 3 * 4096 * 1792 + 1024 * 2.0 * (2 * 4096 + 3 * 1792),
+              1e-9 * a.bytes);
+  q.m = 3;  // 3 pairs spread over 3 of the 8 experts
+  plain->Seconds(q, &a);
+  EXPECT_NEAR(a.bytes,
+              3 * 2.0 * 3 * 4096 * 1792 + 3 * 2.0 * (2 * 4096 + 3 * 1792),
+              1e-9 * a.bytes);
+}
+
 TEST(OperatorOptionsTest, OperatorEntriesOnlyInTheirOwnClass) {
   Chip chip = H100();
   OperatorEfficiency* e = chip.add_efficiency();

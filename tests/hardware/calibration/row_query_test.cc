@@ -138,7 +138,9 @@ TEST(RowQueryTest, MoeRowsPriceThisChipsExperts) {
               1e-6 * filled.bytes);
 
   // DeepSeek-V3 over 16 EP ranks: 16 experts here, 3 tokens x top-8 = 24
-  // assignments, ceil(24 / 16) = 2 of them on this chip.
+  // assignments spread evenly, 1.5 of them (rounded to 2) on this chip,
+  // touching as many experts; the layer holds 24 / 2 = 12 pairs per pair
+  // computed here.
   r.set_hidden(7168);
   r.set_inter(2048);
   r.set_experts(256);
@@ -148,9 +150,25 @@ TEST(RowQueryTest, MoeRowsPriceThisChipsExperts) {
   r.set_tokens(3);
   q = QueryFromRow(r);
   ASSERT_TRUE(q.ok()) << q.status();
-  EXPECT_EQ(q->experts, 16);
+  EXPECT_EQ(q->experts, 2);
   EXPECT_EQ(q->m, 2);
   EXPECT_EQ(q->n, 2048);
+  EXPECT_TRUE(q->moe_spread);
+  EXPECT_DOUBLE_EQ(q->moe_layer_pairs, 12.0);
+
+  // Power-law routing: the measured rank is the most loaded one, so it
+  // computes more than the balanced share (4096 x 8 / 16 = 2048 pairs).
+  r.set_tokens(4096);
+  r.set_routing("power_law");
+  r.set_routing_alpha(1.2);
+  q = QueryFromRow(r);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_GT(q->m, 2048);
+  EXPECT_DOUBLE_EQ(q->moe_layer_pairs, 4096.0 * 8 / q->m);
+  r.set_routing_alpha(1.0);  // not a power law the collector draws
+  EXPECT_EQ(QueryFromRow(r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  r.set_routing_alpha(1.2);
 
   r.set_moe_ep(512);  // more ranks than experts
   EXPECT_EQ(QueryFromRow(r).status().code(),
