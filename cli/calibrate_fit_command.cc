@@ -70,7 +70,8 @@ constexpr OperatorClass kFitted[] = {OPERATOR_CLASS_GEMM,
                                      OPERATOR_CLASS_NORM,
                                      OPERATOR_CLASS_ELEMENTWISE,
                                      OPERATOR_CLASS_COLLECTIVE,
-                                     OPERATOR_CLASS_MOE};
+                                     OPERATOR_CLASS_MOE,
+                                     OPERATOR_CLASS_SSM};
 
 int RunCalibrateFit(const std::vector<std::string>& args) {
   if (int code = NoPositionalArgs("calibrate fit", args)) return code;

@@ -26,6 +26,7 @@ int NamedOperatorIndex(std::string_view name) {
   if (name == "moe" || name == "moe_experts") {
     return static_cast<int>(NamedOperator::kMoe);
   }
+  if (name == "ssm_conv") return static_cast<int>(NamedOperator::kSsmConv);
   return -1;
 }
 
@@ -35,6 +36,8 @@ OperatorClass NamedOperatorClass(int index) {
       return OPERATOR_CLASS_ATTENTION_DECODE;
     case NamedOperator::kMoe:
       return OPERATOR_CLASS_MOE;
+    case NamedOperator::kSsmConv:
+      return OPERATOR_CLASS_SSM;
     default:
       return OPERATOR_CLASS_ELEMENTWISE;
   }
@@ -57,6 +60,8 @@ const char* NamedOperatorName(int index) {
       return "mla_decode";
     case 4:
       return "moe";
+    case 5:
+      return "ssm_conv";
     default:
       return "";
   }
@@ -311,6 +316,10 @@ OperatorModelOptions::DefaultOperatorEfficiencies() {
   // (docs/calibration.md §4.4).
   e[static_cast<int>(NamedOperator::kMoe)] =
       DefaultEfficiencies()[OPERATOR_CLASS_MOE];
+  // SSM conv: the SSM class default until a fit is adopted
+  // (docs/calibration.md §4.5).
+  e[static_cast<int>(NamedOperator::kSsmConv)] =
+      DefaultEfficiencies()[OPERATOR_CLASS_SSM];
   return e;
 }
 
@@ -380,10 +389,11 @@ void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
     for (const OperatorEfficiency& sub : e.operators()) {
       entries.push_back(&sub);
       if (NamedOperatorIndexIn(e.op(), sub.op_name()) < 0) {
-        add(absl::StrCat("chip efficiency for ", ClassName(e.op()),
-                         " has an operator entry '", sub.op_name(),
-                         "': only elementwise rope, mlp_act and residual_add, "
-                         "attention_decode mla_decode and moe moe have them"));
+        add(absl::StrCat(
+            "chip efficiency for ", ClassName(e.op()),
+            " has an operator entry '", sub.op_name(),
+            "': only elementwise rope, mlp_act and residual_add, "
+            "attention_decode mla_decode, moe moe and ssm ssm_conv have them"));
       }
     }
   }

@@ -121,21 +121,26 @@ ClassEfficiency::CollectiveFit CollectiveFitAt(
 // chip's own entry). MOE: the routed experts as one fused layer (routing,
 // permutation, grouped GEMMs, un-permutation), measured whole by the
 // serving frameworks' fused MoE kernels; the class entry keeps pricing the
-// shared experts, which are plain GEMMs.
+// shared experts, which are plain GEMMs. SSM: the causal depthwise conv of
+// Mamba-style mixers (a memory-bound row kernel, measured on its own), apart
+// from the scans.
 enum class NamedOperator : int {
   kRope = 0,
   kMlpAct = 1,
   kResidualAdd = 2,
   kMlaDecode = 3,
-  kMoe = 4
+  kMoe = 4,
+  kSsmConv = 5
 };
-inline constexpr int kNumNamedOperators = 5;
+inline constexpr int kNumNamedOperators = 6;
 
 // The named operator `name` is (calibration-table or cost-model name:
 // "rope"/"rotary", "mlp_act"/"activation"/"moe_activation",
-// "residual_add"/"add", "mla_decode", "moe"/"moe_experts"), or -1.
+// "residual_add"/"add", "mla_decode", "moe"/"moe_experts", "ssm_conv"), or
+// -1.
 int NamedOperatorIndex(std::string_view name);
-// "rope", "mlp_act", "residual_add", "mla_decode", "moe" for indices 0..4.
+// "rope", "mlp_act", "residual_add", "mla_decode", "moe", "ssm_conv" for
+// indices 0..5.
 const char* NamedOperatorName(int index);
 // The class whose entry holds the named operator's entry.
 OperatorClass NamedOperatorClass(int index);

@@ -47,6 +47,7 @@ struct OperatorQuery {
   // latent width per token instead of K/V heads); hardware/ops/
   // attention_op.h has the naive prefill and absorbed decode shapes.
   int64_t requests = 0;
+  int64_t prefill_requests = 0;
   int64_t new_tokens = 0;
   int64_t context_tokens = 0;
   double attention_pairs = 0;
@@ -65,11 +66,17 @@ struct OperatorQuery {
   double vector_flops_per_element = 0;
   // SSM (hardware/ops/ssm_op.h): width = inner width on the chip, state
   // size, Mamba-2 head width (0 = Mamba-1), conv taps; new_tokens = the
-  // token rows and requests = the requests whose state is read or written.
+  // token rows and requests = the requests whose state is read or written
+  // (the conv: decode requests, and prefill_requests the prompts among the
+  // rows).
   // CCA's conv (attention_op.h): conv_kernel = depthwise taps,
   // grouped_conv_kernel = taps of the grouped conv, new_tokens = rows.
+  // Mamba-2: ssm_groups B/C groups (0 = one, the mamba2.py default) and
+  // ssm_chunk tokens per SSD chunk (0 = 256, its default).
   int d_state = 0;
   int ssm_head_dim = 0;
+  int ssm_groups = 0;
+  int ssm_chunk = 0;
   int conv_kernel = 0;
   int grouped_conv_kernel = 0;
   // Bytes per weight element (2 = bf16/fp16, 1 = fp8: GEMMs then run at the

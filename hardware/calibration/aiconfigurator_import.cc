@@ -383,7 +383,13 @@ absl::StatusOr<std::string> ReadMamba2Columns(const Line& line,
   FLEETSIM_ASSIGN_OR_RETURN(int64_t head_dim, line.Int("head_dim"));
   FLEETSIM_ASSIGN_OR_RETURN(int64_t groups, line.Int("n_groups"));
   FLEETSIM_ASSIGN_OR_RETURN(int64_t chunk, line.Int("chunk_size"));
-  row->set_op("ssm_prefill");
+  // The kernel the row times (collector/trtllm/collect_mamba2.py logs the
+  // conv and the chunked scan as separate rows, by kernel_source); a row
+  // naming neither is the pair.
+  const std::string kernel = line.TextOr("kernel_source", "");
+  row->set_op(kernel == "causal_conv1d_fn"            ? "ssm_conv"
+              : kernel == "mamba_chunk_scan_combined" ? "ssm_scan_prefill"
+                                                      : "ssm_prefill");
   row->set_op_class(OPERATOR_CLASS_SSM);
   row->set_dtype(DTYPE_BF16);  // the collector's inputs are bfloat16
   row->set_model(line.TextOr("model_name", ""));

@@ -32,7 +32,10 @@
 //   mla_bmm (bmm_dtype, num_heads)       gemm rows with heads = per-head
 //                                        products: mla_gen_pre m x 128 x 512,
 //                                        mla_gen_post m x 512 x 128
-//   mamba2 (d_state, chunk_size)         ssm_prefill (conv + chunked scan)
+//   mamba2 (d_state, chunk_size)         ssm_conv (kernel causal_conv1d_fn),
+//                                        ssm_scan_prefill
+//                                        (mamba_chunk_scan_combined), else
+//                                        ssm_prefill (conv + chunked scan)
 //
 // The MLA and MLA-BMM dimensions are not in those tables: aiconfigurator's
 // collector (collector/trtllm/collect_mla.py, collect_mla_bmm.py) measures

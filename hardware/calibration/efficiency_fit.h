@@ -62,6 +62,8 @@ struct ClassFit {
 //                       ramp, no floor; rows of MLA decode excluded)
 //   ATTENTION_DECODE "mla_decode" (FitOperator): compute, memory,
 //                       latency_us, unit_latency_us, overlap_exponent
+//   SSM "ssm_conv" (FitOperator): memory, latency_us, overlap_exponent
+//                       (no floor, no ramp; 512-token prompt tiles)
 //   MOE "moe" (FitOperator, the fused layer): compute, memory, latency_us,
 //                       local_pair_bytes, layer_pair_bytes,
 //                       overlap_exponent (no ramp, floor or tile latency)
@@ -84,7 +86,8 @@ absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
 
 // The same for one named operator of `op_class` (NamedOperatorIndexIn:
 // ELEMENTWISE "rope", "mlp_act", "residual_add"; ATTENTION_DECODE
-// "mla_decode"; MOE "moe"), on its rows only; the entry has op_name set.
+// "mla_decode"; MOE "moe"; SSM "ssm_conv"), on its rows only; the entry
+// has op_name set.
 absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
                                      std::string_view op_name,
                                      const std::vector<CalibrationRow>& rows,

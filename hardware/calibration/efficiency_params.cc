@@ -9,6 +9,7 @@ double ToValue(FitParam p, double x) {
   switch (p) {
     case FitParam::kCompute:
     case FitParam::kMemory:
+    case FitParam::kVector:
     case FitParam::kCacheFraction:        // W0 cannot exceed the on-chip memory
       return 1.0 / (1.0 + std::exp(-x));  // (0, 1)
     case FitParam::kOverlap:
@@ -23,6 +24,7 @@ double ToCoordinate(FitParam p, double v) {
   switch (p) {
     case FitParam::kCompute:
     case FitParam::kMemory:
+    case FitParam::kVector:
     case FitParam::kCacheFraction: {
       const double c = std::clamp(v, 0.02, 0.98);
       return std::log(c / (1 - c));
@@ -42,6 +44,9 @@ void SetField(FitParam p, double v, OperatorEfficiency* e) {
       break;
     case FitParam::kMemory:
       e->set_memory(v);
+      break;
+    case FitParam::kVector:
+      e->set_vector(v);
       break;
     case FitParam::kRampMb:
       e->set_memory_ramp_mb(v);
@@ -99,6 +104,13 @@ std::vector<FitParam> ParamsFor(OperatorClass c, int named) {
     // and latent-stream times near the ridge, and the decode terms.
     return {FitParam::kCompute, FitParam::kMemory, FitParam::kLatencyUs,
             FitParam::kUnitLatencyUs, FitParam::kOverlap};
+  }
+  if (named == static_cast<int>(NamedOperator::kSsmConv)) {
+    // Mamba-2's causal depthwise conv (a memory-bound row kernel over the
+    // conv channels): its bandwidth and a latency per call (its few vector
+    // FLOPs cannot identify a vector efficiency).
+    return {FitParam::kMemory, FitParam::kLatencyUs,
+            FitParam::kOverlap};  // tiles: SetFixedFields
   }
   if (named == static_cast<int>(NamedOperator::kMoe)) {
     // The fused MoE layer (docs/calibration.md §4.4): the grouped GEMMs'
@@ -167,6 +179,15 @@ void SetFixedFields(OperatorClass c, OperatorEfficiency* e) {
       e->set_memory_ramp_mb(0);
       e->set_floor_us(0);
       break;
+    case OPERATOR_CLASS_SSM:
+      // The latency per call replaces the floor. The conv runs each prompt
+      // in tiles of 512 tokens (aiconfigurator's H100 causal_conv1d_fn
+      // rows: flat up to 512 tokens per sequence, then linear; of 256, 512
+      // and 1024-token tiles, 512 fits, docs/calibration.md §4.5).
+      e->set_floor_us(0);
+      e->set_memory_ramp_mb(0);
+      e->set_tile_q_rows(512);
+      break;
     case OPERATOR_CLASS_MOE:
       // The fused layer's latency per call replaces the GEMM defaults'
       // ramp, floor and tile-loop latency.
@@ -185,6 +206,8 @@ double StartValue(FitParam p, const ClassEfficiency& e) {
       return e.compute;
     case FitParam::kMemory:
       return e.memory;
+    case FitParam::kVector:
+      return e.vector;
     case FitParam::kRampMb:
       return e.memory_ramp_bytes > 0 ? e.memory_ramp_bytes * 1e-6 : 1.0;
     case FitParam::kParallelColumns:

@@ -20,6 +20,7 @@ namespace fleetsim::hardware {
 enum class FitParam {
   kCompute,
   kMemory,
+  kVector,
   kRampMb,
   kParallelColumns,
   kFloorUs,

@@ -152,6 +152,34 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       q.n = row.inter() / tp_moe;
       return q;
     }
+    case OPERATOR_CLASS_SSM: {
+      // Mamba-2 kernels of one prefill call (ssm_op.h): `batch` prompts of
+      // `new_tokens` tokens each, the inner width heads x head_dim, B/C
+      // groups and chunk as measured. (The conv and the scan together,
+      // "ssm_prefill", and decode steps have no single kernel to price.)
+      if (row.op() != "ssm_conv" && row.op() != "ssm_scan_prefill") break;
+      if (row.heads() <= 0 || row.head_dim() <= 0 || row.d_state() <= 0 ||
+          row.batch() <= 0 || row.new_tokens() <= 0 ||
+          (row.op() == "ssm_conv" && row.conv_kernel() <= 0)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "ssm row '", row.op(),
+            "' needs heads, head_dim, d_state, batch, new_tokens (and "
+            "conv_kernel for ssm_conv) > 0"));
+      }
+      q.width = static_cast<int64_t>(row.heads()) * row.head_dim();
+      q.d_state = row.d_state();
+      q.ssm_head_dim = row.head_dim();
+      q.ssm_groups = row.ssm_groups();
+      q.ssm_chunk = row.chunk();
+      q.conv_kernel = row.conv_kernel();
+      q.new_tokens = row.batch() * row.new_tokens();
+      if (row.op() == "ssm_conv") {
+        q.prefill_requests = row.batch();  // prompts, no decode requests
+      } else {
+        q.requests = row.batch();
+      }
+      return q;
+    }
     case OPERATOR_CLASS_COLLECTIVE:
       q.message_bytes = static_cast<double>(row.bytes());
       q.ranks = row.ranks();

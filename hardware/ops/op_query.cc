@@ -94,8 +94,11 @@ OpCost CostOfQuery(const OperatorQuery& q, const OperatorModelOptions& o,
           static_cast<double>(q.elements) / static_cast<double>(q.width);
       return RowKernelCost(q, o);
     case OpForm::kSsmConv:
+      // Token rows = prompt tokens + one per decode request.
       x[kTokens] = static_cast<double>(q.new_tokens);
       x[kDecodeRequests] = static_cast<double>(q.requests);
+      x[kPrefillRequests] = static_cast<double>(q.prefill_requests);
+      x[kPrefillTokens] = static_cast<double>(q.new_tokens - q.requests);
       return SsmConvCost(q);
     case OpForm::kSsmScanPrefill:
       x[kPrefillTokens] = static_cast<double>(q.new_tokens);
@@ -142,6 +145,7 @@ OperatorQuery QueryOfOp(const OperatorQuery& shape, const OpCost& cost,
     case OpForm::kSsmConv:
       q.new_tokens = static_cast<int64_t>(x[kTokens]);
       q.requests = static_cast<int64_t>(x[kDecodeRequests]);
+      q.prefill_requests = static_cast<int64_t>(x[kPrefillRequests]);
       break;
     case OpForm::kSsmScanPrefill:
       q.new_tokens = static_cast<int64_t>(x[kPrefillTokens]);

@@ -84,6 +84,7 @@ PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
       op.compute_ramp_tokens = e.compute_ramp_tokens;
     }
   }
+  if (cost.form == OpForm::kSsmConv) op.seq_tile_rows = e.tile_q_rows;
   if (cost.form == OpForm::kAttentionDecode && e.unit_latency_s > 0) {
     op.unit_s_per_chip = e.unit_latency_s / op.compute_units;
   }

@@ -152,6 +152,10 @@ struct PricedOp {
   double tile_kv_rows = 0;
   double tile_step_s = 0;
   double compute_units = 1;
+  // SSM conv: prompts run in tiles of seq_tile_rows tokens, so the
+  // prompts of a batch move at least seq_tile_rows rows each (0 = off;
+  // ClassEfficiency::tile_q_rows of its entry).
+  double seq_tile_rows = 0;
 
   // Seconds of one invocation at batch features x (whatever x[gate] is;
   // callers gate), what it did and the unit that bounds it (kNetwork for a
@@ -189,6 +193,11 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
   } else {
     if (has_experts) {
       bytes += ExpertsTouched(cost, x[kTokens]) * cost.expert_bytes;
+    }
+    if (seq_tile_rows > 0) {
+      const double pad =
+          seq_tile_rows * x[kPrefillRequests] - x[kPrefillTokens];
+      if (pad > 0) bytes += pad * cost.bytes[kTokens];
     }
     double s_flop = s_per_flop;
     if (tile_cost_64 > 0 && x[cost.rows] > 0) {

@@ -4,7 +4,9 @@ namespace fleetsim::hardware {
 namespace {
 
 constexpr double kB_a = kActivationBytes;
-// ASSUMPTION: mamba2.py's chunk_size default.
+// mamba2.py's defaults (state-spaces/mamba, mamba_ssm/modules/mamba2.py):
+// chunk_size 256, ngroups 1; a query may set others (ssm_chunk,
+// ssm_groups).
 constexpr double kSsdChunk = 256;
 
 // The dimensions every SSM kernel uses.
@@ -13,14 +15,18 @@ struct Dims {
       : d_inner(static_cast<double>(s.width)),
         n(s.d_state),
         mamba2(s.ssm_head_dim > 0),
-        groups_n(mamba2 ? 2.0 * n : 0),
+        groups(s.ssm_groups > 0 ? s.ssm_groups : 1),
+        chunk(s.ssm_chunk > 0 ? s.ssm_chunk : kSsdChunk),
+        groups_n(mamba2 ? 2.0 * groups * n : 0),
         b_s(s.kv_bytes),
         p(s.ssm_head_dim),
         heads(mamba2 ? d_inner / p : 0) {}
   double d_inner;
   double n;
   bool mamba2;
-  double groups_n;  // B and C, one group
+  double groups;    // Mamba-2 B/C groups
+  double chunk;     // Mamba-2 SSD chunk tokens
+  double groups_n;  // B and C over the groups
   double b_s;       // state bytes per element
   double p;         // Mamba-2 head width
   double heads;     // Mamba-2 heads on the chip
@@ -45,7 +51,7 @@ OpCost SsmScanPrefillCost(const OperatorQuery& s) {
       MakeOpCost(OpForm::kSsmScanPrefill, OPERATOR_CLASS_SSM, kPrefillTokens);
   if (d.mamba2) {
     c.flops[kPrefillTokens] =
-        2.0 * d.d_inner * (kSsdChunk + 2 * d.n) + 2.0 * kSsdChunk * d.n;
+        2.0 * d.d_inner * (d.chunk + 2 * d.n) + 2.0 * d.chunk * d.n * d.groups;
     c.bytes[kPrefillTokens] = kB_a * (2 * d.d_inner + d.groups_n + d.heads);
     c.bytes[kPrefillRequests] = d.b_s * d.heads * d.p * d.n;  // final state
   } else {

@@ -9,8 +9,9 @@
 //
 // Shape fields read (OperatorQuery): width = inner width d_inner on the chip
 // (expand * hidden / tp), d_state, ssm_head_dim (Mamba-2 head width; 0 =
-// Mamba-1), conv_kernel, kv_bytes (the state's bytes per element). Mamba-2
-// has one B/C group (the mamba2.py default; the schema has no ngroups).
+// Mamba-1), conv_kernel, kv_bytes (the state's bytes per element); Mamba-2's
+// ssm_groups and ssm_chunk (0 = mamba2.py's one group and 256-token chunks;
+// a catalog model has no ngroups, calibration rows do).
 #ifndef FLEETSIM_HARDWARE_OPS_SSM_OP_H_
 #define FLEETSIM_HARDWARE_OPS_SSM_OP_H_
 

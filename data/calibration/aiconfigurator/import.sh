@@ -65,3 +65,8 @@ for chip in h100 a100; do
     import $chip ${chip}_sxm moe $fw moe_perf moe_bf16_$fw "dtype=bf16"
   done
 done
+# Mamba-2 prefill kernels (H100 TRT-LLM only): the rows at this snapshot all
+# time causal_conv1d_fn (the conv; no chunked-scan row survived upstream's
+# collection), imported as ssm_conv rows; generation rows are dropped
+# (cache-resident state updates, README).
+import h100 h100_sxm linear_attention trtllm mamba2_perf mamba2_trtllm ""

@@ -284,7 +284,7 @@ TEST(AiconfiguratorImportTest, Mamba2KeepsPrefillAndDropsCachedDecode) {
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->table.rows_size(), 1);
   const CalibrationRow& s = r->table.rows(0);
-  EXPECT_EQ(s.op(), "ssm_prefill");
+  EXPECT_EQ(s.op(), "ssm_conv");  // the row's kernel_source
   EXPECT_EQ(s.op_class(), OPERATOR_CLASS_SSM);
   EXPECT_EQ(s.batch(), 2);
   EXPECT_EQ(s.new_tokens(), 4096);

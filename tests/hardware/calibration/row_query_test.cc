@@ -175,5 +175,55 @@ TEST(RowQueryTest, MoeRowsPriceThisChipsExperts) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// A Mamba-2 conv row (aiconfigurator's causal_conv1d_fn: `batch` prompts
+// of `new_tokens`) prices the conv over heads x head_dim channels plus the
+// B and C of every group; with its entry's 512-token prompt tiles two
+// 128-token prompts move 2 x 512 rows of in + out activations.
+TEST(RowQueryTest, SsmConvRowsPricePromptTiles) {
+  CalibrationRow r;
+  r.set_op("ssm_conv");
+  r.set_op_class(OPERATOR_CLASS_SSM);
+  r.set_batch(2);
+  r.set_new_tokens(128);
+  r.set_heads(64);
+  r.set_head_dim(64);
+  r.set_d_state(128);
+  r.set_ssm_groups(8);
+  r.set_chunk(256);
+  r.set_conv_kernel(4);
+  r.set_median_s(1e-5);
+  absl::StatusOr<OperatorQuery> q = QueryFromRow(r);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->width, 4096);
+  EXPECT_EQ(q->new_tokens, 256);
+  EXPECT_EQ(q->prefill_requests, 2);
+  EXPECT_EQ(q->requests, 0);
+  const double conv_dim = 4096 + 2 * 8 * 128;
+  Chip chip = fleetsim::testutil::H100();
+  auto plain = OperatorPricer::Create(chip);
+  OperatorEfficiency* ssm = chip.add_efficiency();
+  ssm->set_op(OPERATOR_CLASS_SSM);
+  OperatorEfficiency* conv = ssm->add_operators();
+  conv->set_op_name("ssm_conv");
+  conv->set_tile_q_rows(512);
+  auto tiled = OperatorPricer::Create(chip);
+  ASSERT_TRUE(plain.ok() && tiled.ok());
+  OperatorQuery a;
+  OperatorQuery b;
+  plain->Seconds(*q, &a);
+  tiled->Seconds(*q, &b);
+  EXPECT_DOUBLE_EQ(a.bytes, 256 * 2.0 * 2 * conv_dim);
+  EXPECT_DOUBLE_EQ(b.bytes, 1024 * 2.0 * 2 * conv_dim);
+  // Prompts longer than a tile move their own rows.
+  r.set_new_tokens(4096);
+  q = QueryFromRow(r);
+  ASSERT_TRUE(q.ok()) << q.status();
+  tiled->Seconds(*q, &b);
+  EXPECT_DOUBLE_EQ(b.bytes, 8192 * 2.0 * 2 * conv_dim);
+  r.set_conv_kernel(0);
+  EXPECT_EQ(QueryFromRow(r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace fleetsim::hardware
