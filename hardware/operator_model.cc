@@ -441,8 +441,17 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   experts.experts = moe.num_experts();
   experts.top_k = moe.top_k();
   Add("moe_experts", moe_layers, experts, MoeExpertsCost(experts));
-  double act_width = static_cast<double>(moe.top_k()) *
-                     (static_cast<double>(moe.expert_ffn_dim()) / tp_);
+  // An entry with a per-call latency was fitted on whole fused MoE layers
+  // (`calibrate fit` on fused-MoE rows, docs/calibration.md §4.4), whose
+  // time includes the experts' SwiGLU: the routed experts' activation is
+  // then not charged again.
+  const bool fused_layer =
+      ResolveEfficiency(o_, chip_, OPERATOR_CLASS_MOE, "moe_experts")
+          .latency_s > 0;
+  double act_width =
+      fused_layer ? 0.0
+                  : static_cast<double>(moe.top_k()) *
+                        (static_cast<double>(moe.expert_ffn_dim()) / tp_);
   if (moe.num_shared_experts() > 0 && moe.shared_expert_ffn_dim() > 0) {
     const int64_t shared = static_cast<int64_t>(moe.num_shared_experts()) *
                            moe.shared_expert_ffn_dim();
@@ -454,8 +463,10 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
             kTokens);
     act_width += static_cast<double>(shared) / tp_;
   }
-  AddRowKernel("moe_activation", OPERATOR_CLASS_ELEMENTWISE, moe_layers,
-               act_width, GatedActivationKernel(o_));
+  if (act_width > 0) {
+    AddRowKernel("moe_activation", OPERATOR_CLASS_ELEMENTWISE, moe_layers,
+                 act_width, GatedActivationKernel(o_));
+  }
 }
 
 void TableBuilder::Build() {

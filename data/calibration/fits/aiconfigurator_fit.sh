@@ -17,6 +17,13 @@
 #                            out CV where there are two)
 #   C_mla_decode_FW_fit.txt  one framework's mla_decode entry (A100: written
 #                            but not adopted, docs/calibration.md §4.2)
+#   C_moe_FW_fit.txt         one framework's fused-MoE `moe` entry with
+#                            leave-one-expert-shape-out CV (bf16 SwiGLU
+#                            kernels: TRT-LLM's CUTLASS, vLLM's and
+#                            SGLang's Triton; docs/calibration.md §4.4)
+#   C_moe_fit.txt            the frameworks pooled, leave-one-framework-out
+#   h100_ssm_conv_fit.txt    Mamba-2's conv (`ssm_conv`), leave-one-model-out
+#                            (docs/calibration.md §4.5)
 set -e
 cd "$(dirname "$0")/../../.."
 FLEETSIM=${1:-build/fleetsim}
@@ -38,4 +45,14 @@ for c in h100 a100; do
     all=$all${all:+,}$p
   done
   "$FLEETSIM" calibrate fit --chip $c --cv --profile $all > $F/${c}_mla_decode_fit.txt
+  # Fused MoE: the gated (SwiGLU) kernels each framework serves bf16 with.
+  MOE='kernel_source=moe_torch_flow_cutlass|moe_torch_flow|vllm_unquantizedfusedmoe_triton_tritonexperts|vllm_fused_moe|sglang_fused_moe_triton'
+  all=""
+  for fw in trtllm vllm sglang; do
+    p=$D/$c/moe_bf16_$fw.csv.gz
+    "$FLEETSIM" calibrate fit --chip $c --framework $fw --cv --profile $p --where "$MOE" > $F/${c}_moe_${fw}_fit.txt
+    all=$all${all:+,}$p
+  done
+  "$FLEETSIM" calibrate fit --chip $c --cv --profile $all --where "$MOE" > $F/${c}_moe_fit.txt
 done
+"$FLEETSIM" calibrate fit --chip h100 --framework trtllm --cv --profile $D/h100/mamba2_trtllm.csv.gz > $F/h100_ssm_conv_fit.txt

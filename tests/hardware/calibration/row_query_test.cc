@@ -199,14 +199,16 @@ TEST(RowQueryTest, SsmConvRowsPricePromptTiles) {
   EXPECT_EQ(q->prefill_requests, 2);
   EXPECT_EQ(q->requests, 0);
   const double conv_dim = 4096 + 2 * 8 * 128;
+  // The ssm_conv default tiles prompts (fitted, docs/calibration.md §4.5);
+  // an entry with tile_q_rows 0 turns the tiles off.
   Chip chip = fleetsim::testutil::H100();
-  auto plain = OperatorPricer::Create(chip);
+  auto tiled = OperatorPricer::Create(chip);
   OperatorEfficiency* ssm = chip.add_efficiency();
   ssm->set_op(OPERATOR_CLASS_SSM);
   OperatorEfficiency* conv = ssm->add_operators();
   conv->set_op_name("ssm_conv");
-  conv->set_tile_q_rows(512);
-  auto tiled = OperatorPricer::Create(chip);
+  conv->set_tile_q_rows(0);
+  auto plain = OperatorPricer::Create(chip);
   ASSERT_TRUE(plain.ok() && tiled.ok());
   OperatorQuery a;
   OperatorQuery b;
