@@ -2,7 +2,10 @@
 # fleetsim quick start (Debian 12, as root):
 #   ./quickstart.sh        install what is missing, build, replay the bundled
 #                          Azure 2023 conversation trace on the default cluster
-#   ./quickstart.sh test   install what is missing, build, run the test suite
+#   ./quickstart.sh test   install what is missing, build, run the test suite;
+#                          then the same suite built with clang under ASan and
+#                          UBSan (build-sanitize/), and every fuzz target for
+#                          a bounded time (tests/fuzz/run_fuzzers.sh)
 # Idempotent, and quiet when nothing is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,7 +16,8 @@ PACKAGES=(build-essential cmake pkg-config ninja-build
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-protobuf zlib1g-dev libssl-dev
   openmpi-bin libopenmpi-dev  # mpirun/srun sweeps (docs/cluster.md)
-  chromium poppler-utils fonts-dejavu-core)  # study reports: PDF and tests
+  chromium poppler-utils fonts-dejavu-core  # study reports: PDF and tests
+  clang libclang-rt-14-dev llvm)  # the sanitized build and fuzzing
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -38,8 +42,22 @@ fi
 
 case "${1:-run}" in
   test)
-    cd build
-    exec ctest --output-on-failure -j "$JOBS"
+    (cd build && ctest --output-on-failure -j "$JOBS")
+    # The sanitized build: clang (libFuzzer is clang's), -O1 with line
+    # tables, which keeps the instrumented suite near the plain one's time.
+    if [ ! -f build-sanitize/build.ninja ]; then
+      cmake -S . -B build-sanitize -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+        -DFLEETSIM_SANITIZE=address,undefined -DFLEETSIM_FUZZ=ON >/dev/null
+    fi
+    if ! cmake --build build-sanitize -j "$JOBS" >build-sanitize/build.log 2>&1; then
+      cat build-sanitize/build.log >&2
+      echo "quickstart: sanitized build failed (log: build-sanitize/build.log)" >&2
+      exit 1
+    fi
+    (cd build-sanitize && ctest --output-on-failure -j "$JOBS")
+    exec tests/fuzz/run_fuzzers.sh build-sanitize 180
     ;;
   run)
     exec ./build/fleetsim replay --cluster data/clusters/default.txtpb \
