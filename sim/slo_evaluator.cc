@@ -10,6 +10,16 @@
 #include "util/run_limits.h"
 
 namespace fleetsim::sim {
+namespace {
+
+// TTFT and E2E targets are watched while requests are in flight
+// (OverdueRequests); per-token values have no bound before a request ends.
+bool WatchedInFlight(const SloTarget& target) {
+  return target.metric() == SLO_METRIC_TTFT ||
+         target.metric() == SLO_METRIC_E2E;
+}
+
+}  // namespace
 
 const char* SloMetricName(SloMetric metric) {
   switch (metric) {
@@ -162,10 +172,7 @@ void SloEvaluator::ExpectAtMost(int64_t requests,
   std::vector<OverdueRequests::Rule> rules;
   for (int i = 0; i < slo_.targets_size(); ++i) {
     const SloTarget& target = slo_.targets(i);
-    if (target.metric() != SLO_METRIC_TTFT &&
-        target.metric() != SLO_METRIC_E2E) {
-      continue;  // per-token values: no bound before the request ends
-    }
+    if (!WatchedInFlight(target)) continue;
     OverdueRequests::Rule rule;
     rule.target = i;
     rule.until_first_token = target.metric() == SLO_METRIC_TTFT;
@@ -185,10 +192,7 @@ void SloEvaluator::Arrived(const LiveRequest& request) {
   std::vector<double> scales;
   for (int i = 0; i < slo_.targets_size(); ++i) {
     const SloTarget& target = slo_.targets(i);
-    if (target.metric() != SLO_METRIC_TTFT &&
-        target.metric() != SLO_METRIC_E2E) {
-      continue;  // the same targets, in the same order, as ExpectAtMost's
-    }
+    if (!WatchedInFlight(target)) continue;  // ExpectAtMost's rules, in order
     if (target.bound_case() != SloTarget::kMaxSlowdown) {
       scales.push_back(1);
       continue;
