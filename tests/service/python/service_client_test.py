@@ -161,6 +161,11 @@ class ServiceClientTest(unittest.TestCase):
         self.assertTrue(wait_until(lambda: not children_of(self.helper)),
                         f"worker processes left: {children_of(self.helper)}")
 
+    def setUp(self):
+        # A worker of the previous test may still be exiting (slow under
+        # ASan); a test that looks for its own worker must not find that one.
+        self.assert_no_workers()
+
     # ---- tests ------------------------------------------------------------
     def test_health_is_serving(self):
         self.assert_serving()
@@ -307,9 +312,12 @@ class ServiceClientTest(unittest.TestCase):
 
     def test_cancelling_a_call_kills_its_worker(self):
         future = self.stub.Simulate.future(self.long_request(), timeout=120)
-        self.assertTrue(wait_until(lambda: children_of(self.helper)),
-                        "the worker never started")
-        worker = children_of(self.helper)[0]
+        workers = []
+        def worker_started():
+            workers[:] = children_of(self.helper)
+            return bool(workers)
+        self.assertTrue(wait_until(worker_started), "the worker never started")
+        worker = workers[0]
         future.cancel()
         self.assert_no_workers()
         self.assertFalse(os.path.exists(f"/proc/{worker}/stat") and
