@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "util/text_locator.h"
 #include "util/textproto.h"
 
 namespace fleetsim::economics {
@@ -42,10 +43,11 @@ absl::Status ValidateSiteAssumptions(const SiteAssumptions& site,
         range.min_inclusive ? value >= range.min : value > range.min;
     if (!std::isfinite(value) || !above_min || value > range.max) {
       return absl::InvalidArgumentError(
-          AtLocation(origin, FindFieldLine(origin, range.field),
-                     absl::StrCat("field '", range.field, ".value' must be in ",
-                                  range.min_inclusive ? "[" : "(", range.min,
-                                  ", ", range.max, "] (got ", value, ")")));
+          TextLocator(origin, site)
+              .At(absl::StrCat(range.field, ".value"),
+                  absl::StrCat("field '", range.field, ".value' must be in ",
+                               range.min_inclusive ? "[" : "(", range.min, ", ",
+                               range.max, "] (got ", value, ")")));
     }
   }
   return absl::OkStatus();

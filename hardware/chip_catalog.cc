@@ -7,11 +7,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/text_format.h"
 #include "hardware/operator_options.h"
 #include "hardware/reference_machine.h"
 #include "util/field_checks.h"
 #include "util/status_macros.h"
+#include "util/text_locator.h"
 
 namespace fleetsim::hardware {
 namespace {
@@ -64,66 +64,35 @@ const FieldRanges& ChipFieldRanges() {
   return *ranges;
 }
 
-// Line (1-based) of field `field_name` inside the `index`-th `efficiency`
-// entry of the file at `path`, or 0. FindFieldLine() would return the first
-// entry's line for every entry, so this re-parses with a ParseInfoTree.
-int EfficiencyFieldLine(const std::string& path, int index,
-                        const std::string& field_name) {
-  std::string text;
-  if (!ReadFileToString(path, &text).ok()) return 0;
-  Chip chip;
-  google::protobuf::TextFormat::Parser parser;
-  google::protobuf::TextFormat::ParseInfoTree tree;
-  parser.WriteLocationsTo(&tree);
-  if (!parser.ParseFromString(text, &chip)) return 0;
-  const auto* descriptor = Chip::descriptor();
-  const auto* entry_field = descriptor->FindFieldByName("efficiency");
-  const auto* nested = tree.GetTreeForNested(entry_field, index);
-  if (nested == nullptr) return 0;
-  const auto* field =
-      OperatorEfficiency::descriptor()->FindFieldByName(field_name);
-  if (field != nullptr) {
-    google::protobuf::TextFormat::ParseLocation where =
-        nested->GetLocation(field, -1);
-    if (where.line >= 0) return where.line + 1;
-  }
-  // Fall back to the entry itself.
-  return tree.GetLocation(entry_field, index).line + 1;
-}
-
-// Collects every problem with one chip file, so a user fixes them in one go.
-// Field names may be dotted ("die_cost.die_area_mm2"): the line is the
-// leaf's, else its block's.
+// Collects every problem with one chip file, so a user fixes them in one go,
+// each at the position of its field in the file. Field names may be dotted
+// ("die_cost.die_area_mm2", "efficiency[1].compute"); a field not written is
+// reported at its enclosing block.
 class ChipProblems {
  public:
-  explicit ChipProblems(const std::string& path) : path_(path) {}
+  ChipProblems(const std::string& path, const Chip& chip)
+      : locator_(path, chip) {}
 
   // A field the cost model cannot work without: must be present and > 0.
   void Required(const std::string& field, double value) {
     if (value > 0) return;
-    if (value == 0 && LeafLine(field) == 0) {
-      Add(LineOf(field), absl::StrCat("field '", field, "' is missing"));
+    if (value == 0 && !locator_.Written(field)) {
+      Add(field, absl::StrCat("field '", field, "' is missing"));
     } else {
-      Add(LineOf(field),
+      Add(field,
           absl::StrCat("field '", field, "' must be > 0 (got ", value, ")"));
     }
   }
 
   void NonNegative(const std::string& field, double value) {
     if (value >= 0) return;
-    Add(LineOf(field),
+    Add(field,
         absl::StrCat("field '", field, "' must be >= 0 (got ", value, ")"));
   }
 
-  void Add(int line, const std::string& message) {
-    problems_.push_back(AtLocation(path_, line, message));
-  }
-
-  int LineOf(const std::string& field) const {
-    int line = LeafLine(field);
-    size_t dot = field.find('.');
-    if (line > 0 || dot == std::string::npos) return line;
-    return FindFieldLine(path_, field.substr(0, dot));
+  // A problem at `field`'s position.
+  void Add(const std::string& field, const std::string& message) {
+    problems_.push_back(locator_.At(field, message));
   }
 
   absl::Status status() const {
@@ -131,14 +100,8 @@ class ChipProblems {
     return absl::InvalidArgumentError(absl::StrJoin(problems_, "\n"));
   }
 
-  const std::string& path() const { return path_; }
-
  private:
-  int LeafLine(const std::string& field) const {
-    return FindFieldLine(path_, field.substr(field.rfind('.') + 1));
-  }
-
-  std::string path_;
+  TextLocator locator_;
   std::vector<std::string> problems_;
 };
 
@@ -155,7 +118,7 @@ void CheckDieCost(const Chip& chip, ChipProblems& problems) {
     double dies = DiesPerWafer(die.die_area_mm2(), diameter);
     if (dies <= 0) {
       problems.Add(
-          problems.LineOf("die_cost.die_area_mm2"),
+          "die_cost.die_area_mm2",
           absl::StrCat("field 'die_cost.die_area_mm2' = ", die.die_area_mm2(),
                        " mm^2 does not fit a ", diameter, " mm wafer (", dies,
                        " dies per wafer)"));
@@ -176,19 +139,17 @@ void CheckPricing(const Chip& chip, ChipProblems& problems) {
     const std::string name = absl::StrCat("pricing.", field->name());
     if (!std::isfinite(value.value()) || value.value() < 0) {
       problems.Add(
-          problems.LineOf(name),
+          name + ".value",
           absl::StrCat("field '", name, ".value' must be finite and >= 0 (got ",
                        value.value(), ")"));
     }
     if (value.source().empty()) {
-      problems.Add(problems.LineOf(name),
-                   absl::StrCat("field '", name, ".source' is missing"));
+      problems.Add(name, absl::StrCat("field '", name, ".source' is missing"));
     }
     const bool is_price = field->name() != "machine_platform_power_w";
     if (is_price && value.as_of().empty()) {
-      problems.Add(problems.LineOf(name),
-                   absl::StrCat("field '", name,
-                                ".as_of' is missing (the price's date)"));
+      problems.Add(name, absl::StrCat("field '", name,
+                                      ".as_of' is missing (the price's date)"));
     }
   }
 }
@@ -201,7 +162,7 @@ void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
     const std::string prefix = absl::StrCat("efficiency[", i, "]");
     if (!seen_ops.insert({entry.op(), entry.framework()}).second) {
       problems.Add(
-          EfficiencyFieldLine(problems.path(), i, "op"),
+          prefix + ".op",
           absl::StrCat(
               "field '", prefix, ".op': ", OperatorClass_Name(entry.op()),
               entry.framework().empty()
@@ -211,7 +172,7 @@ void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
     }
     if (!entry.framework().empty() && !IsServingFramework(entry.framework())) {
       problems.Add(
-          EfficiencyFieldLine(problems.path(), i, "framework"),
+          prefix + ".framework",
           absl::StrCat("field '", prefix, ".framework': '", entry.framework(),
                        "' is not a serving framework (trtllm, vllm, sglang)"));
     }
@@ -225,13 +186,13 @@ void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
           Fraction{"memory", entry.has_memory(), entry.memory()},
           Fraction{"vector", entry.has_vector(), entry.vector()}}) {
       if (!f.has || (f.value > 0 && f.value <= 1)) continue;
-      problems.Add(EfficiencyFieldLine(problems.path(), i, f.name),
+      problems.Add(absl::StrCat(prefix, ".", f.name),
                    absl::StrCat("field '", prefix, ".", f.name,
                                 "' must be in (0, 1] (got ", f.value, ")"));
     }
     if (entry.has_floor_us() && entry.floor_us() < 0) {
       problems.Add(
-          EfficiencyFieldLine(problems.path(), i, "floor_us"),
+          prefix + ".floor_us",
           absl::StrCat("field '", prefix, ".floor_us' must be >= 0 (got ",
                        entry.floor_us(), ")"));
     }
@@ -241,7 +202,7 @@ void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
 }  // namespace
 
 absl::Status ValidateChip(const Chip& chip, const std::string& path) {
-  ChipProblems problems(path);
+  ChipProblems problems(path, chip);
   problems.Required("bf16_tflops", chip.bf16_tflops());
   problems.Required("vector_tflops", chip.vector_tflops());
   problems.Required("memory_gib", chip.memory_gib());
@@ -256,7 +217,7 @@ absl::Status ValidateChip(const Chip& chip, const std::string& path) {
   if (chip.has_idle_power_w()) {
     problems.NonNegative("idle_power_w", chip.idle_power_w());
     if (chip.tdp_w() > 0 && chip.idle_power_w() > chip.tdp_w()) {
-      problems.Add(FindFieldLine(path, "idle_power_w"),
+      problems.Add("idle_power_w",
                    absl::StrCat("field 'idle_power_w' must be <= tdp_w (got ",
                                 chip.idle_power_w(), " > ", chip.tdp_w(), ")"));
     }

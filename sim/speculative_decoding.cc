@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "util/textproto.h"
+#include "util/text_locator.h"
 
 namespace fleetsim::sim {
 
@@ -56,9 +56,11 @@ absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
   absl::StatusOr<const Model*> draft = models.Find(speculative->draft_model());
   if (!draft.ok()) {
     return absl::NotFoundError(
-        AtLocation(origin, FindFieldLine(origin, "draft_model"),
-                   absl::StrCat("field 'speculative_decoding.draft_model': ",
-                                draft.status().message())));
+        TextLocator(origin, *cluster)
+            .At("speculative_decoding.draft_model",
+                absl::StrCat("field "
+                             "'speculative_decoding.draft_model': ",
+                             draft.status().message())));
   }
   *speculative->mutable_draft() = **draft;
   return absl::OkStatus();
@@ -68,12 +70,13 @@ absl::StatusOr<std::optional<SpeculativeDecodingSpec>>
 ResolveSpeculativeDecoding(const Cluster& cluster, const std::string& origin) {
   if (!cluster.has_speculative_decoding()) return std::nullopt;
   const SpeculativeDecoding& config = cluster.speculative_decoding();
-  // At the field's line when `origin` is the cluster file.
-  auto field_error = [&origin](const std::string& field,
-                               const std::string& message) {
-    return absl::InvalidArgumentError(AtLocation(
-        origin, FindFieldLine(origin, field),
-        absl::StrCat("field 'speculative_decoding.", field, "': ", message)));
+  // At the field's position when `origin` is the cluster file.
+  const TextLocator locator(origin, cluster);
+  auto field_error = [&locator](const std::string& field,
+                                const std::string& message) {
+    const std::string path = "speculative_decoding." + field;
+    return absl::InvalidArgumentError(
+        locator.At(path, absl::StrCat("field '", path, "': ", message)));
   };
   if (!config.has_draft()) {
     return field_error(

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <set>
 
@@ -13,6 +12,7 @@
 #include "economics/pricing.h"
 #include "planner/candidate.h"
 #include "util/status_macros.h"
+#include "util/text_locator.h"
 #include "util/textproto.h"
 
 namespace fleetsim::study {
@@ -31,58 +31,38 @@ bool IsValidName(const std::string& name) {
   return true;
 }
 
-// 1-based line of the `index`-th top-level `variants` entry in the file at
-// `path` (0 when unknown), so an error points at its variant.
-int VariantLine(const std::string& path, int index) {
-  std::ifstream in(path);
-  std::string line;
-  int seen = 0;
-  for (int number = 1; std::getline(in, line); ++number) {
-    size_t start = line.find_first_not_of(" \t");
-    if (start == std::string::npos || line.compare(start, 8, "variants") != 0)
-      continue;
-    size_t after = line.find_first_not_of(" \t", start + 8);
-    if (after == std::string::npos || line[after] == '{' ||
-        line[after] == ':') {
-      if (seen++ == index) return number;
-    }
-  }
-  return 0;
-}
-
-// Formats errors as "origin:line: message" when origin is a file.
+// Errors at the position of their field when `origin` is the study file.
 class Problems {
  public:
-  explicit Problems(const std::string& origin) : origin_(origin) {
-    std::error_code ec;
-    is_file_ = std::filesystem::is_regular_file(origin, ec);
+  Problems(const std::string& origin, const StudySpec& spec)
+      : locator_(origin, spec) {}
+  absl::Status At(const std::string& field, const std::string& message) {
+    return absl::InvalidArgumentError(locator_.At(field, message));
   }
   absl::Status Field(const std::string& field, const std::string& message) {
-    int line = is_file_ ? FindFieldLine(origin_, field) : 0;
-    return absl::InvalidArgumentError(AtLocation(
-        origin_, line, absl::StrCat("field '", field, "' ", message)));
+    return At(field, absl::StrCat("field '", field, "' ", message));
   }
+  // A problem with variant `index`, at its `field` ("" for the whole entry).
   absl::Status Variant(int index, const std::string& name,
-                       const std::string& message) {
-    int line = is_file_ ? VariantLine(origin_, index) : 0;
-    return absl::InvalidArgumentError(AtLocation(
-        origin_, line,
-        absl::StrCat("variants[", index, "]",
-                     name.empty() ? "" : absl::StrCat(" ('", name, "')"), ": ",
-                     message)));
+                       const std::string& field, const std::string& message) {
+    const std::string entry = absl::StrCat("variants[", index, "]");
+    return At(
+        field.empty() ? entry : absl::StrCat(entry, ".", field),
+        absl::StrCat(entry, name.empty() ? "" : absl::StrCat(" ('", name, "')"),
+                     ": ", message));
   }
 
  private:
-  std::string origin_;
-  bool is_file_ = false;
+  TextLocator locator_;
 };
 
 absl::Status CheckMultiplier(
     double value, const char* field,
-    const std::function<absl::Status(std::string)>& fail) {
+    const std::function<absl::Status(std::string, std::string)>& fail) {
   if (!std::isfinite(value) || value < 0) {
-    return fail(absl::StrCat("field '", field,
-                             "' must be finite and >= 0 (got ", value, ")"));
+    return fail(
+        field, absl::StrCat("field '", field, "' must be finite and >= 0 (got ",
+                            value, ")"));
   }
   return absl::OkStatus();
 }
@@ -91,7 +71,7 @@ absl::Status CheckMultiplier(
 
 absl::Status ValidateStudySpec(const StudySpec& spec,
                                const std::string& origin) {
-  Problems problems(origin);
+  Problems problems(origin, spec);
   if (!IsValidName(spec.name()))
     return problems.Field("name", "must be a non-empty [A-Za-z0-9_.-] name");
   const PlanRequest& base = spec.base();
@@ -118,23 +98,27 @@ absl::Status ValidateStudySpec(const StudySpec& spec,
   std::set<std::string> names;
   for (int i = 0; i < spec.variants_size(); ++i) {
     const StudyVariant& v = spec.variants(i);
-    auto fail = [&](std::string message) {
-      return problems.Variant(i, v.name(), message);
+    auto fail = [&](std::string field, std::string message) {
+      return problems.Variant(i, v.name(), field, message);
     };
     if (!IsValidName(v.name()))
-      return fail("field 'name' must be a non-empty [A-Za-z0-9_.-] name");
+      return fail("name",
+                  "field 'name' must be a non-empty [A-Za-z0-9_.-] name");
     if (!names.insert(v.name()).second)
-      return fail("field 'name' repeats an earlier variant's");
+      return fail("name", "field 'name' repeats an earlier variant's");
     FLEETSIM_RETURN_IF_ERROR(
         CheckMultiplier(v.traffic_multiplier(), "traffic_multiplier", fail));
     if (!v.slo_preset().empty() && !v.slo().targets().empty())
-      return fail("set slo_preset or slo, not both");
+      return fail("slo_preset", "set slo_preset or slo, not both");
     if (v.budget_machines() < 0)
-      return fail("field 'budget_machines' must be >= 0");
+      return fail("budget_machines", "field 'budget_machines' must be >= 0");
     for (int j = 0; j < v.chip_prices_size(); ++j) {
       absl::Status status = economics::ValidatePriceChange(
           v.chip_prices(j), absl::StrCat("chip_prices[", j, "]"));
-      if (!status.ok()) return fail(std::string(status.message()));
+      if (!status.ok()) {
+        return fail(absl::StrCat("chip_prices[", j, "]"),
+                    std::string(status.message()));
+      }
     }
   }
   if (!spec.baseline().empty() && !names.count(spec.baseline())) {
@@ -147,8 +131,7 @@ absl::Status ValidateStudySpec(const StudySpec& spec,
                               {"sensitivity.energy_price", s.energy_price()}}) {
     if (!std::isfinite(value) || value < 0 || value >= 1) {
       return problems.Field(
-          "sensitivity",
-          absl::StrCat(field, " must be in [0, 1) (got ", value, ")"));
+          field, absl::StrCat("must be in [0, 1) (got ", value, ")"));
     }
   }
   return absl::OkStatus();

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "util/text_locator.h"
 #include "util/textproto.h"
 
 namespace fleetsim {
@@ -27,7 +28,8 @@ namespace fleetsim {
 template <typename Entry>
 class Catalog final {
  public:
-  // Checks one parsed entry; `path` is for error messages (use FindFieldLine).
+  // Checks one parsed entry; `path` is for error messages (a TextLocator
+  // on it gives each field's line).
   using Validator =
       std::function<absl::Status(const Entry&, const std::string& path)>;
 
@@ -62,9 +64,9 @@ class Catalog final {
       auto [it, inserted] = seen_here.emplace(entry.name(), path);
       if (!inserted) {
         return absl::InvalidArgumentError(
-            AtLocation(path, FindFieldLine(path, "name"),
-                       absl::StrCat("name '", entry.name(),
-                                    "' already defined in ", it->second)));
+            TextLocator(path, entry)
+                .At("name", absl::StrCat("name '", entry.name(),
+                                         "' already defined in ", it->second)));
       }
       entries_[entry.name()] = std::move(entry);
     }

@@ -1,13 +1,11 @@
 #include "util/field_checks.h"
 
 #include <cmath>
-#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/text_format.h"
-#include "util/textproto.h"
+#include "util/text_locator.h"
 
 namespace fleetsim {
 namespace {
@@ -31,32 +29,11 @@ std::string PathName(const std::vector<Step>& path) {
   return name;
 }
 
-// 1-based line of `path` in the text-format file `origin` parsed as
-// `prototype`'s type, or 0 (not a file, not parsable, field not written).
-int LineOf(const std::string& origin, const pb::Message& prototype,
-           const std::vector<Step>& path) {
-  std::string text;
-  if (!ReadFileToString(origin, &text).ok()) return 0;
-  std::unique_ptr<pb::Message> parsed(prototype.New());
-  pb::TextFormat::Parser parser;
-  pb::TextFormat::ParseInfoTree root;
-  parser.WriteLocationsTo(&root);
-  if (!parser.ParseFromString(text, parsed.get())) return 0;
-  const pb::TextFormat::ParseInfoTree* tree = &root;
-  for (size_t i = 0; i + 1 < path.size() && tree != nullptr; ++i) {
-    tree = tree->GetTreeForNested(path[i].field, path[i].index);
-  }
-  if (tree == nullptr) return 0;
-  pb::TextFormat::ParseLocation where =
-      tree->GetLocation(path.back().field, path.back().index);
-  return where.line >= 0 ? where.line + 1 : 0;
-}
-
 class Checker {
  public:
   Checker(const pb::Message& top, const std::string& origin,
           const FieldRanges& ranges)
-      : top_(top), origin_(origin), ranges_(ranges) {}
+      : locator_(origin, top), ranges_(ranges) {}
 
   void Walk(const pb::Message& message) {
     const pb::Reflection* reflection = message.GetReflection();
@@ -151,13 +128,12 @@ class Checker {
   }
 
   void Problem(const std::string& message) {
+    const std::string name = PathName(path_);
     problems_.push_back(
-        AtLocation(origin_, LineOf(origin_, top_, path_),
-                   absl::StrCat("field '", PathName(path_), "' ", message)));
+        locator_.At(name, absl::StrCat("field '", name, "' ", message)));
   }
 
-  const pb::Message& top_;
-  const std::string& origin_;
+  TextLocator locator_;
   const FieldRanges& ranges_;
   std::vector<Step> path_;
   std::vector<std::string> problems_;

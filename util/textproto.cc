@@ -61,22 +61,6 @@ absl::Status ReadTextProtoFile(const std::string& path,
   return ParseTextProto(text, path, message);
 }
 
-int FindFieldLine(const std::string& path, const std::string& field_name) {
-  std::ifstream in(path);
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    size_t start = line.find_first_not_of(" \t");
-    if (start == std::string::npos || line[start] == '#') continue;
-    if (line.compare(start, field_name.size(), field_name) != 0) continue;
-    size_t after = start + field_name.size();
-    if (after == line.size() || line[after] == ':' || line[after] == ' ' ||
-        line[after] == '{') {
-      return number;
-    }
-  }
-  return 0;
-}
-
 std::string AtLocation(const std::string& path, int line,
                        const std::string& message) {
   if (line > 0) return absl::StrCat(path, ":", line, ": ", message);

@@ -2,7 +2,8 @@
 //
 // Reads protobuf text-format config files (data/**/*.txtpb) and reports
 // problems as absl::InvalidArgument("path:line:col: ...") so users can find
-// the offending field. Used by every catalog and config loader.
+// the offending field. Used by every catalog and config loader; their
+// validators point at a field with util/text_locator.h.
 #ifndef FLEETSIM_UTIL_TEXTPROTO_H_
 #define FLEETSIM_UTIL_TEXTPROTO_H_
 
@@ -22,11 +23,6 @@ absl::Status ParseTextProto(const std::string& text, const std::string& origin,
 // NotFound if the file cannot be opened; InvalidArgument on a parse error.
 absl::Status ReadTextProtoFile(const std::string& path,
                                google::protobuf::Message* message);
-
-// Returns the 1-based line in the text-format file at `path` where the
-// top-level or nested field `field_name` first appears, or 0 if absent.
-// Validators use it to point errors at a line ("h100.txtpb:12: tdp_w ...").
-int FindFieldLine(const std::string& path, const std::string& field_name);
 
 // Formats "path:line: message" (or "path: message" when line is 0).
 std::string AtLocation(const std::string& path, int line,

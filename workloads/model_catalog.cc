@@ -7,6 +7,7 @@
 #include "util/field_checks.h"
 #include "util/run_limits.h"
 #include "util/status_macros.h"
+#include "util/text_locator.h"
 
 namespace fleetsim::workloads {
 namespace {
@@ -49,43 +50,34 @@ const FieldRanges& ModelFieldRanges() {
   return *ranges;
 }
 
-// Collects every problem with one model file. Field names may be dotted
-// ("moe.top_k"); the line is that of the leaf, else of its block.
+// Collects every problem with one model file, each at the position of its
+// field in the file. Field names may be dotted ("moe.top_k"); a field not
+// written is reported at its enclosing block.
 class ModelProblems {
  public:
-  explicit ModelProblems(const std::string& path) : path_(path) {}
-
-  int LineOf(const std::string& field) const {
-    size_t dot = field.find('.');
-    if (dot == std::string::npos) return FindFieldLine(path_, field);
-    int line = FindFieldLine(path_, field.substr(dot + 1));
-    return line > 0 ? line : FindFieldLine(path_, field.substr(0, dot));
-  }
+  ModelProblems(const std::string& path, const Model& model)
+      : locator_(path, model) {}
 
   // Must be present and > 0.
   void Positive(const std::string& field, int64_t value) {
     if (value > 0) return;
-    const bool nested = field.find('.') != std::string::npos;
-    const int leaf_line =
-        nested ? FindFieldLine(path_, field.substr(field.find('.') + 1))
-               : FindFieldLine(path_, field);
-    if (value == 0 && leaf_line == 0) {
-      Add(nested ? LineOf(field) : 0,
-          absl::StrCat("field '", field, "' is missing"));
+    if (value == 0 && !locator_.Written(field)) {
+      Add(field, absl::StrCat("field '", field, "' is missing"));
     } else {
-      Add(LineOf(field),
+      Add(field,
           absl::StrCat("field '", field, "' must be > 0 (got ", value, ")"));
     }
   }
 
   void NonNegative(const std::string& field, int64_t value) {
     if (value >= 0) return;
-    Add(LineOf(field),
+    Add(field,
         absl::StrCat("field '", field, "' must be >= 0 (got ", value, ")"));
   }
 
-  void Add(int line, const std::string& message) {
-    problems_.push_back(AtLocation(path_, line, message));
+  // A problem at `field`'s position.
+  void Add(const std::string& field, const std::string& message) {
+    problems_.push_back(locator_.At(field, message));
   }
 
   absl::Status status() const {
@@ -94,7 +86,7 @@ class ModelProblems {
   }
 
  private:
-  std::string path_;
+  TextLocator locator_;
   std::vector<std::string> problems_;
 };
 
@@ -103,7 +95,7 @@ void CheckAttention(const Model& model, ModelProblems& problems) {
   problems.Positive("num_kv_heads", model.num_kv_heads());
   problems.Positive("head_dim", model.head_dim());
   if (model.attention() == ATTENTION_KIND_UNSPECIFIED) {
-    problems.Add(problems.LineOf("attention"),
+    problems.Add("attention",
                  "field 'attention' is missing (MHA, GQA, MLA or CCA)");
   }
   const int heads = model.num_heads();
@@ -111,18 +103,18 @@ void CheckAttention(const Model& model, ModelProblems& problems) {
   if (heads > 0 && kv_heads > 0) {
     if (model.attention() == ATTENTION_KIND_MHA && kv_heads != heads) {
       problems.Add(
-          problems.LineOf("num_kv_heads"),
+          "num_kv_heads",
           absl::StrCat("field 'num_kv_heads' must equal num_heads (", heads,
                        ") for ATTENTION_KIND_MHA (got ", kv_heads, ")"));
     } else if (heads % kv_heads != 0) {
-      problems.Add(problems.LineOf("num_kv_heads"),
+      problems.Add("num_kv_heads",
                    absl::StrCat("field 'num_kv_heads' (", kv_heads,
                                 ") must divide num_heads (", heads, ")"));
     }
   }
   if (model.attention() == ATTENTION_KIND_MLA) {
     if (!model.has_mla()) {
-      problems.Add(0,
+      problems.Add("mla",
                    "field 'mla' is missing (ATTENTION_KIND_MLA needs "
                    "kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, "
                    "v_head_dim)");
@@ -147,10 +139,9 @@ void CheckMoe(const Model& model, ModelProblems& problems) {
   if (moe.num_experts() <= 0) return;
   problems.Positive("moe.top_k", moe.top_k());
   if (moe.top_k() > moe.num_experts()) {
-    problems.Add(
-        problems.LineOf("moe.top_k"),
-        absl::StrCat("field 'moe.top_k' (", moe.top_k(),
-                     ") must be <= moe.num_experts (", moe.num_experts(), ")"));
+    problems.Add("moe.top_k", absl::StrCat("field 'moe.top_k' (", moe.top_k(),
+                                           ") must be <= moe.num_experts (",
+                                           moe.num_experts(), ")"));
   }
   problems.Positive("moe.expert_ffn_dim", moe.expert_ffn_dim());
   problems.NonNegative("moe.num_shared_experts", moe.num_shared_experts());
@@ -160,7 +151,7 @@ void CheckMoe(const Model& model, ModelProblems& problems) {
   problems.NonNegative("moe.first_dense_layers", moe.first_dense_layers());
   if (moe.first_dense_layers() > model.num_layers()) {
     problems.Add(
-        problems.LineOf("moe.first_dense_layers"),
+        "moe.first_dense_layers",
         absl::StrCat("field 'moe.first_dense_layers' (",
                      moe.first_dense_layers(), ") must be <= num_layers (",
                      model.num_layers(), ")"));
@@ -175,7 +166,7 @@ void CheckSsm(const Model& model, ModelProblems& problems) {
   if (ssm.num_ssm_layers() <= 0) return;
   if (ssm.num_ssm_layers() > model.num_layers()) {
     problems.Add(
-        problems.LineOf("ssm.num_ssm_layers"),
+        "ssm.num_ssm_layers",
         absl::StrCat("field 'ssm.num_ssm_layers' (", ssm.num_ssm_layers(),
                      ") must be <= num_layers (", model.num_layers(), ")"));
   }
@@ -187,18 +178,17 @@ void CheckSsm(const Model& model, ModelProblems& problems) {
 }  // namespace
 
 absl::Status ValidateModel(const Model& model, const std::string& path) {
-  ModelProblems problems(path);
+  ModelProblems problems(path, model);
   problems.Positive("num_layers", model.num_layers());
   problems.Positive("hidden_size", model.hidden_size());
   problems.Positive("vocab_size", model.vocab_size());
   if (model.dtype() == DTYPE_UNSPECIFIED) {
-    problems.Add(problems.LineOf("dtype"), "field 'dtype' is missing");
+    problems.Add("dtype", "field 'dtype' is missing");
   }
   // FP4 exists for calibration rows; the footprint counts whole bytes.
   if (model.dtype() == DTYPE_FP4 || model.kv_dtype() == DTYPE_FP4) {
-    problems.Add(
-        problems.LineOf(model.dtype() == DTYPE_FP4 ? "dtype" : "kv_dtype"),
-        "FP4 weights or KV cache are not modelled yet");
+    problems.Add(model.dtype() == DTYPE_FP4 ? "dtype" : "kv_dtype",
+                 "FP4 weights or KV cache are not modelled yet");
   }
   problems.NonNegative("max_context", model.max_context());
 

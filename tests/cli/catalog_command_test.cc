@@ -22,7 +22,7 @@ TEST(CatalogCommandTest, BadChipFileExitsNonZeroNamingTheField) {
       &output);
   EXPECT_EQ(code, 1) << output;
   EXPECT_THAT(output,
-              HasSubstr("neg_bw.txtpb:6: field 'memory_bandwidth_tbps'"));
+              HasSubstr("neg_bw.txtpb:6:1: field 'memory_bandwidth_tbps'"));
 }
 
 TEST(CatalogCommandTest, ListsShippedChipsAsJson) {
@@ -66,7 +66,18 @@ TEST(CatalogCommandTest, BadModelFileExitsNonZero) {
   int code = RunFleetsim(
       "catalog models --data_dir=" + kBadDir + "/heads_not_divisible", &output);
   EXPECT_EQ(code, 1) << output;
-  EXPECT_THAT(output, HasSubstr("bad_gqa.txtpb:8: field 'num_kv_heads'"));
+  EXPECT_THAT(output, HasSubstr("bad_gqa.txtpb:8:1: field 'num_kv_heads'"));
+}
+
+// The SSM block's head_dim is reported at its own line and column, not at
+// the attention head_dim that comes first in the file (line 9).
+TEST(CatalogCommandTest, NestedFieldErrorNamesItsOwnLine) {
+  std::string output;
+  int code = RunFleetsim(
+      "catalog models --data_dir=" + kBadDir + "/nested_field_line", &output);
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_THAT(output, HasSubstr("hybrid.txtpb:19:3: field 'ssm.head_dim' "
+                                "must be >= 0 (got -1)"));
 }
 
 }  // namespace

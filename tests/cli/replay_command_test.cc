@@ -160,14 +160,15 @@ TEST(ReplayCommandTest, SpeculativeDecodingReplaysAndBadSettingsAreNamed) {
       "replay" + workload + " ",
       {{write("rate.txtpb", "acceptance_rate: 0.8", "acceptance_rate: 1.5"), 1,
         prefix + "rate.txtpb:" + std::to_string(rate_line) +
-            ": field 'speculative_decoding.acceptance_rate' must be in [0, 1]"},
+            ":3: field 'speculative_decoding.acceptance_rate' must be in [0, "
+            "1]"},
        {write("draft.txtpb", "llama-3.2-1b", "llama-9"), 1,
         prefix + "draft.txtpb:" + std::to_string(rate_line - 2) +
-            ": field 'speculative_decoding.draft_model': unknown name "
+            ":3: field 'speculative_decoding.draft_model': unknown name "
             "'llama-9'"},
        {write("k.txtpb", "draft_tokens: 4", "draft_tokens: 0"), 1,
         prefix + "k.txtpb:" + std::to_string(rate_line - 1) +
-            ": field 'speculative_decoding.draft_tokens': must be in [1, "
+            ":3: field 'speculative_decoding.draft_tokens': must be in [1, "
             "64] (got 0)"}});
 }
 
@@ -233,8 +234,9 @@ pools {
       "replay --cluster " + cluster + " --model bloom-176b --trace " + kSource +
       "/data/traces/azure_2023_code.csv");
   EXPECT_EQ(run.exit_code, 1) << run.output;
-  EXPECT_THAT(run.output,
-              HasSubstr(cluster + ":3: field 'pools[0].role' has no value 99"));
+  EXPECT_THAT(
+      run.output,
+      HasSubstr(cluster + ":3:3: field 'pools[0].role' has no value 99"));
 }
 
 }  // namespace

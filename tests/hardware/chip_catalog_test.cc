@@ -161,7 +161,7 @@ TEST(ChipCatalogTest, EffectiveEfficiencyMergesChipWideDefaults) {
 TEST(ChipCatalogTest, NegativeBandwidthNamesFileLineAndField) {
   EXPECT_EQ(LoadError("negative_bandwidth"),
             kBadDir +
-                "/negative_bandwidth/chips/neg_bw.txtpb:6: field "
+                "/negative_bandwidth/chips/neg_bw.txtpb:6:1: field "
                 "'memory_bandwidth_tbps' must be > 0 (got -1)");
 }
 
@@ -202,7 +202,7 @@ TEST(ChipCatalogTest, DuplicateNameNamesBothFiles) {
   EXPECT_EQ(
       LoadError("duplicate_name"),
       kBadDir +
-          "/duplicate_name/chips/b.txtpb:3: name 'twin' already defined in " +
+          "/duplicate_name/chips/b.txtpb:3:1: name 'twin' already defined in " +
           kBadDir + "/duplicate_name/chips/a.txtpb");
 }
 
@@ -211,7 +211,7 @@ TEST(ChipCatalogTest, BadEfficiencyPointsAtItsOwnEntry) {
   EXPECT_EQ(
       LoadError("bad_efficiency"),
       kBadDir +
-          "/bad_efficiency/chips/eff.txtpb:21: field 'efficiency[1].compute' "
+          "/bad_efficiency/chips/eff.txtpb:21:3: field 'efficiency[1].compute' "
           "must be in (0, 1] (got 1.5)");
 }
 

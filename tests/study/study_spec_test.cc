@@ -59,22 +59,23 @@ TEST_F(StudySpecTest, ErrorsNameFileLineAndField) {
                                  "}\n");
   absl::Status status = LoadStudySpec(path).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(),
-              HasSubstr(path + ":10: variants[1] ('a'): field 'name' repeats"));
+  EXPECT_THAT(
+      status.message(),
+      HasSubstr(path + ":11:3: variants[1] ('a'): field 'name' repeats"));
 
   status =
       LoadStudySpec(Write(Base() + "variants { name: \"a\" traffic_multiplier: "
                                    "-2 }\n"))
           .status();
   EXPECT_THAT(status.message(),
-              HasSubstr(":9: variants[0] ('a'): field 'traffic_multiplier' "
+              HasSubstr(":9:22: variants[0] ('a'): field 'traffic_multiplier' "
                         "must be finite and >= 0"));
 
   status = LoadStudySpec(
                Write(Base() + "variants { name: \"a\" }\nbaseline: \"b\"\n"))
                .status();
   EXPECT_THAT(status.message(),
-              HasSubstr(":10: field 'baseline' names no variant ('b')"));
+              HasSubstr(":10:1: field 'baseline' names no variant ('b')"));
 
   status =
       LoadStudySpec(Write(Base() + "variants { name: \"a b\" }\n")).status();
@@ -87,8 +88,9 @@ TEST_F(StudySpecTest, ErrorsNameFileLineAndField) {
       LoadStudySpec(Write(Base() + "variants { name: \"a\" }\nsensitivity { "
                                    "traffic: 1.5 }\n"))
           .status();
-  EXPECT_THAT(status.message(),
-              HasSubstr("sensitivity.traffic must be in [0, 1)"));
+  EXPECT_THAT(
+      status.message(),
+      HasSubstr(":10:15: field 'sensitivity.traffic' must be in [0, 1)"));
 
   status =
       LoadStudySpec(Write(Base() + "variants { name: \"a\" chip_prices { chip: "

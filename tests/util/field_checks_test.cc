@@ -52,19 +52,20 @@ framework_layer_overhead_us: 1e306
   absl::Status status = CheckFields(cluster, path, kRanges);
   ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(),
-              HasSubstr(path + ":7: field 'pools[1].role' has no value 99 "
+              HasSubstr(path + ":7:3: field 'pools[1].role' has no value 99 "
                                "(one of POOL_ROLE_UNSPECIFIED"));
   EXPECT_THAT(status.message(),
-              HasSubstr(path + ":10: field 'pools[1].machine."
+              HasSubstr(path + ":10:5: field 'pools[1].machine."
                                "chips_per_machine' must be in [1, 1024] "
                                "(got -1)"));
   EXPECT_THAT(
       status.message(),
-      HasSubstr(path + ":11: field 'pools[1].machine.scale_out_gbytes_per_s' "
+      HasSubstr(path + ":11:5: field 'pools[1].machine.scale_out_gbytes_per_s' "
                        "must be a finite number (got nan)"));
-  EXPECT_THAT(status.message(),
-              HasSubstr(path + ":14: field 'framework_layer_overhead_us' must "
-                               "be in [0, 1e+06] (got 1e+306); microseconds"));
+  EXPECT_THAT(
+      status.message(),
+      HasSubstr(path + ":14:1: field 'framework_layer_overhead_us' must "
+                       "be in [0, 1e+06] (got 1e+306); microseconds"));
 }
 
 TEST(CheckFieldsTest, InMemoryMessagesAreNamedWithoutALine) {

@@ -86,7 +86,7 @@ TEST(ModelCatalogTest, AvoidsKnownConfigPitfalls) {
 TEST(ModelCatalogTest, HeadsNotDivisibleNamesFileLineAndField) {
   EXPECT_EQ(LoadError("heads_not_divisible"),
             kBadDir +
-                "/heads_not_divisible/models/bad_gqa.txtpb:8: field "
+                "/heads_not_divisible/models/bad_gqa.txtpb:8:1: field "
                 "'num_kv_heads' (6) must "
                 "divide num_heads (64)");
 }
@@ -103,10 +103,11 @@ TEST(ModelCatalogTest, MhaNeedsAsManyKvHeadsAsHeads) {
 
 TEST(ModelCatalogTest, IncompleteMlaPointsAtTheBlock) {
   // kv_lora_rank is absent, so the error points at the `mla {` line (13).
-  EXPECT_EQ(LoadError("mla_incomplete"),
-            kBadDir +
-                "/mla_incomplete/models/mla.txtpb:13: field 'mla.kv_lora_rank' "
-                "is missing");
+  EXPECT_EQ(
+      LoadError("mla_incomplete"),
+      kBadDir +
+          "/mla_incomplete/models/mla.txtpb:13:1: field 'mla.kv_lora_rank' "
+          "is missing");
 }
 
 TEST(ModelCatalogTest, MlaWithoutSubConfigIsMissing) {
@@ -127,7 +128,7 @@ TEST(ModelCatalogTest, TopKAboveExpertCount) {
   EXPECT_EQ(
       LoadError("moe_top_k"),
       kBadDir +
-          "/moe_top_k/models/moe.txtpb:17: field 'moe.top_k' (4) must be <= "
+          "/moe_top_k/models/moe.txtpb:17:3: field 'moe.top_k' (4) must be <= "
           "moe.num_experts (2)");
 }
 
