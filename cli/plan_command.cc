@@ -86,7 +86,7 @@ const char* ObjectiveName(PlanObjective objective) {
 }
 
 // plan.json: the result's proto3 JSON with its schema.
-std::string PlanJson(const PlanResult& result) {
+absl::StatusOr<std::string> PlanJson(const PlanResult& result) {
   PlanResult file = result;
   file.set_schema(kPlanSchema);
   return ProtoJson(file);
@@ -284,9 +284,12 @@ int RunPlan(const std::vector<std::string>& args) {
   std::cerr << "\n";
   if (!result.ok()) return Fail(result.status());
   if (json_file != nullptr) {
+    // Printed first: a JSON failure commits neither file.
+    absl::StatusOr<std::string> json = PlanJson(*result);
+    if (!json.ok()) return Fail(json.status());
     csv_file->Write(PlanCsv(*result));
     absl::Status written = csv_file->Commit();
-    json_file->Write(PlanJson(*result));
+    json_file->Write(*json);
     if (written.ok()) written = json_file->Commit();
     if (!written.ok()) return Fail(written);
   }

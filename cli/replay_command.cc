@@ -34,7 +34,7 @@ std::string TcoLine(const Tco& t) {
       t.usd_per_million_output_tokens(), t.facility_power_w() / 1000);
 }
 
-std::string SummaryJson(const SimulationResult& result) {
+absl::StatusOr<std::string> SummaryJson(const SimulationResult& result) {
   SimulationResult file = result;
   file.clear_wall_s();  // deterministic: the same run, the same bytes
   file.set_schema(kSummarySchema);
@@ -107,7 +107,9 @@ absl::Status CommitReplayOutputs(const std::string& out_dir,
                                  OutputFile* requests_csv,
                                  const SimulationResult& result) {
   // The previous run's summary.json goes first and the new one comes last,
-  // so a summary.json always describes the requests.csv beside it.
+  // so a summary.json always describes the requests.csv beside it; printed
+  // before either, so that a failure leaves the previous run's files whole.
+  FLEETSIM_ASSIGN_OR_RETURN(const std::string json, SummaryJson(result));
   const std::string summary = out_dir + "/summary.json";
   if (std::remove(summary.c_str()) != 0 && errno != ENOENT) {
     return absl::PermissionDeniedError(
@@ -116,7 +118,7 @@ absl::Status CommitReplayOutputs(const std::string& out_dir,
   if (requests_csv != nullptr) {
     FLEETSIM_RETURN_IF_ERROR(requests_csv->Commit());
   }
-  return WriteOutputFile(summary, SummaryJson(result));
+  return WriteOutputFile(summary, json);
 }
 
 namespace {

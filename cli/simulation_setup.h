@@ -49,7 +49,7 @@ inline constexpr char kPlanSchema[] = "fleetsim.PlanResult/v1";
 
 // summary.json: the result's proto3 JSON (util/proto_json.h) with its
 // schema, deterministic (wall_s cleared); and the text table.
-std::string SummaryJson(const SimulationResult& result);
+absl::StatusOr<std::string> SummaryJson(const SimulationResult& result);
 std::string SummaryTable(const SimulationResult& result);
 
 // Writes a replay's files into `out_dir` (made already): commits

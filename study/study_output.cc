@@ -26,7 +26,7 @@ std::string SpreadCells(const Spread& s,
 
 }  // namespace
 
-std::string StudyJson(const StudyResult& result) {
+absl::StatusOr<std::string> StudyJson(const StudyResult& result) {
   StudyResult file = result;
   file.set_schema(kStudySchema);
   return ProtoJson(file);
@@ -108,7 +108,7 @@ absl::StatusOr<std::vector<std::string>> WriteStudyOutputs(
     written.push_back(name);
     return absl::OkStatus();
   };
-  const std::string json = StudyJson(result);
+  FLEETSIM_ASSIGN_OR_RETURN(const std::string json, StudyJson(result));
   FLEETSIM_RETURN_IF_ERROR(write("study.json", json));
   FLEETSIM_RETURN_IF_ERROR(write("summary.csv", SummaryCsv(result)));
   for (const StudyVariantResult& variant : result.variants()) {

@@ -20,7 +20,7 @@ namespace fleetsim::study {
 inline constexpr char kStudySchema[] = "fleetsim.StudyResult/v1";
 
 // study.json: the result's proto3 JSON (util/proto_json.h) with its schema.
-std::string StudyJson(const StudyResult& result);
+absl::StatusOr<std::string> StudyJson(const StudyResult& result);
 std::string SummaryCsv(const StudyResult& result);
 std::string VariantCsv(const StudyVariantResult& variant);
 

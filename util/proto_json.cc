@@ -5,15 +5,20 @@
 
 namespace fleetsim {
 
-std::string ProtoJson(const google::protobuf::Message& message) {
+absl::StatusOr<std::string> ProtoJson(
+    const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string json;
-  // Fails only for Any fields whose type is unknown; fleetsim has none.
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
+  const auto status =
+      google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (status.ok()) return json;
+  // Protobuf 3.21's util::Status numbers its codes as absl::StatusCode does.
+  return absl::Status(static_cast<absl::StatusCode>(status.code()),
+                      absl::StrCat("cannot print ", message.GetTypeName(),
+                                   " as JSON: ", status.message().as_string()));
 }
 
 absl::Status ParseProtoJson(const std::string& json, const std::string& origin,

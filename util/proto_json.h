@@ -11,12 +11,15 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 
 namespace fleetsim {
 
-// The message as indented JSON, ending in a newline.
-std::string ProtoJson(const google::protobuf::Message& message);
+// The message as indented JSON, ending in a newline. Errors: the printer's
+// own (a google.protobuf.Any of an unknown type, say), with its code and the
+// message's type named, so that a caller writes no empty or partial file.
+absl::StatusOr<std::string> ProtoJson(const google::protobuf::Message& message);
 
 // Parses what ProtoJson wrote (unknown fields are errors).
 // Errors: InvalidArgument with the parser's message, prefixed `origin`.

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/any.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "proto/result.pb.h"
@@ -24,17 +25,18 @@ TEST(ProtoJsonTest, NumbersRoundTripExactly) {
   result.mutable_ttft_s()->set_p99(5e-324);  // the smallest denormal
   result.mutable_tbt_s()->set_max(std::numeric_limits<double>::max());
   result.set_schema("fleetsim.SimulationResult/v1");
-  const std::string json = ProtoJson(result);
+  absl::StatusOr<std::string> json = ProtoJson(result);
+  ASSERT_TRUE(json.ok()) << json.status();
   SimulationResult back;
-  ASSERT_TRUE(ParseProtoJson(json, "test", &back).ok()) << json;
+  ASSERT_TRUE(ParseProtoJson(*json, "test", &back).ok()) << *json;
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(result, back))
-      << json;
+      << *json;
 }
 
 TEST(ProtoJsonTest, ZerosArePrintedAsZeroWithProtoFieldNames) {
   SimulationResult result;
   result.mutable_queue_s()->set_mean(0);
-  const std::string json = ProtoJson(result);
+  const std::string json = ProtoJson(result).value();
   EXPECT_THAT(json, HasSubstr("\"queue_s\": {"));
   EXPECT_THAT(json, HasSubstr("\"mean\": 0,"));
   EXPECT_THAT(json, HasSubstr("\"kv_transfer_count\": \"0\""));  // int64
@@ -46,6 +48,20 @@ TEST(ProtoJsonTest, UnknownFieldsAreErrorsNamingTheOrigin) {
       ParseProtoJson("{\"no_such_field\": 1}", "summary.json", &result);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()), HasSubstr("summary.json: "));
+}
+
+// The printer's failure reaches the caller (it used to be dropped, and the
+// caller wrote the empty string it left as the file).
+TEST(ProtoJsonTest, PrinterFailureIsAnErrorNamingTheType) {
+  google::protobuf::Any any;
+  any.set_type_url("type.googleapis.com/no.such.Type");
+  any.set_value("\x08\x01");
+  absl::StatusOr<std::string> json = ProtoJson(any);
+  ASSERT_FALSE(json.ok());
+  EXPECT_EQ(json.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(json.status().message()),
+              HasSubstr("cannot print google.protobuf.Any as JSON: "));
+  EXPECT_THAT(std::string(json.status().message()), HasSubstr("no.such.Type"));
 }
 
 }  // namespace
