@@ -5,17 +5,30 @@
 // (QKV, output projection, MLP up/gate+up, MLP down) and the per-token
 // elementwise operators, at batch token counts 1, 2, 4, ... max_tokens.
 //
-// Model dimensions come from data/models/*.txtpb when that folder exists
-// (read with a small scanner for top-level fields, so the harness needs no
-// protobuf), otherwise from the built-in list below, which mirrors the
-// catalog: Llama-2-7B/70B, Llama-3-8B/70B, CodeLlama-34B, Qwen-72B,
-// BLOOM-176B, Mixtral-8x7B, Qwen2.5-7B. MLA models are skipped (their
-// projections are not the four GEMMs above). Header-only so the CPU tests
-// can check it without CUDA.
+// Model dimensions come from data/models/*.txtpb when that folder exists,
+// otherwise from the built-in list below, which mirrors the catalog:
+// Llama-2-7B/70B, Llama-3-8B/70B, CodeLlama-34B, Qwen-72B, BLOOM-176B,
+// Mixtral-8x7B, Qwen2.5-7B. MLA models are skipped (their projections are
+// not the four GEMMs above). Header-only so the CPU tests can check it
+// without CUDA.
+//
+// Why a text-format reader of its own rather than protobuf's: the harness
+// runs on rented GPU machines that have the CUDA toolkit and little else,
+// and builds there with nvcc alone (run_on_gpu.sh) or a standalone CMake
+// project that needs only CUDA; linking protobuf would mean building it
+// there, with a protoc of the same version, before the first measurement.
+// So the reader below is kept minimal: it tokenizes the text format (so
+// one-line blocks, several fields on a line and split strings read as
+// protobuf reads them) and picks out the eight fields the sweep needs. The
+// CPU test (tests/hardware/calibration/calibration_table_test.cc) checks it
+// against protobuf's parse of every catalog model, as written and as
+// protobuf prints it on one line, and the built-in list against the
+// catalog.
 #ifndef FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_MODEL_SHAPES_H_
 #define FLEETSIM_HARDWARE_CALIBRATION_GPU_HARNESS_MODEL_SHAPES_H_
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -53,20 +66,54 @@ inline std::vector<ModelDims> BuiltinModels() {
 
 namespace shapes_internal {
 
-// Drops a '#' comment that is not inside a double-quoted string.
-inline std::string StripComment(const std::string& line) {
+// One token of the text format: a quoted string (adjacent strings joined,
+// escapes left as written), a word (name, number or enum value), or one of
+// the punctuation characters { } < > [ ] : , ;
+struct Token {
+  std::string text;
   bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    if (line[i] == '"' && (i == 0 || line[i - 1] != '\\')) quoted = !quoted;
-    if (line[i] == '#' && !quoted) return line.substr(0, i);
+};
+
+inline std::vector<Token> Tokenize(const std::string& text) {
+  std::vector<Token> tokens;
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == '#') {
+      i = text.find('\n', i);
+      if (i == std::string::npos) break;
+    } else if (c == '"' || c == '\'') {
+      std::string value;
+      for (++i; i < text.size() && text[i] != c; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size()) value += text[i++];
+        value += text[i];
+      }
+      ++i;  // the closing quote
+      if (!tokens.empty() && tokens.back().quoted) {
+        tokens.back().text += value;
+      } else {
+        tokens.push_back({value, true});
+      }
+    } else if (std::string("{}<>[]:,;").find(c) != std::string::npos) {
+      tokens.push_back({std::string(1, c), false});
+      ++i;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else {
+      size_t end = i;
+      while (end < text.size() &&
+             !std::isspace(static_cast<unsigned char>(text[end])) &&
+             std::string("{}<>[]:,;#\"'").find(text[end]) == std::string::npos)
+        ++end;
+      tokens.push_back({text.substr(i, end - i), false});
+      i = end;
+    }
   }
-  return line;
+  return tokens;
 }
 
-inline std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  size_t e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+inline bool Is(const Token& token, const char* punctuation) {
+  return !token.quoted && token.text == punctuation;
 }
 
 }  // namespace shapes_internal
@@ -76,40 +123,39 @@ inline std::string Trim(const std::string& s) {
 // dimensions).
 inline bool ParseModelText(const std::string& text, ModelDims* out,
                            std::string* why) {
-  using shapes_internal::StripComment;
-  using shapes_internal::Trim;
+  using shapes_internal::Is;
+  const std::vector<shapes_internal::Token> tokens =
+      shapes_internal::Tokenize(text);
   ModelDims dims;
-  dims.gated = true;
   int64_t expert_ffn = 0;
   bool mla = false;
-  int depth = 0;
-  std::string block;
-  std::istringstream in(text);
-  std::string raw;
-  while (std::getline(in, raw)) {
-    std::string line = Trim(StripComment(raw));
-    if (line.empty()) continue;
-    size_t colon = line.find(':');
-    size_t brace = line.find('{');
-    if (brace != std::string::npos &&
-        (colon == std::string::npos || brace < colon)) {
-      if (depth == 0) block = Trim(line.substr(0, brace));
-      ++depth;
-      if (line.find('}') != std::string::npos) --depth;
+  std::vector<std::string> blocks;  // the enclosing message fields
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (Is(tokens[i], "}") || Is(tokens[i], ">")) {
+      if (!blocks.empty()) blocks.pop_back();
       continue;
     }
-    if (line[0] == '}') {
-      --depth;
+    if (Is(tokens[i], ",") || Is(tokens[i], ";")) continue;
+    // tokens[i] is a field name: "name: value", "name { ... }" or
+    // "name: [ ... ]".
+    const std::string& key = tokens[i].text;
+    size_t v = i + 1;
+    if (v < tokens.size() && Is(tokens[v], ":")) ++v;
+    if (v >= tokens.size()) break;
+    if (Is(tokens[v], "{") || Is(tokens[v], "<")) {
+      blocks.push_back(key);
+      i = v;
       continue;
     }
-    if (colon == std::string::npos) continue;
-    std::string key = Trim(line.substr(0, colon));
-    std::string value = Trim(line.substr(colon + 1));
-    if (!value.empty() && value.front() == '"') {
-      value = value.substr(1, value.find('"', 1) - 1);
+    if (Is(tokens[v], "[")) {  // a list: no field the sweep needs
+      while (v < tokens.size() && !Is(tokens[v], "]")) ++v;
+      i = v;
+      continue;
     }
+    i = v;
+    const std::string& value = tokens[v].text;
     const int64_t number = std::strtoll(value.c_str(), nullptr, 10);
-    if (depth == 0) {
+    if (blocks.empty()) {
       if (key == "name") dims.name = value;
       if (key == "hidden_size") dims.hidden = number;
       if (key == "num_heads") dims.heads = number;
@@ -118,7 +164,8 @@ inline bool ParseModelText(const std::string& text, ModelDims* out,
       if (key == "ffn_dim") dims.ffn = number;
       if (key == "mlp") dims.gated = value != "MLP_KIND_GELU";
       if (key == "attention") mla = value == "ATTENTION_KIND_MLA";
-    } else if (depth == 1 && block == "moe" && key == "expert_ffn_dim") {
+    } else if (blocks.size() == 1 && blocks[0] == "moe" &&
+               key == "expert_ffn_dim") {
       expert_ffn = number;
     }
   }
