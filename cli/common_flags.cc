@@ -19,22 +19,43 @@ ABSL_FLAG(int32_t, tp, 1, "Tensor-parallel degree");
 ABSL_FLAG(uint64_t, seed, 1, "Random seed (runs are deterministic per seed)");
 ABSL_FLAG(std::string, out, "", "Output folder");
 ABSL_FLAG(std::string, data_dir, "",
-          "Folder with chips/, models/, clusters/ (default: the source tree's "
-          "data/)");
+          "Folder with chips/, models/, clusters/ (default: "
+          "$FLEETSIM_DATA_DIR, else the installed share/fleetsim/data beside "
+          "the binary, else the source tree's data/)");
 ABSL_FLAG(bool, skip_bad_rows, false,
           "Skip malformed trace rows and report how many, instead of failing");
 
 #ifndef FLEETSIM_SOURCE_DATA_DIR
 #define FLEETSIM_SOURCE_DATA_DIR "data"
 #endif
+#ifndef FLEETSIM_DATA_DIR_FROM_BINARY
+#define FLEETSIM_DATA_DIR_FROM_BINARY "../share/fleetsim/data"
+#endif
 
 namespace fleetsim::cli {
+namespace {
+
+// The installed data folder beside this binary (PREFIX/bin/fleetsim ->
+// PREFIX/share/fleetsim/data), or "" when there is none, as in a build tree.
+std::string InstalledDataDir() {
+  std::error_code ec;
+  const std::filesystem::path binary =
+      std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const std::filesystem::path data =
+      (binary.parent_path() / FLEETSIM_DATA_DIR_FROM_BINARY).lexically_normal();
+  return std::filesystem::is_directory(data, ec) ? data.string() : "";
+}
+
+}  // namespace
 
 std::string DataDir() {
   std::string flag = absl::GetFlag(FLAGS_data_dir);
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("FLEETSIM_DATA_DIR"); env && *env)
     return env;
+  if (std::string installed = InstalledDataDir(); !installed.empty())
+    return installed;
   std::error_code ec;
   if (std::filesystem::is_directory(FLEETSIM_SOURCE_DATA_DIR, ec)) {
     return FLEETSIM_SOURCE_DATA_DIR;

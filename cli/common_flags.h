@@ -30,8 +30,10 @@ ABSL_DECLARE_FLAG(bool, skip_bad_rows);
 namespace fleetsim::cli {
 
 // The folder holding chips/, models/, clusters/, traces/: --data-dir if set,
-// else $FLEETSIM_DATA_DIR, else the data/ folder of the source tree this
-// binary was built from, else ./data.
+// else $FLEETSIM_DATA_DIR, else an installed binary's own data folder
+// (PREFIX/share/fleetsim/data for PREFIX/bin/fleetsim, so an install works
+// without the source tree and can be moved), else the data/ folder of the
+// source tree this binary was built from, else ./data.
 std::string DataDir();
 
 // The catalogs of DataDir(), loaded on first use and shared by everything
