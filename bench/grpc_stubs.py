@@ -1,21 +1,21 @@
 """Python stubs of proto/*.proto for the bench scripts that talk to
-`fleetsim serve`: generated into a scratch folder with Debian's protoc and
-grpc_python_plugin, which is put on sys.path (`from proto import ...`)."""
+`fleetsim serve`: fleetsim's client package (clients/python, its
+generate_stubs.py: Debian's protoc and grpc_python_plugin) generated into a
+scratch folder, which is put on sys.path (`from fleetsim.proto import ...`)."""
 
-import glob
 import os
-import subprocess
 import sys
 import tempfile
 
 
 def generate(root):
-    """Generates the stubs of root/proto/*.proto; returns the folder."""
+    """Generates the package from root/proto/*.proto; returns the folder."""
+    sys.path.insert(0, os.path.join(root, "clients", "python"))
+    sys.dont_write_bytecode = True  # nothing written into the source tree
+    import generate_stubs
+    sys.dont_write_bytecode = False
+    sys.path.pop(0)
     out = tempfile.mkdtemp(prefix="fleetsim_stubs_")
-    subprocess.run(
-        ["protoc", "-I", root, f"--python_out={out}", f"--grpc_python_out={out}",
-         "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin"] +
-        [os.path.relpath(p, root) for p in glob.glob(f"{root}/proto/*.proto")],
-        check=True, cwd=root)
+    generate_stubs.generate(os.path.join(root, "proto"), out)
     sys.path.insert(0, out)
     return out

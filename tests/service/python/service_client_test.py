@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""An independent client for `fleetsim serve`: Debian's python3-grpcio.
+"""An independent client for `fleetsim serve`: Debian's python3-grpcio and
+fleetsim's Python client package (clients/python).
 
-Generates Python stubs from proto/ at test time (Debian's protoc and
-grpc_python_plugin), starts `fleetsim serve` on a free loopback port and
-checks Simulate, Plan, the catalogs, health, the concurrency limit,
-cancellation (no worker process left) and path confinement.
+Generates the package's stubs from proto/ at test time (its
+generate_stubs.py: Debian's protoc and grpc_python_plugin), starts `fleetsim
+serve` on a free loopback port and checks Simulate, Plan, the catalogs,
+health, the concurrency limit, cancellation (no worker process left), path
+confinement, and that the package reads a summary.json and a Simulate reply
+with the same code.
 
 Run by ctest as:
   /usr/bin/python3 service_client_test.py --fleetsim BIN --source SRC
@@ -13,7 +16,6 @@ Exit code 77 (ctest SKIP) when python3-grpcio or the plugin is missing.
 
 import argparse
 import concurrent.futures
-import glob
 import json
 import os
 import shutil
@@ -69,13 +71,13 @@ class ServiceClientTest(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="fleetsim_pyclient_")
         stubs = os.path.join(cls.tmp, "stubs")
         os.makedirs(stubs)
-        protos = sorted(glob.glob(os.path.join(ARGS.source, "proto", "*.proto")))
-        subprocess.run(
-            ["protoc", "-I", ARGS.source, f"--python_out={stubs}",
-             f"--grpc_python_out={stubs}",
-             f"--plugin=protoc-gen-grpc_python={PLUGIN}"] +
-            [os.path.relpath(p, ARGS.source) for p in protos],
-            check=True, cwd=ARGS.source)
+        sys.path.insert(0, os.path.join(ARGS.source, "clients", "python"))
+        sys.dont_write_bytecode = True  # nothing written into the source tree
+        import generate_stubs
+        sys.dont_write_bytecode = False
+        sys.path.pop(0)
+        generate_stubs.generate(os.path.join(ARGS.source, "proto"), stubs,
+                                plugin=PLUGIN)
         here = os.path.dirname(os.path.abspath(__file__))
         subprocess.run(
             ["protoc", "-I", here, f"--python_out={stubs}",
@@ -83,13 +85,14 @@ class ServiceClientTest(unittest.TestCase):
              f"--plugin=protoc-gen-grpc_python={PLUGIN}", "health.proto"],
             check=True)
         sys.path.insert(0, stubs)
-        global pb, pb_grpc, plan_pb, cluster_pb, workload_pb, health_pb
-        global health_grpc
-        from proto import planning_service_pb2 as pb
-        from proto import planning_service_pb2_grpc as pb_grpc
-        from proto import plan_pb2 as plan_pb
-        from proto import cluster_pb2 as cluster_pb
-        from proto import workload_pb2 as workload_pb
+        global fleetsim, pb, pb_grpc, plan_pb, cluster_pb, workload_pb
+        global health_pb, health_grpc
+        import fleetsim
+        from fleetsim.proto import planning_service_pb2 as pb
+        from fleetsim.proto import planning_service_pb2_grpc as pb_grpc
+        from fleetsim.proto import plan_pb2 as plan_pb
+        from fleetsim.proto import cluster_pb2 as cluster_pb
+        from fleetsim.proto import workload_pb2 as workload_pb
         import health_pb2 as health_pb
         import health_pb2_grpc as health_grpc
 
@@ -185,7 +188,8 @@ class ServiceClientTest(unittest.TestCase):
         self.assertIn("bloom-176b", models)
 
     def test_simulate_matches_the_cli(self):
-        result = self.stub.Simulate(self.small_request(), timeout=60)
+        with fleetsim.Client(self.address) as client:
+            result = client.simulate(self.small_request(), timeout_s=60)
         self.assertEqual(result.requests, 50)
         self.assertEqual(result.completed, 50)
         # The same run through `fleetsim replay`.
@@ -201,14 +205,39 @@ class ServiceClientTest(unittest.TestCase):
              self.data], check=True, capture_output=True)
         # summary.json is the reply's message in protobuf's JSON: the same
         # code reads both, and every number comes back to the same bits.
-        with open(os.path.join(out_dir, "summary.json")) as summary:
-            cli = json_format.Parse(summary.read(), type(result)())
+        cli = fleetsim.read_summary(os.path.join(out_dir, "summary.json"))
+        self.assertIs(type(cli), type(result))
         self.assertEqual(cli.schema, "fleetsim.SimulationResult/v1")
+        self.assertEqual(fleetsim.latency_percentiles(cli),
+                         fleetsim.latency_percentiles(result))
+        self.assertGreater(
+            fleetsim.latency_percentiles(cli)["ttft_s"]["p99"], 0)
         self.assertEqual(cli.completed, result.completed)
         self.assertEqual(cli.events, result.events)
         for metric in ("ttft_s", "tbt_s", "e2e_s", "queue_s"):
             self.assertEqual(getattr(cli, metric), getattr(result, metric),
                              msg=metric)
+
+    def test_client_package_lives_under_the_fleetsim_namespace(self):
+        # No top-level `proto` package to clash with another project's.
+        self.assertNotIn("proto", sys.modules)
+        self.assertEqual(pb.DESCRIPTOR.name,
+                         "fleetsim/proto/planning_service.proto")
+        with fleetsim.Client(self.address) as client:
+            self.assertIn("h100", [c.name for c in client.list_chips(10)])
+            self.assertIn("llama-2-7b",
+                          [m.name for m in client.list_models(10)])
+
+    def test_client_package_refuses_another_schema(self):
+        path = os.path.join(self.tmp, "old_summary.json")
+        with open(path, "w") as out:
+            out.write('{"schema": "fleetsim.SimulationResult/v0"}')
+        with self.assertRaisesRegex(ValueError, "v0"):
+            fleetsim.read_summary(path)
+        with open(path, "w") as out:
+            out.write('{"no_such_field": 1}')
+        with self.assertRaises(json_format.ParseError):
+            fleetsim.read_summary(path)
 
     def test_replay_server_flag_prints_the_same_summary(self):
         cluster = os.path.join(self.tmp, "one_cli.txtpb")
