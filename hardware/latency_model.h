@@ -32,6 +32,9 @@ struct BatchShape {
   int64_t prefill_context_tokens = 0;  // sum (L_i + T_i): K/V rows read
   int32_t decode_requests = 0;
   int64_t decode_context_tokens = 0;  // sum (L_j + 1): K/V rows read
+  // Rows that produce logits beyond one per request: a speculative verify
+  // scores all k + 1 positions of each sequence (sim/speculative_latency.h).
+  int64_t extra_logit_rows = 0;
 
   void AddPrefillChunk(int64_t new_tokens, int64_t cached_tokens) {
     ++prefill_requests;

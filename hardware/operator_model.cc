@@ -542,7 +542,9 @@ double OperatorModel::Evaluate(const BatchShape& batch,
                                IterationBreakdown* out) const {
   double x[kNumFeatures];
   BatchFeatures(batch, x);
-  const double overhead_s = overhead_s_ + request_overhead_s_ * x[kLmRows];
+  const double overhead_s =
+      overhead_s_ +
+      request_overhead_s_ * (x[kPrefillRequests] + x[kDecodeRequests]);
   double total = overhead_s;
   if constexpr (kExplain) {
     if (overhead_s > 0) {

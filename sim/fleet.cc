@@ -39,14 +39,16 @@ absl::Status PoolError(const std::string& origin, const PoolSpec& pool,
 
 // Peak activation memory of one iteration, per instance: the MLP
 // intermediate (the largest transient) for a full token budget, plus fp32
-// logits for a full batch. vLLM profiles this at start-up; we derive it.
-double ActivationReserveBytes(const Model& model, const PoolSpec& pool) {
+// logits for a full batch at `logit_rows_per_request` rows each (k + 1 for
+// a speculative verify). vLLM profiles this at start-up; we derive it.
+double ActivationReserveBytes(const Model& model, const PoolSpec& pool,
+                              int logit_rows_per_request) {
   double act_bytes = hardware::WeightBytesPerElement(model);
   double ffn = std::max(model.ffn_dim(), model.moe().expert_ffn_dim());
   double mlp = static_cast<double>(pool.max_batch_tokens) *
                (2 * ffn / pool.tp + 4.0 * model.hidden_size()) * act_bytes;
-  double logits =
-      static_cast<double>(pool.max_batch_size) * model.vocab_size() * 4.0;
+  double logits = static_cast<double>(pool.max_batch_size) *
+                  logit_rows_per_request * model.vocab_size() * 4.0;
   return (mlp + logits) * pool.pp;
 }
 
@@ -405,9 +407,25 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
   pool->kv_bytes_per_token = hardware::KvBytesPerToken(served);
   pool->state_bytes_per_request =
       hardware::RecurrentStateBytesPerSequence(served);
+  // The target's activations, with the verify's k + 1 logits rows per
+  // sequence when speculating.
+  double activation_bytes = ActivationReserveBytes(
+      served, *pool,
+      1 + (fleet.speculative ? fleet.speculative->draft_tokens : 0));
   if (fleet.speculative) {
     // The draft, in the pool's precision, shares the instance's memory.
     const Model draft = ServedModel(fleet.speculative->draft, *pool);
+    if (absl::Status precision = CheckPrecision(
+            draft, pool->chip, pool->weight_dtype != DTYPE_UNSPECIFIED,
+            pool->kv_dtype != DTYPE_UNSPECIFIED);
+        !precision.ok()) {
+      return PoolError(origin, *pool,
+                       absl::StrCat("speculative decoding's draft '",
+                                    draft.name(), "': ", precision.message()));
+    }
+    // Draft and target run one after the other: the peak is the larger.
+    activation_bytes =
+        std::max(activation_bytes, ActivationReserveBytes(draft, *pool, 1));
     pool->weight_bytes_per_instance += hardware::WeightBytes(draft);
     pool->kv_bytes_per_token += hardware::KvBytesPerToken(draft);
     pool->state_bytes_per_request +=
@@ -415,8 +433,7 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
     pool->draft_tokens = fleet.speculative->draft_tokens;
     pool->tokens_per_step = fleet.speculative->tokens_per_step;
   }
-  double kv_bytes = memory - pool->weight_bytes_per_instance -
-                    ActivationReserveBytes(served, *pool);
+  double kv_bytes = memory - pool->weight_bytes_per_instance - activation_bytes;
   // A block holds kv_block_tokens tokens of KV; a model without per-token
   // KV (pure SSM) counts memory in requests' states instead.
   pool->state_only = pool->kv_bytes_per_token == 0;

@@ -61,6 +61,7 @@ class MemoizedLatency final : public hardware::LatencyModel {
     uint64_t prefill_attention_pairs_bits;
     int64_t prefill_context_tokens;
     int64_t decode_context_tokens;
+    int64_t extra_logit_rows;
     int32_t prefill_requests;
     int32_t decode_requests;
     bool operator==(const Key& o) const {
@@ -68,6 +69,7 @@ class MemoizedLatency final : public hardware::LatencyModel {
              prefill_attention_pairs_bits == o.prefill_attention_pairs_bits &&
              prefill_context_tokens == o.prefill_context_tokens &&
              decode_context_tokens == o.decode_context_tokens &&
+             extra_logit_rows == o.extra_logit_rows &&
              prefill_requests == o.prefill_requests &&
              decode_requests == o.decode_requests;
     }
@@ -85,6 +87,7 @@ class MemoizedLatency final : public hardware::LatencyModel {
                 sizeof(double));
     key.prefill_context_tokens = b.prefill_context_tokens;
     key.decode_context_tokens = b.decode_context_tokens;
+    key.extra_logit_rows = b.extra_logit_rows;
     key.prefill_requests = b.prefill_requests;
     key.decode_requests = b.decode_requests;
     return key;
@@ -101,7 +104,8 @@ class MemoizedLatency final : public hardware::LatencyModel {
     if (k.prefill_requests == 0) return h;  // decode-only: nothing else set
     h = Mix(h ^ static_cast<uint64_t>(k.prefill_tokens) ^
             (static_cast<uint64_t>(k.prefill_requests) << 40));
-    h = Mix(h ^ static_cast<uint64_t>(k.prefill_context_tokens));
+    h = Mix(h ^ static_cast<uint64_t>(k.prefill_context_tokens) ^
+            (static_cast<uint64_t>(k.extra_logit_rows) << 32));
     return Mix(h ^ k.prefill_attention_pairs_bits);
   }
 

@@ -22,6 +22,8 @@ hardware::BatchShape SpeculativeLatency::VerifyShape(
       static_cast<double>(chunk) * static_cast<double>(cached) +
       static_cast<double>(n) * chunk * (chunk + 1) / 2.0;
   verify.prefill_context_tokens += cached + n * chunk;
+  // Each chunk is scored at all k + 1 positions, not only its last.
+  verify.extra_logit_rows += n * draft_tokens_;
   return verify;
 }
 

@@ -30,7 +30,7 @@ enum Feature : int {
   kPrefillRequests,  // prefill chunks
   kDecodeRequests,   // decode requests (one token each)
   kDecodeContext,    // sum (L_j + 1)
-  kLmRows,           // LM-head rows: prefill requests + decode requests
+  kLmRows,           // LM-head rows: one per request, plus extra_logit_rows
   kNumFeatures
 };
 
@@ -52,7 +52,8 @@ inline void BatchFeatures(const BatchShape& b, double* x) {
   x[kPrefillRequests] = b.prefill_requests;
   x[kDecodeRequests] = b.decode_requests;
   x[kDecodeContext] = static_cast<double>(b.decode_context_tokens);
-  x[kLmRows] = static_cast<double>(b.prefill_requests) + b.decode_requests;
+  x[kLmRows] = static_cast<double>(b.prefill_requests) + b.decode_requests +
+               static_cast<double>(b.extra_logit_rows);
 }
 
 // Activations stay bf16 even with fp8 weights (both users). ASSUMPTION.

@@ -114,6 +114,29 @@ TEST(OperatorModelTest, Llama2_7bPrefillFlopsMatchHandArithmetic) {
   EXPECT_DOUBLE_EQ(FindOp(b, "lm_head")->flops, 262144000.0);  // 1 row
 }
 
+// A speculative verify scores k + 1 positions of a chunk: the LM head,
+// sampling and logits gather grow by the extra rows; the per-request
+// overhead does not.
+TEST(OperatorModelTest, ExtraLogitRowsGrowTheLmHeadNotTheRequestOverhead) {
+  OperatorModelOptions options;
+  options.request_layer_overhead_s = 1e-6;
+  auto m = Make(Llama2_7b(), H100(), 2, 1, options);
+  BatchShape verify = Prefill(5, 3);
+  const IterationBreakdown one_row = m->Explain(verify);
+  verify.extra_logit_rows = 3 * 4;
+  const IterationBreakdown five_rows = m->Explain(verify);
+  EXPECT_DOUBLE_EQ(FindOp(five_rows, "lm_head")->flops,
+                   5 * FindOp(one_row, "lm_head")->flops);
+  EXPECT_GT(FindOp(five_rows, "sampling")->seconds,
+            FindOp(one_row, "sampling")->seconds);
+  EXPECT_GT(FindOp(five_rows, "logits_gather")->bytes,
+            FindOp(one_row, "logits_gather")->bytes);
+  EXPECT_DOUBLE_EQ(FindOp(five_rows, "framework_overhead")->seconds,
+                   FindOp(one_row, "framework_overhead")->seconds);
+  EXPECT_DOUBLE_EQ(FindOp(five_rows, "qkv_proj")->flops,
+                   FindOp(one_row, "qkv_proj")->flops);
+}
+
 // Kernel time only: the framework overhead is charged to no unit.
 OperatorModelOptions KernelOnly() {
   OperatorModelOptions o;

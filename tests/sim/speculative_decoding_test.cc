@@ -201,6 +201,8 @@ TEST(SpeculativeLatencyTest, VerifyIsAChunkPerSequenceAndDraftStepsAdvance) {
   EXPECT_EQ(target_log[0].prefill_context_tokens,
             verify.prefill_context_tokens);
   EXPECT_EQ(target_log[0].decode_requests, 0);
+  // Each 4-token chunk is scored at all 4 positions: 3 rows beyond one.
+  EXPECT_EQ(target_log[0].extra_logit_rows, 2 * 3);
 
   // The draft: its prefill with the first step, then two more steps.
   ASSERT_EQ(draft_log.size(), 3u);

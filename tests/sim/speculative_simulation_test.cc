@@ -117,6 +117,44 @@ TEST(SpeculativeSimulationTest, TheDraftSharesTheInstanceMemory) {
   EXPECT_EQ(p.draft_tokens, 0);
 }
 
+TEST(SpeculativeSimulationTest, TheVerifyLogitsCountInTheActivationReserve) {
+  // A longer draft scores more positions per sequence in the verify: k + 1
+  // fp32 logits rows of the full vocabulary for every request of a batch.
+  Cluster one_token = OneH100(true);
+  one_token.mutable_speculative_decoding()->set_draft_tokens(1);
+  Cluster eight_tokens = OneH100(true);
+  eight_tokens.mutable_speculative_decoding()->set_draft_tokens(8);
+  auto one = Load(one_token, Burst(1));
+  auto eight = Load(eight_tokens, Burst(1));
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_TRUE(eight.ok()) << eight.status();
+  const PoolSpec& a = one->fleet.pools[0];
+  const PoolSpec& b = eight->fleet.pools[0];
+  const Model& target = **ShippedCatalogs()->models().Find("llama-3-8b");
+  const double extra_bytes =
+      static_cast<double>(a.max_batch_size) * 7 * target.vocab_size() * 4.0;
+  const double block_bytes =
+      static_cast<double>(a.kv_bytes_per_token) * a.kv_block_tokens;
+  EXPECT_NEAR(static_cast<double>(a.kv_capacity_blocks - b.kv_capacity_blocks),
+              extra_bytes / block_bytes, 1.0);
+}
+
+TEST(SpeculativeSimulationTest, TheDraftsOwnPrecisionIsCheckedAgainstTheChip) {
+  Cluster cluster = OneH100(true);
+  cluster.mutable_pools(0)->mutable_machine()->set_chip("a100");
+  SpeculativeDecoding* speculative = cluster.mutable_speculative_decoding();
+  speculative->clear_draft_model();
+  *speculative->mutable_draft() =
+      **ShippedCatalogs()->models().Find("llama-3.2-1b");
+  speculative->mutable_draft()->set_dtype(DTYPE_FP8);
+  absl::StatusOr<SimulationInputs> inputs = Load(cluster, Burst(1));
+  EXPECT_EQ(inputs.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(inputs.status().message(),
+              HasSubstr("speculative decoding's draft 'llama-3.2-1b': the "
+                        "model's field 'dtype': FP8 weights, but chip 'a100' "
+                        "has no FP8 tensor peak"));
+}
+
 TEST(SpeculativeSimulationTest, RefusedClustersAreNamed) {
   Cluster disaggregated = OneH100(true);
   disaggregated.mutable_pools(0)->set_role(POOL_ROLE_PREFILL);
