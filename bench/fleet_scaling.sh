@@ -13,9 +13,14 @@
 # DURATION (default 60 s; 600 is issue 18's 4,000+4,000-machine goal run,
 # ~15 minutes on a loaded 2-core machine), TRACE (code|conv, default
 # code), SCALES (default "1 10 100"), RUNS (default 1: the best of RUNS).
+# BASELINE=other-build-dir also runs that build's fleetsim on each row's
+# fleet, right after this one's (interleaved, so load affects both alike),
+# and adds its CPU-s and peak RSS and the ratio of the two: how to compare
+# an old and a new binary on a loaded machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-build}/fleetsim
+BASELINE=${BASELINE:-}
 DURATION=${DURATION:-60}
 TRACE=${TRACE:-code}
 SCALES=${SCALES:-1 10 100}
@@ -23,12 +28,12 @@ RUNS=${RUNS:-1}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-# measure PREFILL DECODE RATE DURATION: prints "cpu_s rss_mib requests",
-# the best CPU time of RUNS runs (and that run's peak RSS).
+# measure PREFILL DECODE RATE DURATION [BINARY]: prints "cpu_s rss_mib
+# requests", the best CPU time of RUNS runs (and that run's peak RSS).
 measure() {
-  local best="" rss="" requests=""
+  local best="" rss="" requests="" bin=${5:-$BIN}
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -o "$WORK/time" -f "%U %S %M" "$BIN" replay \
+    /usr/bin/time -o "$WORK/time" -f "%U %S %M" "$bin" replay \
       --cluster data/clusters/splitwise_h100.txtpb --model bloom-176b \
       --trace "data/traces/azure_2023_$TRACE.csv" --seed 1 \
       --pool "prefill=$1" --pool "decode=$2" --rate "$3" --duration "$4" \
@@ -47,11 +52,22 @@ measure() {
 
 echo "Trace azure_2023_$TRACE, $DURATION s per fleet, best of $RUNS; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at start"
 echo
-echo "| machines (P+D) | req/s | requests | CPU-s | CPU-us/request | per request vs 40+40 | peak RSS MiB | same requests on 40+40: CPU-s | CPU vs fewest requests | peak RSS MiB | fleet / same requests |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+header="| machines (P+D) | req/s | requests | CPU-s | CPU-us/request | per request vs 40+40 | peak RSS MiB | same requests on 40+40: CPU-s | CPU vs fewest requests | peak RSS MiB | fleet / same requests |"
+rule="|---|---|---|---|---|---|---|---|---|---|---|"
+if [ -n "$BASELINE" ]; then
+  header="$header baseline CPU-s | baseline peak RSS MiB | CPU / baseline |"
+  rule="$rule---|---|---|"
+fi
+echo "$header"
+echo "$rule"
 first=""
 for k in $SCALES; do
   read -r cpu rss requests <<<"$(measure $((40 * k)) $((40 * k)) $((70 * k)) "$DURATION")"
+  old=""
+  if [ -n "$BASELINE" ]; then
+    read -r cpu0 rss0 _ <<<"$(measure $((40 * k)) $((40 * k)) $((70 * k)) "$DURATION" "$BASELINE/fleetsim")"
+    old=$(python3 -c "print(' %.2f | %d | %.2fx |' % ($cpu0, $rss0, $cpu / $cpu0))")
+  fi
   read -r cpu1 rss1 requests1 <<<"$(measure 40 40 70 $((DURATION * k)))"
   [ -n "$first" ] || first="$cpu $requests $cpu1"
   python3 -c "
@@ -60,7 +76,8 @@ cpu_a, req_a, cpu1_a = ${first// /, }
 print('| %d+%d | %d | %d | %.2f | %.1f | %.2fx | %d | %.2f | %.1fx | %d | %.2fx |' % (
     40 * k, 40 * k, 70 * k, req, cpu, 1e6 * cpu / req,
     (cpu / req) / (cpu_a / req_a), rss, cpu1, cpu1 / cpu1_a, rss1,
-    (cpu / req) / (cpu1 / req1)))"
+    (cpu / req) / (cpu1 / req1)), end='')
+print('$old')"
 done
 echo
 echo "load $(cut -d' ' -f1 /proc/loadavg) at end"

@@ -5,17 +5,20 @@ namespace fleetsim::sim {
 LoadIndex::LoadIndex(int instances, LoadSignal signal) : signal_(signal) {
   while (leaves_ < static_cast<size_t>(instances)) leaves_ *= 2;
   members_.assign(leaves_, nullptr);
-  load_.assign(leaves_, 0);
-  rank_.assign(leaves_, 0);
+  keys_.assign(leaves_, Key());
   winner_.assign(2 * leaves_, -1);
 }
 
 void LoadIndex::Put(RouteTarget* target, int64_t rank) {
   int index = target->index;
+  Key key{target->Load(signal_), rank};
+  if (members_[index] == target && keys_[index].load == key.load &&
+      keys_[index].rank == key.rank) {
+    return;  // unchanged: every winner stands
+  }
   if (members_[index] == nullptr) ++size_;
   members_[index] = target;
-  load_[index] = target->Load(signal_);
-  rank_[index] = rank;
+  keys_[index] = key;
   winner_[leaves_ + index] = index;
   Replay(index);
 }
@@ -31,15 +34,19 @@ void LoadIndex::Remove(int index) {
 bool LoadIndex::Before(int a, int b) const {
   if (a < 0) return false;
   if (b < 0) return true;
-  if (load_[a] != load_[b]) return load_[a] < load_[b];
-  if (rank_[a] != rank_[b]) return rank_[a] < rank_[b];
+  const Key& ka = keys_[a];
+  const Key& kb = keys_[b];
+  if (ka.load != kb.load) return ka.load < kb.load;
+  if (ka.rank != kb.rank) return ka.rank < kb.rank;
   return a < b;
 }
 
 void LoadIndex::Replay(int index) {
   for (size_t node = (leaves_ + index) / 2; node >= 1; node /= 2) {
     int left = winner_[2 * node], right = winner_[2 * node + 1];
-    winner_[node] = Before(right, left) ? right : left;
+    int winner = Before(right, left) ? right : left;
+    if (winner == winner_[node] && winner != index) return;
+    winner_[node] = winner;
   }
 }
 
