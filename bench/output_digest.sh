@@ -2,9 +2,9 @@
 # Prints a SHA-256 digest of every output of the bundled examples (the
 # README's replays and plan, the quick-start replay, each bundled cluster),
 # so a refactor can show its outputs are byte-identical: run it before and
-# after and diff the two listings. Wall-clock fields are dropped from JSON
-# before hashing (they differ run to run); everything else is hashed as
-# written.
+# after and diff the two listings. Wall-clock fields, and inputs.json's
+# command line and build, are dropped from JSON before hashing (they differ
+# run to run); everything else is hashed as written.
 #   bench/output_digest.sh [build-dir] [work-dir]
 # FULL=1 also runs bench/spad_table4.sh (normal, 120 s windows) and hashes
 # its plans.
@@ -43,13 +43,17 @@ if [ "${FULL:-0}" = 1 ]; then
     >"$WORK/spad_table4.txt"
 fi
 
-# Wall-clock fields vary between runs; drop them so the digest is stable.
+# Wall-clock fields vary between runs, and inputs.json's invocation (the
+# --out folder in its command line) and build differ by where and what was
+# built; drop them so the digest is stable.
 strip_wall() {
   python3 -c '
 import json, sys
+VOLATILE = {"command_line", "commit", "fleetsim_version", "release"}
 def strip(x):
     if isinstance(x, dict):
-        return {k: strip(v) for k, v in x.items() if "wall" not in k}
+        return {k: strip(v) for k, v in x.items()
+                if "wall" not in k and k not in VOLATILE}
     if isinstance(x, list):
         return [strip(v) for v in x]
     return x

@@ -12,6 +12,7 @@
 #include "cli/distributed.h"
 #include "cli/economics_flags.h"
 #include "cli/remote_client.h"
+#include "cli/run_inputs.h"
 #include "cli/simulation_setup.h"
 #include "economics/pricing.h"
 #include "hardware/reference_machine.h"
@@ -246,10 +247,19 @@ int RunPlan(const std::vector<std::string>& args) {
   // An unwritable --out fails now, not after the search; the files appear
   // only when complete (util/output_file.h), before anything is printed.
   const std::string out_dir = absl::GetFlag(FLAGS_out);
-  std::unique_ptr<OutputFile> json_file, csv_file;
+  std::unique_ptr<OutputFile> json_file, csv_file, inputs_file;
   if (!out_dir.empty()) {
     absl::Status made = MakeOutputDir(out_dir);
     if (!made.ok()) return Fail(made);
+    absl::StatusOr<RunInputs> echo = PlanInputs(*request);
+    if (!echo.ok()) return Fail(echo.status());
+    absl::StatusOr<std::unique_ptr<OutputFile>> inputs =
+        OutputFile::Create(out_dir + "/inputs.json");
+    if (!inputs.ok()) return Fail(inputs.status());
+    inputs_file = *std::move(inputs);
+    absl::StatusOr<std::string> echo_json = RunInputsJson(*echo);
+    if (!echo_json.ok()) return Fail(echo_json.status());
+    inputs_file->Write(*echo_json);
     absl::StatusOr<std::unique_ptr<OutputFile>> json =
         OutputFile::Create(out_dir + "/plan.json");
     if (!json.ok()) return Fail(json.status());
@@ -288,7 +298,8 @@ int RunPlan(const std::vector<std::string>& args) {
     absl::StatusOr<std::string> json = PlanJson(*result);
     if (!json.ok()) return Fail(json.status());
     csv_file->Write(PlanCsv(*result));
-    absl::Status written = csv_file->Commit();
+    absl::Status written = inputs_file->Commit();
+    if (written.ok()) written = csv_file->Commit();
     json_file->Write(*json);
     if (written.ok()) written = json_file->Commit();
     if (!written.ok()) return Fail(written);
@@ -333,7 +344,8 @@ FLEETSIM_REGISTER_COMMAND(
      "h100,a100,...] [flags]",
      "Searches fleets (chips, serving modes, machine counts, TP) by "
      "simulation for the cheapest that meets the SLO at the offered load, "
-     "and writes plan.json and plan.csv with --out.",
+     "and writes plan.json, plan.csv and inputs.json (what the plan was "
+     "given) with --out.",
      fleetsim::cli::Flags({{"model", "chips", "modes", "objective",
                             "budget_machines", "jobs", "tp_options",
                             "normalize_to", "template_cluster", "fixed_fleet",

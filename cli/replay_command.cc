@@ -12,6 +12,7 @@
 #include "cli/common_flags.h"
 #include "cli/economics_flags.h"
 #include "cli/remote_client.h"
+#include "cli/replay_outputs.h"
 #include "cli/simulation_setup.h"
 #include "economics/pricing.h"
 #include "economics/tco.h"
@@ -105,7 +106,8 @@ std::string SummaryTable(const SimulationResult& r) {
 
 absl::Status CommitReplayOutputs(const std::string& out_dir,
                                  OutputFile* requests_csv,
-                                 const SimulationResult& result) {
+                                 const SimulationResult& result,
+                                 const std::vector<OutputFile*>& more) {
   // The previous run's summary.json goes first and the new one comes last,
   // so a summary.json always describes the requests.csv beside it; printed
   // before either, so that a failure leaves the previous run's files whole.
@@ -117,6 +119,9 @@ absl::Status CommitReplayOutputs(const std::string& out_dir,
   }
   if (requests_csv != nullptr) {
     FLEETSIM_RETURN_IF_ERROR(requests_csv->Commit());
+  }
+  for (OutputFile* file : more) {
+    if (file != nullptr) FLEETSIM_RETURN_IF_ERROR(file->Commit());
   }
   return WriteOutputFile(summary, json);
 }
@@ -145,33 +150,19 @@ int RunReplay(const std::vector<std::string>& args) {
 
   // Outputs (util/output_file.h) appear only when complete, and before
   // anything is printed.
-  std::string out_dir = absl::GetFlag(FLAGS_out);
-  std::unique_ptr<OutputFile> csv;
-  sim::RequestSink sink;
-  if (!out_dir.empty()) {
-    absl::Status made = MakeOutputDir(out_dir);
-    if (!made.ok()) return Fail(made);
-    absl::StatusOr<std::unique_ptr<OutputFile>> opened =
-        OutputFile::Create(out_dir + "/requests.csv");
-    if (!opened.ok()) return Fail(opened.status());
-    csv = *std::move(opened);
-    csv->Write(sim::RequestCsvHeader());
-    OutputFile* file = csv.get();
-    sink = [file](const sim::RequestRecord& record) {
-      file->Write(sim::RequestCsvRow(record));
-    };
-  }
-  absl::StatusOr<SimulationResult> result = sim::RunSimulation(*inputs, sink);
+  absl::StatusOr<std::unique_ptr<ReplayOutputs>> outputs =
+      ReplayOutputs::Open(*inputs, absl::GetFlag(FLAGS_cluster));
+  if (!outputs.ok()) return Fail(outputs.status());
+  absl::StatusOr<SimulationResult> result =
+      sim::RunSimulation(*inputs, (*outputs)->sink());
   if (!result.ok()) return Fail(result.status());
   absl::Status simulated = sim::RequireRequests(*result, inputs->workload);
   if (!simulated.ok()) return Fail(simulated);
   absl::Status priced =
       economics::PriceSimulation(inputs->fleet, inputs->h100, *tco, &*result);
   if (!priced.ok()) return Fail(priced);
-  if (!out_dir.empty()) {
-    absl::Status written = CommitReplayOutputs(out_dir, csv.get(), *result);
-    if (!written.ok()) return Fail(written);
-  }
+  absl::Status written = (*outputs)->Commit(*result);
+  if (!written.ok()) return Fail(written);
   std::cout << SummaryTable(*result) << std::flush;
   std::cerr << absl::StrFormat("simulated %.1f s in %.3f s wall (%d events)\n",
                                result->simulated_s(), result->wall_s(),
@@ -185,8 +176,9 @@ int RunReplay(const std::vector<std::string>& args) {
 FLEETSIM_REGISTER_COMMAND(
     "replay",
     {"replay --cluster FILE --model NAME --trace FILE [flags]",
-     "One simulation of a cluster serving a trace: a summary table, and "
-     "requests.csv and summary.json with --out.",
+     "One simulation of a cluster serving a trace: a summary table; with "
+     "--out, requests.csv, summary.json and inputs.json (what the run was "
+     "given).",
      fleetsim::cli::Flags({{"cluster", "model", "pool", "decode_stride",
                             "max_decode_run", "out", "data_dir"},
                            fleetsim::cli::WorkloadFlagNames(),

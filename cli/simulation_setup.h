@@ -7,6 +7,7 @@
 #define FLEETSIM_CLI_SIMULATION_SETUP_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cli/command_registry.h"
@@ -53,12 +54,14 @@ absl::StatusOr<std::string> SummaryJson(const SimulationResult& result);
 std::string SummaryTable(const SimulationResult& result);
 
 // Writes a replay's files into `out_dir` (made already): commits
-// `requests_csv` (null when there is none, as with --server) and writes
-// summary.json, removing the previous summary.json first, so that one is
-// present only beside the complete requests.csv it describes.
+// `requests_csv` (null when there is none, as with --server) and the `more`
+// files (null entries skipped) and writes summary.json, removing the
+// previous summary.json first, so that one is present only beside the
+// complete files it describes.
 absl::Status CommitReplayOutputs(const std::string& out_dir,
                                  OutputFile* requests_csv,
-                                 const SimulationResult& result);
+                                 const SimulationResult& result,
+                                 const std::vector<OutputFile*>& more = {});
 
 // A TCO's one-line text.
 std::string TcoLine(const Tco& tco);

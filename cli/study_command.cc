@@ -2,9 +2,7 @@
 // arrival seeds, written as study.json, CSV tables, report.html and
 // report.pdf (docs/economics.md, "Studies").
 #include <cmath>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
@@ -13,6 +11,7 @@
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
 #include "cli/distributed.h"
+#include "cli/run_inputs.h"
 #include "study/study_output.h"
 #include "study/study_runner.h"
 #include "study/study_spec.h"
@@ -27,25 +26,6 @@ ABSL_DECLARE_FLAG(int32_t, jobs);  // cli/plan_command.cc
 
 namespace fleetsim::cli {
 namespace {
-
-// This process's command line as typed, for the provenance (Linux).
-std::string CommandLine() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::stringstream raw;
-  raw << in.rdbuf();
-  std::vector<std::string> words;
-  std::string word;
-  for (char c : raw.str()) {
-    if (c != '\0') {
-      word.push_back(c);
-      continue;
-    }
-    bool plain = word.find_first_of(" \t'\"$\\") == std::string::npos;
-    words.push_back(plain ? word : absl::StrCat("'", word, "'"));
-    word.clear();
-  }
-  return absl::StrJoin(words, " ");
-}
 
 int RunStudyCommand(const std::vector<std::string>& args) {
   const std::string spec_path = absl::GetFlag(FLAGS_spec);
@@ -66,7 +46,7 @@ int RunStudyCommand(const std::vector<std::string>& args) {
   options.jobs = absl::GetFlag(FLAGS_jobs);
   options.pool = DistributedPool();  // null: the local pool of --jobs
   options.spec_path = spec_path;
-  options.command_line = CommandLine();
+  options.command_line = ProcessCommandLine();
   options.progress = [](const StudyProgress& p) {
     std::cerr << absl::StrFormat(
                      "\r[study] plan %d/%d %s, seed %d: %d simulations, "

@@ -57,6 +57,7 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
   FLEETSIM_RETURN_IF_ERROR(
       ResolveDraftModel(catalogs.models(), origin, &cluster));
   SimulationInputs inputs;
+  inputs.cluster = cluster;
   FLEETSIM_ASSIGN_OR_RETURN(
       inputs.fleet,
       ResolveFleet(cluster, origin, *model, catalogs.chips().entries(),

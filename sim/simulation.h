@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "proto/chip.pb.h"
+#include "proto/cluster.pb.h"
 #include "proto/result.pb.h"
 #include "proto/slo.pb.h"
 #include "proto/workload.pb.h"
@@ -29,6 +30,11 @@ namespace fleetsim::sim {
 
 struct SimulationInputs {
   FleetSpec fleet;
+  // The cluster `fleet` was resolved from, as LoadScenario read it (with
+  // the scenario's iteration table and context limit applied; --pool
+  // counts are applied to `fleet` only). For the record (inputs.json);
+  // the run reads `fleet`.
+  Cluster cluster;
   Workload workload;
   // Optional SLO (targets empty = none). Slowdown bounds compare against
   // `slo_reference_chip` at Slo.reference_tp.

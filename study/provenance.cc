@@ -18,13 +18,8 @@ namespace {
 
 absl::Status AddFile(const std::string& role, const std::string& path,
                      Provenance* provenance) {
-  FLEETSIM_ASSIGN_OR_RETURN(std::string digest, Sha256FileHex(path));
-  std::error_code ec;
-  InputFile* file = provenance->add_inputs();
-  file->set_role(role);
-  file->set_path(path);
-  file->set_sha256(digest);
-  file->set_bytes(static_cast<int64_t>(std::filesystem::file_size(path, ec)));
+  FLEETSIM_ASSIGN_OR_RETURN(*provenance->add_inputs(),
+                            HashInputFile(role, path));
   return absl::OkStatus();
 }
 
@@ -43,6 +38,18 @@ absl::Status AddFolder(const std::string& role, const std::string& dir,
 }
 
 }  // namespace
+
+absl::StatusOr<InputFile> HashInputFile(const std::string& role,
+                                        const std::string& path) {
+  FLEETSIM_ASSIGN_OR_RETURN(std::string digest, Sha256FileHex(path));
+  std::error_code ec;
+  InputFile file;
+  file.set_role(role);
+  file.set_path(path);
+  file.set_sha256(digest);
+  file.set_bytes(static_cast<int64_t>(std::filesystem::file_size(path, ec)));
+  return file;
+}
 
 const char* FleetsimVersion() { return FLEETSIM_GIT_DESCRIBE; }
 const char* FleetsimCommit() { return FLEETSIM_GIT_COMMIT; }

@@ -23,6 +23,11 @@ const char* FleetsimVersion();
 // The full commit hash at build time ("unknown" outside git).
 const char* FleetsimCommit();
 
+// `path` with `role`, its size and SHA-256. Errors: the file cannot be
+// read (util/sha256.h).
+absl::StatusOr<InputFile> HashInputFile(const std::string& role,
+                                        const std::string& path);
+
 // Now, ISO 8601 UTC: "2026-12-07T01:02:03Z".
 std::string UtcNow();
 

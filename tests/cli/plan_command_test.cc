@@ -11,13 +11,17 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proto/run_inputs.pb.h"
 #include "tests/cli/fleetsim_cli.h"
 #include "tests/service/service_test_util.h"
+#include "util/proto_json.h"
+#include "util/sha256.h"
 
 namespace fleetsim {
 namespace {
@@ -92,6 +96,34 @@ TEST(PlanCommandTest, AnUnwritableOutFailsBeforeTheSearch) {
   EXPECT_THAT(run.output, HasSubstr(file + "/out"));
   EXPECT_THAT(run.output, Not(HasSubstr("[plan]")));  // no simulation ran
   std::remove(file.c_str());
+}
+
+// plan --out writes inputs.json beside plan.json: the request the planner
+// ran (proto/run_inputs.proto), the build and the trace's hash.
+TEST(PlanCommandTest, OutHoldsTheInputsOfThePlan) {
+  const std::string out =
+      ::testing::TempDir() + "/plan_inputs_" + std::to_string(getpid());
+  const std::string trace =
+      std::string(FLEETSIM_SOURCE_DIR) + "/data/traces/azure_2023_code.csv";
+  testutil::FleetsimRun run = testutil::RunFleetsim(
+      "plan --model llama-2-7b --trace " + trace +
+      " --rate 2 --duration 10 --seed 5 --slo ttft_p99=10s --chips h100 "
+      "--modes colocated --budget-machines 1 --out " +
+      out);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::ifstream in(out + "/inputs.json");
+  const std::string json((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  RunInputs inputs;
+  ASSERT_TRUE(ParseProtoJson(json, "inputs.json", &inputs).ok()) << json;
+  EXPECT_EQ(inputs.command(), "plan");
+  EXPECT_EQ(inputs.seed(), 5u);
+  EXPECT_THAT(inputs.command_line(), HasSubstr("--budget-machines 1"));
+  EXPECT_EQ(inputs.plan_request().workload().seed(), 5u);
+  EXPECT_EQ(inputs.plan_request().model(), "llama-2-7b");
+  EXPECT_FALSE(inputs.commit().empty());
+  ASSERT_EQ(inputs.files_size(), 1);
+  EXPECT_EQ(inputs.files(0).sha256(), *Sha256FileHex(trace));
 }
 
 // SIGTERM to plan mid-search leaves no simulation running and no file in

@@ -1,0 +1,104 @@
+// `fleetsim replay`'s outputs beyond the summary (cli/replay_outputs.h):
+// inputs.json, end to end on the built binary.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/result.pb.h"
+#include "proto/run_inputs.pb.h"
+#include "tests/cli/fleetsim_cli.h"
+#include "util/csv.h"
+#include "util/proto_json.h"
+#include "util/sha256.h"
+
+namespace fleetsim::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kSource = FLEETSIM_SOURCE_DIR;
+const std::string kTrace = kSource + "/data/traces/azure_2023_code.csv";
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+}
+
+bool Exists(const std::string& path) { return std::ifstream(path).good(); }
+
+std::string Dir(const std::string& name) {
+  return ::testing::TempDir() + "/replay_outputs_" + name + "_" +
+         std::to_string(getpid());
+}
+
+// SPAD's disaggregated cluster, 20 s at 20 req/s; `extra` flags appended.
+testutil::FleetsimRun Replay(const std::string& out,
+                             const std::string& extra = "") {
+  return testutil::RunFleetsim(
+      "replay --cluster " + kSource +
+      "/data/clusters/spad.txtpb --model bloom-176b --trace " + kTrace +
+      " --rate 20 --duration 20 --seed 3 --slo normal --pool prefill=4 "
+      "--pool decode=2 --cost-basis die --out " +
+      out + " " + extra);
+}
+
+template <typename Message>
+Message ReadJson(const std::string& path) {
+  Message message;
+  absl::Status parsed = ParseProtoJson(Slurp(path), path, &message);
+  EXPECT_TRUE(parsed.ok()) << parsed;
+  return message;
+}
+
+TEST(ReplayOutputsTest, InputsJsonEchoesTheRunAndReruns) {
+  const std::string dir = Dir("inputs");
+  testutil::FleetsimRun run = Replay(dir + "/a");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const RunInputs inputs = ReadJson<RunInputs>(dir + "/a/inputs.json");
+  EXPECT_EQ(inputs.schema(), "fleetsim.RunInputs/v1");
+  EXPECT_EQ(inputs.command(), "replay");
+  EXPECT_THAT(inputs.command_line(), HasSubstr("--seed 3"));
+  EXPECT_EQ(inputs.seed(), 3u);
+  EXPECT_THAT(inputs.pool_overrides(),
+              ::testing::ElementsAre("prefill=4", "decode=2"));
+  EXPECT_EQ(inputs.cluster().name(), "spad");
+  EXPECT_EQ(inputs.model().name(), "bloom-176b");
+  std::vector<std::string> chips;
+  for (const Chip& chip : inputs.chips()) chips.push_back(chip.name());
+  EXPECT_THAT(chips,
+              ::testing::IsSupersetOf({"spad_prefill", "spad_decode", "h100"}));
+  EXPECT_GT(inputs.slo().targets_size(), 0);
+  EXPECT_EQ(inputs.workload().rate_per_s(), 20);
+  EXPECT_EQ(inputs.workload().trace_path(), kTrace);
+  ASSERT_GE(inputs.files_size(), 2);
+  EXPECT_EQ(inputs.files(0).role(), "trace");
+  EXPECT_EQ(inputs.files(0).sha256(), *Sha256FileHex(kTrace));
+  EXPECT_EQ(inputs.files(1).role(), "cluster");
+  // The build, as --version prints it.
+  testutil::FleetsimRun version = testutil::RunFleetsim("--version");
+  EXPECT_FALSE(inputs.release().empty());
+  EXPECT_THAT(version.output,
+              HasSubstr(absl::StrCat("fleetsim ", inputs.release(), " (commit ",
+                                     inputs.commit(), ", git describe ",
+                                     inputs.fleetsim_version(), ")")));
+  // The command line it echoes reruns the same simulation.
+  const std::string rerun = absl::StrReplaceAll(inputs.command_line(),
+                                                {{dir + "/a", dir + "/rerun"}});
+  ASSERT_EQ(std::system((rerun + " >/dev/null 2>&1").c_str()), 0) << rerun;
+  EXPECT_EQ(Slurp(dir + "/rerun/summary.json"), Slurp(dir + "/a/summary.json"));
+}
+
+}  // namespace
+}  // namespace fleetsim::cli
