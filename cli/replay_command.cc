@@ -1,9 +1,11 @@
 // `fleetsim replay`: one simulation of a cluster serving a trace.
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -41,6 +43,25 @@ absl::StatusOr<std::string> SummaryJson(const SimulationResult& result) {
   file.set_schema(kSummarySchema);
   return ProtoJson(file);
 }
+
+namespace {
+
+// The fleet's MFU and its operators taking the most busy time.
+std::string OperatorLine(const SimulationResult& r) {
+  std::vector<const OperatorTotal*> ops;
+  for (const OperatorTotal& op : r.operators()) ops.push_back(&op);
+  std::stable_sort(ops.begin(), ops.end(),
+                   [](auto* a, auto* b) { return a->busy_s() > b->busy_s(); });
+  std::string out =
+      absl::StrFormat("MFU %.1f%%; busy time by operator:", 100 * r.mfu());
+  for (size_t i = 0; i < ops.size() && i < 5; ++i) {
+    absl::StrAppendFormat(&out, " %s %.1f%%", ops[i]->name(),
+                          100 * ops[i]->busy_fraction());
+  }
+  return out + (ops.size() > 5 ? " ... (summary.json: operators)\n" : "\n");
+}
+
+}  // namespace
 
 std::string SummaryTable(const SimulationResult& r) {
   std::string out;
@@ -93,6 +114,7 @@ std::string SummaryTable(const SimulationResult& r) {
         p.name(), p.role(), p.chip(), p.machines(), 100 * p.busy_fraction(),
         p.mean_batch_size(), 100 * p.peak_kv_fraction(), p.prompts_served());
   }
+  if (r.operators_size() > 0) out += OperatorLine(r);
   for (const SloAttainment& a : r.slo()) {
     absl::StrAppendFormat(&out, "SLO %-5s p%-4g %s %8.3f (limit %.3f%s)\n",
                           a.metric(), a.percentile(),
@@ -142,6 +164,7 @@ int RunReplay(const std::vector<std::string>& args) {
   absl::StatusOr<sim::SimulationInputs> inputs = BuildSimulationInputs(
       absl::GetFlag(FLAGS_cluster), absl::GetFlag(FLAGS_model));
   if (!inputs.ok()) return Fail(inputs.status());
+  inputs->operator_totals = true;
   absl::StatusOr<economics::TcoSettings> tco = TcoSettingsFromFlags();
   if (!tco.ok()) return Fail(tco.status());
   absl::Status priceable =

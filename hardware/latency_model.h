@@ -72,6 +72,13 @@ struct IterationBreakdown {
   std::vector<OperatorTime> ops;
 };
 
+// An entry of LatencyModel::OperatorLabels(): what AddOperatorTotals'
+// index i counts. Names may repeat (their totals are then one operator's).
+struct OperatorLabel {
+  std::string name;
+  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+};
+
 // Predicts iteration times for one (model, chip, TP, PP) instance.
 // Implementations are immutable after construction and thread-compatible.
 class LatencyModel {
@@ -84,6 +91,22 @@ class LatencyModel {
 
   // The same time with its per-operator breakdown, for `fleetsim estimate`.
   virtual IterationBreakdown Explain(const BatchShape& batch) const = 0;
+
+  // Per-operator totals over a run (SimulationResult's operator times and
+  // MFU): the entries AddOperatorTotals fills, in index order. Empty (the
+  // default) for a predictor without an operator breakdown.
+  virtual std::vector<OperatorLabel> OperatorLabels() const { return {}; }
+
+  // Adds each operator's seconds in one iteration of `batch` to
+  // seconds[i] and its tensor FLOPs on one chip to tensor_flops[i] (arrays
+  // of OperatorLabels().size()); returns the iteration's seconds, which the
+  // added seconds sum to. REQUIRES: !batch.empty(). Must not allocate.
+  virtual double AddOperatorTotals(const BatchShape& batch, double* seconds,
+                                   double* tensor_flops) const {
+    (void)seconds;
+    (void)tensor_flops;
+    return IterationSeconds(batch);
+  }
 };
 
 }  // namespace fleetsim::hardware

@@ -537,15 +537,17 @@ double OperatorModel::OperatorSeconds(const OperatorQuery& q) const {
   return OperatorPricer(chip_, options_).Seconds(q);
 }
 
-template <bool kExplain>
-double OperatorModel::Evaluate(const BatchShape& batch,
-                               IterationBreakdown* out) const {
+template <OperatorModel::Report kReport>
+double OperatorModel::Evaluate(const BatchShape& batch, IterationBreakdown* out,
+                               const Totals* totals) const {
+  constexpr bool kExplain = kReport == Report::kExplain;
   double x[kNumFeatures];
   BatchFeatures(batch, x);
   const double overhead_s =
       overhead_s_ +
       request_overhead_s_ * (x[kPrefillRequests] + x[kDecodeRequests]);
   double total = overhead_s;
+  if constexpr (kReport == Report::kTotals) totals->seconds[0] += overhead_s;
   if constexpr (kExplain) {
     if (overhead_s > 0) {
       OperatorTime t;
@@ -574,6 +576,11 @@ double OperatorModel::Evaluate(const BatchShape& batch,
     }
     const double op_total = seconds * op.invocations;
     total += op_total;
+    if constexpr (kReport == Report::kTotals) {
+      const size_t i = 1 + static_cast<size_t>(&op - ops_.data());
+      totals->seconds[i] += op_total;
+      totals->tensor_flops[i] += work.flops * op.invocations;
+    }
     if constexpr (kExplain) {
       auto it = std::find_if(
           out->ops.begin(), out->ops.end(),
@@ -599,13 +606,28 @@ double OperatorModel::Evaluate(const BatchShape& batch,
 }
 
 double OperatorModel::IterationSeconds(const BatchShape& batch) const {
-  return Evaluate<false>(batch, nullptr);
+  return Evaluate<Report::kNone>(batch, nullptr, nullptr);
 }
 
 IterationBreakdown OperatorModel::Explain(const BatchShape& batch) const {
   IterationBreakdown out;
-  Evaluate<true>(batch, &out);
+  Evaluate<Report::kExplain>(batch, &out, nullptr);
   return out;
+}
+
+std::vector<OperatorLabel> OperatorModel::OperatorLabels() const {
+  std::vector<OperatorLabel> labels;
+  labels.push_back({"framework_overhead", OPERATOR_CLASS_UNSPECIFIED});
+  for (const Op& op : ops_)
+    labels.push_back({op.name, op.priced.cost.op_class});
+  return labels;
+}
+
+double OperatorModel::AddOperatorTotals(const BatchShape& batch,
+                                        double* seconds,
+                                        double* tensor_flops) const {
+  const Totals totals{seconds, tensor_flops};
+  return Evaluate<Report::kTotals>(batch, nullptr, &totals);
 }
 
 }  // namespace fleetsim::hardware

@@ -93,6 +93,10 @@ class OperatorModel final : public LatencyModel {
   // LatencyModel. REQUIRES: !batch.empty().
   double IterationSeconds(const BatchShape& batch) const override;
   IterationBreakdown Explain(const BatchShape& batch) const override;
+  // "framework_overhead" (index 0), then the operator table's entries.
+  std::vector<OperatorLabel> OperatorLabels() const override;
+  double AddOperatorTotals(const BatchShape& batch, double* seconds,
+                           double* tensor_flops) const override;
 
   // One operator invocation priced by shape on this model's chip and
   // options (OperatorPricer::Seconds; no correction hook applied).
@@ -116,8 +120,16 @@ class OperatorModel final : public LatencyModel {
   // Builds ops_ (called once by Create()).
   void Build();
 
-  template <bool kExplain>
-  double Evaluate(const BatchShape& batch, IterationBreakdown* out) const;
+  // What Evaluate reports besides the total: nothing, the breakdown of
+  // Explain, or AddOperatorTotals' sums.
+  enum class Report { kNone, kExplain, kTotals };
+  struct Totals {
+    double* seconds;
+    double* tensor_flops;
+  };
+  template <Report kReport>
+  double Evaluate(const BatchShape& batch, IterationBreakdown* out,
+                  const Totals* totals) const;
 
   // Constant after construction.
   const Model model_;

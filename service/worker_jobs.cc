@@ -71,6 +71,7 @@ absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
         FLEETSIM_ASSIGN_OR_RETURN(
             sim::SimulationInputs inputs,
             ScenarioFromRequest(request, limits, trace_path));
+        inputs.operator_totals = true;  // as replay's summary.json
         FLEETSIM_ASSIGN_OR_RETURN(
             economics::TcoSettings tco,
             economics::LoadTcoSettings(limits.data_dir, request.cost_basis(),

@@ -18,6 +18,13 @@ BatchScheduler::BatchScheduler(const PoolSpec& pool,
   }
 }
 
+void BatchScheduler::EnableOperatorTotals() {
+  auto totals = std::make_unique<OperatorTotals>(latency_);
+  if (totals->empty()) return;
+  operator_totals_ = std::move(totals);
+  usage_.operators = operator_totals_.get();
+}
+
 void BatchScheduler::Enqueue(LiveRequestPtr request) {
   int64_t lifetime_tokens =
       pool_.role == POOL_ROLE_PREFILL
@@ -317,6 +324,7 @@ void BatchScheduler::FinishIteration(double end_s) {
   ++usage_.iterations;
   usage_.batched_requests +=
       static_cast<int64_t>(chunks_.size() + planned_decodes_);
+  if (operator_totals_) operator_totals_->AddIteration(shape_);
   for (size_t i = 0; i < planned_decodes_; ++i)
     EmitDecodeStep(running_[i].get(), end_s);
   // Prefill chunks: finished prompts move on (in admission order).
@@ -443,6 +451,11 @@ void BatchScheduler::FinishDecodeIterations(
   size_t batch = planned_decodes_;
   double start_s = end_times[0] - planned_seconds_;
   usage_.busy_s += end_times[n - 1] - start_s;
+  if (operator_totals_) {
+    hardware::BatchShape middle = shape_;
+    middle.decode_context_tokens += DecodeRunGrowth((n - 1) / 2);
+    operator_totals_->AddDecodeRun(middle, n, end_times[n - 1] - start_s);
+  }
   usage_.iterations += n;
   usage_.batched_requests += static_cast<int64_t>(batch) * n;
   // After the run's wait the requests are likely out of cache: start every

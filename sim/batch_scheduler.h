@@ -44,6 +44,7 @@
 #include "hardware/latency_model.h"
 #include "sim/fleet.h"
 #include "sim/live_request.h"
+#include "sim/operator_totals.h"
 #include "sim/prefix_cache.h"
 
 namespace fleetsim::sim {
@@ -73,6 +74,9 @@ struct InstanceUsage {
   int64_t prefix_prompt_tokens = 0;
   int64_t prefix_cached_tokens = 0;
   int64_t prefix_evicted_blocks = 0;
+  // The scheduler's per-operator totals (EnableOperatorTotals); null when
+  // off. Valid while the scheduler lives.
+  const OperatorTotals* operators = nullptr;
 };
 
 class BatchScheduler final {
@@ -92,6 +96,11 @@ class BatchScheduler final {
   void set_on_load_change(std::function<void()> on_load_change) {
     on_load_change_ = std::move(on_load_change);
   }
+
+  // From now on, sums every finished iteration's per-operator times and
+  // FLOPs (usage().operators; sim/operator_totals.h). A no-op when the
+  // latency model has no operator breakdown.
+  void EnableOperatorTotals();
 
   // A new prompt (or a request to re-prefill) joins the waiting queue.
   void Enqueue(LiveRequestPtr request);
@@ -259,6 +268,7 @@ class BatchScheduler final {
   std::vector<LiveRequestPtr> done_prefills_;
 
   InstanceUsage usage_;
+  std::unique_ptr<OperatorTotals> operator_totals_;  // null when off
 };
 
 }  // namespace fleetsim::sim

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "hardware/latency_model.h"
 
@@ -50,6 +51,13 @@ class MemoizedLatency final : public hardware::LatencyModel {
   hardware::IterationBreakdown Explain(
       const hardware::BatchShape& batch) const override {
     return model_->Explain(batch);
+  }
+  std::vector<hardware::OperatorLabel> OperatorLabels() const override {
+    return model_->OperatorLabels();
+  }
+  double AddOperatorTotals(const hardware::BatchShape& batch, double* seconds,
+                           double* tensor_flops) const override {
+    return model_->AddOperatorTotals(batch, seconds, tensor_flops);
   }
 
   int64_t hits() const { return hits_; }

@@ -3,13 +3,14 @@
 #include <algorithm>
 
 #include "hardware/chip_catalog.h"
+#include "sim/operator_totals.h"
 
 namespace fleetsim::sim {
 namespace {
 
-// Fills `usage` from the pool's instances over a run of `span_s` simulated
-// seconds; returns the pool's energy, joules.
-double FillPoolUsage(const PoolSpec& pool,
+// Fills `usage` from `fleet`'s pool's instances over a run of `span_s`
+// simulated seconds; returns the pool's energy, joules.
+double FillPoolUsage(const FleetSpec& fleet, const PoolSpec& pool,
                      const std::vector<InstanceUsage>& instances, double span_s,
                      PoolUsage* usage) {
   usage->set_name(pool.name);
@@ -21,7 +22,9 @@ double FillPoolUsage(const PoolSpec& pool,
   int chips = pool.tp * pool.pp;
   double active_w = pool.chip.tdp_w() * chips;  // ASSUMPTION: TDP while busy
   double idle_w = hardware::IdlePowerW(pool.chip) * chips;
+  std::vector<const OperatorTotals*> operators;
   for (const InstanceUsage& u : instances) {
+    operators.push_back(u.operators);
     busy += u.busy_s;
     iterations += static_cast<double>(u.iterations);
     batched += static_cast<double>(u.batched_requests);
@@ -37,6 +40,7 @@ double FillPoolUsage(const PoolSpec& pool,
   usage->set_mean_batch_size(iterations > 0 ? batched / iterations : 0);
   usage->set_peak_kv_fraction(peak_kv);
   usage->set_energy_j(energy);
+  FillOperatorUsage(fleet, pool, operators, busy, usage);
   return energy;
 }
 
@@ -79,11 +83,15 @@ SimulationResult BuildResult(
   result.set_fleet_tdp_w(fleet.TdpW());
   double energy = 0;
   int64_t preemptions = 0;
+  bool has_operators = false;
   for (size_t p = 0; p < fleet.pools.size(); ++p) {
     PoolUsage* usage = result.add_pools();
-    energy += FillPoolUsage(fleet.pools[p], usage_by_pool[p], span, usage);
+    energy +=
+        FillPoolUsage(fleet, fleet.pools[p], usage_by_pool[p], span, usage);
     preemptions += usage->preemptions();
+    has_operators |= !usage->operators().empty();
   }
+  if (has_operators) FillFleetOperatorUsage(&result);
   result.set_energy_j(energy);
   result.set_preemptions(preemptions);
   if (fleet.caches_prefixes()) FillPrefixCacheUsage(usage_by_pool, &result);

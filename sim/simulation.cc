@@ -147,6 +147,8 @@ absl::Status Runtime::Build() {
         instances_.push_back(
             std::make_unique<Instance>(this, index, static_cast<int>(p), &pool,
                                        host, memoized_[p].get(), options));
+        if (inputs_.operator_totals)
+          instances_.back()->scheduler().EnableOperatorTotals();
         schedulers.push_back(&instances_.back()->scheduler());
       }
     }

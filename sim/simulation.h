@@ -61,6 +61,11 @@ struct SimulationInputs {
   // run until then. For the planner, which needs only the verdict of a
   // miss: a run that meets its SLO is never stopped, so it is unchanged.
   bool stop_when_slo_missed = false;
+  // Sum every iteration's per-operator times and FLOPs into the result's
+  // operators and MFU (sim/operator_totals.h): one more cost-model
+  // evaluation per iteration or decode run. `replay` and the Simulate rpc
+  // set it; the planner, which needs verdicts, does not.
+  bool operator_totals = false;
 };
 
 // Errors: anything wrong with the inputs (InvalidArgument/NotFound from the

@@ -11,18 +11,21 @@ CombineMode ModeFor(double p) {
   return CombineMode::kGeneric;
 }
 
-PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
-                const OperatorModelOptions& o) {
-  PricedOp op;
-  op.cost = cost;
+double TensorTflops(const Chip& chip, bool eight_bit_weights) {
   // 8-bit weights: FP8's peak, or INT8's on a chip without FP8 (a pool's
   // precision is checked against the chip before a model is built,
   // sim::ResolveFleet; the catalog's chips with both have equal peaks).
   const double eight_bit_tflops =
       chip.fp8_tflops() > 0 ? chip.fp8_tflops() : chip.int8_tops();
-  const double tensor_tflops =
-      cost.fp8 && eight_bit_tflops > 0 ? eight_bit_tflops : chip.bf16_tflops();
-  op.s_per_flop = 1.0 / (tensor_tflops * 1e12 * e.compute);
+  return eight_bit_weights && eight_bit_tflops > 0 ? eight_bit_tflops
+                                                   : chip.bf16_tflops();
+}
+
+PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
+                const OperatorModelOptions& o) {
+  PricedOp op;
+  op.cost = cost;
+  op.s_per_flop = 1.0 / (TensorTflops(chip, cost.fp8) * 1e12 * e.compute);
   op.s_per_vector_flop = 1.0 / (chip.vector_tflops() * 1e12 * e.vector);
   op.s_per_byte = 1.0 / (chip.memory_bandwidth_tbps() * 1e12 * e.memory);
   op.ramp_bytes = e.memory_ramp_bytes;

@@ -166,6 +166,11 @@ struct PricedOp {
                                                      Bound* bound) const;
 };
 
+// The dense tensor peak, TFLOP/s, that GEMMs run at on `chip`: FP8's (or
+// INT8's) with 8-bit weights, else BF16's. Also MFU's peak (sim/
+// operator_totals.h).
+double TensorTflops(const Chip& chip, bool eight_bit_weights);
+
 // Binds `cost` to `chip` with `e`, the efficiency of its class and operator
 // (ResolveEfficiency), and the options' overlap exponent.
 PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,

@@ -1,5 +1,6 @@
 // `fleetsim replay`'s outputs beyond the summary (cli/replay_outputs.h):
-// inputs.json, end to end on the built binary.
+// inputs.json, operator totals and MFU in summary.json, end to end on the built
+// binary.
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hardware/model_footprint.h"
 #include "proto/result.pb.h"
 #include "proto/run_inputs.pb.h"
 #include "tests/cli/fleetsim_cli.h"
@@ -98,6 +100,64 @@ TEST(ReplayOutputsTest, InputsJsonEchoesTheRunAndReruns) {
                                                 {{dir + "/a", dir + "/rerun"}});
   ASSERT_EQ(std::system((rerun + " >/dev/null 2>&1").c_str()), 0) << rerun;
   EXPECT_EQ(Slurp(dir + "/rerun/summary.json"), Slurp(dir + "/a/summary.json"));
+}
+
+// Operator totals: every pool's add up to its busy instance-seconds, and
+// its tensor FLOPs to what the tokens served need: 2 FLOPs per parameter
+// per token computed (prompt tokens, and one per decode step), plus
+// attention and the prefills recomputed after this run's few preemptions
+// (2 % together here).
+TEST(ReplayOutputsTest, SummaryHasOperatorTotalsAndMfu) {
+  const std::string dir = Dir("mfu");
+  testutil::FleetsimRun run = Replay(dir);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("MFU "));
+  const SimulationResult r = ReadJson<SimulationResult>(dir + "/summary.json");
+  const RunInputs inputs = ReadJson<RunInputs>(dir + "/inputs.json");
+  double flops = 0;
+  for (const PoolUsage& pool : r.pools()) {
+    SCOPED_TRACE(pool.name());
+    ASSERT_GT(pool.operators_size(), 5);
+    double busy_s = 0, fraction = 0;
+    for (const OperatorTotal& op : pool.operators()) {
+      busy_s += op.busy_s();
+      fraction += op.busy_fraction();
+    }
+    EXPECT_NEAR(busy_s,
+                pool.busy_fraction() * r.simulated_s() * pool.instances(),
+                1e-6 * busy_s);
+    EXPECT_NEAR(fraction, 1, 1e-9);
+    EXPECT_GT(pool.mfu(), 0);
+    EXPECT_LT(pool.mfu(), 1);
+    flops += pool.model_flops();
+  }
+  EXPECT_GT(r.mfu(), std::min(r.pools(0).mfu(), r.pools(1).mfu()));
+  EXPECT_LT(r.mfu(), std::max(r.pools(0).mfu(), r.pools(1).mfu()));
+  std::map<std::string, double> by_name;
+  for (const OperatorTotal& op : r.operators())
+    by_name[op.name()] = op.busy_s();
+  for (const char* name : {"qkv_proj", "attn_prefill", "attn_decode", "mlp_up",
+                           "allreduce", "framework_overhead"}) {
+    EXPECT_GT(by_name[name], 0) << name;
+  }
+
+  const std::string csv = Slurp(dir + "/requests.csv");
+  std::vector<std::string> header = SplitCsvLine(csv.substr(0, csv.find('\n')));
+  const int in =
+      std::find(header.begin(), header.end(), "input_tokens") - header.begin();
+  const int out =
+      std::find(header.begin(), header.end(), "output_tokens") - header.begin();
+  double tokens = 0;
+  size_t start = csv.find('\n') + 1;
+  while (start < csv.size()) {
+    size_t end = csv.find('\n', start);
+    std::vector<std::string> row = SplitCsvLine(csv.substr(start, end - start));
+    tokens += std::stod(row[in]) + std::stod(row[out]) - 1;
+    start = end + 1;
+  }
+  const double per_token = 2 * hardware::ParameterCount(inputs.model());
+  EXPECT_GT(flops / (per_token * tokens), 0.95);
+  EXPECT_LT(flops / (per_token * tokens), 1.15);
 }
 
 }  // namespace

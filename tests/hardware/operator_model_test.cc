@@ -584,5 +584,37 @@ TEST(OperatorModelTest, EveryEntryPricesAlikeThroughThePricer) {
   EXPECT_GE(models, 10);
 }
 
+// The run totals (LatencyModel::AddOperatorTotals) add up what Explain
+// reports operator by operator, and their seconds sum to the iteration's.
+TEST(OperatorModelTest, OperatorTotalsAddUpExplain) {
+  auto m = Make(Bloom176b(), H100(), 8);
+  const std::vector<OperatorLabel> labels = m->OperatorLabels();
+  ASSERT_FALSE(labels.empty());
+  EXPECT_EQ(labels[0].name, "framework_overhead");
+  BatchShape mixed = Decode(16, 900);
+  mixed.AddPrefillChunk(512, 128);
+  for (const BatchShape& batch : {Prefill(1500), Decode(32, 2000), mixed}) {
+    std::vector<double> seconds(labels.size()), flops(labels.size());
+    const double iteration_s =
+        m->AddOperatorTotals(batch, seconds.data(), flops.data());
+    EXPECT_DOUBLE_EQ(iteration_s, m->IterationSeconds(batch));
+    double sum_s = 0;
+    for (double s : seconds) sum_s += s;
+    EXPECT_NEAR(sum_s, iteration_s, 1e-12 * iteration_s);
+    const IterationBreakdown explained = m->Explain(batch);
+    for (const OperatorTime& op : explained.ops) {
+      double s = 0, f = 0;
+      for (size_t i = 0; i < labels.size(); ++i) {
+        if (labels[i].name != op.name) continue;
+        EXPECT_EQ(labels[i].op_class, op.op_class) << op.name;
+        s += seconds[i];
+        f += flops[i];
+      }
+      EXPECT_DOUBLE_EQ(s, op.seconds) << op.name;
+      EXPECT_DOUBLE_EQ(f, op.flops) << op.name;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fleetsim::hardware

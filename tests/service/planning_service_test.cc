@@ -208,6 +208,7 @@ TEST_F(PlanningServerTest, SimulateMatchesALocalRun) {
   absl::StatusOr<sim::SimulationInputs> inputs =
       ScenarioFromRequest(*checked, RequestLimits{kData}, trace);
   ASSERT_TRUE(inputs.ok()) << inputs.status();
+  inputs->operator_totals = true;  // as replay and the Simulate rpc
   absl::StatusOr<SimulationResult> local = sim::RunSimulationInChild(*inputs);
   ASSERT_TRUE(local.ok()) << local.status();
   // Priced as the server prices it: list prices, the shipped assumptions.
