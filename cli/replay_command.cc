@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,6 +26,8 @@
 
 ABSL_FLAG(std::string, cluster, "",
           "Cluster file (.txtpb), e.g. data/clusters/splitwise_h100.txtpb");
+
+ABSL_DECLARE_FLAG(double, timeseries_interval_s);  // cli/replay_outputs.cc
 
 namespace fleetsim::cli {
 
@@ -158,6 +161,10 @@ int RunReplay(const std::vector<std::string>& args) {
     return UsageError("replay needs --cluster FILE --model NAME --trace FILE");
   }
   if (!absl::GetFlag(FLAGS_server).empty()) {  // cli/remote_client.h
+    if (absl::GetFlag(FLAGS_timeseries_interval_s) != 0) {
+      return UsageError(
+          "--timeseries-interval-s watches a local run; drop --server");
+    }
     return ReplayRemotely(absl::GetFlag(FLAGS_cluster),
                           absl::GetFlag(FLAGS_model));
   }
@@ -176,6 +183,7 @@ int RunReplay(const std::vector<std::string>& args) {
   absl::StatusOr<std::unique_ptr<ReplayOutputs>> outputs =
       ReplayOutputs::Open(*inputs, absl::GetFlag(FLAGS_cluster));
   if (!outputs.ok()) return Fail(outputs.status());
+  inputs->observer = (*outputs)->observer();
   absl::StatusOr<SimulationResult> result =
       sim::RunSimulation(*inputs, (*outputs)->sink());
   if (!result.ok()) return Fail(result.status());
@@ -200,11 +208,12 @@ FLEETSIM_REGISTER_COMMAND(
     "replay",
     {"replay --cluster FILE --model NAME --trace FILE [flags]",
      "One simulation of a cluster serving a trace: a summary table; with "
-     "--out, requests.csv, summary.json and inputs.json (what the run was "
-     "given).",
+     "--out, requests.csv, summary.json, inputs.json (what the run was "
+     "given) and, with --timeseries-interval-s, timeseries.csv.",
      fleetsim::cli::Flags({{"cluster", "model", "pool", "decode_stride",
                             "max_decode_run", "out", "data_dir"},
                            fleetsim::cli::WorkloadFlagNames(),
+                           fleetsim::cli::ReplayOutputFlagNames(),
                            fleetsim::cli::EconomicsFlagNames(),
                            fleetsim::cli::RemoteFlagNames()}),
      fleetsim::cli::RunReplay});

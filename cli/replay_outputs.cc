@@ -1,28 +1,60 @@
 #include "cli/replay_outputs.h"
 
+#include <iostream>
+
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "cli/common_flags.h"
 #include "cli/run_inputs.h"
 #include "cli/simulation_setup.h"
 #include "util/status_macros.h"
 
+ABSL_FLAG(double, timeseries_interval_s, 0,
+          "With --out: write timeseries.csv, each instance's batch size and "
+          "KV use sampled every this many simulated seconds (0 = off)");
+
 namespace fleetsim::cli {
+
+FlagNames ReplayOutputFlagNames() { return {"timeseries_interval_s"}; }
 
 absl::StatusOr<std::unique_ptr<ReplayOutputs>> ReplayOutputs::Open(
     const sim::SimulationInputs& inputs, const std::string& cluster_path) {
   std::unique_ptr<ReplayOutputs> out(new ReplayOutputs());
   out->out_dir_ = absl::GetFlag(FLAGS_out);
-  if (out->out_dir_.empty()) return out;
-  FLEETSIM_RETURN_IF_ERROR(MakeOutputDir(out->out_dir_));
-  FLEETSIM_ASSIGN_OR_RETURN(
-      out->requests_csv_, OutputFile::Create(out->out_dir_ + "/requests.csv"));
-  out->requests_csv_->Write(sim::RequestCsvHeader());
-  FLEETSIM_ASSIGN_OR_RETURN(
-      RunInputs echo, ReplayInputs(inputs, cluster_path, RepeatedFlag("pool")));
-  FLEETSIM_ASSIGN_OR_RETURN(out->inputs_json_,
-                            OutputFile::Create(out->out_dir_ + "/inputs.json"));
-  FLEETSIM_ASSIGN_OR_RETURN(const std::string json, RunInputsJson(echo));
-  out->inputs_json_->Write(json);
+  const double interval_s = absl::GetFlag(FLAGS_timeseries_interval_s);
+  if (interval_s != 0 && out->out_dir_.empty()) {
+    return absl::InvalidArgumentError(
+        "--timeseries-interval-s writes timeseries.csv into --out DIR");
+  }
+  if (!(interval_s >= 0)) {  // NaN too
+    return absl::InvalidArgumentError(
+        absl::StrCat("--timeseries-interval-s must be >= 0, got ", interval_s));
+  }
+  std::vector<sim::RunObserver*> observers;
+  if (!out->out_dir_.empty()) {
+    FLEETSIM_RETURN_IF_ERROR(MakeOutputDir(out->out_dir_));
+    FLEETSIM_ASSIGN_OR_RETURN(
+        out->requests_csv_,
+        OutputFile::Create(out->out_dir_ + "/requests.csv"));
+    out->requests_csv_->Write(sim::RequestCsvHeader());
+    FLEETSIM_ASSIGN_OR_RETURN(
+        RunInputs echo,
+        ReplayInputs(inputs, cluster_path, RepeatedFlag("pool")));
+    FLEETSIM_ASSIGN_OR_RETURN(
+        out->inputs_json_, OutputFile::Create(out->out_dir_ + "/inputs.json"));
+    FLEETSIM_ASSIGN_OR_RETURN(const std::string json, RunInputsJson(echo));
+    out->inputs_json_->Write(json);
+    if (interval_s > 0) {
+      FLEETSIM_ASSIGN_OR_RETURN(
+          out->timeseries_csv_,
+          OutputFile::Create(out->out_dir_ + "/timeseries.csv"));
+      out->timeseries_ = std::make_unique<sim::TimeSeriesRecorder>(
+          inputs.fleet, interval_s, kMaxTimeSeriesRows,
+          out->timeseries_csv_.get());
+      observers.push_back(out->timeseries_.get());
+    }
+  }
+  if (!observers.empty()) out->observers_.emplace(std::move(observers));
   return out;
 }
 
@@ -34,10 +66,19 @@ sim::RequestSink ReplayOutputs::sink() {
   };
 }
 
+sim::RunObserver* ReplayOutputs::observer() {
+  return observers_ ? &*observers_ : nullptr;
+}
+
 absl::Status ReplayOutputs::Commit(const SimulationResult& result) {
+  if (timeseries_ != nullptr && timeseries_->truncated()) {
+    std::cerr << "warning: timeseries.csv holds its first "
+              << kMaxTimeSeriesRows
+              << " rows only; raise --timeseries-interval-s\n";
+  }
   if (out_dir_.empty()) return absl::OkStatus();
   return CommitReplayOutputs(out_dir_, requests_csv_.get(), result,
-                             {inputs_json_.get()});
+                             {inputs_json_.get(), timeseries_csv_.get()});
 }
 
 }  // namespace fleetsim::cli

@@ -3,24 +3,38 @@
 // The files `fleetsim replay` writes, opened before the run and committed
 // after it (util/output_file.h: each appears only when complete):
 //   --out DIR: requests.csv, inputs.json (cli/run_inputs.h), summary.json
-//     (last, so that one always describes the files beside it).
+//     (last, so that one always describes the files beside it), and with
+//     --timeseries-interval-s S, timeseries.csv (sim/timeseries.h);
+// The flags are defined in replay_outputs.cc.
 #ifndef FLEETSIM_CLI_REPLAY_OUTPUTS_H_
 #define FLEETSIM_CLI_REPLAY_OUTPUTS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "cli/command_registry.h"
 #include "proto/result.pb.h"
+#include "sim/run_observer.h"
 #include "sim/simulation.h"
+#include "sim/timeseries.h"
 #include "util/output_file.h"
 
 namespace fleetsim::cli {
 
+// The flags below, for replay's registration.
+FlagNames ReplayOutputFlagNames();
+
+// Most rows a timeseries.csv holds (about 70 bytes each).
+inline constexpr int64_t kMaxTimeSeriesRows = 2'000'000;
+
 class ReplayOutputs final {
  public:
-  // Opens what --out asks for; `inputs` (outlives this), read from
-  // `cluster_path`, are echoed in inputs.json. Errors: PermissionDenied for
+  // Opens what the flags ask for; `inputs` (outlives this), read from
+  // `cluster_path`, are echoed in inputs.json. Errors: InvalidArgument for
+  // --timeseries-interval-s without --out or negative; PermissionDenied for
   // a file that cannot be created; a file that cannot be hashed
   // (inputs.json).
   static absl::StatusOr<std::unique_ptr<ReplayOutputs>> Open(
@@ -28,8 +42,11 @@ class ReplayOutputs final {
 
   // Where requests.csv's rows go (null without --out).
   sim::RequestSink sink();
+  // What watches the run (null when nothing does).
+  sim::RunObserver* observer();
 
-  // Commits every file, summary.json last.
+  // Commits every file, summary.json last; warns on stderr when a bounded
+  // file was cut short.
   absl::Status Commit(const SimulationResult& result);
 
  private:
@@ -38,6 +55,9 @@ class ReplayOutputs final {
   std::string out_dir_;
   std::unique_ptr<OutputFile> requests_csv_;
   std::unique_ptr<OutputFile> inputs_json_;
+  std::unique_ptr<OutputFile> timeseries_csv_;
+  std::unique_ptr<sim::TimeSeriesRecorder> timeseries_;
+  std::optional<sim::RunObservers> observers_;
 };
 
 }  // namespace fleetsim::cli

@@ -179,6 +179,8 @@ class BatchScheduler final {
     return static_cast<int64_t>(waiting_.size() + prefilling_.size() +
                                 running_.size());
   }
+  // The batch PlanIteration last built (kept until the next one).
+  const hardware::BatchShape& planned_shape() const { return shape_; }
   const InstanceUsage& usage() const { return usage_; }
   const PoolSpec& pool() const { return pool_; }
 

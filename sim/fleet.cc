@@ -437,10 +437,7 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
   // A block holds kv_block_tokens tokens of KV; a model without per-token
   // KV (pure SSM) counts memory in requests' states instead.
   pool->state_only = pool->kv_bytes_per_token == 0;
-  double block_bytes = pool->state_only
-                           ? static_cast<double>(pool->state_bytes_per_request)
-                           : static_cast<double>(pool->kv_bytes_per_token) *
-                                 pool->kv_block_tokens;
+  double block_bytes = pool->block_bytes();
   pool->state_blocks_per_request =
       block_bytes > 0 ? static_cast<int64_t>(std::ceil(
                             pool->state_bytes_per_request / block_bytes))

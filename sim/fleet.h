@@ -112,6 +112,13 @@ struct PoolSpec {
                              static_cast<double>(state_blocks_per_request *
                                                  kv_block_tokens));
   }
+  // Bytes of memory one block stands for: kv_block_tokens tokens' KV, or
+  // one request's state for a model without per-token KV.
+  double block_bytes() const {
+    return state_only
+               ? static_cast<double>(state_bytes_per_request)
+               : static_cast<double>(kv_bytes_per_token) * kv_block_tokens;
+  }
   // Bytes that leave a prefill instance for a request of `input_tokens`.
   double TransferBytes(int64_t input_tokens) const {
     return static_cast<double>(kv_bytes_per_token) * input_tokens +

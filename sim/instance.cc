@@ -36,7 +36,8 @@ Instance::Instance(InstanceEvents* events, int index, int pool_index,
                                 }},
                  options.decode_stride),
       max_decode_run_(std::max(1, options.max_decode_run)),
-      run_limit_(max_decode_run_) {
+      run_limit_(max_decode_run_),
+      observer_(options.observer) {
   end_times_.reserve(max_decode_run_);
 }
 
@@ -47,6 +48,9 @@ void Instance::Run() {
     double now = sg4::Engine::get_clock();
     if (!scheduler_.PlanIteration(now, &seconds)) {
       events_->OnIdle(index_);  // e.g. its one prompt was rejected
+      if (observer_) {
+        observer_->OnIdle(index_, pool_index_, now, scheduler_.used_blocks());
+      }
       idle_ = true;
       wake_->wait(lock);
       idle_ = false;
@@ -61,7 +65,9 @@ void Instance::Run() {
       ThisRunGuard().CheckWaitFor(seconds, "an iteration");
       sg4::this_actor::sleep_for(seconds);
       events_->CountEvent();
-      scheduler_.FinishIteration(sg4::Engine::get_clock());
+      const double end = sg4::Engine::get_clock();
+      scheduler_.FinishIteration(end);
+      if (observer_) Report(now, &end, 1);
     } else {
       scheduler_.DecodeRunEndTimes(run, now, &end_times_);
       ThisRunGuard().CheckWaitUntil(end_times_[run - 1],
@@ -82,6 +88,7 @@ void Instance::Run() {
         events_->CountEvent();
       }
       scheduler_.FinishDecodeIterations(n, end_times_);
+      if (observer_) Report(now, end_times_.data(), n);
       // Plan the next run about twice as long as this instance's runs last:
       // end times computed past an interruption are wasted cost-model work.
       run_limit_ =
@@ -90,6 +97,18 @@ void Instance::Run() {
     }
     events_->AfterIteration(index_);
   }
+}
+
+void Instance::Report(double start_s, const double* end_s, int iterations) {
+  IterationSpan span;
+  span.instance = index_;
+  span.pool = pool_index_;
+  span.start_s = start_s;
+  span.end_s = end_s;
+  span.iterations = iterations;
+  span.batch = scheduler_.planned_shape();
+  span.kv_used_blocks = scheduler_.used_blocks();
+  observer_->OnIterations(span);
 }
 
 }  // namespace fleetsim::sim

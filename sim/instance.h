@@ -17,6 +17,7 @@
 #include "sim/batch_scheduler.h"
 #include "sim/fleet.h"
 #include "sim/live_request.h"
+#include "sim/run_observer.h"
 #include "simgrid/s4u.hpp"
 
 namespace fleetsim::sim {
@@ -44,6 +45,7 @@ class InstanceEvents {
 struct InstanceOptions {
   int max_decode_run = 256;
   int decode_stride = 16;
+  RunObserver* observer = nullptr;  // SimulationInputs.observer
 };
 
 class Instance final {
@@ -93,6 +95,10 @@ class Instance final {
       simgrid::s4u::ConditionVariable::create();
   const int max_decode_run_;
   int run_limit_;  // adaptive, in [kMinDecodeRun, max_decode_run_]
+  // Tells observer_ (set) about the iterations that just finished.
+  void Report(double start_s, const double* end_s, int iterations);
+
+  RunObserver* const observer_;
   std::vector<double> end_times_;
   bool idle_ = false;  // waiting for work, or in an interruptible decode run
 };

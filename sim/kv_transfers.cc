@@ -75,7 +75,8 @@ void KvTransfers::MoverLoop(Mover* mover) {
     double now = sg4::Engine::get_clock();
     LiveRequestPtr moving = std::move(job.request);
     moving->kv_transfer_s = now - start;
-    on_transferred_(now - start);
+    on_transferred_(KvTransferSpan{moving->id, job.from->index(),
+                                   job.to->index(), start, now, job.bytes});
     job.from->scheduler().ReleaseBlocks(job.prefill_blocks);
     job.from->Wake();
     moving->kv_blocks = 0;

@@ -19,14 +19,15 @@
 #include "sim/fleet.h"
 #include "sim/instance.h"
 #include "sim/live_request.h"
+#include "sim/run_observer.h"
 #include "simgrid/s4u.hpp"
 
 namespace fleetsim::sim {
 
 class KvTransfers final {
  public:
-  // Called in the mover when a transfer ended, with its simulated duration.
-  using OnTransferred = std::function<void(double seconds)>;
+  // Called in the mover when a transfer ended.
+  using OnTransferred = std::function<void(const KvTransferSpan& span)>;
 
   // `fleet` outlives this; movers run on `mover_host`.
   KvTransfers(const FleetSpec& fleet, simgrid::s4u::Host* mover_host,

@@ -137,7 +137,8 @@ class Runtime final : public InstanceEvents {
 
 absl::Status Runtime::Build() {
   platform_ = BuildPlatform(fleet_);
-  InstanceOptions options{inputs_.max_decode_run, inputs_.decode_stride};
+  InstanceOptions options{inputs_.max_decode_run, inputs_.decode_stride,
+                          inputs_.observer};
   std::vector<BatchScheduler*> schedulers;
   for (size_t p = 0; p < fleet_.pools.size(); ++p) {
     const PoolSpec& pool = fleet_.pools[p];
@@ -161,9 +162,10 @@ absl::Status Runtime::Build() {
   if (!router.ok()) return router.status();
   router_ = std::move(*router);
   kv_transfers_ = std::make_unique<KvTransfers>(
-      fleet_, platform_.router, [this](double seconds) {
+      fleet_, platform_.router, [this](const KvTransferSpan& span) {
         ThisRunGuard().CountEvent();
-        metrics_.AddKvTransfer(seconds);
+        metrics_.AddKvTransfer(span.end_s - span.start_s);
+        if (inputs_.observer) inputs_.observer->OnKvTransfer(span);
       });
   return absl::OkStatus();
 }

@@ -25,6 +25,7 @@
 #include "proto/workload.pb.h"
 #include "sim/fleet.h"
 #include "sim/metrics.h"
+#include "sim/run_observer.h"
 
 namespace fleetsim::sim {
 
@@ -66,6 +67,9 @@ struct SimulationInputs {
   // evaluation per iteration or decode run. `replay` and the Simulate rpc
   // set it; the planner, which needs verdicts, does not.
   bool operator_totals = false;
+  // Told of every iteration, idle moment and KV transfer as the run goes
+  // (sim/run_observer.h); outlives the run. Null: none.
+  RunObserver* observer = nullptr;
 };
 
 // Errors: anything wrong with the inputs (InvalidArgument/NotFound from the

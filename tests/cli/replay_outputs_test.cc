@@ -1,6 +1,6 @@
 // `fleetsim replay`'s outputs beyond the summary (cli/replay_outputs.h):
-// inputs.json, operator totals and MFU in summary.json, end to end on the built
-// binary.
+// inputs.json, operator totals and MFU in summary.json and timeseries.csv, end
+// to end on the built binary.
 #include <unistd.h>
 
 #include <algorithm>
@@ -158,6 +158,56 @@ TEST(ReplayOutputsTest, SummaryHasOperatorTotalsAndMfu) {
   const double per_token = 2 * hardware::ParameterCount(inputs.model());
   EXPECT_GT(flops / (per_token * tokens), 0.95);
   EXPECT_LT(flops / (per_token * tokens), 1.15);
+}
+
+TEST(ReplayOutputsTest, TimeSeriesOnlyWhenAskedAndBoundedByTheInterval) {
+  const std::string dir = Dir("timeseries");
+  ASSERT_EQ(Replay(dir + "/off").exit_code, 0);
+  EXPECT_FALSE(Exists(dir + "/off/timeseries.csv"));
+  testutil::FleetsimRun run =
+      Replay(dir + "/on", "--timeseries-interval-s 0.5");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  // Watching does not change the run.
+  EXPECT_EQ(Slurp(dir + "/on/summary.json"), Slurp(dir + "/off/summary.json"));
+  const SimulationResult r =
+      ReadJson<SimulationResult>(dir + "/on/summary.json");
+  const std::string csv = Slurp(dir + "/on/timeseries.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "time_s,instance,pool,batch_requests,prefill_tokens,"
+            "decode_requests,kv_used_blocks,kv_used_fraction,kv_used_gib");
+  std::map<int, double> last_tick;
+  int rows = 0, busy_rows = 0, instances = 0;
+  for (const PoolUsage& pool : r.pools()) instances += pool.instances();
+  size_t start = csv.find('\n') + 1;
+  while (start < csv.size()) {
+    size_t end = csv.find('\n', start);
+    std::vector<std::string> row = SplitCsvLine(csv.substr(start, end - start));
+    ASSERT_EQ(row.size(), 9u);
+    const double t = std::stod(row[0]);
+    const int instance = std::stoi(row[1]);
+    const double tick = std::floor(t / 0.5);
+    if (last_tick.count(instance)) EXPECT_GT(tick, last_tick[instance]);
+    last_tick[instance] = tick;
+    EXPECT_GE(std::stod(row[7]), 0);
+    EXPECT_LE(std::stod(row[7]), 1);
+    busy_rows += std::stoi(row[3]) > 0;
+    ++rows;
+    start = end + 1;
+  }
+  EXPECT_EQ(static_cast<int>(last_tick.size()), instances);
+  EXPECT_LE(rows, instances * (r.simulated_s() / 0.5 + 1));
+  EXPECT_GT(busy_rows, rows / 2);
+}
+
+TEST(ReplayOutputsTest, BadOutputFlagsAreErrors) {
+  const std::string base = "replay --cluster " + kSource +
+                           "/data/clusters/spad.txtpb --model bloom-176b "
+                           "--trace " +
+                           kTrace + " --rate 20 --duration 5 --cost-basis die ";
+  testutil::ExpectCliErrors(
+      base, {{"--timeseries-interval-s 1", 1, "into --out DIR"},
+             {"--out " + Dir("bad") + " --timeseries-interval-s -1", 1,
+              "--timeseries-interval-s must be >= 0"}});
 }
 
 }  // namespace

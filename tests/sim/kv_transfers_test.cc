@@ -82,7 +82,7 @@ Observations RunTransfers(const std::vector<Arrival>& arrivals,
                   &latency, InstanceOptions{});
   int transfers_done = 0;
   KvTransfers transfers(fleet, platform.router,
-                        [&](double) { ++transfers_done; });
+                        [&](const KvTransferSpan&) { ++transfers_done; });
   wiring.prefill = &prefill;
   wiring.decode = &decode;
   wiring.transfers = &transfers;
