@@ -28,6 +28,7 @@ ABSL_FLAG(std::string, cluster, "",
           "Cluster file (.txtpb), e.g. data/clusters/splitwise_h100.txtpb");
 
 ABSL_DECLARE_FLAG(double, timeseries_interval_s);  // cli/replay_outputs.cc
+ABSL_DECLARE_FLAG(std::string, trace_events);
 
 namespace fleetsim::cli {
 
@@ -161,9 +162,11 @@ int RunReplay(const std::vector<std::string>& args) {
     return UsageError("replay needs --cluster FILE --model NAME --trace FILE");
   }
   if (!absl::GetFlag(FLAGS_server).empty()) {  // cli/remote_client.h
-    if (absl::GetFlag(FLAGS_timeseries_interval_s) != 0) {
+    if (absl::GetFlag(FLAGS_timeseries_interval_s) != 0 ||
+        !absl::GetFlag(FLAGS_trace_events).empty()) {
       return UsageError(
-          "--timeseries-interval-s watches a local run; drop --server");
+          "--timeseries-interval-s and --trace-events watch a local run; "
+          "drop --server");
     }
     return ReplayRemotely(absl::GetFlag(FLAGS_cluster),
                           absl::GetFlag(FLAGS_model));
@@ -209,7 +212,8 @@ FLEETSIM_REGISTER_COMMAND(
     {"replay --cluster FILE --model NAME --trace FILE [flags]",
      "One simulation of a cluster serving a trace: a summary table; with "
      "--out, requests.csv, summary.json, inputs.json (what the run was "
-     "given) and, with --timeseries-interval-s, timeseries.csv.",
+     "given) and, with --timeseries-interval-s, timeseries.csv; with "
+     "--trace-events, a Trace Event JSON for Perfetto.",
      fleetsim::cli::Flags({{"cluster", "model", "pool", "decode_stride",
                             "max_decode_run", "out", "data_dir"},
                            fleetsim::cli::WorkloadFlagNames(),

@@ -12,10 +12,20 @@
 ABSL_FLAG(double, timeseries_interval_s, 0,
           "With --out: write timeseries.csv, each instance's batch size and "
           "KV use sampled every this many simulated seconds (0 = off)");
+ABSL_FLAG(std::string, trace_events, "",
+          "Write a Trace Event JSON file (Perfetto, chrome://tracing) of "
+          "instances' iterations and KV transfers in a window of the run");
+ABSL_FLAG(double, trace_events_start_s, 0,
+          "--trace-events window start, simulated seconds");
+ABSL_FLAG(double, trace_events_window_s, 10,
+          "--trace-events window length, simulated seconds");
 
 namespace fleetsim::cli {
 
-FlagNames ReplayOutputFlagNames() { return {"timeseries_interval_s"}; }
+FlagNames ReplayOutputFlagNames() {
+  return {"timeseries_interval_s", "trace_events", "trace_events_start_s",
+          "trace_events_window_s"};
+}
 
 absl::StatusOr<std::unique_ptr<ReplayOutputs>> ReplayOutputs::Open(
     const sim::SimulationInputs& inputs, const std::string& cluster_path) {
@@ -54,6 +64,22 @@ absl::StatusOr<std::unique_ptr<ReplayOutputs>> ReplayOutputs::Open(
       observers.push_back(out->timeseries_.get());
     }
   }
+  const std::string trace_path = absl::GetFlag(FLAGS_trace_events);
+  if (!trace_path.empty()) {
+    const double start_s = absl::GetFlag(FLAGS_trace_events_start_s);
+    const double window_s = absl::GetFlag(FLAGS_trace_events_window_s);
+    if (!(start_s >= 0) || !(window_s > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--trace-events-start-s must be >= 0 and --trace-events-window-s "
+          "> 0, got ",
+          start_s, " and ", window_s));
+    }
+    FLEETSIM_ASSIGN_OR_RETURN(out->trace_file_, OutputFile::Create(trace_path));
+    out->trace_ = std::make_unique<sim::TraceEventRecorder>(
+        inputs.fleet, start_s, window_s, kMaxTraceEvents,
+        out->trace_file_.get());
+    observers.push_back(out->trace_.get());
+  }
   if (!observers.empty()) out->observers_.emplace(std::move(observers));
   return out;
 }
@@ -71,6 +97,15 @@ sim::RunObserver* ReplayOutputs::observer() {
 }
 
 absl::Status ReplayOutputs::Commit(const SimulationResult& result) {
+  if (trace_ != nullptr) {
+    trace_->Finish();
+    FLEETSIM_RETURN_IF_ERROR(trace_file_->Commit());
+    if (trace_->truncated()) {
+      std::cerr << "warning: " << trace_file_->path() << " holds its first "
+                << kMaxTraceEvents
+                << " events only; shorten --trace-events-window-s\n";
+    }
+  }
   if (timeseries_ != nullptr && timeseries_->truncated()) {
     std::cerr << "warning: timeseries.csv holds its first "
               << kMaxTimeSeriesRows

@@ -5,6 +5,9 @@
 //   --out DIR: requests.csv, inputs.json (cli/run_inputs.h), summary.json
 //     (last, so that one always describes the files beside it), and with
 //     --timeseries-interval-s S, timeseries.csv (sim/timeseries.h);
+//   --trace-events FILE: a Trace Event JSON of the window
+//     --trace-events-start-s .. + --trace-events-window-s
+//     (sim/trace_events.h).
 // The flags are defined in replay_outputs.cc.
 #ifndef FLEETSIM_CLI_REPLAY_OUTPUTS_H_
 #define FLEETSIM_CLI_REPLAY_OUTPUTS_H_
@@ -20,6 +23,7 @@
 #include "sim/run_observer.h"
 #include "sim/simulation.h"
 #include "sim/timeseries.h"
+#include "sim/trace_events.h"
 #include "util/output_file.h"
 
 namespace fleetsim::cli {
@@ -27,6 +31,8 @@ namespace fleetsim::cli {
 // The flags below, for replay's registration.
 FlagNames ReplayOutputFlagNames();
 
+// Most events a --trace-events file holds (about 200 bytes each).
+inline constexpr int64_t kMaxTraceEvents = 1'000'000;
 // Most rows a timeseries.csv holds (about 70 bytes each).
 inline constexpr int64_t kMaxTimeSeriesRows = 2'000'000;
 
@@ -34,9 +40,9 @@ class ReplayOutputs final {
  public:
   // Opens what the flags ask for; `inputs` (outlives this), read from
   // `cluster_path`, are echoed in inputs.json. Errors: InvalidArgument for
-  // --timeseries-interval-s without --out or negative; PermissionDenied for
-  // a file that cannot be created; a file that cannot be hashed
-  // (inputs.json).
+  // --timeseries-interval-s without --out, a negative interval or an empty
+  // trace window; PermissionDenied for a file that cannot be created; a
+  // file that cannot be hashed (inputs.json).
   static absl::StatusOr<std::unique_ptr<ReplayOutputs>> Open(
       const sim::SimulationInputs& inputs, const std::string& cluster_path);
 
@@ -56,7 +62,9 @@ class ReplayOutputs final {
   std::unique_ptr<OutputFile> requests_csv_;
   std::unique_ptr<OutputFile> inputs_json_;
   std::unique_ptr<OutputFile> timeseries_csv_;
+  std::unique_ptr<OutputFile> trace_file_;
   std::unique_ptr<sim::TimeSeriesRecorder> timeseries_;
+  std::unique_ptr<sim::TraceEventRecorder> trace_;
   std::optional<sim::RunObservers> observers_;
 };
 

@@ -1,6 +1,6 @@
 // `fleetsim replay`'s outputs beyond the summary (cli/replay_outputs.h):
-// inputs.json, operator totals and MFU in summary.json and timeseries.csv, end
-// to end on the built binary.
+// inputs.json, operator totals and MFU in summary.json, timeseries.csv and
+// --trace-events, end to end on the built binary.
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "hardware/model_footprint.h"
 #include "proto/result.pb.h"
@@ -199,15 +201,54 @@ TEST(ReplayOutputsTest, TimeSeriesOnlyWhenAskedAndBoundedByTheInterval) {
   EXPECT_GT(busy_rows, rows / 2);
 }
 
+TEST(ReplayOutputsTest, TraceEventsOfTheWindowParseAsJson) {
+  const std::string dir = Dir("trace");
+  const std::string trace = dir + "/trace.json";
+  testutil::FleetsimRun run =
+      Replay(dir, "--trace-events " + trace +
+                      " --trace-events-start-s 5 --trace-events-window-s 2");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(Slurp(trace), &parsed).ok());
+  int iterations = 0, begins = 0, ends = 0;
+  std::map<std::string, int> names;
+  for (const auto& v :
+       parsed.fields().at("traceEvents").list_value().values()) {
+    const auto& e = v.struct_value().fields();
+    const std::string phase = e.at("ph").string_value();
+    if (phase == "X") {
+      ++iterations;
+      ++names[e.at("name").string_value()];
+      EXPECT_GE(e.at("ts").number_value(), 5e6);
+      EXPECT_LT(e.at("ts").number_value(), 7e6);
+    }
+    begins += phase == "b";
+    ends += phase == "e";
+  }
+  EXPECT_EQ(iterations, names["prefill"] + names["decode"] + names["mixed"]);
+  EXPECT_GT(names["prefill"], 0);
+  EXPECT_GT(names["decode"], 0);
+  EXPECT_GT(begins, 0);  // disaggregated: KV transfers
+  EXPECT_EQ(begins, ends);
+  // The same run without the trace gives the same summary.
+  ASSERT_EQ(Replay(dir + "/plain").exit_code, 0);
+  EXPECT_EQ(Slurp(dir + "/summary.json"), Slurp(dir + "/plain/summary.json"));
+}
+
 TEST(ReplayOutputsTest, BadOutputFlagsAreErrors) {
   const std::string base = "replay --cluster " + kSource +
                            "/data/clusters/spad.txtpb --model bloom-176b "
                            "--trace " +
                            kTrace + " --rate 20 --duration 5 --cost-basis die ";
   testutil::ExpectCliErrors(
-      base, {{"--timeseries-interval-s 1", 1, "into --out DIR"},
-             {"--out " + Dir("bad") + " --timeseries-interval-s -1", 1,
-              "--timeseries-interval-s must be >= 0"}});
+      base,
+      {{"--timeseries-interval-s 1", 1, "into --out DIR"},
+       {"--out " + Dir("bad") + " --timeseries-interval-s -1", 1,
+        "--timeseries-interval-s must be >= 0"},
+       {"--trace-events " + Dir("bad") + ".json --trace-events-window-s 0", 1,
+        "--trace-events-window-s > 0"},
+       {"--trace-events /nonexistent/dir/t.json", 1, "/nonexistent/dir"}});
 }
 
 }  // namespace
