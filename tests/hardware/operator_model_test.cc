@@ -272,10 +272,17 @@ TEST(OperatorModelTest, IterationSecondsEqualsExplainTotal) {
 TEST(OperatorModelTest, MoeStreamsOnlyTheExpertsTouched) {
   // Mixtral TP1: one token touches top_k = 2 of 8 experts; 64 tokens touch
   // E (1 - (1 - 2/8)^64) ~ 8.
-  // Activations add k (2 d + 3 d_e) bf16 per token to the weight stream.
+  // Activations add k (2 d + 3 d_e) bf16 per token to the weight stream,
+  // and the fused layer's permutation traffic k d (local + layer pair
+  // bytes).
   auto m = Make(Mixtral8x7b(), H100(), 1);
+  const ClassEfficiency moe =
+      OperatorModelOptions::DefaultOperatorEfficiencies()[static_cast<int>(
+          NamedOperator::kMoe)];
   const double expert_bytes = 3.0 * 4096 * 14336 * 2;
-  const double act_bytes = 2.0 * 2 * (2 * 4096 + 3 * 14336);
+  const double act_bytes =
+      2.0 * 2 * (2 * 4096 + 3 * 14336) +
+      2.0 * 4096 * (moe.local_pair_bytes + moe.layer_pair_bytes);
   const IterationBreakdown b1 = m->Explain(Decode(1, 100));
   const OperatorTime* one = FindOp(b1, "moe_experts");
   ASSERT_NE(one, nullptr);

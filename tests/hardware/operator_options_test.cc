@@ -131,15 +131,23 @@ TEST(OperatorOptionsTest, MoeExpertsHaveTheirOwnEntryInTheMoeClass) {
   OperatorQuery b;
   plain->Seconds(q, &a);
   fitted->Seconds(q, &b);
-  EXPECT_DOUBLE_EQ(b.bytes - a.bytes, 1024.0 * 4096 * (10 + 2 * 4));
+  // The plain chip has the default `moe` entry's pair bytes (vLLM's fit).
+  const ClassEfficiency dflt =
+      OperatorModelOptions::DefaultOperatorEfficiencies()[moe];
+  const double dflt_per_pair =
+      4096 * (dflt.local_pair_bytes + dflt.layer_pair_bytes * 4);
+  EXPECT_NEAR(b.bytes - a.bytes, 1024.0 * (4096 * (10 + 2 * 4) - dflt_per_pair),
+              1e-3);
   // Spread routing: 1024 pairs touch all 8 experts, whose weights stream.
   EXPECT_NEAR(a.bytes,
-              8 * 2.0 * 3 * 4096 * 1792 + 1024 * 2.0 * (2 * 4096 + 3 * 1792),
+              8 * 2.0 * 3 * 4096 * 1792 + 1024 * 2.0 * (2 * 4096 + 3 * 1792) +
+                  1024 * dflt_per_pair,
               1e-9 * a.bytes);
   q.m = 3;  // 3 pairs spread over 3 of the 8 experts
   plain->Seconds(q, &a);
   EXPECT_NEAR(a.bytes,
-              3 * 2.0 * 3 * 4096 * 1792 + 3 * 2.0 * (2 * 4096 + 3 * 1792),
+              3 * 2.0 * 3 * 4096 * 1792 + 3 * 2.0 * (2 * 4096 + 3 * 1792) +
+                  3 * dflt_per_pair,
               1e-9 * a.bytes);
 }
 

@@ -132,9 +132,15 @@ TEST(RowQueryTest, MoeRowsPriceThisChipsExperts) {
   EXPECT_DOUBLE_EQ(filled.flops, 6.0 * 4096 * 7168 * 128);
   // All 8 experts' weights (bf16) stream once 128 assignments touch them
   // all (to within 1 - (7/8)^128), plus each assignment's activations (in
-  // and out of the hidden width, gate, up and their product).
+  // and out of the hidden width, gate, up and their product) and the
+  // default fused entry's permutation traffic per hidden element per pair
+  // (docs/calibration.md §4.4; one rank: the layer's pairs are its own).
+  const ClassEfficiency moe =
+      OperatorModelOptions::DefaultOperatorEfficiencies()[static_cast<int>(
+          NamedOperator::kMoe)];
   EXPECT_NEAR(filled.bytes,
-              8 * 2.0 * 3 * 4096 * 7168 + 128 * 2.0 * (2 * 4096 + 3 * 7168),
+              8 * 2.0 * 3 * 4096 * 7168 + 128 * 2.0 * (2 * 4096 + 3 * 7168) +
+                  128 * 4096 * (moe.local_pair_bytes + moe.layer_pair_bytes),
               1e-6 * filled.bytes);
 
   // DeepSeek-V3 over 16 EP ranks: 16 experts here, 3 tokens x top-8 = 24
