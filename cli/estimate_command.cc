@@ -49,6 +49,13 @@ ABSL_FLAG(std::string, weight_dtype, "",
 ABSL_FLAG(std::string, kv_dtype, "",
           "estimate: KV-cache precision (bf16, fp16, fp8, int8; default: the "
           "model's kv_dtype), as a pool's kv_dtype");
+ABSL_FLAG(bool, expert_parallel, false,
+          "estimate: MoE models: place whole routed experts on the tp chips "
+          "(expert parallelism), as a pool's expert_parallel");
+ABSL_FLAG(double, expert_routing_alpha, 0,
+          "estimate: MoE models: route tokens by a power law of this "
+          "exponent (> 0, != 1; aiconfigurator collects 1.01 and 1.2) "
+          "instead of evenly, as a pool's expert_routing");
 ABSL_FLAG(std::string, draft_model, "",
           "estimate: decode speculatively with this catalog model drafting, "
           "as a cluster's speculative_decoding.draft_model");
@@ -272,13 +279,12 @@ absl::StatusOr<DType> ParseDType(const std::string& flag,
 // the cluster's defaults resolved by sim::ResolveFleet, so the serving-stack
 // overhead and the memory check are the replay's. Errors: ResolveFleet's
 // (e.g. "model X does not fit", a TP that does not divide the heads, a
-// precision the chip lacks). The pool serves the model in `weight_dtype`
-// and `kv_dtype` (unspecified = the model's), speculatively when
-// `speculative` names a draft model.
+// precision the chip lacks). The pool starts from `knobs` (its precision,
+// MoE placement and routing; unset = the model's and the defaults) and
+// decodes speculatively when `speculative` names a draft model.
 absl::StatusOr<sim::FleetSpec> EstimateFleet(
     const sim::Catalogs& catalogs, const Model& model, const std::string& chip,
-    int tp, DType weight_dtype, DType kv_dtype,
-    const SpeculativeDecoding& speculative) {
+    int tp, const Pool& knobs, const SpeculativeDecoding& speculative) {
   Cluster cluster;
   cluster.set_name("estimate");
   if (!speculative.draft_model().empty()) {
@@ -287,12 +293,11 @@ absl::StatusOr<sim::FleetSpec> EstimateFleet(
         sim::ResolveDraftModel(catalogs.models(), "--draft-model", &cluster));
   }
   Pool* pool = cluster.add_pools();
+  *pool = knobs;
   pool->set_name(absl::StrCat(chip, " tp", tp));
   pool->set_machines(1);
   pool->set_tp(tp);
   pool->mutable_machine()->set_chip(chip);
-  pool->set_weight_dtype(weight_dtype);
-  pool->set_kv_dtype(kv_dtype);
   // The chip's machine when the TP fits it, else one that holds the
   // instance.
   const int machine_chips =
@@ -344,6 +349,15 @@ int RunEstimate(const std::vector<std::string>& args) {
       ParseDType("kv-dtype", absl::GetFlag(FLAGS_kv_dtype));
   if (!kv_dtype.ok())
     return UsageError(std::string(kv_dtype.status().message()));
+  Pool knobs;
+  knobs.set_weight_dtype(*weight_dtype);
+  knobs.set_kv_dtype(*kv_dtype);
+  knobs.set_expert_parallel(absl::GetFlag(FLAGS_expert_parallel));
+  if (const double alpha = absl::GetFlag(FLAGS_expert_routing_alpha);
+      alpha != 0) {
+    knobs.mutable_expert_routing()->set_kind(EXPERT_ROUTING_KIND_POWER_LAW);
+    knobs.mutable_expert_routing()->set_alpha(alpha);
+  }
   SpeculativeDecoding speculative;
   speculative.set_draft_model(absl::GetFlag(FLAGS_draft_model));
   const double acceptance = absl::GetFlag(FLAGS_acceptance);
@@ -356,8 +370,7 @@ int RunEstimate(const std::vector<std::string>& args) {
   speculative.set_draft_tokens(absl::GetFlag(FLAGS_draft_tokens));
   speculative.set_acceptance_rate(acceptance);
   absl::StatusOr<sim::FleetSpec> fleet =
-      EstimateFleet(**catalogs, **model, chip_name, tp, *weight_dtype,
-                    *kv_dtype, speculative);
+      EstimateFleet(**catalogs, **model, chip_name, tp, knobs, speculative);
   if (!fleet.ok()) return Fail(fleet.status());
   if (accounting == "llmcompass") {
     // LLMCompass prices kernels only: no serving-stack overhead.
@@ -395,8 +408,8 @@ FLEETSIM_REGISTER_COMMAND(
      "serving-stack overhead apart, per operator. A model that does not fit "
      "the instance is an error, as in a replay.",
      {"model", "chip", "tp", "prefill", "decode", "weight_dtype", "kv_dtype",
-      "draft_model", "draft_tokens", "acceptance", "accounting", "json",
-      "data_dir"},
+      "expert_parallel", "expert_routing_alpha", "draft_model", "draft_tokens",
+      "acceptance", "accounting", "json", "data_dir"},
      RunEstimate});
 
 }  // namespace fleetsim::cli

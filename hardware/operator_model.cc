@@ -117,7 +117,13 @@ absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
                          moe.num_experts(), "]"));
     }
     if (moe.expert_ffn_dim() <= 0) p.Add("moe.expert_ffn_dim must be > 0");
-    CheckDivides(p, "moe.expert_ffn_dim", moe.expert_ffn_dim(), t);
+    if (o.expert_parallel) {
+      // Whole experts per chip: the experts split, not their width.
+      CheckDivides(p, "moe.num_experts (expert parallel)", moe.num_experts(),
+                   t);
+    } else {
+      CheckDivides(p, "moe.expert_ffn_dim", moe.expert_ffn_dim(), t);
+    }
     if (moe.num_shared_experts() > 0) {
       CheckDivides(p, "moe.shared_expert_ffn_dim", moe.shared_expert_ffn_dim(),
                    t);
@@ -417,8 +423,9 @@ void TableBuilder::AddSsmLayers(int layers) {
 }
 
 // Dense MLP layers, then MoE layers: router, routed experts (E_hit distinct
-// experts stream their weights), shared experts; experts split by TP (no
-// expert parallelism in version 1).
+// experts stream their weights), shared experts; routed experts split by
+// TP, or placed whole on the TP chips (options.expert_parallel), under the
+// options' routing (gemm_op.h MoeExpertsCost). Shared experts split by TP.
 void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   const LayerGemms g = LayerGemmShapes(model_);
   if (dense_layers > 0) {
@@ -437,9 +444,11 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
           kTokens);
   OperatorQuery experts = Shape(OPERATOR_CLASS_MOE);
   experts.k = model_.hidden_size();
-  experts.n = moe.expert_ffn_dim() / tp_;
+  experts.moe_ep = o_.expert_parallel ? tp_ : 1;
+  experts.n = moe.expert_ffn_dim() / (tp_ / experts.moe_ep);
   experts.experts = moe.num_experts();
   experts.top_k = moe.top_k();
+  experts.moe_routing_alpha = o_.moe_routing_alpha;
   Add("moe_experts", moe_layers, experts, MoeExpertsCost(experts));
   // An entry with a per-call latency was fitted on whole fused MoE layers
   // (`calibrate fit` on fused-MoE rows, docs/calibration.md §4.4), whose

@@ -383,6 +383,13 @@ void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
   }
   if (o.kv_page_tokens < 1) add("options.kv_page_tokens must be >= 1");
   if (o.chips_per_machine < 1) add("options.chips_per_machine must be >= 1");
+  if (!(o.moe_routing_alpha >= 0 && std::isfinite(o.moe_routing_alpha)) ||
+      o.moe_routing_alpha == 1) {
+    add(absl::StrCat(
+        "options.moe_routing_alpha must be 0 (balanced) or a power-law "
+        "exponent > 0 and != 1, got ",
+        o.moe_routing_alpha));
+  }
   if (!(o.collective_efficiency > 0 && o.collective_efficiency <= 1)) {
     add("options.collective_efficiency must be in (0, 1]");
   }

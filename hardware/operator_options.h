@@ -225,6 +225,19 @@ struct OperatorModelOptions {
   // over scale-out instead of scale-up (default: hardware/reference_machine.h).
   int chips_per_machine = kDefaultChipsPerMachine;
 
+  // MoE routed experts (cluster.proto Pool.expert_parallel, expert_routing;
+  // docs/cost_model.md "MoE routing"). expert_parallel: each of the tp
+  // chips holds num_experts / tp whole experts (vLLM's
+  // --enable-expert-parallel over the TP group; the layer's output is
+  // all-reduced as under TP) instead of a 1 / tp slice of every expert.
+  // moe_routing_alpha: 0 = balanced routing (every expert equally likely,
+  // the default); > 0 and != 1 = a power law of that exponent as
+  // aiconfigurator's MoE tables are collected (hardware/moe_routing.h),
+  // which under expert parallelism makes the iteration wait for the most
+  // loaded chip and on every chip changes how many experts a batch touches.
+  bool expert_parallel = false;
+  double moe_routing_alpha = 0;
+
   // Serving-framework time per iteration that no kernel accounts for
   // (scheduler, Python and kernel launches, sampling, detokenisation):
   //   iteration_overhead_s + layers * (layer_overhead_s +

@@ -40,6 +40,15 @@ struct OperatorQuery {
   // drawn at random (serving traffic: gemm_op.h ExpertsTouched).
   double moe_layer_pairs = 1;
   bool moe_spread = false;
+  // MoE in the simulator: the experts are placed whole on moe_ep expert-
+  // parallel ranks (E / moe_ep each; 1 = every chip holds a TP slice of
+  // every expert), and the routing is balanced (moe_routing_alpha = 0:
+  // every rank's expected share is N top_k / moe_ep) or a power law of that
+  // exponent (> 0, != 1), which makes the most loaded rank the one timed
+  // (moe_routing.h RankLoadCurve). A measured row's query states its rank's
+  // pairs in m instead and leaves these at 1 and 0.
+  int moe_ep = 1;
+  double moe_routing_alpha = 0;
   // Attention: requests in the phase, new tokens (sum over requests), K/V
   // rows read (sum over requests, cached + new), causal query-key pairs,
   // heads and K/V heads on this chip, head dim (query-key width). MLA:

@@ -236,6 +236,47 @@ absl::StatusOr<FleetSpec> ResolveClusterSettings(const Cluster& cluster,
   return fleet;
 }
 
+// The pool's MoE placement and routing (Pool.expert_parallel,
+// expert_routing), checked against the served model. REQUIRES: pool->tp
+// resolved.
+absl::Status ResolveExpertRouting(const Pool& config, const FleetSpec& fleet,
+                                  const std::string& origin, PoolSpec* pool) {
+  const ExpertRouting& routing = config.expert_routing();
+  const bool moe = hardware::NumMoeLayers(fleet.model) > 0;
+  if (!moe && (config.expert_parallel() || config.has_expert_routing())) {
+    return PoolError(
+        origin, *pool,
+        absl::StrCat("fields 'expert_parallel' and "
+                     "'expert_routing' apply to MoE models; '",
+                     fleet.model.name(), "' has no routed experts"));
+  }
+  if (routing.kind() == EXPERT_ROUTING_KIND_POWER_LAW) {
+    if (!(routing.alpha() > 0 && std::isfinite(routing.alpha())) ||
+        routing.alpha() == 1) {
+      return PoolError(
+          origin, *pool,
+          absl::StrCat("field 'expert_routing.alpha': ", routing.alpha(),
+                       " is not a power-law exponent (> 0 and != 1; "
+                       "aiconfigurator collects 1.01 and 1.2)"));
+    }
+    pool->moe_routing_alpha = routing.alpha();
+  } else if (routing.alpha() != 0) {
+    return PoolError(origin, *pool,
+                     "field 'expert_routing.alpha' applies to kind "
+                     "EXPERT_ROUTING_KIND_POWER_LAW only");
+  }
+  if (config.expert_parallel() &&
+      fleet.model.moe().num_experts() % pool->tp != 0) {
+    return PoolError(
+        origin, *pool,
+        absl::StrCat(
+            "field 'expert_parallel': ", fleet.model.moe().num_experts(),
+            " routed experts do not split over tp = ", pool->tp, " chips"));
+  }
+  pool->expert_parallel = config.expert_parallel();
+  return absl::OkStatus();
+}
+
 // One pool of the cluster file with its defaults filled in: chip and
 // machine, parallelism, batching and network. Sizes its KV later
 // (SizeKvCache), once --pool overrides have set its machines.
@@ -280,6 +321,7 @@ absl::StatusOr<PoolSpec> ResolvePool(
   }
   pool.tp = config.tp() > 0 ? config.tp() : pool.chips_per_machine;
   pool.pp = config.pp() > 0 ? config.pp() : 1;
+  FLEETSIM_RETURN_IF_ERROR(ResolveExpertRouting(config, fleet, origin, &pool));
   const BatchingConfig& batching = config.batching();
   pool.policy =
       batching.policy() != BATCHING_POLICY_UNSPECIFIED
@@ -592,15 +634,28 @@ absl::StatusOr<FleetSpec> ResolveFleet(
 
 namespace {
 
+// `pool`: null = the fleet's settings (the SLO reference, capacity bounds).
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateFor(
     const FleetSpec& fleet, const Model& model, const Chip& chip, int tp,
-    int pp, std::string_view framework) {
+    int pp, std::string_view framework, const PoolSpec* pool = nullptr) {
   if (fleet.iteration_table == nullptr) {
     hardware::OperatorModelOptions options = fleet.cost_model;
     if (!framework.empty()) options.framework = std::string(framework);
+    if (pool != nullptr) {
+      options.expert_parallel = pool->expert_parallel;
+      options.moe_routing_alpha = pool->moe_routing_alpha;
+    }
     // Pipeline stages beyond the chip's scale-up domain cross scale-out.
     options.chips_per_machine = hardware::MachineChips(chip);
     return hardware::OperatorModel::Create(model, chip, tp, pp, options);
+  }
+  if (pool != nullptr &&
+      (pool->expert_parallel || pool->moe_routing_alpha > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "pool '", pool->name, "': the iteration table ",
+        fleet.iteration_table_path,
+        " times whole iterations as measured; it cannot honour the fields "
+        "'expert_parallel' or 'expert_routing'"));
   }
   if (pp > 1) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -625,12 +680,12 @@ absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
   FLEETSIM_ASSIGN_OR_RETURN(
       std::unique_ptr<hardware::LatencyModel> target,
       CreateFor(fleet, ServedModel(fleet.model, pool), pool.chip, pool.tp,
-                pool.pp, pool.framework));
+                pool.pp, pool.framework, &pool));
   if (pool.draft_tokens == 0) return target;
   FLEETSIM_ASSIGN_OR_RETURN(
       std::unique_ptr<hardware::LatencyModel> draft,
       CreateFor(fleet, ServedModel(fleet.speculative->draft, pool), pool.chip,
-                pool.tp, pool.pp, pool.framework));
+                pool.tp, pool.pp, pool.framework, &pool));
   return std::make_unique<SpeculativeLatency>(
       std::move(target), std::move(draft), pool.draft_tokens);
 }

@@ -56,6 +56,10 @@ struct PoolSpec {
   // Pool.kv_dtype); unspecified = the model's own. ServedModel applies it.
   DType weight_dtype = DTYPE_UNSPECIFIED;
   DType kv_dtype = DTYPE_UNSPECIFIED;
+  // MoE placement and routing (Pool.expert_parallel, Pool.expert_routing;
+  // OperatorModelOptions::expert_parallel, moe_routing_alpha: 0 = balanced).
+  bool expert_parallel = false;
+  double moe_routing_alpha = 0;
   BatchingPolicy policy = BATCHING_POLICY_SARATHI;
   int max_batch_size = 0;
   int64_t max_batch_tokens = 0;

@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "hardware/calibration/calibration_table.h"
-#include "hardware/calibration/moe_routing.h"
+#include "hardware/moe_routing.h"
 #include "hardware/operator_options.h"
 #include "hardware/ops/elementwise_op.h"
 

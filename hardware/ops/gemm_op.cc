@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+
+#include "hardware/moe_routing.h"
 
 namespace fleetsim::hardware {
 namespace {
@@ -52,6 +55,21 @@ OpCost MoeExpertsCost(const OperatorQuery& shape) {
   c.spread = shape.moe_spread;
   c.pair_elements = k * d;
   c.layer_pairs = shape.moe_layer_pairs;
+  c.top_k = k;
+  const int ep = std::max(shape.moe_ep, 1);
+  if (shape.moe_routing_alpha > 0) {
+    c.rank_load = std::make_shared<const RankLoadCurve>(
+        shape.experts, shape.top_k, ep, shape.moe_routing_alpha);
+  } else if (ep > 1) {
+    // Balanced: this rank's expected 1 / ep of the pairs and of the
+    // touched experts (E / ep (1 - (1 - k / E)^N); log_miss stays the
+    // layer's), while the layer's pairs are ep times the rank's.
+    c.flops[kTokens] /= ep;
+    c.bytes[kTokens] /= ep;
+    c.pair_elements /= ep;
+    c.layer_pairs *= ep;
+    c.num_experts /= ep;
+  }
   return c;
 }
 

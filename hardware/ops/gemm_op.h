@@ -36,7 +36,11 @@ OpCost BatchedGemmCost(const OperatorQuery& shape, Feature rows);
 // top_k experts; the weights of the experts the batch touches
 // (OpCost::num_experts) stream once; the fused layer's permutation traffic
 // per (token, expert) pair is an efficiency term (BindOp). Rows are all
-// tokens.
+// tokens. Under expert parallelism (shape.moe_ep > 1) the chip holds
+// E / moe_ep whole experts: balanced routing gives it 1 / moe_ep of the
+// pairs and of the experts touched; power-law routing
+// (shape.moe_routing_alpha > 0) attaches the most loaded rank's curve
+// (OpCost::rank_load), which the unit step reads by the batch's tokens.
 OpCost MoeExpertsCost(const OperatorQuery& shape);
 
 // Distinct experts a batch of `tokens` routes to: E (1 - (1 - k/E)^N), or

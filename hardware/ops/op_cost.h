@@ -13,11 +13,14 @@
 #define FLEETSIM_HARDWARE_OPS_OP_COST_H_
 
 #include <array>
+#include <memory>
 
 #include "hardware/latency_model.h"
 #include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
+
+class RankLoadCurve;  // hardware/moe_routing.h
 
 // Batch features every operator's FLOPs and bytes are linear in; O(1) to
 // build from the aggregate BatchShape.
@@ -131,6 +134,12 @@ struct OpCost {
   bool spread = false;
   double pair_elements = 0;
   double layer_pairs = 1;
+  // MoE routed experts under power-law routing (gemm_op.h MoeExpertsCost):
+  // the most loaded rank's pairs per token and distinct experts by the
+  // batch's tokens; the per-token coefficients above are for top_k pairs
+  // per token and scale to the rank's pairs. Null = expected even shares.
+  std::shared_ptr<const RankLoadCurve> rank_load;
+  double top_k = 0;
   // Collectives: algorithm, ranks, and whether the link is the scale-out
   // network instead of scale-up; `bytes` is the message per rank.
   CollectiveKind collective = CollectiveKind::kNone;

@@ -20,6 +20,7 @@
 
 #include "absl/base/attributes.h"
 #include "hardware/latency_model.h"
+#include "hardware/moe_routing.h"
 #include "hardware/operator_options.h"
 #include "hardware/ops/attention_op.h"
 #include "hardware/ops/collective_op.h"
@@ -120,6 +121,9 @@ struct PricedOp {
   bool has_flops = false;
   bool has_vector_flops = false;
   bool has_experts = false;
+  // MoE under power-law routing (OpCost::rank_load): the layer's
+  // permutation bytes per token, which do not follow the rank's share.
+  double layer_pair_bytes_per_row = 0;
   // Norm / elementwise: the wave, per-row and cache terms are on (and the
   // traffic is bytes-per-row times rows); rows per wave (0 = no wave term)
   // and 1 / wave_rows, 1 / W0 of the cache term (0 = off), speedup - 1 and
@@ -180,7 +184,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
     const double* x, OpWork* work, Bound* bound) const {
   // Memory-bound kernels have no tensor FLOPs, GEMMs no vector FLOPs,
   // collectives neither: skip the empty dot products.
-  const double flops = has_flops ? Dot(cost.flops, x) : 0.0;
+  double flops = has_flops ? Dot(cost.flops, x) : 0.0;
   const double vflops = has_vector_flops ? Dot(cost.vector_flops, x) : 0.0;
   double bytes = Dot(cost.bytes, x);
   double seconds = 0;
@@ -197,7 +201,17 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
     }
   } else {
     if (has_experts) {
-      bytes += ExpertsTouched(cost, x[kTokens]) * cost.expert_bytes;
+      if (cost.rank_load == nullptr) {
+        bytes += ExpertsTouched(cost, x[kTokens]) * cost.expert_bytes;
+      } else {
+        // The most loaded rank's pairs (the per-token coefficients are for
+        // top_k pairs per token) and distinct experts.
+        const RankLoad load = cost.rank_load->At(x[kTokens]);
+        const double share = load.pairs / cost.top_k;
+        flops *= share;
+        bytes = bytes * share + layer_pair_bytes_per_row * x[kTokens] +
+                load.experts * cost.expert_bytes;
+      }
     }
     if (seq_tile_rows > 0) {
       const double pad =

@@ -251,6 +251,61 @@ TEST_F(FleetTest, APoolsPrecisionSetsMemoryBytesAndPeak) {
             (*bf16)->IterationSeconds(prompt));
 }
 
+// Pool.expert_parallel and expert_routing reach the pool's latency model:
+// with power-law routing over expert-parallel chips the most loaded chip
+// makes a prompt's iteration slower than balanced routing does; nonsense is
+// refused naming the field.
+TEST_F(FleetTest, APoolsExpertRoutingTimesTheMoeLayers) {
+  // DeepSeek-V3 fits 8 H200 in FP8.
+  const std::string fp8 = "weight_dtype: DTYPE_FP8 ";
+  const std::string ep = fp8 + "expert_parallel: true ";
+  const std::string power =
+      ep + "expert_routing { kind: EXPERT_ROUTING_KIND_POWER_LAW alpha: 1.2 }";
+  ASSERT_EQ(ResolveCluster(OnePool("h200", 8, 1, fp8), "c", "deepseek-v3"),
+            "OK");
+  EXPECT_FALSE(last_.pools[0].expert_parallel);
+  EXPECT_EQ(last_.pools[0].moe_routing_alpha, 0);
+  ASSERT_EQ(ResolveCluster(OnePool("h200", 8, 1, ep), "c", "deepseek-v3"),
+            "OK");
+  EXPECT_TRUE(last_.pools[0].expert_parallel);
+  auto balanced = CreateLatencyModel(last_, last_.pools[0]);
+  ASSERT_EQ(ResolveCluster(OnePool("h200", 8, 1, power), "c", "deepseek-v3"),
+            "OK");
+  EXPECT_TRUE(last_.pools[0].expert_parallel);
+  EXPECT_EQ(last_.pools[0].moe_routing_alpha, 1.2);
+  auto skewed = CreateLatencyModel(last_, last_.pools[0]);
+  ASSERT_TRUE(balanced.ok() && skewed.ok());
+  hardware::BatchShape prompt;
+  prompt.AddPrefillChunk(4096, 0);
+  // H200 FP8, 4,096 tokens: 158.3 ms balanced, 167.4 ms skewed (the most
+  // loaded chip computes 1.7x its even share of the pairs).
+  EXPECT_GT((*skewed)->IterationSeconds(prompt),
+            1.04 * (*balanced)->IterationSeconds(prompt));
+
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h200", 8, 1,
+                             "expert_routing { kind: "
+                             "EXPERT_ROUTING_KIND_POWER_LAW alpha: 1 }"),
+                     "c.txtpb", "deepseek-v3"),
+      HasSubstr("c.txtpb: pool 'colocated': field 'expert_routing.alpha': 1 "
+                "is not a power-law exponent"));
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h200", 8, 1, "expert_routing { alpha: 1.2 }"),
+                     "c.txtpb", "deepseek-v3"),
+      HasSubstr("field 'expert_routing.alpha' applies to kind "
+                "EXPERT_ROUTING_KIND_POWER_LAW only"));
+  EXPECT_THAT(ResolveCluster(OnePool("h100", 4, 1, "expert_parallel: true"),
+                             "c.txtpb", "llama-3-70b"),
+              HasSubstr("'llama-3-70b' has no routed experts"));
+  EXPECT_EQ(ResolveCluster(OnePool("h100", 8, 1, "expert_parallel: true"),
+                           "c.txtpb", "mixtral-8x7b"),
+            "OK");
+  EXPECT_THAT(ResolveCluster(OnePool("h100", 3, 1, "expert_parallel: true"),
+                             "c.txtpb", "mixtral-8x7b"),
+              HasSubstr("field 'expert_parallel': 8 routed experts do not "
+                        "split over tp = 3 chips"));
+}
+
 TEST_F(FleetTest, APrecisionTheChipLacksIsRefused) {
   EXPECT_THAT(ResolveCluster(OnePool("a100", 8, 1, "weight_dtype: DTYPE_FP8"),
                              "c.txtpb", "llama-3-70b"),

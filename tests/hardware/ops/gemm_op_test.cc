@@ -48,6 +48,31 @@ TEST(GemmOpTest, Fp8WeightsPriceAlike) {
   EXPECT_GT(ExpectPricerAgrees(seen, *pricer, IsGemm, "fp8"), 0);
 }
 
+// A pool's MoE placement and routing reach the pricer through the query
+// (moe_ep, moe_routing_alpha), so both users price them alike.
+TEST(GemmOpTest, ExpertParallelAndPowerLawRoutingPriceAlike) {
+  OperatorModelOptions o;
+  o.expert_parallel = true;
+  o.moe_routing_alpha = 1.2;
+  auto pricer = OperatorPricer::Create(family_test::H100(), o);
+  ASSERT_TRUE(pricer.ok()) << pricer.status();
+  for (const char* name : {"mixtral-8x7b", "deepseek-v3"}) {
+    const Model model = family_test::CatalogEntry<Model>(
+        std::string("data/models/") + name + ".txtpb");
+    for (const BatchShape& batch : FamilyBatches()) {
+      const std::vector<SeenOp> seen =
+          SimulatorQueries(model, family_test::H100(), 8, 1, o, batch);
+      for (const SeenOp& s : seen) {
+        if (s.name == "moe_experts") {
+          EXPECT_EQ(s.query.moe_ep, 8) << name;
+          EXPECT_EQ(s.query.moe_routing_alpha, 1.2) << name;
+        }
+      }
+      EXPECT_GT(ExpectPricerAgrees(seen, *pricer, IsGemm, name), 0);
+    }
+  }
+}
+
 // The fit's row path: the GEMM row a profiler records for each of the
 // simulator's single GEMMs (the schema has no per-head or expert GEMMs).
 TEST(GemmOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {

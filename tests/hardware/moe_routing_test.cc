@@ -1,7 +1,11 @@
-// Tests for hardware/calibration/moe_routing.h (the measured rank's share of
-// a fused-MoE row's routed pairs).
+// Tests for hardware/moe_routing.h (the most loaded rank's share of an MoE
+// layer's routed pairs: a measured fused-MoE row's, and the simulator's
+// curve of it by batch size).
 
-#include "hardware/calibration/moe_routing.h"
+#include "hardware/moe_routing.h"
+
+#include <algorithm>
+#include <cstdint>
 
 #include "gtest/gtest.h"
 
@@ -48,6 +52,29 @@ TEST(MoeRoutingTest, PowerLawTimesTheMostLoadedRank) {
   const RankLoad tiny = PowerLawRankLoad(1, 256, 8, 8, 1.01);
   EXPECT_GE(tiny.pairs, 1);
   EXPECT_LE(tiny.pairs, 8);
+}
+
+// The simulator's curve reads the generator's expectation at its points and
+// lies between neighbours elsewhere; one rank (no expert parallelism) holds
+// every pair, so only the experts touched follow the power law.
+TEST(MoeRoutingTest, RankLoadCurveTabulatesThePowerLaw) {
+  const RankLoadCurve curve(256, 8, 8, 1.2);
+  for (int64_t n : {1, 7, 16, 64, 4096}) {
+    const RankLoad exact = PowerLawRankLoad(n, 256, 8, 8, 1.2);
+    const RankLoad at = curve.At(static_cast<double>(n));
+    EXPECT_DOUBLE_EQ(at.pairs * static_cast<double>(n), exact.pairs) << n;
+    EXPECT_DOUBLE_EQ(at.experts, exact.experts) << n;
+  }
+  // 17 tokens sits between the points 16 and 19.
+  const RankLoad lo = curve.At(16), hi = curve.At(19), mid = curve.At(17);
+  EXPECT_GE(mid.experts, std::min(lo.experts, hi.experts));
+  EXPECT_LE(mid.experts, std::max(lo.experts, hi.experts));
+  // Beyond 2^20 tokens: held at the last point.
+  EXPECT_EQ(curve.At(1e7).pairs, curve.At(1 << 20).pairs);
+  const RankLoadCurve one_rank(8, 2, 1, 1.01);
+  for (double n : {1.0, 3.0, 100.0, 5000.0}) {
+    EXPECT_DOUBLE_EQ(one_rank.At(n).pairs, 2) << n;
+  }
 }
 
 }  // namespace

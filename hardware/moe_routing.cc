@@ -1,4 +1,4 @@
-#include "hardware/calibration/moe_routing.h"
+#include "hardware/moe_routing.h"
 
 #include <algorithm>
 #include <cmath>
@@ -91,6 +91,31 @@ RankLoad PowerLawRankLoad(int64_t tokens, int experts, int top_k, int ep,
   r.pairs = std::max(1.0, sum.pairs / kDraws);
   r.experts = std::max(1.0, sum.experts / kDraws);
   return r;
+}
+
+RankLoadCurve::RankLoadCurve(int experts, int top_k, int ep, double alpha) {
+  auto add = [&](int64_t n) {
+    const RankLoad r = PowerLawRankLoad(n, experts, top_k, ep, alpha);
+    tokens_.push_back(static_cast<double>(n));
+    pairs_per_token_.push_back(r.pairs / static_cast<double>(n));
+    experts_.push_back(r.experts);
+  };
+  // Every token count to 16 (the load is a step function of whole pairs
+  // there), then 2^(i/4) rounded, i = 17..80 (19 to 2^20 tokens).
+  for (int64_t n = 1; n <= 16; ++n) add(n);
+  for (int i = 17; i <= 80; ++i) add(std::llround(std::exp2(i / 4.0)));
+}
+
+RankLoad RankLoadCurve::At(double tokens) const {
+  const auto hi = std::upper_bound(tokens_.begin(), tokens_.end(), tokens);
+  if (hi == tokens_.begin())
+    return {pairs_per_token_.front(), experts_.front()};
+  if (hi == tokens_.end()) return {pairs_per_token_.back(), experts_.back()};
+  const size_t j = static_cast<size_t>(hi - tokens_.begin());
+  const double w = (tokens - tokens_[j - 1]) / (tokens_[j] - tokens_[j - 1]);
+  return {pairs_per_token_[j - 1] +
+              w * (pairs_per_token_[j] - pairs_per_token_[j - 1]),
+          experts_[j - 1] + w * (experts_[j] - experts_[j - 1])};
 }
 
 }  // namespace fleetsim::hardware
