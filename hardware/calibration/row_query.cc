@@ -13,6 +13,9 @@
 
 namespace fleetsim::hardware {
 
+// This function is long: it is the one mapping from a measured row's columns
+// to the query the pricer reads, one case per operator class; split by class,
+// the shared fields (precision, MLA, window) would be read in several places.
 absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
   OperatorQuery q;
   q.name = row.op();
