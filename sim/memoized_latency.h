@@ -109,7 +109,9 @@ class MemoizedLatency final : public hardware::LatencyModel {
   static uint64_t Hash(const Key& k) {
     uint64_t h = Mix(static_cast<uint64_t>(k.decode_context_tokens) ^
                      (static_cast<uint64_t>(k.decode_requests) << 44));
-    if (k.prefill_requests == 0) return h;  // decode-only: nothing else set
+    // Decode-only: nothing else set (extra logit rows come with prefill
+    // chunks only, a speculative verify's).
+    if (k.prefill_requests == 0) return h;
     h = Mix(h ^ static_cast<uint64_t>(k.prefill_tokens) ^
             (static_cast<uint64_t>(k.prefill_requests) << 40));
     h = Mix(h ^ static_cast<uint64_t>(k.prefill_context_tokens) ^

@@ -60,6 +60,7 @@ OpCost MoeExpertsCost(const OperatorQuery& shape) {
   if (shape.moe_routing_alpha > 0) {
     c.rank_load = std::make_shared<const RankLoadCurve>(
         shape.experts, shape.top_k, ep, shape.moe_routing_alpha);
+    c.expert_ranks = ep;
   } else if (ep > 1) {
     // Balanced: this rank's expected 1 / ep of the pairs and of the
     // touched experts (E / ep (1 - (1 - k / E)^N); log_miss stays the

@@ -140,6 +140,10 @@ struct OpCost {
   // per token and scale to the rank's pairs. Null = expected even shares.
   std::shared_ptr<const RankLoadCurve> rank_load;
   double top_k = 0;
+  // The ranks the experts are spread over (with rank_load): the FLOPs an
+  // operator reports are the ranks' mean, so a sum over ranks counts the
+  // layer once, while its time is the most loaded rank's.
+  double expert_ranks = 1;
   // Collectives: algorithm, ranks, and whether the link is the scale-out
   // network instead of scale-up; `bytes` is the message per rank.
   CollectiveKind collective = CollectiveKind::kNone;

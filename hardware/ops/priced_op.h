@@ -185,6 +185,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
   // Memory-bound kernels have no tensor FLOPs, GEMMs no vector FLOPs,
   // collectives neither: skip the empty dot products.
   double flops = has_flops ? Dot(cost.flops, x) : 0.0;
+  double reported_flops = flops;
   const double vflops = has_vector_flops ? Dot(cost.vector_flops, x) : 0.0;
   double bytes = Dot(cost.bytes, x);
   double seconds = 0;
@@ -208,6 +209,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
         // top_k pairs per token) and distinct experts.
         const RankLoad load = cost.rank_load->At(x[kTokens]);
         const double share = load.pairs / cost.top_k;
+        reported_flops = flops / cost.expert_ranks;
         flops *= share;
         bytes = bytes * share + layer_pair_bytes_per_row * x[kTokens] +
                 load.experts * cost.expert_bytes;
@@ -259,7 +261,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
     }
     seconds += latency_s;
   }
-  work->flops = flops;
+  work->flops = reported_flops;
   work->vector_flops = vflops;
   work->bytes = bytes;
   return seconds;
