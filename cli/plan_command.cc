@@ -2,6 +2,8 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
@@ -18,6 +20,7 @@
 #include "hardware/reference_machine.h"
 #include "planner/candidate.h"
 #include "planner/planner.h"
+#include "sim/scenario.h"
 #include "sim/slo_spec.h"
 #include "util/csv.h"
 #include "util/output_file.h"
@@ -142,6 +145,31 @@ std::string FleetLine(const PlannedFleet& fleet) {
   return line;
 }
 
+// The cluster file the request's template is read from: --template-cluster,
+// or the default template when another flag edits it; "" when the planner
+// uses its own default.
+absl::StatusOr<std::string> TemplateClusterPath() {
+  FLEETSIM_ASSIGN_OR_RETURN(ContextLimit context_limit, ContextLimitFlag());
+  if (!absl::GetFlag(FLAGS_template_cluster).empty())
+    return absl::GetFlag(FLAGS_template_cluster);
+  if (!IterationTableFlag().empty() ||
+      context_limit != CONTEXT_LIMIT_UNSPECIFIED)
+    return DataDir() + "/" + planner::kDefaultTemplateCluster;
+  return std::string();
+}
+
+// Every file RequestFromFlags reads, for inputs.json.
+absl::StatusOr<std::vector<InputPath>> RequestFiles() {
+  std::vector<InputPath> files;
+  // A preset only the --server knows is named in the request, not hashed.
+  absl::StatusOr<std::string> slo = sim::SloFilePath(DataDir(), SloFlag());
+  if (slo.ok()) files.push_back({"slo", *std::move(slo)});
+  FLEETSIM_ASSIGN_OR_RETURN(std::string cluster, TemplateClusterPath());
+  files.push_back({"template cluster", std::move(cluster)});
+  files.push_back({"fixed fleet", absl::GetFlag(FLAGS_fixed_fleet)});
+  return files;
+}
+
 absl::StatusOr<PlanRequest> RequestFromFlags() {
   PlanRequest request;
   request.set_model(absl::GetFlag(FLAGS_model));
@@ -198,13 +226,9 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
   }
   request.set_normalize_to(hardware::kReferenceChip);
   const std::string table = IterationTableFlag();
-  FLEETSIM_ASSIGN_OR_RETURN(ContextLimit context_limit, ContextLimitFlag());
-  if (!absl::GetFlag(FLAGS_template_cluster).empty() || !table.empty() ||
-      context_limit != CONTEXT_LIMIT_UNSPECIFIED) {
-    const std::string path =
-        absl::GetFlag(FLAGS_template_cluster).empty()
-            ? DataDir() + "/" + planner::kDefaultTemplateCluster
-            : absl::GetFlag(FLAGS_template_cluster);
+  FLEETSIM_ASSIGN_OR_RETURN(const std::string path, TemplateClusterPath());
+  if (!path.empty()) {
+    FLEETSIM_ASSIGN_OR_RETURN(ContextLimit context_limit, ContextLimitFlag());
     absl::Status status =
         ReadTextProtoFile(path, request.mutable_template_cluster());
     if (!status.ok()) return status;
@@ -251,7 +275,9 @@ int RunPlan(const std::vector<std::string>& args) {
   if (!out_dir.empty()) {
     absl::Status made = MakeOutputDir(out_dir);
     if (!made.ok()) return Fail(made);
-    absl::StatusOr<RunInputs> echo = PlanInputs(*request);
+    absl::StatusOr<std::vector<InputPath>> files = RequestFiles();
+    if (!files.ok()) return Fail(files.status());
+    absl::StatusOr<RunInputs> echo = PlanInputs(*request, *files);
     if (!echo.ok()) return Fail(echo.status());
     absl::StatusOr<std::unique_ptr<OutputFile>> inputs =
         OutputFile::Create(out_dir + "/inputs.json");

@@ -195,7 +195,7 @@ int RunReplay(const std::vector<std::string>& args) {
   absl::Status priced =
       economics::PriceSimulation(inputs->fleet, inputs->h100, *tco, &*result);
   if (!priced.ok()) return Fail(priced);
-  absl::Status written = (*outputs)->Commit(*result);
+  absl::Status written = (*outputs)->Commit(&*result);
   if (!written.ok()) return Fail(written);
   std::cout << SummaryTable(*result) << std::flush;
   std::cerr << absl::StrFormat("simulated %.1f s in %.3f s wall (%d events)\n",

@@ -7,6 +7,7 @@
 #include "cli/common_flags.h"
 #include "cli/run_inputs.h"
 #include "cli/simulation_setup.h"
+#include "sim/scenario.h"
 #include "util/status_macros.h"
 
 ABSL_FLAG(double, timeseries_interval_s, 0,
@@ -19,12 +20,19 @@ ABSL_FLAG(double, trace_events_start_s, 0,
           "--trace-events window start, simulated seconds");
 ABSL_FLAG(double, trace_events_window_s, 10,
           "--trace-events window length, simulated seconds");
+ABSL_FLAG(int64_t, timeseries_max_rows, 2'000'000,
+          "Most rows timeseries.csv holds (about 70 bytes each); a run "
+          "that needs more is cut there and says so");
+ABSL_FLAG(int64_t, trace_events_max_events, 1'000'000,
+          "Most events the --trace-events file holds (about 200 bytes "
+          "each); a window that needs more is cut there and says so");
 
 namespace fleetsim::cli {
 
 FlagNames ReplayOutputFlagNames() {
-  return {"timeseries_interval_s", "trace_events", "trace_events_start_s",
-          "trace_events_window_s"};
+  return {"timeseries_interval_s", "timeseries_max_rows",
+          "trace_events",          "trace_events_start_s",
+          "trace_events_window_s", "trace_events_max_events"};
 }
 
 absl::StatusOr<std::unique_ptr<ReplayOutputs>> ReplayOutputs::Open(
@@ -40,8 +48,21 @@ absl::StatusOr<std::unique_ptr<ReplayOutputs>> ReplayOutputs::Open(
     return absl::InvalidArgumentError(
         absl::StrCat("--timeseries-interval-s must be >= 0, got ", interval_s));
   }
+  out->max_rows_ = absl::GetFlag(FLAGS_timeseries_max_rows);
+  out->max_events_ = absl::GetFlag(FLAGS_trace_events_max_events);
+  if (out->max_rows_ < 1 || out->max_events_ < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--timeseries-max-rows and --trace-events-max-events must be >= 1, "
+        "got ",
+        out->max_rows_, " and ", out->max_events_));
+  }
   std::vector<sim::RunObserver*> observers;
   if (!out->out_dir_.empty()) {
+    std::string slo_path;  // none without --slo
+    if (!SloFlag().empty()) {
+      FLEETSIM_ASSIGN_OR_RETURN(slo_path,
+                                sim::SloFilePath(DataDir(), SloFlag()));
+    }
     FLEETSIM_RETURN_IF_ERROR(MakeOutputDir(out->out_dir_));
     FLEETSIM_ASSIGN_OR_RETURN(
         out->requests_csv_,
@@ -49,7 +70,8 @@ absl::StatusOr<std::unique_ptr<ReplayOutputs>> ReplayOutputs::Open(
     out->requests_csv_->Write(sim::RequestCsvHeader());
     FLEETSIM_ASSIGN_OR_RETURN(
         RunInputs echo,
-        ReplayInputs(inputs, cluster_path, RepeatedFlag("pool")));
+        ReplayInputs(inputs, RepeatedFlag("pool"),
+                     {{"cluster", cluster_path}, {"slo", slo_path}}));
     FLEETSIM_ASSIGN_OR_RETURN(
         out->inputs_json_, OutputFile::Create(out->out_dir_ + "/inputs.json"));
     FLEETSIM_ASSIGN_OR_RETURN(const std::string json, RunInputsJson(echo));
@@ -59,8 +81,7 @@ absl::StatusOr<std::unique_ptr<ReplayOutputs>> ReplayOutputs::Open(
           out->timeseries_csv_,
           OutputFile::Create(out->out_dir_ + "/timeseries.csv"));
       out->timeseries_ = std::make_unique<sim::TimeSeriesRecorder>(
-          inputs.fleet, interval_s, kMaxTimeSeriesRows,
-          out->timeseries_csv_.get());
+          inputs.fleet, interval_s, out->max_rows_, out->timeseries_csv_.get());
       observers.push_back(out->timeseries_.get());
     }
   }
@@ -76,7 +97,7 @@ absl::StatusOr<std::unique_ptr<ReplayOutputs>> ReplayOutputs::Open(
     }
     FLEETSIM_ASSIGN_OR_RETURN(out->trace_file_, OutputFile::Create(trace_path));
     out->trace_ = std::make_unique<sim::TraceEventRecorder>(
-        inputs.fleet, start_s, window_s, kMaxTraceEvents,
+        inputs.fleet, start_s, window_s, out->max_events_,
         out->trace_file_.get());
     observers.push_back(out->trace_.get());
   }
@@ -96,23 +117,27 @@ sim::RunObserver* ReplayOutputs::observer() {
   return observers_ ? &*observers_ : nullptr;
 }
 
-absl::Status ReplayOutputs::Commit(const SimulationResult& result) {
+absl::Status ReplayOutputs::Commit(SimulationResult* result) {
   if (trace_ != nullptr) {
     trace_->Finish();
-    FLEETSIM_RETURN_IF_ERROR(trace_file_->Commit());
     if (trace_->truncated()) {
-      std::cerr << "warning: " << trace_file_->path() << " holds its first "
-                << kMaxTraceEvents
-                << " events only; shorten --trace-events-window-s\n";
+      result->add_truncated_outputs(
+          absl::StrCat(trace_file_->path(), ": the first ", max_events_,
+                       " events only; shorten --trace-events-window-s or raise "
+                       "--trace-events-max-events"));
     }
   }
   if (timeseries_ != nullptr && timeseries_->truncated()) {
-    std::cerr << "warning: timeseries.csv holds its first "
-              << kMaxTimeSeriesRows
-              << " rows only; raise --timeseries-interval-s\n";
+    result->add_truncated_outputs(
+        absl::StrCat("timeseries.csv: the first ", max_rows_,
+                     " rows only; raise --timeseries-interval-s or "
+                     "--timeseries-max-rows"));
   }
+  for (const std::string& cut : result->truncated_outputs())
+    std::cerr << "warning: " << cut << "\n";
+  if (trace_ != nullptr) FLEETSIM_RETURN_IF_ERROR(trace_file_->Commit());
   if (out_dir_.empty()) return absl::OkStatus();
-  return CommitReplayOutputs(out_dir_, requests_csv_.get(), result,
+  return CommitReplayOutputs(out_dir_, requests_csv_.get(), *result,
                              {inputs_json_.get(), timeseries_csv_.get()});
 }
 

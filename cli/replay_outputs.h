@@ -12,6 +12,7 @@
 #ifndef FLEETSIM_CLI_REPLAY_OUTPUTS_H_
 #define FLEETSIM_CLI_REPLAY_OUTPUTS_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,11 +32,6 @@ namespace fleetsim::cli {
 // The flags below, for replay's registration.
 FlagNames ReplayOutputFlagNames();
 
-// Most events a --trace-events file holds (about 200 bytes each).
-inline constexpr int64_t kMaxTraceEvents = 1'000'000;
-// Most rows a timeseries.csv holds (about 70 bytes each).
-inline constexpr int64_t kMaxTimeSeriesRows = 2'000'000;
-
 class ReplayOutputs final {
  public:
   // Opens what the flags ask for; `inputs` (outlives this), read from
@@ -51,14 +47,16 @@ class ReplayOutputs final {
   // What watches the run (null when nothing does).
   sim::RunObserver* observer();
 
-  // Commits every file, summary.json last; warns on stderr when a bounded
-  // file was cut short.
-  absl::Status Commit(const SimulationResult& result);
+  // Commits every file, summary.json (`result`) last. A bounded file cut
+  // short is named in result->truncated_outputs and warned of on stderr.
+  absl::Status Commit(SimulationResult* result);
 
  private:
   ReplayOutputs() = default;
 
   std::string out_dir_;
+  int64_t max_rows_ = 0;    // --timeseries-max-rows
+  int64_t max_events_ = 0;  // --trace-events-max-events
   std::unique_ptr<OutputFile> requests_csv_;
   std::unique_ptr<OutputFile> inputs_json_;
   std::unique_ptr<OutputFile> timeseries_csv_;

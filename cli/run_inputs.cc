@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "study/provenance.h"
 #include "util/proto_json.h"
 #include "util/status_macros.h"
@@ -25,11 +26,12 @@ RunInputs Common(const std::string& command, uint64_t seed) {
   return inputs;
 }
 
-absl::Status AddFile(const std::string& role, const std::string& path,
-                     RunInputs* inputs) {
-  if (path.empty()) return absl::OkStatus();
-  FLEETSIM_ASSIGN_OR_RETURN(*inputs->add_files(),
-                            study::HashInputFile(role, path));
+absl::Status AddFiles(const std::vector<InputPath>& files, RunInputs* inputs) {
+  for (const InputPath& file : files) {
+    if (file.path.empty()) continue;
+    FLEETSIM_ASSIGN_OR_RETURN(*inputs->add_files(),
+                              study::HashInputFile(file.role, file.path));
+  }
   return absl::OkStatus();
 }
 
@@ -55,16 +57,26 @@ std::string ProcessCommandLine() {
       word.push_back(c);
       continue;
     }
-    bool plain = word.find_first_of(" \t'\"$\\") == std::string::npos;
-    words.push_back(plain ? word : absl::StrCat("'", word, "'"));
+    words.push_back(ShellWord(word));
     word.clear();
   }
   return absl::StrJoin(words, " ");
 }
 
+std::string ShellWord(const std::string& word) {
+  // Characters no POSIX shell treats specially within an argument.
+  constexpr char kPlain[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+      "_-./=:,+@%";
+  if (!word.empty() && word.find_first_not_of(kPlain) == std::string::npos)
+    return word;
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
+
 absl::StatusOr<RunInputs> ReplayInputs(
-    const sim::SimulationInputs& inputs, const std::string& cluster_path,
-    const std::vector<std::string>& pool_overrides) {
+    const sim::SimulationInputs& inputs,
+    const std::vector<std::string>& pool_overrides,
+    const std::vector<InputPath>& files) {
   RunInputs run = Common("replay", inputs.workload.seed());
   *run.mutable_cluster() = inputs.cluster;
   for (const std::string& o : pool_overrides) run.add_pool_overrides(o);
@@ -77,21 +89,28 @@ absl::StatusOr<RunInputs> ReplayInputs(
   }
   *run.mutable_workload() = inputs.workload;
   FLEETSIM_RETURN_IF_ERROR(
-      AddFile("trace", inputs.workload.trace_path(), &run));
-  FLEETSIM_RETURN_IF_ERROR(AddFile("cluster", cluster_path, &run));
-  FLEETSIM_RETURN_IF_ERROR(
-      AddFile("iteration table", inputs.fleet.iteration_table_path, &run));
+      AddFiles({{"trace", inputs.workload.trace_path()},
+                {"iteration table", inputs.fleet.iteration_table_path}},
+               &run));
+  FLEETSIM_RETURN_IF_ERROR(AddFiles(files, &run));
   return run;
 }
 
-absl::StatusOr<RunInputs> PlanInputs(const PlanRequest& request) {
+absl::StatusOr<RunInputs> PlanInputs(const PlanRequest& request,
+                                     const std::vector<InputPath>& files) {
   RunInputs run = Common("plan", request.workload().seed());
   *run.mutable_plan_request() = request;
   // A trace sent inline (--server) is in `files` by its hash, not copied.
   run.mutable_plan_request()->clear_trace_bytes();
   *run.mutable_workload() = request.workload();
-  FLEETSIM_RETURN_IF_ERROR(
-      AddFile("trace", request.workload().trace_path(), &run));
+  const std::string& table =
+      request.has_fixed_fleet()
+          ? request.fixed_fleet().iteration_time_table()
+          : request.template_cluster().iteration_time_table();
+  FLEETSIM_RETURN_IF_ERROR(AddFiles(
+      {{"trace", request.workload().trace_path()}, {"iteration table", table}},
+      &run));
+  FLEETSIM_RETURN_IF_ERROR(AddFiles(files, &run));
   return run;
 }
 

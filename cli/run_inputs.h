@@ -19,18 +19,37 @@ namespace fleetsim::cli {
 
 inline constexpr char kRunInputsSchema[] = "fleetsim.RunInputs/v1";
 
-// This process's command line as typed (Linux /proc/self/cmdline), words
-// with spaces, quotes or `$` single-quoted.
+// This process's command line (Linux /proc/self/cmdline), each word quoted
+// for a POSIX shell where it needs it (ShellWord), so that pasting it
+// reruns the command.
 std::string ProcessCommandLine();
 
-// A replay's inputs: `inputs` as resolved from `cluster_path` with
-// `pool_overrides`. Errors: a file that cannot be read for its hash.
-absl::StatusOr<RunInputs> ReplayInputs(
-    const sim::SimulationInputs& inputs, const std::string& cluster_path,
-    const std::vector<std::string>& pool_overrides);
+// `word` as a POSIX shell reads it back: unchanged when it holds only
+// characters no shell treats specially, else single-quoted (a quote inside
+// written '\''); the empty word is ''.
+std::string ShellWord(const std::string& word);
 
-// A plan's inputs: the request the planner ran. Errors: as ReplayInputs.
-absl::StatusOr<RunInputs> PlanInputs(const PlanRequest& request);
+// A file a run read, by its role ("cluster", "slo", ...); an empty path is
+// skipped.
+struct InputPath {
+  std::string role;
+  std::string path;
+};
+
+// A replay's inputs: `inputs` as resolved with `pool_overrides`; `files`
+// are the files read besides the trace and iteration table (which
+// `inputs` names): the cluster and the SLO. Errors: a file that cannot be
+// read for its hash.
+absl::StatusOr<RunInputs> ReplayInputs(
+    const sim::SimulationInputs& inputs,
+    const std::vector<std::string>& pool_overrides,
+    const std::vector<InputPath>& files);
+
+// A plan's inputs: the request the planner ran; `files` as for
+// ReplayInputs (the SLO, the template cluster, a fixed fleet), the trace
+// and iteration table are the request's. Errors: as ReplayInputs.
+absl::StatusOr<RunInputs> PlanInputs(const PlanRequest& request,
+                                     const std::vector<InputPath>& files);
 
 // inputs.json's text: `inputs` as proto3 JSON (util/proto_json.h; its
 // printer's errors).

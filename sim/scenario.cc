@@ -12,22 +12,27 @@
 
 namespace fleetsim::sim {
 
+absl::StatusOr<std::string> SloFilePath(const std::string& data_dir,
+                                        const std::string& name_or_path) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(name_or_path, ec)) return name_or_path;
+  if (IsSloSpec(name_or_path)) return std::string();
+  const std::string preset =
+      absl::StrCat(data_dir, "/slos/", name_or_path, ".txtpb");
+  if (std::filesystem::is_regular_file(preset, ec)) return preset;
+  return absl::NotFoundError(
+      absl::StrCat("SLO '", name_or_path,
+                   "' is neither a file nor a preset in ", data_dir, "/slos"));
+}
+
 absl::StatusOr<Slo> LoadSlo(const std::string& data_dir,
                             const std::string& name_or_path) {
-  std::string path = name_or_path;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec) && IsSloSpec(name_or_path)) {
+  FLEETSIM_ASSIGN_OR_RETURN(const std::string path,
+                            SloFilePath(data_dir, name_or_path));
+  if (path.empty()) {
     FLEETSIM_ASSIGN_OR_RETURN(Slo slo, ParseSloSpec(name_or_path));
     FLEETSIM_RETURN_IF_ERROR(ValidateSlo(slo, "--slo"));
     return slo;
-  }
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    path = absl::StrCat(data_dir, "/slos/", name_or_path, ".txtpb");
-    if (!std::filesystem::is_regular_file(path, ec)) {
-      return absl::NotFoundError(absl::StrCat(
-          "SLO '", name_or_path, "' is neither a file nor a preset in ",
-          data_dir, "/slos"));
-    }
   }
   Slo slo;
   FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(path, &slo));

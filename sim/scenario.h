@@ -45,6 +45,11 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request);
 absl::StatusOr<Slo> LoadSlo(const std::string& data_dir,
                             const std::string& name_or_path);
 
+// The file LoadSlo reads for `name_or_path`: the path itself, or the
+// preset's file in data_dir/slos; "" for an inline spec. NotFound: neither.
+absl::StatusOr<std::string> SloFilePath(const std::string& data_dir,
+                                        const std::string& name_or_path);
+
 }  // namespace fleetsim::sim
 
 #endif  // FLEETSIM_SIM_SCENARIO_H_

@@ -57,7 +57,9 @@ TraceEventRecorder::TraceEventRecorder(const FleetSpec& fleet, double start_s,
 }
 
 bool TraceEventRecorder::Take(int64_t events) {
-  if (events_ + events > max_events_) {
+  // Once cut, nothing more: a later, smaller event fitting under the bound
+  // would leave a gap in a file that says it holds the first events.
+  if (truncated_ || events_ + events > max_events_) {
     truncated_ = true;
     return false;
   }

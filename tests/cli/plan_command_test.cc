@@ -105,11 +105,13 @@ TEST(PlanCommandTest, OutHoldsTheInputsOfThePlan) {
       ::testing::TempDir() + "/plan_inputs_" + std::to_string(getpid());
   const std::string trace =
       std::string(FLEETSIM_SOURCE_DIR) + "/data/traces/azure_2023_code.csv";
+  const std::string slo = out + "_slo.txtpb";
+  std::ofstream(slo) << "targets { metric: SLO_METRIC_TTFT percentile: 99 "
+                        "max_s: 10 }\n";
   testutil::FleetsimRun run = testutil::RunFleetsim(
       "plan --model llama-2-7b --trace " + trace +
-      " --rate 2 --duration 10 --seed 5 --slo ttft_p99=10s --chips h100 "
-      "--modes colocated --budget-machines 1 --out " +
-      out);
+      " --rate 2 --duration 10 --seed 5 --slo " + slo +
+      " --chips h100 --modes colocated --budget-machines 1 --out " + out);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   std::ifstream in(out + "/inputs.json");
   const std::string json((std::istreambuf_iterator<char>(in)),
@@ -122,8 +124,10 @@ TEST(PlanCommandTest, OutHoldsTheInputsOfThePlan) {
   EXPECT_EQ(inputs.plan_request().workload().seed(), 5u);
   EXPECT_EQ(inputs.plan_request().model(), "llama-2-7b");
   EXPECT_FALSE(inputs.commit().empty());
-  ASSERT_EQ(inputs.files_size(), 1);
+  ASSERT_EQ(inputs.files_size(), 2);
   EXPECT_EQ(inputs.files(0).sha256(), *Sha256FileHex(trace));
+  EXPECT_EQ(inputs.files(1).role(), "slo");
+  EXPECT_EQ(inputs.files(1).sha256(), *Sha256FileHex(slo));
 }
 
 // SIGTERM to plan mid-search leaves no simulation running and no file in

@@ -86,10 +86,12 @@ TEST(ReplayOutputsTest, InputsJsonEchoesTheRunAndReruns) {
   EXPECT_GT(inputs.slo().targets_size(), 0);
   EXPECT_EQ(inputs.workload().rate_per_s(), 20);
   EXPECT_EQ(inputs.workload().trace_path(), kTrace);
-  ASSERT_GE(inputs.files_size(), 2);
+  ASSERT_EQ(inputs.files_size(), 3);
   EXPECT_EQ(inputs.files(0).role(), "trace");
   EXPECT_EQ(inputs.files(0).sha256(), *Sha256FileHex(kTrace));
   EXPECT_EQ(inputs.files(1).role(), "cluster");
+  EXPECT_EQ(inputs.files(2).role(), "slo");  // --slo normal: the preset's file
+  EXPECT_THAT(inputs.files(2).path(), HasSubstr("/slos/normal.txtpb"));
   // The build, as --version prints it.
   testutil::FleetsimRun version = testutil::RunFleetsim("--version");
   EXPECT_FALSE(inputs.release().empty());
@@ -102,6 +104,24 @@ TEST(ReplayOutputsTest, InputsJsonEchoesTheRunAndReruns) {
                                                 {{dir + "/a", dir + "/rerun"}});
   ASSERT_EQ(std::system((rerun + " >/dev/null 2>&1").c_str()), 0) << rerun;
   EXPECT_EQ(Slurp(dir + "/rerun/summary.json"), Slurp(dir + "/a/summary.json"));
+}
+
+// The echoed command line is quoted for a shell: an --out folder with a
+// space and a quote in its name, and an empty --slo, rerun as typed.
+TEST(ReplayOutputsTest, CommandLineQuotesWhatAShellWouldSplit) {
+  const std::string out = Dir("quoted") + "/it's here";
+  // The test's own shell quoting of the same words.
+  testutil::FleetsimRun run = Replay("\"" + out + "\"", "--slo ''");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const RunInputs inputs = ReadJson<RunInputs>(out + "/inputs.json");
+  EXPECT_THAT(inputs.command_line(), HasSubstr("--slo ''"));
+  EXPECT_THAT(inputs.command_line(), HasSubstr("/it'\\''s here'"));
+  const std::string summary = Slurp(out + "/summary.json");
+  ASSERT_EQ(std::remove((out + "/summary.json").c_str()), 0);
+  ASSERT_EQ(std::system((inputs.command_line() + " >/dev/null 2>&1").c_str()),
+            0)
+      << inputs.command_line();
+  EXPECT_EQ(Slurp(out + "/summary.json"), summary);
 }
 
 // Operator totals: every pool's add up to its busy instance-seconds, and
@@ -188,7 +208,9 @@ TEST(ReplayOutputsTest, TimeSeriesOnlyWhenAskedAndBoundedByTheInterval) {
     const double t = std::stod(row[0]);
     const int instance = std::stoi(row[1]);
     const double tick = std::floor(t / 0.5);
-    if (last_tick.count(instance)) EXPECT_GT(tick, last_tick[instance]);
+    if (last_tick.count(instance)) {
+      EXPECT_GT(tick, last_tick[instance]);
+    }
     last_tick[instance] = tick;
     EXPECT_GE(std::stod(row[7]), 0);
     EXPECT_LE(std::stod(row[7]), 1);
@@ -236,6 +258,39 @@ TEST(ReplayOutputsTest, TraceEventsOfTheWindowParseAsJson) {
   EXPECT_EQ(Slurp(dir + "/summary.json"), Slurp(dir + "/plain/summary.json"));
 }
 
+// A file cut at its bound is named in summary.json and warned of; the
+// time series keeps its first rows, the trace its first events.
+TEST(ReplayOutputsTest, ACutFileIsNamedInTheSummary) {
+  const std::string dir = Dir("cut");
+  const std::string trace = dir + "/trace.json";
+  testutil::FleetsimRun run =
+      Replay(dir,
+             "--timeseries-interval-s 0.5 --timeseries-max-rows 3 "
+             "--trace-events " +
+                 trace + " --trace-events-max-events 5");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const SimulationResult r = ReadJson<SimulationResult>(dir + "/summary.json");
+  ASSERT_EQ(r.truncated_outputs_size(), 2);
+  EXPECT_THAT(r.truncated_outputs(0),
+              HasSubstr(trace + ": the first 5 events only"));
+  EXPECT_THAT(r.truncated_outputs(1),
+              HasSubstr("timeseries.csv: the first 3 rows only"));
+  EXPECT_THAT(run.output, HasSubstr("warning: timeseries.csv: the first 3"));
+  const std::string csv = Slurp(dir + "/timeseries.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 3);
+  google::protobuf::Struct parsed;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(Slurp(trace), &parsed).ok());
+  const auto& other = parsed.fields().at("otherData").struct_value().fields();
+  EXPECT_TRUE(other.at("truncated").bool_value());
+  EXPECT_EQ(other.at("events").number_value(), 5);
+  // Uncut, nothing is named.
+  ASSERT_EQ(Replay(dir + "/whole", "--timeseries-interval-s 0.5").exit_code, 0);
+  EXPECT_EQ(ReadJson<SimulationResult>(dir + "/whole/summary.json")
+                .truncated_outputs_size(),
+            0);
+}
+
 TEST(ReplayOutputsTest, BadOutputFlagsAreErrors) {
   const std::string base = "replay --cluster " + kSource +
                            "/data/clusters/spad.txtpb --model bloom-176b "
@@ -248,7 +303,9 @@ TEST(ReplayOutputsTest, BadOutputFlagsAreErrors) {
         "--timeseries-interval-s must be >= 0"},
        {"--trace-events " + Dir("bad") + ".json --trace-events-window-s 0", 1,
         "--trace-events-window-s > 0"},
-       {"--trace-events /nonexistent/dir/t.json", 1, "/nonexistent/dir"}});
+       {"--trace-events /nonexistent/dir/t.json", 1, "/nonexistent/dir"},
+       {"--trace-events " + Dir("bad") + ".json --trace-events-max-events 0", 1,
+        "--trace-events-max-events must be >= 1"}});
 }
 
 }  // namespace

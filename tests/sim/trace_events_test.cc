@@ -165,5 +165,31 @@ TEST(TraceEventsTest, StopsAtTheEventCapAndSaysSo) {
                   .bool_value());
 }
 
+// Once an event did not fit, no later one is kept, even one that would:
+// the file holds the events before the cut, with no gap.
+TEST(TraceEventsTest, NothingAfterTheCutEvenWhatWouldFit) {
+  FleetSpec fleet = TwoPools();
+  auto file = OutputFile::Create(Path());
+  ASSERT_TRUE(file.ok());
+  TraceEventRecorder trace(fleet, 0, 100, /*max_events=*/4, file->get());
+  IterationSpan span;
+  span.batch.AddDecode(10);
+  std::vector<double> end = {0.5};
+  span.start_s = 0;
+  span.end_s = end.data();
+  trace.OnIterations(span);                      // 1 event
+  trace.OnKvTransfer({1, 0, 1, 1.0, 1.1, 1e6});  // 2 more: 3
+  trace.OnKvTransfer({2, 0, 1, 2.0, 2.1, 1e6});  // 2 more: over, cut here
+  end[0] = 3.5;
+  span.start_s = 3;
+  trace.OnIterations(span);  // 1 would fit under a non-sticky check
+  trace.Finish();
+  EXPECT_TRUE(trace.truncated());
+  EXPECT_EQ(trace.events(), 3);
+  ASSERT_TRUE((*file)->Commit().ok());
+  Struct parsed = Parse(Path());
+  EXPECT_EQ(EventsWithPhase(parsed, "X").size(), 1u);
+}
+
 }  // namespace
 }  // namespace fleetsim::sim
