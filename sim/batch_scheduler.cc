@@ -72,6 +72,11 @@ void BatchScheduler::ReleaseBlocks(int64_t blocks) {
   LoadChanged();
 }
 
+void BatchScheduler::ReleaseTransferred(LiveRequest* request, int64_t blocks) {
+  if (prefix_cache_) UnpinPrefix(request);
+  ReleaseBlocks(blocks);
+}
+
 void BatchScheduler::PrefillDone(LiveRequestPtr request) {
   LoadChanged();
   hooks_.on_prefill_done(std::move(request));

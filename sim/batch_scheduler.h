@@ -123,6 +123,11 @@ class BatchScheduler final {
   // Frees blocks held for a request that left (prefill side, after its KV
   // transfer finished).
   void ReleaseBlocks(int64_t blocks);
+  // `request`'s KV transfer from here finished: frees `blocks` (its own
+  // blocks when the transfer started) and unpins its prompt prefix, which
+  // stays in this instance's prefix cache for later prompts; the request
+  // leaves with nothing of this cache pinned.
+  void ReleaseTransferred(LiveRequest* request, int64_t blocks);
 
   // Builds the next iteration. Returns false when there is nothing to run.
   // On true, `seconds` is the iteration's predicted duration.

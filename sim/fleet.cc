@@ -82,7 +82,8 @@ absl::Status CheckPrecision(const Model& served, const Chip& chip,
   return absl::OkStatus();
 }
 
-// Cluster.prefix_caching onto every pool; the router's policy needs it.
+// Cluster.prefix_caching onto the pools that compute prompts (all but
+// decode pools); the router's policy needs it.
 absl::Status ResolvePrefixCaching(const Cluster& cluster,
                                   const std::string& origin, FleetSpec* fleet) {
   if (!cluster.prefix_caching()) {
@@ -94,12 +95,12 @@ absl::Status ResolvePrefixCaching(const Cluster& cluster,
     }
     return absl::OkStatus();
   }
-  if (fleet->disaggregated) {
+  if (fleet->mixed_pool_prefill_queue_tokens > 0) {
     return absl::UnimplementedError(absl::StrCat(
         origin,
-        ": field 'prefix_caching': simulated on colocated pools only "
-        "(a prefill pool's cache and the KV transfer of cached blocks "
-        "are not modelled)"));
+        ": field 'prefix_caching': not simulated with the mixed pool "
+        "(mixed_pool_prefill_queue_tokens): a lent instance's cache is not "
+        "modelled"));
   }
   // Mooncake's hash_ids name 512-token blocks (its FAST'25 traces' README).
   constexpr int kMooncakeBlockTokens = 512;
@@ -107,6 +108,10 @@ absl::Status ResolvePrefixCaching(const Cluster& cluster,
                          ? cluster.prefix_block_tokens()
                          : kMooncakeBlockTokens;
   for (PoolSpec& pool : fleet->pools) {
+    // Disaggregated, prompts are computed on the prefill pools only, so the
+    // cache lives there (as Mooncake's prefill-side KV cache, FAST'25 §3);
+    // a decode instance receives every prompt's whole KV.
+    if (pool.role == POOL_ROLE_DECODE) continue;
     if (block_tokens % pool.kv_block_tokens != 0) {
       return PoolError(
           origin, pool,

@@ -162,9 +162,11 @@ struct FleetSpec {
   // NormalizedFleetCost), and in watts.
   double NormalizedTdp(const Chip& h100) const;
   double TdpW() const;
-  // Cluster.prefix_caching (then every pool caches).
+  // Cluster.prefix_caching (then every pool that computes prompts caches).
   bool caches_prefixes() const {
-    return !pools.empty() && pools.front().prefix_block_tokens > 0;
+    return std::any_of(pools.begin(), pools.end(), [](const PoolSpec& p) {
+      return p.prefix_block_tokens > 0;
+    });
   }
 };
 

@@ -77,7 +77,7 @@ void KvTransfers::MoverLoop(Mover* mover) {
     moving->kv_transfer_s = now - start;
     on_transferred_(KvTransferSpan{moving->id, job.from->index(),
                                    job.to->index(), start, now, job.bytes});
-    job.from->scheduler().ReleaseBlocks(job.prefill_blocks);
+    job.from->scheduler().ReleaseTransferred(moving.get(), job.prefill_blocks);
     job.from->Wake();
     moving->kv_blocks = 0;
     double first_token =

@@ -399,6 +399,43 @@ TEST(BatchSchedulerTest,
   EXPECT_DOUBLE_EQ(first, 0.010 + 1e-5 * kPrefixTokens);
 }
 
+// Disaggregated: a prefill instance caches the prompt's full blocks; when
+// the KV transfer ends, ReleaseTransferred frees the request's own blocks
+// and unpins its prefix, which stays cached and evictable here, and the
+// request leaves with nothing of this cache pinned.
+TEST(BatchSchedulerTest,
+     PrefixCachingPrefillInstanceKeepsThePrefixAfterItsTransfer) {
+  PoolSpec pool = CachingPool(1000);
+  pool.role = POOL_ROLE_PREFILL;
+  std::vector<LiveRequestPtr> handed_off;
+  AffineLatency latency;
+  BatchScheduler scheduler(
+      pool, &latency,
+      SchedulerHooks{
+          [&](LiveRequestPtr r) { handed_off.push_back(std::move(r)); },
+          [](LiveRequestPtr) {}, [](double, int64_t) {}});
+  scheduler.Enqueue(Prompt(0, 300, 50, {1, 2, 3, 4, 5}));  // 19 KV blocks
+  double seconds = 0;
+  ASSERT_TRUE(scheduler.PlanIteration(0, &seconds));
+  scheduler.FinishIteration(seconds);
+  ASSERT_EQ(handed_off.size(), 1u);
+  LiveRequest& a = *handed_off[0];
+  // 4 full blocks (16 KV blocks) went to the cache, pinned by the request;
+  // its own: the partial fifth (3 KV blocks).
+  EXPECT_EQ(a.kv_blocks, 3);
+  EXPECT_EQ(scheduler.used_blocks(), 19);
+  EXPECT_EQ(scheduler.prefix_cache()->evictable_kv_blocks(), 0);
+  scheduler.ReleaseTransferred(&a, a.kv_blocks);
+  EXPECT_EQ(a.pinned_prefix_blocks, 0);
+  EXPECT_EQ(a.shared_kv_blocks, 0);
+  EXPECT_EQ(scheduler.prefix_cache()->kv_blocks(), 16);
+  EXPECT_EQ(scheduler.prefix_cache()->evictable_kv_blocks(), 16);
+  EXPECT_EQ(scheduler.used_blocks(), 0);  // cached entries count as free
+  // The next prompt sharing the prefix computes only the rest.
+  LiveRequestPtr b = Prompt(1, 400, 2, {1, 2, 3, 9, 10, 11, 12});
+  EXPECT_EQ(scheduler.CachedPrefixTokens(*b), 3 * kPrefixTokens);
+}
+
 TEST(BatchSchedulerTest,
      PrefixCachingCachedBlocksAreEvictedForRoomInsteadOfPreempting) {
   // 40 KV blocks (640 tokens). A leaves 5 entries (20 blocks) cached.

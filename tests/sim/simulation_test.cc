@@ -658,6 +658,35 @@ TEST(SimulationTest, ASharedPrefixIsNotPrefilledTwice) {
   EXPECT_FALSE(off.result.has_prefix_cache());
 }
 
+TEST(SimulationTest, APrefillPoolCachesPrefixesAndTransfersWholePrompts) {
+  // As ASharedPrefixIsNotPrefilledTwice, disaggregated: the prefill
+  // instance caches; the second prompt's prefill computes only its
+  // unshared 1,464 tokens, and its KV transfer still moves all 3,000
+  // tokens' KV (the decode instance holds no cache).
+  Workload trace = Trace(WriteMooncakeTrace(
+      "shared_pd.jsonl",
+      {{0, 2048, 3, "1, 2, 3, 4"}, {10, 3000, 3, "1, 2, 3, 9, 10, 11"}}));
+  SimRun off = Simulate(ParseCluster(Disaggregated(400)), trace, "llama-3-70b");
+  SimRun on =
+      Simulate(ParseCluster(Disaggregated(400) + "prefix_caching: true"), trace,
+               "llama-3-70b");
+  ASSERT_EQ(on.records.size(), 2u);
+  ASSERT_EQ(off.records.size(), 2u);
+  std::unique_ptr<hardware::OperatorModel> model = FirstPoolModel(on);
+  ASSERT_NE(model, nullptr);
+  hardware::BatchShape rest;
+  rest.AddPrefillChunk(3000 - 3 * 512, 3 * 512);
+  const double transfer = 3000.0 * 327680 / 400e9 + 2 * 5e-6;
+  EXPECT_NEAR(on.records[1].kv_transfer_s, transfer, 1e-9);
+  EXPECT_NEAR(off.records[1].kv_transfer_s, transfer, 1e-9);
+  EXPECT_NEAR(on.records[1].ttft_s, model->IterationSeconds(rest) + transfer,
+              1e-9);
+  EXPECT_NEAR(off.records[1].ttft_s, PrefillSeconds(*model, 3000) + transfer,
+              1e-9);
+  EXPECT_EQ(on.result.prefix_cache().cached_tokens(), 1536);
+  EXPECT_EQ(on.result.completed(), 2);
+}
+
 TEST(SimulationTest, PrefixAffinitySendsAPromptToItsCachedPrefix) {
   // A warms instance 0; X keeps it busy decoding; B shares A's 4 blocks.
   // By load alone B goes to idle instance 1; by affinity to instance 0
