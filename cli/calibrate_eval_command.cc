@@ -34,8 +34,8 @@
 #include "hardware/calibration/calibration_table.h"
 #include "hardware/calibration/row_filter.h"
 #include "hardware/calibration/row_query.h"
-#include "hardware/chip_catalog.h"
-#include "hardware/operator_model.h"
+#include "hardware/operator_options.h"
+#include "hardware/operator_pricer.h"
 #include "util/gzip_file.h"
 #include "util/json_writer.h"
 

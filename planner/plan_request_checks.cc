@@ -89,11 +89,13 @@ absl::Status ValidatePlanRequest(const PlanRequest& request,
                        " chips (chips_per_machine)"));
     }
   }
-  // Costs are in H100 machines; no other unit is implemented.
-  if (!request.normalize_to().empty() && request.normalize_to() != "h100") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        origin, ": field 'normalize_to' (--normalize-to): '",
-        request.normalize_to(), "' is not supported; only \"h100\" is"));
+  // Costs are in reference machines (H100); no other unit is implemented.
+  if (!request.normalize_to().empty() &&
+      request.normalize_to() != hardware::kReferenceChip) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(origin, ": field 'normalize_to' (--normalize-to): '",
+                     request.normalize_to(), "' is not supported; only \"",
+                     hardware::kReferenceChip, "\" is"));
   }
   return absl::OkStatus();
 }

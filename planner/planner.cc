@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "economics/pricing.h"
-#include "hardware/operator_model.h"
+#include "hardware/latency_model.h"
 #include "hardware/reference_machine.h"
 #include "planner/candidate.h"
 #include "planner/min_search.h"

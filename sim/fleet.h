@@ -184,9 +184,9 @@ struct FleetSpec {
 // prefill and a decode pool, speculative decoding's
 // (ResolveSpeculativeDecoding, a draft the pool's TP does not divide);
 // Unimplemented for colocated pools mixed with disaggregated ones, for
-// PREEMPTION_MODE_SWAP, and for speculative decoding on disaggregated pools
-// or with an iteration table. NotFound for an unknown
-// chip.
+// PREEMPTION_MODE_SWAP, for prefix caching on disaggregated pools, and for
+// speculative decoding on disaggregated pools or with an iteration table.
+// NotFound for an unknown chip.
 // NotFound / InvalidArgument from reading Cluster.iteration_time_table, or
 // when it has no rows for a pool's model, chip and TP.
 absl::StatusOr<FleetSpec> ResolveFleet(
