@@ -15,8 +15,8 @@
 //   *.txtpb  a text-format CalibrationTable.
 //
 // Example:
-//   FLEETSIM_ASSIGN_OR_RETURN(CalibrationTable table,
-//       hardware::ReadCalibrationTable("data/calibration/h100/mlp.csv"));
+//   FLEETSIM_ASSIGN_OR_RETURN(CalibrationTable table, ReadCalibrationTable(
+//       "data/calibration/h100/vidur_mlp_llama-2-7b-hf.csv"));
 //
 // docs/calibration.md explains the schema and the producers in prose.
 #ifndef FLEETSIM_HARDWARE_CALIBRATION_CALIBRATION_TABLE_H_

@@ -185,6 +185,26 @@ TEST(SimulateRequestChecks, EveryBadFieldIsAnInvalidArgumentNamingIt) {
       {"workload.trace_path",
        [](SimulateRequest* r) { r->clear_trace_bytes(); }},
       {"pool", [](SimulateRequest* r) { r->add_pool_overrides("nosuch=3"); }},
+      // Issue 16: finite values like these, in one inline request, once
+      // made a latency overflow LogHistogram and killed the worker.
+      {"framework_layer_overhead_us",
+       [](SimulateRequest* r) {
+         r->mutable_cluster()->set_framework_layer_overhead_us(1e306);
+       }},
+      {"scale_out_gbytes_per_s",
+       [](SimulateRequest* r) {
+         r->mutable_cluster()
+             ->mutable_pools(0)
+             ->mutable_machine()
+             ->set_scale_out_gbytes_per_s(1e-300);
+       }},
+      {"scale_out_latency_us",
+       [](SimulateRequest* r) {
+         r->mutable_cluster()
+             ->mutable_pools(0)
+             ->mutable_machine()
+             ->set_scale_out_latency_us(1e306);
+       }},
   };
   for (const Case& c : cases) {
     SimulateRequest request = SmallRequest();
