@@ -52,10 +52,22 @@ const FieldRanges& ChipFieldRanges() {
       {"fleetsim.OperatorEfficiency.compute_latency_us", 0, 1e6,
        "microseconds"},
       {"fleetsim.OperatorEfficiency.tile_overhead_rows", 0, 1e6},
-      {"fleetsim.OperatorEfficiency.cache_speedup", 0, 1e3},
+      {"fleetsim.OperatorEfficiency.cache_speedup", 1, 1e3},
       {"fleetsim.OperatorEfficiency.cache_fraction", 0, 1e3},
       {"fleetsim.OperatorEfficiency.rows_per_unit", 0, 1e9},
       {"fleetsim.OperatorEfficiency.row_overhead_kb", 0, 1e9, "KB"},
+      {"fleetsim.OperatorEfficiency.latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.OperatorEfficiency.unit_latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.OperatorEfficiency.tile_q_rows", 0, 1e6, "rows"},
+      {"fleetsim.OperatorEfficiency.tile_kv_rows", 0, 1e6, "rows"},
+      {"fleetsim.OperatorEfficiency.local_pair_bytes", 0, 1e9, "bytes"},
+      {"fleetsim.OperatorEfficiency.layer_pair_bytes", 0, 1e9, "bytes"},
+      {"fleetsim.CollectiveFit.ranks", 1, 1e4},
+      {"fleetsim.CollectiveFit.latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.CollectiveFit.bus_efficiency", 1e-6, 1e3},
+      {"fleetsim.CollectiveFit.bulk_latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.CollectiveFit.bulk_bus_efficiency", 1e-6, 1e3},
+      {"fleetsim.SourcedValue.value", 0, 1e9, "USD or W"},
       {"fleetsim.DieCostModel.die_area_mm2", 1e-3, 1e6, "mm^2"},
       {"fleetsim.DieCostModel.wafer_cost_usd", 0, 1e9, "USD"},
       {"fleetsim.DieCostModel.wafer_diameter_mm", 0, 1e4, "mm"},
@@ -154,6 +166,22 @@ void CheckPricing(const Chip& chip, ChipProblems& problems) {
   }
 }
 
+// A tile holds at least one row; 0 (or unset) turns the tiles off. A tile
+// of a fraction of a row would multiply the tile loop's steps.
+void CheckTileRows(const OperatorEfficiency& entry, const std::string& prefix,
+                   ChipProblems& problems) {
+  for (const auto& [name, rows] :
+       {std::pair<const char*, double>{"tile_q_rows", entry.tile_q_rows()},
+        std::pair<const char*, double>{"tile_kv_rows", entry.tile_kv_rows()}}) {
+    if (!(rows > 0 && rows < 1)) continue;
+    const std::string field = absl::StrCat(prefix, ".", name);
+    const std::string message =
+        absl::StrCat("field '", field,
+                     "' must be 0 (no tiles) or >= 1 row (got ", rows, ")");
+    problems.Add(field, message);
+  }
+}
+
 void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
   // One entry per class and serving framework (empty: any framework).
   std::set<std::pair<int, std::string>> seen_ops;
@@ -189,6 +217,11 @@ void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
       problems.Add(absl::StrCat(prefix, ".", f.name),
                    absl::StrCat("field '", prefix, ".", f.name,
                                 "' must be in (0, 1] (got ", f.value, ")"));
+    }
+    CheckTileRows(entry, prefix, problems);
+    for (int j = 0; j < entry.operators_size(); ++j) {
+      CheckTileRows(entry.operators(j),
+                    absl::StrCat(prefix, ".operators[", j, "]"), problems);
     }
     if (entry.has_floor_us() && entry.floor_us() < 0) {
       problems.Add(

@@ -5,7 +5,7 @@
 // have to remember: a NaN or infinite number in any float field, an enum
 // number its type does not define (proto3 text format and the wire accept
 // any), and a number outside the physically sane range declared for its
-// field. Every loader runs it before its own cross-field checks, so a field
+// field. Every loader runs it, before or after its own checks, so a field
 // added later is covered for finiteness and enums the day it is added.
 #ifndef FLEETSIM_UTIL_FIELD_CHECKS_H_
 #define FLEETSIM_UTIL_FIELD_CHECKS_H_

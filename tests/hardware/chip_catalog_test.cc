@@ -6,10 +6,12 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/operator_model.h"
@@ -279,6 +281,77 @@ TEST(ChipCatalogTest, ValuesOutsideTheirSanityRangeAreRefused) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << field;
     EXPECT_THAT(status.message(),
                 HasSubstr("/nonexistent.txtpb: field '" + field + "'"));
+  }
+}
+
+// Regression (issue 16): the fitted terms of efficiency entries, their
+// all-reduce lines and prices took any finite number (a negative latency, a
+// tile of 1e-300 rows, a price of 1e300 USD); the absurd ones ended the run
+// only at SimGrid's wait, without naming the file or the field.
+TEST(ChipCatalogTest, FittedTermsAndPricesOutsideTheirRangeAreRefused) {
+  const Chip h100 = Get(ShippedChips(), "h100");
+  int tiled = -1, collective = -1, moe = -1;
+  for (int i = 0; i < h100.efficiency_size(); ++i) {
+    const OperatorEfficiency& e = h100.efficiency(i);
+    if (tiled < 0 && e.tile_q_rows() > 0) tiled = i;
+    if (collective < 0 && e.collective_fits_size() > 0) collective = i;
+    if (moe < 0 && e.operators_size() > 0 &&
+        e.operators(0).has_local_pair_bytes()) {
+      moe = i;
+    }
+  }
+  ASSERT_GE(tiled, 0);
+  ASSERT_GE(collective, 0);
+  ASSERT_GE(moe, 0);
+  struct Case {
+    std::function<void(Chip*)> spoil;
+    std::string field;  // expected as "field '<field>'"
+  };
+  const std::string t = absl::StrCat("efficiency[", tiled, "]");
+  const std::string c = absl::StrCat("efficiency[", collective, "]");
+  const std::string m = absl::StrCat("efficiency[", moe, "]");
+  const std::vector<Case> cases = {
+      {[&](Chip* x) { x->mutable_efficiency(tiled)->set_latency_us(-1); },
+       t + ".latency_us"},
+      {[&](Chip* x) {
+         x->mutable_efficiency(tiled)->set_unit_latency_us(1e300);
+       },
+       t + ".unit_latency_us"},
+      {[&](Chip* x) { x->mutable_efficiency(tiled)->set_tile_q_rows(1e-300); },
+       t + ".tile_q_rows"},
+      {[&](Chip* x) { x->mutable_efficiency(tiled)->set_tile_kv_rows(-1); },
+       t + ".tile_kv_rows"},
+      {[&](Chip* x) { x->mutable_efficiency(tiled)->set_cache_speedup(0.5); },
+       t + ".cache_speedup"},
+      {[&](Chip* x) {
+         x->mutable_efficiency(moe)->mutable_operators(0)->set_local_pair_bytes(
+             -1);
+       },
+       m + ".operators[0].local_pair_bytes"},
+      {[&](Chip* x) {
+         x->mutable_efficiency(collective)
+             ->mutable_collective_fits(0)
+             ->set_bus_efficiency(-1);
+       },
+       c + ".collective_fits[0].bus_efficiency"},
+      {[&](Chip* x) {
+         x->mutable_efficiency(collective)
+             ->mutable_collective_fits(0)
+             ->set_latency_us(1e300);
+       },
+       c + ".collective_fits[0].latency_us"},
+      {[&](Chip* x) {
+         x->mutable_pricing()->mutable_purchase_usd()->set_value(1e300);
+       },
+       "pricing.purchase_usd.value"},
+  };
+  for (const Case& k : cases) {
+    Chip chip = h100;
+    k.spoil(&chip);
+    absl::Status status = ValidateChip(chip, "/nonexistent.txtpb");
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << k.field;
+    EXPECT_THAT(status.message(),
+                HasSubstr("/nonexistent.txtpb: field '" + k.field + "'"));
   }
 }
 
