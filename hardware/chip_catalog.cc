@@ -132,7 +132,8 @@ void CheckDieCost(const Chip& chip, ChipProblems& problems) {
       problems.Add(
           "die_cost.die_area_mm2",
           absl::StrCat("field 'die_cost.die_area_mm2' = ", die.die_area_mm2(),
-                       " mm^2 does not fit a ", diameter, " mm wafer (", dies,
+                       " mm^2 does not fit a ", diameter,
+                       " mm wafer (field 'die_cost.wafer_diameter_mm'; ", dies,
                        " dies per wafer)"));
     }
   }
