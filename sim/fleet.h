@@ -184,7 +184,7 @@ struct FleetSpec {
 // prefill and a decode pool, speculative decoding's
 // (ResolveSpeculativeDecoding, a draft the pool's TP does not divide);
 // Unimplemented for colocated pools mixed with disaggregated ones, for
-// PREEMPTION_MODE_SWAP, for prefix caching on disaggregated pools, and for
+// PREEMPTION_MODE_SWAP, for prefix caching with the mixed pool, and for
 // speculative decoding on disaggregated pools or with an iteration table.
 // NotFound for an unknown chip.
 // NotFound / InvalidArgument from reading Cluster.iteration_time_table, or
