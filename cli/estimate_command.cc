@@ -7,6 +7,8 @@
 //   fleetsim estimate --model bloom-176b --chip h100 --tp 8 --prefill 1500
 //   fleetsim estimate --model llama-2-70b --chip h100 --tp 4
 //       --prefill 512:1024 --decode 64@1500,8@300 --json
+//   fleetsim estimate --model deepseek-v3 --chip h200 --tp 1 --ep 8
+//       --weight-dtype fp8 --decode 256@2000 --json
 //   fleetsim estimate --model llama-3-8b --chip h100 --decode 1@640
 //       --draft-model llama-3.2-1b --draft-tokens 4 --acceptance 0.8
 // With a draft model the iteration is a speculative one (docs/simulator.md
@@ -49,9 +51,11 @@ ABSL_FLAG(std::string, weight_dtype, "",
 ABSL_FLAG(std::string, kv_dtype, "",
           "estimate: KV-cache precision (bf16, fp16, fp8, int8; default: the "
           "model's kv_dtype), as a pool's kv_dtype");
-ABSL_FLAG(bool, expert_parallel, false,
-          "estimate: MoE models: place whole routed experts on the tp chips "
-          "(expert parallelism), as a pool's expert_parallel");
+ABSL_FLAG(int32_t, ep, 0,
+          "estimate: expert-parallel degree of a MoE model (a multiple of "
+          "--tp; = --tp: whole experts on the tp chips; > --tp: attention in "
+          "ep / tp data-parallel groups and all-to-all), as a pool's ep; "
+          "0 = none");
 ABSL_FLAG(double, expert_routing_alpha, 0,
           "estimate: MoE models: route tokens by a power law of this "
           "exponent (> 0, != 1; aiconfigurator collects 1.01 and 1.2) "
@@ -170,14 +174,19 @@ Estimate MakeEstimate(const BatchShape& batch, IterationBreakdown breakdown,
   return e;
 }
 
+// "TP8", or "TP1 EP8" under expert parallelism.
+std::string Parallelism(int tp, int ep) {
+  return ep > 1 ? absl::StrCat("TP", tp, " EP", ep) : absl::StrCat("TP", tp);
+}
+
 void PrintTable(const std::string& model, const std::string& chip, int tp,
-                const BatchShape& batch, const Estimate& e) {
+                int ep, const BatchShape& batch, const Estimate& e) {
   const IterationBreakdown& b = e.breakdown;
   std::cout << absl::StrFormat(
-      "%s on %s, TP%d: iteration %.3f ms = kernels %.3f ms + serving "
+      "%s on %s, %s: iteration %.3f ms = kernels %.3f ms + serving "
       "overhead %.3f ms  (prefill: %d requests, %d tokens; decode: %d "
       "requests, %d context tokens)\n",
-      model, chip, tp, b.seconds * 1e3, e.kernel_s * 1e3,
+      model, chip, Parallelism(tp, ep), b.seconds * 1e3, e.kernel_s * 1e3,
       e.serving_overhead_s * 1e3, batch.prefill_requests, batch.prefill_tokens,
       batch.decode_requests, batch.decode_context_tokens);
   if (e.draft_tokens > 0) {
@@ -216,7 +225,7 @@ void PrintTable(const std::string& model, const std::string& chip, int tp,
 }
 
 void PrintJson(const std::string& model, const std::string& chip, int tp,
-               const std::string& accounting, const BatchShape& batch,
+               int ep, const std::string& accounting, const BatchShape& batch,
                const Estimate& e) {
   const IterationBreakdown& b = e.breakdown;
   JsonWriter json;
@@ -224,6 +233,7 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
   json.Field("model", model);
   json.Field("chip", chip);
   json.Field("tp", tp);
+  if (ep > 1) json.Field("ep", ep);
   json.Field("accounting", accounting);
   json.Key("batch");
   json.BeginObject();
@@ -298,12 +308,13 @@ absl::StatusOr<sim::FleetSpec> EstimateFleet(
   pool->set_machines(1);
   pool->set_tp(tp);
   pool->mutable_machine()->set_chip(chip);
-  // The chip's machine when the TP fits it, else one that holds the
+  // The chip's machine when the instance fits it, else one that holds the
   // instance.
+  const int instance_chips = std::max(tp, knobs.ep());
   const int machine_chips =
       hardware::MachineChips(**catalogs.chips().Find(chip));
   pool->mutable_machine()->set_chips_per_machine(
-      machine_chips % tp == 0 ? machine_chips : tp);
+      machine_chips % instance_chips == 0 ? machine_chips : instance_chips);
   return sim::ResolveFleet(cluster, "estimate", model,
                            catalogs.chips().entries(), {});
 }
@@ -317,6 +328,8 @@ int RunEstimate(const std::vector<std::string>& args) {
   }
   const int tp = absl::GetFlag(FLAGS_tp);
   if (tp < 1) return UsageError("--tp must be >= 1");
+  const int ep = absl::GetFlag(FLAGS_ep);
+  if (ep < 0) return UsageError("--ep must be >= 0");
   const std::string accounting = absl::GetFlag(FLAGS_accounting);
   if (accounting != "vllm" && accounting != "llmcompass") {
     return UsageError("--accounting must be 'vllm' or 'llmcompass', got '" +
@@ -352,7 +365,7 @@ int RunEstimate(const std::vector<std::string>& args) {
   Pool knobs;
   knobs.set_weight_dtype(*weight_dtype);
   knobs.set_kv_dtype(*kv_dtype);
-  knobs.set_expert_parallel(absl::GetFlag(FLAGS_expert_parallel));
+  knobs.set_ep(ep);
   if (const double alpha = absl::GetFlag(FLAGS_expert_routing_alpha);
       alpha != 0) {
     knobs.mutable_expert_routing()->set_kind(EXPERT_ROUTING_KIND_POWER_LAW);
@@ -390,9 +403,9 @@ int RunEstimate(const std::vector<std::string>& args) {
   const Estimate estimate = MakeEstimate(batch, (*latency)->Explain(batch),
                                          **kernels, fleet->pools[0]);
   if (absl::GetFlag(FLAGS_json)) {
-    PrintJson(model_name, chip_name, tp, accounting, batch, estimate);
+    PrintJson(model_name, chip_name, tp, ep, accounting, batch, estimate);
   } else {
-    PrintTable(model_name, chip_name, tp, batch, estimate);
+    PrintTable(model_name, chip_name, tp, ep, batch, estimate);
   }
   return 0;
 }
@@ -401,14 +414,15 @@ int RunEstimate(const std::vector<std::string>& args) {
 
 FLEETSIM_REGISTER_COMMAND(
     "estimate",
-    {"estimate --model M --chip C [--tp T] [--prefill TOKENS[:CACHED],..] "
+    {"estimate --model M --chip C [--tp T] [--ep E] "
+     "[--prefill TOKENS[:CACHED],..] "
      "[--decode N@CTX,..] [flags]",
      "The time `fleetsim replay` gives one iteration of a batch on one "
      "instance of a catalog model on a catalog chip: kernels and "
      "serving-stack overhead apart, per operator. A model that does not fit "
      "the instance is an error, as in a replay.",
-     {"model", "chip", "tp", "prefill", "decode", "weight_dtype", "kv_dtype",
-      "expert_parallel", "expert_routing_alpha", "draft_model", "draft_tokens",
+     {"model", "chip", "tp", "ep", "prefill", "decode", "weight_dtype",
+      "kv_dtype", "expert_routing_alpha", "draft_model", "draft_tokens",
       "acceptance", "accounting", "json", "data_dir"},
      RunEstimate});
 

@@ -204,6 +204,11 @@ double MoeLayerParameters(const Model& model) {
          3.0 * d * moe.shared_expert_ffn_dim() * moe.num_shared_experts();
 }
 
+double RoutedExpertParameters(const Model& model) {
+  return NumMoeLayers(model) * 3.0 * model.hidden_size() *
+         model.moe().expert_ffn_dim() * model.moe().num_experts();
+}
+
 double SsmMixerParameters(const Model& model) {
   if (NumSsmLayers(model) == 0) return 0;
   const LayerGemms g = LayerGemmShapes(model);

@@ -85,6 +85,11 @@ double DenseMlpParameters(const Model& model);
 double MoeLayerParameters(const Model& model);
 double SsmMixerParameters(const Model& model);
 
+// Parameters of the routed experts of every MoE layer (what expert
+// parallelism shards): num_moe_layers * num_experts * 3 * hidden *
+// expert_ffn_dim. DeepSeek-V3: 58 * 256 * 3 * 7168 * 2048 = 6.54e11.
+double RoutedExpertParameters(const Model& model);
+
 // Total parameters: every layer, norms, embedding and (untied) LM head.
 // DeepSeek-V3 ~671e9; Llama-2-70B ~69e9; BLOOM-176B ~176e9.
 double ParameterCount(const Model& model);

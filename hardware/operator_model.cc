@@ -110,6 +110,29 @@ absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
   if (NumDenseMlpLayers(model) > 0) {
     CheckDivides(p, "ffn_dim", DenseFfnDim(model), t);
   }
+  const int ep = o.expert_parallel;
+  if (ep > 1) {
+    if (NumMoeLayers(model) == 0) {
+      p.Add(
+          absl::StrCat("expert parallelism (ep = ", ep, ") needs a MoE model"));
+    } else if (model.moe().num_experts() % ep != 0) {
+      p.Add(absl::StrCat("ep = ", ep, " does not divide the ",
+                         model.moe().num_experts(), " routed experts"));
+    }
+    if (ep % t != 0) {
+      p.Add(absl::StrCat("ep = ", ep, " is not a multiple of tp = ", tp,
+                         " (attention runs in ep / tp data-parallel groups)"));
+    }
+    if (ep * std::max(pp, 1) > o.chips_per_machine) {
+      p.Add(absl::StrCat("ep x pp = ", ep * std::max(pp, 1),
+                         " chips exceed the scale-up domain of ",
+                         o.chips_per_machine,
+                         " (the all-to-all runs on scale-up links)"));
+    }
+    if (chip.scale_up_gbytes_per_s() <= 0) {
+      p.Add("ep > 1 needs chip scale_up_gbytes_per_s > 0");
+    }
+  }
   if (NumMoeLayers(model) > 0) {
     const MoeConfig& moe = model.moe();
     if (moe.top_k() < 1 || moe.top_k() > moe.num_experts()) {
@@ -117,13 +140,8 @@ absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
                          moe.num_experts(), "]"));
     }
     if (moe.expert_ffn_dim() <= 0) p.Add("moe.expert_ffn_dim must be > 0");
-    if (o.expert_parallel) {
-      // Whole experts per chip: the experts split, not their width.
-      CheckDivides(p, "moe.num_experts (expert parallel)", moe.num_experts(),
-                   t);
-    } else {
-      CheckDivides(p, "moe.expert_ffn_dim", moe.expert_ffn_dim(), t);
-    }
+    // Under expert parallelism each expert is whole on one rank.
+    if (ep <= 1) CheckDivides(p, "moe.expert_ffn_dim", moe.expert_ffn_dim(), t);
     if (moe.num_shared_experts() > 0) {
       CheckDivides(p, "moe.shared_expert_ffn_dim", moe.shared_expert_ffn_dim(),
                    t);
@@ -147,7 +165,8 @@ absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
   }
   CheckChipAndOptions(chip, o, p.list());
   return p.ToStatus(absl::StrCat("cannot model ", model.name(), " on ",
-                                 chip.name(), " with tp=", tp, " pp=", pp));
+                                 chip.name(), " with tp=", tp, " pp=", pp,
+                                 ep > 1 ? absl::StrCat(" ep=", ep) : ""));
 }
 
 }  // namespace
@@ -159,6 +178,10 @@ struct OperatorModel::Op {
   PricedOp priced;
   double invocations = 1;
   std::string name;
+  // Under expert parallelism: the operator sees every token of the
+  // instance's batch (routed experts, all-to-all), not one attention data-
+  // parallel group's share.
+  bool all_tokens = false;
 };
 
 OperatorModel::OperatorModel(const Model& model, const Chip& chip, int tp,
@@ -197,6 +220,7 @@ class TableBuilder {
         o_(o),
         ops_(ops),
         shapes_(shapes),
+        ep_(o.expert_parallel),
         b_w_(WeightBytesPerElement(model)),
         b_kv_(KvBytesPerElement(model)) {}
 
@@ -261,7 +285,9 @@ class TableBuilder {
                      bool scale_out) {
     if (invocations <= 0) return;
     OperatorQuery s = Shape(OPERATOR_CLASS_COLLECTIVE);
-    s.ranks = kind == CollectiveKind::kSendRecv ? 2 : tp_;
+    s.ranks = kind == CollectiveKind::kSendRecv   ? 2
+              : kind == CollectiveKind::kAllToAll ? ep_
+                                                  : tp_;
     s.scale_out = scale_out;
     Add(name, invocations, s,
         CollectiveCost(kind, s.ranks, scale_out, bytes_per_row, rows));
@@ -284,6 +310,7 @@ class TableBuilder {
   void AddMlaLayers(int layers);
   void AddSsmLayers(int layers);
   void AddMlpLayers(int dense_layers, int moe_layers);
+  void AddExpertAllToAll(int moe_layers);
 
   const Model& model_;
   const Chip& chip_;
@@ -292,6 +319,7 @@ class TableBuilder {
   const OperatorModelOptions& o_;
   std::vector<Op>* ops_;
   std::vector<OperatorQuery>* shapes_;
+  const int ep_;  // expert-parallel ranks; 1 = none
   const double b_w_;
   const double b_kv_;
 };
@@ -424,7 +452,7 @@ void TableBuilder::AddSsmLayers(int layers) {
 
 // Dense MLP layers, then MoE layers: router, routed experts (E_hit distinct
 // experts stream their weights), shared experts; routed experts split by
-// TP, or placed whole on the TP chips (options.expert_parallel), under the
+// TP, or whole on each of ep ranks under expert parallelism, under the
 // options' routing (gemm_op.h MoeExpertsCost). Shared experts split by TP.
 void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   const LayerGemms g = LayerGemmShapes(model_);
@@ -442,14 +470,18 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
           GemmShape{model_.hidden_size(), moe.num_experts(),
                     GemmShape::Split::kNone},
           kTokens);
+  // The ranks the routed experts' work is split over: TP ranks each hold a
+  // slice of every expert, EP ranks whole experts.
+  const int expert_ranks = ep_ > 1 ? ep_ : tp_;
   OperatorQuery experts = Shape(OPERATOR_CLASS_MOE);
   experts.k = model_.hidden_size();
-  experts.moe_ep = o_.expert_parallel ? tp_ : 1;
-  experts.n = moe.expert_ffn_dim() / (tp_ / experts.moe_ep);
+  experts.n = ep_ > 1 ? moe.expert_ffn_dim() : moe.expert_ffn_dim() / tp_;
   experts.experts = moe.num_experts();
   experts.top_k = moe.top_k();
+  experts.moe_ep = ep_;
   experts.moe_routing_alpha = o_.moe_routing_alpha;
   Add("moe_experts", moe_layers, experts, MoeExpertsCost(experts));
+  ops_->back().all_tokens = ep_ > 1;
   // An entry with a per-call latency was fitted on whole fused MoE layers
   // (`calibrate fit` on fused-MoE rows, docs/calibration.md §4.4), whose
   // time includes the experts' SwiGLU: the routed experts' activation is
@@ -457,10 +489,14 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   const bool fused_layer =
       ResolveEfficiency(o_, chip_, OPERATOR_CLASS_MOE, "moe_experts")
           .latency_s > 0;
+  // Under expert parallelism the activations run over every token of the
+  // instance at 1 / ep of the width (the same elements as a group's tokens
+  // at 1 / tp).
   double act_width =
-      fused_layer ? 0.0
-                  : static_cast<double>(moe.top_k()) *
-                        (static_cast<double>(moe.expert_ffn_dim()) / tp_);
+      fused_layer
+          ? 0.0
+          : static_cast<double>(moe.top_k()) *
+                (static_cast<double>(moe.expert_ffn_dim()) / expert_ranks);
   if (moe.num_shared_experts() > 0 && moe.shared_expert_ffn_dim() > 0) {
     const int64_t shared = static_cast<int64_t>(moe.num_shared_experts()) *
                            moe.shared_expert_ffn_dim();
@@ -470,12 +506,43 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
     AddGemm("shared_expert_down", OPERATOR_CLASS_MOE, moe_layers,
             GemmShape{shared, model_.hidden_size(), GemmShape::Split::kK},
             kTokens);
-    act_width += static_cast<double>(shared) / tp_;
+    act_width += static_cast<double>(shared) / expert_ranks;
   }
   if (act_width > 0) {
     AddRowKernel("moe_activation", OPERATOR_CLASS_ELEMENTWISE, moe_layers,
                  act_width, GatedActivationKernel(o_));
+    ops_->back().all_tokens = ep_ > 1;
   }
+}
+
+// Expert parallelism with data-parallel attention (ep > tp): per MoE layer,
+// every rank sends its share of the batch's tokens (1 / ep) to the ranks
+// holding their top_k experts and receives the experts' outputs back. With
+// ep = tp every rank already holds every token (one attention group): it
+// computes its experts' pairs and the TP all-reduce after the MLP sums the
+// ranks' outputs, as vLLM does without data parallelism
+// (vllm/model_executor/layers/fused_moe/config.py: use_all2all_kernels is
+// dp_size > 1 and use_ep), so no all-to-all is added. A token goes once to
+// each distinct rank among its experts' (DeepEP's dispatch and combine,
+// github.com/deepseek-ai/DeepEP): with its experts on uniformly random
+// ranks (balanced routing, an ASSUMPTION), 1 - (1 - 1/ep)^top_k of a
+// token's hidden vector per rank per token of the instance. Dispatch in
+// the weights' 8-bit precision when they have one, combine in BF16, as
+// DeepSeek-V3 serves it (arXiv:2412.19437 §3.3.2, "Low-Precision
+// Communication").
+void TableBuilder::AddExpertAllToAll(int moe_layers) {
+  if (ep_ <= tp_ || moe_layers <= 0) return;
+  const double d = model_.hidden_size();
+  const double ranks_per_token =
+      -std::expm1(model_.moe().top_k() * std::log1p(-1.0 / ep_));
+  AddCollective("ep_dispatch", CollectiveKind::kAllToAll, moe_layers,
+                std::min(b_w_, kActivationBytes) * ranks_per_token * d, kTokens,
+                /*scale_out=*/false);
+  ops_->back().all_tokens = true;
+  AddCollective("ep_combine", CollectiveKind::kAllToAll, moe_layers,
+                kActivationBytes * ranks_per_token * d, kTokens,
+                /*scale_out=*/false);
+  ops_->back().all_tokens = true;
 }
 
 void TableBuilder::Build() {
@@ -501,6 +568,7 @@ void TableBuilder::Build() {
   }
   AddSsmLayers(NumSsmLayers(model_));
   AddMlpLayers(dense_layers, moe_layers);
+  AddExpertAllToAll(moe_layers);
 
   // Residual adds: after the mixer and after the MLP.
   AddRowKernel("residual_add", OPERATOR_CLASS_ELEMENTWISE, layers + ffn_layers,
@@ -540,6 +608,7 @@ void OperatorModel::Build() {
   overhead_s_ = options_.iteration_overhead_s +
                 options_.layer_overhead_s * model_.num_layers();
   request_overhead_s_ = options_.request_layer_overhead_s * model_.num_layers();
+  attention_groups_ = std::max(1, options_.expert_parallel / tp_);
 }
 
 double OperatorModel::OperatorSeconds(const OperatorQuery& q) const {
@@ -552,9 +621,22 @@ double OperatorModel::Evaluate(const BatchShape& batch, IterationBreakdown* out,
   constexpr bool kExplain = kReport == Report::kExplain;
   double x[kNumFeatures];
   BatchFeatures(batch, x);
+  // Under expert parallelism with data-parallel attention, every operator
+  // but the routed experts and the all-to-all runs on one group's share of
+  // the batch, the groups in parallel. ASSUMPTION: the batch splits evenly
+  // over the groups (the router balances them; a real split is uneven by up
+  // to a request, which this under-counts for small batches).
+  double group_x[kNumFeatures];
+  const double* group = x;
+  if (attention_groups_ > 1) {
+    const double share = 1.0 / attention_groups_;
+    for (int f = 0; f < kNumFeatures; ++f) group_x[f] = x[f] * share;
+    group_x[kOne] = 1;
+    group = group_x;
+  }
   const double overhead_s =
       overhead_s_ +
-      request_overhead_s_ * (x[kPrefillRequests] + x[kDecodeRequests]);
+      request_overhead_s_ * (group[kPrefillRequests] + group[kDecodeRequests]);
   double total = overhead_s;
   if constexpr (kReport == Report::kTotals) totals->seconds[0] += overhead_s;
   if constexpr (kExplain) {
@@ -569,17 +651,18 @@ double OperatorModel::Evaluate(const BatchShape& batch, IterationBreakdown* out,
   }
   for (const Op& op : ops_) {
     const PricedOp& priced = op.priced;
-    if (x[priced.cost.gate] <= 0) continue;
+    const double* xs = op.all_tokens ? x : group;
+    if (xs[priced.cost.gate] <= 0) continue;
     OpWork work;
     Bound bound;
-    double seconds = priced.Seconds(x, &work, &bound);
+    double seconds = priced.Seconds(xs, &work, &bound);
     if (const OperatorCorrection& fix =
             options_.corrections[priced.cost.op_class];
         fix) {
       // A copy, so that `work` stays in registers on the hot path.
       const OpWork seen{work.flops, work.vector_flops, work.bytes};
       OperatorQuery q =
-          QueryOfOp(shapes_[&op - ops_.data()], priced.cost, x, seen, seconds);
+          QueryOfOp(shapes_[&op - ops_.data()], priced.cost, xs, seen, seconds);
       q.name = op.name;
       seconds = fix(q);
     }

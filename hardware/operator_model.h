@@ -27,7 +27,11 @@
 //     unless OperatorModelOptions::fuse_elementwise), SSM conv and scan;
 //   - TP all-reduce after the mixer and after the MLP of every layer (and
 //     after the vocab-parallel embedding), the logits gather, and PP
-//     send/recv between stages.
+//     send/recv between stages;
+//   - under expert parallelism (OperatorModelOptions::expert_parallel): the
+//     routed experts whole on ep ranks, a dispatch and a combine all-to-all
+//     per MoE layer, and everything else on one of the ep / tp data-
+//     parallel attention groups' share of the batch.
 //
 // Each operator's time is
 //   max(combine(t_tensor, t_vector, t_memory), floor)
@@ -142,6 +146,9 @@ class OperatorModel final : public LatencyModel {
   std::vector<OperatorQuery> shapes_;
   double overhead_s_ = 0;  // per-iteration framework overhead, all layers
   double request_overhead_s_ = 0;  // framework overhead per request, all layers
+  // Data-parallel attention groups under expert parallelism (ep / tp); 1 =
+  // every operator sees the whole batch.
+  int attention_groups_ = 1;
 };
 
 }  // namespace fleetsim::hardware

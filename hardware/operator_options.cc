@@ -383,6 +383,7 @@ void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
   }
   if (o.kv_page_tokens < 1) add("options.kv_page_tokens must be >= 1");
   if (o.chips_per_machine < 1) add("options.chips_per_machine must be >= 1");
+  if (o.expert_parallel < 1) add("options.expert_parallel must be >= 1");
   if (!(o.moe_routing_alpha >= 0 && std::isfinite(o.moe_routing_alpha)) ||
       o.moe_routing_alpha == 1) {
     add(absl::StrCat(

@@ -225,17 +225,23 @@ struct OperatorModelOptions {
   // over scale-out instead of scale-up (default: hardware/reference_machine.h).
   int chips_per_machine = kDefaultChipsPerMachine;
 
-  // MoE routed experts (cluster.proto Pool.expert_parallel, expert_routing;
-  // docs/cost_model.md "MoE routing"). expert_parallel: each of the tp
-  // chips holds num_experts / tp whole experts (vLLM's
-  // --enable-expert-parallel over the TP group; the layer's output is
-  // all-reduced as under TP) instead of a 1 / tp slice of every expert.
+  // MoE routed experts (cluster.proto Pool.ep, expert_routing;
+  // docs/cost_model.md "Expert parallelism" and "MoE routing").
+  // expert_parallel: the expert-parallel degree; 1 = none, the routed
+  // experts are split by TP like the dense MLP. > 1 (a multiple of tp): each
+  // MoE layer's routed experts are sharded whole over this many ranks.
+  // = tp: one group, the tokens on every chip, the layer's output all-
+  // reduced as under TP (vLLM's --enable-expert-parallel without data
+  // parallelism). > tp: attention and the other layers run in
+  // expert_parallel / tp data-parallel groups of tp ranks, each on its share
+  // of the batch, and every MoE layer adds a dispatch and a combine
+  // all-to-all over the ranks.
   // moe_routing_alpha: 0 = balanced routing (every expert equally likely,
   // the default); > 0 and != 1 = a power law of that exponent as
   // aiconfigurator's MoE tables are collected (hardware/moe_routing.h),
   // which under expert parallelism makes the iteration wait for the most
-  // loaded chip and on every chip changes how many experts a batch touches.
-  bool expert_parallel = false;
+  // loaded rank and on every chip changes how many experts a batch touches.
+  int expert_parallel = 1;
   double moe_routing_alpha = 0;
 
   // Serving-framework time per iteration that no kernel accounts for

@@ -13,6 +13,7 @@
 #include "util/field_checks.h"
 #include "util/run_limits.h"
 #include "util/status_macros.h"
+#include "util/text_locator.h"
 
 namespace fleetsim::sim {
 namespace {
@@ -150,6 +151,7 @@ const FieldRanges& ClusterFieldRanges() {
        static_cast<double>(kMaxMachinesPerFleet)},
       {"fleetsim.Pool.tp", 1, kMaxChips},
       {"fleetsim.Pool.pp", 1, kMaxChips},
+      {"fleetsim.Pool.ep", 1, kMaxChips},
       {"fleetsim.Machine.chips_per_machine", 1, kMaxChips},
       {"fleetsim.Machine.scale_up_gbytes_per_s", 1e-3, 1e6, "GB/s"},
       {"fleetsim.Machine.scale_out_gbytes_per_s", 1e-3, 1e6, "GB/s"},
@@ -241,18 +243,17 @@ absl::StatusOr<FleetSpec> ResolveClusterSettings(const Cluster& cluster,
   return fleet;
 }
 
-// The pool's MoE placement and routing (Pool.expert_parallel,
-// expert_routing), checked against the served model. REQUIRES: pool->tp
-// resolved.
+// The pool's MoE routing (Pool.expert_routing), checked against the served
+// model. Its expert parallelism (Pool.ep) is checked by
+// CheckExpertParallel.
 absl::Status ResolveExpertRouting(const Pool& config, const FleetSpec& fleet,
                                   const std::string& origin, PoolSpec* pool) {
   const ExpertRouting& routing = config.expert_routing();
-  const bool moe = hardware::NumMoeLayers(fleet.model) > 0;
-  if (!moe && (config.expert_parallel() || config.has_expert_routing())) {
+  if (hardware::NumMoeLayers(fleet.model) == 0 && config.has_expert_routing()) {
     return PoolError(
         origin, *pool,
-        absl::StrCat("fields 'expert_parallel' and "
-                     "'expert_routing' apply to MoE models; '",
+        absl::StrCat("field 'expert_routing' applies to MoE "
+                     "models; '",
                      fleet.model.name(), "' has no routed experts"));
   }
   if (routing.kind() == EXPERT_ROUTING_KIND_POWER_LAW) {
@@ -270,15 +271,6 @@ absl::Status ResolveExpertRouting(const Pool& config, const FleetSpec& fleet,
                      "field 'expert_routing.alpha' applies to kind "
                      "EXPERT_ROUTING_KIND_POWER_LAW only");
   }
-  if (config.expert_parallel() &&
-      fleet.model.moe().num_experts() % pool->tp != 0) {
-    return PoolError(
-        origin, *pool,
-        absl::StrCat(
-            "field 'expert_parallel': ", fleet.model.moe().num_experts(),
-            " routed experts do not split over tp = ", pool->tp, " chips"));
-  }
-  pool->expert_parallel = config.expert_parallel();
   return absl::OkStatus();
 }
 
@@ -326,6 +318,7 @@ absl::StatusOr<PoolSpec> ResolvePool(
   }
   pool.tp = config.tp() > 0 ? config.tp() : pool.chips_per_machine;
   pool.pp = config.pp() > 0 ? config.pp() : 1;
+  pool.ep = std::max(config.ep(), 1);
   FLEETSIM_RETURN_IF_ERROR(ResolveExpertRouting(config, fleet, origin, &pool));
   const BatchingConfig& batching = config.batching();
   pool.policy =
@@ -394,6 +387,39 @@ absl::Status ApplyPoolOverrides(const std::vector<std::string>& overrides,
   return absl::OkStatus();
 }
 
+// Pool `index`'s expert parallelism fits the model and its tp: ep divides
+// the routed experts and is a multiple of tp. Errors name the line of
+// 'ep' in the cluster file.
+absl::Status CheckExpertParallel(const Cluster& cluster, int index,
+                                 const Model& model, const std::string& origin,
+                                 const PoolSpec& pool) {
+  if (pool.ep <= 1) return absl::OkStatus();
+  std::string problem;
+  if (hardware::NumMoeLayers(model) == 0) {
+    problem = absl::StrCat(model.name(),
+                           " has no MoE layers to shard over expert ranks");
+  } else if (model.moe().num_experts() % pool.ep != 0) {
+    problem = absl::StrCat("it does not divide the ", model.moe().num_experts(),
+                           " routed experts of ", model.name());
+  } else if (pool.ep % pool.tp != 0) {
+    problem = absl::StrCat(
+        "it is not a multiple of tp = ", pool.tp,
+        " (attention runs in ep / tp data-parallel groups of tp chips)");
+  } else if (pool.chips_per_machine % (pool.ep * pool.pp) != 0) {
+    problem = absl::StrCat(
+        "ep x pp = ", pool.ep * pool.pp, " chips do not divide the machine's ",
+        pool.chips_per_machine,
+        " (an instance's all-to-all runs within its scale-up domain)");
+  } else {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      TextLocator(origin, cluster)
+          .At(absl::StrCat("pools[", index, "].ep"),
+              absl::StrCat("pool '", pool.name, "': field 'ep' = ", pool.ep,
+                           ": ", problem)));
+}
+
 // Machines, owned machines and the parallelism fit the machine and the
 // model; sets the pool's instances per machine.
 absl::Status CheckPoolShape(const Model& model, const std::string& origin,
@@ -427,7 +453,8 @@ absl::Status CheckPoolShape(const Model& model, const std::string& origin,
         absl::StrCat("field 'pp' = ", pool->pp, " does not divide the ",
                      model.num_layers(), " layers of ", model.name()));
   }
-  pool->instances_per_machine = pool->chips_per_machine / (pool->tp * pool->pp);
+  pool->instances_per_machine =
+      pool->chips_per_machine / pool->chips_per_instance();
   return absl::OkStatus();
 }
 
@@ -448,9 +475,18 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
   const double fraction =
       kv_memory_fraction > 0 ? kv_memory_fraction : kDefaultMemoryFraction;
   // Chip memory is given in GiB (spec sheets' "80 GB" HBM is 80 GiB).
-  double memory =
-      pool->chip.memory_gib() * kBytesPerGiB * pool->tp * pool->pp * fraction;
+  double memory = pool->chip.memory_gib() * kBytesPerGiB *
+                  pool->chips_per_instance() * fraction;
   pool->weight_bytes_per_instance = hardware::WeightBytes(served);
+  if (pool->attention_groups() > 1) {
+    // Every attention group holds the weights but the routed experts, which
+    // are sharded over the ep ranks once.
+    const double experts = hardware::RoutedExpertParameters(served) *
+                           hardware::WeightBytesPerElement(served);
+    pool->weight_bytes_per_instance +=
+        (pool->attention_groups() - 1) *
+        (pool->weight_bytes_per_instance - experts);
+  }
   pool->kv_bytes_per_token = hardware::KvBytesPerToken(served);
   pool->state_bytes_per_request =
       hardware::RecurrentStateBytesPerSequence(served);
@@ -513,9 +549,10 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
       absl::StrCat(
           "model ", model.name(), " does not fit: ",
           absl::SixDigits(pool->weight_bytes_per_instance / 1e9),
-          " GB of weights leave room for ", room, " on tp=", pool->tp,
-          " x pp=", pool->pp, " ", pool->chip.name(), " (",
-          absl::SixDigits(memory / 1e9), " GB usable); need at least ",
+          " GB of weights leave room for ", room, " on tp=", pool->tp, " x pp=",
+          pool->pp, pool->ep > 1 ? absl::StrCat(" ep=", pool->ep) : "", " ",
+          pool->chip.name(), " (", absl::SixDigits(memory / 1e9),
+          " GB usable); need at least ",
           pool->state_only ? min_blocks : min_blocks * pool->kv_block_tokens));
 }
 
@@ -557,6 +594,13 @@ absl::Status CheckSpeculativeDecoding(const Cluster& cluster,
         ")"));
   }
   for (const PoolSpec& pool : fleet.pools) {  // e.g. TP vs draft heads
+    if (pool.attention_groups() > 1) {
+      return absl::UnimplementedError(absl::StrCat(
+          origin, ": pool '", pool.name,
+          "': field 'speculative_decoding' with data-parallel attention (ep = ",
+          pool.ep, " > tp = ", pool.tp,
+          ") is not modelled (the draft's data-parallel groups)"));
+    }
     auto latency = CreateLatencyModel(fleet, pool);
     if (!latency.ok()) {
       return PoolError(origin, pool,
@@ -613,6 +657,8 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   int64_t machines = 0, instances = 0;
   for (size_t i = 0; i < fleet.pools.size(); ++i) {
     PoolSpec& pool = fleet.pools[i];
+    FLEETSIM_RETURN_IF_ERROR(
+        CheckExpertParallel(cluster, static_cast<int>(i), model, origin, pool));
     FLEETSIM_RETURN_IF_ERROR(CheckPoolShape(model, origin, &pool));
     machines += pool.machines;
     instances += int64_t{pool.machines} * pool.instances_per_machine;
@@ -639,28 +685,30 @@ absl::StatusOr<FleetSpec> ResolveFleet(
 
 namespace {
 
-// `pool`: null = the fleet's settings (the SLO reference, capacity bounds).
+// `pool`: null = the fleet's settings (the SLO reference, capacity bounds):
+// no expert parallelism, balanced routing. A model without routed experts
+// (a dense draft) has none to place whatever the pool's ep.
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateFor(
     const FleetSpec& fleet, const Model& model, const Chip& chip, int tp,
     int pp, std::string_view framework, const PoolSpec* pool = nullptr) {
+  const int ep =
+      pool != nullptr && hardware::NumMoeLayers(model) > 0 ? pool->ep : 1;
+  const double alpha = pool != nullptr ? pool->moe_routing_alpha : 0;
   if (fleet.iteration_table == nullptr) {
     hardware::OperatorModelOptions options = fleet.cost_model;
     if (!framework.empty()) options.framework = std::string(framework);
-    if (pool != nullptr) {
-      options.expert_parallel = pool->expert_parallel;
-      options.moe_routing_alpha = pool->moe_routing_alpha;
-    }
+    options.expert_parallel = ep;
+    options.moe_routing_alpha = alpha;
     // Pipeline stages beyond the chip's scale-up domain cross scale-out.
     options.chips_per_machine = hardware::MachineChips(chip);
     return hardware::OperatorModel::Create(model, chip, tp, pp, options);
   }
-  if (pool != nullptr &&
-      (pool->expert_parallel || pool->moe_routing_alpha > 0)) {
+  if (ep > 1 || alpha > 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "pool '", pool->name, "': the iteration table ",
         fleet.iteration_table_path,
         " times whole iterations as measured; it cannot honour the fields "
-        "'expert_parallel' or 'expert_routing'"));
+        "'ep' or 'expert_routing'"));
   }
   if (pp > 1) {
     return absl::InvalidArgumentError(absl::StrCat(

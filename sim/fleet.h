@@ -48,6 +48,10 @@ struct PoolSpec {
   int chips_per_machine = 0;
   int tp = 0;
   int pp = 0;
+  // Expert-parallel degree (Pool.ep); 1 = none. > 1: a multiple of tp, the
+  // instance's chips per pipeline stage, in ep / tp attention groups
+  // (ep = tp: one group, whole experts on the tp chips).
+  int ep = 1;
   int instances_per_machine = 0;
   // Serving framework whose kernel efficiencies time the pool
   // (OperatorModelOptions::framework).
@@ -56,9 +60,8 @@ struct PoolSpec {
   // Pool.kv_dtype); unspecified = the model's own. ServedModel applies it.
   DType weight_dtype = DTYPE_UNSPECIFIED;
   DType kv_dtype = DTYPE_UNSPECIFIED;
-  // MoE placement and routing (Pool.expert_parallel, Pool.expert_routing;
-  // OperatorModelOptions::expert_parallel, moe_routing_alpha: 0 = balanced).
-  bool expert_parallel = false;
+  // MoE routing (Pool.expert_routing; OperatorModelOptions::
+  // moe_routing_alpha): 0 = balanced, else a power-law exponent.
   double moe_routing_alpha = 0;
   BatchingPolicy policy = BATCHING_POLICY_SARATHI;
   int max_batch_size = 0;
@@ -92,6 +95,13 @@ struct PoolSpec {
   double tokens_per_step = 1;
 
   int instances() const { return machines * instances_per_machine; }
+  // Chips of one pipeline stage (tp, or ep under expert parallelism) and of
+  // one instance.
+  int chips_per_stage() const { return std::max(tp, ep); }
+  int chips_per_instance() const { return chips_per_stage() * pp; }
+  // Data-parallel attention groups per pipeline stage (ep / tp; 1 without
+  // expert parallelism).
+  int attention_groups() const { return std::max(1, ep / tp); }
   // Blocks a request with `tokens` tokens in its cache holds: its paged KV
   // plus its state.
   int64_t RequestBlocks(int64_t tokens) const {

@@ -71,8 +71,11 @@ void FillOperatorUsage(const FleetSpec& fleet, const PoolSpec& pool,
       total.set_name(totals->labels()[i].name);
       total.set_op_class(totals->labels()[i].op_class);
       total.set_busy_s(totals->seconds()[i]);
-      // One rank's FLOPs, times the ranks that split the operator.
-      total.set_tensor_flops(totals->tensor_flops()[i] * pool.tp);
+      // One rank's FLOPs, times the ranks that split the operator (a
+      // stage's tp chips, or its ep chips: ep / tp attention groups of tp,
+      // and the routed experts' mean rank).
+      total.set_tensor_flops(totals->tensor_flops()[i] *
+                             pool.chips_per_stage());
       flops += total.tensor_flops();
       MergeInto(total, &index, usage->mutable_operators());
     }
@@ -82,7 +85,7 @@ void FillOperatorUsage(const FleetSpec& fleet, const PoolSpec& pool,
   const bool eight_bit =
       hardware::WeightBytesPerElement(ServedModel(fleet.model, pool)) <= 1;
   const double peak = hardware::TensorTflops(pool.chip, eight_bit) * 1e12;
-  const double chip_s = busy_s * pool.tp * pool.pp;
+  const double chip_s = busy_s * pool.chips_per_instance();
   usage->set_model_flops(flops);
   usage->set_peak_flops_per_chip_s(peak);
   usage->set_mfu(chip_s > 0 ? flops / (peak * chip_s) : 0);

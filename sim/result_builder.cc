@@ -19,7 +19,7 @@ double FillPoolUsage(const FleetSpec& fleet, const PoolSpec& pool,
   usage->set_machines(pool.machines);
   usage->set_instances(pool.instances());
   double busy = 0, iterations = 0, batched = 0, peak_kv = 0, energy = 0;
-  int chips = pool.tp * pool.pp;
+  int chips = pool.chips_per_instance();
   double active_w = pool.chip.tdp_w() * chips;  // ASSUMPTION: TDP while busy
   double idle_w = hardware::IdlePowerW(pool.chip) * chips;
   std::vector<const OperatorTotals*> operators;

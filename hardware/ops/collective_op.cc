@@ -9,6 +9,9 @@ CollectiveKind CollectiveKindOf(std::string_view name) {
   if (name == "all_gather" || name == "logits_gather") {
     return CollectiveKind::kGather;
   }
+  if (name == "alltoall" || name == "ep_dispatch" || name == "ep_combine") {
+    return CollectiveKind::kAllToAll;
+  }
   return CollectiveKind::kAllReduce;
 }
 

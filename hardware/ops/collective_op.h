@@ -1,9 +1,13 @@
 // File: hardware/ops/collective_op.h
 //
-// The collective family: tensor-parallel all-reduce, the logits gather and
-// pipeline send/recv. Ring all-reduce of S bytes per rank over t ranks
-// takes 2 (t-1)/t S / BW + 2 (t-1) alpha; a gather to one rank (t-1) (S /
-// BW + alpha); a send S / BW + alpha, with BW the link bandwidth times
+// The collective family: tensor-parallel all-reduce, the logits gather,
+// pipeline send/recv and the expert-parallel all-to-all. Ring all-reduce of
+// S bytes per rank over t ranks takes 2 (t-1)/t S / BW + 2 (t-1) alpha; a
+// gather to one rank (t-1) (S / BW + alpha); a send S / BW + alpha; an
+// all-to-all, where each rank keeps 1/t of its S bytes and sends the rest to
+// the t - 1 others at once over the switch, (t-1)/t S / BW + alpha (one
+// step: NCCL issues the t - 1 sends as one group); with BW the link
+// bandwidth times
 // eta_net and alpha the latency per step (ClassEfficiency of COLLECTIVE;
 // OperatorModelOptions::collective_alpha_s / collective_efficiency fitted to
 // Vidur's NCCL measurements). One definition for the simulator's table
@@ -19,8 +23,9 @@
 namespace fleetsim::hardware {
 
 // The algorithm an operator name runs: "send_recv"/"pp_send" point to
-// point, "all_gather"/"logits_gather" a gather, anything else a ring
-// all-reduce.
+// point, "all_gather"/"logits_gather" a gather, "alltoall" (aiconfigurator's
+// NCCL rows) and "ep_dispatch"/"ep_combine" an all-to-all, anything else a
+// ring all-reduce.
 CollectiveKind CollectiveKindOf(std::string_view name);
 
 // One collective over `ranks` ranks (send/recv: 2) moving `bytes_per_row`
@@ -38,6 +43,8 @@ inline double CollectiveSeconds(CollectiveKind kind, double t, double bytes,
              2.0 * (t - 1) * alpha_s;
     case CollectiveKind::kGather:
       return (t - 1) * (bytes * link_s_per_byte + alpha_s);
+    case CollectiveKind::kAllToAll:
+      return (t - 1) / t * bytes * link_s_per_byte + alpha_s;
     case CollectiveKind::kSendRecv:
     case CollectiveKind::kNone:
       break;

@@ -88,7 +88,13 @@ enum class OpForm : int {
 };
 
 // Collective algorithms (collective_op.h has the time formulas).
-enum class CollectiveKind : int { kNone = 0, kAllReduce, kGather, kSendRecv };
+enum class CollectiveKind : int {
+  kNone = 0,
+  kAllReduce,
+  kGather,
+  kSendRecv,
+  kAllToAll
+};
 
 // One invocation of one operator.
 struct OpCost {

@@ -44,6 +44,28 @@ TEST(EstimateCommandTest, PrintsATable) {
   EXPECT_NE(r.output.find("allreduce"), std::string::npos);
 }
 
+TEST(EstimateCommandTest, ExpertParallelismAddsTheAllToAll) {
+  const RunResult r = RunFleetsim(
+      "--model deepseek-v3 --chip h200 --tp 1 --ep 8 --weight-dtype fp8 "
+      "--decode 64@1000");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("TP1 EP8"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("ep_dispatch"), std::string::npos);
+  EXPECT_NE(r.output.find("ep_combine"), std::string::npos);
+  // ep = tp: whole experts on the TP chips, the all-reduce combines.
+  const RunResult tp_group = RunFleetsim(
+      "--model deepseek-v3 --chip h200 --tp 8 --ep 8 --weight-dtype fp8 "
+      "--decode 64@1000");
+  ASSERT_EQ(tp_group.exit_code, 0) << tp_group.output;
+  EXPECT_NE(tp_group.output.find("TP8 EP8"), std::string::npos);
+  EXPECT_EQ(tp_group.output.find("ep_dispatch"), std::string::npos);
+  const RunResult bad = RunFleetsim(
+      "--model deepseek-v3 --chip h200 --tp 1 --ep 3 --weight-dtype fp8 "
+      "--decode 64@1000");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("field 'ep' = 3"), std::string::npos) << bad.output;
+}
+
 TEST(EstimateCommandTest, BadInputFailsWithAClearMessage) {
   RunResult r = RunFleetsim("--model bloom-176b --chip nope --decode 4@10");
   EXPECT_NE(r.exit_code, 0);

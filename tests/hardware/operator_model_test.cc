@@ -11,11 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/model_footprint.h"
-#include "hardware/moe_routing.h"
 #include "tests/catalog_test_util.h"
 #include "tests/hardware/cost_model_fixtures.h"
+#include "tests/hardware/operator_model_test_util.h"
 #include "tests/hardware/ops/op_family_fixture.h"
 #include "workloads/model_catalog.h"
 
@@ -32,34 +33,6 @@ using fleetsim::testutil::Mamba2_2_7b;
 using fleetsim::testutil::Mixtral8x7b;
 using fleetsim::testutil::SpadDecode;
 using fleetsim::testutil::SpadPrefill;
-
-std::unique_ptr<OperatorModel> Make(const Model& model, const Chip& chip,
-                                    int tp, int pp = 1,
-                                    const OperatorModelOptions& options = {}) {
-  auto m = OperatorModel::Create(model, chip, tp, pp, options);
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? std::move(*m) : nullptr;
-}
-
-BatchShape Prefill(int64_t tokens, int requests = 1) {
-  BatchShape b;
-  for (int i = 0; i < requests; ++i) b.AddPrefillChunk(tokens, 0);
-  return b;
-}
-
-BatchShape Decode(int requests, int64_t context) {
-  BatchShape b;
-  for (int i = 0; i < requests; ++i) b.AddDecode(context);
-  return b;
-}
-
-const OperatorTime* FindOp(const IterationBreakdown& b,
-                           const std::string& name) {
-  for (const OperatorTime& op : b.ops) {
-    if (op.name == name) return &op;
-  }
-  return nullptr;
-}
 
 double TotalFlops(const IterationBreakdown& b) {
   double f = 0;
@@ -293,81 +266,6 @@ TEST(OperatorModelTest, MoeStreamsOnlyTheExpertsTouched) {
   EXPECT_NEAR((many->bytes / 32 - 64 * act_bytes) / expert_bytes,
               8.0 * (1 - std::pow(0.75, 64)), 1e-9);
   EXPECT_EQ(many->op_class, OPERATOR_CLASS_MOE);
-}
-
-// Expert parallelism with balanced routing: each of 8 chips holds 32 whole
-// experts and computes 1 / 8 of the pairs; in expectation that is the same
-// FLOPs and weight bytes as a 1 / 8 slice of every expert, but a chip reads
-// and writes the hidden states (2 d per pair) and permutes (local pair
-// bytes) of its own pairs only.
-TEST(OperatorModelTest, ExpertParallelBalancedMatchesTensorParallelExperts) {
-  OperatorModelOptions ep;
-  ep.expert_parallel = true;
-  auto tp_experts = Make(DeepSeekV3(), H100(), 8);
-  auto ep_experts = Make(DeepSeekV3(), H100(), 8, 1, ep);
-  const ClassEfficiency moe =
-      OperatorModelOptions::DefaultOperatorEfficiencies()[static_cast<int>(
-          NamedOperator::kMoe)];
-  const double d = 7168, k = 8, layers = 58;
-  for (const BatchShape& batch : {Decode(4, 100), Prefill(4096)}) {
-    const IterationBreakdown tb = tp_experts->Explain(batch);
-    const IterationBreakdown eb = ep_experts->Explain(batch);
-    const OperatorTime* a = FindOp(tb, "moe_experts");
-    const OperatorTime* b = FindOp(eb, "moe_experts");
-    ASSERT_NE(a, nullptr);
-    ASSERT_NE(b, nullptr);
-    EXPECT_NEAR(b->flops / a->flops, 1, 1e-12);
-    const double tokens = static_cast<double>(batch.total_tokens());
-    const double saved = layers * tokens * k * (1 - 1.0 / 8) *
-                         (2 * 2 * d + d * moe.local_pair_bytes);
-    EXPECT_NEAR((a->bytes - b->bytes) / saved, 1, 1e-9);
-  }
-  // Whole experts split over the chips, not their width.
-  Model uneven = DeepSeekV3();
-  uneven.mutable_moe()->set_num_experts(252);
-  EXPECT_FALSE(OperatorModel::Create(uneven, H100(), 8, 1, ep).ok());
-  EXPECT_TRUE(OperatorModel::Create(uneven, H100(), 4, 1, ep).ok());
-}
-
-// Power-law routing (moe_routing.h): under expert parallelism the layer
-// waits for the most loaded chip, whose pairs the generator's expectation
-// gives; without it every chip computes every pair and only the experts a
-// batch touches change.
-TEST(OperatorModelTest, PowerLawRoutingTimesTheMostLoadedChip) {
-  OperatorModelOptions balanced_ep, power_ep, power_tp;
-  balanced_ep.expert_parallel = true;
-  power_ep = balanced_ep;
-  power_ep.moe_routing_alpha = 1.2;
-  power_tp.moe_routing_alpha = 1.2;
-  const BatchShape big = Prefill(4096);
-  const OperatorTime b =
-      *FindOp(Make(DeepSeekV3(), H100(), 8, 1, balanced_ep)->Explain(big),
-              "moe_experts");
-  const OperatorTime p = *FindOp(
-      Make(DeepSeekV3(), H100(), 8, 1, power_ep)->Explain(big), "moe_experts");
-  const double even = 4096.0 * 8 / 8;
-  const double hot = PowerLawRankLoad(4096, 256, 8, 8, 1.2).pairs;
-  EXPECT_GT(hot, 1.2 * even);
-  // The hottest chip sets the time; the FLOPs reported are the chips' mean,
-  // so a sum over the tp chips (MFU, operator totals) counts the layer once.
-  EXPECT_NEAR(p.flops, b.flops, 1e-9 * b.flops);
-  EXPECT_GT(p.seconds, 1.1 * b.seconds);
-
-  const BatchShape small = Decode(4, 100);
-  const OperatorTime t =
-      *FindOp(Make(DeepSeekV3(), H100(), 8)->Explain(small), "moe_experts");
-  const OperatorTime q =
-      *FindOp(Make(DeepSeekV3(), H100(), 8, 1, power_tp)->Explain(small),
-              "moe_experts");
-  EXPECT_DOUBLE_EQ(q.flops, t.flops);
-  // 4 tokens x top-8: random routing touches 256 (1 - (1 - 8/256)^4) ~ 31
-  // experts, the power law fewer; each streams 3 d n bf16 on this chip, in
-  // each of 58 MoE layers.
-  const double expert_bytes = 3.0 * 7168 * (2048 / 8) * 2;
-  const double random = 256 * (1 - std::pow(1 - 8.0 / 256, 4));
-  const double skewed = PowerLawRankLoad(4, 256, 8, 1, 1.2).experts;
-  EXPECT_LT(skewed, random);
-  EXPECT_NEAR((q.bytes - t.bytes) / (58 * expert_bytes), skewed - random, 1e-6);
 }
 
 TEST(OperatorModelTest, MlaDecodeReadsTheLatentCache) {

@@ -1,5 +1,6 @@
 #include "sim/fleet.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -9,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/chip_catalog.h"
+#include "hardware/model_footprint.h"
 #include "util/textproto.h"
 #include "workloads/model_catalog.h"
 
@@ -251,27 +253,27 @@ TEST_F(FleetTest, APoolsPrecisionSetsMemoryBytesAndPeak) {
             (*bf16)->IterationSeconds(prompt));
 }
 
-// Pool.expert_parallel and expert_routing reach the pool's latency model:
+// Pool.ep = tp and expert_routing reach the pool's latency model:
 // with power-law routing over expert-parallel chips the most loaded chip
 // makes a prompt's iteration slower than balanced routing does; nonsense is
 // refused naming the field.
 TEST_F(FleetTest, APoolsExpertRoutingTimesTheMoeLayers) {
   // DeepSeek-V3 fits 8 H200 in FP8.
   const std::string fp8 = "weight_dtype: DTYPE_FP8 ";
-  const std::string ep = fp8 + "expert_parallel: true ";
+  const std::string ep = fp8 + "ep: 8 ";  // = tp: whole experts per chip
   const std::string power =
       ep + "expert_routing { kind: EXPERT_ROUTING_KIND_POWER_LAW alpha: 1.2 }";
   ASSERT_EQ(ResolveCluster(OnePool("h200", 8, 1, fp8), "c", "deepseek-v3"),
             "OK");
-  EXPECT_FALSE(last_.pools[0].expert_parallel);
+  EXPECT_EQ(last_.pools[0].ep, 1);
   EXPECT_EQ(last_.pools[0].moe_routing_alpha, 0);
   ASSERT_EQ(ResolveCluster(OnePool("h200", 8, 1, ep), "c", "deepseek-v3"),
             "OK");
-  EXPECT_TRUE(last_.pools[0].expert_parallel);
+  EXPECT_EQ(last_.pools[0].ep, 8);
   auto balanced = CreateLatencyModel(last_, last_.pools[0]);
   ASSERT_EQ(ResolveCluster(OnePool("h200", 8, 1, power), "c", "deepseek-v3"),
             "OK");
-  EXPECT_TRUE(last_.pools[0].expert_parallel);
+  EXPECT_EQ(last_.pools[0].ep, 8);
   EXPECT_EQ(last_.pools[0].moe_routing_alpha, 1.2);
   auto skewed = CreateLatencyModel(last_, last_.pools[0]);
   ASSERT_TRUE(balanced.ok() && skewed.ok());
@@ -294,16 +296,78 @@ TEST_F(FleetTest, APoolsExpertRoutingTimesTheMoeLayers) {
                      "c.txtpb", "deepseek-v3"),
       HasSubstr("field 'expert_routing.alpha' applies to kind "
                 "EXPERT_ROUTING_KIND_POWER_LAW only"));
-  EXPECT_THAT(ResolveCluster(OnePool("h100", 4, 1, "expert_parallel: true"),
-                             "c.txtpb", "llama-3-70b"),
-              HasSubstr("'llama-3-70b' has no routed experts"));
-  EXPECT_EQ(ResolveCluster(OnePool("h100", 8, 1, "expert_parallel: true"),
-                           "c.txtpb", "mixtral-8x7b"),
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h100", 4, 1,
+                             "expert_routing { kind: "
+                             "EXPERT_ROUTING_KIND_POWER_LAW alpha: 1.2 }"),
+                     "c.txtpb", "llama-3-70b"),
+      HasSubstr("'llama-3-70b' has no routed experts"));
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h100", 4, 1, "ep: 4"), "c.txtpb", "llama-3-70b"),
+      HasSubstr("llama-3-70b has no MoE layers"));
+  EXPECT_EQ(
+      ResolveCluster(OnePool("h100", 8, 1, "ep: 8"), "c.txtpb", "mixtral-8x7b"),
+      "OK");
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h100", 3, 1, "ep: 3"), "c.txtpb", "mixtral-8x7b"),
+      HasSubstr("field 'ep' = 3: it does not divide the 8 routed "
+                "experts"));
+}
+
+TEST_F(FleetTest, ExpertParallelPoolsShardTheExpertsAndReplicateTheRest) {
+  ASSERT_EQ(ResolveCluster(OnePool("h200", 8, 1, "weight_dtype: DTYPE_FP8"),
+                           "c", "deepseek-v3"),
             "OK");
-  EXPECT_THAT(ResolveCluster(OnePool("h100", 3, 1, "expert_parallel: true"),
-                             "c.txtpb", "mixtral-8x7b"),
-              HasSubstr("field 'expert_parallel': 8 routed experts do not "
-                        "split over tp = 3 chips"));
+  const PoolSpec tp8 = last_.pools[0];
+  // DP attention on every chip, the 256 experts 32 to a chip.
+  ASSERT_EQ(
+      ResolveCluster(OnePool("h200", 1, 1, "weight_dtype: DTYPE_FP8 ep: 8"),
+                     "c", "deepseek-v3"),
+      "OK");
+  const PoolSpec ep8 = last_.pools[0];
+  EXPECT_EQ(ep8.chips_per_instance(), 8);
+  EXPECT_EQ(ep8.instances_per_machine, 1);
+  EXPECT_EQ(ep8.attention_groups(), 8);
+  // 58 MoE layers x 256 experts x 3 x 7168 x 2048 FP8 bytes, once; the
+  // other ~17 GB (attention, dense layers, embeddings) on every chip.
+  const double experts =
+      hardware::RoutedExpertParameters(**models_.Find("deepseek-v3"));
+  EXPECT_NEAR(experts / 1e9, 654, 1);
+  EXPECT_NEAR(ep8.weight_bytes_per_instance,
+              8 * (tp8.weight_bytes_per_instance - experts) + experts, 1);
+  // Two attention groups of TP4 hold the rest twice.
+  ASSERT_EQ(
+      ResolveCluster(OnePool("h200", 4, 1, "weight_dtype: DTYPE_FP8 ep: 8"),
+                     "c", "deepseek-v3"),
+      "OK");
+  EXPECT_NEAR(last_.pools[0].weight_bytes_per_instance,
+              2 * (tp8.weight_bytes_per_instance - experts) + experts, 1);
+  // The pool's iteration time has the all-to-all.
+  auto latency = CreateLatencyModel(last_, last_.pools[0]);
+  ASSERT_TRUE(latency.ok()) << latency.status();
+  const hardware::IterationBreakdown b = (*latency)->Explain(Decodes());
+  EXPECT_TRUE(std::any_of(b.ops.begin(), b.ops.end(), [](const auto& op) {
+    return op.name == "ep_dispatch";
+  }));
+}
+
+TEST_F(FleetTest, BadExpertParallelismNamesTheLineOfEp) {
+  EXPECT_THAT(Resolve(kBad + "/ep_not_dividing_experts.txtpb", "deepseek-v3"),
+              HasSubstr("ep_not_dividing_experts.txtpb:8:3: pool 'colocated': "
+                        "field 'ep' = 6: it does not divide the 256 routed "
+                        "experts of deepseek-v3"));
+  EXPECT_THAT(Resolve(kBad + "/ep_not_dividing_experts.txtpb", "llama-3-70b"),
+              HasSubstr(":8:3: pool 'colocated': field 'ep' = 6: llama-3-70b "
+                        "has no MoE layers"));
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h200", 2, 1, "weight_dtype: DTYPE_FP8 ep: 16"),
+                     "c", "deepseek-v3"),
+      HasSubstr("field 'ep' = 16: ep x pp = 16 chips do not divide "
+                "the machine's 8"));
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h200", 8, 1, "weight_dtype: DTYPE_FP8 ep: 4"),
+                     "c", "deepseek-v3"),
+      HasSubstr("field 'ep' = 4: it is not a multiple of tp = 8"));
 }
 
 TEST_F(FleetTest, APrecisionTheChipLacksIsRefused) {

@@ -132,6 +132,29 @@ TEST(OperatorTotalsTest, PoolAndFleetMfuFromFlopsPeakAndBusyChipSeconds) {
   EXPECT_DOUBLE_EQ(result.mfu(), 5e12 / (100e12 * 4 * 10.0 + 200e12 * 1.0));
 }
 
+// Under expert parallelism an instance is ep x pp chips, each reporting its
+// own share (a data-parallel attention group's, the routed experts' mean
+// rank's): the pool's FLOPs and busy chip-seconds count all ep of them.
+TEST(OperatorTotalsTest, ExpertParallelPoolsCountTheirEpChips) {
+  FleetSpec fleet;
+  fleet.model.set_dtype(DTYPE_BF16);
+  PoolSpec ep8;
+  ep8.tp = 1;
+  ep8.pp = 1;
+  ep8.ep = 8;
+  ep8.chip.set_bf16_tflops(100);
+  fleet.pools = {ep8};
+  TwoOps model;
+  OperatorTotals a(&model);
+  hardware::BatchShape prefill;
+  prefill.AddPrefillChunk(1000, 0);
+  a.AddIteration(prefill);  // 1 s, 1e12 FLOPs per rank
+  PoolUsage usage;
+  FillOperatorUsage(fleet, fleet.pools[0], {&a}, 1.0, &usage);
+  EXPECT_DOUBLE_EQ(usage.model_flops(), 8e12);
+  EXPECT_DOUBLE_EQ(usage.mfu(), 8e12 / (100e12 * 8 * 1.0));
+}
+
 TEST(OperatorTotalsTest, NoTotalsLeavesThePoolUntouched) {
   FleetSpec fleet;
   fleet.pools.resize(1);

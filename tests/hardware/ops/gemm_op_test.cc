@@ -52,7 +52,7 @@ TEST(GemmOpTest, Fp8WeightsPriceAlike) {
 // (moe_ep, moe_routing_alpha), so both users price them alike.
 TEST(GemmOpTest, ExpertParallelAndPowerLawRoutingPriceAlike) {
   OperatorModelOptions o;
-  o.expert_parallel = true;
+  o.expert_parallel = 8;  // = the tp below: whole experts on the tp chips
   o.moe_routing_alpha = 1.2;
   auto pricer = OperatorPricer::Create(family_test::H100(), o);
   ASSERT_TRUE(pricer.ok()) << pricer.status();
