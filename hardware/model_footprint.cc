@@ -80,6 +80,13 @@ int64_t KvBytesPerToken(const Model& model) {
   return NumAttentionLayers(model) * KvBytesPerTokenPerLayer(model);
 }
 
+int KvCopiesUnderTp(const Model& model, int tp) {
+  if (NumAttentionLayers(model) == 0 || tp <= 1) return 1;
+  if (IsMla(model)) return tp;
+  const int heads = std::max(model.num_kv_heads(), 1);
+  return heads >= tp ? 1 : (tp + heads - 1) / heads;
+}
+
 int64_t SsmInnerDim(const Model& model) {
   return static_cast<int64_t>(std::max(1, model.ssm().expand())) *
          model.hidden_size();

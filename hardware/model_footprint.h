@@ -59,6 +59,15 @@ int64_t KvBytesPerTokenPerLayer(const Model& model);
 // BLOOM-176B: 4,014,080 B (3.83 MiB); DeepSeek-V3: 61 * 576 * 2 = 70,272 B.
 int64_t KvBytesPerToken(const Model& model);
 
+// Copies of each token's KV that tp-way tensor parallelism keeps, one per
+// rank that needs it: MLA's latent is one KV head every rank's query heads
+// read, so each of the tp ranks holds all of it (vLLM and SGLang replicate
+// it; SGLang's data-parallel attention exists to avoid that,
+// lmsys.org/blog/2024-12-04-sglang-v0-4); MHA/GQA/CCA split their KV heads
+// over the ranks, each head held by tp / num_kv_heads ranks when there are
+// fewer heads than ranks. 1 for a model without attention.
+int KvCopiesUnderTp(const Model& model, int tp);
+
 // Per-sequence recurrent state of the SSM layers (constant in context
 // length), in KV dtype bytes:
 //   Mamba-2 (ssm.head_dim > 0): H * P * N + conv (D + 2 G N) * K per layer,

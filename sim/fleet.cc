@@ -488,6 +488,10 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
         (pool->weight_bytes_per_instance - experts);
   }
   pool->kv_bytes_per_token = hardware::KvBytesPerToken(served);
+  // Memory a cached token takes on the instance: every copy tensor
+  // parallelism keeps (a KV transfer moves one, kv_bytes_per_token).
+  double kv_memory_per_token = static_cast<double>(pool->kv_bytes_per_token) *
+                               hardware::KvCopiesUnderTp(served, pool->tp);
   pool->state_bytes_per_request =
       hardware::RecurrentStateBytesPerSequence(served);
   // The target's activations, with the verify's k + 1 logits rows per
@@ -511,6 +515,9 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
         std::max(activation_bytes, ActivationReserveBytes(draft, *pool, 1));
     pool->weight_bytes_per_instance += hardware::WeightBytes(draft);
     pool->kv_bytes_per_token += hardware::KvBytesPerToken(draft);
+    kv_memory_per_token +=
+        static_cast<double>(hardware::KvBytesPerToken(draft)) *
+        hardware::KvCopiesUnderTp(draft, pool->tp);
     pool->state_bytes_per_request +=
         hardware::RecurrentStateBytesPerSequence(draft);
     pool->draft_tokens = fleet.speculative->draft_tokens;
@@ -520,6 +527,9 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
   // A block holds kv_block_tokens tokens of KV; a model without per-token
   // KV (pure SSM) counts memory in requests' states instead.
   pool->state_only = pool->kv_bytes_per_token == 0;
+  if (pool->kv_bytes_per_token > 0) {
+    pool->kv_copies = kv_memory_per_token / pool->kv_bytes_per_token;
+  }
   double block_bytes = pool->block_bytes();
   pool->state_blocks_per_request =
       block_bytes > 0 ? static_cast<int64_t>(std::ceil(

@@ -77,6 +77,11 @@ struct PoolSpec {
   // in blocks: a block holds kv_block_tokens tokens' KV, or, for a model
   // that caches no per-token KV (pure SSM), one request's recurrent state.
   int64_t kv_bytes_per_token = 0;
+  // Copies of each token's KV the instance holds (hardware::KvCopiesUnderTp:
+  // MLA's latent on every TP rank; the draft's and the target's weighted by
+  // their bytes when speculating): its memory is kv_bytes_per_token times
+  // this, while a KV transfer moves one copy.
+  double kv_copies = 1;
   int64_t kv_capacity_blocks = 0;
   double weight_bytes_per_instance = 0;
   // Recurrent state one request holds for its whole life, whatever its
@@ -126,12 +131,12 @@ struct PoolSpec {
                              static_cast<double>(state_blocks_per_request *
                                                  kv_block_tokens));
   }
-  // Bytes of memory one block stands for: kv_block_tokens tokens' KV, or
-  // one request's state for a model without per-token KV.
+  // Bytes of memory one block stands for: kv_block_tokens tokens' KV, every
+  // copy, or one request's state for a model without per-token KV.
   double block_bytes() const {
-    return state_only
-               ? static_cast<double>(state_bytes_per_request)
-               : static_cast<double>(kv_bytes_per_token) * kv_block_tokens;
+    return state_only ? static_cast<double>(state_bytes_per_request)
+                      : static_cast<double>(kv_bytes_per_token) * kv_copies *
+                            kv_block_tokens;
   }
   // Bytes that leave a prefill instance for a request of `input_tokens`.
   double TransferBytes(int64_t input_tokens) const {

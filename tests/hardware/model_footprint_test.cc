@@ -43,6 +43,17 @@ TEST(ModelFootprintTest, MlaCachesTheLatentOnly) {
   EXPECT_EQ(KvBytesPerToken(fp8), 61 * 576);
 }
 
+TEST(ModelFootprintTest, TensorParallelRanksKeepCopiesOfSharedKv) {
+  // MLA's latent is read by every rank's heads: one copy per rank.
+  EXPECT_EQ(KvCopiesUnderTp(DeepSeekV3(), 1), 1);
+  EXPECT_EQ(KvCopiesUnderTp(DeepSeekV3(), 8), 8);
+  // GQA's 8 KV heads split over up to 8 ranks, each held twice over 16.
+  EXPECT_EQ(KvCopiesUnderTp(Llama2_70b(), 8), 1);
+  EXPECT_EQ(KvCopiesUnderTp(Llama2_70b(), 16), 2);
+  EXPECT_EQ(KvCopiesUnderTp(Bloom176b(), 8), 1);    // MHA, 112 heads
+  EXPECT_EQ(KvCopiesUnderTp(Mamba2_2_7b(), 4), 1);  // no attention
+}
+
 TEST(ModelFootprintTest, CcaCachesCompressedKvAndAConvWindow) {
   Model cca = Llama2_7b();
   cca.set_attention(ATTENTION_KIND_CCA);
@@ -109,6 +120,13 @@ TEST(ModelFootprintTest, ParameterCountsMatchPublishedSizes) {
   EXPECT_NEAR(ActiveParameterCount(Mixtral8x7b()) / 1e9, 12.9, 0.2);
   EXPECT_NEAR(ParameterCount(Mamba2_2_7b()) / 1e9, 2.7, 0.1);
   EXPECT_DOUBLE_EQ(WeightBytes(Llama2_70b()), 2 * ParameterCount(Llama2_70b()));
+}
+
+TEST(ModelFootprintTest, RoutedExpertsAreWhatExpertParallelismShards) {
+  // DeepSeek-V3: 58 MoE layers x 256 experts x 3 x 7168 x 2048.
+  EXPECT_DOUBLE_EQ(RoutedExpertParameters(DeepSeekV3()),
+                   58.0 * 256 * 3 * 7168 * 2048);
+  EXPECT_DOUBLE_EQ(RoutedExpertParameters(Llama2_70b()), 0);
 }
 
 TEST(ModelFootprintTest, GemmShapesAndSplits) {

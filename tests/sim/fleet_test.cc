@@ -342,6 +342,11 @@ TEST_F(FleetTest, ExpertParallelPoolsShardTheExpertsAndReplicateTheRest) {
       "OK");
   EXPECT_NEAR(last_.pools[0].weight_bytes_per_instance,
               2 * (tp8.weight_bytes_per_instance - experts) + experts, 1);
+  // MLA's latent is on every TP rank: TP8 keeps 8 copies of each token's
+  // KV, data-parallel attention one. (1090 GB usable - 671 GB) / (8 x
+  // 70,272 B) ~ 0.75M tokens against (1090 - 790) / 70,272 B ~ 4.3M.
+  EXPECT_NEAR(tp8.kv_capacity_tokens() / 1e6, 0.745, 0.01);
+  EXPECT_NEAR(ep8.kv_capacity_tokens() / 1e6, 4.25, 0.05);
   // The pool's iteration time has the all-to-all.
   auto latency = CreateLatencyModel(last_, last_.pools[0]);
   ASSERT_TRUE(latency.ok()) << latency.status();
