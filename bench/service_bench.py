@@ -95,7 +95,7 @@ def time_grpc(stub, request, clients):
     def client():
         while time.time() < end:
             start = time.perf_counter()
-            result = stub.Simulate(request, timeout=60)
+            result = stub.Simulate(request, timeout=60).result
             elapsed = time.perf_counter() - start
             with lock:
                 latencies.append(elapsed)

@@ -120,13 +120,13 @@ absl::StatusOr<SimulationResult> SimulateRemotely(
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(deadline));
-  SimulationResult result;
-  grpc::Status status = stub->Simulate(&context, request, &result);
+  SimulateResponse response;
+  grpc::Status status = stub->Simulate(&context, request, &response);
   if (!status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                         absl::StrCat(server, ": ", status.error_message()));
   }
-  return result;
+  return std::move(*response.mutable_result());
 }
 
 absl::StatusOr<PlanResult> PlanRemotely(
@@ -146,9 +146,9 @@ absl::StatusOr<PlanResult> PlanRemotely(
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(deadline));
-  std::unique_ptr<grpc::ClientReader<PlanEvent>> reader =
+  std::unique_ptr<grpc::ClientReader<PlanResponse>> reader =
       stub->Plan(&context, request);
-  PlanEvent event;
+  PlanResponse event;
   PlanResult result;
   bool got_result = false;
   while (reader->Read(&event)) {

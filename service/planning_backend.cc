@@ -207,15 +207,15 @@ absl::Status PlanningBackend::Study(const StudyRequest& request,
   }
 }
 
-absl::StatusOr<ChipCatalog> PlanningBackend::ListChips() const {
-  ChipCatalog out;
+absl::StatusOr<ListChipsResponse> PlanningBackend::ListChips() const {
+  ListChipsResponse out;
   for (const Chip* chip : options_.limits.catalogs->chips().entries())
     *out.add_chips() = *chip;
   return out;
 }
 
-absl::StatusOr<ModelCatalog> PlanningBackend::ListModels() const {
-  ModelCatalog out;
+absl::StatusOr<ListModelsResponse> PlanningBackend::ListModels() const {
+  ListModelsResponse out;
   for (const Model* model : options_.limits.catalogs->models().entries())
     *out.add_models() = *model;
   return out;

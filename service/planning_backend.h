@@ -97,8 +97,8 @@ class PlanningBackend final {
   // The data folder's catalogs as Create loaded them, sorted by name (a
   // changed catalog is read when the server restarts). No errors today;
   // StatusOr keeps the RPC's shape.
-  absl::StatusOr<ChipCatalog> ListChips() const;
-  absl::StatusOr<ModelCatalog> ListModels() const;
+  absl::StatusOr<ListChipsResponse> ListChips() const;
+  absl::StatusOr<ListModelsResponse> ListModels() const;
 
   int max_concurrent() const { return options_.max_concurrent; }
   // Slots in use now.

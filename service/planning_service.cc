@@ -41,25 +41,25 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 
 grpc::Status PlanningServiceImpl::Simulate(grpc::ServerContext* context,
                                            const SimulateRequest* request,
-                                           SimulationResult* response) {
+                                           SimulateResponse* response) {
   absl::StatusOr<SimulationResult> result =
       backend_->Simulate(*request, StopWhenDone(context));
   if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = *std::move(result);
+  *response->mutable_result() = *std::move(result);
   return grpc::Status::OK;
 }
 
 grpc::Status PlanningServiceImpl::Plan(grpc::ServerContext* context,
                                        const PlanRequest* request,
-                                       grpc::ServerWriter<PlanEvent>* writer) {
+                                       grpc::ServerWriter<PlanResponse>* writer) {
   absl::StatusOr<PlanResult> result = backend_->Plan(
       *request, StopWhenDone(context), [writer](const PlanProgress& progress) {
-        PlanEvent event;
+        PlanResponse event;
         *event.mutable_progress() = progress;
         writer->Write(event);  // false = client gone; StopWhenDone sees it
       });
   if (!result.ok()) return ToGrpcStatus(result.status());
-  PlanEvent event;
+  PlanResponse event;
   *event.mutable_result() = *std::move(result);
   if (!writer->Write(event)) {
     return grpc::Status(grpc::StatusCode::CANCELLED,
@@ -70,17 +70,17 @@ grpc::Status PlanningServiceImpl::Plan(grpc::ServerContext* context,
 
 grpc::Status PlanningServiceImpl::Study(
     grpc::ServerContext* context, const StudyRequest* request,
-    grpc::ServerWriter<StudyEvent>* writer) {
+    grpc::ServerWriter<StudyResponse>* writer) {
   bool client_gone = false;
   absl::Status status = backend_->Study(
       *request, StopWhenDone(context),
       [writer](const StudyProgress& progress) {
-        StudyEvent event;
+        StudyResponse event;
         *event.mutable_progress() = progress;
         writer->Write(event);  // false = client gone; StopWhenDone sees it
       },
       [writer, &client_gone](const ReportFile& file) {
-        StudyEvent event;
+        StudyResponse event;
         *event.mutable_file() = file;
         if (!writer->Write(event)) client_gone = true;
       });
@@ -94,8 +94,8 @@ grpc::Status PlanningServiceImpl::Study(
 
 grpc::Status PlanningServiceImpl::ListChips(grpc::ServerContext* context,
                                             const ListChipsRequest* request,
-                                            ChipCatalog* response) {
-  absl::StatusOr<ChipCatalog> chips = backend_->ListChips();
+                                            ListChipsResponse* response) {
+  absl::StatusOr<ListChipsResponse> chips = backend_->ListChips();
   if (!chips.ok()) return ToGrpcStatus(chips.status());
   *response = *std::move(chips);
   return grpc::Status::OK;
@@ -103,8 +103,8 @@ grpc::Status PlanningServiceImpl::ListChips(grpc::ServerContext* context,
 
 grpc::Status PlanningServiceImpl::ListModels(grpc::ServerContext* context,
                                              const ListModelsRequest* request,
-                                             ModelCatalog* response) {
-  absl::StatusOr<ModelCatalog> models = backend_->ListModels();
+                                             ListModelsResponse* response) {
+  absl::StatusOr<ListModelsResponse> models = backend_->ListModels();
   if (!models.ok()) return ToGrpcStatus(models.status());
   *response = *std::move(models);
   return grpc::Status::OK;

@@ -47,17 +47,17 @@ class PlanningServiceImpl final : public PlanningService::Service {
 
   grpc::Status Simulate(grpc::ServerContext* context,
                         const SimulateRequest* request,
-                        SimulationResult* response) override;
+                        SimulateResponse* response) override;
   grpc::Status Plan(grpc::ServerContext* context, const PlanRequest* request,
-                    grpc::ServerWriter<PlanEvent>* writer) override;
+                    grpc::ServerWriter<PlanResponse>* writer) override;
   grpc::Status Study(grpc::ServerContext* context, const StudyRequest* request,
-                     grpc::ServerWriter<StudyEvent>* writer) override;
+                     grpc::ServerWriter<StudyResponse>* writer) override;
   grpc::Status ListChips(grpc::ServerContext* context,
                          const ListChipsRequest* request,
-                         ChipCatalog* response) override;
+                         ListChipsResponse* response) override;
   grpc::Status ListModels(grpc::ServerContext* context,
                           const ListModelsRequest* request,
-                          ModelCatalog* response) override;
+                          ListModelsResponse* response) override;
 
  private:
   PlanningBackend* const backend_;

@@ -159,22 +159,26 @@ class PlanningServerTest : public ::testing::Test {
     stub_ = PlanningService::NewStub(channel_);
   }
 
+  // Calls Simulate; `result` gets the reply's result.
   grpc::Status Simulate(
       const SimulateRequest& request, SimulationResult* result,
       std::chrono::milliseconds deadline = std::chrono::seconds(60)) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + deadline);
-    return stub_->Simulate(&context, request, result);
+    SimulateResponse response;
+    grpc::Status status = stub_->Simulate(&context, request, &response);
+    *result = std::move(*response.mutable_result());
+    return status;
   }
 
   // Runs a Plan to its end; appends its events to `events`.
-  grpc::Status Plan(const PlanRequest& request, std::vector<PlanEvent>* events,
+  grpc::Status Plan(const PlanRequest& request, std::vector<PlanResponse>* events,
                     std::chrono::seconds deadline = std::chrono::seconds(120)) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + deadline);
-    std::unique_ptr<grpc::ClientReader<PlanEvent>> reader =
+    std::unique_ptr<grpc::ClientReader<PlanResponse>> reader =
         stub_->Plan(&context, request);
-    PlanEvent event;
+    PlanResponse event;
     while (reader->Read(&event)) events->push_back(event);
     return reader->Finish();
   }
@@ -347,14 +351,14 @@ TEST_F(PlanningServerTest, HealthAndCatalogs) {
   EXPECT_EQ(HealthStatus(channel_), 1);
   EXPECT_EQ(HealthStatus(channel_, kServiceName), 1);
   grpc::ClientContext chips_context;
-  ChipCatalog chips;
+  ListChipsResponse chips;
   ASSERT_TRUE(stub_->ListChips(&chips_context, {}, &chips).ok());
   std::vector<std::string> names;
   for (const Chip& chip : chips.chips()) names.push_back(chip.name());
   EXPECT_NE(std::find(names.begin(), names.end(), "h100"), names.end());
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   grpc::ClientContext models_context;
-  ModelCatalog models;
+  ListModelsResponse models;
   ASSERT_TRUE(stub_->ListModels(&models_context, {}, &models).ok());
   EXPECT_GE(models.models_size(), 5);
 }
@@ -374,11 +378,11 @@ TEST_F(PlanningServerTest, AnExpiredDeadlineKillsTheWorker) {
 TEST_F(PlanningServerTest, ACancelledCallKillsTheWorker) {
   Start();
   grpc::ClientContext context;
-  SimulationResult result;
+  SimulateResponse response;
   std::atomic<bool> done{false};
   grpc::Status status;
   std::thread call([&]() {
-    status = stub_->Simulate(&context, LongRequest(), &result);
+    status = stub_->Simulate(&context, LongRequest(), &response);
     done = true;
   });
   // Wait until the worker runs, then cancel.
@@ -403,8 +407,9 @@ TEST_F(PlanningServerTest, ConcurrentCallsBeyondTheLimitAreTurnedAway) {
   for (int i = 0; i < kHolders; ++i) {
     contexts.push_back(std::make_unique<grpc::ClientContext>());
     threads.emplace_back([this, i, &contexts, &statuses]() {
-      SimulationResult result;
-      statuses[i] = stub_->Simulate(contexts[i].get(), LongRequest(), &result);
+      SimulateResponse response;
+      statuses[i] =
+          stub_->Simulate(contexts[i].get(), LongRequest(), &response);
     });
   }
   EXPECT_EQ(WaitForChildren(helper(), kHolders).size(), size_t{kHolders});
@@ -428,7 +433,7 @@ TEST_F(PlanningServerTest, PlanStreamsProgressThenTheResult) {
   request.set_model("llama-2-7b");
   request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
   request.set_slo_preset("normal");
-  std::vector<PlanEvent> events;
+  std::vector<PlanResponse> events;
   grpc::Status status = Plan(request, &events);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(events.size(), 4u);
@@ -446,10 +451,10 @@ TEST_F(PlanningServerTest, PlanStreamsProgressThenTheResult) {
 
 TEST_F(PlanningServerTest, PlanWithAnInlineTraceEqualsThePlanFromItsPath) {
   Start(/*max_concurrent=*/2, /*planner=*/nullptr);
-  std::vector<PlanEvent> from_path;
+  std::vector<PlanResponse> from_path;
   grpc::Status status = Plan(SmallPlan(), &from_path);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  std::vector<PlanEvent> inline_events;
+  std::vector<PlanResponse> inline_events;
   status = Plan(Inline(SmallPlan()), &inline_events);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
@@ -478,7 +483,7 @@ TEST_F(PlanningServerTest, ThePlannersForkedProcessesReadTheSameInlineBytes) {
   Start();
   PlanRequest request = Inline(SmallPlan());
   request.set_budget_machines(98);  // FakePlanner: read it here and in 2 forks
-  std::vector<PlanEvent> events;
+  std::vector<PlanResponse> events;
   grpc::Status status = Plan(request, &events);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(events.size(), 1u);
@@ -493,7 +498,7 @@ TEST_F(PlanningServerTest, PlanRefusesInlineTracesOverTheLimit) {
   PlanRequest request = SmallPlan();
   request.clear_workload();
   request.set_trace_bytes(std::string((8 << 20) + 10, 'x'));  // over 8 MiB
-  std::vector<PlanEvent> events;
+  std::vector<PlanResponse> events;
   grpc::Status status = Plan(request, &events);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << status.error_message();
@@ -514,7 +519,7 @@ TEST_F(PlanningServerTest, AMalformedInlineTraceNamesTraceBytesAndTheLine) {
   PlanRequest plan = SmallPlan();
   plan.clear_workload();  // the trace's own arrivals
   plan.set_trace_bytes(trace);
-  std::vector<PlanEvent> events;
+  std::vector<PlanResponse> events;
   grpc::Status planned = Plan(plan, &events);
   ASSERT_FALSE(planned.ok());
   EXPECT_NE(planned.error_message().find("trace_bytes:5"), std::string::npos)
@@ -580,9 +585,9 @@ TEST_F(PlanningServerTest, CancellingMidPlanLeavesNoProcessBehind) {
   request.set_slo_preset("normal");
   request.set_budget_machines(99);  // FakePlanner: fork a child, never end
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<PlanEvent>> reader =
+  std::unique_ptr<grpc::ClientReader<PlanResponse>> reader =
       stub_->Plan(&context, request);
-  PlanEvent event;
+  PlanResponse event;
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_TRUE(event.has_progress());
   // The plan job and its child simulation are running.
@@ -604,7 +609,7 @@ TEST_F(PlanningServerTest, PlanRefusesPathsOutsideTheDataFolder) {
   request.mutable_workload()->set_trace_path("../../etc/passwd");
   grpc::ClientContext context;
   auto reader = stub_->Plan(&context, request);
-  PlanEvent event;
+  PlanResponse event;
   EXPECT_FALSE(reader->Read(&event));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }

@@ -56,13 +56,13 @@ class RequestLogTest : public ::testing::Test {
 
 TEST_F(RequestLogTest, OneLinePerCallWithItsStatus) {
   grpc::ClientContext chips_context;
-  ChipCatalog chips;
+  ListChipsResponse chips;
   ASSERT_TRUE(stub_->ListChips(&chips_context, {}, &chips).ok());
   grpc::ClientContext simulate_context;
   SimulateRequest bad = testutil::SmallRequest();
   bad.set_model("no-such-model");
-  SimulationResult result;
-  EXPECT_EQ(stub_->Simulate(&simulate_context, bad, &result).error_code(),
+  SimulateResponse response;
+  EXPECT_EQ(stub_->Simulate(&simulate_context, bad, &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(testutil::HealthStatus(channel_), 1);
   // Each line is written before its status goes out, so all three are there.

@@ -45,13 +45,13 @@ class StudyRpcTest : public ::testing::Test {
   }
 
   grpc::Status Study(const StudyRequest& request,
-                     std::vector<StudyEvent>* events) {
+                     std::vector<StudyResponse>* events) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(240));
-    std::unique_ptr<grpc::ClientReader<StudyEvent>> reader =
+    std::unique_ptr<grpc::ClientReader<StudyResponse>> reader =
         stub_->Study(&context, request);
-    StudyEvent event;
+    StudyResponse event;
     while (reader->Read(&event)) events->push_back(event);
     return reader->Finish();
   }
@@ -67,14 +67,14 @@ TEST_F(StudyRpcTest, StreamsProgressThenTheFilesOfALocalRun) {
   request.set_seeds(2);
   const bool pdf = report::FindChromium().ok();
   request.set_pdf(pdf);
-  std::vector<StudyEvent> events;
+  std::vector<StudyResponse> events;
   grpc::Status status = Study(request, &events);
   ASSERT_TRUE(status.ok()) << status.error_message();
   std::vector<std::string> names;
   bool progress_after_files = false;
   const ReportFile* json = nullptr;
   const ReportFile* html = nullptr;
-  for (const StudyEvent& event : events) {
+  for (const StudyResponse& event : events) {
     if (event.has_progress()) progress_after_files |= !names.empty();
     if (!event.has_file()) continue;
     names.push_back(event.file().name());
@@ -121,7 +121,7 @@ TEST_F(StudyRpcTest, PathsOutsideTheDataFolderAreRefused) {
   *request.mutable_spec() = spec_;
   request.mutable_spec()->mutable_base()->mutable_workload()->set_trace_path(
       "../../etc/passwd");
-  std::vector<StudyEvent> events;
+  std::vector<StudyResponse> events;
   grpc::Status status = Study(request, &events);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(status.error_message(),
@@ -137,7 +137,7 @@ TEST_F(StudyRpcTest, PathsOutsideTheDataFolderAreRefused) {
 }
 
 TEST_F(StudyRpcTest, BadRequestsAreRefusedBeforeAnyWork) {
-  std::vector<StudyEvent> events;
+  std::vector<StudyResponse> events;
   StudyRequest request;
   *request.mutable_spec() = spec_;
   request.set_seeds(65);

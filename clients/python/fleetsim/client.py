@@ -90,8 +90,9 @@ class Client:
         grpc.channel_ready_future(self._channel).result(timeout=timeout_s)
 
     def simulate(self, request, timeout_s=None):
-        """One replay (a SimulateRequest); returns its SimulationResult."""
-        return self._stub.Simulate(request, timeout=timeout_s)
+        """One replay (a SimulateRequest); returns the reply's
+        SimulationResult, the message read_summary returns."""
+        return self._stub.Simulate(request, timeout=timeout_s).result
 
     def plan(self, request, timeout_s=None, on_progress=None):
         """Plans a fleet (a PlanRequest); returns the PlanResult, calling

@@ -276,7 +276,8 @@ class ServiceClientTest(unittest.TestCase):
         request = self.small_request()
         request.ClearField("trace_bytes")
         request.workload.trace_path = "traces/azure_2023_code.csv"
-        self.assertEqual(self.stub.Simulate(request, timeout=60).completed, 50)
+        self.assertEqual(
+            self.stub.Simulate(request, timeout=60).result.completed, 50)
 
     def test_path_traversal_is_refused(self):
         for path in ("../../../../etc/passwd", "/etc/passwd",
@@ -331,8 +332,8 @@ class ServiceClientTest(unittest.TestCase):
         # The slots come back once the handlers have noticed the cancels.
         def small_call_runs():
             try:
-                return self.stub.Simulate(self.small_request(),
-                                          timeout=60).completed == 50
+                return self.stub.Simulate(
+                    self.small_request(), timeout=60).result.completed == 50
             except grpc.RpcError as error:
                 if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
                     raise
