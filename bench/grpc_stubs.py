@@ -1,7 +1,7 @@
-"""Python stubs of proto/*.proto for the bench scripts that talk to
-`fleetsim serve`: fleetsim's client package (clients/python, its
+"""Python stubs of proto/fleetsim/v1/*.proto for the bench scripts that talk
+to `fleetsim serve`: fleetsim's client package (clients/python, its
 generate_stubs.py: Debian's protoc and grpc_python_plugin) generated into a
-scratch folder, which is put on sys.path (`from fleetsim.proto import ...`)."""
+scratch folder, which is put on sys.path (`from fleetsim.v1 import ...`)."""
 
 import os
 import sys
@@ -9,7 +9,8 @@ import tempfile
 
 
 def generate(root):
-    """Generates the package from root/proto/*.proto; returns the folder."""
+    """Generates the package from root/proto (fleetsim/v1/*.proto); returns
+    the folder."""
     sys.path.insert(0, os.path.join(root, "clients", "python"))
     sys.dont_write_bytecode = True  # nothing written into the source tree
     import generate_stubs

@@ -5,9 +5,9 @@
 #include <memory>
 
 #include "benchmark/benchmark.h"
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "hardware/operator_model.h"
-#include "proto/chip.pb.h"
-#include "proto/model.pb.h"
 #include "util/textproto.h"
 
 namespace fleetsim::hardware {
@@ -30,8 +30,8 @@ BatchShape Mixed() {
 }
 
 void Run(benchmark::State& state, const char* model, int tp, BatchShape batch) {
-  auto m = OperatorModel::Create(Load<Model>(model),
-                                 Load<Chip>("data/chips/h100.txtpb"), tp, 1);
+  auto m = OperatorModel::Create(
+      Load<v1::Model>(model), Load<v1::Chip>("data/chips/h100.txtpb"), tp, 1);
   if (!m.ok()) std::abort();
   double sink = 0;
   for (auto _ : state) {

@@ -38,9 +38,9 @@ FLEETSIM = os.path.join(BUILD, "fleetsim")
 DATA = os.path.join(ROOT, "data")
 
 tmp = grpc_stubs.generate(ROOT)
-from fleetsim.proto import cluster_pb2  # noqa: E402
-from fleetsim.proto import planning_service_pb2 as pb  # noqa: E402
-from fleetsim.proto import planning_service_pb2_grpc as pb_grpc  # noqa: E402
+from fleetsim.v1 import cluster_pb2  # noqa: E402
+from fleetsim.v1 import planning_service_pb2 as pb  # noqa: E402
+from fleetsim.v1 import planning_service_pb2_grpc as pb_grpc  # noqa: E402
 
 CLUSTER = cluster_pb2.Cluster(name="one")
 _pool = CLUSTER.pools.add(name="colocated",

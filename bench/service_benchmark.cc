@@ -18,8 +18,8 @@ namespace {
 
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
-SimulateRequest ToyRequest() {
-  SimulateRequest request;
+v1::SimulateRequest ToyRequest() {
+  v1::SimulateRequest request;
   (void)ParseTextProto(R"pb(
                          name: "one"
                          pools {
@@ -74,7 +74,7 @@ void BM_ForkServerRoundTrip(benchmark::State& state) {
 BENCHMARK(BM_ForkServerRoundTrip)->Unit(benchmark::kMillisecond);
 
 void BM_CheckAndLoadScenario(benchmark::State& state) {
-  SimulateRequest request = ToyRequest();
+  v1::SimulateRequest request = ToyRequest();
   RequestLimits limits{kData};
   // As the server runs it: catalogs loaded once (PlanningBackend::Create).
   auto catalogs = sim::Catalogs::Load(kData);
@@ -84,7 +84,7 @@ void BM_CheckAndLoadScenario(benchmark::State& state) {
   }
   limits.catalogs = *catalogs;
   for (auto _ : state) {
-    absl::StatusOr<SimulateRequest> checked =
+    absl::StatusOr<v1::SimulateRequest> checked =
         CheckSimulateRequest(request, limits);
     if (!checked.ok() ||
         !ScenarioFromRequest(*checked, limits, "inline").ok()) {
@@ -96,9 +96,10 @@ void BM_CheckAndLoadScenario(benchmark::State& state) {
 BENCHMARK(BM_CheckAndLoadScenario)->Unit(benchmark::kMillisecond);
 
 void BM_BackendSimulateToy(benchmark::State& state) {
-  SimulateRequest request = ToyRequest();
+  v1::SimulateRequest request = ToyRequest();
   for (auto _ : state) {
-    absl::StatusOr<SimulationResult> result = Backend()->Simulate(request, Go);
+    absl::StatusOr<v1::SimulationResult> result =
+        Backend()->Simulate(request, Go);
     if (!result.ok()) {
       state.SkipWithError(std::string(result.status().message()).c_str());
       break;

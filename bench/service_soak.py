@@ -41,11 +41,11 @@ FLEETSIM = os.path.join(BUILD, "fleetsim")
 DATA = os.path.join(ROOT, "data")
 
 grpc_stubs.generate(ROOT)
-from fleetsim.proto import cluster_pb2  # noqa: E402
-from fleetsim.proto import plan_pb2  # noqa: E402
-from fleetsim.proto import planning_service_pb2 as pb  # noqa: E402
-from fleetsim.proto import planning_service_pb2_grpc as pb_grpc  # noqa: E402
-from fleetsim.proto import workload_pb2  # noqa: E402
+from fleetsim.v1 import cluster_pb2  # noqa: E402
+from fleetsim.v1 import plan_pb2  # noqa: E402
+from fleetsim.v1 import planning_service_pb2 as pb  # noqa: E402
+from fleetsim.v1 import planning_service_pb2_grpc as pb_grpc  # noqa: E402
+from fleetsim.v1 import workload_pb2  # noqa: E402
 
 with open(os.path.join(DATA, "traces", "splitwise_test_trace.csv"), "rb") as f:
     TOY_TRACE = f.read()

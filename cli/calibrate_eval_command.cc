@@ -80,9 +80,9 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
   if (chip_name.empty() || profile.empty()) {
     return UsageError("calibrate eval needs --chip CHIP and --profile FILE");
   }
-  absl::StatusOr<Chip> chip = ChipFromCatalog(chip_name);
+  absl::StatusOr<v1::Chip> chip = ChipFromCatalog(chip_name);
   if (!chip.ok()) return Fail(chip.status());
-  absl::StatusOr<CalibrationTable> table =
+  absl::StatusOr<v1::CalibrationTable> table =
       LoadProfile(profile, absl::GetFlag(FLAGS_format), chip_name);
   if (!table.ok()) return Fail(table.status());
   if (table->rows_size() == 0) {
@@ -94,8 +94,9 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
   absl::StatusOr<hardware::OperatorPricer> pricer =
       hardware::OperatorPricer::Create(*chip, options);
   if (!pricer.ok()) return Fail(pricer.status());
-  const hardware::PriceableSplit split = hardware::SplitPriceable(
-      std::vector<CalibrationRow>(table->rows().begin(), table->rows().end()));
+  const hardware::PriceableSplit split =
+      hardware::SplitPriceable(std::vector<v1::CalibrationRow>(
+          table->rows().begin(), table->rows().end()));
   for (const hardware::SkippedRows& s : split.skipped) {
     std::fprintf(stderr, "fleetsim: %s: %lld rows not priced: %s\n",
                  profile.c_str(), static_cast<long long>(s.rows),
@@ -105,7 +106,7 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat(profile, ": no row the cost model can price")));
   }
-  const std::vector<CalibrationRow>& rows = split.rows;
+  const std::vector<v1::CalibrationRow>& rows = split.rows;
   absl::StatusOr<hardware::EvalReport> report =
       hardware::EvaluateRows(*pricer, rows);
   if (!report.ok()) {
@@ -115,8 +116,8 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
   if (const std::string out = absl::GetFlag(FLAGS_rows_out); !out.empty()) {
     // The priced rows as a calibration CSV (no provenance lines) with one
     // more column, the prediction.
-    CalibrationTable priced;
-    for (const CalibrationRow& r : rows) *priced.add_rows() = r;
+    v1::CalibrationTable priced;
+    for (const v1::CalibrationRow& r : rows) *priced.add_rows() = r;
     absl::StatusOr<std::vector<double>> errors =
         hardware::RowErrors(*pricer, rows);
     if (!errors.ok()) return Fail(errors.status());
@@ -142,7 +143,7 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
   // Per class and framework, when the rows name frameworks.
   std::vector<hardware::EvalLine> by_framework;
   std::vector<std::string> frameworks;
-  for (const CalibrationRow& r : rows) {
+  for (const v1::CalibrationRow& r : rows) {
     if (!r.framework().empty() &&
         std::find(frameworks.begin(), frameworks.end(), r.framework()) ==
             frameworks.end()) {
@@ -150,8 +151,8 @@ int RunCalibrateEval(const std::vector<std::string>& args) {
     }
   }
   for (const std::string& f : frameworks) {
-    std::vector<CalibrationRow> subset;
-    for (const CalibrationRow& r : rows) {
+    std::vector<v1::CalibrationRow> subset;
+    for (const v1::CalibrationRow& r : rows) {
       if (r.framework() == f) subset.push_back(r);
     }
     absl::StatusOr<hardware::EvalReport> part =

@@ -64,14 +64,14 @@ std::string ToTextProto(const google::protobuf::Message& m) {
   return out;
 }
 
-constexpr OperatorClass kFitted[] = {OPERATOR_CLASS_GEMM,
-                                     OPERATOR_CLASS_ATTENTION_PREFILL,
-                                     OPERATOR_CLASS_ATTENTION_DECODE,
-                                     OPERATOR_CLASS_NORM,
-                                     OPERATOR_CLASS_ELEMENTWISE,
-                                     OPERATOR_CLASS_COLLECTIVE,
-                                     OPERATOR_CLASS_MOE,
-                                     OPERATOR_CLASS_SSM};
+constexpr v1::OperatorClass kFitted[] = {v1::OPERATOR_CLASS_GEMM,
+                                         v1::OPERATOR_CLASS_ATTENTION_PREFILL,
+                                         v1::OPERATOR_CLASS_ATTENTION_DECODE,
+                                         v1::OPERATOR_CLASS_NORM,
+                                         v1::OPERATOR_CLASS_ELEMENTWISE,
+                                         v1::OPERATOR_CLASS_COLLECTIVE,
+                                         v1::OPERATOR_CLASS_MOE,
+                                         v1::OPERATOR_CLASS_SSM};
 
 int RunCalibrateFit(const std::vector<std::string>& args) {
   if (int code = NoPositionalArgs("calibrate fit", args)) return code;
@@ -81,12 +81,12 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
     return UsageError(
         "calibrate fit needs --chip CHIP and --profile FILE[,...]");
   }
-  absl::StatusOr<Chip> chip = ChipFromCatalog(chip_name);
+  absl::StatusOr<v1::Chip> chip = ChipFromCatalog(chip_name);
   if (!chip.ok()) return Fail(chip.status());
-  std::vector<CalibrationRow> rows;
+  std::vector<v1::CalibrationRow> rows;
   for (absl::string_view path :
        absl::StrSplit(profiles, ',', absl::SkipWhitespace())) {
-    absl::StatusOr<CalibrationTable> table =
+    absl::StatusOr<v1::CalibrationTable> table =
         LoadProfile(std::string(path), absl::GetFlag(FLAGS_format), chip_name);
     if (!table.ok()) return Fail(table.status());
     rows.insert(rows.end(), table->rows().begin(), table->rows().end());
@@ -111,9 +111,9 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
   // printed with `framework:` set); empty = framework-free entries.
   hardware::OperatorModelOptions base;
   base.framework = absl::GetFlag(FLAGS_framework);
-  for (OperatorClass c : kFitted) {
+  for (v1::OperatorClass c : kFitted) {
     bool present = false;
-    for (const CalibrationRow& r : rows) present |= r.op_class() == c;
+    for (const v1::CalibrationRow& r : rows) present |= r.op_class() == c;
     if (!present) continue;
     absl::StatusOr<std::vector<hardware::ClassFit>> fits =
         hardware::FitClassAndOperators(*chip, c, rows, base);
@@ -199,8 +199,8 @@ int RunCalibrateFit(const std::vector<std::string>& args) {
 }
 
 struct E2eSetup {
-  std::map<std::string, const Model*> models;  // by perf_model name
-  std::map<std::string, const Chip*> chips;    // by perf_model hardware
+  std::map<std::string, const v1::Model*> models;  // by perf_model name
+  std::map<std::string, const v1::Chip*> chips;    // by perf_model hardware
 };
 
 // Kernel-only predictions for every point (prefill and decode samples).
@@ -235,7 +235,7 @@ absl::StatusOr<std::vector<hardware::IterationSample>> Predict(
     const int layers = m->second->num_layers();
     double attention_s = 0;
     for (const hardware::OperatorTime& op : model.Explain(decode).ops) {
-      if (op.op_class == OPERATOR_CLASS_ATTENTION_DECODE)
+      if (op.op_class == v1::OPERATOR_CLASS_ATTENTION_DECODE)
         attention_s += op.seconds;
     }
     out.push_back({p, true, p.prompt_s, model.IterationSeconds(prefill), layers,
@@ -276,14 +276,14 @@ int RunCalibrateE2e(const std::vector<std::string>& args) {
   for (const auto& [file_name, catalog_name] :
        std::vector<std::pair<std::string, std::string>>{
            {"llama2-70b", "llama-2-70b"}, {"bloom-176b", "bloom-176b"}}) {
-    absl::StatusOr<const Model*> m = models->Find(catalog_name);
+    absl::StatusOr<const v1::Model*> m = models->Find(catalog_name);
     if (!m.ok()) return Fail(m.status());
     setup.models[file_name] = *m;
   }
   for (const auto& [file_name, catalog_name] :
        std::vector<std::pair<std::string, std::string>>{
            {"h100-80gb", "h100"}, {"a100-80gb", "a100"}}) {
-    absl::StatusOr<const Chip*> c = chips->Find(catalog_name);
+    absl::StatusOr<const v1::Chip*> c = chips->Find(catalog_name);
     if (!c.ok()) return Fail(c.status());
     setup.chips[file_name] = *c;
   }

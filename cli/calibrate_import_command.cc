@@ -1,5 +1,6 @@
 // `fleetsim calibrate import`: converts a measured table from another tool's
-// layout into fleetsim's calibration schema (proto/calibration.proto).
+// layout into fleetsim's calibration schema
+// (proto/fleetsim/v1/calibration.proto).
 //
 //   fleetsim calibrate import --format vidur-mlp --chip h100
 //       --in .../compute/h100/meta-llama/Llama-2-7b-hf/mlp.csv
@@ -66,7 +67,7 @@ int RunCalibrateImport(const std::vector<std::string>& args) {
   if (format_name == "aiconfigurator") {
     const std::string chip_name = absl::GetFlag(FLAGS_chip);
     if (chip_name.empty()) return UsageError("calibrate import needs --chip");
-    absl::StatusOr<Chip> chip = ChipFromCatalog(chip_name);
+    absl::StatusOr<v1::Chip> chip = ChipFromCatalog(chip_name);
     if (!chip.ok()) return Fail(chip.status());
     hardware::AiconfiguratorImportOptions options;
     options.source_commit = absl::GetFlag(FLAGS_source_commit);
@@ -88,7 +89,8 @@ int RunCalibrateImport(const std::vector<std::string>& args) {
                    static_cast<long long>(d.rows), d.reason.c_str());
     }
   } else if (format_name == "fleetsim") {
-    absl::StatusOr<CalibrationTable> table = hardware::ReadCalibrationTable(in);
+    absl::StatusOr<v1::CalibrationTable> table =
+        hardware::ReadCalibrationTable(in);
     if (!table.ok()) return Fail(table.status());
     result.table = *std::move(table);
     result.input_rows = result.table.rows_size();
@@ -124,9 +126,9 @@ int RunCalibrateImport(const std::vector<std::string>& args) {
       hardware::RowFilter::Parse(absl::GetFlag(FLAGS_where));
   if (!where.ok()) return Fail(where.status());
   if (!where->empty()) {
-    CalibrationTable kept;
+    v1::CalibrationTable kept;
     *kept.mutable_provenance() = result.table.provenance();
-    for (const CalibrationRow& row : result.table.rows()) {
+    for (const v1::CalibrationRow& row : result.table.rows()) {
       if (where->Matches(row)) *kept.add_rows() = row;
     }
     kept.mutable_provenance()->set_command(

@@ -44,10 +44,9 @@ bool LooksLikeAiconfigurator(const std::string& text) {
   return false;
 }
 
-absl::StatusOr<CalibrationTable> ImportAiconfigurator(const std::string& path,
-                                                      const std::string& text,
-                                                      const std::string& chip) {
-  FLEETSIM_ASSIGN_OR_RETURN(Chip c, ChipFromCatalog(chip));
+absl::StatusOr<v1::CalibrationTable> ImportAiconfigurator(
+    const std::string& path, const std::string& text, const std::string& chip) {
+  FLEETSIM_ASSIGN_OR_RETURN(v1::Chip c, ChipFromCatalog(chip));
   FLEETSIM_ASSIGN_OR_RETURN(hardware::AiconfiguratorImportResult imported,
                             hardware::ImportAiconfiguratorCsv(text, path, c));
   for (const hardware::DroppedRows& d : imported.dropped) {
@@ -59,10 +58,10 @@ absl::StatusOr<CalibrationTable> ImportAiconfigurator(const std::string& path,
 
 }  // namespace
 
-absl::StatusOr<CalibrationTable> LoadProfile(const std::string& path,
-                                             const std::string& format,
-                                             const std::string& chip) {
-  CalibrationTable table;
+absl::StatusOr<v1::CalibrationTable> LoadProfile(const std::string& path,
+                                                 const std::string& format,
+                                                 const std::string& chip) {
+  v1::CalibrationTable table;
   if (format == "aiconfigurator") {
     FLEETSIM_ASSIGN_OR_RETURN(std::string text, ReadMaybeGzippedFile(path));
     FLEETSIM_ASSIGN_OR_RETURN(table, ImportAiconfigurator(path, text, chip));
@@ -99,9 +98,9 @@ absl::StatusOr<CalibrationTable> LoadProfile(const std::string& path,
       hardware::RowFilter where,
       hardware::RowFilter::Parse(absl::GetFlag(FLAGS_where)));
   if (where.empty()) return table;
-  CalibrationTable kept;
+  v1::CalibrationTable kept;
   *kept.mutable_provenance() = table.provenance();
-  for (const CalibrationRow& row : table.rows()) {
+  for (const v1::CalibrationRow& row : table.rows()) {
     if (where.Matches(row)) *kept.add_rows() = row;
   }
   return kept;

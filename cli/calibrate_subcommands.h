@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/calibration.pb.h"
+#include "fleetsim/v1/calibration.pb.h"
 
 namespace fleetsim::cli {
 
@@ -26,9 +26,9 @@ namespace fleetsim::cli {
 // Vidur CSV for `chip`. Every row is kept, then --where selects. Errors are
 // the loader's, the importers' and --where's (NotFound, InvalidArgument
 // "path:line: ...").
-absl::StatusOr<CalibrationTable> LoadProfile(const std::string& path,
-                                             const std::string& format,
-                                             const std::string& chip);
+absl::StatusOr<v1::CalibrationTable> LoadProfile(const std::string& path,
+                                                 const std::string& format,
+                                                 const std::string& chip);
 
 }  // namespace fleetsim::cli
 

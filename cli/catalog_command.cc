@@ -70,7 +70,7 @@ int ListChips() {
   // Costs and TDPs are normalised to one H100, as in SPAD's tables.
   double h100_cost = 0;
   double h100_tdp = 0;
-  if (absl::StatusOr<const Chip*> h100 = (*catalogs)->ReferenceChip();
+  if (absl::StatusOr<const v1::Chip*> h100 = (*catalogs)->ReferenceChip();
       h100.ok()) {
     h100_cost = hardware::ManufacturingCostUsd(**h100);
     h100_tdp = (*h100)->tdp_w();
@@ -78,7 +78,7 @@ int ListChips() {
   if (absl::GetFlag(FLAGS_json)) {
     JsonWriter json;
     json.BeginArray();
-    for (const Chip* chip : catalog->entries()) {
+    for (const v1::Chip* chip : catalog->entries()) {
       const double cost = hardware::ManufacturingCostUsd(*chip);
       json.BeginObject();
       json.Field("name", chip->name());
@@ -97,7 +97,7 @@ int ListChips() {
       OptionalField(json, "manufacturing_cost_usd", cost > 0, cost);
       OptionalField(json, "cost_vs_h100", cost > 0 && h100_cost > 0,
                     cost / h100_cost);
-      const ChipPricing& pricing = chip->pricing();
+      const v1::ChipPricing& pricing = chip->pricing();
       OptionalField(json, "purchase_usd", pricing.has_purchase_usd(),
                     pricing.purchase_usd().value());
       OptionalField(json, "machine_platform_usd",
@@ -122,7 +122,7 @@ int ListChips() {
   std::vector<std::vector<std::string>> rows = {
       {"name", "display name", "bf16 TFLOP/s", "vector TFLOP/s", "memory GB",
        "TB/s", "TDP W", "TDP/H100", "cost $", "cost/H100", "machine"}};
-  for (const Chip* chip : catalog->entries()) {
+  for (const v1::Chip* chip : catalog->entries()) {
     const double cost = hardware::ManufacturingCostUsd(*chip);
     rows.push_back(
         {chip->name(), chip->display_name(), Fixed(chip->bf16_tflops(), 1),
@@ -145,7 +145,7 @@ int ListModels() {
   if (absl::GetFlag(FLAGS_json)) {
     JsonWriter json;
     json.BeginArray();
-    for (const Model* model : catalog->entries()) {
+    for (const v1::Model* model : catalog->entries()) {
       json.BeginObject();
       json.Field("name", model->name());
       json.Field("display_name", model->display_name());
@@ -157,9 +157,10 @@ int ListModels() {
       json.Field("ffn_dim", model->ffn_dim());
       json.Field("vocab_size", model->vocab_size());
       json.Field("attention",
-                 ShortEnumName(AttentionKind_Name(model->attention()),
+                 ShortEnumName(v1::AttentionKind_Name(model->attention()),
                                "ATTENTION_KIND_"));
-      json.Field("dtype", ShortEnumName(DType_Name(model->dtype()), "DTYPE_"));
+      json.Field("dtype",
+                 ShortEnumName(v1::Dtype_Name(model->dtype()), "DTYPE_"));
       json.Field("params_billion", hardware::ParameterCount(*model) / 1e9);
       json.Field("active_params_billion",
                  hardware::ActiveParameterCount(*model) / 1e9);
@@ -175,14 +176,14 @@ int ListModels() {
   std::vector<std::vector<std::string>> rows = {
       {"name", "layers", "hidden", "heads/kv", "attention", "dtype", "params B",
        "active B", "KV bytes/token", "state bytes/seq"}};
-  for (const Model* model : catalog->entries()) {
+  for (const v1::Model* model : catalog->entries()) {
     rows.push_back(
         {model->name(), absl::StrCat(model->num_layers()),
          absl::StrCat(model->hidden_size()),
          absl::StrCat(model->num_heads(), "/", model->num_kv_heads()),
-         ShortEnumName(AttentionKind_Name(model->attention()),
+         ShortEnumName(v1::AttentionKind_Name(model->attention()),
                        "ATTENTION_KIND_"),
-         ShortEnumName(DType_Name(model->dtype()), "DTYPE_"),
+         ShortEnumName(v1::Dtype_Name(model->dtype()), "DTYPE_"),
          Fixed(hardware::ParameterCount(*model) / 1e9, 1),
          Fixed(hardware::ActiveParameterCount(*model) / 1e9, 1),
          absl::StrCat(hardware::KvBytesPerToken(*model)),

@@ -71,10 +71,10 @@ absl::StatusOr<std::shared_ptr<const sim::Catalogs>> CliCatalogs() {
   return *catalogs;
 }
 
-absl::StatusOr<Chip> ChipFromCatalog(const std::string& name) {
+absl::StatusOr<v1::Chip> ChipFromCatalog(const std::string& name) {
   absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
   if (!catalogs.ok()) return catalogs.status();
-  absl::StatusOr<const Chip*> chip = (*catalogs)->chips().Find(name);
+  absl::StatusOr<const v1::Chip*> chip = (*catalogs)->chips().Find(name);
   if (!chip.ok())
     return absl::NotFoundError(
         absl::StrCat("--chip: ", chip.status().message()));

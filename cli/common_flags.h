@@ -13,7 +13,7 @@
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/chip.pb.h"
+#include "fleetsim/v1/chip.pb.h"
 #include "sim/catalogs.h"
 
 ABSL_DECLARE_FLAG(bool, json);
@@ -42,7 +42,7 @@ absl::StatusOr<std::shared_ptr<const sim::Catalogs>> CliCatalogs();
 
 // The chip named by --chip from CliCatalogs(). Errors: the catalog's,
 // NotFound prefixed "--chip: ".
-absl::StatusOr<Chip> ChipFromCatalog(const std::string& name);
+absl::StatusOr<v1::Chip> ChipFromCatalog(const std::string& name);
 
 // Prints "fleetsim: <message>" to stderr and returns exit code 1 (2 for a
 // usage error).

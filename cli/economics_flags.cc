@@ -31,8 +31,8 @@ FlagNames EconomicsFlagNames() {
 namespace {
 
 // A value read from the command line, its flag as the source.
-SourcedValue FromFlag(double value, const char* name) {
-  SourcedValue sourced;
+v1::SourcedValue FromFlag(double value, const char* name) {
+  v1::SourcedValue sourced;
   sourced.set_value(value);
   sourced.set_source(std::string("command line --") + name);
   return sourced;
@@ -40,8 +40,8 @@ SourcedValue FromFlag(double value, const char* name) {
 
 }  // namespace
 
-absl::StatusOr<CostBasis> CostBasisFromFlags() {
-  absl::StatusOr<CostBasis> basis =
+absl::StatusOr<v1::CostBasis> CostBasisFromFlags() {
+  absl::StatusOr<v1::CostBasis> basis =
       economics::ParseCostBasis(absl::GetFlag(FLAGS_cost_basis));
   if (!basis.ok()) {
     return absl::InvalidArgumentError(std::string("--cost-basis: ") +
@@ -50,8 +50,8 @@ absl::StatusOr<CostBasis> CostBasisFromFlags() {
   return basis;
 }
 
-SiteAssumptions SiteOverridesFromFlags() {
-  SiteAssumptions site;
+v1::SiteAssumptions SiteOverridesFromFlags() {
+  v1::SiteAssumptions site;
   if (auto v = absl::GetFlag(FLAGS_usd_per_kwh))
     *site.mutable_usd_per_kwh() = FromFlag(*v, "usd-per-kwh");
   if (auto v = absl::GetFlag(FLAGS_pue))
@@ -66,7 +66,7 @@ SiteAssumptions SiteOverridesFromFlags() {
 }
 
 absl::StatusOr<economics::TcoSettings> TcoSettingsFromFlags() {
-  FLEETSIM_ASSIGN_OR_RETURN(CostBasis basis, CostBasisFromFlags());
+  FLEETSIM_ASSIGN_OR_RETURN(v1::CostBasis basis, CostBasisFromFlags());
   return economics::LoadTcoSettings(DataDir(), basis, SiteOverridesFromFlags(),
                                     "command line");
 }

@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "cli/command_registry.h"
 #include "economics/tco.h"
-#include "proto/economics.pb.h"
+#include "fleetsim/v1/economics.pb.h"
 
 namespace fleetsim::cli {
 
@@ -17,11 +17,11 @@ namespace fleetsim::cli {
 FlagNames EconomicsFlagNames();
 
 // --cost-basis. InvalidArgument for an unknown name.
-absl::StatusOr<CostBasis> CostBasisFromFlags();
+absl::StatusOr<v1::CostBasis> CostBasisFromFlags();
 
 // The site assumptions the flags set (--usd-per-kwh, --pue,
 // --amortization-years, --maintenance-fraction); unset flags stay unset.
-SiteAssumptions SiteOverridesFromFlags();
+v1::SiteAssumptions SiteOverridesFromFlags();
 
 // Both, applied to the shipped defaults in DataDir().
 absl::StatusOr<economics::TcoSettings> TcoSettingsFromFlags();

@@ -122,8 +122,8 @@ absl::Status ParseBatch(const std::string& prefill, const std::string& decode,
   return absl::OkStatus();
 }
 
-std::string ClassName(OperatorClass c) {
-  std::string name = OperatorClass_Name(c);
+std::string ClassName(v1::OperatorClass c) {
+  std::string name = v1::OperatorClass_Name(c);
   const std::string prefix = "OPERATOR_CLASS_";
   if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
   for (char& ch : name) ch = static_cast<char>(std::tolower(ch));
@@ -273,11 +273,12 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
 }
 
 // A precision flag's value: "" = unspecified (the model's own).
-absl::StatusOr<DType> ParseDType(const std::string& flag,
-                                 const std::string& value) {
-  if (value.empty()) return DTYPE_UNSPECIFIED;
-  for (DType d : {DTYPE_BF16, DTYPE_FP16, DTYPE_FP8, DTYPE_INT8, DTYPE_FP4}) {
-    std::string name = DType_Name(d).substr(6);  // after "DTYPE_"
+absl::StatusOr<v1::Dtype> ParseDType(const std::string& flag,
+                                     const std::string& value) {
+  if (value.empty()) return v1::DTYPE_UNSPECIFIED;
+  for (v1::Dtype d : {v1::DTYPE_BF16, v1::DTYPE_FP16, v1::DTYPE_FP8,
+                      v1::DTYPE_INT8, v1::DTYPE_FP4}) {
+    std::string name = v1::Dtype_Name(d).substr(6);  // after "DTYPE_"
     for (char& c : name) c = static_cast<char>(std::tolower(c));
     if (name == value) return d;
   }
@@ -293,16 +294,17 @@ absl::StatusOr<DType> ParseDType(const std::string& flag,
 // MoE placement and routing; unset = the model's and the defaults) and
 // decodes speculatively when `speculative` names a draft model.
 absl::StatusOr<sim::FleetSpec> EstimateFleet(
-    const sim::Catalogs& catalogs, const Model& model, const std::string& chip,
-    int tp, const Pool& knobs, const SpeculativeDecoding& speculative) {
-  Cluster cluster;
+    const sim::Catalogs& catalogs, const v1::Model& model,
+    const std::string& chip, int tp, const v1::Pool& knobs,
+    const v1::SpeculativeDecoding& speculative) {
+  v1::Cluster cluster;
   cluster.set_name("estimate");
   if (!speculative.draft_model().empty()) {
     *cluster.mutable_speculative_decoding() = speculative;
     FLEETSIM_RETURN_IF_ERROR(
         sim::ResolveDraftModel(catalogs.models(), "--draft-model", &cluster));
   }
-  Pool* pool = cluster.add_pools();
+  v1::Pool* pool = cluster.add_pools();
   *pool = knobs;
   pool->set_name(absl::StrCat(chip, " tp", tp));
   pool->set_machines(1);
@@ -344,34 +346,35 @@ int RunEstimate(const std::vector<std::string>& args) {
 
   absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
   if (!catalogs.ok()) return Fail(catalogs.status());
-  absl::StatusOr<const Chip*> chip = (*catalogs)->chips().Find(chip_name);
+  absl::StatusOr<const v1::Chip*> chip = (*catalogs)->chips().Find(chip_name);
   if (!chip.ok()) {
     return Fail(
         absl::NotFoundError(absl::StrCat("--chip: ", chip.status().message())));
   }
-  absl::StatusOr<const Model*> model = (*catalogs)->models().Find(model_name);
+  absl::StatusOr<const v1::Model*> model =
+      (*catalogs)->models().Find(model_name);
   if (!model.ok()) {
     return Fail(absl::NotFoundError(
         absl::StrCat("--model: ", model.status().message())));
   }
-  absl::StatusOr<DType> weight_dtype =
+  absl::StatusOr<v1::Dtype> weight_dtype =
       ParseDType("weight-dtype", absl::GetFlag(FLAGS_weight_dtype));
   if (!weight_dtype.ok())
     return UsageError(std::string(weight_dtype.status().message()));
-  absl::StatusOr<DType> kv_dtype =
+  absl::StatusOr<v1::Dtype> kv_dtype =
       ParseDType("kv-dtype", absl::GetFlag(FLAGS_kv_dtype));
   if (!kv_dtype.ok())
     return UsageError(std::string(kv_dtype.status().message()));
-  Pool knobs;
+  v1::Pool knobs;
   knobs.set_weight_dtype(*weight_dtype);
   knobs.set_kv_dtype(*kv_dtype);
   knobs.set_ep(ep);
   if (const double alpha = absl::GetFlag(FLAGS_expert_routing_alpha);
       alpha != 0) {
-    knobs.mutable_expert_routing()->set_kind(EXPERT_ROUTING_KIND_POWER_LAW);
+    knobs.mutable_expert_routing()->set_kind(v1::EXPERT_ROUTING_KIND_POWER_LAW);
     knobs.mutable_expert_routing()->set_alpha(alpha);
   }
-  SpeculativeDecoding speculative;
+  v1::SpeculativeDecoding speculative;
   speculative.set_draft_model(absl::GetFlag(FLAGS_draft_model));
   const double acceptance = absl::GetFlag(FLAGS_acceptance);
   if (!speculative.draft_model().empty() &&

@@ -63,17 +63,17 @@ namespace fleetsim::cli {
 namespace {
 
 // --objective names, with the older cost/tdp kept as aliases.
-constexpr std::pair<const char*, PlanObjective> kObjectives[] = {
-    {"pareto", PLAN_OBJECTIVE_PARETO},
-    {"capex", PLAN_OBJECTIVE_COST},
-    {"power", PLAN_OBJECTIVE_TDP},
-    {"tco", PLAN_OBJECTIVE_TCO},
-    {"usd_per_mtok", PLAN_OBJECTIVE_USD_PER_MTOK},
-    {"cost", PLAN_OBJECTIVE_COST},
-    {"tdp", PLAN_OBJECTIVE_TDP},
+constexpr std::pair<const char*, v1::PlanObjective> kObjectives[] = {
+    {"pareto", v1::PLAN_OBJECTIVE_PARETO},
+    {"capex", v1::PLAN_OBJECTIVE_COST},
+    {"power", v1::PLAN_OBJECTIVE_TDP},
+    {"tco", v1::PLAN_OBJECTIVE_TCO},
+    {"usd_per_mtok", v1::PLAN_OBJECTIVE_USD_PER_MTOK},
+    {"cost", v1::PLAN_OBJECTIVE_COST},
+    {"tdp", v1::PLAN_OBJECTIVE_TDP},
 };
 
-absl::StatusOr<PlanObjective> ParseObjective(absl::string_view name) {
+absl::StatusOr<v1::PlanObjective> ParseObjective(absl::string_view name) {
   for (const auto& [objective_name, objective] : kObjectives) {
     if (name == objective_name) return objective;
   }
@@ -82,7 +82,7 @@ absl::StatusOr<PlanObjective> ParseObjective(absl::string_view name) {
                    "' (expected tco, capex, power, usd_per_mtok or pareto)"));
 }
 
-const char* ObjectiveName(PlanObjective objective) {
+const char* ObjectiveName(v1::PlanObjective objective) {
   for (const auto& [name, value] : kObjectives) {
     if (value == objective) return name;
   }
@@ -90,28 +90,28 @@ const char* ObjectiveName(PlanObjective objective) {
 }
 
 // plan.json: the result's proto3 JSON with its schema.
-absl::StatusOr<std::string> PlanJson(const PlanResult& result) {
-  PlanResult file = result;
-  file.set_schema(kPlanSchema);
+absl::StatusOr<std::string> PlanJson(const v1::PlanResult& result) {
+  v1::PlanResult file = result;
+  file.set_schema(v1::PlanResult::descriptor()->full_name());
   return ProtoJson(file);
 }
 
 // plan.csv: one row per simulated fleet, for a spreadsheet.
-std::string PlanCsv(const PlanResult& result) {
+std::string PlanCsv(const v1::PlanResult& result) {
   std::string csv =
       "system,pools,machines,feasible,cost_basis,capex_usd,tco_usd,"
       "opex_usd_per_year,usd_per_hour,usd_per_million_output_tokens,"
       "it_power_kw,facility_power_kw,tdp_kw,cost_h100_machines,"
       "ttft_p99_s,tbt_p99_s,throughput_rps,miss\n";
-  for (const PlannedFleet& fleet : result.fleets()) {
+  for (const v1::PlannedFleet& fleet : result.fleets()) {
     std::vector<std::string> pools;
     int machines = 0;
-    for (const PlannedPool& p : fleet.pools()) {
+    for (const v1::PlannedPool& p : fleet.pools()) {
       pools.push_back(absl::StrCat(planner::PoolText(p), " tp", p.tp()));
       machines += p.machines();
     }
-    const SimulationResult& r = fleet.result();
-    const Tco& t = r.tco();
+    const v1::SimulationResult& r = fleet.result();
+    const v1::Tco& t = r.tco();
     absl::StrAppendFormat(
         &csv,
         "%s,%s,%d,%d,%s,%.2f,%.2f,%.2f,%.4f,%.6f,%.3f,%.3f,%.3f,%.4f,"
@@ -128,15 +128,15 @@ std::string PlanCsv(const PlanResult& result) {
   return csv;
 }
 
-std::string FleetLine(const PlannedFleet& fleet) {
+std::string FleetLine(const v1::PlannedFleet& fleet) {
   std::vector<std::string> pools;
-  for (const PlannedPool& p : fleet.pools()) {
+  for (const v1::PlannedPool& p : fleet.pools()) {
     pools.push_back(planner::PoolText(p));
   }
   std::string line = absl::StrFormat("%-55s cost %6.2f  TDP %6.2f (%.0f W)",
                                      absl::StrJoin(pools, " + "), fleet.cost(),
                                      fleet.tdp_normalized(), fleet.tdp_w());
-  const Tco& tco = fleet.result().tco();
+  const v1::Tco& tco = fleet.result().tco();
   if (fleet.result().has_tco()) {
     absl::StrAppendFormat(&line, "  TCO $%.2fM, $%.3f/Mtok",
                           tco.tco_usd() / 1e6,
@@ -149,11 +149,11 @@ std::string FleetLine(const PlannedFleet& fleet) {
 // or the default template when another flag edits it; "" when the planner
 // uses its own default.
 absl::StatusOr<std::string> TemplateClusterPath() {
-  FLEETSIM_ASSIGN_OR_RETURN(ContextLimit context_limit, ContextLimitFlag());
+  FLEETSIM_ASSIGN_OR_RETURN(v1::ContextLimit context_limit, ContextLimitFlag());
   if (!absl::GetFlag(FLAGS_template_cluster).empty())
     return absl::GetFlag(FLAGS_template_cluster);
   if (!IterationTableFlag().empty() ||
-      context_limit != CONTEXT_LIMIT_UNSPECIFIED)
+      context_limit != v1::CONTEXT_LIMIT_UNSPECIFIED)
     return DataDir() + "/" + planner::kDefaultTemplateCluster;
   return std::string();
 }
@@ -170,16 +170,16 @@ absl::StatusOr<std::vector<InputPath>> RequestFiles() {
   return files;
 }
 
-absl::StatusOr<PlanRequest> RequestFromFlags() {
-  PlanRequest request;
+absl::StatusOr<v1::PlanRequest> RequestFromFlags() {
+  v1::PlanRequest request;
   request.set_model(absl::GetFlag(FLAGS_model));
-  absl::StatusOr<Workload> workload = WorkloadFromFlags();
+  absl::StatusOr<v1::Workload> workload = WorkloadFromFlags();
   if (!workload.ok()) return workload.status();
   *request.mutable_workload() = *workload;
   // Inline targets travel as Slo messages, which the gRPC service takes
   // (its slo_preset is a preset name or a file in its data folder).
   if (sim::IsSloSpec(SloFlag())) {
-    absl::StatusOr<Slo> slo = sim::ParseSloSpec(SloFlag());
+    absl::StatusOr<v1::Slo> slo = sim::ParseSloSpec(SloFlag());
     if (!slo.ok()) return slo.status();
     *request.mutable_slo() = *slo;
   } else {
@@ -192,19 +192,19 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
   for (absl::string_view mode :
        absl::StrSplit(absl::GetFlag(FLAGS_modes), ',', absl::SkipEmpty())) {
     if (mode == "colocated") {
-      request.add_modes(SERVING_MODE_COLOCATED);
+      request.add_modes(v1::SERVING_MODE_COLOCATED);
     } else if (mode == "disaggregated") {
-      request.add_modes(SERVING_MODE_DISAGGREGATED);
+      request.add_modes(v1::SERVING_MODE_DISAGGREGATED);
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("--modes: unknown mode '", mode, "'"));
     }
   }
-  absl::StatusOr<PlanObjective> objective =
+  absl::StatusOr<v1::PlanObjective> objective =
       ParseObjective(absl::GetFlag(FLAGS_objective));
   if (!objective.ok()) return objective.status();
   request.set_objective(*objective);
-  absl::StatusOr<CostBasis> basis = CostBasisFromFlags();
+  absl::StatusOr<v1::CostBasis> basis = CostBasisFromFlags();
   if (!basis.ok()) return basis.status();
   request.set_cost_basis(*basis);
   *request.mutable_site() = SiteOverridesFromFlags();
@@ -228,24 +228,25 @@ absl::StatusOr<PlanRequest> RequestFromFlags() {
   const std::string table = IterationTableFlag();
   FLEETSIM_ASSIGN_OR_RETURN(const std::string path, TemplateClusterPath());
   if (!path.empty()) {
-    FLEETSIM_ASSIGN_OR_RETURN(ContextLimit context_limit, ContextLimitFlag());
+    FLEETSIM_ASSIGN_OR_RETURN(v1::ContextLimit context_limit,
+                              ContextLimitFlag());
     absl::Status status =
         ReadTextProtoFile(path, request.mutable_template_cluster());
     if (!status.ok()) return status;
     if (!table.empty())
       request.mutable_template_cluster()->set_iteration_time_table(table);
-    if (context_limit != CONTEXT_LIMIT_UNSPECIFIED)
+    if (context_limit != v1::CONTEXT_LIMIT_UNSPECIFIED)
       request.mutable_template_cluster()->set_context_limit(context_limit);
   }
   request.set_run_to_end(absl::GetFlag(FLAGS_run_to_end));
   if (!absl::GetFlag(FLAGS_existing_fleet).empty()) {
-    absl::StatusOr<std::vector<PlannedPool>> pools =
+    absl::StatusOr<std::vector<v1::PlannedPool>> pools =
         planner::ParsePlannedPools(absl::GetFlag(FLAGS_existing_fleet));
     if (!pools.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--existing-fleet: ", pools.status().message()));
     }
-    for (PlannedPool& pool : *pools)
+    for (v1::PlannedPool& pool : *pools)
       *request.add_existing_pools() = std::move(pool);
   }
   if (!absl::GetFlag(FLAGS_fixed_fleet).empty()) {
@@ -266,7 +267,7 @@ int RunPlan(const std::vector<std::string>& args) {
         "plan needs --model NAME --trace FILE --slo "
         "FILE|relaxed|normal|strict");
   }
-  absl::StatusOr<PlanRequest> request = RequestFromFlags();
+  absl::StatusOr<v1::PlanRequest> request = RequestFromFlags();
   if (!request.ok()) return Fail(request.status());
   // An unwritable --out fails now, not after the search; the files appear
   // only when complete (util/output_file.h), before anything is printed.
@@ -277,7 +278,7 @@ int RunPlan(const std::vector<std::string>& args) {
     if (!made.ok()) return Fail(made);
     absl::StatusOr<std::vector<InputPath>> files = RequestFiles();
     if (!files.ok()) return Fail(files.status());
-    absl::StatusOr<RunInputs> echo = PlanInputs(*request, *files);
+    absl::StatusOr<v1::RunInputs> echo = PlanInputs(*request, *files);
     if (!echo.ok()) return Fail(echo.status());
     absl::StatusOr<std::unique_ptr<OutputFile>> inputs =
         OutputFile::Create(out_dir + "/inputs.json");
@@ -301,7 +302,7 @@ int RunPlan(const std::vector<std::string>& args) {
   if (!catalogs.ok()) return Fail(catalogs.status());
   options.catalogs = *catalogs;
   options.pool = DistributedPool();  // null: the local pool of --jobs
-  options.progress = [](const PlanProgress& p) {
+  options.progress = [](const v1::PlanProgress& p) {
     std::cerr << absl::StrFormat(
                      "\r[plan] %d simulations, %.1f s, best cost %s, ETA %.0f "
                      "s  %s   ",
@@ -311,7 +312,7 @@ int RunPlan(const std::vector<std::string>& args) {
                      p.eta_s(), p.message())
               << std::flush;
   };
-  absl::StatusOr<PlanResult> result =
+  absl::StatusOr<v1::PlanResult> result =
       absl::GetFlag(FLAGS_server).empty()  // cli/remote_client.h
           ? planner::PlanFleet(*request, options)
           : PlanRemotely(absl::GetFlag(FLAGS_server), *request,
@@ -341,15 +342,15 @@ int RunPlan(const std::vector<std::string>& args) {
         << FleetLine(result->recommended()) << "\n";
     out << "cheapest:   " << FleetLine(result->cheapest()) << "\n";
     out << "lowest TDP: " << FleetLine(result->lowest_tdp()) << "\n";
-    const Tco& tco = result->recommended().result().tco();
+    const v1::Tco& tco = result->recommended().result().tco();
     out << "recommended fleet's " << TcoLine(tco);
     out << "cheapest per system:\n";
-    for (const PlannedFleet& fleet : result->best_per_system()) {
+    for (const v1::PlannedFleet& fleet : result->best_per_system()) {
       out << absl::StrFormat("  %-44s ", fleet.system()) << FleetLine(fleet)
           << "\n";
     }
     out << "cost-TDP Pareto front:\n";
-    for (const PlannedFleet& fleet : result->pareto())
+    for (const v1::PlannedFleet& fleet : result->pareto())
       out << "  " << FleetLine(fleet) << "\n";
   }
   if (!result->explanation().empty()) out << result->explanation() << "\n";

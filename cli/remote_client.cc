@@ -10,8 +10,8 @@
 #include "cli/common_flags.h"
 #include "cli/economics_flags.h"
 #include "cli/simulation_setup.h"
+#include "fleetsim/v1/planning_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "proto/planning_service.grpc.pb.h"
 #include "service/request_checks.h"
 #include "sim/slo_spec.h"
 #include "util/status_macros.h"
@@ -45,7 +45,7 @@ std::string RelativeInside(const std::string& path, const std::string& root) {
 // server's default inline limit, else named relative to the data folder,
 // which the server is then assumed to share. Errors: NotFound (no such
 // file); InvalidArgument (too large, and outside the data folder).
-absl::Status AttachTrace(Workload* workload, std::string* trace_bytes) {
+absl::Status AttachTrace(v1::Workload* workload, std::string* trace_bytes) {
   const std::string trace = workload->trace_path();
   std::error_code ec;
   auto size = std::filesystem::file_size(trace, ec);
@@ -68,26 +68,26 @@ absl::Status AttachTrace(Workload* workload, std::string* trace_bytes) {
   return absl::OkStatus();
 }
 
-std::unique_ptr<PlanningService::Stub> NewStub(const std::string& server) {
+std::unique_ptr<v1::PlanningService::Stub> NewStub(const std::string& server) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxSendMessageSize(64 << 20);
   arguments.SetMaxReceiveMessageSize(64 << 20);
-  return PlanningService::NewStub(grpc::CreateCustomChannel(
+  return v1::PlanningService::NewStub(grpc::CreateCustomChannel(
       server, grpc::InsecureChannelCredentials(), arguments));
 }
 
 }  // namespace
 
-absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
+absl::StatusOr<v1::SimulateRequest> SimulateRequestFromFlags(
     const std::string& cluster_path, const std::string& model) {
-  SimulateRequest request;
+  v1::SimulateRequest request;
   FLEETSIM_RETURN_IF_ERROR(
       ReadTextProtoFile(cluster_path, request.mutable_cluster()));
   if (!IterationTableFlag().empty()) {
     request.mutable_cluster()->set_iteration_time_table(IterationTableFlag());
   }
-  FLEETSIM_ASSIGN_OR_RETURN(ContextLimit context_limit, ContextLimitFlag());
-  if (context_limit != CONTEXT_LIMIT_UNSPECIFIED)
+  FLEETSIM_ASSIGN_OR_RETURN(v1::ContextLimit context_limit, ContextLimitFlag());
+  if (context_limit != v1::CONTEXT_LIMIT_UNSPECIFIED)
     request.mutable_cluster()->set_context_limit(context_limit);
   request.set_model(model);
   FLEETSIM_ASSIGN_OR_RETURN(*request.mutable_workload(), WorkloadFromFlags());
@@ -107,20 +107,20 @@ absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
   for (const std::string& pool : RepeatedFlag("pool")) {
     request.add_pool_overrides(pool);
   }
-  FLEETSIM_ASSIGN_OR_RETURN(CostBasis basis, CostBasisFromFlags());
+  FLEETSIM_ASSIGN_OR_RETURN(v1::CostBasis basis, CostBasisFromFlags());
   request.set_cost_basis(basis);
   *request.mutable_site() = SiteOverridesFromFlags();
   return request;
 }
 
-absl::StatusOr<SimulationResult> SimulateRemotely(
-    const std::string& server, const SimulateRequest& request,
+absl::StatusOr<v1::SimulationResult> SimulateRemotely(
+    const std::string& server, const v1::SimulateRequest& request,
     absl::Duration deadline) {
-  std::unique_ptr<PlanningService::Stub> stub = NewStub(server);
+  std::unique_ptr<v1::PlanningService::Stub> stub = NewStub(server);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(deadline));
-  SimulateResponse response;
+  v1::SimulateResponse response;
   grpc::Status status = stub->Simulate(&context, request, &response);
   if (!status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
@@ -129,9 +129,9 @@ absl::StatusOr<SimulationResult> SimulateRemotely(
   return std::move(*response.mutable_result());
 }
 
-absl::StatusOr<PlanResult> PlanRemotely(
-    const std::string& server, PlanRequest request,
-    const std::function<void(const PlanProgress&)>& progress,
+absl::StatusOr<v1::PlanResult> PlanRemotely(
+    const std::string& server, v1::PlanRequest request,
+    const std::function<void(const v1::PlanProgress&)>& progress,
     absl::Duration deadline) {
   FLEETSIM_RETURN_IF_ERROR(
       AttachTrace(request.mutable_workload(), request.mutable_trace_bytes()));
@@ -142,14 +142,14 @@ absl::StatusOr<PlanResult> PlanRemotely(
         ReadTextProtoFile(request.slo_preset(), request.mutable_slo()));
     request.clear_slo_preset();
   }
-  std::unique_ptr<PlanningService::Stub> stub = NewStub(server);
+  std::unique_ptr<v1::PlanningService::Stub> stub = NewStub(server);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoMilliseconds(deadline));
-  std::unique_ptr<grpc::ClientReader<PlanResponse>> reader =
+  std::unique_ptr<grpc::ClientReader<v1::PlanResponse>> reader =
       stub->Plan(&context, request);
-  PlanResponse event;
-  PlanResult result;
+  v1::PlanResponse event;
+  v1::PlanResult result;
   bool got_result = false;
   while (reader->Read(&event)) {
     if (event.has_progress() && progress) progress(event.progress());
@@ -171,10 +171,10 @@ absl::StatusOr<PlanResult> PlanRemotely(
 }
 
 int ReplayRemotely(const std::string& cluster_path, const std::string& model) {
-  absl::StatusOr<SimulateRequest> request =
+  absl::StatusOr<v1::SimulateRequest> request =
       SimulateRequestFromFlags(cluster_path, model);
   if (!request.ok()) return Fail(request.status());
-  absl::StatusOr<SimulationResult> result =
+  absl::StatusOr<v1::SimulationResult> result =
       SimulateRemotely(absl::GetFlag(FLAGS_server), *request,
                        absl::GetFlag(FLAGS_server_deadline));
   if (!result.ok()) return Fail(result.status());

@@ -17,9 +17,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "cli/command_registry.h"
-#include "proto/plan.pb.h"
-#include "proto/planning_service.pb.h"
-#include "proto/result.pb.h"
+#include "fleetsim/v1/plan.pb.h"
+#include "fleetsim/v1/planning_service.pb.h"
+#include "fleetsim/v1/result.pb.h"
 
 ABSL_DECLARE_FLAG(std::string, server);
 ABSL_DECLARE_FLAG(absl::Duration, server_deadline);
@@ -29,13 +29,13 @@ namespace fleetsim::cli {
 // The SimulateRequest for `replay`'s flags (--trace, --rate, --slo, --pool
 // ...). Errors: InvalidArgument/NotFound for unreadable local files or bad
 // flag values.
-absl::StatusOr<SimulateRequest> SimulateRequestFromFlags(
+absl::StatusOr<v1::SimulateRequest> SimulateRequestFromFlags(
     const std::string& cluster_path, const std::string& model);
 
 // Calls Simulate on `server` ("host:port") with `deadline`. Errors: the
 // server's status, unchanged in code and message.
-absl::StatusOr<SimulationResult> SimulateRemotely(
-    const std::string& server, const SimulateRequest& request,
+absl::StatusOr<v1::SimulationResult> SimulateRemotely(
+    const std::string& server, const v1::SimulateRequest& request,
     absl::Duration deadline);
 
 // Runs `request` (built from `plan`'s flags) on `server`, calling
@@ -47,9 +47,9 @@ absl::StatusOr<SimulationResult> SimulateRemotely(
 // resolves it in its own --data-dir). An SLO file is read here and sent
 // inline. Errors: NotFound (no trace file); InvalidArgument for a large
 // trace outside the data folder; the server's status otherwise.
-absl::StatusOr<PlanResult> PlanRemotely(
-    const std::string& server, PlanRequest request,
-    const std::function<void(const PlanProgress&)>& progress,
+absl::StatusOr<v1::PlanResult> PlanRemotely(
+    const std::string& server, v1::PlanRequest request,
+    const std::function<void(const v1::PlanProgress&)>& progress,
     absl::Duration deadline);
 
 // `replay` with --server set: builds the request, calls the server, prints

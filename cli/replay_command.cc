@@ -32,7 +32,7 @@ ABSL_DECLARE_FLAG(std::string, trace_events);
 
 namespace fleetsim::cli {
 
-std::string TcoLine(const Tco& t) {
+std::string TcoLine(const v1::Tco& t) {
   return absl::StrFormat(
       "cost (%s basis): capex $%.0f, TCO $%.0f over %g years ($%.2f/h, "
       "$%.3f per million output tokens), facility power %.1f kW\n",
@@ -41,19 +41,19 @@ std::string TcoLine(const Tco& t) {
       t.usd_per_million_output_tokens(), t.facility_power_w() / 1000);
 }
 
-absl::StatusOr<std::string> SummaryJson(const SimulationResult& result) {
-  SimulationResult file = result;
+absl::StatusOr<std::string> SummaryJson(const v1::SimulationResult& result) {
+  v1::SimulationResult file = result;
   file.clear_wall_s();  // deterministic: the same run, the same bytes
-  file.set_schema(kSummarySchema);
+  file.set_schema(v1::SimulationResult::descriptor()->full_name());
   return ProtoJson(file);
 }
 
 namespace {
 
 // The fleet's MFU and its operators taking the most busy time.
-std::string OperatorLine(const SimulationResult& r) {
-  std::vector<const OperatorTotal*> ops;
-  for (const OperatorTotal& op : r.operators()) ops.push_back(&op);
+std::string OperatorLine(const v1::SimulationResult& r) {
+  std::vector<const v1::OperatorTotal*> ops;
+  for (const v1::OperatorTotal& op : r.operators()) ops.push_back(&op);
   std::stable_sort(ops.begin(), ops.end(),
                    [](auto* a, auto* b) { return a->busy_s() > b->busy_s(); });
   std::string out =
@@ -67,7 +67,7 @@ std::string OperatorLine(const SimulationResult& r) {
 
 }  // namespace
 
-std::string SummaryTable(const SimulationResult& r) {
+std::string SummaryTable(const v1::SimulationResult& r) {
   std::string out;
   absl::StrAppendFormat(
       &out, "requests %d  completed %d  rejected %d  preemptions %d\n",
@@ -84,7 +84,7 @@ std::string SummaryTable(const SimulationResult& r) {
   }
   absl::StrAppendFormat(&out, "%-8s %10s %10s %10s %10s\n", "metric", "mean",
                         "p50", "p90", "p99");
-  auto row = [&out](const char* name, const Distribution& d) {
+  auto row = [&out](const char* name, const v1::Distribution& d) {
     absl::StrAppendFormat(&out, "%-8s %10.4f %10.4f %10.4f %10.4f\n", name,
                           d.mean(), d.p50(), d.p90(), d.p99());
   };
@@ -102,7 +102,7 @@ std::string SummaryTable(const SimulationResult& r) {
       r.fleet_tdp_w());
   if (r.has_tco()) out += TcoLine(r.tco());
   if (r.has_prefix_cache()) {
-    const PrefixCacheUsage& cache = r.prefix_cache();
+    const v1::PrefixCacheUsage& cache = r.prefix_cache();
     absl::StrAppendFormat(
         &out,
         "prefix cache: hit rate %.1f%% (%d of %d prompt tokens cached, "
@@ -110,7 +110,7 @@ std::string SummaryTable(const SimulationResult& r) {
         100 * cache.hit_rate(), cache.cached_tokens(), cache.prompt_tokens(),
         cache.evicted_blocks());
   }
-  for (const PoolUsage& p : r.pools()) {
+  for (const v1::PoolUsage& p : r.pools()) {
     absl::StrAppendFormat(
         &out,
         "pool %-10s %-9s %-13s machines %3d  busy %5.1f%%  batch %6.1f  "
@@ -119,7 +119,7 @@ std::string SummaryTable(const SimulationResult& r) {
         p.mean_batch_size(), 100 * p.peak_kv_fraction(), p.prompts_served());
   }
   if (r.operators_size() > 0) out += OperatorLine(r);
-  for (const SloAttainment& a : r.slo()) {
+  for (const v1::SloAttainment& a : r.slo()) {
     absl::StrAppendFormat(&out, "SLO %-5s p%-4g %s %8.3f (limit %.3f%s)\n",
                           a.metric(), a.percentile(),
                           a.met() ? "met   " : "MISSED", a.observed(),
@@ -132,7 +132,7 @@ std::string SummaryTable(const SimulationResult& r) {
 
 absl::Status CommitReplayOutputs(const std::string& out_dir,
                                  OutputFile* requests_csv,
-                                 const SimulationResult& result,
+                                 const v1::SimulationResult& result,
                                  const std::vector<OutputFile*>& more) {
   // The previous run's summary.json goes first and the new one comes last,
   // so a summary.json always describes the requests.csv beside it; printed
@@ -187,7 +187,7 @@ int RunReplay(const std::vector<std::string>& args) {
       ReplayOutputs::Open(*inputs, absl::GetFlag(FLAGS_cluster));
   if (!outputs.ok()) return Fail(outputs.status());
   inputs->observer = (*outputs)->observer();
-  absl::StatusOr<SimulationResult> result =
+  absl::StatusOr<v1::SimulationResult> result =
       sim::RunSimulation(*inputs, (*outputs)->sink());
   if (!result.ok()) return Fail(result.status());
   absl::Status simulated = sim::RequireRequests(*result, inputs->workload);

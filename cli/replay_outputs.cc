@@ -69,7 +69,7 @@ absl::StatusOr<std::unique_ptr<ReplayOutputs>> ReplayOutputs::Open(
         OutputFile::Create(out->out_dir_ + "/requests.csv"));
     out->requests_csv_->Write(sim::RequestCsvHeader());
     FLEETSIM_ASSIGN_OR_RETURN(
-        RunInputs echo,
+        v1::RunInputs echo,
         ReplayInputs(inputs, RepeatedFlag("pool"),
                      {{"cluster", cluster_path}, {"slo", slo_path}}));
     FLEETSIM_ASSIGN_OR_RETURN(
@@ -117,7 +117,7 @@ sim::RunObserver* ReplayOutputs::observer() {
   return observers_ ? &*observers_ : nullptr;
 }
 
-absl::Status ReplayOutputs::Commit(SimulationResult* result) {
+absl::Status ReplayOutputs::Commit(v1::SimulationResult* result) {
   if (trace_ != nullptr) {
     trace_->Finish();
     if (trace_->truncated()) {

@@ -20,7 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "cli/command_registry.h"
-#include "proto/result.pb.h"
+#include "fleetsim/v1/result.pb.h"
 #include "sim/run_observer.h"
 #include "sim/simulation.h"
 #include "sim/timeseries.h"
@@ -49,7 +49,7 @@ class ReplayOutputs final {
 
   // Commits every file, summary.json (`result`) last. A bounded file cut
   // short is named in result->truncated_outputs and warned of on stderr.
-  absl::Status Commit(SimulationResult* result);
+  absl::Status Commit(v1::SimulationResult* result);
 
  private:
   ReplayOutputs() = default;

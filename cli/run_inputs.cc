@@ -14,9 +14,9 @@ namespace fleetsim::cli {
 namespace {
 
 // Schema, command, command line and the build.
-RunInputs Common(const std::string& command, uint64_t seed) {
-  RunInputs inputs;
-  inputs.set_schema(kRunInputsSchema);
+v1::RunInputs Common(const std::string& command, uint64_t seed) {
+  v1::RunInputs inputs;
+  inputs.set_schema(v1::RunInputs::descriptor()->full_name());
   inputs.set_command(command);
   inputs.set_command_line(ProcessCommandLine());
   inputs.set_release(FLEETSIM_VERSION);
@@ -26,7 +26,8 @@ RunInputs Common(const std::string& command, uint64_t seed) {
   return inputs;
 }
 
-absl::Status AddFiles(const std::vector<InputPath>& files, RunInputs* inputs) {
+absl::Status AddFiles(const std::vector<InputPath>& files,
+                      v1::RunInputs* inputs) {
   for (const InputPath& file : files) {
     if (file.path.empty()) continue;
     FLEETSIM_ASSIGN_OR_RETURN(*inputs->add_files(),
@@ -36,10 +37,10 @@ absl::Status AddFiles(const std::vector<InputPath>& files, RunInputs* inputs) {
 }
 
 // `chip` unless an identical one is listed already.
-void AddChip(const Chip& chip, RunInputs* inputs) {
+void AddChip(const v1::Chip& chip, v1::RunInputs* inputs) {
   if (chip.name().empty()) return;
   const std::string bytes = chip.SerializeAsString();
-  for (const Chip& listed : inputs->chips())
+  for (const v1::Chip& listed : inputs->chips())
     if (listed.SerializeAsString() == bytes) return;
   *inputs->add_chips() = chip;
 }
@@ -73,11 +74,11 @@ std::string ShellWord(const std::string& word) {
   return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
 }
 
-absl::StatusOr<RunInputs> ReplayInputs(
+absl::StatusOr<v1::RunInputs> ReplayInputs(
     const sim::SimulationInputs& inputs,
     const std::vector<std::string>& pool_overrides,
     const std::vector<InputPath>& files) {
-  RunInputs run = Common("replay", inputs.workload.seed());
+  v1::RunInputs run = Common("replay", inputs.workload.seed());
   *run.mutable_cluster() = inputs.cluster;
   for (const std::string& o : pool_overrides) run.add_pool_overrides(o);
   *run.mutable_model() = inputs.fleet.model;
@@ -96,9 +97,9 @@ absl::StatusOr<RunInputs> ReplayInputs(
   return run;
 }
 
-absl::StatusOr<RunInputs> PlanInputs(const PlanRequest& request,
-                                     const std::vector<InputPath>& files) {
-  RunInputs run = Common("plan", request.workload().seed());
+absl::StatusOr<v1::RunInputs> PlanInputs(const v1::PlanRequest& request,
+                                         const std::vector<InputPath>& files) {
+  v1::RunInputs run = Common("plan", request.workload().seed());
   *run.mutable_plan_request() = request;
   // A trace sent inline (--server) is in `files` by its hash, not copied.
   run.mutable_plan_request()->clear_trace_bytes();
@@ -114,7 +115,7 @@ absl::StatusOr<RunInputs> PlanInputs(const PlanRequest& request,
   return run;
 }
 
-absl::StatusOr<std::string> RunInputsJson(const RunInputs& inputs) {
+absl::StatusOr<std::string> RunInputsJson(const v1::RunInputs& inputs) {
   return ProtoJson(inputs);
 }
 

@@ -1,9 +1,9 @@
 // File: cli/run_inputs.h
 //
-// inputs.json (proto/run_inputs.proto): what `replay --out` and `plan
-// --out` were given, written beside their results so that a result folder
-// can be audited and rerun: the command line, the fleetsim build, the seed,
-// the resolved configuration, and the SHA-256 of the files read.
+// inputs.json (proto/fleetsim/v1/run_inputs.proto): what `replay --out` and
+// `plan --out` were given, written beside their results so that a result
+// folder can be audited and rerun: the command line, the fleetsim build, the
+// seed, the resolved configuration, and the SHA-256 of the files read.
 #ifndef FLEETSIM_CLI_RUN_INPUTS_H_
 #define FLEETSIM_CLI_RUN_INPUTS_H_
 
@@ -11,13 +11,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/plan.pb.h"
-#include "proto/run_inputs.pb.h"
+#include "fleetsim/v1/plan.pb.h"
+#include "fleetsim/v1/run_inputs.pb.h"
 #include "sim/simulation.h"
 
 namespace fleetsim::cli {
-
-inline constexpr char kRunInputsSchema[] = "fleetsim.RunInputs/v1";
 
 // This process's command line (Linux /proc/self/cmdline), each word quoted
 // for a POSIX shell where it needs it (ShellWord), so that pasting it
@@ -40,7 +38,7 @@ struct InputPath {
 // are the files read besides the trace and iteration table (which
 // `inputs` names): the cluster and the SLO. Errors: a file that cannot be
 // read for its hash.
-absl::StatusOr<RunInputs> ReplayInputs(
+absl::StatusOr<v1::RunInputs> ReplayInputs(
     const sim::SimulationInputs& inputs,
     const std::vector<std::string>& pool_overrides,
     const std::vector<InputPath>& files);
@@ -48,12 +46,12 @@ absl::StatusOr<RunInputs> ReplayInputs(
 // A plan's inputs: the request the planner ran; `files` as for
 // ReplayInputs (the SLO, the template cluster, a fixed fleet), the trace
 // and iteration table are the request's. Errors: as ReplayInputs.
-absl::StatusOr<RunInputs> PlanInputs(const PlanRequest& request,
-                                     const std::vector<InputPath>& files);
+absl::StatusOr<v1::RunInputs> PlanInputs(const v1::PlanRequest& request,
+                                         const std::vector<InputPath>& files);
 
 // inputs.json's text: `inputs` as proto3 JSON (util/proto_json.h; its
 // printer's errors).
-absl::StatusOr<std::string> RunInputsJson(const RunInputs& inputs);
+absl::StatusOr<std::string> RunInputsJson(const v1::RunInputs& inputs);
 
 }  // namespace fleetsim::cli
 

@@ -56,10 +56,10 @@ FlagNames WorkloadFlagNames() {
           "context_limit"};
 }
 
-absl::StatusOr<ContextLimit> ContextLimitFlag() {
+absl::StatusOr<v1::ContextLimit> ContextLimitFlag() {
   const std::string word = absl::GetFlag(FLAGS_context_limit);
-  if (word.empty()) return CONTEXT_LIMIT_UNSPECIFIED;
-  absl::StatusOr<ContextLimit> policy = sim::ParseContextLimit(word);
+  if (word.empty()) return v1::CONTEXT_LIMIT_UNSPECIFIED;
+  absl::StatusOr<v1::ContextLimit> policy = sim::ParseContextLimit(word);
   if (!policy.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--context-limit: ", policy.status().message()));
@@ -67,11 +67,11 @@ absl::StatusOr<ContextLimit> ContextLimitFlag() {
   return policy;
 }
 
-absl::StatusOr<Workload> WorkloadFromFlags() {
-  Workload workload;
+absl::StatusOr<v1::Workload> WorkloadFromFlags() {
+  v1::Workload workload;
   workload.set_trace_path(absl::GetFlag(FLAGS_trace));
   if (!absl::GetFlag(FLAGS_format).empty()) {
-    absl::StatusOr<TraceFormat> format =
+    absl::StatusOr<v1::TraceFormat> format =
         workloads::ParseTraceFormat(absl::GetFlag(FLAGS_format));
     if (!format.ok()) return format.status();
     workload.set_format(*format);
@@ -87,8 +87,8 @@ absl::StatusOr<Workload> WorkloadFromFlags() {
       return absl::InvalidArgumentError(
           absl::StrCat("--arrival '", arrival, "': expected poisson or gamma"));
     }
-    workload.set_arrival(arrival == "gamma" ? ARRIVAL_PROCESS_GAMMA
-                                            : ARRIVAL_PROCESS_POISSON);
+    workload.set_arrival(arrival == "gamma" ? v1::ARRIVAL_PROCESS_GAMMA
+                                            : v1::ARRIVAL_PROCESS_POISSON);
     workload.set_rate_per_s(rate);
     workload.set_gamma_cv(absl::GetFlag(FLAGS_gamma_cv));
   } else {
@@ -103,7 +103,7 @@ absl::StatusOr<Workload> WorkloadFromFlags() {
 
 absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
     const std::string& cluster_path, const std::string& model) {
-  absl::StatusOr<Workload> workload = WorkloadFromFlags();
+  absl::StatusOr<v1::Workload> workload = WorkloadFromFlags();
   if (!workload.ok()) return workload.status();
   sim::ScenarioRequest request;
   absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
@@ -115,7 +115,7 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
   request.slo = absl::GetFlag(FLAGS_slo);
   request.pool_overrides = RepeatedFlag("pool");
   request.iteration_table = IterationTableFlag();
-  absl::StatusOr<ContextLimit> context_limit = ContextLimitFlag();
+  absl::StatusOr<v1::ContextLimit> context_limit = ContextLimitFlag();
   if (!context_limit.ok()) return context_limit.status();
   request.context_limit = *context_limit;
   absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(request);

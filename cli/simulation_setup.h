@@ -11,9 +11,9 @@
 
 #include "absl/status/statusor.h"
 #include "cli/command_registry.h"
-#include "proto/cluster.pb.h"
-#include "proto/result.pb.h"
-#include "proto/workload.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
+#include "fleetsim/v1/result.pb.h"
+#include "fleetsim/v1/workload.pb.h"
 #include "sim/simulation.h"
 #include "util/output_file.h"
 
@@ -25,7 +25,7 @@ FlagNames WorkloadFlagNames();
 
 // The Workload described by --trace, --format, --rate/--rate-scale,
 // --arrival, --gamma-cv, --duration, --start, --seed, --max-requests.
-absl::StatusOr<Workload> WorkloadFromFlags();
+absl::StatusOr<v1::Workload> WorkloadFromFlags();
 
 // Catalogs from DataDir(), the cluster file, --pool overrides, --slo.
 absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
@@ -41,17 +41,12 @@ std::string IterationTableFlag();
 
 // The --context-limit flag's policy (UNSPECIFIED when not given: the
 // cluster's); InvalidArgument for a word it does not know.
-absl::StatusOr<ContextLimit> ContextLimitFlag();
-
-// The schema each output file names (SimulationResult.schema,
-// PlanResult.schema).
-inline constexpr char kSummarySchema[] = "fleetsim.SimulationResult/v1";
-inline constexpr char kPlanSchema[] = "fleetsim.PlanResult/v1";
+absl::StatusOr<v1::ContextLimit> ContextLimitFlag();
 
 // summary.json: the result's proto3 JSON (util/proto_json.h) with its
 // schema, deterministic (wall_s cleared); and the text table.
-absl::StatusOr<std::string> SummaryJson(const SimulationResult& result);
-std::string SummaryTable(const SimulationResult& result);
+absl::StatusOr<std::string> SummaryJson(const v1::SimulationResult& result);
+std::string SummaryTable(const v1::SimulationResult& result);
 
 // Writes a replay's files into `out_dir` (made already): commits
 // `requests_csv` (null when there is none, as with --server) and the `more`
@@ -60,11 +55,11 @@ std::string SummaryTable(const SimulationResult& result);
 // complete files it describes.
 absl::Status CommitReplayOutputs(const std::string& out_dir,
                                  OutputFile* requests_csv,
-                                 const SimulationResult& result,
+                                 const v1::SimulationResult& result,
                                  const std::vector<OutputFile*>& more = {});
 
 // A TCO's one-line text.
-std::string TcoLine(const Tco& tco);
+std::string TcoLine(const v1::Tco& tco);
 
 }  // namespace fleetsim::cli
 

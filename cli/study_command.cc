@@ -16,7 +16,8 @@
 #include "study/study_runner.h"
 #include "study/study_spec.h"
 
-ABSL_FLAG(std::string, spec, "", "Study file (text proto, proto/study.proto)");
+ABSL_FLAG(std::string, spec, "",
+          "Study file (text proto, proto/fleetsim/v1/study.proto)");
 ABSL_FLAG(int32_t, seeds, 1,
           "Arrival seeds per variant: a fleet is recommended only if it meets "
           "the SLOs on every seed");
@@ -35,7 +36,7 @@ int RunStudyCommand(const std::vector<std::string>& args) {
         "study needs --spec FILE --out DIR [--seeds N] [--jobs J] "
         "[--pdf=false]");
   }
-  absl::StatusOr<StudySpec> spec = study::LoadStudySpec(spec_path);
+  absl::StatusOr<v1::StudySpec> spec = study::LoadStudySpec(spec_path);
   if (!spec.ok()) return Fail(spec.status());
   absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
   if (!catalogs.ok()) return Fail(catalogs.status());
@@ -47,7 +48,7 @@ int RunStudyCommand(const std::vector<std::string>& args) {
   options.pool = DistributedPool();  // null: the local pool of --jobs
   options.spec_path = spec_path;
   options.command_line = ProcessCommandLine();
-  options.progress = [](const StudyProgress& p) {
+  options.progress = [](const v1::StudyProgress& p) {
     std::cerr << absl::StrFormat(
                      "\r[study] plan %d/%d %s, seed %d: %d simulations, "
                      "%.0f s   ",
@@ -55,14 +56,14 @@ int RunStudyCommand(const std::vector<std::string>& args) {
                      p.plan().evaluated(), p.elapsed_s())
               << std::flush;
   };
-  absl::StatusOr<StudyResult> result = study::RunStudy(*spec, options);
+  absl::StatusOr<v1::StudyResult> result = study::RunStudy(*spec, options);
   std::cerr << "\n";
   if (!result.ok()) return Fail(result.status());
   study::OutputOptions output;
   output.pdf = absl::GetFlag(FLAGS_pdf);
   absl::StatusOr<std::vector<std::string>> written =
       study::WriteStudyOutputs(*result, out_dir, output);
-  for (const StudyVariantResult& v : result->variants()) {
+  for (const v1::StudyVariantResult& v : result->variants()) {
     if (!v.feasible()) {
       std::cout << absl::StrFormat(
           "%-24s no fleet meets the SLOs on every "
@@ -70,7 +71,7 @@ int RunStudyCommand(const std::vector<std::string>& args) {
           v.name(), v.explanation());
       continue;
     }
-    const StudyFleet& r = v.recommended();
+    const v1::StudyFleet& r = v.recommended();
     std::cout << absl::StrFormat(
         "%-24s %s: TCO $%.0f over %g years, %.1f kW, $%.3f/Mtok", v.name(),
         study::FleetText(r), r.tco_usd().median(), r.tco().amortization_years(),

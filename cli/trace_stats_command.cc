@@ -14,7 +14,7 @@
 namespace fleetsim::cli {
 namespace {
 
-void WriteTokens(const std::string& key, const Distribution& d,
+void WriteTokens(const std::string& key, const v1::Distribution& d,
                  JsonWriter* json) {
   json->Key(key);
   json->BeginObject();
@@ -28,7 +28,7 @@ int RunTraceStats(const std::vector<std::string>& args) {
   if (int code = NoPositionalArgs("trace-stats", args)) return code;
   const std::string path = absl::GetFlag(FLAGS_trace);
   if (path.empty()) return UsageError("trace-stats needs --trace FILE");
-  absl::StatusOr<TraceFormat> format =
+  absl::StatusOr<v1::TraceFormat> format =
       workloads::ParseTraceFormat(absl::GetFlag(FLAGS_format));
   if (!format.ok()) return Fail(format.status());
   workloads::ReaderOptions options;

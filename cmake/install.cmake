@@ -3,8 +3,9 @@
 # a project finds fleetsim with find_package(fleetsim 0.1 CONFIG) and
 # CMAKE_PREFIX_PATH=PREFIX, and links fleetsim::all (or one folder's library,
 # fleetsim::sim, fleetsim::planner, ...); fleetsim_DATA_DIR names the
-# installed data folder and fleetsim_PROTO_DIR the .proto schemas (for
-# clients in other languages, clients/python). The `fleetsim` binary finds
+# installed data folder and fleetsim_PROTO_DIR the .proto schemas' import
+# root (fleetsim/v1/*.proto under it; for clients in other languages,
+# clients/python). The `fleetsim` binary finds
 # the data folder relative to itself (cli/common_flags.h), so the prefix can
 # be moved. tests/install/ checks all of this from a temporary prefix.
 include(CMakePackageConfigHelpers)
@@ -22,10 +23,15 @@ foreach(folder ${header_folders})
           FILES_MATCHING PATTERN "*.h"
           PATTERN "gpu_harness" EXCLUDE)
 endforeach()
-install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/
-        DESTINATION ${FLEETSIM_INSTALL_INCLUDEDIR}/proto
+# The protos' C++ as include/fleetsim/v1/*.pb.h, included as
+# "fleetsim/v1/x.pb.h" (fleetsim::proto's include folder is include/), and
+# the schemas under their import root: share/fleetsim/proto/fleetsim/v1/.
+install(DIRECTORY ${PROJECT_BINARY_DIR}/proto/fleetsim/
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/fleetsim
         FILES_MATCHING PATTERN "*.pb.h")
-install(FILES ${FLEETSIM_PROTOS} DESTINATION ${FLEETSIM_INSTALL_PROTODIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/proto/fleetsim
+        DESTINATION ${FLEETSIM_INSTALL_PROTODIR}
+        FILES_MATCHING PATTERN "*.proto")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/data/
         DESTINATION ${FLEETSIM_INSTALL_DATADIR})
 

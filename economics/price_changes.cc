@@ -10,29 +10,30 @@ namespace {
 
 struct Replacement {
   const char* field;
-  bool (ChipPriceChange::*has)() const;
-  const SourcedValue& (ChipPriceChange::*get)() const;
-  SourcedValue* (ChipPricing::*target)();
+  bool (v1::ChipPriceChange::*has)() const;
+  const v1::SourcedValue& (v1::ChipPriceChange::*get)() const;
+  v1::SourcedValue* (v1::ChipPricing::*target)();
 };
 
 constexpr Replacement kReplacements[] = {
-    {"purchase_usd", &ChipPriceChange::has_purchase_usd,
-     &ChipPriceChange::purchase_usd, &ChipPricing::mutable_purchase_usd},
-    {"machine_platform_usd", &ChipPriceChange::has_machine_platform_usd,
-     &ChipPriceChange::machine_platform_usd,
-     &ChipPricing::mutable_machine_platform_usd},
+    {"purchase_usd", &v1::ChipPriceChange::has_purchase_usd,
+     &v1::ChipPriceChange::purchase_usd,
+     &v1::ChipPricing::mutable_purchase_usd},
+    {"machine_platform_usd", &v1::ChipPriceChange::has_machine_platform_usd,
+     &v1::ChipPriceChange::machine_platform_usd,
+     &v1::ChipPricing::mutable_machine_platform_usd},
     {"rental_on_demand_usd_per_chip_hour",
-     &ChipPriceChange::has_rental_on_demand_usd_per_chip_hour,
-     &ChipPriceChange::rental_on_demand_usd_per_chip_hour,
-     &ChipPricing::mutable_rental_on_demand_usd_per_chip_hour},
+     &v1::ChipPriceChange::has_rental_on_demand_usd_per_chip_hour,
+     &v1::ChipPriceChange::rental_on_demand_usd_per_chip_hour,
+     &v1::ChipPricing::mutable_rental_on_demand_usd_per_chip_hour},
     {"rental_reserved_usd_per_chip_hour",
-     &ChipPriceChange::has_rental_reserved_usd_per_chip_hour,
-     &ChipPriceChange::rental_reserved_usd_per_chip_hour,
-     &ChipPricing::mutable_rental_reserved_usd_per_chip_hour},
+     &v1::ChipPriceChange::has_rental_reserved_usd_per_chip_hour,
+     &v1::ChipPriceChange::rental_reserved_usd_per_chip_hour,
+     &v1::ChipPricing::mutable_rental_reserved_usd_per_chip_hour},
 };
 
 // `value` scaled, its source saying so.
-void Scale(double multiplier, SourcedValue* value) {
+void Scale(double multiplier, v1::SourcedValue* value) {
   value->set_value(value->value() * multiplier);
   value->set_source(
       absl::StrCat(value->source(), " (what-if: x", multiplier, ")"));
@@ -40,7 +41,7 @@ void Scale(double multiplier, SourcedValue* value) {
 
 }  // namespace
 
-absl::Status ValidatePriceChange(const ChipPriceChange& change,
+absl::Status ValidatePriceChange(const v1::ChipPriceChange& change,
                                  const std::string& origin) {
   auto bad = [&](absl::string_view message) {
     return absl::InvalidArgumentError(absl::StrCat(origin, ": ", message));
@@ -52,7 +53,7 @@ absl::Status ValidatePriceChange(const ChipPriceChange& change,
   }
   for (const Replacement& r : kReplacements) {
     if (!(change.*r.has)()) continue;
-    const SourcedValue& value = (change.*r.get)();
+    const v1::SourcedValue& value = (change.*r.get)();
     if (!std::isfinite(value.value()) || value.value() < 0) {
       return bad(absl::StrCat("field '", r.field,
                               ".value' must be finite and >= 0 (got ",
@@ -69,19 +70,19 @@ absl::Status ValidatePriceChange(const ChipPriceChange& change,
 }
 
 absl::Status ApplyPriceChanges(
-    const google::protobuf::RepeatedPtrField<ChipPriceChange>& changes,
+    const google::protobuf::RepeatedPtrField<v1::ChipPriceChange>& changes,
     const std::string& origin, hardware::ChipCatalog* catalog) {
   for (int i = 0; i < changes.size(); ++i) {
-    const ChipPriceChange& change = changes[i];
+    const v1::ChipPriceChange& change = changes[i];
     const std::string where = absl::StrCat(origin, ": chip_prices[", i, "]");
     FLEETSIM_RETURN_IF_ERROR(ValidatePriceChange(change, where));
-    absl::StatusOr<const Chip*> found = catalog->Find(change.chip());
+    absl::StatusOr<const v1::Chip*> found = catalog->Find(change.chip());
     if (!found.ok()) {
       return absl::NotFoundError(
           absl::StrCat(where, ".chip: ", found.status().message()));
     }
-    Chip chip = **found;
-    ChipPricing* pricing = chip.mutable_pricing();
+    v1::Chip chip = **found;
+    v1::ChipPricing* pricing = chip.mutable_pricing();
     for (const Replacement& r : kReplacements) {
       if ((change.*r.has)()) *(pricing->*r.target)() = (change.*r.get)();
     }

@@ -6,7 +6,7 @@
 namespace fleetsim::economics {
 namespace {
 
-absl::Status Missing(const Chip& chip, CostBasis basis,
+absl::Status Missing(const v1::Chip& chip, v1::CostBasis basis,
                      absl::string_view field) {
   return absl::InvalidArgumentError(
       absl::StrCat("chip '", chip.name(), "' has no price for cost basis '",
@@ -17,22 +17,22 @@ absl::Status Missing(const Chip& chip, CostBasis basis,
 
 }  // namespace
 
-const char* CostBasisName(CostBasis basis) {
+const char* CostBasisName(v1::CostBasis basis) {
   switch (basis) {
-    case COST_BASIS_DIE:
+    case v1::COST_BASIS_DIE:
       return "die";
-    case COST_BASIS_RENTAL:
+    case v1::COST_BASIS_RENTAL:
       return "rental";
-    case COST_BASIS_RESERVED:
+    case v1::COST_BASIS_RESERVED:
       return "reserved";
     default:
       return "list";
   }
 }
 
-absl::StatusOr<CostBasis> ParseCostBasis(absl::string_view name) {
-  for (CostBasis basis : {COST_BASIS_LIST, COST_BASIS_DIE, COST_BASIS_RENTAL,
-                          COST_BASIS_RESERVED}) {
+absl::StatusOr<v1::CostBasis> ParseCostBasis(absl::string_view name) {
+  for (v1::CostBasis basis : {v1::COST_BASIS_LIST, v1::COST_BASIS_DIE,
+                              v1::COST_BASIS_RENTAL, v1::COST_BASIS_RESERVED}) {
     if (name == CostBasisName(basis)) return basis;
   }
   return absl::InvalidArgumentError(
@@ -40,25 +40,25 @@ absl::StatusOr<CostBasis> ParseCostBasis(absl::string_view name) {
                    "' (expected list, die, rental or reserved)"));
 }
 
-CostBasis Resolved(CostBasis basis) {
-  return basis == COST_BASIS_UNSPECIFIED ? COST_BASIS_LIST : basis;
+v1::CostBasis Resolved(v1::CostBasis basis) {
+  return basis == v1::COST_BASIS_UNSPECIFIED ? v1::COST_BASIS_LIST : basis;
 }
 
-bool IsRental(CostBasis basis) {
-  return basis == COST_BASIS_RENTAL || basis == COST_BASIS_RESERVED;
+bool IsRental(v1::CostBasis basis) {
+  return basis == v1::COST_BASIS_RENTAL || basis == v1::COST_BASIS_RESERVED;
 }
 
-absl::Status CheckPriced(const Chip& chip, CostBasis basis) {
+absl::Status CheckPriced(const v1::Chip& chip, v1::CostBasis basis) {
   return ChipPriceOnBasis(chip, basis).status();
 }
 
-absl::StatusOr<PriceOnBasis> ChipPriceOnBasis(const Chip& chip,
-                                              CostBasis basis) {
+absl::StatusOr<PriceOnBasis> ChipPriceOnBasis(const v1::Chip& chip,
+                                              v1::CostBasis basis) {
   basis = Resolved(basis);
-  const ChipPricing& pricing = chip.pricing();
+  const v1::ChipPricing& pricing = chip.pricing();
   PriceOnBasis price;
   switch (basis) {
-    case COST_BASIS_LIST:
+    case v1::COST_BASIS_LIST:
       if (!pricing.has_purchase_usd())
         return Missing(chip, basis, "pricing.purchase_usd");
       if (!pricing.has_machine_platform_usd())
@@ -66,14 +66,14 @@ absl::StatusOr<PriceOnBasis> ChipPriceOnBasis(const Chip& chip,
       price.per_chip = pricing.purchase_usd().value();
       price.per_machine = pricing.machine_platform_usd().value();
       return price;
-    case COST_BASIS_DIE:
+    case v1::COST_BASIS_DIE:
       // ManufacturingCostUsd is 0 exactly when the chip gives neither a
       // cost nor a die model.
       price.per_chip = hardware::ManufacturingCostUsd(chip);
       if (price.per_chip <= 0)
         return Missing(chip, basis, "manufacturing_cost_usd or die_cost");
       return price;
-    case COST_BASIS_RENTAL:
+    case v1::COST_BASIS_RENTAL:
       if (!pricing.has_rental_on_demand_usd_per_chip_hour())
         return Missing(chip, basis,
                        "pricing.rental_on_demand_usd_per_chip_hour");
@@ -96,7 +96,7 @@ double MachinesPrice(const PriceOnBasis& price, int machines,
          machines * price.per_machine;
 }
 
-absl::StatusOr<double> MachinePlatformPowerW(const Chip& chip) {
+absl::StatusOr<double> MachinePlatformPowerW(const v1::Chip& chip) {
   if (!chip.pricing().has_machine_platform_power_w()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "chip '", chip.name(),

@@ -1,10 +1,10 @@
 // File: economics/pricing.h
 //
-// What a chip and its machine cost on a cost basis (proto/economics.proto's
-// CostBasis): purchase price with the machine platform, SPAD's die cost, or
-// rental per chip-hour. An unknown price is an error naming the chip and
-// the missing field, never zero, so a chip without a price can never be
-// planned as free.
+// What a chip and its machine cost on a cost basis
+// (proto/fleetsim/v1/economics.proto's CostBasis): purchase price with the
+// machine platform, SPAD's die cost, or rental per chip-hour. An unknown price
+// is an error naming the chip and the missing field, never zero, so a chip
+// without a price can never be planned as free.
 #ifndef FLEETSIM_ECONOMICS_PRICING_H_
 #define FLEETSIM_ECONOMICS_PRICING_H_
 
@@ -13,25 +13,25 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "proto/chip.pb.h"
-#include "proto/economics.pb.h"
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/economics.pb.h"
 
 namespace fleetsim::economics {
 
 // "list", "die", "rental", "reserved" (UNSPECIFIED reads as "list").
-const char* CostBasisName(CostBasis basis);
+const char* CostBasisName(v1::CostBasis basis);
 // Inverse of CostBasisName. InvalidArgument for any other name.
-absl::StatusOr<CostBasis> ParseCostBasis(absl::string_view name);
+absl::StatusOr<v1::CostBasis> ParseCostBasis(absl::string_view name);
 // UNSPECIFIED -> LIST; any other value unchanged.
-CostBasis Resolved(CostBasis basis);
-bool IsRental(CostBasis basis);
+v1::CostBasis Resolved(v1::CostBasis basis);
+bool IsRental(v1::CostBasis basis);
 
 // OK when `chip` has every figure `basis` needs: list -> purchase_usd and
 // machine_platform_usd; die -> a manufacturing cost (set or from die_cost);
 // rental/reserved -> that rental rate. InvalidArgument otherwise, e.g.
 // "chip 'ascend_910c' has no price for cost basis 'list': field
 // 'pricing.purchase_usd' is unset".
-absl::Status CheckPriced(const Chip& chip, CostBasis basis);
+absl::Status CheckPriced(const v1::Chip& chip, v1::CostBasis basis);
 
 // A chip's price on a cost basis, split into what scales with chips and
 // what each machine adds: USD on the purchase bases, USD per hour on the
@@ -42,8 +42,8 @@ struct PriceOnBasis {
 };
 
 // `chip`'s price on `basis`. Errors as CheckPriced.
-absl::StatusOr<PriceOnBasis> ChipPriceOnBasis(const Chip& chip,
-                                              CostBasis basis);
+absl::StatusOr<PriceOnBasis> ChipPriceOnBasis(const v1::Chip& chip,
+                                              v1::CostBasis basis);
 
 // Price of `machines` machines of `chips_per_machine` chips each.
 double MachinesPrice(const PriceOnBasis& price, int machines,
@@ -51,7 +51,7 @@ double MachinesPrice(const PriceOnBasis& price, int machines,
 
 // A machine's draw besides its accelerators, W. InvalidArgument naming the
 // chip when pricing.machine_platform_power_w is unset.
-absl::StatusOr<double> MachinePlatformPowerW(const Chip& chip);
+absl::StatusOr<double> MachinePlatformPowerW(const v1::Chip& chip);
 
 }  // namespace fleetsim::economics
 

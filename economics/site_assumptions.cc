@@ -11,27 +11,28 @@ namespace {
 
 struct Range {
   const char* field;
-  const SourcedValue& (SiteAssumptions::*get)() const;
-  bool (SiteAssumptions::*has)() const;
+  const v1::SourcedValue& (v1::SiteAssumptions::*get)() const;
+  bool (v1::SiteAssumptions::*has)() const;
   double min;
   double max;
   bool min_inclusive;
 };
 
 constexpr Range kRanges[] = {
-    {"usd_per_kwh", &SiteAssumptions::usd_per_kwh,
-     &SiteAssumptions::has_usd_per_kwh, 0, 10, true},
-    {"pue", &SiteAssumptions::pue, &SiteAssumptions::has_pue, 1, 5, true},
-    {"amortization_years", &SiteAssumptions::amortization_years,
-     &SiteAssumptions::has_amortization_years, 0, 30, false},
+    {"usd_per_kwh", &v1::SiteAssumptions::usd_per_kwh,
+     &v1::SiteAssumptions::has_usd_per_kwh, 0, 10, true},
+    {"pue", &v1::SiteAssumptions::pue, &v1::SiteAssumptions::has_pue, 1, 5,
+     true},
+    {"amortization_years", &v1::SiteAssumptions::amortization_years,
+     &v1::SiteAssumptions::has_amortization_years, 0, 30, false},
     {"maintenance_fraction_per_year",
-     &SiteAssumptions::maintenance_fraction_per_year,
-     &SiteAssumptions::has_maintenance_fraction_per_year, 0, 1, true},
+     &v1::SiteAssumptions::maintenance_fraction_per_year,
+     &v1::SiteAssumptions::has_maintenance_fraction_per_year, 0, 1, true},
 };
 
 }  // namespace
 
-absl::Status ValidateSiteAssumptions(const SiteAssumptions& site,
+absl::Status ValidateSiteAssumptions(const v1::SiteAssumptions& site,
                                      const std::string& origin) {
   for (const Range& range : kRanges) {
     if (!(site.*range.has)()) {
@@ -53,10 +54,10 @@ absl::Status ValidateSiteAssumptions(const SiteAssumptions& site,
   return absl::OkStatus();
 }
 
-absl::StatusOr<SiteAssumptions> LoadSiteAssumptions(
+absl::StatusOr<v1::SiteAssumptions> LoadSiteAssumptions(
     const std::string& data_dir) {
   const std::string path = data_dir + "/" + kDefaultSiteAssumptions;
-  SiteAssumptions site;
+  v1::SiteAssumptions site;
   if (absl::Status status = ReadTextProtoFile(path, &site); !status.ok())
     return status;
   if (absl::Status status = ValidateSiteAssumptions(site, path); !status.ok())
@@ -64,16 +65,16 @@ absl::StatusOr<SiteAssumptions> LoadSiteAssumptions(
   return site;
 }
 
-absl::StatusOr<SiteAssumptions> WithOverrides(const SiteAssumptions& base,
-                                              const SiteAssumptions& overrides,
-                                              const std::string& origin) {
-  SiteAssumptions site = base;
+absl::StatusOr<v1::SiteAssumptions> WithOverrides(
+    const v1::SiteAssumptions& base, const v1::SiteAssumptions& overrides,
+    const std::string& origin) {
+  v1::SiteAssumptions site = base;
   // A field `overrides` sets replaces the base's whole: its value with the
   // override's own source and date.
   for (const Range& range : kRanges) {
     if ((overrides.*range.has)()) {
       const google::protobuf::FieldDescriptor* field =
-          SiteAssumptions::descriptor()->FindFieldByName(range.field);
+          v1::SiteAssumptions::descriptor()->FindFieldByName(range.field);
       site.GetReflection()
           ->MutableMessage(&site, field)
           ->CopyFrom((overrides.*range.get)());

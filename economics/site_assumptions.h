@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/economics.pb.h"
+#include "fleetsim/v1/economics.pb.h"
 
 namespace fleetsim::economics {
 
@@ -22,18 +22,18 @@ inline constexpr char kDefaultSiteAssumptions[] = "economics/default.txtpb";
 // usd_per_kwh >= 0, pue in [1, 5], amortization_years in (0, 30],
 // maintenance_fraction_per_year in [0, 1]. InvalidArgument naming `origin`
 // (and the line, when `origin` is a file) and the field.
-absl::Status ValidateSiteAssumptions(const SiteAssumptions& site,
+absl::Status ValidateSiteAssumptions(const v1::SiteAssumptions& site,
                                      const std::string& origin);
 
 // Reads and validates data_dir + "/" + kDefaultSiteAssumptions.
-absl::StatusOr<SiteAssumptions> LoadSiteAssumptions(
+absl::StatusOr<v1::SiteAssumptions> LoadSiteAssumptions(
     const std::string& data_dir);
 
 // `base` with every field that `overrides` sets replaced, then validated
 // (errors name `origin`, e.g. "--pue" or "PlanRequest.site").
-absl::StatusOr<SiteAssumptions> WithOverrides(const SiteAssumptions& base,
-                                              const SiteAssumptions& overrides,
-                                              const std::string& origin);
+absl::StatusOr<v1::SiteAssumptions> WithOverrides(
+    const v1::SiteAssumptions& base, const v1::SiteAssumptions& overrides,
+    const std::string& origin);
 
 }  // namespace fleetsim::economics
 

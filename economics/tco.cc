@@ -17,11 +17,12 @@ absl::Status CheckTcoInputs(const std::vector<MachineGroup>& groups,
   return absl::OkStatus();
 }
 
-absl::StatusOr<Tco> ComputeTco(const std::vector<MachineGroup>& groups,
-                               double simulated_s, double output_tokens_per_s,
-                               const TcoSettings& settings) {
-  const CostBasis basis = Resolved(settings.basis);
-  const SiteAssumptions& site = settings.site;
+absl::StatusOr<v1::Tco> ComputeTco(const std::vector<MachineGroup>& groups,
+                                   double simulated_s,
+                                   double output_tokens_per_s,
+                                   const TcoSettings& settings) {
+  const v1::CostBasis basis = Resolved(settings.basis);
+  const v1::SiteAssumptions& site = settings.site;
   const bool rented = IsRental(basis);
   // Every machine's price (rent per hour on the rental bases), and that of
   // the machines still to buy.
@@ -42,7 +43,7 @@ absl::StatusOr<Tco> ComputeTco(const std::vector<MachineGroup>& groups,
     it_power_w += accelerator_w + group.machines * platform_w;
   }
   const double years = site.amortization_years().value();
-  Tco tco;
+  v1::Tco tco;
   tco.set_cost_basis(basis);
   tco.set_capex_usd(rented ? 0 : bought_price);
   tco.set_owned_capex_usd(rented ? 0 : price - bought_price);
@@ -71,7 +72,7 @@ absl::StatusOr<Tco> ComputeTco(const std::vector<MachineGroup>& groups,
 }
 
 std::vector<MachineGroup> MachineGroupsOf(const sim::FleetSpec& fleet,
-                                          const SimulationResult* result) {
+                                          const v1::SimulationResult* result) {
   std::vector<MachineGroup> groups;
   for (size_t i = 0; i < fleet.pools.size(); ++i) {
     const sim::PoolSpec& pool = fleet.pools[i];
@@ -89,8 +90,8 @@ std::vector<MachineGroup> MachineGroupsOf(const sim::FleetSpec& fleet,
 }
 
 absl::StatusOr<double> NormalizedFleetCost(
-    const std::vector<MachineGroup>& groups, const Chip& reference,
-    CostBasis basis) {
+    const std::vector<MachineGroup>& groups, const v1::Chip& reference,
+    v1::CostBasis basis) {
   FLEETSIM_ASSIGN_OR_RETURN(PriceOnBasis reference_price,
                             ChipPriceOnBasis(reference, basis));
   double total = 0;
@@ -106,11 +107,10 @@ absl::StatusOr<double> NormalizedFleetCost(
          MachinesPrice(reference_price, 1, hardware::kDefaultChipsPerMachine);
 }
 
-absl::StatusOr<TcoSettings> LoadTcoSettings(const std::string& data_dir,
-                                            CostBasis basis,
-                                            const SiteAssumptions& overrides,
-                                            const std::string& origin) {
-  FLEETSIM_ASSIGN_OR_RETURN(SiteAssumptions defaults,
+absl::StatusOr<TcoSettings> LoadTcoSettings(
+    const std::string& data_dir, v1::CostBasis basis,
+    const v1::SiteAssumptions& overrides, const std::string& origin) {
+  FLEETSIM_ASSIGN_OR_RETURN(v1::SiteAssumptions defaults,
                             LoadSiteAssumptions(data_dir));
   TcoSettings settings;
   settings.basis = Resolved(basis);
@@ -119,21 +119,23 @@ absl::StatusOr<TcoSettings> LoadTcoSettings(const std::string& data_dir,
   return settings;
 }
 
-absl::Status CheckPriceable(const sim::FleetSpec& fleet, const Chip& reference,
+absl::Status CheckPriceable(const sim::FleetSpec& fleet,
+                            const v1::Chip& reference,
                             const TcoSettings& settings) {
   FLEETSIM_RETURN_IF_ERROR(CheckPriced(reference, settings.basis));
   return CheckTcoInputs(MachineGroupsOf(fleet, nullptr), settings);
 }
 
-absl::Status PriceSimulation(const sim::FleetSpec& fleet, const Chip& reference,
+absl::Status PriceSimulation(const sim::FleetSpec& fleet,
+                             const v1::Chip& reference,
                              const TcoSettings& settings,
-                             SimulationResult* result) {
+                             v1::SimulationResult* result) {
   const std::vector<MachineGroup> groups = MachineGroupsOf(fleet, result);
   FLEETSIM_ASSIGN_OR_RETURN(
       double cost, NormalizedFleetCost(groups, reference, settings.basis));
   FLEETSIM_ASSIGN_OR_RETURN(
-      Tco tco, ComputeTco(groups, result->simulated_s(),
-                          result->output_tokens_per_s(), settings));
+      v1::Tco tco, ComputeTco(groups, result->simulated_s(),
+                              result->output_tokens_per_s(), settings));
   result->set_fleet_cost(cost);
   *result->mutable_tco() = std::move(tco);
   return absl::OkStatus();

@@ -24,54 +24,56 @@ constexpr double kPi = 3.14159265358979323846;
 // that would make the cost model produce absurd or infinite times.
 const FieldRanges& ChipFieldRanges() {
   static const auto* ranges = new FieldRanges{
-      {"fleetsim.Chip.bf16_tflops", 1e-3, 1e6, "TFLOP/s"},
-      {"fleetsim.Chip.fp8_tflops", 0, 1e6, "TFLOP/s"},
-      {"fleetsim.Chip.fp4_tflops", 0, 1e6, "TFLOP/s"},
-      {"fleetsim.Chip.int8_tops", 0, 1e6, "TOPS"},
-      {"fleetsim.Chip.vector_tflops", 1e-3, 1e6, "TFLOP/s"},
-      {"fleetsim.Chip.sram_mb", 0, 1e6, "MB"},
-      {"fleetsim.Chip.memory_gib", 1e-3, 1e6, "GiB"},
-      {"fleetsim.Chip.memory_bandwidth_tbps", 1e-3, 1e6, "TB/s"},
-      {"fleetsim.Chip.tdp_w", 1e-3, 1e6, "W"},
-      {"fleetsim.Chip.idle_power_w", 0, 1e6, "W"},
-      {"fleetsim.Chip.manufacturing_cost_usd", 0, 1e9, "USD"},
-      {"fleetsim.Chip.rental_usd_per_hour", 0, 1e6, "USD"},
-      {"fleetsim.Chip.scale_up_gbytes_per_s", 1e-3, 1e6, "GB/s"},
-      {"fleetsim.Chip.scale_out_gbytes_per_s", 1e-3, 1e6, "GB/s"},
-      {"fleetsim.Chip.compute_units", 1, 1e7},
-      {"fleetsim.Chip.scale_up_domain_chips", 0, 1e4},
-      {"fleetsim.OperatorEfficiency.compute", 1e-6, 1, "a fraction of peak"},
-      {"fleetsim.OperatorEfficiency.memory", 1e-6, 1, "a fraction of peak"},
-      {"fleetsim.OperatorEfficiency.vector", 1e-6, 1, "a fraction of peak"},
-      {"fleetsim.OperatorEfficiency.floor_us", 0, 1e6, "microseconds"},
-      {"fleetsim.OperatorEfficiency.memory_ramp_mb", 0, 1e6, "MB"},
-      {"fleetsim.OperatorEfficiency.parallel_columns", 0, 1e9},
-      {"fleetsim.OperatorEfficiency.overlap_exponent", 1, 1e3},
-      {"fleetsim.OperatorEfficiency.step_latency_us", 0, 1e6, "microseconds"},
-      {"fleetsim.OperatorEfficiency.compute_ramp_tokens", 0, 1e9},
-      {"fleetsim.OperatorEfficiency.compute_latency_us", 0, 1e6,
+      {"fleetsim.v1.Chip.bf16_tflops", 1e-3, 1e6, "TFLOP/s"},
+      {"fleetsim.v1.Chip.fp8_tflops", 0, 1e6, "TFLOP/s"},
+      {"fleetsim.v1.Chip.fp4_tflops", 0, 1e6, "TFLOP/s"},
+      {"fleetsim.v1.Chip.int8_tops", 0, 1e6, "TOPS"},
+      {"fleetsim.v1.Chip.vector_tflops", 1e-3, 1e6, "TFLOP/s"},
+      {"fleetsim.v1.Chip.sram_mb", 0, 1e6, "MB"},
+      {"fleetsim.v1.Chip.memory_gib", 1e-3, 1e6, "GiB"},
+      {"fleetsim.v1.Chip.memory_bandwidth_tbps", 1e-3, 1e6, "TB/s"},
+      {"fleetsim.v1.Chip.tdp_w", 1e-3, 1e6, "W"},
+      {"fleetsim.v1.Chip.idle_power_w", 0, 1e6, "W"},
+      {"fleetsim.v1.Chip.manufacturing_cost_usd", 0, 1e9, "USD"},
+      {"fleetsim.v1.Chip.rental_usd_per_hour", 0, 1e6, "USD"},
+      {"fleetsim.v1.Chip.scale_up_gbytes_per_s", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.v1.Chip.scale_out_gbytes_per_s", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.v1.Chip.compute_units", 1, 1e7},
+      {"fleetsim.v1.Chip.scale_up_domain_chips", 0, 1e4},
+      {"fleetsim.v1.OperatorEfficiency.compute", 1e-6, 1, "a fraction of peak"},
+      {"fleetsim.v1.OperatorEfficiency.memory", 1e-6, 1, "a fraction of peak"},
+      {"fleetsim.v1.OperatorEfficiency.vector", 1e-6, 1, "a fraction of peak"},
+      {"fleetsim.v1.OperatorEfficiency.floor_us", 0, 1e6, "microseconds"},
+      {"fleetsim.v1.OperatorEfficiency.memory_ramp_mb", 0, 1e6, "MB"},
+      {"fleetsim.v1.OperatorEfficiency.parallel_columns", 0, 1e9},
+      {"fleetsim.v1.OperatorEfficiency.overlap_exponent", 1, 1e3},
+      {"fleetsim.v1.OperatorEfficiency.step_latency_us", 0, 1e6,
        "microseconds"},
-      {"fleetsim.OperatorEfficiency.tile_overhead_rows", 0, 1e6},
-      {"fleetsim.OperatorEfficiency.cache_speedup", 1, 1e3},
-      {"fleetsim.OperatorEfficiency.cache_fraction", 0, 1e3},
-      {"fleetsim.OperatorEfficiency.rows_per_unit", 0, 1e9},
-      {"fleetsim.OperatorEfficiency.row_overhead_kb", 0, 1e9, "KB"},
-      {"fleetsim.OperatorEfficiency.latency_us", 0, 1e6, "microseconds"},
-      {"fleetsim.OperatorEfficiency.unit_latency_us", 0, 1e6, "microseconds"},
-      {"fleetsim.OperatorEfficiency.tile_q_rows", 0, 1e6, "rows"},
-      {"fleetsim.OperatorEfficiency.tile_kv_rows", 0, 1e6, "rows"},
-      {"fleetsim.OperatorEfficiency.local_pair_bytes", 0, 1e9, "bytes"},
-      {"fleetsim.OperatorEfficiency.layer_pair_bytes", 0, 1e9, "bytes"},
-      {"fleetsim.CollectiveFit.ranks", 1, 1e4},
-      {"fleetsim.CollectiveFit.latency_us", 0, 1e6, "microseconds"},
-      {"fleetsim.CollectiveFit.bus_efficiency", 1e-6, 1e3},
-      {"fleetsim.CollectiveFit.bulk_latency_us", 0, 1e6, "microseconds"},
-      {"fleetsim.CollectiveFit.bulk_bus_efficiency", 1e-6, 1e3},
-      {"fleetsim.SourcedValue.value", 0, 1e9, "USD or W"},
-      {"fleetsim.DieCostModel.die_area_mm2", 1e-3, 1e6, "mm^2"},
-      {"fleetsim.DieCostModel.wafer_cost_usd", 0, 1e9, "USD"},
-      {"fleetsim.DieCostModel.wafer_diameter_mm", 0, 1e4, "mm"},
-      {"fleetsim.DieCostModel.memory_usd_per_gb", 0, 1e6, "USD"},
+      {"fleetsim.v1.OperatorEfficiency.compute_ramp_tokens", 0, 1e9},
+      {"fleetsim.v1.OperatorEfficiency.compute_latency_us", 0, 1e6,
+       "microseconds"},
+      {"fleetsim.v1.OperatorEfficiency.tile_overhead_rows", 0, 1e6},
+      {"fleetsim.v1.OperatorEfficiency.cache_speedup", 1, 1e3},
+      {"fleetsim.v1.OperatorEfficiency.cache_fraction", 0, 1e3},
+      {"fleetsim.v1.OperatorEfficiency.rows_per_unit", 0, 1e9},
+      {"fleetsim.v1.OperatorEfficiency.row_overhead_kb", 0, 1e9, "KB"},
+      {"fleetsim.v1.OperatorEfficiency.latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.v1.OperatorEfficiency.unit_latency_us", 0, 1e6,
+       "microseconds"},
+      {"fleetsim.v1.OperatorEfficiency.tile_q_rows", 0, 1e6, "rows"},
+      {"fleetsim.v1.OperatorEfficiency.tile_kv_rows", 0, 1e6, "rows"},
+      {"fleetsim.v1.OperatorEfficiency.local_pair_bytes", 0, 1e9, "bytes"},
+      {"fleetsim.v1.OperatorEfficiency.layer_pair_bytes", 0, 1e9, "bytes"},
+      {"fleetsim.v1.CollectiveFit.ranks", 1, 1e4},
+      {"fleetsim.v1.CollectiveFit.latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.v1.CollectiveFit.bus_efficiency", 1e-6, 1e3},
+      {"fleetsim.v1.CollectiveFit.bulk_latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.v1.CollectiveFit.bulk_bus_efficiency", 1e-6, 1e3},
+      {"fleetsim.v1.SourcedValue.value", 0, 1e9, "USD or W"},
+      {"fleetsim.v1.DieCostModel.die_area_mm2", 1e-3, 1e6, "mm^2"},
+      {"fleetsim.v1.DieCostModel.wafer_cost_usd", 0, 1e9, "USD"},
+      {"fleetsim.v1.DieCostModel.wafer_diameter_mm", 0, 1e4, "mm"},
+      {"fleetsim.v1.DieCostModel.memory_usd_per_gb", 0, 1e6, "USD"},
   };
   return *ranges;
 }
@@ -82,7 +84,7 @@ const FieldRanges& ChipFieldRanges() {
 // reported at its enclosing block.
 class ChipProblems {
  public:
-  ChipProblems(const std::string& path, const Chip& chip)
+  ChipProblems(const std::string& path, const v1::Chip& chip)
       : locator_(path, chip) {}
 
   // A field the cost model cannot work without: must be present and > 0.
@@ -117,9 +119,9 @@ class ChipProblems {
   std::vector<std::string> problems_;
 };
 
-void CheckDieCost(const Chip& chip, ChipProblems& problems) {
+void CheckDieCost(const v1::Chip& chip, ChipProblems& problems) {
   if (!chip.has_die_cost()) return;
-  const DieCostModel& die = chip.die_cost();
+  const v1::DieCostModel& die = chip.die_cost();
   problems.Required("die_cost.die_area_mm2", die.die_area_mm2());
   problems.NonNegative("die_cost.wafer_cost_usd", die.wafer_cost_usd());
   problems.NonNegative("die_cost.wafer_diameter_mm", die.wafer_diameter_mm());
@@ -141,13 +143,13 @@ void CheckDieCost(const Chip& chip, ChipProblems& problems) {
 
 // Every price present is finite, >= 0 and names its source; prices (not
 // the platform's power) also carry the date they applied on.
-void CheckPricing(const Chip& chip, ChipProblems& problems) {
-  const ChipPricing& pricing = chip.pricing();
+void CheckPricing(const v1::Chip& chip, ChipProblems& problems) {
+  const v1::ChipPricing& pricing = chip.pricing();
   const google::protobuf::Descriptor* descriptor = pricing.GetDescriptor();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* field = descriptor->field(i);
     if (!pricing.GetReflection()->HasField(pricing, field)) continue;
-    const auto& value = static_cast<const SourcedValue&>(
+    const auto& value = static_cast<const v1::SourcedValue&>(
         pricing.GetReflection()->GetMessage(pricing, field));
     const std::string name = absl::StrCat("pricing.", field->name());
     if (!std::isfinite(value.value()) || value.value() < 0) {
@@ -169,8 +171,8 @@ void CheckPricing(const Chip& chip, ChipProblems& problems) {
 
 // A tile holds at least one row; 0 (or unset) turns the tiles off. A tile
 // of a fraction of a row would multiply the tile loop's steps.
-void CheckTileRows(const OperatorEfficiency& entry, const std::string& prefix,
-                   ChipProblems& problems) {
+void CheckTileRows(const v1::OperatorEfficiency& entry,
+                   const std::string& prefix, ChipProblems& problems) {
   for (const auto& [name, rows] :
        {std::pair<const char*, double>{"tile_q_rows", entry.tile_q_rows()},
         std::pair<const char*, double>{"tile_kv_rows", entry.tile_kv_rows()}}) {
@@ -183,17 +185,17 @@ void CheckTileRows(const OperatorEfficiency& entry, const std::string& prefix,
   }
 }
 
-void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
+void CheckEfficiencies(const v1::Chip& chip, ChipProblems& problems) {
   // One entry per class and serving framework (empty: any framework).
   std::set<std::pair<int, std::string>> seen_ops;
   for (int i = 0; i < chip.efficiency_size(); ++i) {
-    const OperatorEfficiency& entry = chip.efficiency(i);
+    const v1::OperatorEfficiency& entry = chip.efficiency(i);
     const std::string prefix = absl::StrCat("efficiency[", i, "]");
     if (!seen_ops.insert({entry.op(), entry.framework()}).second) {
       problems.Add(
           prefix + ".op",
           absl::StrCat(
-              "field '", prefix, ".op': ", OperatorClass_Name(entry.op()),
+              "field '", prefix, ".op': ", v1::OperatorClass_Name(entry.op()),
               entry.framework().empty()
                   ? ""
                   : absl::StrCat(" (framework ", entry.framework(), ")"),
@@ -235,7 +237,7 @@ void CheckEfficiencies(const Chip& chip, ChipProblems& problems) {
 
 }  // namespace
 
-absl::Status ValidateChip(const Chip& chip, const std::string& path) {
+absl::Status ValidateChip(const v1::Chip& chip, const std::string& path) {
   ChipProblems problems(path, chip);
   problems.Required("bf16_tflops", chip.bf16_tflops());
   problems.Required("vector_tflops", chip.vector_tflops());
@@ -285,9 +287,9 @@ double DiesPerWafer(double die_area_mm2, double wafer_diameter_mm) {
          kPi * wafer_diameter_mm / std::sqrt(2 * die_area_mm2);
 }
 
-double ManufacturingCostUsd(const Chip& chip) {
+double ManufacturingCostUsd(const v1::Chip& chip) {
   if (chip.has_manufacturing_cost_usd()) return chip.manufacturing_cost_usd();
-  const DieCostModel& die = chip.die_cost();
+  const v1::DieCostModel& die = chip.die_cost();
   if (!chip.has_die_cost() || die.die_area_mm2() <= 0) return 0;
   const double wafer_cost_usd =
       die.wafer_cost_usd() > 0 ? die.wafer_cost_usd() : kDefaultWaferCostUsd;
@@ -299,27 +301,28 @@ double ManufacturingCostUsd(const Chip& chip) {
   return wafer_cost_usd / dies + chip.memory_gib() * die.memory_usd_per_gb();
 }
 
-double IdlePowerW(const Chip& chip) {
+double IdlePowerW(const v1::Chip& chip) {
   if (chip.has_idle_power_w()) return chip.idle_power_w();
   return kIdlePowerFractionOfTdp * chip.tdp_w();
 }
 
-int MachineChips(const Chip& chip) {
+int MachineChips(const v1::Chip& chip) {
   return chip.scale_up_domain_chips() > 0 ? chip.scale_up_domain_chips()
                                           : kDefaultChipsPerMachine;
 }
 
-OperatorEfficiency EffectiveEfficiency(const Chip& chip, OperatorClass op) {
-  const OperatorEfficiency* specific = nullptr;
-  const OperatorEfficiency* chip_wide = nullptr;
-  for (const OperatorEfficiency& entry : chip.efficiency()) {
+v1::OperatorEfficiency EffectiveEfficiency(const v1::Chip& chip,
+                                           v1::OperatorClass op) {
+  const v1::OperatorEfficiency* specific = nullptr;
+  const v1::OperatorEfficiency* chip_wide = nullptr;
+  for (const v1::OperatorEfficiency& entry : chip.efficiency()) {
     if (entry.op() == op) specific = &entry;
-    if (entry.op() == OPERATOR_CLASS_UNSPECIFIED) chip_wide = &entry;
+    if (entry.op() == v1::OPERATOR_CLASS_UNSPECIFIED) chip_wide = &entry;
   }
-  OperatorEfficiency result;
+  v1::OperatorEfficiency result;
   std::vector<std::string> sources;
   // The specific entry first, so its fields win; then fill from chip-wide.
-  for (const OperatorEfficiency* entry : {specific, chip_wide}) {
+  for (const v1::OperatorEfficiency* entry : {specific, chip_wide}) {
     if (entry == nullptr) continue;
     bool used = false;
     if (entry->has_compute() && !result.has_compute()) {

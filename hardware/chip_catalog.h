@@ -1,7 +1,7 @@
 // File: hardware/chip_catalog.h
 //
 // The chip catalog: every accelerator fleetsim can plan with (data/chips/,
-// one fleetsim.Chip per .txtpb file; users add their own by dropping a file
+// one fleetsim.v1.Chip per .txtpb file; users add their own by dropping a file
 // into that folder or into an extra folder), its validation, and the derived
 // quantities the planner needs from a Chip (manufacturing cost from SPAD's
 // die model, idle power, per-operator efficiency with chip-wide defaults).
@@ -21,12 +21,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/chip.pb.h"
+#include "fleetsim/v1/chip.pb.h"
 #include "util/catalog.h"
 
 namespace fleetsim::hardware {
 
-using ChipCatalog = Catalog<Chip>;
+using ChipCatalog = Catalog<v1::Chip>;
 
 // SPAD's cost-model defaults (arXiv:2510.08544 §6.1), used when a
 // DieCostModel leaves the field at 0: $20,000 per TSMC 4 nm wafer, 300 mm.
@@ -56,7 +56,7 @@ inline constexpr double kIdlePowerFractionOfTdp = 0.10;
 //     defined and every field within its sanity range (util/field_checks.h;
 //     the bounds are in chip_catalog.cc).
 // `path` is the file the chip came from; lines are looked up in it.
-absl::Status ValidateChip(const Chip& chip, const std::string& path);
+absl::Status ValidateChip(const v1::Chip& chip, const std::string& path);
 
 // Loads and validates data_dir + "/chips", then each folder in `extra_dirs`
 // in order (a later folder replaces an earlier chip of the same name, so a
@@ -76,21 +76,22 @@ double DiesPerWafer(double die_area_mm2, double wafer_diameter_mm);
 // otherwise SPAD's model from die_cost (wafer cost / dies per wafer +
 // memory_gib x memory_usd_per_gb); 0 when neither is given (unknown).
 // H100 derives to $1035.06, SPAD Prefill to $493.39, Decode to $907.43.
-double ManufacturingCostUsd(const Chip& chip);
+double ManufacturingCostUsd(const v1::Chip& chip);
 
 // Idle power, W: idle_power_w when set, else kIdlePowerFractionOfTdp x tdp_w.
-double IdlePowerW(const Chip& chip);
+double IdlePowerW(const v1::Chip& chip);
 
 // Chips in one machine of `chip` when a config does not say: its scale-up
 // domain (Chip.scale_up_domain_chips), else kDefaultChipsPerMachine (8).
-int MachineChips(const Chip& chip);
+int MachineChips(const v1::Chip& chip);
 
 // The efficiency entry the cost model should apply to `op` on `chip`: the
 // chip's entry for `op` with any unset field filled from the chip-wide entry
 // (op OPERATOR_CLASS_UNSPECIFIED, the convention for "every operator").
 // Fields set in neither stay unset, for the cost model's own defaults. The
 // result's `op` is `op`; its `source` joins the sources used.
-OperatorEfficiency EffectiveEfficiency(const Chip& chip, OperatorClass op);
+v1::OperatorEfficiency EffectiveEfficiency(const v1::Chip& chip,
+                                           v1::OperatorClass op);
 
 }  // namespace fleetsim::hardware
 

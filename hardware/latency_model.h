@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "proto/chip.pb.h"
+#include "fleetsim/v1/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -59,7 +59,7 @@ const char* BoundName(Bound bound);
 // One operator's share of an iteration (summed over layers).
 struct OperatorTime {
   std::string name;  // "qkv_proj", "attn_prefill", "allreduce"
-  OperatorClass op_class;
+  v1::OperatorClass op_class;
   double seconds = 0;
   double flops = 0;         // tensor FLOPs on one chip
   double vector_flops = 0;  // non-tensor FLOPs on one chip
@@ -76,7 +76,7 @@ struct IterationBreakdown {
 // index i counts. Names may repeat (their totals are then one operator's).
 struct OperatorLabel {
   std::string name;
-  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  v1::OperatorClass op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
 };
 
 // Predicts iteration times for one (model, chip, TP, PP) instance.

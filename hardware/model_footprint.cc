@@ -10,8 +10,10 @@ using Split = GemmShape::Split;
 // Mamba-2 ngroups G. ASSUMPTION: not in the schema; mamba2.py default is 1.
 constexpr int64_t kSsmGroups = 1;
 
-bool IsMla(const Model& m) { return m.attention() == ATTENTION_KIND_MLA; }
-bool IsMamba2(const Model& m) { return m.ssm().head_dim() > 0; }
+bool IsMla(const v1::Model& m) {
+  return m.attention() == v1::ATTENTION_KIND_MLA;
+}
+bool IsMamba2(const v1::Model& m) { return m.ssm().head_dim() > 0; }
 
 double Params(const GemmShape& g) {
   return static_cast<double>(g.k) * static_cast<double>(g.n);
@@ -19,53 +21,54 @@ double Params(const GemmShape& g) {
 
 }  // namespace
 
-int BytesPerElement(DType dtype) {
+int BytesPerElement(v1::Dtype dtype) {
   switch (dtype) {
-    case DTYPE_FP8:
-    case DTYPE_INT8:
+    case v1::DTYPE_FP8:
+    case v1::DTYPE_INT8:
       return 1;
-    case DTYPE_BF16:
-    case DTYPE_FP16:
+    case v1::DTYPE_BF16:
+    case v1::DTYPE_FP16:
     default:
       return 2;
   }
 }
 
-int WeightBytesPerElement(const Model& model) {
+int WeightBytesPerElement(const v1::Model& model) {
   return BytesPerElement(model.dtype());
 }
 
-int KvBytesPerElement(const Model& model) {
-  return BytesPerElement(
-      model.kv_dtype() == DTYPE_UNSPECIFIED ? model.dtype() : model.kv_dtype());
+int KvBytesPerElement(const v1::Model& model) {
+  return BytesPerElement(model.kv_dtype() == v1::DTYPE_UNSPECIFIED
+                             ? model.dtype()
+                             : model.kv_dtype());
 }
 
-int NumSsmLayers(const Model& model) {
+int NumSsmLayers(const v1::Model& model) {
   return std::clamp(model.ssm().num_ssm_layers(), 0, model.num_layers());
 }
 
-int NumAttentionLayers(const Model& model) {
+int NumAttentionLayers(const v1::Model& model) {
   return model.num_layers() - NumSsmLayers(model);
 }
 
-int NumMoeLayers(const Model& model) {
+int NumMoeLayers(const v1::Model& model) {
   if (model.moe().num_experts() <= 0) return 0;
   return std::max(0, model.num_layers() - model.moe().first_dense_layers());
 }
 
-int64_t DenseFfnDim(const Model& model) {
+int64_t DenseFfnDim(const v1::Model& model) {
   if (model.moe().num_experts() > 0 && model.moe().dense_ffn_dim() > 0) {
     return model.moe().dense_ffn_dim();
   }
   return model.ffn_dim();
 }
 
-int NumDenseMlpLayers(const Model& model) {
+int NumDenseMlpLayers(const v1::Model& model) {
   if (DenseFfnDim(model) <= 0) return 0;
   return model.num_layers() - NumMoeLayers(model);
 }
 
-int64_t KvBytesPerTokenPerLayer(const Model& model) {
+int64_t KvBytesPerTokenPerLayer(const v1::Model& model) {
   const int64_t b = KvBytesPerElement(model);
   if (IsMla(model)) {
     return (static_cast<int64_t>(model.mla().kv_lora_rank()) +
@@ -76,27 +79,27 @@ int64_t KvBytesPerTokenPerLayer(const Model& model) {
   return 2 * static_cast<int64_t>(model.num_kv_heads()) * model.head_dim() * b;
 }
 
-int64_t KvBytesPerToken(const Model& model) {
+int64_t KvBytesPerToken(const v1::Model& model) {
   return NumAttentionLayers(model) * KvBytesPerTokenPerLayer(model);
 }
 
-int KvCopiesUnderTp(const Model& model, int tp) {
+int KvCopiesUnderTp(const v1::Model& model, int tp) {
   if (NumAttentionLayers(model) == 0 || tp <= 1) return 1;
   if (IsMla(model)) return tp;
   const int heads = std::max(model.num_kv_heads(), 1);
   return heads >= tp ? 1 : (tp + heads - 1) / heads;
 }
 
-int64_t SsmInnerDim(const Model& model) {
+int64_t SsmInnerDim(const v1::Model& model) {
   return static_cast<int64_t>(std::max(1, model.ssm().expand())) *
          model.hidden_size();
 }
 
-int64_t SsmDtRank(const Model& model) {
+int64_t SsmDtRank(const v1::Model& model) {
   return (static_cast<int64_t>(model.hidden_size()) + 15) / 16;
 }
 
-int64_t SsmStateBytesPerSequence(const Model& model) {
+int64_t SsmStateBytesPerSequence(const v1::Model& model) {
   const int layers = NumSsmLayers(model);
   if (layers == 0) return 0;
   const int64_t b = KvBytesPerElement(model);
@@ -114,8 +117,8 @@ int64_t SsmStateBytesPerSequence(const Model& model) {
   return layers * per_layer * b;
 }
 
-int64_t CcaStateBytesPerSequence(const Model& model) {
-  if (model.attention() != ATTENTION_KIND_CCA) return 0;
+int64_t CcaStateBytesPerSequence(const v1::Model& model) {
+  if (model.attention() != v1::ATTENTION_KIND_CCA) return 0;
   const int64_t b = KvBytesPerElement(model);
   const int64_t e_q =
       static_cast<int64_t>(model.num_heads()) * model.head_dim();
@@ -127,18 +130,18 @@ int64_t CcaStateBytesPerSequence(const Model& model) {
          ((e_q + e_k) * window + model.hidden_size()) * b;
 }
 
-int64_t RecurrentStateBytesPerSequence(const Model& model) {
+int64_t RecurrentStateBytesPerSequence(const v1::Model& model) {
   return SsmStateBytesPerSequence(model) + CcaStateBytesPerSequence(model);
 }
 
-LayerGemms LayerGemmShapes(const Model& model) {
+LayerGemms LayerGemmShapes(const v1::Model& model) {
   LayerGemms g;
   const int64_t d = model.hidden_size();
   const int64_t h = model.num_heads();
   const int64_t h_kv = model.num_kv_heads();
   const int64_t d_h = model.head_dim();
   if (IsMla(model)) {
-    const MlaConfig& mla = model.mla();
+    const v1::MlaConfig& mla = model.mla();
     const int64_t qk = mla.qk_nope_head_dim() + mla.qk_rope_head_dim();
     if (mla.q_lora_rank() > 0) {
       g.mla_q_a = {d, mla.q_lora_rank(), Split::kNone};
@@ -156,7 +159,7 @@ LayerGemms LayerGemmShapes(const Model& model) {
   }
   const int64_t ffn = DenseFfnDim(model);
   if (ffn > 0) {
-    const int64_t up = model.mlp() == MLP_KIND_GELU ? ffn : 2 * ffn;
+    const int64_t up = model.mlp() == v1::MLP_KIND_GELU ? ffn : 2 * ffn;
     g.mlp_up = {d, up, Split::kN};
     g.mlp_down = {ffn, d, Split::kK};
   }
@@ -178,12 +181,12 @@ LayerGemms LayerGemmShapes(const Model& model) {
   return g;
 }
 
-double AttentionParameters(const Model& model) {
+double AttentionParameters(const v1::Model& model) {
   if (NumAttentionLayers(model) == 0) return 0;
   const LayerGemms g = LayerGemmShapes(model);
   double p = Params(g.qkv) + Params(g.o) + Params(g.mla_q_a) +
              Params(g.mla_q_b) + Params(g.mla_kv_a) + Params(g.mla_kv_b);
-  if (model.attention() == ATTENTION_KIND_CCA) {
+  if (model.attention() == v1::ATTENTION_KIND_CCA) {
     // Depthwise conv over q||k (k0 taps) and grouped d_h x d_h conv (k1
     // taps per group), as in CCA (arXiv:2510.04476).
     const double e =
@@ -196,13 +199,13 @@ double AttentionParameters(const Model& model) {
   return p;
 }
 
-double DenseMlpParameters(const Model& model) {
+double DenseMlpParameters(const v1::Model& model) {
   const LayerGemms g = LayerGemmShapes(model);
   return Params(g.mlp_up) + Params(g.mlp_down);
 }
 
-double MoeLayerParameters(const Model& model) {
-  const MoeConfig& moe = model.moe();
+double MoeLayerParameters(const v1::Model& model) {
+  const v1::MoeConfig& moe = model.moe();
   if (moe.num_experts() <= 0) return 0;
   const double d = model.hidden_size();
   // Experts are SwiGLU (gate, up, down): 3 * d * d_e each.
@@ -211,12 +214,12 @@ double MoeLayerParameters(const Model& model) {
          3.0 * d * moe.shared_expert_ffn_dim() * moe.num_shared_experts();
 }
 
-double RoutedExpertParameters(const Model& model) {
+double RoutedExpertParameters(const v1::Model& model) {
   return NumMoeLayers(model) * 3.0 * model.hidden_size() *
          model.moe().expert_ffn_dim() * model.moe().num_experts();
 }
 
-double SsmMixerParameters(const Model& model) {
+double SsmMixerParameters(const v1::Model& model) {
   if (NumSsmLayers(model) == 0) return 0;
   const LayerGemms g = LayerGemmShapes(model);
   const double d_inner = static_cast<double>(SsmInnerDim(model));
@@ -233,9 +236,10 @@ double SsmMixerParameters(const Model& model) {
   return p;
 }
 
-double ParameterCount(const Model& model) {
+double ParameterCount(const v1::Model& model) {
   const double d = model.hidden_size();
-  const double norm_params = model.norm() == NORM_KIND_LAYERNORM ? 2 * d : d;
+  const double norm_params =
+      model.norm() == v1::NORM_KIND_LAYERNORM ? 2 * d : d;
   double total = 0;
   total += NumAttentionLayers(model) * AttentionParameters(model);
   total += NumSsmLayers(model) * SsmMixerParameters(model);
@@ -251,9 +255,9 @@ double ParameterCount(const Model& model) {
   return total;
 }
 
-double ActiveParameterCount(const Model& model) {
+double ActiveParameterCount(const v1::Model& model) {
   double total = ParameterCount(model);
-  const MoeConfig& moe = model.moe();
+  const v1::MoeConfig& moe = model.moe();
   if (moe.num_experts() > 0) {
     const double inactive = 3.0 * model.hidden_size() * moe.expert_ffn_dim() *
                             std::max(0, moe.num_experts() - moe.top_k());
@@ -262,7 +266,7 @@ double ActiveParameterCount(const Model& model) {
   return total;
 }
 
-double WeightBytes(const Model& model) {
+double WeightBytes(const v1::Model& model) {
   return ParameterCount(model) * WeightBytesPerElement(model);
 }
 

@@ -18,46 +18,46 @@
 
 #include <cstdint>
 
-#include "proto/model.pb.h"
+#include "fleetsim/v1/model.pb.h"
 
 namespace fleetsim::hardware {
 
 // Bytes per element of `dtype`: 2 for BF16/FP16, 1 for FP8/INT8. UNSPECIFIED is
 // treated as BF16 (2), the proto's documented default.
-int BytesPerElement(DType dtype);
+int BytesPerElement(v1::Dtype dtype);
 
 // Bytes per weight element (Model.dtype) and per KV-cache element
 // (Model.kv_dtype, falling back to Model.dtype when unspecified).
-int WeightBytesPerElement(const Model& model);
-int KvBytesPerElement(const Model& model);
+int WeightBytesPerElement(const v1::Model& model);
+int KvBytesPerElement(const v1::Model& model);
 
 // Layer counts. SSM layers replace attention layers (ssm.num_ssm_layers of
 // num_layers; hybrid models like Jamba interleave them); MoE layers are the
 // layers after moe.first_dense_layers when moe.num_experts > 0. The schema
 // has no MoE layer period, so a model with MoE on every other layer (Jamba)
 // is over-counted; see docs/cost_model.md.
-int NumAttentionLayers(const Model& model);
-int NumSsmLayers(const Model& model);
-int NumMoeLayers(const Model& model);
+int NumAttentionLayers(const v1::Model& model);
+int NumSsmLayers(const v1::Model& model);
+int NumMoeLayers(const v1::Model& model);
 // Layers with a dense MLP: every non-MoE layer when the model has one
 // (ffn_dim > 0, or moe.dense_ffn_dim for the leading dense layers of a MoE
 // model); 0 for attention-free, MLP-free stacks such as Mamba-2.
-int NumDenseMlpLayers(const Model& model);
+int NumDenseMlpLayers(const v1::Model& model);
 // Intermediate size of the dense MLP layers (moe.dense_ffn_dim when set on a
 // MoE model, else ffn_dim).
-int64_t DenseFfnDim(const Model& model);
+int64_t DenseFfnDim(const v1::Model& model);
 
 // KV-cache bytes one token adds in ONE attention layer (whole model width,
 // before any tensor-parallel split):
 //   MHA/GQA: 2 * num_kv_heads * head_dim * b_kv
 //   MLA:     (mla.kv_lora_rank + mla.qk_rope_head_dim) * b_kv  (latent+rope)
 //   CCA:     2 * num_kv_heads * head_dim * b_kv  (e_k = n_k * d_h per K, V)
-int64_t KvBytesPerTokenPerLayer(const Model& model);
+int64_t KvBytesPerTokenPerLayer(const v1::Model& model);
 
 // KV-cache bytes one token adds across all attention layers. SSM layers add
 // nothing per token. Llama-2-70B bf16: 80 * 2 * 8 * 128 * 2 = 327,680 B;
 // BLOOM-176B: 4,014,080 B (3.83 MiB); DeepSeek-V3: 61 * 576 * 2 = 70,272 B.
-int64_t KvBytesPerToken(const Model& model);
+int64_t KvBytesPerToken(const v1::Model& model);
 
 // Copies of each token's KV that tp-way tensor parallelism keeps, one per
 // rank that needs it: MLA's latent is one KV head every rank's query heads
@@ -66,7 +66,7 @@ int64_t KvBytesPerToken(const Model& model);
 // lmsys.org/blog/2024-12-04-sglang-v0-4); MHA/GQA/CCA split their KV heads
 // over the ranks, each head held by tp / num_kv_heads ranks when there are
 // fewer heads than ranks. 1 for a model without attention.
-int KvCopiesUnderTp(const Model& model, int tp);
+int KvCopiesUnderTp(const v1::Model& model, int tp);
 
 // Per-sequence recurrent state of the SSM layers (constant in context
 // length), in KV dtype bytes:
@@ -75,40 +75,40 @@ int KvCopiesUnderTp(const Model& model, int tp);
 //     the schema; 1 is the mamba2.py default);
 //   Mamba-1: D * N + conv D * K per layer.
 // Mamba2-2.7B: 64 * (80 * 64 * 128 + 5376 * 4) * 2 B = 86.6 MB.
-int64_t SsmStateBytesPerSequence(const Model& model);
+int64_t SsmStateBytesPerSequence(const v1::Model& model);
 
 // Per-sequence state of CCA layers (conv window plus the previous hidden
 // state; CCA, arXiv:2510.04476, as in Zyphra/vllm
 // vllm/model_executor/layers/mamba/cca.py): per attention layer
 //   (e_q + e_k) * (k0 + k1 - 2) * b + hidden * b.  0 for other kinds.
-int64_t CcaStateBytesPerSequence(const Model& model);
+int64_t CcaStateBytesPerSequence(const v1::Model& model);
 
 // SsmStateBytesPerSequence + CcaStateBytesPerSequence: what a request holds
 // (and a KV transfer moves) besides its per-token KV.
-int64_t RecurrentStateBytesPerSequence(const Model& model);
+int64_t RecurrentStateBytesPerSequence(const v1::Model& model);
 
 // Parameters of one attention mixer (projections only, no norms), of one
 // dense MLP, of one MoE layer's experts + router, and of one SSM mixer.
-double AttentionParameters(const Model& model);
-double DenseMlpParameters(const Model& model);
-double MoeLayerParameters(const Model& model);
-double SsmMixerParameters(const Model& model);
+double AttentionParameters(const v1::Model& model);
+double DenseMlpParameters(const v1::Model& model);
+double MoeLayerParameters(const v1::Model& model);
+double SsmMixerParameters(const v1::Model& model);
 
 // Parameters of the routed experts of every MoE layer (what expert
 // parallelism shards): num_moe_layers * num_experts * 3 * hidden *
 // expert_ffn_dim. DeepSeek-V3: 58 * 256 * 3 * 7168 * 2048 = 6.54e11.
-double RoutedExpertParameters(const Model& model);
+double RoutedExpertParameters(const v1::Model& model);
 
 // Total parameters: every layer, norms, embedding and (untied) LM head.
 // DeepSeek-V3 ~671e9; Llama-2-70B ~69e9; BLOOM-176B ~176e9.
-double ParameterCount(const Model& model);
+double ParameterCount(const v1::Model& model);
 
 // Parameters touched per token (MoE: top_k routed + shared experts only).
-double ActiveParameterCount(const Model& model);
+double ActiveParameterCount(const v1::Model& model);
 
 // ParameterCount * WeightBytesPerElement: bytes of weights the whole model
 // occupies (divide by TP * PP for one chip's share).
-double WeightBytes(const Model& model);
+double WeightBytes(const v1::Model& model);
 
 // One projection: C[m, n] = A[m, k] * W[k, n] where m is the token count.
 // `k` and `n` here are the FULL (unsharded) sizes; `split` says which one
@@ -144,12 +144,12 @@ struct LayerGemms {
   // LM head (n = vocab, vocab-parallel).
   GemmShape lm_head;
 };
-LayerGemms LayerGemmShapes(const Model& model);
+LayerGemms LayerGemmShapes(const v1::Model& model);
 
 // SSM inner width D = expand * hidden, and Mamba-1's dt_rank
 // (ceil(hidden / 16), the mamba_simple.py "auto" default; not in the schema).
-int64_t SsmInnerDim(const Model& model);
-int64_t SsmDtRank(const Model& model);
+int64_t SsmInnerDim(const v1::Model& model);
+int64_t SsmDtRank(const v1::Model& model);
 
 }  // namespace fleetsim::hardware
 

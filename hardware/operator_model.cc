@@ -61,8 +61,8 @@ void CheckDivides(Problems& p, const char* field, int64_t value, int tp) {
   }
 }
 
-absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
-                      const OperatorModelOptions& o) {
+absl::Status Validate(const v1::Model& model, const v1::Chip& chip, int tp,
+                      int pp, const OperatorModelOptions& o) {
   Problems p;
   if (tp > 1 && chip.scale_up_gbytes_per_s() <= 0) {
     p.Add("tp > 1 needs chip scale_up_gbytes_per_s > 0");
@@ -84,8 +84,8 @@ absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
   const int t = std::max(tp, 1);
   if (NumAttentionLayers(model) > 0) {
     if (model.num_heads() <= 0) p.Add("model num_heads must be > 0");
-    if (model.attention() == ATTENTION_KIND_MLA) {
-      const MlaConfig& mla = model.mla();
+    if (model.attention() == v1::ATTENTION_KIND_MLA) {
+      const v1::MlaConfig& mla = model.mla();
       if (mla.kv_lora_rank() <= 0 || mla.qk_nope_head_dim() <= 0 ||
           mla.qk_rope_head_dim() <= 0 || mla.v_head_dim() <= 0) {
         p.Add(
@@ -134,7 +134,7 @@ absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
     }
   }
   if (NumMoeLayers(model) > 0) {
-    const MoeConfig& moe = model.moe();
+    const v1::MoeConfig& moe = model.moe();
     if (moe.top_k() < 1 || moe.top_k() > moe.num_experts()) {
       p.Add(absl::StrCat("moe.top_k = ", moe.top_k(), " must be in [1, ",
                          moe.num_experts(), "]"));
@@ -148,7 +148,7 @@ absl::Status Validate(const Model& model, const Chip& chip, int tp, int pp,
     }
   }
   if (NumSsmLayers(model) > 0) {
-    const SsmConfig& ssm = model.ssm();
+    const v1::SsmConfig& ssm = model.ssm();
     if (ssm.d_state() <= 0 || ssm.conv_kernel() <= 0 || ssm.expand() <= 0) {
       p.Add("SSM model needs ssm.d_state, conv_kernel and expand > 0");
     } else {
@@ -184,14 +184,15 @@ struct OperatorModel::Op {
   bool all_tokens = false;
 };
 
-OperatorModel::OperatorModel(const Model& model, const Chip& chip, int tp,
-                             int pp, const OperatorModelOptions& options)
+OperatorModel::OperatorModel(const v1::Model& model, const v1::Chip& chip,
+                             int tp, int pp,
+                             const OperatorModelOptions& options)
     : model_(model), chip_(chip), tp_(tp), pp_(pp), options_(options) {}
 
 OperatorModel::~OperatorModel() = default;
 
 absl::StatusOr<std::unique_ptr<OperatorModel>> OperatorModel::Create(
-    const Model& model, const Chip& chip, int tp, int pp,
+    const v1::Model& model, const v1::Chip& chip, int tp, int pp,
     const OperatorModelOptions& options) {
   absl::Status status = Validate(model, chip, tp, pp, options);
   if (!status.ok()) return status;
@@ -210,7 +211,7 @@ class TableBuilder {
  public:
   using Op = OperatorModel::Op;
 
-  TableBuilder(const Model& model, const Chip& chip, int tp, int pp,
+  TableBuilder(const v1::Model& model, const v1::Chip& chip, int tp, int pp,
                const OperatorModelOptions& o, std::vector<Op>* ops,
                std::vector<OperatorQuery>* shapes)
       : model_(model),
@@ -229,7 +230,7 @@ class TableBuilder {
  private:
   // The per-chip shape of an operator of class `c` with this model's
   // dtypes; callers fill the family's dimensions.
-  OperatorQuery Shape(OperatorClass c) const {
+  OperatorQuery Shape(v1::OperatorClass c) const {
     OperatorQuery q;
     q.op_class = c;
     q.tp = tp_;
@@ -251,7 +252,7 @@ class TableBuilder {
   }
 
   // One projection's shape on this chip (k or n split by TP).
-  OperatorQuery GemmShapeOf(OperatorClass c, const GemmShape& g) const {
+  OperatorQuery GemmShapeOf(v1::OperatorClass c, const GemmShape& g) const {
     auto per_chip = [this](int64_t v, bool split) {
       return split ? (v + tp_ - 1) / tp_ : v;
     };
@@ -261,7 +262,7 @@ class TableBuilder {
     return s;
   }
 
-  void AddGemm(std::string_view name, OperatorClass c, double invocations,
+  void AddGemm(std::string_view name, v1::OperatorClass c, double invocations,
                const GemmShape& g, Feature rows) {
     if (g.k <= 0 || g.n <= 0 || invocations <= 0) return;
     const OperatorQuery s = GemmShapeOf(c, g);
@@ -269,8 +270,8 @@ class TableBuilder {
   }
 
   // A per-token kernel over rows of `width` elements.
-  void AddRowKernel(std::string_view name, OperatorClass c, double invocations,
-                    double width, const RowKernel& kernel,
+  void AddRowKernel(std::string_view name, v1::OperatorClass c,
+                    double invocations, double width, const RowKernel& kernel,
                     Feature rows = kTokens) {
     if (invocations <= 0 || width <= 0) return;
     OperatorQuery s = Shape(c);
@@ -284,7 +285,7 @@ class TableBuilder {
                      double invocations, double bytes_per_row, Feature rows,
                      bool scale_out) {
     if (invocations <= 0) return;
-    OperatorQuery s = Shape(OPERATOR_CLASS_COLLECTIVE);
+    OperatorQuery s = Shape(v1::OPERATOR_CLASS_COLLECTIVE);
     s.ranks = kind == CollectiveKind::kSendRecv   ? 2
               : kind == CollectiveKind::kAllToAll ? ep_
                                                   : tp_;
@@ -302,8 +303,8 @@ class TableBuilder {
       case OperatorModelOptions::Rotary::kAuto:
         break;
     }
-    return !(model_.norm() == NORM_KIND_LAYERNORM &&
-             model_.mlp() == MLP_KIND_GELU);
+    return !(model_.norm() == v1::NORM_KIND_LAYERNORM &&
+             model_.mlp() == v1::MLP_KIND_GELU);
   }
 
   void AddAttentionLayers(int layers);
@@ -312,8 +313,8 @@ class TableBuilder {
   void AddMlpLayers(int dense_layers, int moe_layers);
   void AddExpertAllToAll(int moe_layers);
 
-  const Model& model_;
-  const Chip& chip_;
+  const v1::Model& model_;
+  const v1::Chip& chip_;
   const int tp_;
   const int pp_;
   const OperatorModelOptions& o_;
@@ -328,22 +329,22 @@ class TableBuilder {
 void TableBuilder::AddAttentionLayers(int layers) {
   if (layers <= 0) return;
   const LayerGemms g = LayerGemmShapes(model_);
-  OperatorQuery s = Shape(OPERATOR_CLASS_ATTENTION_PREFILL);
+  OperatorQuery s = Shape(v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   s.heads = model_.num_heads() / tp_;
   // KV heads split across TP ranks, or replicated when fewer than tp.
   s.kv_heads = std::max(1, model_.num_kv_heads() / tp_);
   s.head_dim = model_.head_dim();
 
-  AddGemm("qkv_proj", OPERATOR_CLASS_GEMM, layers, g.qkv, kTokens);
-  if (model_.attention() == ATTENTION_KIND_CCA) {
+  AddGemm("qkv_proj", v1::OPERATOR_CLASS_GEMM, layers, g.qkv, kTokens);
+  if (model_.attention() == v1::ATTENTION_KIND_CCA) {
     OperatorQuery conv = s;
-    conv.op_class = OPERATOR_CLASS_ELEMENTWISE;
+    conv.op_class = v1::OPERATOR_CLASS_ELEMENTWISE;
     conv.conv_kernel = model_.cca().conv_kernel_q();
     conv.grouped_conv_kernel = model_.cca().conv_kernel_k();
     Add(kCcaConvName, layers, conv, CcaConvCost(conv));
   }
   if (UsesRotary()) {
-    AddRowKernel("rotary", OPERATOR_CLASS_ELEMENTWISE, layers,
+    AddRowKernel("rotary", v1::OPERATOR_CLASS_ELEMENTWISE, layers,
                  static_cast<double>(s.heads + s.kv_heads) * s.head_dim,
                  RotaryKernel());
   }
@@ -352,14 +353,14 @@ void TableBuilder::AddAttentionLayers(int layers) {
   } else {
     Add(kAttnScoresName, layers, s, AttentionScoresCost(s, o_));
     OperatorQuery softmax = s;
-    softmax.op_class = OPERATOR_CLASS_ELEMENTWISE;
+    softmax.op_class = v1::OPERATOR_CLASS_ELEMENTWISE;
     Add(kAttnSoftmaxName, layers, softmax, AttentionSoftmaxCost(s, o_));
     Add(kAttnContextName, layers, s, AttentionContextCost(s, o_));
   }
   OperatorQuery dec = s;
-  dec.op_class = OPERATOR_CLASS_ATTENTION_DECODE;
+  dec.op_class = v1::OPERATOR_CLASS_ATTENTION_DECODE;
   Add(kAttnDecodeName, layers, dec, AttentionDecodeCost(dec, o_));
-  AddGemm("o_proj", OPERATOR_CLASS_GEMM, layers, g.o, kTokens);
+  AddGemm("o_proj", v1::OPERATOR_CLASS_GEMM, layers, g.o, kTokens);
 }
 
 // DeepSeek MLA layers: naive form for prefill, absorbed form for decode
@@ -367,17 +368,17 @@ void TableBuilder::AddAttentionLayers(int layers) {
 void TableBuilder::AddMlaLayers(int layers) {
   if (layers <= 0) return;
   const LayerGemms g = LayerGemmShapes(model_);
-  const MlaConfig& mla = model_.mla();
+  const v1::MlaConfig& mla = model_.mla();
   const int h_c = model_.num_heads() / tp_;
   const int d_r = mla.qk_rope_head_dim();
   const int r_kv = mla.kv_lora_rank();
   const int latent = r_kv + d_r;  // cached width (576 for DeepSeek-V3)
 
-  AddGemm("mla_q_a", OPERATOR_CLASS_GEMM, layers, g.mla_q_a, kTokens);
-  AddGemm("mla_q_b", OPERATOR_CLASS_GEMM, layers, g.mla_q_b, kTokens);
-  AddGemm("mla_kv_a", OPERATOR_CLASS_GEMM, layers, g.mla_kv_a, kTokens);
+  AddGemm("mla_q_a", v1::OPERATOR_CLASS_GEMM, layers, g.mla_q_a, kTokens);
+  AddGemm("mla_q_b", v1::OPERATOR_CLASS_GEMM, layers, g.mla_q_b, kTokens);
+  AddGemm("mla_kv_a", v1::OPERATOR_CLASS_GEMM, layers, g.mla_kv_a, kTokens);
   if (UsesRotary()) {
-    AddRowKernel("rotary", OPERATOR_CLASS_ELEMENTWISE, layers,
+    AddRowKernel("rotary", v1::OPERATOR_CLASS_ELEMENTWISE, layers,
                  (h_c + 1.0) * d_r, RotaryKernel());
   }
 
@@ -385,12 +386,12 @@ void TableBuilder::AddMlaLayers(int layers) {
   // prefill context; runs when there are prefill tokens), then MHA with qk
   // dim d_nope + d_rope and v dim d_v.
   if (g.mla_kv_b.k > 0 && g.mla_kv_b.n > 0) {
-    const OperatorQuery up = GemmShapeOf(OPERATOR_CLASS_GEMM, g.mla_kv_b);
+    const OperatorQuery up = GemmShapeOf(v1::OPERATOR_CLASS_GEMM, g.mla_kv_b);
     OpCost cost = GemmCost(up, kPrefillContext);
     cost.gate = kPrefillTokens;
     Add("mla_kv_up", layers, up, cost);
   }
-  OperatorQuery pre = Shape(OPERATOR_CLASS_ATTENTION_PREFILL);
+  OperatorQuery pre = Shape(v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   pre.heads = h_c;
   pre.kv_heads = h_c;
   pre.head_dim = mla.qk_nope_head_dim() + d_r;
@@ -400,54 +401,54 @@ void TableBuilder::AddMlaLayers(int layers) {
 
   // Decode, absorbed form: W_UK folded into q, MQA over the latent, W_UV
   // folded into the output.
-  OperatorQuery q_absorb = Shape(OPERATOR_CLASS_GEMM);
+  OperatorQuery q_absorb = Shape(v1::OPERATOR_CLASS_GEMM);
   q_absorb.heads = h_c;
   q_absorb.k = mla.qk_nope_head_dim();
   q_absorb.n = r_kv;
   Add("mla_q_absorb", layers, q_absorb,
       BatchedGemmCost(q_absorb, kDecodeRequests));
-  OperatorQuery dec = Shape(OPERATOR_CLASS_ATTENTION_DECODE);
+  OperatorQuery dec = Shape(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   dec.heads = h_c;
   dec.kv_heads = 1;
   dec.head_dim = latent;
   dec.v_head_dim = r_kv;
   dec.latent_dim = latent;
   Add(kMlaDecodeName, layers, dec, AttentionDecodeCost(dec, o_));
-  OperatorQuery out_absorb = Shape(OPERATOR_CLASS_GEMM);
+  OperatorQuery out_absorb = Shape(v1::OPERATOR_CLASS_GEMM);
   out_absorb.heads = h_c;
   out_absorb.k = r_kv;
   out_absorb.n = mla.v_head_dim();
   Add("mla_out_absorb", layers, out_absorb,
       BatchedGemmCost(out_absorb, kDecodeRequests));
-  AddGemm("o_proj", OPERATOR_CLASS_GEMM, layers, g.o, kTokens);
+  AddGemm("o_proj", v1::OPERATOR_CLASS_GEMM, layers, g.o, kTokens);
   // q_a and kv_a RMSNorms on the compressed widths.
-  AddRowKernel("mla_norm", OPERATOR_CLASS_NORM, layers,
+  AddRowKernel("mla_norm", v1::OPERATOR_CLASS_NORM, layers,
                mla.q_lora_rank() + static_cast<double>(r_kv),
-               NormKernel(NORM_KIND_RMSNORM, o_));
+               NormKernel(v1::NORM_KIND_RMSNORM, o_));
 }
 
 // Mamba-1 / Mamba-2 mixers (ssm_op.h).
 void TableBuilder::AddSsmLayers(int layers) {
   if (layers <= 0) return;
   const LayerGemms g = LayerGemmShapes(model_);
-  const SsmConfig& ssm = model_.ssm();
-  OperatorQuery s = Shape(OPERATOR_CLASS_SSM);
+  const v1::SsmConfig& ssm = model_.ssm();
+  OperatorQuery s = Shape(v1::OPERATOR_CLASS_SSM);
   s.width = SsmInnerDim(model_) / tp_;
   s.d_state = ssm.d_state();
   s.ssm_head_dim = ssm.head_dim();
   s.conv_kernel = ssm.conv_kernel();
 
-  AddGemm("ssm_in_proj", OPERATOR_CLASS_GEMM, layers, g.ssm_in, kTokens);
+  AddGemm("ssm_in_proj", v1::OPERATOR_CLASS_GEMM, layers, g.ssm_in, kTokens);
   Add(kSsmConvName, layers, s, SsmConvCost(s));
-  AddGemm("ssm_x_proj", OPERATOR_CLASS_GEMM, layers, g.ssm_x, kTokens);
-  AddGemm("ssm_dt_proj", OPERATOR_CLASS_GEMM, layers, g.ssm_dt, kTokens);
+  AddGemm("ssm_x_proj", v1::OPERATOR_CLASS_GEMM, layers, g.ssm_x, kTokens);
+  AddGemm("ssm_dt_proj", v1::OPERATOR_CLASS_GEMM, layers, g.ssm_dt, kTokens);
   Add(kSsmScanPrefillName, layers, s, SsmScanPrefillCost(s));
   Add(kSsmScanDecodeName, layers, s, SsmScanDecodeCost(s));
   if (ssm.head_dim() > 0) {
-    AddRowKernel("ssm_gated_norm", OPERATOR_CLASS_NORM, layers,
+    AddRowKernel("ssm_gated_norm", v1::OPERATOR_CLASS_NORM, layers,
                  static_cast<double>(s.width), GatedNormKernel(o_));
   }
-  AddGemm("ssm_out_proj", OPERATOR_CLASS_GEMM, layers, g.ssm_out, kTokens);
+  AddGemm("ssm_out_proj", v1::OPERATOR_CLASS_GEMM, layers, g.ssm_out, kTokens);
 }
 
 // Dense MLP layers, then MoE layers: router, routed experts (E_hit distinct
@@ -457,23 +458,25 @@ void TableBuilder::AddSsmLayers(int layers) {
 void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   const LayerGemms g = LayerGemmShapes(model_);
   if (dense_layers > 0) {
-    AddGemm("mlp_up", OPERATOR_CLASS_GEMM, dense_layers, g.mlp_up, kTokens);
+    AddGemm("mlp_up", v1::OPERATOR_CLASS_GEMM, dense_layers, g.mlp_up, kTokens);
     const double ffn_c = static_cast<double>(DenseFfnDim(model_)) / tp_;
-    AddRowKernel("activation", OPERATOR_CLASS_ELEMENTWISE, dense_layers, ffn_c,
-                 model_.mlp() == MLP_KIND_GELU ? UngatedActivationKernel(o_)
-                                               : GatedActivationKernel(o_));
-    AddGemm("mlp_down", OPERATOR_CLASS_GEMM, dense_layers, g.mlp_down, kTokens);
+    AddRowKernel("activation", v1::OPERATOR_CLASS_ELEMENTWISE, dense_layers,
+                 ffn_c,
+                 model_.mlp() == v1::MLP_KIND_GELU ? UngatedActivationKernel(o_)
+                                                   : GatedActivationKernel(o_));
+    AddGemm("mlp_down", v1::OPERATOR_CLASS_GEMM, dense_layers, g.mlp_down,
+            kTokens);
   }
   if (moe_layers <= 0) return;
-  const MoeConfig& moe = model_.moe();
-  AddGemm("moe_router", OPERATOR_CLASS_GEMM, moe_layers,
+  const v1::MoeConfig& moe = model_.moe();
+  AddGemm("moe_router", v1::OPERATOR_CLASS_GEMM, moe_layers,
           GemmShape{model_.hidden_size(), moe.num_experts(),
                     GemmShape::Split::kNone},
           kTokens);
   // The ranks the routed experts' work is split over: TP ranks each hold a
   // slice of every expert, EP ranks whole experts.
   const int expert_ranks = ep_ > 1 ? ep_ : tp_;
-  OperatorQuery experts = Shape(OPERATOR_CLASS_MOE);
+  OperatorQuery experts = Shape(v1::OPERATOR_CLASS_MOE);
   experts.k = model_.hidden_size();
   experts.n = ep_ > 1 ? moe.expert_ffn_dim() : moe.expert_ffn_dim() / tp_;
   experts.experts = moe.num_experts();
@@ -487,7 +490,7 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   // time includes the experts' SwiGLU: the routed experts' activation is
   // then not charged again.
   const bool fused_layer =
-      ResolveEfficiency(o_, chip_, OPERATOR_CLASS_MOE, "moe_experts")
+      ResolveEfficiency(o_, chip_, v1::OPERATOR_CLASS_MOE, "moe_experts")
           .latency_s > 0;
   // Under expert parallelism the activations run over every token of the
   // instance at 1 / ep of the width (the same elements as a group's tokens
@@ -500,16 +503,16 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   if (moe.num_shared_experts() > 0 && moe.shared_expert_ffn_dim() > 0) {
     const int64_t shared = static_cast<int64_t>(moe.num_shared_experts()) *
                            moe.shared_expert_ffn_dim();
-    AddGemm("shared_expert_up", OPERATOR_CLASS_MOE, moe_layers,
+    AddGemm("shared_expert_up", v1::OPERATOR_CLASS_MOE, moe_layers,
             GemmShape{model_.hidden_size(), 2 * shared, GemmShape::Split::kN},
             kTokens);
-    AddGemm("shared_expert_down", OPERATOR_CLASS_MOE, moe_layers,
+    AddGemm("shared_expert_down", v1::OPERATOR_CLASS_MOE, moe_layers,
             GemmShape{shared, model_.hidden_size(), GemmShape::Split::kK},
             kTokens);
     act_width += static_cast<double>(shared) / expert_ranks;
   }
   if (act_width > 0) {
-    AddRowKernel("moe_activation", OPERATOR_CLASS_ELEMENTWISE, moe_layers,
+    AddRowKernel("moe_activation", v1::OPERATOR_CLASS_ELEMENTWISE, moe_layers,
                  act_width, GatedActivationKernel(o_));
     ops_->back().all_tokens = ep_ > 1;
   }
@@ -554,14 +557,14 @@ void TableBuilder::Build() {
   const LayerGemms g = LayerGemmShapes(model_);
 
   // Vocab-parallel embedding: gather rows, then all-reduce (below).
-  AddRowKernel("embedding", OPERATOR_CLASS_ELEMENTWISE, 1, d,
+  AddRowKernel("embedding", v1::OPERATOR_CLASS_ELEMENTWISE, 1, d,
                EmbeddingKernel(b_w_));
   // Pre-mixer norm on every layer, pre-MLP norm on layers with an MLP, one
   // final norm; all over the full hidden width (replicated under TP).
-  AddRowKernel("norm", OPERATOR_CLASS_NORM, layers + ffn_layers + 1, d,
+  AddRowKernel("norm", v1::OPERATOR_CLASS_NORM, layers + ffn_layers + 1, d,
                NormKernel(model_.norm(), o_));
 
-  if (model_.attention() == ATTENTION_KIND_MLA) {
+  if (model_.attention() == v1::ATTENTION_KIND_MLA) {
     AddMlaLayers(NumAttentionLayers(model_));
   } else {
     AddAttentionLayers(NumAttentionLayers(model_));
@@ -571,13 +574,13 @@ void TableBuilder::Build() {
   AddExpertAllToAll(moe_layers);
 
   // Residual adds: after the mixer and after the MLP.
-  AddRowKernel("residual_add", OPERATOR_CLASS_ELEMENTWISE, layers + ffn_layers,
-               d, ResidualAddKernel());
+  AddRowKernel("residual_add", v1::OPERATOR_CLASS_ELEMENTWISE,
+               layers + ffn_layers, d, ResidualAddKernel());
 
   // LM head on the rows that produce a token, then sampling over the
   // gathered logits (full vocabulary on rank 0).
-  AddGemm("lm_head", OPERATOR_CLASS_GEMM, 1, g.lm_head, kLmRows);
-  AddRowKernel("sampling", OPERATOR_CLASS_ELEMENTWISE, 1,
+  AddGemm("lm_head", v1::OPERATOR_CLASS_GEMM, 1, g.lm_head, kLmRows);
+  AddRowKernel("sampling", v1::OPERATOR_CLASS_ELEMENTWISE, 1,
                static_cast<double>(model_.vocab_size()), SamplingKernel(o_),
                kLmRows);
 
@@ -643,7 +646,7 @@ double OperatorModel::Evaluate(const BatchShape& batch, IterationBreakdown* out,
     if (overhead_s > 0) {
       OperatorTime t;
       t.name = "framework_overhead";
-      t.op_class = OPERATOR_CLASS_UNSPECIFIED;
+      t.op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
       t.bound = Bound::kFloor;
       t.seconds = overhead_s;
       out->ops.push_back(t);
@@ -709,7 +712,7 @@ IterationBreakdown OperatorModel::Explain(const BatchShape& batch) const {
 
 std::vector<OperatorLabel> OperatorModel::OperatorLabels() const {
   std::vector<OperatorLabel> labels;
-  labels.push_back({"framework_overhead", OPERATOR_CLASS_UNSPECIFIED});
+  labels.push_back({"framework_overhead", v1::OPERATOR_CLASS_UNSPECIFIED});
   for (const Op& op : ops_)
     labels.push_back({op.name, op.priced.cost.op_class});
   return labels;

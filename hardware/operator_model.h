@@ -68,12 +68,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "hardware/latency_model.h"
 #include "hardware/operator_options.h"
 #include "hardware/operator_pricer.h"
 #include "hardware/operator_query.h"
-#include "proto/chip.pb.h"
-#include "proto/model.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -91,7 +91,7 @@ class OperatorModel final : public LatencyModel {
   // OperatorModelOptions(): clang 14 does not emit std::function's
   // constructor for `= {}` here, and the link fails.)
   static absl::StatusOr<std::unique_ptr<OperatorModel>> Create(
-      const Model& model, const Chip& chip, int tp, int pp,
+      const v1::Model& model, const v1::Chip& chip, int tp, int pp,
       const OperatorModelOptions& options = OperatorModelOptions());
 
   // LatencyModel. REQUIRES: !batch.empty().
@@ -106,8 +106,8 @@ class OperatorModel final : public LatencyModel {
   // options (OperatorPricer::Seconds; no correction hook applied).
   double OperatorSeconds(const OperatorQuery& q) const;
 
-  const Model& model() const { return model_; }
-  const Chip& chip() const { return chip_; }
+  const v1::Model& model() const { return model_; }
+  const v1::Chip& chip() const { return chip_; }
   int tp() const { return tp_; }
   int pp() const { return pp_; }
   const OperatorModelOptions& options() const { return options_; }
@@ -118,7 +118,7 @@ class OperatorModel final : public LatencyModel {
   struct Op;
 
  private:
-  OperatorModel(const Model& model, const Chip& chip, int tp, int pp,
+  OperatorModel(const v1::Model& model, const v1::Chip& chip, int tp, int pp,
                 const OperatorModelOptions& options);
 
   // Builds ops_ (called once by Create()).
@@ -136,8 +136,8 @@ class OperatorModel final : public LatencyModel {
                   const Totals* totals) const;
 
   // Constant after construction.
-  const Model model_;
-  const Chip chip_;
+  const v1::Model model_;
+  const v1::Chip chip_;
   const int tp_;
   const int pp_;
   const OperatorModelOptions options_;

@@ -30,20 +30,20 @@ int NamedOperatorIndex(std::string_view name) {
   return -1;
 }
 
-OperatorClass NamedOperatorClass(int index) {
+v1::OperatorClass NamedOperatorClass(int index) {
   switch (static_cast<NamedOperator>(index)) {
     case NamedOperator::kMlaDecode:
-      return OPERATOR_CLASS_ATTENTION_DECODE;
+      return v1::OPERATOR_CLASS_ATTENTION_DECODE;
     case NamedOperator::kMoe:
-      return OPERATOR_CLASS_MOE;
+      return v1::OPERATOR_CLASS_MOE;
     case NamedOperator::kSsmConv:
-      return OPERATOR_CLASS_SSM;
+      return v1::OPERATOR_CLASS_SSM;
     default:
-      return OPERATOR_CLASS_ELEMENTWISE;
+      return v1::OPERATOR_CLASS_ELEMENTWISE;
   }
 }
 
-int NamedOperatorIndexIn(OperatorClass op_class, std::string_view name) {
+int NamedOperatorIndexIn(v1::OperatorClass op_class, std::string_view name) {
   const int i = NamedOperatorIndex(name);
   return i >= 0 && NamedOperatorClass(i) == op_class ? i : -1;
 }
@@ -90,8 +90,8 @@ ClassEfficiency::CollectiveFit CollectiveFitAt(
 
 namespace {
 
-std::string ClassName(OperatorClass c) {
-  std::string name = OperatorClass_Name(c);
+std::string ClassName(v1::OperatorClass c) {
+  std::string name = v1::OperatorClass_Name(c);
   constexpr std::string_view kPrefix = "OPERATOR_CLASS_";
   if (name.rfind(kPrefix, 0) == 0) name = name.substr(kPrefix.size());
   for (char& ch : name) ch = static_cast<char>(std::tolower(ch));
@@ -102,11 +102,11 @@ std::string ClassName(OperatorClass c) {
 // (op UNSPECIFIED) and then by its entry for `c` (the convention of
 // hardware/chip_catalog.h's EffectiveEfficiency).
 // `named` = NamedOperatorIndexIn(c, ...) of the operator, or -1.
-ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
-                        OperatorClass c, int named) {
+ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
+                        v1::OperatorClass c, int named) {
   ClassEfficiency e =
       named >= 0 ? o.operator_efficiency[named] : o.efficiency[c];
-  auto apply = [&e](const OperatorEfficiency& x) {
+  auto apply = [&e](const v1::OperatorEfficiency& x) {
     if (x.has_compute()) e.compute = x.compute();
     if (x.has_memory()) e.memory = x.memory();
     if (x.has_vector()) e.vector = x.vector();
@@ -134,7 +134,7 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
     if (x.has_layer_pair_bytes()) e.layer_pair_bytes = x.layer_pair_bytes();
     if (x.collective_fits_size() > 0) {
       e.collective_fits.clear();
-      for (const CollectiveFit& f : x.collective_fits()) {
+      for (const v1::CollectiveFit& f : x.collective_fits()) {
         e.collective_fits.push_back(
             {f.ranks(), f.latency_us() * 1e-6, f.bus_efficiency(),
              f.bulk_latency_us() * 1e-6, f.bulk_bus_efficiency()});
@@ -144,28 +144,29 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
     }
   };
   // Framework-free entries, then the options' framework's.
-  auto applies = [&o](const OperatorEfficiency& x, int pass) {
+  auto applies = [&o](const v1::OperatorEfficiency& x, int pass) {
     return pass == 0 ? x.framework().empty()
                      : !o.framework.empty() && x.framework() == o.framework;
   };
-  if (c == OPERATOR_CLASS_COLLECTIVE) {
+  if (c == v1::OPERATOR_CLASS_COLLECTIVE) {
     // Collectives run on the links, not on memory: only the class's own
     // entry applies, and unset fields come from the options.
     e.memory = o.collective_efficiency;
     if (e.step_latency_s <= 0) e.step_latency_s = o.collective_alpha_s;
     for (int pass = 0; pass < 2; ++pass) {
-      for (const OperatorEfficiency& x : chip.efficiency()) {
+      for (const v1::OperatorEfficiency& x : chip.efficiency()) {
         if (x.op() == c && applies(x, pass)) apply(x);
       }
     }
     return e;
   }
   for (int pass = 0; pass < 2; ++pass) {
-    for (const OperatorEfficiency& x : chip.efficiency()) {
-      if (x.op() == OPERATOR_CLASS_UNSPECIFIED && applies(x, pass)) apply(x);
+    for (const v1::OperatorEfficiency& x : chip.efficiency()) {
+      if (x.op() == v1::OPERATOR_CLASS_UNSPECIFIED && applies(x, pass))
+        apply(x);
     }
-    if (c == OPERATOR_CLASS_UNSPECIFIED) continue;
-    for (const OperatorEfficiency& x : chip.efficiency()) {
+    if (c == v1::OPERATOR_CLASS_UNSPECIFIED) continue;
+    for (const v1::OperatorEfficiency& x : chip.efficiency()) {
       if (x.op() == c && applies(x, pass)) apply(x);
     }
   }
@@ -174,9 +175,9 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
   // than a framework's class entry fitted on other operators.
   if (named < 0) return e;
   for (int pass = 0; pass < 2; ++pass) {
-    for (const OperatorEfficiency& x : chip.efficiency()) {
+    for (const v1::OperatorEfficiency& x : chip.efficiency()) {
       if (x.op() != c || !applies(x, pass)) continue;
-      for (const OperatorEfficiency& sub : x.operators()) {
+      for (const v1::OperatorEfficiency& sub : x.operators()) {
         if (NamedOperatorIndex(sub.op_name()) == named) apply(sub);
       }
     }
@@ -187,12 +188,14 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const Chip& chip,
 }  // namespace
 
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
-                                  const Chip& chip, OperatorClass op_class) {
+                                  const v1::Chip& chip,
+                                  v1::OperatorClass op_class) {
   return Resolve(options, chip, op_class, -1);
 }
 
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
-                                  const Chip& chip, OperatorClass op_class,
+                                  const v1::Chip& chip,
+                                  v1::OperatorClass op_class,
                                   std::string_view op_name) {
   return Resolve(options, chip, op_class,
                  NamedOperatorIndexIn(op_class, op_name));
@@ -214,9 +217,9 @@ OperatorModelOptions::DefaultEfficiencies() {
   ClassEfficiency gemm{0.725, 0.924, 0.7, 5.81e-6, 5.51e6, 630, 2.0};
   gemm.compute_latency_s = 4.76e-6;
   gemm.tile_overhead_rows = 24.9;
-  e[OPERATOR_CLASS_UNSPECIFIED] = gemm;
-  e[OPERATOR_CLASS_GEMM] = gemm;
-  e[OPERATOR_CLASS_MOE] = gemm;
+  e[v1::OPERATOR_CLASS_UNSPECIFIED] = gemm;
+  e[v1::OPERATOR_CLASS_GEMM] = gemm;
+  e[v1::OPERATOR_CLASS_MOE] = gemm;
   // Attention: fit to aiconfigurator's H100 tables of today's kernels,
   // TRT-LLM, vLLM (FA3) and SGLang pooled (data/calibration/fits/
   // h100_attention_fit.txt; each framework's own set is in the H100 and
@@ -235,11 +238,11 @@ OperatorModelOptions::DefaultEfficiencies() {
   prefill.unit_latency_s = 2.07e-6;
   prefill.tile_q_rows = 128;
   prefill.tile_kv_rows = 128;
-  e[OPERATOR_CLASS_ATTENTION_PREFILL] = prefill;
+  e[v1::OPERATOR_CLASS_ATTENTION_PREFILL] = prefill;
   ClassEfficiency decode{0.28, 0.91, 0.7, 0, 0};
   decode.latency_s = 10.3e-6;
   decode.unit_latency_s = 2.45e-6;
-  e[OPERATOR_CLASS_ATTENTION_DECODE] = decode;
+  e[v1::OPERATOR_CLASS_ATTENTION_DECODE] = decode;
   // Norms: fit to Vidur's H100 RMSNorm rows (1155; leave-one-model-out
   // median / p90 APE 2.7 / 14.1 %): one thread block per token row, 2 rows
   // per SM per wave (a partial wave costs a full one, which sets the
@@ -251,12 +254,12 @@ OperatorModelOptions::DefaultEfficiencies() {
   norm.cache_fraction = 0.466;
   norm.rows_per_unit = 2;
   norm.row_overhead_bytes = 5.69e3;
-  e[OPERATOR_CLASS_NORM] = norm;
+  e[v1::OPERATOR_CLASS_NORM] = norm;
   // Elementwise kernels without their own entry (sampling, embedding): the
   // class fit to Vidur's H100 rope/activation/add rows (plain roofline). The
   // three measured kernels have their own defaults
   // (DefaultOperatorEfficiencies()).
-  e[OPERATOR_CLASS_ELEMENTWISE] = {0.7, 0.736, 0.7, 2.22e-6, 5.08e6};
+  e[v1::OPERATOR_CLASS_ELEMENTWISE] = {0.7, 0.736, 0.7, 2.22e-6, 5.08e6};
   // All-reduce within a machine: NCCL 2.29.2's measured lines on 8 x H100
   // SXM per rank count (aiconfigurator; data/calibration/fits/
   // h100_nccl_fit.txt): latency, bus efficiency of the chip's scale-up
@@ -266,10 +269,10 @@ OperatorModelOptions::DefaultEfficiencies() {
   collective.collective_fits = {{2, 6.45e-6, 0.243, 20.3e-6, 0.663},
                                 {4, 10.2e-6, 0.423, 26.7e-6, 0.765},
                                 {8, 16.7e-6, 0.447, 50.6e-6, 0.976}};
-  e[OPERATOR_CLASS_COLLECTIVE] = collective;
+  e[v1::OPERATOR_CLASS_COLLECTIVE] = collective;
   // ASSUMPTION: selective-scan/SSD kernels are bandwidth-bound and far from
   // tensor peak (arXiv 2508.17679).
-  e[OPERATOR_CLASS_SSM] = {0.5, 0.7, 0.5, 5e-6, 0};
+  e[v1::OPERATOR_CLASS_SSM] = {0.5, 0.7, 0.5, 5e-6, 0};
   return e;
 }
 
@@ -320,7 +323,7 @@ OperatorModelOptions::DefaultOperatorEfficiencies() {
   // (chip, framework) tables it was not fitted on it is 12.7-31.1 % median
   // APE where the GEMM class default it replaces was 42-63 % (docs/
   // calibration.md §7).
-  ClassEfficiency moe = DefaultEfficiencies()[OPERATOR_CLASS_MOE];
+  ClassEfficiency moe = DefaultEfficiencies()[v1::OPERATOR_CLASS_MOE];
   moe.compute = 0.578;
   moe.memory = 0.889;
   moe.floor_s = 0;
@@ -336,7 +339,7 @@ OperatorModelOptions::DefaultOperatorEfficiencies() {
   // h100_ssm_conv_fit.txt; leave one model out 7.5 / 18.6 % median / p90
   // APE): eta_m 0.684, 4.12 us per call, p = 2, each prompt in 512-token
   // tiles (docs/calibration.md §4.5); compute and vector as the SSM class.
-  ClassEfficiency conv = DefaultEfficiencies()[OPERATOR_CLASS_SSM];
+  ClassEfficiency conv = DefaultEfficiencies()[v1::OPERATOR_CLASS_SSM];
   conv.memory = 0.684;
   conv.floor_s = 0;
   conv.overlap_exponent = 2.0;
@@ -367,7 +370,7 @@ OperatorModelOptions OperatorModelOptions::LlmCompassLike() {
   return o;
 }
 
-void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
+void CheckChipAndOptions(const v1::Chip& chip, const OperatorModelOptions& o,
                          std::vector<std::string>* problems) {
   auto add = [problems](std::string problem) {
     problems->push_back(std::move(problem));
@@ -398,7 +401,7 @@ void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
     const ClassEfficiency& e = o.efficiency[c];
     for (double v : {e.compute, e.memory, e.vector}) {
       if (!(v > 0 && v <= 1)) {
-        add(absl::StrCat("options.efficiency[", ClassName(OperatorClass(c)),
+        add(absl::StrCat("options.efficiency[", ClassName(v1::OperatorClass(c)),
                          "] has a fraction outside (0, 1]: ", v));
         break;
       }
@@ -414,10 +417,10 @@ void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
       }
     }
   }
-  std::vector<const OperatorEfficiency*> entries;
-  for (const OperatorEfficiency& e : chip.efficiency()) {
+  std::vector<const v1::OperatorEfficiency*> entries;
+  for (const v1::OperatorEfficiency& e : chip.efficiency()) {
     entries.push_back(&e);
-    for (const OperatorEfficiency& sub : e.operators()) {
+    for (const v1::OperatorEfficiency& sub : e.operators()) {
       entries.push_back(&sub);
       if (NamedOperatorIndexIn(e.op(), sub.op_name()) < 0) {
         add(absl::StrCat(
@@ -428,8 +431,8 @@ void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& o,
       }
     }
   }
-  for (const OperatorEfficiency* ep : entries) {
-    const OperatorEfficiency& e = *ep;
+  for (const v1::OperatorEfficiency* ep : entries) {
+    const v1::OperatorEfficiency& e = *ep;
     if ((e.has_cache_speedup() && e.cache_speedup() < 1) ||
         (e.has_cache_fraction() && e.cache_fraction() < 0) ||
         (e.has_rows_per_unit() && e.rows_per_unit() < 0) ||

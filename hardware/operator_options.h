@@ -14,14 +14,15 @@
 #include <string_view>
 #include <vector>
 
+#include "fleetsim/v1/chip.pb.h"
 #include "hardware/operator_query.h"
 #include "hardware/reference_machine.h"
-#include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
 
-// Number of OperatorClass values (proto/chip.proto), for per-class arrays.
-inline constexpr int kNumOperatorClasses = OperatorClass_ARRAYSIZE;
+// Number of OperatorClass values (proto/fleetsim/v1/chip.proto), for per-class
+// arrays.
+inline constexpr int kNumOperatorClasses = v1::OperatorClass_ARRAYSIZE;
 
 // Achieved fractions of peak for one operator class. These are the cost
 // model's defaults; a chip's `efficiency` entries override them field by
@@ -143,9 +144,9 @@ int NamedOperatorIndex(std::string_view name);
 // indices 0..5.
 const char* NamedOperatorName(int index);
 // The class whose entry holds the named operator's entry.
-OperatorClass NamedOperatorClass(int index);
+v1::OperatorClass NamedOperatorClass(int index);
 // NamedOperatorIndex(name) if that operator belongs to `op_class`, else -1.
-int NamedOperatorIndexIn(OperatorClass op_class, std::string_view name);
+int NamedOperatorIndexIn(v1::OperatorClass op_class, std::string_view name);
 
 // Knobs of the cost model. Defaults describe a vLLM-class GPU server:
 // FlashAttention-style fused attention, separate norm/activation/residual
@@ -323,20 +324,23 @@ bool IsServingFramework(std::string_view name);
 // take only their own entries, with eta_net and alpha defaulting to
 // options.collective_efficiency and collective_alpha_s.
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
-                                  const Chip& chip, OperatorClass op_class);
+                                  const v1::Chip& chip,
+                                  v1::OperatorClass op_class);
 // The same for one operator: for a named operator of `op_class`
 // (NamedOperatorIndexIn(op_class, op_name) >= 0) the options' operator
 // default replaces the class default, and the chip's `operators` entries
 // for it (framework-free, then the framework's) apply after all class
 // entries.
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
-                                  const Chip& chip, OperatorClass op_class,
+                                  const v1::Chip& chip,
+                                  v1::OperatorClass op_class,
                                   std::string_view op_name);
 
 // Appends to `problems` what makes `chip` or `options` unusable for the cost
 // model: missing peaks or bandwidth, efficiencies or options out of range,
 // operator entries on classes that have none.
-void CheckChipAndOptions(const Chip& chip, const OperatorModelOptions& options,
+void CheckChipAndOptions(const v1::Chip& chip,
+                         const OperatorModelOptions& options,
                          std::vector<std::string>* problems);
 
 }  // namespace fleetsim::hardware

@@ -11,11 +11,12 @@
 
 namespace fleetsim::hardware {
 
-OperatorPricer::OperatorPricer(const Chip& chip,
+OperatorPricer::OperatorPricer(const v1::Chip& chip,
                                const OperatorModelOptions& options)
     : chip_(chip), options_(options) {
   for (int c = 0; c < kNumOperatorClasses; ++c) {
-    eff_[c] = ResolveEfficiency(options_, chip_, static_cast<OperatorClass>(c));
+    eff_[c] =
+        ResolveEfficiency(options_, chip_, static_cast<v1::OperatorClass>(c));
   }
   for (int i = 0; i < kNumNamedOperators; ++i) {
     op_eff_[i] = ResolveEfficiency(options_, chip_, NamedOperatorClass(i),
@@ -24,7 +25,7 @@ OperatorPricer::OperatorPricer(const Chip& chip,
 }
 
 absl::StatusOr<OperatorPricer> OperatorPricer::Create(
-    const Chip& chip, const OperatorModelOptions& options) {
+    const v1::Chip& chip, const OperatorModelOptions& options) {
   std::vector<std::string> problems;
   CheckChipAndOptions(chip, options, &problems);
   if (!problems.empty()) {

@@ -23,9 +23,9 @@
 #include <array>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/chip.pb.h"
 #include "hardware/operator_options.h"
 #include "hardware/operator_query.h"
-#include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -35,7 +35,7 @@ class OperatorPricer final {
   // collectives) scale-up bandwidth, or an efficiency is out of range.
   // (Default spelled as in OperatorModel::Create, for clang 14.)
   static absl::StatusOr<OperatorPricer> Create(
-      const Chip& chip,
+      const v1::Chip& chip,
       const OperatorModelOptions& options = OperatorModelOptions());
 
   // Seconds of one invocation of `q` (shape fields per its family; see
@@ -44,13 +44,13 @@ class OperatorPricer final {
   // `filled` is not null.
   double Seconds(const OperatorQuery& q, OperatorQuery* filled = nullptr) const;
 
-  const Chip& chip() const { return chip_; }
+  const v1::Chip& chip() const { return chip_; }
   const OperatorModelOptions& options() const { return options_; }
 
  private:
   friend class OperatorModel;
-  OperatorPricer(const Chip& chip, const OperatorModelOptions& options);
-  Chip chip_;
+  OperatorPricer(const v1::Chip& chip, const OperatorModelOptions& options);
+  v1::Chip chip_;
   OperatorModelOptions options_;
   std::array<ClassEfficiency, kNumOperatorClasses> eff_;
   std::array<ClassEfficiency, kNumNamedOperators> op_eff_;

@@ -1,8 +1,8 @@
 // File: hardware/operator_query.h
 //
 // One operator invocation described by its shape: what a measured
-// calibration row holds (proto/calibration.proto's CalibrationRow, mapped by
-// hardware/calibration/row_query.h's QueryFromRow), what the operator
+// calibration row holds (proto/fleetsim/v1/calibration.proto's CalibrationRow,
+// mapped by hardware/calibration/row_query.h's QueryFromRow), what the operator
 // model hands its correction hooks for each operator of an iteration, and what
 // the shape-only pricer (hardware/operator_pricer.h) prices. The operator
 // families (hardware/ops/) read their fields from it; hardware/ops/
@@ -14,7 +14,7 @@
 #include <functional>
 #include <string_view>
 
-#include "proto/chip.pb.h"
+#include "fleetsim/v1/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -22,7 +22,7 @@ namespace fleetsim::hardware {
 // that do not apply to the operator's family are 0.
 struct OperatorQuery {
   std::string_view name;  // "qkv_proj", "attn_decode", "allreduce", ...
-  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  v1::OperatorClass op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
   int tp = 1;
   // GEMM: C[m, n] = A[m, k] * W[k, n]; m = rows (tokens) of this call.
   // heads > 0: that many independent per-head products (MLA's absorbed

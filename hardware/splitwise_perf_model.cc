@@ -183,7 +183,7 @@ IterationBreakdown SplitwiseTableLatency::Explain(
   op.name = batch.decode_requests == 0    ? "splitwise_prompt"
             : batch.prefill_requests == 0 ? "splitwise_token"
                                           : "splitwise_mixed";
-  op.op_class = OPERATOR_CLASS_UNSPECIFIED;
+  op.op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
   op.seconds = b.seconds;
   b.ops.push_back(std::move(op));
   return b;

@@ -23,15 +23,15 @@ double Seconds(std::chrono::steady_clock::duration d) {
 MpiSimulationPool::MpiSimulationPool(int world_size)
     : ranks_(static_cast<size_t>(world_size)) {}
 
-absl::StatusOr<WorkerAssignment> MpiSimulationPool::AssignmentFor(
+absl::StatusOr<v1::WorkerAssignment> MpiSimulationPool::AssignmentFor(
     const planner::SimulationJob& job, Rank& rank) {
-  WorkerAssignment assignment;
-  SimulationContext context = planner::ContextOf(*job.inputs);
+  v1::WorkerAssignment assignment;
+  v1::SimulationContext context = planner::ContextOf(*job.inputs);
   const std::string& path = context.workload().trace_path();
   if (!path.empty()) {
     auto it = traces_.find(path);
     if (it == traces_.end()) {
-      TraceFile trace;
+      v1::TraceFile trace;
       FLEETSIM_RETURN_IF_ERROR(ReadFileToString(path, trace.mutable_content()));
       trace.set_sha256(Sha256Hex(trace.content()));
       trace.set_name(std::filesystem::path(path).filename().string());
@@ -60,7 +60,7 @@ int MpiSimulationPool::IdleRank(int avoid) const {
   return found;
 }
 
-absl::StatusOr<bool> MpiSimulationPool::TryReceive(WorkerReport* report,
+absl::StatusOr<bool> MpiSimulationPool::TryReceive(v1::WorkerReport* report,
                                                    int* rank) {
   FLEETSIM_ASSIGN_OR_RETURN(bool received,
                             TryReceiveMessage(kReportTag, report, rank));
@@ -88,7 +88,7 @@ absl::StatusOr<planner::BatchResults> MpiSimulationPool::RunBatch(
       if (rank == 0) break;
       size_t job = attempts.Next();
       rank = IdleRank(last_rank[job]);
-      absl::StatusOr<WorkerAssignment> assignment =
+      absl::StatusOr<v1::WorkerAssignment> assignment =
           AssignmentFor(jobs[job], ranks_[rank]);
       if (!assignment.ok()) {
         attempts.Finish(job, assignment.status());
@@ -108,7 +108,7 @@ absl::StatusOr<planner::BatchResults> MpiSimulationPool::RunBatch(
       ++in_flight;
       ++simulations_;
     }
-    WorkerReport report;
+    v1::WorkerReport report;
     int from = 0;
     FLEETSIM_ASSIGN_OR_RETURN(bool received, TryReceive(&report, &from));
     if (!received) {
@@ -140,7 +140,7 @@ absl::Status MpiSimulationPool::Stop() {
     bool busy = false;
     for (const Rank& r : ranks_) busy = busy || r.busy;
     if (!busy) break;
-    WorkerReport report;
+    v1::WorkerReport report;
     int from = 0;
     FLEETSIM_ASSIGN_OR_RETURN(bool received, TryReceive(&report, &from));
     if (received) {
@@ -149,7 +149,7 @@ absl::Status MpiSimulationPool::Stop() {
       backoff.Wait();
     }
   }
-  WorkerAssignment stop;
+  v1::WorkerAssignment stop;
   stop.set_stop(true);
   for (int r = 1; r < static_cast<int>(ranks_.size()); ++r)
     FLEETSIM_RETURN_IF_ERROR(SendMessage(stop, r, kAssignmentTag));

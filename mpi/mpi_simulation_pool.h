@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "fleetsim/v1/simulation_job.pb.h"
 #include "planner/simulation_pool.h"
-#include "proto/simulation_job.pb.h"
 
 namespace fleetsim::mpi {
 
@@ -60,15 +60,15 @@ class MpiSimulationPool final : public planner::SimulationPool {
   };
 
   // The assignment of `job` for `rank`, with what the rank lacks.
-  absl::StatusOr<WorkerAssignment> AssignmentFor(
+  absl::StatusOr<v1::WorkerAssignment> AssignmentFor(
       const planner::SimulationJob& job, Rank& rank);
   // An idle rank, other than `avoid` when another is idle; 0 when none.
   int IdleRank(int avoid) const;
   // Receives one report if one is waiting; sets `*rank` to its sender.
-  absl::StatusOr<bool> TryReceive(WorkerReport* report, int* rank);
+  absl::StatusOr<bool> TryReceive(v1::WorkerReport* report, int* rank);
 
-  std::vector<Rank> ranks_;                  // by rank; [0] is this one
-  std::map<std::string, TraceFile> traces_;  // by path as rank 0 reads it
+  std::vector<Rank> ranks_;                      // by rank; [0] is this one
+  std::map<std::string, v1::TraceFile> traces_;  // by path as rank 0 reads it
   uint64_t next_task_id_ = 1;
   double overhead_s_ = 0;
   int64_t bytes_sent_ = 0;

@@ -26,11 +26,11 @@ class WorkerState final {
     if (!dir_.empty()) fs::remove_all(dir_, ignored);
   }
 
-  absl::Status Absorb(const WorkerAssignment& assignment) {
-    for (const TraceFile& trace : assignment.traces())
+  absl::Status Absorb(const v1::WorkerAssignment& assignment) {
+    for (const v1::TraceFile& trace : assignment.traces())
       FLEETSIM_RETURN_IF_ERROR(Store(trace));
     for (const auto& [id, context] : assignment.contexts()) {
-      SimulationContext local = context;
+      v1::SimulationContext local = context;
       if (!context.trace_sha256().empty()) {
         auto it = trace_paths_.find(context.trace_sha256());
         if (it == trace_paths_.end()) {
@@ -45,8 +45,8 @@ class WorkerState final {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<SimulationResult> Run(const WorkerAssignment& assignment,
-                                       double* child_wall_s) {
+  absl::StatusOr<v1::SimulationResult> Run(
+      const v1::WorkerAssignment& assignment, double* child_wall_s) {
     auto context = contexts_.find(assignment.context_id());
     if (context == contexts_.end()) {
       return absl::InternalError(
@@ -59,7 +59,7 @@ class WorkerState final {
     absl::StatusOr<sim::SimulationChild> child =
         sim::StartSimulationChild(inputs);
     if (!child.ok()) return child.status();
-    absl::StatusOr<SimulationResult> result =
+    absl::StatusOr<v1::SimulationResult> result =
         sim::FinishSimulationChild(*child);
     *child_wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
@@ -70,7 +70,7 @@ class WorkerState final {
  private:
   // Writes a trace under dir_/SHA/NAME (its name kept: the extension may
   // give the format).
-  absl::Status Store(const TraceFile& trace) {
+  absl::Status Store(const v1::TraceFile& trace) {
     if (dir_.empty()) {
       const char* tmp = std::getenv("TMPDIR");
       std::string pattern =
@@ -101,13 +101,13 @@ class WorkerState final {
 
   std::string dir_;
   std::map<std::string, std::string> trace_paths_;  // by sha256
-  std::map<std::string, SimulationContext> contexts_;
+  std::map<std::string, v1::SimulationContext> contexts_;
 };
 
 }  // namespace
 
-WorkerReport ReportOf(const absl::StatusOr<SimulationResult>& result) {
-  WorkerReport report;
+v1::WorkerReport ReportOf(const absl::StatusOr<v1::SimulationResult>& result) {
+  v1::WorkerReport report;
   if (result.ok()) {
     *report.mutable_result() = *result;
   } else {
@@ -117,7 +117,8 @@ WorkerReport ReportOf(const absl::StatusOr<SimulationResult>& result) {
   return report;
 }
 
-absl::StatusOr<SimulationResult> ResultOfReport(const WorkerReport& report) {
+absl::StatusOr<v1::SimulationResult> ResultOfReport(
+    const v1::WorkerReport& report) {
   if (report.status_code() == 0) return report.result();
   return absl::Status(static_cast<absl::StatusCode>(report.status_code()),
                       report.status_message());
@@ -127,7 +128,7 @@ absl::Status RunMpiWorker() {
   WorkerState state;
   ProbeBackoff backoff;
   while (true) {
-    WorkerAssignment assignment;
+    v1::WorkerAssignment assignment;
     int from = 0;
     FLEETSIM_ASSIGN_OR_RETURN(
         bool received, TryReceiveMessage(kAssignmentTag, &assignment, &from));
@@ -139,9 +140,9 @@ absl::Status RunMpiWorker() {
     if (assignment.stop()) return absl::OkStatus();
     double child_wall_s = 0;
     absl::Status absorbed = state.Absorb(assignment);
-    WorkerReport report =
-        ReportOf(absorbed.ok() ? state.Run(assignment, &child_wall_s)
-                               : absl::StatusOr<SimulationResult>(absorbed));
+    v1::WorkerReport report = ReportOf(
+        absorbed.ok() ? state.Run(assignment, &child_wall_s)
+                      : absl::StatusOr<v1::SimulationResult>(absorbed));
     report.set_task_id(assignment.task_id());
     report.set_child_wall_s(child_wall_s);
     FLEETSIM_RETURN_IF_ERROR(SendMessage(report, 0, kReportTag));

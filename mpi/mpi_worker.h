@@ -11,8 +11,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/result.pb.h"
-#include "proto/simulation_job.pb.h"
+#include "fleetsim/v1/result.pb.h"
+#include "fleetsim/v1/simulation_job.pb.h"
 
 namespace fleetsim::mpi {
 
@@ -21,8 +21,9 @@ namespace fleetsim::mpi {
 absl::Status RunMpiWorker();
 
 // A simulation's outcome as a report carries it, and back.
-WorkerReport ReportOf(const absl::StatusOr<SimulationResult>& result);
-absl::StatusOr<SimulationResult> ResultOfReport(const WorkerReport& report);
+v1::WorkerReport ReportOf(const absl::StatusOr<v1::SimulationResult>& result);
+absl::StatusOr<v1::SimulationResult> ResultOfReport(
+    const v1::WorkerReport& report);
 
 }  // namespace fleetsim::mpi
 

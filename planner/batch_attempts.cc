@@ -19,7 +19,7 @@ size_t BatchAttempts::Next() {
 }
 
 void BatchAttempts::Finish(size_t job,
-                           absl::StatusOr<SimulationResult> result) {
+                           absl::StatusOr<v1::SimulationResult> result) {
   if (result.status().code() == absl::StatusCode::kInternal &&
       attempts_[job] < max_attempts_) {
     queue_.push_back(job);

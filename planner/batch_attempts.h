@@ -25,7 +25,7 @@ class BatchAttempts final {
   size_t Next();
   // Records a run's outcome: requeues a retryable one, else keeps it (an
   // error after several attempts says how many).
-  void Finish(size_t job, absl::StatusOr<SimulationResult> result);
+  void Finish(size_t job, absl::StatusOr<v1::SimulationResult> result);
   int attempts(size_t job) const { return attempts_[job]; }
 
   BatchResults TakeResults() { return std::move(results_); }

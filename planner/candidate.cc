@@ -27,10 +27,10 @@ namespace {
 constexpr int kDefaultBudgetMachines = 64;
 
 // The worst SLO target of a result, as (observed / limit, description).
-std::pair<double, std::string> WorstMiss(const SimulationResult& result) {
+std::pair<double, std::string> WorstMiss(const v1::SimulationResult& result) {
   double worst = 0;
   std::string text;
-  for (const SloAttainment& a : result.slo()) {
+  for (const v1::SloAttainment& a : result.slo()) {
     double ratio = a.limit() > 0 ? a.observed() / a.limit() : 0;
     if (ratio > worst) {
       worst = ratio;
@@ -66,14 +66,14 @@ bool IsFleetsOwnFailure(const absl::Status& status) {
 
 }  // namespace
 
-absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
+absl::StatusOr<PlanContext> BuildPlanContext(const v1::PlanRequest& request,
                                              const std::string& data_dir) {
   FLEETSIM_ASSIGN_OR_RETURN(std::shared_ptr<const sim::Catalogs> catalogs,
                             sim::Catalogs::Load(data_dir));
   return BuildPlanContext(request, *catalogs);
 }
 
-absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
+absl::StatusOr<PlanContext> BuildPlanContext(const v1::PlanRequest& request,
                                              const sim::Catalogs& catalogs) {
   FLEETSIM_RETURN_IF_ERROR(ValidatePlanRequest(request, "plan request"));
   const std::string& data_dir = catalogs.data_dir();
@@ -82,7 +82,7 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
   context.chips = catalogs.chips();
   FLEETSIM_RETURN_IF_ERROR(economics::ApplyPriceChanges(
       request.chip_prices(), "PlanRequest", &context.chips));
-  FLEETSIM_ASSIGN_OR_RETURN(const Model* model,
+  FLEETSIM_ASSIGN_OR_RETURN(const v1::Model* model,
                             catalogs.models().Find(request.model()));
   context.model = *model;
   FLEETSIM_RETURN_IF_ERROR(
@@ -99,12 +99,12 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
         "field 'slo': planning needs an SLO (a preset or targets)");
   }
   FLEETSIM_ASSIGN_OR_RETURN(
-      const Chip* reference_chip,
+      const v1::Chip* reference_chip,
       context.chips.Find(context.slo.reference_chip().empty()
                              ? hardware::kReferenceChip
                              : context.slo.reference_chip()));
   context.slo_reference_chip = *reference_chip;
-  FLEETSIM_ASSIGN_OR_RETURN(const Chip* h100,
+  FLEETSIM_ASSIGN_OR_RETURN(const v1::Chip* h100,
                             context.chips.Find(hardware::kReferenceChip));
   context.h100 = *h100;
   if (request.has_template_cluster()) {
@@ -127,16 +127,16 @@ absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
       economics::CheckPriced(context.h100, context.tco.basis));
   // Every chip a candidate may hold must be priceable on the basis.
   auto check_priced = [&context](const std::string& name) -> absl::Status {
-    FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, context.chips.Find(name));
+    FLEETSIM_ASSIGN_OR_RETURN(const v1::Chip* chip, context.chips.Find(name));
     economics::MachineGroup group;
     group.chip = chip;
     return economics::CheckTcoInputs({group}, context.tco);
   };
   for (const std::string& name : request.chips())
     FLEETSIM_RETURN_IF_ERROR(check_priced(name));
-  for (const PlannedPool& pool : request.existing_pools()) {
+  for (const v1::PlannedPool& pool : request.existing_pools()) {
     FLEETSIM_RETURN_IF_ERROR(check_priced(pool.chip()));
-    PlannedPool owned = pool;
+    v1::PlannedPool owned = pool;
     owned.set_owned(true);
     FLEETSIM_ASSIGN_OR_RETURN(PoolChoice choice, PoolChoiceOf(owned));
     context.existing.push_back(std::move(choice));
@@ -154,11 +154,11 @@ std::string SystemLabel(const Candidate& candidate) {
       continue;
     }
     tp = pool.tp;
-    if (pool.role == POOL_ROLE_COLOCATED) {
+    if (pool.role == v1::POOL_ROLE_COLOCATED) {
       label = absl::StrCat("colocated ", pool.chip, " tp", tp);
       continue;
     }
-    std::string& chips = pool.role == POOL_ROLE_PREFILL ? prefill : decode;
+    std::string& chips = pool.role == v1::POOL_ROLE_PREFILL ? prefill : decode;
     absl::StrAppend(&chips, chips.empty() ? "" : "+", pool.chip);
   }
   if (!prefill.empty() || !decode.empty())
@@ -167,21 +167,21 @@ std::string SystemLabel(const Candidate& candidate) {
   return owned ? absl::StrCat(label, " + owned fleet") : label;
 }
 
-std::string PoolText(const PlannedPool& pool) {
+std::string PoolText(const v1::PlannedPool& pool) {
   return absl::StrCat(pool.machines(), pool.owned() ? " owned " : " ",
                       pool.chip(), " ", pool.role());
 }
 
-absl::StatusOr<std::vector<PlannedPool>> ParsePlannedPools(
+absl::StatusOr<std::vector<v1::PlannedPool>> ParsePlannedPools(
     absl::string_view text) {
-  std::vector<PlannedPool> pools;
+  std::vector<v1::PlannedPool> pools;
   for (absl::string_view part : absl::StrSplit(text, '+')) {
     // role:chipxN@tpT; the chip name may itself hold an 'x'.
     const size_t colon = part.find(':');
     const size_t at = part.rfind("@tp");
     const size_t times =
         at == absl::string_view::npos ? at : part.rfind('x', at);
-    PlannedPool pool;
+    v1::PlannedPool pool;
     int machines = 0, tp = 0;
     if (colon == absl::string_view::npos || times == absl::string_view::npos ||
         times <= colon + 1 ||
@@ -200,12 +200,12 @@ absl::StatusOr<std::vector<PlannedPool>> ParsePlannedPools(
   return pools;
 }
 
-absl::StatusOr<PoolChoice> PoolChoiceOf(const PlannedPool& pool) {
+absl::StatusOr<PoolChoice> PoolChoiceOf(const v1::PlannedPool& pool) {
   PoolChoice choice;
-  if (!PoolRole_Parse(
+  if (!v1::PoolRole_Parse(
           absl::StrCat("POOL_ROLE_", absl::AsciiStrToUpper(pool.role())),
           &choice.role) ||
-      choice.role == POOL_ROLE_UNSPECIFIED) {
+      choice.role == v1::POOL_ROLE_UNSPECIFIED) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown pool role '", pool.role(),
                      "' (expected colocated, prefill or decode)"));
@@ -217,9 +217,9 @@ absl::StatusOr<PoolChoice> PoolChoiceOf(const PlannedPool& pool) {
   return choice;
 }
 
-absl::StatusOr<Candidate> CandidateOf(const PlannedFleet& fleet) {
+absl::StatusOr<Candidate> CandidateOf(const v1::PlannedFleet& fleet) {
   Candidate candidate;
-  for (const PlannedPool& pool : fleet.pools()) {
+  for (const v1::PlannedPool& pool : fleet.pools()) {
     absl::StatusOr<PoolChoice> choice = PoolChoiceOf(pool);
     if (!choice.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -241,14 +241,14 @@ std::string CandidateKey(const Candidate& candidate) {
   return key;
 }
 
-Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
-  Cluster cluster = context_->template_cluster;
+v1::Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
+  v1::Cluster cluster = context_->template_cluster;
   cluster.clear_pools();
   cluster.set_name(CandidateKey(candidate));
   for (const PoolChoice& choice : candidate) {
-    Pool* pool = cluster.add_pools();
+    v1::Pool* pool = cluster.add_pools();
     // Scheduler settings from the template's pool of the same role.
-    for (const Pool& t : context_->template_cluster.pools()) {
+    for (const v1::Pool& t : context_->template_cluster.pools()) {
       if (t.role() == choice.role) {
         *pool = t;
         break;
@@ -268,7 +268,7 @@ Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
   return cluster;
 }
 
-std::string CandidateEvaluator::RunKey(const Cluster& cluster) const {
+std::string CandidateEvaluator::RunKey(const v1::Cluster& cluster) const {
   SimulationKeyInputs inputs;
   inputs.cluster = &cluster;
   inputs.model = &context_->model;
@@ -276,8 +276,8 @@ std::string CandidateEvaluator::RunKey(const Cluster& cluster) const {
   inputs.slo = &context_->slo;
   inputs.stop_when_slo_missed = context_->stop_when_slo_missed;
   inputs.chips.push_back(&context_->slo_reference_chip);
-  for (const Pool& pool : cluster.pools()) {
-    absl::StatusOr<const Chip*> chip =
+  for (const v1::Pool& pool : cluster.pools()) {
+    absl::StatusOr<const v1::Chip*> chip =
         context_->chips.Find(pool.machine().chip());
     if (chip.ok()) inputs.chips.push_back(*chip);
   }
@@ -286,7 +286,7 @@ std::string CandidateEvaluator::RunKey(const Cluster& cluster) const {
 
 absl::Status CandidateEvaluator::Record(
     const std::string& key, const sim::FleetSpec& fleet,
-    const absl::StatusOr<SimulationResult>& result) {
+    const absl::StatusOr<v1::SimulationResult>& result) {
   Evaluation& evaluation = cache_[key];
   if (!result.ok()) {  // the candidate's own limits (run_limits.h)
     evaluation.fleet.set_miss(
@@ -304,7 +304,7 @@ absl::Status CandidateEvaluator::Record(
         "serve them. Use --context-limit truncate (or allow), or a model "
         "with a longer context"));
   }
-  SimulationResult* priced = evaluation.fleet.mutable_result();
+  v1::SimulationResult* priced = evaluation.fleet.mutable_result();
   *priced = *result;
   FLEETSIM_RETURN_IF_ERROR(
       economics::PriceSimulation(fleet, context_->h100, context_->tco, priced));
@@ -323,17 +323,17 @@ absl::Status CandidateEvaluator::EvaluateAll(
   std::vector<SimulationJob> pending;
   std::vector<std::string> keys;
   std::vector<std::string> run_keys;
-  std::vector<Cluster> clusters;  // beside keys: error reports, the jobs
+  std::vector<v1::Cluster> clusters;  // beside keys: error reports, the jobs
   for (const Candidate& candidate : candidates) {
     std::string key = CandidateKey(candidate);
     if (cache_.count(key) ||
         std::find(keys.begin(), keys.end(), key) != keys.end())
       continue;
     Evaluation evaluation;
-    PlannedFleet& fleet = evaluation.fleet;
+    v1::PlannedFleet& fleet = evaluation.fleet;
     int machines = 0;
     for (const PoolChoice& choice : candidate) {
-      PlannedPool* pool = fleet.add_pools();
+      v1::PlannedPool* pool = fleet.add_pools();
       pool->set_role(sim::PoolRoleName(choice.role));
       pool->set_chip(choice.chip);
       pool->set_machines(choice.machines);
@@ -342,7 +342,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
       if (!choice.owned) machines += choice.machines;  // the budget's count
     }
     fleet.set_system(SystemLabel(candidate));
-    Cluster cluster = ToCluster(candidate);
+    v1::Cluster cluster = ToCluster(candidate);
     absl::StatusOr<sim::FleetSpec> spec = sim::ResolveFleet(
         cluster, key, context_->model, context_->chips.entries(), {});
     if (!spec.ok()) {
@@ -364,7 +364,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
     cache_[key] = evaluation;
     std::string run_key = cache_of_runs_ ? RunKey(cluster) : "";
     if (cache_of_runs_) {
-      if (const SimulationResult* stored = cache_of_runs_->Find(run_key)) {
+      if (const v1::SimulationResult* stored = cache_of_runs_->Find(run_key)) {
         ++reused_;
         FLEETSIM_RETURN_IF_ERROR(Record(key, *spec, *stored));
         continue;
@@ -393,7 +393,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
   for (size_t i = 0; i < keys.size(); ++i) {
     if (cache_of_runs_ && (*results)[i].ok())
       cache_of_runs_->Insert(run_keys[i], *(*results)[i]);
-    const absl::StatusOr<SimulationResult>& result = (*results)[i];
+    const absl::StatusOr<v1::SimulationResult>& result = (*results)[i];
     if (result.ok() && result->has_early_stop()) ++stopped_early_;
     if (!result.ok() && !IsFleetsOwnFailure(result.status())) {
       // A crash, or bad inputs (the trace, the workload), says nothing

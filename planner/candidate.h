@@ -16,18 +16,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "economics/tco.h"
+#include "fleetsim/v1/cluster.pb.h"
+#include "fleetsim/v1/plan.pb.h"
 #include "hardware/chip_catalog.h"
 #include "planner/simulation_cache.h"
 #include "planner/simulation_pool.h"
-#include "proto/cluster.pb.h"
-#include "proto/plan.pb.h"
 #include "sim/catalogs.h"
 #include "sim/simulation.h"
 
 namespace fleetsim::planner {
 
 struct PoolChoice {
-  PoolRole role = POOL_ROLE_COLOCATED;
+  v1::PoolRole role = v1::POOL_ROLE_COLOCATED;
   std::string chip;
   int machines = 0;
   int tp = 0;
@@ -44,21 +44,21 @@ std::string CandidateKey(const Candidate& candidate);
 std::string SystemLabel(const Candidate& candidate);
 // "2 owned h100 colocated", "18 h100 prefill": a pool in words, for
 // messages, tables and reports.
-std::string PoolText(const PlannedPool& pool);
+std::string PoolText(const v1::PlannedPool& pool);
 
 // Pools written as CandidateKey writes them, "colocated:h100x2@tp8" joined
 // by '+' (how `plan --existing-fleet` names an owned fleet). InvalidArgument
 // naming the part that does not parse.
-absl::StatusOr<std::vector<PlannedPool>> ParsePlannedPools(
+absl::StatusOr<std::vector<v1::PlannedPool>> ParsePlannedPools(
     absl::string_view text);
 // One planned pool as the search holds it. InvalidArgument for a role other
 // than colocated, prefill, decode.
-absl::StatusOr<PoolChoice> PoolChoiceOf(const PlannedPool& pool);
+absl::StatusOr<PoolChoice> PoolChoiceOf(const v1::PlannedPool& pool);
 // The candidate a planned fleet's pools describe. Errors as PoolChoiceOf.
-absl::StatusOr<Candidate> CandidateOf(const PlannedFleet& fleet);
+absl::StatusOr<Candidate> CandidateOf(const v1::PlannedFleet& fleet);
 
 struct Evaluation {
-  PlannedFleet fleet;  // pools, cost, TDP, result, feasibility, miss
+  v1::PlannedFleet fleet;  // pools, cost, TDP, result, feasibility, miss
   // max over SLO targets of observed / limit (<= 1 when every target is
   // met); +inf when the fleet cannot be built or rejected requests.
   double miss_ratio = std::numeric_limits<double>::infinity();
@@ -74,17 +74,17 @@ inline constexpr char kDefaultTemplateCluster[] =
 
 // Everything a candidate's simulation shares with the others.
 struct PlanContext {
-  Model model;
+  v1::Model model;
   hardware::ChipCatalog chips;
-  Cluster template_cluster;
-  Workload workload;
-  Slo slo;
-  Chip slo_reference_chip;
-  Chip h100;
+  v1::Cluster template_cluster;
+  v1::Workload workload;
+  v1::Slo slo;
+  v1::Chip slo_reference_chip;
+  v1::Chip h100;
   // PlanRequest.chips_per_machine; 0 = each chip's own machine
   // (hardware::MachineChips: its scale-up domain, else 8).
   int chips_per_machine = 0;
-  int MachineChips(const Chip& chip) const {
+  int MachineChips(const v1::Chip& chip) const {
     return chips_per_machine > 0 ? chips_per_machine
                                  : hardware::MachineChips(chip);
   }
@@ -101,10 +101,10 @@ struct PlanContext {
 // template cluster and economics from their data folder, and checks the
 // workload and the chips (each must exist and have the prices its cost
 // basis needs). Errors: NotFound, InvalidArgument.
-absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
+absl::StatusOr<PlanContext> BuildPlanContext(const v1::PlanRequest& request,
                                              const sim::Catalogs& catalogs);
 // The same after loading the catalogs of `data_dir` (sim::Catalogs::Load).
-absl::StatusOr<PlanContext> BuildPlanContext(const PlanRequest& request,
+absl::StatusOr<PlanContext> BuildPlanContext(const v1::PlanRequest& request,
                                              const std::string& data_dir);
 
 // Simulates candidates in parallel and caches their evaluations. With a
@@ -137,14 +137,14 @@ class CandidateEvaluator final {
   int64_t stopped_early() const { return stopped_early_; }
 
   // The Cluster config a candidate runs as.
-  Cluster ToCluster(const Candidate& candidate) const;
+  v1::Cluster ToCluster(const Candidate& candidate) const;
 
  private:
   // Fills the evaluation of `key` from a finished simulation of `fleet`.
   absl::Status Record(const std::string& key, const sim::FleetSpec& fleet,
-                      const absl::StatusOr<SimulationResult>& result);
+                      const absl::StatusOr<v1::SimulationResult>& result);
   // The SimulationCache key of a candidate's cluster.
-  std::string RunKey(const Cluster& cluster) const;
+  std::string RunKey(const v1::Cluster& cluster) const;
 
   const PlanContext* context_;
   SimulationPool* pool_;

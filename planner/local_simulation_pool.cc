@@ -74,7 +74,7 @@ absl::StatusOr<BatchResults> LocalSimulationPool::RunBatch(
       // pipe means it is finishing; reading to EOF blocks only briefly.
       RunningChild run = running[p.fd];
       running.erase(p.fd);
-      absl::StatusOr<SimulationResult> result =
+      absl::StatusOr<v1::SimulationResult> result =
           sim::FinishSimulationChild(run.child);
       busy_s_ += SecondsSince(run.started);
       attempts.Finish(run.job, std::move(result));

@@ -8,17 +8,17 @@
 
 namespace fleetsim::planner {
 
-void FillFront(PlanResult* result) {
-  std::vector<const PlannedFleet*> feasible;
-  std::map<std::string, const PlannedFleet*> best_per_system;
-  auto better = [](const PlannedFleet* a, const PlannedFleet* b) {
+void FillFront(v1::PlanResult* result) {
+  std::vector<const v1::PlannedFleet*> feasible;
+  std::map<std::string, const v1::PlannedFleet*> best_per_system;
+  auto better = [](const v1::PlannedFleet* a, const v1::PlannedFleet* b) {
     return a->cost() != b->cost() ? a->cost() < b->cost()
                                   : a->tdp_w() < b->tdp_w();
   };
-  for (const PlannedFleet& fleet : result->fleets()) {
+  for (const v1::PlannedFleet& fleet : result->fleets()) {
     if (!fleet.feasible()) continue;
     feasible.push_back(&fleet);
-    const PlannedFleet*& best = best_per_system[fleet.system()];
+    const v1::PlannedFleet*& best = best_per_system[fleet.system()];
     if (best == nullptr || better(&fleet, best)) best = &fleet;
   }
   result->clear_best_per_system();
@@ -32,7 +32,7 @@ void FillFront(PlanResult* result) {
   // Sorted by cost, a fleet is on the front when its TDP is below every
   // cheaper fleet's.
   double best_tdp = 0;
-  for (const PlannedFleet* fleet : feasible) {
+  for (const v1::PlannedFleet* fleet : feasible) {
     if (result->pareto().empty() || fleet->tdp_w() < best_tdp) {
       *result->add_pareto() = *fleet;
       best_tdp = fleet->tdp_w();
@@ -41,24 +41,24 @@ void FillFront(PlanResult* result) {
   *result->mutable_lowest_tdp() = result->pareto(result->pareto_size() - 1);
 }
 
-void Recommend(PlanObjective objective, PlanResult* result) {
-  if (objective == PLAN_OBJECTIVE_UNSPECIFIED)
-    objective = PLAN_OBJECTIVE_PARETO;
+void Recommend(v1::PlanObjective objective, v1::PlanResult* result) {
+  if (objective == v1::PLAN_OBJECTIVE_UNSPECIFIED)
+    objective = v1::PLAN_OBJECTIVE_PARETO;
   result->set_objective(objective);
-  auto score = [objective](const PlannedFleet& fleet) {
+  auto score = [objective](const v1::PlannedFleet& fleet) {
     switch (objective) {
-      case PLAN_OBJECTIVE_TDP:
+      case v1::PLAN_OBJECTIVE_TDP:
         return fleet.tdp_w();
-      case PLAN_OBJECTIVE_TCO:
+      case v1::PLAN_OBJECTIVE_TCO:
         return fleet.result().tco().tco_usd();
-      case PLAN_OBJECTIVE_USD_PER_MTOK:
+      case v1::PLAN_OBJECTIVE_USD_PER_MTOK:
         return fleet.result().tco().usd_per_million_output_tokens();
       default:
         return fleet.cost();
     }
   };
-  const PlannedFleet* best = nullptr;
-  for (const PlannedFleet& fleet : result->fleets()) {
+  const v1::PlannedFleet* best = nullptr;
+  for (const v1::PlannedFleet& fleet : result->fleets()) {
     if (!fleet.feasible()) continue;
     if (best == nullptr ||
         std::make_tuple(score(fleet), fleet.cost(), fleet.tdp_w()) <

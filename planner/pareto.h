@@ -7,18 +7,18 @@
 #ifndef FLEETSIM_PLANNER_PARETO_H_
 #define FLEETSIM_PLANNER_PARETO_H_
 
-#include "proto/plan.pb.h"
+#include "fleetsim/v1/plan.pb.h"
 
 namespace fleetsim::planner {
 
 // Fills pareto, cheapest, lowest_tdp and feasible from result->fleets().
-void FillFront(PlanResult* result);
+void FillFront(v1::PlanResult* result);
 
 // Sets result->objective and result->recommended: the feasible fleet with
 // the lowest capex (COST, PARETO), TDP (TDP), TCO (TCO) or $ per million
 // output tokens (USD_PER_MTOK); ties go to the lower capex, then TDP.
 // Leaves `recommended` unset when nothing is feasible.
-void Recommend(PlanObjective objective, PlanResult* result);
+void Recommend(v1::PlanObjective objective, v1::PlanResult* result);
 
 }  // namespace fleetsim::planner
 

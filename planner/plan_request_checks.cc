@@ -17,15 +17,15 @@ namespace {
 const FieldRanges& PlanRequestRanges() {
   static const FieldRanges* ranges = [] {
     auto* all = new FieldRanges{
-        {"fleetsim.PlanRequest.budget_machines", 1,
+        {"fleetsim.v1.PlanRequest.budget_machines", 1,
          static_cast<double>(kMaxMachinesPerFleet),
          "--budget-machines; the per-run limit, docs/limits.md"},
-        {"fleetsim.PlanRequest.chips_per_machine", 1, 1e4},
-        {"fleetsim.PlanRequest.tp", 1, 1e4, "--tp-options"},
-        {"fleetsim.PlanRequest.jobs", 1, 1e4, "--jobs"},
-        {"fleetsim.PlannedPool.machines", 1,
+        {"fleetsim.v1.PlanRequest.chips_per_machine", 1, 1e4},
+        {"fleetsim.v1.PlanRequest.tp", 1, 1e4, "--tp-options"},
+        {"fleetsim.v1.PlanRequest.jobs", 1, 1e4, "--jobs"},
+        {"fleetsim.v1.PlannedPool.machines", 1,
          static_cast<double>(kMaxMachinesPerFleet), "--existing-fleet"},
-        {"fleetsim.PlannedPool.tp", 1, 1e4, "--existing-fleet"},
+        {"fleetsim.v1.PlannedPool.tp", 1, 1e4, "--existing-fleet"},
     };
     for (const FieldRanges* part :
          {&sim::ClusterFieldRanges(), &sim::SloFieldRanges(),
@@ -39,7 +39,7 @@ const FieldRanges& PlanRequestRanges() {
 
 }  // namespace
 
-absl::Status ValidatePlanRequest(const PlanRequest& request,
+absl::Status ValidatePlanRequest(const v1::PlanRequest& request,
                                  const std::string& origin) {
   FLEETSIM_RETURN_IF_ERROR(CheckFields(request, origin, PlanRequestRanges()));
   const int chips = request.chips_per_machine() > 0
@@ -47,7 +47,7 @@ absl::Status ValidatePlanRequest(const PlanRequest& request,
                         : hardware::kDefaultChipsPerMachine;
   bool first_colocated = false;
   for (int i = 0; i < request.existing_pools_size(); ++i) {
-    const PlannedPool& pool = request.existing_pools(i);
+    const v1::PlannedPool& pool = request.existing_pools(i);
     const std::string field = absl::StrCat("field 'existing_pools[", i, "]");
     absl::StatusOr<PoolChoice> choice = PoolChoiceOf(pool);
     if (!choice.ok()) {
@@ -66,7 +66,7 @@ absl::Status ValidatePlanRequest(const PlanRequest& request,
           " does not divide the machine's ", chips,
           " chips (chips_per_machine)"));
     }
-    const bool colocated = choice->role == POOL_ROLE_COLOCATED;
+    const bool colocated = choice->role == v1::POOL_ROLE_COLOCATED;
     if (i == 0) first_colocated = colocated;
     if (colocated != first_colocated) {
       return absl::InvalidArgumentError(absl::StrCat(

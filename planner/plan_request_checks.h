@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "proto/plan.pb.h"
+#include "fleetsim/v1/plan.pb.h"
 
 namespace fleetsim::planner {
 
@@ -21,7 +21,7 @@ namespace fleetsim::planner {
 // and clusters; util/field_checks.h); budget_machines past
 // kMaxMachinesPerFleet; a TP degree that does not divide the machine's
 // chips; a normalize_to other than "" or "h100".
-absl::Status ValidatePlanRequest(const PlanRequest& request,
+absl::Status ValidatePlanRequest(const v1::PlanRequest& request,
                                  const std::string& origin);
 
 }  // namespace fleetsim::planner

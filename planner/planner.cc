@@ -30,12 +30,12 @@ struct Demand {
 
 // One system the planner sizes: a serving mode and its chips.
 struct SystemSpec {
-  ServingMode mode = SERVING_MODE_COLOCATED;
+  v1::ServingMode mode = v1::SERVING_MODE_COLOCATED;
   std::string prefill_chip;  // colocated: the only chip
   std::string decode_chip;
   int tp = 0;
   std::string Label() const {
-    return mode == SERVING_MODE_COLOCATED
+    return mode == v1::SERVING_MODE_COLOCATED
                ? absl::StrCat("colocated ", prefill_chip, " tp", tp)
                : absl::StrCat("disaggregated ", prefill_chip, "->", decode_chip,
                               " tp", tp);
@@ -53,13 +53,14 @@ struct CapacityBounds {
 absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
                                                 const std::string& chip_name,
                                                 int tp, const Demand& demand) {
-  FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, context.chips.Find(chip_name));
+  FLEETSIM_ASSIGN_OR_RETURN(const v1::Chip* chip,
+                            context.chips.Find(chip_name));
   // KV capacity and cost-model settings per instance, exactly as a
   // simulated pool of this chip gets them (sim::ResolveFleet).
-  Cluster probe = context.template_cluster;
+  v1::Cluster probe = context.template_cluster;
   probe.clear_pools();
-  Pool* pool = probe.add_pools();
-  pool->set_role(POOL_ROLE_COLOCATED);
+  v1::Pool* pool = probe.add_pools();
+  pool->set_role(v1::POOL_ROLE_COLOCATED);
   pool->mutable_machine()->set_chip(chip_name);
   const int chips_per_machine = context.MachineChips(*chip);
   pool->mutable_machine()->set_chips_per_machine(chips_per_machine);
@@ -113,7 +114,7 @@ class SystemSearch {
     // Extending an owned fleet, adding nothing may already do; the capacity
     // bounds are of a fleet built from nothing.
     const bool extending = !context->existing.empty();
-    if (spec_.mode == SERVING_MODE_COLOCATED) {
+    if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
       int lb = extending
                    ? 0
                    : std::max(1, static_cast<int>(std::floor(
@@ -145,15 +146,17 @@ class SystemSearch {
     Candidate candidate = context_->existing;
     if (n > 0)
       candidate.push_back(
-          {POOL_ROLE_COLOCATED, spec_.prefill_chip, n, spec_.tp});
+          {v1::POOL_ROLE_COLOCATED, spec_.prefill_chip, n, spec_.tp});
     return candidate;
   }
   Candidate Disaggregated(int p, int d) const {
     Candidate candidate = context_->existing;
     if (p > 0)
-      candidate.push_back({POOL_ROLE_PREFILL, spec_.prefill_chip, p, spec_.tp});
+      candidate.push_back(
+          {v1::POOL_ROLE_PREFILL, spec_.prefill_chip, p, spec_.tp});
     if (d > 0)
-      candidate.push_back({POOL_ROLE_DECODE, spec_.decode_chip, d, spec_.tp});
+      candidate.push_back(
+          {v1::POOL_ROLE_DECODE, spec_.decode_chip, d, spec_.tp});
     return candidate;
   }
 
@@ -161,7 +164,7 @@ class SystemSearch {
   std::vector<Candidate> Probes(int width) const {
     std::vector<Candidate> out;
     if (done_) return out;
-    if (spec_.mode == SERVING_MODE_COLOCATED) {
+    if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
       for (int n : colocated_.Probes(width)) out.push_back(Colocated(n));
     } else if (phase_ == 0) {
       for (int p : p_search_.Probes(std::max(1, width / 2)))
@@ -178,7 +181,7 @@ class SystemSearch {
   // Reads back the evaluations of the last probes and advances.
   void Absorb(const CandidateEvaluator& evaluator, int width) {
     if (done_) return;
-    if (spec_.mode == SERVING_MODE_COLOCATED) {
+    if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
       for (int n : colocated_.Probes(width)) {
         if (evaluator.Has(Colocated(n)))
           colocated_.Record(n, evaluator.Get(Colocated(n)).slo_met);
@@ -234,8 +237,8 @@ class SystemSearch {
   // than (p, d), on the plan's cost basis (prices were checked when the
   // context was built).
   bool Dominated(int p, int d, const CandidateEvaluator& evaluator) const {
-    const Chip* pc = *context_->chips.Find(spec_.prefill_chip);
-    const Chip* dc = *context_->chips.Find(spec_.decode_chip);
+    const v1::Chip* pc = *context_->chips.Find(spec_.prefill_chip);
+    const v1::Chip* dc = *context_->chips.Find(spec_.decode_chip);
     const economics::PriceOnBasis p_price =
         *economics::ChipPriceOnBasis(*pc, context_->tco.basis);
     const economics::PriceOnBasis d_price =
@@ -273,7 +276,7 @@ class SystemSearch {
   std::vector<std::pair<int, int>> staircase_;
 };
 
-absl::StatusOr<Demand> MeasureDemand(const Workload& workload) {
+absl::StatusOr<Demand> MeasureDemand(const v1::Workload& workload) {
   FLEETSIM_ASSIGN_OR_RETURN(
       workloads::TraceStats stats,
       workloads::ComputeTraceStats(workload.trace_path(), workload.format()));
@@ -281,7 +284,7 @@ absl::StatusOr<Demand> MeasureDemand(const Workload& workload) {
   demand.mean_input = stats.input_tokens.mean();
   demand.mean_output = stats.output_tokens.mean();
   demand.rate_per_s =
-      workload.arrival() != ARRIVAL_PROCESS_UNSPECIFIED
+      workload.arrival() != v1::ARRIVAL_PROCESS_UNSPECIFIED
           ? workload.rate_per_s()
           : stats.rate_per_s *
                 (workload.rate_scale() > 0 ? workload.rate_scale() : 1);
@@ -294,7 +297,7 @@ std::string ExplainInfeasible(const CandidateEvaluator& evaluator, int budget) {
   std::string build_errors;
   for (const auto& [key, evaluation] : evaluator.all()) {
     int machines = 0;  // added ones: the budget's count
-    for (const PlannedPool& pool : evaluation.fleet.pools())
+    for (const v1::PlannedPool& pool : evaluation.fleet.pools())
       machines += pool.owned() ? 0 : pool.machines();
     if (!evaluation.fleet.has_result()) {
       if (build_errors.empty()) build_errors = evaluation.fleet.miss();
@@ -312,7 +315,7 @@ std::string ExplainInfeasible(const CandidateEvaluator& evaluator, int budget) {
   }
   std::vector<std::string> pools;
   int machines = 0;
-  for (const PlannedPool& pool : best->fleet.pools()) {
+  for (const v1::PlannedPool& pool : best->fleet.pools()) {
     pools.push_back(PoolText(pool));
     machines += pool.owned() ? 0 : pool.machines();
   }
@@ -324,7 +327,7 @@ std::string ExplainInfeasible(const CandidateEvaluator& evaluator, int budget) {
 
 }  // namespace
 
-absl::StatusOr<PlanContext> PlanContextFor(const PlanRequest& request,
+absl::StatusOr<PlanContext> PlanContextFor(const v1::PlanRequest& request,
                                            const PlannerOptions& options) {
   if (options.catalogs != nullptr) {
     return BuildPlanContext(request, *options.catalogs);
@@ -332,7 +335,7 @@ absl::StatusOr<PlanContext> PlanContextFor(const PlanRequest& request,
   return BuildPlanContext(request, options.data_dir);
 }
 
-SimulationPool& PoolFor(const PlanRequest& request,
+SimulationPool& PoolFor(const v1::PlanRequest& request,
                         const PlannerOptions& options,
                         std::optional<LocalSimulationPool>* local) {
   SimulationPool* pool = options.pool;
@@ -341,12 +344,12 @@ SimulationPool& PoolFor(const PlanRequest& request,
   return *pool;
 }
 
-int SearchWidth(const PlanRequest& request, const SimulationPool& pool) {
+int SearchWidth(const v1::PlanRequest& request, const SimulationPool& pool) {
   return request.jobs() > 0 ? request.jobs() : pool.slots();
 }
 
-absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
-                                     const PlannerOptions& options) {
+absl::StatusOr<v1::PlanResult> PlanFleet(const v1::PlanRequest& request,
+                                         const PlannerOptions& options) {
   auto start = std::chrono::steady_clock::now();
   if (request.has_fixed_fleet()) return PlanReallocation(request, options);
   FLEETSIM_ASSIGN_OR_RETURN(PlanContext context,
@@ -356,22 +359,23 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
   std::vector<std::string> chips(request.chips().begin(),
                                  request.chips().end());
   if (chips.empty()) chips.push_back(hardware::kReferenceChip);
-  std::vector<ServingMode> modes;
+  std::vector<v1::ServingMode> modes;
   for (int mode : request.modes())
-    modes.push_back(static_cast<ServingMode>(mode));
+    modes.push_back(static_cast<v1::ServingMode>(mode));
   if (modes.empty())
-    modes = {SERVING_MODE_COLOCATED, SERVING_MODE_DISAGGREGATED};
+    modes = {v1::SERVING_MODE_COLOCATED, v1::SERVING_MODE_DISAGGREGATED};
   if (!context.existing.empty()) {
     // Colocated pools cannot share a fleet with prefill/decode ones
     // (sim/fleet.h), so additions serve in the owned fleet's mode.
-    const ServingMode owned_mode =
-        context.existing[0].role == POOL_ROLE_COLOCATED
-            ? SERVING_MODE_COLOCATED
-            : SERVING_MODE_DISAGGREGATED;
+    const v1::ServingMode owned_mode =
+        context.existing[0].role == v1::POOL_ROLE_COLOCATED
+            ? v1::SERVING_MODE_COLOCATED
+            : v1::SERVING_MODE_DISAGGREGATED;
     if (std::find(modes.begin(), modes.end(), owned_mode) == modes.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "field 'modes' (--modes): the existing fleet serves ",
-          owned_mode == SERVING_MODE_COLOCATED ? "colocated" : "disaggregated",
+          owned_mode == v1::SERVING_MODE_COLOCATED ? "colocated"
+                                                   : "disaggregated",
           " and what is added must serve the same way"));
     }
     modes = {owned_mode};
@@ -399,9 +403,9 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
       }
       bounds[chip] = *b;
     }
-    for (ServingMode mode : modes) {
+    for (v1::ServingMode mode : modes) {
       for (const auto& [prefill_chip, prefill_bounds] : bounds) {
-        if (mode == SERVING_MODE_COLOCATED) {
+        if (mode == v1::SERVING_MODE_COLOCATED) {
           searches.push_back(std::make_unique<SystemSearch>(
               SystemSpec{mode, prefill_chip, prefill_chip, tp}, &context,
               prefill_bounds, prefill_bounds));
@@ -437,7 +441,7 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
       active += s->done() ? 0 : 1;
     }
     if (options.progress) {
-      PlanProgress progress;
+      v1::PlanProgress progress;
       progress.set_evaluated(static_cast<int>(evaluator.simulations()));
       double elapsed = std::chrono::duration<double>(
                            std::chrono::steady_clock::now() - start)
@@ -461,7 +465,7 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
     }
   }
 
-  PlanResult result;
+  v1::PlanResult result;
   for (const auto& [key, evaluation] : evaluator.all())
     *result.add_fleets() = evaluation.fleet;
   FillFront(&result);
@@ -487,18 +491,18 @@ absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
   return result;
 }
 
-absl::StatusOr<double> OfferedRatePerS(const Workload& workload) {
+absl::StatusOr<double> OfferedRatePerS(const v1::Workload& workload) {
   FLEETSIM_ASSIGN_OR_RETURN(Demand demand, MeasureDemand(workload));
   return demand.rate_per_s;
 }
 
-absl::StatusOr<std::vector<PlannedFleet>> EvaluateFleets(
-    const PlanRequest& request, const std::vector<PlannedFleet>& fleets,
+absl::StatusOr<std::vector<v1::PlannedFleet>> EvaluateFleets(
+    const v1::PlanRequest& request, const std::vector<v1::PlannedFleet>& fleets,
     const PlannerOptions& options) {
   FLEETSIM_ASSIGN_OR_RETURN(PlanContext context,
                             PlanContextFor(request, options));
   std::vector<Candidate> candidates;
-  for (const PlannedFleet& fleet : fleets) {
+  for (const v1::PlannedFleet& fleet : fleets) {
     FLEETSIM_ASSIGN_OR_RETURN(Candidate candidate, CandidateOf(fleet));
     candidates.push_back(std::move(candidate));
   }
@@ -506,7 +510,7 @@ absl::StatusOr<std::vector<PlannedFleet>> EvaluateFleets(
   CandidateEvaluator evaluator(
       &context, &PoolFor(request, options, &local_pool), options.cache);
   FLEETSIM_RETURN_IF_ERROR(evaluator.EvaluateAll(candidates));
-  std::vector<PlannedFleet> evaluated;
+  std::vector<v1::PlannedFleet> evaluated;
   for (const Candidate& candidate : candidates)
     evaluated.push_back(evaluator.Get(candidate).fleet);
   return evaluated;

@@ -31,10 +31,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/plan.pb.h"
 #include "planner/candidate.h"
 #include "planner/local_simulation_pool.h"
 #include "planner/simulation_cache.h"
-#include "proto/plan.pb.h"
 #include "sim/catalogs.h"
 
 namespace fleetsim::planner {
@@ -45,7 +45,7 @@ struct PlannerOptions {
   // CLI, the service); null = loaded from data_dir for each plan.
   std::shared_ptr<const sim::Catalogs> catalogs;
   // Called after each round of simulations (from the calling thread).
-  std::function<void(const PlanProgress&)> progress;
+  std::function<void(const v1::PlanProgress&)> progress;
   // Polled while simulations run; true cancels (children are killed).
   std::function<bool()> cancelled;
   // Optional: simulations shared with other plans (a study's variants);
@@ -58,14 +58,14 @@ struct PlannerOptions {
 
 // options.pool, or `*local` set to a LocalSimulationPool of request.jobs();
 // either way with options.cancelled as its cancel hook.
-SimulationPool& PoolFor(const PlanRequest& request,
+SimulationPool& PoolFor(const v1::PlanRequest& request,
                         const PlannerOptions& options,
                         std::optional<LocalSimulationPool>* local);
 
 // How many simulations a search proposes per round: request.jobs, or the
 // pool's slots when that is 0. A plan depends on this width, not on the
 // pool, so `mpirun -np 3` and `--jobs 2` plan alike.
-int SearchWidth(const PlanRequest& request, const SimulationPool& pool);
+int SearchWidth(const v1::PlanRequest& request, const SimulationPool& pool);
 
 // Errors: InvalidArgument / NotFound for bad requests (unknown chip or
 // model, bad SLO or workload), Cancelled. An infeasible problem is not an
@@ -73,23 +73,23 @@ int SearchWidth(const PlanRequest& request, const SimulationPool& pool);
 // closest miss.
 // The PlanContext of `request` (planner/candidate.h) on options.catalogs,
 // or on the catalogs of options.data_dir when it is null.
-absl::StatusOr<PlanContext> PlanContextFor(const PlanRequest& request,
+absl::StatusOr<PlanContext> PlanContextFor(const v1::PlanRequest& request,
                                            const PlannerOptions& options);
 
-absl::StatusOr<PlanResult> PlanFleet(const PlanRequest& request,
-                                     const PlannerOptions& options);
+absl::StatusOr<v1::PlanResult> PlanFleet(const v1::PlanRequest& request,
+                                         const PlannerOptions& options);
 
 // The arrival rate the planner sizes `workload` for, req/s: the resampling
 // rate, or the trace's own rate times rate_scale. Errors: the trace's.
-absl::StatusOr<double> OfferedRatePerS(const Workload& workload);
+absl::StatusOr<double> OfferedRatePerS(const v1::Workload& workload);
 
 // Simulates and prices the given fleets (their pools: role, chip,
 // machines, TP) exactly as PlanFleet would evaluate them as candidates for
 // `request`, and returns them in order with result, cost, feasibility and
 // miss filled. How a study checks one seed's fleets on its other seeds.
 // Errors: as PlanFleet; InvalidArgument for a pool with an unknown role.
-absl::StatusOr<std::vector<PlannedFleet>> EvaluateFleets(
-    const PlanRequest& request, const std::vector<PlannedFleet>& fleets,
+absl::StatusOr<std::vector<v1::PlannedFleet>> EvaluateFleets(
+    const v1::PlanRequest& request, const std::vector<v1::PlannedFleet>& fleets,
     const PlannerOptions& options);
 
 // Re-allocation what-if (SPAD §7): the fleet in request.fixed_fleet keeps
@@ -97,8 +97,8 @@ absl::StatusOr<std::vector<PlannedFleet>> EvaluateFleets(
 // sustains the highest arrival rate within the SLO (bisection on the rate
 // of a Poisson resampling of request.workload) and returns it in
 // PlanResult.reallocation / max_rate_per_s.
-absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
-                                            const PlannerOptions& options);
+absl::StatusOr<v1::PlanResult> PlanReallocation(const v1::PlanRequest& request,
+                                                const PlannerOptions& options);
 
 }  // namespace fleetsim::planner
 

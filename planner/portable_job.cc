@@ -4,8 +4,8 @@
 
 namespace fleetsim::planner {
 
-SimulationContext ContextOf(const sim::SimulationInputs& inputs) {
-  SimulationContext context;
+v1::SimulationContext ContextOf(const sim::SimulationInputs& inputs) {
+  v1::SimulationContext context;
   *context.mutable_model() = inputs.fleet.model;
   *context.mutable_workload() = inputs.workload;
   *context.mutable_slo() = inputs.slo;
@@ -19,27 +19,27 @@ SimulationContext ContextOf(const sim::SimulationInputs& inputs) {
   return context;
 }
 
-absl::StatusOr<SimulationTask> TaskOf(const SimulationJob& job) {
+absl::StatusOr<v1::SimulationTask> TaskOf(const SimulationJob& job) {
   if (job.cluster == nullptr) {
     return absl::InvalidArgumentError(
         "a simulation without its cluster cannot run on another rank");
   }
-  SimulationTask task;
+  v1::SimulationTask task;
   *task.mutable_cluster() = *job.cluster;
   task.set_fleet_name(job.inputs->fleet.name);
   for (const sim::PoolSpec& pool : job.inputs->fleet.pools) {
     bool listed = false;
-    for (const Chip& chip : task.chips())
+    for (const v1::Chip& chip : task.chips())
       listed = listed || chip.name() == pool.chip.name();
     if (!listed) *task.add_chips() = pool.chip;
   }
   return task;
 }
 
-absl::StatusOr<sim::SimulationInputs> InputsOf(const SimulationContext& context,
-                                               const SimulationTask& task) {
-  std::vector<const Chip*> chips;
-  for (const Chip& chip : task.chips()) chips.push_back(&chip);
+absl::StatusOr<sim::SimulationInputs> InputsOf(
+    const v1::SimulationContext& context, const v1::SimulationTask& task) {
+  std::vector<const v1::Chip*> chips;
+  for (const v1::Chip& chip : task.chips()) chips.push_back(&chip);
   sim::SimulationInputs inputs;
   absl::StatusOr<sim::FleetSpec> fleet = sim::ResolveFleet(
       task.cluster(), task.fleet_name(), context.model(), chips, {});

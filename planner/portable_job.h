@@ -12,23 +12,23 @@
 #define FLEETSIM_PLANNER_PORTABLE_JOB_H_
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/simulation_job.pb.h"
 #include "planner/simulation_pool.h"
-#include "proto/simulation_job.pb.h"
 #include "sim/simulation.h"
 
 namespace fleetsim::planner {
 
 // The shared part of `inputs` (trace_sha256 left empty: the sender that
 // ships the trace's bytes fills it).
-SimulationContext ContextOf(const sim::SimulationInputs& inputs);
+v1::SimulationContext ContextOf(const sim::SimulationInputs& inputs);
 
 // The job's own part. InvalidArgument when the job has no cluster.
-absl::StatusOr<SimulationTask> TaskOf(const SimulationJob& job);
+absl::StatusOr<v1::SimulationTask> TaskOf(const SimulationJob& job);
 
 // The inputs a context and a task describe. Errors: sim::ResolveFleet's
 // (the task's cluster does not resolve against its chips).
-absl::StatusOr<sim::SimulationInputs> InputsOf(const SimulationContext& context,
-                                               const SimulationTask& task);
+absl::StatusOr<sim::SimulationInputs> InputsOf(
+    const v1::SimulationContext& context, const v1::SimulationTask& task);
 
 }  // namespace fleetsim::planner
 

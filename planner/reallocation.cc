@@ -33,10 +33,10 @@ std::vector<Candidate> Splits(const std::vector<ChipGroup>& groups, int tp) {
       Candidate candidate;
       for (size_t g = 0; g < groups.size(); ++g) {
         int away = g == moving ? moved : 0;
-        PoolRole home =
-            groups[g].prefill_home ? POOL_ROLE_PREFILL : POOL_ROLE_DECODE;
-        PoolRole other =
-            groups[g].prefill_home ? POOL_ROLE_DECODE : POOL_ROLE_PREFILL;
+        v1::PoolRole home = groups[g].prefill_home ? v1::POOL_ROLE_PREFILL
+                                                   : v1::POOL_ROLE_DECODE;
+        v1::PoolRole other = groups[g].prefill_home ? v1::POOL_ROLE_DECODE
+                                                    : v1::POOL_ROLE_PREFILL;
         if (groups[g].machines - away > 0) {
           candidate.push_back(
               {home, groups[g].chip, groups[g].machines - away, tp});
@@ -45,8 +45,8 @@ std::vector<Candidate> Splits(const std::vector<ChipGroup>& groups, int tp) {
       }
       bool has_prefill = false, has_decode = false;
       for (const PoolChoice& p : candidate) {
-        has_prefill |= p.role == POOL_ROLE_PREFILL;
-        has_decode |= p.role == POOL_ROLE_DECODE;
+        has_prefill |= p.role == v1::POOL_ROLE_PREFILL;
+        has_decode |= p.role == v1::POOL_ROLE_DECODE;
       }
       if (has_prefill && has_decode) out.push_back(candidate);
     }
@@ -56,22 +56,23 @@ std::vector<Candidate> Splits(const std::vector<ChipGroup>& groups, int tp) {
 
 }  // namespace
 
-absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
-                                            const PlannerOptions& options) {
+absl::StatusOr<v1::PlanResult> PlanReallocation(const v1::PlanRequest& request,
+                                                const PlannerOptions& options) {
   auto start = std::chrono::steady_clock::now();
   FLEETSIM_ASSIGN_OR_RETURN(PlanContext base, PlanContextFor(request, options));
-  const Cluster& fixed = request.fixed_fleet();
+  const v1::Cluster& fixed = request.fixed_fleet();
   std::vector<ChipGroup> groups;
   int tp = 0;
-  for (const Pool& pool : fixed.pools()) {
-    if (pool.role() != POOL_ROLE_PREFILL && pool.role() != POOL_ROLE_DECODE) {
+  for (const v1::Pool& pool : fixed.pools()) {
+    if (pool.role() != v1::POOL_ROLE_PREFILL &&
+        pool.role() != v1::POOL_ROLE_DECODE) {
       return absl::InvalidArgumentError(
           "field 'fixed_fleet.pools.role': re-allocation needs prefill and "
           "decode pools");
     }
     FLEETSIM_RETURN_IF_ERROR(base.chips.Find(pool.machine().chip()).status());
     groups.push_back({pool.machine().chip(), pool.machines(),
-                      pool.role() == POOL_ROLE_PREFILL});
+                      pool.role() == v1::POOL_ROLE_PREFILL});
     if (pool.tp() > 0) tp = pool.tp();
     if (pool.machine().chips_per_machine() > 0) {
       base.chips_per_machine = pool.machine().chips_per_machine();
@@ -97,8 +98,8 @@ absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
     if (!evaluators.count(rate)) {
       auto context = std::make_unique<PlanContext>(base);
       context->workload.set_arrival(base.workload.arrival() ==
-                                            ARRIVAL_PROCESS_UNSPECIFIED
-                                        ? ARRIVAL_PROCESS_POISSON
+                                            v1::ARRIVAL_PROCESS_UNSPECIFIED
+                                        ? v1::ARRIVAL_PROCESS_POISSON
                                         : base.workload.arrival());
       context->workload.set_rate_per_s(rate);
       context->workload.set_rate_scale(0);
@@ -117,7 +118,7 @@ absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
         best = &e;
     }
     if (options.progress) {
-      PlanProgress progress;
+      v1::PlanProgress progress;
       progress.set_evaluated(static_cast<int>(pool.simulations() - started));
       progress.set_elapsed_s(std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - start)
@@ -163,7 +164,7 @@ absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
     }
   }
 
-  PlanResult result;
+  v1::PlanResult result;
   result.set_simulations(static_cast<int>(pool.simulations() - started));
   if (best_at_lo == nullptr) {
     result.set_explanation(absl::StrCat(
@@ -175,7 +176,7 @@ absl::StatusOr<PlanResult> PlanReallocation(const PlanRequest& request,
     *result.mutable_reallocation() = best_at_lo->fleet;
     result.set_max_rate_per_s(lo);
     std::vector<std::string> pools;
-    for (const PlannedPool& p : best_at_lo->fleet.pools()) {
+    for (const v1::PlannedPool& p : best_at_lo->fleet.pools()) {
       pools.push_back(absl::StrCat(p.machines(), " ", p.chip(), " ", p.role()));
     }
     result.set_explanation(

@@ -31,29 +31,31 @@ std::string SimulationCache::Key(const SimulationKeyInputs& inputs) {
   AppendDeterministic(*inputs.model, &bytes);
   AppendDeterministic(*inputs.workload, &bytes);
   AppendDeterministic(*inputs.slo, &bytes);
-  std::vector<Chip> chips;
-  for (const Chip* chip : inputs.chips) {
-    Chip unpriced = *chip;
+  std::vector<v1::Chip> chips;
+  for (const v1::Chip* chip : inputs.chips) {
+    v1::Chip unpriced = *chip;
     unpriced.clear_pricing();
     unpriced.clear_manufacturing_cost_usd();
     unpriced.clear_die_cost();
     chips.push_back(std::move(unpriced));
   }
-  std::sort(chips.begin(), chips.end(),
-            [](const Chip& a, const Chip& b) { return a.name() < b.name(); });
-  for (const Chip& chip : chips) AppendDeterministic(chip, &bytes);
+  std::sort(
+      chips.begin(), chips.end(),
+      [](const v1::Chip& a, const v1::Chip& b) { return a.name() < b.name(); });
+  for (const v1::Chip& chip : chips) AppendDeterministic(chip, &bytes);
   bytes.push_back(inputs.stop_when_slo_missed ? 's' : 'f');
   return Sha256Hex(bytes);
 }
 
-const SimulationResult* SimulationCache::Find(const std::string& key) {
+const v1::SimulationResult* SimulationCache::Find(const std::string& key) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return nullptr;
   ++hits_;
   return &it->second;
 }
 
-void SimulationCache::Insert(const std::string& key, SimulationResult result) {
+void SimulationCache::Insert(const std::string& key,
+                             v1::SimulationResult result) {
   entries_.insert_or_assign(key, std::move(result));
 }
 

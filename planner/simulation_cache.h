@@ -17,12 +17,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "proto/chip.pb.h"
-#include "proto/cluster.pb.h"
-#include "proto/model.pb.h"
-#include "proto/result.pb.h"
-#include "proto/slo.pb.h"
-#include "proto/workload.pb.h"
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
+#include "fleetsim/v1/model.pb.h"
+#include "fleetsim/v1/result.pb.h"
+#include "fleetsim/v1/slo.pb.h"
+#include "fleetsim/v1/workload.pb.h"
 
 namespace fleetsim::planner {
 
@@ -30,11 +30,11 @@ namespace fleetsim::planner {
 // settings are fixed). `chips` are the catalog entries the pools and the
 // SLO reference use.
 struct SimulationKeyInputs {
-  const Cluster* cluster = nullptr;
-  const Model* model = nullptr;
-  std::vector<const Chip*> chips;
-  const Workload* workload = nullptr;
-  const Slo* slo = nullptr;
+  const v1::Cluster* cluster = nullptr;
+  const v1::Model* model = nullptr;
+  std::vector<const v1::Chip*> chips;
+  const v1::Workload* workload = nullptr;
+  const v1::Slo* slo = nullptr;
   // sim::SimulationInputs.stop_when_slo_missed: a stopped run's metrics
   // differ from a full one's.
   bool stop_when_slo_missed = false;
@@ -48,14 +48,14 @@ class SimulationCache final {
 
   // The stored result, or nullptr. Counts a hit. Only finished
   // simulations are stored: a failed one (a worker that died) is retried.
-  const SimulationResult* Find(const std::string& key);
-  void Insert(const std::string& key, SimulationResult result);
+  const v1::SimulationResult* Find(const std::string& key);
+  void Insert(const std::string& key, v1::SimulationResult result);
 
   size_t size() const { return entries_.size(); }
   int64_t hits() const { return hits_; }
 
  private:
-  std::unordered_map<std::string, SimulationResult> entries_;
+  std::unordered_map<std::string, v1::SimulationResult> entries_;
   int64_t hits_ = 0;
 };
 

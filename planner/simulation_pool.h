@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/cluster.pb.h"
-#include "proto/result.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
+#include "fleetsim/v1/result.pb.h"
 #include "sim/simulation.h"
 
 namespace fleetsim::planner {
@@ -26,10 +26,10 @@ namespace fleetsim::planner {
 // process image sends (planner/portable_job.h).
 struct SimulationJob {
   const sim::SimulationInputs* inputs = nullptr;
-  const Cluster* cluster = nullptr;
+  const v1::Cluster* cluster = nullptr;
 };
 
-using BatchResults = std::vector<absl::StatusOr<SimulationResult>>;
+using BatchResults = std::vector<absl::StatusOr<v1::SimulationResult>>;
 
 class SimulationPool {
  public:

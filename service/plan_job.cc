@@ -4,9 +4,9 @@
 
 namespace fleetsim::service {
 
-absl::StatusOr<PlanResult> RunPlanner(const PlanRequest& checked,
-                                      const std::string& data_dir,
-                                      const PlanProgressSink& progress) {
+absl::StatusOr<v1::PlanResult> RunPlanner(const v1::PlanRequest& checked,
+                                          const std::string& data_dir,
+                                          const PlanProgressSink& progress) {
   planner::PlannerOptions options;
   options.data_dir = data_dir;
   options.progress = progress;

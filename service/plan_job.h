@@ -12,22 +12,22 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "proto/plan.pb.h"
+#include "fleetsim/v1/plan.pb.h"
 
 namespace fleetsim::service {
 
-using PlanProgressSink = std::function<void(const PlanProgress&)>;
+using PlanProgressSink = std::function<void(const v1::PlanProgress&)>;
 
 // `checked` comes from CheckPlanRequest, with jobs set to the number of
 // simulations the planner may run at once (the call's slots). `progress` is
 // called for each progress event. Errors: the planner's.
-absl::StatusOr<PlanResult> RunPlanner(const PlanRequest& checked,
-                                      const std::string& data_dir,
-                                      const PlanProgressSink& progress);
+absl::StatusOr<v1::PlanResult> RunPlanner(const v1::PlanRequest& checked,
+                                          const std::string& data_dir,
+                                          const PlanProgressSink& progress);
 
 // RunPlanner's shape; tests substitute a stand-in (BackendOptions).
-using PlannerFn = std::function<absl::StatusOr<PlanResult>(
-    const PlanRequest& checked, const std::string& data_dir,
+using PlannerFn = std::function<absl::StatusOr<v1::PlanResult>(
+    const v1::PlanRequest& checked, const std::string& data_dir,
     const PlanProgressSink& progress)>;
 
 }  // namespace fleetsim::service

@@ -102,9 +102,9 @@ absl::StatusOr<Job> PlanningBackend::StartJob(const std::string& request) {
   return job;
 }
 
-absl::StatusOr<SimulationResult> PlanningBackend::Simulate(
-    const SimulateRequest& request, const StopFn& stop) {
-  FLEETSIM_ASSIGN_OR_RETURN(SimulateRequest checked,
+absl::StatusOr<v1::SimulationResult> PlanningBackend::Simulate(
+    const v1::SimulateRequest& request, const StopFn& stop) {
+  FLEETSIM_ASSIGN_OR_RETURN(v1::SimulateRequest checked,
                             CheckSimulateRequest(request, options_.limits));
   // Validate here, before taking a slot, so a bad request is answered
   // without a worker; the trace itself is read by the worker.
@@ -115,7 +115,7 @@ absl::StatusOr<SimulationResult> PlanningBackend::Simulate(
                                               checked.SerializeAsString()));
   FLEETSIM_ASSIGN_OR_RETURN(Frame frame, job.Next(stop));
   if (frame.kind == kErrorFrame) return DecodeError(frame.payload);
-  SimulationResult result;
+  v1::SimulationResult result;
   if (frame.kind != kSimulationResultFrame ||
       !result.ParseFromString(frame.payload)) {
     return absl::InternalError("worker process sent an unreadable result");
@@ -123,10 +123,10 @@ absl::StatusOr<SimulationResult> PlanningBackend::Simulate(
   return result;
 }
 
-absl::StatusOr<PlanResult> PlanningBackend::Plan(
-    const PlanRequest& request, const StopFn& stop,
+absl::StatusOr<v1::PlanResult> PlanningBackend::Plan(
+    const v1::PlanRequest& request, const StopFn& stop,
     const PlanProgressFn& progress) {
-  FLEETSIM_ASSIGN_OR_RETURN(PlanRequest checked,
+  FLEETSIM_ASSIGN_OR_RETURN(v1::PlanRequest checked,
                             CheckPlanRequest(request, options_.limits));
   const int slots = SlotsFor(request.jobs());
   checked.set_jobs(slots);
@@ -137,7 +137,7 @@ absl::StatusOr<PlanResult> PlanningBackend::Plan(
     FLEETSIM_ASSIGN_OR_RETURN(Frame frame, job.Next(stop));
     switch (frame.kind) {
       case kPlanProgressFrame: {
-        PlanProgress event;
+        v1::PlanProgress event;
         if (!event.ParseFromString(frame.payload)) {
           return absl::InternalError("worker process sent unreadable progress");
         }
@@ -145,7 +145,7 @@ absl::StatusOr<PlanResult> PlanningBackend::Plan(
         break;
       }
       case kPlanResultFrame: {
-        PlanResult result;
+        v1::PlanResult result;
         if (!result.ParseFromString(frame.payload)) {
           return absl::InternalError("worker process sent an unreadable plan");
         }
@@ -160,11 +160,11 @@ absl::StatusOr<PlanResult> PlanningBackend::Plan(
   }
 }
 
-absl::Status PlanningBackend::Study(const StudyRequest& request,
+absl::Status PlanningBackend::Study(const v1::StudyRequest& request,
                                     const StopFn& stop,
                                     const StudyProgressFn& progress,
                                     const ReportFileFn& file) {
-  FLEETSIM_ASSIGN_OR_RETURN(StudyRequest checked,
+  FLEETSIM_ASSIGN_OR_RETURN(v1::StudyRequest checked,
                             CheckStudyRequest(request, options_.limits));
   if (checked.pdf()) {
     absl::StatusOr<std::string> chromium = report::FindChromium();
@@ -183,14 +183,14 @@ absl::Status PlanningBackend::Study(const StudyRequest& request,
     FLEETSIM_ASSIGN_OR_RETURN(Frame frame, job.Next(stop));
     switch (frame.kind) {
       case kStudyProgressFrame: {
-        StudyProgress event;
+        v1::StudyProgress event;
         if (!event.ParseFromString(frame.payload))
           return absl::InternalError("worker process sent unreadable progress");
         if (progress) progress(event);
         break;
       }
       case kReportFileFrame: {
-        ReportFile report;
+        v1::ReportFile report;
         if (!report.ParseFromString(frame.payload))
           return absl::InternalError("worker process sent an unreadable file");
         if (file) file(report);
@@ -207,16 +207,16 @@ absl::Status PlanningBackend::Study(const StudyRequest& request,
   }
 }
 
-absl::StatusOr<ListChipsResponse> PlanningBackend::ListChips() const {
-  ListChipsResponse out;
-  for (const Chip* chip : options_.limits.catalogs->chips().entries())
+absl::StatusOr<v1::ListChipsResponse> PlanningBackend::ListChips() const {
+  v1::ListChipsResponse out;
+  for (const v1::Chip* chip : options_.limits.catalogs->chips().entries())
     *out.add_chips() = *chip;
   return out;
 }
 
-absl::StatusOr<ListModelsResponse> PlanningBackend::ListModels() const {
-  ListModelsResponse out;
-  for (const Model* model : options_.limits.catalogs->models().entries())
+absl::StatusOr<v1::ListModelsResponse> PlanningBackend::ListModels() const {
+  v1::ListModelsResponse out;
+  for (const v1::Model* model : options_.limits.catalogs->models().entries())
     *out.add_models() = *model;
   return out;
 }

@@ -26,10 +26,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/chip.pb.h"
-#include "proto/plan.pb.h"
-#include "proto/planning_service.pb.h"
-#include "proto/result.pb.h"
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/plan.pb.h"
+#include "fleetsim/v1/planning_service.pb.h"
+#include "fleetsim/v1/result.pb.h"
 #include "service/fork_server.h"
 #include "service/plan_job.h"
 #include "service/request_checks.h"
@@ -53,9 +53,9 @@ struct BackendOptions {
 // Polled while a call waits on its worker: OK to go on; any other status
 // ends the call with that status (Cancelled, DeadlineExceeded).
 using StopFn = std::function<absl::Status()>;
-using PlanProgressFn = std::function<void(const PlanProgress&)>;
-using StudyProgressFn = std::function<void(const StudyProgress&)>;
-using ReportFileFn = std::function<void(const ReportFile&)>;
+using PlanProgressFn = std::function<void(const v1::PlanProgress&)>;
+using StudyProgressFn = std::function<void(const v1::StudyProgress&)>;
+using ReportFileFn = std::function<void(const v1::ReportFile&)>;
 
 class PlanningBackend final {
  public:
@@ -72,33 +72,34 @@ class PlanningBackend final {
   // Kills every running job and stops the helper.
   ~PlanningBackend();
 
-  // One simulation (see SimulateRequest in proto/planning_service.proto).
-  // Errors: InvalidArgument naming the bad field; PermissionDenied (a path
-  // outside the data folder); ResourceExhausted (no free slot); whatever
-  // `stop` returned; Internal (the worker process died).
-  absl::StatusOr<SimulationResult> Simulate(const SimulateRequest& request,
-                                            const StopFn& stop);
+  // One simulation (see SimulateRequest in
+  // proto/fleetsim/v1/planning_service.proto). Errors: InvalidArgument naming
+  // the bad field; PermissionDenied (a path outside the data folder);
+  // ResourceExhausted (no free slot); whatever `stop` returned; Internal (the
+  // worker process died).
+  absl::StatusOr<v1::SimulationResult> Simulate(
+      const v1::SimulateRequest& request, const StopFn& stop);
 
   // One planner search. `progress` is called from the calling thread for
   // each progress event, before the result is returned. Errors as Simulate,
   // plus the planner's own.
-  absl::StatusOr<PlanResult> Plan(const PlanRequest& request,
-                                  const StopFn& stop,
-                                  const PlanProgressFn& progress);
+  absl::StatusOr<v1::PlanResult> Plan(const v1::PlanRequest& request,
+                                      const StopFn& stop,
+                                      const PlanProgressFn& progress);
 
-  // One what-if study (StudyRequest in proto/planning_service.proto):
-  // `progress` for each progress event, then `file` for each output, all
-  // from the calling thread before it returns. Errors as Plan, plus
-  // FailedPrecondition (pdf without Chromium on the server) and
-  // Unimplemented (base.fixed_fleet).
-  absl::Status Study(const StudyRequest& request, const StopFn& stop,
+  // One what-if study (StudyRequest in
+  // proto/fleetsim/v1/planning_service.proto): `progress` for each progress
+  // event, then `file` for each output, all from the calling thread before it
+  // returns. Errors as Plan, plus FailedPrecondition (pdf without Chromium on
+  // the server) and Unimplemented (base.fixed_fleet).
+  absl::Status Study(const v1::StudyRequest& request, const StopFn& stop,
                      const StudyProgressFn& progress, const ReportFileFn& file);
 
   // The data folder's catalogs as Create loaded them, sorted by name (a
   // changed catalog is read when the server restarts). No errors today;
   // StatusOr keeps the RPC's shape.
-  absl::StatusOr<ListChipsResponse> ListChips() const;
-  absl::StatusOr<ListModelsResponse> ListModels() const;
+  absl::StatusOr<v1::ListChipsResponse> ListChips() const;
+  absl::StatusOr<v1::ListModelsResponse> ListModels() const;
 
   int max_concurrent() const { return options_.max_concurrent; }
   // Slots in use now.

@@ -40,26 +40,27 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 grpc::Status PlanningServiceImpl::Simulate(grpc::ServerContext* context,
-                                           const SimulateRequest* request,
-                                           SimulateResponse* response) {
-  absl::StatusOr<SimulationResult> result =
+                                           const v1::SimulateRequest* request,
+                                           v1::SimulateResponse* response) {
+  absl::StatusOr<v1::SimulationResult> result =
       backend_->Simulate(*request, StopWhenDone(context));
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response->mutable_result() = *std::move(result);
   return grpc::Status::OK;
 }
 
-grpc::Status PlanningServiceImpl::Plan(grpc::ServerContext* context,
-                                       const PlanRequest* request,
-                                       grpc::ServerWriter<PlanResponse>* writer) {
-  absl::StatusOr<PlanResult> result = backend_->Plan(
-      *request, StopWhenDone(context), [writer](const PlanProgress& progress) {
-        PlanResponse event;
+grpc::Status PlanningServiceImpl::Plan(
+    grpc::ServerContext* context, const v1::PlanRequest* request,
+    grpc::ServerWriter<v1::PlanResponse>* writer) {
+  absl::StatusOr<v1::PlanResult> result = backend_->Plan(
+      *request, StopWhenDone(context),
+      [writer](const v1::PlanProgress& progress) {
+        v1::PlanResponse event;
         *event.mutable_progress() = progress;
         writer->Write(event);  // false = client gone; StopWhenDone sees it
       });
   if (!result.ok()) return ToGrpcStatus(result.status());
-  PlanResponse event;
+  v1::PlanResponse event;
   *event.mutable_result() = *std::move(result);
   if (!writer->Write(event)) {
     return grpc::Status(grpc::StatusCode::CANCELLED,
@@ -69,18 +70,18 @@ grpc::Status PlanningServiceImpl::Plan(grpc::ServerContext* context,
 }
 
 grpc::Status PlanningServiceImpl::Study(
-    grpc::ServerContext* context, const StudyRequest* request,
-    grpc::ServerWriter<StudyResponse>* writer) {
+    grpc::ServerContext* context, const v1::StudyRequest* request,
+    grpc::ServerWriter<v1::StudyResponse>* writer) {
   bool client_gone = false;
   absl::Status status = backend_->Study(
       *request, StopWhenDone(context),
-      [writer](const StudyProgress& progress) {
-        StudyResponse event;
+      [writer](const v1::StudyProgress& progress) {
+        v1::StudyResponse event;
         *event.mutable_progress() = progress;
         writer->Write(event);  // false = client gone; StopWhenDone sees it
       },
-      [writer, &client_gone](const ReportFile& file) {
-        StudyResponse event;
+      [writer, &client_gone](const v1::ReportFile& file) {
+        v1::StudyResponse event;
         *event.mutable_file() = file;
         if (!writer->Write(event)) client_gone = true;
       });
@@ -93,18 +94,18 @@ grpc::Status PlanningServiceImpl::Study(
 }
 
 grpc::Status PlanningServiceImpl::ListChips(grpc::ServerContext* context,
-                                            const ListChipsRequest* request,
-                                            ListChipsResponse* response) {
-  absl::StatusOr<ListChipsResponse> chips = backend_->ListChips();
+                                            const v1::ListChipsRequest* request,
+                                            v1::ListChipsResponse* response) {
+  absl::StatusOr<v1::ListChipsResponse> chips = backend_->ListChips();
   if (!chips.ok()) return ToGrpcStatus(chips.status());
   *response = *std::move(chips);
   return grpc::Status::OK;
 }
 
-grpc::Status PlanningServiceImpl::ListModels(grpc::ServerContext* context,
-                                             const ListModelsRequest* request,
-                                             ListModelsResponse* response) {
-  absl::StatusOr<ListModelsResponse> models = backend_->ListModels();
+grpc::Status PlanningServiceImpl::ListModels(
+    grpc::ServerContext* context, const v1::ListModelsRequest* request,
+    v1::ListModelsResponse* response) {
+  absl::StatusOr<v1::ListModelsResponse> models = backend_->ListModels();
   if (!models.ok()) return ToGrpcStatus(models.status());
   *response = *std::move(models);
   return grpc::Status::OK;

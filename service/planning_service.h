@@ -25,39 +25,41 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/planning_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "proto/planning_service.grpc.pb.h"
 #include "service/planning_backend.h"
 #include "service/request_log.h"
 
 namespace fleetsim::service {
 
 // The service name health checks report on (besides "", the whole server).
-inline constexpr char kServiceName[] = "fleetsim.PlanningService";
+inline constexpr char kServiceName[] = "fleetsim.v1.PlanningService";
 
 // The absl::Status -> grpc::Status conversion; the codes are numerically
 // the same (both follow google.rpc.Code).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Translates between gRPC and PlanningBackend. Thread-safe (the backend is).
-class PlanningServiceImpl final : public PlanningService::Service {
+class PlanningServiceImpl final : public v1::PlanningService::Service {
  public:
   // `backend` must outlive this object.
   explicit PlanningServiceImpl(PlanningBackend* backend) : backend_(backend) {}
 
   grpc::Status Simulate(grpc::ServerContext* context,
-                        const SimulateRequest* request,
-                        SimulateResponse* response) override;
-  grpc::Status Plan(grpc::ServerContext* context, const PlanRequest* request,
-                    grpc::ServerWriter<PlanResponse>* writer) override;
-  grpc::Status Study(grpc::ServerContext* context, const StudyRequest* request,
-                     grpc::ServerWriter<StudyResponse>* writer) override;
+                        const v1::SimulateRequest* request,
+                        v1::SimulateResponse* response) override;
+  grpc::Status Plan(grpc::ServerContext* context,
+                    const v1::PlanRequest* request,
+                    grpc::ServerWriter<v1::PlanResponse>* writer) override;
+  grpc::Status Study(grpc::ServerContext* context,
+                     const v1::StudyRequest* request,
+                     grpc::ServerWriter<v1::StudyResponse>* writer) override;
   grpc::Status ListChips(grpc::ServerContext* context,
-                         const ListChipsRequest* request,
-                         ListChipsResponse* response) override;
+                         const v1::ListChipsRequest* request,
+                         v1::ListChipsResponse* response) override;
   grpc::Status ListModels(grpc::ServerContext* context,
-                          const ListModelsRequest* request,
-                          ListModelsResponse* response) override;
+                          const v1::ListModelsRequest* request,
+                          v1::ListModelsResponse* response) override;
 
  private:
   PlanningBackend* const backend_;

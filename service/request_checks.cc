@@ -142,7 +142,8 @@ namespace {
 // A cluster's iteration table is a file the server opens: confined to the
 // data folder like a trace, and replaced by its resolved path.
 absl::Status CheckIterationTable(const RequestLimits& limits,
-                                 const std::string& field, Cluster* cluster) {
+                                 const std::string& field,
+                                 v1::Cluster* cluster) {
   if (cluster->iteration_time_table().empty()) return absl::OkStatus();
   FLEETSIM_ASSIGN_OR_RETURN(
       std::string path,
@@ -154,18 +155,18 @@ absl::Status CheckIterationTable(const RequestLimits& limits,
 
 }  // namespace
 
-absl::StatusOr<SimulateRequest> CheckSimulateRequest(
-    const SimulateRequest& request, const RequestLimits& limits) {
-  SimulateRequest checked = request;
+absl::StatusOr<v1::SimulateRequest> CheckSimulateRequest(
+    const v1::SimulateRequest& request, const RequestLimits& limits) {
+  v1::SimulateRequest checked = request;
   switch (request.cluster_source_case()) {
-    case SimulateRequest::kCluster:
+    case v1::SimulateRequest::kCluster:
       break;
-    case SimulateRequest::kClusterPath: {
+    case v1::SimulateRequest::kClusterPath: {
       FLEETSIM_ASSIGN_OR_RETURN(
           std::string path,
           ResolveDataPath(limits.data_dir, request.cluster_path(),
                           "cluster_path"));
-      Cluster cluster;
+      v1::Cluster cluster;
       absl::Status read = ReadTextProtoFile(path, &cluster);
       if (!read.ok()) {
         return absl::InvalidArgumentError(
@@ -189,7 +190,7 @@ absl::StatusOr<SimulateRequest> CheckSimulateRequest(
       CheckTraceSource(request.trace_bytes(), request.workload().trace_path(),
                        limits));
   checked.mutable_workload()->set_trace_path(trace);  // "" when inline
-  if (request.slo_source_case() == SimulateRequest::kSloPreset) {
+  if (request.slo_source_case() == v1::SimulateRequest::kSloPreset) {
     FLEETSIM_RETURN_IF_ERROR(
         CheckPreset(limits.data_dir, request.slo_preset(), "slo_preset"));
   }
@@ -197,7 +198,7 @@ absl::StatusOr<SimulateRequest> CheckSimulateRequest(
 }
 
 absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
-    const SimulateRequest& checked, const RequestLimits& limits,
+    const v1::SimulateRequest& checked, const RequestLimits& limits,
     const std::string& inline_trace_path) {
   const std::string& data_dir = limits.data_dir;
   sim::ScenarioRequest scenario;
@@ -208,7 +209,7 @@ absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
   if (!checked.trace_bytes().empty()) {
     scenario.workload.set_trace_path(inline_trace_path);
   }
-  if (checked.slo_source_case() == SimulateRequest::kSloPreset) {
+  if (checked.slo_source_case() == v1::SimulateRequest::kSloPreset) {
     // The preset's file, never the bare name: LoadSlo would try a bare name
     // as a path relative to the server's working directory first.
     scenario.slo =
@@ -218,10 +219,10 @@ absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
                                  checked.pool_overrides().end());
   absl::StatusOr<sim::SimulationInputs> inputs = sim::LoadScenario(scenario);
   if (!inputs.ok()) return AsInvalidArgument(inputs.status());
-  if (checked.slo_source_case() == SimulateRequest::kSlo) {
+  if (checked.slo_source_case() == v1::SimulateRequest::kSlo) {
     absl::Status valid = sim::ValidateSlo(checked.slo(), "slo");
     if (!valid.ok()) return AsInvalidArgument(valid);
-    absl::StatusOr<const Chip*> chip =
+    absl::StatusOr<const v1::Chip*> chip =
         scenario.catalogs->SloReferenceChip(checked.slo());
     if (!chip.ok()) {
       return absl::InvalidArgumentError(
@@ -233,9 +234,9 @@ absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
   return inputs;
 }
 
-absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
-                                             const RequestLimits& limits) {
-  PlanRequest checked = request;
+absl::StatusOr<v1::PlanRequest> CheckPlanRequest(const v1::PlanRequest& request,
+                                                 const RequestLimits& limits) {
+  v1::PlanRequest checked = request;
   if (request.model().empty()) {
     return absl::InvalidArgumentError("model: required (a catalog name)");
   }
@@ -262,19 +263,20 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
   }
   FLEETSIM_ASSIGN_OR_RETURN(std::shared_ptr<const sim::Catalogs> catalogs,
                             CatalogsOf(limits));
-  absl::StatusOr<const Model*> model = catalogs->models().Find(request.model());
+  absl::StatusOr<const v1::Model*> model =
+      catalogs->models().Find(request.model());
   if (!model.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("model: ", model.status().message()));
   }
   for (const std::string& chip : request.chips()) {
-    absl::StatusOr<const Chip*> found = catalogs->chips().Find(chip);
+    absl::StatusOr<const v1::Chip*> found = catalogs->chips().Find(chip);
     if (!found.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("chips: ", found.status().message()));
     }
   }
-  Workload workload = checked.workload();
+  v1::Workload workload = checked.workload();
   if (!request.trace_bytes().empty()) {
     // The worker opens the bytes as a file; validate the other fields.
     workload.set_trace_path("trace_bytes");
@@ -298,10 +300,10 @@ absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
   return checked;
 }
 
-absl::StatusOr<StudyRequest> CheckStudyRequest(const StudyRequest& request,
-                                               const RequestLimits& limits) {
-  StudyRequest checked = request;
-  StudySpec* spec = checked.mutable_spec();
+absl::StatusOr<v1::StudyRequest> CheckStudyRequest(
+    const v1::StudyRequest& request, const RequestLimits& limits) {
+  v1::StudyRequest checked = request;
+  v1::StudySpec* spec = checked.mutable_spec();
   if (!spec->base().trace_bytes().empty()) {
     return absl::InvalidArgumentError(
         "spec.base.trace_bytes: a study reads its trace from the server's "
@@ -322,15 +324,15 @@ absl::StatusOr<StudyRequest> CheckStudyRequest(const StudyRequest& request,
         "spec.variants: ", spec->variants_size(), " variants, more than the ",
         kMaxStudyVariants, " a call may ask for"));
   }
-  absl::StatusOr<PlanRequest> base = CheckPlanRequest(spec->base(), limits);
+  absl::StatusOr<v1::PlanRequest> base = CheckPlanRequest(spec->base(), limits);
   if (!base.ok()) {
     return absl::Status(base.status().code(),
                         absl::StrCat("spec.base.", base.status().message()));
   }
   *spec->mutable_base() = *std::move(base);
   for (int i = 0; i < spec->variants_size(); ++i) {
-    StudyVariant* variant = spec->mutable_variants(i);
-    absl::StatusOr<PlanRequest> plan =
+    v1::StudyVariant* variant = spec->mutable_variants(i);
+    absl::StatusOr<v1::PlanRequest> plan =
         CheckPlanRequest(study::VariantRequest(*spec, *variant), limits);
     if (!plan.ok()) {
       return absl::Status(

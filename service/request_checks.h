@@ -20,8 +20,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/plan.pb.h"
-#include "proto/planning_service.pb.h"
+#include "fleetsim/v1/plan.pb.h"
+#include "fleetsim/v1/planning_service.pb.h"
 #include "sim/catalogs.h"
 #include "sim/simulation.h"
 
@@ -78,8 +78,8 @@ absl::StatusOr<std::string> ResolveDataPath(const std::string& data_dir,
 // an absolute path in the data folder), an SLO preset that is a plain name.
 // Returns the request with every path resolved, ready for a worker.
 // Errors: InvalidArgument naming the field; PermissionDenied (paths).
-absl::StatusOr<SimulateRequest> CheckSimulateRequest(
-    const SimulateRequest& request, const RequestLimits& limits);
+absl::StatusOr<v1::SimulateRequest> CheckSimulateRequest(
+    const v1::SimulateRequest& request, const RequestLimits& limits);
 
 // SimulationInputs for a request CheckSimulateRequest returned. When the
 // trace is inline, `inline_trace_path` is the file holding trace_bytes (a
@@ -88,7 +88,7 @@ absl::StatusOr<SimulateRequest> CheckSimulateRequest(
 // model or preset the client named) reported as InvalidArgument since the
 // bad value came from a request field.
 absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
-    const SimulateRequest& checked, const RequestLimits& limits,
+    const v1::SimulateRequest& checked, const RequestLimits& limits,
     const std::string& inline_trace_path);
 
 // Checks a PlanRequest before any worker starts: model and chips in the
@@ -100,8 +100,8 @@ absl::StatusOr<sim::SimulationInputs> ScenarioFromRequest(
 // planner::ValidatePlanRequest (ranges, enums, limits). Returns the
 // request with paths resolved. Errors as CheckSimulateRequest. The planner
 // validates everything else itself.
-absl::StatusOr<PlanRequest> CheckPlanRequest(const PlanRequest& request,
-                                             const RequestLimits& limits);
+absl::StatusOr<v1::PlanRequest> CheckPlanRequest(const v1::PlanRequest& request,
+                                                 const RequestLimits& limits);
 
 // Most variants a Study call may ask for.
 inline constexpr int kMaxStudyVariants = 64;
@@ -114,8 +114,8 @@ inline constexpr int kMaxStudyVariants = 64;
 // same catalog names checked. Returns the request with the base's paths
 // and each variant's SLO preset resolved. Errors name the field
 // ("spec.variants[1] ('x'): model: ...").
-absl::StatusOr<StudyRequest> CheckStudyRequest(const StudyRequest& request,
-                                               const RequestLimits& limits);
+absl::StatusOr<v1::StudyRequest> CheckStudyRequest(
+    const v1::StudyRequest& request, const RequestLimits& limits);
 
 }  // namespace fleetsim::service
 

@@ -12,7 +12,7 @@
 
 namespace fleetsim::service {
 
-absl::Status RunStudyJob(const StudyRequest& checked,
+absl::Status RunStudyJob(const v1::StudyRequest& checked,
                          const RequestLimits& limits,
                          const StudyProgressSink& progress,
                          const ReportFileSink& file) {
@@ -23,7 +23,7 @@ absl::Status RunStudyJob(const StudyRequest& checked,
   options.jobs = checked.jobs();
   options.command_line = "PlanningService.Study rpc (fleetsim serve)";
   options.progress = progress;
-  FLEETSIM_ASSIGN_OR_RETURN(StudyResult result,
+  FLEETSIM_ASSIGN_OR_RETURN(v1::StudyResult result,
                             study::RunStudy(checked.spec(), options));
   std::error_code ec;
   std::string dir =
@@ -40,7 +40,7 @@ absl::Status RunStudyJob(const StudyRequest& checked,
       study::WriteStudyOutputs(std::move(result), dir, output);
   absl::Status status = names.status();
   for (size_t i = 0; status.ok() && i < names->size(); ++i) {
-    ReportFile report;
+    v1::ReportFile report;
     report.set_name((*names)[i]);
     status =
         ReadFileToString(dir + "/" + (*names)[i], report.mutable_content());

@@ -12,20 +12,20 @@
 #include <functional>
 
 #include "absl/status/status.h"
-#include "proto/planning_service.pb.h"
+#include "fleetsim/v1/planning_service.pb.h"
 #include "service/request_checks.h"
 
 namespace fleetsim::service {
 
-using StudyProgressSink = std::function<void(const StudyProgress&)>;
-using ReportFileSink = std::function<void(const ReportFile&)>;
+using StudyProgressSink = std::function<void(const v1::StudyProgress&)>;
+using ReportFileSink = std::function<void(const v1::ReportFile&)>;
 
 // `checked` comes from CheckStudyRequest, with jobs set to the call's
 // slots; the study runs on limits.data_dir and its catalogs. Calls `progress`
 // while the plans run, then `file` once per output in writing order. Errors:
 // the study's, Chromium's, Internal when the temporary folder cannot be made or
 // read.
-absl::Status RunStudyJob(const StudyRequest& checked,
+absl::Status RunStudyJob(const v1::StudyRequest& checked,
                          const RequestLimits& limits,
                          const StudyProgressSink& progress,
                          const ReportFileSink& file);

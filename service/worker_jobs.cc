@@ -63,11 +63,12 @@ absl::StatusOr<T> WithInlineTrace(const std::string& trace_bytes,
   return result;
 }
 
-absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
-                                             const SimulateRequest& request) {
-  return WithInlineTrace<SimulationResult>(
+absl::StatusOr<v1::SimulationResult> RunSimulate(
+    const RequestLimits& limits, const v1::SimulateRequest& request) {
+  return WithInlineTrace<v1::SimulationResult>(
       request.trace_bytes(),
-      [&](const std::string& trace_path) -> absl::StatusOr<SimulationResult> {
+      [&](const std::string& trace_path)
+          -> absl::StatusOr<v1::SimulationResult> {
         FLEETSIM_ASSIGN_OR_RETURN(
             sim::SimulationInputs inputs,
             ScenarioFromRequest(request, limits, trace_path));
@@ -78,7 +79,7 @@ absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
                                        request.site(), "site"));
         FLEETSIM_RETURN_IF_ERROR(
             economics::CheckPriceable(inputs.fleet, inputs.h100, tco));
-        FLEETSIM_ASSIGN_OR_RETURN(SimulationResult result,
+        FLEETSIM_ASSIGN_OR_RETURN(v1::SimulationResult result,
                                   sim::RunSimulation(inputs));
         FLEETSIM_RETURN_IF_ERROR(sim::RequireRequests(result, inputs.workload));
         FLEETSIM_RETURN_IF_ERROR(economics::PriceSimulation(
@@ -87,17 +88,17 @@ absl::StatusOr<SimulationResult> RunSimulate(const RequestLimits& limits,
       });
 }
 
-absl::StatusOr<PlanResult> RunPlan(const RequestLimits& limits,
-                                   const PlannerFn& planner,
-                                   const PlanRequest& request,
-                                   const PlanProgressSink& progress) {
-  return WithInlineTrace<PlanResult>(
+absl::StatusOr<v1::PlanResult> RunPlan(const RequestLimits& limits,
+                                       const PlannerFn& planner,
+                                       const v1::PlanRequest& request,
+                                       const PlanProgressSink& progress) {
+  return WithInlineTrace<v1::PlanResult>(
       request.trace_bytes(), [&](const std::string& trace_path) {
         if (trace_path.empty()) {
           return planner(request, limits.data_dir, progress);
         }
         // The planner reads workload.trace_path only.
-        PlanRequest with_file = request;
+        v1::PlanRequest with_file = request;
         with_file.clear_trace_bytes();
         with_file.mutable_workload()->set_trace_path(trace_path);
         return planner(with_file, limits.data_dir, progress);
@@ -145,9 +146,9 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
   const char kind = frame->payload[0];
   const std::string body = frame->payload.substr(1);
   if (kind == kSimulateJob) {
-    SimulateRequest request;
+    v1::SimulateRequest request;
     if (!Parse(fd, body, &request)) return;
-    absl::StatusOr<SimulationResult> result = RunSimulate(limits, request);
+    absl::StatusOr<v1::SimulationResult> result = RunSimulate(limits, request);
     if (result.ok()) {
       Answer(fd, kSimulationResultFrame, result->SerializeAsString());
     } else {
@@ -156,10 +157,10 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
     return;
   }
   if (kind == kPlanJob) {
-    PlanRequest request;
+    v1::PlanRequest request;
     if (!Parse(fd, body, &request)) return;
-    absl::StatusOr<PlanResult> result =
-        RunPlan(limits, planner, request, [fd](const PlanProgress& progress) {
+    absl::StatusOr<v1::PlanResult> result = RunPlan(
+        limits, planner, request, [fd](const v1::PlanProgress& progress) {
           Answer(fd, kPlanProgressFrame, progress.SerializeAsString());
         });
     if (result.ok()) {
@@ -170,14 +171,14 @@ void RunServiceJob(const RequestLimits& limits, const PlannerFn& planner,
     return;
   }
   if (kind == kStudyJob) {
-    StudyRequest request;
+    v1::StudyRequest request;
     if (!Parse(fd, body, &request)) return;
     absl::Status status = RunStudyJob(
         request, limits,
-        [fd](const StudyProgress& progress) {
+        [fd](const v1::StudyProgress& progress) {
           Answer(fd, kStudyProgressFrame, progress.SerializeAsString());
         },
-        [fd](const ReportFile& file) {
+        [fd](const v1::ReportFile& file) {
           Answer(fd, kReportFileFrame, file.SerializeAsString());
         });
     Answer(fd, status.ok() ? kStudyDoneFrame : kErrorFrame,

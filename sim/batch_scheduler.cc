@@ -27,7 +27,7 @@ void BatchScheduler::EnableOperatorTotals() {
 
 void BatchScheduler::Enqueue(LiveRequestPtr request) {
   int64_t lifetime_tokens =
-      pool_.role == POOL_ROLE_PREFILL
+      pool_.role == v1::POOL_ROLE_PREFILL
           ? request->input_tokens
           : request->input_tokens + request->output_tokens;
   if (!CanEverHold(lifetime_tokens)) {
@@ -223,7 +223,7 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
   shape_ = hardware::BatchShape();
   planned_decodes_ = 0;
 
-  bool prefill_first = pool_.policy == BATCHING_POLICY_VLLM;
+  bool prefill_first = pool_.policy == v1::BATCHING_POLICY_VLLM;
   if (prefill_first && (!waiting_.empty() || !prefilling_.empty())) {
     PlanPrefills(pool_.max_batch_tokens, /*whole_prompts_only=*/true);
   }
@@ -306,7 +306,7 @@ void BatchScheduler::FinishPrefill(LiveRequestPtr request, double end_s) {
     request->prefill_done_s = end_s;
     ++usage_.prompts_served;
     request->generated = 1;
-    if (pool_.role == POOL_ROLE_PREFILL && request->output_tokens > 1) {
+    if (pool_.role == v1::POOL_ROLE_PREFILL && request->output_tokens > 1) {
       PrefillDone(std::move(request));
       return;
     }

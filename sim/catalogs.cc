@@ -15,11 +15,12 @@ absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Load(
       new Catalogs(data_dir, std::move(chips), std::move(models)));
 }
 
-absl::StatusOr<const Chip*> Catalogs::ReferenceChip() const {
+absl::StatusOr<const v1::Chip*> Catalogs::ReferenceChip() const {
   return chips_.Find(hardware::kReferenceChip);
 }
 
-absl::StatusOr<const Chip*> Catalogs::SloReferenceChip(const Slo& slo) const {
+absl::StatusOr<const v1::Chip*> Catalogs::SloReferenceChip(
+    const v1::Slo& slo) const {
   return slo.reference_chip().empty() ? ReferenceChip()
                                       : chips_.Find(slo.reference_chip());
 }

@@ -17,8 +17,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/slo.pb.h"
 #include "hardware/chip_catalog.h"
-#include "proto/slo.pb.h"
 #include "workloads/model_catalog.h"
 
 namespace fleetsim::sim {
@@ -37,10 +37,10 @@ class Catalogs final {
   const workloads::ModelCatalog& models() const { return models_; }
 
   // hardware::kReferenceChip. NotFound when the folder lacks it.
-  absl::StatusOr<const Chip*> ReferenceChip() const;
+  absl::StatusOr<const v1::Chip*> ReferenceChip() const;
   // The chip an SLO's slowdowns are measured on: slo.reference_chip when
   // set, else the reference chip. NotFound for an unknown name.
-  absl::StatusOr<const Chip*> SloReferenceChip(const Slo& slo) const;
+  absl::StatusOr<const v1::Chip*> SloReferenceChip(const v1::Slo& slo) const;
 
  private:
   Catalogs(std::string data_dir, hardware::ChipCatalog chips,

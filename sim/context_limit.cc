@@ -6,12 +6,12 @@
 
 namespace fleetsim::sim {
 
-void ApplyContextLimit(ContextLimit policy, int64_t max_context_tokens,
+void ApplyContextLimit(v1::ContextLimit policy, int64_t max_context_tokens,
                        LiveRequest* request) {
   int64_t total = int64_t{request->input_tokens} + request->output_tokens;
   if (max_context_tokens <= 0 || total <= max_context_tokens) return;
   switch (policy) {
-    case CONTEXT_LIMIT_TRUNCATE: {
+    case v1::CONTEXT_LIMIT_TRUNCATE: {
       // A prompt keeps at least one token and the output at least one.
       int64_t output = std::min<int64_t>(
           request->output_tokens, std::max<int64_t>(1, max_context_tokens - 1));
@@ -23,7 +23,7 @@ void ApplyContextLimit(ContextLimit policy, int64_t max_context_tokens,
       request->context_outcome = ContextOutcome::kTruncated;
       return;
     }
-    case CONTEXT_LIMIT_ALLOW:
+    case v1::CONTEXT_LIMIT_ALLOW:
       request->context_outcome = ContextOutcome::kServedOver;
       return;
     default:  // REJECT, and UNSPECIFIED, which means REJECT
@@ -33,20 +33,21 @@ void ApplyContextLimit(ContextLimit policy, int64_t max_context_tokens,
   }
 }
 
-absl::StatusOr<ContextLimit> ParseContextLimit(absl::string_view word) {
-  for (ContextLimit policy :
-       {CONTEXT_LIMIT_REJECT, CONTEXT_LIMIT_TRUNCATE, CONTEXT_LIMIT_ALLOW}) {
+absl::StatusOr<v1::ContextLimit> ParseContextLimit(absl::string_view word) {
+  for (v1::ContextLimit policy :
+       {v1::CONTEXT_LIMIT_REJECT, v1::CONTEXT_LIMIT_TRUNCATE,
+        v1::CONTEXT_LIMIT_ALLOW}) {
     if (word == ContextLimitWord(policy)) return policy;
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "context limit '", word, "' is none of reject, truncate, allow"));
 }
 
-std::string ContextLimitWord(ContextLimit policy) {
+std::string ContextLimitWord(v1::ContextLimit policy) {
   switch (policy) {
-    case CONTEXT_LIMIT_TRUNCATE:
+    case v1::CONTEXT_LIMIT_TRUNCATE:
       return "truncate";
-    case CONTEXT_LIMIT_ALLOW:
+    case v1::CONTEXT_LIMIT_ALLOW:
       return "allow";
     default:
       return "reject";

@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "proto/cluster.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
 #include "sim/live_request.h"
 
 namespace fleetsim::sim {
@@ -23,12 +23,12 @@ namespace fleetsim::sim {
 // caps its output at max_context - 1 tokens, then keeps the prompt's first
 // max_context - output tokens (its leading prefix blocks stay shareable);
 // ALLOW leaves it as it is.
-void ApplyContextLimit(ContextLimit policy, int64_t max_context_tokens,
+void ApplyContextLimit(v1::ContextLimit policy, int64_t max_context_tokens,
                        LiveRequest* request);
 
 // "reject", "truncate" or "allow" (the --context-limit flag's words).
-absl::StatusOr<ContextLimit> ParseContextLimit(absl::string_view word);
-std::string ContextLimitWord(ContextLimit policy);
+absl::StatusOr<v1::ContextLimit> ParseContextLimit(absl::string_view word);
+std::string ContextLimitWord(v1::ContextLimit policy);
 
 }  // namespace fleetsim::sim
 

@@ -42,7 +42,7 @@ absl::Status PoolError(const std::string& origin, const PoolSpec& pool,
 // intermediate (the largest transient) for a full token budget, plus fp32
 // logits for a full batch at `logit_rows_per_request` rows each (k + 1 for
 // a speculative verify). vLLM profiles this at start-up; we derive it.
-double ActivationReserveBytes(const Model& model, const PoolSpec& pool,
+double ActivationReserveBytes(const v1::Model& model, const PoolSpec& pool,
                               int logit_rows_per_request) {
   double act_bytes = hardware::WeightBytesPerElement(model);
   double ffn = std::max(model.ffn_dim(), model.moe().expert_ffn_dim());
@@ -56,25 +56,25 @@ double ActivationReserveBytes(const Model& model, const PoolSpec& pool,
 // OK when `chip` has a tensor peak for the weights' precision of `served`
 // and both precisions are modelled; else the reason, naming the pool's
 // field or, where the pool sets none (`*_from_pool` false), the model's.
-absl::Status CheckPrecision(const Model& served, const Chip& chip,
+absl::Status CheckPrecision(const v1::Model& served, const v1::Chip& chip,
                             bool weights_from_pool, bool kv_from_pool) {
   const std::string weight_field =
       weights_from_pool ? "field 'weight_dtype'" : "the model's field 'dtype'";
   const std::string kv_field =
       kv_from_pool ? "field 'kv_dtype'" : "the model's field 'kv_dtype'";
-  if (served.dtype() == DTYPE_FP4 || served.kv_dtype() == DTYPE_FP4) {
+  if (served.dtype() == v1::DTYPE_FP4 || served.kv_dtype() == v1::DTYPE_FP4) {
     return absl::InvalidArgumentError(absl::StrCat(
-        served.dtype() == DTYPE_FP4 ? weight_field : kv_field,
+        served.dtype() == v1::DTYPE_FP4 ? weight_field : kv_field,
         ": FP4 weights or KV cache are not modelled yet (the footprint counts "
         "whole bytes per element)"));
   }
-  if (served.dtype() == DTYPE_FP8 && chip.fp8_tflops() <= 0) {
+  if (served.dtype() == v1::DTYPE_FP8 && chip.fp8_tflops() <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(weight_field, ": FP8 weights, but chip '", chip.name(),
                      "' has no FP8 tensor peak (fp8_tflops); serve it in BF16",
                      chip.int8_tops() > 0 ? " or INT8" : ""));
   }
-  if (served.dtype() == DTYPE_INT8 && chip.int8_tops() <= 0) {
+  if (served.dtype() == v1::DTYPE_INT8 && chip.int8_tops() <= 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(weight_field, ": INT8 weights, but chip '", chip.name(),
                      "' has no INT8 tensor peak (int8_tops); serve it in BF16",
@@ -85,10 +85,10 @@ absl::Status CheckPrecision(const Model& served, const Chip& chip,
 
 // Cluster.prefix_caching onto the pools that compute prompts (all but
 // decode pools); the router's policy needs it.
-absl::Status ResolvePrefixCaching(const Cluster& cluster,
+absl::Status ResolvePrefixCaching(const v1::Cluster& cluster,
                                   const std::string& origin, FleetSpec* fleet) {
   if (!cluster.prefix_caching()) {
-    if (fleet->router == ROUTER_POLICY_PREFIX_AFFINITY) {
+    if (fleet->router == v1::ROUTER_POLICY_PREFIX_AFFINITY) {
       return absl::InvalidArgumentError(absl::StrCat(
           origin,
           ": field 'router': ROUTER_POLICY_PREFIX_AFFINITY routes by "
@@ -112,7 +112,7 @@ absl::Status ResolvePrefixCaching(const Cluster& cluster,
     // Disaggregated, prompts are computed on the prefill pools only, so the
     // cache lives there (as Mooncake's prefill-side KV cache, FAST'25 §3);
     // a decode instance receives every prompt's whole KV.
-    if (pool.role == POOL_ROLE_DECODE) continue;
+    if (pool.role == v1::POOL_ROLE_DECODE) continue;
     if (block_tokens % pool.kv_block_tokens != 0) {
       return PoolError(
           origin, pool,
@@ -127,13 +127,14 @@ absl::Status ResolvePrefixCaching(const Cluster& cluster,
 
 }  // namespace
 
-Model ServedModel(const Model& model, const PoolSpec& pool) {
-  Model served = model;
-  if (served.kv_dtype() == DTYPE_UNSPECIFIED)
+v1::Model ServedModel(const v1::Model& model, const PoolSpec& pool) {
+  v1::Model served = model;
+  if (served.kv_dtype() == v1::DTYPE_UNSPECIFIED)
     served.set_kv_dtype(served.dtype());
-  if (pool.weight_dtype != DTYPE_UNSPECIFIED)
+  if (pool.weight_dtype != v1::DTYPE_UNSPECIFIED)
     served.set_dtype(pool.weight_dtype);
-  if (pool.kv_dtype != DTYPE_UNSPECIFIED) served.set_kv_dtype(pool.kv_dtype);
+  if (pool.kv_dtype != v1::DTYPE_UNSPECIFIED)
+    served.set_kv_dtype(pool.kv_dtype);
   return served;
 }
 
@@ -141,47 +142,51 @@ Model ServedModel(const Model& model, const PoolSpec& pool) {
 const FieldRanges& ClusterFieldRanges() {
   constexpr double kMaxChips = 1e4;  // per machine; NVL72 racks have 72
   static const auto* ranges = new FieldRanges{
-      {"fleetsim.Cluster.mixed_pool_prefill_queue_tokens", 1, 1e12, "tokens"},
-      {"fleetsim.Cluster.framework_layer_overhead_us", 0, 1e6,
+      {"fleetsim.v1.Cluster.mixed_pool_prefill_queue_tokens", 1, 1e12,
+       "tokens"},
+      {"fleetsim.v1.Cluster.framework_layer_overhead_us", 0, 1e6,
        "microseconds per layer"},
-      {"fleetsim.Cluster.prefix_block_tokens", 1, 1e6, "tokens"},
-      {"fleetsim.Pool.machines", 1, static_cast<double>(kMaxMachinesPerFleet),
+      {"fleetsim.v1.Cluster.prefix_block_tokens", 1, 1e6, "tokens"},
+      {"fleetsim.v1.Pool.machines", 1,
+       static_cast<double>(kMaxMachinesPerFleet),
        "the per-run limit, docs/limits.md"},
-      {"fleetsim.Pool.owned_machines", 0,
+      {"fleetsim.v1.Pool.owned_machines", 0,
        static_cast<double>(kMaxMachinesPerFleet)},
-      {"fleetsim.Pool.tp", 1, kMaxChips},
-      {"fleetsim.Pool.pp", 1, kMaxChips},
-      {"fleetsim.Pool.ep", 1, kMaxChips},
-      {"fleetsim.Machine.chips_per_machine", 1, kMaxChips},
-      {"fleetsim.Machine.scale_up_gbytes_per_s", 1e-3, 1e6, "GB/s"},
-      {"fleetsim.Machine.scale_out_gbytes_per_s", 1e-3, 1e6, "GB/s"},
-      {"fleetsim.Machine.scale_out_latency_us", 0, 1e6, "microseconds"},
-      {"fleetsim.BatchingConfig.max_batch_size", 1, 1e7, "requests"},
-      {"fleetsim.BatchingConfig.max_batch_tokens", 1,
+      {"fleetsim.v1.Pool.tp", 1, kMaxChips},
+      {"fleetsim.v1.Pool.pp", 1, kMaxChips},
+      {"fleetsim.v1.Pool.ep", 1, kMaxChips},
+      {"fleetsim.v1.Machine.chips_per_machine", 1, kMaxChips},
+      {"fleetsim.v1.Machine.scale_up_gbytes_per_s", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.v1.Machine.scale_out_gbytes_per_s", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.v1.Machine.scale_out_latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.v1.BatchingConfig.max_batch_size", 1, 1e7, "requests"},
+      {"fleetsim.v1.BatchingConfig.max_batch_tokens", 1,
        static_cast<double>(kMaxRequestTokens), "tokens"},
-      {"fleetsim.BatchingConfig.kv_memory_fraction", 1e-3, 1, "of chip memory"},
-      {"fleetsim.BatchingConfig.kv_block_tokens", 1, 1e6, "tokens"},
-      {"fleetsim.SpeculativeDecoding.draft_tokens", 1, kMaxDraftTokens,
+      {"fleetsim.v1.BatchingConfig.kv_memory_fraction", 1e-3, 1,
+       "of chip memory"},
+      {"fleetsim.v1.BatchingConfig.kv_block_tokens", 1, 1e6, "tokens"},
+      {"fleetsim.v1.SpeculativeDecoding.draft_tokens", 1, kMaxDraftTokens,
        "tokens per step"},
-      {"fleetsim.SpeculativeDecoding.acceptance_rate", 0, 1, "a probability"},
-      {"fleetsim.SpeculativeDecoding.acceptance_by_position", 0, 1,
+      {"fleetsim.v1.SpeculativeDecoding.acceptance_rate", 0, 1,
+       "a probability"},
+      {"fleetsim.v1.SpeculativeDecoding.acceptance_by_position", 0, 1,
        "a probability"},
   };
   return *ranges;
 }
 
-const char* PoolRoleName(PoolRole role) {
+const char* PoolRoleName(v1::PoolRole role) {
   switch (role) {
-    case POOL_ROLE_PREFILL:
+    case v1::POOL_ROLE_PREFILL:
       return "prefill";
-    case POOL_ROLE_DECODE:
+    case v1::POOL_ROLE_DECODE:
       return "decode";
     default:
       return "colocated";
   }
 }
 
-double FleetSpec::NormalizedTdp(const Chip& h100) const {
+double FleetSpec::NormalizedTdp(const v1::Chip& h100) const {
   const double h100_machine_w =
       h100.tdp_w() * hardware::kDefaultChipsPerMachine;
   return h100_machine_w > 0 ? TdpW() / h100_machine_w : 0;
@@ -199,14 +204,14 @@ namespace {
 
 // The cluster-wide settings of `cluster`: router, timing definitions,
 // context limit, serving overhead and framework.
-absl::StatusOr<FleetSpec> ResolveClusterSettings(const Cluster& cluster,
+absl::StatusOr<FleetSpec> ResolveClusterSettings(const v1::Cluster& cluster,
                                                  const std::string& origin,
-                                                 const Model& model) {
+                                                 const v1::Model& model) {
   FleetSpec fleet;
   fleet.name = cluster.name();
   fleet.model = model;
-  fleet.router = cluster.router() == ROUTER_POLICY_UNSPECIFIED
-                     ? ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS
+  fleet.router = cluster.router() == v1::ROUTER_POLICY_UNSPECIFIED
+                     ? v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS
                      : cluster.router();
   fleet.mixed_pool_prefill_queue_tokens =
       cluster.mixed_pool_prefill_queue_tokens();
@@ -218,7 +223,7 @@ absl::StatusOr<FleetSpec> ResolveClusterSettings(const Cluster& cluster,
   }
   fleet.ttft_at_prefill_completion = cluster.ttft_at_prefill_completion();
   fleet.layerwise_kv_transfer = cluster.layerwise_kv_transfer();
-  if (cluster.context_limit() != CONTEXT_LIMIT_UNSPECIFIED)
+  if (cluster.context_limit() != v1::CONTEXT_LIMIT_UNSPECIFIED)
     fleet.context_limit = cluster.context_limit();
   if (cluster.has_framework_layer_overhead_us()) {
     fleet.cost_model.layer_overhead_s =
@@ -246,9 +251,10 @@ absl::StatusOr<FleetSpec> ResolveClusterSettings(const Cluster& cluster,
 // The pool's MoE routing (Pool.expert_routing), checked against the served
 // model. Its expert parallelism (Pool.ep) is checked by
 // CheckExpertParallel.
-absl::Status ResolveExpertRouting(const Pool& config, const FleetSpec& fleet,
+absl::Status ResolveExpertRouting(const v1::Pool& config,
+                                  const FleetSpec& fleet,
                                   const std::string& origin, PoolSpec* pool) {
-  const ExpertRouting& routing = config.expert_routing();
+  const v1::ExpertRouting& routing = config.expert_routing();
   if (hardware::NumMoeLayers(fleet.model) == 0 && config.has_expert_routing()) {
     return PoolError(
         origin, *pool,
@@ -256,7 +262,7 @@ absl::Status ResolveExpertRouting(const Pool& config, const FleetSpec& fleet,
                      "models; '",
                      fleet.model.name(), "' has no routed experts"));
   }
-  if (routing.kind() == EXPERT_ROUTING_KIND_POWER_LAW) {
+  if (routing.kind() == v1::EXPERT_ROUTING_KIND_POWER_LAW) {
     if (!(routing.alpha() > 0 && std::isfinite(routing.alpha())) ||
         routing.alpha() == 1) {
       return PoolError(
@@ -278,12 +284,13 @@ absl::Status ResolveExpertRouting(const Pool& config, const FleetSpec& fleet,
 // machine, parallelism, batching and network. Sizes its KV later
 // (SizeKvCache), once --pool overrides have set its machines.
 absl::StatusOr<PoolSpec> ResolvePool(
-    const Pool& config, const FleetSpec& fleet,
-    const std::map<std::string, const Chip*>& chip_by_name,
+    const v1::Pool& config, const FleetSpec& fleet,
+    const std::map<std::string, const v1::Chip*>& chip_by_name,
     const std::string& origin) {
   PoolSpec pool;
-  pool.role = config.role() == POOL_ROLE_UNSPECIFIED ? POOL_ROLE_COLOCATED
-                                                     : config.role();
+  pool.role = config.role() == v1::POOL_ROLE_UNSPECIFIED
+                  ? v1::POOL_ROLE_COLOCATED
+                  : config.role();
   pool.name = config.name().empty() ? PoolRoleName(pool.role) : config.name();
   auto chip = chip_by_name.find(config.machine().chip());
   if (chip == chip_by_name.end()) {
@@ -320,27 +327,27 @@ absl::StatusOr<PoolSpec> ResolvePool(
   pool.pp = config.pp() > 0 ? config.pp() : 1;
   pool.ep = std::max(config.ep(), 1);
   FLEETSIM_RETURN_IF_ERROR(ResolveExpertRouting(config, fleet, origin, &pool));
-  const BatchingConfig& batching = config.batching();
+  const v1::BatchingConfig& batching = config.batching();
   pool.policy =
-      batching.policy() != BATCHING_POLICY_UNSPECIFIED
+      batching.policy() != v1::BATCHING_POLICY_UNSPECIFIED
           ? batching.policy()
-          : (pool.role == POOL_ROLE_COLOCATED ? BATCHING_POLICY_SARATHI
-                                              : BATCHING_POLICY_VLLM);
+          : (pool.role == v1::POOL_ROLE_COLOCATED ? v1::BATCHING_POLICY_SARATHI
+                                                  : v1::BATCHING_POLICY_VLLM);
   pool.max_batch_size = batching.max_batch_size() > 0
                             ? batching.max_batch_size()
                             : kDefaultMaxBatchSize;
   pool.max_batch_tokens =
       batching.max_batch_tokens() > 0
           ? batching.max_batch_tokens()
-          : (pool.policy == BATCHING_POLICY_SARATHI ? kDefaultSarathiTokens
-                                                    : kDefaultVllmTokens);
+          : (pool.policy == v1::BATCHING_POLICY_SARATHI ? kDefaultSarathiTokens
+                                                        : kDefaultVllmTokens);
   pool.kv_block_tokens = batching.kv_block_tokens() > 0
                              ? batching.kv_block_tokens()
                              : kDefaultBlockTokens;
-  pool.preemption = batching.preemption() == PREEMPTION_MODE_UNSPECIFIED
-                        ? PREEMPTION_MODE_RECOMPUTE
+  pool.preemption = batching.preemption() == v1::PREEMPTION_MODE_UNSPECIFIED
+                        ? v1::PREEMPTION_MODE_RECOMPUTE
                         : batching.preemption();
-  if (pool.preemption == PREEMPTION_MODE_SWAP) {
+  if (pool.preemption == v1::PREEMPTION_MODE_SWAP) {
     return absl::UnimplementedError(absl::StrCat(
         origin, ": pool '", pool.name,
         "': field 'batching.preemption': PREEMPTION_MODE_SWAP is not "
@@ -390,8 +397,9 @@ absl::Status ApplyPoolOverrides(const std::vector<std::string>& overrides,
 // Pool `index`'s expert parallelism fits the model and its tp: ep divides
 // the routed experts and is a multiple of tp. Errors name the line of
 // 'ep' in the cluster file.
-absl::Status CheckExpertParallel(const Cluster& cluster, int index,
-                                 const Model& model, const std::string& origin,
+absl::Status CheckExpertParallel(const v1::Cluster& cluster, int index,
+                                 const v1::Model& model,
+                                 const std::string& origin,
                                  const PoolSpec& pool) {
   if (pool.ep <= 1) return absl::OkStatus();
   std::string problem;
@@ -422,7 +430,7 @@ absl::Status CheckExpertParallel(const Cluster& cluster, int index,
 
 // Machines, owned machines and the parallelism fit the machine and the
 // model; sets the pool's instances per machine.
-absl::Status CheckPoolShape(const Model& model, const std::string& origin,
+absl::Status CheckPoolShape(const v1::Model& model, const std::string& origin,
                             PoolSpec* pool) {
   if (pool->machines < 1) {
     return PoolError(origin, *pool,
@@ -464,11 +472,11 @@ absl::Status CheckPoolShape(const Model& model, const std::string& origin,
 // budget fits.
 absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
                          const std::string& origin, PoolSpec* pool) {
-  const Model& model = fleet.model;
-  const Model served = ServedModel(model, *pool);
+  const v1::Model& model = fleet.model;
+  const v1::Model served = ServedModel(model, *pool);
   if (absl::Status precision = CheckPrecision(
-          served, pool->chip, pool->weight_dtype != DTYPE_UNSPECIFIED,
-          pool->kv_dtype != DTYPE_UNSPECIFIED);
+          served, pool->chip, pool->weight_dtype != v1::DTYPE_UNSPECIFIED,
+          pool->kv_dtype != v1::DTYPE_UNSPECIFIED);
       !precision.ok()) {
     return PoolError(origin, *pool, std::string(precision.message()));
   }
@@ -501,10 +509,10 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
       1 + (fleet.speculative ? fleet.speculative->draft_tokens : 0));
   if (fleet.speculative) {
     // The draft, in the pool's precision, shares the instance's memory.
-    const Model draft = ServedModel(fleet.speculative->draft, *pool);
+    const v1::Model draft = ServedModel(fleet.speculative->draft, *pool);
     if (absl::Status precision = CheckPrecision(
-            draft, pool->chip, pool->weight_dtype != DTYPE_UNSPECIFIED,
-            pool->kv_dtype != DTYPE_UNSPECIFIED);
+            draft, pool->chip, pool->weight_dtype != v1::DTYPE_UNSPECIFIED,
+            pool->kv_dtype != v1::DTYPE_UNSPECIFIED);
         !precision.ok()) {
       return PoolError(origin, *pool,
                        absl::StrCat("speculative decoding's draft '",
@@ -570,9 +578,9 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
 absl::Status ResolveServingMode(const std::string& origin, FleetSpec* fleet) {
   bool has_colocated = false, has_prefill = false, has_decode = false;
   for (const PoolSpec& pool : fleet->pools) {
-    has_colocated |= pool.role == POOL_ROLE_COLOCATED;
-    has_prefill |= pool.role == POOL_ROLE_PREFILL;
-    has_decode |= pool.role == POOL_ROLE_DECODE;
+    has_colocated |= pool.role == v1::POOL_ROLE_COLOCATED;
+    has_prefill |= pool.role == v1::POOL_ROLE_PREFILL;
+    has_decode |= pool.role == v1::POOL_ROLE_DECODE;
   }
   if (has_colocated && (has_prefill || has_decode)) {
     return absl::UnimplementedError(absl::StrCat(
@@ -589,7 +597,7 @@ absl::Status ResolveServingMode(const std::string& origin, FleetSpec* fleet) {
 
 // Speculative decoding runs on colocated pools timed by the operator cost
 // model, with a draft every pool's parallelism can run.
-absl::Status CheckSpeculativeDecoding(const Cluster& cluster,
+absl::Status CheckSpeculativeDecoding(const v1::Cluster& cluster,
                                       const std::string& origin,
                                       const FleetSpec& fleet) {
   if (!fleet.speculative) return absl::OkStatus();
@@ -623,7 +631,7 @@ absl::Status CheckSpeculativeDecoding(const Cluster& cluster,
 
 // Cluster.iteration_time_table: SplitwiseSim's measured table times every
 // pool instead of the operator model; each pool must be in it.
-absl::Status LoadIterationTable(const Cluster& cluster,
+absl::Status LoadIterationTable(const v1::Cluster& cluster,
                                 const std::string& origin, FleetSpec* fleet) {
   if (cluster.iteration_time_table().empty()) return absl::OkStatus();
   const std::string& path = cluster.iteration_time_table();
@@ -649,15 +657,15 @@ absl::Status LoadIterationTable(const Cluster& cluster,
 }  // namespace
 
 absl::StatusOr<FleetSpec> ResolveFleet(
-    const Cluster& cluster, const std::string& origin, const Model& model,
-    const std::vector<const Chip*>& chips,
+    const v1::Cluster& cluster, const std::string& origin,
+    const v1::Model& model, const std::vector<const v1::Chip*>& chips,
     const std::vector<std::string>& pool_overrides) {
   FLEETSIM_RETURN_IF_ERROR(CheckFields(cluster, origin, ClusterFieldRanges()));
   FLEETSIM_ASSIGN_OR_RETURN(FleetSpec fleet,
                             ResolveClusterSettings(cluster, origin, model));
-  std::map<std::string, const Chip*> chip_by_name;
-  for (const Chip* chip : chips) chip_by_name[chip->name()] = chip;
-  for (const Pool& config : cluster.pools()) {
+  std::map<std::string, const v1::Chip*> chip_by_name;
+  for (const v1::Chip* chip : chips) chip_by_name[chip->name()] = chip;
+  for (const v1::Pool& config : cluster.pools()) {
     FLEETSIM_ASSIGN_OR_RETURN(PoolSpec pool,
                               ResolvePool(config, fleet, chip_by_name, origin));
     fleet.pools.push_back(std::move(pool));
@@ -699,8 +707,9 @@ namespace {
 // no expert parallelism, balanced routing. A model without routed experts
 // (a dense draft) has none to place whatever the pool's ep.
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateFor(
-    const FleetSpec& fleet, const Model& model, const Chip& chip, int tp,
-    int pp, std::string_view framework, const PoolSpec* pool = nullptr) {
+    const FleetSpec& fleet, const v1::Model& model, const v1::Chip& chip,
+    int tp, int pp, std::string_view framework,
+    const PoolSpec* pool = nullptr) {
   const int ep =
       pool != nullptr && hardware::NumMoeLayers(model) > 0 ? pool->ep : 1;
   const double alpha = pool != nullptr ? pool->moe_routing_alpha : 0;
@@ -733,7 +742,7 @@ absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateFor(
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
-    const FleetSpec& fleet, const Chip& chip, int tp, int pp,
+    const FleetSpec& fleet, const v1::Chip& chip, int tp, int pp,
     std::string_view framework) {
   return CreateFor(fleet, fleet.model, chip, tp, pp, framework);
 }

@@ -1,10 +1,10 @@
 // File: sim/fleet.h
 //
-// A Cluster config (proto/cluster.proto) checked against the catalogs and
-// resolved into concrete pools: defaults filled in, chips and model looked
-// up, KV-cache capacity per instance computed. Everything is validated here,
-// before a SimGrid engine exists, so a bad config is an error message and
-// never a crash mid-simulation.
+// A Cluster config (proto/fleetsim/v1/cluster.proto) checked against the
+// catalogs and resolved into concrete pools: defaults filled in, chips and
+// model looked up, KV-cache capacity per instance computed. Everything is
+// validated here, before a SimGrid engine exists, so a bad config is an error
+// message and never a crash mid-simulation.
 #ifndef FLEETSIM_SIM_FLEET_H_
 #define FLEETSIM_SIM_FLEET_H_
 
@@ -17,12 +17,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "hardware/latency_model.h"
 #include "hardware/operator_model.h"
 #include "hardware/splitwise_perf_model.h"
-#include "proto/chip.pb.h"
-#include "proto/cluster.pb.h"
-#include "proto/model.pb.h"
 #include "sim/speculative_decoding.h"
 #include "util/field_checks.h"
 
@@ -33,16 +33,16 @@ namespace fleetsim::sim {
 const FieldRanges& ClusterFieldRanges();
 
 // "prefill", "decode" or "colocated" (the default role's name).
-const char* PoolRoleName(PoolRole role);
+const char* PoolRoleName(v1::PoolRole role);
 
 // One pool with every default resolved.
 struct PoolSpec {
   std::string name;
-  PoolRole role = POOL_ROLE_COLOCATED;
+  v1::PoolRole role = v1::POOL_ROLE_COLOCATED;
   // The chip as the pool's machine has it: scale_up_domain_chips is the
   // machine's chips, scale_up_gbytes_per_s its link
   // (Machine.scale_up_gbytes_per_s).
-  Chip chip;
+  v1::Chip chip;
   int machines = 0;
   int owned_machines = 0;  // of `machines`, already owned (Pool.owned_machines)
   int chips_per_machine = 0;
@@ -58,19 +58,19 @@ struct PoolSpec {
   std::string framework;
   // The precision the pool serves the model in (Pool.weight_dtype,
   // Pool.kv_dtype); unspecified = the model's own. ServedModel applies it.
-  DType weight_dtype = DTYPE_UNSPECIFIED;
-  DType kv_dtype = DTYPE_UNSPECIFIED;
+  v1::Dtype weight_dtype = v1::DTYPE_UNSPECIFIED;
+  v1::Dtype kv_dtype = v1::DTYPE_UNSPECIFIED;
   // MoE routing (Pool.expert_routing; OperatorModelOptions::
   // moe_routing_alpha): 0 = balanced, else a power-law exponent.
   double moe_routing_alpha = 0;
-  BatchingPolicy policy = BATCHING_POLICY_SARATHI;
+  v1::BatchingPolicy policy = v1::BATCHING_POLICY_SARATHI;
   int max_batch_size = 0;
   int64_t max_batch_tokens = 0;
   int kv_block_tokens = 0;
   // > 0: the pool's instances cache prompt prefixes in blocks of this many
   // tokens (Cluster.prefix_caching and prefix_block_tokens).
   int prefix_block_tokens = 0;
-  PreemptionMode preemption = PREEMPTION_MODE_RECOMPUTE;
+  v1::PreemptionMode preemption = v1::PREEMPTION_MODE_RECOMPUTE;
   double scale_out_bytes_per_s = 0;  // per machine per direction
   double scale_out_latency_s = 0;
   // KV cache per instance, derived (see ResolveFleet). Memory is handed out
@@ -147,9 +147,9 @@ struct PoolSpec {
 
 struct FleetSpec {
   std::string name;
-  Model model;
+  v1::Model model;
   std::vector<PoolSpec> pools;
-  RouterPolicy router = ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS;
+  v1::RouterPolicy router = v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS;
   bool disaggregated = false;
   int64_t mixed_pool_prefill_queue_tokens = 0;
   // Cluster.ttft_at_prefill_completion: a disaggregated request's first
@@ -161,7 +161,7 @@ struct FleetSpec {
   bool layerwise_kv_transfer = false;
   // Cluster.context_limit, UNSPECIFIED resolved to REJECT; applies to
   // requests longer than model.max_context() (sim/context_limit.h).
-  ContextLimit context_limit = CONTEXT_LIMIT_REJECT;
+  v1::ContextLimit context_limit = v1::CONTEXT_LIMIT_REJECT;
   // Cluster.speculative_decoding, applied to every pool.
   std::optional<SpeculativeDecodingSpec> speculative;
 
@@ -175,7 +175,7 @@ struct FleetSpec {
   // TDP in machines of the reference chip (SPAD's normalisation,
   // hardware/reference_machine.h; the cost's is economics::
   // NormalizedFleetCost), and in watts.
-  double NormalizedTdp(const Chip& h100) const;
+  double NormalizedTdp(const v1::Chip& h100) const;
   double TdpW() const;
   // Cluster.prefix_caching (then every pool that computes prompts caches).
   bool caches_prefixes() const {
@@ -205,14 +205,14 @@ struct FleetSpec {
 // NotFound / InvalidArgument from reading Cluster.iteration_time_table, or
 // when it has no rows for a pool's model, chip and TP.
 absl::StatusOr<FleetSpec> ResolveFleet(
-    const Cluster& cluster, const std::string& origin, const Model& model,
-    const std::vector<const Chip*>& chips,
+    const v1::Cluster& cluster, const std::string& origin,
+    const v1::Model& model, const std::vector<const v1::Chip*>& chips,
     const std::vector<std::string>& pool_overrides);
 
 // `model` as `pool` serves it: its weight and KV precisions replaced by the
 // pool's where set (the model's KV precision is kept when only the weights
 // change).
-Model ServedModel(const Model& model, const PoolSpec& pool);
+v1::Model ServedModel(const v1::Model& model, const PoolSpec& pool);
 
 // The execution-time predictor of `fleet.model` on `chip` at `tp` x `pp`:
 // the operator cost model with the fleet's settings, or SplitwiseSim's
@@ -222,7 +222,7 @@ Model ServedModel(const Model& model, const PoolSpec& pool);
 // `framework` (a pool's serving framework) replaces the fleet's; empty = the
 // fleet's. These time the served model alone, never speculatively.
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
-    const FleetSpec& fleet, const Chip& chip, int tp, int pp,
+    const FleetSpec& fleet, const v1::Chip& chip, int tp, int pp,
     std::string_view framework = {});
 // The predictor of one pool: the fleet's model in the pool's precision
 // (ServedModel) on the pool's chip, TP, PP and serving framework; with

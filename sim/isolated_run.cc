@@ -50,7 +50,7 @@ bool WriteAll(int fd, const std::string& data) {
       csv << RequestCsvRow(record);
     };
   }
-  absl::StatusOr<SimulationResult> result = RunSimulation(inputs, sink);
+  absl::StatusOr<v1::SimulationResult> result = RunSimulation(inputs, sink);
   if (!requests_csv.empty()) {
     csv.close();
     if (!csv && result.ok()) {
@@ -95,7 +95,7 @@ absl::StatusOr<SimulationChild> StartSimulationChild(
   return SimulationChild{pid, fds[0]};
 }
 
-absl::StatusOr<SimulationResult> FinishSimulationChild(
+absl::StatusOr<v1::SimulationResult> FinishSimulationChild(
     const SimulationChild& child) {
   std::string frame;
   char buffer[1 << 16];
@@ -123,14 +123,14 @@ absl::StatusOr<SimulationResult> FinishSimulationChild(
     return absl::Status(static_cast<absl::StatusCode>(frame[0]),
                         frame.substr(1));
   }
-  SimulationResult result;
+  v1::SimulationResult result;
   if (!result.ParseFromString(frame.substr(1))) {
     return absl::InternalError("simulation process wrote an unreadable result");
   }
   return result;
 }
 
-absl::StatusOr<SimulationResult> RunSimulationInChild(
+absl::StatusOr<v1::SimulationResult> RunSimulationInChild(
     const SimulationInputs& inputs, const std::string& requests_csv) {
   absl::StatusOr<SimulationChild> child =
       StartSimulationChild(inputs, requests_csv);

@@ -23,7 +23,7 @@ namespace fleetsim::sim {
 
 // `requests_csv`, when not empty, receives requests.csv (RequestCsvHeader
 // and one RequestCsvRow per request) written by the child.
-absl::StatusOr<SimulationResult> RunSimulationInChild(
+absl::StatusOr<v1::SimulationResult> RunSimulationInChild(
     const SimulationInputs& inputs, const std::string& requests_csv = "");
 
 // Lower-level pieces for callers that manage several children at once (the
@@ -36,7 +36,7 @@ struct SimulationChild {
 absl::StatusOr<SimulationChild> StartSimulationChild(
     const SimulationInputs& inputs, const std::string& requests_csv = "");
 // Reads the child's whole output, reaps it and decodes the result.
-absl::StatusOr<SimulationResult> FinishSimulationChild(
+absl::StatusOr<v1::SimulationResult> FinishSimulationChild(
     const SimulationChild& child);
 
 }  // namespace fleetsim::sim

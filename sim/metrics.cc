@@ -53,7 +53,7 @@ void MetricsCollector::AddRecord(const RequestRecord& record) {
   if (record.output_tokens > 1) tpot_.Add(record.tpot_s);
 }
 
-void MetricsCollector::FillResult(SimulationResult* result) const {
+void MetricsCollector::FillResult(v1::SimulationResult* result) const {
   result->set_completed(completed_);
   *result->mutable_ttft_s() = ttft_.ToDistribution();
   *result->mutable_tbt_s() = tbt_.ToDistribution();

@@ -21,7 +21,7 @@
 #include <functional>
 #include <string>
 
-#include "proto/result.pb.h"
+#include "fleetsim/v1/result.pb.h"
 #include "sim/live_request.h"
 #include "util/histogram.h"
 
@@ -71,7 +71,7 @@ class MetricsCollector final {
   const LogHistogram& tbt() const { return tbt_; }
 
   // Fills the latency distributions and counters of `result`.
-  void FillResult(SimulationResult* result) const;
+  void FillResult(v1::SimulationResult* result) const;
 
  private:
   LogHistogram ttft_, tbt_, tpot_, e2e_, queue_, kv_transfer_;

@@ -11,24 +11,24 @@ namespace fleetsim::sim {
 namespace {
 
 // Adds `total` into `out`, merging with an entry of the same name.
-void MergeInto(const OperatorTotal& total,
+void MergeInto(const v1::OperatorTotal& total,
                absl::flat_hash_map<std::string, int>* index,
-               google::protobuf::RepeatedPtrField<OperatorTotal>* out) {
+               google::protobuf::RepeatedPtrField<v1::OperatorTotal>* out) {
   auto [it, added] = index->try_emplace(total.name(), out->size());
   if (added) {
-    OperatorTotal* entry = out->Add();
+    v1::OperatorTotal* entry = out->Add();
     entry->set_name(total.name());
     entry->set_op_class(total.op_class());
   }
-  OperatorTotal& entry = (*out)[it->second];
+  v1::OperatorTotal& entry = (*out)[it->second];
   entry.set_busy_s(entry.busy_s() + total.busy_s());
   entry.set_tensor_flops(entry.tensor_flops() + total.tensor_flops());
 }
 
-void SetFractions(google::protobuf::RepeatedPtrField<OperatorTotal>* ops) {
+void SetFractions(google::protobuf::RepeatedPtrField<v1::OperatorTotal>* ops) {
   double busy = 0;
-  for (const OperatorTotal& op : *ops) busy += op.busy_s();
-  for (OperatorTotal& op : *ops)
+  for (const v1::OperatorTotal& op : *ops) busy += op.busy_s();
+  for (v1::OperatorTotal& op : *ops)
     op.set_busy_fraction(busy > 0 ? op.busy_s() / busy : 0);
 }
 
@@ -61,13 +61,13 @@ void OperatorTotals::AddDecodeRun(const hardware::BatchShape& middle, int n,
 
 void FillOperatorUsage(const FleetSpec& fleet, const PoolSpec& pool,
                        const std::vector<const OperatorTotals*>& instances,
-                       double busy_s, PoolUsage* usage) {
+                       double busy_s, v1::PoolUsage* usage) {
   absl::flat_hash_map<std::string, int> index;
   double flops = 0;
   for (const OperatorTotals* totals : instances) {
     if (totals == nullptr) continue;
     for (size_t i = 0; i < totals->labels().size(); ++i) {
-      OperatorTotal total;
+      v1::OperatorTotal total;
       total.set_name(totals->labels()[i].name);
       total.set_op_class(totals->labels()[i].op_class);
       total.set_busy_s(totals->seconds()[i]);
@@ -91,11 +91,11 @@ void FillOperatorUsage(const FleetSpec& fleet, const PoolSpec& pool,
   usage->set_mfu(chip_s > 0 ? flops / (peak * chip_s) : 0);
 }
 
-void FillFleetOperatorUsage(SimulationResult* result) {
+void FillFleetOperatorUsage(v1::SimulationResult* result) {
   absl::flat_hash_map<std::string, int> index;
   double flops = 0, peak_chip_flops = 0;
-  for (const PoolUsage& pool : result->pools()) {
-    for (const OperatorTotal& op : pool.operators())
+  for (const v1::PoolUsage& pool : result->pools()) {
+    for (const v1::OperatorTotal& op : pool.operators())
       MergeInto(op, &index, result->mutable_operators());
     // The pool's peak x busy chip-seconds, as its mfu's denominator.
     if (pool.mfu() > 0) {

@@ -28,8 +28,8 @@
 
 #include <vector>
 
+#include "fleetsim/v1/result.pb.h"
 #include "hardware/latency_model.h"
-#include "proto/result.pb.h"
 #include "sim/fleet.h"
 
 namespace fleetsim::sim {
@@ -70,12 +70,12 @@ class OperatorTotals final {
 // `usage` untouched when no instance has totals.
 void FillOperatorUsage(const FleetSpec& fleet, const PoolSpec& pool,
                        const std::vector<const OperatorTotals*>& instances,
-                       double busy_s, PoolUsage* usage);
+                       double busy_s, v1::PoolUsage* usage);
 
 // SimulationResult.operators (every pool's merged by name) and mfu (every
 // pool's model FLOPs over the sum of their peak x busy chip-seconds), from
 // the pools' usage (FillOperatorUsage).
-void FillFleetOperatorUsage(SimulationResult* result);
+void FillFleetOperatorUsage(v1::SimulationResult* result);
 
 }  // namespace fleetsim::sim
 

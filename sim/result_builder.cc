@@ -12,7 +12,7 @@ namespace {
 // simulated seconds; returns the pool's energy, joules.
 double FillPoolUsage(const FleetSpec& fleet, const PoolSpec& pool,
                      const std::vector<InstanceUsage>& instances, double span_s,
-                     PoolUsage* usage) {
+                     v1::PoolUsage* usage) {
   usage->set_name(pool.name);
   usage->set_role(PoolRoleName(pool.role));
   usage->set_chip(pool.chip.name());
@@ -46,8 +46,8 @@ double FillPoolUsage(const FleetSpec& fleet, const PoolSpec& pool,
 
 void FillPrefixCacheUsage(
     const std::vector<std::vector<InstanceUsage>>& usage_by_pool,
-    SimulationResult* result) {
-  PrefixCacheUsage* cache = result->mutable_prefix_cache();
+    v1::SimulationResult* result) {
+  v1::PrefixCacheUsage* cache = result->mutable_prefix_cache();
   for (const std::vector<InstanceUsage>& pool : usage_by_pool) {
     for (const InstanceUsage& u : pool) {
       cache->set_prompt_tokens(cache->prompt_tokens() + u.prefix_prompt_tokens);
@@ -64,12 +64,12 @@ void FillPrefixCacheUsage(
 
 }  // namespace
 
-SimulationResult BuildResult(
+v1::SimulationResult BuildResult(
     const FleetSpec& fleet, const MetricsCollector& metrics,
     const SloEvaluator* slo,
     const std::vector<std::vector<InstanceUsage>>& usage_by_pool,
     const RunCounts& counts) {
-  SimulationResult result;
+  v1::SimulationResult result;
   result.set_requests(counts.requests);
   metrics.FillResult(&result);
   double span = metrics.last_completion_s();
@@ -85,7 +85,7 @@ SimulationResult BuildResult(
   int64_t preemptions = 0;
   bool has_operators = false;
   for (size_t p = 0; p < fleet.pools.size(); ++p) {
-    PoolUsage* usage = result.add_pools();
+    v1::PoolUsage* usage = result.add_pools();
     energy +=
         FillPoolUsage(fleet, fleet.pools[p], usage_by_pool[p], span, usage);
     preemptions += usage->preemptions();
@@ -98,7 +98,7 @@ SimulationResult BuildResult(
   result.set_rejected(metrics.rejected());
   if (slo != nullptr && !slo->empty()) {
     bool all_met = true;
-    for (const SloAttainment& attainment : slo->Finish(metrics.tbt())) {
+    for (const v1::SloAttainment& attainment : slo->Finish(metrics.tbt())) {
       *result.add_slo() = attainment;
       all_met &= attainment.met();
     }

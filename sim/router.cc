@@ -28,7 +28,7 @@ Router::Router(const FleetSpec& fleet,
     target.index = i;
     target.scheduler = schedulers[i];
     target.scheduler->set_on_load_change([this, i] { MarkChanged(i); });
-    if (target.scheduler->pool().role != POOL_ROLE_DECODE) {
+    if (target.scheduler->pool().role != v1::POOL_ROLE_DECODE) {
       entry_.push_back(&target);
       continue;
     }
@@ -100,7 +100,7 @@ int Router::Route(LiveRequest* request) {
   request->prefill_instance = target->index;
   // Colocated, or a decode instance taking a prompt (mixed pool): it
   // decodes the request too.
-  if (target->scheduler->pool().role != POOL_ROLE_PREFILL)
+  if (target->scheduler->pool().role != v1::POOL_ROLE_PREFILL)
     request->decode_instance = target->index;
   return target->index;
 }
@@ -157,7 +157,7 @@ void Router::PlaceWaiting() {
 }
 
 void Router::AfterIteration(int instance) {
-  if (targets_[instance].scheduler->pool().role != POOL_ROLE_DECODE) return;
+  if (targets_[instance].scheduler->pool().role != v1::POOL_ROLE_DECODE) return;
   ReturnIfEmpty(instance);
   if (!waiting_.empty()) PlaceWaiting();
 }

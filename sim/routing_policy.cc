@@ -50,30 +50,32 @@ std::unique_ptr<RoutingPolicy> CreateLeastLoaded(
 }
 
 constexpr RoutingPolicyInfo kPolicies[] = {
-    {ROUTER_POLICY_ROUND_ROBIN, false, &CreateRoundRobin},
-    {ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, true,
+    {v1::ROUTER_POLICY_ROUND_ROBIN, false, &CreateRoundRobin},
+    {v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, true,
      &CreateLeastLoaded<LoadSignal::kOutstanding>},
-    {ROUTER_POLICY_LEAST_KV_LOAD, false, &CreateLeastLoaded<LoadSignal::kKv>},
-    {ROUTER_POLICY_PREFIX_AFFINITY, false, &CreatePrefixAffinity},
+    {v1::ROUTER_POLICY_LEAST_KV_LOAD, false,
+     &CreateLeastLoaded<LoadSignal::kKv>},
+    {v1::ROUTER_POLICY_PREFIX_AFFINITY, false, &CreatePrefixAffinity},
 };
 
 }  // namespace
 
 absl::StatusOr<const RoutingPolicyInfo*> FindRoutingPolicy(
-    RouterPolicy policy, int64_t mixed_pool_prefill_queue_tokens) {
+    v1::RouterPolicy policy, int64_t mixed_pool_prefill_queue_tokens) {
   for (const RoutingPolicyInfo& info : kPolicies) {
     if (info.policy != policy) continue;
     if (mixed_pool_prefill_queue_tokens > 0 && !info.supports_mixed_pool) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "field 'router': ", RouterPolicy_Name(policy),
+          "field 'router': ", v1::RouterPolicy_Name(policy),
           " does not support the mixed pool (field "
           "'mixed_pool_prefill_queue_tokens' is ",
           mixed_pool_prefill_queue_tokens, "; set it to 0 or use ",
-          RouterPolicy_Name(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS), ")"));
+          v1::RouterPolicy_Name(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS),
+          ")"));
     }
     return &info;
   }
-  const std::string& name = RouterPolicy_Name(policy);
+  const std::string& name = v1::RouterPolicy_Name(policy);
   return absl::InvalidArgumentError(absl::StrCat(
       "field 'router': no routing policy ",
       name.empty() ? absl::StrCat(static_cast<int>(policy)) : name));

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/cluster.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
 #include "sim/batch_scheduler.h"
 #include "sim/live_request.h"
 
@@ -68,7 +68,7 @@ class RoutingPolicy {
 // colocated or prefill instances, in index order, outliving the policy;
 // `instances` bounds their indices).
 struct RoutingPolicyInfo {
-  RouterPolicy policy;
+  v1::RouterPolicy policy;
   bool supports_mixed_pool;
   std::unique_ptr<RoutingPolicy> (*create)(
       const std::vector<RouteTarget*>& entry, int instances);
@@ -79,7 +79,7 @@ struct RoutingPolicyInfo {
 // replaces by the default), and for `mixed_pool_prefill_queue_tokens` > 0
 // with a policy that does not support the mixed pool.
 absl::StatusOr<const RoutingPolicyInfo*> FindRoutingPolicy(
-    RouterPolicy policy, int64_t mixed_pool_prefill_queue_tokens);
+    v1::RouterPolicy policy, int64_t mixed_pool_prefill_queue_tokens);
 
 }  // namespace fleetsim::sim
 

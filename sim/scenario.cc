@@ -25,16 +25,16 @@ absl::StatusOr<std::string> SloFilePath(const std::string& data_dir,
                    "' is neither a file nor a preset in ", data_dir, "/slos"));
 }
 
-absl::StatusOr<Slo> LoadSlo(const std::string& data_dir,
-                            const std::string& name_or_path) {
+absl::StatusOr<v1::Slo> LoadSlo(const std::string& data_dir,
+                                const std::string& name_or_path) {
   FLEETSIM_ASSIGN_OR_RETURN(const std::string path,
                             SloFilePath(data_dir, name_or_path));
   if (path.empty()) {
-    FLEETSIM_ASSIGN_OR_RETURN(Slo slo, ParseSloSpec(name_or_path));
+    FLEETSIM_ASSIGN_OR_RETURN(v1::Slo slo, ParseSloSpec(name_or_path));
     FLEETSIM_RETURN_IF_ERROR(ValidateSlo(slo, "--slo"));
     return slo;
   }
-  Slo slo;
+  v1::Slo slo;
   FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(path, &slo));
   FLEETSIM_RETURN_IF_ERROR(ValidateSlo(slo, path));
   return slo;
@@ -45,10 +45,10 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
     return absl::InvalidArgumentError("LoadScenario: no catalogs");
   }
   const Catalogs& catalogs = *request.catalogs;
-  FLEETSIM_ASSIGN_OR_RETURN(const Model* model,
+  FLEETSIM_ASSIGN_OR_RETURN(const v1::Model* model,
                             catalogs.models().Find(request.model));
 
-  Cluster cluster = request.cluster;
+  v1::Cluster cluster = request.cluster;
   std::string origin = "cluster";
   if (!request.cluster_path.empty()) {
     origin = request.cluster_path;
@@ -57,7 +57,7 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
   if (!request.iteration_table.empty()) {
     cluster.set_iteration_time_table(request.iteration_table);
   }
-  if (request.context_limit != CONTEXT_LIMIT_UNSPECIFIED)
+  if (request.context_limit != v1::CONTEXT_LIMIT_UNSPECIFIED)
     cluster.set_context_limit(request.context_limit);
   FLEETSIM_RETURN_IF_ERROR(
       ResolveDraftModel(catalogs.models(), origin, &cluster));
@@ -70,12 +70,12 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
   FLEETSIM_RETURN_IF_ERROR(
       workloads::RequestSource::Validate(request.workload));
   inputs.workload = request.workload;
-  FLEETSIM_ASSIGN_OR_RETURN(const Chip* h100, catalogs.ReferenceChip());
+  FLEETSIM_ASSIGN_OR_RETURN(const v1::Chip* h100, catalogs.ReferenceChip());
   inputs.h100 = *h100;
   if (!request.slo.empty()) {
     FLEETSIM_ASSIGN_OR_RETURN(inputs.slo,
                               LoadSlo(catalogs.data_dir(), request.slo));
-    FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip,
+    FLEETSIM_ASSIGN_OR_RETURN(const v1::Chip* chip,
                               catalogs.SloReferenceChip(inputs.slo));
     inputs.slo_reference_chip = *chip;
     // The reference latencies must be computable before an engine starts.

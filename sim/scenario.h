@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/cluster.pb.h"
-#include "proto/slo.pb.h"
-#include "proto/workload.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
+#include "fleetsim/v1/slo.pb.h"
+#include "fleetsim/v1/workload.pb.h"
 #include "sim/catalogs.h"
 #include "sim/simulation.h"
 
@@ -23,9 +23,9 @@ struct ScenarioRequest {
   // Required: the catalogs; their data folder also holds slos/.
   std::shared_ptr<const Catalogs> catalogs;
   std::string cluster_path;  // a .txtpb file (or use `cluster`)
-  Cluster cluster;           // used when cluster_path is empty
+  v1::Cluster cluster;       // used when cluster_path is empty
   std::string model;         // catalog name
-  Workload workload;
+  v1::Workload workload;
   // "" = no SLO; a preset name in data_dir/slos ("normal"); a file; or an
   // inline spec ("ttft_p99=2s,tpot_p90=50ms").
   std::string slo;
@@ -33,7 +33,7 @@ struct ScenarioRequest {
   // Set: replaces the cluster's iteration_time_table.
   std::string iteration_table;
   // Set: replaces the cluster's context_limit.
-  ContextLimit context_limit = CONTEXT_LIMIT_UNSPECIFIED;
+  v1::ContextLimit context_limit = v1::CONTEXT_LIMIT_UNSPECIFIED;
 };
 
 // Errors: NotFound (unknown chip, model, preset, missing file) and
@@ -42,8 +42,8 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request);
 
 // An SLO from a file path, an inline spec ("ttft_p99=2s,tpot_p90=50ms",
 // sim/slo_spec.h), or a preset name from data_dir/slos/<name>.txtpb.
-absl::StatusOr<Slo> LoadSlo(const std::string& data_dir,
-                            const std::string& name_or_path);
+absl::StatusOr<v1::Slo> LoadSlo(const std::string& data_dir,
+                                const std::string& name_or_path);
 
 // The file LoadSlo reads for `name_or_path`: the path itself, or the
 // preset's file in data_dir/slos; "" for an inline spec. NotFound: neither.

@@ -35,7 +35,7 @@ struct WindowCounts {
 
 // What the workload's window holds, read once more before the run (the
 // source is deterministic), for the early stop's bound.
-absl::StatusOr<WindowCounts> CountRequests(const Workload& workload) {
+absl::StatusOr<WindowCounts> CountRequests(const v1::Workload& workload) {
   auto source = workloads::RequestSource::Create(workload);
   if (!source.ok()) return source.status();
   WindowCounts counts;
@@ -72,7 +72,7 @@ class Runtime final : public InstanceEvents {
   // Errors: the router's (policy and mixed pool).
   absl::Status Build();
   void StartActors();
-  SimulationResult Result(double wall_s) const;
+  v1::SimulationResult Result(double wall_s) const;
   // After the engine returned: the run guard's error, or Internal when a
   // request was neither completed nor rejected (a lost request must never
   // look like a result).
@@ -129,7 +129,7 @@ class Runtime final : public InstanceEvents {
   bool arrivals_done_ = false;
   // Early stop: checked at every finished request once expected_ is set.
   int64_t expected_ = 0;
-  std::optional<EarlyStop> early_stop_;
+  std::optional<v1::EarlyStop> early_stop_;
   std::optional<SloEvaluator::DecidedMiss> decided_;
   sg4::MutexPtr done_mutex_;
   sg4::ConditionVariablePtr done_;
@@ -238,14 +238,14 @@ void Runtime::StopIfMissDecided(const RequestRecord* finished, double now_s) {
   slo_->AdvanceTo(now_s);
   decided_ = slo_->MissDecided();
   if (!decided_) return;
-  const SloTarget& target = inputs_.slo.targets(decided_->target);
+  const v1::SloTarget& target = inputs_.slo.targets(decided_->target);
   Stop(absl::StrCat(
       "p", target.percentile(), " ", SloMetricName(target.metric()),
       " cannot meet its limit: at least ", decided_->observed_at_least));
 }
 
 void Runtime::Stop(std::string reason) {
-  EarlyStop stop;
+  v1::EarlyStop stop;
   stop.set_at_s(sg4::Engine::get_clock());
   stop.set_finished(finished_);
   stop.set_expected(expected_);
@@ -256,18 +256,18 @@ void Runtime::Stop(std::string reason) {
   sg4::this_actor::exit();
 }
 
-SimulationResult Runtime::Result(double wall_s) const {
+v1::SimulationResult Runtime::Result(double wall_s) const {
   std::vector<std::vector<InstanceUsage>> usage(fleet_.pools.size());
   for (const auto& instance : instances_)
     usage[instance->pool_index()].push_back(instance->scheduler().usage());
-  SimulationResult result =
+  v1::SimulationResult result =
       BuildResult(fleet_, metrics_, slo_.get(), usage,
                   RunCounts{emitted_, ThisRunGuard().events(), wall_s});
   if (early_stop_) {
     *result.mutable_early_stop() = *early_stop_;
     result.set_slo_met(false);
     if (decided_) {
-      SloAttainment* decided = result.mutable_slo(decided_->target);
+      v1::SloAttainment* decided = result.mutable_slo(decided_->target);
       decided->set_observed(decided_->observed_at_least);
       decided->set_met(false);
     }
@@ -289,8 +289,8 @@ absl::Status Runtime::EndStatus() const {
 
 }  // namespace
 
-absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
-                                               const RequestSink& sink) {
+absl::StatusOr<v1::SimulationResult> RunSimulation(
+    const SimulationInputs& inputs, const RequestSink& sink) {
   auto wall_start = std::chrono::steady_clock::now();
   std::vector<std::unique_ptr<hardware::LatencyModel>> latency;
   for (const PoolSpec& pool : inputs.fleet.pools) {
@@ -336,8 +336,8 @@ absl::StatusOr<SimulationResult> RunSimulation(const SimulationInputs& inputs,
   return runtime.Result(wall_s);
 }
 
-absl::Status RequireRequests(const SimulationResult& result,
-                             const Workload& workload) {
+absl::Status RequireRequests(const v1::SimulationResult& result,
+                             const v1::Workload& workload) {
   if (result.requests() > 0) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(
       "workload: no requests to simulate (trace '", workload.trace_path(),

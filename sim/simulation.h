@@ -18,11 +18,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "proto/chip.pb.h"
-#include "proto/cluster.pb.h"
-#include "proto/result.pb.h"
-#include "proto/slo.pb.h"
-#include "proto/workload.pb.h"
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
+#include "fleetsim/v1/result.pb.h"
+#include "fleetsim/v1/slo.pb.h"
+#include "fleetsim/v1/workload.pb.h"
 #include "sim/fleet.h"
 #include "sim/metrics.h"
 #include "sim/run_observer.h"
@@ -35,14 +35,14 @@ struct SimulationInputs {
   // the scenario's iteration table and context limit applied; --pool
   // counts are applied to `fleet` only). For the record (inputs.json);
   // the run reads `fleet`.
-  Cluster cluster;
-  Workload workload;
+  v1::Cluster cluster;
+  v1::Workload workload;
   // Optional SLO (targets empty = none). Slowdown bounds compare against
   // `slo_reference_chip` at Slo.reference_tp.
-  Slo slo;
-  Chip slo_reference_chip;
+  v1::Slo slo;
+  v1::Chip slo_reference_chip;
   // H100 entry for normalising fleet cost to H100 machines.
-  Chip h100;
+  v1::Chip h100;
   // Extra SimGrid options ("network/model:CM02"); logging is silenced.
   std::vector<std::string> simgrid_config;
   // Longest run of identical decode iterations (same requests, one more
@@ -81,15 +81,15 @@ struct SimulationInputs {
 // with a request neither completed nor rejected.
 // Simulated outcomes (overload, preemption, rejected requests, SLO misses)
 // are results, not errors.
-absl::StatusOr<SimulationResult> RunSimulation(
+absl::StatusOr<v1::SimulationResult> RunSimulation(
     const SimulationInputs& inputs, const RequestSink& sink = nullptr);
 
 // InvalidArgument, naming the trace, when `result` simulated no request (an
 // empty trace, or a window past its end): such a run has no verdict, so
 // replay and the service's Simulate refuse it instead of reporting "SLO
 // met". The planner's rate probes may draw none and do not use it.
-absl::Status RequireRequests(const SimulationResult& result,
-                             const Workload& workload);
+absl::Status RequireRequests(const v1::SimulationResult& result,
+                             const v1::Workload& workload);
 
 }  // namespace fleetsim::sim
 

@@ -14,22 +14,22 @@ namespace {
 
 // TTFT and E2E targets are watched while requests are in flight
 // (OverdueRequests); per-token values have no bound before a request ends.
-bool WatchedInFlight(const SloTarget& target) {
-  return target.metric() == SLO_METRIC_TTFT ||
-         target.metric() == SLO_METRIC_E2E;
+bool WatchedInFlight(const v1::SloTarget& target) {
+  return target.metric() == v1::SLO_METRIC_TTFT ||
+         target.metric() == v1::SLO_METRIC_E2E;
 }
 
 }  // namespace
 
-const char* SloMetricName(SloMetric metric) {
+const char* SloMetricName(v1::SloMetric metric) {
   switch (metric) {
-    case SLO_METRIC_TTFT:
+    case v1::SLO_METRIC_TTFT:
       return "ttft";
-    case SLO_METRIC_TBT:
+    case v1::SLO_METRIC_TBT:
       return "tbt";
-    case SLO_METRIC_TPOT:
+    case v1::SLO_METRIC_TPOT:
       return "tpot";
-    case SLO_METRIC_E2E:
+    case v1::SLO_METRIC_E2E:
       return "e2e";
     default:
       return "unspecified";
@@ -39,18 +39,18 @@ const char* SloMetricName(SloMetric metric) {
 // Sanity bounds, not data.
 const FieldRanges& SloFieldRanges() {
   static const auto* ranges = new FieldRanges{
-      {"fleetsim.SloTarget.max_s", 1e-9, kMaxSimulatedSeconds, "seconds"},
-      {"fleetsim.SloTarget.max_slowdown", 1e-3, 1e6},
-      {"fleetsim.Slo.reference_tp", 1, 1e4},
+      {"fleetsim.v1.SloTarget.max_s", 1e-9, kMaxSimulatedSeconds, "seconds"},
+      {"fleetsim.v1.SloTarget.max_slowdown", 1e-3, 1e6},
+      {"fleetsim.v1.Slo.reference_tp", 1, 1e4},
   };
   return *ranges;
 }
 
-absl::Status ValidateSlo(const Slo& slo, const std::string& origin) {
+absl::Status ValidateSlo(const v1::Slo& slo, const std::string& origin) {
   for (int i = 0; i < slo.targets_size(); ++i) {
-    const SloTarget& target = slo.targets(i);
+    const v1::SloTarget& target = slo.targets(i);
     std::string where = absl::StrCat(origin, ": targets[", i, "]: ");
-    if (target.metric() == SLO_METRIC_UNSPECIFIED) {
+    if (target.metric() == v1::SLO_METRIC_UNSPECIFIED) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, "field 'metric' is missing"));
     }
@@ -59,10 +59,10 @@ absl::Status ValidateSlo(const Slo& slo, const std::string& origin) {
           absl::StrCat(where, "field 'percentile' must be in (0, 100] (got ",
                        target.percentile(), ")"));
     }
-    double bound = target.bound_case() == SloTarget::kMaxS
+    double bound = target.bound_case() == v1::SloTarget::kMaxS
                        ? target.max_s()
                        : target.max_slowdown();
-    if (target.bound_case() == SloTarget::BOUND_NOT_SET || !(bound > 0)) {
+    if (target.bound_case() == v1::SloTarget::BOUND_NOT_SET || !(bound > 0)) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, "needs a positive 'max_s' or 'max_slowdown'"));
     }
@@ -71,12 +71,13 @@ absl::Status ValidateSlo(const Slo& slo, const std::string& origin) {
 }
 
 absl::StatusOr<std::unique_ptr<SloEvaluator>> SloEvaluator::Create(
-    const Slo& slo, const FleetSpec& fleet, const Chip& reference_chip) {
+    const v1::Slo& slo, const FleetSpec& fleet,
+    const v1::Chip& reference_chip) {
   absl::Status status = ValidateSlo(slo, "slo");
   if (!status.ok()) return status;
   bool needs_reference = false;
-  for (const SloTarget& target : slo.targets()) {
-    needs_reference |= target.bound_case() == SloTarget::kMaxSlowdown;
+  for (const v1::SloTarget& target : slo.targets()) {
+    needs_reference |= target.bound_case() == v1::SloTarget::kMaxSlowdown;
   }
   // Absolute bounds alone need no reference chip (nor a model that fits
   // its TP).
@@ -96,7 +97,7 @@ absl::StatusOr<std::unique_ptr<SloEvaluator>> SloEvaluator::Create(
       new SloEvaluator(slo, std::move(*reference)));
 }
 
-SloEvaluator::SloEvaluator(const Slo& slo,
+SloEvaluator::SloEvaluator(const v1::Slo& slo,
                            std::unique_ptr<hardware::LatencyModel> reference)
     : slo_(slo),
       reference_(std::move(reference)),
@@ -127,8 +128,8 @@ void SloEvaluator::Observe(RequestRecord* record) {
   }
   if (record->rejected || empty()) return;
   bool needs_reference = false;
-  for (const SloTarget& target : slo_.targets()) {
-    needs_reference |= target.bound_case() == SloTarget::kMaxSlowdown;
+  for (const v1::SloTarget& target : slo_.targets()) {
+    needs_reference |= target.bound_case() == v1::SloTarget::kMaxSlowdown;
   }
   Reference ref;
   if (arrived) {
@@ -137,18 +138,18 @@ void SloEvaluator::Observe(RequestRecord* record) {
     ref = ReferenceFor(record->input_tokens, record->output_tokens);
   }
   for (int i = 0; i < slo_.targets_size(); ++i) {
-    const SloTarget& target = slo_.targets(i);
-    bool per_token =
-        target.metric() == SLO_METRIC_TBT || target.metric() == SLO_METRIC_TPOT;
+    const v1::SloTarget& target = slo_.targets(i);
+    bool per_token = target.metric() == v1::SLO_METRIC_TBT ||
+                     target.metric() == v1::SLO_METRIC_TPOT;
     if (per_token && record->output_tokens < 2) continue;  // no gaps
     double value = 0, reference = 0;
     switch (target.metric()) {
-      case SLO_METRIC_TTFT:
+      case v1::SLO_METRIC_TTFT:
         value = record->ttft_s;
         reference = ref.ttft_s;
         break;
-      case SLO_METRIC_TBT:
-      case SLO_METRIC_TPOT:
+      case v1::SLO_METRIC_TBT:
+      case v1::SLO_METRIC_TPOT:
         value = record->tpot_s;
         reference = ref.tpot_s;
         break;
@@ -156,7 +157,7 @@ void SloEvaluator::Observe(RequestRecord* record) {
         value = record->e2e_s;
         reference = ref.e2e_s;
     }
-    bool slowdown = target.bound_case() == SloTarget::kMaxSlowdown;
+    bool slowdown = target.bound_case() == v1::SloTarget::kMaxSlowdown;
     double measured = slowdown ? value / reference : value;
     double limit = slowdown ? target.max_slowdown() : target.max_s();
     values_[i].Add(measured);
@@ -171,12 +172,12 @@ void SloEvaluator::ExpectAtMost(int64_t requests,
   expected_multi_token_requests_ = multi_token_requests;
   std::vector<OverdueRequests::Rule> rules;
   for (int i = 0; i < slo_.targets_size(); ++i) {
-    const SloTarget& target = slo_.targets(i);
+    const v1::SloTarget& target = slo_.targets(i);
     if (!WatchedInFlight(target)) continue;
     OverdueRequests::Rule rule;
     rule.target = i;
-    rule.until_first_token = target.metric() == SLO_METRIC_TTFT;
-    rule.limit = target.bound_case() == SloTarget::kMaxSlowdown
+    rule.until_first_token = target.metric() == v1::SLO_METRIC_TTFT;
+    rule.limit = target.bound_case() == v1::SloTarget::kMaxSlowdown
                      ? target.max_slowdown()
                      : target.max_s();
     rule.first_value_above = LogHistogram::FirstValueReportedAbove(rule.limit);
@@ -191,9 +192,9 @@ void SloEvaluator::Arrived(const LiveRequest& request) {
   std::optional<Reference> ref;
   std::vector<double> scales;
   for (int i = 0; i < slo_.targets_size(); ++i) {
-    const SloTarget& target = slo_.targets(i);
+    const v1::SloTarget& target = slo_.targets(i);
     if (!WatchedInFlight(target)) continue;  // ExpectAtMost's rules, in order
-    if (target.bound_case() != SloTarget::kMaxSlowdown) {
+    if (target.bound_case() != v1::SloTarget::kMaxSlowdown) {
       scales.push_back(1);
       continue;
     }
@@ -201,8 +202,8 @@ void SloEvaluator::Arrived(const LiveRequest& request) {
       ref = ReferenceFor(request.input_tokens, request.output_tokens);
       references_[request.id] = *ref;
     }
-    scales.push_back(target.metric() == SLO_METRIC_TTFT ? ref->ttft_s
-                                                        : ref->e2e_s);
+    scales.push_back(target.metric() == v1::SLO_METRIC_TTFT ? ref->ttft_s
+                                                            : ref->e2e_s);
   }
   overdue_->Watch(&request, scales);
 }
@@ -214,11 +215,11 @@ void SloEvaluator::AdvanceTo(double now_s) {
 std::optional<SloEvaluator::DecidedMiss> SloEvaluator::MissDecided() const {
   if (expected_requests_ < 0) return std::nullopt;
   for (int i = 0; i < slo_.targets_size(); ++i) {
-    const SloTarget& target = slo_.targets(i);
-    const bool slowdown = target.bound_case() == SloTarget::kMaxSlowdown;
-    if (target.metric() == SLO_METRIC_TBT && !slowdown) continue;
-    const bool per_token =
-        target.metric() == SLO_METRIC_TBT || target.metric() == SLO_METRIC_TPOT;
+    const v1::SloTarget& target = slo_.targets(i);
+    const bool slowdown = target.bound_case() == v1::SloTarget::kMaxSlowdown;
+    if (target.metric() == v1::SLO_METRIC_TBT && !slowdown) continue;
+    const bool per_token = target.metric() == v1::SLO_METRIC_TBT ||
+                           target.metric() == v1::SLO_METRIC_TPOT;
     const int64_t expected =
         per_token ? expected_multi_token_requests_ : expected_requests_;
     const LogHistogram& seen = values_[i];
@@ -252,16 +253,16 @@ std::optional<SloEvaluator::DecidedMiss> SloEvaluator::MissDecided() const {
   return std::nullopt;
 }
 
-std::vector<SloAttainment> SloEvaluator::Finish(
+std::vector<v1::SloAttainment> SloEvaluator::Finish(
     const LogHistogram& pooled_tbt) const {
-  std::vector<SloAttainment> out;
+  std::vector<v1::SloAttainment> out;
   for (int i = 0; i < slo_.targets_size(); ++i) {
-    const SloTarget& target = slo_.targets(i);
-    bool slowdown = target.bound_case() == SloTarget::kMaxSlowdown;
-    const LogHistogram& values = target.metric() == SLO_METRIC_TBT && !slowdown
-                                     ? pooled_tbt
-                                     : values_[i];
-    SloAttainment attainment;
+    const v1::SloTarget& target = slo_.targets(i);
+    bool slowdown = target.bound_case() == v1::SloTarget::kMaxSlowdown;
+    const LogHistogram& values =
+        target.metric() == v1::SLO_METRIC_TBT && !slowdown ? pooled_tbt
+                                                           : values_[i];
+    v1::SloAttainment attainment;
     attainment.set_metric(SloMetricName(target.metric()));
     attainment.set_percentile(target.percentile());
     attainment.set_bound_s(slowdown ? 0 : target.max_s());

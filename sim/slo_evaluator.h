@@ -1,8 +1,8 @@
 // File: sim/slo_evaluator.h
 //
-// SloEvaluator checks a run against an Slo (proto/slo.proto). Absolute
-// bounds compare seconds; slowdown bounds compare each request's latency
-// with the same request served alone (unbatched, uncontended) on the
+// SloEvaluator checks a run against an Slo (proto/fleetsim/v1/slo.proto).
+// Absolute bounds compare seconds; slowdown bounds compare each request's
+// latency with the same request served alone (unbatched, uncontended) on the
 // reference chip, as SPAD and Splitwise define their SLOs:
 //   reference TTFT = one prefill of the whole prompt;
 //   reference TPOT = one decode step at the request's mid-generation
@@ -22,11 +22,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/model.pb.h"
+#include "fleetsim/v1/result.pb.h"
+#include "fleetsim/v1/slo.pb.h"
 #include "hardware/latency_model.h"
-#include "proto/chip.pb.h"
-#include "proto/model.pb.h"
-#include "proto/result.pb.h"
-#include "proto/slo.pb.h"
 #include "sim/fleet.h"
 #include "sim/live_request.h"
 #include "sim/metrics.h"
@@ -43,7 +43,8 @@ class SloEvaluator final {
   // reference request runs `fleet`'s model on `reference_chip` with the
   // fleet's latency model (CreateLatencyModel: the same serving stack).
   static absl::StatusOr<std::unique_ptr<SloEvaluator>> Create(
-      const Slo& slo, const FleetSpec& fleet, const Chip& reference_chip);
+      const v1::Slo& slo, const FleetSpec& fleet,
+      const v1::Chip& reference_chip);
 
   struct Reference {
     double ttft_s = 0;
@@ -59,7 +60,7 @@ class SloEvaluator final {
   void Observe(RequestRecord* record);
 
   // Attainment per target, using the pooled TBT histogram for absolute TBT.
-  std::vector<SloAttainment> Finish(const LogHistogram& pooled_tbt) const;
+  std::vector<v1::SloAttainment> Finish(const LogHistogram& pooled_tbt) const;
 
   // For stopping a run as soon as its verdict is a certain miss: at most
   // `requests` requests will be observed in all, `multi_token_requests` of
@@ -92,10 +93,10 @@ class SloEvaluator final {
   bool empty() const { return slo_.targets().empty(); }
 
  private:
-  SloEvaluator(const Slo& slo,
+  SloEvaluator(const v1::Slo& slo,
                std::unique_ptr<hardware::LatencyModel> reference);
 
-  Slo slo_;
+  v1::Slo slo_;
   std::unique_ptr<hardware::LatencyModel> reference_;
   std::vector<LogHistogram> values_;  // per target
   // Per target: samples whose bucket value is within the limit, so that
@@ -112,14 +113,14 @@ class SloEvaluator final {
 };
 
 // "ttft", "tbt", "tpot" or "e2e" (SloAttainment.metric).
-const char* SloMetricName(SloMetric metric);
+const char* SloMetricName(v1::SloMetric metric);
 
 // The sanity ranges of Slo's numeric fields (util/field_checks.h).
 const FieldRanges& SloFieldRanges();
 
 // Validates an Slo's targets (shared with config loading), then every
 // number and enum of it (util/field_checks.h). `origin` names it in errors.
-absl::Status ValidateSlo(const Slo& slo, const std::string& origin);
+absl::Status ValidateSlo(const v1::Slo& slo, const std::string& origin);
 
 }  // namespace fleetsim::sim
 

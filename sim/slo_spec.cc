@@ -13,16 +13,16 @@
 namespace fleetsim::sim {
 namespace {
 
-absl::StatusOr<SloMetric> ParseMetric(absl::string_view name) {
-  if (name == "ttft") return SLO_METRIC_TTFT;
-  if (name == "tbt") return SLO_METRIC_TBT;
-  if (name == "tpot") return SLO_METRIC_TPOT;
-  if (name == "e2e") return SLO_METRIC_E2E;
+absl::StatusOr<v1::SloMetric> ParseMetric(absl::string_view name) {
+  if (name == "ttft") return v1::SLO_METRIC_TTFT;
+  if (name == "tbt") return v1::SLO_METRIC_TBT;
+  if (name == "tpot") return v1::SLO_METRIC_TPOT;
+  if (name == "e2e") return v1::SLO_METRIC_E2E;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown metric '", name, "' (ttft, tbt, tpot or e2e)"));
 }
 
-absl::StatusOr<SloTarget> ParseTarget(absl::string_view text) {
+absl::StatusOr<v1::SloTarget> ParseTarget(absl::string_view text) {
   std::vector<absl::string_view> sides = absl::StrSplit(text, '=');
   if (sides.size() != 2) {
     return absl::InvalidArgumentError("expected METRIC_pPERCENTILE=BOUND");
@@ -34,8 +34,8 @@ absl::StatusOr<SloTarget> ParseTarget(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", key, "' has no _pPERCENTILE suffix (ttft_p99)"));
   }
-  SloTarget target;
-  absl::StatusOr<SloMetric> metric = ParseMetric(key.substr(0, underscore));
+  v1::SloTarget target;
+  absl::StatusOr<v1::SloMetric> metric = ParseMetric(key.substr(0, underscore));
   if (!metric.ok()) return metric.status();
   target.set_metric(*metric);
   double percentile = 0;
@@ -73,11 +73,11 @@ bool IsSloSpec(absl::string_view text) {
   return text.find('=') != absl::string_view::npos;
 }
 
-absl::StatusOr<Slo> ParseSloSpec(absl::string_view text) {
-  Slo slo;
+absl::StatusOr<v1::Slo> ParseSloSpec(absl::string_view text) {
+  v1::Slo slo;
   slo.set_name(std::string(text));
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    absl::StatusOr<SloTarget> target = ParseTarget(part);
+    absl::StatusOr<v1::SloTarget> target = ParseTarget(part);
     if (!target.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--slo '", part, "': ", target.status().message()));

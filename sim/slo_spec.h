@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "proto/slo.pb.h"
+#include "fleetsim/v1/slo.pb.h"
 
 namespace fleetsim::sim {
 
@@ -20,7 +20,7 @@ bool IsSloSpec(absl::string_view text);
 // tbt, tpot or e2e; PERCENTILE in (0, 100] ("p99", "p99.9"); BOUND is a
 // duration with its unit ("2s", "50ms", "1.5s", "800us": absl::ParseDuration)
 // or a slowdown ("6x"). InvalidArgument naming the offending target.
-absl::StatusOr<Slo> ParseSloSpec(absl::string_view text);
+absl::StatusOr<v1::Slo> ParseSloSpec(absl::string_view text);
 
 }  // namespace fleetsim::sim
 

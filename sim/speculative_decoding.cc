@@ -48,12 +48,15 @@ int64_t StepsToEmit(double tokens_per_step, int64_t steps_done,
 }
 
 absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
-                               const std::string& origin, Cluster* cluster) {
+                               const std::string& origin,
+                               v1::Cluster* cluster) {
   if (!cluster->has_speculative_decoding()) return absl::OkStatus();
-  SpeculativeDecoding* speculative = cluster->mutable_speculative_decoding();
+  v1::SpeculativeDecoding* speculative =
+      cluster->mutable_speculative_decoding();
   if (speculative->has_draft() || speculative->draft_model().empty())
     return absl::OkStatus();
-  absl::StatusOr<const Model*> draft = models.Find(speculative->draft_model());
+  absl::StatusOr<const v1::Model*> draft =
+      models.Find(speculative->draft_model());
   if (!draft.ok()) {
     return absl::NotFoundError(
         TextLocator(origin, *cluster)
@@ -67,9 +70,10 @@ absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
 }
 
 absl::StatusOr<std::optional<SpeculativeDecodingSpec>>
-ResolveSpeculativeDecoding(const Cluster& cluster, const std::string& origin) {
+ResolveSpeculativeDecoding(const v1::Cluster& cluster,
+                           const std::string& origin) {
   if (!cluster.has_speculative_decoding()) return std::nullopt;
-  const SpeculativeDecoding& config = cluster.speculative_decoding();
+  const v1::SpeculativeDecoding& config = cluster.speculative_decoding();
   // At the field's position when `origin` is the cluster file.
   const TextLocator locator(origin, cluster);
   auto field_error = [&locator](const std::string& field,

@@ -27,15 +27,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/cluster.pb.h"
-#include "proto/model.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "workloads/model_catalog.h"
 
 namespace fleetsim::sim {
 
 // Cluster.speculative_decoding, checked.
 struct SpeculativeDecodingSpec {
-  Model draft;           // the draft's shape in its own precision
+  v1::Model draft;       // the draft's shape in its own precision
   int draft_tokens = 0;  // k
   // a_1..a_k: the chance that draft token i is accepted given 1..i-1 were.
   std::vector<double> acceptance;
@@ -71,7 +71,7 @@ int64_t StepsToEmit(double tokens_per_step, int64_t steps_done, int64_t tokens);
 // and gives no inline shape. NotFound naming `origin` and the field for an
 // unknown model; OK (and nothing done) without speculative decoding.
 absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
-                               const std::string& origin, Cluster* cluster);
+                               const std::string& origin, v1::Cluster* cluster);
 
 // The cluster's speculative decoding checked, or nullopt when it has none.
 // InvalidArgument naming `origin` and the field: no draft shape (a name
@@ -80,7 +80,8 @@ absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
 // kMaxDraftTokens], an acceptance_by_position of other than draft_tokens
 // entries, or neither acceptance_rate nor acceptance_by_position.
 absl::StatusOr<std::optional<SpeculativeDecodingSpec>>
-ResolveSpeculativeDecoding(const Cluster& cluster, const std::string& origin);
+ResolveSpeculativeDecoding(const v1::Cluster& cluster,
+                           const std::string& origin);
 
 }  // namespace fleetsim::sim
 

@@ -25,23 +25,23 @@ const char* UnitOf(const std::string& field) {
   return "$ per chip-hour";  // the rental rates
 }
 
-bool Same(const SourcedValue& a, const SourcedValue& b) {
+bool Same(const v1::SourcedValue& a, const v1::SourcedValue& b) {
   return a.value() == b.value() && a.source() == b.source() &&
          a.as_of() == b.as_of() && a.estimate() == b.estimate();
 }
 
 // Every SourcedValue field set in `message` (ChipPricing, SiteAssumptions),
 // by field name, in field order.
-std::vector<std::pair<std::string, SourcedValue>> SourcedFields(
+std::vector<std::pair<std::string, v1::SourcedValue>> SourcedFields(
     const google::protobuf::Message& message) {
-  std::vector<std::pair<std::string, SourcedValue>> fields;
+  std::vector<std::pair<std::string, v1::SourcedValue>> fields;
   const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
   const google::protobuf::Reflection* reflection = message.GetReflection();
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* field = descriptor->field(i);
     if (!reflection->HasField(message, field)) continue;
     fields.emplace_back(field->name(),
-                        static_cast<const SourcedValue&>(
+                        static_cast<const v1::SourcedValue&>(
                             reflection->GetMessage(message, field)));
   }
   return fields;
@@ -50,8 +50,8 @@ std::vector<std::pair<std::string, SourcedValue>> SourcedFields(
 class Table {
  public:
   void Add(const std::string& item, const std::string& field,
-           const std::string& scope, const SourcedValue& value) {
-    Assumption row;
+           const std::string& scope, const v1::SourcedValue& value) {
+    v1::Assumption row;
     row.set_item(item);
     row.set_scope(scope);
     *row.mutable_value() = value;
@@ -59,8 +59,8 @@ class Table {
     rows_.push_back(std::move(row));
   }
   // Rows for the die-basis cost of `chip`.
-  void AddDieCost(const Chip& chip, const std::string& scope) {
-    SourcedValue value;
+  void AddDieCost(const v1::Chip& chip, const std::string& scope) {
+    v1::SourcedValue value;
     value.set_value(hardware::ManufacturingCostUsd(chip));
     value.set_source(
         chip.has_manufacturing_cost_usd()
@@ -68,22 +68,22 @@ class Table {
             : "SPAD die-cost model (arXiv 2510.08544 section 6.1): dies per "
               "300 mm wafer at the wafer cost, plus memory $/GB");
     value.set_estimate(true);
-    Assumption row;
+    v1::Assumption row;
     row.set_item(absl::StrCat(chip.name(), " die + memory cost"));
     row.set_scope(scope);
     *row.mutable_value() = value;
     row.set_unit("$ per chip (die basis)");
     rows_.push_back(std::move(row));
   }
-  std::vector<Assumption>& rows() { return rows_; }
+  std::vector<v1::Assumption>& rows() { return rows_; }
 
  private:
-  std::vector<Assumption> rows_;
+  std::vector<v1::Assumption> rows_;
 };
 
 // Rows for each chip whose prices `changes` alter against `catalog`.
 absl::Status AddChanges(
-    const google::protobuf::RepeatedPtrField<ChipPriceChange>& changes,
+    const google::protobuf::RepeatedPtrField<v1::ChipPriceChange>& changes,
     const hardware::ChipCatalog& catalog, bool die_basis,
     const std::string& scope, Table* table) {
   if (changes.empty()) return absl::OkStatus();
@@ -91,10 +91,10 @@ absl::Status AddChanges(
   FLEETSIM_RETURN_IF_ERROR(
       economics::ApplyPriceChanges(changes, scope, &changed));
   std::set<std::string> chips;
-  for (const ChipPriceChange& change : changes) chips.insert(change.chip());
+  for (const v1::ChipPriceChange& change : changes) chips.insert(change.chip());
   for (const std::string& name : chips) {
-    const Chip* before = *catalog.Find(name);
-    const Chip* after = *changed.Find(name);
+    const v1::Chip* before = *catalog.Find(name);
+    const v1::Chip* after = *changed.Find(name);
     for (const auto& [field, value] : SourcedFields(after->pricing())) {
       bool same = false;
       for (const auto& [old_field, old_value] :
@@ -113,24 +113,25 @@ absl::Status AddChanges(
 
 }  // namespace
 
-absl::StatusOr<std::vector<Assumption>> CollectAssumptions(
-    const StudySpec& spec, const std::vector<PlanRequest>& requests,
+absl::StatusOr<std::vector<v1::Assumption>> CollectAssumptions(
+    const v1::StudySpec& spec, const std::vector<v1::PlanRequest>& requests,
     const hardware::ChipCatalog& catalog, const std::string& data_dir) {
   Table table;
-  FLEETSIM_ASSIGN_OR_RETURN(SiteAssumptions defaults,
+  FLEETSIM_ASSIGN_OR_RETURN(v1::SiteAssumptions defaults,
                             economics::LoadSiteAssumptions(data_dir));
   for (const auto& [field, value] : SourcedFields(defaults))
     table.Add(field, field, "site default", value);
-  const PlanRequest base = VariantRequest(spec, StudyVariant());
+  const v1::PlanRequest base = VariantRequest(spec, v1::StudyVariant());
   for (const auto& [field, value] : SourcedFields(base.site()))
     table.Add(field, field, "study base", value);
   for (size_t i = 0; i < requests.size(); ++i) {
     const std::string scope =
         absl::StrCat("variant '", spec.variants(i).name(), "'");
     // The variant's own overrides, as merged (with their sources named).
-    const google::protobuf::Descriptor* site = SiteAssumptions::descriptor();
+    const google::protobuf::Descriptor* site =
+        v1::SiteAssumptions::descriptor();
     for (const auto& [field, value] : SourcedFields(requests[i].site())) {
-      const SiteAssumptions& own = spec.variants(i).site();
+      const v1::SiteAssumptions& own = spec.variants(i).site();
       if (own.GetReflection()->HasField(own, site->FindFieldByName(field)))
         table.Add(field, field, scope, value);
     }
@@ -138,13 +139,14 @@ absl::StatusOr<std::vector<Assumption>> CollectAssumptions(
 
   std::set<std::string> chips;
   bool die_basis = false;
-  for (const PlanRequest& request : requests) {
+  for (const v1::PlanRequest& request : requests) {
     for (const std::string& chip : request.chips()) chips.insert(chip);
     if (request.chips().empty()) chips.insert(hardware::kReferenceChip);
-    die_basis |= economics::Resolved(request.cost_basis()) == COST_BASIS_DIE;
+    die_basis |=
+        economics::Resolved(request.cost_basis()) == v1::COST_BASIS_DIE;
   }
   for (const std::string& name : chips) {
-    FLEETSIM_ASSIGN_OR_RETURN(const Chip* chip, catalog.Find(name));
+    FLEETSIM_ASSIGN_OR_RETURN(const v1::Chip* chip, catalog.Find(name));
     for (const auto& [field, value] : SourcedFields(chip->pricing()))
       table.Add(absl::StrCat(name, " ", field), field, "chip catalog", value);
     if (die_basis && hardware::ManufacturingCostUsd(*chip) > 0)

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/plan.pb.h"
+#include "fleetsim/v1/study.pb.h"
 #include "hardware/chip_catalog.h"
-#include "proto/plan.pb.h"
-#include "proto/study.pb.h"
 
 namespace fleetsim::study {
 
@@ -22,8 +22,8 @@ namespace fleetsim::study {
 // chip (the die-basis cost where a variant uses that basis), then what the
 // base and each variant change. Errors: the site file's, NotFound for a
 // chip not in `chips`, the price changes'.
-absl::StatusOr<std::vector<Assumption>> CollectAssumptions(
-    const StudySpec& spec, const std::vector<PlanRequest>& requests,
+absl::StatusOr<std::vector<v1::Assumption>> CollectAssumptions(
+    const v1::StudySpec& spec, const std::vector<v1::PlanRequest>& requests,
     const hardware::ChipCatalog& chips, const std::string& data_dir);
 
 }  // namespace fleetsim::study

@@ -17,8 +17,8 @@ struct SeedValues {
 
 }  // namespace
 
-Spread SpreadOf(std::vector<double> values) {
-  Spread spread;
+v1::Spread SpreadOf(std::vector<double> values) {
+  v1::Spread spread;
   if (values.empty()) return spread;
   std::sort(values.begin(), values.end());
   spread.set_min(values.front());
@@ -27,28 +27,29 @@ Spread SpreadOf(std::vector<double> values) {
   return spread;
 }
 
-const PlannedFleet& MedianSeedFleet(const std::vector<PlannedFleet>& per_seed) {
-  std::vector<const PlannedFleet*> order;
-  for (const PlannedFleet& fleet : per_seed) {
+const v1::PlannedFleet& MedianSeedFleet(
+    const std::vector<v1::PlannedFleet>& per_seed) {
+  std::vector<const v1::PlannedFleet*> order;
+  for (const v1::PlannedFleet& fleet : per_seed) {
     if (fleet.has_result()) order.push_back(&fleet);
   }
   if (order.empty()) return per_seed.front();
   std::stable_sort(order.begin(), order.end(),
-                   [](const PlannedFleet* a, const PlannedFleet* b) {
+                   [](const v1::PlannedFleet* a, const v1::PlannedFleet* b) {
                      return a->result().tco().tco_usd() <
                             b->result().tco().tco_usd();
                    });
   return *order[(order.size() - 1) / 2];
 }
 
-StudyFleet SummarizeFleet(const std::vector<PlannedFleet>& per_seed,
-                          const std::vector<uint64_t>& seeds) {
-  StudyFleet out;
-  const PlannedFleet& first = per_seed.front();
+v1::StudyFleet SummarizeFleet(const std::vector<v1::PlannedFleet>& per_seed,
+                              const std::vector<uint64_t>& seeds) {
+  v1::StudyFleet out;
+  const v1::PlannedFleet& first = per_seed.front();
   out.set_system(first.system());
   *out.mutable_pools() = first.pools();
   int machines = 0;
-  for (const PlannedPool& pool : first.pools()) machines += pool.machines();
+  for (const v1::PlannedPool& pool : first.pools()) machines += pool.machines();
   absl::StatusOr<planner::Candidate> candidate = planner::CandidateOf(first);
   if (candidate.ok()) out.set_key(planner::CandidateKey(*candidate));
   out.set_machines(machines);
@@ -61,13 +62,13 @@ StudyFleet SummarizeFleet(const std::vector<PlannedFleet>& per_seed,
   int seeds_met = 0;
   double worst_miss_fraction = -1;
   for (size_t i = 0; i < per_seed.size(); ++i) {
-    const PlannedFleet& fleet = per_seed[i];
+    const v1::PlannedFleet& fleet = per_seed[i];
     if (fleet.feasible()) {
       ++seeds_met;
     } else if (!fleet.miss().empty()) {
       // The worst miss: the failing seed with the largest SLO overshoot.
       double fraction = 0;
-      for (const SloAttainment& a : fleet.result().slo()) {
+      for (const v1::SloAttainment& a : fleet.result().slo()) {
         if (a.limit() > 0)
           fraction = std::max(fraction, a.observed() / a.limit());
       }
@@ -77,8 +78,8 @@ StudyFleet SummarizeFleet(const std::vector<PlannedFleet>& per_seed,
       }
     }
     if (!fleet.has_result()) continue;
-    const SimulationResult& r = fleet.result();
-    const Tco& t = r.tco();
+    const v1::SimulationResult& r = fleet.result();
+    const v1::Tco& t = r.tco();
     v.tco.push_back(t.tco_usd());
     v.capex.push_back(t.capex_usd());
     v.opex.push_back(t.opex_usd_per_year());
@@ -92,16 +93,16 @@ StudyFleet SummarizeFleet(const std::vector<PlannedFleet>& per_seed,
       slo_observed.resize(r.slo_size());
       slo_fraction.resize(r.slo_size());
       slo_met.assign(r.slo_size(), true);
-      for (const SloAttainment& a : r.slo()) {
-        SloSpread* s = out.add_slo();
+      for (const v1::SloAttainment& a : r.slo()) {
+        v1::SloSpread* s = out.add_slo();
         s->set_metric(a.metric());
         s->set_percentile(a.percentile());
         s->set_limit(a.limit());
         s->set_slowdown(a.bound_s() == 0);
       }
       busy.resize(r.pools_size());
-      for (const PoolUsage& u : r.pools()) {
-        PoolSpread* p = out.add_utilisation();
+      for (const v1::PoolUsage& u : r.pools()) {
+        v1::PoolSpread* p = out.add_utilisation();
         p->set_name(u.name());
         p->set_role(u.role());
         p->set_chip(u.chip());
@@ -110,7 +111,7 @@ StudyFleet SummarizeFleet(const std::vector<PlannedFleet>& per_seed,
     }
     for (int j = 0;
          j < r.slo_size() && j < static_cast<int>(slo_observed.size()); ++j) {
-      const SloAttainment& a = r.slo(j);
+      const v1::SloAttainment& a = r.slo(j);
       slo_observed[j].push_back(a.observed());
       slo_fraction[j].push_back(a.limit() > 0 ? a.observed() / a.limit() : 0);
       if (!a.met()) slo_met[j] = false;
@@ -131,7 +132,7 @@ StudyFleet SummarizeFleet(const std::vector<PlannedFleet>& per_seed,
   *out.mutable_tbt_p99_s() = SpreadOf(v.tbt_p99);
   *out.mutable_e2e_p99_s() = SpreadOf(v.e2e_p99);
   for (int j = 0; j < out.slo_size(); ++j) {
-    SloSpread* s = out.mutable_slo(j);
+    v1::SloSpread* s = out.mutable_slo(j);
     *s->mutable_observed() = SpreadOf(slo_observed[j]);
     *s->mutable_fraction_of_limit() = SpreadOf(slo_fraction[j]);
     s->set_met_every_seed(slo_met[j] &&
@@ -139,16 +140,16 @@ StudyFleet SummarizeFleet(const std::vector<PlannedFleet>& per_seed,
   }
   for (int j = 0; j < out.utilisation_size(); ++j)
     *out.mutable_utilisation(j)->mutable_busy_fraction() = SpreadOf(busy[j]);
-  const PlannedFleet& median = MedianSeedFleet(per_seed);
+  const v1::PlannedFleet& median = MedianSeedFleet(per_seed);
   if (median.has_result()) *out.mutable_tco() = median.result().tco();
   return out;
 }
 
-void MarkFront(std::vector<StudyFleet*> fleets) {
-  for (StudyFleet* a : fleets) {
+void MarkFront(std::vector<v1::StudyFleet*> fleets) {
+  for (v1::StudyFleet* a : fleets) {
     if (!a->robust()) continue;
     bool dominated = false;
-    for (const StudyFleet* b : fleets) {
+    for (const v1::StudyFleet* b : fleets) {
       if (b == a || !b->robust()) continue;
       const double at = a->tco_usd().median(), bt = b->tco_usd().median();
       const double ak = a->facility_power_kw().median(),

@@ -17,7 +17,7 @@ namespace fleetsim::study {
 namespace {
 
 absl::Status AddFile(const std::string& role, const std::string& path,
-                     Provenance* provenance) {
+                     v1::Provenance* provenance) {
   FLEETSIM_ASSIGN_OR_RETURN(*provenance->add_inputs(),
                             HashInputFile(role, path));
   return absl::OkStatus();
@@ -25,7 +25,7 @@ absl::Status AddFile(const std::string& role, const std::string& path,
 
 // Every *.txtpb of a catalog folder, sorted.
 absl::Status AddFolder(const std::string& role, const std::string& dir,
-                       Provenance* provenance) {
+                       v1::Provenance* provenance) {
   std::vector<std::string> files;
   std::error_code ec;
   for (const auto& item : std::filesystem::directory_iterator(dir, ec)) {
@@ -39,11 +39,11 @@ absl::Status AddFolder(const std::string& role, const std::string& dir,
 
 }  // namespace
 
-absl::StatusOr<InputFile> HashInputFile(const std::string& role,
-                                        const std::string& path) {
+absl::StatusOr<v1::InputFile> HashInputFile(const std::string& role,
+                                            const std::string& path) {
   FLEETSIM_ASSIGN_OR_RETURN(std::string digest, Sha256FileHex(path));
   std::error_code ec;
-  InputFile file;
+  v1::InputFile file;
   file.set_role(role);
   file.set_path(path);
   file.set_sha256(digest);
@@ -63,11 +63,11 @@ std::string UtcNow() {
   return text;
 }
 
-absl::StatusOr<Provenance> MakeProvenance(
-    const StudySpec& spec, const std::vector<PlanRequest>& requests,
+absl::StatusOr<v1::Provenance> MakeProvenance(
+    const v1::StudySpec& spec, const std::vector<v1::PlanRequest>& requests,
     const std::vector<uint64_t>& seeds, const std::string& data_dir,
     const std::string& spec_path, const std::string& command_line) {
-  Provenance provenance;
+  v1::Provenance provenance;
   provenance.set_fleetsim_version(FleetsimVersion());
   provenance.set_commit(FleetsimCommit());
   provenance.set_command_line(command_line);
@@ -78,7 +78,7 @@ absl::StatusOr<Provenance> MakeProvenance(
   } else {
     std::string text;
     google::protobuf::TextFormat::PrintToString(spec, &text);
-    InputFile* file = provenance.add_inputs();
+    v1::InputFile* file = provenance.add_inputs();
     file->set_role("study");
     file->set_path("(sent inline, hashed as text format)");
     file->set_sha256(Sha256Hex(text));
@@ -86,7 +86,7 @@ absl::StatusOr<Provenance> MakeProvenance(
   }
   std::set<std::string> traces, slos;
   bool default_template = false;
-  for (const PlanRequest& request : requests) {
+  for (const v1::PlanRequest& request : requests) {
     traces.insert(request.workload().trace_path());
     if (!request.slo_preset().empty()) {
       std::error_code ec;

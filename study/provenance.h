@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/plan.pb.h"
-#include "proto/study.pb.h"
+#include "fleetsim/v1/plan.pb.h"
+#include "fleetsim/v1/study.pb.h"
 
 namespace fleetsim::study {
 
@@ -25,8 +25,8 @@ const char* FleetsimCommit();
 
 // `path` with `role`, its size and SHA-256. Errors: the file cannot be
 // read (util/sha256.h).
-absl::StatusOr<InputFile> HashInputFile(const std::string& role,
-                                        const std::string& path);
+absl::StatusOr<v1::InputFile> HashInputFile(const std::string& role,
+                                            const std::string& path);
 
 // Now, ISO 8601 UTC: "2026-12-07T01:02:03Z".
 std::string UtcNow();
@@ -37,8 +37,8 @@ std::string UtcNow();
 // the `requests` read, the SLO files they name, the template cluster, the
 // site defaults, and every chip and model file of the catalogs in
 // `data_dir`. Errors: a file that cannot be read.
-absl::StatusOr<Provenance> MakeProvenance(
-    const StudySpec& spec, const std::vector<PlanRequest>& requests,
+absl::StatusOr<v1::Provenance> MakeProvenance(
+    const v1::StudySpec& spec, const std::vector<v1::PlanRequest>& requests,
     const std::vector<uint64_t>& seeds, const std::string& data_dir,
     const std::string& spec_path, const std::string& command_line);
 

@@ -14,16 +14,16 @@
 namespace fleetsim::study {
 namespace {
 
-int Machines(const PlannedFleet& fleet) {
+int Machines(const v1::PlannedFleet& fleet) {
   int machines = 0;
-  for (const PlannedPool& pool : fleet.pools()) machines += pool.machines();
+  for (const v1::PlannedPool& pool : fleet.pools()) machines += pool.machines();
   return machines;
 }
 
 // The fleets one seed's plan puts forward, without repeats.
 class ComparedFleets {
  public:
-  absl::Status Add(const PlannedFleet& fleet) {
+  absl::Status Add(const v1::PlannedFleet& fleet) {
     if (!fleet.feasible() || fleet.pools().empty()) return absl::OkStatus();
     FLEETSIM_ASSIGN_OR_RETURN(planner::Candidate candidate,
                               planner::CandidateOf(fleet));
@@ -31,17 +31,17 @@ class ComparedFleets {
       fleets_.push_back(fleet);
     return absl::OkStatus();
   }
-  const std::vector<PlannedFleet>& fleets() const { return fleets_; }
+  const std::vector<v1::PlannedFleet>& fleets() const { return fleets_; }
 
  private:
   std::set<std::string> keys_;
-  std::vector<PlannedFleet> fleets_;
+  std::vector<v1::PlannedFleet> fleets_;
 };
 
 }  // namespace
 
-absl::StatusOr<StudyVariantResult> PlanOverSeeds(
-    const PlanRequest& request, const std::vector<uint64_t>& seeds,
+absl::StatusOr<v1::StudyVariantResult> PlanOverSeeds(
+    const v1::PlanRequest& request, const std::vector<uint64_t>& seeds,
     const planner::PlannerOptions& options, const SeedProgress& progress) {
   if (options.cache == nullptr || seeds.empty()) {
     return absl::InvalidArgumentError(
@@ -50,9 +50,9 @@ absl::StatusOr<StudyVariantResult> PlanOverSeeds(
   const auto start = std::chrono::steady_clock::now();
   const size_t cache_size = options.cache->size();
   const int64_t cache_hits = options.cache->hits();
-  StudyVariantResult out;
+  v1::StudyVariantResult out;
   for (uint64_t seed : seeds) out.add_seeds(seed);
-  std::vector<PlanRequest> requests;
+  std::vector<v1::PlanRequest> requests;
   for (uint64_t seed : seeds) {
     requests.push_back(request);
     requests.back().mutable_workload()->set_seed(seed);
@@ -68,18 +68,18 @@ absl::StatusOr<StudyVariantResult> PlanOverSeeds(
   for (size_t i = 0; i < seeds.size(); ++i) {
     planner::PlannerOptions seed_options = options;
     const uint64_t seed = seeds[i];
-    seed_options.progress = [&progress, seed](const PlanProgress& p) {
+    seed_options.progress = [&progress, seed](const v1::PlanProgress& p) {
       if (progress) progress(seed, p);
     };
-    FLEETSIM_ASSIGN_OR_RETURN(PlanResult plan,
+    FLEETSIM_ASSIGN_OR_RETURN(v1::PlanResult plan,
                               planner::PlanFleet(requests[i], seed_options));
     if (!plan.explanation().empty())
       notes.push_back(absl::StrCat("seed ", seed, ": ", plan.explanation()));
     if (!plan.feasible()) continue;
     FLEETSIM_RETURN_IF_ERROR(compared.Add(plan.recommended()));
-    for (const PlannedFleet& fleet : plan.best_per_system())
+    for (const v1::PlannedFleet& fleet : plan.best_per_system())
       FLEETSIM_RETURN_IF_ERROR(compared.Add(fleet));
-    for (const PlannedFleet& fleet : plan.pareto())
+    for (const v1::PlannedFleet& fleet : plan.pareto())
       FLEETSIM_RETURN_IF_ERROR(compared.Add(fleet));
     out.add_machines_per_seed(Machines(plan.recommended()));
     machines.push_back(Machines(plan.recommended()));
@@ -87,28 +87,28 @@ absl::StatusOr<StudyVariantResult> PlanOverSeeds(
   *out.mutable_machines() = SpreadOf(machines);
 
   // Every compared fleet on every seed (its own seed's run is a cache hit).
-  std::vector<std::vector<PlannedFleet>> by_fleet(compared.fleets().size());
+  std::vector<std::vector<v1::PlannedFleet>> by_fleet(compared.fleets().size());
   if (!compared.fleets().empty()) {
     for (size_t i = 0; i < seeds.size(); ++i) {
       FLEETSIM_ASSIGN_OR_RETURN(
-          std::vector<PlannedFleet> evaluated,
+          std::vector<v1::PlannedFleet> evaluated,
           planner::EvaluateFleets(requests[i], compared.fleets(), options));
       for (size_t j = 0; j < evaluated.size(); ++j)
         by_fleet[j].push_back(std::move(evaluated[j]));
     }
   }
-  PlanResult robust;  // the robust fleets, as planner::Recommend reads them
+  v1::PlanResult robust;  // the robust fleets, as planner::Recommend reads them
   std::vector<int> robust_index;
   for (size_t j = 0; j < by_fleet.size(); ++j) {
     *out.add_fleets() = SummarizeFleet(by_fleet[j], seeds);
     if (!out.fleets().rbegin()->robust()) continue;
-    PlannedFleet representative = MedianSeedFleet(by_fleet[j]);
+    v1::PlannedFleet representative = MedianSeedFleet(by_fleet[j]);
     representative.set_feasible(true);
     *robust.add_fleets() = std::move(representative);
     robust_index.push_back(static_cast<int>(j));
   }
-  std::vector<StudyFleet*> all;
-  for (StudyFleet& fleet : *out.mutable_fleets()) all.push_back(&fleet);
+  std::vector<v1::StudyFleet*> all;
+  for (v1::StudyFleet& fleet : *out.mutable_fleets()) all.push_back(&fleet);
   MarkFront(all);
   planner::Recommend(request.objective(), &robust);
   if (robust.has_recommended()) {

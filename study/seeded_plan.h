@@ -16,14 +16,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/plan.pb.h"
+#include "fleetsim/v1/study.pb.h"
 #include "planner/planner.h"
-#include "proto/plan.pb.h"
-#include "proto/study.pb.h"
 
 namespace fleetsim::study {
 
 // Called after each round of simulations with the seed being planned.
-using SeedProgress = std::function<void(uint64_t seed, const PlanProgress&)>;
+using SeedProgress =
+    std::function<void(uint64_t seed, const v1::PlanProgress&)>;
 
 // Plans `request` on each of `seeds` (its workload.seed replaced) and fills
 // request, seeds, offered_rate_per_s, feasible, explanation, recommended
@@ -31,8 +32,8 @@ using SeedProgress = std::function<void(uint64_t seed, const PlanProgress&)>;
 // machines_per_seed, machines, simulations_run/reused and wall_s.
 // `options.cache` is required: it is what makes the cross-seed checks and
 // later re-pricings cheap. Errors: the planner's.
-absl::StatusOr<StudyVariantResult> PlanOverSeeds(
-    const PlanRequest& request, const std::vector<uint64_t>& seeds,
+absl::StatusOr<v1::StudyVariantResult> PlanOverSeeds(
+    const v1::PlanRequest& request, const std::vector<uint64_t>& seeds,
     const planner::PlannerOptions& options, const SeedProgress& progress);
 
 }  // namespace fleetsim::study

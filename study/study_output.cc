@@ -17,7 +17,7 @@
 namespace fleetsim::study {
 namespace {
 
-std::string SpreadCells(const Spread& s,
+std::string SpreadCells(const v1::Spread& s,
                         const absl::FormatSpec<double>& format) {
   return absl::StrCat(absl::StrFormat(format, s.median()), ",",
                       absl::StrFormat(format, s.min()), ",",
@@ -26,13 +26,13 @@ std::string SpreadCells(const Spread& s,
 
 }  // namespace
 
-absl::StatusOr<std::string> StudyJson(const StudyResult& result) {
-  StudyResult file = result;
-  file.set_schema(kStudySchema);
+absl::StatusOr<std::string> StudyJson(const v1::StudyResult& result) {
+  v1::StudyResult file = result;
+  file.set_schema(v1::StudyResult::descriptor()->full_name());
   return ProtoJson(file);
 }
 
-std::string SummaryCsv(const StudyResult& result) {
+std::string SummaryCsv(const v1::StudyResult& result) {
   std::string csv =
       "variant,baseline,description,feasible,recommended,machines,system,"
       "cost_basis,amortization_years,tco_usd,tco_usd_min,tco_usd_max,"
@@ -40,8 +40,8 @@ std::string SummaryCsv(const StudyResult& result) {
       "usd_per_million_output_tokens,saving_comparable,saving_usd,"
       "saving_fraction,saving_kw,machines_per_seed,offered_rate_per_s,"
       "simulations_run,simulations_reused,explanation\n";
-  for (const StudyVariantResult& v : result.variants()) {
-    const StudyFleet& r = v.recommended();
+  for (const v1::StudyVariantResult& v : result.variants()) {
+    const v1::StudyFleet& r = v.recommended();
     absl::StrAppendFormat(
         &csv,
         "%s,%d,%s,%d,%s,%d,%s,%s,%g,%s,%.2f,%.2f,%.3f,%.6f,%d,%.2f,%.6f,"
@@ -63,14 +63,14 @@ std::string SummaryCsv(const StudyResult& result) {
   return csv;
 }
 
-std::string VariantCsv(const StudyVariantResult& variant) {
+std::string VariantCsv(const v1::StudyVariantResult& variant) {
   std::string csv =
       "fleet,system,machines,seeds_met,seeds,robust,on_front,recommended,"
       "tco_usd,tco_usd_min,tco_usd_max,capex_usd,opex_usd_per_year,"
       "facility_power_kw,facility_power_kw_min,facility_power_kw_max,"
       "usd_per_hour,usd_per_million_output_tokens,ttft_p99_s,ttft_p99_s_min,"
       "ttft_p99_s_max,tbt_p99_s,tbt_p99_s_min,tbt_p99_s_max,miss\n";
-  for (const StudyFleet& f : variant.fleets()) {
+  for (const v1::StudyFleet& f : variant.fleets()) {
     absl::StrAppendFormat(
         &csv, "%s,%s,%d,%d,%d,%d,%d,%d,%s,%.2f,%.2f,%s,%.4f,%.6f,%s,%s,%s\n",
         CsvQuoted(FleetText(f)), CsvQuoted(f.system()), f.machines(),
@@ -87,7 +87,8 @@ std::string VariantCsv(const StudyVariantResult& variant) {
 }
 
 absl::StatusOr<std::vector<std::string>> WriteStudyOutputs(
-    StudyResult result, const std::string& dir, const OutputOptions& options) {
+    v1::StudyResult result, const std::string& dir,
+    const OutputOptions& options) {
   std::string chromium;
   if (options.pdf) {
     FLEETSIM_ASSIGN_OR_RETURN(chromium, report::FindChromium());
@@ -111,7 +112,7 @@ absl::StatusOr<std::vector<std::string>> WriteStudyOutputs(
   FLEETSIM_ASSIGN_OR_RETURN(const std::string json, StudyJson(result));
   FLEETSIM_RETURN_IF_ERROR(write("study.json", json));
   FLEETSIM_RETURN_IF_ERROR(write("summary.csv", SummaryCsv(result)));
-  for (const StudyVariantResult& variant : result.variants()) {
+  for (const v1::StudyVariantResult& variant : result.variants()) {
     FLEETSIM_RETURN_IF_ERROR(write(
         absl::StrCat("variant-", variant.name(), ".csv"), VariantCsv(variant)));
   }

@@ -1,10 +1,10 @@
 // File: study/study_output.h
 //
 // The files a study writes: study.json (StudyResult in protobuf's JSON
-// mapping, field names as in proto/study.proto), summary.csv (one row per
-// variant), variant-<name>.csv (one row per fleet compared), report.html
-// (report/report_html.h) and report.pdf (printed by headless Chromium).
-// Each appears only once complete (util/output_file.h).
+// mapping, field names as in proto/fleetsim/v1/study.proto), summary.csv (one
+// row per variant), variant-<name>.csv (one row per fleet compared),
+// report.html (report/report_html.h) and report.pdf (printed by headless
+// Chromium). Each appears only once complete (util/output_file.h).
 #ifndef FLEETSIM_STUDY_STUDY_OUTPUT_H_
 #define FLEETSIM_STUDY_STUDY_OUTPUT_H_
 
@@ -12,17 +12,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "proto/study.pb.h"
+#include "fleetsim/v1/study.pb.h"
 
 namespace fleetsim::study {
 
-// The schema study.json names (StudyResult.schema).
-inline constexpr char kStudySchema[] = "fleetsim.StudyResult/v1";
-
 // study.json: the result's proto3 JSON (util/proto_json.h) with its schema.
-absl::StatusOr<std::string> StudyJson(const StudyResult& result);
-std::string SummaryCsv(const StudyResult& result);
-std::string VariantCsv(const StudyVariantResult& variant);
+absl::StatusOr<std::string> StudyJson(const v1::StudyResult& result);
+std::string SummaryCsv(const v1::StudyResult& result);
+std::string VariantCsv(const v1::StudyVariantResult& variant);
 
 struct OutputOptions {
   bool pdf = true;  // print report.pdf (needs Chromium)
@@ -36,7 +33,8 @@ struct OutputOptions {
 // that cannot be created, DataLoss for one whose writing failed (a full
 // disk); Chromium's (report/chromium.h).
 absl::StatusOr<std::vector<std::string>> WriteStudyOutputs(
-    StudyResult result, const std::string& dir, const OutputOptions& options);
+    v1::StudyResult result, const std::string& dir,
+    const OutputOptions& options);
 
 }  // namespace fleetsim::study
 

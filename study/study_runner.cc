@@ -23,7 +23,7 @@ namespace {
 // One plan of the study: a variant or a sensitivity swing.
 struct PlanJob {
   std::string label;
-  PlanRequest request;
+  v1::PlanRequest request;
 };
 
 // The baseline re-planned with one input swung low and high.
@@ -32,10 +32,10 @@ struct Swing {
   double multiplier;
 };
 
-absl::StatusOr<PlanRequest> SwungRequest(const PlanRequest& baseline,
-                                         const Swing& swing,
-                                         const std::string& data_dir) {
-  PlanRequest request = baseline;
+absl::StatusOr<v1::PlanRequest> SwungRequest(const v1::PlanRequest& baseline,
+                                             const Swing& swing,
+                                             const std::string& data_dir) {
+  v1::PlanRequest request = baseline;
   const std::string what =
       absl::StrCat("sensitivity: x", swing.multiplier, " ", swing.input);
   if (swing.input == "traffic") {
@@ -45,7 +45,7 @@ absl::StatusOr<PlanRequest> SwungRequest(const PlanRequest& baseline,
                                    request.chips().end());
     if (chips.empty()) chips.push_back(hardware::kReferenceChip);
     for (const std::string& chip : chips) {
-      ChipPriceChange* change = request.add_chip_prices();
+      v1::ChipPriceChange* change = request.add_chip_prices();
       change->set_chip(chip);
       change->set_multiplier(swing.multiplier);
     }
@@ -54,7 +54,7 @@ absl::StatusOr<PlanRequest> SwungRequest(const PlanRequest& baseline,
         economics::TcoSettings settings,
         economics::LoadTcoSettings(data_dir, request.cost_basis(),
                                    request.site(), "study"));
-    SourcedValue* kwh = request.mutable_site()->mutable_usd_per_kwh();
+    v1::SourcedValue* kwh = request.mutable_site()->mutable_usd_per_kwh();
     *kwh = settings.site.usd_per_kwh();
     kwh->set_value(kwh->value() * swing.multiplier);
     kwh->set_source(absl::StrCat(what, " of: ", kwh->source()));
@@ -63,17 +63,17 @@ absl::StatusOr<PlanRequest> SwungRequest(const PlanRequest& baseline,
   return request;
 }
 
-Saving SavingAgainst(const StudyVariantResult& baseline,
-                     const StudyVariantResult& variant) {
-  Saving saving;
+v1::Saving SavingAgainst(const v1::StudyVariantResult& baseline,
+                         const v1::StudyVariantResult& variant) {
+  v1::Saving saving;
   if (!baseline.feasible() || !variant.feasible()) {
     saving.set_reason(!baseline.feasible()
                           ? "the baseline has no fleet meeting the SLOs"
                           : "no fleet meets the SLOs");
     return saving;
   }
-  const Tco& base = baseline.recommended().tco();
-  const Tco& mine = variant.recommended().tco();
+  const v1::Tco& base = baseline.recommended().tco();
+  const v1::Tco& mine = variant.recommended().tco();
   if (base.cost_basis() != mine.cost_basis()) {
     saving.set_reason(absl::StrCat(
         "priced on the ", economics::CostBasisName(mine.cost_basis()),
@@ -107,15 +107,15 @@ absl::StatusOr<std::shared_ptr<const sim::Catalogs>> CatalogsOf(
 
 }  // namespace
 
-std::string FleetText(const StudyFleet& fleet) {
+std::string FleetText(const v1::StudyFleet& fleet) {
   std::vector<std::string> pools;
-  for (const PlannedPool& p : fleet.pools())
+  for (const v1::PlannedPool& p : fleet.pools())
     pools.push_back(planner::PoolText(p));
   return absl::StrJoin(pools, " + ");
 }
 
-absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
-                                     const StudyOptions& options) {
+absl::StatusOr<v1::StudyResult> RunStudy(const v1::StudySpec& spec,
+                                         const StudyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   FLEETSIM_RETURN_IF_ERROR(ValidateStudySpec(spec, "study"));
   if (options.seeds < 1 || options.seeds > kMaxStudySeeds) {
@@ -128,7 +128,7 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
   std::vector<uint64_t> seeds;
   for (int i = 0; i < options.seeds; ++i) seeds.push_back(first_seed + i);
   if (seeds.size() > 1 &&
-      spec.base().workload().arrival() == ARRIVAL_PROCESS_UNSPECIFIED) {
+      spec.base().workload().arrival() == v1::ARRIVAL_PROCESS_UNSPECIFIED) {
     return absl::InvalidArgumentError(absl::StrCat(
         "seeds = ", seeds.size(),
         ": the base workload replays the trace's own timestamps, which are "
@@ -142,8 +142,8 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
   // Every plan the study makes, checked before anything is simulated.
   const int baseline = BaselineIndex(spec);
   std::vector<PlanJob> jobs;
-  for (const StudyVariant& variant : spec.variants()) {
-    PlanRequest request = VariantRequest(spec, variant);
+  for (const v1::StudyVariant& variant : spec.variants()) {
+    v1::PlanRequest request = VariantRequest(spec, variant);
     request.set_jobs(options.jobs);
     absl::Status valid = planner::BuildPlanContext(request, *catalogs).status();
     if (!valid.ok()) {
@@ -154,14 +154,14 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
     jobs.push_back({variant.name(), std::move(request)});
   }
   std::vector<Swing> swings;
-  const Sensitivity& s = spec.sensitivity();
+  const v1::Sensitivity& s = spec.sensitivity();
   for (auto [input, swing] : {std::pair{"traffic", s.traffic()},
                               {"chip_price", s.chip_price()},
                               {"energy_price", s.energy_price()}}) {
     if (swing <= 0) continue;
     for (double m : {1 - swing, 1 + swing}) {
       swings.push_back({input, m});
-      FLEETSIM_ASSIGN_OR_RETURN(PlanRequest request,
+      FLEETSIM_ASSIGN_OR_RETURN(v1::PlanRequest request,
                                 SwungRequest(jobs[baseline].request,
                                              swings.back(), options.data_dir));
       jobs.push_back(
@@ -176,13 +176,13 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
   planner_options.cancelled = options.cancelled;
   planner_options.cache = &cache;
   planner_options.pool = options.pool;
-  std::vector<StudyVariantResult> outcomes;
+  std::vector<v1::StudyVariantResult> outcomes;
   for (size_t i = 0; i < jobs.size(); ++i) {
-    StudyProgress progress;
+    v1::StudyProgress progress;
     progress.set_variant(jobs[i].label);
     progress.set_variant_index(static_cast<int>(i));
     progress.set_variants(static_cast<int>(jobs.size()));
-    SeedProgress on_seed = [&](uint64_t seed, const PlanProgress& plan) {
+    SeedProgress on_seed = [&](uint64_t seed, const v1::PlanProgress& plan) {
       if (!options.progress) return;
       progress.set_seed(seed);
       *progress.mutable_plan() = plan;
@@ -192,17 +192,17 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
       options.progress(progress);
     };
     FLEETSIM_ASSIGN_OR_RETURN(
-        StudyVariantResult outcome,
+        v1::StudyVariantResult outcome,
         PlanOverSeeds(jobs[i].request, seeds, planner_options, on_seed));
     outcomes.push_back(std::move(outcome));
   }
 
-  StudyResult result;
+  v1::StudyResult result;
   *result.mutable_spec() = spec;
   result.set_baseline(spec.variants(baseline).name());
   for (int i = 0; i < spec.variants_size(); ++i) {
-    StudyVariantResult& v = outcomes[i];
-    const StudyVariant& variant = spec.variants(i);
+    v1::StudyVariantResult& v = outcomes[i];
+    const v1::StudyVariant& variant = spec.variants(i);
     v.set_name(variant.name());
     const std::vector<std::string> changes = DescribeChanges(variant);
     for (const std::string& change : changes) v.add_changes(change);
@@ -214,11 +214,11 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
   }
   for (int i = 0; i < spec.variants_size(); ++i)
     *result.add_variants() = outcomes[i];
-  const StudyVariantResult& base = outcomes[baseline];
+  const v1::StudyVariantResult& base = outcomes[baseline];
   for (size_t k = 0; k + 1 < swings.size(); k += 2) {
-    const StudyVariantResult& low = outcomes[spec.variants_size() + k];
-    const StudyVariantResult& high = outcomes[spec.variants_size() + k + 1];
-    SensitivityBar* bar = result.add_sensitivity();
+    const v1::StudyVariantResult& low = outcomes[spec.variants_size() + k];
+    const v1::StudyVariantResult& high = outcomes[spec.variants_size() + k + 1];
+    v1::SensitivityBar* bar = result.add_sensitivity();
     bar->set_input(swings[k].input);
     bar->set_label(absl::StrCat(swings[k].input, " x", swings[k].multiplier,
                                 " / x", swings[k + 1].multiplier));
@@ -240,19 +240,19 @@ absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
     }
   }
   int run = 0, reused = 0;
-  for (const StudyVariantResult& outcome : outcomes) {
+  for (const v1::StudyVariantResult& outcome : outcomes) {
     run += outcome.simulations_run();
     reused += outcome.simulations_reused();
   }
   result.set_simulations_run(run);
   result.set_simulations_reused(reused);
-  std::vector<PlanRequest> requests;
+  std::vector<v1::PlanRequest> requests;
   for (int i = 0; i < spec.variants_size(); ++i)
     requests.push_back(jobs[i].request);
   FLEETSIM_ASSIGN_OR_RETURN(
-      std::vector<Assumption> assumptions,
+      std::vector<v1::Assumption> assumptions,
       CollectAssumptions(spec, requests, catalogs->chips(), options.data_dir));
-  for (Assumption& row : assumptions)
+  for (v1::Assumption& row : assumptions)
     *result.add_assumptions() = std::move(row);
   FLEETSIM_ASSIGN_OR_RETURN(
       *result.mutable_provenance(),

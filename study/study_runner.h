@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/study.pb.h"
 #include "planner/simulation_pool.h"
-#include "proto/study.pb.h"
 #include "sim/catalogs.h"
 
 namespace fleetsim::study {
@@ -39,7 +39,7 @@ struct StudyOptions {
   // text is hashed instead) and the command line that ran it.
   std::string spec_path;
   std::string command_line;
-  std::function<void(const StudyProgress&)> progress;
+  std::function<void(const v1::StudyProgress&)> progress;
   std::function<bool()> cancelled;  // true cancels (children are killed)
 };
 
@@ -48,11 +48,11 @@ struct StudyOptions {
 // (a variant's model, chips, prices, SLO, site; --seeds above 1 on a
 // timestamp replay), Cancelled. A variant without a feasible fleet is a
 // result, not an error.
-absl::StatusOr<StudyResult> RunStudy(const StudySpec& spec,
-                                     const StudyOptions& options);
+absl::StatusOr<v1::StudyResult> RunStudy(const v1::StudySpec& spec,
+                                         const StudyOptions& options);
 
 // "18 h100 prefill + 7 h100 decode".
-std::string FleetText(const StudyFleet& fleet);
+std::string FleetText(const v1::StudyFleet& fleet);
 
 }  // namespace fleetsim::study
 

@@ -34,7 +34,7 @@ bool IsValidName(const std::string& name) {
 // Errors at the position of their field when `origin` is the study file.
 class Problems {
  public:
-  Problems(const std::string& origin, const StudySpec& spec)
+  Problems(const std::string& origin, const v1::StudySpec& spec)
       : locator_(origin, spec) {}
   absl::Status At(const std::string& field, const std::string& message) {
     return absl::InvalidArgumentError(locator_.At(field, message));
@@ -69,12 +69,12 @@ absl::Status CheckMultiplier(
 
 }  // namespace
 
-absl::Status ValidateStudySpec(const StudySpec& spec,
+absl::Status ValidateStudySpec(const v1::StudySpec& spec,
                                const std::string& origin) {
   Problems problems(origin, spec);
   if (!IsValidName(spec.name()))
     return problems.Field("name", "must be a non-empty [A-Za-z0-9_.-] name");
-  const PlanRequest& base = spec.base();
+  const v1::PlanRequest& base = spec.base();
   if (base.model().empty())
     return problems.Field("base", "needs a model (base.model)");
   if (base.workload().trace_path().empty())
@@ -97,7 +97,7 @@ absl::Status ValidateStudySpec(const StudySpec& spec,
     return problems.Field("variants", "is empty: a study needs a variant");
   std::set<std::string> names;
   for (int i = 0; i < spec.variants_size(); ++i) {
-    const StudyVariant& v = spec.variants(i);
+    const v1::StudyVariant& v = spec.variants(i);
     auto fail = [&](std::string field, std::string message) {
       return problems.Variant(i, v.name(), field, message);
     };
@@ -125,7 +125,7 @@ absl::Status ValidateStudySpec(const StudySpec& spec,
     return problems.Field(
         "baseline", absl::StrCat("names no variant ('", spec.baseline(), "')"));
   }
-  const Sensitivity& s = spec.sensitivity();
+  const v1::Sensitivity& s = spec.sensitivity();
   for (auto [field, value] : {std::pair{"sensitivity.traffic", s.traffic()},
                               {"sensitivity.chip_price", s.chip_price()},
                               {"sensitivity.energy_price", s.energy_price()}}) {
@@ -137,8 +137,8 @@ absl::Status ValidateStudySpec(const StudySpec& spec,
   return absl::OkStatus();
 }
 
-absl::StatusOr<StudySpec> LoadStudySpec(const std::string& path) {
-  StudySpec spec;
+absl::StatusOr<v1::StudySpec> LoadStudySpec(const std::string& path) {
+  v1::StudySpec spec;
   FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(path, &spec));
   FLEETSIM_RETURN_IF_ERROR(ValidateStudySpec(spec, path));
   std::filesystem::path trace(spec.base().workload().trace_path());
@@ -154,8 +154,8 @@ namespace {
 
 // Site overrides without a source say where they came from, so the
 // assumptions table never shows a figure without one.
-void NameSources(const std::string& where, SiteAssumptions* site) {
-  for (SourcedValue* value :
+void NameSources(const std::string& where, v1::SiteAssumptions* site) {
+  for (v1::SourcedValue* value :
        {site->has_usd_per_kwh() ? site->mutable_usd_per_kwh() : nullptr,
         site->has_pue() ? site->mutable_pue() : nullptr,
         site->has_amortization_years() ? site->mutable_amortization_years()
@@ -170,15 +170,16 @@ void NameSources(const std::string& where, SiteAssumptions* site) {
 
 }  // namespace
 
-PlanRequest VariantRequest(const StudySpec& spec, const StudyVariant& variant) {
-  PlanRequest request = spec.base();
+v1::PlanRequest VariantRequest(const v1::StudySpec& spec,
+                               const v1::StudyVariant& variant) {
+  v1::PlanRequest request = spec.base();
   NameSources("base", request.mutable_site());
-  SiteAssumptions variant_site = variant.site();
+  v1::SiteAssumptions variant_site = variant.site();
   NameSources(absl::StrCat("variant '", variant.name(), "'"), &variant_site);
   request.clear_trace_bytes();
   request.clear_jobs();
-  if (request.objective() == PLAN_OBJECTIVE_UNSPECIFIED)
-    request.set_objective(PLAN_OBJECTIVE_TCO);
+  if (request.objective() == v1::PLAN_OBJECTIVE_UNSPECIFIED)
+    request.set_objective(v1::PLAN_OBJECTIVE_TCO);
   if (variant.traffic_multiplier() > 0)
     ScaleTraffic(variant.traffic_multiplier(), request.mutable_workload());
   if (!variant.model().empty()) request.set_model(variant.model());
@@ -191,10 +192,10 @@ PlanRequest VariantRequest(const StudySpec& spec, const StudyVariant& variant) {
   }
   if (!variant.chips().empty()) *request.mutable_chips() = variant.chips();
   if (!variant.modes().empty()) *request.mutable_modes() = variant.modes();
-  if (variant.cost_basis() != COST_BASIS_UNSPECIFIED)
+  if (variant.cost_basis() != v1::COST_BASIS_UNSPECIFIED)
     request.set_cost_basis(variant.cost_basis());
   request.mutable_site()->MergeFrom(variant_site);
-  for (const ChipPriceChange& change : variant.chip_prices())
+  for (const v1::ChipPriceChange& change : variant.chip_prices())
     *request.add_chip_prices() = change;
   if (variant.budget_machines() > 0)
     request.set_budget_machines(variant.budget_machines());
@@ -203,7 +204,7 @@ PlanRequest VariantRequest(const StudySpec& spec, const StudyVariant& variant) {
   return request;
 }
 
-std::vector<std::string> DescribeChanges(const StudyVariant& variant) {
+std::vector<std::string> DescribeChanges(const v1::StudyVariant& variant) {
   std::vector<std::string> changes;
   if (variant.traffic_multiplier() > 0 && variant.traffic_multiplier() != 1)
     changes.push_back(absl::StrCat("traffic x", variant.traffic_multiplier()));
@@ -222,16 +223,16 @@ std::vector<std::string> DescribeChanges(const StudyVariant& variant) {
   if (!variant.modes().empty()) {
     std::vector<std::string> modes;
     for (int mode : variant.modes()) {
-      modes.push_back(mode == SERVING_MODE_COLOCATED ? "colocated"
-                                                     : "disaggregated");
+      modes.push_back(mode == v1::SERVING_MODE_COLOCATED ? "colocated"
+                                                         : "disaggregated");
     }
     changes.push_back(absl::StrCat("modes ", absl::StrJoin(modes, ",")));
   }
-  if (variant.cost_basis() != COST_BASIS_UNSPECIFIED) {
+  if (variant.cost_basis() != v1::COST_BASIS_UNSPECIFIED) {
     changes.push_back(absl::StrCat(
         "cost basis ", economics::CostBasisName(variant.cost_basis())));
   }
-  const SiteAssumptions& site = variant.site();
+  const v1::SiteAssumptions& site = variant.site();
   if (site.has_usd_per_kwh())
     changes.push_back(absl::StrCat("usd_per_kwh ", site.usd_per_kwh().value()));
   if (site.has_pue())
@@ -245,7 +246,7 @@ std::vector<std::string> DescribeChanges(const StudyVariant& variant) {
         absl::StrCat("maintenance_fraction_per_year ",
                      site.maintenance_fraction_per_year().value()));
   }
-  for (const ChipPriceChange& change : variant.chip_prices()) {
+  for (const v1::ChipPriceChange& change : variant.chip_prices()) {
     if (change.multiplier() > 0 && change.multiplier() != 1) {
       changes.push_back(
           absl::StrCat(change.chip(), " price x", change.multiplier()));
@@ -271,7 +272,7 @@ std::vector<std::string> DescribeChanges(const StudyVariant& variant) {
   }
   if (!variant.existing_pools().empty()) {
     std::vector<std::string> pools;
-    for (const PlannedPool& pool : variant.existing_pools()) {
+    for (const v1::PlannedPool& pool : variant.existing_pools()) {
       pools.push_back(absl::StrCat(planner::PoolText(pool), " tp", pool.tp()));
     }
     changes.push_back(
@@ -281,15 +282,15 @@ std::vector<std::string> DescribeChanges(const StudyVariant& variant) {
   return changes;
 }
 
-int BaselineIndex(const StudySpec& spec) {
+int BaselineIndex(const v1::StudySpec& spec) {
   for (int i = 0; i < spec.variants_size(); ++i) {
     if (spec.variants(i).name() == spec.baseline()) return i;
   }
   return 0;
 }
 
-void ScaleTraffic(double multiplier, Workload* workload) {
-  if (workload->arrival() != ARRIVAL_PROCESS_UNSPECIFIED) {
+void ScaleTraffic(double multiplier, v1::Workload* workload) {
+  if (workload->arrival() != v1::ARRIVAL_PROCESS_UNSPECIFIED) {
     workload->set_rate_per_s(workload->rate_per_s() * multiplier);
   } else {
     double scale = workload->rate_scale() > 0 ? workload->rate_scale() : 1;

@@ -14,8 +14,8 @@ double PercentileOfSorted(const std::vector<double>& sorted, double p) {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * frac;
 }
 
-Distribution Summarize(std::vector<double>* values) {
-  Distribution d;
+v1::Distribution Summarize(std::vector<double>* values) {
+  v1::Distribution d;
   if (values->empty()) return d;
   std::sort(values->begin(), values->end());
   double sum = 0;

@@ -9,7 +9,7 @@
 
 #include <vector>
 
-#include "proto/result.pb.h"
+#include "fleetsim/v1/result.pb.h"
 
 namespace fleetsim {
 
@@ -17,7 +17,7 @@ namespace fleetsim {
 double PercentileOfSorted(const std::vector<double>& sorted, double p);
 
 // Sorts `values` in place and summarises them.
-Distribution Summarize(std::vector<double>* values);
+v1::Distribution Summarize(std::vector<double>* values);
 
 }  // namespace fleetsim
 

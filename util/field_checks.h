@@ -22,7 +22,7 @@ namespace fleetsim {
 // (proto3 implicit-presence fields are "set" when non-zero, so a 0 meaning
 // "use the default" is always accepted). Integers and floats alike.
 struct FieldRange {
-  const char* field;  // full protobuf name: "fleetsim.Pool.tp"
+  const char* field;  // full protobuf name: "fleetsim.v1.Pool.tp"
   double min;
   double max;
   const char* note = "";  // appended to the message: the unit, a limit's doc

@@ -71,8 +71,8 @@ double LogHistogram::ValueAtIndex(int64_t index) const {
   return max_;
 }
 
-Distribution LogHistogram::ToDistribution() const {
-  Distribution d;
+v1::Distribution LogHistogram::ToDistribution() const {
+  v1::Distribution d;
   d.set_count(count_);
   d.set_mean(mean());
   d.set_p50(Percentile(50));

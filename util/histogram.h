@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "proto/result.pb.h"
+#include "fleetsim/v1/result.pb.h"
 
 namespace fleetsim {
 
@@ -50,7 +50,7 @@ class LogHistogram final {
   // bucket). What makes a sample still to come a certain miss.
   static double FirstValueReportedAbove(double limit);
 
-  Distribution ToDistribution() const;
+  v1::Distribution ToDistribution() const;
 
  private:
   static int BucketOf(double value);

@@ -27,7 +27,7 @@ enum class TimeKind {
 
 // The columns one CSV format needs, by header name.
 struct CsvLayout {
-  TraceFormat format;
+  v1::TraceFormat format;
   const char* time_column;
   TimeKind time_kind;
   bool time_optional;  // Vidur arxiv_* files have lengths only
@@ -37,17 +37,17 @@ struct CsvLayout {
 };
 
 constexpr CsvLayout kLayouts[] = {
-    {TRACE_FORMAT_AZURE, "TIMESTAMP", TimeKind::kWallClock, false,
+    {v1::TRACE_FORMAT_AZURE, "TIMESTAMP", TimeKind::kWallClock, false,
      "ContextTokens", "GeneratedTokens", false},
-    {TRACE_FORMAT_BURSTGPT, "Timestamp", TimeKind::kSeconds, false,
+    {v1::TRACE_FORMAT_BURSTGPT, "Timestamp", TimeKind::kSeconds, false,
      "Request tokens", "Response tokens", true},
-    {TRACE_FORMAT_VIDUR, "arrived_at", TimeKind::kSeconds, true,
+    {v1::TRACE_FORMAT_VIDUR, "arrived_at", TimeKind::kSeconds, true,
      "num_prefill_tokens", "num_decode_tokens", false},
-    {TRACE_FORMAT_SPLITWISE, "arrival_timestamp", TimeKind::kSeconds, false,
+    {v1::TRACE_FORMAT_SPLITWISE, "arrival_timestamp", TimeKind::kSeconds, false,
      "prompt_size", "token_size", false},
 };
 
-const CsvLayout* FindLayout(TraceFormat format) {
+const CsvLayout* FindLayout(v1::TraceFormat format) {
   for (const CsvLayout& layout : kLayouts) {
     if (layout.format == format) return &layout;
   }
@@ -252,9 +252,10 @@ absl::Status ParseWallClock(absl::string_view text, absl::string_view field,
   return absl::OkStatus();
 }
 
-TraceFormat DetectTraceFormat(absl::string_view first_line) {
+v1::TraceFormat DetectTraceFormat(absl::string_view first_line) {
   absl::string_view trimmed = TrimAscii(first_line);
-  if (!trimmed.empty() && trimmed.front() == '{') return TRACE_FORMAT_MOONCAKE;
+  if (!trimmed.empty() && trimmed.front() == '{')
+    return v1::TRACE_FORMAT_MOONCAKE;
   std::vector<absl::string_view> cells;
   SplitCsvRow(trimmed, &cells);
   std::vector<std::string> header;
@@ -267,11 +268,11 @@ TraceFormat DetectTraceFormat(absl::string_view first_line) {
       return layout.format;
     }
   }
-  return TRACE_FORMAT_UNSPECIFIED;
+  return v1::TRACE_FORMAT_UNSPECIFIED;
 }
 
 absl::StatusOr<std::unique_ptr<RowParser>> NewCsvRowParser(
-    TraceFormat format, absl::string_view header_line) {
+    v1::TraceFormat format, absl::string_view header_line) {
   const CsvLayout* layout = FindLayout(format);
   if (layout == nullptr) {
     return absl::InvalidArgumentError(

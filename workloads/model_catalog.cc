@@ -18,34 +18,34 @@ namespace {
 const FieldRanges& ModelFieldRanges() {
   constexpr double kSize = 1e7;  // any width or count below
   static const auto* ranges = new FieldRanges{
-      {"fleetsim.Model.num_layers", 1, 1e5},
-      {"fleetsim.Model.hidden_size", 1, kSize},
-      {"fleetsim.Model.num_heads", 1, kSize},
-      {"fleetsim.Model.num_kv_heads", 1, kSize},
-      {"fleetsim.Model.head_dim", 1, kSize},
-      {"fleetsim.Model.ffn_dim", 1, kSize},
-      {"fleetsim.Model.vocab_size", 1, kSize},
-      {"fleetsim.Model.max_context", 1, static_cast<double>(kMaxRequestTokens),
-       "tokens (util/run_limits.h)"},
-      {"fleetsim.MlaConfig.q_lora_rank", 0, kSize},
-      {"fleetsim.MlaConfig.kv_lora_rank", 0, kSize},
-      {"fleetsim.MlaConfig.qk_nope_head_dim", 0, kSize},
-      {"fleetsim.MlaConfig.qk_rope_head_dim", 0, kSize},
-      {"fleetsim.MlaConfig.v_head_dim", 0, kSize},
-      {"fleetsim.CcaConfig.conv_kernel_q", 0, 1e3},
-      {"fleetsim.CcaConfig.conv_kernel_k", 0, 1e3},
-      {"fleetsim.MoeConfig.num_experts", 0, 1e5},
-      {"fleetsim.MoeConfig.top_k", 0, 1e5},
-      {"fleetsim.MoeConfig.num_shared_experts", 0, 1e5},
-      {"fleetsim.MoeConfig.expert_ffn_dim", 0, kSize},
-      {"fleetsim.MoeConfig.shared_expert_ffn_dim", 0, kSize},
-      {"fleetsim.MoeConfig.first_dense_layers", 0, 1e5},
-      {"fleetsim.MoeConfig.dense_ffn_dim", 0, kSize},
-      {"fleetsim.SsmConfig.num_ssm_layers", 0, 1e5},
-      {"fleetsim.SsmConfig.d_state", 0, kSize},
-      {"fleetsim.SsmConfig.expand", 0, 1e3},
-      {"fleetsim.SsmConfig.head_dim", 0, kSize},
-      {"fleetsim.SsmConfig.conv_kernel", 0, 1e3},
+      {"fleetsim.v1.Model.num_layers", 1, 1e5},
+      {"fleetsim.v1.Model.hidden_size", 1, kSize},
+      {"fleetsim.v1.Model.num_heads", 1, kSize},
+      {"fleetsim.v1.Model.num_kv_heads", 1, kSize},
+      {"fleetsim.v1.Model.head_dim", 1, kSize},
+      {"fleetsim.v1.Model.ffn_dim", 1, kSize},
+      {"fleetsim.v1.Model.vocab_size", 1, kSize},
+      {"fleetsim.v1.Model.max_context", 1,
+       static_cast<double>(kMaxRequestTokens), "tokens (util/run_limits.h)"},
+      {"fleetsim.v1.MlaConfig.q_lora_rank", 0, kSize},
+      {"fleetsim.v1.MlaConfig.kv_lora_rank", 0, kSize},
+      {"fleetsim.v1.MlaConfig.qk_nope_head_dim", 0, kSize},
+      {"fleetsim.v1.MlaConfig.qk_rope_head_dim", 0, kSize},
+      {"fleetsim.v1.MlaConfig.v_head_dim", 0, kSize},
+      {"fleetsim.v1.CcaConfig.conv_kernel_q", 0, 1e3},
+      {"fleetsim.v1.CcaConfig.conv_kernel_k", 0, 1e3},
+      {"fleetsim.v1.MoeConfig.num_experts", 0, 1e5},
+      {"fleetsim.v1.MoeConfig.top_k", 0, 1e5},
+      {"fleetsim.v1.MoeConfig.num_shared_experts", 0, 1e5},
+      {"fleetsim.v1.MoeConfig.expert_ffn_dim", 0, kSize},
+      {"fleetsim.v1.MoeConfig.shared_expert_ffn_dim", 0, kSize},
+      {"fleetsim.v1.MoeConfig.first_dense_layers", 0, 1e5},
+      {"fleetsim.v1.MoeConfig.dense_ffn_dim", 0, kSize},
+      {"fleetsim.v1.SsmConfig.num_ssm_layers", 0, 1e5},
+      {"fleetsim.v1.SsmConfig.d_state", 0, kSize},
+      {"fleetsim.v1.SsmConfig.expand", 0, 1e3},
+      {"fleetsim.v1.SsmConfig.head_dim", 0, kSize},
+      {"fleetsim.v1.SsmConfig.conv_kernel", 0, 1e3},
   };
   return *ranges;
 }
@@ -55,7 +55,7 @@ const FieldRanges& ModelFieldRanges() {
 // written is reported at its enclosing block.
 class ModelProblems {
  public:
-  ModelProblems(const std::string& path, const Model& model)
+  ModelProblems(const std::string& path, const v1::Model& model)
       : locator_(path, model) {}
 
   // Must be present and > 0.
@@ -90,18 +90,18 @@ class ModelProblems {
   std::vector<std::string> problems_;
 };
 
-void CheckAttention(const Model& model, ModelProblems& problems) {
+void CheckAttention(const v1::Model& model, ModelProblems& problems) {
   problems.Positive("num_heads", model.num_heads());
   problems.Positive("num_kv_heads", model.num_kv_heads());
   problems.Positive("head_dim", model.head_dim());
-  if (model.attention() == ATTENTION_KIND_UNSPECIFIED) {
+  if (model.attention() == v1::ATTENTION_KIND_UNSPECIFIED) {
     problems.Add("attention",
                  "field 'attention' is missing (MHA, GQA, MLA or CCA)");
   }
   const int heads = model.num_heads();
   const int kv_heads = model.num_kv_heads();
   if (heads > 0 && kv_heads > 0) {
-    if (model.attention() == ATTENTION_KIND_MHA && kv_heads != heads) {
+    if (model.attention() == v1::ATTENTION_KIND_MHA && kv_heads != heads) {
       problems.Add(
           "num_kv_heads",
           absl::StrCat("field 'num_kv_heads' must equal num_heads (", heads,
@@ -112,14 +112,14 @@ void CheckAttention(const Model& model, ModelProblems& problems) {
                                 ") must divide num_heads (", heads, ")"));
     }
   }
-  if (model.attention() == ATTENTION_KIND_MLA) {
+  if (model.attention() == v1::ATTENTION_KIND_MLA) {
     if (!model.has_mla()) {
       problems.Add("mla",
                    "field 'mla' is missing (ATTENTION_KIND_MLA needs "
                    "kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, "
                    "v_head_dim)");
     } else {
-      const MlaConfig& mla = model.mla();
+      const v1::MlaConfig& mla = model.mla();
       problems.NonNegative("mla.q_lora_rank", mla.q_lora_rank());
       problems.Positive("mla.kv_lora_rank", mla.kv_lora_rank());
       problems.Positive("mla.qk_nope_head_dim", mla.qk_nope_head_dim());
@@ -133,8 +133,8 @@ void CheckAttention(const Model& model, ModelProblems& problems) {
   }
 }
 
-void CheckMoe(const Model& model, ModelProblems& problems) {
-  const MoeConfig& moe = model.moe();
+void CheckMoe(const v1::Model& model, ModelProblems& problems) {
+  const v1::MoeConfig& moe = model.moe();
   problems.NonNegative("moe.num_experts", moe.num_experts());
   if (moe.num_experts() <= 0) return;
   problems.Positive("moe.top_k", moe.top_k());
@@ -159,8 +159,8 @@ void CheckMoe(const Model& model, ModelProblems& problems) {
   problems.NonNegative("moe.dense_ffn_dim", moe.dense_ffn_dim());
 }
 
-void CheckSsm(const Model& model, ModelProblems& problems) {
-  const SsmConfig& ssm = model.ssm();
+void CheckSsm(const v1::Model& model, ModelProblems& problems) {
+  const v1::SsmConfig& ssm = model.ssm();
   problems.NonNegative("ssm.num_ssm_layers", ssm.num_ssm_layers());
   problems.NonNegative("ssm.head_dim", ssm.head_dim());
   if (ssm.num_ssm_layers() <= 0) return;
@@ -177,17 +177,17 @@ void CheckSsm(const Model& model, ModelProblems& problems) {
 
 }  // namespace
 
-absl::Status ValidateModel(const Model& model, const std::string& path) {
+absl::Status ValidateModel(const v1::Model& model, const std::string& path) {
   ModelProblems problems(path, model);
   problems.Positive("num_layers", model.num_layers());
   problems.Positive("hidden_size", model.hidden_size());
   problems.Positive("vocab_size", model.vocab_size());
-  if (model.dtype() == DTYPE_UNSPECIFIED) {
+  if (model.dtype() == v1::DTYPE_UNSPECIFIED) {
     problems.Add("dtype", "field 'dtype' is missing");
   }
   // FP4 exists for calibration rows; the footprint counts whole bytes.
-  if (model.dtype() == DTYPE_FP4 || model.kv_dtype() == DTYPE_FP4) {
-    problems.Add(model.dtype() == DTYPE_FP4 ? "dtype" : "kv_dtype",
+  if (model.dtype() == v1::DTYPE_FP4 || model.kv_dtype() == v1::DTYPE_FP4) {
+    problems.Add(model.dtype() == v1::DTYPE_FP4 ? "dtype" : "kv_dtype",
                  "FP4 weights or KV cache are not modelled yet");
   }
   problems.NonNegative("max_context", model.max_context());
@@ -201,7 +201,7 @@ absl::Status ValidateModel(const Model& model, const std::string& path) {
   // model has no MLP at all.
   const bool all_moe =
       model.moe().num_experts() > 0 && model.moe().first_dense_layers() == 0;
-  const bool no_mlp = all_ssm && model.mlp() == MLP_KIND_UNSPECIFIED;
+  const bool no_mlp = all_ssm && model.mlp() == v1::MLP_KIND_UNSPECIFIED;
   if (!all_moe && !no_mlp) {
     problems.Positive("ffn_dim", model.ffn_dim());
   } else {

@@ -1,7 +1,7 @@
 // File: workloads/model_catalog.h
 //
 // The model catalog: every LLM shape fleetsim can serve (data/models/, one
-// fleetsim.Model per .txtpb file; users add their own by dropping a file
+// fleetsim.v1.Model per .txtpb file; users add their own by dropping a file
 // in), and the checks that make a Model safe for the cost model and the
 // KV-cache sizing (head counts that divide, MLA/MoE/SSM sub-configs that are
 // complete). Sizes derived from a Model (KV bytes per token, weight bytes)
@@ -18,12 +18,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/model.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "util/catalog.h"
 
 namespace fleetsim::workloads {
 
-using ModelCatalog = Catalog<Model>;
+using ModelCatalog = Catalog<v1::Model>;
 
 // Checks one parsed Model. Returns OK or InvalidArgument listing every
 // problem, one per line, as "path:LINE: field 'NAME' ..." (or "path: field
@@ -44,7 +44,7 @@ using ModelCatalog = Catalog<Model>;
 //   - then, when all of that holds, every enum defined and every size
 //     within its sanity range (util/field_checks.h; bounds in
 //     model_catalog.cc).
-absl::Status ValidateModel(const Model& model, const std::string& path);
+absl::Status ValidateModel(const v1::Model& model, const std::string& path);
 
 // Loads and validates data_dir + "/models", then each of `extra_dirs` in
 // order (a later folder replaces a model of the same name). Errors:

@@ -1,16 +1,17 @@
 // Mooncake FAST'25 JSONL rows: {"timestamp": ms, "input_length": n,
 // "output_length": n, "hash_ids": [..]}, one JSON object per line, parsed by
-// protobuf's JSON parser into MooncakeTraceRow (proto/mooncake_trace.proto)
-// so that JSON syntax and types are checked by a library; this file checks
-// only what JSON cannot say (present keys, token-count ranges).
+// protobuf's JSON parser into MooncakeTraceRow
+// (proto/fleetsim/v1/mooncake_trace.proto) so that JSON syntax and types are
+// checked by a library; this file checks only what JSON cannot say (present
+// keys, token-count ranges).
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "fleetsim/v1/mooncake_trace.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "proto/mooncake_trace.pb.h"
 #include "workloads/trace_parsing.h"
 
 namespace fleetsim::workloads::internal {
@@ -73,7 +74,7 @@ class MooncakeRowParser final : public RowParser {
  private:
   const std::string time_field_ = "timestamp";
   google::protobuf::util::JsonParseOptions options_;
-  MooncakeTraceRow row_;  // reused between lines
+  v1::MooncakeTraceRow row_;  // reused between lines
 };
 
 }  // namespace

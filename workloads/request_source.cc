@@ -72,23 +72,23 @@ bool IsUsable(double value) { return std::isfinite(value) && value >= 0; }
 // Sanity bounds, not data, plus the per-run limits (util/run_limits.h).
 const FieldRanges& WorkloadFieldRanges() {
   static const auto* ranges = new FieldRanges{
-      {"fleetsim.Workload.rate_scale", 1e-6, 1e6, "--rate-scale"},
-      {"fleetsim.Workload.rate_per_s", 1e-6, 1e9, "requests/s, --rate"},
+      {"fleetsim.v1.Workload.rate_scale", 1e-6, 1e6, "--rate-scale"},
+      {"fleetsim.v1.Workload.rate_per_s", 1e-6, 1e9, "requests/s, --rate"},
       // A CV past 100 makes the gamma shape 1e-4, whose draws underflow to
       // 0: every arrival at the same instant.
-      {"fleetsim.Workload.gamma_cv", 1e-3, 100, "--gamma-cv"},
-      {"fleetsim.Workload.start_s", 0, kMaxSimulatedSeconds,
+      {"fleetsim.v1.Workload.gamma_cv", 1e-3, 100, "--gamma-cv"},
+      {"fleetsim.v1.Workload.start_s", 0, kMaxSimulatedSeconds,
        "seconds, --start"},
-      {"fleetsim.Workload.duration_s", 0, kMaxSimulatedSeconds,
+      {"fleetsim.v1.Workload.duration_s", 0, kMaxSimulatedSeconds,
        "seconds, --duration"},
-      {"fleetsim.Workload.max_requests", 0,
+      {"fleetsim.v1.Workload.max_requests", 0,
        static_cast<double>(kMaxRequestsPerRun),
        "--max-requests; the per-run limit, docs/limits.md"},
   };
   return *ranges;
 }
 
-absl::Status RequestSource::Validate(const Workload& w) {
+absl::Status RequestSource::Validate(const v1::Workload& w) {
   std::vector<std::string> problems;
   auto check = [&problems](bool ok, const char* field, double value,
                            const char* what) {
@@ -110,10 +110,10 @@ absl::Status RequestSource::Validate(const Workload& w) {
         "must be >= 0 (0 means whole trace)");
   check(w.max_requests() >= 0, "max_requests",
         static_cast<double>(w.max_requests()), "must be >= 0 (0 = unlimited)");
-  const bool generator = w.arrival() != ARRIVAL_PROCESS_UNSPECIFIED;
+  const bool generator = w.arrival() != v1::ARRIVAL_PROCESS_UNSPECIFIED;
   if (generator) {
-    if (w.arrival() != ARRIVAL_PROCESS_POISSON &&
-        w.arrival() != ARRIVAL_PROCESS_GAMMA) {
+    if (w.arrival() != v1::ARRIVAL_PROCESS_POISSON &&
+        w.arrival() != v1::ARRIVAL_PROCESS_GAMMA) {
       problems.push_back(
           absl::StrCat("field 'arrival': unknown value ", w.arrival()));
     }
@@ -133,7 +133,7 @@ absl::Status RequestSource::Validate(const Workload& w) {
           "needs arrival: ARRIVAL_PROCESS_POISSON or ARRIVAL_PROCESS_GAMMA "
           "(replay uses rate_scale)");
   }
-  if (w.arrival() != ARRIVAL_PROCESS_GAMMA) {
+  if (w.arrival() != v1::ARRIVAL_PROCESS_GAMMA) {
     check(w.gamma_cv() == 0, "gamma_cv", w.gamma_cv(),
           "applies only to arrival: ARRIVAL_PROCESS_GAMMA");
   }
@@ -155,13 +155,13 @@ absl::Status RequestSource::Validate(const Workload& w) {
 }
 
 absl::StatusOr<std::unique_ptr<RequestSource>> RequestSource::Create(
-    const Workload& workload, const ReaderOptions& options) {
+    const v1::Workload& workload, const ReaderOptions& options) {
   FLEETSIM_RETURN_IF_ERROR(Validate(workload));
   std::unique_ptr<RequestSource> source(new RequestSource(workload));
   FLEETSIM_ASSIGN_OR_RETURN(
       std::unique_ptr<TraceReader> reader,
       TraceReader::Open(workload.trace_path(), workload.format(), options));
-  if (workload.arrival() == ARRIVAL_PROCESS_UNSPECIFIED) {
+  if (workload.arrival() == v1::ARRIVAL_PROCESS_UNSPECIFIED) {
     if (!reader->has_timestamps()) {
       return absl::InvalidArgumentError(absl::StrCat(
           workload.trace_path(),
@@ -187,7 +187,7 @@ absl::StatusOr<std::unique_ptr<RequestSource>> RequestSource::Create(
   return source;
 }
 
-RequestSource::RequestSource(const Workload& workload)
+RequestSource::RequestSource(const v1::Workload& workload)
     : workload_(workload), rng_(workload.seed()) {
   scale_ = workload.rate_scale() > 0 ? workload.rate_scale() : 1.0;
   double cv = workload.gamma_cv() > 0 ? workload.gamma_cv() : 1.0;
@@ -251,7 +251,7 @@ absl::StatusOr<bool> RequestSource::NextReplay(Request* out) {
 
 double RequestSource::NextGap_s() {
   const double mean_gap_s = 1.0 / workload_.rate_per_s();
-  if (workload_.arrival() == ARRIVAL_PROCESS_GAMMA) {
+  if (workload_.arrival() == v1::ARRIVAL_PROCESS_GAMMA) {
     // Gamma(k, theta) with k theta = mean gap: theta = mean / k.
     return Gamma(&rng_, gamma_shape_) * mean_gap_s / gamma_shape_;
   }

@@ -1,8 +1,8 @@
 // File: workloads/request_source.h
 //
-// RequestSource: turns a fleetsim::Workload (proto/workload.proto) into the
-// stream of Requests the simulator consumes, in arrival order, ids
-// sequential from 0. Two modes:
+// RequestSource: turns a fleetsim::v1::Workload
+// (proto/fleetsim/v1/workload.proto) into the stream of Requests the simulator
+// consumes, in arrival order, ids sequential from 0. Two modes:
 //
 // Replay (arrival = ARRIVAL_PROCESS_UNSPECIFIED): the trace's own
 //   timestamps. The window [start_s, start_s + duration_s) is taken in trace
@@ -38,7 +38,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "proto/workload.pb.h"
+#include "fleetsim/v1/workload.pb.h"
 #include "util/field_checks.h"
 #include "workloads/request.h"
 #include "workloads/trace_reader.h"
@@ -62,13 +62,13 @@ class RequestSource final {
   // duration_s exceeds kMaxRequestsPerRun (util/run_limits.h) without a
   // max_requests within it; then any field outside its sanity range
   // (util/field_checks.h; bounds in request_source.cc).
-  static absl::Status Validate(const Workload& workload);
+  static absl::Status Validate(const v1::Workload& workload);
 
   // Validates, opens the trace and (resampling) reads its pool. Errors:
   // Validate's; the reader's (NotFound, InvalidArgument path:line); replay
   // of a lengths-only trace; resampling a trace with no rows.
   static absl::StatusOr<std::unique_ptr<RequestSource>> Create(
-      const Workload& workload, const ReaderOptions& options = {});
+      const v1::Workload& workload, const ReaderOptions& options = {});
 
   ~RequestSource();
   RequestSource(const RequestSource&) = delete;
@@ -94,12 +94,12 @@ class RequestSource final {
     int32_t output_tokens;
   };
 
-  explicit RequestSource(const Workload& workload);
+  explicit RequestSource(const v1::Workload& workload);
   absl::StatusOr<bool> NextReplay(Request* out);
   bool NextResampled(Request* out);
   double NextGap_s();
 
-  const Workload workload_;
+  const v1::Workload workload_;
   std::unique_ptr<TraceReader> reader_;  // replay only
   std::vector<Lengths> pool_;            // resampling only
   std::mt19937_64 rng_;

@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "proto/workload.pb.h"
+#include "fleetsim/v1/workload.pb.h"
 #include "workloads/request.h"
 
 namespace fleetsim::workloads::internal {
@@ -80,13 +80,13 @@ class RowParser {
 };
 
 // Detects the format from a file's first line; UNSPECIFIED if unknown.
-TraceFormat DetectTraceFormat(absl::string_view first_line);
+v1::TraceFormat DetectTraceFormat(absl::string_view first_line);
 
 // A parser for CSV format `format` (azure, burstgpt, vidur, splitwise) whose
 // columns are located by name in `header`. InvalidArgument "missing column"
 // when `header` lacks one the format needs.
 absl::StatusOr<std::unique_ptr<RowParser>> NewCsvRowParser(
-    TraceFormat format, absl::string_view header);
+    v1::TraceFormat format, absl::string_view header);
 
 // A parser for Mooncake JSONL lines (protobuf's JSON parser).
 std::unique_ptr<RowParser> NewMooncakeRowParser();

@@ -17,13 +17,15 @@ namespace {
 constexpr size_t kBufferBytes = 64 * 1024;
 
 struct FormatName {
-  TraceFormat format;
+  v1::TraceFormat format;
   const char* name;
 };
 constexpr FormatName kFormatNames[] = {
-    {TRACE_FORMAT_AZURE, "azure"},         {TRACE_FORMAT_BURSTGPT, "burstgpt"},
-    {TRACE_FORMAT_MOONCAKE, "mooncake"},   {TRACE_FORMAT_VIDUR, "vidur"},
-    {TRACE_FORMAT_SPLITWISE, "splitwise"},
+    {v1::TRACE_FORMAT_AZURE, "azure"},
+    {v1::TRACE_FORMAT_BURSTGPT, "burstgpt"},
+    {v1::TRACE_FORMAT_MOONCAKE, "mooncake"},
+    {v1::TRACE_FORMAT_VIDUR, "vidur"},
+    {v1::TRACE_FORMAT_SPLITWISE, "splitwise"},
 };
 
 bool IsBlank(absl::string_view line) {
@@ -45,9 +47,9 @@ std::string AtLine(const std::string& path, int64_t line,
 
 }  // namespace
 
-absl::StatusOr<TraceFormat> ParseTraceFormat(const std::string& name) {
+absl::StatusOr<v1::TraceFormat> ParseTraceFormat(const std::string& name) {
   std::string lower = absl::AsciiStrToLower(name);
-  if (lower.empty() || lower == "auto") return TRACE_FORMAT_UNSPECIFIED;
+  if (lower.empty() || lower == "auto") return v1::TRACE_FORMAT_UNSPECIFIED;
   std::string known;
   for (const FormatName& entry : kFormatNames) {
     if (lower == entry.name) return entry.format;
@@ -57,7 +59,7 @@ absl::StatusOr<TraceFormat> ParseTraceFormat(const std::string& name) {
       "unknown trace format '", name, "'; known: ", known, " (or auto)"));
 }
 
-const char* TraceFormatName(TraceFormat format) {
+const char* TraceFormatName(v1::TraceFormat format) {
   for (const FormatName& entry : kFormatNames) {
     if (entry.format == format) return entry.name;
   }
@@ -137,7 +139,8 @@ absl::StatusOr<bool> LineReader::ReadLine(absl::string_view* line) {
 }  // namespace internal
 
 absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
-    const std::string& path, TraceFormat format, const ReaderOptions& options) {
+    const std::string& path, v1::TraceFormat format,
+    const ReaderOptions& options) {
   absl::StatusOr<std::unique_ptr<internal::LineReader>> lines =
       internal::LineReader::Open(path);
   if (!lines.ok()) return lines.status();
@@ -152,9 +155,9 @@ absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
         path, 1, "empty first line; expected a CSV header or a JSON object"));
   }
   first = StripBom(first);
-  if (format == TRACE_FORMAT_UNSPECIFIED) {
+  if (format == v1::TRACE_FORMAT_UNSPECIFIED) {
     format = internal::DetectTraceFormat(first);
-    if (format == TRACE_FORMAT_UNSPECIFIED) {
+    if (format == v1::TRACE_FORMAT_UNSPECIFIED) {
       std::string shown(first.substr(0, 120));
       return absl::InvalidArgumentError(
           AtLine(path, 1,
@@ -166,7 +169,7 @@ absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
   std::unique_ptr<internal::RowParser> parser;
   std::string pending;
   bool has_pending = false;
-  if (format == TRACE_FORMAT_MOONCAKE) {
+  if (format == v1::TRACE_FORMAT_MOONCAKE) {
     parser = internal::NewMooncakeRowParser();
     pending = std::string(first);  // JSONL: the first line is data
     has_pending = true;
@@ -188,7 +191,7 @@ absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
   return reader;
 }
 
-TraceReader::TraceReader(std::string path, TraceFormat format,
+TraceReader::TraceReader(std::string path, v1::TraceFormat format,
                          ReaderOptions options,
                          std::unique_ptr<internal::LineReader> lines,
                          std::unique_ptr<internal::RowParser> parser)

@@ -41,7 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "proto/workload.pb.h"
+#include "fleetsim/v1/workload.pb.h"
 #include "workloads/request.h"
 
 namespace fleetsim::workloads {
@@ -60,10 +60,10 @@ struct ReaderOptions {
 // "azure", "burstgpt", "mooncake", "vidur", "splitwise" (case-insensitive);
 // "" and "auto" mean TRACE_FORMAT_UNSPECIFIED (detect). InvalidArgument,
 // listing the names, otherwise.
-absl::StatusOr<TraceFormat> ParseTraceFormat(const std::string& name);
+absl::StatusOr<v1::TraceFormat> ParseTraceFormat(const std::string& name);
 
 // The name ParseTraceFormat accepts for `format` ("auto" for unspecified).
-const char* TraceFormatName(TraceFormat format);
+const char* TraceFormatName(v1::TraceFormat format);
 
 // Reads one trace file front to back. Not thread-safe; one reader per thread.
 class TraceReader final {
@@ -74,7 +74,7 @@ class TraceReader final {
   // "path:1: ..." for an empty file, an undetectable format or a header
   // lacking a column the format needs.
   static absl::StatusOr<std::unique_ptr<TraceReader>> Open(
-      const std::string& path, TraceFormat format,
+      const std::string& path, v1::TraceFormat format,
       const ReaderOptions& options = {});
 
   ~TraceReader();
@@ -95,11 +95,11 @@ class TraceReader final {
   // False for lengths-only traces (Vidur arxiv_*): arrival_s is always 0.
   bool has_timestamps() const;
   // The format in use (detected or forced).
-  TraceFormat format() const { return format_; }
+  v1::TraceFormat format() const { return format_; }
   const std::string& path() const { return path_; }
 
  private:
-  TraceReader(std::string path, TraceFormat format, ReaderOptions options,
+  TraceReader(std::string path, v1::TraceFormat format, ReaderOptions options,
               std::unique_ptr<internal::LineReader> lines,
               std::unique_ptr<internal::RowParser> parser);
 
@@ -108,7 +108,7 @@ class TraceReader final {
   absl::StatusOr<bool> ParseDataLine(absl::string_view line, Request* out);
 
   const std::string path_;
-  const TraceFormat format_;
+  const v1::TraceFormat format_;
   const ReaderOptions options_;
   std::unique_ptr<internal::LineReader> lines_;
   std::unique_ptr<internal::RowParser> parser_;

@@ -10,7 +10,7 @@ namespace fleetsim::workloads {
 namespace {
 
 // Summarises one column, converting to double only for the duration.
-Distribution SummarizeColumn(std::vector<int32_t>* column) {
+v1::Distribution SummarizeColumn(std::vector<int32_t>* column) {
   std::vector<double> values(column->begin(), column->end());
   std::vector<int32_t>().swap(*column);  // free before the sort's work
   return Summarize(&values);
@@ -48,7 +48,7 @@ absl::StatusOr<TraceStats> ComputeTraceStats(TraceReader* reader) {
 }
 
 absl::StatusOr<TraceStats> ComputeTraceStats(const std::string& path,
-                                             TraceFormat format,
+                                             v1::TraceFormat format,
                                              const ReaderOptions& options) {
   FLEETSIM_ASSIGN_OR_RETURN(std::unique_ptr<TraceReader> reader,
                             TraceReader::Open(path, format, options));

@@ -16,21 +16,21 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "proto/result.pb.h"
-#include "proto/workload.pb.h"
+#include "fleetsim/v1/result.pb.h"
+#include "fleetsim/v1/workload.pb.h"
 #include "workloads/trace_reader.h"
 
 namespace fleetsim::workloads {
 
 struct TraceStats {
-  TraceFormat format = TRACE_FORMAT_UNSPECIFIED;
+  v1::TraceFormat format = v1::TRACE_FORMAT_UNSPECIFIED;
   int64_t requests = 0;
   bool has_timestamps = true;
   double span_s = 0.0;      // last arrival - first arrival; 0 if lengths-only
   double rate_per_s = 0.0;  // (requests - 1) / span_s; 0 if span_s is 0
   // mean, p50, p90, p99, max, count (numpy "linear" percentiles).
-  Distribution input_tokens;
-  Distribution output_tokens;
+  v1::Distribution input_tokens;
+  v1::Distribution output_tokens;
   int64_t skipped_rows = 0;   // malformed rows skipped (skip_bad_rows)
   int64_t filtered_rows = 0;  // rows dropped on purpose (BurstGPT failures)
 };
@@ -40,7 +40,7 @@ absl::StatusOr<TraceStats> ComputeTraceStats(TraceReader* reader);
 
 // Opens `path` (format UNSPECIFIED detects) and summarises it.
 absl::StatusOr<TraceStats> ComputeTraceStats(const std::string& path,
-                                             TraceFormat format,
+                                             v1::TraceFormat format,
                                              const ReaderOptions& options = {});
 
 }  // namespace fleetsim::workloads

@@ -72,7 +72,7 @@ class Line {
 // A dtype cell -> fleetsim dtype and the quant name worth keeping, or the
 // reason the row is dropped.
 struct DtypeChoice {
-  DType dtype = DTYPE_UNSPECIFIED;
+  v1::Dtype dtype = v1::DTYPE_UNSPECIFIED;
   std::string quant;
   std::string drop_reason;
 };
@@ -81,16 +81,16 @@ DtypeChoice ChooseDtype(absl::string_view column, absl::string_view raw) {
   const std::string text = absl::AsciiStrToLower(raw);
   DtypeChoice c;
   if (text == "bfloat16" || text == "bf16") {
-    c.dtype = DTYPE_BF16;
+    c.dtype = v1::DTYPE_BF16;
   } else if (text == "float16" || text == "half" || text == "fp16") {
-    c.dtype = DTYPE_FP16;
+    c.dtype = v1::DTYPE_FP16;
   } else if (text == "fp8" || text == "float8" || text == "fp8_e4m3") {
-    c.dtype = DTYPE_FP8;
+    c.dtype = v1::DTYPE_FP8;
   } else if (text == "fp8_block") {
-    c.dtype = DTYPE_FP8;
+    c.dtype = v1::DTYPE_FP8;
     c.quant = text;
   } else if (text == "nvfp4" || text == "fp4") {
-    c.dtype = DTYPE_FP4;
+    c.dtype = v1::DTYPE_FP4;
     c.quant = text;
   } else {
     c.drop_reason = absl::StrCat(
@@ -106,7 +106,7 @@ std::string NormaliseFramework(absl::string_view raw) {
 }
 
 // "balanced" / "power_law_1.01" -> routing and alpha.
-absl::Status ParseRouting(const Line& line, CalibrationRow* row) {
+absl::Status ParseRouting(const Line& line, v1::CalibrationRow* row) {
   FLEETSIM_ASSIGN_OR_RETURN(std::string text, line.Text("distribution"));
   if (text == "balanced" || text == "uniform") {
     row->set_routing("balanced");
@@ -126,15 +126,15 @@ absl::Status ParseRouting(const Line& line, CalibrationRow* row) {
                    "' is neither 'balanced' nor 'power_law_<alpha>'"));
 }
 
-int DtypeBytes(DType dtype) { return dtype == DTYPE_FP8 ? 1 : 2; }
+int DtypeBytes(v1::Dtype dtype) { return dtype == v1::DTYPE_FP8 ? 1 : 2; }
 
 // The columns of context_attention / generation_attention rows (GQA, MHA;
 // windows), with the known-bad decode check against the chip's memory
 // bandwidth.
 absl::StatusOr<std::string> ReadAttentionColumns(const Line& line,
-                                                 const Chip& chip,
+                                                 const v1::Chip& chip,
                                                  double seconds,
-                                                 CalibrationRow* row) {
+                                                 v1::CalibrationRow* row) {
   const double bandwidth = chip.memory_bandwidth_tbps() * 1e12;
   FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
   const bool prefill = op_name == "context_attention";
@@ -165,8 +165,8 @@ absl::StatusOr<std::string> ReadAttentionColumns(const Line& line,
   FLEETSIM_ASSIGN_OR_RETURN(int64_t head_dim, line.Int("head_dim"));
   FLEETSIM_ASSIGN_OR_RETURN(int64_t window, line.IntOr("window_size", 0));
   row->set_op(prefill ? "attn_prefill" : "attn_decode");
-  row->set_op_class(prefill ? OPERATOR_CLASS_ATTENTION_PREFILL
-                            : OPERATOR_CLASS_ATTENTION_DECODE);
+  row->set_op_class(prefill ? v1::OPERATOR_CLASS_ATTENTION_PREFILL
+                            : v1::OPERATOR_CLASS_ATTENTION_DECODE);
   row->set_batch(batch);
   row->set_heads(static_cast<int32_t>(heads));
   row->set_kv_heads(static_cast<int32_t>(kv_heads));
@@ -198,14 +198,14 @@ absl::StatusOr<std::string> ReadAttentionColumns(const Line& line,
 
 // The columns of GEMM rows (m, n, k).
 absl::StatusOr<std::string> ReadGemmColumns(const Line& line,
-                                            CalibrationRow* row) {
+                                            v1::CalibrationRow* row) {
   FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("gemm_dtype"));
   DtypeChoice d = ChooseDtype("gemm_dtype", dtype);
   if (!d.drop_reason.empty()) {
     return std::string(d.drop_reason);
   }
   row->set_op("gemm");
-  row->set_op_class(OPERATOR_CLASS_GEMM);
+  row->set_op_class(v1::OPERATOR_CLASS_GEMM);
   row->set_dtype(d.dtype);
   row->set_quant(d.quant);
   FLEETSIM_ASSIGN_OR_RETURN(int64_t m, line.Int("m"));
@@ -220,7 +220,7 @@ absl::StatusOr<std::string> ReadGemmColumns(const Line& line,
 
 // The columns of NCCL collectives (`nccl`) and TRT-LLM's custom all-reduce.
 absl::StatusOr<std::string> ReadAllReduceColumns(const Line& line, bool nccl,
-                                                 CalibrationRow* row) {
+                                                 v1::CalibrationRow* row) {
   const char* dtype_column = nccl ? "nccl_dtype" : "allreduce_dtype";
   FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text(dtype_column));
   DtypeChoice d = ChooseDtype(dtype_column, dtype);
@@ -234,7 +234,7 @@ absl::StatusOr<std::string> ReadAllReduceColumns(const Line& line, bool nccl,
   FLEETSIM_ASSIGN_OR_RETURN(int64_t ranks, line.Int("num_gpus"));
   FLEETSIM_ASSIGN_OR_RETURN(int64_t elements, line.Int("message_size"));
   row->set_op(op);
-  row->set_op_class(OPERATOR_CLASS_COLLECTIVE);
+  row->set_op_class(v1::OPERATOR_CLASS_COLLECTIVE);
   row->set_dtype(d.dtype);
   // message_size counts elements (aiconfigurator's nccl collector:
   // nccl-tests sizes divided by the element size).
@@ -246,14 +246,14 @@ absl::StatusOr<std::string> ReadAllReduceColumns(const Line& line, bool nccl,
 
 // The columns of fused MoE rows (tokens, expert shapes, routing).
 absl::StatusOr<std::string> ReadMoeColumns(const Line& line,
-                                           CalibrationRow* row) {
+                                           v1::CalibrationRow* row) {
   FLEETSIM_ASSIGN_OR_RETURN(std::string dtype, line.Text("moe_dtype"));
   DtypeChoice d = ChooseDtype("moe_dtype", dtype);
   if (!d.drop_reason.empty()) {
     return std::string(d.drop_reason);
   }
   row->set_op("moe");
-  row->set_op_class(OPERATOR_CLASS_MOE);
+  row->set_op_class(v1::OPERATOR_CLASS_MOE);
   row->set_dtype(d.dtype);
   row->set_quant(d.quant);
   FLEETSIM_ASSIGN_OR_RETURN(int64_t tokens, line.Int("num_tokens"));
@@ -276,7 +276,7 @@ absl::StatusOr<std::string> ReadMoeColumns(const Line& line,
 
 // The columns of DeepSeek-V3 MLA attention: naive prefill, absorbed decode.
 absl::StatusOr<std::string> ReadMlaColumns(const Line& line,
-                                           CalibrationRow* row) {
+                                           v1::CalibrationRow* row) {
   FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
   // TRT-LLM and SGLang name the ops mla_context / mla_generation, vLLM
   // context_mla / generation_mla.
@@ -300,8 +300,8 @@ absl::StatusOr<std::string> ReadMlaColumns(const Line& line,
   FLEETSIM_ASSIGN_OR_RETURN(int64_t step, line.Int("step"));
   FLEETSIM_ASSIGN_OR_RETURN(int64_t tp, line.IntOr("tp_size", 1));
   row->set_op(prefill ? "mla_prefill" : "mla_decode");
-  row->set_op_class(prefill ? OPERATOR_CLASS_ATTENTION_PREFILL
-                            : OPERATOR_CLASS_ATTENTION_DECODE);
+  row->set_op_class(prefill ? v1::OPERATOR_CLASS_ATTENTION_PREFILL
+                            : v1::OPERATOR_CLASS_ATTENTION_DECODE);
   row->set_dtype(a.dtype);
   row->set_kv_dtype(kv.dtype);
   row->set_tp(static_cast<int32_t>(tp));
@@ -330,7 +330,7 @@ absl::StatusOr<std::string> ReadMlaColumns(const Line& line,
 
 // The columns of MLA's per-head absorbed BMMs around decode attention.
 absl::StatusOr<std::string> ReadMlaBmmColumns(const Line& line,
-                                              CalibrationRow* row) {
+                                              v1::CalibrationRow* row) {
   FLEETSIM_ASSIGN_OR_RETURN(std::string op_name, line.Text("op_name"));
   if (op_name != "mla_gen_pre" && op_name != "mla_gen_post") {
     return line.Error("op_name", absl::StrCat("'", op_name,
@@ -346,7 +346,7 @@ absl::StatusOr<std::string> ReadMlaBmmColumns(const Line& line,
   FLEETSIM_ASSIGN_OR_RETURN(int64_t heads, line.Int("num_heads"));
   const bool pre = op_name == "mla_gen_pre";
   row->set_op(op_name);
-  row->set_op_class(OPERATOR_CLASS_GEMM);
+  row->set_op_class(v1::OPERATOR_CLASS_GEMM);
   row->set_dtype(d.dtype);
   row->set_model("deepseek-ai/DeepSeek-V3");
   row->set_m(tokens);
@@ -362,7 +362,7 @@ absl::StatusOr<std::string> ReadMlaBmmColumns(const Line& line,
 // The columns of Mamba-2 chunked-scan prefill rows (generation rows are
 // dropped).
 absl::StatusOr<std::string> ReadMamba2Columns(const Line& line,
-                                              CalibrationRow* row) {
+                                              v1::CalibrationRow* row) {
   FLEETSIM_ASSIGN_OR_RETURN(std::string phase, line.Text("phase"));
   if (phase == "generation") {
     return std::string(
@@ -390,8 +390,8 @@ absl::StatusOr<std::string> ReadMamba2Columns(const Line& line,
   row->set_op(kernel == "causal_conv1d_fn"            ? "ssm_conv"
               : kernel == "mamba_chunk_scan_combined" ? "ssm_scan_prefill"
                                                       : "ssm_prefill");
-  row->set_op_class(OPERATOR_CLASS_SSM);
-  row->set_dtype(DTYPE_BF16);  // the collector's inputs are bfloat16
+  row->set_op_class(v1::OPERATOR_CLASS_SSM);
+  row->set_dtype(v1::DTYPE_BF16);  // the collector's inputs are bfloat16
   row->set_model(line.TextOr("model_name", ""));
   row->set_batch(batch);
   row->set_new_tokens(seq);
@@ -408,9 +408,10 @@ absl::StatusOr<std::string> ReadMamba2Columns(const Line& line,
 // The kind-specific columns of one row into `row`: "" when it is filled
 // in, else the reason it is dropped. Errors: a bad cell, located.
 absl::StatusOr<std::string> ReadKindColumns(AiconfiguratorTable kind,
-                                            const Line& line, const Chip& chip,
+                                            const Line& line,
+                                            const v1::Chip& chip,
                                             double seconds,
-                                            CalibrationRow* row) {
+                                            v1::CalibrationRow* row) {
   switch (kind) {
     case AiconfiguratorTable::kAttention:
       return ReadAttentionColumns(line, chip, seconds, row);
@@ -503,7 +504,7 @@ absl::StatusOr<AiconfiguratorTable> DetectAiconfiguratorTable(
 }
 
 absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
-    absl::string_view text, const std::string& origin, const Chip& chip,
+    absl::string_view text, const std::string& origin, const v1::Chip& chip,
     const AiconfiguratorImportOptions& options) {
   if (chip.name().empty()) {
     return absl::InvalidArgumentError("aiconfigurator import: chip not set");
@@ -525,7 +526,7 @@ absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
   for (const HeaderCsv::Line& source_line : csv.lines()) {
     ++result.input_rows;
     const Line line(csv, source_line);
-    CalibrationRow row;
+    v1::CalibrationRow row;
     row.set_chip(chip.name());
     FLEETSIM_ASSIGN_OR_RETURN(std::string framework, line.Text("framework"));
     FLEETSIM_ASSIGN_OR_RETURN(std::string version, line.Text("version"));
@@ -571,7 +572,7 @@ absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
                      " data rows read)"));
   }
 
-  CalibrationProvenance& p = *result.table.mutable_provenance();
+  v1::CalibrationProvenance& p = *result.table.mutable_provenance();
   p.set_source("ai-dynamo/aiconfigurator");
   p.set_source_url("https://github.com/ai-dynamo/aiconfigurator");
   p.set_source_commit(options.source_commit);
@@ -599,7 +600,7 @@ absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
 }
 
 absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorFile(
-    const std::string& path, const Chip& chip,
+    const std::string& path, const v1::Chip& chip,
     const AiconfiguratorImportOptions& options) {
   FLEETSIM_ASSIGN_OR_RETURN(std::string text, ReadMaybeGzippedFile(path));
   return ImportAiconfiguratorCsv(text, path, chip, options);

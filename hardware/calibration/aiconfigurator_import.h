@@ -3,10 +3,10 @@
 // Imports NVIDIA aiconfigurator's measured per-operator tables
 // (github.com/ai-dynamo/aiconfigurator, aic-core/src/aiconfigurator_core/
 // systems/data/<system>/<family>/<framework>/<version>/<table>.parquet,
-// Apache-2.0) into fleetsim calibration tables (proto/calibration.proto).
-// The importer reads those tables as CSV (plain or gzip; a lossless
-// parquet-to-CSV conversion with aiconfigurator's own column names), and
-// tells the table's kind from its columns:
+// Apache-2.0) into fleetsim calibration tables
+// (proto/fleetsim/v1/calibration.proto). The importer reads those tables as CSV
+// (plain or gzip; a lossless parquet-to-CSV conversion with aiconfigurator's
+// own column names), and tells the table's kind from its columns:
 //
 //   kind (columns that identify it)      fleetsim rows
 //   attention (num_key_value_heads, isl, attn_prefill / attn_decode by the
@@ -66,8 +66,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "proto/calibration.pb.h"
-#include "proto/chip.pb.h"
+#include "fleetsim/v1/calibration.pb.h"
+#include "fleetsim/v1/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -109,7 +109,7 @@ struct DroppedRows {
 
 struct AiconfiguratorImportResult {
   AiconfiguratorTable kind = AiconfiguratorTable::kAttention;
-  CalibrationTable table;
+  v1::CalibrationTable table;
   int64_t input_rows = 0;            // data lines read
   std::vector<DroppedRows> dropped;  // in first-seen order
 };
@@ -123,13 +123,13 @@ struct AiconfiguratorImportResult {
 // missing column or an unparsable cell; as DetectAiconfiguratorTable for
 // the header; InvalidArgument when no data row is left.
 absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorCsv(
-    absl::string_view text, const std::string& origin, const Chip& chip,
+    absl::string_view text, const std::string& origin, const v1::Chip& chip,
     const AiconfiguratorImportOptions& options = {});
 
 // Reads `path` (.csv or gzip'd .csv.gz) and imports it as above. NotFound
 // if it cannot be opened; DataLoss for corrupt gzip data.
 absl::StatusOr<AiconfiguratorImportResult> ImportAiconfiguratorFile(
-    const std::string& path, const Chip& chip,
+    const std::string& path, const v1::Chip& chip,
     const AiconfiguratorImportOptions& options = {});
 
 }  // namespace fleetsim::hardware

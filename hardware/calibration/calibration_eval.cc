@@ -27,7 +27,7 @@ ErrorStats SummariseErrors(std::vector<double> errors) {
 }
 
 absl::StatusOr<std::vector<double>> RowErrors(
-    const OperatorPricer& pricer, const std::vector<CalibrationRow>& rows) {
+    const OperatorPricer& pricer, const std::vector<v1::CalibrationRow>& rows) {
   FLEETSIM_ASSIGN_OR_RETURN(std::vector<OperatorQuery> queries,
                             QueriesFromRows(rows));
   std::vector<double> errors;
@@ -38,7 +38,7 @@ absl::StatusOr<std::vector<double>> RowErrors(
 }
 
 absl::StatusOr<EvalReport> EvaluateRows(
-    const OperatorPricer& pricer, const std::vector<CalibrationRow>& rows) {
+    const OperatorPricer& pricer, const std::vector<v1::CalibrationRow>& rows) {
   absl::StatusOr<std::vector<double>> errors = RowErrors(pricer, rows);
   if (!errors.ok()) return errors.status();
   struct Bucket {

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/calibration.pb.h"
 #include "hardware/operator_pricer.h"
-#include "proto/calibration.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -56,11 +56,11 @@ struct EvalReport {
 // class and overall. InvalidArgument (naming the row index and op) for a row
 // QueryFromRow (row_query.h) rejects.
 absl::StatusOr<EvalReport> EvaluateRows(
-    const OperatorPricer& pricer, const std::vector<CalibrationRow>& rows);
+    const OperatorPricer& pricer, const std::vector<v1::CalibrationRow>& rows);
 
 // Per-row error predicted / measured - 1, in `rows` order. Same errors.
 absl::StatusOr<std::vector<double>> RowErrors(
-    const OperatorPricer& pricer, const std::vector<CalibrationRow>& rows);
+    const OperatorPricer& pricer, const std::vector<v1::CalibrationRow>& rows);
 
 }  // namespace fleetsim::hardware
 

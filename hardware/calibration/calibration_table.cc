@@ -194,36 +194,37 @@ double MillisecondsToSeconds(double ms) {
   return std::strtod(buffer, nullptr);
 }
 
-std::string OperatorClassShortName(OperatorClass op_class) {
-  return EnumShortName(OperatorClass_descriptor()->FindValueByNumber(op_class));
+std::string OperatorClassShortName(v1::OperatorClass op_class) {
+  return EnumShortName(
+      v1::OperatorClass_descriptor()->FindValueByNumber(op_class));
 }
 
-absl::StatusOr<OperatorClass> ParseOperatorClass(absl::string_view text) {
+absl::StatusOr<v1::OperatorClass> ParseOperatorClass(absl::string_view text) {
   FLEETSIM_ASSIGN_OR_RETURN(const EnumValueDescriptor* value,
-                            ParseEnum(OperatorClass_descriptor(), text));
-  return static_cast<OperatorClass>(value->number());
+                            ParseEnum(v1::OperatorClass_descriptor(), text));
+  return static_cast<v1::OperatorClass>(value->number());
 }
 
-std::string DTypeShortName(DType dtype) {
-  return EnumShortName(DType_descriptor()->FindValueByNumber(dtype));
+std::string DTypeShortName(v1::Dtype dtype) {
+  return EnumShortName(v1::Dtype_descriptor()->FindValueByNumber(dtype));
 }
 
-absl::StatusOr<DType> ParseDType(absl::string_view text) {
+absl::StatusOr<v1::Dtype> ParseDType(absl::string_view text) {
   FLEETSIM_ASSIGN_OR_RETURN(const EnumValueDescriptor* value,
-                            ParseEnum(DType_descriptor(), text));
-  return static_cast<DType>(value->number());
+                            ParseEnum(v1::Dtype_descriptor(), text));
+  return static_cast<v1::Dtype>(value->number());
 }
 
-absl::Status ValidateCalibrationRow(const CalibrationRow& row) {
+absl::Status ValidateCalibrationRow(const v1::CalibrationRow& row) {
   if (row.op().empty()) return absl::InvalidArgumentError("op is empty");
-  if (row.op_class() == OPERATOR_CLASS_UNSPECIFIED) {
+  if (row.op_class() == v1::OPERATOR_CLASS_UNSPECIFIED) {
     return absl::InvalidArgumentError("op_class is not set");
   }
   if (!(row.median_s() > 0) || !std::isfinite(row.median_s())) {
     return absl::InvalidArgumentError(
         absl::StrCat("median_s must be > 0, got ", row.median_s()));
   }
-  const google::protobuf::Descriptor* d = CalibrationRow::descriptor();
+  const google::protobuf::Descriptor* d = v1::CalibrationRow::descriptor();
   const Reflection* r = row.GetReflection();
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
@@ -240,15 +241,15 @@ absl::Status ValidateCalibrationRow(const CalibrationRow& row) {
     }
   }
   switch (row.op_class()) {
-    case OPERATOR_CLASS_GEMM:
+    case v1::OPERATOR_CLASS_GEMM:
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("m", row.m()));
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("n", row.n()));
       return RequirePositive("k", row.k());
-    case OPERATOR_CLASS_ATTENTION_PREFILL:
+    case v1::OPERATOR_CLASS_ATTENTION_PREFILL:
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("new_tokens", row.new_tokens()));
       [[fallthrough]];
-    case OPERATOR_CLASS_ATTENTION_DECODE:
-      if (row.op_class() == OPERATOR_CLASS_ATTENTION_DECODE) {
+    case v1::OPERATOR_CLASS_ATTENTION_DECODE:
+      if (row.op_class() == v1::OPERATOR_CLASS_ATTENTION_DECODE) {
         FLEETSIM_RETURN_IF_ERROR(
             RequirePositive("context_tokens", row.context_tokens()));
       }
@@ -256,13 +257,13 @@ absl::Status ValidateCalibrationRow(const CalibrationRow& row) {
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("heads", row.heads()));
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("kv_heads", row.kv_heads()));
       return RequirePositive("head_dim", row.head_dim());
-    case OPERATOR_CLASS_NORM:
-    case OPERATOR_CLASS_ELEMENTWISE:
+    case v1::OPERATOR_CLASS_NORM:
+    case v1::OPERATOR_CLASS_ELEMENTWISE:
       return RequirePositive("elements", row.elements());
-    case OPERATOR_CLASS_COLLECTIVE:
+    case v1::OPERATOR_CLASS_COLLECTIVE:
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("bytes", row.bytes()));
       return RequirePositive("ranks", row.ranks());
-    case OPERATOR_CLASS_MOE:
+    case v1::OPERATOR_CLASS_MOE:
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("tokens", row.tokens()));
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("hidden", row.hidden()));
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("inter", row.inter()));
@@ -281,7 +282,7 @@ absl::Status ValidateCalibrationRow(const CalibrationRow& row) {
             row.moe_tp(), ")"));
       }
       return absl::OkStatus();
-    case OPERATOR_CLASS_SSM:
+    case v1::OPERATOR_CLASS_SSM:
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("batch", row.batch()));
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("new_tokens", row.new_tokens()));
       FLEETSIM_RETURN_IF_ERROR(RequirePositive("heads", row.heads()));
@@ -293,7 +294,7 @@ absl::Status ValidateCalibrationRow(const CalibrationRow& row) {
 }
 
 std::string CalibrationCsvHeader() {
-  const google::protobuf::Descriptor* d = CalibrationRow::descriptor();
+  const google::protobuf::Descriptor* d = v1::CalibrationRow::descriptor();
   std::vector<std::string> names;
   for (int i = 0; i < d->field_count(); ++i) {
     names.push_back(d->field(i)->name());
@@ -301,9 +302,10 @@ std::string CalibrationCsvHeader() {
   return absl::StrJoin(names, ",");
 }
 
-std::string CalibrationTableToCsv(const CalibrationTable& table) {
+std::string CalibrationTableToCsv(const v1::CalibrationTable& table) {
   std::string out =
-      "# fleetsim calibration table (schema: proto/calibration.proto)\n";
+      "# fleetsim calibration table (schema: "
+      "proto/fleetsim/v1/calibration.proto)\n";
   const Message& provenance = table.provenance();
   const google::protobuf::Descriptor* pd = provenance.GetDescriptor();
   for (int i = 0; i < pd->field_count(); ++i) {
@@ -322,7 +324,7 @@ std::string CalibrationTableToCsv(const CalibrationTable& table) {
   }
   // Columns: op, op_class, median_s and every field some row sets, so a
   // table of one producer does not carry the other producers' empty cells.
-  const google::protobuf::Descriptor* d = CalibrationRow::descriptor();
+  const google::protobuf::Descriptor* d = v1::CalibrationRow::descriptor();
   std::vector<const FieldDescriptor*> columns;
   for (int i = 0; i < d->field_count(); ++i) {
     const FieldDescriptor* f = d->field(i);
@@ -337,7 +339,7 @@ std::string CalibrationTableToCsv(const CalibrationTable& table) {
     absl::StrAppend(&out, i > 0 ? "," : "", columns[i]->name());
   }
   out += '\n';
-  for (const CalibrationRow& row : table.rows()) {
+  for (const v1::CalibrationRow& row : table.rows()) {
     for (size_t i = 0; i < columns.size(); ++i) {
       if (i > 0) out += ',';
       out += FieldToCell(row, columns[i]);
@@ -347,12 +349,13 @@ std::string CalibrationTableToCsv(const CalibrationTable& table) {
   return out;
 }
 
-absl::StatusOr<CalibrationTable> ParseCalibrationCsv(
+absl::StatusOr<v1::CalibrationTable> ParseCalibrationCsv(
     absl::string_view text, const std::string& origin) {
-  CalibrationTable table;
-  const google::protobuf::Descriptor* row_type = CalibrationRow::descriptor();
+  v1::CalibrationTable table;
+  const google::protobuf::Descriptor* row_type =
+      v1::CalibrationRow::descriptor();
   const google::protobuf::Descriptor* prov_type =
-      CalibrationProvenance::descriptor();
+      v1::CalibrationProvenance::descriptor();
   std::vector<const FieldDescriptor*> columns;
   std::vector<std::string> column_names;
   bool have_header = false;
@@ -423,7 +426,7 @@ absl::StatusOr<CalibrationTable> ParseCalibrationCsv(
                      absl::StrCat("expected ", columns.size(), " cells, got ",
                                   cells.size())));
     }
-    CalibrationRow* row = table.add_rows();
+    v1::CalibrationRow* row = table.add_rows();
     for (size_t i = 0; i < columns.size(); ++i) {
       absl::Status status = SetFieldFromText(columns[i], cells[i], row);
       if (!status.ok()) {
@@ -446,13 +449,14 @@ absl::StatusOr<CalibrationTable> ParseCalibrationCsv(
   return table;
 }
 
-absl::StatusOr<CalibrationTable> ReadCalibrationTable(const std::string& path) {
+absl::StatusOr<v1::CalibrationTable> ReadCalibrationTable(
+    const std::string& path) {
   if (absl::EndsWith(path, ".csv") || absl::EndsWith(path, ".csv.gz")) {
     FLEETSIM_ASSIGN_OR_RETURN(std::string text, ReadMaybeGzippedFile(path));
     return ParseCalibrationCsv(text, path);
   }
   if (absl::EndsWith(path, ".txtpb") || absl::EndsWith(path, ".textproto")) {
-    CalibrationTable table;
+    v1::CalibrationTable table;
     FLEETSIM_RETURN_IF_ERROR(ReadTextProtoFile(path, &table));
     for (int i = 0; i < table.rows_size(); ++i) {
       absl::Status status = ValidateCalibrationRow(table.rows(i));
@@ -468,7 +472,7 @@ absl::StatusOr<CalibrationTable> ReadCalibrationTable(const std::string& path) {
       ": unknown calibration table extension (want .csv, .csv.gz or .txtpb)"));
 }
 
-absl::Status WriteCalibrationTable(const CalibrationTable& table,
+absl::Status WriteCalibrationTable(const v1::CalibrationTable& table,
                                    const std::string& path) {
   std::string text;
   if (absl::EndsWith(path, ".csv") || absl::EndsWith(path, ".csv.gz")) {
@@ -476,8 +480,8 @@ absl::Status WriteCalibrationTable(const CalibrationTable& table,
   } else if (absl::EndsWith(path, ".txtpb") ||
              absl::EndsWith(path, ".textproto")) {
     text =
-        "# proto-file: proto/calibration.proto\n"
-        "# proto-message: fleetsim.CalibrationTable\n";
+        "# proto-file: fleetsim/v1/calibration.proto\n"
+        "# proto-message: fleetsim.v1.CalibrationTable\n";
     std::string body;
     google::protobuf::TextFormat::PrintToString(table, &body);
     text += body;

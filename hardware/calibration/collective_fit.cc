@@ -18,12 +18,13 @@ namespace {
 // The two alpha-beta lines of one rank count's all-reduce rows
 // (ClassEfficiency::CollectiveFit), by Nelder-Mead on the same Huber loss,
 // priced through the cost model with that one entry in force.
-absl::StatusOr<CollectiveFit> FitAllReduceLines(
-    const Chip& chip, int ranks, const std::vector<CalibrationRow>& rows,
+absl::StatusOr<v1::CollectiveFit> FitAllReduceLines(
+    const v1::Chip& chip, int ranks,
+    const std::vector<v1::CalibrationRow>& rows,
     const std::vector<OperatorQuery>& queries,
     const OperatorModelOptions& base) {
   auto entry_for = [ranks](const std::vector<double>& x) {
-    CollectiveFit f;
+    v1::CollectiveFit f;
     f.set_ranks(ranks);
     f.set_latency_us(std::exp(x[0]));
     f.set_bus_efficiency(std::exp(x[1]));
@@ -31,9 +32,9 @@ absl::StatusOr<CollectiveFit> FitAllReduceLines(
     f.set_bulk_bus_efficiency(std::exp(x[3]));
     return f;
   };
-  auto chip_with = [&chip](const CollectiveFit& f) {
-    OperatorEfficiency e;
-    e.set_op(OPERATOR_CLASS_COLLECTIVE);
+  auto chip_with = [&chip](const v1::CollectiveFit& f) {
+    v1::OperatorEfficiency e;
+    e.set_op(v1::OPERATOR_CLASS_COLLECTIVE);
     *e.add_collective_fits() = f;
     return WithEfficiency(chip, e);
   };
@@ -46,7 +47,7 @@ absl::StatusOr<CollectiveFit> FitAllReduceLines(
                            std::log(0.8)};
   x = NelderMead(loss, x, 0.5, 800);
   x = NelderMead(loss, x, 0.1, 400);
-  CollectiveFit f = entry_for(x);
+  v1::CollectiveFit f = entry_for(x);
   f.set_latency_us(RoundTo3Digits(f.latency_us()));
   f.set_bus_efficiency(RoundTo3Digits(f.bus_efficiency()));
   f.set_bulk_latency_us(RoundTo3Digits(f.bulk_latency_us()));
@@ -56,13 +57,14 @@ absl::StatusOr<CollectiveFit> FitAllReduceLines(
 
 }  // namespace
 
-absl::StatusOr<ClassFit> FitCollective(const Chip& chip,
-                                       const std::vector<CalibrationRow>& rows,
-                                       const OperatorModelOptions& base) {
-  std::map<int, std::vector<CalibrationRow>> by_ranks;
-  for (const CalibrationRow& r : rows) {
-    if (r.op_class() != OPERATOR_CLASS_COLLECTIVE || r.op() != "all_reduce" ||
-        r.ranks() < 2 || r.ranks() > base.chips_per_machine) {
+absl::StatusOr<ClassFit> FitCollective(
+    const v1::Chip& chip, const std::vector<v1::CalibrationRow>& rows,
+    const OperatorModelOptions& base) {
+  std::map<int, std::vector<v1::CalibrationRow>> by_ranks;
+  for (const v1::CalibrationRow& r : rows) {
+    if (r.op_class() != v1::OPERATOR_CLASS_COLLECTIVE ||
+        r.op() != "all_reduce" || r.ranks() < 2 ||
+        r.ranks() > base.chips_per_machine) {
       continue;
     }
     by_ranks[r.ranks()].push_back(r);
@@ -73,14 +75,14 @@ absl::StatusOr<ClassFit> FitCollective(const Chip& chip,
         " ranks) to fit collectives on ", chip.name()));
   }
   ClassFit fit;
-  fit.op_class = OPERATOR_CLASS_COLLECTIVE;
+  fit.op_class = v1::OPERATOR_CLASS_COLLECTIVE;
   // NCCL's lines are the same whatever framework calls it.
-  fit.efficiency.set_op(OPERATOR_CLASS_COLLECTIVE);
-  std::vector<CalibrationRow> used;
+  fit.efficiency.set_op(v1::OPERATOR_CLASS_COLLECTIVE);
+  std::vector<v1::CalibrationRow> used;
   for (const auto& [ranks, own] : by_ranks) {
     FLEETSIM_ASSIGN_OR_RETURN(const std::vector<OperatorQuery> queries,
                               QueriesFromRows(own));
-    absl::StatusOr<CollectiveFit> lines =
+    absl::StatusOr<v1::CollectiveFit> lines =
         FitAllReduceLines(chip, ranks, own, queries, base);
     if (!lines.ok()) return lines.status();
     *fit.efficiency.add_collective_fits() = *lines;

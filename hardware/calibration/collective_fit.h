@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/calibration.pb.h"
+#include "fleetsim/v1/chip.pb.h"
 #include "hardware/calibration/efficiency_fit.h"
 #include "hardware/operator_options.h"
-#include "proto/calibration.pb.h"
-#include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -25,9 +25,9 @@ namespace fleetsim::hardware {
 // the other collectives keep the ring formula. Rows of other classes and
 // ops are ignored. InvalidArgument when no such row is given or a row
 // cannot be priced.
-absl::StatusOr<ClassFit> FitCollective(const Chip& chip,
-                                       const std::vector<CalibrationRow>& rows,
-                                       const OperatorModelOptions& base);
+absl::StatusOr<ClassFit> FitCollective(
+    const v1::Chip& chip, const std::vector<v1::CalibrationRow>& rows,
+    const OperatorModelOptions& base);
 
 }  // namespace fleetsim::hardware
 

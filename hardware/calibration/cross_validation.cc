@@ -16,13 +16,14 @@
 namespace fleetsim::hardware {
 
 absl::StatusOr<CvResult> CrossValidateClass(
-    const Chip& chip, OperatorClass op_class,
-    const std::vector<CalibrationRow>& rows, const OperatorModelOptions& base) {
-  std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
-  if (op_class == OPERATOR_CLASS_COLLECTIVE) {
+    const v1::Chip& chip, v1::OperatorClass op_class,
+    const std::vector<v1::CalibrationRow>& rows,
+    const OperatorModelOptions& base) {
+  std::vector<v1::CalibrationRow> own = RowsOfClass(rows, op_class);
+  if (op_class == v1::OPERATOR_CLASS_COLLECTIVE) {
     // Only what FitCollective fits: all-reduce within one machine.
-    std::vector<CalibrationRow> fitted;
-    for (CalibrationRow& r : own) {
+    std::vector<v1::CalibrationRow> fitted;
+    for (v1::CalibrationRow& r : own) {
       if (r.op() == "all_reduce" && r.ranks() <= base.chips_per_machine)
         fitted.push_back(std::move(r));
     }
@@ -36,38 +37,38 @@ absl::StatusOr<CvResult> CrossValidateClass(
   result.op_class = op_class;
   std::map<std::string, int> models;
   std::map<std::string, int> frameworks;
-  for (const CalibrationRow& r : own) {
+  for (const v1::CalibrationRow& r : own) {
     ++models[r.model()];
     ++frameworks[r.framework()];
   }
-  std::function<std::string(const CalibrationRow&)> key;
+  std::function<std::string(const v1::CalibrationRow&)> key;
   if (models.size() >= 2) {
     result.grouping = "model";
-    key = [](const CalibrationRow& r) { return r.model(); };
+    key = [](const v1::CalibrationRow& r) { return r.model(); };
   } else if (frameworks.size() >= 2) {
     // Framework-measured tables (aiconfigurator): fit the other frameworks'
     // kernels, predict this one's.
     result.grouping = "framework";
-    key = [](const CalibrationRow& r) { return r.framework(); };
-  } else if (op_class == OPERATOR_CLASS_MOE) {
+    key = [](const v1::CalibrationRow& r) { return r.framework(); };
+  } else if (op_class == v1::OPERATOR_CLASS_MOE) {
     // Fused MoE rows name no model: the expert shape is the model (hidden,
     // expert width, experts, top-k), so this is leave-one-model-out.
     result.grouping = "moe shape";
-    key = [](const CalibrationRow& r) {
+    key = [](const v1::CalibrationRow& r) {
       return absl::StrCat(r.hidden(), "x", r.inter(), " E", r.experts(), " k",
                           r.top_k());
     };
-  } else if (op_class == OPERATOR_CLASS_COLLECTIVE) {
+  } else if (op_class == v1::OPERATOR_CLASS_COLLECTIVE) {
     result.grouping = "ranks";
-    key = [](const CalibrationRow& r) {
+    key = [](const v1::CalibrationRow& r) {
       return absl::StrCat(r.op(), " ranks=", r.ranks());
     };
   } else {
     // One source table: hold out octaves of the swept size (prefill chunk
     // tokens, decode batch), i.e. extrapolate to unseen sizes.
-    const bool prefill = op_class == OPERATOR_CLASS_ATTENTION_PREFILL;
+    const bool prefill = op_class == v1::OPERATOR_CLASS_ATTENTION_PREFILL;
     result.grouping = prefill ? "chunk octave" : "batch octave";
-    key = [prefill](const CalibrationRow& r) {
+    key = [prefill](const v1::CalibrationRow& r) {
       const int64_t b =
           std::max<int64_t>(prefill ? r.new_tokens() : r.batch(), 1);
       const int octave = static_cast<int>(std::floor(std::log2(b)));
@@ -75,8 +76,8 @@ absl::StatusOr<CvResult> CrossValidateClass(
                           "-", (int64_t{2} << octave) - 1);
     };
   }
-  std::map<std::string, std::vector<CalibrationRow>> groups;
-  for (const CalibrationRow& r : own) groups[key(r)].push_back(r);
+  std::map<std::string, std::vector<v1::CalibrationRow>> groups;
+  for (const v1::CalibrationRow& r : own) groups[key(r)].push_back(r);
   if (groups.size() < 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("cross-validation of ", OperatorClassShortName(op_class),
@@ -85,13 +86,13 @@ absl::StatusOr<CvResult> CrossValidateClass(
   std::vector<double> pooled;
   std::vector<double> pooled_slow;
   for (const auto& [name, held_out] : groups) {
-    std::vector<CalibrationRow> train;
-    for (const CalibrationRow& r : own)
+    std::vector<v1::CalibrationRow> train;
+    for (const v1::CalibrationRow& r : own)
       if (key(r) != name) train.push_back(r);
     absl::StatusOr<std::vector<ClassFit>> fits =
         FitClassAndOperators(chip, op_class, train, base);
     if (!fits.ok()) return fits.status();
-    Chip fitted = chip;
+    v1::Chip fitted = chip;
     for (const ClassFit& f : *fits)
       fitted = WithEfficiency(fitted, f.efficiency);
     absl::StatusOr<OperatorPricer> pricer =

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/calibration.pb.h"
+#include "fleetsim/v1/chip.pb.h"
 #include "hardware/calibration/calibration_eval.h"
 #include "hardware/operator_options.h"
-#include "proto/calibration.pb.h"
-#include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -25,7 +25,7 @@ struct CvGroup {
 };
 
 struct CvResult {
-  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  v1::OperatorClass op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
   std::string grouping;  // "model", "framework", "batch octave", "ranks"...
   std::vector<CvGroup> groups;
   ErrorStats pooled;       // all held-out predictions together
@@ -46,8 +46,8 @@ struct CvResult {
 // within one machine). InvalidArgument when the class has no rows or fewer
 // than two groups, or a fold's fit fails.
 absl::StatusOr<CvResult> CrossValidateClass(
-    const Chip& chip, OperatorClass op_class,
-    const std::vector<CalibrationRow>& rows,
+    const v1::Chip& chip, v1::OperatorClass op_class,
+    const std::vector<v1::CalibrationRow>& rows,
     const OperatorModelOptions& base = {});
 
 }  // namespace fleetsim::hardware

@@ -23,7 +23,7 @@ namespace {
 // grid-chosen ones (overlap exponent, rows per unit) held at the grid point
 // being tried rather than read from a coordinate.
 struct EntryShape {
-  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  v1::OperatorClass op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
   std::string framework;
   std::string op_name;  // empty for the class entry
   std::vector<FitParam> params;
@@ -43,8 +43,9 @@ struct EntryShape {
   // The entry at coordinates `x`; `rounded`: as stored (3 significant
   // digits, grid values to 1e-4), since the stored entry is what the model
   // uses.
-  OperatorEfficiency Entry(const std::vector<double>& x, bool rounded) const {
-    OperatorEfficiency e;
+  v1::OperatorEfficiency Entry(const std::vector<double>& x,
+                               bool rounded) const {
+    v1::OperatorEfficiency e;
     e.set_op(op_class);
     e.set_framework(framework);
     if (!op_name.empty()) e.set_op_name(op_name);
@@ -125,19 +126,20 @@ std::vector<double> SearchGrid(
 // operators too: ELEMENTWISE's prices every row in its fit (its operators'
 // kernels are alike); ATTENTION_DECODE's does not price MLA decode (a
 // compute-bound kernel with its own entry).
-bool ClassFitsNamedRows(OperatorClass op_class) {
-  return op_class == OPERATOR_CLASS_ELEMENTWISE;
+bool ClassFitsNamedRows(v1::OperatorClass op_class) {
+  return op_class == v1::OPERATOR_CLASS_ELEMENTWISE;
 }
 
 // The rows one fit uses: those of `op_class`, and of them (named >= 0) only
 // the named operator's, or (named < 0, a class that keeps its operators
 // apart) only those of no named operator.
-std::vector<CalibrationRow> RowsToFit(const std::vector<CalibrationRow>& rows,
-                                      OperatorClass op_class, int named) {
-  std::vector<CalibrationRow> own = RowsOfClass(rows, op_class);
+std::vector<v1::CalibrationRow> RowsToFit(
+    const std::vector<v1::CalibrationRow>& rows, v1::OperatorClass op_class,
+    int named) {
+  std::vector<v1::CalibrationRow> own = RowsOfClass(rows, op_class);
   if (named < 0 && ClassFitsNamedRows(op_class)) return own;
-  std::vector<CalibrationRow> mine;
-  for (CalibrationRow& r : own)
+  std::vector<v1::CalibrationRow> mine;
+  for (v1::CalibrationRow& r : own)
     if (NamedOperatorIndexIn(op_class, r.op()) == named)
       mine.push_back(std::move(r));
   return mine;
@@ -146,17 +148,18 @@ std::vector<CalibrationRow> RowsToFit(const std::vector<CalibrationRow>& rows,
 // Fits the class entry (named < 0: on every row of the class, with the
 // chip's operator entries of the class removed so that the class entry
 // prices them) or the entry of one named operator (on its rows only).
-absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
-                                 int named,
-                                 const std::vector<CalibrationRow>& rows,
+absl::StatusOr<ClassFit> FitImpl(const v1::Chip& chip_in,
+                                 v1::OperatorClass op_class, int named,
+                                 const std::vector<v1::CalibrationRow>& rows,
                                  const OperatorModelOptions& base_in) {
   // The ELEMENTWISE class entry is fitted as if no operator had its own
   // defaults either: every row is then priced by the class entry alone.
   const bool elementwise_class =
-      op_class == OPERATOR_CLASS_ELEMENTWISE && named < 0;
+      op_class == v1::OPERATOR_CLASS_ELEMENTWISE && named < 0;
   OperatorModelOptions base = base_in;
   if (elementwise_class) {
-    base.operator_efficiency.fill(base.efficiency[OPERATOR_CLASS_ELEMENTWISE]);
+    base.operator_efficiency.fill(
+        base.efficiency[v1::OPERATOR_CLASS_ELEMENTWISE]);
   }
   EntryShape shape;
   shape.op_class = op_class;
@@ -167,9 +170,9 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
     return absl::InvalidArgumentError(absl::StrCat(
         "no efficiency fit for class ", OperatorClassShortName(op_class)));
   }
-  const Chip chip =
+  const v1::Chip chip =
       named < 0 ? WithoutOperatorEntries(chip_in, op_class) : chip_in;
-  const std::vector<CalibrationRow> own = RowsToFit(rows, op_class, named);
+  const std::vector<v1::CalibrationRow> own = RowsToFit(rows, op_class, named);
   if (own.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("no rows of class ", OperatorClassShortName(op_class),
@@ -186,8 +189,8 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
   // NORM and named operators on a chip with compute units: the wave term's
   // rows per unit is chosen from a grid (SearchGrid).
   const bool fit_waves =
-      (op_class == OPERATOR_CLASS_NORM ||
-       (op_class == OPERATOR_CLASS_ELEMENTWISE && named >= 0)) &&
+      (op_class == v1::OPERATOR_CLASS_NORM ||
+       (op_class == v1::OPERATOR_CLASS_ELEMENTWISE && named >= 0)) &&
       chip.compute_units() > 0;
   if (fit_waves) shape.params.push_back(FitParam::kRowsPerUnit);
   FLEETSIM_ASSIGN_OR_RETURN(const std::vector<OperatorQuery> queries,
@@ -225,18 +228,19 @@ absl::StatusOr<ClassFit> FitImpl(const Chip& chip_in, OperatorClass op_class,
 
 }  // namespace
 
-absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
-                                  const std::vector<CalibrationRow>& rows,
+absl::StatusOr<ClassFit> FitClass(const v1::Chip& chip,
+                                  v1::OperatorClass op_class,
+                                  const std::vector<v1::CalibrationRow>& rows,
                                   const OperatorModelOptions& base) {
-  if (op_class == OPERATOR_CLASS_COLLECTIVE)
+  if (op_class == v1::OPERATOR_CLASS_COLLECTIVE)
     return FitCollective(chip, rows, base);
   return FitImpl(chip, op_class, -1, rows, base);
 }
 
-absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
-                                     std::string_view op_name,
-                                     const std::vector<CalibrationRow>& rows,
-                                     const OperatorModelOptions& base) {
+absl::StatusOr<ClassFit> FitOperator(
+    const v1::Chip& chip, v1::OperatorClass op_class, std::string_view op_name,
+    const std::vector<v1::CalibrationRow>& rows,
+    const OperatorModelOptions& base) {
   const int named = NamedOperatorIndexIn(op_class, op_name);
   if (named < 0) {
     return absl::InvalidArgumentError(
@@ -247,12 +251,13 @@ absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
 }
 
 absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
-    const Chip& chip, OperatorClass op_class,
-    const std::vector<CalibrationRow>& rows, const OperatorModelOptions& base) {
+    const v1::Chip& chip, v1::OperatorClass op_class,
+    const std::vector<v1::CalibrationRow>& rows,
+    const OperatorModelOptions& base) {
   std::vector<ClassFit> fits;
   bool present[kNumNamedOperators] = {};
   bool class_rows = false;
-  for (const CalibrationRow& r : rows) {
+  for (const v1::CalibrationRow& r : rows) {
     if (r.op_class() != op_class) continue;
     const int i = NamedOperatorIndexIn(op_class, r.op());
     if (i >= 0) present[i] = true;
@@ -260,7 +265,7 @@ absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
   }
   // Only named operators' rows of a class that keeps them apart (MLA decode
   // tables): their entries alone.
-  if (class_rows || op_class == OPERATOR_CLASS_COLLECTIVE) {
+  if (class_rows || op_class == v1::OPERATOR_CLASS_COLLECTIVE) {
     absl::StatusOr<ClassFit> cls = FitClass(chip, op_class, rows, base);
     if (!cls.ok()) return cls.status();
     fits.push_back(*std::move(cls));

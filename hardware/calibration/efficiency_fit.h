@@ -29,18 +29,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/calibration.pb.h"
+#include "fleetsim/v1/chip.pb.h"
 #include "hardware/calibration/calibration_eval.h"
 #include "hardware/operator_options.h"
-#include "proto/calibration.pb.h"
-#include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
 
 // What one class's fit found.
 struct ClassFit {
-  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  v1::OperatorClass op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
   std::string op_name;  // set for a named operator's fit (FitOperator)
-  OperatorEfficiency efficiency;  // op set; fitted fields set; source set
+  v1::OperatorEfficiency efficiency;  // op set; fitted fields set; source set
   int64_t rows = 0;
   double loss = 0;  // mean Huber loss of log(predicted / measured)
   ErrorStats in_sample;
@@ -80,18 +80,19 @@ struct ClassFit {
 // removed (it then prices every row). InvalidArgument when no row of the
 // class is given or the class has no fit; rows must be priceable
 // (QueryFromRow, row_query.h).
-absl::StatusOr<ClassFit> FitClass(const Chip& chip, OperatorClass op_class,
-                                  const std::vector<CalibrationRow>& rows,
+absl::StatusOr<ClassFit> FitClass(const v1::Chip& chip,
+                                  v1::OperatorClass op_class,
+                                  const std::vector<v1::CalibrationRow>& rows,
                                   const OperatorModelOptions& base = {});
 
 // The same for one named operator of `op_class` (NamedOperatorIndexIn:
 // ELEMENTWISE "rope", "mlp_act", "residual_add"; ATTENTION_DECODE
 // "mla_decode"; MOE "moe"; SSM "ssm_conv"), on its rows only; the entry
 // has op_name set.
-absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
-                                     std::string_view op_name,
-                                     const std::vector<CalibrationRow>& rows,
-                                     const OperatorModelOptions& base = {});
+absl::StatusOr<ClassFit> FitOperator(
+    const v1::Chip& chip, v1::OperatorClass op_class, std::string_view op_name,
+    const std::vector<v1::CalibrationRow>& rows,
+    const OperatorModelOptions& base = {});
 
 // FitClass (unless every row of the class is a named operator's that the
 // class entry does not price: MLA decode alone), then a FitOperator for
@@ -99,8 +100,8 @@ absl::StatusOr<ClassFit> FitOperator(const Chip& chip, OperatorClass op_class,
 // calibrate fit` prints and the cross-validation refits per fold. The
 // class fit, when there is one, comes first.
 absl::StatusOr<std::vector<ClassFit>> FitClassAndOperators(
-    const Chip& chip, OperatorClass op_class,
-    const std::vector<CalibrationRow>& rows,
+    const v1::Chip& chip, v1::OperatorClass op_class,
+    const std::vector<v1::CalibrationRow>& rows,
     const OperatorModelOptions& base = {});
 
 }  // namespace fleetsim::hardware

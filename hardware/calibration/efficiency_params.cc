@@ -37,7 +37,7 @@ double ToCoordinate(FitParam p, double v) {
   }
 }
 
-void SetField(FitParam p, double v, OperatorEfficiency* e) {
+void SetField(FitParam p, double v, v1::OperatorEfficiency* e) {
   switch (p) {
     case FitParam::kCompute:
       e->set_compute(v);
@@ -96,7 +96,7 @@ void SetField(FitParam p, double v, OperatorEfficiency* e) {
   }
 }
 
-std::vector<FitParam> ParamsFor(OperatorClass c, int named) {
+std::vector<FitParam> ParamsFor(v1::OperatorClass c, int named) {
   if (named == static_cast<int>(NamedOperator::kMlaDecode)) {
     // MLA's absorbed decode (MQA over the latent: 2 x 1088 FLOPs per head
     // per cached token) is compute-bound from ~128 heads on a chip on
@@ -123,33 +123,33 @@ std::vector<FitParam> ParamsFor(OperatorClass c, int named) {
             FitParam::kLayerPairBytes, FitParam::kOverlap};
   }
   switch (c) {
-    case OPERATOR_CLASS_GEMM:
+    case v1::OPERATOR_CLASS_GEMM:
       return {FitParam::kCompute,          FitParam::kMemory,
               FitParam::kRampMb,           FitParam::kParallelColumns,
               FitParam::kFloorUs,          FitParam::kOverlap,
               FitParam::kComputeLatencyUs, FitParam::kTileOverheadRows};
-    case OPERATOR_CLASS_ATTENTION_PREFILL:
+    case v1::OPERATOR_CLASS_ATTENTION_PREFILL:
       // FlashAttention-3's tile loop (tiles fixed at its Hopper kernels'
       // 128 x 128, SetFixedFields): the tensor efficiency of a tile step,
       // the fixed work per tile and per call, and the overlap with the
       // memory traffic.
       return {FitParam::kCompute, FitParam::kUnitLatencyUs,
               FitParam::kLatencyUs, FitParam::kOverlap};
-    case OPERATOR_CLASS_ATTENTION_DECODE:
+    case v1::OPERATOR_CLASS_ATTENTION_DECODE:
       // A latency in seconds (the same microseconds on chips of different
       // bandwidth) plus the KV stream at eta_m plus fixed work per request
       // and KV head. Not eta_c: GQA decode is memory-bound and cannot
       // identify it (compute-bound MLA decode has its own entry, above).
       return {FitParam::kMemory, FitParam::kLatencyUs,
               FitParam::kUnitLatencyUs};
-    case OPERATOR_CLASS_NORM:
+    case v1::OPERATOR_CLASS_NORM:
       // No floor: one wave's bytes already set the shortest norm, and they
       // scale with the row width; a fitted floor would pin every width to
       // the widest measured model's single-wave time (Vidur's H100 rows:
       // 4 us at 4096, 6 us at 8192). The ramp carries the launch latency.
       return {FitParam::kMemory, FitParam::kRampMb, FitParam::kCacheSpeedup,
               FitParam::kCacheFraction, FitParam::kRowOverheadKb};
-    case OPERATOR_CLASS_ELEMENTWISE:
+    case v1::OPERATOR_CLASS_ELEMENTWISE:
       return {FitParam::kMemory,        FitParam::kRampMb,
               FitParam::kFloorUs,       FitParam::kCacheSpeedup,
               FitParam::kCacheFraction, FitParam::kRowOverheadKb};
@@ -159,12 +159,12 @@ std::vector<FitParam> ParamsFor(OperatorClass c, int named) {
   }
 }
 
-void SetFixedFields(OperatorClass c, OperatorEfficiency* e) {
+void SetFixedFields(v1::OperatorClass c, v1::OperatorEfficiency* e) {
   switch (c) {
-    case OPERATOR_CLASS_NORM:
+    case v1::OPERATOR_CLASS_NORM:
       e->set_floor_us(0);
       break;
-    case OPERATOR_CLASS_ATTENTION_PREFILL:
+    case v1::OPERATOR_CLASS_ATTENTION_PREFILL:
       // FA3's Hopper tiles for head_dim 128 (Shah et al., arXiv 2407.08608
       // §4; hopper/tile_size.h in Dao-AILab/flash-attention): 128 query rows
       // x 128 keys. The latency replaces the floor; the tile loop replaces
@@ -174,12 +174,12 @@ void SetFixedFields(OperatorClass c, OperatorEfficiency* e) {
       e->set_compute_ramp_tokens(0);
       e->set_floor_us(0);
       break;
-    case OPERATOR_CLASS_ATTENTION_DECODE:
+    case v1::OPERATOR_CLASS_ATTENTION_DECODE:
       // The latency (seconds) replaces the MB ramp and the floor.
       e->set_memory_ramp_mb(0);
       e->set_floor_us(0);
       break;
-    case OPERATOR_CLASS_SSM:
+    case v1::OPERATOR_CLASS_SSM:
       // The latency per call replaces the floor. The conv runs each prompt
       // in tiles of 512 tokens (aiconfigurator's H100 causal_conv1d_fn
       // rows: flat up to 512 tokens per sequence, then linear; of 256, 512
@@ -188,7 +188,7 @@ void SetFixedFields(OperatorClass c, OperatorEfficiency* e) {
       e->set_memory_ramp_mb(0);
       e->set_tile_q_rows(512);
       break;
-    case OPERATOR_CLASS_MOE:
+    case v1::OPERATOR_CLASS_MOE:
       // The fused layer's latency per call replaces the GEMM defaults'
       // ramp, floor and tile-loop latency.
       e->set_memory_ramp_mb(0);

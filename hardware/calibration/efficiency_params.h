@@ -10,8 +10,8 @@
 
 #include <vector>
 
+#include "fleetsim/v1/chip.pb.h"
 #include "hardware/operator_options.h"
-#include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -47,16 +47,16 @@ double ToValue(FitParam p, double x);
 double ToCoordinate(FitParam p, double v);
 
 // Writes `v` into the field `p` names.
-void SetField(FitParam p, double v, OperatorEfficiency* e);
+void SetField(FitParam p, double v, v1::OperatorEfficiency* e);
 
 // The fields class `c` fits, in coordinate order; empty when the class has
 // no efficiency fit (COLLECTIVE: collective_fit.h). `named` (a
 // NamedOperator index of class `c`, or -1 for the class entry) selects a
 // named operator's own fields where they differ from its class's.
-std::vector<FitParam> ParamsFor(OperatorClass c, int named = -1);
+std::vector<FitParam> ParamsFor(v1::OperatorClass c, int named = -1);
 
 // Sets the fields class `c`'s fit holds fixed rather than fits.
-void SetFixedFields(OperatorClass c, OperatorEfficiency* e);
+void SetFixedFields(v1::OperatorClass c, v1::OperatorEfficiency* e);
 
 // Starting point: the resolved efficiency in force, with neutral values for
 // terms that are off (0) there.

@@ -12,9 +12,9 @@ double HuberLog(double predicted, double measured) {
   return e < kDelta ? e * e : 2 * kDelta * e - kDelta * kDelta;
 }
 
-double MeanLoss(const Chip& chip, const OperatorModelOptions& base,
+double MeanLoss(const v1::Chip& chip, const OperatorModelOptions& base,
                 const std::vector<OperatorQuery>& queries,
-                const std::vector<CalibrationRow>& rows) {
+                const std::vector<v1::CalibrationRow>& rows) {
   const OperatorPricer pricer(*OperatorPricer::Create(chip, base));
   double sum = 0;
   for (size_t i = 0; i < queries.size(); ++i)
@@ -27,18 +27,19 @@ double RoundTo3Digits(double v) {
   return std::round(v * digits) / digits;
 }
 
-std::vector<CalibrationRow> RowsOfClass(const std::vector<CalibrationRow>& rows,
-                                        OperatorClass c) {
-  std::vector<CalibrationRow> out;
-  for (const CalibrationRow& r : rows)
+std::vector<v1::CalibrationRow> RowsOfClass(
+    const std::vector<v1::CalibrationRow>& rows, v1::OperatorClass c) {
+  std::vector<v1::CalibrationRow> out;
+  for (const v1::CalibrationRow& r : rows)
     if (r.op_class() == c) out.push_back(r);
   return out;
 }
 
-Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit) {
-  Chip out = chip;
-  OperatorEfficiency* cls = nullptr;
-  for (OperatorEfficiency& e : *out.mutable_efficiency()) {
+v1::Chip WithEfficiency(const v1::Chip& chip,
+                        const v1::OperatorEfficiency& fit) {
+  v1::Chip out = chip;
+  v1::OperatorEfficiency* cls = nullptr;
+  for (v1::OperatorEfficiency& e : *out.mutable_efficiency()) {
     if (e.op() == fit.op() && e.framework() == fit.framework()) {
       cls = &e;
       break;
@@ -60,7 +61,7 @@ Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit) {
     cls->set_op(fit.op());
     cls->set_framework(fit.framework());
   }
-  for (OperatorEfficiency& sub : *cls->mutable_operators()) {
+  for (v1::OperatorEfficiency& sub : *cls->mutable_operators()) {
     if (sub.op_name() == fit.op_name()) {
       sub.MergeFrom(fit);
       return out;
@@ -70,9 +71,9 @@ Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit) {
   return out;
 }
 
-Chip WithoutOperatorEntries(const Chip& chip, OperatorClass c) {
-  Chip out = chip;
-  for (OperatorEfficiency& e : *out.mutable_efficiency()) {
+v1::Chip WithoutOperatorEntries(const v1::Chip& chip, v1::OperatorClass c) {
+  v1::Chip out = chip;
+  for (v1::OperatorEfficiency& e : *out.mutable_efficiency()) {
     if (e.op() == c) e.clear_operators();
   }
   return out;

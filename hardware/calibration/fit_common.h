@@ -8,10 +8,10 @@
 
 #include <vector>
 
+#include "fleetsim/v1/calibration.pb.h"
+#include "fleetsim/v1/chip.pb.h"
 #include "hardware/operator_options.h"
 #include "hardware/operator_query.h"
-#include "proto/calibration.pb.h"
-#include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -23,26 +23,27 @@ double HuberLog(double predicted, double measured);
 // The mean HuberLog of `chip`'s predictions for `queries` against the
 // measured `rows` (same order): what every fit minimises. `chip` must be
 // priceable (OperatorPricer::Create succeeds).
-double MeanLoss(const Chip& chip, const OperatorModelOptions& base,
+double MeanLoss(const v1::Chip& chip, const OperatorModelOptions& base,
                 const std::vector<OperatorQuery>& queries,
-                const std::vector<CalibrationRow>& rows);
+                const std::vector<v1::CalibrationRow>& rows);
 
 // `v` rounded to 3 significant digits: stored entries are what the model
 // uses.
 double RoundTo3Digits(double v);
 
 // The rows of class `c`, in order.
-std::vector<CalibrationRow> RowsOfClass(const std::vector<CalibrationRow>& rows,
-                                        OperatorClass c);
+std::vector<v1::CalibrationRow> RowsOfClass(
+    const std::vector<v1::CalibrationRow>& rows, v1::OperatorClass c);
 
 // Returns `chip` with `fit` merged in: an existing entry for the class has
 // the fitted fields replaced, otherwise the entry is appended. A fit with
 // op_name goes into the class entry's `operators` the same way (the class
 // entry is created, with op only, if missing).
-Chip WithEfficiency(const Chip& chip, const OperatorEfficiency& fit);
+v1::Chip WithEfficiency(const v1::Chip& chip,
+                        const v1::OperatorEfficiency& fit);
 
 // `chip` without the operator entries of class `c`.
-Chip WithoutOperatorEntries(const Chip& chip, OperatorClass c);
+v1::Chip WithoutOperatorEntries(const v1::Chip& chip, v1::OperatorClass c);
 
 }  // namespace fleetsim::hardware
 

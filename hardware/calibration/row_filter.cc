@@ -29,7 +29,7 @@ bool IsNumeric(const FieldDescriptor* f) {
   }
 }
 
-double NumberOf(const CalibrationRow& row, const FieldDescriptor* f) {
+double NumberOf(const v1::CalibrationRow& row, const FieldDescriptor* f) {
   const auto* r = row.GetReflection();
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
@@ -47,23 +47,23 @@ double NumberOf(const CalibrationRow& row, const FieldDescriptor* f) {
 
 // The comparable text of a field: enums by lower-case short name, strings
 // lower-cased, numbers as numbers (compared numerically elsewhere).
-std::string TextOf(const CalibrationRow& row, const FieldDescriptor* f) {
+std::string TextOf(const v1::CalibrationRow& row, const FieldDescriptor* f) {
   const auto* r = row.GetReflection();
   if (f->cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
     const int v = r->GetEnumValue(row, f);
-    if (f->enum_type() == OperatorClass_descriptor()) {
+    if (f->enum_type() == v1::OperatorClass_descriptor()) {
       return v == 0 ? ""
-                    : OperatorClassShortName(static_cast<OperatorClass>(v));
+                    : OperatorClassShortName(static_cast<v1::OperatorClass>(v));
     }
-    if (f->enum_type() == DType_descriptor()) {
-      return v == 0 ? "" : DTypeShortName(static_cast<DType>(v));
+    if (f->enum_type() == v1::Dtype_descriptor()) {
+      return v == 0 ? "" : DTypeShortName(static_cast<v1::Dtype>(v));
     }
     return absl::StrCat(v);
   }
   return absl::AsciiStrToLower(r->GetString(row, f));
 }
 
-bool Equal(const CalibrationRow& row, const FieldDescriptor* f,
+bool Equal(const v1::CalibrationRow& row, const FieldDescriptor* f,
            const std::string& value) {
   if (IsNumeric(f)) {
     double want = 0;
@@ -111,7 +111,7 @@ bool SplitCondition(absl::string_view text, Split* out) {
 
 absl::StatusOr<RowFilter> RowFilter::Parse(absl::string_view text) {
   RowFilter filter;
-  const auto* d = CalibrationRow::descriptor();
+  const auto* d = v1::CalibrationRow::descriptor();
   for (absl::string_view part :
        absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     Split s;
@@ -122,9 +122,10 @@ absl::StatusOr<RowFilter> RowFilter::Parse(absl::string_view text) {
     }
     const FieldDescriptor* f = d->FindFieldByName(s.field);
     if (f == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--where '", part, "': '", s.field,
-          "' is not a CalibrationRow field (proto/calibration.proto)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--where '", part, "': '", s.field,
+                       "' is not a CalibrationRow field "
+                       "(proto/fleetsim/v1/calibration.proto)"));
     }
     Condition c;
     c.field_number = f->number();
@@ -149,8 +150,8 @@ absl::StatusOr<RowFilter> RowFilter::Parse(absl::string_view text) {
   return filter;
 }
 
-bool RowFilter::Matches(const CalibrationRow& row) const {
-  const auto* d = CalibrationRow::descriptor();
+bool RowFilter::Matches(const v1::CalibrationRow& row) const {
+  const auto* d = v1::CalibrationRow::descriptor();
   for (const Condition& c : conditions_) {
     const FieldDescriptor* f = d->FindFieldByNumber(c.field_number);
     switch (c.op) {
@@ -178,10 +179,10 @@ bool RowFilter::Matches(const CalibrationRow& row) const {
   return true;
 }
 
-PriceableSplit SplitPriceable(const std::vector<CalibrationRow>& rows) {
+PriceableSplit SplitPriceable(const std::vector<v1::CalibrationRow>& rows) {
   PriceableSplit split;
   std::map<std::string, int64_t> counts;
-  for (const CalibrationRow& row : rows) {
+  for (const v1::CalibrationRow& row : rows) {
     absl::StatusOr<OperatorQuery> q = QueryFromRow(row);
     if (q.ok()) {
       split.rows.push_back(row);

@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "proto/calibration.pb.h"
+#include "fleetsim/v1/calibration.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -37,7 +37,7 @@ class RowFilter {
   // operator, or an ordering operator on a non-numeric field.
   static absl::StatusOr<RowFilter> Parse(absl::string_view text);
 
-  bool Matches(const CalibrationRow& row) const;
+  bool Matches(const v1::CalibrationRow& row) const;
   bool empty() const { return conditions_.empty(); }
 
  private:
@@ -57,14 +57,14 @@ struct SkippedRows {
 };
 
 struct PriceableSplit {
-  std::vector<CalibrationRow> rows;  // priceable, input order
-  std::vector<SkippedRows> skipped;  // first-seen order
+  std::vector<v1::CalibrationRow> rows;  // priceable, input order
+  std::vector<SkippedRows> skipped;      // first-seen order
 };
 
 // Splits `rows` into those QueryFromRow (row_query.h) accepts and the
 // rest, counted per rejection message (row numbers taken out, so one reason
 // is one line).
-PriceableSplit SplitPriceable(const std::vector<CalibrationRow>& rows);
+PriceableSplit SplitPriceable(const std::vector<v1::CalibrationRow>& rows);
 
 }  // namespace fleetsim::hardware
 

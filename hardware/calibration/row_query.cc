@@ -16,21 +16,21 @@ namespace fleetsim::hardware {
 // This function is long: it is the one mapping from a measured row's columns
 // to the query the pricer reads, one case per operator class; split by class,
 // the shared fields (precision, MLA, window) would be read in several places.
-absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
+absl::StatusOr<OperatorQuery> QueryFromRow(const v1::CalibrationRow& row) {
   OperatorQuery q;
   q.name = row.op();
   q.op_class = row.op_class();
   q.tp = std::max(row.tp(), 1);
-  if (row.dtype() == DTYPE_FP4 || row.kv_dtype() == DTYPE_FP4) {
+  if (row.dtype() == v1::DTYPE_FP4 || row.kv_dtype() == v1::DTYPE_FP4) {
     return absl::InvalidArgumentError(
         "fp4 rows cannot be priced yet (the cost model has no FP4 tensor "
         "path)");
   }
-  const double b = row.dtype() == DTYPE_FP8 ? 1 : 2;
+  const double b = row.dtype() == v1::DTYPE_FP8 ? 1 : 2;
   q.weight_bytes = b;
-  q.kv_bytes = row.kv_dtype() == DTYPE_UNSPECIFIED ? b
-               : row.kv_dtype() == DTYPE_FP8       ? 1
-                                                   : 2;
+  q.kv_bytes = row.kv_dtype() == v1::DTYPE_UNSPECIFIED ? b
+               : row.kv_dtype() == v1::DTYPE_FP8       ? 1
+                                                       : 2;
   // MLA: the cached latent is the compressed KV plus the rope key; prefill
   // runs the naive form (head_dim = nope + rope, value width v_head_dim),
   // absorbed decode MQA over the latent (hardware/ops/attention_op.h).
@@ -58,13 +58,13 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
                        ? static_cast<double>(row.window_tokens())
                        : std::numeric_limits<double>::infinity();
   switch (row.op_class()) {
-    case OPERATOR_CLASS_GEMM:
+    case v1::OPERATOR_CLASS_GEMM:
       q.m = row.m();
       q.n = row.n();
       q.k = row.k();
       q.heads = row.heads();  // > 0: one product per head (MLA BMM)
       return q;
-    case OPERATOR_CLASS_ATTENTION_PREFILL: {
+    case v1::OPERATOR_CLASS_ATTENTION_PREFILL: {
       const double t = static_cast<double>(row.new_tokens());
       const double l = static_cast<double>(row.context_tokens());
       const double batch = static_cast<double>(row.batch());
@@ -79,7 +79,7 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       set_heads();
       return q;
     }
-    case OPERATOR_CLASS_ATTENTION_DECODE:
+    case v1::OPERATOR_CLASS_ATTENTION_DECODE:
       // Rows store cached tokens per request; the query sums K/V rows read
       // (cached + the new token, within the window) over requests, as
       // BatchShape does.
@@ -90,8 +90,8 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
                             static_cast<double>(row.context_tokens() + 1), w));
       set_heads();
       return q;
-    case OPERATOR_CLASS_NORM:
-    case OPERATOR_CLASS_ELEMENTWISE: {
+    case v1::OPERATOR_CLASS_NORM:
+    case v1::OPERATOR_CLASS_ELEMENTWISE: {
       // The kernel the row measures, as the cost model prices it
       // (hardware/ops/elementwise_op.h).
       absl::StatusOr<RowKernel> kernel =
@@ -101,7 +101,7 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       q.width = row.width();
       q.io_rows = kernel->io_rows;
       q.vector_flops_per_element = kernel->vector_flops_per_element;
-      if (row.op_class() == OPERATOR_CLASS_ELEMENTWISE &&
+      if (row.op_class() == v1::OPERATOR_CLASS_ELEMENTWISE &&
           NamedOperatorIndex(row.op()) ==
               static_cast<int>(NamedOperator::kRope) &&
           row.tokens() > 0 && row.elements() % row.tokens() == 0) {
@@ -112,7 +112,7 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       }
       return q;
     }
-    case OPERATOR_CLASS_MOE: {
+    case v1::OPERATOR_CLASS_MOE: {
       // The routed experts of one layer on the measured rank (gemm_op.h
       // MoeExpertsCost: gate, up and down per expert) of width inter /
       // moe_tp: the (token, expert) pairs that rank computes, counted as
@@ -155,7 +155,7 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       q.n = row.inter() / tp_moe;
       return q;
     }
-    case OPERATOR_CLASS_SSM: {
+    case v1::OPERATOR_CLASS_SSM: {
       // Mamba-2 kernels of one prefill call (ssm_op.h): `batch` prompts of
       // `new_tokens` tokens each, the inner width heads x head_dim, B/C
       // groups and chunk as measured. (The conv and the scan together,
@@ -183,7 +183,7 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
       }
       return q;
     }
-    case OPERATOR_CLASS_COLLECTIVE:
+    case v1::OPERATOR_CLASS_COLLECTIVE:
       q.message_bytes = static_cast<double>(row.bytes());
       q.ranks = row.ranks();
       // More ranks than one machine holds: the measurement crossed the
@@ -199,7 +199,7 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row) {
 }
 
 absl::StatusOr<std::vector<OperatorQuery>> QueriesFromRows(
-    const std::vector<CalibrationRow>& rows) {
+    const std::vector<v1::CalibrationRow>& rows) {
   std::vector<OperatorQuery> queries;
   queries.reserve(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {

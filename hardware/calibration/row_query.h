@@ -1,25 +1,25 @@
 // File: hardware/calibration/row_query.h
 //
-// A measured calibration row (proto/calibration.proto) -> the OperatorQuery
-// the cost model prices it with: the one place a table's shapes meet the
-// operator formulas, used by the evaluation (calibration_eval.h), every fit
-// and the row filter.
+// A measured calibration row (proto/fleetsim/v1/calibration.proto) -> the
+// OperatorQuery the cost model prices it with: the one place a table's shapes
+// meet the operator formulas, used by the evaluation (calibration_eval.h),
+// every fit and the row filter.
 #ifndef FLEETSIM_HARDWARE_CALIBRATION_ROW_QUERY_H_
 #define FLEETSIM_HARDWARE_CALIBRATION_ROW_QUERY_H_
 
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/calibration.pb.h"
 #include "hardware/operator_query.h"
-#include "proto/calibration.pb.h"
 
 namespace fleetsim::hardware {
 
 // QueryFromRow()
 //
-// The OperatorQuery that prices `row` (proto/calibration.proto shapes):
-// GEMM m/n/k (heads > 0: one product per head, MLA's BMMs); attention with
-// per-request cached tokens turned into the query's sums over requests
+// The OperatorQuery that prices `row` (proto/fleetsim/v1/calibration.proto
+// shapes): GEMM m/n/k (heads > 0: one product per head, MLA's BMMs); attention
+// with per-request cached tokens turned into the query's sums over requests
 // (decode: context = batch * (cached + 1); prefill: new = batch * T,
 // context = batch * (cached + T), pairs = batch * (T * cached + T (T + 1) /
 // 2); a sliding window caps each query's keys), MLA rows in the naive
@@ -35,13 +35,13 @@ namespace fleetsim::hardware {
 // `row` must outlive the query. InvalidArgument for a row whose class
 // cannot be priced (SSM; fp4), an MoE row with fewer experts than moe_ep,
 // or an op unknown for its class.
-absl::StatusOr<OperatorQuery> QueryFromRow(const CalibrationRow& row);
+absl::StatusOr<OperatorQuery> QueryFromRow(const v1::CalibrationRow& row);
 
 // QueryFromRow for every row, in order; the first row it rejects fails the
 // whole set with InvalidArgument naming the row (1-based) and the reason.
 // The queries point into `rows`, which must outlive them.
 absl::StatusOr<std::vector<OperatorQuery>> QueriesFromRows(
-    const std::vector<CalibrationRow>& rows);
+    const std::vector<v1::CalibrationRow>& rows);
 
 }  // namespace fleetsim::hardware
 

@@ -64,7 +64,7 @@ std::string ModelFromPath(const std::string& path) {
 // Returns false when the median cell is empty (op not measured on this line).
 absl::StatusOr<bool> FillTimes(const HeaderCsv& csv,
                                const HeaderCsv::Line& line,
-                               const std::string& op, CalibrationRow* row) {
+                               const std::string& op, v1::CalibrationRow* row) {
   const std::string prefix = "time_stats." + op + ".";
   FLEETSIM_ASSIGN_OR_RETURN(std::optional<double> median,
                             csv.OptionalDouble(line, prefix + "median"));
@@ -76,12 +76,12 @@ absl::StatusOr<bool> FillTimes(const HeaderCsv& csv,
   row->set_median_s(MillisecondsToSeconds(*median));
   struct Stat {
     const char* suffix;
-    void (CalibrationRow::*set)(double);
+    void (v1::CalibrationRow::*set)(double);
   };
-  for (const Stat& stat : {Stat{"mean", &CalibrationRow::set_mean_s},
-                           Stat{"min", &CalibrationRow::set_min_s},
-                           Stat{"max", &CalibrationRow::set_max_s},
-                           Stat{"std", &CalibrationRow::set_std_s}}) {
+  for (const Stat& stat : {Stat{"mean", &v1::CalibrationRow::set_mean_s},
+                           Stat{"min", &v1::CalibrationRow::set_min_s},
+                           Stat{"max", &v1::CalibrationRow::set_max_s},
+                           Stat{"std", &v1::CalibrationRow::set_std_s}}) {
     if (!csv.Has(prefix + stat.suffix)) continue;
     FLEETSIM_ASSIGN_OR_RETURN(std::optional<double> value,
                               csv.OptionalDouble(line, prefix + stat.suffix));
@@ -130,10 +130,11 @@ absl::StatusOr<HeadGeometry> Heads(const HeaderCsv& csv,
                       static_cast<int32_t>(hidden / q)};
 }
 
-CalibrationRow BaseRow(const VidurImportOptions& options,
-                       const std::string& model, int64_t tp, int32_t samples) {
-  CalibrationRow row;
-  row.set_dtype(DTYPE_FP16);  // Vidur profiles in torch.float16
+v1::CalibrationRow BaseRow(const VidurImportOptions& options,
+                           const std::string& model, int64_t tp,
+                           int32_t samples) {
+  v1::CalibrationRow row;
+  row.set_dtype(v1::DTYPE_FP16);  // Vidur profiles in torch.float16
   row.set_chip(options.chip);
   row.set_tp(static_cast<int32_t>(tp));
   row.set_model(model);
@@ -143,7 +144,7 @@ CalibrationRow BaseRow(const VidurImportOptions& options,
 
 void SetProvenance(VidurFormat format, const std::string& origin,
                    const VidurImportOptions& options, const std::string& host,
-                   CalibrationProvenance* p) {
+                   v1::CalibrationProvenance* p) {
   p->set_source("microsoft/vidur");
   p->set_source_url("https://github.com/microsoft/vidur");
   p->set_source_commit(options.source_commit);
@@ -231,33 +232,33 @@ absl::Status ImportMlp(const HeaderCsv& csv, const VidurImportOptions& options,
     struct Op {
       const char* vidur;
       const char* name;
-      OperatorClass op_class;
+      v1::OperatorClass op_class;
       int64_t m, n, k, elements, width;
     };
     const Op ops[] = {
-        {"input_layernorm", "input_layernorm", OPERATOR_CLASS_NORM, 0, 0, 0,
+        {"input_layernorm", "input_layernorm", v1::OPERATOR_CLASS_NORM, 0, 0, 0,
          tokens * hidden, hidden},
-        {"attn_pre_proj", "qkv_proj", OPERATOR_CLASS_GEMM, tokens,
+        {"attn_pre_proj", "qkv_proj", v1::OPERATOR_CLASS_GEMM, tokens,
          q_width + 2 * kv_width, hidden, 0, 0},
-        {"attn_rope", "rope", OPERATOR_CLASS_ELEMENTWISE, 0, 0, 0,
+        {"attn_rope", "rope", v1::OPERATOR_CLASS_ELEMENTWISE, 0, 0, 0,
          tokens * (q_width + kv_width), g.head_dim},
-        {"attn_post_proj", "o_proj", OPERATOR_CLASS_GEMM, tokens, hidden,
+        {"attn_post_proj", "o_proj", v1::OPERATOR_CLASS_GEMM, tokens, hidden,
          q_width, 0, 0},
         {"post_attention_layernorm", "post_attention_layernorm",
-         OPERATOR_CLASS_NORM, 0, 0, 0, tokens * hidden, hidden},
-        {"mlp_up_proj", "mlp_up_proj", OPERATOR_CLASS_GEMM, tokens,
+         v1::OPERATOR_CLASS_NORM, 0, 0, 0, tokens * hidden, hidden},
+        {"mlp_up_proj", "mlp_up_proj", v1::OPERATOR_CLASS_GEMM, tokens,
          (gated ? 2 : 1) * ffn_per_chip, hidden, 0, 0},
         {"mlp_act", gated ? "mlp_act" : "mlp_act_ungated",
-         OPERATOR_CLASS_ELEMENTWISE, 0, 0, 0, tokens * ffn_per_chip,
+         v1::OPERATOR_CLASS_ELEMENTWISE, 0, 0, 0, tokens * ffn_per_chip,
          ffn_per_chip},
-        {"mlp_down_proj", "mlp_down_proj", OPERATOR_CLASS_GEMM, tokens, hidden,
-         ffn_per_chip, 0, 0},
-        {"add", "residual_add", OPERATOR_CLASS_ELEMENTWISE, 0, 0, 0,
+        {"mlp_down_proj", "mlp_down_proj", v1::OPERATOR_CLASS_GEMM, tokens,
+         hidden, ffn_per_chip, 0, 0},
+        {"add", "residual_add", v1::OPERATOR_CLASS_ELEMENTWISE, 0, 0, 0,
          tokens * hidden, hidden},
     };
     for (const Op& op : ops) {
       if (!csv.Has(absl::StrCat("time_stats.", op.vidur, ".median"))) continue;
-      CalibrationRow row = BaseRow(options, model, tp, 20);
+      v1::CalibrationRow row = BaseRow(options, model, tp, 20);
       row.set_op(op.name);
       row.set_op_class(op.op_class);
       row.set_m(op.m);
@@ -344,10 +345,10 @@ absl::Status ImportAttention(const HeaderCsv& csv,
       ++result->thinned_rows;
       continue;
     }
-    CalibrationRow row = BaseRow(options, model, tp, 5);
+    v1::CalibrationRow row = BaseRow(options, model, tp, 5);
     row.set_op(prefill ? "attn_prefill" : "attn_decode");
-    row.set_op_class(prefill ? OPERATOR_CLASS_ATTENTION_PREFILL
-                             : OPERATOR_CLASS_ATTENTION_DECODE);
+    row.set_op_class(prefill ? v1::OPERATOR_CLASS_ATTENTION_PREFILL
+                             : v1::OPERATOR_CLASS_ATTENTION_DECODE);
     row.set_batch(batch);
     row.set_new_tokens(prefill ? chunk : 1);
     row.set_context_tokens(kv);
@@ -405,9 +406,9 @@ absl::Status ImportNetwork(const HeaderCsv& csv,
       continue;
     }
     // tp 0: a collective is not tied to one model's sharding.
-    CalibrationRow row = BaseRow(options, "", 0, 3);
+    v1::CalibrationRow row = BaseRow(options, "", 0, 3);
     row.set_op(collective);
-    row.set_op_class(OPERATOR_CLASS_COLLECTIVE);
+    row.set_op_class(v1::OPERATOR_CLASS_COLLECTIVE);
     row.set_bytes(size);  // already bytes: see the header comment
     row.set_ranks(static_cast<int32_t>(ranks));
     row.set_ranks_per_node(static_cast<int32_t>(per_node));
@@ -467,7 +468,7 @@ absl::StatusOr<VidurImportResult> ImportVidurCsv(
       FLEETSIM_RETURN_IF_ERROR(ImportNetwork(csv, options, &result));
       break;
   }
-  for (const CalibrationRow& row : result.table.rows()) {
+  for (const v1::CalibrationRow& row : result.table.rows()) {
     absl::Status status = ValidateCalibrationRow(row);
     if (!status.ok()) {
       return absl::InternalError(

@@ -3,9 +3,9 @@
 // Imports Vidur's profiling CSVs (microsoft/vidur, data/profiling/, commit
 // 7d47513363ec447a741ac5e47241580b47724fbf; the columns each layout needs
 // are named below and in vidur_import.cc) into fleetsim calibration tables
-// (proto/calibration.proto). Vidur keys each measurement by model identity
-// and token count; fleetsim wants explicit per-chip operator shapes, so the
-// importer derives them from the model dimensions that every Vidur row
+// (proto/fleetsim/v1/calibration.proto). Vidur keys each measurement by model
+// identity and token count; fleetsim wants explicit per-chip operator shapes,
+// so the importer derives them from the model dimensions that every Vidur row
 // carries in its own columns (n_head, n_kv_head, n_embd, n_expanded_embd,
 // use_gated_mlp, num_tokens, num_tensor_parallel_workers): the model need
 // not be in fleetsim's catalog. mlp.csv (every per-layer operator but
@@ -51,7 +51,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "proto/calibration.pb.h"
+#include "fleetsim/v1/calibration.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -91,7 +91,7 @@ struct VidurImportOptions {
 };
 
 struct VidurImportResult {
-  CalibrationTable table;
+  v1::CalibrationTable table;
   int64_t input_rows = 0;      // data lines read
   int64_t duplicate_rows = 0;  // repeated sweep points; the first is kept
   int64_t thinned_rows = 0;    // dropped by points_per_octave

@@ -24,7 +24,8 @@ Coeffs Scores(const OperatorQuery& s) {
 // QK^T or PV of the unfused prefill: 2 d_h FLOPs per score and the scores
 // written or read once; the caller adds its Q/K/V/O traffic.
 OpCost ScoreProductCost(OpForm form, const OperatorQuery& s) {
-  OpCost c = MakeOpCost(form, OPERATOR_CLASS_ATTENTION_PREFILL, kPrefillTokens);
+  OpCost c =
+      MakeOpCost(form, v1::OPERATOR_CLASS_ATTENTION_PREFILL, kPrefillTokens);
   const double d_h = s.head_dim;
   const Coeffs scores = Scores(s);
   for (int i = 0; i < kNumFeatures; ++i) {
@@ -66,7 +67,7 @@ double SoftmaxFlopsPerScore(const OperatorModelOptions& o) {
 OpCost AttentionPrefillCost(const OperatorQuery& s,
                             const OperatorModelOptions& o) {
   OpCost c = MakeOpCost(OpForm::kAttentionPrefill,
-                        OPERATOR_CLASS_ATTENTION_PREFILL, kPrefillTokens);
+                        v1::OPERATOR_CLASS_ATTENTION_PREFILL, kPrefillTokens);
   c.context_ramp = true;
   const int h = s.heads;
   c.attention_heads = h;
@@ -93,7 +94,7 @@ OpCost AttentionPrefillCost(const OperatorQuery& s,
 OpCost AttentionDecodeCost(const OperatorQuery& s,
                            const OperatorModelOptions& o) {
   OpCost c = MakeOpCost(OpForm::kAttentionDecode,
-                        OPERATOR_CLASS_ATTENTION_DECODE, kDecodeRequests);
+                        v1::OPERATOR_CLASS_ATTENTION_DECODE, kDecodeRequests);
   const int h = s.heads;
   c.attention_heads = h;
   c.attention_kv_heads = s.latent_dim > 0 ? 1 : s.kv_heads;
@@ -131,8 +132,8 @@ OpCost AttentionScoresCost(const OperatorQuery& s,
 
 OpCost AttentionSoftmaxCost(const OperatorQuery& s,
                             const OperatorModelOptions& o) {
-  OpCost c = MakeOpCost(OpForm::kAttentionSoftmax, OPERATOR_CLASS_ELEMENTWISE,
-                        kPrefillTokens);
+  OpCost c = MakeOpCost(OpForm::kAttentionSoftmax,
+                        v1::OPERATOR_CLASS_ELEMENTWISE, kPrefillTokens);
   const double score_flops = SoftmaxFlopsPerScore(o);
   const Coeffs scores = Scores(s);
   for (int i = 0; i < kNumFeatures; ++i) {
@@ -152,7 +153,8 @@ OpCost AttentionContextCost(const OperatorQuery& s,
 }
 
 OpCost CcaConvCost(const OperatorQuery& s) {
-  OpCost c = MakeOpCost(OpForm::kCcaConv, OPERATOR_CLASS_ELEMENTWISE, kTokens);
+  OpCost c =
+      MakeOpCost(OpForm::kCcaConv, v1::OPERATOR_CLASS_ELEMENTWISE, kTokens);
   const int heads = s.heads + s.kv_heads;  // q and k heads on the chip
   const double d_h = s.head_dim;
   const double e = static_cast<double>(heads) * d_h;

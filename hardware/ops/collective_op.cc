@@ -17,7 +17,8 @@ CollectiveKind CollectiveKindOf(std::string_view name) {
 
 OpCost CollectiveCost(CollectiveKind kind, int ranks, bool scale_out,
                       double bytes_per_row, Feature rows) {
-  OpCost c = MakeOpCost(OpForm::kCollective, OPERATOR_CLASS_COLLECTIVE, rows);
+  OpCost c =
+      MakeOpCost(OpForm::kCollective, v1::OPERATOR_CLASS_COLLECTIVE, rows);
   c.bytes[rows] = bytes_per_row;
   c.collective = kind;
   c.ranks = ranks;

@@ -7,8 +7,9 @@
 
 namespace fleetsim::hardware {
 
-RowKernel NormKernel(NormKind norm, const OperatorModelOptions& o) {
-  return {2, norm == NORM_KIND_LAYERNORM ? o.layernorm_flops : o.rmsnorm_flops};
+RowKernel NormKernel(v1::NormKind norm, const OperatorModelOptions& o) {
+  return {
+      2, norm == v1::NORM_KIND_LAYERNORM ? o.layernorm_flops : o.rmsnorm_flops};
 }
 
 RowKernel RotaryKernel() { return {2, 3}; }
@@ -36,10 +37,11 @@ RowKernel GatedNormKernel(const OperatorModelOptions& o) {
 }
 
 absl::StatusOr<RowKernel> RowKernelForCalibrationOp(
-    std::string_view op, OperatorClass op_class,
+    std::string_view op, v1::OperatorClass op_class,
     const OperatorModelOptions& o) {
-  if (op_class == OPERATOR_CLASS_NORM) return NormKernel(NORM_KIND_RMSNORM, o);
-  if (op_class == OPERATOR_CLASS_ELEMENTWISE) {
+  if (op_class == v1::OPERATOR_CLASS_NORM)
+    return NormKernel(v1::NORM_KIND_RMSNORM, o);
+  if (op_class == v1::OPERATOR_CLASS_ELEMENTWISE) {
     if (op == "rope" || op == "rotary") return RotaryKernel();
     if (op == "mlp_act" || op == "activation" || op == "moe_activation") {
       return GatedActivationKernel(o);
@@ -58,8 +60,9 @@ OpCost RowCost(const OperatorQuery& shape, const OperatorModelOptions& o,
                Feature rows, double elements_per_row) {
   OpCost c = MakeOpCost(OpForm::kRowKernel, shape.op_class, rows);
   c.vector_flops[rows] = shape.vector_flops_per_element * elements_per_row;
-  if (o.fuse_elementwise && (shape.op_class == OPERATOR_CLASS_NORM ||
-                             shape.op_class == OPERATOR_CLASS_ELEMENTWISE)) {
+  if (o.fuse_elementwise &&
+      (shape.op_class == v1::OPERATOR_CLASS_NORM ||
+       shape.op_class == v1::OPERATOR_CLASS_ELEMENTWISE)) {
     c.fused = true;  // no launch, no traffic
   } else {
     c.bytes[rows] = kActivationBytes * elements_per_row * shape.io_rows;

@@ -16,10 +16,10 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "fleetsim/v1/model.pb.h"
 #include "hardware/operator_options.h"
 #include "hardware/operator_query.h"
 #include "hardware/ops/op_cost.h"
-#include "proto/model.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -32,8 +32,9 @@ struct RowKernel {
 
 // The kernels, with their FLOPs from `o` (operators per element: norms
 // LayerNorm ~8 / RMSNorm ~4, SiLU * mul ~5 or GELU ~8 plus one exponential).
-RowKernel NormKernel(NormKind norm, const OperatorModelOptions& o);  // 1 + 1
-RowKernel RotaryKernel();  // 1 + 1, 3 FLOPs
+RowKernel NormKernel(v1::NormKind norm,
+                     const OperatorModelOptions& o);  // 1 + 1
+RowKernel RotaryKernel();                             // 1 + 1, 3 FLOPs
 RowKernel GatedActivationKernel(const OperatorModelOptions& o);    // 2 + 1
 RowKernel UngatedActivationKernel(const OperatorModelOptions& o);  // 1 + 1
 RowKernel ResidualAddKernel();  // 2 + 1, 1 FLOP
@@ -51,7 +52,8 @@ RowKernel GatedNormKernel(const OperatorModelOptions& o);
 // MLP_KIND_GELU is priced) and "residual_add"/"add". InvalidArgument for
 // other names.
 absl::StatusOr<RowKernel> RowKernelForCalibrationOp(
-    std::string_view op, OperatorClass op_class, const OperatorModelOptions& o);
+    std::string_view op, v1::OperatorClass op_class,
+    const OperatorModelOptions& o);
 
 // One invocation over x[rows] token rows: shape.width elements per row,
 // shape.io_rows and shape.vector_flops_per_element (a RowKernel), charged

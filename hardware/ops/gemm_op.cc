@@ -26,7 +26,7 @@ OpCost GemmCost(const OperatorQuery& shape, Feature rows) {
   c.bytes[kOne] = shape.weight_bytes * k * n;
   c.bytes[rows] = kActivationBytes * (k + n);
   c.columns = static_cast<double>(n);
-  c.m_tiles = shape.op_class == OPERATOR_CLASS_GEMM;
+  c.m_tiles = shape.op_class == v1::OPERATOR_CLASS_GEMM;
   return c;
 }
 

@@ -15,8 +15,8 @@
 #include <array>
 #include <memory>
 
+#include "fleetsim/v1/chip.pb.h"
 #include "hardware/latency_model.h"
-#include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -100,7 +100,7 @@ enum class CollectiveKind : int {
 struct OpCost {
   OpForm form = OpForm::kRowKernel;
   // The efficiency class it is charged to.
-  OperatorClass op_class = OPERATOR_CLASS_UNSPECIFIED;
+  v1::OperatorClass op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
   Feature gate = kTokens;  // runs only when this feature is > 0
   Feature rows = kTokens;  // its token rows (GEMM M, a norm's rows)
   Coeffs flops{};          // tensor FLOPs
@@ -160,7 +160,7 @@ struct OpCost {
 // A cost of `form` charged to class `c` over the token rows `rows` (also its
 // gate), with every coefficient 0: what each family's cost function starts
 // from.
-inline OpCost MakeOpCost(OpForm form, OperatorClass c, Feature rows) {
+inline OpCost MakeOpCost(OpForm form, v1::OperatorClass c, Feature rows) {
   OpCost cost;
   cost.form = form;
   cost.op_class = c;

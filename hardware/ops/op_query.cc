@@ -22,21 +22,21 @@ bool IsPrefillAttention(OpForm form) {
 
 OpForm FormOfQuery(const OperatorQuery& q) {
   switch (q.op_class) {
-    case OPERATOR_CLASS_COLLECTIVE:
+    case v1::OPERATOR_CLASS_COLLECTIVE:
       return OpForm::kCollective;
-    case OPERATOR_CLASS_ATTENTION_PREFILL:
+    case v1::OPERATOR_CLASS_ATTENTION_PREFILL:
       if (q.name == kAttnScoresName) return OpForm::kAttentionScores;
       if (q.name == kAttnContextName) return OpForm::kAttentionContext;
       return OpForm::kAttentionPrefill;
-    case OPERATOR_CLASS_ATTENTION_DECODE:
+    case v1::OPERATOR_CLASS_ATTENTION_DECODE:
       return OpForm::kAttentionDecode;
-    case OPERATOR_CLASS_ELEMENTWISE:
+    case v1::OPERATOR_CLASS_ELEMENTWISE:
       if (q.name == kAttnSoftmaxName) return OpForm::kAttentionSoftmax;
       if (q.name == kCcaConvName) return OpForm::kCcaConv;
       return OpForm::kRowKernel;
-    case OPERATOR_CLASS_NORM:
+    case v1::OPERATOR_CLASS_NORM:
       return OpForm::kRowKernel;
-    case OPERATOR_CLASS_SSM:
+    case v1::OPERATOR_CLASS_SSM:
       if (q.name == kSsmConvName) return OpForm::kSsmConv;
       if (q.name == kSsmScanPrefillName) return OpForm::kSsmScanPrefill;
       if (q.name == kSsmScanDecodeName) return OpForm::kSsmScanDecode;

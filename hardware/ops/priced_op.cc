@@ -11,7 +11,7 @@ CombineMode ModeFor(double p) {
   return CombineMode::kGeneric;
 }
 
-double TensorTflops(const Chip& chip, bool eight_bit_weights) {
+double TensorTflops(const v1::Chip& chip, bool eight_bit_weights) {
   // 8-bit weights: FP8's peak, or INT8's on a chip without FP8 (a pool's
   // precision is checked against the chip before a model is built,
   // sim::ResolveFleet; the catalog's chips with both have equal peaks).
@@ -21,8 +21,8 @@ double TensorTflops(const Chip& chip, bool eight_bit_weights) {
                                                    : chip.bf16_tflops();
 }
 
-PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
-                const OperatorModelOptions& o) {
+PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e,
+                const v1::Chip& chip, const OperatorModelOptions& o) {
   PricedOp op;
   op.cost = cost;
   op.s_per_flop = 1.0 / (TensorTflops(chip, cost.fp8) * 1e12 * e.compute);
@@ -36,8 +36,8 @@ PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
 
   // Norm / elementwise: the wave, per-row and cache terms of `e`.
   double cache_bytes = 0;
-  if (cost.op_class == OPERATOR_CLASS_NORM ||
-      cost.op_class == OPERATOR_CLASS_ELEMENTWISE) {
+  if (cost.op_class == v1::OPERATOR_CLASS_NORM ||
+      cost.op_class == v1::OPERATOR_CLASS_ELEMENTWISE) {
     op.row_bytes = e.row_overhead_bytes;
     if (e.rows_per_unit > 0 && chip.compute_units() > 0) {
       op.wave_rows = e.rows_per_unit * chip.compute_units();

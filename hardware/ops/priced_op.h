@@ -19,6 +19,7 @@
 #include <cmath>
 
 #include "absl/base/attributes.h"
+#include "fleetsim/v1/chip.pb.h"
 #include "hardware/latency_model.h"
 #include "hardware/moe_routing.h"
 #include "hardware/operator_options.h"
@@ -27,7 +28,6 @@
 #include "hardware/ops/elementwise_op.h"
 #include "hardware/ops/gemm_op.h"
 #include "hardware/ops/op_cost.h"
-#include "proto/chip.pb.h"
 
 namespace fleetsim::hardware {
 
@@ -173,12 +173,12 @@ struct PricedOp {
 // The dense tensor peak, TFLOP/s, that GEMMs run at on `chip`: FP8's (or
 // INT8's) with 8-bit weights, else BF16's. Also MFU's peak (sim/
 // operator_totals.h).
-double TensorTflops(const Chip& chip, bool eight_bit_weights);
+double TensorTflops(const v1::Chip& chip, bool eight_bit_weights);
 
 // Binds `cost` to `chip` with `e`, the efficiency of its class and operator
 // (ResolveEfficiency), and the options' overlap exponent.
-PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e, const Chip& chip,
-                const OperatorModelOptions& o);
+PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e,
+                const v1::Chip& chip, const OperatorModelOptions& o);
 
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
     const double* x, OpWork* work, Bound* bound) const {

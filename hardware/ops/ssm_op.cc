@@ -38,7 +38,7 @@ OpCost SsmConvCost(const OperatorQuery& s) {
   const Dims d(s);
   const double conv_dim = d.d_inner + d.groups_n;
   const double conv_k = s.conv_kernel;
-  OpCost c = MakeOpCost(OpForm::kSsmConv, OPERATOR_CLASS_SSM, kTokens);
+  OpCost c = MakeOpCost(OpForm::kSsmConv, v1::OPERATOR_CLASS_SSM, kTokens);
   c.vector_flops[kTokens] = 2.0 * conv_dim * conv_k;
   c.bytes[kTokens] = kB_a * 2.0 * conv_dim;
   c.bytes[kDecodeRequests] = 2.0 * d.b_s * conv_dim * conv_k;  // state
@@ -47,8 +47,8 @@ OpCost SsmConvCost(const OperatorQuery& s) {
 
 OpCost SsmScanPrefillCost(const OperatorQuery& s) {
   const Dims d(s);
-  OpCost c =
-      MakeOpCost(OpForm::kSsmScanPrefill, OPERATOR_CLASS_SSM, kPrefillTokens);
+  OpCost c = MakeOpCost(OpForm::kSsmScanPrefill, v1::OPERATOR_CLASS_SSM,
+                        kPrefillTokens);
   if (d.mamba2) {
     c.flops[kPrefillTokens] =
         2.0 * d.d_inner * (d.chunk + 2 * d.n) + 2.0 * d.chunk * d.n * d.groups;
@@ -64,8 +64,8 @@ OpCost SsmScanPrefillCost(const OperatorQuery& s) {
 
 OpCost SsmScanDecodeCost(const OperatorQuery& s) {
   const Dims d(s);
-  OpCost c =
-      MakeOpCost(OpForm::kSsmScanDecode, OPERATOR_CLASS_SSM, kDecodeRequests);
+  OpCost c = MakeOpCost(OpForm::kSsmScanDecode, v1::OPERATOR_CLASS_SSM,
+                        kDecodeRequests);
   if (d.mamba2) {
     c.vector_flops[kDecodeRequests] = 6.0 * d.heads * d.p * d.n;
     c.bytes[kDecodeRequests] =

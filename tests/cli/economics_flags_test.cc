@@ -51,7 +51,7 @@ TEST(EconomicsFlagsTest, SummaryCarriesTheTcoWithItsAssumptions) {
         "\"energy_usd_per_year\"", "\"opex_usd_per_year\"", "\"tco_usd\"",
         "\"usd_per_hour\"", "\"usd_per_million_output_tokens\"",
         "\"amortization_years\": 4",
-        "\"schema\": \"fleetsim.SimulationResult/v1\"",
+        "\"schema\": \"fleetsim.v1.SimulationResult\"",
         "\"source\": \"command line --usd-per-kwh\"", "\"pue\"",
         "\"Uptime Institute"}) {
     EXPECT_THAT(summary, HasSubstr(key));

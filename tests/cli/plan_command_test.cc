@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "fleetsim/v1/run_inputs.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/run_inputs.pb.h"
 #include "tests/cli/fleetsim_cli.h"
 #include "tests/service/service_test_util.h"
 #include "util/proto_json.h"
@@ -99,7 +99,7 @@ TEST(PlanCommandTest, AnUnwritableOutFailsBeforeTheSearch) {
 }
 
 // plan --out writes inputs.json beside plan.json: the request the planner
-// ran (proto/run_inputs.proto), the build and the trace's hash.
+// ran (proto/fleetsim/v1/run_inputs.proto), the build and the trace's hash.
 TEST(PlanCommandTest, OutHoldsTheInputsOfThePlan) {
   const std::string out =
       ::testing::TempDir() + "/plan_inputs_" + std::to_string(getpid());
@@ -116,7 +116,7 @@ TEST(PlanCommandTest, OutHoldsTheInputsOfThePlan) {
   std::ifstream in(out + "/inputs.json");
   const std::string json((std::istreambuf_iterator<char>(in)),
                          std::istreambuf_iterator<char>());
-  RunInputs inputs;
+  v1::RunInputs inputs;
   ASSERT_TRUE(ParseProtoJson(json, "inputs.json", &inputs).ok()) << json;
   EXPECT_EQ(inputs.command(), "plan");
   EXPECT_EQ(inputs.seed(), 5u);

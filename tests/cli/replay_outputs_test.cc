@@ -14,13 +14,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "fleetsim/v1/result.pb.h"
+#include "fleetsim/v1/run_inputs.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "hardware/model_footprint.h"
-#include "proto/result.pb.h"
-#include "proto/run_inputs.pb.h"
 #include "tests/cli/fleetsim_cli.h"
 #include "util/csv.h"
 #include "util/proto_json.h"
@@ -70,8 +70,8 @@ TEST(ReplayOutputsTest, InputsJsonEchoesTheRunAndReruns) {
   const std::string dir = Dir("inputs");
   testutil::FleetsimRun run = Replay(dir + "/a");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  const RunInputs inputs = ReadJson<RunInputs>(dir + "/a/inputs.json");
-  EXPECT_EQ(inputs.schema(), "fleetsim.RunInputs/v1");
+  const v1::RunInputs inputs = ReadJson<v1::RunInputs>(dir + "/a/inputs.json");
+  EXPECT_EQ(inputs.schema(), "fleetsim.v1.RunInputs");
   EXPECT_EQ(inputs.command(), "replay");
   EXPECT_THAT(inputs.command_line(), HasSubstr("--seed 3"));
   EXPECT_EQ(inputs.seed(), 3u);
@@ -80,7 +80,7 @@ TEST(ReplayOutputsTest, InputsJsonEchoesTheRunAndReruns) {
   EXPECT_EQ(inputs.cluster().name(), "spad");
   EXPECT_EQ(inputs.model().name(), "bloom-176b");
   std::vector<std::string> chips;
-  for (const Chip& chip : inputs.chips()) chips.push_back(chip.name());
+  for (const v1::Chip& chip : inputs.chips()) chips.push_back(chip.name());
   EXPECT_THAT(chips,
               ::testing::IsSupersetOf({"spad_prefill", "spad_decode", "h100"}));
   EXPECT_GT(inputs.slo().targets_size(), 0);
@@ -113,7 +113,7 @@ TEST(ReplayOutputsTest, CommandLineQuotesWhatAShellWouldSplit) {
   // The test's own shell quoting of the same words.
   testutil::FleetsimRun run = Replay("\"" + out + "\"", "--slo ''");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  const RunInputs inputs = ReadJson<RunInputs>(out + "/inputs.json");
+  const v1::RunInputs inputs = ReadJson<v1::RunInputs>(out + "/inputs.json");
   EXPECT_THAT(inputs.command_line(), HasSubstr("--slo ''"));
   EXPECT_THAT(inputs.command_line(), HasSubstr("/it'\\''s here'"));
   const std::string summary = Slurp(out + "/summary.json");
@@ -134,14 +134,15 @@ TEST(ReplayOutputsTest, SummaryHasOperatorTotalsAndMfu) {
   testutil::FleetsimRun run = Replay(dir);
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("MFU "));
-  const SimulationResult r = ReadJson<SimulationResult>(dir + "/summary.json");
-  const RunInputs inputs = ReadJson<RunInputs>(dir + "/inputs.json");
+  const v1::SimulationResult r =
+      ReadJson<v1::SimulationResult>(dir + "/summary.json");
+  const v1::RunInputs inputs = ReadJson<v1::RunInputs>(dir + "/inputs.json");
   double flops = 0;
-  for (const PoolUsage& pool : r.pools()) {
+  for (const v1::PoolUsage& pool : r.pools()) {
     SCOPED_TRACE(pool.name());
     ASSERT_GT(pool.operators_size(), 5);
     double busy_s = 0, fraction = 0;
-    for (const OperatorTotal& op : pool.operators()) {
+    for (const v1::OperatorTotal& op : pool.operators()) {
       busy_s += op.busy_s();
       fraction += op.busy_fraction();
     }
@@ -156,7 +157,7 @@ TEST(ReplayOutputsTest, SummaryHasOperatorTotalsAndMfu) {
   EXPECT_GT(r.mfu(), std::min(r.pools(0).mfu(), r.pools(1).mfu()));
   EXPECT_LT(r.mfu(), std::max(r.pools(0).mfu(), r.pools(1).mfu()));
   std::map<std::string, double> by_name;
-  for (const OperatorTotal& op : r.operators())
+  for (const v1::OperatorTotal& op : r.operators())
     by_name[op.name()] = op.busy_s();
   for (const char* name : {"qkv_proj", "attn_prefill", "attn_decode", "mlp_up",
                            "allreduce", "framework_overhead"}) {
@@ -191,15 +192,15 @@ TEST(ReplayOutputsTest, TimeSeriesOnlyWhenAskedAndBoundedByTheInterval) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   // Watching does not change the run.
   EXPECT_EQ(Slurp(dir + "/on/summary.json"), Slurp(dir + "/off/summary.json"));
-  const SimulationResult r =
-      ReadJson<SimulationResult>(dir + "/on/summary.json");
+  const v1::SimulationResult r =
+      ReadJson<v1::SimulationResult>(dir + "/on/summary.json");
   const std::string csv = Slurp(dir + "/on/timeseries.csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "time_s,instance,pool,batch_requests,prefill_tokens,"
             "decode_requests,kv_used_blocks,kv_used_fraction,kv_used_gib");
   std::map<int, double> last_tick;
   int rows = 0, busy_rows = 0, instances = 0;
-  for (const PoolUsage& pool : r.pools()) instances += pool.instances();
+  for (const v1::PoolUsage& pool : r.pools()) instances += pool.instances();
   size_t start = csv.find('\n') + 1;
   while (start < csv.size()) {
     size_t end = csv.find('\n', start);
@@ -269,7 +270,8 @@ TEST(ReplayOutputsTest, ACutFileIsNamedInTheSummary) {
              "--trace-events " +
                  trace + " --trace-events-max-events 5");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  const SimulationResult r = ReadJson<SimulationResult>(dir + "/summary.json");
+  const v1::SimulationResult r =
+      ReadJson<v1::SimulationResult>(dir + "/summary.json");
   ASSERT_EQ(r.truncated_outputs_size(), 2);
   EXPECT_THAT(r.truncated_outputs(0),
               HasSubstr(trace + ": the first 5 events only"));
@@ -286,7 +288,7 @@ TEST(ReplayOutputsTest, ACutFileIsNamedInTheSummary) {
   EXPECT_EQ(other.at("events").number_value(), 5);
   // Uncut, nothing is named.
   ASSERT_EQ(Replay(dir + "/whole", "--timeseries-interval-s 0.5").exit_code, 0);
-  EXPECT_EQ(ReadJson<SimulationResult>(dir + "/whole/summary.json")
+  EXPECT_EQ(ReadJson<v1::SimulationResult>(dir + "/whole/summary.json")
                 .truncated_outputs_size(),
             0);
 }

@@ -14,10 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "fleetsim/v1/study.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "proto/study.pb.h"
 #include "report/chromium.h"
 #include "tests/cli/fleetsim_cli.h"
 #include "tests/scratch_dir.h"
@@ -42,8 +42,8 @@ class StudyCommandTest : public ::testing::Test {
     EXPECT_TRUE(ReadFileToString(out_ + "/" + name, &text).ok()) << name;
     return text;
   }
-  StudyResult ReadStudyJson() {
-    StudyResult result;
+  v1::StudyResult ReadStudyJson() {
+    v1::StudyResult result;
     auto status = google::protobuf::util::JsonStringToMessage(
         Read("study.json"), &result);
     EXPECT_TRUE(status.ok()) << status.ToString();
@@ -72,10 +72,10 @@ TEST_F(StudyCommandTest, WritesStudyJsonAndCsvTables) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("today "));
   EXPECT_THAT(run.output, HasSubstr("(baseline)"));
-  StudyResult result = ReadStudyJson();
+  v1::StudyResult result = ReadStudyJson();
   ASSERT_EQ(result.variants_size(), 2);
   EXPECT_EQ(result.spec().name(), "small");
-  EXPECT_EQ(result.schema(), "fleetsim.StudyResult/v1");
+  EXPECT_EQ(result.schema(), "fleetsim.v1.StudyResult");
   EXPECT_TRUE(result.variants(0).feasible());
   EXPECT_THAT(result.provenance().command_line(), HasSubstr("--seeds 2"));
   // One header and one row per variant / per fleet compared.
@@ -162,7 +162,7 @@ TEST_F(StudyCommandTest, ReportRendersOfflineInChromiumAndPrints) {
   testutil::FleetsimRun run = RunFleetsim(absl::StrCat(
       "study --spec ", kSpec, " --out ", out_, " --seeds 2 --jobs 2"));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  StudyResult result = ReadStudyJson();
+  v1::StudyResult result = ReadStudyJson();
   EXPECT_THAT(result.provenance().chromium(), HasSubstr("Chromium"));
 
   // Loaded from disk, network off (report/chromium.h), after its scripts.
@@ -209,7 +209,7 @@ TEST_F(StudyCommandTest, ReportRendersOfflineInChromiumAndPrints) {
   while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0)
     text.output.append(buffer, n);
   ASSERT_EQ(pclose(pipe), 0) << text.output;
-  const StudyFleet& recommended = result.variants(0).recommended();
+  const v1::StudyFleet& recommended = result.variants(0).recommended();
   EXPECT_THAT(text.output,
               HasSubstr(absl::StrCat("today: buy 1 h100 colocated for ",
                                      Dollars(recommended.tco_usd().median()))))

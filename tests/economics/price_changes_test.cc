@@ -22,21 +22,21 @@ hardware::ChipCatalog Catalog() {
   return *chips;
 }
 
-google::protobuf::RepeatedPtrField<ChipPriceChange> One(
-    const ChipPriceChange& change) {
-  google::protobuf::RepeatedPtrField<ChipPriceChange> changes;
+google::protobuf::RepeatedPtrField<v1::ChipPriceChange> One(
+    const v1::ChipPriceChange& change) {
+  google::protobuf::RepeatedPtrField<v1::ChipPriceChange> changes;
   *changes.Add() = change;
   return changes;
 }
 
 TEST(PriceChangesTest, MultiplierScalesTheChipNotItsPlatform) {
   hardware::ChipCatalog chips = Catalog();
-  const Chip before = **chips.Find("h100");
-  ChipPriceChange change;
+  const v1::Chip before = **chips.Find("h100");
+  v1::ChipPriceChange change;
   change.set_chip("h100");
   change.set_multiplier(0.8);
   ASSERT_TRUE(ApplyPriceChanges(One(change), "test", &chips).ok());
-  const Chip& after = **chips.Find("h100");
+  const v1::Chip& after = **chips.Find("h100");
   EXPECT_DOUBLE_EQ(after.pricing().purchase_usd().value(),
                    0.8 * before.pricing().purchase_usd().value());
   EXPECT_DOUBLE_EQ(
@@ -47,16 +47,16 @@ TEST(PriceChangesTest, MultiplierScalesTheChipNotItsPlatform) {
   EXPECT_THAT(after.pricing().purchase_usd().source(), HasSubstr("x0.8"));
   // The die basis scales too (SPAD's derived cost, fixed at its new value).
   absl::StatusOr<PriceOnBasis> die_before =
-      ChipPriceOnBasis(before, COST_BASIS_DIE);
+      ChipPriceOnBasis(before, v1::COST_BASIS_DIE);
   absl::StatusOr<PriceOnBasis> die_after =
-      ChipPriceOnBasis(after, COST_BASIS_DIE);
+      ChipPriceOnBasis(after, v1::COST_BASIS_DIE);
   ASSERT_TRUE(die_before.ok() && die_after.ok());
   EXPECT_DOUBLE_EQ(die_after->per_chip, 0.8 * die_before->per_chip);
 }
 
 TEST(PriceChangesTest, ReplacementThenMultiplier) {
   hardware::ChipCatalog chips = Catalog();
-  ChipPriceChange change;
+  v1::ChipPriceChange change;
   change.set_chip("h200");
   change.mutable_purchase_usd()->set_value(30000);
   change.mutable_purchase_usd()->set_source("a quote");
@@ -69,7 +69,7 @@ TEST(PriceChangesTest, ReplacementThenMultiplier) {
 
 TEST(PriceChangesTest, ErrorsNameTheField) {
   hardware::ChipCatalog chips = Catalog();
-  ChipPriceChange change;
+  v1::ChipPriceChange change;
   change.set_chip("h200");
   change.mutable_purchase_usd()->set_value(30000);
   change.mutable_purchase_usd()->set_source("a quote");
@@ -83,7 +83,7 @@ TEST(PriceChangesTest, ErrorsNameTheField) {
   EXPECT_THAT(ApplyPriceChanges(One(change), "v", &chips).message(),
               HasSubstr("'multiplier' must be finite and >= 0"));
 
-  ChipPriceChange unknown;
+  v1::ChipPriceChange unknown;
   unknown.set_chip("b300");
   status = ApplyPriceChanges(One(unknown), "v", &chips);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);

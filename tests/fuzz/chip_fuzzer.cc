@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fleetsim/v1/cluster.pb.h"
 #include "hardware/chip_catalog.h"
-#include "proto/cluster.pb.h"
 #include "sim/fleet.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "util/textproto.h"
@@ -16,19 +16,19 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace fleetsim;
   const std::string path = fuzz::WriteScratchFile(data, size, ".txtpb");
-  Chip chip;
+  v1::Chip chip;
   if (!ReadTextProtoFile(path, &chip).ok()) return 0;
   absl::Status valid = hardware::ValidateChip(chip, path);
   fuzz::RequireNamesFile(valid, path);
   if (!valid.ok()) return 0;
   hardware::ManufacturingCostUsd(chip);
   hardware::IdlePowerW(chip);
-  Cluster cluster;
+  v1::Cluster cluster;
   if (!ReadTextProtoFile(fuzz::DataDir() + "/clusters/default.txtpb", &cluster)
            .ok()) {
     return 0;
   }
-  for (Pool& pool : *cluster.mutable_pools()) {
+  for (v1::Pool& pool : *cluster.mutable_pools()) {
     pool.mutable_machine()->set_chip(chip.name());
   }
   auto model = fuzz::Models().Find("llama-2-70b");

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "proto/cluster.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
 #include "sim/fleet.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "util/textproto.h"
@@ -16,7 +16,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace fleetsim;
   const std::string path = fuzz::WriteScratchFile(data, size, ".txtpb");
-  Cluster cluster;
+  v1::Cluster cluster;
   if (!ReadTextProtoFile(path, &cluster).ok()) return 0;
   auto model = fuzz::Models().Find("llama-2-70b");
   if (!model.ok()) return 0;

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "fleetsim/v1/slo.pb.h"
 #include "hardware/latency_model.h"
-#include "proto/slo.pb.h"
 #include "sim/scenario.h"
 #include "sim/slo_evaluator.h"
 #include "util/textproto.h"

@@ -14,9 +14,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "fleetsim/v1/chip.pb.h"
 #include "google/protobuf/message.h"
 #include "hardware/chip_catalog.h"
-#include "proto/chip.pb.h"
 #include "sim/catalogs.h"
 #include "sim/fleet.h"
 #include "workloads/model_catalog.h"

@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fleetsim/v1/cluster.pb.h"
 #include "hardware/splitwise_perf_model.h"
-#include "proto/cluster.pb.h"
 #include "sim/fleet.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "util/textproto.h"
@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace fleetsim;
   const std::string path = fuzz::WriteScratchFile(data, size, ".csv");
   if (!hardware::ReadSplitwisePerfRows(path).ok()) return 0;
-  Cluster cluster;
+  v1::Cluster cluster;
   if (!ReadTextProtoFile(fuzz::DataDir() + "/clusters/splitwise_h100.txtpb",
                          &cluster)
            .ok()) {

@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "proto/cluster.pb.h"
-#include "proto/model.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "sim/fleet.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "util/textproto.h"
@@ -16,12 +16,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace fleetsim;
   const std::string path = fuzz::WriteScratchFile(data, size, ".txtpb");
-  Model model;
+  v1::Model model;
   if (!ReadTextProtoFile(path, &model).ok()) return 0;
   absl::Status valid = workloads::ValidateModel(model, path);
   fuzz::RequireNamesFile(valid, path);
   if (!valid.ok()) return 0;
-  Cluster cluster;
+  v1::Cluster cluster;
   if (!ReadTextProtoFile(fuzz::DataDir() + "/clusters/default.txtpb", &cluster)
            .ok()) {
     return 0;

@@ -8,14 +8,14 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fleetsim/v1/plan.pb.h"
 #include "planner/candidate.h"
-#include "proto/plan.pb.h"
 #include "service/request_checks.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace fleetsim;
-  PlanRequest request;
+  v1::PlanRequest request;
   if (!fuzz::ParseTextOrWire(data, size, &request)) return 0;
   service::RequestLimits limits;
   limits.data_dir = fuzz::DataDir();

@@ -7,13 +7,13 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "proto/planning_service.pb.h"
+#include "fleetsim/v1/planning_service.pb.h"
 #include "service/request_checks.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace fleetsim;
-  SimulateRequest request;
+  v1::SimulateRequest request;
   if (!fuzz::ParseTextOrWire(data, size, &request)) return 0;
   service::RequestLimits limits;
   limits.data_dir = fuzz::DataDir();

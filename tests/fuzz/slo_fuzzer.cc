@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "proto/cluster.pb.h"
+#include "fleetsim/v1/cluster.pb.h"
 #include "sim/fleet.h"
 #include "sim/scenario.h"
 #include "sim/slo_evaluator.h"
@@ -22,7 +22,7 @@ namespace {
 const fleetsim::sim::FleetSpec& DefaultFleet() {
   using namespace fleetsim;
   static const sim::FleetSpec* fleet = [] {
-    Cluster cluster;
+    v1::Cluster cluster;
     if (!ReadTextProtoFile(fuzz::DataDir() + "/clusters/default.txtpb",
                            &cluster)
              .ok()) {
@@ -38,7 +38,7 @@ const fleetsim::sim::FleetSpec& DefaultFleet() {
   return *fleet;
 }
 
-void Evaluate(const fleetsim::Slo& slo) {
+void Evaluate(const fleetsim::v1::Slo& slo) {
   using namespace fleetsim;
   std::string reference =
       slo.reference_chip().empty() ? "h100" : slo.reference_chip();

@@ -19,9 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (bool skip : {false, true}) {
     ReaderOptions options;
     options.skip_bad_rows = skip;
-    ComputeTraceStats(path, fleetsim::FLEETSIM_FUZZ_TRACE_FORMAT, options)
+    ComputeTraceStats(path, fleetsim::v1::FLEETSIM_FUZZ_TRACE_FORMAT, options)
         .IgnoreError();
   }
-  ComputeTraceStats(path, fleetsim::TRACE_FORMAT_UNSPECIFIED).IgnoreError();
+  ComputeTraceStats(path, fleetsim::v1::TRACE_FORMAT_UNSPECIFIED).IgnoreError();
   return 0;
 }

@@ -1,15 +1,15 @@
 // File: tests/fuzz/workload_fuzzer.cc
 //
-// libFuzzer target for a workload (proto/workload.proto, as a text proto or
-// the wire format a client sends): validated and opened by RequestSource,
-// then up to kMaxPulls requests drawn, the generators included. The trace is
-// always one of the shipped ones (picked by the basename the input names),
-// so the fuzzer cannot wander into /dev/stdin and hang.
+// libFuzzer target for a workload (proto/fleetsim/v1/workload.proto, as a text
+// proto or the wire format a client sends): validated and opened by
+// RequestSource, then up to kMaxPulls requests drawn, the generators included.
+// The trace is always one of the shipped ones (picked by the basename the input
+// names), so the fuzzer cannot wander into /dev/stdin and hang.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "proto/workload.pb.h"
+#include "fleetsim/v1/workload.pb.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "workloads/request.h"
 #include "workloads/request_source.h"
@@ -32,7 +32,7 @@ std::string ShippedTrace(const std::string& named) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace fleetsim;
-  Workload workload;
+  v1::Workload workload;
   if (!fuzz::ParseTextOrWire(data, size, &workload)) return 0;
   workload.set_trace_path(ShippedTrace(workload.trace_path()));
   auto source = workloads::RequestSource::Create(workload);

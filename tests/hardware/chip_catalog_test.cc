@@ -32,7 +32,7 @@ ChipCatalog ShippedChips() {
   return testutil::LoadedOrFail(LoadChipCatalog(kDataDir));
 }
 
-const Chip& Get(const ChipCatalog& catalog, const std::string& name) {
+const v1::Chip& Get(const ChipCatalog& catalog, const std::string& name) {
   return testutil::FindOrFail(catalog, name);
 }
 
@@ -61,13 +61,13 @@ TEST(ChipCatalogTest, AMachineIsTheScaleUpDomain) {
 
 TEST(ChipCatalogTest, ShippedFilesDeclareTheirSchema) {
   const ChipCatalog catalog = ShippedChips();
-  for (const Chip* chip : catalog.entries()) {
+  for (const v1::Chip* chip : catalog.entries()) {
     std::ifstream in(kDataDir + "/chips/" + chip->name() + ".txtpb");
     std::string first, second;
     std::getline(in, first);
     std::getline(in, second);
-    EXPECT_EQ(first, "# proto-file: proto/chip.proto") << chip->name();
-    EXPECT_EQ(second, "# proto-message: fleetsim.Chip") << chip->name();
+    EXPECT_EQ(first, "# proto-file: fleetsim/v1/chip.proto") << chip->name();
+    EXPECT_EQ(second, "# proto-message: fleetsim.v1.Chip") << chip->name();
   }
 }
 
@@ -110,8 +110,8 @@ TEST(ChipCatalogTest, ChipsKeepTheirUnitBalance) {
   // The brief's figures: SPAD Prefill has 1.94x H100 tensor, ~half vector,
   // 61% of its memory bandwidth.
   ChipCatalog catalog = ShippedChips();
-  const Chip& h100 = Get(catalog, "h100");
-  const Chip& prefill = Get(catalog, "spad_prefill");
+  const v1::Chip& h100 = Get(catalog, "h100");
+  const v1::Chip& prefill = Get(catalog, "spad_prefill");
   EXPECT_NEAR(prefill.bf16_tflops() / h100.bf16_tflops(), 1.94, 0.01);
   EXPECT_NEAR(prefill.vector_tflops() / h100.vector_tflops(), 0.48, 0.01);
   EXPECT_NEAR(prefill.memory_bandwidth_tbps() / h100.memory_bandwidth_tbps(),
@@ -121,7 +121,7 @@ TEST(ChipCatalogTest, ChipsKeepTheirUnitBalance) {
 }
 
 TEST(ChipCatalogTest, IdlePowerFallsBackToTdpFraction) {
-  Chip chip;
+  v1::Chip chip;
   chip.set_tdp_w(700);
   EXPECT_DOUBLE_EQ(IdlePowerW(chip), kIdlePowerFractionOfTdp * 700);
   chip.set_idle_power_w(55);
@@ -130,9 +130,9 @@ TEST(ChipCatalogTest, IdlePowerFallsBackToTdpFraction) {
 
 TEST(ChipCatalogTest, EffectiveEfficiencyMergesChipWideDefaults) {
   ChipCatalog catalog = ShippedChips();
-  const Chip& ascend = Get(catalog, "ascend_910c");
-  OperatorEfficiency decode =
-      EffectiveEfficiency(ascend, OPERATOR_CLASS_ATTENTION_DECODE);
+  const v1::Chip& ascend = Get(catalog, "ascend_910c");
+  v1::OperatorEfficiency decode =
+      EffectiveEfficiency(ascend, v1::OPERATOR_CLASS_ATTENTION_DECODE);
   EXPECT_DOUBLE_EQ(decode.compute(), 0.7);  // msmodeling chip-wide
   EXPECT_DOUBLE_EQ(decode.memory(), 0.6);   // msmodeling chip-wide
   EXPECT_FALSE(decode.has_floor_us());
@@ -141,22 +141,23 @@ TEST(ChipCatalogTest, EffectiveEfficiencyMergesChipWideDefaults) {
   // entry), not GQA decode's.
   EXPECT_DOUBLE_EQ(
       ResolveEfficiency(OperatorModelOptions(), ascend,
-                        OPERATOR_CLASS_ATTENTION_DECODE, "mla_decode")
+                        v1::OPERATOR_CLASS_ATTENTION_DECODE, "mla_decode")
           .compute,
       0.868);
-  OperatorEfficiency gemm = EffectiveEfficiency(ascend, OPERATOR_CLASS_GEMM);
+  v1::OperatorEfficiency gemm =
+      EffectiveEfficiency(ascend, v1::OPERATOR_CLASS_GEMM);
   EXPECT_DOUBLE_EQ(gemm.compute(), 0.7);
   EXPECT_DOUBLE_EQ(gemm.floor_us(), 5);
-  EXPECT_EQ(gemm.op(), OPERATOR_CLASS_GEMM);
+  EXPECT_EQ(gemm.op(), v1::OPERATOR_CLASS_GEMM);
   // H100 carries the efficiencies fitted to its measured kernels
   // (data/calibration/fits/); a chip nobody measured, such as H200, has no
   // GEMM entry and is left to the cost model's defaults.
-  OperatorEfficiency h100 =
-      EffectiveEfficiency(Get(catalog, "h100"), OPERATOR_CLASS_GEMM);
+  v1::OperatorEfficiency h100 =
+      EffectiveEfficiency(Get(catalog, "h100"), v1::OPERATOR_CLASS_GEMM);
   EXPECT_DOUBLE_EQ(h100.compute(), 0.725);
   EXPECT_THAT(h100.source(), HasSubstr("calibrate fit"));
-  OperatorEfficiency h200 =
-      EffectiveEfficiency(Get(catalog, "h200"), OPERATOR_CLASS_GEMM);
+  v1::OperatorEfficiency h200 =
+      EffectiveEfficiency(Get(catalog, "h200"), v1::OPERATOR_CLASS_GEMM);
   EXPECT_FALSE(h200.has_compute());
   EXPECT_FALSE(h200.has_memory());
 }
@@ -172,13 +173,13 @@ TEST(ChipCatalogTest, FusedMoeEntriesPerFramework) {
   OperatorModelOptions vllm;
   vllm.framework = "vllm";
   const ClassEfficiency h100_vllm = ResolveEfficiency(
-      vllm, Get(catalog, "h100"), OPERATOR_CLASS_MOE, "moe_experts");
+      vllm, Get(catalog, "h100"), v1::OPERATOR_CLASS_MOE, "moe_experts");
   EXPECT_DOUBLE_EQ(h100_vllm.latency_s, 39.4e-6);
   EXPECT_DOUBLE_EQ(h100_vllm.layer_pair_bytes, 9.85);
   OperatorModelOptions trtllm;
   trtllm.framework = "trtllm";
   EXPECT_DOUBLE_EQ(ResolveEfficiency(trtllm, Get(catalog, "h100"),
-                                     OPERATOR_CLASS_MOE, "moe_experts")
+                                     v1::OPERATOR_CLASS_MOE, "moe_experts")
                        .latency_s,
                    28.5e-6);
   OperatorModelOptions sglang;
@@ -186,7 +187,7 @@ TEST(ChipCatalogTest, FusedMoeEntriesPerFramework) {
   for (const auto& [chip, o] :
        {std::pair{"h200", vllm}, {"b200", trtllm}, {"h100", sglang}}) {
     const ClassEfficiency e =
-        ResolveEfficiency(o, Get(catalog, chip), OPERATOR_CLASS_MOE, "moe");
+        ResolveEfficiency(o, Get(catalog, chip), v1::OPERATOR_CLASS_MOE, "moe");
     EXPECT_DOUBLE_EQ(e.latency_s, h100_vllm.latency_s) << chip;
     EXPECT_DOUBLE_EQ(e.compute, h100_vllm.compute) << chip;
   }
@@ -200,12 +201,12 @@ TEST(ChipCatalogTest, NegativeBandwidthNamesFileLineAndField) {
 }
 
 TEST(ChipCatalogTest, OneEfficiencyEntryPerClassAndFramework) {
-  Chip chip = testutil::FindOrFail(ShippedChips(), "h100");
+  v1::Chip chip = testutil::FindOrFail(ShippedChips(), "h100");
   chip.clear_efficiency();
-  OperatorEfficiency* e = chip.add_efficiency();
-  e->set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  v1::OperatorEfficiency* e = chip.add_efficiency();
+  e->set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   e = chip.add_efficiency();
-  e->set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  e->set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   e->set_framework("vllm");
   EXPECT_TRUE(ValidateChip(chip, "h100.txtpb").ok());
   *chip.add_efficiency() = *e;
@@ -250,7 +251,7 @@ TEST(ChipCatalogTest, BadEfficiencyPointsAtItsOwnEntry) {
 }
 
 TEST(ChipCatalogTest, ValidateListsEveryProblem) {
-  Chip chip;
+  v1::Chip chip;
   chip.set_bf16_tflops(-5);
   chip.set_sram_mb(-1);
   absl::Status status = ValidateChip(chip, "/nonexistent.txtpb");
@@ -274,8 +275,8 @@ TEST(ChipCatalogTest, ValuesOutsideTheirSanityRangeAreRefused) {
            {"bf16_tflops", 1e-300},
            {"memory_bandwidth_tbps", 1e300},
            {"tdp_w", std::nan("")}}) {
-    Chip chip = Get(ShippedChips(), "h100");
-    const auto* descriptor = Chip::descriptor()->FindFieldByName(field);
+    v1::Chip chip = Get(ShippedChips(), "h100");
+    const auto* descriptor = v1::Chip::descriptor()->FindFieldByName(field);
     chip.GetReflection()->SetDouble(&chip, descriptor, value);
     absl::Status status = ValidateChip(chip, "/nonexistent.txtpb");
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << field;
@@ -289,10 +290,10 @@ TEST(ChipCatalogTest, ValuesOutsideTheirSanityRangeAreRefused) {
 // tile of 1e-300 rows, a price of 1e300 USD); the absurd ones ended the run
 // only at SimGrid's wait, without naming the file or the field.
 TEST(ChipCatalogTest, FittedTermsAndPricesOutsideTheirRangeAreRefused) {
-  const Chip h100 = Get(ShippedChips(), "h100");
+  const v1::Chip h100 = Get(ShippedChips(), "h100");
   int tiled = -1, collective = -1, moe = -1;
   for (int i = 0; i < h100.efficiency_size(); ++i) {
-    const OperatorEfficiency& e = h100.efficiency(i);
+    const v1::OperatorEfficiency& e = h100.efficiency(i);
     if (tiled < 0 && e.tile_q_rows() > 0) tiled = i;
     if (collective < 0 && e.collective_fits_size() > 0) collective = i;
     if (moe < 0 && e.operators_size() > 0 &&
@@ -304,49 +305,53 @@ TEST(ChipCatalogTest, FittedTermsAndPricesOutsideTheirRangeAreRefused) {
   ASSERT_GE(collective, 0);
   ASSERT_GE(moe, 0);
   struct Case {
-    std::function<void(Chip*)> spoil;
+    std::function<void(v1::Chip*)> spoil;
     std::string field;  // expected as "field '<field>'"
   };
   const std::string t = absl::StrCat("efficiency[", tiled, "]");
   const std::string c = absl::StrCat("efficiency[", collective, "]");
   const std::string m = absl::StrCat("efficiency[", moe, "]");
   const std::vector<Case> cases = {
-      {[&](Chip* x) { x->mutable_efficiency(tiled)->set_latency_us(-1); },
+      {[&](v1::Chip* x) { x->mutable_efficiency(tiled)->set_latency_us(-1); },
        t + ".latency_us"},
-      {[&](Chip* x) {
+      {[&](v1::Chip* x) {
          x->mutable_efficiency(tiled)->set_unit_latency_us(1e300);
        },
        t + ".unit_latency_us"},
-      {[&](Chip* x) { x->mutable_efficiency(tiled)->set_tile_q_rows(1e-300); },
+      {[&](v1::Chip* x) {
+         x->mutable_efficiency(tiled)->set_tile_q_rows(1e-300);
+       },
        t + ".tile_q_rows"},
-      {[&](Chip* x) { x->mutable_efficiency(tiled)->set_tile_kv_rows(-1); },
+      {[&](v1::Chip* x) { x->mutable_efficiency(tiled)->set_tile_kv_rows(-1); },
        t + ".tile_kv_rows"},
-      {[&](Chip* x) { x->mutable_efficiency(tiled)->set_cache_speedup(0.5); },
+      {[&](v1::Chip* x) {
+         x->mutable_efficiency(tiled)->set_cache_speedup(0.5);
+       },
        t + ".cache_speedup"},
-      {[&](Chip* x) {
+      {[&](v1::Chip* x) {
          x->mutable_efficiency(moe)->mutable_operators(0)->set_local_pair_bytes(
              -1);
        },
        m + ".operators[0].local_pair_bytes"},
-      {[&](Chip* x) {
+      {[&](v1::Chip* x) {
          x->mutable_efficiency(collective)
              ->mutable_collective_fits(0)
              ->set_bus_efficiency(-1);
        },
        c + ".collective_fits[0].bus_efficiency"},
-      {[&](Chip* x) {
+      {[&](v1::Chip* x) {
          x->mutable_efficiency(collective)
              ->mutable_collective_fits(0)
              ->set_latency_us(1e300);
        },
        c + ".collective_fits[0].latency_us"},
-      {[&](Chip* x) {
+      {[&](v1::Chip* x) {
          x->mutable_pricing()->mutable_purchase_usd()->set_value(1e300);
        },
        "pricing.purchase_usd.value"},
   };
   for (const Case& k : cases) {
-    Chip chip = h100;
+    v1::Chip chip = h100;
     k.spoil(&chip);
     absl::Status status = ValidateChip(chip, "/nonexistent.txtpb");
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << k.field;
@@ -356,7 +361,7 @@ TEST(ChipCatalogTest, FittedTermsAndPricesOutsideTheirRangeAreRefused) {
 }
 
 TEST(ChipCatalogTest, DieThatDoesNotFitTheWaferIsRejected) {
-  Chip chip = Get(ShippedChips(), "h100");
+  v1::Chip chip = Get(ShippedChips(), "h100");
   chip.mutable_die_cost()->set_die_area_mm2(60000);
   absl::Status status = ValidateChip(chip, "/nonexistent.txtpb");
   EXPECT_THAT(std::string(status.message()),
@@ -387,7 +392,7 @@ TEST(ChipCatalogTest, ShippedChipsGiveSpadTable3SpeedRatios) {
   absl::StatusOr<workloads::ModelCatalog> models =
       workloads::LoadModelCatalog(kDataDir);
   ASSERT_TRUE(models.ok()) << models.status();
-  const Model& bloom = **models->Find("bloom-176b");
+  const v1::Model& bloom = **models->Find("bloom-176b");
   auto make = [&](const char* chip) {
     return std::move(*OperatorModel::Create(bloom, **chips->Find(chip), 8, 1));
   };

@@ -10,9 +10,9 @@
 
 #include <string>
 
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "gtest/gtest.h"
-#include "proto/chip.pb.h"
-#include "proto/model.pb.h"
 #include "util/textproto.h"
 
 namespace fleetsim::testutil {
@@ -27,8 +27,8 @@ Message ParsedOrFail(const std::string& text) {
   return message;
 }
 
-inline Model Llama2_7b() {
-  return ParsedOrFail<Model>(R"pb(
+inline v1::Model Llama2_7b() {
+  return ParsedOrFail<v1::Model>(R"pb(
     name: "llama-2-7b"
     num_layers: 32
     hidden_size: 4096
@@ -44,8 +44,8 @@ inline Model Llama2_7b() {
   )pb");
 }
 
-inline Model Llama2_70b() {
-  return ParsedOrFail<Model>(R"pb(
+inline v1::Model Llama2_70b() {
+  return ParsedOrFail<v1::Model>(R"pb(
     name: "llama-2-70b"
     num_layers: 80
     hidden_size: 8192
@@ -61,8 +61,8 @@ inline Model Llama2_70b() {
   )pb");
 }
 
-inline Model Bloom176b() {
-  return ParsedOrFail<Model>(R"pb(
+inline v1::Model Bloom176b() {
+  return ParsedOrFail<v1::Model>(R"pb(
     name: "bloom-176b"
     num_layers: 70
     hidden_size: 14336
@@ -80,8 +80,8 @@ inline Model Bloom176b() {
   )pb");
 }
 
-inline Model Mixtral8x7b() {
-  return ParsedOrFail<Model>(R"pb(
+inline v1::Model Mixtral8x7b() {
+  return ParsedOrFail<v1::Model>(R"pb(
     name: "mixtral-8x7b"
     num_layers: 32
     hidden_size: 4096
@@ -98,8 +98,8 @@ inline Model Mixtral8x7b() {
   )pb");
 }
 
-inline Model DeepSeekV3() {
-  return ParsedOrFail<Model>(R"pb(
+inline v1::Model DeepSeekV3() {
+  return ParsedOrFail<v1::Model>(R"pb(
     name: "deepseek-v3"
     num_layers: 61
     hidden_size: 7168
@@ -131,8 +131,8 @@ inline Model DeepSeekV3() {
   )pb");
 }
 
-inline Model Mamba2_2_7b() {
-  return ParsedOrFail<Model>(R"pb(
+inline v1::Model Mamba2_2_7b() {
+  return ParsedOrFail<v1::Model>(R"pb(
     name: "mamba2-2.7b"
     num_layers: 64
     hidden_size: 2560
@@ -152,8 +152,8 @@ inline Model Mamba2_2_7b() {
 
 // Jamba-v0.1: 4 attention + 28 Mamba-1 layers (MoE omitted: the schema has
 // no MoE layer period).
-inline Model JambaLikeHybrid() {
-  return ParsedOrFail<Model>(R"pb(
+inline v1::Model JambaLikeHybrid() {
+  return ParsedOrFail<v1::Model>(R"pb(
     name: "jamba-like"
     num_layers: 32
     hidden_size: 4096
@@ -172,8 +172,8 @@ inline Model JambaLikeHybrid() {
 
 // SPAD Table 3 columns; scale-up 450 GB/s per direction for all three
 // (SPAD §4: same 900 GB/s NVLink-class scale-up as H100).
-inline Chip H100() {
-  return ParsedOrFail<Chip>(R"pb(
+inline v1::Chip H100() {
+  return ParsedOrFail<v1::Chip>(R"pb(
     name: "h100"
     bf16_tflops: 989.4
     fp8_tflops: 1978.9
@@ -188,8 +188,8 @@ inline Chip H100() {
   )pb");
 }
 
-inline Chip SpadPrefill() {
-  return ParsedOrFail<Chip>(R"pb(
+inline v1::Chip SpadPrefill() {
+  return ParsedOrFail<v1::Chip>(R"pb(
     name: "spad_prefill"
     bf16_tflops: 1920
     vector_tflops: 32.4
@@ -203,8 +203,8 @@ inline Chip SpadPrefill() {
   )pb");
 }
 
-inline Chip SpadDecode() {
-  return ParsedOrFail<Chip>(R"pb(
+inline v1::Chip SpadDecode() {
+  return ParsedOrFail<v1::Chip>(R"pb(
     name: "spad_decode"
     bf16_tflops: 540
     vector_tflops: 18.2

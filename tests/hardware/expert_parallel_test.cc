@@ -54,7 +54,7 @@ TEST(OperatorModelTest, ExpertParallelBalancedMatchesTensorParallelExperts) {
     EXPECT_NE(FindOp(eb, "allreduce"), nullptr);
   }
   // Whole experts split over the chips, not their width.
-  Model uneven = DeepSeekV3();
+  v1::Model uneven = DeepSeekV3();
   uneven.mutable_moe()->set_num_experts(252);
   EXPECT_FALSE(OperatorModel::Create(uneven, H100(), 8, 1, ep).ok());
   ep.expert_parallel = 4;
@@ -108,7 +108,7 @@ std::unique_ptr<OperatorModel> DeepSeekEp(int tp, int ep,
                                           double link_gbytes_per_s = 450) {
   OperatorModelOptions options;
   options.expert_parallel = ep;
-  Chip chip = H100();
+  v1::Chip chip = H100();
   chip.set_scale_up_gbytes_per_s(link_gbytes_per_s);
   return Make(DeepSeekV3(), chip, tp, 1, options);
 }

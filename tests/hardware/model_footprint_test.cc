@@ -35,11 +35,11 @@ TEST(ModelFootprintTest, MhaKvSizes) {
 }
 
 TEST(ModelFootprintTest, MlaCachesTheLatentOnly) {
-  const Model ds = DeepSeekV3();
+  const v1::Model ds = DeepSeekV3();
   EXPECT_EQ(KvBytesPerTokenPerLayer(ds), 576 * 2);  // (512 + 64) el, bf16
   EXPECT_EQ(KvBytesPerToken(ds), 61 * 576 * 2);     // 70,272 B = 68.6 KiB
-  Model fp8 = ds;
-  fp8.set_kv_dtype(DTYPE_FP8);
+  v1::Model fp8 = ds;
+  fp8.set_kv_dtype(v1::DTYPE_FP8);
   EXPECT_EQ(KvBytesPerToken(fp8), 61 * 576);
 }
 
@@ -55,8 +55,8 @@ TEST(ModelFootprintTest, TensorParallelRanksKeepCopiesOfSharedKv) {
 }
 
 TEST(ModelFootprintTest, CcaCachesCompressedKvAndAConvWindow) {
-  Model cca = Llama2_7b();
-  cca.set_attention(ATTENTION_KIND_CCA);
+  v1::Model cca = Llama2_7b();
+  cca.set_attention(v1::ATTENTION_KIND_CCA);
   cca.set_hidden_size(2048);
   cca.set_num_heads(8);
   cca.set_num_kv_heads(2);
@@ -75,15 +75,15 @@ TEST(ModelFootprintTest, CcaCachesCompressedKvAndAConvWindow) {
 TEST(ModelFootprintTest, CcgqaTwinsDifferByTheirKvCompression) {
   const workloads::ModelCatalog catalog = testutil::LoadedOrFail(
       workloads::LoadModelCatalog(FLEETSIM_SOURCE_DIR "/data"));
-  const Model& mha = testutil::FindOrFail(catalog, "zaya1-mha-twin");
-  const Model& gqa = testutil::FindOrFail(catalog, "zaya1-gqa-twin");
-  const Model& ccgqa = testutil::FindOrFail(catalog, "zaya1-ccgqa");
-  const auto compression = [](const Model& m) {
+  const v1::Model& mha = testutil::FindOrFail(catalog, "zaya1-mha-twin");
+  const v1::Model& gqa = testutil::FindOrFail(catalog, "zaya1-gqa-twin");
+  const v1::Model& ccgqa = testutil::FindOrFail(catalog, "zaya1-ccgqa");
+  const auto compression = [](const v1::Model& m) {
     return m.hidden_size() / (m.num_kv_heads() * m.head_dim());
   };
   EXPECT_EQ(compression(mha), 1);
   EXPECT_EQ(compression(ccgqa), 8);
-  for (const Model* m : {&gqa, &ccgqa}) {
+  for (const v1::Model* m : {&gqa, &ccgqa}) {
     EXPECT_EQ(m->num_layers(), mha.num_layers()) << m->name();
     EXPECT_EQ(m->hidden_size(), mha.hidden_size()) << m->name();
     EXPECT_EQ(m->moe().SerializeAsString(), mha.moe().SerializeAsString())
@@ -98,12 +98,12 @@ TEST(ModelFootprintTest, CcgqaTwinsDifferByTheirKvCompression) {
 }
 
 TEST(ModelFootprintTest, SsmStateIsConstantPerSequence) {
-  const Model m = Mamba2_2_7b();
+  const v1::Model m = Mamba2_2_7b();
   EXPECT_EQ(KvBytesPerToken(m), 0);
   // 64 layers * (80 heads * 64 * 128 + (5120 + 256) * 4) * 2 B.
   EXPECT_EQ(SsmStateBytesPerSequence(m), 64LL * (80 * 64 * 128 + 5376 * 4) * 2);
   // Hybrid: only the 4 attention layers hold KV.
-  const Model j = JambaLikeHybrid();
+  const v1::Model j = JambaLikeHybrid();
   EXPECT_EQ(NumAttentionLayers(j), 4);
   EXPECT_EQ(KvBytesPerToken(j), 4 * 2 * 8 * 128 * 2);  // 16 KiB
   // Mamba-1: 28 * (8192 * 16 + 8192 * 4) * 2 B ~ 9.2 MB.

@@ -210,7 +210,7 @@ TEST(OperatorModelTest, TensorParallelAllReduceOnlyWhenTpAboveOne) {
   const OperatorTime* ar = FindOp(b, "allreduce");
   ASSERT_NE(ar, nullptr);
   EXPECT_EQ(ar->bound, Bound::kNetwork);
-  EXPECT_EQ(ar->op_class, OPERATOR_CLASS_COLLECTIVE);
+  EXPECT_EQ(ar->op_class, v1::OPERATOR_CLASS_COLLECTIVE);
   // 2 per layer + 1 after the embedding, 16 x 8192 x 2 B = 256 KiB each:
   // NCCL's low-latency line on 8 x H100 (16.7 us + 2.3 us of bus time),
   // next to the 19.15 us aiconfigurator measured for that message
@@ -265,7 +265,7 @@ TEST(OperatorModelTest, MoeStreamsOnlyTheExpertsTouched) {
   const OperatorTime* many = FindOp(b64, "moe_experts");
   EXPECT_NEAR((many->bytes / 32 - 64 * act_bytes) / expert_bytes,
               8.0 * (1 - std::pow(0.75, 64)), 1e-9);
-  EXPECT_EQ(many->op_class, OPERATOR_CLASS_MOE);
+  EXPECT_EQ(many->op_class, v1::OPERATOR_CLASS_MOE);
 }
 
 TEST(OperatorModelTest, MlaDecodeReadsTheLatentCache) {
@@ -289,8 +289,8 @@ TEST(OperatorModelTest, MlaDecodeReadsTheLatentCache) {
 TEST(OperatorModelTest, CcgqaPrefillAttentionShrinksWithItsLatentHeads) {
   const workloads::ModelCatalog catalog = testutil::LoadedOrFail(
       workloads::LoadModelCatalog(FLEETSIM_SOURCE_DIR "/data"));
-  const Model& mha = testutil::FindOrFail(catalog, "zaya1-mha-twin");
-  const Model& ccgqa = testutil::FindOrFail(catalog, "zaya1-ccgqa");
+  const v1::Model& mha = testutil::FindOrFail(catalog, "zaya1-mha-twin");
+  const v1::Model& ccgqa = testutil::FindOrFail(catalog, "zaya1-ccgqa");
   auto full = Make(mha, H100(), 1);
   auto latent = Make(ccgqa, H100(), 1);
   ASSERT_NE(full, nullptr);
@@ -330,11 +330,11 @@ TEST(OperatorModelTest, CreateRejectsBadConfigurations) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(OperatorModel::Create(Llama2_7b(), H100(), 1, 64).status().code(),
             absl::StatusCode::kInvalidArgument);  // pp > layers
-  Chip no_vector = H100();
+  v1::Chip no_vector = H100();
   no_vector.clear_vector_tflops();
   EXPECT_EQ(OperatorModel::Create(Llama2_7b(), no_vector, 1, 1).status().code(),
             absl::StatusCode::kInvalidArgument);
-  Chip no_link = H100();
+  v1::Chip no_link = H100();
   no_link.clear_scale_up_gbytes_per_s();
   auto status = OperatorModel::Create(Llama2_7b(), no_link, 2, 1).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -347,9 +347,9 @@ TEST(OperatorModelTest, CreateRejectsBadConfigurations) {
 }
 
 TEST(OperatorModelTest, ChipEfficiencyOverridesApplyPerClass) {
-  Chip slow = H100();
-  OperatorEfficiency* e = slow.add_efficiency();
-  e->set_op(OPERATOR_CLASS_GEMM);
+  v1::Chip slow = H100();
+  v1::OperatorEfficiency* e = slow.add_efficiency();
+  e->set_op(v1::OPERATOR_CLASS_GEMM);
   e->set_compute(0.36);
   auto base = Make(Llama2_7b(), H100(), 1);
   auto over = Make(Llama2_7b(), slow, 1);
@@ -365,7 +365,7 @@ TEST(OperatorModelTest, ChipEfficiencyOverridesApplyPerClass) {
 TEST(OperatorModelTest, CorrectionHookReplacesAnOperatorClass) {
   OperatorModelOptions o;
   int64_t seen_m = 0;
-  o.corrections[OPERATOR_CLASS_GEMM] = [&seen_m](const OperatorQuery& q) {
+  o.corrections[v1::OPERATOR_CLASS_GEMM] = [&seen_m](const OperatorQuery& q) {
     if (q.name == "qkv_proj") seen_m = q.m;
     return q.name == "qkv_proj" ? 1e-3 : q.analytic_s;
   };
@@ -395,7 +395,7 @@ TEST(OperatorModelTest, FusingElementwiseRemovesTheirTraffic) {
 // docs/cost_model.md.
 struct SnapshotPoint {
   const char* label;
-  Model (*model)();
+  v1::Model (*model)();
   int tp;
   int tokens;
   const char* op;
@@ -420,7 +420,7 @@ TEST(OperatorModelTest, ReproducesVidurH100GemmSnapshot) {
       {"70B TP8 gate+up 1", Llama2_70b, 8, 1, "mlp_up", 43.5, 0.15},
   };
   for (const SnapshotPoint& p : points) {
-    const Model model = p.model();
+    const v1::Model model = p.model();
     auto m = Make(model, H100(), p.tp);
     const IterationBreakdown breakdown = m->Explain(Prefill(p.tokens));
     const OperatorTime* op = FindOp(breakdown, p.op);
@@ -443,7 +443,7 @@ struct SpadRatios {
 };
 
 SpadRatios ComputeSpadRatios(const OperatorModelOptions& o) {
-  const Model bloom = Bloom176b();
+  const v1::Model bloom = Bloom176b();
   auto h100 = Make(bloom, H100(), 8, 1, o);
   auto pre = Make(bloom, SpadPrefill(), 8, 1, o);
   auto dec = Make(bloom, SpadDecode(), 8, 1, o);
@@ -511,7 +511,7 @@ TEST(OperatorModelTest, SpadTable3RatiosLlmCompassAccounting) {
 // unfused accounting, for very long prompts (softmax on half the vector
 // throughput); the Decode chip is slower at decode batch 256.
 TEST(OperatorModelTest, SpadCrossovers) {
-  const Model bloom = Bloom176b();
+  const v1::Model bloom = Bloom176b();
   for (const OperatorModelOptions& o :
        {OperatorModelOptions{}, OperatorModelOptions::LlmCompassLike()}) {
     auto h100 = Make(bloom, H100(), 8, 1, o);
@@ -542,11 +542,11 @@ TEST(OperatorModelTest, SpadCrossovers) {
 // not into hardware/ops/op_query.cc fails here. The family tests
 // (tests/hardware/ops/*_op_test.cc) cover the fit's row path per family.
 TEST(OperatorModelTest, EveryEntryPricesAlikeThroughThePricer) {
-  const Chip chip = family_test::H100();
+  const v1::Chip chip = family_test::H100();
   int models = 0;
   for (const auto& entry : std::filesystem::directory_iterator(
            std::string(FLEETSIM_SOURCE_DIR) + "/data/models")) {
-    const Model model = family_test::CatalogEntry<Model>(
+    const v1::Model model = family_test::CatalogEntry<v1::Model>(
         std::filesystem::relative(entry.path(), FLEETSIM_SOURCE_DIR).string());
     ++models;
     for (const auto& [accounting, options] : family_test::FamilyOptions()) {

@@ -17,7 +17,7 @@
 namespace fleetsim::hardware {
 
 inline std::unique_ptr<OperatorModel> Make(
-    const Model& model, const Chip& chip, int tp, int pp = 1,
+    const v1::Model& model, const v1::Chip& chip, int tp, int pp = 1,
     const OperatorModelOptions& options = {}) {
   auto m = OperatorModel::Create(model, chip, tp, pp, options);
   EXPECT_TRUE(m.ok()) << m.status();

@@ -21,65 +21,71 @@ using ::testing::HasSubstr;
 // H100 with a decode class entry (compute 0.3) holding an mla_decode entry
 // (compute 0.7); the vLLM kernel set sets the class's bandwidth and its own
 // mla_decode compute 0.6.
-Chip ChipWithMlaEntries() {
-  Chip chip = H100();
-  OperatorEfficiency* cls = chip.add_efficiency();
-  cls->set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+v1::Chip ChipWithMlaEntries() {
+  v1::Chip chip = H100();
+  v1::OperatorEfficiency* cls = chip.add_efficiency();
+  cls->set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   cls->set_compute(0.3);
   cls->set_memory(0.8);
-  OperatorEfficiency* mla = cls->add_operators();
+  v1::OperatorEfficiency* mla = cls->add_operators();
   mla->set_op_name("mla_decode");
   mla->set_compute(0.7);
-  OperatorEfficiency* vllm = chip.add_efficiency();
-  vllm->set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  v1::OperatorEfficiency* vllm = chip.add_efficiency();
+  vllm->set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   vllm->set_framework("vllm");
   vllm->set_memory(0.9);
-  OperatorEfficiency* vllm_mla = vllm->add_operators();
+  v1::OperatorEfficiency* vllm_mla = vllm->add_operators();
   vllm_mla->set_op_name("mla_decode");
   vllm_mla->set_compute(0.6);
   return chip;
 }
 
 TEST(OperatorOptionsTest, MlaDecodeHasItsOwnEntryInTheDecodeClass) {
-  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_ATTENTION_DECODE, "mla_decode"),
-            static_cast<int>(NamedOperator::kMlaDecode));
-  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_ELEMENTWISE, "mla_decode"), -1);
-  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_ATTENTION_DECODE, "rope"), -1);
+  EXPECT_EQ(
+      NamedOperatorIndexIn(v1::OPERATOR_CLASS_ATTENTION_DECODE, "mla_decode"),
+      static_cast<int>(NamedOperator::kMlaDecode));
+  EXPECT_EQ(NamedOperatorIndexIn(v1::OPERATOR_CLASS_ELEMENTWISE, "mla_decode"),
+            -1);
+  EXPECT_EQ(NamedOperatorIndexIn(v1::OPERATOR_CLASS_ATTENTION_DECODE, "rope"),
+            -1);
   EXPECT_STREQ(NamedOperatorName(NamedOperatorIndex("mla_decode")),
                "mla_decode");
 
-  const Chip chip = ChipWithMlaEntries();
+  const v1::Chip chip = ChipWithMlaEntries();
   OperatorModelOptions o;
   o.framework = "";  // framework-free entries only
   EXPECT_DOUBLE_EQ(
-      ResolveEfficiency(o, chip, OPERATOR_CLASS_ATTENTION_DECODE).compute, 0.3);
-  EXPECT_DOUBLE_EQ(ResolveEfficiency(o, chip, OPERATOR_CLASS_ATTENTION_DECODE,
-                                     kAttnDecodeName)
-                       .compute,
-                   0.3);
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE).compute,
+      0.3);
+  EXPECT_DOUBLE_EQ(
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE,
+                        kAttnDecodeName)
+          .compute,
+      0.3);
   const ClassEfficiency mla = ResolveEfficiency(
-      o, chip, OPERATOR_CLASS_ATTENTION_DECODE, kMlaDecodeName);
+      o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE, kMlaDecodeName);
   EXPECT_DOUBLE_EQ(mla.compute, 0.7);
   EXPECT_DOUBLE_EQ(mla.memory, 0.8);  // from the class entry
   // The framework's class entry, then its mla_decode entry.
   o.framework = "vllm";
   const ClassEfficiency vllm = ResolveEfficiency(
-      o, chip, OPERATOR_CLASS_ATTENTION_DECODE, kMlaDecodeName);
+      o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE, kMlaDecodeName);
   EXPECT_DOUBLE_EQ(vllm.compute, 0.6);
   EXPECT_DOUBLE_EQ(vllm.memory, 0.9);
   // A framework-free operator entry beats the framework's class entry.
-  Chip fixed_memory = chip;
+  v1::Chip fixed_memory = chip;
   fixed_memory.mutable_efficiency(0)->mutable_operators(0)->set_memory(0.5);
   EXPECT_DOUBLE_EQ(
-      ResolveEfficiency(o, fixed_memory, OPERATOR_CLASS_ATTENTION_DECODE,
+      ResolveEfficiency(o, fixed_memory, v1::OPERATOR_CLASS_ATTENTION_DECODE,
                         kMlaDecodeName)
           .memory,
       0.5);
   o.framework = "sglang";  // no entries of its own: the framework-free ones
-  EXPECT_DOUBLE_EQ(ResolveEfficiency(o, chip, OPERATOR_CLASS_ATTENTION_DECODE,
-                                     kMlaDecodeName)
-                       .compute,
-                   0.7);
+  EXPECT_DOUBLE_EQ(
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE,
+                        kMlaDecodeName)
+          .compute,
+      0.7);
 }
 
 // The routed experts ("moe" rows, the model's "moe_experts") take the MOE
@@ -88,35 +94,36 @@ TEST(OperatorOptionsTest, MlaDecodeHasItsOwnEntryInTheDecodeClass) {
 // per pair here); the shared experts (plain GEMMs) keep the class entry.
 TEST(OperatorOptionsTest, MoeExpertsHaveTheirOwnEntryInTheMoeClass) {
   const int moe = static_cast<int>(NamedOperator::kMoe);
-  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_MOE, "moe"), moe);
-  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_MOE, "moe_experts"), moe);
-  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_MOE, "shared_expert_up"), -1);
-  EXPECT_EQ(NamedOperatorIndexIn(OPERATOR_CLASS_GEMM, "moe"), -1);
+  EXPECT_EQ(NamedOperatorIndexIn(v1::OPERATOR_CLASS_MOE, "moe"), moe);
+  EXPECT_EQ(NamedOperatorIndexIn(v1::OPERATOR_CLASS_MOE, "moe_experts"), moe);
+  EXPECT_EQ(NamedOperatorIndexIn(v1::OPERATOR_CLASS_MOE, "shared_expert_up"),
+            -1);
+  EXPECT_EQ(NamedOperatorIndexIn(v1::OPERATOR_CLASS_GEMM, "moe"), -1);
   EXPECT_STREQ(NamedOperatorName(moe), "moe");
 
-  Chip chip = H100();
-  OperatorEfficiency* cls = chip.add_efficiency();
-  cls->set_op(OPERATOR_CLASS_MOE);
+  v1::Chip chip = H100();
+  v1::OperatorEfficiency* cls = chip.add_efficiency();
+  cls->set_op(v1::OPERATOR_CLASS_MOE);
   cls->set_memory(0.5);
-  OperatorEfficiency* sub = cls->add_operators();
+  v1::OperatorEfficiency* sub = cls->add_operators();
   sub->set_op_name("moe");
   sub->set_memory(0.8);
   sub->set_local_pair_bytes(10);
   sub->set_layer_pair_bytes(2);
   const OperatorModelOptions o;
   const ClassEfficiency experts =
-      ResolveEfficiency(o, chip, OPERATOR_CLASS_MOE, "moe_experts");
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_MOE, "moe_experts");
   EXPECT_DOUBLE_EQ(experts.memory, 0.8);
   EXPECT_DOUBLE_EQ(experts.local_pair_bytes, 10);
   EXPECT_DOUBLE_EQ(experts.layer_pair_bytes, 2);
   const ClassEfficiency shared =
-      ResolveEfficiency(o, chip, OPERATOR_CLASS_MOE, "shared_expert_up");
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_MOE, "shared_expert_up");
   EXPECT_DOUBLE_EQ(shared.memory, 0.5);
   EXPECT_DOUBLE_EQ(shared.local_pair_bytes, 0);
 
   OperatorQuery q;
   q.name = "moe";
-  q.op_class = OPERATOR_CLASS_MOE;
+  q.op_class = v1::OPERATOR_CLASS_MOE;
   q.m = 1024;  // pairs on this chip, one expert each
   q.k = 4096;
   q.n = 1792;
@@ -152,23 +159,23 @@ TEST(OperatorOptionsTest, MoeExpertsHaveTheirOwnEntryInTheMoeClass) {
 }
 
 TEST(OperatorOptionsTest, OperatorEntriesOnlyInTheirOwnClass) {
-  Chip chip = H100();
-  OperatorEfficiency* e = chip.add_efficiency();
-  e->set_op(OPERATOR_CLASS_ELEMENTWISE);
+  v1::Chip chip = H100();
+  v1::OperatorEfficiency* e = chip.add_efficiency();
+  e->set_op(v1::OPERATOR_CLASS_ELEMENTWISE);
   e->add_operators()->set_op_name("mla_decode");
   absl::Status status = OperatorPricer::Create(chip).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("'mla_decode'"));
   chip = H100();
   e = chip.add_efficiency();
-  e->set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  e->set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   e->add_operators()->set_op_name("rope");
   EXPECT_EQ(OperatorPricer::Create(chip).status().code(),
             absl::StatusCode::kInvalidArgument);
   chip = H100();
   e = chip.add_efficiency();
-  e->set_op(OPERATOR_CLASS_ATTENTION_DECODE);
-  OperatorEfficiency* sub = e->add_operators();
+  e->set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
+  v1::OperatorEfficiency* sub = e->add_operators();
   sub->set_op_name("mla_decode");
   sub->set_compute(1.5);
   EXPECT_EQ(OperatorPricer::Create(chip).status().code(),
@@ -181,10 +188,10 @@ TEST(OperatorOptionsTest, OperatorEntriesOnlyInTheirOwnClass) {
 TEST(OperatorOptionsTest, MlaDecodeIsPricedWithItsEntry) {
   OperatorModelOptions o;
   o.framework = "";
-  const Chip with_mla = ChipWithMlaEntries();
+  const v1::Chip with_mla = ChipWithMlaEntries();
   OperatorQuery q;
   q.name = kMlaDecodeName;
-  q.op_class = OPERATOR_CLASS_ATTENTION_DECODE;
+  q.op_class = v1::OPERATOR_CLASS_ATTENTION_DECODE;
   q.requests = 64;
   q.new_tokens = 64;
   q.context_tokens = 64 * 4096;
@@ -207,9 +214,9 @@ TEST(OperatorOptionsTest, MlaDecodeIsPricedWithItsEntry) {
 
   // The model's DeepSeek-V3 decode at TP1 (128 heads per chip): only the
   // mla_decode operator moves with its entry's eta_c (0.3 -> 0.7).
-  Chip slow_mla = with_mla;
+  v1::Chip slow_mla = with_mla;
   slow_mla.mutable_efficiency(0)->mutable_operators(0)->set_compute(0.3);
-  auto model_on = [&o](const Chip& chip) {
+  auto model_on = [&o](const v1::Chip& chip) {
     return OperatorModel::Create(DeepSeekV3(), chip, 1, 1, o);
   };
   auto before = model_on(slow_mla);
@@ -226,7 +233,7 @@ TEST(OperatorOptionsTest, MlaDecodeIsPricedWithItsEntry) {
     if (a.ops[i].name == kMlaDecodeName) {
       ++mla_ops;
       EXPECT_LT(a.ops[i].seconds, 0.8 * b.ops[i].seconds);
-    } else if (a.ops[i].op_class != OPERATOR_CLASS_ATTENTION_DECODE) {
+    } else if (a.ops[i].op_class != v1::OPERATOR_CLASS_ATTENTION_DECODE) {
       EXPECT_DOUBLE_EQ(a.ops[i].seconds, b.ops[i].seconds) << a.ops[i].name;
     }
   }

@@ -28,9 +28,9 @@ run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
 foreach(file lib/cmake/fleetsim/fleetsimConfig.cmake
              lib/cmake/fleetsim/fleetsimConfigVersion.cmake
              lib/cmake/fleetsim/fleetsimTargets.cmake bin/fleetsim
-             include/fleetsim/sim/catalogs.h include/fleetsim/proto/chip.pb.h
+             include/fleetsim/sim/catalogs.h include/fleetsim/v1/chip.pb.h
              share/fleetsim/data/chips/h100.txtpb
-             share/fleetsim/proto/planning_service.proto)
+             share/fleetsim/proto/fleetsim/v1/planning_service.proto)
   if(NOT EXISTS ${prefix}/${file})
     message(FATAL_ERROR "not installed: ${file}")
   endif()

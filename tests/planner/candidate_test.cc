@@ -11,20 +11,21 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(CandidateTest, KeysAndLabelsMarkOwnedPools) {
-  Candidate candidate = {{POOL_ROLE_COLOCATED, "h100", 2, 8, /*owned=*/true},
-                         {POOL_ROLE_COLOCATED, "h200", 3, 8, /*owned=*/false}};
+  Candidate candidate = {
+      {v1::POOL_ROLE_COLOCATED, "h100", 2, 8, /*owned=*/true},
+      {v1::POOL_ROLE_COLOCATED, "h200", 3, 8, /*owned=*/false}};
   EXPECT_EQ(CandidateKey(candidate),
             "owned-colocated:h100x2@tp8+colocated:h200x3@tp8");
   EXPECT_EQ(SystemLabel(candidate), "colocated h200 tp8 + owned fleet");
   candidate.pop_back();
   EXPECT_EQ(SystemLabel(candidate), "owned fleet as is");
-  EXPECT_EQ(SystemLabel({{POOL_ROLE_PREFILL, "h100", 4, 8},
-                         {POOL_ROLE_DECODE, "a100", 2, 4}}),
+  EXPECT_EQ(SystemLabel({{v1::POOL_ROLE_PREFILL, "h100", 4, 8},
+                         {v1::POOL_ROLE_DECODE, "a100", 2, 4}}),
             "disaggregated h100->a100 tp4");
 }
 
 TEST(CandidateTest, ParsePlannedPoolsReadsCandidateKeys) {
-  absl::StatusOr<std::vector<PlannedPool>> pools =
+  absl::StatusOr<std::vector<v1::PlannedPool>> pools =
       ParsePlannedPools("prefill:h100x18@tp8+decode:h100_pcapx9@tp4");
   ASSERT_TRUE(pools.ok()) << pools.status();
   ASSERT_EQ(pools->size(), 2u);
@@ -38,7 +39,7 @@ TEST(CandidateTest, ParsePlannedPoolsReadsCandidateKeys) {
   EXPECT_EQ((*pools)[1].tp(), 4);
 
   Candidate candidate;
-  for (const PlannedPool& pool : *pools) {
+  for (const v1::PlannedPool& pool : *pools) {
     absl::StatusOr<PoolChoice> choice = PoolChoiceOf(pool);
     ASSERT_TRUE(choice.ok()) << choice.status();
     candidate.push_back(*choice);
@@ -47,7 +48,7 @@ TEST(CandidateTest, ParsePlannedPoolsReadsCandidateKeys) {
             "prefill:h100x18@tp8+decode:h100_pcapx9@tp4");
 
   EXPECT_EQ(PoolText((*pools)[0]), "18 h100 prefill");
-  PlannedPool owned = (*pools)[1];
+  v1::PlannedPool owned = (*pools)[1];
   owned.set_owned(true);
   EXPECT_EQ(PoolText(owned), "9 owned h100_pcap decode");
 }
@@ -56,13 +57,13 @@ TEST(CandidateTest, ParsePlannedPoolsNamesTheBadPart) {
   for (const char* bad : {"colocated:h100x2", "colocated:h100@tp8",
                           "h100x2@tp8", "colocated:h100xtwo@tp8",
                           "colocated:h100x2@tp8+", "colocated:x2@tp8"}) {
-    absl::StatusOr<std::vector<PlannedPool>> pools = ParsePlannedPools(bad);
+    absl::StatusOr<std::vector<v1::PlannedPool>> pools = ParsePlannedPools(bad);
     ASSERT_FALSE(pools.ok()) << bad;
     EXPECT_EQ(pools.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(pools.status().message(), HasSubstr("expected ROLE:CHIPx"));
   }
   EXPECT_THAT(PoolChoiceOf([] {
-                PlannedPool pool;
+                v1::PlannedPool pool;
                 pool.set_role("both");
                 return pool;
               }())

@@ -51,7 +51,7 @@ TEST(LocalSimulationPoolTest, ACrashIsRetriedOnceThenAnInternalErrorSayingSo) {
   });
   auto results = pool.RunBatch({{&inputs, nullptr}});
   ASSERT_TRUE(results.ok()) << results.status();
-  const absl::StatusOr<SimulationResult>& result = (*results)[0];
+  const absl::StatusOr<v1::SimulationResult>& result = (*results)[0];
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(result.status().message(), HasSubstr("signal 9"));
   EXPECT_THAT(result.status().message(), HasSubstr("2 attempts"));

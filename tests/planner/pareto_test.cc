@@ -5,9 +5,9 @@
 namespace fleetsim::planner {
 namespace {
 
-void Add(PlanResult* result, const std::string& system, bool feasible,
+void Add(v1::PlanResult* result, const std::string& system, bool feasible,
          double cost, double tdp) {
-  PlannedFleet* fleet = result->add_fleets();
+  v1::PlannedFleet* fleet = result->add_fleets();
   fleet->set_system(system);
   fleet->set_feasible(feasible);
   fleet->set_cost(cost);
@@ -15,7 +15,7 @@ void Add(PlanResult* result, const std::string& system, bool feasible,
 }
 
 TEST(ParetoTest, FrontCheapestLowestTdpAndPerSystemBest) {
-  PlanResult result;
+  v1::PlanResult result;
   Add(&result, "a", true, 10, 900);
   Add(&result, "a", true, 12, 700);
   Add(&result, "b", true, 11, 950);  // dominated by (10, 900)
@@ -35,7 +35,7 @@ TEST(ParetoTest, FrontCheapestLowestTdpAndPerSystemBest) {
 }
 
 TEST(ParetoTest, NothingFeasible) {
-  PlanResult result;
+  v1::PlanResult result;
   Add(&result, "a", false, 10, 900);
   FillFront(&result);
   EXPECT_FALSE(result.feasible());

@@ -21,13 +21,13 @@ using ::testing::HasSubstr;
 
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
-PlanRequest Request(const std::string& model, const std::string& trace,
-                    double rate, double duration) {
-  PlanRequest request;
+v1::PlanRequest Request(const std::string& model, const std::string& trace,
+                        double rate, double duration) {
+  v1::PlanRequest request;
   request.set_model(model);
-  Workload* workload = request.mutable_workload();
+  v1::Workload* workload = request.mutable_workload();
   workload->set_trace_path(kData + "/traces/" + trace);
-  workload->set_arrival(ARRIVAL_PROCESS_POISSON);
+  workload->set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   workload->set_rate_per_s(rate);
   workload->set_duration_s(duration);
   workload->set_seed(1);
@@ -41,33 +41,34 @@ PlannerOptions Options() {
   return options;
 }
 
-int Machines(const PlannedFleet& fleet) {
+int Machines(const v1::PlannedFleet& fleet) {
   int n = 0;
-  for (const PlannedPool& pool : fleet.pools()) n += pool.machines();
+  for (const v1::PlannedPool& pool : fleet.pools()) n += pool.machines();
   return n;
 }
 
-const PlannedFleet* FindFleet(const PlanResult& result,
-                              const std::string& system, int machines) {
-  for (const PlannedFleet& fleet : result.fleets()) {
+const v1::PlannedFleet* FindFleet(const v1::PlanResult& result,
+                                  const std::string& system, int machines) {
+  for (const v1::PlannedFleet& fleet : result.fleets()) {
     if (fleet.system() == system && Machines(fleet) == machines) return &fleet;
   }
   return nullptr;
 }
 
 TEST(PlannerTest, ColocatedMinimumIsFeasibleAndOneLessIsNot) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 60);
-  request.add_modes(SERVING_MODE_COLOCATED);
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  v1::PlanRequest request =
+      Request("bloom-176b", "azure_2023_conv.csv", 10, 60);
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->feasible()) << result->explanation();
-  const PlannedFleet& best = result->cheapest();
+  const v1::PlannedFleet& best = result->cheapest();
   EXPECT_TRUE(best.feasible());
   EXPECT_TRUE(best.result().slo_met());
   int n = Machines(best);
   ASSERT_GT(n, 1);
   // The search must have seen n - 1 fail (that is how it knows n is least).
-  const PlannedFleet* smaller = FindFleet(*result, best.system(), n - 1);
+  const v1::PlannedFleet* smaller = FindFleet(*result, best.system(), n - 1);
   ASSERT_NE(smaller, nullptr);
   EXPECT_FALSE(smaller->feasible());
   EXPECT_FALSE(smaller->miss().empty());
@@ -77,19 +78,20 @@ TEST(PlannerTest, ColocatedMinimumIsFeasibleAndOneLessIsNot) {
 // Stopping simulations at a certain SLO miss finds the same fleets as
 // running every one to the end, and stops some.
 TEST(PlannerTest, EarlyStopsFindTheSameFleets) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 60);
+  v1::PlanRequest request =
+      Request("bloom-176b", "azure_2023_conv.csv", 10, 60);
   request.add_chips("h100");
   request.add_chips("a100");
-  absl::StatusOr<PlanResult> early = PlanFleet(request, Options());
+  absl::StatusOr<v1::PlanResult> early = PlanFleet(request, Options());
   request.set_run_to_end(true);
-  absl::StatusOr<PlanResult> full = PlanFleet(request, Options());
+  absl::StatusOr<v1::PlanResult> full = PlanFleet(request, Options());
   ASSERT_TRUE(early.ok()) << early.status();
   ASSERT_TRUE(full.ok()) << full.status();
   EXPECT_EQ(full->simulations_stopped_early(), 0);
   EXPECT_GT(early->simulations_stopped_early(), 0);
   EXPECT_EQ(early->simulations(), full->simulations());
-  auto pools = [](const PlannedFleet& fleet) {
-    PlannedFleet only_pools;
+  auto pools = [](const v1::PlannedFleet& fleet) {
+    v1::PlannedFleet only_pools;
     *only_pools.mutable_pools() = fleet.pools();
     return only_pools.SerializeAsString();
   };
@@ -110,25 +112,26 @@ TEST(PlannerTest, EarlyStopsFindTheSameFleets) {
 // Extending an owned fleet: the search adds machines to the owned ones, and
 // only what it adds is bought.
 TEST(PlannerTest, ExtendingAnOwnedFleetBuysOnlyWhatIsAdded) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 60);
-  request.add_modes(SERVING_MODE_COLOCATED);
-  request.set_objective(PLAN_OBJECTIVE_TCO);
-  absl::StatusOr<PlanResult> green = PlanFleet(request, Options());
+  v1::PlanRequest request =
+      Request("bloom-176b", "azure_2023_conv.csv", 10, 60);
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
+  request.set_objective(v1::PLAN_OBJECTIVE_TCO);
+  absl::StatusOr<v1::PlanResult> green = PlanFleet(request, Options());
   ASSERT_TRUE(green.ok()) << green.status();
   ASSERT_TRUE(green->feasible()) << green->explanation();
   const int needed = Machines(green->recommended());
   ASSERT_GT(needed, 1);
 
   // Owning one machine fewer than needed: the plan adds at least one.
-  PlannedPool* owned = request.add_existing_pools();
+  v1::PlannedPool* owned = request.add_existing_pools();
   owned->set_role("colocated");
   owned->set_chip("h100");
   owned->set_machines(needed - 1);
   owned->set_tp(8);
-  absl::StatusOr<PlanResult> extended = PlanFleet(request, Options());
+  absl::StatusOr<v1::PlanResult> extended = PlanFleet(request, Options());
   ASSERT_TRUE(extended.ok()) << extended.status();
   ASSERT_TRUE(extended->feasible()) << extended->explanation();
-  const PlannedFleet& best = extended->recommended();
+  const v1::PlannedFleet& best = extended->recommended();
   ASSERT_EQ(best.pools_size(), 2);
   EXPECT_TRUE(best.pools(0).owned());
   EXPECT_EQ(best.pools(0).machines(), needed - 1);
@@ -138,12 +141,12 @@ TEST(PlannerTest, ExtendingAnOwnedFleetBuysOnlyWhatIsAdded) {
   EXPECT_EQ(best.system(), "colocated h100 tp8 + owned fleet");
   // Cost in H100 machines counts the added ones; the owned ones are sunk.
   EXPECT_DOUBLE_EQ(best.cost(), added);
-  const Tco& tco = best.result().tco();
+  const v1::Tco& tco = best.result().tco();
   EXPECT_NEAR(tco.owned_capex_usd() / tco.capex_usd(),
               static_cast<double>(needed - 1) / added, 1e-9);
   // Adding nothing was simulated and missed the SLO.
   bool saw_as_is = false;
-  for (const PlannedFleet& fleet : extended->fleets()) {
+  for (const v1::PlannedFleet& fleet : extended->fleets()) {
     if (fleet.system() != "owned fleet as is") continue;
     saw_as_is = true;
     EXPECT_FALSE(fleet.feasible());
@@ -161,14 +164,14 @@ TEST(PlannerTest, ExtendingAnOwnedFleetBuysOnlyWhatIsAdded) {
 
   // Additions serve in the owned fleet's mode.
   request.clear_modes();
-  request.add_modes(SERVING_MODE_DISAGGREGATED);
+  request.add_modes(v1::SERVING_MODE_DISAGGREGATED);
   EXPECT_THAT(PlanFleet(request, Options()).status().message(),
               HasSubstr("the existing fleet serves colocated"));
 }
 
 TEST(PlannerTest, ExistingPoolsAreChecked) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
-  PlannedPool* owned = request.add_existing_pools();
+  v1::PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
+  v1::PlannedPool* owned = request.add_existing_pools();
   owned->set_role("colocated");
   owned->set_chip("h100");
   owned->set_machines(2);
@@ -186,10 +189,11 @@ TEST(PlannerTest, ExistingPoolsAreChecked) {
 }
 
 TEST(PlannerTest, InfeasibleBudgetExplainsTheClosestMiss) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 40, 30);
-  request.add_modes(SERVING_MODE_COLOCATED);
+  v1::PlanRequest request =
+      Request("bloom-176b", "azure_2023_conv.csv", 40, 30);
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
   request.set_budget_machines(2);
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->feasible());
   EXPECT_THAT(result->explanation(),
@@ -200,17 +204,18 @@ TEST(PlannerTest, InfeasibleBudgetExplainsTheClosestMiss) {
 
 TEST(PlannerTest, ModelThatFitsNowhereIsExplained) {
   // DeepSeek-V3 at BF16 (~1.3 TB of weights) fits no 8-chip H100 machine.
-  PlanRequest request = Request("deepseek-v3", "azure_2023_conv.csv", 1, 10);
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  v1::PlanRequest request =
+      Request("deepseek-v3", "azure_2023_conv.csv", 1, 10);
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->feasible());
   EXPECT_THAT(result->explanation(), HasSubstr("does not fit"));
 }
 
 TEST(PlannerTest, UnknownChipIsAnError) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
+  v1::PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
   request.add_chips("h900");
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -222,15 +227,16 @@ TEST(PlannerTest, UnknownChipIsAnError) {
 // (docs/validation.md), so the test holds that pair to 10 % and SPAD's
 // saving to 15 points (a 30 s window shifts counts by a machine).
 TEST(PlannerTest, SpadTable4OrderingOnAShortWindow) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_code.csv", 70, 30);
+  v1::PlanRequest request =
+      Request("bloom-176b", "azure_2023_code.csv", 70, 30);
   for (const char* chip : {"h100", "a100", "spad_prefill", "spad_decode"}) {
     request.add_chips(chip);
   }
-  request.set_cost_basis(COST_BASIS_DIE);  // SPAD's unit
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  request.set_cost_basis(v1::COST_BASIS_DIE);  // SPAD's unit
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   std::map<std::string, double> cost;
-  for (const PlannedFleet& fleet : result->best_per_system()) {
+  for (const v1::PlannedFleet& fleet : result->best_per_system()) {
     cost[fleet.system()] = fleet.cost();
   }
   double spad = cost["disaggregated spad_prefill->spad_decode tp8"];
@@ -248,18 +254,20 @@ TEST(PlannerTest, SpadTable4OrderingOnAShortWindow) {
 }
 
 TEST(PlannerTest, ReallocationFindsASustainedRate) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 30);
-  Cluster* fleet = request.mutable_fixed_fleet();
-  Pool* prefill = fleet->add_pools();
-  prefill->set_role(POOL_ROLE_PREFILL);
+  v1::PlanRequest request =
+      Request("bloom-176b", "azure_2023_conv.csv", 10, 30);
+  v1::Cluster* fleet = request.mutable_fixed_fleet();
+  v1::Pool* prefill = fleet->add_pools();
+  prefill->set_role(v1::POOL_ROLE_PREFILL);
   prefill->mutable_machine()->set_chip("spad_prefill");
   prefill->set_machines(3);
-  Pool* decode = fleet->add_pools();
-  decode->set_role(POOL_ROLE_DECODE);
+  v1::Pool* decode = fleet->add_pools();
+  decode->set_role(v1::POOL_ROLE_DECODE);
   decode->mutable_machine()->set_chip("spad_decode");
   decode->set_machines(2);
-  request.set_cost_basis(COST_BASIS_DIE);  // SPAD's chips have no list price
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  request.set_cost_basis(
+      v1::COST_BASIS_DIE);  // SPAD's chips have no list price
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->has_reallocation()) << result->explanation();
   EXPECT_GT(result->max_rate_per_s(), 0);
@@ -268,10 +276,10 @@ TEST(PlannerTest, ReallocationFindsASustainedRate) {
 }
 
 TEST(PlannerTest, AChipWithoutAPriceIsAnErrorNotAFreeChip) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
+  v1::PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
   request.add_chips("h100");
   request.add_chips("spad_decode");  // never sold: no list price
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(result.status().message(), HasSubstr("'spad_decode'"));
@@ -279,7 +287,7 @@ TEST(PlannerTest, AChipWithoutAPriceIsAnErrorNotAFreeChip) {
 
   request.clear_chips();
   request.add_chips("ascend_910c");  // no public rental price
-  request.set_cost_basis(COST_BASIS_RENTAL);
+  request.set_cost_basis(v1::COST_BASIS_RENTAL);
   result = PlanFleet(request, Options());
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(result.status().message(),
@@ -289,21 +297,22 @@ TEST(PlannerTest, AChipWithoutAPriceIsAnErrorNotAFreeChip) {
 // Every fleet carries its TCO, and the objective picks among the feasible
 // ones: the TCO pick has the lowest TCO of all feasible fleets.
 TEST(PlannerTest, TcoObjectiveRecommendsTheLowestTco) {
-  PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 10, 30);
+  v1::PlanRequest request =
+      Request("bloom-176b", "azure_2023_conv.csv", 10, 30);
   request.add_chips("h100");
   request.add_chips("h200");
-  request.add_modes(SERVING_MODE_COLOCATED);
-  request.set_objective(PLAN_OBJECTIVE_TCO);
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
+  request.set_objective(v1::PLAN_OBJECTIVE_TCO);
   request.mutable_site()->mutable_usd_per_kwh()->set_value(0.12);
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->feasible()) << result->explanation();
-  EXPECT_EQ(result->objective(), PLAN_OBJECTIVE_TCO);
-  const Tco& best = result->recommended().result().tco();
+  EXPECT_EQ(result->objective(), v1::PLAN_OBJECTIVE_TCO);
+  const v1::Tco& best = result->recommended().result().tco();
   EXPECT_GT(best.tco_usd(), best.capex_usd());
   EXPECT_EQ(best.site().usd_per_kwh().value(), 0.12);
   int feasible = 0;
-  for (const PlannedFleet& fleet : result->fleets()) {
+  for (const v1::PlannedFleet& fleet : result->fleets()) {
     if (!fleet.feasible()) continue;
     ++feasible;
     EXPECT_GT(fleet.result().tco().tco_usd(), 0);
@@ -315,14 +324,14 @@ TEST(PlannerTest, TcoObjectiveRecommendsTheLowestTco) {
 // Absolute bounds as a user states them, for a small model on one GPU
 // (slowdown presets against an H100 TP8 reference do not fit such models).
 TEST(PlannerTest, InlineAbsoluteSloPlansASmallModel) {
-  PlanRequest request = Request("qwen2.5-7b", "azure_2023_conv.csv", 2, 30);
+  v1::PlanRequest request = Request("qwen2.5-7b", "azure_2023_conv.csv", 2, 30);
   request.set_slo_preset("ttft_p99=2s,tpot_p90=50ms");
   request.add_tp(1);
-  request.add_modes(SERVING_MODE_COLOCATED);
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->feasible()) << result->explanation();
-  const SimulationResult& best = result->cheapest().result();
+  const v1::SimulationResult& best = result->cheapest().result();
   ASSERT_EQ(best.slo_size(), 2);
   EXPECT_EQ(best.slo(0).metric(), "ttft");
   EXPECT_DOUBLE_EQ(best.slo(0).limit(), 2.0);  // seconds, not a slowdown
@@ -336,13 +345,14 @@ TEST(PlannerTest, InlineAbsoluteSloPlansASmallModel) {
 // A pure-SSM model (no per-token KV, a fixed state per sequence) plans in
 // both serving modes: its memory is counted in states, not KV tokens.
 TEST(PlannerTest, PureSsmModelPlans) {
-  PlanRequest request = Request("mamba2-2.7b", "azure_2023_conv.csv", 5, 20);
+  v1::PlanRequest request =
+      Request("mamba2-2.7b", "azure_2023_conv.csv", 5, 20);
   request.set_slo_preset("ttft_p99=2s,tpot_p90=50ms");
   request.add_tp(1);
-  absl::StatusOr<PlanResult> result = PlanFleet(request, Options());
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_TRUE(result->feasible()) << result->explanation();
-  const SimulationResult& best = result->cheapest().result();
+  const v1::SimulationResult& best = result->cheapest().result();
   EXPECT_GT(best.completed(), 50);
   EXPECT_EQ(best.rejected(), 0);
 }
@@ -350,19 +360,19 @@ TEST(PlannerTest, PureSsmModelPlans) {
 // Speculative decoding from the template cluster reaches every candidate:
 // the same fleet decodes faster with a draft.
 TEST(PlannerTest, SpeculativeDecodingPlans) {
-  PlanRequest request = Request("llama-3-8b", "azure_2023_conv.csv", 5, 20);
+  v1::PlanRequest request = Request("llama-3-8b", "azure_2023_conv.csv", 5, 20);
   request.set_slo_preset("ttft_p99=2s,tpot_p90=50ms");
   request.add_tp(1);
   request.add_chips("h100");
-  request.add_modes(SERVING_MODE_COLOCATED);
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
   request.mutable_template_cluster()->set_name("template");
-  absl::StatusOr<PlanResult> plain = PlanFleet(request, Options());
-  SpeculativeDecoding* speculative =
+  absl::StatusOr<v1::PlanResult> plain = PlanFleet(request, Options());
+  v1::SpeculativeDecoding* speculative =
       request.mutable_template_cluster()->mutable_speculative_decoding();
   speculative->set_draft_model("llama-3.2-1b");
   speculative->set_draft_tokens(4);
   speculative->set_acceptance_rate(0.8);
-  absl::StatusOr<PlanResult> drafted = PlanFleet(request, Options());
+  absl::StatusOr<v1::PlanResult> drafted = PlanFleet(request, Options());
   ASSERT_TRUE(plain.ok()) << plain.status();
   ASSERT_TRUE(drafted.ok()) << drafted.status();
   ASSERT_TRUE(plain->feasible()) << plain->explanation();
@@ -376,16 +386,17 @@ TEST(PlannerTest, SpeculativeDecodingPlans) {
 // is an error naming the candidate and its inputs, never an infeasible
 // candidate.
 TEST(PlannerTest, ACrashedSimulationIsAnErrorNotAnInfeasibleFleet) {
-  PlanRequest request = Request("qwen2.5-7b", "azure_2023_conv.csv", 2, 20000);
+  v1::PlanRequest request =
+      Request("qwen2.5-7b", "azure_2023_conv.csv", 2, 20000);
   request.set_slo_preset("ttft_p99=2s,tpot_p90=50ms");
   request.add_tp(1);
-  request.add_modes(SERVING_MODE_COLOCATED);
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
   PlannerOptions options = Options();
   options.cancelled = [] {
     for (pid_t child : testutil::ChildrenOf(getpid())) kill(child, SIGKILL);
     return false;
   };
-  absl::StatusOr<PlanResult> result = PlanFleet(request, options);
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, options);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(result.status().message(), HasSubstr("signal 9"));
   EXPECT_THAT(result.status().message(), HasSubstr("attempts"));

@@ -15,8 +15,8 @@
 namespace fleetsim::planner {
 namespace {
 
-Cluster TwoChipFleet() {
-  Cluster cluster;
+v1::Cluster TwoChipFleet() {
+  v1::Cluster cluster;
   absl::Status status = ParseTextProto(
       R"pb(
         name: "prefill:h100x1@tp8+decode:a100x2@tp8"
@@ -56,20 +56,22 @@ TEST(PortableJobTest, RebuiltInputsSimulateToTheSameResult) {
   ASSERT_TRUE(inputs.ok()) << inputs.status();
   inputs->stop_when_slo_missed = true;  // the planner's setting travels too
 
-  absl::StatusOr<SimulationTask> task = TaskOf({&*inputs, &request.cluster});
+  absl::StatusOr<v1::SimulationTask> task =
+      TaskOf({&*inputs, &request.cluster});
   ASSERT_TRUE(task.ok()) << task.status();
   EXPECT_EQ(task->chips_size(), 2);
-  SimulationContext context;
+  v1::SimulationContext context;
   ASSERT_TRUE(context.ParseFromString(ContextOf(*inputs).SerializeAsString()));
-  SimulationTask sent;
+  v1::SimulationTask sent;
   ASSERT_TRUE(sent.ParseFromString(task->SerializeAsString()));
   absl::StatusOr<sim::SimulationInputs> rebuilt = InputsOf(context, sent);
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
   EXPECT_TRUE(rebuilt->stop_when_slo_missed);
 
-  absl::StatusOr<SimulationResult> original =
+  absl::StatusOr<v1::SimulationResult> original =
       sim::RunSimulationInChild(*inputs);
-  absl::StatusOr<SimulationResult> again = sim::RunSimulationInChild(*rebuilt);
+  absl::StatusOr<v1::SimulationResult> again =
+      sim::RunSimulationInChild(*rebuilt);
   ASSERT_TRUE(original.ok()) << original.status();
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_GT(original->completed(), 0);
@@ -80,7 +82,7 @@ TEST(PortableJobTest, RebuiltInputsSimulateToTheSameResult) {
 
 TEST(PortableJobTest, AJobWithoutItsClusterCannotTravel) {
   sim::SimulationInputs inputs;
-  absl::StatusOr<SimulationTask> task = TaskOf({&inputs, nullptr});
+  absl::StatusOr<v1::SimulationTask> task = TaskOf({&inputs, nullptr});
   EXPECT_EQ(task.status().code(), absl::StatusCode::kInvalidArgument);
 }
 

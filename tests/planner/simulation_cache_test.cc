@@ -15,11 +15,11 @@ namespace {
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
 struct KeyParts {
-  Cluster cluster;
-  Model model;
-  Chip chip;
-  Workload workload;
-  Slo slo;
+  v1::Cluster cluster;
+  v1::Model model;
+  v1::Chip chip;
+  v1::Workload workload;
+  v1::Slo slo;
   std::string Key() const {
     SimulationKeyInputs inputs;
     inputs.cluster = &cluster;
@@ -75,7 +75,7 @@ TEST(SimulationCacheTest, KeyIgnoresPricesButNotWhatIsSimulated) {
 TEST(SimulationCacheTest, FindCountsHits) {
   SimulationCache cache;
   EXPECT_EQ(cache.Find("k"), nullptr);
-  SimulationResult result;
+  v1::SimulationResult result;
   result.set_requests(42);
   cache.Insert("k", result);
   ASSERT_NE(cache.Find("k"), nullptr);
@@ -84,20 +84,20 @@ TEST(SimulationCacheTest, FindCountsHits) {
   EXPECT_EQ(cache.size(), 1u);
 }
 
-PlanRequest SmallRequest() {
-  PlanRequest request;
+v1::PlanRequest SmallRequest() {
+  v1::PlanRequest request;
   request.set_model("llama-3-8b");
-  Workload* workload = request.mutable_workload();
+  v1::Workload* workload = request.mutable_workload();
   workload->set_trace_path(kData + "/traces/azure_2023_conv.csv");
-  workload->set_arrival(ARRIVAL_PROCESS_POISSON);
+  workload->set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   workload->set_rate_per_s(6);
   workload->set_duration_s(20);
   workload->set_seed(1);
   request.set_slo_preset("normal");
   request.add_chips("h100");
-  request.add_modes(SERVING_MODE_COLOCATED);
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
   request.set_budget_machines(4);
-  request.set_objective(PLAN_OBJECTIVE_TCO);
+  request.set_objective(v1::PLAN_OBJECTIVE_TCO);
   request.set_jobs(2);
   return request;
 }
@@ -107,17 +107,17 @@ TEST(SimulationCacheTest, PlanAtAnotherPriceReusesEverySimulation) {
   PlannerOptions options;
   options.data_dir = kData;
   options.cache = &cache;
-  absl::StatusOr<PlanResult> first = PlanFleet(SmallRequest(), options);
+  absl::StatusOr<v1::PlanResult> first = PlanFleet(SmallRequest(), options);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(first->feasible());
   EXPECT_GT(first->simulations(), 0);
   EXPECT_EQ(first->simulations_reused(), 0);
   EXPECT_EQ(cache.size(), static_cast<size_t>(first->simulations()));
 
-  PlanRequest dearer = SmallRequest();
+  v1::PlanRequest dearer = SmallRequest();
   dearer.mutable_site()->mutable_usd_per_kwh()->set_value(0.5);
   dearer.mutable_site()->mutable_usd_per_kwh()->set_source("test");
-  absl::StatusOr<PlanResult> second = PlanFleet(dearer, options);
+  absl::StatusOr<v1::PlanResult> second = PlanFleet(dearer, options);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->simulations(), 0);
   EXPECT_EQ(second->simulations_reused(), first->simulations());
@@ -125,15 +125,15 @@ TEST(SimulationCacheTest, PlanAtAnotherPriceReusesEverySimulation) {
   // Re-priced from the cache, the dollars are those of a fresh plan.
   PlannerOptions fresh_options;
   fresh_options.data_dir = kData;
-  absl::StatusOr<PlanResult> fresh = PlanFleet(dearer, fresh_options);
+  absl::StatusOr<v1::PlanResult> fresh = PlanFleet(dearer, fresh_options);
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_GT(fresh->simulations(), 0);
-  const Tco& cached = second->recommended().result().tco();
-  const Tco& computed = fresh->recommended().result().tco();
+  const v1::Tco& cached = second->recommended().result().tco();
+  const v1::Tco& computed = fresh->recommended().result().tco();
   EXPECT_EQ(cached.tco_usd(), computed.tco_usd());
   EXPECT_EQ(cached.energy_usd_per_year(), computed.energy_usd_per_year());
   // And the energy bill moved with the price alone: same kWh, new $/kWh.
-  const Tco& cheap = first->recommended().result().tco();
+  const v1::Tco& cheap = first->recommended().result().tco();
   EXPECT_EQ(cached.energy_kwh_per_year(), cheap.energy_kwh_per_year());
   EXPECT_NEAR(cached.energy_usd_per_year(), cheap.energy_kwh_per_year() * 0.5,
               1e-6 * cached.energy_usd_per_year());

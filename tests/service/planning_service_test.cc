@@ -41,14 +41,14 @@ using testutil::WaitUntil;
 // A stand-in planner for the Plan plumbing: reports progress, and with
 // budget_machines = 99 starts a child simulation-like process and never
 // finishes (to be cancelled).
-absl::StatusOr<PlanResult> FakePlanner(const PlanRequest& request,
-                                       const std::string& data_dir,
-                                       const PlanProgressSink& progress) {
+absl::StatusOr<v1::PlanResult> FakePlanner(const v1::PlanRequest& request,
+                                           const std::string& data_dir,
+                                           const PlanProgressSink& progress) {
   if (request.budget_machines() == 99) {
     if (fork() == 0) {
       while (true) pause();
     }
-    PlanProgress event;
+    v1::PlanProgress event;
     event.set_message("started a simulation");
     progress(event);
     while (true) pause();
@@ -76,20 +76,20 @@ absl::StatusOr<PlanResult> FakePlanner(const PlanRequest& request,
         ++same;
       }
     }
-    PlanResult result;
+    v1::PlanResult result;
     result.set_feasible(request.trace_bytes().empty());  // cleared for us
     result.set_simulations(same);
     result.set_explanation(trace);
     return result;
   }
   for (int i = 1; i <= 3; ++i) {
-    PlanProgress event;
+    v1::PlanProgress event;
     event.set_evaluated(i);
     event.set_planned(3);
     event.set_message(absl::StrCat("jobs=", request.jobs()));
     progress(event);
   }
-  PlanResult result;
+  v1::PlanResult result;
   result.set_feasible(true);
   result.set_simulations(3);
   result.set_explanation(request.workload().trace_path());
@@ -99,16 +99,16 @@ absl::StatusOr<PlanResult> FakePlanner(const PlanRequest& request,
 // A real planner search small enough for a test: llama-2-7b on at most two
 // H100 machines, 60 s of Poisson arrivals (seeded) with the toy trace's
 // lengths, named by its data-dir path.
-PlanRequest SmallPlan() {
-  PlanRequest request;
+v1::PlanRequest SmallPlan() {
+  v1::PlanRequest request;
   request.set_model("llama-2-7b");
   request.add_chips("h100");
   request.set_budget_machines(2);
   request.set_jobs(2);
   request.set_slo_preset("relaxed");
-  Workload* workload = request.mutable_workload();
+  v1::Workload* workload = request.mutable_workload();
   workload->set_trace_path("traces/splitwise_test_trace.csv");
-  workload->set_arrival(ARRIVAL_PROCESS_POISSON);
+  workload->set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   workload->set_rate_per_s(2);
   workload->set_duration_s(60);
   workload->set_seed(7);
@@ -116,7 +116,7 @@ PlanRequest SmallPlan() {
 }
 
 // `request` with its trace sent inline instead of by path.
-PlanRequest Inline(PlanRequest request) {
+v1::PlanRequest Inline(v1::PlanRequest request) {
   std::string trace;
   EXPECT_TRUE(
       ReadFileToString(kData + "/" + request.workload().trace_path(), &trace)
@@ -127,14 +127,15 @@ PlanRequest Inline(PlanRequest request) {
 }
 
 // Host wall times, the only part of a plan that differs between runs.
-void ClearWallTimes(PlanResult* plan) {
+void ClearWallTimes(v1::PlanResult* plan) {
   plan->clear_wall_s();
-  auto clear = [](PlannedFleet* fleet) {
+  auto clear = [](v1::PlannedFleet* fleet) {
     if (fleet->has_result()) fleet->mutable_result()->clear_wall_s();
   };
-  for (PlannedFleet& fleet : *plan->mutable_fleets()) clear(&fleet);
-  for (PlannedFleet& fleet : *plan->mutable_pareto()) clear(&fleet);
-  for (PlannedFleet& fleet : *plan->mutable_best_per_system()) clear(&fleet);
+  for (v1::PlannedFleet& fleet : *plan->mutable_fleets()) clear(&fleet);
+  for (v1::PlannedFleet& fleet : *plan->mutable_pareto()) clear(&fleet);
+  for (v1::PlannedFleet& fleet : *plan->mutable_best_per_system())
+    clear(&fleet);
   clear(plan->mutable_cheapest());
   clear(plan->mutable_lowest_tdp());
   clear(plan->mutable_recommended());
@@ -156,29 +157,30 @@ class PlanningServerTest : public ::testing::Test {
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                    grpc::InsecureChannelCredentials());
-    stub_ = PlanningService::NewStub(channel_);
+    stub_ = v1::PlanningService::NewStub(channel_);
   }
 
   // Calls Simulate; `result` gets the reply's result.
   grpc::Status Simulate(
-      const SimulateRequest& request, SimulationResult* result,
+      const v1::SimulateRequest& request, v1::SimulationResult* result,
       std::chrono::milliseconds deadline = std::chrono::seconds(60)) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + deadline);
-    SimulateResponse response;
+    v1::SimulateResponse response;
     grpc::Status status = stub_->Simulate(&context, request, &response);
     *result = std::move(*response.mutable_result());
     return status;
   }
 
   // Runs a Plan to its end; appends its events to `events`.
-  grpc::Status Plan(const PlanRequest& request, std::vector<PlanResponse>* events,
+  grpc::Status Plan(const v1::PlanRequest& request,
+                    std::vector<v1::PlanResponse>* events,
                     std::chrono::seconds deadline = std::chrono::seconds(120)) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + deadline);
-    std::unique_ptr<grpc::ClientReader<PlanResponse>> reader =
+    std::unique_ptr<grpc::ClientReader<v1::PlanResponse>> reader =
         stub_->Plan(&context, request);
-    PlanResponse event;
+    v1::PlanResponse event;
     while (reader->Read(&event)) events->push_back(event);
     return reader->Finish();
   }
@@ -187,14 +189,14 @@ class PlanningServerTest : public ::testing::Test {
 
   std::unique_ptr<PlanningServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<PlanningService::Stub> stub_;
+  std::unique_ptr<v1::PlanningService::Stub> stub_;
 };
 
 TEST_F(PlanningServerTest, SimulateMatchesALocalRun) {
   Start();
-  SimulateRequest request = SmallRequest();
+  v1::SimulateRequest request = SmallRequest();
   request.set_slo_preset("normal");
-  SimulationResult remote;
+  v1::SimulationResult remote;
   grpc::Status status = Simulate(request, &remote);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(remote.requests(), 3);
@@ -203,7 +205,7 @@ TEST_F(PlanningServerTest, SimulateMatchesALocalRun) {
   EXPECT_EQ(remote.slo_size(), 4);
 
   // The same scenario run the CLI's way (in a forked child here).
-  absl::StatusOr<SimulateRequest> checked =
+  absl::StatusOr<v1::SimulateRequest> checked =
       CheckSimulateRequest(request, RequestLimits{kData});
   ASSERT_TRUE(checked.ok());
   std::string trace =
@@ -213,12 +215,13 @@ TEST_F(PlanningServerTest, SimulateMatchesALocalRun) {
       ScenarioFromRequest(*checked, RequestLimits{kData}, trace);
   ASSERT_TRUE(inputs.ok()) << inputs.status();
   inputs->operator_totals = true;  // as replay and the Simulate rpc
-  absl::StatusOr<SimulationResult> local = sim::RunSimulationInChild(*inputs);
+  absl::StatusOr<v1::SimulationResult> local =
+      sim::RunSimulationInChild(*inputs);
   ASSERT_TRUE(local.ok()) << local.status();
   // Priced as the server prices it: list prices, the shipped assumptions.
-  EXPECT_EQ(remote.tco().cost_basis(), COST_BASIS_LIST);
+  EXPECT_EQ(remote.tco().cost_basis(), v1::COST_BASIS_LIST);
   absl::StatusOr<economics::TcoSettings> tco = economics::LoadTcoSettings(
-      kData, COST_BASIS_UNSPECIFIED, SiteAssumptions(), "site");
+      kData, v1::COST_BASIS_UNSPECIFIED, v1::SiteAssumptions(), "site");
   ASSERT_TRUE(tco.ok()) << tco.status();
   ASSERT_TRUE(
       economics::PriceSimulation(inputs->fleet, inputs->h100, *tco, &*local)
@@ -231,10 +234,10 @@ TEST_F(PlanningServerTest, SimulateMatchesALocalRun) {
 
 TEST_F(PlanningServerTest, SimulateReadsATracePathInsideTheDataFolder) {
   Start();
-  SimulateRequest request = SmallRequest();
+  v1::SimulateRequest request = SmallRequest();
   request.clear_trace_bytes();
   request.mutable_workload()->set_trace_path("traces/splitwise_test_trace.csv");
-  SimulationResult result;
+  v1::SimulationResult result;
   grpc::Status status = Simulate(request, &result);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(result.completed(), 3);
@@ -251,10 +254,10 @@ TEST_F(PlanningServerTest, PathTraversalIsRefused) {
   for (const std::string& path :
        {std::string("../../../../etc/passwd"), std::string("/etc/passwd"),
         std::string("traces/../../CMakeLists.txt")}) {
-    SimulateRequest request = SmallRequest();
+    v1::SimulateRequest request = SmallRequest();
     request.clear_trace_bytes();
     request.mutable_workload()->set_trace_path(path);
-    SimulationResult result;
+    v1::SimulationResult result;
     grpc::Status status = Simulate(request, &result);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
         << path << ": " << status.error_message();
@@ -269,9 +272,9 @@ TEST_F(PlanningServerTest, PathTraversalIsRefused) {
 
 TEST_F(PlanningServerTest, BadFieldsAreInvalidArgumentsAndTheServerLives) {
   Start();
-  SimulateRequest request = SmallRequest();
+  v1::SimulateRequest request = SmallRequest();
   request.set_model("gpt-17");
-  SimulationResult result;
+  v1::SimulationResult result;
   grpc::Status status = Simulate(request, &result);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("gpt-17"), std::string::npos);
@@ -296,9 +299,9 @@ TEST_F(PlanningServerTest, BadFieldsAreInvalidArgumentsAndTheServerLives) {
 
 TEST_F(PlanningServerTest, OversizedMessagesAreRefused) {
   Start();
-  SimulateRequest request = SmallRequest();
+  v1::SimulateRequest request = SmallRequest();
   request.set_trace_bytes(std::string(10 << 20, 'x'));  // over 8 MiB + 1 MiB
-  SimulationResult result;
+  v1::SimulationResult result;
   grpc::Status status = Simulate(request, &result);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message();
@@ -351,14 +354,14 @@ TEST_F(PlanningServerTest, HealthAndCatalogs) {
   EXPECT_EQ(HealthStatus(channel_), 1);
   EXPECT_EQ(HealthStatus(channel_, kServiceName), 1);
   grpc::ClientContext chips_context;
-  ListChipsResponse chips;
+  v1::ListChipsResponse chips;
   ASSERT_TRUE(stub_->ListChips(&chips_context, {}, &chips).ok());
   std::vector<std::string> names;
-  for (const Chip& chip : chips.chips()) names.push_back(chip.name());
+  for (const v1::Chip& chip : chips.chips()) names.push_back(chip.name());
   EXPECT_NE(std::find(names.begin(), names.end(), "h100"), names.end());
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
   grpc::ClientContext models_context;
-  ListModelsResponse models;
+  v1::ListModelsResponse models;
   ASSERT_TRUE(stub_->ListModels(&models_context, {}, &models).ok());
   EXPECT_GE(models.models_size(), 5);
 }
@@ -367,7 +370,7 @@ TEST_F(PlanningServerTest, HealthAndCatalogs) {
 // the machine's speed), and its worker with it.
 TEST_F(PlanningServerTest, AnExpiredDeadlineKillsTheWorker) {
   Start();
-  SimulationResult result;
+  v1::SimulationResult result;
   grpc::Status status =
       Simulate(LongRequest(), &result, std::chrono::seconds(2));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
@@ -378,7 +381,7 @@ TEST_F(PlanningServerTest, AnExpiredDeadlineKillsTheWorker) {
 TEST_F(PlanningServerTest, ACancelledCallKillsTheWorker) {
   Start();
   grpc::ClientContext context;
-  SimulateResponse response;
+  v1::SimulateResponse response;
   std::atomic<bool> done{false};
   grpc::Status status;
   std::thread call([&]() {
@@ -407,13 +410,13 @@ TEST_F(PlanningServerTest, ConcurrentCallsBeyondTheLimitAreTurnedAway) {
   for (int i = 0; i < kHolders; ++i) {
     contexts.push_back(std::make_unique<grpc::ClientContext>());
     threads.emplace_back([this, i, &contexts, &statuses]() {
-      SimulateResponse response;
+      v1::SimulateResponse response;
       statuses[i] =
           stub_->Simulate(contexts[i].get(), LongRequest(), &response);
     });
   }
   EXPECT_EQ(WaitForChildren(helper(), kHolders).size(), size_t{kHolders});
-  SimulationResult result;
+  v1::SimulationResult result;
   EXPECT_EQ(Simulate(SmallRequest(), &result).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(HealthStatus(channel_), 1);
@@ -429,11 +432,11 @@ TEST_F(PlanningServerTest, ConcurrentCallsBeyondTheLimitAreTurnedAway) {
 
 TEST_F(PlanningServerTest, PlanStreamsProgressThenTheResult) {
   Start(/*max_concurrent=*/3);
-  PlanRequest request;
+  v1::PlanRequest request;
   request.set_model("llama-2-7b");
   request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
   request.set_slo_preset("normal");
-  std::vector<PlanResponse> events;
+  std::vector<v1::PlanResponse> events;
   grpc::Status status = Plan(request, &events);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(events.size(), 4u);
@@ -451,10 +454,10 @@ TEST_F(PlanningServerTest, PlanStreamsProgressThenTheResult) {
 
 TEST_F(PlanningServerTest, PlanWithAnInlineTraceEqualsThePlanFromItsPath) {
   Start(/*max_concurrent=*/2, /*planner=*/nullptr);
-  std::vector<PlanResponse> from_path;
+  std::vector<v1::PlanResponse> from_path;
   grpc::Status status = Plan(SmallPlan(), &from_path);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  std::vector<PlanResponse> inline_events;
+  std::vector<v1::PlanResponse> inline_events;
   status = Plan(Inline(SmallPlan()), &inline_events);
   ASSERT_TRUE(status.ok()) << status.error_message();
 
@@ -465,8 +468,8 @@ TEST_F(PlanningServerTest, PlanWithAnInlineTraceEqualsThePlanFromItsPath) {
   }
   ASSERT_TRUE(inline_events.back().has_result());
   ASSERT_TRUE(from_path.back().has_result());
-  PlanResult inline_plan = inline_events.back().result();
-  PlanResult path_plan = from_path.back().result();
+  v1::PlanResult inline_plan = inline_events.back().result();
+  v1::PlanResult path_plan = from_path.back().result();
   EXPECT_TRUE(inline_plan.feasible()) << inline_plan.explanation();
   EXPECT_GT(inline_plan.simulations(), 1);  // forked simulations, one trace
   EXPECT_GT(inline_plan.cheapest().pools_size(), 0);
@@ -481,13 +484,13 @@ TEST_F(PlanningServerTest, PlanWithAnInlineTraceEqualsThePlanFromItsPath) {
 
 TEST_F(PlanningServerTest, ThePlannersForkedProcessesReadTheSameInlineBytes) {
   Start();
-  PlanRequest request = Inline(SmallPlan());
+  v1::PlanRequest request = Inline(SmallPlan());
   request.set_budget_machines(98);  // FakePlanner: read it here and in 2 forks
-  std::vector<PlanResponse> events;
+  std::vector<v1::PlanResponse> events;
   grpc::Status status = Plan(request, &events);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(events.size(), 1u);
-  const PlanResult& result = events[0].result();
+  const v1::PlanResult& result = events[0].result();
   EXPECT_TRUE(result.feasible());  // the planner got a path, not the bytes
   EXPECT_EQ(result.simulations(), 2);
   EXPECT_EQ(result.explanation(), request.trace_bytes());
@@ -495,10 +498,10 @@ TEST_F(PlanningServerTest, ThePlannersForkedProcessesReadTheSameInlineBytes) {
 
 TEST_F(PlanningServerTest, PlanRefusesInlineTracesOverTheLimit) {
   Start();
-  PlanRequest request = SmallPlan();
+  v1::PlanRequest request = SmallPlan();
   request.clear_workload();
   request.set_trace_bytes(std::string((8 << 20) + 10, 'x'));  // over 8 MiB
-  std::vector<PlanResponse> events;
+  std::vector<v1::PlanResponse> events;
   grpc::Status status = Plan(request, &events);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
       << status.error_message();
@@ -516,10 +519,10 @@ TEST_F(PlanningServerTest, AMalformedInlineTraceNamesTraceBytesAndTheLine) {
       ReadFileToString(kData + "/traces/splitwise_test_trace.csv", &trace)
           .ok());
   trace += "3,2,0,five,1,2048,16\n";  // line 5: not a number
-  PlanRequest plan = SmallPlan();
+  v1::PlanRequest plan = SmallPlan();
   plan.clear_workload();  // the trace's own arrivals
   plan.set_trace_bytes(trace);
-  std::vector<PlanResponse> events;
+  std::vector<v1::PlanResponse> events;
   grpc::Status planned = Plan(plan, &events);
   ASSERT_FALSE(planned.ok());
   EXPECT_NE(planned.error_message().find("trace_bytes:5"), std::string::npos)
@@ -527,9 +530,9 @@ TEST_F(PlanningServerTest, AMalformedInlineTraceNamesTraceBytesAndTheLine) {
   EXPECT_EQ(planned.error_message().find("/proc/"), std::string::npos)
       << planned.error_message();
   // The code is the trace reader's, as Simulate reports it.
-  SimulateRequest simulate = SmallRequest();
+  v1::SimulateRequest simulate = SmallRequest();
   simulate.set_trace_bytes(trace);
-  SimulationResult result;
+  v1::SimulationResult result;
   grpc::Status simulated = Simulate(simulate, &result);
   EXPECT_EQ(planned.error_code(), simulated.error_code())
       << planned.error_message() << " vs " << simulated.error_message();
@@ -579,15 +582,15 @@ TEST_F(PlanningServerTest, PlanServerFlagSendsATraceOutsideTheDataFolder) {
 
 TEST_F(PlanningServerTest, CancellingMidPlanLeavesNoProcessBehind) {
   Start();
-  PlanRequest request;
+  v1::PlanRequest request;
   request.set_model("llama-2-7b");
   request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
   request.set_slo_preset("normal");
   request.set_budget_machines(99);  // FakePlanner: fork a child, never end
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<PlanResponse>> reader =
+  std::unique_ptr<grpc::ClientReader<v1::PlanResponse>> reader =
       stub_->Plan(&context, request);
-  PlanResponse event;
+  v1::PlanResponse event;
   ASSERT_TRUE(reader->Read(&event));
   EXPECT_TRUE(event.has_progress());
   // The plan job and its child simulation are running.
@@ -604,12 +607,12 @@ TEST_F(PlanningServerTest, CancellingMidPlanLeavesNoProcessBehind) {
 
 TEST_F(PlanningServerTest, PlanRefusesPathsOutsideTheDataFolder) {
   Start();
-  PlanRequest request;
+  v1::PlanRequest request;
   request.set_model("llama-2-7b");
   request.mutable_workload()->set_trace_path("../../etc/passwd");
   grpc::ClientContext context;
   auto reader = stub_->Plan(&context, request);
-  PlanResponse event;
+  v1::PlanResponse event;
   EXPECT_FALSE(reader->Read(&event));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
@@ -618,7 +621,7 @@ TEST_F(PlanningServerTest, ShutdownStopsRunningWorkers) {
   Start();
   pid_t helper_pid = helper();
   std::thread call([this]() {
-    SimulationResult result;
+    v1::SimulationResult result;
     Simulate(LongRequest(), &result);
   });
   std::vector<pid_t> workers = WaitForChildren(helper_pid);

@@ -85,11 +85,11 @@ TEST_F(ConfinedDataDir, MissingOrOddPathsAreInvalidArguments) {
 }
 
 TEST_F(ConfinedDataDir, CheckSimulateRequestResolvesTheTracePath) {
-  SimulateRequest request = SmallRequest();
+  v1::SimulateRequest request = SmallRequest();
   request.clear_trace_bytes();
   request.mutable_workload()->set_trace_path("traces/toy.csv");
   RequestLimits limits{root_.string()};
-  absl::StatusOr<SimulateRequest> checked =
+  absl::StatusOr<v1::SimulateRequest> checked =
       CheckSimulateRequest(request, limits);
   ASSERT_TRUE(checked.ok()) << checked.status();
   EXPECT_EQ(checked->workload().trace_path(),
@@ -107,11 +107,11 @@ TEST_F(ConfinedDataDir, CheckSimulateRequestResolvesTheTracePath) {
 // confinement, in a Simulate's cluster and a Plan's template and fleet.
 TEST_F(ConfinedDataDir, IterationTablesStayInTheDataFolder) {
   RequestLimits limits{root_.string()};
-  SimulateRequest simulate = SmallRequest();
+  v1::SimulateRequest simulate = SmallRequest();
   simulate.clear_trace_bytes();
   simulate.mutable_workload()->set_trace_path("traces/toy.csv");
   simulate.mutable_cluster()->set_iteration_time_table("traces/toy.csv");
-  absl::StatusOr<SimulateRequest> checked =
+  absl::StatusOr<v1::SimulateRequest> checked =
       CheckSimulateRequest(simulate, limits);
   ASSERT_TRUE(checked.ok()) << checked.status();
   EXPECT_EQ(checked->cluster().iteration_time_table(),
@@ -123,7 +123,7 @@ TEST_F(ConfinedDataDir, IterationTablesStayInTheDataFolder) {
             std::string::npos)
       << escape;
 
-  PlanRequest plan;
+  v1::PlanRequest plan;
   plan.set_model("bloom-176b");
   plan.mutable_workload()->set_trace_path("traces/toy.csv");
   plan.set_slo_preset("normal");
@@ -137,10 +137,10 @@ TEST_F(ConfinedDataDir, IterationTablesStayInTheDataFolder) {
 }
 
 // The code and message of checking, then loading, `request`.
-std::string Problem(const SimulateRequest& request,
+std::string Problem(const v1::SimulateRequest& request,
                     int64_t max_inline = 8 << 20) {
   RequestLimits limits{kData, max_inline};
-  absl::StatusOr<SimulateRequest> checked =
+  absl::StatusOr<v1::SimulateRequest> checked =
       CheckSimulateRequest(request, limits);
   absl::Status status = checked.status();
   if (checked.ok()) {
@@ -153,7 +153,7 @@ std::string Problem(const SimulateRequest& request,
 
 TEST(SimulateRequestChecks, AGoodRequestPasses) {
   EXPECT_EQ(Problem(SmallRequest()), "OK");
-  SimulateRequest with_preset = SmallRequest();
+  v1::SimulateRequest with_preset = SmallRequest();
   with_preset.set_slo_preset("normal");
   EXPECT_EQ(Problem(with_preset), "OK");
 }
@@ -161,45 +161,48 @@ TEST(SimulateRequestChecks, AGoodRequestPasses) {
 TEST(SimulateRequestChecks, EveryBadFieldIsAnInvalidArgumentNamingIt) {
   struct Case {
     std::string field;  // expected in the message
-    std::function<void(SimulateRequest*)> spoil;
+    std::function<void(v1::SimulateRequest*)> spoil;
   };
   std::vector<Case> cases = {
-      {"cluster", [](SimulateRequest* r) { r->clear_cluster(); }},
-      {"model", [](SimulateRequest* r) { r->clear_model(); }},
+      {"cluster", [](v1::SimulateRequest* r) { r->clear_cluster(); }},
+      {"model", [](v1::SimulateRequest* r) { r->clear_model(); }},
       {"no-such-model",
-       [](SimulateRequest* r) { r->set_model("no-such-model"); }},
+       [](v1::SimulateRequest* r) { r->set_model("no-such-model"); }},
       {"tpu9",
-       [](SimulateRequest* r) {
+       [](v1::SimulateRequest* r) {
          r->mutable_cluster()->mutable_pools(0)->mutable_machine()->set_chip(
              "tpu9");
        }},
       {"rate_per_s",
-       [](SimulateRequest* r) {
-         r->mutable_workload()->set_arrival(ARRIVAL_PROCESS_POISSON);
+       [](v1::SimulateRequest* r) {
+         r->mutable_workload()->set_arrival(v1::ARRIVAL_PROCESS_POISSON);
          r->mutable_workload()->set_rate_per_s(-3);
        }},
       {"duration_s",
-       [](SimulateRequest* r) { r->mutable_workload()->set_duration_s(-1); }},
-      {"slo_preset", [](SimulateRequest* r) { r->set_slo_preset("../x"); }},
-      {"slo_preset", [](SimulateRequest* r) { r->set_slo_preset("nope"); }},
+       [](v1::SimulateRequest* r) {
+         r->mutable_workload()->set_duration_s(-1);
+       }},
+      {"slo_preset", [](v1::SimulateRequest* r) { r->set_slo_preset("../x"); }},
+      {"slo_preset", [](v1::SimulateRequest* r) { r->set_slo_preset("nope"); }},
       {"workload.trace_path",
-       [](SimulateRequest* r) { r->clear_trace_bytes(); }},
-      {"pool", [](SimulateRequest* r) { r->add_pool_overrides("nosuch=3"); }},
+       [](v1::SimulateRequest* r) { r->clear_trace_bytes(); }},
+      {"pool",
+       [](v1::SimulateRequest* r) { r->add_pool_overrides("nosuch=3"); }},
       // Issue 16: finite values like these, in one inline request, once
       // made a latency overflow LogHistogram and killed the worker.
       {"framework_layer_overhead_us",
-       [](SimulateRequest* r) {
+       [](v1::SimulateRequest* r) {
          r->mutable_cluster()->set_framework_layer_overhead_us(1e306);
        }},
       {"scale_out_gbytes_per_s",
-       [](SimulateRequest* r) {
+       [](v1::SimulateRequest* r) {
          r->mutable_cluster()
              ->mutable_pools(0)
              ->mutable_machine()
              ->set_scale_out_gbytes_per_s(1e-300);
        }},
       {"scale_out_latency_us",
-       [](SimulateRequest* r) {
+       [](v1::SimulateRequest* r) {
          r->mutable_cluster()
              ->mutable_pools(0)
              ->mutable_machine()
@@ -207,7 +210,7 @@ TEST(SimulateRequestChecks, EveryBadFieldIsAnInvalidArgumentNamingIt) {
        }},
   };
   for (const Case& c : cases) {
-    SimulateRequest request = SmallRequest();
+    v1::SimulateRequest request = SmallRequest();
     c.spoil(&request);
     std::string problem = Problem(request);
     EXPECT_EQ(problem.rfind("INVALID_ARGUMENT: ", 0), 0u)
@@ -218,14 +221,14 @@ TEST(SimulateRequestChecks, EveryBadFieldIsAnInvalidArgumentNamingIt) {
 }
 
 TEST(SimulateRequestChecks, InlineTracesAreBounded) {
-  SimulateRequest request = SmallRequest();
+  v1::SimulateRequest request = SmallRequest();
   std::string problem = Problem(request, /*max_inline=*/16);
   EXPECT_EQ(problem.rfind("INVALID_ARGUMENT: trace_bytes", 0), 0u) << problem;
 }
 
 TEST(SimulateRequestChecks, InlineSloIsValidated) {
-  SimulateRequest request = SmallRequest();
-  SloTarget* target = request.mutable_slo()->add_targets();
+  v1::SimulateRequest request = SmallRequest();
+  v1::SloTarget* target = request.mutable_slo()->add_targets();
   target->set_percentile(250);
   std::string problem = Problem(request);
   EXPECT_EQ(problem.rfind("INVALID_ARGUMENT: ", 0), 0u) << problem;
@@ -234,11 +237,11 @@ TEST(SimulateRequestChecks, InlineSloIsValidated) {
 
 TEST(PlanRequestChecks, PathsAreConfinedAndResolved) {
   RequestLimits limits{kData};
-  PlanRequest request;
+  v1::PlanRequest request;
   request.set_model("bloom-176b");
   request.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
   request.set_slo_preset("normal");
-  absl::StatusOr<PlanRequest> checked = CheckPlanRequest(request, limits);
+  absl::StatusOr<v1::PlanRequest> checked = CheckPlanRequest(request, limits);
   ASSERT_TRUE(checked.ok()) << checked.status();
   EXPECT_TRUE(fs::path(checked->workload().trace_path()).is_absolute());
   request.set_slo_preset("../../etc/passwd");
@@ -256,38 +259,42 @@ TEST(PlanRequestChecks, PathsAreConfinedAndResolved) {
 
 TEST(PlanRequestChecks, BadFieldsAreInvalidArgumentsNamingThem) {
   RequestLimits limits{kData};
-  PlanRequest good;
+  v1::PlanRequest good;
   good.set_model("bloom-176b");
   good.mutable_workload()->set_trace_path("traces/azure_2023_code.csv");
   good.set_slo_preset("normal");
   good.add_chips("h100");
-  absl::StatusOr<PlanRequest> checked = CheckPlanRequest(good, limits);
+  absl::StatusOr<v1::PlanRequest> checked = CheckPlanRequest(good, limits);
   ASSERT_TRUE(checked.ok()) << checked.status();
   EXPECT_EQ(checked->slo_preset(), kData + "/slos/normal.txtpb");
 
-  std::vector<std::pair<std::string, std::function<void(PlanRequest*)>>> cases =
-      {
-          {"model", [](PlanRequest* r) { r->set_model("gpt-17"); }},
-          {"chips", [](PlanRequest* r) { r->add_chips("tpu9"); }},
-          {"slo", [](PlanRequest* r) { r->clear_slo_preset(); }},
+  std::vector<std::pair<std::string, std::function<void(v1::PlanRequest*)>>>
+      cases = {
+          {"model", [](v1::PlanRequest* r) { r->set_model("gpt-17"); }},
+          {"chips", [](v1::PlanRequest* r) { r->add_chips("tpu9"); }},
+          {"slo", [](v1::PlanRequest* r) { r->clear_slo_preset(); }},
           {"rate_per_s",
-           [](PlanRequest* r) { r->mutable_workload()->set_rate_per_s(-1); }},
-          {"budget_machines",
-           [](PlanRequest* r) { r->set_budget_machines(-2); }},
-          {"normalize_to",
-           [](PlanRequest* r) { r->set_normalize_to("a100x"); }},
-          {"modes",
-           [](PlanRequest* r) { r->add_modes(static_cast<ServingMode>(99)); }},
-          {"objective",
-           [](PlanRequest* r) {
-             r->set_objective(static_cast<PlanObjective>(99));
+           [](v1::PlanRequest* r) {
+             r->mutable_workload()->set_rate_per_s(-1);
            }},
-          {"tp", [](PlanRequest* r) { r->add_tp(3); }},
-          {"tp", [](PlanRequest* r) { r->add_tp(-1); }},
-          {"tp", [](PlanRequest* r) { r->add_tp(0); }},
+          {"budget_machines",
+           [](v1::PlanRequest* r) { r->set_budget_machines(-2); }},
+          {"normalize_to",
+           [](v1::PlanRequest* r) { r->set_normalize_to("a100x"); }},
+          {"modes",
+           [](v1::PlanRequest* r) {
+             r->add_modes(static_cast<v1::ServingMode>(99));
+           }},
+          {"objective",
+           [](v1::PlanRequest* r) {
+             r->set_objective(static_cast<v1::PlanObjective>(99));
+           }},
+          {"tp", [](v1::PlanRequest* r) { r->add_tp(3); }},
+          {"tp", [](v1::PlanRequest* r) { r->add_tp(-1); }},
+          {"tp", [](v1::PlanRequest* r) { r->add_tp(0); }},
       };
   for (const auto& [field, spoil] : cases) {
-    PlanRequest request = good;
+    v1::PlanRequest request = good;
     spoil(&request);
     absl::Status status = CheckPlanRequest(request, limits).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument)
@@ -298,20 +305,20 @@ TEST(PlanRequestChecks, BadFieldsAreInvalidArgumentsNamingThem) {
 }
 
 TEST(PlanRequestChecks, InlineTracesAreTakenWithinTheLimit) {
-  PlanRequest request;
+  v1::PlanRequest request;
   request.set_model("llama-2-7b");
   request.set_slo_preset("normal");
   request.set_trace_bytes(SmallRequest().trace_bytes());
   // A path next to inline bytes is ignored (and cleared), as in Simulate.
   request.mutable_workload()->set_trace_path("../../etc/passwd");
   RequestLimits limits{kData};
-  absl::StatusOr<PlanRequest> checked = CheckPlanRequest(request, limits);
+  absl::StatusOr<v1::PlanRequest> checked = CheckPlanRequest(request, limits);
   ASSERT_TRUE(checked.ok()) << checked.status();
   EXPECT_EQ(checked->trace_bytes(), request.trace_bytes());
   EXPECT_EQ(checked->workload().trace_path(), "");
 
   // Workload fields are still validated with an inline trace.
-  PlanRequest bad_rate = request;
+  v1::PlanRequest bad_rate = request;
   bad_rate.mutable_workload()->set_rate_per_s(-1);
   absl::Status status = CheckPlanRequest(bad_rate, limits).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
@@ -327,7 +334,7 @@ TEST(PlanRequestChecks, InlineTracesAreTakenWithinTheLimit) {
   EXPECT_NE(status.message().find("--max-inline-trace-bytes"),
             absl::string_view::npos)
       << status;
-  SimulateRequest simulate = SmallRequest();
+  v1::SimulateRequest simulate = SmallRequest();
   EXPECT_EQ(Problem(simulate, limits.max_inline_trace_bytes),
             absl::StrCat("INVALID_ARGUMENT: ", status.message()));
 }

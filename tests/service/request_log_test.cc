@@ -16,9 +16,9 @@ namespace {
 
 TEST(RequestLogLineTest, NamesMethodPeerStatusAndDuration) {
   EXPECT_EQ(RequestLogLine(
-                "/fleetsim.PlanningService/Simulate", "ipv4:127.0.0.1:4000",
+                "/fleetsim.v1.PlanningService/Simulate", "ipv4:127.0.0.1:4000",
                 grpc::StatusCode::INVALID_ARGUMENT, absl::Microseconds(12345)),
-            "rpc method=/fleetsim.PlanningService/Simulate "
+            "rpc method=/fleetsim.v1.PlanningService/Simulate "
             "peer=ipv4:127.0.0.1:4000 status=INVALID_ARGUMENT "
             "duration_ms=12.345");
   EXPECT_EQ(
@@ -39,7 +39,7 @@ class RequestLogTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = testutil::ChannelTo(*server_);
-    stub_ = PlanningService::NewStub(channel_);
+    stub_ = v1::PlanningService::NewStub(channel_);
   }
 
   std::vector<std::string> Lines() {
@@ -51,17 +51,17 @@ class RequestLogTest : public ::testing::Test {
   std::vector<std::string> lines_;
   std::unique_ptr<PlanningServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<PlanningService::Stub> stub_;
+  std::unique_ptr<v1::PlanningService::Stub> stub_;
 };
 
 TEST_F(RequestLogTest, OneLinePerCallWithItsStatus) {
   grpc::ClientContext chips_context;
-  ListChipsResponse chips;
+  v1::ListChipsResponse chips;
   ASSERT_TRUE(stub_->ListChips(&chips_context, {}, &chips).ok());
   grpc::ClientContext simulate_context;
-  SimulateRequest bad = testutil::SmallRequest();
+  v1::SimulateRequest bad = testutil::SmallRequest();
   bad.set_model("no-such-model");
-  SimulateResponse response;
+  v1::SimulateResponse response;
   EXPECT_EQ(stub_->Simulate(&simulate_context, bad, &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(testutil::HealthStatus(channel_), 1);
@@ -71,11 +71,12 @@ TEST_F(RequestLogTest, OneLinePerCallWithItsStatus) {
   const std::string peer = "peer=ipv[46]:\\S+ ";
   const std::string duration = " duration_ms=[0-9]+\\.[0-9]{3}";
   EXPECT_TRUE(std::regex_match(
-      lines[0], std::regex("rpc method=/fleetsim.PlanningService/ListChips " +
-                           peer + "status=OK" + duration)))
+      lines[0],
+      std::regex("rpc method=/fleetsim.v1.PlanningService/ListChips " + peer +
+                 "status=OK" + duration)))
       << lines[0];
   EXPECT_TRUE(std::regex_match(
-      lines[1], std::regex("rpc method=/fleetsim.PlanningService/Simulate " +
+      lines[1], std::regex("rpc method=/fleetsim.v1.PlanningService/Simulate " +
                            peer + "status=INVALID_ARGUMENT" + duration)))
       << lines[1];
   EXPECT_TRUE(std::regex_match(

@@ -152,7 +152,8 @@ TEST_F(ServerReflectionTest, DescribesThePlanningServicesMethods) {
   for (const auto& method : file.service(0).method()) {
     methods.push_back(method.name());
     if (method.name() == "Simulate") {
-      EXPECT_EQ(method.input_type(), ".fleetsim.SimulateRequest");
+      EXPECT_EQ(method.input_type(), ".fleetsim.v1.SimulateRequest");
+      EXPECT_EQ(method.output_type(), ".fleetsim.v1.SimulateResponse");
     }
   }
   EXPECT_NE(std::find(methods.begin(), methods.end(), "Simulate"),

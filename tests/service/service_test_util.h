@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "fleetsim/v1/planning_service.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
-#include "proto/planning_service.pb.h"
 #include "util/textproto.h"
 
 namespace fleetsim::testutil {
@@ -28,10 +28,10 @@ inline const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
 // Poisson arrivals at `rate_per_s` for `duration_s` simulated seconds, with
 // the lengths of the bundled Azure 2023 conversation trace.
-inline Workload ConversationPoisson(double rate_per_s, double duration_s) {
-  Workload workload;
+inline v1::Workload ConversationPoisson(double rate_per_s, double duration_s) {
+  v1::Workload workload;
   workload.set_trace_path(kData + "/traces/azure_2023_conv.csv");
-  workload.set_arrival(ARRIVAL_PROCESS_POISSON);
+  workload.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   workload.set_rate_per_s(rate_per_s);
   workload.set_duration_s(duration_s);
   return workload;
@@ -150,8 +150,8 @@ inline int HealthStatus(const std::shared_ptr<grpc::Channel>& channel,
 }
 
 // One H100 machine at TP1 serving llama-2-7b: small and quick.
-inline Cluster OneMachine() {
-  Cluster cluster;
+inline v1::Cluster OneMachine() {
+  v1::Cluster cluster;
   absl::Status status =
       ParseTextProto(R"pb(
                        name: "one"
@@ -172,8 +172,8 @@ inline Cluster OneMachine() {
 }
 
 // A small Simulate: the three-request SplitwiseSim toy trace, inline.
-inline SimulateRequest SmallRequest() {
-  SimulateRequest request;
+inline v1::SimulateRequest SmallRequest() {
+  v1::SimulateRequest request;
   *request.mutable_cluster() = OneMachine();
   request.set_model("llama-2-7b");
   std::string trace;
@@ -185,12 +185,12 @@ inline SimulateRequest SmallRequest() {
 // A Simulate that runs for about a minute (8 req/s for 10^6 simulated
 // seconds on one machine: ~5 s of wall time per 10^5 s here), for tests
 // that stop it long before it ends.
-inline SimulateRequest LongRequest() {
-  SimulateRequest request;
+inline v1::SimulateRequest LongRequest() {
+  v1::SimulateRequest request;
   *request.mutable_cluster() = OneMachine();
   request.set_model("llama-2-7b");
   request.mutable_workload()->set_trace_path("traces/azure_2023_conv.csv");
-  request.mutable_workload()->set_arrival(ARRIVAL_PROCESS_POISSON);
+  request.mutable_workload()->set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   request.mutable_workload()->set_rate_per_s(8);
   request.mutable_workload()->set_duration_s(1e6);
   return request;

@@ -36,45 +36,45 @@ class StudyRpcTest : public ::testing::Test {
         PlanningServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    stub_ = PlanningService::NewStub(
+    stub_ = v1::PlanningService::NewStub(
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                             grpc::InsecureChannelCredentials()));
-    absl::StatusOr<StudySpec> spec = study::LoadStudySpec(kSpec);
+    absl::StatusOr<v1::StudySpec> spec = study::LoadStudySpec(kSpec);
     ASSERT_TRUE(spec.ok()) << spec.status();
     spec_ = *spec;
   }
 
-  grpc::Status Study(const StudyRequest& request,
-                     std::vector<StudyResponse>* events) {
+  grpc::Status Study(const v1::StudyRequest& request,
+                     std::vector<v1::StudyResponse>* events) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(240));
-    std::unique_ptr<grpc::ClientReader<StudyResponse>> reader =
+    std::unique_ptr<grpc::ClientReader<v1::StudyResponse>> reader =
         stub_->Study(&context, request);
-    StudyResponse event;
+    v1::StudyResponse event;
     while (reader->Read(&event)) events->push_back(event);
     return reader->Finish();
   }
 
   std::unique_ptr<PlanningServer> server_;
-  std::unique_ptr<PlanningService::Stub> stub_;
-  StudySpec spec_;
+  std::unique_ptr<v1::PlanningService::Stub> stub_;
+  v1::StudySpec spec_;
 };
 
 TEST_F(StudyRpcTest, StreamsProgressThenTheFilesOfALocalRun) {
-  StudyRequest request;
+  v1::StudyRequest request;
   *request.mutable_spec() = spec_;
   request.set_seeds(2);
   const bool pdf = report::FindChromium().ok();
   request.set_pdf(pdf);
-  std::vector<StudyResponse> events;
+  std::vector<v1::StudyResponse> events;
   grpc::Status status = Study(request, &events);
   ASSERT_TRUE(status.ok()) << status.error_message();
   std::vector<std::string> names;
   bool progress_after_files = false;
-  const ReportFile* json = nullptr;
-  const ReportFile* html = nullptr;
-  for (const StudyResponse& event : events) {
+  const v1::ReportFile* json = nullptr;
+  const v1::ReportFile* html = nullptr;
+  for (const v1::StudyResponse& event : events) {
     if (event.has_progress()) progress_after_files |= !names.empty();
     if (!event.has_file()) continue;
     names.push_back(event.file().name());
@@ -93,7 +93,7 @@ TEST_F(StudyRpcTest, StreamsProgressThenTheFilesOfALocalRun) {
   EXPECT_THAT(html->content(), HasSubstr("Content-Security-Policy"));
 
   // The same numbers as the study run here.
-  StudyResult remote;
+  v1::StudyResult remote;
   ASSERT_TRUE(
       google::protobuf::util::JsonStringToMessage(json->content(), &remote)
           .ok());
@@ -101,12 +101,12 @@ TEST_F(StudyRpcTest, StreamsProgressThenTheFilesOfALocalRun) {
   options.data_dir = kData;
   options.seeds = 2;
   options.jobs = 2;
-  absl::StatusOr<StudyResult> local = study::RunStudy(spec_, options);
+  absl::StatusOr<v1::StudyResult> local = study::RunStudy(spec_, options);
   ASSERT_TRUE(local.ok()) << local.status();
   ASSERT_EQ(remote.variants_size(), local->variants_size());
   for (int i = 0; i < local->variants_size(); ++i) {
-    const StudyVariantResult& r = remote.variants(i);
-    const StudyVariantResult& l = local->variants(i);
+    const v1::StudyVariantResult& r = remote.variants(i);
+    const v1::StudyVariantResult& l = local->variants(i);
     EXPECT_EQ(r.recommended().key(), l.recommended().key());
     EXPECT_EQ(r.recommended().tco_usd().median(),
               l.recommended().tco_usd().median());
@@ -117,11 +117,11 @@ TEST_F(StudyRpcTest, StreamsProgressThenTheFilesOfALocalRun) {
 }
 
 TEST_F(StudyRpcTest, PathsOutsideTheDataFolderAreRefused) {
-  StudyRequest request;
+  v1::StudyRequest request;
   *request.mutable_spec() = spec_;
   request.mutable_spec()->mutable_base()->mutable_workload()->set_trace_path(
       "../../etc/passwd");
-  std::vector<StudyResponse> events;
+  std::vector<v1::StudyResponse> events;
   grpc::Status status = Study(request, &events);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(status.error_message(),
@@ -137,8 +137,8 @@ TEST_F(StudyRpcTest, PathsOutsideTheDataFolderAreRefused) {
 }
 
 TEST_F(StudyRpcTest, BadRequestsAreRefusedBeforeAnyWork) {
-  std::vector<StudyResponse> events;
-  StudyRequest request;
+  std::vector<v1::StudyResponse> events;
+  v1::StudyRequest request;
   *request.mutable_spec() = spec_;
   request.set_seeds(65);
   grpc::Status status = Study(request, &events);

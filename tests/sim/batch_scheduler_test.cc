@@ -13,10 +13,11 @@ namespace {
 using testutil::AffineLatency;
 using testutil::Req;
 
-PoolSpec Pool(BatchingPolicy policy, int64_t blocks, int64_t budget = 2048) {
+PoolSpec Pool(v1::BatchingPolicy policy, int64_t blocks,
+              int64_t budget = 2048) {
   PoolSpec pool;
   pool.name = "test";
-  pool.role = POOL_ROLE_COLOCATED;
+  pool.role = v1::POOL_ROLE_COLOCATED;
   pool.policy = policy;
   pool.max_batch_size = 64;
   pool.max_batch_tokens = budget;
@@ -54,7 +55,7 @@ struct Harness {
 };
 
 TEST(BatchSchedulerTest, SingleRequestPrefillThenDecodes) {
-  Harness h(Pool(BATCHING_POLICY_VLLM, 1000));
+  Harness h(Pool(v1::BATCHING_POLICY_VLLM, 1000));
   h.scheduler.Enqueue(Req(0, 100, 4));
   double end = h.RunToIdle();
   ASSERT_EQ(h.done.size(), 1u);
@@ -72,7 +73,7 @@ TEST(BatchSchedulerTest, SingleRequestPrefillThenDecodes) {
 }
 
 TEST(BatchSchedulerTest, SarathiChunksLongPromptsUnderTheBudget) {
-  Harness h(Pool(BATCHING_POLICY_SARATHI, 1000, /*budget=*/2048));
+  Harness h(Pool(v1::BATCHING_POLICY_SARATHI, 1000, /*budget=*/2048));
   h.scheduler.Enqueue(Req(0, 5000, 2));
   double seconds;
   std::vector<int64_t> chunks;
@@ -92,7 +93,7 @@ TEST(BatchSchedulerTest, SarathiChunksLongPromptsUnderTheBudget) {
 }
 
 TEST(BatchSchedulerTest, VllmRunsPrefillFirst) {
-  Harness h(Pool(BATCHING_POLICY_VLLM, 1000));
+  Harness h(Pool(v1::BATCHING_POLICY_VLLM, 1000));
   h.scheduler.Enqueue(Req(0, 100, 50));
   double seconds;
   ASSERT_TRUE(h.scheduler.PlanIteration(0, &seconds));
@@ -107,7 +108,7 @@ TEST(BatchSchedulerTest, PreemptsWhenKvRunsOutAndStillCompletesEverything) {
   // 18 blocks x 16 tokens = 288 tokens of KV. Two requests are admitted
   // (7 blocks each for their prompts); growing to 150 tokens they need 10
   // blocks each, 20 > 18, so the newer one must be preempted.
-  Harness h(Pool(BATCHING_POLICY_SARATHI, 18));
+  Harness h(Pool(v1::BATCHING_POLICY_SARATHI, 18));
   for (int i = 0; i < 4; ++i) h.scheduler.Enqueue(Req(i, 100, 50));
   h.RunToIdle();
   ASSERT_EQ(h.done.size(), 4u);
@@ -126,7 +127,7 @@ TEST(BatchSchedulerTest, RecurrentStateLimitsAdmission) {
   // 25 blocks. Without state, 16-token prompts take one block each: all 8
   // are admitted. With 10 blocks of state each, a request takes 11: two
   // fit (22), the third waits for memory.
-  PoolSpec pool = Pool(BATCHING_POLICY_VLLM, 25);
+  PoolSpec pool = Pool(v1::BATCHING_POLICY_VLLM, 25);
   Harness plain(pool);
   pool.state_blocks_per_request = 10;
   Harness with_state(pool);
@@ -143,7 +144,7 @@ TEST(BatchSchedulerTest, RecurrentStateLimitsAdmission) {
   EXPECT_EQ(with_state.done.size(), 8u);
   EXPECT_EQ(with_state.scheduler.used_blocks(), 0);
   // A request whose KV alone fits but not with its state is rejected.
-  PoolSpec small = Pool(BATCHING_POLICY_VLLM, 12);
+  PoolSpec small = Pool(v1::BATCHING_POLICY_VLLM, 12);
   small.state_blocks_per_request = 10;
   Harness h(small);
   h.scheduler.Enqueue(Req(0, 40, 1));  // 3 KV blocks + 10 > 12
@@ -154,7 +155,7 @@ TEST(BatchSchedulerTest, RecurrentStateLimitsAdmission) {
 TEST(BatchSchedulerTest, StateOnlyPoolHoldsOneBlockPerRequest) {
   // Pure SSM: a block is one request's state, tokens take none; 3 states
   // fit, so the 4th request waits however short the others are.
-  PoolSpec pool = Pool(BATCHING_POLICY_SARATHI, 3);
+  PoolSpec pool = Pool(v1::BATCHING_POLICY_SARATHI, 3);
   pool.state_only = true;
   pool.state_blocks_per_request = 1;
   Harness h(pool);
@@ -173,7 +174,7 @@ TEST(BatchSchedulerTest, StateOnlyPoolHoldsOneBlockPerRequest) {
 }
 
 TEST(BatchSchedulerTest, RejectsARequestLargerThanTheWholeCache) {
-  Harness h(Pool(BATCHING_POLICY_VLLM, 10));  // 160 tokens
+  Harness h(Pool(v1::BATCHING_POLICY_VLLM, 10));  // 160 tokens
   h.scheduler.Enqueue(Req(0, 150, 20));
   ASSERT_EQ(h.done.size(), 1u);
   EXPECT_TRUE(h.done[0]->rejected);
@@ -181,8 +182,8 @@ TEST(BatchSchedulerTest, RejectsARequestLargerThanTheWholeCache) {
 }
 
 TEST(BatchSchedulerTest, PrefillInstanceKeepsARequestOnlyIfItCanFinishIt) {
-  PoolSpec pool = Pool(BATCHING_POLICY_VLLM, 20);  // 320 tokens of KV
-  pool.role = POOL_ROLE_PREFILL;
+  PoolSpec pool = Pool(v1::BATCHING_POLICY_VLLM, 20);  // 320 tokens of KV
+  pool.role = v1::POOL_ROLE_PREFILL;
   std::vector<LiveRequestPtr> handed_off, done;
   AffineLatency latency;
   BatchScheduler scheduler(
@@ -263,13 +264,13 @@ void ExpectRunsMatchStepByStep(const PoolSpec& pool, int output0, int output1,
 }
 
 TEST(BatchSchedulerTest, StableDecodeRunMatchesStepByStep) {
-  ExpectRunsMatchStepByStep(Pool(BATCHING_POLICY_VLLM, 1000), 40, 25, 24);
+  ExpectRunsMatchStepByStep(Pool(v1::BATCHING_POLICY_VLLM, 1000), 40, 25, 24);
 }
 
 // Speculative decoding at 2.5 tokens per step (e.g. k = 3 drafts, 2.5
 // expected): sequences are credited 2, 3, 2, 3, ... tokens per step.
 PoolSpec SpeculativePool(int64_t blocks) {
-  PoolSpec pool = Pool(BATCHING_POLICY_VLLM, blocks);
+  PoolSpec pool = Pool(v1::BATCHING_POLICY_VLLM, blocks);
   pool.draft_tokens = 3;
   pool.tokens_per_step = 2.5;
   return pool;
@@ -319,7 +320,7 @@ TEST(BatchSchedulerTest, SpeculativeDecodeRunMatchesStepByStep) {
 constexpr int kPrefixTokens = 64;
 
 PoolSpec CachingPool(int64_t kv_blocks) {
-  PoolSpec pool = Pool(BATCHING_POLICY_VLLM, kv_blocks, 8192);
+  PoolSpec pool = Pool(v1::BATCHING_POLICY_VLLM, kv_blocks, 8192);
   pool.prefix_block_tokens = kPrefixTokens;
   return pool;
 }
@@ -406,7 +407,7 @@ TEST(BatchSchedulerTest,
 TEST(BatchSchedulerTest,
      PrefixCachingPrefillInstanceKeepsThePrefixAfterItsTransfer) {
   PoolSpec pool = CachingPool(1000);
-  pool.role = POOL_ROLE_PREFILL;
+  pool.role = v1::POOL_ROLE_PREFILL;
   std::vector<LiveRequestPtr> handed_off;
   AffineLatency latency;
   BatchScheduler scheduler(
@@ -456,7 +457,7 @@ TEST(BatchSchedulerTest,
 
 TEST(BatchSchedulerTest,
      PrefixCachingWithoutHashesOrWithoutTheOptionNothingIsCached) {
-  Harness off(Pool(BATCHING_POLICY_VLLM, 1000, 8192));
+  Harness off(Pool(v1::BATCHING_POLICY_VLLM, 1000, 8192));
   EXPECT_EQ(off.scheduler.prefix_cache(), nullptr);
   Serve(&off, Prompt(0, 300, 1, {1, 2, 3, 4}), 0);
   EXPECT_DOUBLE_EQ(Serve(&off, Prompt(1, 300, 1, {1, 2, 3, 4}), 1),

@@ -22,7 +22,7 @@ TEST(CatalogsTest, LoadsChipsAndModelsOfTheDataFolder) {
   EXPECT_EQ((*catalogs)->data_dir(), kData);
   EXPECT_TRUE((*catalogs)->chips().Find("a100").ok());
   EXPECT_TRUE((*catalogs)->models().Find("llama-2-70b").ok());
-  absl::StatusOr<const Chip*> reference = (*catalogs)->ReferenceChip();
+  absl::StatusOr<const v1::Chip*> reference = (*catalogs)->ReferenceChip();
   ASSERT_TRUE(reference.ok()) << reference.status();
   EXPECT_EQ((*reference)->name(), hardware::kReferenceChip);
 }
@@ -31,8 +31,8 @@ TEST(CatalogsTest, AnSloNamesItsReferenceChipOrGetsTheDefault) {
   absl::StatusOr<std::shared_ptr<const Catalogs>> catalogs =
       Catalogs::Load(kData);
   ASSERT_TRUE(catalogs.ok()) << catalogs.status();
-  Slo slo;
-  absl::StatusOr<const Chip*> chip = (*catalogs)->SloReferenceChip(slo);
+  v1::Slo slo;
+  absl::StatusOr<const v1::Chip*> chip = (*catalogs)->SloReferenceChip(slo);
   ASSERT_TRUE(chip.ok());
   EXPECT_EQ((*chip)->name(), "h100");
   slo.set_reference_chip("a100");

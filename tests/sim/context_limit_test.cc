@@ -11,8 +11,9 @@ namespace {
 using testutil::Req;
 
 TEST(ContextLimitTest, RequestsWithinTheLimitAreUntouchedByEveryPolicy) {
-  for (ContextLimit policy : {CONTEXT_LIMIT_UNSPECIFIED, CONTEXT_LIMIT_REJECT,
-                              CONTEXT_LIMIT_TRUNCATE, CONTEXT_LIMIT_ALLOW}) {
+  for (v1::ContextLimit policy :
+       {v1::CONTEXT_LIMIT_UNSPECIFIED, v1::CONTEXT_LIMIT_REJECT,
+        v1::CONTEXT_LIMIT_TRUNCATE, v1::CONTEXT_LIMIT_ALLOW}) {
     LiveRequestPtr r = Req(0, 8000, 192);  // exactly 8192
     ApplyContextLimit(policy, 8192, r.get());
     EXPECT_EQ(r->context_outcome, ContextOutcome::kWithin);
@@ -24,14 +25,14 @@ TEST(ContextLimitTest, RequestsWithinTheLimitAreUntouchedByEveryPolicy) {
 
 TEST(ContextLimitTest, NoStatedLimitMeansNoLimit) {
   LiveRequestPtr r = Req(0, 100000, 100);
-  ApplyContextLimit(CONTEXT_LIMIT_REJECT, 0, r.get());
+  ApplyContextLimit(v1::CONTEXT_LIMIT_REJECT, 0, r.get());
   EXPECT_EQ(r->context_outcome, ContextOutcome::kWithin);
   EXPECT_FALSE(r->rejected);
 }
 
 TEST(ContextLimitTest, RejectIsTheDefaultAndMarksTheRequestRejected) {
-  for (ContextLimit policy :
-       {CONTEXT_LIMIT_UNSPECIFIED, CONTEXT_LIMIT_REJECT}) {
+  for (v1::ContextLimit policy :
+       {v1::CONTEXT_LIMIT_UNSPECIFIED, v1::CONTEXT_LIMIT_REJECT}) {
     LiveRequestPtr r = Req(0, 8000, 193);  // one token over
     ApplyContextLimit(policy, 8192, r.get());
     EXPECT_EQ(r->context_outcome, ContextOutcome::kRejected);
@@ -42,7 +43,7 @@ TEST(ContextLimitTest, RejectIsTheDefaultAndMarksTheRequestRejected) {
 
 TEST(ContextLimitTest, TruncateKeepsTheOutputAndCutsThePrompt) {
   LiveRequestPtr r = Req(0, 85000, 6);  // a Mooncake-sized prompt
-  ApplyContextLimit(CONTEXT_LIMIT_TRUNCATE, 8192, r.get());
+  ApplyContextLimit(v1::CONTEXT_LIMIT_TRUNCATE, 8192, r.get());
   EXPECT_EQ(r->context_outcome, ContextOutcome::kTruncated);
   EXPECT_FALSE(r->rejected);
   EXPECT_EQ(r->input_tokens, 8186);
@@ -52,7 +53,7 @@ TEST(ContextLimitTest, TruncateKeepsTheOutputAndCutsThePrompt) {
 
 TEST(ContextLimitTest, TruncateCapsAnOutputLongerThanTheContext) {
   LiveRequestPtr r = Req(0, 100, 10000);
-  ApplyContextLimit(CONTEXT_LIMIT_TRUNCATE, 4096, r.get());
+  ApplyContextLimit(v1::CONTEXT_LIMIT_TRUNCATE, 4096, r.get());
   EXPECT_EQ(r->output_tokens, 4095);
   EXPECT_EQ(r->input_tokens, 1);
   EXPECT_EQ(r->input_tokens + r->output_tokens, 4096);
@@ -60,21 +61,22 @@ TEST(ContextLimitTest, TruncateCapsAnOutputLongerThanTheContext) {
 
 TEST(ContextLimitTest, AllowServesAsGivenButCountsIt) {
   LiveRequestPtr r = Req(0, 14050, 10);
-  ApplyContextLimit(CONTEXT_LIMIT_ALLOW, 2048, r.get());
+  ApplyContextLimit(v1::CONTEXT_LIMIT_ALLOW, 2048, r.get());
   EXPECT_EQ(r->context_outcome, ContextOutcome::kServedOver);
   EXPECT_FALSE(r->rejected);
   EXPECT_EQ(r->input_tokens, 14050);
 }
 
 TEST(ContextLimitTest, WordsRoundTripAndUnknownOnesAreErrors) {
-  for (ContextLimit policy :
-       {CONTEXT_LIMIT_REJECT, CONTEXT_LIMIT_TRUNCATE, CONTEXT_LIMIT_ALLOW}) {
-    absl::StatusOr<ContextLimit> parsed =
+  for (v1::ContextLimit policy :
+       {v1::CONTEXT_LIMIT_REJECT, v1::CONTEXT_LIMIT_TRUNCATE,
+        v1::CONTEXT_LIMIT_ALLOW}) {
+    absl::StatusOr<v1::ContextLimit> parsed =
         ParseContextLimit(ContextLimitWord(policy));
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(*parsed, policy);
   }
-  absl::StatusOr<ContextLimit> bad = ParseContextLimit("ignore");
+  absl::StatusOr<v1::ContextLimit> bad = ParseContextLimit("ignore");
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("reject, truncate, allow"),
             std::string::npos);

@@ -38,13 +38,14 @@ class FleetTest : public ::testing::Test {
   // Resolves a cluster file for `model`; returns "OK" or the error text.
   std::string Resolve(const std::string& path, const std::string& model,
                       const std::vector<std::string>& overrides = {}) {
-    Cluster cluster;
+    v1::Cluster cluster;
     absl::Status status = ReadTextProtoFile(path, &cluster);
     if (!status.ok()) return std::string(status.message());
     return ResolveCluster(cluster, path, model, overrides);
   }
   // The same for a cluster already in memory, `origin` naming it.
-  std::string ResolveCluster(const Cluster& cluster, const std::string& origin,
+  std::string ResolveCluster(const v1::Cluster& cluster,
+                             const std::string& origin,
                              const std::string& model,
                              const std::vector<std::string>& overrides = {}) {
     auto fleet = ResolveFleet(cluster, origin, **models_.Find(model),
@@ -79,8 +80,8 @@ TEST_F(FleetTest, BloomKvCapacityMatchesSpad) {
 }
 
 // One machine of H100s serving at tp1 with default batching.
-Cluster OneH100Tp1() {
-  Cluster cluster;
+v1::Cluster OneH100Tp1() {
+  v1::Cluster cluster;
   absl::Status status =
       ParseTextProto(R"pb(
                        pools {
@@ -101,7 +102,7 @@ double FreeBytes(const PoolSpec& pool) {
 }
 
 TEST_F(FleetTest, PureSsmModelCountsMemoryInStates) {
-  const Cluster cluster = OneH100Tp1();
+  const v1::Cluster cluster = OneH100Tp1();
   ASSERT_EQ(ResolveCluster(cluster, "ssm", "mamba2-2.7b"), "OK");
   const PoolSpec& pool = last_.pools[0];
   EXPECT_TRUE(pool.state_only);
@@ -122,12 +123,12 @@ TEST_F(FleetTest, PureSsmModelCountsMemoryInStates) {
 
 TEST_F(FleetTest, RecurrentStateTakesBlocksBesideTheKv) {
   // A CCA model: per-token KV plus a per-sequence conv state.
-  Model cca = **models_.Find("llama-2-7b");
-  cca.set_attention(ATTENTION_KIND_CCA);
+  v1::Model cca = **models_.Find("llama-2-7b");
+  cca.set_attention(v1::ATTENTION_KIND_CCA);
   cca.set_num_kv_heads(8);
   cca.mutable_cca()->set_conv_kernel_q(2);
   cca.mutable_cca()->set_conv_kernel_k(2);
-  const Cluster cluster = OneH100Tp1();
+  const v1::Cluster cluster = OneH100Tp1();
   auto fleet = ResolveFleet(cluster, "cca", cca, chips_.entries(), {});
   ASSERT_TRUE(fleet.ok()) << fleet.status();
   const PoolSpec& pool = fleet->pools[0];
@@ -145,10 +146,10 @@ TEST_F(FleetTest, RecurrentStateTakesBlocksBesideTheKv) {
 
 // One pool of `chip` at `tp` x `pp`, plus `extra` text-format Pool fields
 // and `machine` text-format Machine fields (none: the chip's machine).
-Cluster OnePool(const std::string& chip, int tp, int pp,
-                const std::string& extra = "",
-                const std::string& machine = "") {
-  Cluster cluster;
+v1::Cluster OnePool(const std::string& chip, int tp, int pp,
+                    const std::string& extra = "",
+                    const std::string& machine = "") {
+  v1::Cluster cluster;
   absl::Status status = ParseTextProto(
       absl::StrCat("pools { machine { chip: \"", chip, "\" ", machine,
                    " } machines: 1 tp: ", tp, " pp: ", pp, " ", extra, " }"),
@@ -185,7 +186,7 @@ TEST_F(FleetTest, AMachineIsTheChipsScaleUpDomain) {
       "OK");
   const PoolSpec& pool = last_.pools[0];
   auto in_domain = CreateLatencyModel(last_, pool);
-  Chip eight = pool.chip;
+  v1::Chip eight = pool.chip;
   eight.set_scale_up_domain_chips(8);
   auto across = CreateLatencyModel(last_, eight, 8, 2, pool.framework);
   ASSERT_TRUE(in_domain.ok() && across.ok());
@@ -441,12 +442,12 @@ TEST_F(FleetTest, BadClustersNameTheProblem) {
 }
 
 TEST_F(FleetTest, RouterPoliciesWithoutTheMixedPoolRefuseIt) {
-  Cluster cluster;
+  v1::Cluster cluster;
   ASSERT_TRUE(
       ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
           .ok());
   ASSERT_GT(cluster.mixed_pool_prefill_queue_tokens(), 0);
-  cluster.set_router(ROUTER_POLICY_ROUND_ROBIN);
+  cluster.set_router(v1::ROUTER_POLICY_ROUND_ROBIN);
   EXPECT_THAT(ResolveCluster(cluster, "cluster.txtpb", "bloom-176b"),
               AllOf(HasSubstr("cluster.txtpb: field 'router'"),
                     HasSubstr("does not support the mixed pool"),
@@ -458,57 +459,57 @@ TEST_F(FleetTest, RouterPoliciesWithoutTheMixedPoolRefuseIt) {
 // Regression (issue 16): values that crashed or hung a run, or were
 // silently replaced by a default, are errors naming the pool's field.
 TEST_F(FleetTest, InvalidAndAbsurdValuesNameTheirField) {
-  Cluster good;
+  v1::Cluster good;
   ASSERT_TRUE(
       ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &good).ok());
   ASSERT_EQ(ResolveCluster(good, "c.txtpb", "bloom-176b"), "OK");
   struct Case {
-    std::function<void(Cluster*)> spoil;
+    std::function<void(v1::Cluster*)> spoil;
     std::string message;
   };
   const std::vector<Case> cases = {
-      {[](Cluster* c) { c->mutable_pools(0)->set_role(PoolRole(99)); },
+      {[](v1::Cluster* c) { c->mutable_pools(0)->set_role(v1::PoolRole(99)); },
        "field 'pools[0].role' has no value 99"},
-      {[](Cluster* c) { c->mutable_pools(1)->set_tp(-1); },
+      {[](v1::Cluster* c) { c->mutable_pools(1)->set_tp(-1); },
        "field 'pools[1].tp' must be in [1, 10000] (got -1)"},
-      {[](Cluster* c) {
+      {[](v1::Cluster* c) {
          c->mutable_pools(0)->mutable_machine()->set_chips_per_machine(-8);
        },
        "field 'pools[0].machine.chips_per_machine' must be in"},
-      {[](Cluster* c) {
+      {[](v1::Cluster* c) {
          c->mutable_pools(0)->mutable_batching()->set_max_batch_size(-1);
        },
        "field 'pools[0].batching.max_batch_size' must be in"},
-      {[](Cluster* c) {
+      {[](v1::Cluster* c) {
          c->mutable_pools(0)->mutable_batching()->set_kv_block_tokens(-16);
        },
        "field 'pools[0].batching.kv_block_tokens' must be in"},
-      {[](Cluster* c) {
+      {[](v1::Cluster* c) {
          c->mutable_pools(0)->mutable_batching()->set_kv_memory_fraction(
              std::nan(""));
        },
        "field 'pools[0].batching.kv_memory_fraction' must be a finite "
        "number (got nan)"},
-      {[](Cluster* c) {
+      {[](v1::Cluster* c) {
          c->mutable_pools(0)->mutable_batching()->set_kv_memory_fraction(2.0);
        },
        "field 'pools[0].batching.kv_memory_fraction' must be in [0.001, 1]"},
-      {[](Cluster* c) { c->set_framework_layer_overhead_us(1e306); },
+      {[](v1::Cluster* c) { c->set_framework_layer_overhead_us(1e306); },
        "field 'framework_layer_overhead_us' must be in [0, 1e+06]"},
-      {[](Cluster* c) {
+      {[](v1::Cluster* c) {
          c->mutable_pools(1)->mutable_machine()->set_scale_out_gbytes_per_s(
              1e-300);
        },
        "field 'pools[1].machine.scale_out_gbytes_per_s' must be in [0.001, "
        "1e+06]"},
-      {[](Cluster* c) {
+      {[](v1::Cluster* c) {
          c->mutable_pools(1)->mutable_machine()->set_scale_out_latency_us(
              1e306);
        },
        "field 'pools[1].machine.scale_out_latency_us' must be in"},
-      {[](Cluster* c) { c->mutable_pools(0)->set_machines(2147483647); },
+      {[](v1::Cluster* c) { c->mutable_pools(0)->set_machines(2147483647); },
        "field 'pools[0].machines' must be in [1, 10000]"},
-      {[](Cluster* c) {
+      {[](v1::Cluster* c) {
          c->mutable_pools(0)->set_machines(9000);
          c->mutable_pools(1)->set_machines(9000);
        },
@@ -516,7 +517,7 @@ TEST_F(FleetTest, InvalidAndAbsurdValuesNameTheirField) {
        "10000 machines"},
   };
   for (const Case& c : cases) {
-    Cluster cluster = good;
+    v1::Cluster cluster = good;
     c.spoil(&cluster);
     EXPECT_THAT(ResolveCluster(cluster, "c.txtpb", "bloom-176b"),
                 AllOf(HasSubstr("c.txtpb"), HasSubstr(c.message)));
@@ -530,7 +531,7 @@ TEST_F(FleetTest, InvalidAndAbsurdValuesNameTheirField) {
 // The serving framework picks the chip's kernel set: vLLM unless the
 // cluster or a pool names another, and pools are timed with it.
 TEST_F(FleetTest, ServingFrameworkSelectsTheKernelSet) {
-  Cluster cluster;
+  v1::Cluster cluster;
   ASSERT_TRUE(
       ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
           .ok());
@@ -566,12 +567,12 @@ TEST_F(FleetTest, ServingFrameworkSelectsTheKernelSet) {
 
 TEST_F(FleetTest, IterationTablesMustCoverEveryPool) {
   const std::string table = kData + "/splitwise/perf_model.csv";
-  Cluster cluster;
+  v1::Cluster cluster;
   ASSERT_TRUE(
       ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
           .ok());
   cluster.set_iteration_time_table(table);
-  auto resolve = [&](const Cluster& c, const std::string& model) {
+  auto resolve = [&](const v1::Cluster& c, const std::string& model) {
     return ResolveCluster(c, "cluster.txtpb", model);
   };
   EXPECT_EQ(resolve(cluster, "bloom-176b"), "OK");
@@ -579,11 +580,11 @@ TEST_F(FleetTest, IterationTablesMustCoverEveryPool) {
   EXPECT_THAT(resolve(cluster, "llama-2-7b"),
               AllOf(HasSubstr("cluster.txtpb: pool 'prefill'"),
                     HasSubstr("no rows for model 'llama-2-7b'")));
-  Cluster missing = cluster;
+  v1::Cluster missing = cluster;
   missing.set_iteration_time_table(table + ".nosuch");
   EXPECT_THAT(resolve(missing, "bloom-176b"),
               HasSubstr("cluster.txtpb: field 'iteration_time_table'"));
-  Cluster staged = cluster;
+  v1::Cluster staged = cluster;
   staged.mutable_pools(0)->set_pp(2);
   staged.mutable_pools(0)->set_tp(4);
   EXPECT_THAT(resolve(staged, "bloom-176b"),

@@ -58,7 +58,7 @@ Observations RunInstance(const std::vector<Arrival>& arrivals) {
   sg4::Engine engine("instance_test");
   ConfigureEngine({});
   FleetSpec fleet;
-  fleet.pools.push_back(TestPool(POOL_ROLE_COLOCATED));
+  fleet.pools.push_back(TestPool(v1::POOL_ROLE_COLOCATED));
   Platform platform = BuildPlatform(fleet);
   AffineLatency latency;
   Recorder recorder;

@@ -24,7 +24,7 @@ using testutil::TestPool;
 
 constexpr int64_t kKvBytesPerToken = 10000;  // 100 tokens = 1 MB
 
-PoolSpec Pool(PoolRole role) {
+PoolSpec Pool(v1::PoolRole role) {
   PoolSpec pool = TestPool(role);
   pool.kv_bytes_per_token = kKvBytesPerToken;
   return pool;
@@ -68,7 +68,7 @@ Observations RunTransfers(const std::vector<Arrival>& arrivals,
   ConfigureEngine({});
   FleetSpec fleet;
   fleet.ttft_at_prefill_completion = ttft_at_prefill_completion;
-  fleet.pools = {Pool(POOL_ROLE_PREFILL), Pool(POOL_ROLE_DECODE)};
+  fleet.pools = {Pool(v1::POOL_ROLE_PREFILL), Pool(v1::POOL_ROLE_DECODE)};
   for (PoolSpec& pool : fleet.pools) {
     pool.state_bytes_per_request = state_bytes;
     pool.state_blocks_per_request = state_bytes > 0 ? 1 : 0;
@@ -171,8 +171,8 @@ TEST(KvTransfersTest, TransfersOneAfterAnotherReuseOneMover) {
 TEST(KvTransfersTest, LayerwiseStreamingLeavesOnlyWhatThePrefillDidNotHide) {
   FleetSpec fleet;
   fleet.model.set_num_layers(70);
-  PoolSpec fast = Pool(POOL_ROLE_PREFILL);
-  PoolSpec slow = Pool(POOL_ROLE_DECODE);
+  PoolSpec fast = Pool(v1::POOL_ROLE_PREFILL);
+  PoolSpec slow = Pool(v1::POOL_ROLE_DECODE);
   slow.scale_out_bytes_per_s = 5e8;
   KvTransfers transfers(fleet, nullptr, nullptr);
   LiveRequestPtr request = Req(0, 100, 3);

@@ -21,7 +21,8 @@ class Instances {
   explicit Instances(int n) : targets_(n) {
     for (int i = 0; i < n; ++i) {
       schedulers_.push_back(std::make_unique<BatchScheduler>(
-          testutil::TestPool(POOL_ROLE_DECODE), &latency_, SchedulerHooks{}));
+          testutil::TestPool(v1::POOL_ROLE_DECODE), &latency_,
+          SchedulerHooks{}));
       targets_[i].index = i;
       targets_[i].scheduler = schedulers_.back().get();
     }

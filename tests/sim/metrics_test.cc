@@ -187,7 +187,7 @@ TEST(MetricsCollectorTest, AggregatesCompletedRequestsAndCountsRejections) {
   // The rejected request's 20 s is not a completion.
   EXPECT_DOUBLE_EQ(metrics.last_completion_s(), 9);
 
-  SimulationResult result;
+  v1::SimulationResult result;
   metrics.FillResult(&result);
   EXPECT_EQ(result.completed(), 2);
   EXPECT_EQ(result.ttft_s().count(), 2);

@@ -23,9 +23,9 @@ class TwoOps final : public hardware::LatencyModel {
     return {IterationSeconds(b), {}};
   }
   std::vector<hardware::OperatorLabel> OperatorLabels() const override {
-    return {{"gemm", OPERATOR_CLASS_GEMM},
-            {"attn_decode", OPERATOR_CLASS_ATTENTION_DECODE},
-            {"gemm", OPERATOR_CLASS_GEMM}};
+    return {{"gemm", v1::OPERATOR_CLASS_GEMM},
+            {"attn_decode", v1::OPERATOR_CLASS_ATTENTION_DECODE},
+            {"gemm", v1::OPERATOR_CLASS_GEMM}};
   }
   double AddOperatorTotals(const hardware::BatchShape& b, double* seconds,
                            double* flops) const override {
@@ -85,7 +85,7 @@ TEST(OperatorTotalsTest, SumsIterationsAndScalesADecodeRunToItsTime) {
 
 TEST(OperatorTotalsTest, PoolAndFleetMfuFromFlopsPeakAndBusyChipSeconds) {
   FleetSpec fleet;
-  fleet.model.set_dtype(DTYPE_BF16);
+  fleet.model.set_dtype(v1::DTYPE_BF16);
   PoolSpec bf16;
   bf16.name = "bf16";
   bf16.tp = 2;
@@ -96,7 +96,7 @@ TEST(OperatorTotalsTest, PoolAndFleetMfuFromFlopsPeakAndBusyChipSeconds) {
   fp8.name = "fp8";
   fp8.tp = 1;
   fp8.pp = 1;
-  fp8.weight_dtype = DTYPE_FP8;
+  fp8.weight_dtype = v1::DTYPE_FP8;
   fleet.pools = {bf16, fp8};
 
   TwoOps model;
@@ -105,15 +105,15 @@ TEST(OperatorTotalsTest, PoolAndFleetMfuFromFlopsPeakAndBusyChipSeconds) {
   prefill.AddPrefillChunk(1000, 0);
   a.AddIteration(prefill);  // 1 s, 1e12 FLOPs per rank
   b.AddIteration(prefill);
-  SimulationResult result;
+  v1::SimulationResult result;
   // bf16 pool: two instances (one without totals) busy 10 s in all; 2 x
   // 1e12 FLOPs per rank x 2 ranks over 100 TFLOP/s x 4 chips x 10 s.
   FillOperatorUsage(fleet, fleet.pools[0], {&a, &b, nullptr}, 10.0,
                     result.add_pools());
-  const PoolUsage& p0 = result.pools(0);
+  const v1::PoolUsage& p0 = result.pools(0);
   ASSERT_EQ(p0.operators_size(), 2);  // "gemm" merged
   EXPECT_EQ(p0.operators(0).name(), "gemm");
-  EXPECT_EQ(p0.operators(0).op_class(), OPERATOR_CLASS_GEMM);
+  EXPECT_EQ(p0.operators(0).op_class(), v1::OPERATOR_CLASS_GEMM);
   EXPECT_DOUBLE_EQ(p0.operators(0).busy_s(), 2.0);
   EXPECT_DOUBLE_EQ(p0.operators(0).busy_fraction(), 1.0);
   EXPECT_DOUBLE_EQ(p0.operators(0).tensor_flops(), 4e12);
@@ -137,7 +137,7 @@ TEST(OperatorTotalsTest, PoolAndFleetMfuFromFlopsPeakAndBusyChipSeconds) {
 // rank's): the pool's FLOPs and busy chip-seconds count all ep of them.
 TEST(OperatorTotalsTest, ExpertParallelPoolsCountTheirEpChips) {
   FleetSpec fleet;
-  fleet.model.set_dtype(DTYPE_BF16);
+  fleet.model.set_dtype(v1::DTYPE_BF16);
   PoolSpec ep8;
   ep8.tp = 1;
   ep8.pp = 1;
@@ -149,7 +149,7 @@ TEST(OperatorTotalsTest, ExpertParallelPoolsCountTheirEpChips) {
   hardware::BatchShape prefill;
   prefill.AddPrefillChunk(1000, 0);
   a.AddIteration(prefill);  // 1 s, 1e12 FLOPs per rank
-  PoolUsage usage;
+  v1::PoolUsage usage;
   FillOperatorUsage(fleet, fleet.pools[0], {&a}, 1.0, &usage);
   EXPECT_DOUBLE_EQ(usage.model_flops(), 8e12);
   EXPECT_DOUBLE_EQ(usage.mfu(), 8e12 / (100e12 * 8 * 1.0));
@@ -158,7 +158,7 @@ TEST(OperatorTotalsTest, ExpertParallelPoolsCountTheirEpChips) {
 TEST(OperatorTotalsTest, NoTotalsLeavesThePoolUntouched) {
   FleetSpec fleet;
   fleet.pools.resize(1);
-  PoolUsage usage;
+  v1::PoolUsage usage;
   FillOperatorUsage(fleet, fleet.pools[0], {nullptr}, 5.0, &usage);
   EXPECT_EQ(usage.operators_size(), 0);
   EXPECT_EQ(usage.mfu(), 0);

@@ -30,7 +30,7 @@ LiveRequestPtr Prompt(int64_t id, int32_t input, std::vector<uint64_t> hashes) {
 class AffinityHarness {
  public:
   explicit AffinityHarness(int instances) {
-    PoolSpec pool = testutil::TestPool(POOL_ROLE_COLOCATED, 1000);
+    PoolSpec pool = testutil::TestPool(v1::POOL_ROLE_COLOCATED, 1000);
     pool.prefix_block_tokens = kPrefixTokens;
     for (int i = 0; i < instances; ++i) {
       schedulers_.push_back(std::make_unique<BatchScheduler>(
@@ -108,8 +108,8 @@ TEST(PrefixAffinityTest, AnEvictedPrefixNoLongerAttracts) {
 }
 
 TEST(PrefixAffinityTest, PolicyIsRegisteredAndNeedsPrefixCaching) {
-  EXPECT_TRUE(FindRoutingPolicy(ROUTER_POLICY_PREFIX_AFFINITY, 0).ok());
-  EXPECT_FALSE(FindRoutingPolicy(ROUTER_POLICY_PREFIX_AFFINITY, 8192).ok());
+  EXPECT_TRUE(FindRoutingPolicy(v1::ROUTER_POLICY_PREFIX_AFFINITY, 0).ok());
+  EXPECT_FALSE(FindRoutingPolicy(v1::ROUTER_POLICY_PREFIX_AFFINITY, 8192).ok());
 }
 
 }  // namespace

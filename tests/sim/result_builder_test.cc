@@ -21,7 +21,7 @@ FleetSpec TwoPools() {
   FleetSpec fleet;
   PoolSpec& prefill = fleet.pools.emplace_back();
   prefill.name = "prefill";
-  prefill.role = POOL_ROLE_PREFILL;
+  prefill.role = v1::POOL_ROLE_PREFILL;
   prefill.chip.set_name("small");
   prefill.chip.set_tdp_w(500);
   prefill.chip.set_idle_power_w(100);
@@ -33,7 +33,7 @@ FleetSpec TwoPools() {
   prefill.kv_capacity_blocks = 1000;
   PoolSpec& decode = fleet.pools.emplace_back();
   decode.name = "decode";
-  decode.role = POOL_ROLE_DECODE;
+  decode.role = v1::POOL_ROLE_DECODE;
   decode.chip.set_name("big");
   decode.chip.set_tdp_w(700);
   decode.machines = 1;
@@ -78,7 +78,7 @@ TEST(ResultBuilderTest, PoolUsageAndEnergyFollowBusyTime) {
       {Usage(2, 10, 30, 100, 1), Usage(4, 20, 20, 500, 0), Usage(0, 0, 0, 0, 0),
        Usage(6, 10, 50, 250, 2)},
       {Usage(10, 100, 800, 3000, 4)}};
-  SimulationResult r =
+  v1::SimulationResult r =
       BuildResult(fleet, TwoRequests(), nullptr, usage, RunCounts{3, 77, 1.25});
   EXPECT_EQ(r.requests(), 3);
   EXPECT_EQ(r.completed(), 2);
@@ -92,7 +92,7 @@ TEST(ResultBuilderTest, PoolUsageAndEnergyFollowBusyTime) {
   EXPECT_EQ(r.fleet_cost(), 0);  // priced later, on the run's cost basis
 
   ASSERT_EQ(r.pools_size(), 2);
-  const PoolUsage& prefill = r.pools(0);
+  const v1::PoolUsage& prefill = r.pools(0);
   EXPECT_EQ(prefill.name(), "prefill");
   EXPECT_EQ(prefill.role(), "prefill");
   EXPECT_EQ(prefill.chip(), "small");
@@ -105,7 +105,7 @@ TEST(ResultBuilderTest, PoolUsageAndEnergyFollowBusyTime) {
   EXPECT_EQ(prefill.prompts_served(), 40);
   // Per instance 2 chips: 1,000 W busy, 200 W idle. Busy 12 s, idle 28 s.
   EXPECT_DOUBLE_EQ(prefill.energy_j(), 12 * 1000 + 28 * 200);
-  const PoolUsage& decode = r.pools(1);
+  const v1::PoolUsage& decode = r.pools(1);
   EXPECT_DOUBLE_EQ(decode.busy_fraction(), 1.0);
   EXPECT_DOUBLE_EQ(decode.peak_kv_fraction(), 0.75);
   EXPECT_DOUBLE_EQ(decode.energy_j(), 10 * 8 * 700);  // never idle
@@ -122,7 +122,7 @@ TEST(ResultBuilderTest, IdlePowerDefaultsToAFractionOfTdp) {
       {Usage(10, 1, 1, 0, 0), Usage(10, 1, 1, 0, 0), Usage(10, 1, 1, 0, 0),
        Usage(10, 1, 1, 0, 0)},
       {Usage(0, 0, 0, 0, 0)}};
-  SimulationResult r =
+  v1::SimulationResult r =
       BuildResult(fleet, TwoRequests(), nullptr, usage, RunCounts{2, 0, 0});
   // The decode instance idled all 10 s on 8 chips.
   EXPECT_DOUBLE_EQ(r.pools(1).energy_j(),
@@ -139,10 +139,10 @@ TEST(ResultBuilderTest, SloVerdictsAndAttainmentOverAllRoutedRequests) {
       testutil::LoadedOrFail(workloads::LoadModelCatalog(kData));
   FleetSpec fleet = TwoPools();
   fleet.model = testutil::FindOrFail(models, "bloom-176b");
-  const Chip& h100 = testutil::FindOrFail(chips, "h100");
-  Slo slo;
-  SloTarget* target = slo.add_targets();
-  target->set_metric(SLO_METRIC_TTFT);
+  const v1::Chip& h100 = testutil::FindOrFail(chips, "h100");
+  v1::Slo slo;
+  v1::SloTarget* target = slo.add_targets();
+  target->set_metric(v1::SLO_METRIC_TTFT);
   target->set_percentile(50);
   target->set_max_s(5);
   auto evaluator = SloEvaluator::Create(slo, fleet, h100);
@@ -160,7 +160,7 @@ TEST(ResultBuilderTest, SloVerdictsAndAttainmentOverAllRoutedRequests) {
   }
   std::vector<std::vector<InstanceUsage>> usage = {
       std::vector<InstanceUsage>(4), std::vector<InstanceUsage>(1)};
-  SimulationResult r =
+  v1::SimulationResult r =
       BuildResult(fleet, metrics, evaluator->get(), usage, RunCounts{3, 0, 0});
   ASSERT_EQ(r.slo_size(), 1);
   EXPECT_EQ(r.slo(0).metric(), "ttft");

@@ -23,7 +23,7 @@ using ::testing::HasSubstr;
 using testutil::AffineLatency;
 using testutil::Req;
 
-PoolSpec Pool(PoolRole role, int64_t kv_blocks) {
+PoolSpec Pool(v1::PoolRole role, int64_t kv_blocks) {
   return testutil::TestPool(role, kv_blocks);
 }
 
@@ -31,7 +31,7 @@ PoolSpec Pool(PoolRole role, int64_t kv_blocks) {
 // them, and a record of the transfers it starts.
 class RouterHarness {
  public:
-  RouterHarness(RouterPolicy policy, int64_t mixed_pool_tokens,
+  RouterHarness(v1::RouterPolicy policy, int64_t mixed_pool_tokens,
                 const std::vector<PoolSpec>& pools) {
     fleet_.router = policy;
     fleet_.mixed_pool_prefill_queue_tokens = mixed_pool_tokens;
@@ -88,12 +88,12 @@ class RouterHarness {
   std::vector<int64_t> completed_;
 };
 
-const PoolSpec kColocated = Pool(POOL_ROLE_COLOCATED, 1000);
-const PoolSpec kPrefill = Pool(POOL_ROLE_PREFILL, 1000);
-const PoolSpec kDecode = Pool(POOL_ROLE_DECODE, 1000);
+const PoolSpec kColocated = Pool(v1::POOL_ROLE_COLOCATED, 1000);
+const PoolSpec kPrefill = Pool(v1::POOL_ROLE_PREFILL, 1000);
+const PoolSpec kDecode = Pool(v1::POOL_ROLE_DECODE, 1000);
 
 TEST(RouterTest, LeastOutstandingTokensCountsQueuedPromptTokensPlusRequests) {
-  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
                   {kColocated, kColocated, kColocated});
   // Loads after each arrival: (101, 0, 0), (101, 31, 0), (101, 31, 31),
   // then the tie goes to the first: (101, 82, 31), (101, 82, 42).
@@ -104,7 +104,7 @@ TEST(RouterTest, LeastOutstandingTokensCountsQueuedPromptTokensPlusRequests) {
 }
 
 TEST(RouterTest, ColocatedInstancesDecodeWhatTheyPrefill) {
-  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
                   {kColocated, kColocated});
   LiveRequestPtr request = Req(0, 100, 10);
   int target = h.router().Route(request.get());
@@ -114,7 +114,8 @@ TEST(RouterTest, ColocatedInstancesDecodeWhatTheyPrefill) {
 
 TEST(RouterTest, RoundRobinCyclesOverThePrefillInstancesOnly) {
   // The decode pool comes first, so instance 0 must never take a prompt.
-  RouterHarness h(ROUTER_POLICY_ROUND_ROBIN, 0, {kDecode, kPrefill, kPrefill});
+  RouterHarness h(v1::ROUTER_POLICY_ROUND_ROBIN, 0,
+                  {kDecode, kPrefill, kPrefill});
   std::vector<int> targets;
   for (int i = 0; i < 5; ++i) targets.push_back(h.Arrive(i, 100 * (5 - i)));
   EXPECT_THAT(targets, ElementsAre(1, 2, 1, 2, 1));
@@ -128,20 +129,20 @@ TEST(RouterTest, LeastKvLoadComparesFractionsOfCapacity) {
   // more blocks but is less loaded. Outstanding tokens ignore reserved KV:
   // both are empty, the first wins.
   for (auto [policy, expected] :
-       {std::pair{ROUTER_POLICY_LEAST_KV_LOAD, 1},
-        std::pair{ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0}}) {
-    RouterHarness h(
-        policy, 0,
-        {Pool(POOL_ROLE_COLOCATED, 100), Pool(POOL_ROLE_COLOCATED, 1000)});
+       {std::pair{v1::ROUTER_POLICY_LEAST_KV_LOAD, 1},
+        std::pair{v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0}}) {
+    RouterHarness h(policy, 0,
+                    {Pool(v1::POOL_ROLE_COLOCATED, 100),
+                     Pool(v1::POOL_ROLE_COLOCATED, 1000)});
     h.scheduler(0).ReserveForTransfer(*Req(0, 160, 1));
     h.scheduler(1).ReserveForTransfer(*Req(1, 480, 1));
-    EXPECT_EQ(h.Arrive(2, 100), expected) << RouterPolicy_Name(policy);
+    EXPECT_EQ(h.Arrive(2, 100), expected) << v1::RouterPolicy_Name(policy);
   }
 }
 
 TEST(RouterTest, MixedPoolLendsDecodeInstancesWhenThePrefillQueueIsLong) {
   // One prefill instance (0), two decode instances (1, 2), 1,000 tokens.
-  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
                   {kPrefill, kDecode, kDecode});
   // 800 queued on 0; nothing waits yet, so the queue is not long.
   EXPECT_EQ(h.Arrive(0, 800), 0);
@@ -167,8 +168,8 @@ TEST(RouterTest, MixedPoolLendsDecodeInstancesWhenThePrefillQueueIsLong) {
 
 TEST(RouterTest, MixedPoolLendsOnlyAnInstanceThatCouldHoldTheRequest) {
   // Decode instances of 20 blocks (320 tokens) cannot hold 300 + 100.
-  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
-                  {kPrefill, Pool(POOL_ROLE_DECODE, 20)});
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
+                  {kPrefill, Pool(v1::POOL_ROLE_DECODE, 20)});
   EXPECT_EQ(h.Arrive(0, 800), 0);
   EXPECT_EQ(h.Arrive(1, 300, 100), 0);
   EXPECT_FALSE(h.router().lent(1));
@@ -177,7 +178,7 @@ TEST(RouterTest, MixedPoolLendsOnlyAnInstanceThatCouldHoldTheRequest) {
 }
 
 TEST(RouterTest, LentInstanceReturnsOnlyOnceItHasNothingLeft) {
-  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
                   {kPrefill, kDecode, kDecode});
   h.Arrive(0, 800);
   ASSERT_EQ(h.Arrive(1, 300), 1);
@@ -196,7 +197,7 @@ TEST(RouterTest, LentInstanceReturnsOnlyOnceItHasNothingLeft) {
 }
 
 TEST(RouterTest, WithoutTheMixedPoolLongQueuesStayOnThePrefillPool) {
-  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
                   {kPrefill, kDecode});
   for (int i = 0; i < 4; ++i) EXPECT_EQ(h.Arrive(i, 5000), 0);
   EXPECT_FALSE(h.router().lent(1));
@@ -204,9 +205,9 @@ TEST(RouterTest, WithoutTheMixedPoolLongQueuesStayOnThePrefillPool) {
 
 TEST(RouterTest, PrefilledRequestsGoToTheLeastKvLoadedDecodeWithRoomInOrder) {
   // Decode instances of 20 blocks; instance 1 starts half full.
-  RouterHarness h(
-      ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
-      {kPrefill, Pool(POOL_ROLE_DECODE, 20), Pool(POOL_ROLE_DECODE, 20)});
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
+                  {kPrefill, Pool(v1::POOL_ROLE_DECODE, 20),
+                   Pool(v1::POOL_ROLE_DECODE, 20)});
   h.scheduler(1).ReserveForTransfer(*Req(99, 160, 1));  // 10 blocks
   h.router().OnPrefillDone(0, Req(0, 100, 10));         // 7 blocks -> 2 (0 %)
   h.router().OnPrefillDone(0, Req(1, 200, 10));         // 13 -> only 2 has room
@@ -237,7 +238,7 @@ TEST(RouterTest, PrefilledRequestsGoToTheLeastKvLoadedDecodeWithRoomInOrder) {
 }
 
 TEST(RouterTest, LentDecodeInstancesTakePrefilledRequestsLast) {
-  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
                   {kPrefill, kDecode, kDecode});
   h.Arrive(0, 800);
   ASSERT_EQ(h.Arrive(1, 300), 1);  // instance 1 lent, 0 % KV used
@@ -253,8 +254,9 @@ TEST(RouterTest, LentDecodeInstancesTakePrefilledRequestsLast) {
 TEST(RouterTest, MixedPoolDecodesOnThePrefillInstanceWhenNoDecodeHasRoom) {
   // Decode instance of 10 blocks, already full; prefill instance of 1,000.
   for (int64_t mixed_pool_tokens : {0, 1000}) {
-    RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, mixed_pool_tokens,
-                    {kPrefill, Pool(POOL_ROLE_DECODE, 10)});
+    RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS,
+                    mixed_pool_tokens,
+                    {kPrefill, Pool(v1::POOL_ROLE_DECODE, 10)});
     h.scheduler(1).ReserveForTransfer(*Req(99, 160, 1));
     LiveRequestPtr request = Req(0, 100, 10);
     LiveRequest* raw = request.get();
@@ -273,8 +275,9 @@ TEST(RouterTest, MixedPoolDecodesOnThePrefillInstanceWhenNoDecodeHasRoom) {
 
 TEST(RouterTest, MixedPoolKeepsOnlyWhatThePrefillInstanceCanHold) {
   // A 10-block prefill instance cannot hold 100 + 100 tokens (13 blocks).
-  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
-                  {Pool(POOL_ROLE_PREFILL, 10), Pool(POOL_ROLE_DECODE, 10)});
+  RouterHarness h(
+      v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 1000,
+      {Pool(v1::POOL_ROLE_PREFILL, 10), Pool(v1::POOL_ROLE_DECODE, 10)});
   h.scheduler(1).ReserveForTransfer(*Req(99, 160, 1));
   h.router().OnPrefillDone(0, Req(0, 100, 100));
   EXPECT_EQ(h.router().waiting_for_decode(), 1u);
@@ -285,11 +288,11 @@ TEST(RouterTest, MixedPoolKeepsOnlyWhatThePrefillInstanceCanHold) {
 // scheduler's change notices: after any sequence of changes its choice must
 // be the one a scan of every instance makes now.
 TEST(RouterTest, PromptsGoWhereAScanOfTheFleetSendsThemAfterAnyChange) {
-  for (RouterPolicy policy :
-       {ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, ROUTER_POLICY_LEAST_KV_LOAD}) {
+  for (v1::RouterPolicy policy : {v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS,
+                                  v1::ROUTER_POLICY_LEAST_KV_LOAD}) {
     std::vector<PoolSpec> pools;
     for (int i = 0; i < 9; ++i)
-      pools.push_back(Pool(POOL_ROLE_COLOCATED, 200 + 50 * (i % 3)));
+      pools.push_back(Pool(v1::POOL_ROLE_COLOCATED, 200 + 50 * (i % 3)));
     RouterHarness h(policy, 0, pools);
     std::vector<double> now(pools.size(), 0);
     std::mt19937 rng(11);
@@ -299,7 +302,7 @@ TEST(RouterTest, PromptsGoWhereAScanOfTheFleetSendsThemAfterAnyChange) {
         double least = 0;
         for (int i = 0; i < static_cast<int>(pools.size()); ++i) {
           const BatchScheduler& s = h.scheduler(i);
-          double load = policy == ROUTER_POLICY_LEAST_KV_LOAD
+          double load = policy == v1::ROUTER_POLICY_LEAST_KV_LOAD
                             ? static_cast<double>(s.used_blocks()) /
                                   s.pool().kv_capacity_blocks
                             : static_cast<double>(s.pending_prefill_tokens() +
@@ -307,7 +310,7 @@ TEST(RouterTest, PromptsGoWhereAScanOfTheFleetSendsThemAfterAnyChange) {
           if (expected < 0 || load < least) expected = i, least = load;
         }
         ASSERT_EQ(h.Arrive(step, 1 + rng() % 400, 1 + rng() % 30), expected)
-            << RouterPolicy_Name(policy) << " step " << step;
+            << v1::RouterPolicy_Name(policy) << " step " << step;
       } else {  // one iteration of a random instance
         int i = static_cast<int>(rng() % pools.size());
         double seconds = 0;
@@ -325,8 +328,8 @@ TEST(RouterTest, PrefilledRequestsGoWhereAScanOfTheDecodersSendsThem) {
   // so instances also run out of batch room).
   std::vector<PoolSpec> pools = {kPrefill};
   for (int i = 0; i < 6; ++i)
-    pools.push_back(Pool(POOL_ROLE_DECODE, i % 2 == 0 ? 300 : 500));
-  RouterHarness h(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0, pools);
+    pools.push_back(Pool(v1::POOL_ROLE_DECODE, i % 2 == 0 ? 300 : 500));
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0, pools);
   // The decoder a scan picks for `request` now; -1 if none has room.
   auto scan = [&](const LiveRequest& request) {
     int best = -1;
@@ -367,29 +370,30 @@ TEST(RouterTest, PrefilledRequestsGoWhereAScanOfTheDecodersSendsThem) {
 }
 
 TEST(RoutingPolicyTest, PoliciesWithoutTheMixedPoolRefuseIt) {
-  for (RouterPolicy policy :
-       {ROUTER_POLICY_ROUND_ROBIN, ROUTER_POLICY_LEAST_KV_LOAD}) {
+  for (v1::RouterPolicy policy :
+       {v1::ROUTER_POLICY_ROUND_ROBIN, v1::ROUTER_POLICY_LEAST_KV_LOAD}) {
     EXPECT_TRUE(FindRoutingPolicy(policy, 0).ok());
     auto refused = FindRoutingPolicy(policy, 8192);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(
-        refused.status().message(),
-        AllOf(HasSubstr("field 'router'"), HasSubstr(RouterPolicy_Name(policy)),
-              HasSubstr("does not support the mixed pool"),
-              HasSubstr("'mixed_pool_prefill_queue_tokens' is 8192")));
+    EXPECT_THAT(refused.status().message(),
+                AllOf(HasSubstr("field 'router'"),
+                      HasSubstr(v1::RouterPolicy_Name(policy)),
+                      HasSubstr("does not support the mixed pool"),
+                      HasSubstr("'mixed_pool_prefill_queue_tokens' is 8192")));
   }
-  auto lot = FindRoutingPolicy(ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 8192);
+  auto lot =
+      FindRoutingPolicy(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 8192);
   ASSERT_TRUE(lot.ok());
   EXPECT_TRUE((*lot)->supports_mixed_pool);
   EXPECT_THAT(
-      FindRoutingPolicy(ROUTER_POLICY_UNSPECIFIED, 0).status().message(),
+      FindRoutingPolicy(v1::ROUTER_POLICY_UNSPECIFIED, 0).status().message(),
       HasSubstr("no routing policy ROUTER_POLICY_UNSPECIFIED"));
 }
 
 TEST(RoutingPolicyTest, RouterRefusesAMixedPoolItsPolicyCannotRun) {
   FleetSpec fleet;
-  fleet.router = ROUTER_POLICY_ROUND_ROBIN;
+  fleet.router = v1::ROUTER_POLICY_ROUND_ROBIN;
   fleet.mixed_pool_prefill_queue_tokens = 8192;
   auto router = Router::Create(fleet, {}, nullptr);
   EXPECT_THAT(router.status().message(),

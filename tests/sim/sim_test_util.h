@@ -53,11 +53,11 @@ inline sim::LiveRequestPtr Req(int64_t id, int32_t input, int32_t output,
 // A pool of one machine holding one vLLM instance with `kv_blocks` KV
 // blocks of 16 tokens, batches of up to 64 requests and 8,192 tokens, and a
 // 1 GB/s NIC with 5 us of latency.
-inline sim::PoolSpec TestPool(PoolRole role, int64_t kv_blocks = 1000) {
+inline sim::PoolSpec TestPool(v1::PoolRole role, int64_t kv_blocks = 1000) {
   sim::PoolSpec pool;
   pool.name = sim::PoolRoleName(role);
   pool.role = role;
-  pool.policy = BATCHING_POLICY_VLLM;
+  pool.policy = v1::BATCHING_POLICY_VLLM;
   pool.machines = 1;
   pool.instances_per_machine = 1;
   pool.max_batch_size = 64;

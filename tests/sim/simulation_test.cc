@@ -49,8 +49,8 @@ std::string WriteTrace(const std::string& name, const std::string& rows) {
   return path;
 }
 
-Cluster ParseCluster(const std::string& text) {
-  Cluster cluster;
+v1::Cluster ParseCluster(const std::string& text) {
+  v1::Cluster cluster;
   absl::Status status = ParseTextProto(text, "test", &cluster);
   EXPECT_TRUE(status.ok()) << status;
   return cluster;
@@ -102,7 +102,7 @@ std::string Disaggregated(double scale_out_gbytes_per_s, int prefill = 1,
 
 struct SimRun {
   SimulationInputs inputs;
-  SimulationResult result;
+  v1::SimulationResult result;
   std::vector<RequestRecord> records;
 };
 
@@ -137,7 +137,7 @@ std::vector<RequestRecord> ReadRecords(const std::string& path) {
   return records;
 }
 
-SimRun Simulate(const Cluster& cluster, const Workload& workload,
+SimRun Simulate(const v1::Cluster& cluster, const v1::Workload& workload,
                 const std::string& model, const std::string& slo = "",
                 bool stop_when_slo_missed = false) {
   ScenarioRequest request;
@@ -153,7 +153,7 @@ SimRun Simulate(const Cluster& cluster, const Workload& workload,
   run.inputs = *inputs;
   run.inputs.stop_when_slo_missed = stop_when_slo_missed;
   std::string csv = RequestsCsvPath();
-  absl::StatusOr<SimulationResult> result =
+  absl::StatusOr<v1::SimulationResult> result =
       RunSimulationInChild(run.inputs, csv);
   EXPECT_TRUE(result.ok()) << result.status();
   if (!result.ok()) return run;
@@ -178,8 +178,8 @@ double PrefillSeconds(const hardware::LatencyModel& model, int tokens) {
   return model.IterationSeconds(prefill);
 }
 
-Workload Trace(const std::string& path) {
-  Workload workload;
+v1::Workload Trace(const std::string& path) {
+  v1::Workload workload;
   workload.set_trace_path(path);
   return workload;
 }
@@ -287,8 +287,8 @@ TEST(SimulationTest, RouterThatCannotRunTheMixedPoolIsAnErrorNotACrash) {
   request.workload = Trace(WriteTrace("one.csv", "0.5,100,10\n"));
   absl::StatusOr<SimulationInputs> inputs = LoadScenario(request);
   ASSERT_TRUE(inputs.ok()) << inputs.status();
-  inputs->fleet.router = ROUTER_POLICY_LEAST_KV_LOAD;
-  absl::StatusOr<SimulationResult> result = RunSimulationInChild(*inputs);
+  inputs->fleet.router = v1::ROUTER_POLICY_LEAST_KV_LOAD;
+  absl::StatusOr<v1::SimulationResult> result = RunSimulationInChild(*inputs);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(result.status().message(),
               ::testing::HasSubstr("does not support the mixed pool"));
@@ -321,7 +321,7 @@ TEST(SimulationTest, MixedPoolLendsDecodeMachinesToABackedUpPrefillPool) {
 }
 
 TEST(SimulationTest, EveryRequestCompletesOnceWithItsTokens) {
-  Workload workload = Trace(kData + "/traces/azure_2023_conv.csv");
+  v1::Workload workload = Trace(kData + "/traces/azure_2023_conv.csv");
   workload.set_max_requests(300);
   workload.set_rate_scale(20);  // overload a single machine
   SimRun run = Simulate(ParseCluster(kColocated), workload, "llama-2-70b");
@@ -350,8 +350,8 @@ TEST(SimulationTest, EveryRequestCompletesOnceWithItsTokens) {
 
 TEST(SimulationTest, ThroughputSaturatesAndTailTtftExplodesPastCapacity) {
   auto run_at = [](double rate) {
-    Workload workload = Trace(kData + "/traces/azure_2023_conv.csv");
-    workload.set_arrival(ARRIVAL_PROCESS_POISSON);
+    v1::Workload workload = Trace(kData + "/traces/azure_2023_conv.csv");
+    workload.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
     workload.set_rate_per_s(rate);
     workload.set_duration_s(60);
     workload.set_seed(7);
@@ -361,7 +361,7 @@ TEST(SimulationTest, ThroughputSaturatesAndTailTtftExplodesPastCapacity) {
                     workload, "llama-2-70b")
         .result;
   };
-  SimulationResult low = run_at(1), high = run_at(30), higher = run_at(60);
+  v1::SimulationResult low = run_at(1), high = run_at(30), higher = run_at(60);
   // Light load: throughput follows the offered rate.
   EXPECT_NEAR(low.throughput_rps(), 1.0, 0.35);
   // Past capacity, throughput stops growing with the offered load...
@@ -384,8 +384,8 @@ struct SplitwiseSimSetup {
   bool stop_when_slo_missed = false;
 };
 
-SimulationResult SplitwiseSimRun(const SplitwiseSimSetup& setup) {
-  Cluster cluster;
+v1::SimulationResult SplitwiseSimRun(const SplitwiseSimSetup& setup) {
+  v1::Cluster cluster;
   EXPECT_TRUE(ReadTextProtoFile(kData + "/clusters/" + setup.cluster + ".txtpb",
                                 &cluster)
                   .ok());
@@ -393,8 +393,8 @@ SimulationResult SplitwiseSimRun(const SplitwiseSimSetup& setup) {
   cluster.mutable_pools(1)->set_machines(setup.token);
   cluster.set_ttft_at_prefill_completion(true);  // SplitwiseSim's TTFT
   cluster.set_iteration_time_table(kData + "/splitwise/perf_model.csv");
-  Workload workload = Trace(kData + "/traces/" + setup.trace);
-  workload.set_arrival(ARRIVAL_PROCESS_POISSON);
+  v1::Workload workload = Trace(kData + "/traces/" + setup.trace);
+  workload.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   workload.set_rate_per_s(70);
   workload.set_duration_s(setup.duration_s);
   workload.set_seed(1);
@@ -428,7 +428,7 @@ TEST(SimulationTest, ReproducesSplitwiseSimWithItsPredictor) {
                         {ha, 132, 658, 47.5, 6289, 20303}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.setup.model + " on " + c.setup.cluster);
-    const SimulationResult r = SplitwiseSimRun(c.setup);
+    const v1::SimulationResult r = SplitwiseSimRun(c.setup);
     EXPECT_EQ(r.completed(), r.requests());
     EXPECT_NEAR(r.ttft_s().p50() * 1e3, c.ttft_p50, c.ttft_p50 * 0.05);
     EXPECT_NEAR(r.ttft_s().p99() * 1e3, c.ttft_p99, c.ttft_p99 * 0.10);
@@ -448,9 +448,9 @@ TEST(SimulationTest, ReproducesSplitwiseSimWithItsPredictor) {
 // because SplitwiseSim's mixed pool lends decode machines to prompts until
 // they run empty.
 TEST(SimulationTest, AgreesWithSplitwiseSimsSloVerdicts) {
-  auto met = [](const SimulationResult& r) {
+  auto met = [](const v1::SimulationResult& r) {
     bool all = !r.slo().empty();
-    for (const SloAttainment& a : r.slo()) all = all && a.met();
+    for (const v1::SloAttainment& a : r.slo()) all = all && a.met();
     return all;
   };
   auto grid = [](int prompt, int token) {
@@ -478,9 +478,9 @@ TEST(SimulationTest, StoppingAtACertainMissKeepsEveryVerdict) {
     setup.token = token;
     setup.duration_s = 120;
     setup.slo = "splitwise";
-    SimulationResult full = SplitwiseSimRun(setup);
+    v1::SimulationResult full = SplitwiseSimRun(setup);
     setup.stop_when_slo_missed = true;
-    SimulationResult stopped = SplitwiseSimRun(setup);
+    v1::SimulationResult stopped = SplitwiseSimRun(setup);
     SCOPED_TRACE(testing::Message() << prompt << "+" << token);
     EXPECT_EQ(stopped.slo_met(), full.slo_met());
     if (full.slo_met()) {
@@ -520,7 +520,7 @@ TEST(SimulationTest, AbsurdTimesStopTheRunWithAnError) {
     absl::StatusOr<SimulationInputs> inputs = LoadScenario(request);
     ASSERT_TRUE(inputs.ok()) << inputs.status();
     inputs->fleet.cost_model.layer_overhead_s = overhead_s;
-    absl::StatusOr<SimulationResult> result = RunSimulationInChild(*inputs);
+    absl::StatusOr<v1::SimulationResult> result = RunSimulationInChild(*inputs);
     EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition)
         << overhead_s << ": " << result.status();
     EXPECT_THAT(result.status().message(), HasSubstr("an iteration"));
@@ -530,7 +530,7 @@ TEST(SimulationTest, AbsurdTimesStopTheRunWithAnError) {
   ASSERT_TRUE(inputs.ok()) << inputs.status();
   for (PoolSpec& pool : inputs->fleet.pools)
     pool.scale_out_bytes_per_s = 1e-300;
-  absl::StatusOr<SimulationResult> result = RunSimulationInChild(*inputs);
+  absl::StatusOr<v1::SimulationResult> result = RunSimulationInChild(*inputs);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition)
       << result.status();
   EXPECT_THAT(result.status().message(), HasSubstr("a KV transfer"));
@@ -556,7 +556,8 @@ TEST(SimulationTest, ALostRequestIsAnInternalErrorNotAResult) {
   auto die = [](const RequestRecord&) { simgrid::s4u::this_actor::exit(); };
   EXPECT_EXIT(
       {
-        absl::StatusOr<SimulationResult> result = RunSimulation(*inputs, die);
+        absl::StatusOr<v1::SimulationResult> result =
+            RunSimulation(*inputs, die);
         std::fprintf(stderr, "%s\n", result.status().ToString().c_str());
         std::_Exit(static_cast<int>(result.status().code()));
       },
@@ -567,7 +568,7 @@ TEST(SimulationTest, ALostRequestIsAnInternalErrorNotAResult) {
 TEST(SimulationTest, RequestsOverMaxContextAreRejectedTruncatedOrCounted) {
   // Llama-3-70B: max_context 8192. One request within it, one 8 tokens
   // over, one a Mooncake-sized prompt.
-  Workload trace =
+  v1::Workload trace =
       Trace(WriteTrace("context.csv", "0,1000,10\n0.1,8190,10\n0.2,20000,5\n"));
   const std::string slo = "ttft_p99=100s";
   struct Case {
@@ -635,7 +636,7 @@ TEST(SimulationTest, ASharedPrefixIsNotPrefilledTwice) {
   // Two prompts alone on one instance, sharing k = 3 of Mooncake's
   // 512-token blocks: the second's prefill computes only its other 1,464
   // tokens, reading the 1,536 cached ones in attention.
-  Workload trace = Trace(WriteMooncakeTrace(
+  v1::Workload trace = Trace(WriteMooncakeTrace(
       "shared.jsonl",
       {{0, 2048, 1, "1, 2, 3, 4"}, {10, 3000, 1, "1, 2, 3, 9, 10, 11"}}));
   SimRun off = Simulate(ParseCluster(kColocated), trace, "llama-3-70b");
@@ -663,7 +664,7 @@ TEST(SimulationTest, APrefillPoolCachesPrefixesAndTransfersWholePrompts) {
   // instance caches; the second prompt's prefill computes only its
   // unshared 1,464 tokens, and its KV transfer still moves all 3,000
   // tokens' KV (the decode instance holds no cache).
-  Workload trace = Trace(WriteMooncakeTrace(
+  v1::Workload trace = Trace(WriteMooncakeTrace(
       "shared_pd.jsonl",
       {{0, 2048, 3, "1, 2, 3, 4"}, {10, 3000, 3, "1, 2, 3, 9, 10, 11"}}));
   SimRun off = Simulate(ParseCluster(Disaggregated(400)), trace, "llama-3-70b");
@@ -691,7 +692,7 @@ TEST(SimulationTest, PrefixAffinitySendsAPromptToItsCachedPrefix) {
   // A warms instance 0; X keeps it busy decoding; B shares A's 4 blocks.
   // By load alone B goes to idle instance 1; by affinity to instance 0
   // (load 1 request - 2,048 cached tokens).
-  Workload trace = Trace(WriteMooncakeTrace(
+  v1::Workload trace = Trace(WriteMooncakeTrace(
       "affinity.jsonl", {{0, 2048, 1, "1, 2, 3, 4"},
                          {1, 100, 2000, "50"},
                          {2, 3000, 10, "1, 2, 3, 4, 5, 6"}}));
@@ -718,8 +719,8 @@ TEST(SimulationTest, PrefixAffinitySendsAPromptToItsCachedPrefix) {
 
 TEST(SimulationTest, SameSeedSameResultsByteForByte) {
   auto csv = [] {
-    Workload workload = Trace(kData + "/traces/azure_2023_code.csv");
-    workload.set_arrival(ARRIVAL_PROCESS_POISSON);
+    v1::Workload workload = Trace(kData + "/traces/azure_2023_code.csv");
+    workload.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
     workload.set_rate_per_s(5);
     workload.set_duration_s(30);
     workload.set_seed(42);

@@ -25,8 +25,8 @@ using ::testing::HasSubstr;
 
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
-Slo ParseSlo(const std::string& text) {
-  Slo slo;
+v1::Slo ParseSlo(const std::string& text) {
+  v1::Slo slo;
   absl::Status status = ParseTextProto(text, "test", &slo);
   EXPECT_TRUE(status.ok()) << status;
   return slo;
@@ -38,7 +38,7 @@ class SloEvaluatorTest : public ::testing::Test {
     chips_ = testutil::LoadedOrFail(hardware::LoadChipCatalog(kData));
     workloads::ModelCatalog models =
         testutil::LoadedOrFail(workloads::LoadModelCatalog(kData));
-    Cluster cluster;
+    v1::Cluster cluster;
     ASSERT_TRUE(
         ReadTextProtoFile(kData + "/clusters/splitwise_h100.txtpb", &cluster)
             .ok());
@@ -73,20 +73,21 @@ class SloEvaluatorTest : public ::testing::Test {
   static void Tally(const SloEvaluator& evaluator,
                     const std::optional<SloEvaluator::DecidedMiss>& first,
                     int run, int* decided_runs, int* met_runs) {
-    std::vector<SloAttainment> attained = evaluator.Finish(LogHistogram());
+    std::vector<v1::SloAttainment> attained = evaluator.Finish(LogHistogram());
     if (first) {
       ++*decided_runs;
-      const SloAttainment& a = attained[first->target];
+      const v1::SloAttainment& a = attained[first->target];
       EXPECT_FALSE(a.met()) << "run " << run;
       EXPECT_GE(a.observed(), first->observed_at_least) << "run " << run;
     }
-    *met_runs += std::all_of(attained.begin(), attained.end(),
-                             [](const SloAttainment& a) { return a.met(); });
+    *met_runs +=
+        std::all_of(attained.begin(), attained.end(),
+                    [](const v1::SloAttainment& a) { return a.met(); });
   }
 
   hardware::ChipCatalog chips_;
   FleetSpec fleet_;
-  Chip h100_;
+  v1::Chip h100_;
 };
 
 TEST_F(SloEvaluatorTest, BadTargetsNameTheTargetAndField) {
@@ -138,7 +139,7 @@ TEST_F(SloEvaluatorTest, ReferenceIsOnePrefillAndTheMidGenerationDecode) {
   EXPECT_DOUBLE_EQ(ref.tpot_s, (*model)->IterationSeconds(decode));
   EXPECT_DOUBLE_EQ(ref.e2e_s, ref.ttft_s + 100 * ref.tpot_s);
   // A bigger reference TP is faster.
-  Slo tp4 = ParseSlo(
+  v1::Slo tp4 = ParseSlo(
       "reference_tp: 4 "
       "targets { metric: SLO_METRIC_TTFT percentile: 50 max_slowdown: 2 }");
   auto slower = SloEvaluator::Create(tp4, fleet_, h100_);
@@ -165,7 +166,7 @@ TEST_F(SloEvaluatorTest, SlowdownBoundsJudgeEachRequestAgainstItsReference) {
   evaluator->Observe(&choppy);
   EXPECT_FALSE(choppy.met_slo);
 
-  std::vector<SloAttainment> attained = evaluator->Finish(LogHistogram());
+  std::vector<v1::SloAttainment> attained = evaluator->Finish(LogHistogram());
   ASSERT_EQ(attained.size(), 2u);
   // Median TTFT slowdown of {1.5, 2.5, 1.8} is 1.8: met.
   EXPECT_EQ(attained[0].metric(), "ttft");
@@ -192,7 +193,7 @@ TEST_F(SloEvaluatorTest, AbsoluteTbtUsesEveryPooledGap) {
   LogHistogram gaps;
   gaps.Add(0.05, 9);
   gaps.Add(1.0);
-  std::vector<SloAttainment> attained = evaluator->Finish(gaps);
+  std::vector<v1::SloAttainment> attained = evaluator->Finish(gaps);
   ASSERT_EQ(attained.size(), 1u);
   EXPECT_NEAR(attained[0].observed(), 0.145, 1e-4);
   EXPECT_DOUBLE_EQ(attained[0].bound_s(), 0.1);
@@ -212,7 +213,7 @@ TEST_F(SloEvaluatorTest, OneTokenAndRejectedRequestsSkipWhatTheyLack) {
   rejected.rejected = true;
   rejected.met_slo = false;
   evaluator->Observe(&rejected);
-  std::vector<SloAttainment> attained = evaluator->Finish(LogHistogram());
+  std::vector<v1::SloAttainment> attained = evaluator->Finish(LogHistogram());
   EXPECT_EQ(attained[0].observed(), 0);              // no TPOT samples at all
   EXPECT_NEAR(attained[1].observed(), 2, 2 * 5e-4);  // rejected not counted
 }

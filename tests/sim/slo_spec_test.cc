@@ -9,24 +9,24 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(SloSpecTest, AbsoluteBoundsWithUnits) {
-  absl::StatusOr<Slo> slo =
+  absl::StatusOr<v1::Slo> slo =
       ParseSloSpec("ttft_p99=2s,tpot_p90=50ms, e2e_p50=1.5s,tbt_p99.9=800us");
   ASSERT_TRUE(slo.ok()) << slo.status();
   ASSERT_EQ(slo->targets_size(), 4);
-  EXPECT_EQ(slo->targets(0).metric(), SLO_METRIC_TTFT);
+  EXPECT_EQ(slo->targets(0).metric(), v1::SLO_METRIC_TTFT);
   EXPECT_EQ(slo->targets(0).percentile(), 99);
   EXPECT_DOUBLE_EQ(slo->targets(0).max_s(), 2.0);
-  EXPECT_EQ(slo->targets(1).metric(), SLO_METRIC_TPOT);
+  EXPECT_EQ(slo->targets(1).metric(), v1::SLO_METRIC_TPOT);
   EXPECT_DOUBLE_EQ(slo->targets(1).max_s(), 0.05);
-  EXPECT_EQ(slo->targets(2).metric(), SLO_METRIC_E2E);
+  EXPECT_EQ(slo->targets(2).metric(), v1::SLO_METRIC_E2E);
   EXPECT_DOUBLE_EQ(slo->targets(2).max_s(), 1.5);
-  EXPECT_EQ(slo->targets(3).metric(), SLO_METRIC_TBT);
+  EXPECT_EQ(slo->targets(3).metric(), v1::SLO_METRIC_TBT);
   EXPECT_DOUBLE_EQ(slo->targets(3).percentile(), 99.9);
   EXPECT_DOUBLE_EQ(slo->targets(3).max_s(), 800e-6);
 }
 
 TEST(SloSpecTest, SlowdownBounds) {
-  absl::StatusOr<Slo> slo = ParseSloSpec("ttft_p90=3x,tbt_p99=5x");
+  absl::StatusOr<v1::Slo> slo = ParseSloSpec("ttft_p90=3x,tbt_p99=5x");
   ASSERT_TRUE(slo.ok()) << slo.status();
   EXPECT_EQ(slo->targets(0).max_slowdown(), 3);
   EXPECT_EQ(slo->targets(1).max_slowdown(), 5);
@@ -37,7 +37,7 @@ TEST(SloSpecTest, BadTargetsNameThemselves) {
        {"ttft_p99=2", "ttft_p99=-2s", "ttft_p0=2s", "ttft_p101=2s",
         "latency_p99=2s", "ttft=2s", "ttft_p99=0.5x", "ttft_p99=nanx",
         "ttft_p99=2s=3s", ","}) {
-    absl::StatusOr<Slo> slo = ParseSloSpec(bad);
+    absl::StatusOr<v1::Slo> slo = ParseSloSpec(bad);
     EXPECT_FALSE(slo.ok()) << bad;
     EXPECT_EQ(slo.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }

@@ -74,16 +74,16 @@ TEST(SpeculativeDecodingTest, StepsToEmitIsTheFewestSteps) {
   }
 }
 
-Cluster WithSpeculation(const std::string& speculative) {
-  Cluster cluster;
+v1::Cluster WithSpeculation(const std::string& speculative) {
+  v1::Cluster cluster;
   absl::Status status = ParseTextProto(
       "speculative_decoding { " + speculative + " }", "test.txtpb", &cluster);
   EXPECT_TRUE(status.ok()) << status;
   return cluster;
 }
 
-Model Llama32_1b() {
-  Model draft;
+v1::Model Llama32_1b() {
+  v1::Model draft;
   absl::Status status = ReadTextProtoFile(
       std::string(FLEETSIM_SOURCE_DIR) + "/data/models/llama-3.2-1b.txtpb",
       &draft);
@@ -91,13 +91,13 @@ Model Llama32_1b() {
   return draft;
 }
 
-std::string ResolveError(const Cluster& cluster) {
+std::string ResolveError(const v1::Cluster& cluster) {
   return std::string(
       ResolveSpeculativeDecoding(cluster, "c.txtpb").status().message());
 }
 
 TEST(SpeculativeDecodingTest, ResolvesAConstantAcceptanceRate) {
-  Cluster cluster = WithSpeculation("draft_tokens: 4 acceptance_rate: 0.8");
+  v1::Cluster cluster = WithSpeculation("draft_tokens: 4 acceptance_rate: 0.8");
   *cluster.mutable_speculative_decoding()->mutable_draft() = Llama32_1b();
   auto spec = ResolveSpeculativeDecoding(cluster, "c.txtpb");
   ASSERT_TRUE(spec.ok()) << spec.status();
@@ -106,7 +106,7 @@ TEST(SpeculativeDecodingTest, ResolvesAConstantAcceptanceRate) {
   EXPECT_EQ((*spec)->draft_tokens, 4);
   EXPECT_EQ((*spec)->acceptance, std::vector<double>(4, 0.8));
   EXPECT_NEAR((*spec)->tokens_per_step, 3.3616, 1e-12);
-  EXPECT_FALSE(ResolveSpeculativeDecoding(Cluster(), "c")->has_value());
+  EXPECT_FALSE(ResolveSpeculativeDecoding(v1::Cluster(), "c")->has_value());
 }
 
 TEST(SpeculativeDecodingTest, RefusesIncompleteSettings) {
@@ -120,7 +120,7 @@ TEST(SpeculativeDecodingTest, RefusesIncompleteSettings) {
               HasSubstr("'llama-3.2-1b' was not looked up in the model "
                         "catalog"));
   auto with_draft = [](const std::string& text) {
-    Cluster cluster = WithSpeculation(text);
+    v1::Cluster cluster = WithSpeculation(text);
     *cluster.mutable_speculative_decoding()->mutable_draft() = Llama32_1b();
     return cluster;
   };
@@ -135,7 +135,7 @@ TEST(SpeculativeDecodingTest, RefusesIncompleteSettings) {
           with_draft("draft_tokens: 3 acceptance_by_position: [0.9, 0.8]")),
       HasSubstr("field 'speculative_decoding.acceptance_by_position': has 2 "
                 "entries; it needs one per draft token (3)"));
-  Cluster broken = with_draft("draft_tokens: 3 acceptance_rate: 0.5");
+  v1::Cluster broken = with_draft("draft_tokens: 3 acceptance_rate: 0.5");
   broken.mutable_speculative_decoding()->mutable_draft()->set_num_layers(0);
   EXPECT_THAT(ResolveError(broken),
               HasSubstr("c.txtpb: speculative_decoding.draft"));
@@ -144,13 +144,14 @@ TEST(SpeculativeDecodingTest, RefusesIncompleteSettings) {
 TEST(SpeculativeDecodingTest, DraftModelComesFromTheCatalog) {
   workloads::ModelCatalog models;
   models.Add(Llama32_1b());
-  Cluster cluster = WithSpeculation(
+  v1::Cluster cluster = WithSpeculation(
       "draft_model: \"llama-3.2-1b\" draft_tokens: 2 acceptance_rate: 0.6");
   ASSERT_TRUE(ResolveDraftModel(models, "c.txtpb", &cluster).ok());
   EXPECT_EQ(cluster.speculative_decoding().draft().num_layers(), 16);
   EXPECT_TRUE(ResolveSpeculativeDecoding(cluster, "c.txtpb").ok());
 
-  Cluster unknown = WithSpeculation("draft_model: \"tiny\" draft_tokens: 2");
+  v1::Cluster unknown =
+      WithSpeculation("draft_model: \"tiny\" draft_tokens: 2");
   absl::Status status = ResolveDraftModel(models, "c.txtpb", &unknown);
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(status.message(),

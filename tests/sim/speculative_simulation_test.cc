@@ -37,7 +37,7 @@ std::shared_ptr<const Catalogs> ShippedCatalogs() {
 }
 
 // One H100 serving Llama-3-8B, with Llama-3.2-1B drafting when `speculate`.
-Cluster OneH100(bool speculate) {
+v1::Cluster OneH100(bool speculate) {
   std::string text = R"pb(
     name: "one-h100"
     pools {
@@ -56,27 +56,27 @@ Cluster OneH100(bool speculate) {
       }
     )pb";
   }
-  Cluster cluster;
+  v1::Cluster cluster;
   absl::Status status = ParseTextProto(text, "test", &cluster);
   EXPECT_TRUE(status.ok()) << status;
   return cluster;
 }
 
 // `requests` requests of kPrompt + kOutput tokens, all arriving at once.
-Workload Burst(int requests) {
+v1::Workload Burst(int requests) {
   std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) +
                      "_burst" + std::to_string(requests) + ".csv";
   std::ofstream out(path);
   out << "arrived_at,num_prefill_tokens,num_decode_tokens\n";
   for (int i = 0; i < requests; ++i)
     out << "0.5," << kPrompt << "," << kOutput << "\n";
-  Workload workload;
+  v1::Workload workload;
   workload.set_trace_path(path);
   return workload;
 }
 
-absl::StatusOr<SimulationInputs> Load(const Cluster& cluster,
-                                      const Workload& workload) {
+absl::StatusOr<SimulationInputs> Load(const v1::Cluster& cluster,
+                                      const v1::Workload& workload) {
   ScenarioRequest request;
   request.catalogs = ShippedCatalogs();
   request.cluster = cluster;
@@ -91,7 +91,7 @@ double MeanTpot(bool speculate, int requests) {
       Load(OneH100(speculate), Burst(requests));
   EXPECT_TRUE(inputs.ok()) << inputs.status();
   if (!inputs.ok()) return 0;
-  absl::StatusOr<SimulationResult> result = RunSimulationInChild(*inputs);
+  absl::StatusOr<v1::SimulationResult> result = RunSimulationInChild(*inputs);
   EXPECT_TRUE(result.ok()) << result.status();
   if (!result.ok()) return 0;
   EXPECT_EQ(result->completed(), requests);
@@ -106,7 +106,7 @@ TEST(SpeculativeSimulationTest, TheDraftSharesTheInstanceMemory) {
   ASSERT_TRUE(speculative.ok()) << speculative.status();
   const PoolSpec& p = plain->fleet.pools[0];
   const PoolSpec& s = speculative->fleet.pools[0];
-  const Model& draft = **ShippedCatalogs()->models().Find("llama-3.2-1b");
+  const v1::Model& draft = **ShippedCatalogs()->models().Find("llama-3.2-1b");
   EXPECT_DOUBLE_EQ(s.weight_bytes_per_instance - p.weight_bytes_per_instance,
                    hardware::WeightBytes(draft));
   EXPECT_EQ(s.kv_bytes_per_token - p.kv_bytes_per_token,
@@ -120,9 +120,9 @@ TEST(SpeculativeSimulationTest, TheDraftSharesTheInstanceMemory) {
 TEST(SpeculativeSimulationTest, TheVerifyLogitsCountInTheActivationReserve) {
   // A longer draft scores more positions per sequence in the verify: k + 1
   // fp32 logits rows of the full vocabulary for every request of a batch.
-  Cluster one_token = OneH100(true);
+  v1::Cluster one_token = OneH100(true);
   one_token.mutable_speculative_decoding()->set_draft_tokens(1);
-  Cluster eight_tokens = OneH100(true);
+  v1::Cluster eight_tokens = OneH100(true);
   eight_tokens.mutable_speculative_decoding()->set_draft_tokens(8);
   auto one = Load(one_token, Burst(1));
   auto eight = Load(eight_tokens, Burst(1));
@@ -130,7 +130,7 @@ TEST(SpeculativeSimulationTest, TheVerifyLogitsCountInTheActivationReserve) {
   ASSERT_TRUE(eight.ok()) << eight.status();
   const PoolSpec& a = one->fleet.pools[0];
   const PoolSpec& b = eight->fleet.pools[0];
-  const Model& target = **ShippedCatalogs()->models().Find("llama-3-8b");
+  const v1::Model& target = **ShippedCatalogs()->models().Find("llama-3-8b");
   const double extra_bytes =
       static_cast<double>(a.max_batch_size) * 7 * target.vocab_size() * 4.0;
   const double block_bytes =
@@ -140,13 +140,13 @@ TEST(SpeculativeSimulationTest, TheVerifyLogitsCountInTheActivationReserve) {
 }
 
 TEST(SpeculativeSimulationTest, TheDraftsOwnPrecisionIsCheckedAgainstTheChip) {
-  Cluster cluster = OneH100(true);
+  v1::Cluster cluster = OneH100(true);
   cluster.mutable_pools(0)->mutable_machine()->set_chip("a100");
-  SpeculativeDecoding* speculative = cluster.mutable_speculative_decoding();
+  v1::SpeculativeDecoding* speculative = cluster.mutable_speculative_decoding();
   speculative->clear_draft_model();
   *speculative->mutable_draft() =
       **ShippedCatalogs()->models().Find("llama-3.2-1b");
-  speculative->mutable_draft()->set_dtype(DTYPE_FP8);
+  speculative->mutable_draft()->set_dtype(v1::DTYPE_FP8);
   absl::StatusOr<SimulationInputs> inputs = Load(cluster, Burst(1));
   EXPECT_EQ(inputs.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(inputs.status().message(),
@@ -156,15 +156,15 @@ TEST(SpeculativeSimulationTest, TheDraftsOwnPrecisionIsCheckedAgainstTheChip) {
 }
 
 TEST(SpeculativeSimulationTest, RefusedClustersAreNamed) {
-  Cluster disaggregated = OneH100(true);
-  disaggregated.mutable_pools(0)->set_role(POOL_ROLE_PREFILL);
+  v1::Cluster disaggregated = OneH100(true);
+  disaggregated.mutable_pools(0)->set_role(v1::POOL_ROLE_PREFILL);
   *disaggregated.add_pools() = disaggregated.pools(0);
-  disaggregated.mutable_pools(1)->set_role(POOL_ROLE_DECODE);
+  disaggregated.mutable_pools(1)->set_role(v1::POOL_ROLE_DECODE);
   disaggregated.mutable_pools(1)->set_name("decode");
-  Cluster unknown_draft = OneH100(true);
+  v1::Cluster unknown_draft = OneH100(true);
   unknown_draft.mutable_speculative_decoding()->set_draft_model("tiny");
   const struct {
-    Cluster cluster;
+    v1::Cluster cluster;
     absl::StatusCode code;
     std::string message;
   } cases[] = {

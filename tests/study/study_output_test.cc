@@ -24,7 +24,7 @@ TEST(StudyOutputTest, AFailedWriteIsAnErrorAndLeavesNoTruncatedFile) {
   const std::string dir =
       ::testing::TempDir() + "/study_output_" + std::to_string(getpid());
   std::filesystem::remove_all(dir);
-  StudyResult result;
+  v1::StudyResult result;
   result.mutable_spec()->set_name("full_disk");
   pid_t child = fork();
   ASSERT_GE(child, 0);

@@ -30,23 +30,23 @@ StudyOptions Options(int seeds) {
   return options;
 }
 
-const Assumption* FindAssumption(const StudyResult& result,
-                                 const std::string& item,
-                                 const std::string& scope) {
-  for (const Assumption& a : result.assumptions()) {
+const v1::Assumption* FindAssumption(const v1::StudyResult& result,
+                                     const std::string& item,
+                                     const std::string& scope) {
+  for (const v1::Assumption& a : result.assumptions()) {
     if (a.item() == item && a.scope() == scope) return &a;
   }
   return nullptr;
 }
 
 TEST(StudyRunnerTest, TwoVariantsTwoSeeds) {
-  absl::StatusOr<StudySpec> spec = LoadStudySpec(kSpec);
+  absl::StatusOr<v1::StudySpec> spec = LoadStudySpec(kSpec);
   ASSERT_TRUE(spec.ok()) << spec.status();
-  absl::StatusOr<StudyResult> result = RunStudy(*spec, Options(2));
+  absl::StatusOr<v1::StudyResult> result = RunStudy(*spec, Options(2));
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->variants_size(), 2);
-  const StudyVariantResult& today = result->variants(0);
-  const StudyVariantResult& dear = result->variants(1);
+  const v1::StudyVariantResult& today = result->variants(0);
+  const v1::StudyVariantResult& dear = result->variants(1);
   EXPECT_EQ(result->baseline(), "today");
   EXPECT_TRUE(today.baseline());
   ASSERT_TRUE(today.feasible()) << today.explanation();
@@ -63,10 +63,11 @@ TEST(StudyRunnerTest, TwoVariantsTwoSeeds) {
   EXPECT_EQ(dear.recommended().key(), today.recommended().key());
 
   // Same fleet, same energy; the TCO moves by kWh x price change x years.
-  absl::StatusOr<SiteAssumptions> site = economics::LoadSiteAssumptions(kData);
+  absl::StatusOr<v1::SiteAssumptions> site =
+      economics::LoadSiteAssumptions(kData);
   ASSERT_TRUE(site.ok());
-  const Tco& a = today.recommended().tco();
-  const Tco& b = dear.recommended().tco();
+  const v1::Tco& a = today.recommended().tco();
+  const v1::Tco& b = dear.recommended().tco();
   EXPECT_EQ(a.energy_kwh_per_year(), b.energy_kwh_per_year());
   EXPECT_EQ(a.capex_usd(), b.capex_usd());
   const double expected_delta = a.energy_kwh_per_year() *
@@ -82,8 +83,8 @@ TEST(StudyRunnerTest, TwoVariantsTwoSeeds) {
 
   // Tornado: traffic and energy (the spec swings both).
   ASSERT_EQ(result->sensitivity_size(), 2);
-  const SensitivityBar& traffic = result->sensitivity(0);
-  const SensitivityBar& energy = result->sensitivity(1);
+  const v1::SensitivityBar& traffic = result->sensitivity(0);
+  const v1::SensitivityBar& energy = result->sensitivity(1);
   EXPECT_EQ(traffic.input(), "traffic");
   EXPECT_EQ(energy.input(), "energy_price");
   EXPECT_EQ(energy.low_multiplier(), 0.5);
@@ -96,19 +97,19 @@ TEST(StudyRunnerTest, TwoVariantsTwoSeeds) {
               1e-6 * energy.base_tco_usd());
 
   // Every figure's source is listed.
-  const Assumption* price =
+  const v1::Assumption* price =
       FindAssumption(*result, "h100 purchase_usd", "chip catalog");
   ASSERT_NE(price, nullptr);
   EXPECT_FALSE(price->value().source().empty());
   EXPECT_FALSE(price->value().as_of().empty());
-  const Assumption* kwh =
+  const v1::Assumption* kwh =
       FindAssumption(*result, "usd_per_kwh", "variant 'dear_power'");
   ASSERT_NE(kwh, nullptr);
   EXPECT_EQ(kwh->value().value(), 0.16);
   EXPECT_THAT(kwh->value().source(), HasSubstr("test assumption"));
   EXPECT_NE(FindAssumption(*result, "pue", "site default"), nullptr);
 
-  const Provenance& provenance = result->provenance();
+  const v1::Provenance& provenance = result->provenance();
   EXPECT_THAT(provenance.seeds(), testing::ElementsAre(1, 2));
   EXPECT_EQ(provenance.command_line(), "fleetsim study --spec small.txtpb");
   EXPECT_FALSE(provenance.commit().empty());
@@ -119,7 +120,7 @@ TEST(StudyRunnerTest, TwoVariantsTwoSeeds) {
 }
 
 TEST(StudyRunnerTest, SeedsNeedResampledArrivals) {
-  absl::StatusOr<StudySpec> spec = LoadStudySpec(kSpec);
+  absl::StatusOr<v1::StudySpec> spec = LoadStudySpec(kSpec);
   ASSERT_TRUE(spec.ok());
   spec->mutable_base()->mutable_workload()->clear_arrival();
   absl::Status status = RunStudy(*spec, Options(2)).status();
@@ -130,10 +131,10 @@ TEST(StudyRunnerTest, SeedsNeedResampledArrivals) {
 }
 
 TEST(StudyRunnerTest, BadVariantIsAnErrorNamingIt) {
-  absl::StatusOr<StudySpec> spec = LoadStudySpec(kSpec);
+  absl::StatusOr<v1::StudySpec> spec = LoadStudySpec(kSpec);
   ASSERT_TRUE(spec.ok());
   spec->mutable_variants(1)->add_chips("ascend_910c");
-  spec->mutable_variants(1)->set_cost_basis(COST_BASIS_RENTAL);
+  spec->mutable_variants(1)->set_cost_basis(v1::COST_BASIS_RENTAL);
   absl::Status status = RunStudy(*spec, Options(1)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(),

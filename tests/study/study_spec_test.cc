@@ -45,7 +45,7 @@ base {
 }
 
 TEST_F(StudySpecTest, RelativeTraceIsRelativeToTheStudyFile) {
-  absl::StatusOr<StudySpec> spec =
+  absl::StatusOr<v1::StudySpec> spec =
       LoadStudySpec(Write(Base() + "variants { name: \"a\" }\n"));
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->base().workload().trace_path(), dir_ + "/traces/t.csv");
@@ -116,7 +116,7 @@ TEST_F(StudySpecTest, TheReallocationWhatIfIsNotAVariant) {
 }
 
 TEST(VariantRequestTest, AppliesTheVariantOverTheBase) {
-  StudySpec spec;
+  v1::StudySpec spec;
   ASSERT_TRUE(ParseTextProto(Base(" site { pue { value: 1.2 } }") + R"pb(
                                variants {
                                  name: "grown"
@@ -130,12 +130,12 @@ TEST(VariantRequestTest, AppliesTheVariantOverTheBase) {
                              )pb",
                              "test", &spec)
                   .ok());
-  const PlanRequest request = VariantRequest(spec, spec.variants(0));
+  const v1::PlanRequest request = VariantRequest(spec, spec.variants(0));
   EXPECT_DOUBLE_EQ(request.workload().rate_per_s(), 6);
   EXPECT_EQ(request.slo_preset(), "strict");
   EXPECT_THAT(request.chips(), ElementsAre("h100", "h200"));
-  EXPECT_EQ(request.cost_basis(), COST_BASIS_RENTAL);
-  EXPECT_EQ(request.objective(), PLAN_OBJECTIVE_TCO);  // the study default
+  EXPECT_EQ(request.cost_basis(), v1::COST_BASIS_RENTAL);
+  EXPECT_EQ(request.objective(), v1::PLAN_OBJECTIVE_TCO);  // the study default
   EXPECT_DOUBLE_EQ(request.site().pue().value(), 1.2);
   EXPECT_EQ(request.site().pue().source(), "study assumption (base)");
   EXPECT_DOUBLE_EQ(request.site().usd_per_kwh().value(), 0.12);
@@ -148,15 +148,15 @@ TEST(VariantRequestTest, AppliesTheVariantOverTheBase) {
                   "cost basis rental", "usd_per_kwh 0.12", "h200 price x0.8"));
 
   // The base is untouched by a variant with no changes.
-  StudyVariant same;
+  v1::StudyVariant same;
   same.set_name("same");
-  const PlanRequest base = VariantRequest(spec, same);
+  const v1::PlanRequest base = VariantRequest(spec, same);
   EXPECT_DOUBLE_EQ(base.workload().rate_per_s(), 3);
   EXPECT_THAT(DescribeChanges(same), ElementsAre("as the base"));
 }
 
 TEST(VariantRequestTest, AVariantExtendsAnOwnedFleet) {
-  StudySpec spec;
+  v1::StudySpec spec;
   ASSERT_TRUE(ParseTextProto(Base() + R"pb(
                                variants {
                                  name: "extend"
@@ -170,7 +170,7 @@ TEST(VariantRequestTest, AVariantExtendsAnOwnedFleet) {
                              )pb",
                              "test", &spec)
                   .ok());
-  const PlanRequest request = VariantRequest(spec, spec.variants(0));
+  const v1::PlanRequest request = VariantRequest(spec, spec.variants(0));
   ASSERT_EQ(request.existing_pools_size(), 1);
   EXPECT_EQ(request.existing_pools(0).machines(), 2);
   EXPECT_THAT(DescribeChanges(spec.variants(0)),
@@ -178,12 +178,12 @@ TEST(VariantRequestTest, AVariantExtendsAnOwnedFleet) {
 }
 
 TEST(ScaleTrafficTest, ResampledRateOrReplaySpeed) {
-  Workload resampled;
-  resampled.set_arrival(ARRIVAL_PROCESS_POISSON);
+  v1::Workload resampled;
+  resampled.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   resampled.set_rate_per_s(10);
   ScaleTraffic(1.5, &resampled);
   EXPECT_DOUBLE_EQ(resampled.rate_per_s(), 15);
-  Workload replay;
+  v1::Workload replay;
   ScaleTraffic(2, &replay);
   EXPECT_DOUBLE_EQ(replay.rate_scale(), 2);
   ScaleTraffic(2, &replay);

@@ -3,9 +3,9 @@
 #include <fstream>
 #include <string>
 
+#include "fleetsim/v1/cluster.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/cluster.pb.h"
 #include "util/textproto.h"
 
 namespace fleetsim {
@@ -14,8 +14,8 @@ namespace {
 using ::testing::HasSubstr;
 
 const FieldRanges kRanges = {
-    {"fleetsim.Machine.chips_per_machine", 1, 1024},
-    {"fleetsim.Cluster.framework_layer_overhead_us", 0, 1e6, "microseconds"},
+    {"fleetsim.v1.Machine.chips_per_machine", 1, 1024},
+    {"fleetsim.v1.Cluster.framework_layer_overhead_us", 0, 1e6, "microseconds"},
 };
 
 std::string WriteFile(const std::string& name, const std::string& text) {
@@ -25,7 +25,7 @@ std::string WriteFile(const std::string& name, const std::string& text) {
 }
 
 TEST(CheckFieldsTest, AcceptsValuesInRangeAndDefaults) {
-  Cluster cluster;
+  v1::Cluster cluster;
   cluster.add_pools()->mutable_machine()->set_chips_per_machine(8);
   cluster.add_pools();  // chips_per_machine 0 = unset, the default
   EXPECT_TRUE(CheckFields(cluster, "cluster", kRanges).ok());
@@ -47,7 +47,7 @@ pools {
 }
 framework_layer_overhead_us: 1e306
 )");
-  Cluster cluster;
+  v1::Cluster cluster;
   ASSERT_TRUE(ReadTextProtoFile(path, &cluster).ok());
   absl::Status status = CheckFields(cluster, path, kRanges);
   ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -69,7 +69,7 @@ framework_layer_overhead_us: 1e306
 }
 
 TEST(CheckFieldsTest, InMemoryMessagesAreNamedWithoutALine) {
-  Cluster cluster;
+  v1::Cluster cluster;
   cluster.set_framework_layer_overhead_us(-1);
   absl::Status status = CheckFields(cluster, "request.template_cluster", {});
   EXPECT_TRUE(status.ok());  // no range given: any finite value

@@ -16,7 +16,7 @@ TEST(LogHistogramTest, EmptyReportsZeros) {
   EXPECT_EQ(h.mean(), 0);
   EXPECT_EQ(h.max(), 0);
   EXPECT_EQ(h.Percentile(50), 0);
-  Distribution d = h.ToDistribution();
+  v1::Distribution d = h.ToDistribution();
   EXPECT_EQ(d.count(), 0);
   EXPECT_EQ(d.p99(), 0);
 }
@@ -66,7 +66,7 @@ TEST(LogHistogramTest, WeightedSamplesCountOncePerSample) {
   h.Add(1.0);
   EXPECT_NEAR(h.Percentile(50), 0.001, 0.001 * kRelative);
   EXPECT_NEAR(h.Percentile(99), 0.001 + 0.999 * 0.01, 1e-5);
-  Distribution d = h.ToDistribution();
+  v1::Distribution d = h.ToDistribution();
   EXPECT_EQ(d.count(), 100);
   EXPECT_NEAR(d.mean(), (0.099 + 1.0) / 100, 1e-15);
   EXPECT_NEAR(d.p50(), 0.001, 0.001 * kRelative);

@@ -39,7 +39,7 @@ TEST(JsonWriterTest, IndentedOutput) {
 TEST(DistributionTest, PercentilesInterpolateLikeNumpy) {
   // numpy.percentile([1..10], [50, 90, 99]) = 5.5, 9.1, 9.91
   std::vector<double> v = {10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
-  Distribution d = Summarize(&v);
+  v1::Distribution d = Summarize(&v);
   EXPECT_DOUBLE_EQ(d.p50(), 5.5);
   EXPECT_NEAR(d.p90(), 9.1, 1e-12);
   EXPECT_NEAR(d.p99(), 9.91, 1e-12);
@@ -50,7 +50,7 @@ TEST(DistributionTest, PercentilesInterpolateLikeNumpy) {
 
 TEST(DistributionTest, EmptySampleIsAllZero) {
   std::vector<double> v;
-  Distribution d = Summarize(&v);
+  v1::Distribution d = Summarize(&v);
   EXPECT_EQ(d.count(), 0);
   EXPECT_EQ(d.p99(), 0);
 }

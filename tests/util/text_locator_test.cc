@@ -6,9 +6,9 @@
 #include <fstream>
 #include <string>
 
+#include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "gtest/gtest.h"
-#include "proto/chip.pb.h"
-#include "proto/model.pb.h"
 
 namespace fleetsim {
 namespace {
@@ -31,7 +31,7 @@ ssm {
 
 TEST(TextLocatorTest, NestedFieldIsAtItsOwnLineNotAnEarlierNamesake) {
   const std::string path = WriteFile("hybrid.txtpb", kHybrid);
-  TextLocator locator(path, Model::default_instance());
+  TextLocator locator(path, v1::Model::default_instance());
   EXPECT_EQ(locator.Find("head_dim").line, 2);
   EXPECT_EQ(locator.Find("ssm.head_dim").line, 6);
   EXPECT_EQ(locator.Find("ssm.head_dim").column, 3);
@@ -41,7 +41,7 @@ TEST(TextLocatorTest, NestedFieldIsAtItsOwnLineNotAnEarlierNamesake) {
 
 TEST(TextLocatorTest, AbsentFieldFallsBackToItsBlock) {
   const std::string path = WriteFile("hybrid2.txtpb", kHybrid);
-  TextLocator locator(path, Model::default_instance());
+  TextLocator locator(path, v1::Model::default_instance());
   EXPECT_TRUE(locator.Written("ssm.num_ssm_layers"));
   EXPECT_FALSE(locator.Written("ssm.d_state"));
   EXPECT_EQ(locator.Find("ssm.d_state").line, 4);  // the ssm block
@@ -56,7 +56,7 @@ TEST(TextLocatorTest, RepeatedEntriesOnOneLineHaveTheirOwnColumns) {
                 "name: \"c\"\n"
                 "efficiency { op: OPERATOR_CLASS_GEMM compute: 0.5 } "
                 "efficiency { op: OPERATOR_CLASS_NORM compute: 1.5 }\n");
-  TextLocator locator(path, Chip::default_instance());
+  TextLocator locator(path, v1::Chip::default_instance());
   const TextPosition first = locator.Find("efficiency[0].compute");
   const TextPosition second = locator.Find("efficiency[1].compute");
   EXPECT_EQ(first.line, 2);
@@ -69,14 +69,14 @@ TEST(TextLocatorTest, RepeatedEntriesOnOneLineHaveTheirOwnColumns) {
 }
 
 TEST(TextLocatorTest, NotAFileOfThatTypeGivesNoPosition) {
-  TextLocator in_memory("PlanRequest.site", Chip::default_instance());
+  TextLocator in_memory("PlanRequest.site", v1::Chip::default_instance());
   EXPECT_EQ(in_memory.At("tdp_w", "bad"), "PlanRequest.site: bad");
   // A model file read as a chip does not parse: no position.
   const std::string path = WriteFile("hybrid3.txtpb", kHybrid);
-  TextLocator wrong_type(path, Chip::default_instance());
+  TextLocator wrong_type(path, v1::Chip::default_instance());
   EXPECT_EQ(wrong_type.Find("name").line, 0);
   // Malformed paths and unknown names find nothing past the last good step.
-  TextLocator locator(path, Model::default_instance());
+  TextLocator locator(path, v1::Model::default_instance());
   EXPECT_EQ(locator.Find("ssm.no_such_field").line, 4);
   EXPECT_EQ(locator.Find("ssm[0].head_dim").line, 0);
   EXPECT_EQ(locator.Find("").line, 0);

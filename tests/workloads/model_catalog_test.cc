@@ -24,7 +24,7 @@ ModelCatalog ShippedModels() {
   return testutil::LoadedOrFail(LoadModelCatalog(kDataDir));
 }
 
-const Model& Get(const ModelCatalog& catalog, const std::string& name) {
+const v1::Model& Get(const ModelCatalog& catalog, const std::string& name) {
   return testutil::FindOrFail(catalog, name);
 }
 
@@ -43,13 +43,13 @@ TEST(ModelCatalogTest, AllShippedModelsLoad) {
 
 TEST(ModelCatalogTest, ShippedFilesDeclareTheirSchema) {
   const ModelCatalog catalog = ShippedModels();
-  for (const Model* model : catalog.entries()) {
+  for (const v1::Model* model : catalog.entries()) {
     std::ifstream in(kDataDir + "/models/" + model->name() + ".txtpb");
     std::string first, second;
     std::getline(in, first);
     std::getline(in, second);
-    EXPECT_EQ(first, "# proto-file: proto/model.proto") << model->name();
-    EXPECT_EQ(second, "# proto-message: fleetsim.Model") << model->name();
+    EXPECT_EQ(first, "# proto-file: fleetsim/v1/model.proto") << model->name();
+    EXPECT_EQ(second, "# proto-message: fleetsim.v1.Model") << model->name();
     EXPECT_FALSE(model->source().empty()) << model->name();
   }
 }
@@ -63,8 +63,8 @@ TEST(ModelCatalogTest, AvoidsKnownConfigPitfalls) {
   EXPECT_EQ(Get(catalog, "llama-2-70b").num_heads(), 64);
   EXPECT_EQ(Get(catalog, "llama-2-70b").num_kv_heads(), 8);
   // GenZ gives DeepSeek-V3 2 KV heads and an 18432 shared expert.
-  const Model& v3 = Get(catalog, "deepseek-v3");
-  EXPECT_EQ(v3.attention(), ATTENTION_KIND_MLA);
+  const v1::Model& v3 = Get(catalog, "deepseek-v3");
+  EXPECT_EQ(v3.attention(), v1::ATTENTION_KIND_MLA);
   EXPECT_EQ(v3.mla().kv_lora_rank(), 512);
   EXPECT_EQ(v3.mla().qk_rope_head_dim(), 64);
   EXPECT_EQ(v3.moe().num_shared_experts(), 1);
@@ -76,11 +76,11 @@ TEST(ModelCatalogTest, AvoidsKnownConfigPitfalls) {
   EXPECT_EQ(Get(catalog, "qwen-72b").ffn_dim(), 24576);
   EXPECT_EQ(Get(catalog, "qwen-72b").num_kv_heads(), 64);
   // BLOOM: MHA, GELU, LayerNorm, FP16 as SPAD runs it.
-  const Model& bloom = Get(catalog, "bloom-176b");
+  const v1::Model& bloom = Get(catalog, "bloom-176b");
   EXPECT_EQ(bloom.num_kv_heads(), bloom.num_heads());
-  EXPECT_EQ(bloom.mlp(), MLP_KIND_GELU);
-  EXPECT_EQ(bloom.norm(), NORM_KIND_LAYERNORM);
-  EXPECT_EQ(bloom.dtype(), DTYPE_FP16);
+  EXPECT_EQ(bloom.mlp(), v1::MLP_KIND_GELU);
+  EXPECT_EQ(bloom.norm(), v1::NORM_KIND_LAYERNORM);
+  EXPECT_EQ(bloom.dtype(), v1::DTYPE_FP16);
 }
 
 TEST(ModelCatalogTest, HeadsNotDivisibleNamesFileLineAndField) {
@@ -92,7 +92,7 @@ TEST(ModelCatalogTest, HeadsNotDivisibleNamesFileLineAndField) {
 }
 
 TEST(ModelCatalogTest, MhaNeedsAsManyKvHeadsAsHeads) {
-  Model model = Get(ShippedModels(), "bloom-176b");
+  v1::Model model = Get(ShippedModels(), "bloom-176b");
   model.set_num_kv_heads(8);
   absl::Status status = ValidateModel(model, "/nonexistent.txtpb");
   EXPECT_EQ(
@@ -111,15 +111,15 @@ TEST(ModelCatalogTest, IncompleteMlaPointsAtTheBlock) {
 }
 
 TEST(ModelCatalogTest, MlaWithoutSubConfigIsMissing) {
-  Model model = Get(ShippedModels(), "deepseek-v3");
+  v1::Model model = Get(ShippedModels(), "deepseek-v3");
   model.clear_mla();
   EXPECT_THAT(std::string(ValidateModel(model, "/x.txtpb").message()),
               HasSubstr("/x.txtpb: field 'mla' is missing"));
 }
 
 TEST(ModelCatalogTest, Fp4WeightsAreNotModelledYet) {
-  Model model = Get(ShippedModels(), "llama-3-8b");
-  model.set_kv_dtype(DTYPE_FP4);
+  v1::Model model = Get(ShippedModels(), "llama-3-8b");
+  model.set_kv_dtype(v1::DTYPE_FP4);
   EXPECT_THAT(std::string(ValidateModel(model, "/x.txtpb").message()),
               HasSubstr("FP4 weights or KV cache are not modelled yet"));
 }
@@ -142,7 +142,7 @@ TEST(ModelCatalogTest, MissingFieldsAreAllListed) {
 
 TEST(ModelCatalogTest, DenseModelNeedsFfnButPureMoeDoesNot) {
   ModelCatalog catalog = ShippedModels();
-  Model dense = Get(catalog, "llama-3-8b");
+  v1::Model dense = Get(catalog, "llama-3-8b");
   dense.clear_ffn_dim();
   EXPECT_EQ(ValidateModel(dense, "/x.txtpb").message(),
             "/x.txtpb: field 'ffn_dim' is missing");
@@ -151,12 +151,12 @@ TEST(ModelCatalogTest, DenseModelNeedsFfnButPureMoeDoesNot) {
 }
 
 TEST(ModelCatalogTest, PureSsmModelNeedsNoAttention) {
-  Model mamba;
+  v1::Model mamba;
   mamba.set_name("mamba");
   mamba.set_num_layers(64);
   mamba.set_hidden_size(2560);
   mamba.set_vocab_size(50280);
-  mamba.set_dtype(DTYPE_BF16);
+  mamba.set_dtype(v1::DTYPE_BF16);
   mamba.mutable_ssm()->set_num_ssm_layers(64);
   mamba.mutable_ssm()->set_d_state(16);
   mamba.mutable_ssm()->set_expand(2);

@@ -17,13 +17,13 @@ std::string DataTrace(const std::string& name) {
   return std::string(FLEETSIM_SOURCE_DIR) + "/data/traces/" + name;
 }
 
-Workload ConvWorkload() {
-  Workload w;
+v1::Workload ConvWorkload() {
+  v1::Workload w;
   w.set_trace_path(DataTrace("azure_2023_conv.csv"));
   return w;
 }
 
-std::vector<Request> Drain(const Workload& workload) {
+std::vector<Request> Drain(const v1::Workload& workload) {
   absl::StatusOr<std::unique_ptr<RequestSource>> source =
       RequestSource::Create(workload);
   EXPECT_TRUE(source.ok()) << source.status();
@@ -39,7 +39,7 @@ std::vector<Request> Drain(const Workload& workload) {
   return out;
 }
 
-std::string ValidationError(const Workload& workload) {
+std::string ValidationError(const v1::Workload& workload) {
   absl::Status status = RequestSource::Validate(workload);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   return std::string(status.message());
@@ -71,7 +71,7 @@ TEST(RequestSourceTest, ReplayWholeTrace) {
 
 TEST(RequestSourceTest, ReplayWindowAndRateScaleArithmetic) {
   // Splitwise toy trace: arrivals at 1, 3, 4 s -> 0, 2, 3 s after the first.
-  Workload w;
+  v1::Workload w;
   w.set_trace_path(DataTrace("splitwise_test_trace.csv"));
   w.set_start_s(1.5);     // drops the request at 0
   w.set_duration_s(2.0);  // keeps [1.5, 3.5): t = 2 and 3
@@ -89,7 +89,7 @@ TEST(RequestSourceTest, ReplayWindowAndRateScaleArithmetic) {
 }
 
 TEST(RequestSourceTest, ReplayWindowOnTheConvTrace) {
-  Workload w = ConvWorkload();
+  v1::Workload w = ConvWorkload();
   w.set_start_s(600);
   w.set_duration_s(600);
   w.set_rate_scale(4);
@@ -107,7 +107,7 @@ TEST(RequestSourceTest, ReplayWindowOnTheConvTrace) {
 }
 
 TEST(RequestSourceTest, MaxRequestsCapsReplay) {
-  Workload w = ConvWorkload();
+  v1::Workload w = ConvWorkload();
   w.set_max_requests(10);
   std::vector<Request> requests = Drain(w);
   ASSERT_EQ(requests.size(), 10u);
@@ -115,8 +115,8 @@ TEST(RequestSourceTest, MaxRequestsCapsReplay) {
 }
 
 TEST(RequestSourceTest, PoissonResamplingHitsTheRate) {
-  Workload w = ConvWorkload();
-  w.set_arrival(ARRIVAL_PROCESS_POISSON);
+  v1::Workload w = ConvWorkload();
+  w.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   w.set_rate_per_s(70);
   w.set_duration_s(600);
   w.set_seed(7);
@@ -140,8 +140,8 @@ TEST(RequestSourceTest, PoissonResamplingHitsTheRate) {
 }
 
 TEST(RequestSourceTest, ResamplingIsDeterministicPerSeed) {
-  Workload w = ConvWorkload();
-  w.set_arrival(ARRIVAL_PROCESS_POISSON);
+  v1::Workload w = ConvWorkload();
+  w.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   w.set_rate_per_s(20);
   w.set_max_requests(2000);
   w.set_seed(42);
@@ -169,7 +169,7 @@ TEST(RequestSourceTest, ResamplingIsDeterministicPerSeed) {
   EXPECT_EQ(a[0].output_tokens, 217);
   EXPECT_EQ(a[2].input_tokens, 4083);
   w.set_seed(42);
-  w.set_arrival(ARRIVAL_PROCESS_GAMMA);
+  w.set_arrival(v1::ARRIVAL_PROCESS_GAMMA);
   w.set_gamma_cv(3);
   std::vector<Request> g = Drain(w);
   EXPECT_NEAR(g[2].arrival_s, 0.10295822331263281, 1e-15);
@@ -179,8 +179,8 @@ TEST(RequestSourceTest, ResamplingIsDeterministicPerSeed) {
 TEST(RequestSourceTest, GammaArrivalsHaveTheRequestedCv) {
   for (double cv : {0.5, 2.0, 4.0}) {
     SCOPED_TRACE(cv);
-    Workload w = ConvWorkload();
-    w.set_arrival(ARRIVAL_PROCESS_GAMMA);
+    v1::Workload w = ConvWorkload();
+    w.set_arrival(v1::ARRIVAL_PROCESS_GAMMA);
     w.set_rate_per_s(50);
     w.set_gamma_cv(cv);
     w.set_max_requests(200000);
@@ -195,14 +195,14 @@ TEST(RequestSourceTest, GammaArrivalsHaveTheRequestedCv) {
 }
 
 TEST(RequestSourceTest, LengthsOnlyTraceNeedsAGenerator) {
-  Workload w;
+  v1::Workload w;
   w.set_trace_path(std::string(FLEETSIM_SOURCE_DIR) +
                    "/tests/testdata/traces/vidur_lengths_only.csv");
   absl::StatusOr<std::unique_ptr<RequestSource>> replay =
       RequestSource::Create(w);
   EXPECT_EQ(replay.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(replay.status().message(), HasSubstr("no timestamps"));
-  w.set_arrival(ARRIVAL_PROCESS_POISSON);
+  w.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   w.set_rate_per_s(1);
   w.set_max_requests(50);
   std::vector<Request> requests = Drain(w);
@@ -217,22 +217,22 @@ TEST(RequestSourceTest, LengthsOnlyTraceNeedsAGenerator) {
 // generate requests without end are refused up front, naming the field and
 // the CLI flag that sets it.
 TEST(RequestSourceTest, ValuesPastTheRunLimitsAreRefused) {
-  Workload tiny_scale = ConvWorkload();
+  v1::Workload tiny_scale = ConvWorkload();
   tiny_scale.set_rate_scale(5e-324);
   EXPECT_THAT(ValidationError(tiny_scale),
               HasSubstr("field 'rate_scale' must be in [1e-06, 1e+06] (got "
                         "4.94066e-324); --rate-scale"));
 
-  Workload bursty = ConvWorkload();
-  bursty.set_arrival(ARRIVAL_PROCESS_GAMMA);
+  v1::Workload bursty = ConvWorkload();
+  bursty.set_arrival(v1::ARRIVAL_PROCESS_GAMMA);
   bursty.set_rate_per_s(10);
   bursty.set_duration_s(10);
   bursty.set_gamma_cv(1e9);
   EXPECT_THAT(ValidationError(bursty),
               HasSubstr("field 'gamma_cv' must be in [0.001, 100]"));
 
-  Workload flood = ConvWorkload();
-  flood.set_arrival(ARRIVAL_PROCESS_POISSON);
+  v1::Workload flood = ConvWorkload();
+  flood.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   flood.set_rate_per_s(1e6);
   flood.set_duration_s(1e6);
   EXPECT_THAT(ValidationError(flood),
@@ -241,7 +241,7 @@ TEST(RequestSourceTest, ValuesPastTheRunLimitsAreRefused) {
   flood.set_max_requests(1000);  // bounded after all
   EXPECT_TRUE(RequestSource::Validate(flood).ok());
 
-  Workload late = ConvWorkload();
+  v1::Workload late = ConvWorkload();
   late.set_rate_scale(1e-6);  // within range, but the trace's 3,500 s
                               // would end 3.5e9 s later
   absl::StatusOr<std::unique_ptr<RequestSource>> source =
@@ -255,7 +255,7 @@ TEST(RequestSourceTest, ValuesPastTheRunLimitsAreRefused) {
 }
 
 TEST(RequestSourceTest, ValidationNamesEveryBadField) {
-  Workload w = ConvWorkload();
+  v1::Workload w = ConvWorkload();
   w.set_rate_scale(-1);
   w.set_max_requests(-5);
   w.set_duration_s(std::nan(""));
@@ -264,35 +264,35 @@ TEST(RequestSourceTest, ValidationNamesEveryBadField) {
   EXPECT_THAT(message, HasSubstr("field 'max_requests' = -5"));
   EXPECT_THAT(message, HasSubstr("field 'duration_s' = nan"));
 
-  Workload endless = ConvWorkload();
-  endless.set_arrival(ARRIVAL_PROCESS_POISSON);
+  v1::Workload endless = ConvWorkload();
+  endless.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
   endless.set_rate_per_s(10);
   EXPECT_THAT(ValidationError(endless),
               HasSubstr("'duration_s' and 'max_requests' are both 0"));
 
-  Workload no_rate = ConvWorkload();
-  no_rate.set_arrival(ARRIVAL_PROCESS_GAMMA);
+  v1::Workload no_rate = ConvWorkload();
+  no_rate.set_arrival(v1::ARRIVAL_PROCESS_GAMMA);
   no_rate.set_duration_s(10);
   EXPECT_THAT(ValidationError(no_rate),
               HasSubstr("field 'rate_per_s' = 0: must be > 0"));
 
-  Workload negative_rate = no_rate;
+  v1::Workload negative_rate = no_rate;
   negative_rate.set_rate_per_s(-3);
   EXPECT_THAT(ValidationError(negative_rate),
               HasSubstr("field 'rate_per_s' = -3: must be >= 0"));
 
-  Workload rate_without_generator = ConvWorkload();
+  v1::Workload rate_without_generator = ConvWorkload();
   rate_without_generator.set_rate_per_s(5);
   EXPECT_THAT(ValidationError(rate_without_generator),
               HasSubstr("field 'rate_per_s' = 5: needs arrival"));
 
-  Workload cv_with_poisson = endless;
+  v1::Workload cv_with_poisson = endless;
   cv_with_poisson.set_duration_s(10);
   cv_with_poisson.set_gamma_cv(2);
   EXPECT_THAT(ValidationError(cv_with_poisson),
               HasSubstr("field 'gamma_cv' = 2: applies only to"));
 
-  Workload no_path;
+  v1::Workload no_path;
   EXPECT_THAT(ValidationError(no_path), HasSubstr("field 'trace_path'"));
 
   EXPECT_TRUE(RequestSource::Validate(ConvWorkload()).ok());

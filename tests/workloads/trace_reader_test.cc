@@ -35,7 +35,7 @@ struct ReadResult {
 };
 
 ReadResult ReadAll(const std::string& path,
-                   TraceFormat format = TRACE_FORMAT_UNSPECIFIED,
+                   v1::TraceFormat format = v1::TRACE_FORMAT_UNSPECIFIED,
                    bool skip_bad_rows = false) {
   ReadResult result;
   ReaderOptions options;
@@ -72,36 +72,38 @@ absl::StatusCode CodeOf(const std::string& path) {
 }
 
 TEST(TraceReaderTest, ParseTraceFormatNames) {
-  EXPECT_EQ(*ParseTraceFormat("azure"), TRACE_FORMAT_AZURE);
-  EXPECT_EQ(*ParseTraceFormat("BurstGPT"), TRACE_FORMAT_BURSTGPT);
-  EXPECT_EQ(*ParseTraceFormat("mooncake"), TRACE_FORMAT_MOONCAKE);
-  EXPECT_EQ(*ParseTraceFormat("vidur"), TRACE_FORMAT_VIDUR);
-  EXPECT_EQ(*ParseTraceFormat("splitwise"), TRACE_FORMAT_SPLITWISE);
-  EXPECT_EQ(*ParseTraceFormat(""), TRACE_FORMAT_UNSPECIFIED);
-  absl::StatusOr<TraceFormat> bad = ParseTraceFormat("csv");
+  EXPECT_EQ(*ParseTraceFormat("azure"), v1::TRACE_FORMAT_AZURE);
+  EXPECT_EQ(*ParseTraceFormat("BurstGPT"), v1::TRACE_FORMAT_BURSTGPT);
+  EXPECT_EQ(*ParseTraceFormat("mooncake"), v1::TRACE_FORMAT_MOONCAKE);
+  EXPECT_EQ(*ParseTraceFormat("vidur"), v1::TRACE_FORMAT_VIDUR);
+  EXPECT_EQ(*ParseTraceFormat("splitwise"), v1::TRACE_FORMAT_SPLITWISE);
+  EXPECT_EQ(*ParseTraceFormat(""), v1::TRACE_FORMAT_UNSPECIFIED);
+  absl::StatusOr<v1::TraceFormat> bad = ParseTraceFormat("csv");
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("unknown trace format 'csv'"));
-  EXPECT_STREQ(TraceFormatName(TRACE_FORMAT_SPLITWISE), "splitwise");
+  EXPECT_STREQ(TraceFormatName(v1::TRACE_FORMAT_SPLITWISE), "splitwise");
 }
 
 TEST(TraceReaderTest, DetectsEveryFormatFromItsHeader) {
   struct Case {
     std::string path;
-    TraceFormat format;
+    v1::TraceFormat format;
     bool has_timestamps;
   };
   for (const Case& c : std::vector<Case>{
-           {DataTrace("azure_2023_conv.csv"), TRACE_FORMAT_AZURE, true},
-           {DataTrace("mooncake_synthetic.jsonl"), TRACE_FORMAT_MOONCAKE, true},
-           {DataTrace("vidur_splitwise_conv.csv"), TRACE_FORMAT_VIDUR, true},
-           {DataTrace("splitwise_test_trace.csv"), TRACE_FORMAT_SPLITWISE,
+           {DataTrace("azure_2023_conv.csv"), v1::TRACE_FORMAT_AZURE, true},
+           {DataTrace("mooncake_synthetic.jsonl"), v1::TRACE_FORMAT_MOONCAKE,
             true},
-           {BadTrace("burstgpt_sample.csv"), TRACE_FORMAT_BURSTGPT, true},
-           {BadTrace("vidur_lengths_only.csv"), TRACE_FORMAT_VIDUR, false},
+           {DataTrace("vidur_splitwise_conv.csv"), v1::TRACE_FORMAT_VIDUR,
+            true},
+           {DataTrace("splitwise_test_trace.csv"), v1::TRACE_FORMAT_SPLITWISE,
+            true},
+           {BadTrace("burstgpt_sample.csv"), v1::TRACE_FORMAT_BURSTGPT, true},
+           {BadTrace("vidur_lengths_only.csv"), v1::TRACE_FORMAT_VIDUR, false},
        }) {
     SCOPED_TRACE(c.path);
     absl::StatusOr<std::unique_ptr<TraceReader>> reader =
-        TraceReader::Open(c.path, TRACE_FORMAT_UNSPECIFIED);
+        TraceReader::Open(c.path, v1::TRACE_FORMAT_UNSPECIFIED);
     ASSERT_TRUE(reader.ok()) << reader.status();
     EXPECT_EQ((*reader)->format(), c.format);
     EXPECT_EQ((*reader)->has_timestamps(), c.has_timestamps);
@@ -118,13 +120,13 @@ TEST(TraceReaderTest, UnknownHeaderAsksForFormat) {
 
 TEST(TraceReaderTest, ForcedFormatNeedsItsColumns) {
   ReadResult result =
-      ReadAll(DataTrace("azure_2023_conv.csv"), TRACE_FORMAT_SPLITWISE);
+      ReadAll(DataTrace("azure_2023_conv.csv"), v1::TRACE_FORMAT_SPLITWISE);
   EXPECT_EQ(result.status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(result.status.message(),
               HasSubstr("azure_2023_conv.csv:1: splitwise header: missing "
                         "column 'arrival_timestamp'"));
   // Forcing the right format works like detection.
-  EXPECT_EQ(ReadAll(DataTrace("azure_2023_conv.csv"), TRACE_FORMAT_AZURE)
+  EXPECT_EQ(ReadAll(DataTrace("azure_2023_conv.csv"), v1::TRACE_FORMAT_AZURE)
                 .requests.size(),
             19366u);
 }
@@ -252,8 +254,9 @@ TEST(TraceReaderTest, BadRowsNameFileLineAndField) {
 }
 
 TEST(TraceReaderTest, SkipBadRowsCountsThemAndKeepsGoodRows) {
-  ReadResult result = ReadAll(BadTrace("azure_mixed_bad.csv"),
-                              TRACE_FORMAT_UNSPECIFIED, /*skip_bad_rows=*/true);
+  ReadResult result =
+      ReadAll(BadTrace("azure_mixed_bad.csv"), v1::TRACE_FORMAT_UNSPECIFIED,
+              /*skip_bad_rows=*/true);
   ASSERT_TRUE(result.status.ok()) << result.status;
   // Bad: line 3 non-numeric, 5 backwards, 6 missing column, 9 out of range;
   // line 7 is blank (ignored, not counted).
@@ -277,8 +280,9 @@ TEST(TraceReaderTest, SkipBadRowsCountsThemAndKeepsGoodRows) {
 }
 
 TEST(TraceReaderTest, SkipBadRowsInJsonl) {
-  ReadResult result = ReadAll(BadTrace("mooncake_bad.jsonl"),
-                              TRACE_FORMAT_UNSPECIFIED, /*skip_bad_rows=*/true);
+  ReadResult result =
+      ReadAll(BadTrace("mooncake_bad.jsonl"), v1::TRACE_FORMAT_UNSPECIFIED,
+              /*skip_bad_rows=*/true);
   ASSERT_TRUE(result.status.ok()) << result.status;
   EXPECT_EQ(result.skipped_rows, 3);
   ASSERT_EQ(result.requests.size(), 2u);
@@ -317,7 +321,7 @@ TEST(TraceReaderTest, JsonlFieldErrors) {
        }) {
     SCOPED_TRACE(c.line);
     std::ofstream(path) << c.line << "\n";
-    ReadResult result = ReadAll(path, TRACE_FORMAT_MOONCAKE);
+    ReadResult result = ReadAll(path, v1::TRACE_FORMAT_MOONCAKE);
     EXPECT_EQ(result.status.code(), absl::StatusCode::kInvalidArgument);
     for (const std::string& part : c.message) {
       EXPECT_THAT(std::string(result.status.message()), HasSubstr(part));
@@ -416,7 +420,7 @@ TEST(TraceReaderTest, ReadsAMillionRowsInBoundedMemory) {
     std::fclose(f);
   }
   absl::StatusOr<std::unique_ptr<TraceReader>> reader =
-      TraceReader::Open(path, TRACE_FORMAT_UNSPECIFIED);
+      TraceReader::Open(path, v1::TRACE_FORMAT_UNSPECIFIED);
   ASSERT_TRUE(reader.ok()) << reader.status();
   Request request;
   int64_t rows = 0;

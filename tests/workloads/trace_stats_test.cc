@@ -19,7 +19,7 @@ TraceStats StatsOf(const std::string& path, bool skip_bad_rows = false) {
   ReaderOptions options;
   options.skip_bad_rows = skip_bad_rows;
   absl::StatusOr<TraceStats> stats =
-      ComputeTraceStats(path, TRACE_FORMAT_UNSPECIFIED, options);
+      ComputeTraceStats(path, v1::TRACE_FORMAT_UNSPECIFIED, options);
   EXPECT_TRUE(stats.ok()) << stats.status();
   return stats.ok() ? *stats : TraceStats{};
 }

@@ -1,26 +1,28 @@
 """Reads fleetsim's result files and calls its gRPC service.
 
-summary.json (`fleetsim replay`) and the Simulate reply are one message,
-fleetsim.SimulationResult, printed by protobuf's JSON printer; plan.json and
-Plan's result are PlanResult; study.json is StudyResult. The read_* functions
-parse a file back into its message (unknown fields and a different schema
-are errors), and Client returns the replies, so the same code reads both.
+summary.json (`fleetsim replay`) and the Simulate reply's result are one
+message, fleetsim.v1.SimulationResult, printed by protobuf's JSON printer;
+plan.json and Plan's result are PlanResult; study.json is StudyResult. The
+read_* functions parse a file back into its message (unknown fields and a
+different schema are errors), and Client returns the replies' messages, so
+the same code reads both.
 """
 
 import grpc
 from google.protobuf import json_format
 
-from fleetsim.proto import plan_pb2
-from fleetsim.proto import planning_service_pb2
-from fleetsim.proto import planning_service_pb2_grpc
-from fleetsim.proto import result_pb2
-from fleetsim.proto import study_pb2
+from fleetsim.v1 import plan_pb2
+from fleetsim.v1 import planning_service_pb2
+from fleetsim.v1 import planning_service_pb2_grpc
+from fleetsim.v1 import result_pb2
+from fleetsim.v1 import study_pb2
 
-# The schema each file names, as cli/simulation_setup.h and
-# study/study_output.h write it.
-SUMMARY_SCHEMA = "fleetsim.SimulationResult/v1"
-PLAN_SCHEMA = "fleetsim.PlanResult/v1"
-STUDY_SCHEMA = "fleetsim.StudyResult/v1"
+# The schema each file names: its message's full name ("fleetsim.v1.
+# SimulationResult"), as cli/simulation_setup.h and study/study_output.h
+# write it.
+SUMMARY_SCHEMA = result_pb2.SimulationResult.DESCRIPTOR.full_name
+PLAN_SCHEMA = plan_pb2.PlanResult.DESCRIPTOR.full_name
+STUDY_SCHEMA = study_pb2.StudyResult.DESCRIPTOR.full_name
 
 LATENCY_METRICS = ("ttft_s", "tbt_s", "tpot_s", "e2e_s", "queue_s")
 
@@ -64,7 +66,8 @@ def latency_percentiles(result):
 
 
 class Client:
-    """A connection to `fleetsim serve` (proto/planning_service.proto).
+    """A connection to `fleetsim serve` (its PlanningService,
+    proto/fleetsim/v1/planning_service.proto).
 
     `address` is host:port; the channel is insecure, as the server listens
     without TLS. Errors are grpc.RpcError with the server's status (e.g.

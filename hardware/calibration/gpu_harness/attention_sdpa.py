@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fused-attention calibration through PyTorch's scaled_dot_product_attention.
 
-Writes a fleetsim calibration table (proto/calibration.proto, CSV layout; the
+Writes a fleetsim calibration table (proto/fleetsim/v1/calibration.proto, CSV layout; the
 column list below must match hardware/calibration/gpu_harness/calibration_csv.h) with
 attn_prefill rows (causal, with and without a cached prefix) and attn_decode
 rows (batch x context), for the per-chip head geometries of the catalog
@@ -92,7 +92,7 @@ def fmt(value):
 
 def write_table(path, provenance, rows):
     with open(path, "w") as f:
-        f.write("# fleetsim calibration table (schema: proto/calibration.proto)\n")
+        f.write("# fleetsim calibration table (schema: proto/fleetsim/v1/calibration.proto)\n")
         for key, value in provenance.items():
             if value:
                 f.write("# %s: %s\n" % (key, str(value).replace("\n", " ")))

@@ -1,7 +1,8 @@
 // fleetsim-calibrate: measures per-operator kernel times on the local GPU
-// and writes them as fleetsim calibration tables (proto/calibration.proto,
-// CSV form) for the efficiency fit. docs/calibration.md explains the method;
-// run_on_gpu.sh runs this plus attention_sdpa.py in one go.
+// and writes them as fleetsim calibration tables
+// (proto/fleetsim/v1/calibration.proto, CSV form) for the efficiency fit.
+// docs/calibration.md explains the method; run_on_gpu.sh runs this plus
+// attention_sdpa.py in one go.
 //
 //   fleetsim-calibrate --out DIR [--ops gemm,elementwise,allreduce]
 //       [--models_dir data/models] [--max_tokens 8192] [--tp 1,2,4,8]

@@ -1,7 +1,7 @@
 // File: hardware/calibration/gpu_harness/calibration_csv.h
 //
 // A dependency-free writer for fleetsim's calibration CSV layout
-// (proto/calibration.proto, read back by
+// (proto/fleetsim/v1/calibration.proto, read back by
 // hardware/calibration/calibration_table.h). The CUDA harness uses it instead
 // of protobuf so that it builds on a GPU machine that has only the CUDA toolkit
 // and a C++17 compiler (run_on_gpu.sh may compile it with nvcc alone).
@@ -96,8 +96,10 @@ inline bool WriteCalibrationCsv(
     const std::vector<CsvRow>& rows) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return false;
-  std::fputs("# fleetsim calibration table (schema: proto/calibration.proto)\n",
-             f);
+  std::fputs(
+      "# fleetsim calibration table (schema: "
+      "proto/fleetsim/v1/calibration.proto)\n",
+      f);
   for (const auto& [key, value] : provenance) {
     if (value.empty()) continue;
     std::string clean = value;

@@ -118,7 +118,7 @@ inline bool Is(const Token& token, const char* punctuation) {
 
 }  // namespace shapes_internal
 
-// Reads the fields the harness needs from a fleetsim.Model text proto.
+// Reads the fields the harness needs from a fleetsim.v1.Model text proto.
 // Returns false with `why` set when the model cannot be swept (MLA, missing
 // dimensions).
 inline bool ParseModelText(const std::string& text, ModelDims* out,

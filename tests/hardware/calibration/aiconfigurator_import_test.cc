@@ -18,8 +18,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-Chip H100ForImport() {
-  Chip c;
+v1::Chip H100ForImport() {
+  v1::Chip c;
   c.set_name("h100");
   c.set_memory_bandwidth_tbps(3.35);
   return c;
@@ -46,9 +46,9 @@ TEST(AiconfiguratorImportTest, ContextAndGenerationAttention) {
   EXPECT_EQ(r->kind, AiconfiguratorTable::kAttention);
   EXPECT_EQ(r->input_rows, 3);
   ASSERT_EQ(r->table.rows_size(), 2);
-  const CalibrationRow& p = r->table.rows(0);
+  const v1::CalibrationRow& p = r->table.rows(0);
   EXPECT_EQ(p.op(), "attn_prefill");
-  EXPECT_EQ(p.op_class(), OPERATOR_CLASS_ATTENTION_PREFILL);
+  EXPECT_EQ(p.op_class(), v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   EXPECT_EQ(p.framework(), "vllm");
   EXPECT_EQ(p.framework_version(), "0.24.0");
   EXPECT_EQ(p.kernel_source(), "vllm_flash_attn_fa3");
@@ -60,17 +60,17 @@ TEST(AiconfiguratorImportTest, ContextAndGenerationAttention) {
   EXPECT_EQ(p.heads(), 32);
   EXPECT_EQ(p.kv_heads(), 8);
   EXPECT_EQ(p.head_dim(), 128);
-  EXPECT_EQ(p.dtype(), DTYPE_BF16);
-  EXPECT_EQ(p.kv_dtype(), DTYPE_BF16);
+  EXPECT_EQ(p.dtype(), v1::DTYPE_BF16);
+  EXPECT_EQ(p.kv_dtype(), v1::DTYPE_BF16);
   // 1.23456789 ms -> seconds, 6 significant digits.
   EXPECT_DOUBLE_EQ(p.median_s(), 1.23457e-3);
   EXPECT_FALSE(p.has_mean_s());
-  const CalibrationRow& d = r->table.rows(1);
+  const v1::CalibrationRow& d = r->table.rows(1);
   EXPECT_EQ(d.op(), "attn_decode");
   EXPECT_EQ(d.batch(), 64);
   EXPECT_EQ(d.new_tokens(), 1);
   EXPECT_EQ(d.context_tokens(), 4095);  // step = tokens already cached
-  EXPECT_EQ(d.kv_dtype(), DTYPE_FP8);
+  EXPECT_EQ(d.kv_dtype(), v1::DTYPE_FP8);
   EXPECT_DOUBLE_EQ(d.median_s(), 2.501e-4);
   ASSERT_EQ(r->dropped.size(), 1u);
   EXPECT_EQ(r->dropped[0].reason, "beam_width > 1 (beam search)");
@@ -115,12 +115,12 @@ TEST(AiconfiguratorImportTest, GemmKeepsFp8BlockAndDropsWeightOnly) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->kind, AiconfiguratorTable::kGemm);
   ASSERT_EQ(r->table.rows_size(), 2);
-  EXPECT_EQ(r->table.rows(0).op_class(), OPERATOR_CLASS_GEMM);
+  EXPECT_EQ(r->table.rows(0).op_class(), v1::OPERATOR_CLASS_GEMM);
   EXPECT_EQ(r->table.rows(0).m(), 256);
   EXPECT_EQ(r->table.rows(0).n(), 4096);
   EXPECT_EQ(r->table.rows(0).k(), 8192);
   EXPECT_EQ(r->table.rows(0).framework(), "sglang");
-  EXPECT_EQ(r->table.rows(1).dtype(), DTYPE_FP8);
+  EXPECT_EQ(r->table.rows(1).dtype(), v1::DTYPE_FP8);
   EXPECT_EQ(r->table.rows(1).quant(), "fp8_block");
   ASSERT_EQ(r->dropped.size(), 1u);
   EXPECT_EQ(r->dropped[0].rows, 2);
@@ -141,7 +141,7 @@ TEST(AiconfiguratorImportTest, NcclAndCustomAllReduceMessagesInBytes) {
   EXPECT_EQ(r->kind, AiconfiguratorTable::kNccl);
   ASSERT_EQ(r->table.rows_size(), 2);
   EXPECT_EQ(r->table.rows(0).op(), "all_reduce");
-  EXPECT_EQ(r->table.rows(0).op_class(), OPERATOR_CLASS_COLLECTIVE);
+  EXPECT_EQ(r->table.rows(0).op_class(), v1::OPERATOR_CLASS_COLLECTIVE);
   EXPECT_EQ(r->table.rows(0).bytes(), 2097152);
   EXPECT_EQ(r->table.rows(0).ranks(), 8);
   EXPECT_EQ(r->table.rows(0).ranks_per_node(), 8);
@@ -185,8 +185,8 @@ TEST(AiconfiguratorImportTest, MoeRoutingIsFirstClass) {
                               H100ForImport());
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->table.rows_size(), 2);
-  const CalibrationRow& m = r->table.rows(0);
-  EXPECT_EQ(m.op_class(), OPERATOR_CLASS_MOE);
+  const v1::CalibrationRow& m = r->table.rows(0);
+  EXPECT_EQ(m.op_class(), v1::OPERATOR_CLASS_MOE);
   EXPECT_EQ(m.tokens(), 128);
   EXPECT_EQ(m.hidden(), 4096);
   EXPECT_EQ(m.inter(), 14336);
@@ -197,7 +197,7 @@ TEST(AiconfiguratorImportTest, MoeRoutingIsFirstClass) {
   EXPECT_EQ(m.routing(), "power_law");
   EXPECT_DOUBLE_EQ(m.routing_alpha(), 1.01);
   EXPECT_EQ(r->table.rows(1).routing(), "balanced");
-  EXPECT_EQ(r->table.rows(1).dtype(), DTYPE_FP8);
+  EXPECT_EQ(r->table.rows(1).dtype(), v1::DTYPE_FP8);
 }
 
 TEST(AiconfiguratorImportTest, MlaCoreAndBmmCarryDeepSeekDimensions) {
@@ -214,9 +214,9 @@ TEST(AiconfiguratorImportTest, MlaCoreAndBmmCarryDeepSeekDimensions) {
       ImportAiconfiguratorCsv(mla, "mla.csv", H100ForImport());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->kind, AiconfiguratorTable::kMla);
-  const CalibrationRow& d = r->table.rows(0);
+  const v1::CalibrationRow& d = r->table.rows(0);
   EXPECT_EQ(d.op(), "mla_decode");
-  EXPECT_EQ(d.op_class(), OPERATOR_CLASS_ATTENTION_DECODE);
+  EXPECT_EQ(d.op_class(), v1::OPERATOR_CLASS_ATTENTION_DECODE);
   EXPECT_TRUE(d.absorbed());
   EXPECT_EQ(d.heads(), 128);
   EXPECT_EQ(d.kv_heads(), 1);
@@ -225,7 +225,7 @@ TEST(AiconfiguratorImportTest, MlaCoreAndBmmCarryDeepSeekDimensions) {
   EXPECT_EQ(d.head_dim(), 128);
   EXPECT_EQ(d.v_head_dim(), 128);
   EXPECT_EQ(d.context_tokens(), 4095);
-  const CalibrationRow& p = r->table.rows(1);
+  const v1::CalibrationRow& p = r->table.rows(1);
   EXPECT_EQ(p.op(), "mla_prefill");
   EXPECT_FALSE(p.absorbed());
   EXPECT_EQ(p.kv_heads(), 16);
@@ -261,7 +261,7 @@ TEST(AiconfiguratorImportTest, MlaCoreAndBmmCarryDeepSeekDimensions) {
   r = ImportAiconfiguratorCsv(bmm, "bmm.csv", H100ForImport());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->kind, AiconfiguratorTable::kMlaBmm);
-  EXPECT_EQ(r->table.rows(0).op_class(), OPERATOR_CLASS_GEMM);
+  EXPECT_EQ(r->table.rows(0).op_class(), v1::OPERATOR_CLASS_GEMM);
   EXPECT_EQ(r->table.rows(0).m(), 64);
   EXPECT_EQ(r->table.rows(0).n(), 512);  // q_nope 128 -> latent 512
   EXPECT_EQ(r->table.rows(0).k(), 128);
@@ -283,9 +283,9 @@ TEST(AiconfiguratorImportTest, Mamba2KeepsPrefillAndDropsCachedDecode) {
       ImportAiconfiguratorCsv(csv, "m2.csv", H100ForImport());
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->table.rows_size(), 1);
-  const CalibrationRow& s = r->table.rows(0);
+  const v1::CalibrationRow& s = r->table.rows(0);
   EXPECT_EQ(s.op(), "ssm_conv");  // the row's kernel_source
-  EXPECT_EQ(s.op_class(), OPERATOR_CLASS_SSM);
+  EXPECT_EQ(s.op_class(), v1::OPERATOR_CLASS_SSM);
   EXPECT_EQ(s.batch(), 2);
   EXPECT_EQ(s.new_tokens(), 4096);
   EXPECT_EQ(s.tokens(), 8192);
@@ -338,7 +338,7 @@ TEST(AiconfiguratorImportTest, ReadsGzipFilesAndTheShippedSubset) {
   EXPECT_GT(r->table.rows_size(), 10);
   EXPECT_EQ(r->table.provenance().source_commit(), "095f58a");
   EXPECT_EQ(r->table.provenance().source_blob(), "b");
-  for (const CalibrationRow& row : r->table.rows()) {
+  for (const v1::CalibrationRow& row : r->table.rows()) {
     EXPECT_EQ(row.framework(), "vllm");
   }
   EXPECT_EQ(ImportAiconfiguratorFile("/nonexistent.csv.gz", H100ForImport())

@@ -24,14 +24,15 @@ TEST(CalibrationEvalTest, EvalReportsKnownErrorsAndSplitsFastRows) {
   ASSERT_TRUE(pricer.ok()) << pricer.status();
   // Ten large GEMMs with errors 1..10 % (alternating sign): median 5.5 %,
   // p90 9.1 % (linear interpolation); one tiny GEMM below 10 us, 50 % off.
-  std::vector<CalibrationRow> rows;
+  std::vector<v1::CalibrationRow> rows;
   std::vector<double> errors;
   for (int i = 1; i <= 10; ++i) {
     rows.push_back(Gemm(1024 * i, 8192, 8192, "a"));
     errors.push_back((i % 2 ? 1 : -1) * i / 100.0);
   }
   rows = Synthetic(*pricer, rows, errors);
-  CalibrationRow tiny = Synthetic(*pricer, {Gemm(1, 4096, 64, "a")}, {0.5})[0];
+  v1::CalibrationRow tiny =
+      Synthetic(*pricer, {Gemm(1, 4096, 64, "a")}, {0.5})[0];
   ASSERT_LT(tiny.median_s(), kFastRowSeconds);
   rows.push_back(tiny);
   absl::StatusOr<EvalReport> report = EvaluateRows(*pricer, rows);
@@ -50,9 +51,9 @@ TEST(CalibrationEvalTest, EvalReportsKnownErrorsAndSplitsFastRows) {
 TEST(CalibrationEvalTest, EvalRejectsUnpriceableRows) {
   auto pricer = OperatorPricer::Create(H100());
   ASSERT_TRUE(pricer.ok());
-  CalibrationRow r;
+  v1::CalibrationRow r;
   r.set_op("scan");
-  r.set_op_class(OPERATOR_CLASS_SSM);
+  r.set_op_class(v1::OPERATOR_CLASS_SSM);
   r.set_median_s(1e-3);
   absl::StatusOr<EvalReport> report = EvaluateRows(*pricer, {r});
   EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);

@@ -12,17 +12,17 @@
 #include <utility>
 #include <vector>
 
+#include "fleetsim/v1/calibration.pb.h"
 #include "hardware/calibration/row_query.h"
 #include "hardware/operator_pricer.h"
-#include "proto/calibration.pb.h"
 
 namespace fleetsim::hardware::calibration_test {
 
-inline CalibrationRow Gemm(int64_t m, int64_t n, int64_t k,
-                           const std::string& model) {
-  CalibrationRow r;
+inline v1::CalibrationRow Gemm(int64_t m, int64_t n, int64_t k,
+                               const std::string& model) {
+  v1::CalibrationRow r;
   r.set_op("qkv_proj");
-  r.set_op_class(OPERATOR_CLASS_GEMM);
+  r.set_op_class(v1::OPERATOR_CLASS_GEMM);
   r.set_model(model);
   r.set_m(m);
   r.set_n(n);
@@ -32,8 +32,8 @@ inline CalibrationRow Gemm(int64_t m, int64_t n, int64_t k,
 }
 
 // Rows whose medians are what `pricer` predicts, times (1 + error).
-inline std::vector<CalibrationRow> Synthetic(
-    const OperatorPricer& pricer, std::vector<CalibrationRow> rows,
+inline std::vector<v1::CalibrationRow> Synthetic(
+    const OperatorPricer& pricer, std::vector<v1::CalibrationRow> rows,
     const std::vector<double>& errors) {
   for (size_t i = 0; i < rows.size(); ++i) {
     const double predicted = pricer.Seconds(*QueryFromRow(rows[i]));
@@ -43,18 +43,18 @@ inline std::vector<CalibrationRow> Synthetic(
   return rows;
 }
 
-inline std::vector<CalibrationRow> GemmSweep(const std::string& model,
-                                             int64_t n, int64_t k) {
-  std::vector<CalibrationRow> rows;
+inline std::vector<v1::CalibrationRow> GemmSweep(const std::string& model,
+                                                 int64_t n, int64_t k) {
+  std::vector<v1::CalibrationRow> rows;
   for (int64_t m : {1, 4, 16, 64, 128, 256, 512, 1024, 2048, 4096})
     rows.push_back(Gemm(m, n, k, model));
   return rows;
 }
 
-inline CalibrationRow Elementwise(const std::string& op, OperatorClass c,
-                                  int64_t tokens, int64_t width,
-                                  const std::string& model) {
-  CalibrationRow r;
+inline v1::CalibrationRow Elementwise(const std::string& op,
+                                      v1::OperatorClass c, int64_t tokens,
+                                      int64_t width, const std::string& model) {
+  v1::CalibrationRow r;
   r.set_op(op);
   r.set_op_class(c);
   r.set_model(model);
@@ -65,12 +65,13 @@ inline CalibrationRow Elementwise(const std::string& op, OperatorClass c,
   return r;
 }
 
-inline CalibrationRow AttentionRow(OperatorClass c, int64_t batch,
-                                   int64_t tokens, int64_t cached, int heads,
-                                   int kv_heads, const std::string& framework) {
-  CalibrationRow r;
-  r.set_op(c == OPERATOR_CLASS_ATTENTION_PREFILL ? "attn_prefill"
-                                                 : "attn_decode");
+inline v1::CalibrationRow AttentionRow(v1::OperatorClass c, int64_t batch,
+                                       int64_t tokens, int64_t cached,
+                                       int heads, int kv_heads,
+                                       const std::string& framework) {
+  v1::CalibrationRow r;
+  r.set_op(c == v1::OPERATOR_CLASS_ATTENTION_PREFILL ? "attn_prefill"
+                                                     : "attn_decode");
   r.set_op_class(c);
   r.set_batch(batch);
   r.set_new_tokens(tokens);
@@ -83,10 +84,10 @@ inline CalibrationRow AttentionRow(OperatorClass c, int64_t batch,
   return r;
 }
 
-inline std::vector<CalibrationRow> AttentionSweep(
-    OperatorClass c, const std::string& framework) {
-  std::vector<CalibrationRow> rows;
-  const bool prefill = c == OPERATOR_CLASS_ATTENTION_PREFILL;
+inline std::vector<v1::CalibrationRow> AttentionSweep(
+    v1::OperatorClass c, const std::string& framework) {
+  std::vector<v1::CalibrationRow> rows;
+  const bool prefill = c == v1::OPERATOR_CLASS_ATTENTION_PREFILL;
   for (int64_t batch : {1, 4, 32, 256}) {
     for (int64_t len : {64, 512, 4096}) {
       for (auto [h, kv] : std::vector<std::pair<int, int>>{{32, 32}, {64, 8}}) {

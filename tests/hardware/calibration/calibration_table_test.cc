@@ -46,15 +46,15 @@ std::string TempPath(const std::string& name) {
   return (dir / name).string();
 }
 
-CalibrationTable SampleTable() {
-  CalibrationTable t;
+v1::CalibrationTable SampleTable() {
+  v1::CalibrationTable t;
   t.mutable_provenance()->set_source("unit test, with a comma");
   t.mutable_provenance()->set_device_name("NVIDIA H100 80GB HBM3");
   t.mutable_provenance()->set_sm_clock_mhz(1980);
-  CalibrationRow* gemm = t.add_rows();
+  v1::CalibrationRow* gemm = t.add_rows();
   gemm->set_op("qkv_proj");
-  gemm->set_op_class(OPERATOR_CLASS_GEMM);
-  gemm->set_dtype(DTYPE_BF16);
+  gemm->set_op_class(v1::OPERATOR_CLASS_GEMM);
+  gemm->set_dtype(v1::DTYPE_BF16);
   gemm->set_chip("h100");
   gemm->set_tp(8);
   gemm->set_model("meta-llama/Llama-2-70b-hf");
@@ -66,9 +66,9 @@ CalibrationTable SampleTable() {
   gemm->set_p10_s(0.0001499);
   gemm->set_p90_s(1.0 / 3.0 * 1e-3);  // needs 17 digits to round-trip
   gemm->set_samples(30);
-  CalibrationRow* attn = t.add_rows();
+  v1::CalibrationRow* attn = t.add_rows();
   attn->set_op("attn_prefill");
-  attn->set_op_class(OPERATOR_CLASS_ATTENTION_PREFILL);
+  attn->set_op_class(v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   attn->set_chip("a100");
   attn->set_batch(1);
   attn->set_new_tokens(512);
@@ -78,9 +78,9 @@ CalibrationTable SampleTable() {
   attn->set_head_dim(128);
   attn->set_median_s(7.2e-5);
   attn->set_min_s(0);  // optional and set to 0: must survive the round trip
-  CalibrationRow* ar = t.add_rows();
+  v1::CalibrationRow* ar = t.add_rows();
   ar->set_op("all_reduce");
-  ar->set_op_class(OPERATOR_CLASS_COLLECTIVE);
+  ar->set_op_class(v1::OPERATOR_CLASS_COLLECTIVE);
   ar->set_bytes(2048);
   ar->set_ranks(8);
   ar->set_ranks_per_node(8);
@@ -91,9 +91,10 @@ CalibrationTable SampleTable() {
 // ------------------------------------------------------------- schema I/O
 
 TEST(CalibrationCsvTest, RoundTripsExactly) {
-  CalibrationTable table = SampleTable();
+  v1::CalibrationTable table = SampleTable();
   std::string csv = CalibrationTableToCsv(table);
-  absl::StatusOr<CalibrationTable> back = ParseCalibrationCsv(csv, "mem.csv");
+  absl::StatusOr<v1::CalibrationTable> back =
+      ParseCalibrationCsv(csv, "mem.csv");
   ASSERT_EQ(StatusText(back.status()), "OK") << csv;
   EXPECT_TRUE(MessageDifferencer::Equals(table, *back)) << csv << "\n---\n"
                                                         << back->DebugString();
@@ -114,10 +115,10 @@ TEST(CalibrationCsvTest, WritesProvenanceCommentsAndHeader) {
 }
 
 TEST(CalibrationCsvTest, GzipTablesRoundTripAndBoolsReadBack) {
-  CalibrationTable table = SampleTable();
-  CalibrationRow* mla = table.add_rows();
+  v1::CalibrationTable table = SampleTable();
+  v1::CalibrationRow* mla = table.add_rows();
   mla->set_op("mla_decode");
-  mla->set_op_class(OPERATOR_CLASS_ATTENTION_DECODE);
+  mla->set_op_class(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   mla->set_framework("trtllm");
   mla->set_batch(128);
   mla->set_context_tokens(4095);
@@ -135,7 +136,7 @@ TEST(CalibrationCsvTest, GzipTablesRoundTripAndBoolsReadBack) {
   raw.read(magic, 2);
   EXPECT_EQ(static_cast<unsigned char>(magic[0]), 0x1f);  // gzip on disk
   EXPECT_EQ(static_cast<unsigned char>(magic[1]), 0x8b);
-  absl::StatusOr<CalibrationTable> back = ReadCalibrationTable(path);
+  absl::StatusOr<v1::CalibrationTable> back = ReadCalibrationTable(path);
   ASSERT_EQ(StatusText(back.status()), "OK");
   EXPECT_TRUE(MessageDifferencer::Equals(table, *back));
   EXPECT_TRUE(back->rows(3).absorbed());
@@ -150,9 +151,9 @@ TEST(CalibrationCsvTest, GzipTablesRoundTripAndBoolsReadBack) {
 }
 
 TEST(CalibrationCsvTest, MoeAndSsmRowsNeedTheirShapes) {
-  CalibrationRow moe;
+  v1::CalibrationRow moe;
   moe.set_op("moe");
-  moe.set_op_class(OPERATOR_CLASS_MOE);
+  moe.set_op_class(v1::OPERATOR_CLASS_MOE);
   moe.set_median_s(1e-4);
   moe.set_tokens(64);
   moe.set_hidden(7168);
@@ -170,9 +171,9 @@ TEST(CalibrationCsvTest, MoeAndSsmRowsNeedTheirShapes) {
   moe.set_top_k(300);
   EXPECT_EQ(StatusText(ValidateCalibrationRow(moe)),
             "INVALID_ARGUMENT: top_k (300) exceeds experts (256)");
-  CalibrationRow ssm;
+  v1::CalibrationRow ssm;
   ssm.set_op("ssm_prefill");
-  ssm.set_op_class(OPERATOR_CLASS_SSM);
+  ssm.set_op_class(v1::OPERATOR_CLASS_SSM);
   ssm.set_median_s(1e-4);
   ssm.set_batch(1);
   ssm.set_new_tokens(1024);
@@ -183,7 +184,7 @@ TEST(CalibrationCsvTest, MoeAndSsmRowsNeedTheirShapes) {
 }
 
 TEST(CalibrationCsvTest, ReadsColumnsInAnyOrderAndFullEnumNames) {
-  absl::StatusOr<CalibrationTable> t = ParseCalibrationCsv(
+  absl::StatusOr<v1::CalibrationTable> t = ParseCalibrationCsv(
       "# a free comment: ignored because the key has spaces\n"
       "# date: 2026-11-28\n"
       "median_s,k,n,m,op_class,op,dtype\n"
@@ -192,8 +193,8 @@ TEST(CalibrationCsvTest, ReadsColumnsInAnyOrderAndFullEnumNames) {
   ASSERT_EQ(StatusText(t.status()), "OK");
   ASSERT_EQ(t->rows_size(), 1);
   EXPECT_EQ(t->provenance().date(), "2026-11-28");
-  EXPECT_EQ(t->rows(0).op_class(), OPERATOR_CLASS_GEMM);
-  EXPECT_EQ(t->rows(0).dtype(), DTYPE_BF16);
+  EXPECT_EQ(t->rows(0).op_class(), v1::OPERATOR_CLASS_GEMM);
+  EXPECT_EQ(t->rows(0).dtype(), v1::DTYPE_BF16);
   EXPECT_EQ(t->rows(0).m(), 16);
   EXPECT_EQ(t->rows(0).k(), 64);
 }
@@ -238,7 +239,7 @@ TEST(CalibrationCsvTest, MalformedInputNamesFileLineAndColumn) {
 }
 
 TEST(CalibrationTableTest, ReadsTextFormatAndRejectsUnknownExtensions) {
-  absl::StatusOr<CalibrationTable> t =
+  absl::StatusOr<v1::CalibrationTable> t =
       ReadCalibrationTable(kTestData + "fleetsim_small.txtpb");
   ASSERT_EQ(StatusText(t.status()), "OK");
   ASSERT_EQ(t->rows_size(), 2);
@@ -251,11 +252,11 @@ TEST(CalibrationTableTest, ReadsTextFormatAndRejectsUnknownExtensions) {
 }
 
 TEST(CalibrationTableTest, WritesBothFormsThatReadBack) {
-  CalibrationTable table = SampleTable();
+  v1::CalibrationTable table = SampleTable();
   for (const char* name : {"t.csv", "t.txtpb"}) {
     std::string path = TempPath(name);
     ASSERT_EQ(StatusText(WriteCalibrationTable(table, path)), "OK");
-    absl::StatusOr<CalibrationTable> back = ReadCalibrationTable(path);
+    absl::StatusOr<v1::CalibrationTable> back = ReadCalibrationTable(path);
     ASSERT_EQ(StatusText(back.status()), "OK") << name;
     EXPECT_TRUE(MessageDifferencer::Equals(table, *back)) << name;
   }
@@ -294,11 +295,11 @@ TEST(HarnessCsvTest, HarnessTablesLoadThroughTheProjectLoader) {
   ASSERT_TRUE(calibrate::WriteCalibrationCsv(
       path, {{"source", "fleetsim-calibrate"}, {"sm_clock_mhz", "1980"}},
       {row}));
-  absl::StatusOr<CalibrationTable> t = ReadCalibrationTable(path);
+  absl::StatusOr<v1::CalibrationTable> t = ReadCalibrationTable(path);
   ASSERT_EQ(StatusText(t.status()), "OK");
   ASSERT_EQ(t->rows_size(), 1);
   EXPECT_EQ(t->provenance().source(), "fleetsim-calibrate");
-  EXPECT_EQ(t->rows(0).op_class(), OPERATOR_CLASS_NORM);
+  EXPECT_EQ(t->rows(0).op_class(), v1::OPERATOR_CLASS_NORM);
   EXPECT_EQ(t->rows(0).elements(), 65536);
   EXPECT_DOUBLE_EQ(t->rows(0).p90_s(), 6.0e-6);
   EXPECT_EQ(t->rows(0).samples(), 30);
@@ -341,12 +342,12 @@ TEST(HarnessCsvTest, AttentionScriptDryRunLoads) {
       "/hardware/calibration/gpu_harness/attention_sdpa.py --dry-run --out " +
       out + " 2>/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  absl::StatusOr<CalibrationTable> t =
+  absl::StatusOr<v1::CalibrationTable> t =
       ReadCalibrationTable(out + "/attention.csv");
   ASSERT_EQ(StatusText(t.status()), "OK");
   EXPECT_GT(t->rows_size(), 0);
   EXPECT_EQ(t->provenance().source(), "fleetsim attention_sdpa.py");
-  EXPECT_EQ(t->rows(0).op_class(), OPERATOR_CLASS_ATTENTION_PREFILL);
+  EXPECT_EQ(t->rows(0).op_class(), v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   EXPECT_EQ(t->rows(0).heads(), 32);
 }
 
@@ -358,9 +359,10 @@ VidurImportOptions Options(const std::string& chip) {
   return o;
 }
 
-const CalibrationRow* FindRow(const CalibrationTable& t, const std::string& op,
-                              int64_t tokens, int32_t tp) {
-  for (const CalibrationRow& r : t.rows()) {
+const v1::CalibrationRow* FindRow(const v1::CalibrationTable& t,
+                                  const std::string& op, int64_t tokens,
+                                  int32_t tp) {
+  for (const v1::CalibrationRow& r : t.rows()) {
     if (r.op() == op && r.tokens() == tokens && r.tp() == tp) return &r;
   }
   return nullptr;
@@ -378,40 +380,40 @@ TEST(VidurImportTest, MlpRowsBecomeExplicitPerChipShapes) {
   // The file has 8 of Vidur's 9 layer ops (no post_attention_layernorm):
   // 2 lines x 8 + 1 line x 7; `emb` is never imported.
   EXPECT_EQ(r->table.rows_size(), 23);
-  const CalibrationTable& t = r->table;
+  const v1::CalibrationTable& t = r->table;
   // Llama-2-70B geometry at TP8: d = 128, q = 8, kv = 1, F/tp = 3584.
-  const CalibrationRow* qkv = FindRow(t, "qkv_proj", 4096, 8);
+  const v1::CalibrationRow* qkv = FindRow(t, "qkv_proj", 4096, 8);
   ASSERT_NE(qkv, nullptr);
-  EXPECT_EQ(qkv->op_class(), OPERATOR_CLASS_GEMM);
+  EXPECT_EQ(qkv->op_class(), v1::OPERATOR_CLASS_GEMM);
   EXPECT_EQ(qkv->m(), 4096);
   EXPECT_EQ(qkv->n(), 1280);
   EXPECT_EQ(qkv->k(), 8192);
   EXPECT_DOUBLE_EQ(qkv->median_s(), 0.151e-3);
-  EXPECT_EQ(qkv->dtype(), DTYPE_FP16);
+  EXPECT_EQ(qkv->dtype(), v1::DTYPE_FP16);
   EXPECT_EQ(qkv->model(), "crafted");
-  const CalibrationRow* o_proj = FindRow(t, "o_proj", 4096, 8);
+  const v1::CalibrationRow* o_proj = FindRow(t, "o_proj", 4096, 8);
   ASSERT_NE(o_proj, nullptr);
   EXPECT_EQ(o_proj->n(), 8192);
   EXPECT_EQ(o_proj->k(), 1024);
-  const CalibrationRow* up = FindRow(t, "mlp_up_proj", 8, 8);
+  const v1::CalibrationRow* up = FindRow(t, "mlp_up_proj", 8, 8);
   ASSERT_NE(up, nullptr);
   EXPECT_EQ(up->n(), 7168);
-  const CalibrationRow* down = FindRow(t, "mlp_down_proj", 8, 8);
+  const v1::CalibrationRow* down = FindRow(t, "mlp_down_proj", 8, 8);
   ASSERT_NE(down, nullptr);
   EXPECT_EQ(down->k(), 3584);
-  const CalibrationRow* norm = FindRow(t, "input_layernorm", 8, 8);
+  const v1::CalibrationRow* norm = FindRow(t, "input_layernorm", 8, 8);
   ASSERT_NE(norm, nullptr);
-  EXPECT_EQ(norm->op_class(), OPERATOR_CLASS_NORM);
+  EXPECT_EQ(norm->op_class(), v1::OPERATOR_CLASS_NORM);
   EXPECT_EQ(norm->elements(), 8 * 8192);
   EXPECT_DOUBLE_EQ(norm->min_s(), 0.005e-3);
   EXPECT_DOUBLE_EQ(norm->std_s(), 0.0005e-3);
-  const CalibrationRow* rope = FindRow(t, "rope", 8, 8);
+  const v1::CalibrationRow* rope = FindRow(t, "rope", 8, 8);
   ASSERT_NE(rope, nullptr);
   EXPECT_EQ(rope->elements(), 8 * (8 + 1) * 128);
   EXPECT_EQ(rope->width(), 128);
   EXPECT_NE(FindRow(t, "mlp_act", 8, 8), nullptr);  // gated (SwiGLU)
   // Llama-2-7B geometry at TP1 (MHA): qkv n = 3 * 4096.
-  const CalibrationRow* qkv7 = FindRow(t, "qkv_proj", 4096, 1);
+  const v1::CalibrationRow* qkv7 = FindRow(t, "qkv_proj", 4096, 1);
   ASSERT_NE(qkv7, nullptr);
   EXPECT_EQ(qkv7->n(), 12288);
   EXPECT_EQ(t.provenance().source(), "microsoft/vidur");
@@ -437,16 +439,16 @@ TEST(VidurImportTest, AttentionRowsKeepPrefillAndDecodeGeometry) {
   ASSERT_EQ(StatusText(r.status()), "OK");
   EXPECT_EQ(r->duplicate_rows, 1);
   ASSERT_EQ(r->table.rows_size(), 3);
-  const CalibrationRow& cached = r->table.rows(0);
+  const v1::CalibrationRow& cached = r->table.rows(0);
   EXPECT_EQ(cached.op(), "attn_prefill");
-  EXPECT_EQ(cached.op_class(), OPERATOR_CLASS_ATTENTION_PREFILL);
+  EXPECT_EQ(cached.op_class(), v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   EXPECT_EQ(cached.new_tokens(), 512);
   EXPECT_EQ(cached.context_tokens(), 2048);
   EXPECT_EQ(cached.heads(), 32);  // 64 / TP2
   EXPECT_EQ(cached.kv_heads(), 4);
   EXPECT_EQ(cached.head_dim(), 128);
   EXPECT_DOUBLE_EQ(cached.median_s(), 0.224e-3);
-  const CalibrationRow& decode = r->table.rows(2);
+  const v1::CalibrationRow& decode = r->table.rows(2);
   EXPECT_EQ(decode.op(), "attn_decode");
   EXPECT_EQ(decode.batch(), 128);
   EXPECT_EQ(decode.new_tokens(), 1);
@@ -461,9 +463,9 @@ TEST(VidurImportTest, NetworkSizeIsBytes) {
   ASSERT_EQ(StatusText(r.status()), "OK");
   EXPECT_EQ(r->duplicate_rows, 1);
   ASSERT_EQ(r->table.rows_size(), 3);
-  const CalibrationRow& first = r->table.rows(0);
+  const v1::CalibrationRow& first = r->table.rows(0);
   EXPECT_EQ(first.op(), "all_reduce");
-  EXPECT_EQ(first.op_class(), OPERATOR_CLASS_COLLECTIVE);
+  EXPECT_EQ(first.op_class(), v1::OPERATOR_CLASS_COLLECTIVE);
   EXPECT_EQ(first.bytes(), 2048);  // not 4096: Vidur's size is already bytes
   EXPECT_EQ(first.ranks(), 8);
   EXPECT_EQ(first.ranks_per_node(), 8);
@@ -485,7 +487,8 @@ TEST(VidurImportTest, ThinningKeepsAboutNPointsPerOctave) {
       ImportVidurCsv(VidurFormat::kMlp, text, "m.csv", options);
   ASSERT_EQ(StatusText(r.status()), "OK");
   std::set<int64_t> kept;
-  for (const CalibrationRow& row : r->table.rows()) kept.insert(row.tokens());
+  for (const v1::CalibrationRow& row : r->table.rows())
+    kept.insert(row.tokens());
   // Targets 2^(j/2) rounded up onto the step-8 grid, plus both ends.
   EXPECT_EQ(kept, (std::set<int64_t>{8, 16, 24, 32, 48, 64, 96, 128, 184, 256,
                                      368, 512, 728, 1024}));
@@ -564,12 +567,12 @@ TEST_F(RealVidurTest, H100Llama2_7bMlp) {
   EXPECT_EQ(r->duplicate_rows, 8);  // 1036 unique (tokens, tp) points
   EXPECT_EQ(r->table.rows_size(), 1036 * 9);
   // First line of the file: 4096 tokens, TP1, attn_pre_proj median 0.584 ms.
-  const CalibrationRow* qkv = FindRow(r->table, "qkv_proj", 4096, 1);
+  const v1::CalibrationRow* qkv = FindRow(r->table, "qkv_proj", 4096, 1);
   ASSERT_NE(qkv, nullptr);
   EXPECT_EQ(qkv->n(), 12288);
   EXPECT_EQ(qkv->k(), 4096);
   EXPECT_DOUBLE_EQ(qkv->median_s(), 0.584e-3);
-  const CalibrationRow* up = FindRow(r->table, "mlp_up_proj", 4096, 1);
+  const v1::CalibrationRow* up = FindRow(r->table, "mlp_up_proj", 4096, 1);
   ASSERT_NE(up, nullptr);
   EXPECT_EQ(up->n(), 22016);
   EXPECT_DOUBLE_EQ(up->median_s(), 0.987e-3);
@@ -582,7 +585,7 @@ TEST_F(RealVidurTest, Phi2HasNoPostAttentionNorm) {
       Options("a100"));
   ASSERT_EQ(StatusText(r.status()), "OK");
   EXPECT_EQ(r->table.rows_size(), 259 * 8);
-  const CalibrationRow* up = FindRow(r->table, "mlp_up_proj", 1, 1);
+  const v1::CalibrationRow* up = FindRow(r->table, "mlp_up_proj", 1, 1);
   ASSERT_NE(up, nullptr);
   EXPECT_EQ(up->n(), 10240);  // GELU MLP: not gated
   // ... so its activation reads one row, not SwiGLU's two (the fit prices
@@ -600,7 +603,7 @@ TEST_F(RealVidurTest, H100DgxAllReduce) {
   EXPECT_EQ(r->duplicate_rows, 3);
   EXPECT_EQ(r->table.rows_size(), 2979);
   EXPECT_EQ(r->table.provenance().host(), "h100_dgx");
-  const CalibrationRow& first = r->table.rows(0);
+  const v1::CalibrationRow& first = r->table.rows(0);
   EXPECT_EQ(first.ranks(), 8);
   EXPECT_EQ(first.bytes(), 2048);
   EXPECT_DOUBLE_EQ(first.median_s(), 0.037e-3);
@@ -613,7 +616,7 @@ TEST_F(RealVidurTest, LegacyA100AttentionAndMixedCollectives) {
   ASSERT_EQ(StatusText(r.status()), "OK");
   EXPECT_EQ(r->input_rows, 14658);
   EXPECT_EQ(r->table.rows_size() + r->duplicate_rows, 14658);
-  const CalibrationRow& first = r->table.rows(0);  // decode, batch 1, kv 32
+  const v1::CalibrationRow& first = r->table.rows(0);  // decode, batch 1, kv 32
   EXPECT_EQ(first.op(), "attn_decode");
   EXPECT_EQ(first.batch(), 1);
   EXPECT_EQ(first.context_tokens(), 32);
@@ -624,7 +627,7 @@ TEST_F(RealVidurTest, LegacyA100AttentionAndMixedCollectives) {
       Options("a100"));
   ASSERT_EQ(StatusText(net.status()), "OK");
   int gathers = 0;
-  for (const CalibrationRow& row : net->table.rows())
+  for (const v1::CalibrationRow& row : net->table.rows())
     gathers += row.op() == "all_gather";
   EXPECT_GT(gathers, 0);
 }
@@ -638,7 +641,7 @@ TEST(ShippedCalibrationTest, EveryTableInDataCalibrationLoads) {
   int tables = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (entry.path().extension() != ".csv") continue;
-    absl::StatusOr<CalibrationTable> t =
+    absl::StatusOr<v1::CalibrationTable> t =
         ReadCalibrationTable(entry.path().string());
     ASSERT_EQ(StatusText(t.status()), "OK");
     EXPECT_GT(t->rows_size(), 0) << entry.path();

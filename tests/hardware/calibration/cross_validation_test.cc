@@ -23,16 +23,16 @@ using testutil::H100;
 TEST(CrossValidationTest, LeaveOneModelOutHoldsOutEachModel) {
   auto generator = OperatorPricer::Create(H100());
   ASSERT_TRUE(generator.ok());
-  std::vector<CalibrationRow> rows;
-  for (const CalibrationRow& r : GemmSweep("model-a", 4096, 4096))
+  std::vector<v1::CalibrationRow> rows;
+  for (const v1::CalibrationRow& r : GemmSweep("model-a", 4096, 4096))
     rows.push_back(r);
-  for (const CalibrationRow& r : GemmSweep("model-b", 12288, 4096))
+  for (const v1::CalibrationRow& r : GemmSweep("model-b", 12288, 4096))
     rows.push_back(r);
-  for (const CalibrationRow& r : GemmSweep("model-c", 8192, 28672))
+  for (const v1::CalibrationRow& r : GemmSweep("model-c", 8192, 28672))
     rows.push_back(r);
   rows = Synthetic(*generator, rows, {0.02, -0.02});
   absl::StatusOr<CvResult> cv =
-      CrossValidateClass(H100(), OPERATOR_CLASS_GEMM, rows);
+      CrossValidateClass(H100(), v1::OPERATOR_CLASS_GEMM, rows);
   ASSERT_TRUE(cv.ok()) << cv.status();
   EXPECT_EQ(cv->grouping, "model");
   ASSERT_EQ(cv->groups.size(), 3u);
@@ -44,7 +44,7 @@ TEST(CrossValidationTest, LeaveOneModelOutHoldsOutEachModel) {
   // One model only: a single group cannot be cross-validated by model and
   // GEMMs have no fallback grouping beyond batch octaves (all batch 0).
   absl::StatusOr<CvResult> single = CrossValidateClass(
-      H100(), OPERATOR_CLASS_GEMM,
+      H100(), v1::OPERATOR_CLASS_GEMM,
       Synthetic(*generator, GemmSweep("only", 4096, 4096), {}));
   EXPECT_EQ(single.status().code(), absl::StatusCode::kInvalidArgument);
 }
@@ -52,28 +52,28 @@ TEST(CrossValidationTest, LeaveOneModelOutHoldsOutEachModel) {
 TEST(CrossValidationTest, ElementwiseCrossValidationRefitsEachOperator) {
   auto generator = OperatorPricer::Create(H100());
   ASSERT_TRUE(generator.ok());
-  std::vector<CalibrationRow> rows;
+  std::vector<v1::CalibrationRow> rows;
   for (const char* model : {"a", "b", "c"}) {
     const int64_t width = model[0] == 'a'   ? 4096
                           : model[0] == 'b' ? 5120
                                             : 8192;
     for (int64_t t : {16, 128, 512, 1024, 4096}) {
-      rows.push_back(Elementwise("residual_add", OPERATOR_CLASS_ELEMENTWISE, t,
-                                 width, model));
-      rows.push_back(Elementwise("mlp_act", OPERATOR_CLASS_ELEMENTWISE, t,
+      rows.push_back(Elementwise("residual_add", v1::OPERATOR_CLASS_ELEMENTWISE,
+                                 t, width, model));
+      rows.push_back(Elementwise("mlp_act", v1::OPERATOR_CLASS_ELEMENTWISE, t,
                                  width * 3, model));
     }
   }
   rows = Synthetic(*generator, rows, {0.01, -0.01});
   absl::StatusOr<std::vector<ClassFit>> fits =
-      FitClassAndOperators(H100(), OPERATOR_CLASS_ELEMENTWISE, rows);
+      FitClassAndOperators(H100(), v1::OPERATOR_CLASS_ELEMENTWISE, rows);
   ASSERT_TRUE(fits.ok()) << fits.status();
   ASSERT_EQ(fits->size(), 3u);  // class, mlp_act, residual_add
   EXPECT_TRUE((*fits)[0].op_name.empty());
   EXPECT_EQ((*fits)[1].op_name, "mlp_act");
   EXPECT_EQ((*fits)[2].op_name, "residual_add");
   absl::StatusOr<CvResult> cv =
-      CrossValidateClass(H100(), OPERATOR_CLASS_ELEMENTWISE, rows);
+      CrossValidateClass(H100(), v1::OPERATOR_CLASS_ELEMENTWISE, rows);
   ASSERT_TRUE(cv.ok()) << cv.status();
   EXPECT_EQ(cv->groups.size(), 3u);
   EXPECT_EQ(cv->pooled.rows, 30);
@@ -83,15 +83,15 @@ TEST(CrossValidationTest, ElementwiseCrossValidationRefitsEachOperator) {
 TEST(CrossValidationTest, CrossValidationHoldsOutEachFramework) {
   auto generator = OperatorPricer::Create(H100());
   ASSERT_TRUE(generator.ok());
-  std::vector<CalibrationRow> rows;
+  std::vector<v1::CalibrationRow> rows;
   for (const std::string fw : {"trtllm", "vllm", "sglang"}) {
-    for (const CalibrationRow& r :
-         AttentionSweep(OPERATOR_CLASS_ATTENTION_DECODE, fw))
+    for (const v1::CalibrationRow& r :
+         AttentionSweep(v1::OPERATOR_CLASS_ATTENTION_DECODE, fw))
       rows.push_back(r);
   }
   rows = Synthetic(*generator, rows, {0.02, -0.02});
   absl::StatusOr<CvResult> cv =
-      CrossValidateClass(H100(), OPERATOR_CLASS_ATTENTION_DECODE, rows);
+      CrossValidateClass(H100(), v1::OPERATOR_CLASS_ATTENTION_DECODE, rows);
   ASSERT_TRUE(cv.ok()) << cv.status();
   EXPECT_EQ(cv->grouping, "framework");
   ASSERT_EQ(cv->groups.size(), 3u);

@@ -28,8 +28,8 @@ using testutil::H100;
 
 // Data generated from known GEMM parameters: the fit must find them again.
 TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {
-  OperatorEfficiency truth;
-  truth.set_op(OPERATOR_CLASS_GEMM);
+  v1::OperatorEfficiency truth;
+  truth.set_op(v1::OPERATOR_CLASS_GEMM);
   truth.set_compute(0.62);
   truth.set_memory(0.85);
   truth.set_memory_ramp_mb(8);
@@ -40,7 +40,7 @@ TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {
   truth.set_tile_overhead_rows(20);
   auto generator = OperatorPricer::Create(WithEfficiency(H100(), truth));
   ASSERT_TRUE(generator.ok());
-  std::vector<CalibrationRow> rows;
+  std::vector<v1::CalibrationRow> rows;
   for (auto [n, k] : std::vector<std::pair<int64_t, int64_t>>{{1280, 8192},
                                                               {8192, 1024},
                                                               {12288, 4096},
@@ -48,12 +48,13 @@ TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {
                                                               {4096, 11008},
                                                               {640, 4096},
                                                               {8192, 128}}) {
-    for (const CalibrationRow& r : GemmSweep("m", n, k)) rows.push_back(r);
+    for (const v1::CalibrationRow& r : GemmSweep("m", n, k)) rows.push_back(r);
   }
   rows = Synthetic(*generator, rows, {});
-  absl::StatusOr<ClassFit> fit = FitClass(H100(), OPERATOR_CLASS_GEMM, rows);
+  absl::StatusOr<ClassFit> fit =
+      FitClass(H100(), v1::OPERATOR_CLASS_GEMM, rows);
   ASSERT_TRUE(fit.ok()) << fit.status();
-  const OperatorEfficiency& e = fit->efficiency;
+  const v1::OperatorEfficiency& e = fit->efficiency;
   EXPECT_NEAR(e.compute(), 0.62, 0.02);
   EXPECT_NEAR(e.memory(), 0.85, 0.03);
   EXPECT_NEAR(e.memory_ramp_mb(), 8, 1.0);
@@ -67,18 +68,18 @@ TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {
 }
 
 TEST(EfficiencyFitTest, OperatorEntriesGoInsideTheClassEntry) {
-  OperatorEfficiency rope;
-  rope.set_op(OPERATOR_CLASS_ELEMENTWISE);
+  v1::OperatorEfficiency rope;
+  rope.set_op(v1::OPERATOR_CLASS_ELEMENTWISE);
   rope.set_op_name("rope");
   rope.set_memory(0.5);
-  Chip chip = WithEfficiency(H100(), rope);
+  v1::Chip chip = WithEfficiency(H100(), rope);
   ASSERT_EQ(chip.efficiency_size(), 1);
-  EXPECT_EQ(chip.efficiency(0).op(), OPERATOR_CLASS_ELEMENTWISE);
+  EXPECT_EQ(chip.efficiency(0).op(), v1::OPERATOR_CLASS_ELEMENTWISE);
   EXPECT_FALSE(chip.efficiency(0).has_memory());
   ASSERT_EQ(chip.efficiency(0).operators_size(), 1);
   EXPECT_DOUBLE_EQ(chip.efficiency(0).operators(0).memory(), 0.5);
-  OperatorEfficiency cls;
-  cls.set_op(OPERATOR_CLASS_ELEMENTWISE);
+  v1::OperatorEfficiency cls;
+  cls.set_op(v1::OPERATOR_CLASS_ELEMENTWISE);
   cls.set_memory(0.8);
   rope.set_memory(0.4);
   chip = WithEfficiency(WithEfficiency(chip, cls), rope);
@@ -90,29 +91,31 @@ TEST(EfficiencyFitTest, OperatorEntriesGoInsideTheClassEntry) {
   // class entry prices everything else.
   const OperatorModelOptions o;
   EXPECT_DOUBLE_EQ(
-      ResolveEfficiency(o, chip, OPERATOR_CLASS_ELEMENTWISE, "rotary").memory,
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ELEMENTWISE, "rotary")
+          .memory,
       0.4);
   EXPECT_DOUBLE_EQ(
-      ResolveEfficiency(o, chip, OPERATOR_CLASS_ELEMENTWISE, "sampling").memory,
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ELEMENTWISE, "sampling")
+          .memory,
       0.8);
   // A chip without operator entries uses the options' operator defaults.
   EXPECT_DOUBLE_EQ(
-      ResolveEfficiency(o, H100(), OPERATOR_CLASS_ELEMENTWISE, "mlp_act")
+      ResolveEfficiency(o, H100(), v1::OPERATOR_CLASS_ELEMENTWISE, "mlp_act")
           .memory,
       o.operator_efficiency[static_cast<int>(NamedOperator::kMlpAct)].memory);
 }
 
 TEST(EfficiencyFitTest, ChipOperatorEntriesAreValidated) {
-  Chip chip = H100();
-  OperatorEfficiency* e = chip.add_efficiency();
-  e->set_op(OPERATOR_CLASS_NORM);
+  v1::Chip chip = H100();
+  v1::OperatorEfficiency* e = chip.add_efficiency();
+  e->set_op(v1::OPERATOR_CLASS_NORM);
   e->add_operators()->set_op_name("rope");  // only ELEMENTWISE has them
   EXPECT_EQ(OperatorPricer::Create(chip).status().code(),
             absl::StatusCode::kInvalidArgument);
   chip = H100();
   e = chip.add_efficiency();
-  e->set_op(OPERATOR_CLASS_ELEMENTWISE);
-  OperatorEfficiency* sub = e->add_operators();
+  e->set_op(v1::OPERATOR_CLASS_ELEMENTWISE);
+  v1::OperatorEfficiency* sub = e->add_operators();
   sub->set_op_name("mlp_act");
   sub->set_cache_speedup(0.5);
   absl::Status status = OperatorPricer::Create(chip).status();
@@ -127,16 +130,16 @@ TEST(EfficiencyFitTest, ChipOperatorEntriesAreValidated) {
 // The FlashAttention-3 prefill and the seconds-latency decode forms: a fit
 // to rows they generated finds their parameters again.
 TEST(EfficiencyFitTest, FitRecoversAttentionTileAndLatencyTerms) {
-  OperatorEfficiency prefill;
-  prefill.set_op(OPERATOR_CLASS_ATTENTION_PREFILL);
+  v1::OperatorEfficiency prefill;
+  prefill.set_op(v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   prefill.set_compute(0.65);
   prefill.set_latency_us(9);
   prefill.set_unit_latency_us(2);
   prefill.set_tile_q_rows(128);
   prefill.set_tile_kv_rows(128);
   prefill.set_overlap_exponent(1);
-  OperatorEfficiency decode;
-  decode.set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  v1::OperatorEfficiency decode;
+  decode.set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   decode.set_memory(0.9);
   decode.set_latency_us(10);
   decode.set_unit_latency_us(2.5);
@@ -145,18 +148,18 @@ TEST(EfficiencyFitTest, FitRecoversAttentionTileAndLatencyTerms) {
   ASSERT_TRUE(generator.ok());
   OperatorModelOptions framework_free;
   framework_free.framework = "";
-  for (const OperatorEfficiency& truth : {prefill, decode}) {
-    const std::vector<CalibrationRow> rows =
+  for (const v1::OperatorEfficiency& truth : {prefill, decode}) {
+    const std::vector<v1::CalibrationRow> rows =
         Synthetic(*generator, AttentionSweep(truth.op(), "vllm"), {});
     absl::StatusOr<ClassFit> fit =
         FitClass(H100(), truth.op(), rows, framework_free);
     ASSERT_TRUE(fit.ok()) << fit.status();
-    const OperatorEfficiency& e = fit->efficiency;
+    const v1::OperatorEfficiency& e = fit->efficiency;
     EXPECT_EQ(e.framework(), "");
     EXPECT_NEAR(e.latency_us(), truth.latency_us(), 0.05 * truth.latency_us());
     EXPECT_NEAR(e.unit_latency_us(), truth.unit_latency_us(),
                 0.05 * truth.unit_latency_us());
-    if (truth.op() == OPERATOR_CLASS_ATTENTION_PREFILL) {
+    if (truth.op() == v1::OPERATOR_CLASS_ATTENTION_PREFILL) {
       EXPECT_NEAR(e.compute(), 0.65, 0.01);
       EXPECT_EQ(e.tile_q_rows(), 128);
     } else {
@@ -170,15 +173,15 @@ TEST(EfficiencyFitTest, FitRecoversAttentionTileAndLatencyTerms) {
 // Decode's latency is seconds: the same on a chip with twice the bandwidth,
 // where the KV stream takes half the time.
 TEST(EfficiencyFitTest, DecodeLatencyIsTheSameSecondsOnAnyBandwidth) {
-  OperatorEfficiency decode;
-  decode.set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  v1::OperatorEfficiency decode;
+  decode.set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   decode.set_memory(0.9);
   decode.set_latency_us(10);
   decode.set_unit_latency_us(0);
-  Chip fast = WithEfficiency(H100(), decode);
+  v1::Chip fast = WithEfficiency(H100(), decode);
   fast.set_memory_bandwidth_tbps(2 * H100().memory_bandwidth_tbps());
-  const CalibrationRow one =
-      AttentionRow(OPERATOR_CLASS_ATTENTION_DECODE, 1, 1, 0, 32, 8, "");
+  const v1::CalibrationRow one =
+      AttentionRow(v1::OPERATOR_CLASS_ATTENTION_DECODE, 1, 1, 0, 32, 8, "");
   const double h100_s = OperatorPricer::Create(WithEfficiency(H100(), decode))
                             ->Seconds(*QueryFromRow(one));
   const double fast_s =
@@ -190,12 +193,12 @@ TEST(EfficiencyFitTest, DecodeLatencyIsTheSameSecondsOnAnyBandwidth) {
 // A chip's entries for one framework apply over its framework-free ones
 // when that framework is chosen, and never otherwise.
 TEST(EfficiencyFitTest, FrameworkEntriesApplyOnlyToTheirFramework) {
-  Chip chip = H100();
-  OperatorEfficiency any;
-  any.set_op(OPERATOR_CLASS_ATTENTION_DECODE);
+  v1::Chip chip = H100();
+  v1::OperatorEfficiency any;
+  any.set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   any.set_memory(0.9);
   any.set_latency_us(10);
-  OperatorEfficiency trtllm = any;
+  v1::OperatorEfficiency trtllm = any;
   trtllm.set_framework("trtllm");
   trtllm.set_memory(0.8);
   trtllm.clear_latency_us();
@@ -204,13 +207,14 @@ TEST(EfficiencyFitTest, FrameworkEntriesApplyOnlyToTheirFramework) {
   OperatorModelOptions o;
   o.framework = "trtllm";
   ClassEfficiency e =
-      ResolveEfficiency(o, chip, OPERATOR_CLASS_ATTENTION_DECODE);
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE);
   EXPECT_EQ(e.memory, 0.8);
   EXPECT_DOUBLE_EQ(e.latency_s, 10e-6);  // unset there: framework-free
   for (const std::string other : {"vllm", "sglang", ""}) {
     o.framework = other;
     EXPECT_EQ(
-        ResolveEfficiency(o, chip, OPERATOR_CLASS_ATTENTION_DECODE).memory, 0.9)
+        ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE).memory,
+        0.9)
         << other;
   }
 }

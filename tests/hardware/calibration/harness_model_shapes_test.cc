@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "fleetsim/v1/model.pb.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "hardware/calibration/gpu_harness/model_shapes.h"
-#include "proto/model.pb.h"
 #include "util/textproto.h"
 
 namespace fleetsim {
@@ -21,8 +21,8 @@ const std::string kModels = std::string(FLEETSIM_SOURCE_DIR) + "/data/models";
 
 // What the sweep should read from `model`: false when it skips it (MLA, or
 // no dense or expert MLP and no attention heads, as a pure SSM).
-bool ExpectedDims(const Model& model, calibrate::ModelDims* dims) {
-  if (model.attention() == ATTENTION_KIND_MLA) return false;
+bool ExpectedDims(const v1::Model& model, calibrate::ModelDims* dims) {
+  if (model.attention() == v1::ATTENTION_KIND_MLA) return false;
   dims->name = model.name();
   dims->hidden = model.hidden_size();
   dims->heads = model.num_heads();
@@ -33,7 +33,7 @@ bool ExpectedDims(const Model& model, calibrate::ModelDims* dims) {
     dims->head_dim = dims->hidden / dims->heads;
   dims->ffn =
       model.ffn_dim() > 0 ? model.ffn_dim() : model.moe().expert_ffn_dim();
-  dims->gated = model.mlp() != MLP_KIND_GELU;
+  dims->gated = model.mlp() != v1::MLP_KIND_GELU;
   return !dims->name.empty() && dims->hidden > 0 && dims->heads > 0 &&
          dims->ffn > 0 && dims->head_dim > 0;
 }
@@ -49,10 +49,10 @@ void ExpectSame(const calibrate::ModelDims& got,
   EXPECT_EQ(got.gated, want.gated);
 }
 
-std::map<std::string, Model> CatalogModels() {
-  std::map<std::string, Model> models;
+std::map<std::string, v1::Model> CatalogModels() {
+  std::map<std::string, v1::Model> models;
   for (const auto& entry : std::filesystem::directory_iterator(kModels)) {
-    Model model;
+    v1::Model model;
     EXPECT_TRUE(ReadTextProtoFile(entry.path().string(), &model).ok())
         << entry.path();
     models[entry.path().string()] = model;
@@ -61,7 +61,7 @@ std::map<std::string, Model> CatalogModels() {
 }
 
 TEST(HarnessModelShapesTest, ReaderAgreesWithProtobufOnEveryCatalogModel) {
-  const std::map<std::string, Model> models = CatalogModels();
+  const std::map<std::string, v1::Model> models = CatalogModels();
   ASSERT_GE(models.size(), 10u);
   for (const auto& [path, model] : models) {
     SCOPED_TRACE(path);

@@ -10,10 +10,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-CalibrationRow Attention(int head_dim, DType dtype, const char* framework) {
-  CalibrationRow r;
+v1::CalibrationRow Attention(int head_dim, v1::Dtype dtype,
+                             const char* framework) {
+  v1::CalibrationRow r;
   r.set_op("attn_prefill");
-  r.set_op_class(OPERATOR_CLASS_ATTENTION_PREFILL);
+  r.set_op_class(v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   r.set_dtype(dtype);
   r.set_framework(framework);
   r.set_batch(2);
@@ -29,28 +30,28 @@ TEST(RowFilterTest, EqualityAlternativesAndNegation) {
   absl::StatusOr<RowFilter> f =
       RowFilter::Parse("head_dim=128, dtype=BF16, framework=vllm|sglang");
   ASSERT_TRUE(f.ok()) << f.status();
-  EXPECT_TRUE(f->Matches(Attention(128, DTYPE_BF16, "vllm")));
-  EXPECT_TRUE(f->Matches(Attention(128, DTYPE_BF16, "sglang")));
-  EXPECT_FALSE(f->Matches(Attention(128, DTYPE_BF16, "trtllm")));
-  EXPECT_FALSE(f->Matches(Attention(64, DTYPE_BF16, "vllm")));
-  EXPECT_FALSE(f->Matches(Attention(128, DTYPE_FP8, "vllm")));
+  EXPECT_TRUE(f->Matches(Attention(128, v1::DTYPE_BF16, "vllm")));
+  EXPECT_TRUE(f->Matches(Attention(128, v1::DTYPE_BF16, "sglang")));
+  EXPECT_FALSE(f->Matches(Attention(128, v1::DTYPE_BF16, "trtllm")));
+  EXPECT_FALSE(f->Matches(Attention(64, v1::DTYPE_BF16, "vllm")));
+  EXPECT_FALSE(f->Matches(Attention(128, v1::DTYPE_FP8, "vllm")));
   f = RowFilter::Parse("framework!=trtllm,op_class=attention_prefill");
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(f->Matches(Attention(64, DTYPE_FP8, "vllm")));
-  EXPECT_FALSE(f->Matches(Attention(64, DTYPE_FP8, "trtllm")));
+  EXPECT_TRUE(f->Matches(Attention(64, v1::DTYPE_FP8, "vllm")));
+  EXPECT_FALSE(f->Matches(Attention(64, v1::DTYPE_FP8, "trtllm")));
   // Full enum names and the unset value.
   f = RowFilter::Parse("dtype=DTYPE_BF16,kv_dtype=,window_tokens=0");
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(f->Matches(Attention(64, DTYPE_BF16, "vllm")));
-  EXPECT_TRUE(RowFilter().Matches(Attention(64, DTYPE_BF16, "vllm")));
+  EXPECT_TRUE(f->Matches(Attention(64, v1::DTYPE_BF16, "vllm")));
+  EXPECT_TRUE(RowFilter().Matches(Attention(64, v1::DTYPE_BF16, "vllm")));
 }
 
 TEST(RowFilterTest, NumericComparisons) {
   absl::StatusOr<RowFilter> f = RowFilter::Parse("median_s>=1e-4,head_dim<256");
   ASSERT_TRUE(f.ok()) << f.status();
-  EXPECT_TRUE(f->Matches(Attention(128, DTYPE_BF16, "vllm")));
-  EXPECT_FALSE(f->Matches(Attention(256, DTYPE_BF16, "vllm")));
-  CalibrationRow fast = Attention(128, DTYPE_BF16, "vllm");
+  EXPECT_TRUE(f->Matches(Attention(128, v1::DTYPE_BF16, "vllm")));
+  EXPECT_FALSE(f->Matches(Attention(256, v1::DTYPE_BF16, "vllm")));
+  v1::CalibrationRow fast = Attention(128, v1::DTYPE_BF16, "vllm");
   fast.set_median_s(5e-5);
   EXPECT_FALSE(f->Matches(fast));
 }
@@ -65,12 +66,12 @@ TEST(RowFilterTest, BadConditionsNameThemselves) {
 }
 
 TEST(RowFilterTest, SplitPriceableCountsReasons) {
-  CalibrationRow ssm;  // Mamba-2 rows have no pricer yet
+  v1::CalibrationRow ssm;  // Mamba-2 rows have no pricer yet
   ssm.set_op("ssm_prefill");
-  ssm.set_op_class(OPERATOR_CLASS_SSM);
+  ssm.set_op_class(v1::OPERATOR_CLASS_SSM);
   ssm.set_median_s(1e-4);
   PriceableSplit split =
-      SplitPriceable({Attention(128, DTYPE_BF16, "vllm"), ssm, ssm});
+      SplitPriceable({Attention(128, v1::DTYPE_BF16, "vllm"), ssm, ssm});
   ASSERT_EQ(split.rows.size(), 1u);
   ASSERT_EQ(split.skipped.size(), 1u);
   EXPECT_EQ(split.skipped[0].rows, 2);

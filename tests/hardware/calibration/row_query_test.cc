@@ -12,9 +12,9 @@ namespace fleetsim::hardware {
 namespace {
 
 TEST(RowQueryTest, DecodeRowsSumContextOverRequests) {
-  CalibrationRow r;
+  v1::CalibrationRow r;
   r.set_op("attn_decode");
-  r.set_op_class(OPERATOR_CLASS_ATTENTION_DECODE);
+  r.set_op_class(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   r.set_batch(8);
   r.set_new_tokens(1);
   r.set_context_tokens(1000);  // cached, per request
@@ -26,9 +26,9 @@ TEST(RowQueryTest, DecodeRowsSumContextOverRequests) {
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->requests, 8);
   EXPECT_EQ(q->context_tokens, 8 * 1001);  // as BatchShape::AddDecode
-  CalibrationRow p = r;
+  v1::CalibrationRow p = r;
   p.set_op("attn_prefill");
-  p.set_op_class(OPERATOR_CLASS_ATTENTION_PREFILL);
+  p.set_op_class(v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   p.set_batch(2);
   p.set_new_tokens(100);
   p.set_context_tokens(50);
@@ -45,9 +45,9 @@ TEST(RowQueryTest, DecodeRowsSumContextOverRequests) {
 // rows read: the 50 cached (all within 80) + 100 new. Decode reads
 // min(cached + 1, w) rows. A KV-cache dtype sets the KV bytes.
 TEST(RowQueryTest, SlidingWindowsAndKvDtype) {
-  CalibrationRow p;
+  v1::CalibrationRow p;
   p.set_op("attn_prefill");
-  p.set_op_class(OPERATOR_CLASS_ATTENTION_PREFILL);
+  p.set_op_class(v1::OPERATOR_CLASS_ATTENTION_PREFILL);
   p.set_batch(2);
   p.set_new_tokens(100);
   p.set_context_tokens(50);
@@ -65,13 +65,13 @@ TEST(RowQueryTest, SlidingWindowsAndKvDtype) {
   EXPECT_DOUBLE_EQ(q->attention_pairs, 2 * 100.0 * 20);
   EXPECT_EQ(q->context_tokens, 2 * 120);
 
-  CalibrationRow d = p;
+  v1::CalibrationRow d = p;
   d.set_op("attn_decode");
-  d.set_op_class(OPERATOR_CLASS_ATTENTION_DECODE);
+  d.set_op_class(v1::OPERATOR_CLASS_ATTENTION_DECODE);
   d.set_context_tokens(4095);
   d.set_window_tokens(128);
-  d.set_dtype(DTYPE_BF16);
-  d.set_kv_dtype(DTYPE_FP8);
+  d.set_dtype(v1::DTYPE_BF16);
+  d.set_kv_dtype(v1::DTYPE_FP8);
   q = QueryFromRow(d);
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->context_tokens, 2 * 128);
@@ -83,9 +83,9 @@ TEST(RowQueryTest, SlidingWindowsAndKvDtype) {
 // non-gated one (phi-2's GELU) reads one and writes one, and both belong to
 // the one activation operator the cost model charges.
 TEST(RowQueryTest, UngatedActivationRowsMoveTwoRowsOfData) {
-  CalibrationRow r;
+  v1::CalibrationRow r;
   r.set_op("mlp_act");
-  r.set_op_class(OPERATOR_CLASS_ELEMENTWISE);
+  r.set_op_class(v1::OPERATOR_CLASS_ELEMENTWISE);
   r.set_elements(64 * 10240);
   r.set_width(10240);
   r.set_tokens(64);
@@ -106,9 +106,9 @@ TEST(RowQueryTest, UngatedActivationRowsMoveTwoRowsOfData) {
 // the routed experts on one chip: gate, up and down (6 k n FLOPs per
 // assignment) for this chip's share of the tokens x top_k assignments.
 TEST(RowQueryTest, MoeRowsPriceThisChipsExperts) {
-  CalibrationRow r;
+  v1::CalibrationRow r;
   r.set_op("moe");
-  r.set_op_class(OPERATOR_CLASS_MOE);
+  r.set_op_class(v1::OPERATOR_CLASS_MOE);
   r.set_tokens(64);
   r.set_hidden(4096);
   r.set_inter(14336);
@@ -186,9 +186,9 @@ TEST(RowQueryTest, MoeRowsPriceThisChipsExperts) {
 // B and C of every group; with its entry's 512-token prompt tiles two
 // 128-token prompts move 2 x 512 rows of in + out activations.
 TEST(RowQueryTest, SsmConvRowsPricePromptTiles) {
-  CalibrationRow r;
+  v1::CalibrationRow r;
   r.set_op("ssm_conv");
-  r.set_op_class(OPERATOR_CLASS_SSM);
+  r.set_op_class(v1::OPERATOR_CLASS_SSM);
   r.set_batch(2);
   r.set_new_tokens(128);
   r.set_heads(64);
@@ -207,11 +207,11 @@ TEST(RowQueryTest, SsmConvRowsPricePromptTiles) {
   const double conv_dim = 4096 + 2 * 8 * 128;
   // The ssm_conv default tiles prompts (fitted, docs/calibration.md §4.5);
   // an entry with tile_q_rows 0 turns the tiles off.
-  Chip chip = fleetsim::testutil::H100();
+  v1::Chip chip = fleetsim::testutil::H100();
   auto tiled = OperatorPricer::Create(chip);
-  OperatorEfficiency* ssm = chip.add_efficiency();
-  ssm->set_op(OPERATOR_CLASS_SSM);
-  OperatorEfficiency* conv = ssm->add_operators();
+  v1::OperatorEfficiency* ssm = chip.add_efficiency();
+  ssm->set_op(v1::OPERATOR_CLASS_SSM);
+  v1::OperatorEfficiency* conv = ssm->add_operators();
   conv->set_op_name("ssm_conv");
   conv->set_tile_q_rows(0);
   auto plain = OperatorPricer::Create(chip);

@@ -22,8 +22,8 @@ using family_test::SeenOp;
 using family_test::SimulatorQueries;
 
 bool IsAttention(const OperatorQuery& q) {
-  return q.op_class == OPERATOR_CLASS_ATTENTION_PREFILL ||
-         q.op_class == OPERATOR_CLASS_ATTENTION_DECODE ||
+  return q.op_class == v1::OPERATOR_CLASS_ATTENTION_PREFILL ||
+         q.op_class == v1::OPERATOR_CLASS_ATTENTION_DECODE ||
          q.name == kAttnSoftmaxName || q.name == kCcaConvName;
 }
 
@@ -68,12 +68,12 @@ TEST(AttentionOpTest, FlashTileSecondsByHand) {
 // No catalog model uses CCA: Llama-3-8B's shape with CCA's convolutions
 // (Zyphra's default kernels, 2 and 2).
 TEST(AttentionOpTest, CcaPricesAlike) {
-  Model model =
-      family_test::CatalogEntry<Model>("data/models/llama-3-8b.txtpb");
-  model.set_attention(ATTENTION_KIND_CCA);
+  v1::Model model =
+      family_test::CatalogEntry<v1::Model>("data/models/llama-3-8b.txtpb");
+  model.set_attention(v1::ATTENTION_KIND_CCA);
   model.mutable_cca()->set_conv_kernel_q(2);
   model.mutable_cca()->set_conv_kernel_k(2);
-  const Chip chip = family_test::H100();
+  const v1::Chip chip = family_test::H100();
   for (int tp : {1, 4}) {
     auto pricer = OperatorPricer::Create(chip);
     ASSERT_TRUE(pricer.ok()) << pricer.status();
@@ -106,11 +106,11 @@ TEST(AttentionOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
                   if (!IsAttention(q) || (mla && s.name != kMlaDecodeName)) {
                     return;
                   }
-                  CalibrationRow row;
+                  v1::CalibrationRow row;
                   row.set_op(s.name);
                   row.set_op_class(q.op_class);
                   row.set_tp(fm.tp);
-                  row.set_dtype(DTYPE_BF16);
+                  row.set_dtype(v1::DTYPE_BF16);
                   row.set_heads(q.heads);
                   row.set_kv_heads(q.kv_heads);
                   row.set_head_dim(q.head_dim);
@@ -124,7 +124,7 @@ TEST(AttentionOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
                     row.set_v_head_dim(128);
                     row.set_absorbed(true);
                   }
-                  if (q.op_class == OPERATOR_CLASS_ATTENTION_PREFILL) {
+                  if (q.op_class == v1::OPERATOR_CLASS_ATTENTION_PREFILL) {
                     row.set_new_tokens(700);
                     row.set_context_tokens(300);
                   } else {

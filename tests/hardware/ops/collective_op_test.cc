@@ -21,7 +21,7 @@ using family_test::SeenOp;
 using family_test::SimulatorQueries;
 
 bool IsCollective(const OperatorQuery& q) {
-  return q.op_class == OPERATOR_CLASS_COLLECTIVE;
+  return q.op_class == v1::OPERATOR_CLASS_COLLECTIVE;
 }
 
 TEST(CollectiveOpTest, SimulatorAndFitPriceEveryCollectiveAlike) {
@@ -49,9 +49,9 @@ TEST(CollectiveOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
                 [&checked](const FamilyModel& fm, const SeenOp& s) {
                   const OperatorQuery q = s.Query();
                   if (fm.tp * 2 > 8 || !IsCollective(q)) return;
-                  CalibrationRow row;
+                  v1::CalibrationRow row;
                   row.set_op(s.name);
-                  row.set_op_class(OPERATOR_CLASS_COLLECTIVE);
+                  row.set_op_class(v1::OPERATOR_CLASS_COLLECTIVE);
                   row.set_tp(fm.tp);
                   row.set_bytes(static_cast<int64_t>(q.message_bytes));
                   row.set_ranks(q.ranks);

@@ -23,13 +23,13 @@ using family_test::SeenOp;
 
 // Norm and elementwise kernels other than the attention family's.
 bool IsRowKernel(const OperatorQuery& q) {
-  return (q.op_class == OPERATOR_CLASS_NORM ||
-          q.op_class == OPERATOR_CLASS_ELEMENTWISE) &&
+  return (q.op_class == v1::OPERATOR_CLASS_NORM ||
+          q.op_class == v1::OPERATOR_CLASS_ELEMENTWISE) &&
          q.name != kAttnSoftmaxName && q.name != kCcaConvName;
 }
 
 TEST(ElementwiseOpTest, SimulatorAndFitPriceEveryRowKernelAlike) {
-  const Chip h100 = family_test::H100();
+  const v1::Chip h100 = family_test::H100();
   ASSERT_GT(h100.compute_units(), 0);  // wave term on
   ASSERT_GT(h100.sram_mb(), 0);        // cache term on
   const std::map<std::string, int> checked = CheckEveryModel(IsRowKernel);
@@ -49,11 +49,11 @@ TEST(ElementwiseOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
           return;
         }
         const OperatorQuery q = s.Query();
-        CalibrationRow row;
+        v1::CalibrationRow row;
         row.set_op(s.name);
         row.set_op_class(q.op_class);
         row.set_tp(fm.tp);
-        row.set_dtype(DTYPE_BF16);
+        row.set_dtype(v1::DTYPE_BF16);
         row.set_elements(q.elements);
         row.set_width(q.width);
         row.set_tokens(q.elements / q.width);
@@ -65,7 +65,7 @@ TEST(ElementwiseOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
 
 TEST(ElementwiseOpTest, CalibrationOpNamesMapToTheModelsKernels) {
   const OperatorModelOptions o;
-  auto kernel = [&o](const char* op, OperatorClass c) {
+  auto kernel = [&o](const char* op, v1::OperatorClass c) {
     absl::StatusOr<RowKernel> k = RowKernelForCalibrationOp(op, c, o);
     EXPECT_TRUE(k.ok()) << k.status();
     return k.ok() ? *k : RowKernel{};
@@ -74,25 +74,27 @@ TEST(ElementwiseOpTest, CalibrationOpNamesMapToTheModelsKernels) {
     return a.io_rows == b.io_rows &&
            a.vector_flops_per_element == b.vector_flops_per_element;
   };
-  EXPECT_TRUE(same(kernel("input_layernorm", OPERATOR_CLASS_NORM),
-                   NormKernel(NORM_KIND_RMSNORM, o)));
-  EXPECT_TRUE(same(kernel("rope", OPERATOR_CLASS_ELEMENTWISE), RotaryKernel()));
-  EXPECT_TRUE(same(kernel("mlp_act", OPERATOR_CLASS_ELEMENTWISE),
+  EXPECT_TRUE(same(kernel("input_layernorm", v1::OPERATOR_CLASS_NORM),
+                   NormKernel(v1::NORM_KIND_RMSNORM, o)));
+  EXPECT_TRUE(
+      same(kernel("rope", v1::OPERATOR_CLASS_ELEMENTWISE), RotaryKernel()));
+  EXPECT_TRUE(same(kernel("mlp_act", v1::OPERATOR_CLASS_ELEMENTWISE),
                    GatedActivationKernel(o)));
-  EXPECT_TRUE(same(kernel("mlp_act_ungated", OPERATOR_CLASS_ELEMENTWISE),
+  EXPECT_TRUE(same(kernel("mlp_act_ungated", v1::OPERATOR_CLASS_ELEMENTWISE),
                    UngatedActivationKernel(o)));
   EXPECT_TRUE(
-      same(kernel("add", OPERATOR_CLASS_ELEMENTWISE), ResidualAddKernel()));
-  EXPECT_EQ(RowKernelForCalibrationOp("softmax", OPERATOR_CLASS_ELEMENTWISE, o)
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+      same(kernel("add", v1::OPERATOR_CLASS_ELEMENTWISE), ResidualAddKernel()));
+  EXPECT_EQ(
+      RowKernelForCalibrationOp("softmax", v1::OPERATOR_CLASS_ELEMENTWISE, o)
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 // Fused into a neighbour: vector FLOPs stay, traffic and launch go.
 TEST(ElementwiseOpTest, FusedKernelsKeepOnlyTheirFlops) {
   OperatorQuery s;
-  s.op_class = OPERATOR_CLASS_NORM;
+  s.op_class = v1::OPERATOR_CLASS_NORM;
   s.width = 4096;
   s.io_rows = 2;
   s.vector_flops_per_element = 4;
@@ -102,7 +104,7 @@ TEST(ElementwiseOpTest, FusedKernelsKeepOnlyTheirFlops) {
   EXPECT_TRUE(fused.fused);
   EXPECT_EQ(fused.bytes[kTokens], 0);
   EXPECT_EQ(fused.vector_flops[kTokens], 4.0 * 4096);
-  s.op_class = OPERATOR_CLASS_SSM;  // only norm / elementwise kernels fuse
+  s.op_class = v1::OPERATOR_CLASS_SSM;  // only norm / elementwise kernels fuse
   EXPECT_EQ(RowKernelCost(s, o).bytes[kTokens], 2.0 * 4096 * 2);
 }
 

@@ -25,7 +25,8 @@ using family_test::SeenOp;
 using family_test::SimulatorQueries;
 
 bool IsGemm(const OperatorQuery& q) {
-  return q.op_class == OPERATOR_CLASS_GEMM || q.op_class == OPERATOR_CLASS_MOE;
+  return q.op_class == v1::OPERATOR_CLASS_GEMM ||
+         q.op_class == v1::OPERATOR_CLASS_MOE;
 }
 
 TEST(GemmOpTest, SimulatorAndFitPriceEveryGemmAlike) {
@@ -36,10 +37,10 @@ TEST(GemmOpTest, SimulatorAndFitPriceEveryGemmAlike) {
 }
 
 TEST(GemmOpTest, Fp8WeightsPriceAlike) {
-  Model model =
-      family_test::CatalogEntry<Model>("data/models/llama-3-8b.txtpb");
-  model.set_dtype(DTYPE_FP8);
-  const Chip chip = family_test::H100();
+  v1::Model model =
+      family_test::CatalogEntry<v1::Model>("data/models/llama-3-8b.txtpb");
+  model.set_dtype(v1::DTYPE_FP8);
+  const v1::Chip chip = family_test::H100();
   ASSERT_GT(chip.fp8_tflops(), 0);
   auto pricer = OperatorPricer::Create(chip);
   ASSERT_TRUE(pricer.ok()) << pricer.status();
@@ -57,7 +58,7 @@ TEST(GemmOpTest, ExpertParallelAndPowerLawRoutingPriceAlike) {
   auto pricer = OperatorPricer::Create(family_test::H100(), o);
   ASSERT_TRUE(pricer.ok()) << pricer.status();
   for (const char* name : {"mixtral-8x7b", "deepseek-v3"}) {
-    const Model model = family_test::CatalogEntry<Model>(
+    const v1::Model model = family_test::CatalogEntry<v1::Model>(
         std::string("data/models/") + name + ".txtpb");
     for (const BatchShape& batch : FamilyBatches()) {
       const std::vector<SeenOp> seen =
@@ -80,12 +81,13 @@ TEST(GemmOpTest, MeasuredRowsPriceAsTheSimulatorsInvocation) {
   ForEachSeenOp(1, FamilyBatches(),
                 [&checked](const FamilyModel& fm, const SeenOp& s) {
                   const OperatorQuery q = s.Query();
-                  if (q.op_class != OPERATOR_CLASS_GEMM || q.heads > 0) return;
-                  CalibrationRow row;
+                  if (q.op_class != v1::OPERATOR_CLASS_GEMM || q.heads > 0)
+                    return;
+                  v1::CalibrationRow row;
                   row.set_op(s.name);
-                  row.set_op_class(OPERATOR_CLASS_GEMM);
+                  row.set_op_class(v1::OPERATOR_CLASS_GEMM);
                   row.set_tp(fm.tp);
-                  row.set_dtype(DTYPE_BF16);
+                  row.set_dtype(v1::DTYPE_BF16);
                   row.set_m(q.m);
                   row.set_n(q.n);
                   row.set_k(q.k);
@@ -106,13 +108,13 @@ TEST(GemmOpTest, MTilesChargePaddedRows) {
   EXPECT_DOUBLE_EQ(GemmTileRows(256, r), 256);
   EXPECT_DOUBLE_EQ(GemmTileRows(600, 0), 600);  // term off
   OperatorModelOptions o;
-  ASSERT_GT(o.efficiency[OPERATOR_CLASS_GEMM].tile_overhead_rows, 0);
+  ASSERT_GT(o.efficiency[v1::OPERATOR_CLASS_GEMM].tile_overhead_rows, 0);
   auto pricer = OperatorPricer::Create(fleetsim::testutil::H100(), o);
   ASSERT_TRUE(pricer.ok()) << pricer.status();
   auto gemm = [&](int64_t m, int64_t n, int64_t k) {
     OperatorQuery q;
     q.name = "o_proj";
-    q.op_class = OPERATOR_CLASS_GEMM;
+    q.op_class = v1::OPERATOR_CLASS_GEMM;
     q.m = m;
     q.n = n;
     q.k = k;
@@ -136,7 +138,7 @@ TEST(GemmOpTest, MTilesChargePaddedRows) {
 // MLA's absorbed W_UK: one [m, d_nope] x [d_nope, r_kv] product per head.
 TEST(GemmOpTest, BatchedGemmCountsEveryHead) {
   OperatorQuery s;
-  s.op_class = OPERATOR_CLASS_GEMM;
+  s.op_class = v1::OPERATOR_CLASS_GEMM;
   s.heads = 16;
   s.k = 128;
   s.n = 512;

@@ -20,11 +20,11 @@
 #include <utility>
 #include <vector>
 
+#include "fleetsim/v1/calibration.pb.h"
 #include "gtest/gtest.h"
 #include "hardware/calibration/row_query.h"
 #include "hardware/operator_model.h"
 #include "hardware/operator_pricer.h"
-#include "proto/calibration.pb.h"
 #include "tests/hardware/cost_model_fixtures.h"
 #include "util/textproto.h"
 
@@ -41,20 +41,22 @@ Message CatalogEntry(const std::string& path) {
 
 // The shipped H100: its efficiency entries switch on the norm and
 // elementwise wave, per-row and cache terms and the per-operator entries.
-inline Chip H100() { return CatalogEntry<Chip>("data/chips/h100.txtpb"); }
+inline v1::Chip H100() {
+  return CatalogEntry<v1::Chip>("data/chips/h100.txtpb");
+}
 
 struct FamilyModel {
   std::string label;
-  Model model;
+  v1::Model model;
   int tp = 1;
 };
 
 inline std::vector<FamilyModel> FamilyModels() {
   return {
-      {"dense", CatalogEntry<Model>("data/models/llama-2-7b.txtpb"), 1},
-      {"gqa", CatalogEntry<Model>("data/models/llama-3-8b.txtpb"), 2},
-      {"mla", CatalogEntry<Model>("data/models/deepseek-v3.txtpb"), 8},
-      {"moe", CatalogEntry<Model>("data/models/mixtral-8x7b.txtpb"), 2},
+      {"dense", CatalogEntry<v1::Model>("data/models/llama-2-7b.txtpb"), 1},
+      {"gqa", CatalogEntry<v1::Model>("data/models/llama-3-8b.txtpb"), 2},
+      {"mla", CatalogEntry<v1::Model>("data/models/deepseek-v3.txtpb"), 8},
+      {"moe", CatalogEntry<v1::Model>("data/models/mixtral-8x7b.txtpb"), 2},
       {"ssm", fleetsim::testutil::Mamba2_2_7b(), 1},
       {"hybrid", fleetsim::testutil::JambaLikeHybrid(), 2},
   };
@@ -97,9 +99,9 @@ struct SeenOp {
   }
 };
 
-inline std::vector<SeenOp> SimulatorQueries(const Model& model,
-                                            const Chip& chip, int tp, int pp,
-                                            OperatorModelOptions o,
+inline std::vector<SeenOp> SimulatorQueries(const v1::Model& model,
+                                            const v1::Chip& chip, int tp,
+                                            int pp, OperatorModelOptions o,
                                             const BatchShape& batch) {
   std::vector<SeenOp> seen;
   for (int c = 0; c < kNumOperatorClasses; ++c) {
@@ -143,7 +145,7 @@ inline int ExpectPricerAgrees(const std::vector<SeenOp>& seen,
 // for the pipeline send); returns the entries checked per model label.
 inline std::map<std::string, int> CheckEveryModel(const InFamily& in_family) {
   std::map<std::string, int> checked;
-  const Chip chip = H100();
+  const v1::Chip chip = H100();
   for (const FamilyModel& fm : FamilyModels()) {
     for (const auto& [accounting, options] : FamilyOptions()) {
       auto pricer = OperatorPricer::Create(chip, options);
@@ -167,7 +169,7 @@ inline std::map<std::string, int> CheckEveryModel(const InFamily& in_family) {
 inline void ForEachSeenOp(
     int pp, const std::vector<BatchShape>& batches,
     const std::function<void(const FamilyModel&, const SeenOp&)>& fn) {
-  const Chip chip = H100();
+  const v1::Chip chip = H100();
   for (const FamilyModel& fm : FamilyModels()) {
     for (const BatchShape& batch : batches) {
       for (const SeenOp& s :
@@ -180,8 +182,8 @@ inline void ForEachSeenOp(
 
 // The fit's row path: `row` through QueryFromRow and the default pricer
 // must give the simulator's seconds for `q`.
-inline void ExpectRowAgrees(const CalibrationRow& row, const OperatorQuery& q,
-                            const std::string& where) {
+inline void ExpectRowAgrees(const v1::CalibrationRow& row,
+                            const OperatorQuery& q, const std::string& where) {
   auto pricer = OperatorPricer::Create(H100());
   ASSERT_TRUE(pricer.ok()) << pricer.status();
   absl::StatusOr<OperatorQuery> from_row = QueryFromRow(row);

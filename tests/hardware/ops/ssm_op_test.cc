@@ -15,7 +15,9 @@ using family_test::CheckEveryModel;
 using family_test::FamilyModel;
 using family_test::FamilyModels;
 
-bool IsSsm(const OperatorQuery& q) { return q.op_class == OPERATOR_CLASS_SSM; }
+bool IsSsm(const OperatorQuery& q) {
+  return q.op_class == v1::OPERATOR_CLASS_SSM;
+}
 
 TEST(SsmOpTest, SimulatorAndFitPriceEverySsmKernelAlike) {
   const std::map<std::string, int> checked = CheckEveryModel(IsSsm);
@@ -31,9 +33,9 @@ TEST(SsmOpTest, SimulatorAndFitPriceEverySsmKernelAlike) {
 // The calibration schema has no SSM shapes: the fit prices SSM kernels from
 // queries only, and says so for a row.
 TEST(SsmOpTest, CalibrationRowsCannotHoldSsmKernels) {
-  CalibrationRow row;
+  v1::CalibrationRow row;
   row.set_op(std::string(kSsmScanDecodeName));
-  row.set_op_class(OPERATOR_CLASS_SSM);
+  row.set_op_class(v1::OPERATOR_CLASS_SSM);
   EXPECT_EQ(QueryFromRow(row).status().code(),
             absl::StatusCode::kInvalidArgument);
 }

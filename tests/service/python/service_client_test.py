@@ -2,7 +2,7 @@
 """An independent client for `fleetsim serve`: Debian's python3-grpcio and
 fleetsim's Python client package (clients/python).
 
-Generates the package's stubs from proto/ at test time (its
+Generates the package's stubs from proto/fleetsim/v1/ at test time (its
 generate_stubs.py: Debian's protoc and grpc_python_plugin), starts `fleetsim
 serve` on a free loopback port and checks Simulate, Plan, the catalogs,
 health, the concurrency limit, cancellation (no worker process left), path
@@ -88,11 +88,11 @@ class ServiceClientTest(unittest.TestCase):
         global fleetsim, pb, pb_grpc, plan_pb, cluster_pb, workload_pb
         global health_pb, health_grpc
         import fleetsim
-        from fleetsim.proto import planning_service_pb2 as pb
-        from fleetsim.proto import planning_service_pb2_grpc as pb_grpc
-        from fleetsim.proto import plan_pb2 as plan_pb
-        from fleetsim.proto import cluster_pb2 as cluster_pb
-        from fleetsim.proto import workload_pb2 as workload_pb
+        from fleetsim.v1 import planning_service_pb2 as pb
+        from fleetsim.v1 import planning_service_pb2_grpc as pb_grpc
+        from fleetsim.v1 import plan_pb2 as plan_pb
+        from fleetsim.v1 import cluster_pb2 as cluster_pb
+        from fleetsim.v1 import workload_pb2 as workload_pb
         import health_pb2 as health_pb
         import health_pb2_grpc as health_grpc
 
@@ -173,7 +173,7 @@ class ServiceClientTest(unittest.TestCase):
     def test_health_is_serving(self):
         self.assert_serving()
         response = self.health.Check(
-            health_pb.HealthCheckRequest(service="fleetsim.PlanningService"),
+            health_pb.HealthCheckRequest(service="fleetsim.v1.PlanningService"),
             timeout=5)
         self.assertEqual(response.status,
                          health_pb.HealthCheckResponse.SERVING)
@@ -207,7 +207,7 @@ class ServiceClientTest(unittest.TestCase):
         # code reads both, and every number comes back to the same bits.
         cli = fleetsim.read_summary(os.path.join(out_dir, "summary.json"))
         self.assertIs(type(cli), type(result))
-        self.assertEqual(cli.schema, "fleetsim.SimulationResult/v1")
+        self.assertEqual(cli.schema, "fleetsim.v1.SimulationResult")
         self.assertEqual(fleetsim.latency_percentiles(cli),
                          fleetsim.latency_percentiles(result))
         self.assertGreater(
@@ -219,10 +219,11 @@ class ServiceClientTest(unittest.TestCase):
                              msg=metric)
 
     def test_client_package_lives_under_the_fleetsim_namespace(self):
-        # No top-level `proto` package to clash with another project's.
+        # No top-level `proto` package to clash with another project's; the
+        # descriptors carry the server's file names (its reflection's).
         self.assertNotIn("proto", sys.modules)
         self.assertEqual(pb.DESCRIPTOR.name,
-                         "fleetsim/proto/planning_service.proto")
+                         "fleetsim/v1/planning_service.proto")
         with fleetsim.Client(self.address) as client:
             self.assertIn("h100", [c.name for c in client.list_chips(10)])
             self.assertIn("llama-2-7b",
@@ -231,8 +232,8 @@ class ServiceClientTest(unittest.TestCase):
     def test_client_package_refuses_another_schema(self):
         path = os.path.join(self.tmp, "old_summary.json")
         with open(path, "w") as out:
-            out.write('{"schema": "fleetsim.SimulationResult/v0"}')
-        with self.assertRaisesRegex(ValueError, "v0"):
+            out.write('{"schema": "fleetsim.v2.SimulationResult"}')
+        with self.assertRaisesRegex(ValueError, "v2"):
             fleetsim.read_summary(path)
         with open(path, "w") as out:
             out.write('{"no_such_field": 1}')
