@@ -17,7 +17,8 @@ PACKAGES=(build-essential cmake pkg-config ninja-build
   python3-grpcio python3-protobuf zlib1g-dev libssl-dev
   openmpi-bin libopenmpi-dev  # mpirun/srun sweeps (docs/cluster.md)
   chromium poppler-utils fonts-dejavu-core  # study reports: PDF and tests
-  clang libclang-rt-14-dev llvm)  # the sanitized build and fuzzing
+  clang libclang-rt-14-dev llvm  # the sanitized build and fuzzing
+  npm)  # buf, the schemas' linter (below)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -53,7 +54,20 @@ timed() {
   time "$@"
 }
 
-if [ ! -f build/build.ninja ]; then
+# buf (`buf lint` on proto/, buf.yaml; ctest BufLint) from npm, pinned:
+# another version may check other rules. It goes to build/tools, where CMake
+# looks for it (tests/CMakeLists.txt); a build configured before it was
+# there is configured again so that the test is registered.
+BUF_VERSION=1.75.0
+BUF=build/tools/node_modules/.bin/buf
+configure=0
+[ -f build/build.ninja ] || configure=1
+if [ "$("$BUF" --version 2>/dev/null)" != "$BUF_VERSION" ]; then
+  npm install --prefix build/tools --no-save --no-audit --no-fund \
+    --loglevel=error "@bufbuild/buf@$BUF_VERSION" >/dev/null
+  configure=1
+fi
+if [ "$configure" = 1 ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 timed "build" build_dir build
