@@ -625,16 +625,33 @@ double OperatorModel::Evaluate(const BatchShape& batch, IterationBreakdown* out,
   double x[kNumFeatures];
   BatchFeatures(batch, x);
   // Under expert parallelism with data-parallel attention, every operator
-  // but the routed experts and the all-to-all runs on one group's share of
-  // the batch, the groups in parallel. ASSUMPTION: the batch splits evenly
-  // over the groups (the router balances them; a real split is uneven by up
-  // to a request, which this under-counts for small batches).
+  // but the routed experts and the all-to-all runs on one group's requests,
+  // the groups in parallel, and the iteration waits for the busiest group.
+  // A request stays whole in one group, so the busiest holds
+  // ceil(chunks / g) prefill chunks and ceil(decodes / g) decodes.
+  // ASSUMPTION: the batch's chunks are alike, and so are its decodes (the
+  // BatchShape keeps sums only), each at the batch's mean size.
   double group_x[kNumFeatures];
   const double* group = x;
   if (attention_groups_ > 1) {
-    const double share = 1.0 / attention_groups_;
-    for (int f = 0; f < kNumFeatures; ++f) group_x[f] = x[f] * share;
+    auto busiest_share = [this](double requests) {
+      return requests > 0 ? std::ceil(requests / attention_groups_) / requests
+                          : 0.0;
+    };
+    const double prefill = busiest_share(x[kPrefillRequests]);
+    const double decode = busiest_share(x[kDecodeRequests]);
     group_x[kOne] = 1;
+    group_x[kPrefillTokens] = x[kPrefillTokens] * prefill;
+    group_x[kPairs] = x[kPairs] * prefill;
+    group_x[kPrefillContext] = x[kPrefillContext] * prefill;
+    group_x[kPrefillRequests] = x[kPrefillRequests] * prefill;
+    group_x[kDecodeRequests] = x[kDecodeRequests] * decode;
+    group_x[kDecodeContext] = x[kDecodeContext] * decode;
+    group_x[kTokens] = group_x[kPrefillTokens] + group_x[kDecodeRequests];
+    // Extra logit rows come with prefill chunks (a speculative verify's).
+    group_x[kLmRows] =
+        group_x[kPrefillRequests] + group_x[kDecodeRequests] +
+        (x[kLmRows] - x[kPrefillRequests] - x[kDecodeRequests]) * prefill;
     group = group_x;
   }
   const double overhead_s =

@@ -159,6 +159,24 @@ TEST(OperatorModelTest, ExpertParallelShardsTheExpertsAndAddsAllToAll) {
   EXPECT_DOUBLE_EQ(ep8->IterationSeconds(batch), e.seconds);
 }
 
+// A request stays whole in one attention group: a lone prompt's attention
+// and projections run on one chip's group as a TP1 instance would run them
+// (not 1/8 of the prompt on each group), and 8 such prompts, one per group,
+// take no longer there; 9 put two in the busiest group.
+TEST(OperatorModelTest, ARequestRunsWholeInOneAttentionGroup) {
+  auto ep8 = DeepSeekEp(1, 8);
+  auto tp1 = Make(DeepSeekV3(), H100(), 1);
+  ASSERT_NE(ep8, nullptr);
+  const double alone = FindOp(tp1->Explain(Prefill(2048)), "mla_kv_a")->seconds;
+  EXPECT_NEAR(FindOp(ep8->Explain(Prefill(2048)), "mla_kv_a")->seconds, alone,
+              1e-15);
+  EXPECT_NEAR(FindOp(ep8->Explain(Prefill(2048, 8)), "mla_kv_a")->seconds,
+              alone, 1e-15);
+  EXPECT_NEAR(FindOp(ep8->Explain(Prefill(2048, 9)), "mla_kv_a")->seconds,
+              FindOp(tp1->Explain(Prefill(2048, 2)), "mla_kv_a")->seconds,
+              1e-15);
+}
+
 TEST(OperatorModelTest, AllToAllTimeFollowsTheLinkBandwidth) {
   // t = alpha + c / bandwidth: halving the link adds as much again.
   const BatchShape batch = Decode(256, 1000);
