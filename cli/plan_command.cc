@@ -158,8 +158,10 @@ absl::StatusOr<std::string> TemplateClusterPath() {
   return std::string();
 }
 
-// Every file RequestFromFlags reads, for inputs.json.
-absl::StatusOr<std::vector<InputPath>> RequestFiles() {
+// Every file `request` (from RequestFromFlags) was read from or names,
+// for inputs.json.
+absl::StatusOr<std::vector<InputPath>> RequestFiles(
+    const v1::PlanRequest& request) {
   std::vector<InputPath> files;
   // A preset only the --server knows is named in the request, not hashed.
   absl::StatusOr<std::string> slo = sim::SloFilePath(DataDir(), SloFlag());
@@ -167,6 +169,14 @@ absl::StatusOr<std::vector<InputPath>> RequestFiles() {
   FLEETSIM_ASSIGN_OR_RETURN(std::string cluster, TemplateClusterPath());
   files.push_back({"template cluster", std::move(cluster)});
   files.push_back({"fixed fleet", absl::GetFlag(FLAGS_fixed_fleet)});
+  // With --server the table's path is the server's to resolve (in its data
+  // folder): named in the request, not hashed here.
+  if (absl::GetFlag(FLAGS_server).empty()) {
+    files.push_back({"iteration table",
+                     request.has_fixed_fleet()
+                         ? request.fixed_fleet().iteration_time_table()
+                         : request.template_cluster().iteration_time_table()});
+  }
   return files;
 }
 
@@ -276,7 +286,7 @@ int RunPlan(const std::vector<std::string>& args) {
   if (!out_dir.empty()) {
     absl::Status made = MakeOutputDir(out_dir);
     if (!made.ok()) return Fail(made);
-    absl::StatusOr<std::vector<InputPath>> files = RequestFiles();
+    absl::StatusOr<std::vector<InputPath>> files = RequestFiles(*request);
     if (!files.ok()) return Fail(files.status());
     absl::StatusOr<v1::RunInputs> echo = PlanInputs(*request, *files);
     if (!echo.ok()) return Fail(echo.status());

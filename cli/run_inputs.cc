@@ -104,13 +104,8 @@ absl::StatusOr<v1::RunInputs> PlanInputs(const v1::PlanRequest& request,
   // A trace sent inline (--server) is in `files` by its hash, not copied.
   run.mutable_plan_request()->clear_trace_bytes();
   *run.mutable_workload() = request.workload();
-  const std::string& table =
-      request.has_fixed_fleet()
-          ? request.fixed_fleet().iteration_time_table()
-          : request.template_cluster().iteration_time_table();
-  FLEETSIM_RETURN_IF_ERROR(AddFiles(
-      {{"trace", request.workload().trace_path()}, {"iteration table", table}},
-      &run));
+  FLEETSIM_RETURN_IF_ERROR(
+      AddFiles({{"trace", request.workload().trace_path()}}, &run));
   FLEETSIM_RETURN_IF_ERROR(AddFiles(files, &run));
   return run;
 }

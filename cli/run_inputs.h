@@ -44,8 +44,8 @@ absl::StatusOr<v1::RunInputs> ReplayInputs(
     const std::vector<InputPath>& files);
 
 // A plan's inputs: the request the planner ran; `files` as for
-// ReplayInputs (the SLO, the template cluster, a fixed fleet), the trace
-// and iteration table are the request's. Errors: as ReplayInputs.
+// ReplayInputs (the SLO, the template cluster, a fixed fleet, the
+// iteration table); the trace is the request's. Errors: as ReplayInputs.
 absl::StatusOr<v1::RunInputs> PlanInputs(const v1::PlanRequest& request,
                                          const std::vector<InputPath>& files);
 

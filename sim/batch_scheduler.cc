@@ -73,7 +73,7 @@ void BatchScheduler::ReleaseBlocks(int64_t blocks) {
 }
 
 void BatchScheduler::ReleaseTransferred(LiveRequest* request, int64_t blocks) {
-  if (prefix_cache_) UnpinPrefix(request);
+  UnpinPrefix(request);  // nothing pinned where there is no cache
   ReleaseBlocks(blocks);
 }
 
