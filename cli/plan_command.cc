@@ -146,10 +146,10 @@ std::string FleetLine(const v1::PlannedFleet& fleet) {
 }
 
 // The cluster file the request's template is read from: --template-cluster,
-// or the default template when another flag edits it; "" when the planner
+// or the default template when another flag (--iteration-table,
+// --context-limit, parsed as `context_limit`) edits it; "" when the planner
 // uses its own default.
-absl::StatusOr<std::string> TemplateClusterPath() {
-  FLEETSIM_ASSIGN_OR_RETURN(v1::ContextLimit context_limit, ContextLimitFlag());
+std::string TemplateClusterPath(v1::ContextLimit context_limit) {
   if (!absl::GetFlag(FLAGS_template_cluster).empty())
     return absl::GetFlag(FLAGS_template_cluster);
   if (!IterationTableFlag().empty() ||
@@ -166,8 +166,10 @@ absl::StatusOr<std::vector<InputPath>> RequestFiles(
   // A preset only the --server knows is named in the request, not hashed.
   absl::StatusOr<std::string> slo = sim::SloFilePath(DataDir(), SloFlag());
   if (slo.ok()) files.push_back({"slo", *std::move(slo)});
-  FLEETSIM_ASSIGN_OR_RETURN(std::string cluster, TemplateClusterPath());
-  files.push_back({"template cluster", std::move(cluster)});
+  // The request holds the --context-limit it was built with.
+  files.push_back(
+      {"template cluster",
+       TemplateClusterPath(request.template_cluster().context_limit())});
   files.push_back({"fixed fleet", absl::GetFlag(FLAGS_fixed_fleet)});
   // With --server the table's path is the server's to resolve (in its data
   // folder): named in the request, not hashed here.
@@ -236,10 +238,10 @@ absl::StatusOr<v1::PlanRequest> RequestFromFlags() {
   }
   request.set_normalize_to(hardware::kReferenceChip);
   const std::string table = IterationTableFlag();
-  FLEETSIM_ASSIGN_OR_RETURN(const std::string path, TemplateClusterPath());
+  FLEETSIM_ASSIGN_OR_RETURN(const v1::ContextLimit context_limit,
+                            ContextLimitFlag());
+  const std::string path = TemplateClusterPath(context_limit);
   if (!path.empty()) {
-    FLEETSIM_ASSIGN_OR_RETURN(v1::ContextLimit context_limit,
-                              ContextLimitFlag());
     absl::Status status =
         ReadTextProtoFile(path, request.mutable_template_cluster());
     if (!status.ok()) return status;

@@ -18,66 +18,6 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 
-// Sanity bounds, not data: each spans orders of magnitude beyond any real
-// part (the largest, Cerebras WSE-3: 46,225 mm^2, 44 GB of SRAM at 21 PB/s,
-// 23 kW; cerebras.ai product brief, March 2024), so they only refuse values
-// that would make the cost model produce absurd or infinite times.
-const FieldRanges& ChipFieldRanges() {
-  static const auto* ranges = new FieldRanges{
-      {"fleetsim.v1.Chip.bf16_tflops", 1e-3, 1e6, "TFLOP/s"},
-      {"fleetsim.v1.Chip.fp8_tflops", 0, 1e6, "TFLOP/s"},
-      {"fleetsim.v1.Chip.fp4_tflops", 0, 1e6, "TFLOP/s"},
-      {"fleetsim.v1.Chip.int8_tops", 0, 1e6, "TOPS"},
-      {"fleetsim.v1.Chip.vector_tflops", 1e-3, 1e6, "TFLOP/s"},
-      {"fleetsim.v1.Chip.sram_mb", 0, 1e6, "MB"},
-      {"fleetsim.v1.Chip.memory_gib", 1e-3, 1e6, "GiB"},
-      {"fleetsim.v1.Chip.memory_bandwidth_tbps", 1e-3, 1e6, "TB/s"},
-      {"fleetsim.v1.Chip.tdp_w", 1e-3, 1e6, "W"},
-      {"fleetsim.v1.Chip.idle_power_w", 0, 1e6, "W"},
-      {"fleetsim.v1.Chip.manufacturing_cost_usd", 0, 1e9, "USD"},
-      {"fleetsim.v1.Chip.rental_usd_per_hour", 0, 1e6, "USD"},
-      {"fleetsim.v1.Chip.scale_up_gbytes_per_s", 1e-3, 1e6, "GB/s"},
-      {"fleetsim.v1.Chip.scale_out_gbytes_per_s", 1e-3, 1e6, "GB/s"},
-      {"fleetsim.v1.Chip.compute_units", 1, 1e7},
-      {"fleetsim.v1.Chip.scale_up_domain_chips", 0, 1e4},
-      {"fleetsim.v1.OperatorEfficiency.compute", 1e-6, 1, "a fraction of peak"},
-      {"fleetsim.v1.OperatorEfficiency.memory", 1e-6, 1, "a fraction of peak"},
-      {"fleetsim.v1.OperatorEfficiency.vector", 1e-6, 1, "a fraction of peak"},
-      {"fleetsim.v1.OperatorEfficiency.floor_us", 0, 1e6, "microseconds"},
-      {"fleetsim.v1.OperatorEfficiency.memory_ramp_mb", 0, 1e6, "MB"},
-      {"fleetsim.v1.OperatorEfficiency.parallel_columns", 0, 1e9},
-      {"fleetsim.v1.OperatorEfficiency.overlap_exponent", 1, 1e3},
-      {"fleetsim.v1.OperatorEfficiency.step_latency_us", 0, 1e6,
-       "microseconds"},
-      {"fleetsim.v1.OperatorEfficiency.compute_ramp_tokens", 0, 1e9},
-      {"fleetsim.v1.OperatorEfficiency.compute_latency_us", 0, 1e6,
-       "microseconds"},
-      {"fleetsim.v1.OperatorEfficiency.tile_overhead_rows", 0, 1e6},
-      {"fleetsim.v1.OperatorEfficiency.cache_speedup", 1, 1e3},
-      {"fleetsim.v1.OperatorEfficiency.cache_fraction", 0, 1e3},
-      {"fleetsim.v1.OperatorEfficiency.rows_per_unit", 0, 1e9},
-      {"fleetsim.v1.OperatorEfficiency.row_overhead_kb", 0, 1e9, "KB"},
-      {"fleetsim.v1.OperatorEfficiency.latency_us", 0, 1e6, "microseconds"},
-      {"fleetsim.v1.OperatorEfficiency.unit_latency_us", 0, 1e6,
-       "microseconds"},
-      {"fleetsim.v1.OperatorEfficiency.tile_q_rows", 0, 1e6, "rows"},
-      {"fleetsim.v1.OperatorEfficiency.tile_kv_rows", 0, 1e6, "rows"},
-      {"fleetsim.v1.OperatorEfficiency.local_pair_bytes", 0, 1e9, "bytes"},
-      {"fleetsim.v1.OperatorEfficiency.layer_pair_bytes", 0, 1e9, "bytes"},
-      {"fleetsim.v1.CollectiveFit.ranks", 1, 1e4},
-      {"fleetsim.v1.CollectiveFit.latency_us", 0, 1e6, "microseconds"},
-      {"fleetsim.v1.CollectiveFit.bus_efficiency", 1e-6, 1e3},
-      {"fleetsim.v1.CollectiveFit.bulk_latency_us", 0, 1e6, "microseconds"},
-      {"fleetsim.v1.CollectiveFit.bulk_bus_efficiency", 1e-6, 1e3},
-      {"fleetsim.v1.SourcedValue.value", 0, 1e9, "USD or W"},
-      {"fleetsim.v1.DieCostModel.die_area_mm2", 1e-3, 1e6, "mm^2"},
-      {"fleetsim.v1.DieCostModel.wafer_cost_usd", 0, 1e9, "USD"},
-      {"fleetsim.v1.DieCostModel.wafer_diameter_mm", 0, 1e4, "mm"},
-      {"fleetsim.v1.DieCostModel.memory_usd_per_gb", 0, 1e6, "USD"},
-  };
-  return *ranges;
-}
-
 // Collects every problem with one chip file, so a user fixes them in one go,
 // each at the position of its field in the file. Field names may be dotted
 // ("die_cost.die_area_mm2", "efficiency[1].compute"); a field not written is
@@ -236,6 +176,65 @@ void CheckEfficiencies(const v1::Chip& chip, ChipProblems& problems) {
 }
 
 }  // namespace
+
+// Sanity bounds, not data: each spans orders of magnitude beyond any real
+// part (the largest, Cerebras WSE-3: 46,225 mm^2, 44 GB of SRAM at 21 PB/s,
+// 23 kW; cerebras.ai product brief, March 2024), so they only refuse values
+// that would make the cost model produce absurd or infinite times.
+const FieldRanges& ChipFieldRanges() {
+  static const auto* ranges = new FieldRanges{
+      {"fleetsim.v1.Chip.bf16_tflops", 1e-3, 1e6, "TFLOP/s"},
+      {"fleetsim.v1.Chip.fp8_tflops", 0, 1e6, "TFLOP/s"},
+      {"fleetsim.v1.Chip.fp4_tflops", 0, 1e6, "TFLOP/s"},
+      {"fleetsim.v1.Chip.int8_tops", 0, 1e6, "TOPS"},
+      {"fleetsim.v1.Chip.vector_tflops", 1e-3, 1e6, "TFLOP/s"},
+      {"fleetsim.v1.Chip.sram_mb", 0, 1e6, "MB"},
+      {"fleetsim.v1.Chip.memory_gib", 1e-3, 1e6, "GiB"},
+      {"fleetsim.v1.Chip.memory_bandwidth_tbps", 1e-3, 1e6, "TB/s"},
+      {"fleetsim.v1.Chip.tdp_w", 1e-3, 1e6, "W"},
+      {"fleetsim.v1.Chip.idle_power_w", 0, 1e6, "W"},
+      {"fleetsim.v1.Chip.manufacturing_cost_usd", 0, 1e9, "USD"},
+      {"fleetsim.v1.Chip.scale_up_gbytes_per_s", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.v1.Chip.scale_out_gbytes_per_s", 1e-3, 1e6, "GB/s"},
+      {"fleetsim.v1.Chip.compute_units", 1, 1e7},
+      {"fleetsim.v1.Chip.scale_up_domain_chips", 0, 1e4},
+      {"fleetsim.v1.OperatorEfficiency.compute", 1e-6, 1, "a fraction of peak"},
+      {"fleetsim.v1.OperatorEfficiency.memory", 1e-6, 1, "a fraction of peak"},
+      {"fleetsim.v1.OperatorEfficiency.vector", 1e-6, 1, "a fraction of peak"},
+      {"fleetsim.v1.OperatorEfficiency.floor_us", 0, 1e6, "microseconds"},
+      {"fleetsim.v1.OperatorEfficiency.memory_ramp_mb", 0, 1e6, "MB"},
+      {"fleetsim.v1.OperatorEfficiency.parallel_columns", 0, 1e9},
+      {"fleetsim.v1.OperatorEfficiency.overlap_exponent", 1, 1e3},
+      {"fleetsim.v1.OperatorEfficiency.step_latency_us", 0, 1e6,
+       "microseconds"},
+      {"fleetsim.v1.OperatorEfficiency.compute_ramp_tokens", 0, 1e9},
+      {"fleetsim.v1.OperatorEfficiency.compute_latency_us", 0, 1e6,
+       "microseconds"},
+      {"fleetsim.v1.OperatorEfficiency.tile_overhead_rows", 0, 1e6},
+      {"fleetsim.v1.OperatorEfficiency.cache_speedup", 1, 1e3},
+      {"fleetsim.v1.OperatorEfficiency.cache_fraction", 0, 1e3},
+      {"fleetsim.v1.OperatorEfficiency.rows_per_unit", 0, 1e9},
+      {"fleetsim.v1.OperatorEfficiency.row_overhead_kb", 0, 1e9, "KB"},
+      {"fleetsim.v1.OperatorEfficiency.latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.v1.OperatorEfficiency.unit_latency_us", 0, 1e6,
+       "microseconds"},
+      {"fleetsim.v1.OperatorEfficiency.tile_q_rows", 0, 1e6, "rows"},
+      {"fleetsim.v1.OperatorEfficiency.tile_kv_rows", 0, 1e6, "rows"},
+      {"fleetsim.v1.OperatorEfficiency.local_pair_bytes", 0, 1e9, "bytes"},
+      {"fleetsim.v1.OperatorEfficiency.layer_pair_bytes", 0, 1e9, "bytes"},
+      {"fleetsim.v1.CollectiveFit.ranks", 1, 1e4},
+      {"fleetsim.v1.CollectiveFit.latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.v1.CollectiveFit.bus_efficiency", 1e-6, 1e3},
+      {"fleetsim.v1.CollectiveFit.bulk_latency_us", 0, 1e6, "microseconds"},
+      {"fleetsim.v1.CollectiveFit.bulk_bus_efficiency", 1e-6, 1e3},
+      {"fleetsim.v1.SourcedValue.value", 0, 1e9, "USD or W"},
+      {"fleetsim.v1.DieCostModel.die_area_mm2", 1e-3, 1e6, "mm^2"},
+      {"fleetsim.v1.DieCostModel.wafer_cost_usd", 0, 1e9, "USD"},
+      {"fleetsim.v1.DieCostModel.wafer_diameter_mm", 0, 1e4, "mm"},
+      {"fleetsim.v1.DieCostModel.memory_usd_per_gb", 0, 1e6, "USD"},
+  };
+  return *ranges;
+}
 
 absl::Status ValidateChip(const v1::Chip& chip, const std::string& path) {
   ChipProblems problems(path, chip);

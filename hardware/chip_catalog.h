@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "fleetsim/v1/chip.pb.h"
 #include "util/catalog.h"
+#include "util/field_checks.h"
 
 namespace fleetsim::hardware {
 
@@ -57,6 +58,9 @@ inline constexpr double kIdlePowerFractionOfTdp = 0.10;
 //     the bounds are in chip_catalog.cc).
 // `path` is the file the chip came from; lines are looked up in it.
 absl::Status ValidateChip(const v1::Chip& chip, const std::string& path);
+
+// The sanity range of each numeric chip field ValidateChip applies.
+const FieldRanges& ChipFieldRanges();
 
 // Loads and validates data_dir + "/chips", then each folder in `extra_dirs`
 // in order (a later folder replaces an earlier chip of the same name, so a

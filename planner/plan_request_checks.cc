@@ -11,9 +11,7 @@
 #include "workloads/request_source.h"
 
 namespace fleetsim::planner {
-namespace {
 
-// The request's own fields, then those of the messages it holds.
 const FieldRanges& PlanRequestRanges() {
   static const FieldRanges* ranges = [] {
     auto* all = new FieldRanges{
@@ -36,8 +34,6 @@ const FieldRanges& PlanRequestRanges() {
   }();
   return *ranges;
 }
-
-}  // namespace
 
 absl::Status ValidatePlanRequest(const v1::PlanRequest& request,
                                  const std::string& origin) {

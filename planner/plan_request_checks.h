@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "fleetsim/v1/plan.pb.h"
+#include "util/field_checks.h"
 
 namespace fleetsim::planner {
 
@@ -23,6 +24,10 @@ namespace fleetsim::planner {
 // chips; a normalize_to other than "" or "h100".
 absl::Status ValidatePlanRequest(const v1::PlanRequest& request,
                                  const std::string& origin);
+
+// The sanity ranges ValidatePlanRequest applies: the request's own fields,
+// then those of the cluster, SLO and workload messages it holds.
+const FieldRanges& PlanRequestRanges();
 
 }  // namespace fleetsim::planner
 

@@ -148,4 +148,17 @@ absl::Status CheckFields(const pb::Message& message, const std::string& origin,
   return checker.status();
 }
 
+absl::Status CheckRangeNames(const FieldRanges& ranges) {
+  std::vector<std::string> unknown;
+  for (const FieldRange& range : ranges) {
+    if (pb::DescriptorPool::generated_pool()->FindFieldByName(range.field) ==
+        nullptr) {
+      unknown.push_back(range.field);
+    }
+  }
+  if (unknown.empty()) return absl::OkStatus();
+  return absl::InternalError(
+      absl::StrCat("ranges name no field: ", absl::StrJoin(unknown, ", ")));
+}
+
 }  // namespace fleetsim

@@ -39,6 +39,12 @@ using FieldRanges = std::vector<FieldRange>;
 absl::Status CheckFields(const google::protobuf::Message& message,
                          const std::string& origin, const FieldRanges& ranges);
 
+// OK when every range names a field of a message linked into this binary;
+// Internal listing those that name none. CheckFields matches names
+// silently, so a misspelt or removed field's range would never apply: each
+// owner of a FieldRanges list tests it with this.
+absl::Status CheckRangeNames(const FieldRanges& ranges);
+
 }  // namespace fleetsim
 
 #endif  // FLEETSIM_UTIL_FIELD_CHECKS_H_

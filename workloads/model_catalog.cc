@@ -12,44 +12,6 @@
 namespace fleetsim::workloads {
 namespace {
 
-// Sanity bounds, not data: far beyond any published model (DeepSeek-V3:
-// 61 layers, hidden 7168, 256 experts; the widest vocabulary, Gemma 3, 262k),
-// small enough that products of two sizes stay well inside int64.
-const FieldRanges& ModelFieldRanges() {
-  constexpr double kSize = 1e7;  // any width or count below
-  static const auto* ranges = new FieldRanges{
-      {"fleetsim.v1.Model.num_layers", 1, 1e5},
-      {"fleetsim.v1.Model.hidden_size", 1, kSize},
-      {"fleetsim.v1.Model.num_heads", 1, kSize},
-      {"fleetsim.v1.Model.num_kv_heads", 1, kSize},
-      {"fleetsim.v1.Model.head_dim", 1, kSize},
-      {"fleetsim.v1.Model.ffn_dim", 1, kSize},
-      {"fleetsim.v1.Model.vocab_size", 1, kSize},
-      {"fleetsim.v1.Model.max_context", 1,
-       static_cast<double>(kMaxRequestTokens), "tokens (util/run_limits.h)"},
-      {"fleetsim.v1.MlaConfig.q_lora_rank", 0, kSize},
-      {"fleetsim.v1.MlaConfig.kv_lora_rank", 0, kSize},
-      {"fleetsim.v1.MlaConfig.qk_nope_head_dim", 0, kSize},
-      {"fleetsim.v1.MlaConfig.qk_rope_head_dim", 0, kSize},
-      {"fleetsim.v1.MlaConfig.v_head_dim", 0, kSize},
-      {"fleetsim.v1.CcaConfig.conv_kernel_q", 0, 1e3},
-      {"fleetsim.v1.CcaConfig.conv_kernel_k", 0, 1e3},
-      {"fleetsim.v1.MoeConfig.num_experts", 0, 1e5},
-      {"fleetsim.v1.MoeConfig.top_k", 0, 1e5},
-      {"fleetsim.v1.MoeConfig.num_shared_experts", 0, 1e5},
-      {"fleetsim.v1.MoeConfig.expert_ffn_dim", 0, kSize},
-      {"fleetsim.v1.MoeConfig.shared_expert_ffn_dim", 0, kSize},
-      {"fleetsim.v1.MoeConfig.first_dense_layers", 0, 1e5},
-      {"fleetsim.v1.MoeConfig.dense_ffn_dim", 0, kSize},
-      {"fleetsim.v1.SsmConfig.num_ssm_layers", 0, 1e5},
-      {"fleetsim.v1.SsmConfig.d_state", 0, kSize},
-      {"fleetsim.v1.SsmConfig.expand", 0, 1e3},
-      {"fleetsim.v1.SsmConfig.head_dim", 0, kSize},
-      {"fleetsim.v1.SsmConfig.conv_kernel", 0, 1e3},
-  };
-  return *ranges;
-}
-
 // Collects every problem with one model file, each at the position of its
 // field in the file. Field names may be dotted ("moe.top_k"); a field not
 // written is reported at its enclosing block.
@@ -176,6 +138,44 @@ void CheckSsm(const v1::Model& model, ModelProblems& problems) {
 }
 
 }  // namespace
+
+// Sanity bounds, not data: far beyond any published model (DeepSeek-V3:
+// 61 layers, hidden 7168, 256 experts; the widest vocabulary, Gemma 3, 262k),
+// small enough that products of two sizes stay well inside int64.
+const FieldRanges& ModelFieldRanges() {
+  constexpr double kSize = 1e7;  // any width or count below
+  static const auto* ranges = new FieldRanges{
+      {"fleetsim.v1.Model.num_layers", 1, 1e5},
+      {"fleetsim.v1.Model.hidden_size", 1, kSize},
+      {"fleetsim.v1.Model.num_heads", 1, kSize},
+      {"fleetsim.v1.Model.num_kv_heads", 1, kSize},
+      {"fleetsim.v1.Model.head_dim", 1, kSize},
+      {"fleetsim.v1.Model.ffn_dim", 1, kSize},
+      {"fleetsim.v1.Model.vocab_size", 1, kSize},
+      {"fleetsim.v1.Model.max_context", 1,
+       static_cast<double>(kMaxRequestTokens), "tokens (util/run_limits.h)"},
+      {"fleetsim.v1.MlaConfig.q_lora_rank", 0, kSize},
+      {"fleetsim.v1.MlaConfig.kv_lora_rank", 0, kSize},
+      {"fleetsim.v1.MlaConfig.qk_nope_head_dim", 0, kSize},
+      {"fleetsim.v1.MlaConfig.qk_rope_head_dim", 0, kSize},
+      {"fleetsim.v1.MlaConfig.v_head_dim", 0, kSize},
+      {"fleetsim.v1.CcaConfig.conv_kernel_q", 0, 1e3},
+      {"fleetsim.v1.CcaConfig.conv_kernel_k", 0, 1e3},
+      {"fleetsim.v1.MoeConfig.num_experts", 0, 1e5},
+      {"fleetsim.v1.MoeConfig.top_k", 0, 1e5},
+      {"fleetsim.v1.MoeConfig.num_shared_experts", 0, 1e5},
+      {"fleetsim.v1.MoeConfig.expert_ffn_dim", 0, kSize},
+      {"fleetsim.v1.MoeConfig.shared_expert_ffn_dim", 0, kSize},
+      {"fleetsim.v1.MoeConfig.first_dense_layers", 0, 1e5},
+      {"fleetsim.v1.MoeConfig.dense_ffn_dim", 0, kSize},
+      {"fleetsim.v1.SsmConfig.num_ssm_layers", 0, 1e5},
+      {"fleetsim.v1.SsmConfig.d_state", 0, kSize},
+      {"fleetsim.v1.SsmConfig.expand", 0, 1e3},
+      {"fleetsim.v1.SsmConfig.head_dim", 0, kSize},
+      {"fleetsim.v1.SsmConfig.conv_kernel", 0, 1e3},
+  };
+  return *ranges;
+}
 
 absl::Status ValidateModel(const v1::Model& model, const std::string& path) {
   ModelProblems problems(path, model);

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "fleetsim/v1/model.pb.h"
 #include "util/catalog.h"
+#include "util/field_checks.h"
 
 namespace fleetsim::workloads {
 
@@ -45,6 +46,9 @@ using ModelCatalog = Catalog<v1::Model>;
 //     within its sanity range (util/field_checks.h; bounds in
 //     model_catalog.cc).
 absl::Status ValidateModel(const v1::Model& model, const std::string& path);
+
+// The sanity range of each numeric model field ValidateModel applies.
+const FieldRanges& ModelFieldRanges();
 
 // Loads and validates data_dir + "/models", then each of `extra_dirs` in
 // order (a later folder replaces a model of the same name). Errors:

@@ -41,6 +41,11 @@ std::string LoadError(const std::string& folder) {
   return testutil::LoadErrorMessage(LoadChipCatalog(kBadDir + "/" + folder));
 }
 
+TEST(ChipCatalogTest, EveryFieldRangeNamesAField) {
+  EXPECT_TRUE(CheckRangeNames(ChipFieldRanges()).ok())
+      << CheckRangeNames(ChipFieldRanges());
+}
+
 TEST(ChipCatalogTest, AllShippedChipsLoad) {
   ChipCatalog catalog = ShippedChips();
   EXPECT_THAT(

@@ -24,6 +24,16 @@ std::string WriteFile(const std::string& name, const std::string& text) {
   return path;
 }
 
+TEST(CheckRangeNamesTest, NamesTheRangesOfNoField) {
+  EXPECT_TRUE(CheckRangeNames(kRanges).ok());
+  const absl::Status status =
+      CheckRangeNames({{"fleetsim.v1.Machine.chips_per_machine", 1, 1024},
+                       {"fleetsim.v1.Machine.chips_per_machin", 1, 1024}});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(status.message(),
+              HasSubstr("no field: fleetsim.v1.Machine.chips_per_machin"));
+}
+
 TEST(CheckFieldsTest, AcceptsValuesInRangeAndDefaults) {
   v1::Cluster cluster;
   cluster.add_pools()->mutable_machine()->set_chips_per_machine(8);

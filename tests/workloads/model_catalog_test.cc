@@ -32,6 +32,11 @@ std::string LoadError(const std::string& folder) {
   return testutil::LoadErrorMessage(LoadModelCatalog(kBadDir + "/" + folder));
 }
 
+TEST(ModelCatalogTest, EveryFieldRangeNamesAField) {
+  EXPECT_TRUE(CheckRangeNames(ModelFieldRanges()).ok())
+      << CheckRangeNames(ModelFieldRanges());
+}
+
 TEST(ModelCatalogTest, AllShippedModelsLoad) {
   EXPECT_THAT(
       ShippedModels().names(),
