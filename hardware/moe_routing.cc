@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <utility>
 #include <vector>
 
 namespace fleetsim::hardware {
@@ -26,6 +27,11 @@ RankLoad BalancedRankLoad(int64_t tokens, int experts, int top_k, int ep) {
 
 RankLoad PowerLawRankLoad(int64_t tokens, int experts, int top_k, int ep,
                           double alpha) {
+  return PowerLawRankLoads(tokens, experts, top_k, ep, alpha).most_pairs;
+}
+
+RankLoads PowerLawRankLoads(int64_t tokens, int experts, int top_k, int ep,
+                            double alpha) {
   ep = std::max(ep, 1);
   const int per_rank = std::max(experts / ep, 1);
   const int64_t pairs = tokens * top_k;
@@ -39,7 +45,7 @@ RankLoad PowerLawRankLoad(int64_t tokens, int experts, int top_k, int ep,
   std::vector<double> x(experts);
   std::vector<int64_t> load(experts);
   std::vector<int> order(experts);
-  RankLoad sum;
+  RankLoads sum;
   for (int draw = 0; draw < kDraws; ++draw) {
     // Inverse-CDF samples of the truncated power law.
     for (double& v : x) {
@@ -69,36 +75,43 @@ RankLoad PowerLawRankLoad(int64_t tokens, int experts, int top_k, int ep,
         --*std::max_element(load.begin(), load.end());
       }
     }
-    // The most loaded rank of consecutive experts.
-    int64_t best = -1;
-    int best_touched = 0;
+    // The ranks of consecutive experts with the most pairs and with the
+    // most experts touched.
+    RankLoad most_pairs{-1, 0};
+    RankLoad most_experts{0, -1};
     for (int g = 0; g + per_rank <= experts; g += per_rank) {
-      int64_t s = 0;
-      int touched = 0;
+      RankLoad rank;
       for (int e = g; e < g + per_rank; ++e) {
-        s += load[e];
-        touched += load[e] > 0 ? 1 : 0;
+        rank.pairs += static_cast<double>(load[e]);
+        rank.experts += load[e] > 0 ? 1 : 0;
       }
-      if (s > best) {
-        best = s;
-        best_touched = touched;
+      if (rank.pairs > most_pairs.pairs) most_pairs = rank;
+      if (rank.experts > most_experts.experts ||
+          (rank.experts == most_experts.experts &&
+           rank.pairs > most_experts.pairs)) {
+        most_experts = rank;
       }
     }
-    sum.pairs += static_cast<double>(best);
-    sum.experts += best_touched;
+    for (auto [mean, rank] : {std::pair{&sum.most_pairs, most_pairs},
+                              std::pair{&sum.most_experts, most_experts}}) {
+      mean->pairs += rank.pairs;
+      mean->experts += rank.experts;
+    }
   }
-  RankLoad r;
-  r.pairs = std::max(1.0, sum.pairs / kDraws);
-  r.experts = std::max(1.0, sum.experts / kDraws);
-  return r;
+  for (RankLoad* r : {&sum.most_pairs, &sum.most_experts}) {
+    r->pairs = std::max(1.0, r->pairs / kDraws);
+    r->experts = std::max(1.0, r->experts / kDraws);
+  }
+  return sum;
 }
 
 RankLoadCurve::RankLoadCurve(int experts, int top_k, int ep, double alpha) {
   auto add = [&](int64_t n) {
-    const RankLoad r = PowerLawRankLoad(n, experts, top_k, ep, alpha);
+    RankLoads r = PowerLawRankLoads(n, experts, top_k, ep, alpha);
+    r.most_pairs.pairs /= static_cast<double>(n);
+    r.most_experts.pairs /= static_cast<double>(n);
     tokens_.push_back(static_cast<double>(n));
-    pairs_per_token_.push_back(r.pairs / static_cast<double>(n));
-    experts_.push_back(r.experts);
+    loads_.push_back(r);
   };
   // Every token count to 16 (the load is a step function of whole pairs
   // there), then 2^(i/4) rounded, i = 17..80 (19 to 2^20 tokens).
@@ -106,16 +119,18 @@ RankLoadCurve::RankLoadCurve(int experts, int top_k, int ep, double alpha) {
   for (int i = 17; i <= 80; ++i) add(std::llround(std::exp2(i / 4.0)));
 }
 
-RankLoad RankLoadCurve::At(double tokens) const {
+RankLoads RankLoadCurve::At(double tokens) const {
   const auto hi = std::upper_bound(tokens_.begin(), tokens_.end(), tokens);
-  if (hi == tokens_.begin())
-    return {pairs_per_token_.front(), experts_.front()};
-  if (hi == tokens_.end()) return {pairs_per_token_.back(), experts_.back()};
+  if (hi == tokens_.begin()) return loads_.front();
+  if (hi == tokens_.end()) return loads_.back();
   const size_t j = static_cast<size_t>(hi - tokens_.begin());
   const double w = (tokens - tokens_[j - 1]) / (tokens_[j] - tokens_[j - 1]);
-  return {pairs_per_token_[j - 1] +
-              w * (pairs_per_token_[j] - pairs_per_token_[j - 1]),
-          experts_[j - 1] + w * (experts_[j] - experts_[j - 1])};
+  auto lerp = [w](const RankLoad& a, const RankLoad& b) {
+    return RankLoad{a.pairs + w * (b.pairs - a.pairs),
+                    a.experts + w * (b.experts - a.experts)};
+  };
+  return {lerp(loads_[j - 1].most_pairs, loads_[j].most_pairs),
+          lerp(loads_[j - 1].most_experts, loads_[j].most_experts)};
 }
 
 }  // namespace fleetsim::hardware

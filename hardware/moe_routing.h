@@ -29,6 +29,17 @@ struct RankLoad {
   double experts = 0;  // distinct experts of the rank they touch
 };
 
+// The two ranks of a power-law draw that can be the slowest: the one with
+// the most pairs (the one aiconfigurator times) and the one touching the
+// most distinct experts (ties: more pairs). At decode sizes a few hot
+// experts take the first's pairs, so it streams fewer experts' weights than
+// a rank of many cold experts; where the weights dominate, the second is
+// the slower.
+struct RankLoads {
+  RankLoad most_pairs;
+  RankLoad most_experts;
+};
+
 // Balanced routing: N k / ep pairs over min(E / ep, pairs) experts.
 RankLoad BalancedRankLoad(int64_t tokens, int experts, int top_k, int ep);
 
@@ -38,8 +49,12 @@ RankLoad BalancedRankLoad(int64_t tokens, int experts, int top_k, int ep);
 RankLoad PowerLawRankLoad(int64_t tokens, int experts, int top_k, int ep,
                           double alpha);
 
-// PowerLawRankLoad as a function of the batch's tokens, tabulated once so
-// the simulator's hot path can read it: the most loaded rank's pairs per
+// Both candidate ranks of the same draws (each the mean over the draws).
+RankLoads PowerLawRankLoads(int64_t tokens, int experts, int top_k, int ep,
+                            double alpha);
+
+// PowerLawRankLoads as a function of the batch's tokens, tabulated once so
+// the simulator's hot path can read it: each candidate rank's pairs per
 // token of the batch and its distinct experts at N = 1..16 tokens and then
 // every quarter octave up to 2^20, linear in N between points and held
 // beyond the last. Immutable; thread-compatible; At() does not allocate.
@@ -48,14 +63,14 @@ class RankLoadCurve {
   // REQUIRES: experts >= ep >= 1, top_k >= 1, alpha > 0 and != 1.
   RankLoadCurve(int experts, int top_k, int ep, double alpha);
 
-  // The rank's load at `tokens` (> 0) tokens: pairs per token (top_k when
-  // ep = 1; the whole batch's rank pairs are tokens times it) and experts.
-  RankLoad At(double tokens) const;
+  // The ranks' loads at `tokens` (> 0) tokens: pairs per token (top_k
+  // when ep = 1; the whole batch's rank pairs are tokens times it) and
+  // experts.
+  RankLoads At(double tokens) const;
 
  private:
   std::vector<double> tokens_;
-  std::vector<double> pairs_per_token_;
-  std::vector<double> experts_;
+  std::vector<RankLoads> loads_;  // pairs per token, experts
 };
 
 }  // namespace fleetsim::hardware

@@ -201,25 +201,6 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
       *bound = Bound::kFloor;
     }
   } else {
-    if (has_experts) {
-      if (cost.rank_load == nullptr) {
-        bytes += ExpertsTouched(cost, x[kTokens]) * cost.expert_bytes;
-      } else {
-        // The most loaded rank's pairs (the per-token coefficients are for
-        // top_k pairs per token) and distinct experts.
-        const RankLoad load = cost.rank_load->At(x[kTokens]);
-        const double share = load.pairs / cost.top_k;
-        reported_flops = flops / cost.expert_ranks;
-        flops *= share;
-        bytes = bytes * share + layer_pair_bytes_per_row * x[kTokens] +
-                load.experts * cost.expert_bytes;
-      }
-    }
-    if (seq_tile_rows > 0) {
-      const double pad =
-          seq_tile_rows * x[kPrefillRequests] - x[kPrefillTokens];
-      if (pad > 0) bytes += pad * cost.bytes[kTokens];
-    }
     double s_flop = s_per_flop;
     if (tile_cost_64 > 0 && x[cost.rows] > 0) {
       // GEMM: FLOPs are linear in the rows; charge the padded tiles.
@@ -228,6 +209,44 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
     }
     if (compute_ramp_tokens > 0) {
       s_flop *= ContextRampFactor(compute_ramp_tokens, x);
+    }
+    if (has_experts) {
+      if (cost.rank_load == nullptr) {
+        bytes += ExpertsTouched(cost, x[kTokens]) * cost.expert_bytes;
+      } else {
+        // The layer waits for its slowest rank: the one with the most
+        // pairs (the per-token coefficients are for top_k pairs per token)
+        // or the one streaming the most experts' weights, whichever the
+        // roofline prices slower.
+        const RankLoads loads = cost.rank_load->At(x[kTokens]);
+        const double layer_bytes = layer_pair_bytes_per_row * x[kTokens];
+        auto rank_flops = [&](const RankLoad& l) {
+          return flops * l.pairs / cost.top_k;
+        };
+        auto rank_bytes = [&](const RankLoad& l) {
+          return bytes * l.pairs / cost.top_k + layer_bytes +
+                 l.experts * cost.expert_bytes;
+        };
+        auto rank_seconds = [&](const RankLoad& l) {
+          Bound ignored;
+          return RooflineSeconds(mode, p, s_flop, s_per_vector_flop, s_per_byte,
+                                 ramp_bytes, floor_s, compute_latency_s,
+                                 rank_flops(l), vflops, rank_bytes(l),
+                                 &ignored);
+        };
+        const RankLoad& slowest =
+            rank_seconds(loads.most_experts) > rank_seconds(loads.most_pairs)
+                ? loads.most_experts
+                : loads.most_pairs;
+        reported_flops = flops / cost.expert_ranks;
+        flops = rank_flops(slowest);
+        bytes = rank_bytes(slowest);
+      }
+    }
+    if (seq_tile_rows > 0) {
+      const double pad =
+          seq_tile_rows * x[kPrefillRequests] - x[kPrefillTokens];
+      if (pad > 0) bytes += pad * cost.bytes[kTokens];
     }
     double s_byte = s_per_byte;
     double charged_bytes = bytes;

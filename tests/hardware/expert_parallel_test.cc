@@ -193,9 +193,7 @@ TEST(OperatorModelTest, AllToAllTimeFollowsTheLinkBandwidth) {
 // Power-law routing applies to the ep ranks of data-parallel attention as
 // to ep = tp: the MoE layer waits for the most loaded of the 8 ranks, its
 // FLOPs reported as the ranks' mean; the rest of the iteration, the
-// all-to-all's balanced bytes included, is unchanged. (A prompt: at a
-// decode step the weights dominate, and the power law's hottest rank
-// touches fewer distinct experts than balanced routing's.)
+// all-to-all's balanced bytes included, is unchanged.
 TEST(OperatorModelTest, RoutingSkewSlowsTheExpertParallelMoeLayer) {
   const BatchShape batch = Prefill(4096);
   OperatorModelOptions balanced, skewed;
@@ -216,6 +214,34 @@ TEST(OperatorModelTest, RoutingSkewSlowsTheExpertParallelMoeLayer) {
   EXPECT_DOUBLE_EQ(FindOp(p, "ep_combine")->seconds,
                    FindOp(b, "ep_combine")->seconds);
   EXPECT_NEAR(p.seconds - b.seconds, p_moe->seconds - b_moe->seconds, 1e-12);
+}
+
+// At a decode step the weights dominate: the rank with the most pairs owes
+// them to a few hot experts and streams fewer experts' weights than a rank
+// of many cold experts, and the layer waits for the slower. (Under the
+// power law fewer experts are touched at all, so skew still streams less
+// than balanced routing: 29.3 of 32 experts on the widest rank.)
+TEST(OperatorModelTest, AnExpertParallelDecodeWaitsForTheWidestRank) {
+  const BatchShape batch = Decode(256, 2000);
+  OperatorModelOptions balanced, skewed;
+  balanced.expert_parallel = skewed.expert_parallel = 8;
+  skewed.moe_routing_alpha = 1.2;
+  const IterationBreakdown b =
+      Make(DeepSeekV3(), H100(), 1, 1, balanced)->Explain(batch);
+  const IterationBreakdown p =
+      Make(DeepSeekV3(), H100(), 1, 1, skewed)->Explain(batch);
+  const OperatorTime* b_moe = FindOp(b, "moe_experts");
+  const OperatorTime* p_moe = FindOp(p, "moe_experts");
+  ASSERT_NE(b_moe, nullptr);
+  ASSERT_NE(p_moe, nullptr);
+  // The weights dominate, so the layer's time follows the experts streamed:
+  // at least (nearly) the widest rank's share of balanced routing's 32
+  // (32 (1 - (1 - 8/256)^256) = 31.99); the hot rank's alone gave 0.89x
+  // balanced, below it.
+  const RankLoads loads = PowerLawRankLoads(256, 256, 8, 8, 1.2);
+  EXPECT_GT(loads.most_experts.experts, loads.most_pairs.experts + 1);
+  EXPECT_GT(p_moe->seconds / b_moe->seconds,
+            0.99 * loads.most_experts.experts / 31.99);
 }
 
 TEST(OperatorModelTest, CreateRejectsBadExpertParallelism) {

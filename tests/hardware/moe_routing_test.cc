@@ -57,23 +57,50 @@ TEST(MoeRoutingTest, PowerLawTimesTheMostLoadedRank) {
 // The simulator's curve reads the generator's expectation at its points and
 // lies between neighbours elsewhere; one rank (no expert parallelism) holds
 // every pair, so only the experts touched follow the power law.
+// At a decode step's size (256 tokens, 2,048 pairs over 256 experts) the
+// rank with the most pairs owes them to a few hot experts; another rank
+// touches more experts with fewer pairs. With a prompt's pairs every rank
+// touches all its experts, and the two coincide in experts.
+TEST(MoeRoutingTest, TheRankWithTheMostExpertsIsAlsoACandidate) {
+  const RankLoads decode = PowerLawRankLoads(256, 256, 8, 8, 1.2);
+  EXPECT_EQ(decode.most_pairs.pairs,
+            PowerLawRankLoad(256, 256, 8, 8, 1.2).pairs);
+  EXPECT_GT(decode.most_pairs.pairs, decode.most_experts.pairs);
+  EXPECT_GT(decode.most_experts.experts, decode.most_pairs.experts + 1);
+  EXPECT_LE(decode.most_experts.experts, 32);
+  const RankLoads prompt = PowerLawRankLoads(8192, 256, 8, 8, 1.2);
+  EXPECT_GE(prompt.most_pairs.pairs, prompt.most_experts.pairs);
+  EXPECT_GE(prompt.most_experts.experts, prompt.most_pairs.experts);
+  const RankLoads one_rank = PowerLawRankLoads(64, 16, 2, 1, 1.2);
+  EXPECT_EQ(one_rank.most_pairs.pairs, one_rank.most_experts.pairs);
+  EXPECT_EQ(one_rank.most_pairs.experts, one_rank.most_experts.experts);
+}
+
 TEST(MoeRoutingTest, RankLoadCurveTabulatesThePowerLaw) {
   const RankLoadCurve curve(256, 8, 8, 1.2);
   for (int64_t n : {1, 7, 16, 64, 4096}) {
     const RankLoad exact = PowerLawRankLoad(n, 256, 8, 8, 1.2);
-    const RankLoad at = curve.At(static_cast<double>(n));
-    EXPECT_DOUBLE_EQ(at.pairs * static_cast<double>(n), exact.pairs) << n;
-    EXPECT_DOUBLE_EQ(at.experts, exact.experts) << n;
+    const RankLoads both = PowerLawRankLoads(n, 256, 8, 8, 1.2);
+    const RankLoads at = curve.At(static_cast<double>(n));
+    EXPECT_DOUBLE_EQ(at.most_pairs.pairs * static_cast<double>(n), exact.pairs)
+        << n;
+    EXPECT_DOUBLE_EQ(at.most_pairs.experts, exact.experts) << n;
+    EXPECT_DOUBLE_EQ(at.most_experts.pairs * static_cast<double>(n),
+                     both.most_experts.pairs)
+        << n;
+    EXPECT_DOUBLE_EQ(at.most_experts.experts, both.most_experts.experts) << n;
   }
   // 17 tokens sits between the points 16 and 19.
-  const RankLoad lo = curve.At(16), hi = curve.At(19), mid = curve.At(17);
+  const RankLoad lo = curve.At(16).most_pairs, hi = curve.At(19).most_pairs,
+                 mid = curve.At(17).most_pairs;
   EXPECT_GE(mid.experts, std::min(lo.experts, hi.experts));
   EXPECT_LE(mid.experts, std::max(lo.experts, hi.experts));
   // Beyond 2^20 tokens: held at the last point.
-  EXPECT_EQ(curve.At(1e7).pairs, curve.At(1 << 20).pairs);
+  EXPECT_EQ(curve.At(1e7).most_pairs.pairs, curve.At(1 << 20).most_pairs.pairs);
   const RankLoadCurve one_rank(8, 2, 1, 1.01);
   for (double n : {1.0, 3.0, 100.0, 5000.0}) {
-    EXPECT_DOUBLE_EQ(one_rank.At(n).pairs, 2) << n;
+    EXPECT_DOUBLE_EQ(one_rank.At(n).most_pairs.pairs, 2) << n;
+    EXPECT_DOUBLE_EQ(one_rank.At(n).most_experts.pairs, 2) << n;
   }
 }
 
