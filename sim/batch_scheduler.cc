@@ -56,8 +56,7 @@ void BatchScheduler::AddTransferred(LiveRequestPtr request) {
 
 bool BatchScheduler::KeepForDecode(LiveRequestPtr* request) {
   LiveRequest& r = **request;
-  if (BlocksFor(r.input_tokens + r.output_tokens) > capacity_blocks_)
-    return false;
+  if (!CanEverHold(r.input_tokens + r.output_tokens)) return false;
   // The first token was sampled at the end of the prefill, here.
   r.first_token_s = r.prefill_done_s;
   r.last_token_s = r.prefill_done_s;

@@ -175,9 +175,10 @@ class BatchScheduler final {
            pool_.max_batch_size;
   }
   // Whether a request of this many tokens over its lifetime can ever fit
-  // (Enqueue rejects one that cannot).
+  // (Enqueue rejects one that cannot): in one attention group's share of
+  // the KV cache (PoolSpec::request_capacity_blocks).
   bool CanEverHold(int64_t lifetime_tokens) const {
-    return BlocksFor(lifetime_tokens) <= capacity_blocks_;
+    return BlocksFor(lifetime_tokens) <= pool_.request_capacity_blocks();
   }
   // Requests here in any state (router load signal).
   int64_t outstanding_requests() const {

@@ -551,9 +551,9 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
           ? static_cast<int64_t>(std::min(kv_bytes / block_bytes, kMaxKvBlocks))
           : 0;
   // An instance must hold at least one request of a maximal batch's tokens
-  // (KV and state).
+  // (KV and state), in one attention group under expert parallelism.
   int64_t min_blocks = pool->RequestBlocks(pool->max_batch_tokens);
-  if (pool->kv_capacity_blocks >= min_blocks) return absl::OkStatus();
+  if (pool->request_capacity_blocks() >= min_blocks) return absl::OkStatus();
   // KV tokens (a hybrid's state counted in tokens' worth of blocks), or
   // requests' states for a pure SSM.
   std::string room =
@@ -562,6 +562,11 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
                          absl::SixDigits(pool->state_bytes_per_request / 1e6),
                          " MB each)")
           : absl::StrCat(pool->kv_capacity_tokens(), " KV tokens");
+  if (pool->attention_groups() > 1) {
+    absl::StrAppend(&room, " (", pool->request_capacity_blocks(),
+                    " blocks in each of ", pool->attention_groups(),
+                    " attention groups, where a request's KV lives)");
+  }
   return PoolError(
       origin, *pool,
       absl::StrCat(

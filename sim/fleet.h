@@ -107,6 +107,14 @@ struct PoolSpec {
   // Data-parallel attention groups per pipeline stage (ep / tp; 1 without
   // expert parallelism).
   int attention_groups() const { return std::max(1, ep / tp); }
+  // The most blocks one request can hold: a request's KV lives in its own
+  // attention group's memory (1 / attention_groups() of the instance's),
+  // so a request longer than one group holds is never served, whatever the
+  // instance's total. Occupancy is still counted on the pooled total, as if
+  // requests were spread evenly over the groups (docs/cost_model.md §3).
+  int64_t request_capacity_blocks() const {
+    return kv_capacity_blocks / attention_groups();
+  }
   // Blocks a request with `tokens` tokens in its cache holds: its paged KV
   // plus its state.
   int64_t RequestBlocks(int64_t tokens) const {

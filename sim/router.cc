@@ -1,6 +1,7 @@
 #include "sim/router.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 namespace fleetsim::sim {
@@ -33,6 +34,13 @@ Router::Router(const FleetSpec& fleet,
       continue;
     }
     decoders_.push_back(&target);
+    const std::string& pool = target.scheduler->pool().name;
+    if (std::none_of(decode_pools_.begin(), decode_pools_.end(),
+                     [&pool](const BatchScheduler* s) {
+                       return s->pool().name == pool;
+                     })) {
+      decode_pools_.push_back(target.scheduler);
+    }
     int64_t capacity = target.scheduler->pool().kv_capacity_blocks;
     auto group = std::find_if(groups_.begin(), groups_.end(),
                               [capacity](const DecodeGroup& g) {
@@ -103,6 +111,16 @@ int Router::Route(LiveRequest* request) {
   if (target->scheduler->pool().role != v1::POOL_ROLE_PREFILL)
     request->decode_instance = target->index;
   return target->index;
+}
+
+bool Router::CanEverDecode(const LiveRequest& request) const {
+  const int64_t lifetime =
+      int64_t{request.input_tokens} + request.output_tokens;
+  return decode_pools_.empty() ||
+         std::any_of(decode_pools_.begin(), decode_pools_.end(),
+                     [lifetime](const BatchScheduler* s) {
+                       return s->CanEverHold(lifetime);
+                     });
 }
 
 void Router::OnPrefillDone(int from, LiveRequestPtr request) {

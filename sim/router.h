@@ -64,6 +64,13 @@ class Router final {
   // index; the caller enqueues the request there.
   int Route(LiveRequest* request);
 
+  // Whether some decode pool could ever hold `request`'s whole lifetime
+  // (BatchScheduler::CanEverHold); always true without a decode side, where
+  // the instance that takes the prompt checks it on Enqueue. A request no
+  // decode instance can hold is rejected on arrival: prefilled, it would
+  // wait at the head of the decode FIFO for ever.
+  bool CanEverDecode(const LiveRequest& request) const;
+
   // A PREFILL-role instance finished `request`'s prefill: place it on a
   // decode instance now, or keep it waiting (or, mixed pool, decoding where
   // it is).
@@ -104,6 +111,8 @@ class Router final {
   std::vector<RouteTarget> targets_;    // by instance index
   std::vector<RouteTarget*> entry_;     // colocated or prefill instances
   std::vector<RouteTarget*> decoders_;  // decode instances
+  // One decode instance's scheduler per decode pool.
+  std::vector<const BatchScheduler*> decode_pools_;
   std::vector<DecodeGroup> groups_;
   std::vector<int> group_of_;  // by instance index (decoders only)
   std::vector<int> changed_;   // instances to refresh

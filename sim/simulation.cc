@@ -200,7 +200,9 @@ void Runtime::ArrivalsLoop() {
     ++emitted_;
     ApplyContextLimit(fleet_.context_limit, fleet_.model.max_context(),
                       live.get());
-    if (live->rejected) {  // never routed
+    if (!live->rejected && !router_->CanEverDecode(*live))
+      live->rejected = true;  // over every decode instance's KV capacity
+    if (live->rejected) {     // never routed
       OnComplete(std::move(live));
       continue;
     }
@@ -233,7 +235,8 @@ void Runtime::StopIfMissDecided(const RequestRecord* finished, double now_s) {
   if (finished && finished->rejected) {
     Stop(finished->context_outcome == ContextOutcome::kRejected
              ? "a request's prompt + output exceed the model's max_context"
-             : "a request is larger than an instance's KV capacity");
+             : "a request is larger than the KV cache an instance gives one "
+               "request (one attention group's under expert parallelism)");
   }
   slo_->AdvanceTo(now_s);
   decided_ = slo_->MissDecided();

@@ -18,6 +18,8 @@ PoolSpec Pool(v1::BatchingPolicy policy, int64_t blocks,
   PoolSpec pool;
   pool.name = "test";
   pool.role = v1::POOL_ROLE_COLOCATED;
+  pool.tp = 1;
+  pool.pp = 1;
   pool.policy = policy;
   pool.max_batch_size = 64;
   pool.max_batch_tokens = budget;
@@ -179,6 +181,29 @@ TEST(BatchSchedulerTest, RejectsARequestLargerThanTheWholeCache) {
   ASSERT_EQ(h.done.size(), 1u);
   EXPECT_TRUE(h.done[0]->rejected);
   EXPECT_TRUE(h.scheduler.idle());
+}
+
+// Expert parallelism with ep > tp: a request's KV lives in one of the
+// ep / tp attention groups, so the longest request is one group's share,
+// not the instance's total.
+TEST(BatchSchedulerTest, RejectsARequestLargerThanOneAttentionGroup) {
+  PoolSpec pool = Pool(v1::BATCHING_POLICY_VLLM, 80);  // 1,280 tokens
+  pool.tp = 1;
+  pool.ep = 8;  // 8 groups of 10 blocks (160 tokens) each
+  ASSERT_EQ(pool.request_capacity_blocks(), 10);
+  Harness h(pool);
+  EXPECT_TRUE(h.scheduler.CanEverHold(160));
+  EXPECT_FALSE(h.scheduler.CanEverHold(161));
+  h.scheduler.Enqueue(Req(0, 150, 20));  // 170 tokens: the total, not a group
+  ASSERT_EQ(h.done.size(), 1u);
+  EXPECT_TRUE(h.done[0]->rejected);
+  h.scheduler.Enqueue(Req(1, 150, 10));  // 160 tokens: one group's worth
+  h.RunToIdle();
+  ASSERT_EQ(h.done.size(), 2u);
+  EXPECT_FALSE(h.done[1]->rejected);
+  // ep = tp is one group: the whole cache.
+  pool.ep = 1;
+  EXPECT_EQ(pool.request_capacity_blocks(), 80);
 }
 
 TEST(BatchSchedulerTest, PrefillInstanceKeepsARequestOnlyIfItCanFinishIt) {

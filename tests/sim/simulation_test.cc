@@ -15,6 +15,7 @@
 #include <string>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/operator_model.h"
@@ -614,6 +615,54 @@ TEST(SimulationTest, RequestsOverMaxContextAreRejectedTruncatedOrCounted) {
     }
     std::sort(served.begin(), served.end());
     EXPECT_EQ(served, c.served_inputs);
+  }
+}
+
+// DeepSeek-V3 in FP8 on 8 H200 with ep = 8 over tp = 1: 8 data-parallel
+// attention groups, each with its own eighth of the KV cache. A request
+// longer than one group holds but shorter than the instance's total is not
+// served, colocated or as a decode pool's request (rejected on arrival, not
+// left waiting for a decode instance), while one that fits a group is. The
+// lengths come from the resolved pool's own capacity.
+TEST(SimulationTest, ARequestLongerThanOneAttentionGroupIsNotServed) {
+  const std::string pool_fields = R"pb(
+    machine { chip: "h200" scale_out_gbytes_per_s: 400 }
+    machines: 1
+    weight_dtype: DTYPE_FP8
+    batching { policy: BATCHING_POLICY_VLLM kv_memory_fraction: 0.7 }
+  )pb";
+  const std::string colocated =
+      "pools { role: POOL_ROLE_COLOCATED tp: 1 ep: 8 " + pool_fields + " }";
+  const std::string disaggregated =
+      "pools { name: 'prefill' role: POOL_ROLE_PREFILL tp: 8 " + pool_fields +
+      " } pools { name: 'decode' role: POOL_ROLE_DECODE tp: 1 ep: 8 " +
+      pool_fields + " }";
+  for (const std::string& cluster : {colocated, disaggregated}) {
+    SCOPED_TRACE(cluster);
+    ScenarioRequest probe;
+    probe.catalogs = ShippedCatalogs();
+    probe.cluster = ParseCluster("name: 'ep' " + cluster);
+    probe.model = "deepseek-v3";
+    probe.workload = Trace(WriteTrace("probe.csv", "0,100,1\n"));
+    absl::StatusOr<SimulationInputs> inputs = LoadScenario(probe);
+    ASSERT_TRUE(inputs.ok()) << inputs.status();
+    const PoolSpec& ep = inputs->fleet.pools.back();
+    ASSERT_EQ(ep.attention_groups(), 8);
+    const int64_t group_tokens =
+        ep.request_capacity_blocks() * ep.kv_block_tokens;
+    // Within the model's max_context, so only the KV capacity can refuse.
+    ASSERT_LT(group_tokens + 64, inputs->fleet.model.max_context());
+    ASSERT_LT(group_tokens + 64, ep.kv_capacity_tokens());
+    const std::string rows = absl::StrCat("0,", group_tokens - 8, ",8\n1,",
+                                          group_tokens + 56, ",8\n");
+    SimRun run = Simulate(probe.cluster, Trace(WriteTrace("ep.csv", rows)),
+                          "deepseek-v3");
+    ASSERT_EQ(run.records.size(), 2u);
+    EXPECT_EQ(run.result.completed(), 1);
+    EXPECT_EQ(run.result.rejected(), 1);
+    EXPECT_EQ(run.result.rejected_over_context(), 0);
+    for (const RequestRecord& r : run.records)
+      EXPECT_EQ(r.rejected, r.input_tokens > group_tokens - 8);
   }
 }
 
