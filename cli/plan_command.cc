@@ -107,7 +107,7 @@ std::string PlanCsv(const v1::PlanResult& result) {
     std::vector<std::string> pools;
     int machines = 0;
     for (const v1::PlannedPool& p : fleet.pools()) {
-      pools.push_back(absl::StrCat(planner::PoolText(p), " tp", p.tp()));
+      pools.push_back(planner::PoolLayoutText(p));
       machines += p.machines();
     }
     const v1::SimulationResult& r = fleet.result();

@@ -145,24 +145,33 @@ absl::StatusOr<PlanContext> BuildPlanContext(const v1::PlanRequest& request,
 }
 
 std::string SystemLabel(const Candidate& candidate) {
-  std::string prefill, decode, label;
-  int tp = 0;
+  std::string prefill, decode, label, prefill_layout, decode_layout;
   bool owned = false;
   for (const PoolChoice& pool : candidate) {
     if (pool.owned) {
       owned = true;
       continue;
     }
-    tp = pool.tp;
+    const std::string layout = LayoutText(pool.tp, pool.ep);
     if (pool.role == v1::POOL_ROLE_COLOCATED) {
-      label = absl::StrCat("colocated ", pool.chip, " tp", tp);
+      label = absl::StrCat("colocated ", pool.chip, " ", layout);
       continue;
     }
-    std::string& chips = pool.role == v1::POOL_ROLE_PREFILL ? prefill : decode;
+    const bool is_prefill = pool.role == v1::POOL_ROLE_PREFILL;
+    std::string& chips = is_prefill ? prefill : decode;
     absl::StrAppend(&chips, chips.empty() ? "" : "+", pool.chip);
+    (is_prefill ? prefill_layout : decode_layout) = layout;
   }
-  if (!prefill.empty() || !decode.empty())
-    label = absl::StrCat("disaggregated ", prefill, "->", decode, " tp", tp);
+  if (!prefill.empty() || !decode.empty()) {
+    // One layout when the roles share it (or one role is added), else the
+    // prefill's -> the decode's.
+    const std::string layout =
+        prefill_layout.empty() || decode_layout.empty() ||
+                prefill_layout == decode_layout
+            ? prefill_layout + (prefill_layout.empty() ? decode_layout : "")
+            : absl::StrCat(prefill_layout, "->", decode_layout);
+    label = absl::StrCat("disaggregated ", prefill, "->", decode, " ", layout);
+  }
   if (label.empty()) return "owned fleet as is";
   return owned ? absl::StrCat(label, " + owned fleet") : label;
 }
@@ -172,29 +181,44 @@ std::string PoolText(const v1::PlannedPool& pool) {
                       pool.chip(), " ", pool.role());
 }
 
+std::string LayoutText(int tp, int ep) {
+  return ep > 1 ? absl::StrCat("tp", tp, " ep", ep) : absl::StrCat("tp", tp);
+}
+
+std::string PoolLayoutText(const v1::PlannedPool& pool) {
+  return absl::StrCat(PoolText(pool), " ", LayoutText(pool.tp(), pool.ep()));
+}
+
 absl::StatusOr<std::vector<v1::PlannedPool>> ParsePlannedPools(
     absl::string_view text) {
   std::vector<v1::PlannedPool> pools;
   for (absl::string_view part : absl::StrSplit(text, '+')) {
-    // role:chipxN@tpT; the chip name may itself hold an 'x'.
+    // role:chipxN@tpT[epE]; the chip name may itself hold an 'x'.
     const size_t colon = part.find(':');
     const size_t at = part.rfind("@tp");
     const size_t times =
         at == absl::string_view::npos ? at : part.rfind('x', at);
+    const absl::string_view layout =
+        at == absl::string_view::npos ? "" : part.substr(at + 3);
+    const size_t ep_at = layout.find("ep");
     v1::PlannedPool pool;
-    int machines = 0, tp = 0;
+    int machines = 0, tp = 0, ep = 1;
     if (colon == absl::string_view::npos || times == absl::string_view::npos ||
         times <= colon + 1 ||
         !absl::SimpleAtoi(part.substr(times + 1, at - times - 1), &machines) ||
-        !absl::SimpleAtoi(part.substr(at + 3), &tp)) {
+        !absl::SimpleAtoi(layout.substr(0, ep_at), &tp) ||
+        (ep_at != absl::string_view::npos &&
+         !absl::SimpleAtoi(layout.substr(ep_at + 2), &ep))) {
       return absl::InvalidArgumentError(absl::StrCat(
           "pool '", part,
-          "': expected ROLE:CHIPxMACHINES@tpTP, e.g. colocated:h100x2@tp8"));
+          "': expected ROLE:CHIPxMACHINES@tpTP or "
+          "ROLE:CHIPxMACHINES@tpTPepEP, e.g. colocated:h100x2@tp8"));
     }
     pool.set_role(std::string(part.substr(0, colon)));
     pool.set_chip(std::string(part.substr(colon + 1, times - colon - 1)));
     pool.set_machines(machines);
     pool.set_tp(tp);
+    if (ep != 1) pool.set_ep(ep);
     pools.push_back(std::move(pool));
   }
   return pools;
@@ -213,6 +237,7 @@ absl::StatusOr<PoolChoice> PoolChoiceOf(const v1::PlannedPool& pool) {
   choice.chip = pool.chip();
   choice.machines = pool.machines();
   choice.tp = pool.tp();
+  choice.ep = std::max(1, pool.ep());
   choice.owned = pool.owned();
   return choice;
 }
@@ -236,7 +261,8 @@ std::string CandidateKey(const Candidate& candidate) {
     if (!key.empty()) key += "+";
     absl::StrAppend(&key, pool.owned ? "owned-" : "",
                     sim::PoolRoleName(pool.role), ":", pool.chip, "x",
-                    pool.machines, "@tp", pool.tp);
+                    pool.machines, "@tp", pool.tp,
+                    pool.ep > 1 ? absl::StrCat("ep", pool.ep) : "");
   }
   return key;
 }
@@ -264,6 +290,12 @@ v1::Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
     pool->set_machines(choice.machines);
     if (choice.owned) pool->set_owned_machines(choice.machines);
     pool->set_tp(choice.tp);
+    // The planner's layout, whatever the template's pool says.
+    if (choice.ep > 1) {
+      pool->set_ep(choice.ep);
+    } else {
+      pool->clear_ep();
+    }
   }
   return cluster;
 }
@@ -338,6 +370,7 @@ absl::Status CandidateEvaluator::EvaluateAll(
       pool->set_chip(choice.chip);
       pool->set_machines(choice.machines);
       pool->set_tp(choice.tp);
+      if (choice.ep > 1) pool->set_ep(choice.ep);
       pool->set_owned(choice.owned);
       if (!choice.owned) machines += choice.machines;  // the budget's count
     }

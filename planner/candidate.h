@@ -1,7 +1,7 @@
 // File: planner/candidate.h
 //
 // A candidate fleet as the planner searches it — a list of pools (role,
-// chip, machine count, TP) — and its evaluation by simulation. Candidates
+// chip, machine count, TP, EP) — and its evaluation by simulation. Candidates
 // are turned into Cluster configs from a template that carries scheduler
 // and network settings (data/clusters/splitwise_h100.txtpb by default).
 #ifndef FLEETSIM_PLANNER_CANDIDATE_H_
@@ -32,11 +32,13 @@ struct PoolChoice {
   int machines = 0;
   int tp = 0;
   bool owned = false;  // already owned (PlanRequest.existing_pools)
+  int ep = 1;          // expert parallelism (Pool.ep); 1 = none
 };
 using Candidate = std::vector<PoolChoice>;
 
 // "prefill:h100x18@tp8+decode:a100x9@tp8": the cache key and a label; an
-// owned pool reads "owned-colocated:h100x2@tp8".
+// owned pool reads "owned-colocated:h100x2@tp8", an expert-parallel one
+// "decode:h200x3@tp1ep8".
 std::string CandidateKey(const Candidate& candidate);
 // "disaggregated h100->a100 tp8" / "colocated h100 tp8", of the machines
 // added, with " + owned fleet" when there is one ("owned fleet as is" when
@@ -45,10 +47,15 @@ std::string SystemLabel(const Candidate& candidate);
 // "2 owned h100 colocated", "18 h100 prefill": a pool in words, for
 // messages, tables and reports.
 std::string PoolText(const v1::PlannedPool& pool);
+// A pool's parallel layout in words: "tp8", or "tp1 ep8" under expert
+// parallelism (ep <= 1: none).
+std::string LayoutText(int tp, int ep);
+// PoolText with its layout: "18 h100 prefill tp8".
+std::string PoolLayoutText(const v1::PlannedPool& pool);
 
-// Pools written as CandidateKey writes them, "colocated:h100x2@tp8" joined
-// by '+' (how `plan --existing-fleet` names an owned fleet). InvalidArgument
-// naming the part that does not parse.
+// Pools written as CandidateKey writes them, "colocated:h100x2@tp8" (or
+// "...@tp1ep8") joined by '+' (how `plan --existing-fleet` names an owned
+// fleet). InvalidArgument naming the part that does not parse.
 absl::StatusOr<std::vector<v1::PlannedPool>> ParsePlannedPools(
     absl::string_view text);
 // One planned pool as the search holds it. InvalidArgument for a role other

@@ -24,6 +24,7 @@ const FieldRanges& PlanRequestRanges() {
         {"fleetsim.v1.PlannedPool.machines", 1,
          static_cast<double>(kMaxMachinesPerFleet), "--existing-fleet"},
         {"fleetsim.v1.PlannedPool.tp", 1, 1e4, "--existing-fleet"},
+        {"fleetsim.v1.PlannedPool.ep", 1, 1e4, "--existing-fleet"},
     };
     for (const FieldRanges* part :
          {&sim::ClusterFieldRanges(), &sim::SloFieldRanges(),

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
+#include <numeric>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "economics/pricing.h"
 #include "hardware/latency_model.h"
+#include "hardware/model_footprint.h"
 #include "hardware/reference_machine.h"
 #include "planner/candidate.h"
 #include "planner/min_search.h"
@@ -28,18 +31,22 @@ struct Demand {
   double mean_output = 0;
 };
 
-// One system the planner sizes: a serving mode and its chips.
+// A pool's parallel layout: tp-way tensor parallelism and, when ep > 1,
+// expert parallelism over ep chips in ep / tp data-parallel attention
+// groups (sim::PoolSpec::ep).
+struct Layout {
+  int tp = 0;
+  int ep = 1;
+};
+
+// One system the planner sizes: a serving mode, its chips and the layout of
+// each role's pool.
 struct SystemSpec {
   v1::ServingMode mode = v1::SERVING_MODE_COLOCATED;
   std::string prefill_chip;  // colocated: the only chip
   std::string decode_chip;
-  int tp = 0;
-  std::string Label() const {
-    return mode == v1::SERVING_MODE_COLOCATED
-               ? absl::StrCat("colocated ", prefill_chip, " tp", tp)
-               : absl::StrCat("disaggregated ", prefill_chip, "->", decode_chip,
-                              " tp", tp);
-  }
+  Layout prefill;  // colocated: the only layout
+  Layout decode;
 };
 
 // Least machines a pool needs from capacity alone (no queueing, no SLO):
@@ -52,7 +59,8 @@ struct CapacityBounds {
 
 absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
                                                 const std::string& chip_name,
-                                                int tp, const Demand& demand) {
+                                                Layout layout,
+                                                const Demand& demand) {
   FLEETSIM_ASSIGN_OR_RETURN(const v1::Chip* chip,
                             context.chips.Find(chip_name));
   // KV capacity and cost-model settings per instance, exactly as a
@@ -65,7 +73,15 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
   const int chips_per_machine = context.MachineChips(*chip);
   pool->mutable_machine()->set_chips_per_machine(chips_per_machine);
   pool->set_machines(1);
-  pool->set_tp(tp);
+  pool->set_tp(layout.tp);
+  if (layout.ep > 1) pool->set_ep(layout.ep);
+  // The precision every candidate pool takes from the template (ToCluster):
+  // a model served in FP8 must be probed in FP8.
+  if (!context.template_cluster.pools().empty()) {
+    const v1::Pool& t = context.template_cluster.pools(0);
+    pool->set_weight_dtype(t.weight_dtype());
+    pool->set_kv_dtype(t.kv_dtype());
+  }
   FLEETSIM_ASSIGN_OR_RETURN(
       sim::FleetSpec fleet,
       sim::ResolveFleet(probe, "capacity probe", context.model,
@@ -77,13 +93,17 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
   FLEETSIM_RETURN_IF_ERROR(
       sim::SloEvaluator::Create(context.slo, fleet, context.slo_reference_chip)
           .status());
-  int instances_per_machine = std::max(1, chips_per_machine / tp);
-  constexpr int kChunk = 2048;
-  hardware::BatchShape prefill;
-  prefill.AddPrefillChunk(kChunk, 0);
-  double prefill_tokens_per_s =
-      kChunk / model->IterationSeconds(prefill) * instances_per_machine;
   const sim::PoolSpec& spec = fleet.pools[0];
+  const int instances_per_machine = spec.instances_per_machine;
+  // One chunk per data-parallel attention group (one without expert
+  // parallelism): each group prefills its own prompt.
+  constexpr int kChunk = 2048;
+  const int groups = spec.attention_groups();
+  hardware::BatchShape prefill;
+  for (int g = 0; g < groups; ++g) prefill.AddPrefillChunk(kChunk, 0);
+  double prefill_tokens_per_s = groups * kChunk /
+                                model->IterationSeconds(prefill) *
+                                instances_per_machine;
   double per_request_tokens = demand.mean_input + demand.mean_output / 2;
   int batch = static_cast<int>(std::clamp<double>(
       spec.RequestsHeld(per_request_tokens), 1, spec.max_batch_size));
@@ -101,6 +121,75 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
   bounds.decode_machines =
       demand.rate_per_s * demand.mean_output / decode_tokens_per_s;
   return bounds;
+}
+
+// One chip's pool layout and its capacity bounds in each role, for a family
+// of systems: the same for every role under plain tensor parallelism; under
+// expert parallelism each role's own choice (ChooseExpertParallel).
+struct ChipLayouts {
+  Layout colocated, prefill, decode;
+  CapacityBounds colocated_bounds, prefill_bounds, decode_bounds;
+
+  static ChipLayouts Uniform(Layout layout, CapacityBounds bounds) {
+    return {layout, layout, layout, bounds, bounds, bounds};
+  }
+};
+
+// The expert-parallel layouts the planner tries on `chip` for an MoE model:
+// ep = the most chips of one machine the routed experts divide over (their
+// greatest common divisor: 8 on an 8-GPU machine or GB200 NVL72 for 256
+// experts, 128 on CloudMatrix384), tp each power of two dividing ep up to
+// an HGX board's 8. None for a dense model or where ep would be 1.
+std::vector<Layout> ExpertParallelLayouts(const PlanContext& context,
+                                          const v1::Chip& chip) {
+  std::vector<Layout> layouts;
+  if (hardware::NumMoeLayers(context.model) == 0) return layouts;
+  const int ep =
+      std::gcd(context.MachineChips(chip), context.model.moe().num_experts());
+  if (ep <= 1) return layouts;
+  for (int tp = 1; tp <= std::min(ep, hardware::kDefaultChipsPerMachine);
+       tp *= 2) {
+    if (ep % tp == 0) layouts.push_back({tp, ep});
+  }
+  return layouts;
+}
+
+// For each role, the layout among `layouts` with the fewest machines by
+// capacity bound (colocated: prefill and decode work together; ties: the
+// first, the smaller tp). Sizing the attention tp analytically keeps the
+// simulated search to one expert-parallel system per chip (or chip pair).
+// Errors: the last layout's, when none resolves.
+absl::StatusOr<ChipLayouts> ChooseExpertParallel(
+    const PlanContext& context, const std::string& chip,
+    const std::vector<Layout>& layouts, const Demand& demand) {
+  ChipLayouts best;
+  bool found = false;
+  absl::Status last = absl::NotFoundError("no expert-parallel layout");
+  for (const Layout& layout : layouts) {
+    absl::StatusOr<CapacityBounds> b =
+        EstimateCapacity(context, chip, layout, demand);
+    if (!b.ok()) {
+      last = b.status();
+      continue;
+    }
+    const CapacityBounds& held = best.colocated_bounds;
+    if (!found || b->prefill_machines + b->decode_machines <
+                      held.prefill_machines + held.decode_machines) {
+      best.colocated = layout;
+      best.colocated_bounds = *b;
+    }
+    if (!found || b->prefill_machines < best.prefill_bounds.prefill_machines) {
+      best.prefill = layout;
+      best.prefill_bounds = *b;
+    }
+    if (!found || b->decode_machines < best.decode_bounds.decode_machines) {
+      best.decode = layout;
+      best.decode_bounds = *b;
+    }
+    found = true;
+  }
+  if (!found) return last;
+  return best;
 }
 
 // Searches one system's minimal fleets (see planner.h).
@@ -145,18 +234,18 @@ class SystemSearch {
   Candidate Colocated(int n) const {
     Candidate candidate = context_->existing;
     if (n > 0)
-      candidate.push_back(
-          {v1::POOL_ROLE_COLOCATED, spec_.prefill_chip, n, spec_.tp});
+      candidate.push_back({v1::POOL_ROLE_COLOCATED, spec_.prefill_chip, n,
+                           spec_.prefill.tp, false, spec_.prefill.ep});
     return candidate;
   }
   Candidate Disaggregated(int p, int d) const {
     Candidate candidate = context_->existing;
     if (p > 0)
-      candidate.push_back(
-          {v1::POOL_ROLE_PREFILL, spec_.prefill_chip, p, spec_.tp});
+      candidate.push_back({v1::POOL_ROLE_PREFILL, spec_.prefill_chip, p,
+                           spec_.prefill.tp, false, spec_.prefill.ep});
     if (d > 0)
-      candidate.push_back(
-          {v1::POOL_ROLE_DECODE, spec_.decode_chip, d, spec_.tp});
+      candidate.push_back({v1::POOL_ROLE_DECODE, spec_.decode_chip, d,
+                           spec_.decode.tp, false, spec_.decode.ep});
     return candidate;
   }
 
@@ -276,6 +365,68 @@ class SystemSearch {
   std::vector<std::pair<int, int>> staircase_;
 };
 
+// Every system a plan searches: per TP degree, one per chip (colocated) or
+// chip pair (disaggregated) in each mode, then an MoE model's
+// expert-parallel ones. A chip that cannot hold the model in a layout is
+// named in `skipped`.
+std::vector<std::unique_ptr<SystemSearch>> Systems(
+    const PlanContext& context, const std::vector<std::string>& chips,
+    const std::vector<v1::ServingMode>& modes, const std::vector<int>& tps,
+    const Demand& demand, std::vector<std::string>* skipped) {
+  std::vector<std::unique_ptr<SystemSearch>> searches;
+  // One system per chip (colocated) or chip pair (disaggregated) per mode.
+  auto add_systems = [&](const std::map<std::string, ChipLayouts>& layouts) {
+    for (v1::ServingMode mode : modes) {
+      for (const auto& [prefill_chip, p] : layouts) {
+        if (mode == v1::SERVING_MODE_COLOCATED) {
+          searches.push_back(std::make_unique<SystemSearch>(
+              SystemSpec{mode, prefill_chip, prefill_chip, p.colocated,
+                         p.colocated},
+              &context, p.colocated_bounds, p.colocated_bounds));
+          continue;
+        }
+        for (const auto& [decode_chip, d] : layouts) {
+          searches.push_back(std::make_unique<SystemSearch>(
+              SystemSpec{mode, prefill_chip, decode_chip, p.prefill, d.decode},
+              &context, p.prefill_bounds, d.decode_bounds));
+        }
+      }
+    }
+  };
+  for (int tp : tps) {
+    std::map<std::string, ChipLayouts> layouts;
+    for (const std::string& chip : chips) {
+      absl::StatusOr<CapacityBounds> b =
+          EstimateCapacity(context, chip, {tp, 1}, demand);
+      if (!b.ok()) {
+        skipped->push_back(
+            absl::StrCat(chip, " tp", tp, ": ", b.status().message()));
+        continue;
+      }
+      layouts[chip] = ChipLayouts::Uniform({tp, 1}, *b);
+    }
+    add_systems(layouts);
+  }
+  // An MoE model's expert-parallel systems beside those (docs/planner.md).
+  std::map<std::string, ChipLayouts> expert_parallel;
+  for (const std::string& chip : chips) {
+    absl::StatusOr<const v1::Chip*> found = context.chips.Find(chip);
+    if (!found.ok()) continue;  // skipped above
+    const std::vector<Layout> layouts = ExpertParallelLayouts(context, **found);
+    if (layouts.empty()) continue;
+    absl::StatusOr<ChipLayouts> chosen =
+        ChooseExpertParallel(context, chip, layouts, demand);
+    if (!chosen.ok()) {
+      skipped->push_back(absl::StrCat(chip, " ep", layouts[0].ep, ": ",
+                                      chosen.status().message()));
+      continue;
+    }
+    expert_parallel[chip] = *chosen;
+  }
+  add_systems(expert_parallel);
+  return searches;
+}
+
 absl::StatusOr<Demand> MeasureDemand(const v1::Workload& workload) {
   FLEETSIM_ASSIGN_OR_RETURN(
       workloads::TraceStats stats,
@@ -389,36 +540,9 @@ absl::StatusOr<v1::PlanResult> PlanFleet(const v1::PlanRequest& request,
                       : hardware::kDefaultChipsPerMachine);
   }
 
-  std::vector<std::unique_ptr<SystemSearch>> searches;
   std::vector<std::string> skipped;
-  for (int tp : tps) {
-    std::map<std::string, CapacityBounds> bounds;
-    for (const std::string& chip : chips) {
-      absl::StatusOr<CapacityBounds> b =
-          EstimateCapacity(context, chip, tp, demand);
-      if (!b.ok()) {
-        skipped.push_back(
-            absl::StrCat(chip, " tp", tp, ": ", b.status().message()));
-        continue;
-      }
-      bounds[chip] = *b;
-    }
-    for (v1::ServingMode mode : modes) {
-      for (const auto& [prefill_chip, prefill_bounds] : bounds) {
-        if (mode == v1::SERVING_MODE_COLOCATED) {
-          searches.push_back(std::make_unique<SystemSearch>(
-              SystemSpec{mode, prefill_chip, prefill_chip, tp}, &context,
-              prefill_bounds, prefill_bounds));
-          continue;
-        }
-        for (const auto& [decode_chip, decode_bounds] : bounds) {
-          searches.push_back(std::make_unique<SystemSearch>(
-              SystemSpec{mode, prefill_chip, decode_chip, tp}, &context,
-              prefill_bounds, decode_bounds));
-        }
-      }
-    }
-  }
+  std::vector<std::unique_ptr<SystemSearch>> searches =
+      Systems(context, chips, modes, tps, demand, &skipped);
 
   std::optional<LocalSimulationPool> local_pool;
   SimulationPool& pool = PoolFor(request, options, &local_pool);

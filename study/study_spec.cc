@@ -273,7 +273,7 @@ std::vector<std::string> DescribeChanges(const v1::StudyVariant& variant) {
   if (!variant.existing_pools().empty()) {
     std::vector<std::string> pools;
     for (const v1::PlannedPool& pool : variant.existing_pools()) {
-      pools.push_back(absl::StrCat(planner::PoolText(pool), " tp", pool.tp()));
+      pools.push_back(planner::PoolLayoutText(pool));
     }
     changes.push_back(
         absl::StrCat("extends owned ", absl::StrJoin(pools, " + ")));

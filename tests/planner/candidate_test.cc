@@ -21,7 +21,43 @@ TEST(CandidateTest, KeysAndLabelsMarkOwnedPools) {
   EXPECT_EQ(SystemLabel(candidate), "owned fleet as is");
   EXPECT_EQ(SystemLabel({{v1::POOL_ROLE_PREFILL, "h100", 4, 8},
                          {v1::POOL_ROLE_DECODE, "a100", 2, 4}}),
-            "disaggregated h100->a100 tp4");
+            "disaggregated h100->a100 tp8->tp4");
+}
+
+// Expert-parallel pools: "@tp1ep8" in keys, "tp1 ep8" in labels, and the
+// keys read back; a layout shared by both roles is named once.
+TEST(CandidateTest, ExpertParallelPoolsKeepTheirLayout) {
+  Candidate candidate = {{v1::POOL_ROLE_PREFILL, "h200", 2, 2, false, 8},
+                         {v1::POOL_ROLE_DECODE, "h200", 3, 1, false, 8}};
+  EXPECT_EQ(CandidateKey(candidate),
+            "prefill:h200x2@tp2ep8+decode:h200x3@tp1ep8");
+  EXPECT_EQ(SystemLabel(candidate),
+            "disaggregated h200->h200 tp2 ep8->tp1 ep8");
+  candidate[0].tp = 1;
+  EXPECT_EQ(SystemLabel(candidate), "disaggregated h200->h200 tp1 ep8");
+  EXPECT_EQ(SystemLabel({{v1::POOL_ROLE_COLOCATED, "b200", 4, 1, false, 8}}),
+            "colocated b200 tp1 ep8");
+
+  absl::StatusOr<std::vector<v1::PlannedPool>> pools =
+      ParsePlannedPools(CandidateKey(candidate));
+  ASSERT_TRUE(pools.ok()) << pools.status();
+  ASSERT_EQ(pools->size(), 2u);
+  EXPECT_EQ((*pools)[1].tp(), 1);
+  EXPECT_EQ((*pools)[1].ep(), 8);
+  EXPECT_EQ(PoolLayoutText((*pools)[1]), "3 h200 decode tp1 ep8");
+  Candidate back;
+  for (const v1::PlannedPool& pool : *pools) {
+    absl::StatusOr<PoolChoice> choice = PoolChoiceOf(pool);
+    ASSERT_TRUE(choice.ok()) << choice.status();
+    back.push_back(*choice);
+  }
+  EXPECT_EQ(CandidateKey(back), CandidateKey(candidate));
+  // Without ep a pool has none (ep 1), and says so nowhere.
+  absl::StatusOr<std::vector<v1::PlannedPool>> plain =
+      ParsePlannedPools("colocated:h100x2@tp8");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ((*plain)[0].ep(), 0);
+  EXPECT_EQ(PoolLayoutText((*plain)[0]), "2 h100 colocated tp8");
 }
 
 TEST(CandidateTest, ParsePlannedPoolsReadsCandidateKeys) {
@@ -54,9 +90,10 @@ TEST(CandidateTest, ParsePlannedPoolsReadsCandidateKeys) {
 }
 
 TEST(CandidateTest, ParsePlannedPoolsNamesTheBadPart) {
-  for (const char* bad : {"colocated:h100x2", "colocated:h100@tp8",
-                          "h100x2@tp8", "colocated:h100xtwo@tp8",
-                          "colocated:h100x2@tp8+", "colocated:x2@tp8"}) {
+  for (const char* bad :
+       {"colocated:h100x2", "colocated:h100@tp8", "h100x2@tp8",
+        "colocated:h100xtwo@tp8", "colocated:h100x2@tp8+", "colocated:x2@tp8",
+        "colocated:h100x2@tp1ep", "colocated:h100x2@tp1epx"}) {
     absl::StatusOr<std::vector<v1::PlannedPool>> pools = ParsePlannedPools(bad);
     ASSERT_FALSE(pools.ok()) << bad;
     EXPECT_EQ(pools.status().code(), absl::StatusCode::kInvalidArgument);

@@ -212,6 +212,61 @@ TEST(PlannerTest, ModelThatFitsNowhereIsExplained) {
   EXPECT_THAT(result->explanation(), HasSubstr("does not fit"));
 }
 
+// An MoE model's plan searches an expert-parallel system beside the TP one
+// (Mixtral-8x7B on 8-GPU H100 machines: ep 8, one expert per GPU) and
+// recommends whichever the simulations find cheaper at the SLO. At 10 req/s
+// that is EP; why is read from the simulations: the TP system at the EP
+// fleet's size misses a target the EP fleet meets. A dense model's plan
+// has no expert-parallel system.
+TEST(PlannerTest, AnMoeModelsPlanWeighsExpertAgainstTensorParallelism) {
+  v1::PlanRequest request =
+      Request("mixtral-8x7b", "azure_2023_conv.csv", 10, 30);
+  request.add_chips("h100");
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
+  absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->feasible()) << result->explanation();
+  const v1::PlannedFleet* tp = nullptr;
+  const v1::PlannedFleet* ep = nullptr;
+  for (const v1::PlannedFleet& best : result->best_per_system())
+    (best.pools(0).ep() > 1 ? ep : tp) = &best;
+  ASSERT_NE(tp, nullptr);
+  ASSERT_NE(ep, nullptr);
+  EXPECT_EQ(tp->system(), "colocated h100 tp8");
+  EXPECT_EQ(ep->pools(0).ep(), 8);
+  EXPECT_EQ(result->cheapest().system(),
+            ep->cost() < tp->cost() ? ep->system() : tp->system());
+
+  ASSERT_LT(Machines(*ep), Machines(*tp));
+  EXPECT_EQ(result->cheapest().system(), ep->system());
+  const v1::PlannedFleet* tp_as_small =
+      FindFleet(*result, tp->system(), Machines(*ep));
+  ASSERT_NE(tp_as_small, nullptr);  // the search saw it fail
+  EXPECT_FALSE(tp_as_small->feasible());
+  int missed = 0;
+  for (const v1::SloAttainment& target : tp_as_small->result().slo()) {
+    if (target.observed() <= target.limit()) continue;
+    ++missed;
+    for (const v1::SloAttainment& same : ep->result().slo()) {
+      if (same.metric() == target.metric() &&
+          same.percentile() == target.percentile()) {
+        EXPECT_LE(same.observed(), same.limit()) << same.metric();
+      }
+    }
+  }
+  EXPECT_GT(missed, 0) << tp_as_small->miss();
+
+  v1::PlanRequest dense = Request("llama-3-8b", "azure_2023_conv.csv", 2, 20);
+  dense.add_chips("h100");
+  dense.add_modes(v1::SERVING_MODE_COLOCATED);
+  absl::StatusOr<v1::PlanResult> plain = PlanFleet(dense, Options());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ASSERT_GT(plain->fleets_size(), 0);
+  for (const v1::PlannedFleet& fleet : plain->fleets()) {
+    EXPECT_EQ(fleet.pools(0).ep(), 0) << fleet.system();
+  }
+}
+
 TEST(PlannerTest, UnknownChipIsAnError) {
   v1::PlanRequest request = Request("bloom-176b", "azure_2023_conv.csv", 1, 10);
   request.add_chips("h900");
