@@ -56,8 +56,9 @@ ABSL_FLAG(bool, run_to_end, false,
           "until the stop)");
 ABSL_FLAG(std::string, existing_fleet, "",
           "Extend machines already owned (their purchase is sunk) instead "
-          "of planning from nothing: pools as ROLE:CHIPxMACHINES@tpTP joined "
-          "by '+', e.g. colocated:h100x2@tp8");
+          "of planning from nothing: pools as ROLE:CHIPxMACHINES@tpTP (or "
+          "@tpTPepEP under expert parallelism) joined by '+', e.g. "
+          "colocated:h100x2@tp8");
 
 namespace fleetsim::cli {
 namespace {
