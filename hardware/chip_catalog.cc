@@ -315,6 +315,7 @@ v1::OperatorEfficiency EffectiveEfficiency(const v1::Chip& chip,
   const v1::OperatorEfficiency* specific = nullptr;
   const v1::OperatorEfficiency* chip_wide = nullptr;
   for (const v1::OperatorEfficiency& entry : chip.efficiency()) {
+    if (!entry.framework().empty()) continue;  // one framework's kernels
     if (entry.op() == op) specific = &entry;
     if (entry.op() == v1::OPERATOR_CLASS_UNSPECIFIED) chip_wide = &entry;
   }

@@ -89,9 +89,12 @@ double IdlePowerW(const v1::Chip& chip);
 // domain (Chip.scale_up_domain_chips), else kDefaultChipsPerMachine (8).
 int MachineChips(const v1::Chip& chip);
 
-// The efficiency entry the cost model should apply to `op` on `chip`: the
-// chip's entry for `op` with any unset field filled from the chip-wide entry
-// (op OPERATOR_CLASS_UNSPECIFIED, the convention for "every operator").
+// The efficiency entry the cost model should apply to `op` on `chip`
+// without a serving framework: the chip's framework-free entry for `op`
+// with any unset field filled from the chip-wide entry (op
+// OPERATOR_CLASS_UNSPECIFIED, the convention for "every operator"). A
+// framework's entries (`framework` set) are ResolveEfficiency's
+// (operator_options.h), with OperatorModelOptions::framework.
 // Fields set in neither stay unset, for the cost model's own defaults. The
 // result's `op` is `op`; its `source` joins the sources used.
 v1::OperatorEfficiency EffectiveEfficiency(const v1::Chip& chip,

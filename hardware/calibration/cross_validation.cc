@@ -65,15 +65,20 @@ absl::StatusOr<CvResult> CrossValidateClass(
     };
   } else {
     // One source table: hold out octaves of the swept size (prefill chunk
-    // tokens, decode batch), i.e. extrapolate to unseen sizes.
+    // tokens, a GEMM's token rows m, decode batch), i.e. extrapolate to
+    // unseen sizes.
     const bool prefill = op_class == v1::OPERATOR_CLASS_ATTENTION_PREFILL;
-    result.grouping = prefill ? "chunk octave" : "batch octave";
-    key = [prefill](const v1::CalibrationRow& r) {
-      const int64_t b =
-          std::max<int64_t>(prefill ? r.new_tokens() : r.batch(), 1);
+    const bool gemm = op_class == v1::OPERATOR_CLASS_GEMM;
+    const char* size = prefill ? "chunk" : gemm ? "m" : "batch";
+    result.grouping = absl::StrCat(size, " octave");
+    key = [prefill, gemm, size](const v1::CalibrationRow& r) {
+      const int64_t b = std::max<int64_t>(prefill ? r.new_tokens()
+                                          : gemm  ? r.m()
+                                                  : r.batch(),
+                                          1);
       const int octave = static_cast<int>(std::floor(std::log2(b)));
-      return absl::StrCat(prefill ? "chunk " : "batch ", int64_t{1} << octave,
-                          "-", (int64_t{2} << octave) - 1);
+      return absl::StrCat(size, " ", int64_t{1} << octave, "-",
+                          (int64_t{2} << octave) - 1);
     };
   }
   std::map<std::string, std::vector<v1::CalibrationRow>> groups;

@@ -20,8 +20,9 @@ namespace fleetsim::hardware {
 namespace {
 
 // The entry one fit searches: its fields in coordinate order, the
-// grid-chosen ones (overlap exponent, rows per unit) held at the grid point
-// being tried rather than read from a coordinate.
+// grid-chosen ones (overlap exponent, rows per unit, whether the GEMM M-tile
+// term is on) held at the grid point being tried rather than read from a
+// coordinate.
 struct EntryShape {
   v1::OperatorClass op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
   std::string framework;
@@ -29,6 +30,9 @@ struct EntryShape {
   std::vector<FitParam> params;
   double overlap = 1.5;      // the kOverlap grid value being tried
   double rows_per_unit = 2;  // the kRowsPerUnit grid value being tried
+  // Whether kTileOverheadRows is fitted (true) or held at 0, the term off
+  // (its coordinate is log r, which cannot reach 0).
+  bool tiles = true;
 
   static bool IsGrid(FitParam p) {
     return p == FitParam::kOverlap || p == FitParam::kRowsPerUnit;
@@ -37,6 +41,7 @@ struct EntryShape {
   double ValueOf(size_t i, const std::vector<double>& x) const {
     if (params[i] == FitParam::kOverlap) return overlap;
     if (params[i] == FitParam::kRowsPerUnit) return rows_per_unit;
+    if (params[i] == FitParam::kTileOverheadRows && !tiles) return 0;
     return ToValue(params[i], x[i]);
   }
 
@@ -65,9 +70,14 @@ struct EntryShape {
 // model evaluates in closed form (operator_model.cc CombineMode), and, with
 // `fit_waves`, rows per unit from {0 (no wave term), 1, 2, 4} (thread
 // blocks of one row each resident per SM); both enter through closed forms
-// or a ceiling, so the loss is a step function of them. The other
-// coordinates start at `current` and are fitted by Nelder-Mead for each
-// point. Leaves the best point in `shape` and returns its coordinates.
+// or a ceiling, so the loss is a step function of them. A GEMM fit also
+// tries its M-tile term off: on tables without padding steps (aiconfigurator's
+// CUDA-graph GEMMs, where cuBLAS picks the tile per shape) tile_overhead_rows
+// is not identified, and Nelder-Mead on log r wanders along a flat valley
+// (24.9 to 1e9 fit alike) that never reaches the better r = 0
+// (docs/calibration.md §4.1). The other coordinates start at `current` and
+// are fitted by Nelder-Mead for each point. Leaves the best point in
+// `shape` and returns its coordinates.
 std::vector<double> SearchGrid(
     const std::function<double(const std::vector<double>&)>& loss,
     const ClassEfficiency& current, bool fit_waves, EntryShape* shape) {
@@ -76,23 +86,39 @@ std::vector<double> SearchGrid(
   double best_loss = 0;
   double best_p = 1.5;
   double best_rows = 2;
-  const bool fit_overlap = std::find(params.begin(), params.end(),
-                                     FitParam::kOverlap) != params.end();
-  std::vector<std::pair<double, double>> grid;
+  bool best_tiles = true;
+  auto has = [&params](FitParam p) {
+    return std::find(params.begin(), params.end(), p) != params.end();
+  };
+  const bool fit_overlap = has(FitParam::kOverlap);
+  const bool fit_tiles = has(FitParam::kTileOverheadRows);
+  struct GridPoint {
+    double p;
+    double wave;
+    bool tiles;
+  };
+  std::vector<GridPoint> grid;
   for (double p : {1.0, 4.0 / 3.0, 1.5, 2.0}) {
     if (!fit_overlap && p != 1.0) break;
     for (double r : {0.0, 1.0, 2.0, 4.0}) {
       if (!fit_waves && r != 0.0) break;
-      grid.emplace_back(p, r);
+      for (bool tiles : {true, false}) {
+        if (!fit_tiles && !tiles) break;
+        grid.push_back({p, r, tiles});
+      }
     }
   }
-  // Minimise over the free coordinates only.
-  std::vector<size_t> free;
-  for (size_t i = 0; i < params.size(); ++i)
-    if (!EntryShape::IsGrid(params[i])) free.push_back(i);
-  for (const auto& [p, wave] : grid) {
+  for (const auto& [p, wave, tiles] : grid) {
     shape->overlap = p;
     shape->rows_per_unit = wave;
+    shape->tiles = tiles;
+    // Minimise over the free coordinates only.
+    std::vector<size_t> free;
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (!EntryShape::IsGrid(params[i]) &&
+          (tiles || params[i] != FitParam::kTileOverheadRows))
+        free.push_back(i);
+    }
     std::vector<double> x(params.size());
     for (size_t i = 0; i < params.size(); ++i) {
       x[i] = EntryShape::IsGrid(params[i])
@@ -115,10 +141,12 @@ std::vector<double> SearchGrid(
       best_loss = l;
       best_p = p;
       best_rows = wave;
+      best_tiles = tiles;
     }
   }
   shape->overlap = best_p;
   shape->rows_per_unit = best_rows;
+  shape->tiles = best_tiles;
   return best_x;
 }
 

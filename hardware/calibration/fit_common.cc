@@ -23,6 +23,7 @@ double MeanLoss(const v1::Chip& chip, const OperatorModelOptions& base,
 }
 
 double RoundTo3Digits(double v) {
+  if (v == 0) return 0;  // a term fitted off (log10 would give NaN)
   const double digits = std::pow(10.0, 2 - std::floor(std::log10(v)));
   return std::round(v * digits) / digits;
 }

@@ -28,7 +28,7 @@ double MeanLoss(const v1::Chip& chip, const OperatorModelOptions& base,
                 const std::vector<v1::CalibrationRow>& rows);
 
 // `v` rounded to 3 significant digits: stored entries are what the model
-// uses.
+// uses. 0 (a term fitted off) stays 0.
 double RoundTo3Digits(double v);
 
 // The rows of class `c`, in order.

@@ -198,6 +198,38 @@ TEST(ChipCatalogTest, FusedMoeEntriesPerFramework) {
   }
 }
 
+// bf16 GEMMs per serving framework (docs/calibration.md §4.1): H100 and
+// A100 carry each framework's fit on aiconfigurator's CUDA-graph tables;
+// without a framework the Vidur fit (eager GEMMs, M tiles) applies; a chip
+// nobody measured takes the H100 frameworks pooled, whatever its framework.
+TEST(ChipCatalogTest, GemmEntriesPerFramework) {
+  const ChipCatalog catalog = ShippedChips();
+  auto gemm = [&](const char* chip, const char* framework) {
+    OperatorModelOptions o;
+    o.framework = framework;
+    return ResolveEfficiency(o, Get(catalog, chip), v1::OPERATOR_CLASS_GEMM);
+  };
+  EXPECT_DOUBLE_EQ(gemm("h100", "").compute, 0.725);
+  EXPECT_DOUBLE_EQ(gemm("h100", "").tile_overhead_rows, 24.9);
+  EXPECT_DOUBLE_EQ(gemm("h100", "trtllm").compute, 0.793);
+  EXPECT_DOUBLE_EQ(gemm("h100", "vllm").compute, 0.814);
+  EXPECT_DOUBLE_EQ(gemm("h100", "sglang").compute, 0.771);
+  for (const char* fw : {"trtllm", "vllm", "sglang"}) {
+    // Set to 0, not inherited from the framework-free entry.
+    EXPECT_EQ(gemm("h100", fw).tile_overhead_rows, 0) << fw;
+  }
+  EXPECT_DOUBLE_EQ(gemm("a100", "").compute, 0.735);
+  EXPECT_DOUBLE_EQ(gemm("a100", "vllm").compute, 0.832);
+  EXPECT_DOUBLE_EQ(gemm("a100", "sglang").tile_overhead_rows, 8.59);
+  const ClassEfficiency pooled =
+      OperatorModelOptions().efficiency[v1::OPERATOR_CLASS_GEMM];
+  EXPECT_DOUBLE_EQ(pooled.compute, 0.793);
+  for (const char* fw : {"", "trtllm", "vllm", "sglang"}) {
+    EXPECT_DOUBLE_EQ(gemm("h200", fw).compute, pooled.compute) << fw;
+    EXPECT_DOUBLE_EQ(gemm("h200", fw).memory, pooled.memory) << fw;
+  }
+}
+
 TEST(ChipCatalogTest, NegativeBandwidthNamesFileLineAndField) {
   EXPECT_EQ(LoadError("negative_bandwidth"),
             kBadDir +

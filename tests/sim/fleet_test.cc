@@ -555,6 +555,22 @@ TEST_F(FleetTest, ServingFrameworkSelectsTheKernelSet) {
   ASSERT_TRUE(trtllm_model.ok() && vllm_model.ok());
   EXPECT_GT((*trtllm_model)->IterationSeconds(prompt),
             (*vllm_model)->IterationSeconds(prompt));
+  // Each pool's GEMMs are its framework's: on this compute-bound prompt
+  // vLLM's fitted GEMM efficiency (eta_c 0.814) beats TRT-LLM's (0.793),
+  // which beats SGLang's (0.771; data/chips/h100.txtpb).
+  const PoolSpec& sglang_pool = last_.pools[1];
+  auto sglang_model = CreateLatencyModel(last_, sglang_pool.chip, pool.tp,
+                                         pool.pp, sglang_pool.framework);
+  ASSERT_TRUE(sglang_model.ok());
+  auto gemm_seconds = [&](const hardware::LatencyModel& m) {
+    double s = 0;
+    for (const hardware::OperatorTime& op : m.Explain(prompt).ops)
+      if (op.op_class == v1::OPERATOR_CLASS_GEMM) s += op.seconds;
+    return s;
+  };
+  const double vllm_gemm = gemm_seconds(**vllm_model);
+  EXPECT_GT(gemm_seconds(**trtllm_model), 1.01 * vllm_gemm);
+  EXPECT_GT(gemm_seconds(**sglang_model), 1.01 * gemm_seconds(**trtllm_model));
   cluster.set_serving_framework("tgi");
   EXPECT_THAT(ResolveCluster(cluster, "c.txtpb", "llama-2-70b"),
               HasSubstr("c.txtpb: field 'serving_framework': 'tgi' is not a "

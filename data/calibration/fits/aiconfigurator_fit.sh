@@ -1,8 +1,8 @@
 #!/bin/sh
 # Regenerates the fits of today's kernels from the shipped aiconfigurator
 # tables (data/calibration/aiconfigurator/, README there): the provenance of
-# the attention and collective `efficiency` entries in data/chips/h100.txtpb
-# and a100.txtpb and of the defaults every chip nobody measured inherits
+# the attention, GEMM and collective `efficiency` entries in
+# data/chips/h100.txtpb and a100.txtpb and of the defaults every chip nobody measured inherits
 # (hardware/operator_options.cc). Usage:
 #   data/calibration/fits/aiconfigurator_fit.sh [path/to/fleetsim]
 # Per chip:
@@ -22,6 +22,12 @@
 #                            kernels: TRT-LLM's CUTLASS, vLLM's and
 #                            SGLang's Triton; docs/calibration.md §4.4)
 #   C_moe_fit.txt            the frameworks pooled, leave-one-framework-out
+#   C_gemm_FW_fit.txt        one framework's bf16 GEMM entry (`framework:
+#                            FW`), leave-one-m-octave-out CV
+#   C_gemm_fit.txt           the frameworks' GEMM tables pooled, leave-one-
+#                            framework-out (H100: the acceptance number;
+#                            the default of chips nobody measured,
+#                            docs/calibration.md §4.1, §7)
 #   h100_ssm_conv_fit.txt    Mamba-2's conv (`ssm_conv`), leave-one-model-out
 #                            (docs/calibration.md §4.5)
 set -e
@@ -54,5 +60,12 @@ for c in h100 a100; do
     all=$all${all:+,}$p
   done
   "$FLEETSIM" calibrate fit --chip $c --cv --profile $all --where "$MOE" > $F/${c}_moe_fit.txt
+  all=""
+  for fw in trtllm vllm sglang; do
+    p=$D/$c/gemm_bf16_$fw.csv.gz
+    "$FLEETSIM" calibrate fit --chip $c --framework $fw --cv --profile $p > $F/${c}_gemm_${fw}_fit.txt
+    all=$all${all:+,}$p
+  done
+  "$FLEETSIM" calibrate fit --chip $c --cv --profile $all > $F/${c}_gemm_fit.txt
 done
 "$FLEETSIM" calibrate fit --chip h100 --framework trtllm --cv --profile $D/h100/mamba2_trtllm.csv.gz > $F/h100_ssm_conv_fit.txt

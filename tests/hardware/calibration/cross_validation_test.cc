@@ -41,12 +41,26 @@ TEST(CrossValidationTest, LeaveOneModelOutHoldsOutEachModel) {
   // The generating curves are the model's own: held-out error stays near
   // the +-2 % noise.
   EXPECT_LT(cv->pooled.median_ape, 0.05);
-  // One model only: a single group cannot be cross-validated by model and
-  // GEMMs have no fallback grouping beyond batch octaves (all batch 0).
-  absl::StatusOr<CvResult> single = CrossValidateClass(
-      H100(), v1::OPERATOR_CLASS_GEMM,
-      Synthetic(*generator, GemmSweep("only", 4096, 4096), {}));
-  EXPECT_EQ(single.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// One GEMM table (one framework's kernels, no model): octaves of the token
+// rows m are held out, so each fold predicts GEMM sizes it has not seen.
+TEST(CrossValidationTest, OneGemmTableHoldsOutOctavesOfM) {
+  auto generator = OperatorPricer::Create(H100());
+  ASSERT_TRUE(generator.ok());
+  std::vector<v1::CalibrationRow> rows;
+  for (const v1::CalibrationRow& r : GemmSweep("only", 4096, 4096))
+    rows.push_back(r);
+  for (const v1::CalibrationRow& r : GemmSweep("only", 8192, 28672))
+    rows.push_back(r);
+  absl::StatusOr<CvResult> cv = CrossValidateClass(
+      H100(), v1::OPERATOR_CLASS_GEMM, Synthetic(*generator, rows, {}));
+  ASSERT_TRUE(cv.ok()) << cv.status();
+  EXPECT_EQ(cv->grouping, "m octave");
+  // m = 1, 4, 16, 64, 128, ..., 4096: ten octaves, two rows each.
+  ASSERT_EQ(cv->groups.size(), 10u);
+  EXPECT_EQ(cv->groups[0].group, "m 1-1");
+  EXPECT_EQ(cv->pooled.rows, 20);
 }
 
 TEST(CrossValidationTest, ElementwiseCrossValidationRefitsEachOperator) {

@@ -26,8 +26,9 @@ using calibration_test::Synthetic;
 using ::testing::HasSubstr;
 using testutil::H100;
 
-// Data generated from known GEMM parameters: the fit must find them again.
-TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {
+// GEMM parameters to generate rows from (the M-tile term's
+// tile_overhead_rows set by each test).
+v1::OperatorEfficiency GemmTruth() {
   v1::OperatorEfficiency truth;
   truth.set_op(v1::OPERATOR_CLASS_GEMM);
   truth.set_compute(0.62);
@@ -37,9 +38,13 @@ TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {
   truth.set_floor_us(5);
   truth.set_overlap_exponent(1.5);
   truth.set_compute_latency_us(1);
-  truth.set_tile_overhead_rows(20);
+  return truth;
+}
+
+// The GEMM fit of rows generated from `truth` on H100.
+absl::StatusOr<ClassFit> FitGemmRowsOf(const v1::OperatorEfficiency& truth) {
   auto generator = OperatorPricer::Create(WithEfficiency(H100(), truth));
-  ASSERT_TRUE(generator.ok());
+  if (!generator.ok()) return generator.status();
   std::vector<v1::CalibrationRow> rows;
   for (auto [n, k] : std::vector<std::pair<int64_t, int64_t>>{{1280, 8192},
                                                               {8192, 1024},
@@ -50,9 +55,15 @@ TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {
                                                               {8192, 128}}) {
     for (const v1::CalibrationRow& r : GemmSweep("m", n, k)) rows.push_back(r);
   }
-  rows = Synthetic(*generator, rows, {});
-  absl::StatusOr<ClassFit> fit =
-      FitClass(H100(), v1::OPERATOR_CLASS_GEMM, rows);
+  return FitClass(H100(), v1::OPERATOR_CLASS_GEMM,
+                  Synthetic(*generator, rows, {}));
+}
+
+// Data generated from known GEMM parameters: the fit must find them again.
+TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {
+  v1::OperatorEfficiency truth = GemmTruth();
+  truth.set_tile_overhead_rows(20);
+  absl::StatusOr<ClassFit> fit = FitGemmRowsOf(truth);
   ASSERT_TRUE(fit.ok()) << fit.status();
   const v1::OperatorEfficiency& e = fit->efficiency;
   EXPECT_NEAR(e.compute(), 0.62, 0.02);
@@ -65,6 +76,22 @@ TEST(EfficiencyFitTest, FitRecoversKnownGemmParameters) {
   EXPECT_NEAR(e.tile_overhead_rows(), 20, 2);
   EXPECT_LT(fit->in_sample.p90_ape, 0.01);
   EXPECT_THAT(e.source(), HasSubstr("calibrate fit"));
+}
+
+// Rows without M-tile padding (today's CUDA-graph GEMMs, where cuBLAS picks
+// the tile per shape): the fit turns the term off (0, which its log
+// coordinate alone cannot reach) rather than settling on some r > 0.
+TEST(EfficiencyFitTest, FitTurnsTheMTileTermOffWhenRowsHaveNoPadding) {
+  v1::OperatorEfficiency truth = GemmTruth();
+  truth.set_tile_overhead_rows(0);  // set: unset inherits the default's
+  absl::StatusOr<ClassFit> fit = FitGemmRowsOf(truth);
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  const v1::OperatorEfficiency& e = fit->efficiency;
+  ASSERT_TRUE(e.has_tile_overhead_rows());
+  EXPECT_EQ(e.tile_overhead_rows(), 0);
+  EXPECT_NEAR(e.compute(), 0.62, 0.02);
+  EXPECT_NEAR(e.compute_latency_us(), 1, 0.2);
+  EXPECT_LT(fit->in_sample.p90_ape, 0.01);
 }
 
 TEST(EfficiencyFitTest, OperatorEntriesGoInsideTheClassEntry) {
