@@ -227,7 +227,7 @@ OperatorModelOptions::DefaultEfficiencies() {
   // eta_c 0.793, eta_m 0.866 with skinny GEMMs at half bandwidth at 157
   // output columns, an 8.15 MB ramp, p = 2, 0.21 us of tile-loop latency,
   // and no M-tile term (cuBLAS picks the tile per shape: no padding steps
-  // in these tables, docs/calibration.md §4.1). Each framework's own fit is
+  // in these tables, docs/calibration.md §4.1.1). Each framework's own fit is
   // in the H100 and A100 catalog entries (docs/calibration.md §7).
   ClassEfficiency gemm{0.793, 0.866, 0.7, 0.847e-6, 8.15e6, 157, 2.0};
   gemm.compute_latency_s = 0.208e-6;

@@ -285,7 +285,10 @@ TEST(ReplayOutputsTest, ACutFileIsNamedInTheSummary) {
       google::protobuf::util::JsonStringToMessage(Slurp(trace), &parsed).ok());
   const auto& other = parsed.fields().at("otherData").struct_value().fields();
   EXPECT_TRUE(other.at("truncated").bool_value());
-  EXPECT_EQ(other.at("events").number_value(), 5);
+  // A KV transfer takes two events (its begin and end), so the cut may
+  // stop below the bound.
+  EXPECT_LE(other.at("events").number_value(), 5);
+  EXPECT_GE(other.at("events").number_value(), 4);
   // Uncut, nothing is named.
   ASSERT_EQ(Replay(dir + "/whole", "--timeseries-interval-s 0.5").exit_code, 0);
   EXPECT_EQ(ReadJson<v1::SimulationResult>(dir + "/whole/summary.json")

@@ -13,6 +13,7 @@
 #include "fleetsim/v1/chip.pb.h"
 #include "fleetsim/v1/model.pb.h"
 #include "gtest/gtest.h"
+#include "hardware/operator_options.h"
 #include "util/textproto.h"
 
 namespace fleetsim::testutil {
@@ -168,6 +169,18 @@ inline v1::Model JambaLikeHybrid() {
     dtype: DTYPE_BF16
     ssm { num_ssm_layers: 28 d_state: 16 expand: 2 conv_kernel: 4 }
   )pb");
+}
+
+// The default options with the GEMM class at Vidur's H100 fit (eager fp16
+// GEMMs, M-tile padding; the chip-wide default) instead of the GEMM default
+// fitted on today's CUDA-graph kernels, which has no M-tile term
+// (docs/calibration.md §4.1.1): for tests of the M-tile term and of
+// Vidur's measurements.
+inline hardware::OperatorModelOptions WithVidurGemm() {
+  hardware::OperatorModelOptions o;
+  o.efficiency[v1::OPERATOR_CLASS_GEMM] =
+      o.efficiency[v1::OPERATOR_CLASS_UNSPECIFIED];
+  return o;
 }
 
 // SPAD Table 3 columns; scale-up 450 GB/s per direction for all three

@@ -107,12 +107,9 @@ TEST(GemmOpTest, MTilesChargePaddedRows) {
   EXPECT_DOUBLE_EQ(GemmTileRows(160, r), 192 * c64);  // 3 x 64 < 2 x 128
   EXPECT_DOUBLE_EQ(GemmTileRows(256, r), 256);
   EXPECT_DOUBLE_EQ(GemmTileRows(600, 0), 600);  // term off
-  // Vidur's H100 fit (the chip-wide default; eager GEMMs with padding
-  // steps): the GEMM default fitted on today's CUDA-graph GEMMs has the
-  // term off.
-  OperatorModelOptions o;
-  o.efficiency[v1::OPERATOR_CLASS_GEMM] =
-      o.efficiency[v1::OPERATOR_CLASS_UNSPECIFIED];
+  // Vidur's H100 fit: the GEMM default fitted on today's CUDA-graph GEMMs
+  // has the term off.
+  const OperatorModelOptions o = fleetsim::testutil::WithVidurGemm();
   ASSERT_DOUBLE_EQ(o.efficiency[v1::OPERATOR_CLASS_GEMM].tile_overhead_rows, r);
   auto pricer = OperatorPricer::Create(fleetsim::testutil::H100(), o);
   ASSERT_TRUE(pricer.ok()) << pricer.status();
