@@ -104,12 +104,18 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
   double prefill_tokens_per_s = groups * kChunk /
                                 model->IterationSeconds(prefill) *
                                 instances_per_machine;
-  double per_request_tokens = demand.mean_input + demand.mean_output / 2;
-  int batch = static_cast<int>(std::clamp<double>(
-      spec.RequestsHeld(per_request_tokens), 1, spec.max_batch_size));
+  // Under test-time scaling a request decodes as `samples` sequences that
+  // share its prompt's KV, each holding its own output's.
+  const int samples = spec.sequences_per_request();
+  double context_tokens = demand.mean_input + demand.mean_output / 2;
+  double per_request_tokens =
+      demand.mean_input + samples * demand.mean_output / 2;
+  int batch = samples * static_cast<int>(std::clamp<double>(
+                            spec.RequestsHeld(per_request_tokens), 1,
+                            spec.max_batch_size / samples));
   hardware::BatchShape decode;
   for (int i = 0; i < batch; ++i)
-    decode.AddDecode(static_cast<int64_t>(per_request_tokens));
+    decode.AddDecode(static_cast<int64_t>(context_tokens));
   // A speculative step emits tokens_per_step tokens per sequence.
   double decode_tokens_per_s = batch * spec.tokens_per_step /
                                model->IterationSeconds(decode) *
@@ -119,7 +125,7 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
   bounds.prefill_machines =
       demand.rate_per_s * demand.mean_input / prefill_tokens_per_s;
   bounds.decode_machines =
-      demand.rate_per_s * demand.mean_output / decode_tokens_per_s;
+      demand.rate_per_s * samples * demand.mean_output / decode_tokens_per_s;
   return bounds;
 }
 

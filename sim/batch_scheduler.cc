@@ -26,11 +26,10 @@ void BatchScheduler::EnableOperatorTotals() {
 }
 
 void BatchScheduler::Enqueue(LiveRequestPtr request) {
-  int64_t lifetime_tokens =
-      pool_.role == v1::POOL_ROLE_PREFILL
-          ? request->input_tokens
-          : request->input_tokens + request->output_tokens;
-  if (!CanEverHold(lifetime_tokens)) {
+  int64_t lifetime_blocks = pool_.role == v1::POOL_ROLE_PREFILL
+                                ? BlocksFor(request->input_tokens)
+                                : LifetimeBlocks(*request);
+  if (lifetime_blocks > capacity_blocks_) {
     request->rejected = true;
     Complete(std::move(request));
     return;
@@ -89,6 +88,21 @@ void BatchScheduler::Complete(LiveRequestPtr request) {
 void BatchScheduler::TokenGaps(double gap_s, int64_t count) {
   LoadChanged();
   hooks_.on_token_gaps(gap_s, count);
+}
+
+int64_t BatchScheduler::LifetimeBlocks(const LiveRequest& request) const {
+  if (!request.samples)
+    return BlocksFor(int64_t{request.input_tokens} + request.output_tokens);
+  const SampleGroup& group = *request.samples;
+  std::vector<int64_t> sample_tokens(group.samples());
+  for (int s = 0; s < group.samples(); ++s)
+    sample_tokens[s] = group.SampleTokens(s);
+  // Each sample holds its own recurrent state.
+  int64_t state = group.samples() * pool_.state_blocks_per_request;
+  if (pool_.state_only) return state;
+  return SampleGroupKvBlocks(request.input_tokens, sample_tokens,
+                             pool_.kv_block_tokens) +
+         state;
 }
 
 bool BatchScheduler::Allocate(LiveRequest* request, int64_t tokens) {
@@ -237,11 +251,16 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
       if (extra <= free_blocks()) break;
       PreemptNewestRunning();
     }
-    planned_decodes_ = std::min<size_t>(running_.size(), pool_.max_batch_size);
+    planned_decodes_ = std::min<size_t>(
+        running_.size(), pool_.max_batch_size / pool_.sequences_per_request());
     for (size_t i = 0; i < planned_decodes_; ++i) {
       LiveRequest* request = running_[i].get();
       Allocate(request, DecodeRoomTokens(*request, 0));
-      shape_.AddDecode(request->context_tokens());
+      if (request->samples) {
+        AddSampleDecodes(*request);
+      } else {
+        shape_.AddDecode(request->context_tokens());
+      }
     }
     if (!prefill_first) {
       PlanPrefills(
@@ -259,6 +278,15 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
   planned_seconds_ = latency_->IterationSeconds(shape_);
   *seconds = planned_seconds_;
   return true;
+}
+
+void BatchScheduler::AddSampleDecodes(const LiveRequest& request) {
+  const SampleGroup& group = *request.samples;
+  for (int s = 0; s < group.samples(); ++s) {
+    // A sample's context: the prompt and its tokens before this one.
+    if (group.Running(s))
+      shape_.AddDecode(int64_t{request.input_tokens} + group.generated(s) - 1);
+  }
 }
 
 void BatchScheduler::EmitToken(LiveRequest* request, double end_s) {
@@ -287,6 +315,15 @@ int64_t BatchScheduler::DecodeRoomTokens(const LiveRequest& request,
 }
 
 void BatchScheduler::EmitDecodeStep(LiveRequest* request, double end_s) {
+  if (request->samples) {
+    // One gap per sample's token, measured from the request's last token
+    // (of any sample).
+    int tokens = request->samples->Step();
+    TokenGaps(end_s - request->last_token_s, tokens);
+    request->generated += tokens;
+    request->last_token_s = end_s;
+    return;
+  }
   if (pool_.draft_tokens == 0) {
     EmitToken(request, end_s);
     return;
@@ -305,6 +342,10 @@ void BatchScheduler::FinishPrefill(LiveRequestPtr request, double end_s) {
     request->prefill_done_s = end_s;
     ++usage_.prompts_served;
     request->generated = 1;
+    if (request->samples) {  // the prefill samples every sample's first token
+      request->samples->StartDecoding();
+      request->generated = request->samples->samples();
+    }
     if (pool_.role == v1::POOL_ROLE_PREFILL && request->output_tokens > 1) {
       PrefillDone(std::move(request));
       return;
@@ -327,7 +368,7 @@ void BatchScheduler::FinishIteration(double end_s) {
   usage_.busy_s += planned_seconds_;
   ++usage_.iterations;
   usage_.batched_requests +=
-      static_cast<int64_t>(chunks_.size() + planned_decodes_);
+      static_cast<int64_t>(chunks_.size()) + shape_.decode_requests;
   if (operator_totals_) operator_totals_->AddIteration(shape_);
   for (size_t i = 0; i < planned_decodes_; ++i)
     EmitDecodeStep(running_[i].get(), end_s);
@@ -374,16 +415,17 @@ int BatchScheduler::StableDecodeIterations(int max_iterations) const {
     int64_t first_chunk = std::min<int64_t>(
         head.prefill_target - head.prefilled - CachedPrefixTokens(head),
         pool_.max_batch_tokens);
-    if (BlocksFor(first_chunk) <= free_blocks() &&
-        static_cast<int64_t>(running_.size()) + reserved_transfers_ <
-            pool_.max_batch_size) {
+    int64_t blocks =
+        head.samples ? LifetimeBlocks(head) : BlocksFor(first_chunk);
+    if (blocks <= free_blocks() && has_batch_room()) {
       return 1;  // admissible work waits: the next boundary must admit it
     }
   }
   int horizon = max_iterations;
   for (const LiveRequestPtr& request : running_) {
     horizon = static_cast<int>(std::min<int64_t>(
-        horizon, pool_.draft_tokens == 0
+        horizon, request->samples ? request->samples->StepsUntilChange()
+                 : pool_.draft_tokens == 0
                      ? request->remaining_tokens()
                      : StepsToEmit(pool_.tokens_per_step, request->decode_steps,
                                    request->remaining_tokens())));
@@ -461,12 +503,13 @@ void BatchScheduler::FinishDecodeIterations(
     operator_totals_->AddDecodeRun(middle, n, end_times[n - 1] - start_s);
   }
   usage_.iterations += n;
-  usage_.batched_requests += static_cast<int64_t>(batch) * n;
+  usage_.batched_requests += int64_t{shape_.decode_requests} * n;
   // After the run's wait the requests are likely out of cache: start every
   // fetch now rather than one miss at a time between hook calls.
   for (size_t i = 0; i < batch; ++i) __builtin_prefetch(running_[i].get());
-  if (pool_.draft_tokens > 0) {
-    // Speculative steps emit unequal token counts: step by step.
+  if (pool_.draft_tokens > 0 || pool_.samples_per_request > 0) {
+    // Speculative steps emit unequal token counts, a sample group one per
+    // running sample: step by step.
     for (size_t i = 0; i < batch; ++i) {
       LiveRequest* request = running_[i].get();
       for (int step = 0; step < n && request->remaining_tokens() > 0; ++step)

@@ -23,6 +23,11 @@
 // spread over the tokens it emitted. When blocks run out the newest running
 // request is preempted (recompute: its blocks are freed and it re-queues at
 // the front to re-prefill every known token). Memory never over-commits.
+// Test-time scaling (PoolSpec::samples_per_request > 0,
+// sim/test_time_scaling.h): each running sample of a request is one decode
+// sequence; a request's KV (its prompt once, every sample's tokens) is
+// reserved whole when its prefill is admitted, and the batch-size cap
+// counts samples.
 // Prefix caching (PoolSpec.prefix_block_tokens > 0, sim/prefix_cache.h): a
 // prompt admitted to a prefill starts past its longest cached prefix (those
 // tokens' KV is read, not computed) and pins it; when its prefill ends its
@@ -169,9 +174,11 @@ class BatchScheduler final {
   bool has_waiting() const { return !waiting_.empty(); }
   // Whether the batch-size cap allows one more member (running,
   // prefilling, or reserved for a transfer).
+  // With test-time scaling a request's samples are its members.
   bool has_batch_room() const {
-    return static_cast<int64_t>(running_.size() + prefilling_.size()) +
-               reserved_transfers_ <
+    return (static_cast<int64_t>(running_.size() + prefilling_.size()) +
+            reserved_transfers_ + 1) *
+               pool_.sequences_per_request() <=
            pool_.max_batch_size;
   }
   // Whether a request of this many tokens over its lifetime can ever fit
@@ -208,8 +215,15 @@ class BatchScheduler final {
     return pool_.RequestBlocks(tokens);
   }
   bool Allocate(LiveRequest* request, int64_t tokens);
-  // Blocks `request` still needs to hold `tokens` of context.
+  // Blocks `request` holds once it has all its tokens: its KV and state,
+  // or its sample group's (SampleGroupKvBlocks).
+  int64_t LifetimeBlocks(const LiveRequest& request) const;
+  // Blocks `request` still needs to hold `tokens` of context. A sample
+  // group reserves its lifetime's blocks with its first prefill chunk, so
+  // it is never preempted.
   int64_t ExtraBlocks(const LiveRequest& request, int64_t tokens) const {
+    if (request.samples)
+      return request.kv_blocks > 0 ? 0 : LifetimeBlocks(request);
     return std::max<int64_t>(
         0, BlocksFor(tokens) - request.shared_kv_blocks - request.kv_blocks);
   }
@@ -234,6 +248,8 @@ class BatchScheduler final {
   void PlanPrefills(int64_t token_budget, bool whole_prompts_only);
   void FinishPrefill(LiveRequestPtr request, double end_s);
   void EmitToken(LiveRequest* request, double end_s);
+  // A sample group's running samples join the planned decode batch.
+  void AddSampleDecodes(const LiveRequest& request);
   // A decode step of `request` ended: its token, or with speculative
   // decoding the step's tokens.
   void EmitDecodeStep(LiveRequest* request, double end_s);

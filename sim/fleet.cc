@@ -171,6 +171,11 @@ const FieldRanges& ClusterFieldRanges() {
        "a probability"},
       {"fleetsim.v1.SpeculativeDecoding.acceptance_by_position", 0, 1,
        "a probability"},
+      {"fleetsim.v1.TestTimeScaling.samples", 1, kMaxSamples,
+       "samples per request"},
+      {"fleetsim.v1.TestTimeScaling.rounds", 1, kMaxRounds,
+       "rounds per sample"},
+      {"fleetsim.v1.TestTimeScaling.length_spread", 0, 3, "log-normal sigma"},
   };
   return *ranges;
 }
@@ -702,6 +707,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   FLEETSIM_RETURN_IF_ERROR(ResolveServingMode(origin, &fleet));
   FLEETSIM_RETURN_IF_ERROR(CheckSpeculativeDecoding(cluster, origin, fleet));
   FLEETSIM_RETURN_IF_ERROR(ResolvePrefixCaching(cluster, origin, &fleet));
+  FLEETSIM_RETURN_IF_ERROR(ApplyTestTimeScaling(cluster, origin, &fleet));
   FLEETSIM_RETURN_IF_ERROR(LoadIterationTable(cluster, origin, &fleet));
   return fleet;
 }

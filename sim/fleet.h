@@ -24,6 +24,7 @@
 #include "hardware/operator_model.h"
 #include "hardware/splitwise_perf_model.h"
 #include "sim/speculative_decoding.h"
+#include "sim/test_time_scaling.h"
 #include "util/field_checks.h"
 
 namespace fleetsim::sim {
@@ -98,8 +99,13 @@ struct PoolSpec {
   // The draft's weights and KV are in the sizes above.
   int draft_tokens = 0;
   double tokens_per_step = 1;
+  // Test-time scaling (FleetSpec::test_time_scaling): the samples of each
+  // request, each a decode sequence of the batch; 0 = none.
+  int samples_per_request = 0;
 
   int instances() const { return machines * instances_per_machine; }
+  // Decode sequences one request brings to the batch.
+  int sequences_per_request() const { return std::max(1, samples_per_request); }
   // Chips of one pipeline stage (tp, or ep under expert parallelism) and of
   // one instance.
   int chips_per_stage() const { return std::max(tp, ep); }
@@ -172,6 +178,8 @@ struct FleetSpec {
   v1::ContextLimit context_limit = v1::CONTEXT_LIMIT_REJECT;
   // Cluster.speculative_decoding, applied to every pool.
   std::optional<SpeculativeDecodingSpec> speculative;
+  // Cluster.test_time_scaling, applied to every pool.
+  std::optional<TestTimeScalingSpec> test_time_scaling;
 
   // Cost-model settings every pool (and the SLO reference) uses.
   hardware::OperatorModelOptions cost_model;
@@ -208,7 +216,8 @@ struct FleetSpec {
 // (ResolveSpeculativeDecoding, a draft the pool's TP does not divide);
 // Unimplemented for colocated pools mixed with disaggregated ones, for
 // PREEMPTION_MODE_SWAP, for prefix caching with the mixed pool, and for
-// speculative decoding on disaggregated pools or with an iteration table.
+// speculative decoding on disaggregated pools or with an iteration table;
+// test-time scaling's (ApplyTestTimeScaling).
 // NotFound for an unknown chip.
 // NotFound / InvalidArgument from reading Cluster.iteration_time_table, or
 // when it has no rows for a pool's model, chip and TP.

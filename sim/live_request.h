@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "sim/test_time_scaling.h"
 #include "workloads/request.h"
 
 namespace fleetsim::sim {
@@ -65,6 +66,10 @@ struct alignas(64) LiveRequest {
   // The trace's prefix-block hashes, kept only when the fleet caches
   // prefixes (empty otherwise).
   std::vector<uint64_t> prefix_hashes;
+  // Test-time scaling (sim/test_time_scaling.h): the request's samples,
+  // which decode as one sequence each; output_tokens and generated then
+  // count the tokens of them all. Null otherwise.
+  std::unique_ptr<SampleGroup> samples;
 
   bool in_decode() const {
     return generated > 0 && prefilled >= prefill_target;

@@ -200,6 +200,7 @@ void Runtime::ArrivalsLoop() {
     ++emitted_;
     ApplyContextLimit(fleet_.context_limit, fleet_.model.max_context(),
                       live.get());
+    AttachSampleGroup(fleet_, inputs_.workload.seed(), live.get());
     if (!live->rejected && !router_->CanEverDecode(*live))
       live->rejected = true;  // over every decode instance's KV capacity
     if (live->rejected) {     // never routed

@@ -11,17 +11,11 @@
 #include "util/field_checks.h"
 #include "util/run_limits.h"
 #include "util/status_macros.h"
+#include "workloads/random_draws.h"
 
 namespace fleetsim::workloads {
 
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
-
-// Uniform in the open interval (0, 1) from the top 53 bits of one draw.
-double UniformOpen(std::mt19937_64* rng) {
-  return (static_cast<double>((*rng)() >> 11) + 0.5) * 0x1.0p-53;
-}
 
 // Uniform integer in [0, n) without modulo bias (rejection sampling).
 uint64_t UniformIndex(std::mt19937_64* rng, uint64_t n) {
@@ -36,14 +30,6 @@ uint64_t UniformIndex(std::mt19937_64* rng, uint64_t n) {
 
 // Exponential with mean 1, by inverting its CDF.
 double Exponential(std::mt19937_64* rng) { return -std::log(UniformOpen(rng)); }
-
-// Standard normal (Box-Muller, one value per two uniforms, no cached spare
-// so each call's draws are independent of call history).
-double Normal(std::mt19937_64* rng) {
-  double u1 = UniformOpen(rng);
-  double u2 = UniformOpen(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * kPi * u2);
-}
 
 // Gamma(shape, 1) by Marsaglia & Tsang (2000); shape < 1 via the boost
 // Gamma(shape) = Gamma(shape + 1) * U^(1/shape).

@@ -337,6 +337,80 @@ TEST(BatchSchedulerTest, SpeculativeDecodeRunMatchesStepByStep) {
   ExpectRunsMatchStepByStep(SpeculativePool(1000), 101, 61, 24);
 }
 
+// Test-time scaling, by hand with the affine latency model: one 100-token
+// prompt, two samples in two rounds, sample 0 generating 3 then 2 tokens,
+// sample 1 1 then 4 (sim/test_time_scaling.h).
+LiveRequestPtr SampledRequest(bool synchronous) {
+  TestTimeScalingSpec spec;
+  spec.samples = 2;
+  spec.rounds = 2;
+  spec.synchronous = synchronous;
+  LiveRequestPtr request = Req(0, 100, 10);
+  request->samples =
+      std::make_unique<SampleGroup>(spec, std::vector<int32_t>{3, 2, 1, 4});
+  return request;
+}
+
+PoolSpec SamplingPool() {
+  PoolSpec pool = Pool(v1::BATCHING_POLICY_VLLM, 1000);
+  pool.samples_per_request = 2;
+  return pool;
+}
+
+// A decode step of the affine model over sequences at these contexts (it
+// reads context + 1 rows each).
+double Step(std::vector<int> contexts) {
+  double rows = 0;
+  for (int context : contexts) rows += context + 1;
+  return 0.010 + 1e-4 * contexts.size() + 1e-7 * rows;
+}
+
+TEST(BatchSchedulerTest, SynchronousSamplesWaitForEachOtherAtEveryRound) {
+  const double prefill = 0.010 + 1e-5 * 100;
+  // Round 0: sample 0 alone (sample 1's one token came with the prefill);
+  // round 1: both, then sample 1 alone for its last two.
+  const double sync = prefill + Step({100}) + Step({101}) + Step({102, 100}) +
+                      Step({103, 101}) + Step({102}) + Step({103});
+  // Both samples decode side by side until each has its 5 tokens.
+  const double async = prefill + Step({100, 100}) + Step({101, 101}) +
+                       Step({102, 102}) + Step({103, 103});
+  for (bool synchronous : {true, false}) {
+    Harness stepwise(SamplingPool()), batched(SamplingPool());
+    stepwise.scheduler.Enqueue(SampledRequest(synchronous));
+    batched.scheduler.Enqueue(SampledRequest(synchronous));
+    double end = stepwise.RunToIdle();
+    EXPECT_NEAR(end, synchronous ? sync : async, 1e-12) << synchronous;
+    int longest = 0;
+    EXPECT_NEAR(RunInDecodeRuns(&batched, &longest), end, 1e-12);
+    ExpectSameGaps(&batched, &stepwise, 1e-12);
+    ASSERT_EQ(stepwise.done.size(), 1u);
+    EXPECT_EQ(stepwise.done[0]->generated, 10);
+    EXPECT_EQ(stepwise.gaps.size(), 8u);  // 10 tokens, 2 from the prefill
+    // The whole group's KV from admission: the prompt's 6 full blocks
+    // once, each sample's copy of the 7th filled with its 5 tokens.
+    EXPECT_EQ(stepwise.scheduler.usage().peak_kv_blocks, 6 + 1 + 1);
+    EXPECT_EQ(stepwise.scheduler.used_blocks(), 0);
+  }
+}
+
+TEST(BatchSchedulerTest, ASampleGroupIsAdmittedOnlyWhenItsWholeKvFits) {
+  // 7 blocks hold the prompt but not both samples' copies of its last one.
+  PoolSpec pool = SamplingPool();
+  pool.kv_capacity_blocks = 7;
+  Harness h(pool);
+  h.scheduler.Enqueue(SampledRequest(true));
+  ASSERT_EQ(h.done.size(), 1u);
+  EXPECT_TRUE(h.done[0]->rejected);
+  // Two groups fit 16 blocks but not three: the third waits for the first.
+  pool.kv_capacity_blocks = 16;
+  Harness two(pool);
+  for (int i = 0; i < 3; ++i) two.scheduler.Enqueue(SampledRequest(false));
+  double seconds;
+  ASSERT_TRUE(two.scheduler.PlanIteration(0, &seconds));
+  EXPECT_EQ(two.scheduler.planned_shape().prefill_requests, 2);
+  EXPECT_EQ(two.scheduler.used_blocks(), 16);
+}
+
 // Prefix caching, worked out by hand with the affine latency model (10 ms +
 // 10 us per prompt token computed): cached blocks skip prefill compute but
 // hold KV, are evicted before anything is preempted, and a prompt always

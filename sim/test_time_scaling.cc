@@ -1,0 +1,157 @@
+#include "sim/test_time_scaling.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "sim/fleet.h"
+#include "sim/live_request.h"
+#include "util/run_limits.h"
+#include "workloads/random_draws.h"
+
+namespace fleetsim::sim {
+
+absl::Status ApplyTestTimeScaling(const v1::Cluster& cluster,
+                                  const std::string& origin, FleetSpec* fleet) {
+  if (!cluster.has_test_time_scaling()) return absl::OkStatus();
+  const v1::TestTimeScaling& config = cluster.test_time_scaling();
+  const std::string field = absl::StrCat(origin, ": field 'test_time_scaling");
+  if (config.barrier() == v1::TEST_TIME_SCALING_BARRIER_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field,
+        ".barrier': must be TEST_TIME_SCALING_BARRIER_SYNCHRONOUS or "
+        "TEST_TIME_SCALING_BARRIER_ASYNCHRONOUS"));
+  }
+  if (config.samples() < 1 || config.rounds() < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, config.samples() < 1 ? ".samples'" : ".rounds'",
+                     ": must be at least 1"));
+  }
+  if (fleet->speculative || cluster.prefix_caching() || fleet->disaggregated) {
+    return absl::UnimplementedError(absl::StrCat(
+        field, "': not simulated ",
+        fleet->speculative     ? "with speculative_decoding"
+        : fleet->disaggregated ? "on disaggregated pools (the samples' KV)"
+                               : "with prefix_caching",
+        " yet"));
+  }
+  TestTimeScalingSpec spec;
+  spec.samples = config.samples();
+  spec.rounds = config.rounds();
+  spec.synchronous =
+      config.barrier() == v1::TEST_TIME_SCALING_BARRIER_SYNCHRONOUS;
+  if (config.has_length_spread()) spec.length_spread = config.length_spread();
+  for (PoolSpec& pool : fleet->pools) {
+    if (pool.max_batch_size < spec.samples) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".samples': ", spec.samples, " samples do not fit pool '",
+          pool.name, "''s max_batch_size of ", pool.max_batch_size,
+          " sequences"));
+    }
+    pool.samples_per_request = spec.samples;
+  }
+  fleet->test_time_scaling = spec;
+  return absl::OkStatus();
+}
+
+std::vector<int32_t> DrawRoundTokens(const TestTimeScalingSpec& spec,
+                                     uint64_t seed, int64_t request_id,
+                                     int32_t output_tokens) {
+  // One generator per request, so a request's draws do not depend on the
+  // requests before it (or on how many there were).
+  std::seed_seq sequence{static_cast<uint32_t>(seed),
+                         static_cast<uint32_t>(seed >> 32),
+                         static_cast<uint32_t>(request_id),
+                         static_cast<uint32_t>(request_id >> 32)};
+  std::mt19937_64 rng(sequence);
+  const int cells = spec.samples * spec.rounds;
+  const double mean = static_cast<double>(output_tokens) / spec.rounds;
+  const double s = spec.length_spread;
+  const double cap = static_cast<double>(kMaxRequestTokens / cells);
+  std::vector<int32_t> tokens(cells);
+  for (int32_t& cell : tokens) {
+    double factor = std::exp(s * workloads::Normal(&rng) - s * s / 2);
+    cell =
+        static_cast<int32_t>(std::clamp(std::round(mean * factor), 1.0, cap));
+  }
+  return tokens;
+}
+
+int64_t SampleGroupKvBlocks(int64_t prompt_tokens,
+                            absl::Span<const int64_t> sample_tokens,
+                            int block_tokens) {
+  const int64_t partial = prompt_tokens % block_tokens;
+  int64_t blocks = prompt_tokens / block_tokens;
+  for (int64_t tokens : sample_tokens)
+    blocks += (partial + tokens + block_tokens - 1) / block_tokens;
+  return blocks;
+}
+
+SampleGroup::SampleGroup(const TestTimeScalingSpec& spec,
+                         std::vector<int32_t> round_tokens)
+    : rounds_(spec.rounds),
+      synchronous_(spec.synchronous),
+      round_end_(std::move(round_tokens)),
+      generated_(spec.samples, 0) {
+  for (int s = 0; s < spec.samples; ++s) {
+    for (int r = 1; r < rounds_; ++r)
+      round_end_[s * rounds_ + r] += round_end_[s * rounds_ + r - 1];
+  }
+}
+
+int64_t SampleGroup::TotalTokens() const {
+  int64_t total = 0;
+  for (int s = 0; s < samples(); ++s) total += SampleTokens(s);
+  return total;
+}
+
+int SampleGroup::RunningSamples() const {
+  int running = 0;
+  for (int s = 0; s < samples(); ++s) running += Running(s) ? 1 : 0;
+  return running;
+}
+
+void SampleGroup::StartDecoding() {
+  std::fill(generated_.begin(), generated_.end(), 1);
+  AdvanceBarrier();
+}
+
+int64_t SampleGroup::StepsUntilChange() const {
+  int64_t steps = 0;
+  for (int s = 0; s < samples(); ++s) {
+    if (!Running(s)) continue;
+    int64_t left = Limit(s) - generated_[s];
+    steps = steps == 0 ? left : std::min(steps, left);
+  }
+  return steps;
+}
+
+int SampleGroup::Step() {
+  int emitted = 0;
+  for (int s = 0; s < samples(); ++s) {
+    if (!Running(s)) continue;
+    ++generated_[s];
+    ++emitted;
+  }
+  AdvanceBarrier();
+  return emitted;
+}
+
+void SampleGroup::AdvanceBarrier() {
+  if (!synchronous_) return;
+  while (barrier_ < rounds_ - 1 && RunningSamples() == 0) ++barrier_;
+}
+
+void AttachSampleGroup(const FleetSpec& fleet, uint64_t seed,
+                       LiveRequest* request) {
+  if (!fleet.test_time_scaling) return;
+  request->samples = std::make_unique<SampleGroup>(
+      *fleet.test_time_scaling,
+      DrawRoundTokens(*fleet.test_time_scaling, seed, request->id,
+                      request->output_tokens));
+  request->output_tokens =
+      static_cast<int32_t>(request->samples->TotalTokens());
+}
+
+}  // namespace fleetsim::sim

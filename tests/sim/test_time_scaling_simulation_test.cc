@@ -1,0 +1,174 @@
+// Test-time scaling end to end (ATTS, arXiv:2509.15148): a cluster with N
+// samples per request in R rounds is loaded and replayed on Llama-3-8B and
+// one H100 priced by the cost model; on the same draws the synchronous
+// barrier never serves faster than the asynchronous pipeline, and the
+// samples' KV counts when a request is admitted. Every simulation runs in
+// a child process (one SimGrid engine each).
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sim/isolated_run.h"
+#include "sim/scenario.h"
+#include "util/status_macros.h"
+#include "util/textproto.h"
+
+namespace fleetsim::sim {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::shared_ptr<const Catalogs> ShippedCatalogs() {
+  static const auto* catalogs = [] {
+    auto loaded = Catalogs::Load(std::string(FLEETSIM_SOURCE_DIR) + "/data");
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    return new std::shared_ptr<const Catalogs>(loaded.ok() ? *loaded : nullptr);
+  }();
+  return *catalogs;
+}
+
+// One H100 serving Llama-3-8B; `scaling` is a TestTimeScaling in text
+// format (empty: none).
+v1::Cluster OneH100(const std::string& scaling) {
+  std::string text = R"pb(
+    name: "one-h100"
+    pools {
+      role: POOL_ROLE_COLOCATED
+      machine { chip: "h100" chips_per_machine: 1 }
+      machines: 1
+      tp: 1
+    }
+  )pb";
+  if (!scaling.empty()) text += "test_time_scaling { " + scaling + " }";
+  v1::Cluster cluster;
+  absl::Status status = ParseTextProto(text, "test", &cluster);
+  EXPECT_TRUE(status.ok()) << status;
+  return cluster;
+}
+
+// `requests` requests of `prompt` + `output` tokens, all arriving at once.
+v1::Workload Burst(int requests, int prompt, int output) {
+  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) +
+                     "_tts" + std::to_string(requests) + "_" +
+                     std::to_string(output) + ".csv";
+  std::ofstream out(path);
+  out << "arrived_at,num_prefill_tokens,num_decode_tokens\n";
+  for (int i = 0; i < requests; ++i)
+    out << "0.5," << prompt << "," << output << "\n";
+  v1::Workload workload;
+  workload.set_trace_path(path);
+  workload.set_seed(5);
+  return workload;
+}
+
+// Output tokens of every sample over the run.
+double OutputTokens(const v1::SimulationResult& result) {
+  return result.output_tokens_per_s() * result.simulated_s();
+}
+
+absl::StatusOr<v1::SimulationResult> Replay(const v1::Cluster& cluster,
+                                            const v1::Workload& workload) {
+  ScenarioRequest request;
+  request.catalogs = ShippedCatalogs();
+  request.cluster = cluster;
+  request.model = "llama-3-8b";
+  request.workload = workload;
+  FLEETSIM_ASSIGN_OR_RETURN(SimulationInputs inputs, LoadScenario(request));
+  return RunSimulationInChild(inputs);
+}
+
+TEST(TestTimeScalingSimulationTest, SynchronousRoundsNeverServeFaster) {
+  // 8 samples in 4 rounds of a 512-token prompt and ~256 tokens each.
+  for (int requests : {1, 32}) {
+    const v1::Workload burst = Burst(requests, 512, 256);
+    auto sync = Replay(OneH100("samples: 8 rounds: 4 barrier: "
+                               "TEST_TIME_SCALING_BARRIER_SYNCHRONOUS"),
+                       burst);
+    auto async = Replay(OneH100("samples: 8 rounds: 4 barrier: "
+                                "TEST_TIME_SCALING_BARRIER_ASYNCHRONOUS"),
+                        burst);
+    ASSERT_TRUE(sync.ok()) << sync.status();
+    ASSERT_TRUE(async.ok()) << async.status();
+    EXPECT_EQ(sync->completed(), requests);
+    EXPECT_EQ(async->completed(), requests);
+    EXPECT_EQ(sync->preemptions(), 0);
+    // Equal budget: the same draws, so the same tokens generated.
+    EXPECT_NEAR(OutputTokens(*sync), OutputTokens(*async),
+                1e-9 * OutputTokens(*async));
+    EXPECT_GT(OutputTokens(*async), requests * 8 * 200);
+    EXPECT_GT(async->output_tokens_per_s(), sync->output_tokens_per_s())
+        << requests;
+    EXPECT_LT(async->e2e_s().mean(), sync->e2e_s().mean()) << requests;
+  }
+}
+
+TEST(TestTimeScalingSimulationTest, WithoutSpreadTheBarrierCostsNothing) {
+  const std::string no_spread = "samples: 4 rounds: 3 length_spread: 0 ";
+  const v1::Workload burst = Burst(4, 256, 120);
+  auto sync = Replay(
+      OneH100(no_spread + "barrier: TEST_TIME_SCALING_BARRIER_SYNCHRONOUS"),
+      burst);
+  auto async = Replay(
+      OneH100(no_spread + "barrier: TEST_TIME_SCALING_BARRIER_ASYNCHRONOUS"),
+      burst);
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  ASSERT_TRUE(async.ok()) << async.status();
+  EXPECT_NEAR(OutputTokens(*sync), 4 * 4 * 120, 1e-6);
+  // Equal up to the decode-run interpolation (SimulationInputs::
+  // decode_stride), which the sync run's barriers anchor differently.
+  EXPECT_NEAR(sync->e2e_s().mean(), async->e2e_s().mean(),
+              1e-9 * async->e2e_s().mean());
+}
+
+TEST(TestTimeScalingSimulationTest, TheSamplesKvCountsAtAdmission) {
+  // A 1,000-token prompt with 100,000 output tokens fits one H100's KV
+  // (~430k tokens of Llama-3-8B) as one sequence but not as 8 samples.
+  // Past the model's 8k context, served as given (CONTEXT_LIMIT_ALLOW).
+  const v1::Workload long_output = Burst(1, 1000, 100000);
+  v1::Cluster single_cluster = OneH100("");
+  v1::Cluster eight_cluster = OneH100(
+      "samples: 8 rounds: 1 barrier: "
+      "TEST_TIME_SCALING_BARRIER_ASYNCHRONOUS length_spread: 0");
+  single_cluster.set_context_limit(v1::CONTEXT_LIMIT_ALLOW);
+  eight_cluster.set_context_limit(v1::CONTEXT_LIMIT_ALLOW);
+  auto single = Replay(single_cluster, long_output);
+  auto eight = Replay(eight_cluster, long_output);
+  ASSERT_TRUE(single.ok()) << single.status();
+  ASSERT_TRUE(eight.ok()) << eight.status();
+  EXPECT_EQ(single->rejected(), 0);
+  EXPECT_EQ(eight->rejected(), 1);
+}
+
+TEST(TestTimeScalingSimulationTest, BadSettingsNameTheField) {
+  const struct {
+    std::string scaling;
+    std::string message;
+  } cases[] = {
+      {"samples: 8 rounds: 2", "field 'test_time_scaling.barrier'"},
+      {"samples: 0 rounds: 2 barrier: TEST_TIME_SCALING_BARRIER_SYNCHRONOUS",
+       "samples"},
+      {"samples: 300 rounds: 2 barrier: TEST_TIME_SCALING_BARRIER_SYNCHRONOUS",
+       "field 'test_time_scaling.samples': 300 samples do not fit"},
+      {"samples: 2 rounds: 2 length_spread: -1 barrier: "
+       "TEST_TIME_SCALING_BARRIER_SYNCHRONOUS",
+       "length_spread"},
+  };
+  for (const auto& c : cases) {
+    ScenarioRequest request;
+    request.catalogs = ShippedCatalogs();
+    request.cluster = OneH100(c.scaling);
+    request.model = "llama-3-8b";
+    request.workload = Burst(1, 16, 16);
+    absl::StatusOr<SimulationInputs> inputs = LoadScenario(request);
+    EXPECT_EQ(inputs.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.scaling;
+    EXPECT_THAT(inputs.status().message(), HasSubstr(c.message));
+  }
+}
+
+}  // namespace
+}  // namespace fleetsim::sim

@@ -1,0 +1,121 @@
+#include "sim/test_time_scaling.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace fleetsim::sim {
+namespace {
+
+TestTimeScalingSpec Spec(int samples, int rounds, bool synchronous,
+                         double spread = kDefaultLengthSpread) {
+  TestTimeScalingSpec spec;
+  spec.samples = samples;
+  spec.rounds = rounds;
+  spec.synchronous = synchronous;
+  spec.length_spread = spread;
+  return spec;
+}
+
+TEST(TestTimeScalingTest, ThePromptsFullBlocksAreCountedOnce) {
+  // 100 prompt tokens in 16-token blocks: 6 full blocks, shared, and 4
+  // tokens in a seventh that each sample copies and fills with its own.
+  // Sample of 20 tokens: (4 + 20) -> 2 blocks; of 40: (4 + 40) -> 3.
+  const std::vector<int64_t> two = {20, 40};
+  EXPECT_EQ(SampleGroupKvBlocks(100, two, 16), 6 + 2 + 3);
+  // Counted per sample instead, the prompt would be held twice:
+  // ceil(120 / 16) + ceil(140 / 16) = 8 + 9.
+  EXPECT_LT(SampleGroupKvBlocks(100, two, 16), 8 + 9);
+  // One sample holds what a plain request does: ceil((100 + 20) / 16).
+  const std::vector<int64_t> one = {20};
+  EXPECT_EQ(SampleGroupKvBlocks(100, one, 16), 8);
+  // A prompt of whole blocks is shared entirely.
+  const std::vector<int64_t> four = {16, 16, 16, 16};
+  EXPECT_EQ(SampleGroupKvBlocks(64, four, 16), 4 + 4);
+}
+
+TEST(TestTimeScalingTest, DrawsAreDeterministicPerRequest) {
+  TestTimeScalingSpec spec = Spec(8, 4, true);
+  std::vector<int32_t> a = DrawRoundTokens(spec, 1, 7, 1000);
+  EXPECT_EQ(a, DrawRoundTokens(spec, 1, 7, 1000));
+  EXPECT_NE(a, DrawRoundTokens(spec, 1, 8, 1000));
+  EXPECT_NE(a, DrawRoundTokens(spec, 2, 7, 1000));
+  ASSERT_EQ(a.size(), 32u);
+  for (int32_t tokens : a) EXPECT_GE(tokens, 1);
+  // No spread: the output split evenly over the rounds.
+  EXPECT_THAT(DrawRoundTokens(Spec(3, 4, true, 0), 1, 7, 1000),
+              ::testing::Each(250));
+}
+
+TEST(TestTimeScalingTest, TheSpreadKeepsTheMeanLength) {
+  // The factor is a mean-one log-normal: over many draws each round's mean
+  // stays the even split (250), while single draws spread widely.
+  TestTimeScalingSpec spec = Spec(64, 4, false, 0.5);
+  double sum = 0;
+  int32_t low = 1 << 30, high = 0;
+  int cells = 0;
+  for (int64_t id = 0; id < 200; ++id) {
+    for (int32_t tokens : DrawRoundTokens(spec, 3, id, 1000)) {
+      sum += tokens;
+      low = std::min(low, tokens);
+      high = std::max(high, tokens);
+      ++cells;
+    }
+  }
+  EXPECT_NEAR(sum / cells, 250, 5);
+  EXPECT_LT(low, 125);
+  EXPECT_GT(high, 500);
+}
+
+// Decode steps until every sample has all its tokens.
+int StepsToFinish(SampleGroup group) {
+  group.StartDecoding();
+  int steps = 0;
+  while (group.RunningSamples() > 0) {
+    group.Step();
+    ++steps;
+  }
+  return steps;
+}
+
+TEST(TestTimeScalingTest, SynchronousRoundsWaitForTheSlowestSample) {
+  // Two samples, two rounds: sample 0 generates 3 then 2 tokens, sample 1
+  // 1 then 4; the prefill samples each one's first token. Synchronous:
+  // round 0 takes max(3, 1) - 1 = 2 steps, round 1 max(2, 4) = 4 steps.
+  // Asynchronous: each sample's 5 tokens, the first from the prefill: 4.
+  const std::vector<int32_t> rounds = {3, 2, 1, 4};
+  SampleGroup sync(Spec(2, 2, true), rounds);
+  SampleGroup async(Spec(2, 2, false), rounds);
+  EXPECT_EQ(sync.TotalTokens(), 10);
+  EXPECT_EQ(StepsToFinish(sync), 6);
+  EXPECT_EQ(StepsToFinish(async), 4);
+
+  sync.StartDecoding();
+  EXPECT_EQ(sync.RunningSamples(), 1);  // sample 1 waits at the barrier
+  EXPECT_EQ(sync.StepsUntilChange(), 2);
+  EXPECT_EQ(sync.Step(), 1);
+  EXPECT_EQ(sync.Step(), 1);
+  EXPECT_EQ(sync.RunningSamples(), 2);  // round 1 opened
+  EXPECT_EQ(sync.StepsUntilChange(), 2);
+}
+
+TEST(TestTimeScalingTest, SyncIsNeverFasterThanAsyncOnTheSameDraws) {
+  for (double spread : {0.0, 0.25, 0.5, 1.0}) {
+    for (int64_t id = 0; id < 50; ++id) {
+      std::vector<int32_t> rounds =
+          DrawRoundTokens(Spec(8, 4, true, spread), 11, id, 400);
+      int sync = StepsToFinish(SampleGroup(Spec(8, 4, true, spread), rounds));
+      int async = StepsToFinish(SampleGroup(Spec(8, 4, false, spread), rounds));
+      EXPECT_GE(sync, async) << spread << " " << id;
+      if (spread == 0) {
+        EXPECT_EQ(sync, async);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fleetsim::sim
