@@ -19,7 +19,7 @@ OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 PROMPT=512
 OUTPUT=1024  # each sample's tokens over all its rounds, on average
-BURST=64
+BURST=256
 SAMPLES="4 8 16"
 ROUNDS="1 2 4 8"
 SPREADS="0.25 0.5 1"

@@ -93,16 +93,33 @@ void BatchScheduler::TokenGaps(double gap_s, int64_t count) {
 int64_t BatchScheduler::LifetimeBlocks(const LiveRequest& request) const {
   if (!request.samples)
     return BlocksFor(int64_t{request.input_tokens} + request.output_tokens);
-  const SampleGroup& group = *request.samples;
-  std::vector<int64_t> sample_tokens(group.samples());
-  for (int s = 0; s < group.samples(); ++s)
-    sample_tokens[s] = group.SampleTokens(s);
+  int64_t blocks =
+      pool_.state_only
+          ? 0
+          : SharedPromptKvBlocks(request.input_tokens, pool_.kv_block_tokens);
+  for (int s = 0; s < request.samples->samples(); ++s)
+    blocks += SampleBlocks(request, s);
+  return blocks;
+}
+
+int64_t BatchScheduler::SampleBlocks(const LiveRequest& request, int s) const {
   // Each sample holds its own recurrent state.
-  int64_t state = group.samples() * pool_.state_blocks_per_request;
-  if (pool_.state_only) return state;
-  return SampleGroupKvBlocks(request.input_tokens, sample_tokens,
-                             pool_.kv_block_tokens) +
-         state;
+  int64_t kv = pool_.state_only
+                   ? 0
+                   : SampleKvBlocks(request.input_tokens,
+                                    request.samples->SampleTokens(s),
+                                    pool_.kv_block_tokens);
+  return kv + pool_.state_blocks_per_request;
+}
+
+void BatchScheduler::ReleaseFinishedSamples(LiveRequest* request) {
+  for (int s : finished_samples_) {
+    int64_t blocks = SampleBlocks(*request, s);
+    used_blocks_ -= blocks;
+    request->kv_blocks -= blocks;
+    --held_samples_;
+  }
+  finished_samples_.clear();
 }
 
 bool BatchScheduler::Allocate(LiveRequest* request, int64_t tokens) {
@@ -226,6 +243,7 @@ void BatchScheduler::PlanPrefills(int64_t token_budget,
     }
     chunks_.push_back({head, static_cast<int32_t>(chunk)});
     token_budget -= chunk;
+    if (head->samples) held_samples_ += head->samples->samples();
     prefilling_.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
   }
@@ -251,8 +269,11 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
       if (extra <= free_blocks()) break;
       PreemptNewestRunning();
     }
-    planned_decodes_ = std::min<size_t>(
-        running_.size(), pool_.max_batch_size / pool_.sequences_per_request());
+    // Admission keeps the unfinished samples within the cap.
+    planned_decodes_ =
+        pool_.samples_per_request > 0
+            ? running_.size()
+            : std::min<size_t>(running_.size(), pool_.max_batch_size);
     for (size_t i = 0; i < planned_decodes_; ++i) {
       LiveRequest* request = running_[i].get();
       Allocate(request, DecodeRoomTokens(*request, 0));
@@ -289,6 +310,16 @@ void BatchScheduler::AddSampleDecodes(const LiveRequest& request) {
   }
 }
 
+void BatchScheduler::EmitSampleStep(LiveRequest* request, double end_s) {
+  // One gap per sample's token, measured from the request's last token (of
+  // any sample).
+  int tokens = request->samples->Step(&finished_samples_);
+  TokenGaps(end_s - request->last_token_s, tokens);
+  request->generated += tokens;
+  request->last_token_s = end_s;
+  ReleaseFinishedSamples(request);
+}
+
 void BatchScheduler::EmitToken(LiveRequest* request, double end_s) {
   TokenGaps(end_s - request->last_token_s, 1);
   ++request->generated;
@@ -316,12 +347,7 @@ int64_t BatchScheduler::DecodeRoomTokens(const LiveRequest& request,
 
 void BatchScheduler::EmitDecodeStep(LiveRequest* request, double end_s) {
   if (request->samples) {
-    // One gap per sample's token, measured from the request's last token
-    // (of any sample).
-    int tokens = request->samples->Step();
-    TokenGaps(end_s - request->last_token_s, tokens);
-    request->generated += tokens;
-    request->last_token_s = end_s;
+    EmitSampleStep(request, end_s);
     return;
   }
   if (pool_.draft_tokens == 0) {
@@ -343,8 +369,9 @@ void BatchScheduler::FinishPrefill(LiveRequestPtr request, double end_s) {
     ++usage_.prompts_served;
     request->generated = 1;
     if (request->samples) {  // the prefill samples every sample's first token
-      request->samples->StartDecoding();
+      request->samples->StartDecoding(&finished_samples_);
       request->generated = request->samples->samples();
+      ReleaseFinishedSamples(request.get());
     }
     if (pool_.role == v1::POOL_ROLE_PREFILL && request->output_tokens > 1) {
       PrefillDone(std::move(request));

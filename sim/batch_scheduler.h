@@ -174,11 +174,13 @@ class BatchScheduler final {
   bool has_waiting() const { return !waiting_.empty(); }
   // Whether the batch-size cap allows one more member (running,
   // prefilling, or reserved for a transfer).
-  // With test-time scaling a request's samples are its members.
+  // With test-time scaling: room for one more request's samples beside
+  // the unfinished samples of those admitted.
   bool has_batch_room() const {
-    return (static_cast<int64_t>(running_.size() + prefilling_.size()) +
-            reserved_transfers_ + 1) *
-               pool_.sequences_per_request() <=
+    if (pool_.samples_per_request > 0)
+      return held_samples_ + pool_.samples_per_request <= pool_.max_batch_size;
+    return static_cast<int64_t>(running_.size() + prefilling_.size()) +
+               reserved_transfers_ <
            pool_.max_batch_size;
   }
   // Whether a request of this many tokens over its lifetime can ever fit
@@ -222,8 +224,10 @@ class BatchScheduler final {
   // group reserves its lifetime's blocks with its first prefill chunk, so
   // it is never preempted.
   int64_t ExtraBlocks(const LiveRequest& request, int64_t tokens) const {
-    if (request.samples)
-      return request.kv_blocks > 0 ? 0 : LifetimeBlocks(request);
+    if (request.samples) {
+      bool reserved = request.prefilled > 0 || request.kv_blocks > 0;
+      return reserved ? 0 : LifetimeBlocks(request);
+    }
     return std::max<int64_t>(
         0, BlocksFor(tokens) - request.shared_kv_blocks - request.kv_blocks);
   }
@@ -250,6 +254,13 @@ class BatchScheduler final {
   void EmitToken(LiveRequest* request, double end_s);
   // A sample group's running samples join the planned decode batch.
   void AddSampleDecodes(const LiveRequest& request);
+  // A sample group's decode step: its running samples' tokens.
+  void EmitSampleStep(LiveRequest* request, double end_s);
+  // Samples of `request` in finished_samples_ free their own KV blocks and
+  // batch slots (the prompt's shared blocks stay until the request ends).
+  void ReleaseFinishedSamples(LiveRequest* request);
+  // Blocks sample `s` of `request` holds of its own (KV and state).
+  int64_t SampleBlocks(const LiveRequest& request, int s) const;
   // A decode step of `request` ended: its token, or with speculative
   // decoding the step's tokens.
   void EmitDecodeStep(LiveRequest* request, double end_s);
@@ -275,6 +286,8 @@ class BatchScheduler final {
   std::unique_ptr<PrefixCache> prefix_cache_;  // null when off
   int64_t used_blocks_ = 0;
   int64_t reserved_transfers_ = 0;  // requests with blocks reserved, in flight
+  // Test-time scaling: unfinished samples of the requests admitted.
+  int64_t held_samples_ = 0;
   int64_t pending_prefill_tokens_ = 0;
 
   std::deque<LiveRequestPtr> waiting_;
@@ -290,6 +303,7 @@ class BatchScheduler final {
   // Scratch buffers reused across iterations (no allocation per iteration).
   std::vector<double> single_end_time_;
   std::vector<LiveRequestPtr> done_prefills_;
+  std::vector<int> finished_samples_;
 
   InstanceUsage usage_;
   std::unique_ptr<OperatorTotals> operator_totals_;  // null when off

@@ -78,13 +78,22 @@ std::vector<int32_t> DrawRoundTokens(const TestTimeScalingSpec& spec,
   return tokens;
 }
 
+int64_t SharedPromptKvBlocks(int64_t prompt_tokens, int block_tokens) {
+  return prompt_tokens / block_tokens;
+}
+
+int64_t SampleKvBlocks(int64_t prompt_tokens, int64_t tokens,
+                       int block_tokens) {
+  return (prompt_tokens % block_tokens + tokens + block_tokens - 1) /
+         block_tokens;
+}
+
 int64_t SampleGroupKvBlocks(int64_t prompt_tokens,
                             absl::Span<const int64_t> sample_tokens,
                             int block_tokens) {
-  const int64_t partial = prompt_tokens % block_tokens;
-  int64_t blocks = prompt_tokens / block_tokens;
+  int64_t blocks = SharedPromptKvBlocks(prompt_tokens, block_tokens);
   for (int64_t tokens : sample_tokens)
-    blocks += (partial + tokens + block_tokens - 1) / block_tokens;
+    blocks += SampleKvBlocks(prompt_tokens, tokens, block_tokens);
   return blocks;
 }
 
@@ -112,8 +121,17 @@ int SampleGroup::RunningSamples() const {
   return running;
 }
 
-void SampleGroup::StartDecoding() {
+int SampleGroup::UnfinishedSamples() const {
+  int unfinished = 0;
+  for (int s = 0; s < samples(); ++s) unfinished += Finished(s) ? 0 : 1;
+  return unfinished;
+}
+
+void SampleGroup::StartDecoding(std::vector<int>* finished) {
   std::fill(generated_.begin(), generated_.end(), 1);
+  for (int s = 0; s < samples(); ++s) {
+    if (finished != nullptr && Finished(s)) finished->push_back(s);
+  }
   AdvanceBarrier();
 }
 
@@ -127,12 +145,13 @@ int64_t SampleGroup::StepsUntilChange() const {
   return steps;
 }
 
-int SampleGroup::Step() {
+int SampleGroup::Step(std::vector<int>* finished) {
   int emitted = 0;
   for (int s = 0; s < samples(); ++s) {
     if (!Running(s)) continue;
     ++generated_[s];
     ++emitted;
+    if (finished != nullptr && Finished(s)) finished->push_back(s);
   }
   AdvanceBarrier();
   return emitted;

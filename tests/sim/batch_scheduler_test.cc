@@ -411,6 +411,42 @@ TEST(BatchSchedulerTest, ASampleGroupIsAdmittedOnlyWhenItsWholeKvFits) {
   EXPECT_EQ(two.scheduler.used_blocks(), 16);
 }
 
+TEST(BatchSchedulerTest, AFinishedSampleFreesItsSlotAndItsKv) {
+  // Batches of 3 sequences, 2 samples a request, one round: request 0's
+  // sample 0 has 2 tokens, its sample 1 6; request 1 waits for a slot
+  // until request 0's sample 0 finishes (one decode step), not for the
+  // whole request. That sample's own block (the copy of the prompt's last
+  // one) is freed with it.
+  PoolSpec pool = SamplingPool();
+  pool.max_batch_size = 3;
+  TestTimeScalingSpec spec;
+  spec.samples = 2;
+  Harness h(pool);
+  for (int id = 0; id < 2; ++id) {
+    LiveRequestPtr request = Req(id, 100, 8);
+    request->samples =
+        std::make_unique<SampleGroup>(spec, std::vector<int32_t>{2, 6});
+    h.scheduler.Enqueue(std::move(request));
+  }
+  double now = 0, seconds;
+  ASSERT_TRUE(h.scheduler.PlanIteration(now, &seconds));
+  EXPECT_EQ(h.scheduler.planned_shape().prefill_requests, 1);
+  h.scheduler.FinishIteration(now += seconds);
+  EXPECT_EQ(h.scheduler.used_blocks(), 6 + 1 + 1);
+  ASSERT_TRUE(h.scheduler.PlanIteration(now, &seconds));
+  EXPECT_EQ(h.scheduler.planned_shape().decode_requests, 2);
+  h.scheduler.FinishIteration(now += seconds);
+  EXPECT_EQ(h.scheduler.used_blocks(), 6 + 1);
+  ASSERT_TRUE(h.scheduler.PlanIteration(now, &seconds));
+  EXPECT_EQ(h.scheduler.planned_shape().prefill_requests, 1);
+  h.scheduler.FinishIteration(now += seconds);
+  h.RunToIdle(now);
+  ASSERT_EQ(h.done.size(), 2u);
+  EXPECT_EQ(h.done[0]->id, 0);
+  EXPECT_LT(h.done[1]->first_token_s, h.done[0]->last_token_s);
+  EXPECT_EQ(h.scheduler.used_blocks(), 0);
+}
+
 // Prefix caching, worked out by hand with the affine latency model (10 ms +
 // 10 us per prompt token computed): cached blocks skip prefill compute but
 // hold KV, are evicted before anything is preempted, and a prompt always
