@@ -437,6 +437,34 @@ TEST(PlannerTest, SpeculativeDecodingPlans) {
             plain->cheapest().result().tpot_s().mean() / 1.2);
 }
 
+// Test-time scaling from the template cluster reaches every candidate and
+// its samples' decoding and KV count: 8 samples a request need more
+// machines than one.
+TEST(PlannerTest, TestTimeScalingPlansForEverySample) {
+  v1::PlanRequest request =
+      Request("llama-3-8b", "azure_2023_conv.csv", 60, 20);
+  request.set_slo_preset("ttft_p99=5s");
+  request.add_tp(1);
+  request.add_chips("h100");
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
+  request.mutable_template_cluster()->set_name("template");
+  request.mutable_template_cluster()->set_context_limit(
+      v1::CONTEXT_LIMIT_TRUNCATE);
+  absl::StatusOr<v1::PlanResult> plain = PlanFleet(request, Options());
+  v1::TestTimeScaling* scaling =
+      request.mutable_template_cluster()->mutable_test_time_scaling();
+  scaling->set_samples(8);
+  scaling->set_rounds(2);
+  scaling->set_barrier(v1::TEST_TIME_SCALING_BARRIER_ASYNCHRONOUS);
+  absl::StatusOr<v1::PlanResult> sampled = PlanFleet(request, Options());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ASSERT_TRUE(sampled.ok()) << sampled.status();
+  ASSERT_TRUE(plain->feasible()) << plain->explanation();
+  ASSERT_TRUE(sampled->feasible()) << sampled->explanation();
+  EXPECT_GT(Machines(sampled->cheapest()), Machines(plain->cheapest()));
+  EXPECT_EQ(sampled->cheapest().result().rejected(), 0);
+}
+
 // A simulation that crashes (here: killed by the polling hook, every time)
 // is an error naming the candidate and its inputs, never an infeasible
 // candidate.
