@@ -29,7 +29,9 @@ void BatchScheduler::Enqueue(LiveRequestPtr request) {
   int64_t lifetime_blocks = pool_.role == v1::POOL_ROLE_PREFILL
                                 ? BlocksFor(request->input_tokens)
                                 : LifetimeBlocks(*request);
-  if (lifetime_blocks > capacity_blocks_) {
+  // One attention group's share under expert parallelism
+  // (PoolSpec::request_capacity_blocks), where the request's KV lives.
+  if (lifetime_blocks > pool_.request_capacity_blocks()) {
     request->rejected = true;
     Complete(std::move(request));
     return;
