@@ -286,9 +286,9 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
       }
     }
     if (!prefill_first) {
-      PlanPrefills(
-          pool_.max_batch_tokens - static_cast<int64_t>(planned_decodes_),
-          /*whole_prompts_only=*/false);
+      // One token per decode sequence (a request's samples each decode).
+      PlanPrefills(pool_.max_batch_tokens - shape_.decode_requests,
+                   /*whole_prompts_only=*/false);
     }
   }
   for (const PrefillChunk& chunk : chunks_) {

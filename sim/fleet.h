@@ -112,7 +112,7 @@ struct PoolSpec {
   int chips_per_instance() const { return chips_per_stage() * pp; }
   // Data-parallel attention groups per pipeline stage (ep / tp; 1 without
   // expert parallelism).
-  int attention_groups() const { return std::max(1, ep / tp); }
+  int attention_groups() const { return std::max(1, ep / std::max(1, tp)); }
   // The most blocks one request can hold: a request's KV lives in its own
   // attention group's memory (1 / attention_groups() of the instance's),
   // so a request longer than one group holds is never served, whatever the

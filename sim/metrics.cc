@@ -13,6 +13,7 @@ RequestRecord MetricsCollector::MakeRecord(const LiveRequest& request,
   record.arrival_s = request.arrival_s;
   record.input_tokens = request.input_tokens;
   record.output_tokens = request.output_tokens;
+  record.sequence_tokens = SequenceTokens(request);
   record.rejected = request.rejected;
   record.completion_s = now_s;
   record.preemptions = request.preemptions;
@@ -30,9 +31,9 @@ RequestRecord MetricsCollector::MakeRecord(const LiveRequest& request,
   record.queue_s = std::max(0.0, request.first_scheduled_s - request.arrival_s);
   record.ttft_s = request.first_token_s - request.arrival_s;
   record.e2e_s = request.last_token_s - request.arrival_s;
-  if (request.output_tokens > 1) {
+  if (record.sequence_tokens > 1) {
     record.tpot_s =
-        (record.e2e_s - record.ttft_s) / (request.output_tokens - 1);
+        (record.e2e_s - record.ttft_s) / (record.sequence_tokens - 1);
   }
   return record;
 }
@@ -50,7 +51,7 @@ void MetricsCollector::AddRecord(const RequestRecord& record) {
   ttft_.Add(record.ttft_s);
   e2e_.Add(record.e2e_s);
   queue_.Add(record.queue_s);
-  if (record.output_tokens > 1) tpot_.Add(record.tpot_s);
+  if (record.sequence_tokens > 1) tpot_.Add(record.tpot_s);
 }
 
 void MetricsCollector::FillResult(v1::SimulationResult* result) const {

@@ -35,7 +35,10 @@ struct RequestRecord {
   int32_t output_tokens = 0;
   double queue_s = 0;
   double ttft_s = 0;
-  double tpot_s = 0;  // 0 when output_tokens == 1
+  // The longest sequence's output tokens (SequenceTokens): output_tokens,
+  // or under test-time scaling the longest sample's.
+  int32_t sequence_tokens = 0;
+  double tpot_s = 0;  // per sequence; 0 when sequence_tokens == 1
   double e2e_s = 0;
   double completion_s = 0;
   double kv_transfer_s = 0;

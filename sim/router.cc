@@ -142,7 +142,9 @@ RouteTarget* Router::DecoderFor(const LiveRequest& request, bool lent) {
   for (DecodeGroup& group : groups_) {
     RouteTarget* candidate = group.with_room[lent].Least();
     if (candidate == nullptr ||
-        !candidate->scheduler->CanReserveForTransfer(request)) {
+        !candidate->scheduler->CanReserveForTransfer(request) ||
+        !candidate->scheduler->CanEverHold(int64_t{request.input_tokens} +
+                                           request.output_tokens)) {
       continue;
     }
     if (best == nullptr || candidate->KvLoad() < best->KvLoad() ||

@@ -34,8 +34,11 @@ struct WindowCounts {
 };
 
 // What the workload's window holds, read once more before the run (the
-// source is deterministic), for the early stop's bound.
-absl::StatusOr<WindowCounts> CountRequests(const v1::Workload& workload) {
+// source is deterministic), for the early stop's bound. Under test-time
+// scaling a sample's drawn length may exceed the trace's, so every request
+// counts as multi-token (`samples`): the bound must not undercount.
+absl::StatusOr<WindowCounts> CountRequests(const v1::Workload& workload,
+                                           bool samples) {
   auto source = workloads::RequestSource::Create(workload);
   if (!source.ok()) return source.status();
   WindowCounts counts;
@@ -45,7 +48,7 @@ absl::StatusOr<WindowCounts> CountRequests(const v1::Workload& workload) {
     if (!more.ok()) return more.status();
     if (!*more) return counts;
     ++counts.requests;
-    if (request.output_tokens >= 2) ++counts.multi_token_requests;
+    if (samples || request.output_tokens >= 2) ++counts.multi_token_requests;
   }
 }
 
@@ -316,7 +319,8 @@ absl::StatusOr<v1::SimulationResult> RunSimulation(
   if (!source.ok()) return source.status();
   int64_t expected = 0;
   if (inputs.stop_when_slo_missed && slo) {
-    absl::StatusOr<WindowCounts> counts = CountRequests(inputs.workload);
+    absl::StatusOr<WindowCounts> counts = CountRequests(
+        inputs.workload, inputs.fleet.test_time_scaling.has_value());
     if (!counts.ok()) return counts.status();
     slo->ExpectAtMost(counts->requests, counts->multi_token_requests);
     expected = counts->requests;

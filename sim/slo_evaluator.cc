@@ -135,13 +135,13 @@ void SloEvaluator::Observe(RequestRecord* record) {
   if (arrived) {
     ref = *arrived;
   } else if (needs_reference) {
-    ref = ReferenceFor(record->input_tokens, record->output_tokens);
+    ref = ReferenceFor(record->input_tokens, record->sequence_tokens);
   }
   for (int i = 0; i < slo_.targets_size(); ++i) {
     const v1::SloTarget& target = slo_.targets(i);
     bool per_token = target.metric() == v1::SLO_METRIC_TBT ||
                      target.metric() == v1::SLO_METRIC_TPOT;
-    if (per_token && record->output_tokens < 2) continue;  // no gaps
+    if (per_token && record->sequence_tokens < 2) continue;  // no gaps
     double value = 0, reference = 0;
     switch (target.metric()) {
       case v1::SLO_METRIC_TTFT:
@@ -199,7 +199,7 @@ void SloEvaluator::Arrived(const LiveRequest& request) {
       continue;
     }
     if (!ref) {
-      ref = ReferenceFor(request.input_tokens, request.output_tokens);
+      ref = ReferenceFor(request.input_tokens, SequenceTokens(request));
       references_[request.id] = *ref;
     }
     scales.push_back(target.metric() == v1::SLO_METRIC_TTFT ? ref->ttft_s

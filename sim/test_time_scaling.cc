@@ -43,6 +43,15 @@ absl::Status ApplyTestTimeScaling(const v1::Cluster& cluster,
       config.barrier() == v1::TEST_TIME_SCALING_BARRIER_SYNCHRONOUS;
   if (config.has_length_spread()) spec.length_spread = config.length_spread();
   for (PoolSpec& pool : fleet->pools) {
+    if (pool.attention_groups() > 1) {
+      // The pricer spreads decodes over the attention groups, while a
+      // request's samples share its prompt's KV in one group.
+      return absl::UnimplementedError(absl::StrCat(
+          field,
+          "': not simulated with expert parallelism over "
+          "data-parallel attention groups (pool '",
+          pool.name, "', ep ", pool.ep, " > tp ", pool.tp, ") yet"));
+    }
     if (pool.max_batch_size < spec.samples) {
       return absl::InvalidArgumentError(absl::StrCat(
           field, ".samples': ", spec.samples, " samples do not fit pool '",
@@ -115,6 +124,13 @@ int64_t SampleGroup::TotalTokens() const {
   return total;
 }
 
+int32_t SampleGroup::LongestSampleTokens() const {
+  int32_t longest = 0;
+  for (int s = 0; s < samples(); ++s)
+    longest = std::max(longest, SampleTokens(s));
+  return longest;
+}
+
 int SampleGroup::RunningSamples() const {
   int running = 0;
   for (int s = 0; s < samples(); ++s) running += Running(s) ? 1 : 0;
@@ -171,6 +187,11 @@ void AttachSampleGroup(const FleetSpec& fleet, uint64_t seed,
                       request->output_tokens));
   request->output_tokens =
       static_cast<int32_t>(request->samples->TotalTokens());
+}
+
+int32_t SequenceTokens(const LiveRequest& request) {
+  return request.samples ? request.samples->LongestSampleTokens()
+                         : request.output_tokens;
 }
 
 }  // namespace fleetsim::sim

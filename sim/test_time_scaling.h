@@ -94,6 +94,8 @@ class SampleGroup {
   // Tokens sample `s` generates over all its rounds.
   int32_t SampleTokens(int s) const { return RoundEnd(s, rounds_ - 1); }
   int64_t TotalTokens() const;
+  // Tokens of the longest sample, the longest sequence the request decodes.
+  int32_t LongestSampleTokens() const;
   int32_t generated(int s) const { return generated_[s]; }
   bool Running(int s) const { return generated_[s] < Limit(s); }
   bool Finished(int s) const { return generated_[s] >= SampleTokens(s); }
@@ -126,6 +128,13 @@ class SampleGroup {
   std::vector<int32_t> generated_;  // per sample
   int barrier_ = 0;                 // the round samples may work in (sync)
 };
+
+// The output tokens of `request`'s longest sequence: output_tokens, or under
+// test-time scaling its longest sample's (output_tokens then counts every
+// sample's). TPOT and the SLO's reference latencies are per sequence: the
+// samples decode side by side, so the total over them would divide a
+// sequence's time by about N.
+int32_t SequenceTokens(const LiveRequest& request);
 
 // Gives `request` its sample group when the fleet scales at test time:
 // its output becomes the samples' tokens together (what the metrics count

@@ -61,10 +61,10 @@ InstanceUsage Usage(double busy_s, int64_t iterations, int64_t batched,
 MetricsCollector TwoRequests() {
   MetricsCollector metrics;
   RequestRecord a;
-  a.output_tokens = 5;
+  a.output_tokens = a.sequence_tokens = 5;
   a.completion_s = 8;
   RequestRecord b;
-  b.output_tokens = 3;
+  b.output_tokens = b.sequence_tokens = 3;
   b.completion_s = 10;
   b.met_slo = false;
   metrics.AddRecord(a);
@@ -152,7 +152,7 @@ TEST(ResultBuilderTest, SloVerdictsAndAttainmentOverAllRoutedRequests) {
   MetricsCollector metrics;
   for (double ttft_s : {1.0, 7.0}) {
     RequestRecord record;
-    record.output_tokens = 2;
+    record.output_tokens = record.sequence_tokens = 2;
     record.ttft_s = ttft_s;
     record.completion_s = 10;
     (*evaluator)->Observe(&record);

@@ -61,6 +61,7 @@ class SloEvaluatorTest : public ::testing::Test {
     RequestRecord r;
     r.input_tokens = input;
     r.output_tokens = output;
+    r.sequence_tokens = output;
     r.ttft_s = ttft_s;
     r.tpot_s = tpot_s;
     r.e2e_s = e2e_s;

@@ -143,6 +143,55 @@ TEST(TestTimeScalingSimulationTest, TheSamplesKvCountsAtAdmission) {
   EXPECT_EQ(eight->rejected(), 1);
 }
 
+// TPOT is a sequence's time per token: 8 samples decoding side by side
+// take one step per token each, in a larger batch, so their TPOT is no
+// shorter than one sample's. (Dividing by every sample's tokens made it
+// ~8x shorter, and TPOT/TBT targets ~8x easier.)
+TEST(TestTimeScalingSimulationTest, TpotIsPerSequence) {
+  const std::string common =
+      "rounds: 1 length_spread: 0 barrier: "
+      "TEST_TIME_SCALING_BARRIER_ASYNCHRONOUS";
+  const v1::Workload one = Burst(1, 256, 200);
+  auto single = Replay(OneH100("samples: 1 " + common), one);
+  auto eight = Replay(OneH100("samples: 8 " + common), one);
+  ASSERT_TRUE(single.ok()) << single.status();
+  ASSERT_TRUE(eight.ok()) << eight.status();
+  EXPECT_GE(eight->tpot_s().mean(), single->tpot_s().mean());
+  EXPECT_LT(eight->tpot_s().mean(), 2 * single->tpot_s().mean());
+}
+
+// Expert parallelism over attention groups prices decodes spread over the
+// groups, while a request's samples share its prompt's KV in one: refused.
+TEST(TestTimeScalingSimulationTest, ExpertParallelAttentionGroupsAreRefused) {
+  ScenarioRequest request;
+  request.catalogs = ShippedCatalogs();
+  absl::Status parsed = ParseTextProto(
+      R"pb(
+        name: "ep"
+        pools {
+          role: POOL_ROLE_COLOCATED
+          machine { chip: "h100" chips_per_machine: 8 }
+          machines: 1
+          tp: 1
+          ep: 8
+        }
+        test_time_scaling {
+          samples: 4
+          rounds: 2
+          barrier: TEST_TIME_SCALING_BARRIER_SYNCHRONOUS
+        }
+      )pb",
+      "test", &request.cluster);
+  ASSERT_TRUE(parsed.ok()) << parsed;
+  request.model = "mixtral-8x7b";
+  request.workload = Burst(1, 16, 16);
+  absl::StatusOr<SimulationInputs> inputs = LoadScenario(request);
+  EXPECT_EQ(inputs.status().code(), absl::StatusCode::kUnimplemented)
+      << inputs.status();
+  EXPECT_THAT(inputs.status().message(),
+              HasSubstr("expert parallelism over data-parallel attention"));
+}
+
 TEST(TestTimeScalingSimulationTest, BadSettingsNameTheField) {
   const struct {
     std::string scaling;
