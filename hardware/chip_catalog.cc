@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -125,13 +126,53 @@ void CheckTileRows(const v1::OperatorEfficiency& entry,
   }
 }
 
+// An entry's dtype must be one the cost model prices tensor work in
+// (TensorDtype: BF16, FP8, INT8), with a peak on this chip.
+void CheckEntryDtype(const v1::Chip& chip, const v1::OperatorEfficiency& entry,
+                     const std::string& prefix, ChipProblems& problems) {
+  double peak = 0;
+  const char* peak_field = "";
+  switch (entry.dtype()) {
+    case v1::DTYPE_UNSPECIFIED:
+      return;
+    case v1::DTYPE_BF16:
+      peak = chip.bf16_tflops();
+      peak_field = "bf16_tflops";
+      break;
+    case v1::DTYPE_FP8:
+      peak = chip.fp8_tflops();
+      peak_field = "fp8_tflops";
+      break;
+    case v1::DTYPE_INT8:
+      peak = chip.int8_tops();
+      peak_field = "int8_tops";
+      break;
+    default:
+      break;
+  }
+  const std::string field = prefix + ".dtype";
+  if (peak_field[0] == '\0') {
+    problems.Add(field, absl::StrCat("field '", field,
+                                     "': ", v1::Dtype_Name(entry.dtype()),
+                                     " is not a precision the cost model "
+                                     "prices (DTYPE_BF16, DTYPE_FP8, "
+                                     "DTYPE_INT8)"));
+  } else if (!(peak > 0)) {
+    problems.Add(field, absl::StrCat("field '", field,
+                                     "': ", v1::Dtype_Name(entry.dtype()),
+                                     " but the chip has no ", peak_field));
+  }
+}
+
 void CheckEfficiencies(const v1::Chip& chip, ChipProblems& problems) {
-  // One entry per class and serving framework (empty: any framework).
-  std::set<std::pair<int, std::string>> seen_ops;
+  // One entry per class, serving framework and dtype (empty / unspecified:
+  // any).
+  std::set<std::tuple<int, std::string, int>> seen_ops;
   for (int i = 0; i < chip.efficiency_size(); ++i) {
     const v1::OperatorEfficiency& entry = chip.efficiency(i);
     const std::string prefix = absl::StrCat("efficiency[", i, "]");
-    if (!seen_ops.insert({entry.op(), entry.framework()}).second) {
+    if (!seen_ops.insert({entry.op(), entry.framework(), entry.dtype()})
+             .second) {
       problems.Add(
           prefix + ".op",
           absl::StrCat(
@@ -139,8 +180,12 @@ void CheckEfficiencies(const v1::Chip& chip, ChipProblems& problems) {
               entry.framework().empty()
                   ? ""
                   : absl::StrCat(" (framework ", entry.framework(), ")"),
+              entry.dtype() == v1::DTYPE_UNSPECIFIED
+                  ? ""
+                  : absl::StrCat(" (", v1::Dtype_Name(entry.dtype()), ")"),
               " already has an efficiency entry"));
     }
+    CheckEntryDtype(chip, entry, prefix, problems);
     if (!entry.framework().empty() && !IsServingFramework(entry.framework())) {
       problems.Add(
           prefix + ".framework",
@@ -315,7 +360,9 @@ v1::OperatorEfficiency EffectiveEfficiency(const v1::Chip& chip,
   const v1::OperatorEfficiency* specific = nullptr;
   const v1::OperatorEfficiency* chip_wide = nullptr;
   for (const v1::OperatorEfficiency& entry : chip.efficiency()) {
-    if (!entry.framework().empty()) continue;  // one framework's kernels
+    // One framework's or one precision's kernels.
+    if (!entry.framework().empty() || entry.dtype() != v1::DTYPE_UNSPECIFIED)
+      continue;
     if (entry.op() == op) specific = &entry;
     if (entry.op() == v1::OPERATOR_CLASS_UNSPECIFIED) chip_wide = &entry;
   }

@@ -243,7 +243,9 @@ class TableBuilder {
   void Add(std::string_view name, double invocations,
            const OperatorQuery& shape, const OpCost& cost) {
     Op op;
-    op.priced = BindOp(cost, ResolveEfficiency(o_, chip_, cost.op_class, name),
+    op.priced = BindOp(cost,
+                       ResolveEfficiency(o_, chip_, cost.op_class, name,
+                                         TensorDtype(chip_, cost.fp8)),
                        chip_, o_);
     op.invocations = invocations;
     op.name = std::string(name);

@@ -98,12 +98,31 @@ std::string ClassName(v1::OperatorClass c) {
   return name;
 }
 
+// FP8 GEMMs' default, applied after a chip's dtype-free entries and before
+// its FP8 entries (GEMM class only): fit to aiconfigurator's H100 per-tensor
+// fp8 GEMM tables, TRT-LLM, vLLM and SGLang pooled (7992 rows;
+// data/calibration/fits/h100_gemm_fp8_fit.txt), as the bf16 default is
+// (DefaultEfficiencies): eta_c 0.707 of the fp8 peak, 6.04 us of tile-loop
+// latency, p = 1, 16 M-tile overhead rows; a chip's FP8 entries override
+// it (docs/calibration.md §4.1.1, §7). Not in OperatorModelOptions: ASSUMED
+// for every chip with an fp8 peak that has no FP8 entry of its own.
+void ApplyFp8GemmDefault(ClassEfficiency* e) {
+  e->compute = 0.707;
+  e->memory = 1;
+  e->floor_s = 0.00067e-6;
+  e->memory_ramp_bytes = 0.949e6;
+  e->parallel_columns = 1590;
+  e->overlap_exponent = 1;
+  e->compute_latency_s = 6.04e-6;
+  e->tile_overhead_rows = 16;
+}
+
 // The cost model's default for `c`, overridden by the chip's chip-wide entry
 // (op UNSPECIFIED) and then by its entry for `c` (the convention of
 // hardware/chip_catalog.h's EffectiveEfficiency).
 // `named` = NamedOperatorIndexIn(c, ...) of the operator, or -1.
 ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
-                        v1::OperatorClass c, int named) {
+                        v1::OperatorClass c, int named, v1::Dtype dtype) {
   ClassEfficiency e =
       named >= 0 ? o.operator_efficiency[named] : o.efficiency[c];
   auto apply = [&e](const v1::OperatorEfficiency& x) {
@@ -143,24 +162,34 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
                 [](const auto& a, const auto& b) { return a.ranks < b.ranks; });
     }
   };
-  // Framework-free entries, then the options' framework's.
-  auto applies = [&o](const v1::OperatorEfficiency& x, int pass) {
-    return pass == 0 ? x.framework().empty()
-                     : !o.framework.empty() && x.framework() == o.framework;
+  // Dtype-free entries, then `dtype`'s (a precision's kernels differ more
+  // from another precision's than one framework's from another's); within
+  // each, framework-free entries, then the options' framework's.
+  constexpr int kPasses = 4;
+  auto applies = [&o, dtype](const v1::OperatorEfficiency& x, int pass) {
+    const bool dtype_ok =
+        pass < 2 ? x.dtype() == v1::DTYPE_UNSPECIFIED
+                 : dtype != v1::DTYPE_UNSPECIFIED && x.dtype() == dtype;
+    const bool framework_ok =
+        pass % 2 == 0 ? x.framework().empty()
+                      : !o.framework.empty() && x.framework() == o.framework;
+    return dtype_ok && framework_ok;
   };
   if (c == v1::OPERATOR_CLASS_COLLECTIVE) {
     // Collectives run on the links, not on memory: only the class's own
     // entry applies, and unset fields come from the options.
     e.memory = o.collective_efficiency;
     if (e.step_latency_s <= 0) e.step_latency_s = o.collective_alpha_s;
-    for (int pass = 0; pass < 2; ++pass) {
+    for (int pass = 0; pass < kPasses; ++pass) {
       for (const v1::OperatorEfficiency& x : chip.efficiency()) {
         if (x.op() == c && applies(x, pass)) apply(x);
       }
     }
     return e;
   }
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0; pass < kPasses; ++pass) {
+    if (pass == 2 && dtype == v1::DTYPE_FP8 && c == v1::OPERATOR_CLASS_GEMM)
+      ApplyFp8GemmDefault(&e);
     for (const v1::OperatorEfficiency& x : chip.efficiency()) {
       if (x.op() == v1::OPERATOR_CLASS_UNSPECIFIED && applies(x, pass))
         apply(x);
@@ -174,7 +203,7 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
   // measured on other frameworks' kernels (MLA decode) says more about it
   // than a framework's class entry fitted on other operators.
   if (named < 0) return e;
-  for (int pass = 0; pass < 2; ++pass) {
+  for (int pass = 0; pass < kPasses; ++pass) {
     for (const v1::OperatorEfficiency& x : chip.efficiency()) {
       if (x.op() != c || !applies(x, pass)) continue;
       for (const v1::OperatorEfficiency& sub : x.operators()) {
@@ -189,16 +218,16 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
 
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const v1::Chip& chip,
-                                  v1::OperatorClass op_class) {
-  return Resolve(options, chip, op_class, -1);
+                                  v1::OperatorClass op_class, v1::Dtype dtype) {
+  return Resolve(options, chip, op_class, -1, dtype);
 }
 
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const v1::Chip& chip,
                                   v1::OperatorClass op_class,
-                                  std::string_view op_name) {
+                                  std::string_view op_name, v1::Dtype dtype) {
   return Resolve(options, chip, op_class,
-                 NamedOperatorIndexIn(op_class, op_name));
+                 NamedOperatorIndexIn(op_class, op_name), dtype);
 }
 
 std::array<ClassEfficiency, kNumOperatorClasses>

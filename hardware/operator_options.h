@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "hardware/operator_query.h"
 #include "hardware/reference_machine.h"
 
@@ -322,10 +323,14 @@ bool IsServingFramework(std::string_view name);
 // then its entry for the class; framework-free entries first, then those of
 // options.framework (entries of other frameworks are ignored). Collectives
 // take only their own entries, with eta_net and alpha defaulting to
-// options.collective_efficiency and collective_alpha_s.
+// options.collective_efficiency and collective_alpha_s. `dtype` is the
+// precision the operator's tensor work runs in (TensorDtype): after all
+// dtype-free entries, the entries of that dtype apply in the same order
+// (framework-free, then the framework's); UNSPECIFIED = dtype-free only.
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const v1::Chip& chip,
-                                  v1::OperatorClass op_class);
+                                  v1::OperatorClass op_class,
+                                  v1::Dtype dtype = v1::DTYPE_UNSPECIFIED);
 // The same for one operator: for a named operator of `op_class`
 // (NamedOperatorIndexIn(op_class, op_name) >= 0) the options' operator
 // default replaces the class default, and the chip's `operators` entries
@@ -334,7 +339,8 @@ ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const v1::Chip& chip,
                                   v1::OperatorClass op_class,
-                                  std::string_view op_name);
+                                  std::string_view op_name,
+                                  v1::Dtype dtype = v1::DTYPE_UNSPECIFIED);
 
 // Appends to `problems` what makes `chip` or `options` unusable for the cost
 // model: missing peaks or bandwidth, efficiencies or options out of range,

@@ -52,8 +52,10 @@ class OperatorPricer final {
   OperatorPricer(const v1::Chip& chip, const OperatorModelOptions& options);
   v1::Chip chip_;
   OperatorModelOptions options_;
-  std::array<ClassEfficiency, kNumOperatorClasses> eff_;
-  std::array<ClassEfficiency, kNumNamedOperators> op_eff_;
+  // Indexed [eight_bit][...]: an operator with 8-bit weights takes the
+  // chip's entries of its 8-bit dtype (TensorDtype), others BF16's.
+  std::array<std::array<ClassEfficiency, kNumOperatorClasses>, 2> eff_;
+  std::array<std::array<ClassEfficiency, kNumNamedOperators>, 2> op_eff_;
 };
 
 }  // namespace fleetsim::hardware

@@ -14,6 +14,8 @@
 #include "hardware/calibration/nelder_mead.h"
 #include "hardware/calibration/row_query.h"
 #include "hardware/operator_pricer.h"
+#include "hardware/ops/op_query.h"
+#include "hardware/ops/priced_op.h"
 #include "util/status_macros.h"
 
 namespace fleetsim::hardware {
@@ -26,6 +28,10 @@ namespace {
 struct EntryShape {
   v1::OperatorClass op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
   std::string framework;
+  // The precision of the rows' tensor work when they are all 8-bit (the
+  // entry then applies to 8-bit GEMMs only, after the dtype-free one);
+  // UNSPECIFIED for 16-bit rows.
+  v1::Dtype dtype = v1::DTYPE_UNSPECIFIED;
   std::string op_name;  // empty for the class entry
   std::vector<FitParam> params;
   double overlap = 1.5;      // the kOverlap grid value being tried
@@ -53,6 +59,7 @@ struct EntryShape {
     v1::OperatorEfficiency e;
     e.set_op(op_class);
     e.set_framework(framework);
+    e.set_dtype(dtype);
     if (!op_name.empty()) e.set_op_name(op_name);
     for (size_t i = 0; i < params.size(); ++i) {
       double v = ValueOf(i, x);
@@ -173,6 +180,26 @@ std::vector<v1::CalibrationRow> RowsToFit(
   return mine;
 }
 
+// The dtype of the entry fitted on `queries`: that of 8-bit tensor work
+// (TensorDtype) when every query is priced at the 8-bit peak (GEMMs with
+// 8-bit weights), UNSPECIFIED when none is. One entry cannot price both
+// (the peaks differ, and so do the kernels): a mix is refused.
+absl::StatusOr<v1::Dtype> EntryDtype(
+    const v1::Chip& chip, const OperatorModelOptions& options,
+    const std::vector<OperatorQuery>& queries) {
+  int eight_bit = 0;
+  double x[kNumFeatures];
+  for (const OperatorQuery& q : queries)
+    eight_bit += CostOfQuery(q, options, x).fp8 ? 1 : 0;
+  if (eight_bit == 0) return v1::DTYPE_UNSPECIFIED;
+  if (eight_bit == static_cast<int>(queries.size()))
+    return TensorDtype(chip, true);
+  return absl::InvalidArgumentError(absl::StrCat(
+      eight_bit, " of ", queries.size(),
+      " rows have 8-bit weights: fit one precision at a time (--where "
+      "dtype=...)"));
+}
+
 // Fits the class entry (named < 0: on every row of the class, with the
 // chip's operator entries of the class removed so that the class entry
 // prices them) or the entry of one named operator (on its rows only).
@@ -223,12 +250,13 @@ absl::StatusOr<ClassFit> FitImpl(const v1::Chip& chip_in,
   if (fit_waves) shape.params.push_back(FitParam::kRowsPerUnit);
   FLEETSIM_ASSIGN_OR_RETURN(const std::vector<OperatorQuery> queries,
                             QueriesFromRows(own));
+  FLEETSIM_ASSIGN_OR_RETURN(shape.dtype, EntryDtype(chip, base, queries));
   absl::StatusOr<OperatorPricer> start = OperatorPricer::Create(chip, base);
   if (!start.ok()) return start.status();
 
   // The efficiency in force before the fit is the starting point.
   const ClassEfficiency current =
-      ResolveEfficiency(base, chip, op_class, shape.op_name);
+      ResolveEfficiency(base, chip, op_class, shape.op_name, shape.dtype);
   auto loss = [&](const std::vector<double>& x) {
     return MeanLoss(WithEfficiency(chip, shape.Entry(x, /*rounded=*/false)),
                     base, queries, own);

@@ -41,7 +41,8 @@ v1::Chip WithEfficiency(const v1::Chip& chip,
   v1::Chip out = chip;
   v1::OperatorEfficiency* cls = nullptr;
   for (v1::OperatorEfficiency& e : *out.mutable_efficiency()) {
-    if (e.op() == fit.op() && e.framework() == fit.framework()) {
+    if (e.op() == fit.op() && e.framework() == fit.framework() &&
+        e.dtype() == fit.dtype()) {
       cls = &e;
       break;
     }
@@ -61,6 +62,7 @@ v1::Chip WithEfficiency(const v1::Chip& chip,
     cls = out.add_efficiency();
     cls->set_op(fit.op());
     cls->set_framework(fit.framework());
+    cls->set_dtype(fit.dtype());
   }
   for (v1::OperatorEfficiency& sub : *cls->mutable_operators()) {
     if (sub.op_name() == fit.op_name()) {

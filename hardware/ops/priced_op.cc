@@ -21,6 +21,12 @@ double TensorTflops(const v1::Chip& chip, bool eight_bit_weights) {
                                                    : chip.bf16_tflops();
 }
 
+v1::Dtype TensorDtype(const v1::Chip& chip, bool eight_bit_weights) {
+  if (!eight_bit_weights) return v1::DTYPE_BF16;
+  return chip.fp8_tflops() > 0 || chip.int8_tops() <= 0 ? v1::DTYPE_FP8
+                                                        : v1::DTYPE_INT8;
+}
+
 PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e,
                 const v1::Chip& chip, const OperatorModelOptions& o) {
   PricedOp op;

@@ -20,6 +20,7 @@
 
 #include "absl/base/attributes.h"
 #include "fleetsim/v1/chip.pb.h"
+#include "fleetsim/v1/model.pb.h"
 #include "hardware/latency_model.h"
 #include "hardware/moe_routing.h"
 #include "hardware/operator_options.h"
@@ -174,6 +175,10 @@ struct PricedOp {
 // INT8's) with 8-bit weights, else BF16's. Also MFU's peak (sim/
 // operator_totals.h).
 double TensorTflops(const v1::Chip& chip, bool eight_bit_weights);
+// The precision of that peak, which selects a chip's dtype efficiency
+// entries (OperatorEfficiency.dtype): FP8 (INT8 on a chip without FP8) with
+// 8-bit weights, else BF16.
+v1::Dtype TensorDtype(const v1::Chip& chip, bool eight_bit_weights);
 
 // Binds `cost` to `chip` with `e`, the efficiency of its class and operator
 // (ResolveEfficiency), and the options' overlap exponent.

@@ -228,6 +228,23 @@ TEST(ChipCatalogTest, GemmEntriesPerFramework) {
     EXPECT_DOUBLE_EQ(gemm("h200", fw).compute, pooled.compute) << fw;
     EXPECT_DOUBLE_EQ(gemm("h200", fw).memory, pooled.memory) << fw;
   }
+  // FP8 GEMMs: H100's per-tensor fp8 fits per framework (after its bf16
+  // entries); without a framework, and on a chip nobody measured, the H100
+  // fp8 tables pooled (operator_options.cc ApplyFp8GemmDefault).
+  auto fp8 = [&](const char* chip, const char* framework) {
+    OperatorModelOptions o;
+    o.framework = framework;
+    return ResolveEfficiency(o, Get(catalog, chip), v1::OPERATOR_CLASS_GEMM,
+                             v1::DTYPE_FP8);
+  };
+  EXPECT_DOUBLE_EQ(fp8("h100", "trtllm").compute, 0.648);
+  EXPECT_DOUBLE_EQ(fp8("h100", "vllm").compute, 0.643);
+  EXPECT_DOUBLE_EQ(fp8("h100", "sglang").compute, 0.611);
+  EXPECT_DOUBLE_EQ(fp8("h100", "sglang").tile_overhead_rows, 64);
+  for (const char* fw : {"", "trtllm", "vllm", "sglang"}) {
+    EXPECT_DOUBLE_EQ(fp8("h100", "").compute, 0.707) << fw;
+    EXPECT_DOUBLE_EQ(fp8("h200", fw).compute, 0.707) << fw;
+  }
 }
 
 TEST(ChipCatalogTest, NegativeBandwidthNamesFileLineAndField) {
@@ -256,6 +273,35 @@ TEST(ChipCatalogTest, OneEfficiencyEntryPerClassAndFramework) {
   EXPECT_THAT(unknown.message(),
               HasSubstr("efficiency[2].framework': 'tgi' is not a serving "
                         "framework"));
+}
+
+// An efficiency entry's dtype needs the chip's peak for it (an FP8 entry
+// on a chip without fp8_tflops would never apply: its 8-bit GEMMs are priced
+// at another precision).
+TEST(ChipCatalogTest, DtypeEntryWithoutItsPeakNamesFileLineAndField) {
+  EXPECT_EQ(LoadError("fp8_efficiency_without_peak"),
+            kBadDir +
+                "/fp8_efficiency_without_peak/chips/no_fp8.txtpb:19:3: field "
+                "'efficiency[1].dtype': DTYPE_FP8 but the chip has no "
+                "fp8_tflops");
+  // One entry per class, framework and dtype; a dtype-free and an FP8 entry
+  // of one class are two.
+  v1::Chip chip = testutil::FindOrFail(ShippedChips(), "h100");
+  chip.clear_efficiency();
+  v1::OperatorEfficiency* e = chip.add_efficiency();
+  e->set_op(v1::OPERATOR_CLASS_GEMM);
+  e = chip.add_efficiency();
+  e->set_op(v1::OPERATOR_CLASS_GEMM);
+  e->set_dtype(v1::DTYPE_FP8);
+  EXPECT_TRUE(ValidateChip(chip, "h100.txtpb").ok());
+  *chip.add_efficiency() = *e;
+  EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
+              HasSubstr("efficiency[2].op': OPERATOR_CLASS_GEMM (DTYPE_FP8) "
+                        "already has an efficiency entry"));
+  chip.mutable_efficiency(2)->set_dtype(v1::DTYPE_FP4);
+  EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
+              HasSubstr("efficiency[2].dtype': DTYPE_FP4 is not a precision "
+                        "the cost model prices"));
 }
 
 TEST(ChipCatalogTest, MissingFieldSaysMissing) {

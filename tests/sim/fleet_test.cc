@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "hardware/chip_catalog.h"
 #include "hardware/model_footprint.h"
+#include "hardware/operator_options.h"
 #include "util/textproto.h"
 #include "workloads/model_catalog.h"
 
@@ -252,6 +253,60 @@ TEST_F(FleetTest, APoolsPrecisionSetsMemoryBytesAndPeak) {
   prompt.AddPrefillChunk(8192, 0);
   EXPECT_LT((*eight_bit)->IterationSeconds(prompt),
             (*bf16)->IterationSeconds(prompt));
+}
+
+// A pool serving FP8 weights prices its GEMMs with the chip's FP8 entries
+// (OperatorEfficiency.dtype) after the dtype-free ones; a BF16 pool ignores
+// them.
+TEST_F(FleetTest, AnFp8PoolTakesTheChipsFp8GemmEntries) {
+  hardware::BatchShape prompt;
+  prompt.AddPrefillChunk(8192, 0);
+  auto gemm_seconds = [&](PoolSpec pool, const v1::Chip& chip) {
+    pool.chip = chip;
+    auto model = CreateLatencyModel(last_, pool);
+    EXPECT_TRUE(model.ok()) << model.status();
+    double s = 0;
+    for (const hardware::OperatorTime& op : (*model)->Explain(prompt).ops)
+      if (op.op_class == v1::OPERATOR_CLASS_GEMM) s += op.seconds;
+    return s;
+  };
+  // The shipped chip without its dtype entries, and with one FP8 GEMM entry
+  // at half the tensor efficiency FP8 GEMMs had without it.
+  auto without_dtype_entries = [](const v1::Chip& shipped) {
+    v1::Chip chip = shipped;
+    chip.clear_efficiency();
+    for (const v1::OperatorEfficiency& e : shipped.efficiency())
+      if (e.dtype() == v1::DTYPE_UNSPECIFIED) *chip.add_efficiency() = e;
+    return chip;
+  };
+  auto with_fp8_entry = [](const PoolSpec& pool, v1::Chip chip) {
+    hardware::OperatorModelOptions o;
+    o.framework = pool.framework;
+    const double compute = hardware::ResolveEfficiency(
+                               o, chip, v1::OPERATOR_CLASS_GEMM, v1::DTYPE_FP8)
+                               .compute;
+    v1::OperatorEfficiency* e = chip.add_efficiency();
+    e->set_op(v1::OPERATOR_CLASS_GEMM);
+    e->set_dtype(v1::DTYPE_FP8);
+    e->set_compute(0.5 * compute);
+    return chip;
+  };
+  for (const char* precision : {"", "weight_dtype: DTYPE_FP8"}) {
+    ASSERT_EQ(
+        ResolveCluster(OnePool("h100", 4, 1, precision), "c", "llama-3-70b"),
+        "OK");
+    const PoolSpec pool = last_.pools[0];
+    const v1::Chip base = without_dtype_entries(pool.chip);
+    const double plain = gemm_seconds(pool, base);
+    const double slower = gemm_seconds(pool, with_fp8_entry(pool, base));
+    if (*precision == '\0') {
+      EXPECT_EQ(slower, plain);  // BF16 weights: the FP8 entry is ignored
+    } else {
+      // The 8k-token prompt's GEMMs are compute-bound: half the efficiency
+      // takes most of twice the time.
+      EXPECT_GT(slower, 1.6 * plain);
+    }
+  }
 }
 
 // Pool.ep = tp and expert_routing reach the pool's latency model:

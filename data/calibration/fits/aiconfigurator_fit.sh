@@ -28,6 +28,11 @@
 #                            framework-out (H100: the acceptance number;
 #                            the default of chips nobody measured,
 #                            docs/calibration.md §4.1, §7)
+#   h100_gemm_fp8_FW_fit.txt one framework's per-tensor fp8 GEMM entry
+#                            (`framework: FW`, `dtype: DTYPE_FP8`: priced
+#                            at the fp8 peak), leave-one-m-octave-out CV
+#   h100_gemm_fp8_fit.txt    the fp8 tables pooled, leave-one-framework-out
+#                            (docs/calibration.md §4.1.1, §7)
 #   h100_ssm_conv_fit.txt    Mamba-2's conv (`ssm_conv`), leave-one-model-out
 #                            (docs/calibration.md §4.5)
 set -e
@@ -68,4 +73,13 @@ for c in h100 a100; do
   done
   "$FLEETSIM" calibrate fit --chip $c --cv --profile $all > $F/${c}_gemm_fit.txt
 done
+# Per-tensor fp8 GEMMs (import.sh keeps only rows without a quantisation
+# name: one kernel per table, README there), H100 only.
+all=""
+for fw in trtllm vllm sglang; do
+  p=$D/h100/gemm_fp8_$fw.csv.gz
+  "$FLEETSIM" calibrate fit --chip h100 --framework $fw --cv --profile $p > $F/h100_gemm_fp8_${fw}_fit.txt
+  all=$all${all:+,}$p
+done
+"$FLEETSIM" calibrate fit --chip h100 --cv --profile $all > $F/h100_gemm_fp8_fit.txt
 "$FLEETSIM" calibrate fit --chip h100 --framework trtllm --cv --profile $D/h100/mamba2_trtllm.csv.gz > $F/h100_ssm_conv_fit.txt
