@@ -5,6 +5,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -190,19 +191,23 @@ TEST(OperatorModelTest, AllToAllTimeFollowsTheLinkBandwidth) {
               1e-9 * seconds[2]);
 }
 
+// DeepSeek-V3 on TP1 EP8 H100s (eight data-parallel attention groups),
+// `batch` explained under balanced and power-law (alpha 1.2) routing.
+std::pair<IterationBreakdown, IterationBreakdown> BalancedAndSkewed(
+    const BatchShape& batch) {
+  OperatorModelOptions balanced, skewed;
+  balanced.expert_parallel = skewed.expert_parallel = 8;
+  skewed.moe_routing_alpha = 1.2;
+  return {Make(DeepSeekV3(), H100(), 1, 1, balanced)->Explain(batch),
+          Make(DeepSeekV3(), H100(), 1, 1, skewed)->Explain(batch)};
+}
+
 // Power-law routing applies to the ep ranks of data-parallel attention as
 // to ep = tp: the MoE layer waits for the most loaded of the 8 ranks, its
 // FLOPs reported as the ranks' mean; the rest of the iteration, the
 // all-to-all's balanced bytes included, is unchanged.
 TEST(OperatorModelTest, RoutingSkewSlowsTheExpertParallelMoeLayer) {
-  const BatchShape batch = Prefill(4096);
-  OperatorModelOptions balanced, skewed;
-  balanced.expert_parallel = skewed.expert_parallel = 8;
-  skewed.moe_routing_alpha = 1.2;
-  const IterationBreakdown b =
-      Make(DeepSeekV3(), H100(), 1, 1, balanced)->Explain(batch);
-  const IterationBreakdown p =
-      Make(DeepSeekV3(), H100(), 1, 1, skewed)->Explain(batch);
+  const auto [b, p] = BalancedAndSkewed(Prefill(4096));
   const OperatorTime* b_moe = FindOp(b, "moe_experts");
   const OperatorTime* p_moe = FindOp(p, "moe_experts");
   ASSERT_NE(b_moe, nullptr);
@@ -222,14 +227,7 @@ TEST(OperatorModelTest, RoutingSkewSlowsTheExpertParallelMoeLayer) {
 // power law fewer experts are touched at all, so skew still streams less
 // than balanced routing: 29.3 of 32 experts on the widest rank.)
 TEST(OperatorModelTest, AnExpertParallelDecodeWaitsForTheWidestRank) {
-  const BatchShape batch = Decode(256, 2000);
-  OperatorModelOptions balanced, skewed;
-  balanced.expert_parallel = skewed.expert_parallel = 8;
-  skewed.moe_routing_alpha = 1.2;
-  const IterationBreakdown b =
-      Make(DeepSeekV3(), H100(), 1, 1, balanced)->Explain(batch);
-  const IterationBreakdown p =
-      Make(DeepSeekV3(), H100(), 1, 1, skewed)->Explain(batch);
+  const auto [b, p] = BalancedAndSkewed(Decode(256, 2000));
   const OperatorTime* b_moe = FindOp(b, "moe_experts");
   const OperatorTime* p_moe = FindOp(p, "moe_experts");
   ASSERT_NE(b_moe, nullptr);

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "sim/isolated_run.h"
 #include "sim/scenario.h"
+#include "tests/sim/sim_test_util.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
@@ -22,11 +23,6 @@ namespace {
 // 256 requests of an 8,192-token prompt and 1,024 output tokens at once on
 // one H100: every variant's batch is bounded by its KV.
 absl::StatusOr<v1::SimulationResult> ReplayBurst(const std::string& model) {
-  static const auto* catalogs = [] {
-    auto loaded = Catalogs::Load(std::string(FLEETSIM_SOURCE_DIR) + "/data");
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return new std::shared_ptr<const Catalogs>(loaded.ok() ? *loaded : nullptr);
-  }();
   std::string path =
       ::testing::TempDir() + "/" + std::to_string(getpid()) + "_cca_burst.csv";
   {
@@ -35,7 +31,7 @@ absl::StatusOr<v1::SimulationResult> ReplayBurst(const std::string& model) {
     for (int i = 0; i < 256; ++i) out << "0.5,8192,1024\n";
   }
   ScenarioRequest request;
-  request.catalogs = *catalogs;
+  request.catalogs = testutil::ShippedCatalogs();
   absl::Status parsed =
       ParseTextProto(R"pb(
                        name: "one-h100"

@@ -12,16 +12,30 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 
 #include "gtest/gtest.h"
 #include "hardware/latency_model.h"
+#include "sim/catalogs.h"
 #include "sim/fleet.h"
 #include "sim/live_request.h"
 #include "workloads/request.h"
 
 namespace fleetsim::testutil {
+
+// The shipped catalogs (data/), loaded once per test process.
+inline std::shared_ptr<const sim::Catalogs> ShippedCatalogs() {
+  static const auto* catalogs = [] {
+    auto loaded =
+        sim::Catalogs::Load(std::string(FLEETSIM_SOURCE_DIR) + "/data");
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    return new std::shared_ptr<const sim::Catalogs>(loaded.ok() ? *loaded
+                                                                : nullptr);
+  }();
+  return *catalogs;
+}
 
 // Affine latency: 10 ms + 10 us per prompt token + 100 us per decoding
 // request + 0.1 us per context token decoded, so tests check the

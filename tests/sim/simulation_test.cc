@@ -22,6 +22,7 @@
 #include "sim/isolated_run.h"
 #include "sim/scenario.h"
 #include "simgrid/s4u/Actor.hpp"
+#include "tests/sim/sim_test_util.h"
 #include "util/textproto.h"
 
 namespace fleetsim::sim {
@@ -32,15 +33,7 @@ using ::testing::HasSubstr;
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
 // The shipped catalogs, loaded once for every test of this process.
-std::shared_ptr<const Catalogs> ShippedCatalogs() {
-  static const auto* catalogs = [] {
-    absl::StatusOr<std::shared_ptr<const Catalogs>> loaded =
-        Catalogs::Load(kData);
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return new std::shared_ptr<const Catalogs>(loaded.ok() ? *loaded : nullptr);
-  }();
-  return *catalogs;
-}
+using testutil::ShippedCatalogs;
 
 std::string WriteTrace(const std::string& name, const std::string& rows) {
   std::string path =

@@ -15,6 +15,7 @@
 #include "sim/isolated_run.h"
 #include "sim/scenario.h"
 #include "sim/speculative_decoding.h"
+#include "tests/sim/sim_test_util.h"
 #include "util/textproto.h"
 
 namespace fleetsim::sim {
@@ -27,14 +28,7 @@ constexpr double kAcceptance = 0.8;
 constexpr int kPrompt = 512;
 constexpr int kOutput = 257;  // 256 decoded tokens after the first
 
-std::shared_ptr<const Catalogs> ShippedCatalogs() {
-  static const auto* catalogs = [] {
-    auto loaded = Catalogs::Load(std::string(FLEETSIM_SOURCE_DIR) + "/data");
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return new std::shared_ptr<const Catalogs>(loaded.ok() ? *loaded : nullptr);
-  }();
-  return *catalogs;
-}
+using testutil::ShippedCatalogs;
 
 // One H100 serving Llama-3-8B, with Llama-3.2-1B drafting when `speculate`.
 v1::Cluster OneH100(bool speculate) {

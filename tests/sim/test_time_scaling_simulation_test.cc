@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "sim/isolated_run.h"
 #include "sim/scenario.h"
+#include "tests/sim/sim_test_util.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
 
@@ -22,14 +23,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::shared_ptr<const Catalogs> ShippedCatalogs() {
-  static const auto* catalogs = [] {
-    auto loaded = Catalogs::Load(std::string(FLEETSIM_SOURCE_DIR) + "/data");
-    EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return new std::shared_ptr<const Catalogs>(loaded.ok() ? *loaded : nullptr);
-  }();
-  return *catalogs;
-}
+using testutil::ShippedCatalogs;
 
 // One H100 serving Llama-3-8B; `scaling` is a TestTimeScaling in text
 // format (empty: none).
