@@ -349,109 +349,149 @@ absl::Status CandidateEvaluator::Record(
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<CandidateEvaluator::Run>>
+CandidateEvaluator::Prepare(const Candidate& candidate, const std::string& key,
+                            bool speculative) {
+  Evaluation evaluation;
+  v1::PlannedFleet& fleet = evaluation.fleet;
+  int machines = 0;
+  for (const PoolChoice& choice : candidate) {
+    v1::PlannedPool* pool = fleet.add_pools();
+    pool->set_role(sim::PoolRoleName(choice.role));
+    pool->set_chip(choice.chip);
+    pool->set_machines(choice.machines);
+    pool->set_tp(choice.tp);
+    if (choice.ep > 1) pool->set_ep(choice.ep);
+    pool->set_owned(choice.owned);
+    if (!choice.owned) machines += choice.machines;  // the budget's count
+  }
+  fleet.set_system(SystemLabel(candidate));
+  v1::Cluster cluster = ToCluster(candidate);
+  absl::StatusOr<sim::FleetSpec> spec = sim::ResolveFleet(
+      cluster, key, context_->model, context_->chips.entries(), {});
+  if (!spec.ok()) {
+    if (speculative) return std::nullopt;
+    fleet.set_miss(std::string(spec.status().message()));
+    cache_[key] = evaluation;
+    return std::nullopt;
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(
+      double cost,
+      economics::NormalizedFleetCost(economics::MachineGroupsOf(*spec, nullptr),
+                                     context_->h100, context_->tco.basis));
+  fleet.set_cost(cost);
+  fleet.set_tdp_w(spec->TdpW());
+  fleet.set_tdp_normalized(spec->NormalizedTdp(context_->h100));
+  if (machines > context_->budget_machines) {
+    fleet.set_miss(absl::StrCat(machines, " machines exceed the budget of ",
+                                context_->budget_machines));
+  }
+  std::string run_key = cache_of_runs_ ? RunKey(cluster) : "";
+  if (cache_of_runs_) {
+    if (speculative) {
+      if (cache_of_runs_->Contains(run_key)) return std::nullopt;
+    } else if (const v1::SimulationResult* stored =
+                   cache_of_runs_->Find(run_key)) {
+      ++reused_;
+      cache_[key] = evaluation;
+      FLEETSIM_RETURN_IF_ERROR(Record(key, *spec, *stored));
+      return std::nullopt;
+    }
+  }
+  Run run;
+  run.key = key;
+  run.run_key = std::move(run_key);
+  run.cluster = std::move(cluster);
+  run.evaluation = std::move(evaluation);
+  run.input = std::make_unique<sim::SimulationInputs>();
+  run.input->fleet = *std::move(spec);
+  run.input->workload = context_->workload;
+  run.input->slo = context_->slo;
+  run.input->slo_reference_chip = context_->slo_reference_chip;
+  run.input->h100 = context_->h100;
+  run.input->stop_when_slo_missed = context_->stop_when_slo_missed;
+  return run;
+}
+
+absl::Status CandidateEvaluator::Finish(Run run) {
+  cache_[run.key] = std::move(run.evaluation);
+  ++simulations_;
+  const absl::StatusOr<v1::SimulationResult>& result = run.result;
+  if (cache_of_runs_ && result.ok())
+    cache_of_runs_->Insert(run.run_key, *result);
+  if (result.ok() && result->has_early_stop()) ++stopped_early_;
+  if (!result.ok() && !IsFleetsOwnFailure(result.status())) {
+    // A crash, or bad inputs (the trace, the workload), says nothing
+    // about the fleet: it must not pass for an infeasible candidate. The
+    // plan stops, naming what was simulated.
+    return absl::InternalError(
+        absl::StrCat("simulation of candidate ", run.key,
+                     " failed: ", result.status().message(),
+                     "; its inputs: model '", context_->model.name(),
+                     "', workload { ", context_->workload.ShortDebugString(),
+                     " }, cluster { ", run.cluster.ShortDebugString(), " }"));
+  }
+  // A workload with no request (an empty trace, a window past its end)
+  // meets every SLO: an error, not a plan.
+  if (result.ok()) {
+    FLEETSIM_RETURN_IF_ERROR(sim::RequireRequests(*result, context_->workload));
+  }
+  return Record(run.key, run.input->fleet, result);
+}
+
 absl::Status CandidateEvaluator::EvaluateAll(
-    const std::vector<Candidate>& candidates) {
-  std::vector<std::unique_ptr<sim::SimulationInputs>> inputs;
-  std::vector<SimulationJob> pending;
-  std::vector<std::string> keys;
-  std::vector<std::string> run_keys;
-  std::vector<v1::Cluster> clusters;  // beside keys: error reports, the jobs
+    const std::vector<Candidate>& candidates,
+    const std::vector<Candidate>& speculative) {
+  std::vector<Run> runs;  // the candidates' own, then speculative ones
+  auto queued = [&runs](const std::string& key) {
+    return std::any_of(runs.begin(), runs.end(),
+                       [&key](const Run& run) { return run.key == key; });
+  };
   for (const Candidate& candidate : candidates) {
     std::string key = CandidateKey(candidate);
-    if (cache_.count(key) ||
-        std::find(keys.begin(), keys.end(), key) != keys.end())
-      continue;
-    Evaluation evaluation;
-    v1::PlannedFleet& fleet = evaluation.fleet;
-    int machines = 0;
-    for (const PoolChoice& choice : candidate) {
-      v1::PlannedPool* pool = fleet.add_pools();
-      pool->set_role(sim::PoolRoleName(choice.role));
-      pool->set_chip(choice.chip);
-      pool->set_machines(choice.machines);
-      pool->set_tp(choice.tp);
-      if (choice.ep > 1) pool->set_ep(choice.ep);
-      pool->set_owned(choice.owned);
-      if (!choice.owned) machines += choice.machines;  // the budget's count
-    }
-    fleet.set_system(SystemLabel(candidate));
-    v1::Cluster cluster = ToCluster(candidate);
-    absl::StatusOr<sim::FleetSpec> spec = sim::ResolveFleet(
-        cluster, key, context_->model, context_->chips.entries(), {});
-    if (!spec.ok()) {
-      fleet.set_miss(std::string(spec.status().message()));
-      cache_[key] = evaluation;
+    if (cache_.count(key) || queued(key)) continue;
+    if (auto aside = aside_.find(key); aside != aside_.end()) {
+      Run run = std::move(aside->second);
+      aside_.erase(aside);
+      FLEETSIM_RETURN_IF_ERROR(Finish(std::move(run)));
       continue;
     }
-    FLEETSIM_ASSIGN_OR_RETURN(double cost,
-                              economics::NormalizedFleetCost(
-                                  economics::MachineGroupsOf(*spec, nullptr),
-                                  context_->h100, context_->tco.basis));
-    fleet.set_cost(cost);
-    fleet.set_tdp_w(spec->TdpW());
-    fleet.set_tdp_normalized(spec->NormalizedTdp(context_->h100));
-    if (machines > context_->budget_machines) {
-      fleet.set_miss(absl::StrCat(machines, " machines exceed the budget of ",
-                                  context_->budget_machines));
-    }
-    cache_[key] = evaluation;
-    std::string run_key = cache_of_runs_ ? RunKey(cluster) : "";
-    if (cache_of_runs_) {
-      if (const v1::SimulationResult* stored = cache_of_runs_->Find(run_key)) {
-        ++reused_;
-        FLEETSIM_RETURN_IF_ERROR(Record(key, *spec, *stored));
-        continue;
-      }
-    }
-    auto input = std::make_unique<sim::SimulationInputs>();
-    input->fleet = *std::move(spec);
-    input->workload = context_->workload;
-    input->slo = context_->slo;
-    input->slo_reference_chip = context_->slo_reference_chip;
-    input->h100 = context_->h100;
-    input->stop_when_slo_missed = context_->stop_when_slo_missed;
-    keys.push_back(key);
-    run_keys.push_back(std::move(run_key));
-    clusters.push_back(std::move(cluster));
-    inputs.push_back(std::move(input));
+    FLEETSIM_ASSIGN_OR_RETURN(std::optional<Run> run,
+                              Prepare(candidate, key, false));
+    if (run) runs.push_back(*std::move(run));
   }
-  if (inputs.empty()) return absl::OkStatus();
-  for (size_t i = 0; i < inputs.size(); ++i)
-    pending.push_back({inputs[i].get(), &clusters[i]});
-  // The pool may be shared with other plans: count this plan's part.
-  const int64_t started = pool_->simulations();
-  absl::StatusOr<BatchResults> results = pool_->RunBatch(pending);
-  simulations_ += pool_->simulations() - started;
+  const size_t needed = runs.size();
+  for (const Candidate& candidate : speculative) {
+    std::string key = CandidateKey(candidate);
+    if (cache_.count(key) || aside_.count(key) || queued(key)) continue;
+    FLEETSIM_ASSIGN_OR_RETURN(std::optional<Run> run,
+                              Prepare(candidate, key, true));
+    if (run) runs.push_back(*std::move(run));
+  }
+  if (runs.empty()) return absl::OkStatus();
+  std::vector<SimulationJob> jobs;
+  for (const Run& run : runs) jobs.push_back({run.input.get(), &run.cluster});
+  absl::StatusOr<BatchResults> results = pool_->RunBatch(jobs);
   if (!results.ok()) return results.status();
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (cache_of_runs_ && (*results)[i].ok())
-      cache_of_runs_->Insert(run_keys[i], *(*results)[i]);
-    const absl::StatusOr<v1::SimulationResult>& result = (*results)[i];
-    if (result.ok() && result->has_early_stop()) ++stopped_early_;
-    if (!result.ok() && !IsFleetsOwnFailure(result.status())) {
-      // A crash, or bad inputs (the trace, the workload), says nothing
-      // about the fleet: it must not pass for an infeasible candidate. The
-      // plan stops, naming what was simulated.
-      return absl::InternalError(
-          absl::StrCat("simulation of candidate ", keys[i],
-                       " failed: ", result.status().message(),
-                       "; its inputs: model '", context_->model.name(),
-                       "', workload { ", context_->workload.ShortDebugString(),
-                       " }, cluster { ", clusters[i].ShortDebugString(), " }"));
+  speculative_ += static_cast<int64_t>(runs.size() - needed);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    runs[i].result = std::move((*results)[i]);
+    if (i >= needed) {
+      aside_.emplace(runs[i].key, std::move(runs[i]));
+      continue;
     }
-    // A workload with no request (an empty trace, a window past its end)
-    // meets every SLO: an error, not a plan.
-    if (result.ok()) {
-      FLEETSIM_RETURN_IF_ERROR(
-          sim::RequireRequests(*result, context_->workload));
-    }
-    FLEETSIM_RETURN_IF_ERROR(Record(keys[i], inputs[i]->fleet, result));
+    FLEETSIM_RETURN_IF_ERROR(Finish(std::move(runs[i])));
   }
   return absl::OkStatus();
 }
 
 bool CandidateEvaluator::Has(const Candidate& candidate) const {
   return cache_.count(CandidateKey(candidate)) > 0;
+}
+
+bool CandidateEvaluator::HasOrAside(const Candidate& candidate) const {
+  const std::string key = CandidateKey(candidate);
+  return cache_.count(key) > 0 || aside_.count(key) > 0;
 }
 
 const Evaluation& CandidateEvaluator::Get(const Candidate& candidate) const {

@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -128,25 +129,56 @@ class CandidateEvaluator final {
   // simulation crashed (Internal, after SimulationPool's retry) or found
   // its inputs bad (InvalidArgument, NotFound, DataLoss: the trace, the
   // workload) is an error naming the candidate and its inputs.
+  // `speculative` candidates run in the same batch (to fill the pool's
+  // slots) but are kept aside: they enter all(), the counts, the
+  // SimulationCache and the errors only when a later call asks for them,
+  // so what a plan reports does not depend on how many ran at once.
   // Errors: Cancelled; those.
-  absl::Status EvaluateAll(const std::vector<Candidate>& candidates);
+  absl::Status EvaluateAll(const std::vector<Candidate>& candidates,
+                           const std::vector<Candidate>& speculative = {});
 
   // REQUIRES: the candidate was evaluated.
   const Evaluation& Get(const Candidate& candidate) const;
   bool Has(const Candidate& candidate) const;
+  // Evaluated, or simulated speculatively and kept aside.
+  bool HasOrAside(const Candidate& candidate) const;
 
   const std::map<std::string, Evaluation>& all() const { return cache_; }
-  // Simulations this evaluator started, retries included.
+  // Simulations whose results were used (one per candidate: a crashed one
+  // run again counts once).
   int64_t simulations() const { return simulations_; }
   // Candidates answered by the SimulationCache.
   int64_t reused() const { return reused_; }
-  // Simulations run here that stopped at a certain SLO miss.
+  // Simulations used that stopped at a certain SLO miss.
   int64_t stopped_early() const { return stopped_early_; }
+  // Speculative simulations run, and those never asked for.
+  int64_t speculative() const { return speculative_; }
+  int64_t speculative_unused() const {
+    return static_cast<int64_t>(aside_.size());
+  }
 
   // The Cluster config a candidate runs as.
   v1::Cluster ToCluster(const Candidate& candidate) const;
 
  private:
+  // A simulation to run: the candidate's evaluation so far (pools, cost,
+  // budget) and its inputs; then its result.
+  struct Run {
+    std::string key;
+    std::string run_key;  // SimulationCache key ("" without a cache)
+    v1::Cluster cluster;  // the job, and error reports
+    std::unique_ptr<sim::SimulationInputs> input;
+    Evaluation evaluation;
+    absl::StatusOr<v1::SimulationResult> result = absl::UnknownError("not run");
+  };
+  // Prices the candidate and, when it needs a simulation, returns it. A
+  // candidate that cannot be built, or whose run the SimulationCache has,
+  // is evaluated at once (unless speculative: then it is left for later).
+  absl::StatusOr<std::optional<Run>> Prepare(const Candidate& candidate,
+                                             const std::string& key,
+                                             bool speculative);
+  // Takes a finished run's result into all() and the counts.
+  absl::Status Finish(Run run);
   // Fills the evaluation of `key` from a finished simulation of `fleet`.
   absl::Status Record(const std::string& key, const sim::FleetSpec& fleet,
                       const absl::StatusOr<v1::SimulationResult>& result);
@@ -157,7 +189,9 @@ class CandidateEvaluator final {
   SimulationPool* pool_;
   SimulationCache* cache_of_runs_;  // may be null
   std::map<std::string, Evaluation> cache_;
+  std::map<std::string, Run> aside_;  // speculative runs not yet asked for
   int64_t simulations_ = 0;
+  int64_t speculative_ = 0;
   int64_t reused_ = 0;
   int64_t stopped_early_ = 0;
 };

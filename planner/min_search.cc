@@ -3,37 +3,57 @@
 #include <algorithm>
 
 namespace fleetsim::planner {
+namespace {
 
-std::vector<int> MinSearch::Probes(int width) const {
-  std::vector<int> probes;
-  if (done()) return probes;
-  int top = std::min(hi_, feasible_ - 1);
-  if (!hi_tested_ && feasible_ > hi_) {
-    probes.push_back(hi_);
-    --width;
-    top = hi_ - 1;
+// Least x in (miss, hit] with pred(x), given pred(miss) false and pred(hit)
+// true (or hit past the range).
+std::optional<int> Bisect(int miss, int hit, const MonotonePredicate& pred) {
+  while (hit - miss > 1) {
+    const int mid = miss + (hit - miss) / 2;
+    std::optional<bool> holds = pred(mid);
+    if (!holds) return std::nullopt;
+    (*holds ? hit : miss) = mid;
   }
-  int span = top - lo_ + 1;
-  if (span <= 0 || width <= 0) return probes;
-  width = std::min(width, span);
-  for (int i = 1; i <= width; ++i) {
-    // Evenly spaced interior points; with width 1 the midpoint.
-    int x = lo_ +
-            static_cast<int>((static_cast<long long>(span) * i) / (width + 1));
-    x = std::clamp(x, lo_, top);
-    if (std::find(probes.begin(), probes.end(), x) == probes.end())
-      probes.push_back(x);
-  }
-  return probes;
+  return hit;
 }
 
-void MinSearch::Record(int x, bool feasible) {
-  if (x == hi_) hi_tested_ = true;
-  if (feasible) {
-    feasible_ = std::min(feasible_, x);
-  } else {
-    lo_ = std::max(lo_, x + 1);
+}  // namespace
+
+std::optional<int> GallopUp(int lo, int hi, const MonotonePredicate& pred) {
+  int miss = lo - 1;
+  int step = 1;
+  while (miss < hi) {
+    const int x = std::min(hi, miss + step);
+    std::optional<bool> holds = pred(x);
+    if (!holds) return std::nullopt;
+    if (*holds) return Bisect(miss, x, pred);
+    miss = x;
+    step *= 2;
   }
+  return hi + 1;
+}
+
+std::optional<int> GallopDown(int lo, int hi, const MonotonePredicate& pred) {
+  int hit = hi;
+  int step = 1;
+  while (hit > lo) {
+    const int x = std::max(lo, hit - step);
+    std::optional<bool> holds = pred(x);
+    if (!holds) return std::nullopt;
+    if (!*holds) return Bisect(x, hit, pred);
+    hit = x;
+    step *= 2;
+  }
+  return hit;
+}
+
+std::optional<int> GallopFrom(int lo, int hi, int guess,
+                              const MonotonePredicate& pred) {
+  if (lo > hi) return hi + 1;
+  guess = std::clamp(guess, lo, hi);
+  std::optional<bool> holds = pred(guess);
+  if (!holds) return std::nullopt;
+  return *holds ? GallopDown(lo, guess, pred) : GallopUp(guess + 1, hi, pred);
 }
 
 }  // namespace fleetsim::planner

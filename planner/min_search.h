@@ -1,35 +1,41 @@
 // File: planner/min_search.h
 //
-// MinSearch: the least integer x in [lo, hi] with a monotone predicate
-// true (false below some threshold, true from it on), found by k-ary
-// bisection so that several probes can be simulated at once.
+// The least integer x in a range with a monotone predicate true (false
+// below some threshold, true from it on), searched one probe at a time so
+// that the planner can rerun a search from the start over what it knows
+// (planner/feasibility_map.h) and stop at the first probe still unknown.
+// Galloping from the end nearest the expected answer costs O(log distance)
+// probes rather than O(log range), and probes that miss are the cheap ones
+// (a simulation stops once its miss is certain).
 #ifndef FLEETSIM_PLANNER_MIN_SEARCH_H_
 #define FLEETSIM_PLANNER_MIN_SEARCH_H_
 
-#include <vector>
+#include <functional>
+#include <optional>
 
 namespace fleetsim::planner {
 
-class MinSearch final {
- public:
-  MinSearch() = default;
-  MinSearch(int lo, int hi) : lo_(lo), hi_(hi), feasible_(hi + 1) {}
+// The predicate at x: true, false, or nullopt while unknown (a probe to
+// simulate; the search then stops and returns nullopt).
+using MonotonePredicate = std::function<std::optional<bool>(int x)>;
 
-  // Up to `width` untested points to probe next; always includes `hi` until
-  // it has been tested (to learn early that nothing in range is feasible).
-  std::vector<int> Probes(int width) const;
-  void Record(int x, bool feasible);
+// Least x in [lo, hi] with pred(x), hi + 1 when none; probes lo, lo + 2,
+// lo + 6, lo + 14, ... (doubling steps past the last miss) until one
+// holds, then bisects between it and the last miss. nullopt: a probe is
+// unknown.
+std::optional<int> GallopUp(int lo, int hi, const MonotonePredicate& pred);
 
-  bool done() const { return lo_ >= feasible_ || lo_ > hi_; }
-  bool found() const { return feasible_ <= hi_; }
-  int answer() const { return feasible_; }  // REQUIRES: found()
+// Least x in [lo, hi] with pred(x), where pred(hi) is known to hold;
+// probes hi - 1, hi - 2, hi - 4, ... below the last hit until one misses,
+// then bisects. nullopt: a probe is unknown.
+std::optional<int> GallopDown(int lo, int hi, const MonotonePredicate& pred);
 
- private:
-  int lo_ = 0;  // every x < lo_ is infeasible
-  int hi_ = -1;
-  int feasible_ = 0;  // least x known feasible (hi_ + 1 = none yet)
-  bool hi_tested_ = false;
-};
+// Least x in [lo, hi] with pred(x), hi + 1 when none, for an answer
+// expected near `guess` (clamped to the range): probes the guess, then
+// gallops down from it when it holds, else up from guess + 1. A right
+// guess costs two probes.
+std::optional<int> GallopFrom(int lo, int hi, int guess,
+                              const MonotonePredicate& pred);
 
 }  // namespace fleetsim::planner
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,6 +15,7 @@
 #include "hardware/model_footprint.h"
 #include "hardware/reference_machine.h"
 #include "planner/candidate.h"
+#include "planner/feasibility_map.h"
 #include "planner/min_search.h"
 #include "planner/pareto.h"
 #include "sim/fleet.h"
@@ -198,13 +200,39 @@ absl::StatusOr<ChipLayouts> ChooseExpertParallel(
   return best;
 }
 
-// Searches one system's minimal fleets (see planner.h).
+// What one system's search found that its neighbours start from: the
+// least prefill count p_min (with plenty of decode machines) of each
+// prefill chip and layout, and the least decode count d_min (with plenty
+// of prefill machines) of each decode chip and layout. Systems that share
+// a prefill pool nearly always share p_min, and those that share a decode
+// pool d_min, so a neighbour's answer, checked with two probes, replaces a
+// search from the capacity bound. Searches are still exact: a hint only
+// picks where one starts.
+class SystemSearch;
+struct NeighbourHints {
+  // The first system to register a prefill key searches its p_min from
+  // the bound; the others wait for it (deterministically: every search
+  // asks one fleet per round whatever the width).
+  std::map<std::string, const SystemSearch*> p_leader;
+  // The first system to register a decode key searches d_min first, from
+  // the bound; the others start their d(p) searches from its answer.
+  std::map<std::string, const SystemSearch*> d_leader;
+  std::map<std::string, int> p_min;
+  std::map<std::string, int> d_min;
+};
+
+// Searches one system's minimal fleets (see planner.h): a sequential
+// search, rerun from the start over what the system's simulations said
+// (FeasibilityMap) each time a result comes in, that stops at the first
+// fleet it cannot answer. Its probes depend on results only, never on the
+// search width or on other systems, so the fleets simulated do not depend
+// on how many run at once.
 class SystemSearch {
  public:
   SystemSearch(SystemSpec spec, const PlanContext* context,
                CapacityBounds prefill_chip_bounds,
-               CapacityBounds decode_chip_bounds)
-      : spec_(std::move(spec)), context_(context) {
+               CapacityBounds decode_chip_bounds, NeighbourHints* hints)
+      : spec_(std::move(spec)), context_(context), hints_(hints) {
     int budget = context->budget_machines;
     // Extending an owned fleet, adding nothing may already do; the capacity
     // bounds are of a fleet built from nothing.
@@ -215,7 +243,9 @@ class SystemSearch {
                    : std::max(1, static_cast<int>(std::floor(
                                      prefill_chip_bounds.prefill_machines +
                                      prefill_chip_bounds.decode_machines)));
-      colocated_ = MinSearch(std::min(lb, budget), budget);
+      p_lb_ = std::min(lb, budget);
+      p_hi_ = budget;
+      Advance();
       return;
     }
     p_lb_ = extending ? 0
@@ -228,12 +258,19 @@ class SystemSearch {
     d_lb_ = std::min(d_lb_, budget - 1);
     p_hi_ = std::max(p_lb_, budget - d_lb_);
     d_hi_ = std::max(d_lb_, budget - p_lb_);
-    p_search_ = MinSearch(p_lb_, p_hi_);
-    d_search_ = MinSearch(d_lb_, d_hi_);
+    p_key_ = absl::StrCat(spec_.prefill_chip, " ",
+                          LayoutText(spec_.prefill.tp, spec_.prefill.ep));
+    d_key_ = absl::StrCat(spec_.decode_chip, " ",
+                          LayoutText(spec_.decode.tp, spec_.decode.ep));
+    hints_->p_leader.emplace(p_key_, this);
+    hints_->d_leader.emplace(d_key_, this);
+    Advance();
   }
 
   const SystemSpec& spec() const { return spec_; }
-  bool done() const { return done_; }
+  bool done() const { return !next_ && !waiting_; }
+  // Waiting for a neighbour's answer: nothing to simulate this round.
+  bool waiting() const { return waiting_; }
 
   // The owned pools, if any, then the machines added (a pool of none is
   // left out).
@@ -255,83 +292,178 @@ class SystemSearch {
     return candidate;
   }
 
-  // Candidates to simulate next (cached ones cost nothing).
-  std::vector<Candidate> Probes(int width) const {
+  // The fleet to simulate next. REQUIRES: !done() && !waiting().
+  Candidate Probe() const { return FleetAt(*next_); }
+
+  // Reads back the evaluation of Probe() (if one was asked) and advances,
+  // or looks again for the neighbour's answer it waits for.
+  void Absorb(const CandidateEvaluator& evaluator) {
+    if (next_) {
+      known_.Record(next_->first, next_->second,
+                    evaluator.Get(FleetAt(*next_)).slo_met);
+    }
+    if (!done()) Advance();
+  }
+
+  // Fleets this search may ask for after Probe(), whichever way the probes
+  // go: both outcomes of Probe(), then of those, breadth-first over
+  // `levels` levels. What a pool's idle slots can run meanwhile
+  // (speculatively: CandidateEvaluator keeps them aside until asked for).
+  std::vector<Candidate> Speculate(int levels) const {
     std::vector<Candidate> out;
-    if (done_) return out;
-    if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
-      for (int n : colocated_.Probes(width)) out.push_back(Colocated(n));
-    } else if (phase_ == 0) {
-      for (int p : p_search_.Probes(std::max(1, width / 2)))
-        out.push_back(Disaggregated(p, d_hi_));
-      for (int d : d_search_.Probes(std::max(1, width / 2)))
-        out.push_back(Disaggregated(p_hi_, d));
-    } else {
-      for (int d : stair_.Probes(width))
-        out.push_back(Disaggregated(stair_p_, d));
+    std::vector<std::pair<FeasibilityMap, Point>> frontier;
+    if (next_) frontier.push_back({known_, *next_});
+    for (int level = 0; level < levels; ++level) {
+      std::vector<std::pair<FeasibilityMap, Point>> deeper;
+      for (const auto& [known, point] : frontier) {
+        for (bool feasible : {false, true}) {
+          FeasibilityMap what_if = known;
+          what_if.Record(point.first, point.second, feasible);
+          Step step = Replay(what_if, false);
+          if (!step.next) continue;
+          out.push_back(FleetAt(*step.next));
+          deeper.push_back({std::move(what_if), *step.next});
+        }
+      }
+      frontier = std::move(deeper);
     }
     return out;
   }
 
-  // Reads back the evaluations of the last probes and advances.
-  void Absorb(const CandidateEvaluator& evaluator, int width) {
-    if (done_) return;
-    if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
-      for (int n : colocated_.Probes(width)) {
-        if (evaluator.Has(Colocated(n)))
-          colocated_.Record(n, evaluator.Get(Colocated(n)).slo_met);
-      }
-      done_ = colocated_.done();
-      return;
-    }
-    if (phase_ == 0) {
-      for (int p : p_search_.Probes(std::max(1, width / 2))) {
-        Candidate c = Disaggregated(p, d_hi_);
-        if (evaluator.Has(c)) p_search_.Record(p, evaluator.Get(c).slo_met);
-      }
-      for (int d : d_search_.Probes(std::max(1, width / 2))) {
-        Candidate c = Disaggregated(p_hi_, d);
-        if (evaluator.Has(c)) d_search_.Record(d, evaluator.Get(c).slo_met);
-      }
-      if (!p_search_.done() || !d_search_.done()) return;
-      if (!p_search_.found() || !d_search_.found()) {
-        done_ = true;  // infeasible within the search range
-        return;
-      }
-      d_min_ = d_search_.answer();
-      stair_p_ = p_search_.answer();
-      stair_d_hi_ = d_hi_;
-      stair_ = MinSearch(d_min_, stair_d_hi_);
-      phase_ = 1;
-      return;
-    }
-    for (int d : stair_.Probes(width)) {
-      Candidate c = Disaggregated(stair_p_, d);
-      if (evaluator.Has(c)) stair_.Record(d, evaluator.Get(c).slo_met);
-    }
-    if (!stair_.done()) return;
-    // d(stair_p_) found (it exists: d_hi_ is feasible for every p >= p_min).
-    int d = stair_.found() ? stair_.answer() : stair_d_hi_;
-    staircase_.push_back({stair_p_, d});
-    // Next p: stop when d already hit d_min, p leaves the range, or even
-    // (p + 1, d_min) is dominated by a staircase point found (more prefill
-    // machines can only lower d down to d_min).
-    int next_p = stair_p_ + 1;
-    if (d <= d_min_ || next_p > p_hi_ || Dominated(next_p, d_min_, evaluator)) {
-      done_ = true;
-      return;
-    }
-    stair_p_ = next_p;
-    stair_d_hi_ = d;
-    stair_ = MinSearch(d_min_, d);
-    stair_.Record(d, true);  // known: d(p) <= d(p - 1)
+ private:
+  using Point = std::pair<int, int>;  // (prefill, decode); colocated (n, 0)
+
+  Candidate FleetAt(Point point) const {
+    return spec_.mode == v1::SERVING_MODE_COLOCATED
+               ? Colocated(point.first)
+               : Disaggregated(point.first, point.second);
   }
 
- private:
+  // Where a search run over some results stops.
+  struct Step {
+    std::optional<Point> next;  // the fleet to simulate; none: see waiting
+    bool waiting = false;       // for a neighbour's answer (else finished)
+  };
+
+  // Runs the search from the start over `known` and stops at the first
+  // fleet it needs simulated. What it finds goes to the neighbour hints
+  // only when `publish` (not for a what-if of Speculate).
+  Step Replay(const FeasibilityMap& known, bool publish) const {
+    Step step;
+    auto ask = [&](int p, int d) -> std::optional<bool> {
+      std::optional<bool> answer = known.Known(p, d);
+      if (!answer && !step.next) step.next = Point{p, d};
+      return answer;
+    };
+    if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
+      // From the capacity bound up: the misses below the least fleet stop
+      // early, and only the fleets from it on run to the end.
+      GallopUp(p_lb_, p_hi_, [&](int n) { return ask(n, 0); });
+      return step;
+    }
+    ReplayStaircase(ask, publish, &step.waiting);
+    return step;
+  }
+
+  void Advance() {
+    Step step = Replay(known_, true);
+    next_ = step.next;
+    waiting_ = step.waiting;
+  }
+
+  // The staircase of docs/planner.md: p_min, the least prefill count that
+  // meets the SLO with d_hi decode machines; for p from p_min on, d(p), the
+  // least decode count that meets it, until d(p) reaches d_min (the least
+  // with p_hi prefill machines), p leaves the range, or even (p + 1,
+  // d_min) is dominated by a point found. d_min is searched only when
+  // the cheaper tests (d(p) at its lower bound, domination at the lower
+  // bound) cannot end the walk.
+  template <typename Ask>
+  void ReplayStaircase(Ask& ask, bool publish, bool* waiting) const {
+    auto at_p_hi = [&](int d) { return ask(p_hi_, d); };
+    auto at_d_hi = [&](int p) { return ask(p, d_hi_); };
+    std::optional<int> d_min;
+    if (hints_->d_leader.at(d_key_) == this) {
+      // Its misses at p_hi bound every d(p) from below.
+      d_min = GallopUp(d_lb_, d_hi_, at_p_hi);
+      if (!d_min) return;
+      if (publish) hints_->d_min.emplace(d_key_, *d_min);
+      if (*d_min > d_hi_) return;  // nothing feasible
+    }
+    auto d_hint = hints_->d_min.find(d_key_);
+    const int d_guess =
+        d_hint == hints_->d_min.end() ? d_lb_ : std::max(d_lb_, d_hint->second);
+    const int d_lo = d_min.value_or(d_lb_);
+    auto p_hint = hints_->p_min.find(p_key_);
+    const SystemSearch* leader = hints_->p_leader.at(p_key_);
+    std::optional<int> p_min;
+    if (p_hint != hints_->p_min.end()) {
+      p_min = PMinFromHint(p_hint->second, d_lo, d_guess, ask);
+    } else if (leader == this || leader->done()) {
+      // The leader, or the next in line when the leader ended without a
+      // p_min (its own decode pool never met the SLO).
+      if (publish) hints_->p_leader[p_key_] = this;
+      p_min = GallopUp(p_lb_, p_hi_, at_d_hi);
+      if (p_min && publish) hints_->p_min.emplace(p_key_, *p_min);
+    } else {
+      *waiting = true;  // for the leader's p_min
+      return;
+    }
+    if (!p_min || *p_min > p_hi_) return;  // pending, or nothing feasible
+    std::vector<Point> staircase;
+    int d_prev = d_hi_;
+    for (int p = *p_min;; ++p) {
+      const int lo = p == *p_min ? d_lo : d_min.value_or(d_lb_);
+      auto at_p = [&](int d) { return ask(p, d); };
+      // d(p_min) from d_min's expected value (from below: the misses are
+      // cheap); later ones from the previous step down, as the staircase
+      // flattens.
+      std::optional<int> d = p == *p_min ? GallopFrom(lo, d_prev, d_guess, at_p)
+                                         : GallopDown(lo, d_prev, at_p);
+      if (!d) return;
+      staircase.push_back({p, *d});
+      const int next_p = p + 1;
+      if (*d <= d_lb_ || next_p > p_hi_ ||
+          Dominated(next_p, d_lb_, staircase)) {
+        return;  // d_min >= d_lb_: the tests with d_min would stop too
+      }
+      if (!d_min) {
+        // (p_hi, d) meets the SLO, as (p, d) does.
+        d_min = GallopFrom(d_lb_, *d - 1, d_guess, at_p_hi);
+        if (!d_min) return;
+        if (publish) hints_->d_min.emplace(d_key_, *d_min);
+      }
+      if (*d <= *d_min || Dominated(next_p, *d_min, staircase)) return;
+      d_prev = *d;
+    }
+  }
+
+  // p_min from a neighbour's answer h: (h - 1, d_hi) should miss, and the
+  // search for d(h) that follows anyway shows that h meets the SLO with
+  // d_hi decode machines (its first feasible probe implies it), so a right
+  // hint costs no probe of the largest decode pool. A wrong one is
+  // corrected by galloping on at d_hi.
+  template <typename Ask>
+  std::optional<int> PMinFromHint(int h, int d_lo, int d_guess,
+                                  Ask& ask) const {
+    auto at_d_hi = [&](int p) { return ask(p, d_hi_); };
+    h = std::clamp(h, p_lb_, p_hi_);
+    if (h > p_lb_) {
+      std::optional<bool> below = ask(h - 1, d_hi_);
+      if (!below) return std::nullopt;
+      if (*below) return GallopDown(p_lb_, h - 1, at_d_hi);
+    }
+    std::optional<int> d_h =
+        GallopFrom(d_lo, d_hi_, d_guess, [&](int d) { return ask(h, d); });
+    if (!d_h) return std::nullopt;
+    if (*d_h <= d_hi_) return h;
+    return GallopUp(h + 1, p_hi_, at_d_hi);
+  }
+
   // Whether a staircase point found costs no more and draws no more TDP
   // than (p, d), on the plan's cost basis (prices were checked when the
   // context was built).
-  bool Dominated(int p, int d, const CandidateEvaluator& evaluator) const {
+  bool Dominated(int p, int d, const std::vector<Point>& staircase) const {
     const v1::Chip* pc = *context_->chips.Find(spec_.prefill_chip);
     const v1::Chip* dc = *context_->chips.Find(spec_.decode_chip);
     const economics::PriceOnBasis p_price =
@@ -349,7 +481,7 @@ class SystemSearch {
     };
     double cost = cost_of(p, d);
     double tdp = tdp_of(p, d);
-    for (auto [sp, sd] : staircase_) {
+    for (auto [sp, sd] : staircase) {
       if (sp + sd > context_->budget_machines) continue;
       double c = cost_of(sp, sd);
       double t = tdp_of(sp, sd);
@@ -360,15 +492,14 @@ class SystemSearch {
 
   SystemSpec spec_;
   const PlanContext* context_;
-  bool done_ = false;
-  MinSearch colocated_;
-  int phase_ = 0;
+  // Search ranges: colocated n in [p_lb_, p_hi_]; disaggregated prefill in
+  // [p_lb_, p_hi_], decode in [d_lb_, d_hi_].
   int p_lb_ = 1, d_lb_ = 1, p_hi_ = 1, d_hi_ = 1;
-  MinSearch p_search_, d_search_;
-  int d_min_ = 1;
-  int stair_p_ = 0, stair_d_hi_ = 0;
-  MinSearch stair_;
-  std::vector<std::pair<int, int>> staircase_;
+  std::string p_key_, d_key_;  // NeighbourHints keys
+  NeighbourHints* hints_;
+  FeasibilityMap known_;
+  std::optional<Point> next_;
+  bool waiting_ = false;
 };
 
 // Every system a plan searches: per TP degree, one per chip (colocated) or
@@ -378,7 +509,8 @@ class SystemSearch {
 std::vector<std::unique_ptr<SystemSearch>> Systems(
     const PlanContext& context, const std::vector<std::string>& chips,
     const std::vector<v1::ServingMode>& modes, const std::vector<int>& tps,
-    const Demand& demand, std::vector<std::string>* skipped) {
+    const Demand& demand, NeighbourHints* hints,
+    std::vector<std::string>* skipped) {
   std::vector<std::unique_ptr<SystemSearch>> searches;
   // One system per chip (colocated) or chip pair (disaggregated) per mode.
   auto add_systems = [&](const std::map<std::string, ChipLayouts>& layouts) {
@@ -388,13 +520,13 @@ std::vector<std::unique_ptr<SystemSearch>> Systems(
           searches.push_back(std::make_unique<SystemSearch>(
               SystemSpec{mode, prefill_chip, prefill_chip, p.colocated,
                          p.colocated},
-              &context, p.colocated_bounds, p.colocated_bounds));
+              &context, p.colocated_bounds, p.colocated_bounds, hints));
           continue;
         }
         for (const auto& [decode_chip, d] : layouts) {
           searches.push_back(std::make_unique<SystemSearch>(
               SystemSpec{mode, prefill_chip, decode_chip, p.prefill, d.decode},
-              &context, p.prefill_bounds, d.decode_bounds));
+              &context, p.prefill_bounds, d.decode_bounds, hints));
         }
       }
     }
@@ -431,6 +563,35 @@ std::vector<std::unique_ptr<SystemSearch>> Systems(
   }
   add_systems(expert_parallel);
   return searches;
+}
+
+// Up to `count` fleets not yet simulated that the searches may ask for
+// next: each search's first what-if, then each one's second, and so on
+// (levels deep enough to fill a few slots per search).
+std::vector<Candidate> Speculation(
+    const std::vector<std::unique_ptr<SystemSearch>>& searches,
+    const CandidateEvaluator& evaluator, size_t count) {
+  constexpr int kLevels = 3;  // up to 2 + 4 + 8 what-ifs per search
+  std::vector<std::vector<Candidate>> per_search;
+  for (const auto& s : searches) {
+    if (!s->done() && !s->waiting())
+      per_search.push_back(s->Speculate(kLevels));
+  }
+  std::vector<Candidate> out;
+  std::set<std::string> keys;
+  for (size_t i = 0; out.size() < count; ++i) {
+    bool any = false;
+    for (const std::vector<Candidate>& what_ifs : per_search) {
+      if (i >= what_ifs.size() || out.size() >= count) continue;
+      any = true;
+      const Candidate& c = what_ifs[i];
+      if (evaluator.HasOrAside(c) || !keys.insert(CandidateKey(c)).second)
+        continue;
+      out.push_back(c);
+    }
+    if (!any) break;
+  }
+  return out;
 }
 
 absl::StatusOr<Demand> MeasureDemand(const v1::Workload& workload) {
@@ -547,27 +708,37 @@ absl::StatusOr<v1::PlanResult> PlanFleet(const v1::PlanRequest& request,
   }
 
   std::vector<std::string> skipped;
+  NeighbourHints hints;
   std::vector<std::unique_ptr<SystemSearch>> searches =
-      Systems(context, chips, modes, tps, demand, &skipped);
+      Systems(context, chips, modes, tps, demand, &hints, &skipped);
 
   std::optional<LocalSimulationPool> local_pool;
   SimulationPool& pool = PoolFor(request, options, &local_pool);
-  const int slots = SearchWidth(request, pool);
   CandidateEvaluator evaluator(&context, &pool, options.cache);
-  // Each round, every unfinished search proposes probes; together they
-  // fill the worker pool at least once.
+  const size_t slots = static_cast<size_t>(SearchWidth(request, pool));
+  // Each round, every unfinished search asks for one fleet; slots left
+  // over run the fleets the searches may ask for next (kept aside until
+  // asked for, so the plan does not depend on the width).
   int active = 0;
   for (const auto& s : searches) active += s->done() ? 0 : 1;
   while (active > 0) {
-    int width = std::max(1, (slots + active - 1) / active);
     std::vector<Candidate> probes;
     for (const auto& s : searches) {
-      for (Candidate& c : s->Probes(width)) probes.push_back(std::move(c));
+      if (!s->done() && !s->waiting()) probes.push_back(s->Probe());
     }
-    FLEETSIM_RETURN_IF_ERROR(evaluator.EvaluateAll(probes));
+    if (probes.empty()) {  // every search waits for another: a bug
+      return absl::InternalError(
+          "planner search stalled: every unfinished "
+          "system waits for a neighbour's answer");
+    }
+    std::vector<Candidate> speculative =
+        probes.size() < slots
+            ? Speculation(searches, evaluator, slots - probes.size())
+            : std::vector<Candidate>();
+    FLEETSIM_RETURN_IF_ERROR(evaluator.EvaluateAll(probes, speculative));
     active = 0;
     for (const auto& s : searches) {
-      s->Absorb(evaluator, width);
+      s->Absorb(evaluator);
       active += s->done() ? 0 : 1;
     }
     if (options.progress) {
@@ -584,7 +755,7 @@ absl::StatusOr<v1::PlanResult> PlanFleet(const v1::PlanRequest& request,
       }
       progress.set_best_cost(best);
       // Rough: each unfinished search needs about three more rounds.
-      int remaining = active * 3 * width;
+      int remaining = active * 3;
       progress.set_planned(progress.evaluated() + remaining);
       double per_sim =
           progress.evaluated() > 0 ? elapsed / progress.evaluated() : 0;

@@ -49,6 +49,10 @@ class SimulationCache final {
   // The stored result, or nullptr. Counts a hit. Only finished
   // simulations are stored: a failed one (a worker that died) is retried.
   const v1::SimulationResult* Find(const std::string& key);
+  // Whether Find would hit, without counting one.
+  bool Contains(const std::string& key) const {
+    return entries_.count(key) > 0;
+  }
   void Insert(const std::string& key, v1::SimulationResult result);
 
   size_t size() const { return entries_.size(); }
