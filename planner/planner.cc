@@ -15,9 +15,8 @@
 #include "hardware/model_footprint.h"
 #include "hardware/reference_machine.h"
 #include "planner/candidate.h"
-#include "planner/feasibility_map.h"
-#include "planner/min_search.h"
 #include "planner/pareto.h"
+#include "planner/staircase_search.h"
 #include "sim/fleet.h"
 #include "sim/slo_evaluator.h"
 #include "util/status_macros.h"
@@ -200,39 +199,16 @@ absl::StatusOr<ChipLayouts> ChooseExpertParallel(
   return best;
 }
 
-// What one system's search found that its neighbours start from: the
-// least prefill count p_min (with plenty of decode machines) of each
-// prefill chip and layout, and the least decode count d_min (with plenty
-// of prefill machines) of each decode chip and layout. Systems that share
-// a prefill pool nearly always share p_min, and those that share a decode
-// pool d_min, so a neighbour's answer, checked with two probes, replaces a
-// search from the capacity bound. Searches are still exact: a hint only
-// picks where one starts.
-class SystemSearch;
-struct NeighbourHints {
-  // The first system to register a prefill key searches its p_min from
-  // the bound; the others wait for it (deterministically: every search
-  // asks one fleet per round whatever the width).
-  std::map<std::string, const SystemSearch*> p_leader;
-  // The first system to register a decode key searches d_min first, from
-  // the bound; the others start their d(p) searches from its answer.
-  std::map<std::string, const SystemSearch*> d_leader;
-  std::map<std::string, int> p_min;
-  std::map<std::string, int> d_min;
-};
-
-// Searches one system's minimal fleets (see planner.h): a sequential
-// search, rerun from the start over what the system's simulations said
-// (FeasibilityMap) each time a result comes in, that stops at the first
-// fleet it cannot answer. Its probes depend on results only, never on the
-// search width or on other systems, so the fleets simulated do not depend
-// on how many run at once.
+// Searches one system's minimal fleets (see planner.h): a StaircaseSearch
+// on machine counts, its probes turned into fleets.
 class SystemSearch {
  public:
   SystemSearch(SystemSpec spec, const PlanContext* context,
                CapacityBounds prefill_chip_bounds,
                CapacityBounds decode_chip_bounds, NeighbourHints* hints)
-      : spec_(std::move(spec)), context_(context), hints_(hints) {
+      : spec_(std::move(spec)),
+        context_(context),
+        search_(StaircaseSearch::Colocated(0, 0)) {
     int budget = context->budget_machines;
     // Extending an owned fleet, adding nothing may already do; the capacity
     // bounds are of a fleet built from nothing.
@@ -243,46 +219,76 @@ class SystemSearch {
                    : std::max(1, static_cast<int>(std::floor(
                                      prefill_chip_bounds.prefill_machines +
                                      prefill_chip_bounds.decode_machines)));
-      p_lb_ = std::min(lb, budget);
-      p_hi_ = budget;
-      Advance();
+      search_ = StaircaseSearch::Colocated(std::min(lb, budget), budget);
       return;
     }
-    p_lb_ = extending ? 0
-                      : std::max(1, static_cast<int>(std::floor(
-                                        prefill_chip_bounds.prefill_machines)));
-    d_lb_ = extending ? 0
-                      : std::max(1, static_cast<int>(std::floor(
-                                        decode_chip_bounds.decode_machines)));
-    p_lb_ = std::min(p_lb_, budget - 1);
-    d_lb_ = std::min(d_lb_, budget - 1);
-    p_hi_ = std::max(p_lb_, budget - d_lb_);
-    d_hi_ = std::max(d_lb_, budget - p_lb_);
-    p_key_ = absl::StrCat(spec_.prefill_chip, " ",
-                          LayoutText(spec_.prefill.tp, spec_.prefill.ep));
-    d_key_ = absl::StrCat(spec_.decode_chip, " ",
-                          LayoutText(spec_.decode.tp, spec_.decode.ep));
-    hints_->p_leader.emplace(p_key_, this);
-    hints_->d_leader.emplace(d_key_, this);
-    Advance();
+    int p_lb = extending
+                   ? 0
+                   : std::max(1, static_cast<int>(std::floor(
+                                     prefill_chip_bounds.prefill_machines)));
+    int d_lb = extending
+                   ? 0
+                   : std::max(1, static_cast<int>(std::floor(
+                                     decode_chip_bounds.decode_machines)));
+    p_lb = std::min(p_lb, budget - 1);
+    d_lb = std::min(d_lb, budget - 1);
+    search_ = StaircaseSearch(
+        p_lb, std::max(p_lb, budget - d_lb), d_lb,
+        std::max(d_lb, budget - p_lb),
+        absl::StrCat(spec_.prefill_chip, " ",
+                     LayoutText(spec_.prefill.tp, spec_.prefill.ep)),
+        absl::StrCat(spec_.decode_chip, " ",
+                     LayoutText(spec_.decode.tp, spec_.decode.ep)),
+        [this](int p, int d, const std::vector<StaircaseSearch::Point>& found) {
+          return Dominated(p, d, found);
+        },
+        hints);
   }
+  // Not movable: the search registers its address with the hints, and
+  // calls back Dominated on this.
+  SystemSearch(const SystemSearch&) = delete;
+  SystemSearch& operator=(const SystemSearch&) = delete;
+
+  // Registers with the neighbour hints; call once in place.
+  void Start() { search_.Start(); }
 
   const SystemSpec& spec() const { return spec_; }
-  bool done() const { return !next_ && !waiting_; }
+  bool done() const { return search_.done(); }
   // Waiting for a neighbour's answer: nothing to simulate this round.
-  bool waiting() const { return waiting_; }
+  bool waiting() const { return search_.waiting(); }
 
+  // The fleet to simulate next. REQUIRES: !done() && !waiting().
+  Candidate Probe() const { return FleetAt(search_.next()); }
+
+  // Reads back the evaluation of Probe() (if one was asked) and advances,
+  // or looks again for the neighbour's answer it waits for.
+  void Absorb(const CandidateEvaluator& evaluator) {
+    std::optional<bool> feasible;
+    if (!done() && !waiting())
+      feasible = evaluator.Get(FleetAt(search_.next())).slo_met;
+    search_.Record(feasible);
+  }
+
+  // Fleets this search may ask for next (StaircaseSearch::Speculate).
+  std::vector<Candidate> Speculate(int levels) const {
+    std::vector<Candidate> out;
+    for (StaircaseSearch::Point point : search_.Speculate(levels))
+      out.push_back(FleetAt(point));
+    return out;
+  }
+
+ private:
   // The owned pools, if any, then the machines added (a pool of none is
   // left out).
-  Candidate Colocated(int n) const {
+  Candidate FleetAt(StaircaseSearch::Point point) const {
     Candidate candidate = context_->existing;
-    if (n > 0)
-      candidate.push_back({v1::POOL_ROLE_COLOCATED, spec_.prefill_chip, n,
-                           spec_.prefill.tp, false, spec_.prefill.ep});
-    return candidate;
-  }
-  Candidate Disaggregated(int p, int d) const {
-    Candidate candidate = context_->existing;
+    const auto [p, d] = point;
+    if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
+      if (p > 0)
+        candidate.push_back({v1::POOL_ROLE_COLOCATED, spec_.prefill_chip, p,
+                             spec_.prefill.tp, false, spec_.prefill.ep});
+      return candidate;
+    }
     if (p > 0)
       candidate.push_back({v1::POOL_ROLE_PREFILL, spec_.prefill_chip, p,
                            spec_.prefill.tp, false, spec_.prefill.ep});
@@ -292,178 +298,11 @@ class SystemSearch {
     return candidate;
   }
 
-  // The fleet to simulate next. REQUIRES: !done() && !waiting().
-  Candidate Probe() const { return FleetAt(*next_); }
-
-  // Reads back the evaluation of Probe() (if one was asked) and advances,
-  // or looks again for the neighbour's answer it waits for.
-  void Absorb(const CandidateEvaluator& evaluator) {
-    if (next_) {
-      known_.Record(next_->first, next_->second,
-                    evaluator.Get(FleetAt(*next_)).slo_met);
-    }
-    if (!done()) Advance();
-  }
-
-  // Fleets this search may ask for after Probe(), whichever way the probes
-  // go: both outcomes of Probe(), then of those, breadth-first over
-  // `levels` levels. What a pool's idle slots can run meanwhile
-  // (speculatively: CandidateEvaluator keeps them aside until asked for).
-  std::vector<Candidate> Speculate(int levels) const {
-    std::vector<Candidate> out;
-    std::vector<std::pair<FeasibilityMap, Point>> frontier;
-    if (next_) frontier.push_back({known_, *next_});
-    for (int level = 0; level < levels; ++level) {
-      std::vector<std::pair<FeasibilityMap, Point>> deeper;
-      for (const auto& [known, point] : frontier) {
-        for (bool feasible : {false, true}) {
-          FeasibilityMap what_if = known;
-          what_if.Record(point.first, point.second, feasible);
-          Step step = Replay(what_if, false);
-          if (!step.next) continue;
-          out.push_back(FleetAt(*step.next));
-          deeper.push_back({std::move(what_if), *step.next});
-        }
-      }
-      frontier = std::move(deeper);
-    }
-    return out;
-  }
-
- private:
-  using Point = std::pair<int, int>;  // (prefill, decode); colocated (n, 0)
-
-  Candidate FleetAt(Point point) const {
-    return spec_.mode == v1::SERVING_MODE_COLOCATED
-               ? Colocated(point.first)
-               : Disaggregated(point.first, point.second);
-  }
-
-  // Where a search run over some results stops.
-  struct Step {
-    std::optional<Point> next;  // the fleet to simulate; none: see waiting
-    bool waiting = false;       // for a neighbour's answer (else finished)
-  };
-
-  // Runs the search from the start over `known` and stops at the first
-  // fleet it needs simulated. What it finds goes to the neighbour hints
-  // only when `publish` (not for a what-if of Speculate).
-  Step Replay(const FeasibilityMap& known, bool publish) const {
-    Step step;
-    auto ask = [&](int p, int d) -> std::optional<bool> {
-      std::optional<bool> answer = known.Known(p, d);
-      if (!answer && !step.next) step.next = Point{p, d};
-      return answer;
-    };
-    if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
-      // From the capacity bound up: the misses below the least fleet stop
-      // early, and only the fleets from it on run to the end.
-      GallopUp(p_lb_, p_hi_, [&](int n) { return ask(n, 0); });
-      return step;
-    }
-    ReplayStaircase(ask, publish, &step.waiting);
-    return step;
-  }
-
-  void Advance() {
-    Step step = Replay(known_, true);
-    next_ = step.next;
-    waiting_ = step.waiting;
-  }
-
-  // The staircase of docs/planner.md: p_min, the least prefill count that
-  // meets the SLO with d_hi decode machines; for p from p_min on, d(p), the
-  // least decode count that meets it, until d(p) reaches d_min (the least
-  // with p_hi prefill machines), p leaves the range, or even (p + 1,
-  // d_min) is dominated by a point found. d_min is searched only when
-  // the cheaper tests (d(p) at its lower bound, domination at the lower
-  // bound) cannot end the walk.
-  template <typename Ask>
-  void ReplayStaircase(Ask& ask, bool publish, bool* waiting) const {
-    auto at_p_hi = [&](int d) { return ask(p_hi_, d); };
-    auto at_d_hi = [&](int p) { return ask(p, d_hi_); };
-    std::optional<int> d_min;
-    if (hints_->d_leader.at(d_key_) == this) {
-      // Its misses at p_hi bound every d(p) from below.
-      d_min = GallopUp(d_lb_, d_hi_, at_p_hi);
-      if (!d_min) return;
-      if (publish) hints_->d_min.emplace(d_key_, *d_min);
-      if (*d_min > d_hi_) return;  // nothing feasible
-    }
-    auto d_hint = hints_->d_min.find(d_key_);
-    const int d_guess =
-        d_hint == hints_->d_min.end() ? d_lb_ : std::max(d_lb_, d_hint->second);
-    const int d_lo = d_min.value_or(d_lb_);
-    auto p_hint = hints_->p_min.find(p_key_);
-    const SystemSearch* leader = hints_->p_leader.at(p_key_);
-    std::optional<int> p_min;
-    if (p_hint != hints_->p_min.end()) {
-      p_min = PMinFromHint(p_hint->second, d_lo, d_guess, ask);
-    } else if (leader == this || leader->done()) {
-      // The leader, or the next in line when the leader ended without a
-      // p_min (its own decode pool never met the SLO).
-      if (publish) hints_->p_leader[p_key_] = this;
-      p_min = GallopUp(p_lb_, p_hi_, at_d_hi);
-      if (p_min && publish) hints_->p_min.emplace(p_key_, *p_min);
-    } else {
-      *waiting = true;  // for the leader's p_min
-      return;
-    }
-    if (!p_min || *p_min > p_hi_) return;  // pending, or nothing feasible
-    std::vector<Point> staircase;
-    int d_prev = d_hi_;
-    for (int p = *p_min;; ++p) {
-      const int lo = p == *p_min ? d_lo : d_min.value_or(d_lb_);
-      auto at_p = [&](int d) { return ask(p, d); };
-      // d(p_min) from d_min's expected value (from below: the misses are
-      // cheap); later ones from the previous step down, as the staircase
-      // flattens.
-      std::optional<int> d = p == *p_min ? GallopFrom(lo, d_prev, d_guess, at_p)
-                                         : GallopDown(lo, d_prev, at_p);
-      if (!d) return;
-      staircase.push_back({p, *d});
-      const int next_p = p + 1;
-      if (*d <= d_lb_ || next_p > p_hi_ ||
-          Dominated(next_p, d_lb_, staircase)) {
-        return;  // d_min >= d_lb_: the tests with d_min would stop too
-      }
-      if (!d_min) {
-        // (p_hi, d) meets the SLO, as (p, d) does.
-        d_min = GallopFrom(d_lb_, *d - 1, d_guess, at_p_hi);
-        if (!d_min) return;
-        if (publish) hints_->d_min.emplace(d_key_, *d_min);
-      }
-      if (*d <= *d_min || Dominated(next_p, *d_min, staircase)) return;
-      d_prev = *d;
-    }
-  }
-
-  // p_min from a neighbour's answer h: (h - 1, d_hi) should miss, and the
-  // search for d(h) that follows anyway shows that h meets the SLO with
-  // d_hi decode machines (its first feasible probe implies it), so a right
-  // hint costs no probe of the largest decode pool. A wrong one is
-  // corrected by galloping on at d_hi.
-  template <typename Ask>
-  std::optional<int> PMinFromHint(int h, int d_lo, int d_guess,
-                                  Ask& ask) const {
-    auto at_d_hi = [&](int p) { return ask(p, d_hi_); };
-    h = std::clamp(h, p_lb_, p_hi_);
-    if (h > p_lb_) {
-      std::optional<bool> below = ask(h - 1, d_hi_);
-      if (!below) return std::nullopt;
-      if (*below) return GallopDown(p_lb_, h - 1, at_d_hi);
-    }
-    std::optional<int> d_h =
-        GallopFrom(d_lo, d_hi_, d_guess, [&](int d) { return ask(h, d); });
-    if (!d_h) return std::nullopt;
-    if (*d_h <= d_hi_) return h;
-    return GallopUp(h + 1, p_hi_, at_d_hi);
-  }
-
   // Whether a staircase point found costs no more and draws no more TDP
   // than (p, d), on the plan's cost basis (prices were checked when the
   // context was built).
-  bool Dominated(int p, int d, const std::vector<Point>& staircase) const {
+  bool Dominated(int p, int d,
+                 const std::vector<StaircaseSearch::Point>& staircase) const {
     const v1::Chip* pc = *context_->chips.Find(spec_.prefill_chip);
     const v1::Chip* dc = *context_->chips.Find(spec_.decode_chip);
     const economics::PriceOnBasis p_price =
@@ -492,14 +331,7 @@ class SystemSearch {
 
   SystemSpec spec_;
   const PlanContext* context_;
-  // Search ranges: colocated n in [p_lb_, p_hi_]; disaggregated prefill in
-  // [p_lb_, p_hi_], decode in [d_lb_, d_hi_].
-  int p_lb_ = 1, d_lb_ = 1, p_hi_ = 1, d_hi_ = 1;
-  std::string p_key_, d_key_;  // NeighbourHints keys
-  NeighbourHints* hints_;
-  FeasibilityMap known_;
-  std::optional<Point> next_;
-  bool waiting_ = false;
+  StaircaseSearch search_;
 };
 
 // Every system a plan searches: per TP degree, one per chip (colocated) or
@@ -562,6 +394,8 @@ std::vector<std::unique_ptr<SystemSearch>> Systems(
     expert_parallel[chip] = *chosen;
   }
   add_systems(expert_parallel);
+  // In order: the first system of each pool leads its neighbours.
+  for (const auto& search : searches) search->Start();
   return searches;
 }
 
