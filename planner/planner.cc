@@ -594,8 +594,12 @@ absl::StatusOr<v1::PlanResult> PlanFleet(const v1::PlanRequest& request,
       double per_sim =
           progress.evaluated() > 0 ? elapsed / progress.evaluated() : 0;
       progress.set_eta_s(per_sim * remaining);
+      // Speculative runs are not in `evaluated` until asked for: say how
+      // many idle slots ran ahead, and how many of those went unused.
       progress.set_message(
-          absl::StrCat(active, " of ", searches.size(), " systems searching"));
+          absl::StrCat(active, " of ", searches.size(), " systems searching; ",
+                       evaluator.speculative(), " speculative simulations, ",
+                       evaluator.speculative_unused(), " unused"));
       options.progress(progress);
     }
   }
