@@ -9,7 +9,8 @@
 # per system).
 #   bench/planner_search.sh OLD_BUILD_DIR [NEW_BUILD_DIR] [duration_s]
 # (NEW defaults to build, duration to 120 s.) ROUNDS (default 1), SLO
-# (default normal), TRACES (default "code conv").
+# (default normal), TRACES (default "code conv"), KEEP (a folder to keep
+# the plans and logs in; default: removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD=${1:?usage: bench/planner_search.sh OLD_BUILD_DIR [NEW_BUILD_DIR] [duration_s]}/fleetsim
@@ -18,8 +19,13 @@ DURATION=${3:-120}
 ROUNDS=${ROUNDS:-1}
 SLO=${SLO:-normal}
 TRACES=${TRACES:-code conv}
-OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+if [ -n "${KEEP:-}" ]; then
+  OUT=$KEEP
+  mkdir -p "$OUT"
+else
+  OUT=$(mktemp -d)
+  trap 'rm -rf "$OUT"' EXIT
+fi
 plan() {  # plan BINARY OUTDIR TRACE
   /usr/bin/time -f "%U %S %e" -o "$2.time" "$1" plan --model bloom-176b \
     --trace "data/traces/azure_2023_$3.csv" --rate 70 \
