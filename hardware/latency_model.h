@@ -44,6 +44,18 @@ struct BatchShape {
         static_cast<double>(new_tokens) * (new_tokens + 1) / 2.0;
     prefill_context_tokens += cached_tokens + new_tokens;
   }
+  // A diffusion LM's forward pass (sim/diffusion_serving.h), carried in
+  // the prefill sums: `query_tokens` computed, each attending to all
+  // `sequence_tokens` (bidirectional: query_tokens x sequence_tokens pairs,
+  // not causal), each producing logits.
+  void AddBidirectionalPass(int64_t query_tokens, int64_t sequence_tokens) {
+    ++prefill_requests;
+    prefill_tokens += query_tokens;
+    prefill_attention_pairs +=
+        static_cast<double>(query_tokens) * sequence_tokens;
+    prefill_context_tokens += sequence_tokens;
+    extra_logit_rows += query_tokens - 1;
+  }
   void AddDecode(int64_t context_tokens) {
     ++decode_requests;
     decode_context_tokens += context_tokens + 1;

@@ -58,6 +58,36 @@ struct CapacityBounds {
   double decode_machines = 1;
 };
 
+// A diffusion LM's bound (sim/diffusion_serving.h): every admitted request
+// runs one pass an iteration, so a full batch of the mean request finishes
+// in the sum of its passes' iteration times. The passes read the prompt
+// too: all of it is counted as decode work, none as prefill.
+CapacityBounds DiffusionCapacity(const sim::DiffusionServingSpec& diffusion,
+                                 const sim::PoolSpec& spec,
+                                 const hardware::LatencyModel& model,
+                                 const Demand& demand) {
+  const auto prompt = static_cast<int64_t>(std::max(1.0, demand.mean_input));
+  const auto answer = std::clamp<int64_t>(
+      static_cast<int64_t>(demand.mean_output), 1, diffusion.canvas_tokens);
+  const int batch = static_cast<int>(std::clamp<double>(
+      spec.RequestsHeld(static_cast<double>(diffusion.HeldTokens(prompt))), 1,
+      spec.max_batch_size));
+  double batch_seconds = 0;
+  for (int64_t i = 0; i < diffusion.TotalPasses(answer); ++i) {
+    const sim::DiffusionPass pass = diffusion.Pass(i, prompt, answer);
+    hardware::BatchShape shape;
+    for (int r = 0; r < batch; ++r)
+      shape.AddBidirectionalPass(pass.query_tokens, pass.sequence_tokens);
+    batch_seconds += model.IterationSeconds(shape);
+  }
+  const double requests_per_s =
+      batch / batch_seconds * spec.instances_per_machine;
+  CapacityBounds bounds;
+  bounds.prefill_machines = 0;
+  bounds.decode_machines = demand.rate_per_s / requests_per_s;
+  return bounds;
+}
+
 absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
                                                 const std::string& chip_name,
                                                 Layout layout,
@@ -105,6 +135,9 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
   double prefill_tokens_per_s = groups * kChunk /
                                 model->IterationSeconds(prefill) *
                                 instances_per_machine;
+  if (spec.diffusion) {
+    return DiffusionCapacity(*spec.diffusion, spec, *model, demand);
+  }
   // Under test-time scaling a request decodes as `samples` sequences that
   // share its prompt's KV, each holding its own output's.
   const int samples = spec.sequences_per_request();

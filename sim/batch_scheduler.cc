@@ -26,6 +26,16 @@ void BatchScheduler::EnableOperatorTotals() {
 }
 
 void BatchScheduler::Enqueue(LiveRequestPtr request) {
+  if (pool_.diffusion &&
+      (int64_t{request->input_tokens} + pool_.diffusion->canvas_tokens >
+           pool_.diffusion->max_sequence_tokens ||
+       request->output_tokens > pool_.diffusion->canvas_tokens)) {
+    // Prompt and canvas past the model's max_context, or an answer longer
+    // than the canvas: never served.
+    request->rejected = true;
+    Complete(std::move(request));
+    return;
+  }
   int64_t lifetime_blocks = pool_.role == v1::POOL_ROLE_PREFILL
                                 ? BlocksFor(request->input_tokens)
                                 : LifetimeBlocks(*request);
@@ -36,7 +46,9 @@ void BatchScheduler::Enqueue(LiveRequestPtr request) {
     Complete(std::move(request));
     return;
   }
-  pending_prefill_tokens_ += request->prefill_target - request->prefilled;
+  // A diffusion request has no prefill of its own.
+  if (!pool_.diffusion)
+    pending_prefill_tokens_ += request->prefill_target - request->prefilled;
   waiting_.push_back(std::move(request));
   LoadChanged();
 }
@@ -93,6 +105,8 @@ void BatchScheduler::TokenGaps(double gap_s, int64_t count) {
 }
 
 int64_t BatchScheduler::LifetimeBlocks(const LiveRequest& request) const {
+  if (pool_.diffusion)
+    return BlocksFor(pool_.diffusion->HeldTokens(request.input_tokens));
   if (!request.samples)
     return BlocksFor(int64_t{request.input_tokens} + request.output_tokens);
   int64_t blocks =
@@ -255,6 +269,7 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
   chunks_.clear();
   shape_ = hardware::BatchShape();
   planned_decodes_ = 0;
+  if (pool_.diffusion) return PlanDiffusionIteration(now_s, seconds);
 
   bool prefill_first = pool_.policy == v1::BATCHING_POLICY_VLLM;
   if (prefill_first && (!waiting_.empty() || !prefilling_.empty())) {
@@ -389,6 +404,10 @@ void BatchScheduler::FinishPrefill(LiveRequestPtr request, double end_s) {
 }
 
 void BatchScheduler::FinishIteration(double end_s) {
+  if (pool_.diffusion) {
+    FinishDiffusionIteration(end_s);
+    return;
+  }
   if (chunks_.empty()) {
     single_end_time_.assign(1, end_s);  // reused: no allocation per iteration
     FinishDecodeIterations(1, single_end_time_);
@@ -435,7 +454,8 @@ void BatchScheduler::CompleteFinished() {
 }
 
 int BatchScheduler::StableDecodeIterations(int max_iterations) const {
-  if (!chunks_.empty() || !prefilling_.empty() ||
+  // A diffusion request's passes differ in shape: one at a time.
+  if (pool_.diffusion || !chunks_.empty() || !prefilling_.empty() ||
       planned_decodes_ != running_.size() || planned_decodes_ == 0) {
     return 1;
   }
@@ -556,6 +576,64 @@ void BatchScheduler::FinishDecodeIterations(
     for (int i = 1; i < n; ++i) {
       TokenGaps(end_times[i] - end_times[i - 1], static_cast<int64_t>(batch));
     }
+  }
+  CompleteFinished();
+  LoadChanged();
+}
+
+bool BatchScheduler::PlanDiffusionIteration(double now_s, double* seconds) {
+  // Admission (FCFS, no bypass): a request's whole K/V is taken at once, so
+  // it is never preempted; it needs no prefill of its own (its first pass
+  // reads the prompt).
+  while (!waiting_.empty() && has_batch_room()) {
+    LiveRequest* head = waiting_.front().get();
+    const int64_t blocks = LifetimeBlocks(*head);
+    if (blocks > free_blocks()) break;
+    TakeBlocks(blocks);
+    head->kv_blocks = blocks;
+    head->first_scheduled_s = now_s;
+    usage_.peak_kv_blocks = std::max(usage_.peak_kv_blocks, used_blocks());
+    running_.push_back(std::move(waiting_.front()));
+    waiting_.pop_front();
+  }
+  for (const LiveRequestPtr& request : running_) {
+    DiffusionPass pass = pool_.diffusion->Pass(
+        request->decode_steps, request->input_tokens, request->output_tokens);
+    shape_.AddBidirectionalPass(pass.query_tokens, pass.sequence_tokens);
+  }
+  planned_decodes_ = running_.size();
+  LoadChanged();
+  if (shape_.empty()) return false;
+  planned_seconds_ = latency_->IterationSeconds(shape_);
+  *seconds = planned_seconds_;
+  return true;
+}
+
+void BatchScheduler::FinishDiffusionIteration(double end_s) {
+  usage_.busy_s += planned_seconds_;
+  ++usage_.iterations;
+  usage_.batched_requests += static_cast<int64_t>(planned_decodes_);
+  if (operator_totals_) operator_totals_->AddIteration(shape_);
+  for (size_t i = 0; i < planned_decodes_; ++i) {
+    LiveRequest* request = running_[i].get();
+    if (request->decode_steps++ == 0) {
+      request->prefill_done_s = end_s;  // the first pass read the prompt
+      ++usage_.prompts_served;
+    }
+    const int64_t tokens = pool_.diffusion->TokensAfterPasses(
+                               request->decode_steps, request->output_tokens) -
+                           request->generated;
+    if (tokens <= 0) continue;
+    if (request->generated == 0) {
+      // A finished block streams at once: its first token is the TTFT's,
+      // the rest follow with no gap.
+      request->first_token_s = end_s;
+      if (tokens > 1) TokenGaps(0, tokens - 1);
+    } else {
+      TokenGaps((end_s - request->last_token_s) / tokens, tokens);
+    }
+    request->generated += static_cast<int32_t>(tokens);
+    request->last_token_s = end_s;
   }
   CompleteFinished();
   LoadChanged();

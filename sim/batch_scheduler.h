@@ -28,6 +28,11 @@
 // sequence; a request's KV (its prompt once, every sample's tokens) is
 // reserved whole when its prefill is admitted, and the batch-size cap
 // counts samples.
+// Diffusion LMs (PoolSpec::diffusion, sim/diffusion_serving.h): a request
+// is admitted whole (FCFS, its lifetime K/V taken at once, so never
+// preempted) with no prefill; every iteration runs one forward pass of
+// each admitted request, the pass's shape set by how many it ran before;
+// its answer's tokens are credited block by block.
 // Prefix caching (PoolSpec.prefix_block_tokens > 0, sim/prefix_cache.h): a
 // prompt admitted to a prefill starts past its longest cached prefix (those
 // tokens' KV is read, not computed) and pins it; when its prefill ends its
@@ -274,6 +279,10 @@ class BatchScheduler final {
   // Context tokens the planned decode batch gains in its next `steps`
   // steps (a decode run's iteration `steps` reads that many more rows).
   int64_t DecodeRunGrowth(int steps) const;
+  // Diffusion pools: the next iteration (admission, then one pass of every
+  // admitted request), and its end.
+  bool PlanDiffusionIteration(double now_s, double* seconds);
+  void FinishDiffusionIteration(double end_s);
   // Hands every running request with no tokens left to on_complete.
   void CompleteFinished();
 

@@ -176,6 +176,16 @@ const FieldRanges& ClusterFieldRanges() {
       {"fleetsim.v1.TestTimeScaling.rounds", 1, kMaxRounds,
        "rounds per sample"},
       {"fleetsim.v1.TestTimeScaling.length_spread", 0, 3, "log-normal sigma"},
+      {"fleetsim.v1.DiffusionServing.canvas_tokens", 1,
+       static_cast<double>(kMaxRequestTokens), "tokens"},
+      {"fleetsim.v1.DiffusionServing.block_tokens", 1,
+       static_cast<double>(kMaxRequestTokens), "tokens"},
+      {"fleetsim.v1.DiffusionServing.tokens_per_step", 1,
+       static_cast<double>(kMaxRequestTokens), "tokens per step"},
+      {"fleetsim.v1.DiffusionServing.speculative_copies", 0, 64,
+       "copies of the block per pass"},
+      {"fleetsim.v1.DiffusionServing.steps_per_pass", 1, 65,
+       "denoising steps per pass"},
   };
   return *ranges;
 }
@@ -708,6 +718,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   FLEETSIM_RETURN_IF_ERROR(CheckSpeculativeDecoding(cluster, origin, fleet));
   FLEETSIM_RETURN_IF_ERROR(ResolvePrefixCaching(cluster, origin, &fleet));
   FLEETSIM_RETURN_IF_ERROR(ApplyTestTimeScaling(cluster, origin, &fleet));
+  FLEETSIM_RETURN_IF_ERROR(ApplyDiffusionServing(cluster, origin, &fleet));
   FLEETSIM_RETURN_IF_ERROR(LoadIterationTable(cluster, origin, &fleet));
   return fleet;
 }

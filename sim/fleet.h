@@ -23,6 +23,7 @@
 #include "hardware/latency_model.h"
 #include "hardware/operator_model.h"
 #include "hardware/splitwise_perf_model.h"
+#include "sim/diffusion_serving.h"
 #include "sim/speculative_decoding.h"
 #include "sim/test_time_scaling.h"
 #include "util/field_checks.h"
@@ -102,6 +103,10 @@ struct PoolSpec {
   // Test-time scaling (FleetSpec::test_time_scaling): the samples of each
   // request, each a decode sequence of the batch; 0 = none.
   int samples_per_request = 0;
+  // Diffusion LM serving (Cluster.diffusion_serving): every request is a
+  // series of bidirectional passes over its canvas (sim/diffusion_serving.h);
+  // unset = autoregressive.
+  std::optional<DiffusionServingSpec> diffusion;
 
   int instances() const { return machines * instances_per_machine; }
   // Decode sequences one request brings to the batch.

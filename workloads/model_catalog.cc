@@ -173,6 +173,7 @@ const FieldRanges& ModelFieldRanges() {
       {"fleetsim.v1.SsmConfig.expand", 0, 1e3},
       {"fleetsim.v1.SsmConfig.head_dim", 0, kSize},
       {"fleetsim.v1.SsmConfig.conv_kernel", 0, 1e3},
+      {"fleetsim.v1.MaskedDiffusion.mask_token_id", 0, kSize},
   };
   return *ranges;
 }
@@ -209,6 +210,11 @@ absl::Status ValidateModel(const v1::Model& model, const std::string& path) {
   }
   CheckMoe(model, problems);
   CheckSsm(model, problems);
+  if (model.has_diffusion() &&
+      model.diffusion().mask_token_id() >= model.vocab_size()) {
+    problems.Add("diffusion.mask_token_id",
+                 "field 'diffusion.mask_token_id' must be below vocab_size");
+  }
   FLEETSIM_RETURN_IF_ERROR(problems.status());
   return CheckFields(model, path, ModelFieldRanges());
 }

@@ -465,6 +465,41 @@ TEST(PlannerTest, TestTimeScalingPlansForEverySample) {
   EXPECT_EQ(sampled->cheapest().result().rejected(), 0);
 }
 
+// A diffusion LM plans from the template cluster's diffusion_serving:
+// vanilla LLaDA-8B (every step recomputes prompt and canvas) needs more
+// machines than Fast-dLLM's dual cache with parallel decoding for the
+// same load.
+TEST(PlannerTest, DiffusionModelPlans) {
+  const std::string trace =
+      ::testing::TempDir() + "/" + std::to_string(getpid()) + "_dllm.csv";
+  {
+    std::ofstream out(trace);
+    out << "arrived_at,num_prefill_tokens,num_decode_tokens\n0,256,200\n";
+  }
+  v1::PlanRequest request = Request("llada-8b", "", 10, 20);
+  request.mutable_workload()->set_trace_path(trace);
+  request.set_slo_preset("ttft_p99=60s");
+  request.add_tp(1);
+  request.add_chips("h100");
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
+  v1::DiffusionServing* serving =
+      request.mutable_template_cluster()->mutable_diffusion_serving();
+  serving->set_canvas_tokens(256);
+  serving->set_block_tokens(32);
+  serving->set_cache(v1::DIFFUSION_CACHE_NONE);
+  absl::StatusOr<v1::PlanResult> vanilla = PlanFleet(request, Options());
+  serving->set_cache(v1::DIFFUSION_CACHE_DUAL);
+  serving->set_tokens_per_step(4);
+  absl::StatusOr<v1::PlanResult> fast = PlanFleet(request, Options());
+  ASSERT_TRUE(vanilla.ok()) << vanilla.status();
+  ASSERT_TRUE(fast.ok()) << fast.status();
+  ASSERT_TRUE(vanilla->feasible()) << vanilla->explanation();
+  ASSERT_TRUE(fast->feasible()) << fast->explanation();
+  EXPECT_EQ(fast->cheapest().result().rejected(), 0);
+  EXPECT_GT(fast->cheapest().result().completed(), 100);
+  EXPECT_GT(Machines(vanilla->cheapest()), Machines(fast->cheapest()));
+}
+
 // A simulation that crashes (here: killed by the polling hook, every time)
 // is an error naming the candidate and its inputs, never an infeasible
 // candidate.

@@ -604,5 +604,53 @@ TEST(BatchSchedulerTest,
   EXPECT_EQ(no_hashes.scheduler.usage().prefix_prompt_tokens, 300);
 }
 
+// A pool of 10 KV blocks of 16 tokens serving a 64-token canvas at one
+// step per block of 32: every pass is a refresh.
+PoolSpec DiffusionPool(v1::DiffusionCache cache) {
+  PoolSpec pool = Pool(v1::BATCHING_POLICY_VLLM, 10);
+  pool.diffusion = testutil::TestDiffusionSpec(cache, /*tokens_per_step=*/32);
+  return pool;
+}
+
+// Two requests of a 36-token prompt and a 64-token answer, run to the end
+// (a pass alone: 10 ms + 100 tokens x 10 us); returns the end.
+double RunTwoDiffusionRequests(Harness* h) {
+  h->scheduler.Enqueue(Req(0, 36, 64));
+  h->scheduler.Enqueue(Req(1, 36, 64));
+  double end = h->RunToIdle();
+  EXPECT_EQ(h->done.size(), 2u);
+  return end;
+}
+
+TEST(BatchSchedulerTest, DiffusionRequestsHoldTheirWholeCacheFromAdmission) {
+  // Dual cache: 100 tokens of K/V (7 blocks) each, so one at a time.
+  Harness h(DiffusionPool(v1::DIFFUSION_CACHE_DUAL));
+  EXPECT_NEAR(RunTwoDiffusionRequests(&h), 0.044, 1e-12);
+  ASSERT_EQ(h.done.size(), 2u);
+  EXPECT_NEAR(h.done[0]->first_token_s, 0.011, 1e-12);  // block 1 done
+  EXPECT_NEAR(h.done[0]->last_token_s, 0.022, 1e-12);
+  EXPECT_NEAR(h.done[1]->first_scheduled_s, 0.022, 1e-12);
+  EXPECT_NEAR(h.done[1]->last_token_s, 0.044, 1e-12);
+  EXPECT_EQ(h.done[1]->generated, 64);
+  EXPECT_EQ(h.scheduler.usage().peak_kv_blocks, 7);
+  EXPECT_EQ(h.scheduler.used_blocks(), 0);
+}
+
+TEST(BatchSchedulerTest, VanillaDiffusionKeepsNoCacheAndBatchesThePasses) {
+  Harness h(DiffusionPool(v1::DIFFUSION_CACHE_NONE));
+  // Both at once: 10 ms + 200 tokens x 10 us per pass, two passes.
+  EXPECT_NEAR(RunTwoDiffusionRequests(&h), 0.024, 1e-12);
+  EXPECT_EQ(h.scheduler.usage().peak_kv_blocks, 0);
+}
+
+TEST(BatchSchedulerTest, DiffusionRefusesPromptAndCanvasPastMaxContext) {
+  Harness h(DiffusionPool(v1::DIFFUSION_CACHE_NONE));
+  h.scheduler.Enqueue(Req(0, 4040, 64));  // 4,104 > 4,096
+  h.scheduler.Enqueue(Req(1, 36, 65));    // an answer past the canvas
+  ASSERT_EQ(h.done.size(), 2u);
+  EXPECT_TRUE(h.done[0]->rejected);
+  EXPECT_TRUE(h.done[1]->rejected);
+}
+
 }  // namespace
 }  // namespace fleetsim::sim

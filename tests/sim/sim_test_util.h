@@ -85,6 +85,19 @@ inline sim::PoolSpec TestPool(v1::PoolRole role, int64_t kv_blocks = 1000) {
   return pool;
 }
 
+// A diffusion LM's serving: a 64-token canvas in blocks of 32, in a
+// model of 4,096 tokens of context.
+inline sim::DiffusionServingSpec TestDiffusionSpec(v1::DiffusionCache cache,
+                                                   double tokens_per_step) {
+  sim::DiffusionServingSpec spec;
+  spec.canvas_tokens = 64;
+  spec.block_tokens = 32;
+  spec.cache = cache;
+  spec.tokens_per_step = tokens_per_step;
+  spec.max_sequence_tokens = 4096;
+  return spec;
+}
+
 // Named numbers a test observed in a child process.
 using Observations = std::map<std::string, double>;
 
