@@ -4,9 +4,7 @@
 // same body, only the attention swapped; data/models/zaya1-*.txtpb), so on
 // one H100 a burst of long requests decodes in larger batches. Every
 // simulation runs in a child process (one SimGrid engine each).
-#include <unistd.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -23,13 +21,6 @@ namespace {
 // 256 requests of an 8,192-token prompt and 1,024 output tokens at once on
 // one H100: every variant's batch is bounded by its KV.
 absl::StatusOr<v1::SimulationResult> ReplayBurst(const std::string& model) {
-  std::string path =
-      ::testing::TempDir() + "/" + std::to_string(getpid()) + "_cca_burst.csv";
-  {
-    std::ofstream out(path);
-    out << "arrived_at,num_prefill_tokens,num_decode_tokens\n";
-    for (int i = 0; i < 256; ++i) out << "0.5,8192,1024\n";
-  }
   ScenarioRequest request;
   request.catalogs = testutil::ShippedCatalogs();
   absl::Status parsed =
@@ -45,7 +36,7 @@ absl::StatusOr<v1::SimulationResult> ReplayBurst(const std::string& model) {
                      "test", &request.cluster);
   if (!parsed.ok()) return parsed;
   request.model = model;
-  request.workload.set_trace_path(path);
+  request.workload = testutil::BurstWorkload("cca", 256, 8192, 1024, 0.5);
   FLEETSIM_ASSIGN_OR_RETURN(SimulationInputs inputs, LoadScenario(request));
   return RunSimulationInChild(inputs);
 }

@@ -45,21 +45,6 @@ std::string ClusterText(int batch, const std::string& serving) {
   return text;
 }
 
-// `requests` requests of kPrompt + `output` tokens, all arriving at 0.
-v1::Workload Burst(int requests, int output) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) +
-                     "_dllm" + std::to_string(requests) + "_" +
-                     std::to_string(output) + ".csv";
-  std::ofstream out(path);
-  out << "arrived_at,num_prefill_tokens,num_decode_tokens\n";
-  for (int i = 0; i < requests; ++i)
-    out << "0," << kPrompt << "," << output << "\n";
-  v1::Workload workload;
-  workload.set_trace_path(path);
-  workload.set_seed(1);
-  return workload;
-}
-
 absl::StatusOr<SimulationInputs> Load(const std::string& model,
                                       const v1::Cluster& cluster,
                                       const std::string& cluster_path,
@@ -69,7 +54,8 @@ absl::StatusOr<SimulationInputs> Load(const std::string& model,
   request.cluster = cluster;
   request.cluster_path = cluster_path;
   request.model = model;
-  request.workload = Burst(requests, output);
+  request.workload =
+      testutil::BurstWorkload("dllm", requests, kPrompt, output, 0, /*seed=*/1);
   return LoadScenario(request);
 }
 

@@ -10,12 +10,14 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
 #include <string>
 
+#include "fleetsim/v1/workload.pb.h"
 #include "gtest/gtest.h"
 #include "hardware/latency_model.h"
 #include "sim/catalogs.h"
@@ -83,6 +85,26 @@ inline sim::PoolSpec TestPool(v1::PoolRole role, int64_t kv_blocks = 1000) {
   pool.scale_out_bytes_per_s = 1e9;
   pool.scale_out_latency_s = 5e-6;
   return pool;
+}
+
+// A trace of `requests` requests of `prompt` + `output` tokens, all
+// arriving at `arrival_s`, written to a temporary CSV whose name carries
+// `tag`, this process and the shape (so concurrent tests never share one);
+// the workload replays it with `seed`.
+inline v1::Workload BurstWorkload(const std::string& tag, int requests,
+                                  int prompt, int output, double arrival_s,
+                                  uint64_t seed = 0) {
+  std::ostringstream path;
+  path << ::testing::TempDir() << "/" << getpid() << "_" << tag << requests
+       << "_" << prompt << "_" << output << ".csv";
+  std::ofstream out(path.str());
+  out << "arrived_at,num_prefill_tokens,num_decode_tokens\n";
+  for (int i = 0; i < requests; ++i)
+    out << arrival_s << "," << prompt << "," << output << "\n";
+  v1::Workload workload;
+  workload.set_trace_path(path.str());
+  workload.set_seed(seed);
+  return workload;
 }
 
 // A diffusion LM's serving: a 64-token canvas in blocks of 32, in a

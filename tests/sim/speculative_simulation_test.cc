@@ -3,9 +3,7 @@
 // speed-up on a lone request (arXiv:2211.17192, Theorem 3.8, with c taken
 // from fleetsim's own cost model) and its fading as the batch grows.
 // Every simulation runs in a child process (one SimGrid engine each).
-#include <unistd.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -58,15 +56,7 @@ v1::Cluster OneH100(bool speculate) {
 
 // `requests` requests of kPrompt + kOutput tokens, all arriving at once.
 v1::Workload Burst(int requests) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) +
-                     "_burst" + std::to_string(requests) + ".csv";
-  std::ofstream out(path);
-  out << "arrived_at,num_prefill_tokens,num_decode_tokens\n";
-  for (int i = 0; i < requests; ++i)
-    out << "0.5," << kPrompt << "," << kOutput << "\n";
-  v1::Workload workload;
-  workload.set_trace_path(path);
-  return workload;
+  return testutil::BurstWorkload("burst", requests, kPrompt, kOutput, 0.5);
 }
 
 absl::StatusOr<SimulationInputs> Load(const v1::Cluster& cluster,

@@ -4,9 +4,7 @@
 // barrier never serves faster than the asynchronous pipeline, and the
 // samples' KV counts when a request is admitted. Every simulation runs in
 // a child process (one SimGrid engine each).
-#include <unistd.h>
 
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -46,17 +44,8 @@ v1::Cluster OneH100(const std::string& scaling) {
 
 // `requests` requests of `prompt` + `output` tokens, all arriving at once.
 v1::Workload Burst(int requests, int prompt, int output) {
-  std::string path = ::testing::TempDir() + "/" + std::to_string(getpid()) +
-                     "_tts" + std::to_string(requests) + "_" +
-                     std::to_string(output) + ".csv";
-  std::ofstream out(path);
-  out << "arrived_at,num_prefill_tokens,num_decode_tokens\n";
-  for (int i = 0; i < requests; ++i)
-    out << "0.5," << prompt << "," << output << "\n";
-  v1::Workload workload;
-  workload.set_trace_path(path);
-  workload.set_seed(5);
-  return workload;
+  return testutil::BurstWorkload("tts", requests, prompt, output, 0.5,
+                                 /*seed=*/5);
 }
 
 // Output tokens of every sample over the run.
