@@ -88,9 +88,7 @@ absl::Status ApplyDiffusionServing(const v1::Cluster& cluster,
   const TextLocator locator(origin, cluster);
   auto field_error = [&locator](const std::string& field,
                                 const std::string& message) {
-    const std::string path = "diffusion_serving." + field;
-    return absl::InvalidArgumentError(
-        locator.At(path, absl::StrCat("field '", path, "': ", message)));
+    return locator.FieldError("diffusion_serving." + field, message);
   };
   const bool diffusion_model = fleet->model.has_diffusion();
   if (!cluster.has_diffusion_serving()) {

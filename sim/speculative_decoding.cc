@@ -78,9 +78,7 @@ ResolveSpeculativeDecoding(const v1::Cluster& cluster,
   const TextLocator locator(origin, cluster);
   auto field_error = [&locator](const std::string& field,
                                 const std::string& message) {
-    const std::string path = "speculative_decoding." + field;
-    return absl::InvalidArgumentError(
-        locator.At(path, absl::StrCat("field '", path, "': ", message)));
+    return locator.FieldError("speculative_decoding." + field, message);
   };
   if (!config.has_draft()) {
     return field_error(

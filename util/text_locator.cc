@@ -112,4 +112,10 @@ std::string TextLocator::At(absl::string_view field_path,
                       message);
 }
 
+absl::Status TextLocator::FieldError(absl::string_view field_path,
+                                     absl::string_view message) const {
+  return absl::InvalidArgumentError(
+      At(field_path, absl::StrCat("field '", field_path, "': ", message)));
+}
+
 }  // namespace fleetsim

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/text_format.h"
@@ -49,6 +50,9 @@ class TextLocator {
   // "origin:line:column: message" at Find(field_path), or "origin: message"
   // when the position is unknown.
   std::string At(absl::string_view field_path, absl::string_view message) const;
+  // InvalidArgument with At(field_path, "field 'FIELD_PATH': message").
+  absl::Status FieldError(absl::string_view field_path,
+                          absl::string_view message) const;
 
   const std::string& origin() const { return origin_; }
 
