@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "hardware/expert_all_to_all.h"
 #include "hardware/model_footprint.h"
 #include "hardware/ops/attention_op.h"
 #include "hardware/ops/collective_op.h"
@@ -123,11 +124,20 @@ absl::Status Validate(const v1::Model& model, const v1::Chip& chip, int tp,
       p.Add(absl::StrCat("ep = ", ep, " is not a multiple of tp = ", tp,
                          " (attention runs in ep / tp data-parallel groups)"));
     }
-    if (ep * std::max(pp, 1) > o.chips_per_machine) {
-      p.Add(absl::StrCat("ep x pp = ", ep * std::max(pp, 1),
-                         " chips exceed the scale-up domain of ",
-                         o.chips_per_machine,
-                         " (the all-to-all runs on scale-up links)"));
+    // Across machines only as whole machines of one stage, and only when
+    // the caller moves the cross-machine share (the simulator does).
+    const bool spans = ep * std::max(pp, 1) > o.chips_per_machine;
+    if (spans && !(o.cross_machine_all_to_all_by_caller && pp <= 1 &&
+                   ep % o.chips_per_machine == 0)) {
+      p.Add(absl::StrCat(
+          "ep x pp = ", ep * std::max(pp, 1),
+          " chips exceed the scale-up domain of ", o.chips_per_machine,
+          o.cross_machine_all_to_all_by_caller
+              ? " (an instance spans machines only with pp = 1 and ep a "
+                "multiple of the machine's chips)"
+              : " (the cross-machine all-to-all is simulated only in a "
+                "replay, docs/simulator.md \"Expert parallelism across "
+                "machines\")"));
     }
     if (chip.scale_up_gbytes_per_s() <= 0) {
       p.Add("ep > 1 needs chip scale_up_gbytes_per_s > 0");
@@ -283,14 +293,17 @@ class TableBuilder {
     Add(name, invocations, s, RowKernelCost(s, o_, rows));
   }
 
+  // `all_to_all_ranks`: the ranks an all-to-all runs over (ep_ unless
+  // the instance spans machines).
   void AddCollective(std::string_view name, CollectiveKind kind,
                      double invocations, double bytes_per_row, Feature rows,
-                     bool scale_out) {
+                     bool scale_out, int all_to_all_ranks = 0) {
     if (invocations <= 0) return;
     OperatorQuery s = Shape(v1::OPERATOR_CLASS_COLLECTIVE);
-    s.ranks = kind == CollectiveKind::kSendRecv   ? 2
-              : kind == CollectiveKind::kAllToAll ? ep_
-                                                  : tp_;
+    s.ranks = kind == CollectiveKind::kSendRecv ? 2
+              : kind == CollectiveKind::kAllToAll
+                  ? (all_to_all_ranks > 0 ? all_to_all_ranks : ep_)
+                  : tp_;
     s.scale_out = scale_out;
     Add(name, invocations, s,
         CollectiveCost(kind, s.ranks, scale_out, bytes_per_row, rows));
@@ -527,26 +540,23 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
 // computes its experts' pairs and the TP all-reduce after the MLP sums the
 // ranks' outputs, as vLLM does without data parallelism
 // (vllm/model_executor/layers/fused_moe/config.py: use_all2all_kernels is
-// dp_size > 1 and use_ep), so no all-to-all is added. A token goes once to
-// each distinct rank among its experts' (DeepEP's dispatch and combine,
-// github.com/deepseek-ai/DeepEP): with its experts on uniformly random
-// ranks (balanced routing, an ASSUMPTION), 1 - (1 - 1/ep)^top_k of a
-// token's hidden vector per rank per token of the instance. Dispatch in
-// the weights' 8-bit precision when they have one, combine in BF16, as
-// DeepSeek-V3 serves it (arXiv:2412.19437 §3.3.2, "Low-Precision
-// Communication").
+// dp_size > 1 and use_ep), so no all-to-all is added. The bytes per token
+// are hardware/expert_all_to_all.h's. An instance spanning machines
+// (options.cross_machine_all_to_all_by_caller) is priced here only for the
+// all-to-all among one machine's L ranks, which carries L / ep of each
+// rank's copies; the caller moves the rest over the scale-out network.
 void TableBuilder::AddExpertAllToAll(int moe_layers) {
   if (ep_ <= tp_ || moe_layers <= 0) return;
-  const double d = model_.hidden_size();
-  const double ranks_per_token =
-      -std::expm1(model_.moe().top_k() * std::log1p(-1.0 / ep_));
+  const int local = std::min(ep_, o_.chips_per_machine);
+  const ExpertAllToAll a2a = PlanExpertAllToAll(model_, ep_, local);
+  const double share = local < ep_ ? static_cast<double>(local) / ep_ : 1.0;
   AddCollective("ep_dispatch", CollectiveKind::kAllToAll, moe_layers,
-                std::min(b_w_, kActivationBytes) * ranks_per_token * d, kTokens,
-                /*scale_out=*/false);
+                a2a.dispatch_bytes_per_token * share, kTokens,
+                /*scale_out=*/false, local);
   ops_->back().all_tokens = true;
   AddCollective("ep_combine", CollectiveKind::kAllToAll, moe_layers,
-                kActivationBytes * ranks_per_token * d, kTokens,
-                /*scale_out=*/false);
+                a2a.combine_bytes_per_token * share, kTokens,
+                /*scale_out=*/false, local);
   ops_->back().all_tokens = true;
 }
 

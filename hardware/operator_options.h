@@ -245,6 +245,14 @@ struct OperatorModelOptions {
   // loaded rank and on every chip changes how many experts a batch touches.
   int expert_parallel = 1;
   double moe_routing_alpha = 0;
+  // Whether an expert-parallel instance may span machines (expert_parallel
+  // a multiple of chips_per_machine, one pipeline stage): the model then
+  // prices only the all-to-all among each machine's ranks, and its caller
+  // moves the cross-machine share (hardware/expert_all_to_all.h
+  // MachinePairBytes) itself: the simulator as SimGrid communications on
+  // the scale-out links (sim/instance.h). false: such a layout is refused,
+  // since an iteration priced without that share would be too fast.
+  bool cross_machine_all_to_all_by_caller = false;
 
   // Serving-framework time per iteration that no kernel accounts for
   // (scheduler, Python and kernel launches, sampling, detokenisation):

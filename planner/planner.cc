@@ -125,7 +125,11 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
       sim::SloEvaluator::Create(context.slo, fleet, context.slo_reference_chip)
           .status());
   const sim::PoolSpec& spec = fleet.pools[0];
-  const int instances_per_machine = spec.instances_per_machine;
+  // An instance spanning machines (expert parallelism) counts 1 / its
+  // machines per machine.
+  const double instances_per_machine =
+      static_cast<double>(spec.instances_per_machine) /
+      spec.machines_per_instance;
   // One chunk per data-parallel attention group (one without expert
   // parallelism): each group prefills its own prompt.
   constexpr int kChunk = 2048;

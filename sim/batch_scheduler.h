@@ -84,6 +84,11 @@ struct InstanceUsage {
   int64_t prefix_prompt_tokens = 0;
   int64_t prefix_cached_tokens = 0;
   int64_t prefix_evicted_blocks = 0;
+  // An expert-parallel instance spanning machines: instance-seconds its
+  // iterations waited on the all-to-all's cross-machine share (in busy_s
+  // too), and the bytes that share sent (every ordered machine pair).
+  double all_to_all_scale_out_s = 0;
+  double all_to_all_scale_out_bytes = 0;
   // The scheduler's per-operator totals (EnableOperatorTotals); null when
   // off. Valid while the scheduler lives.
   const OperatorTotals* operators = nullptr;
@@ -144,6 +149,13 @@ class BatchScheduler final {
   bool PlanIteration(double now_s, double* seconds);
   // Applies the planned iteration, which ended at `end_s`.
   void FinishIteration(double end_s);
+  // The planned iteration also waited `seconds` on the cross-machine
+  // all-to-all, which sent `bytes` (sim/instance.h); counted as busy.
+  void AddCrossMachineAllToAll(double seconds, double bytes) {
+    usage_.busy_s += seconds;
+    usage_.all_to_all_scale_out_s += seconds;
+    usage_.all_to_all_scale_out_bytes += bytes;
+  }
 
   // After PlanIteration() returned a decode-only batch: how many identical
   // decode iterations (same members, one more context token each time) can

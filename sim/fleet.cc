@@ -428,6 +428,25 @@ absl::Status CheckExpertParallel(const v1::Cluster& cluster, int index,
     problem = absl::StrCat(
         "it is not a multiple of tp = ", pool.tp,
         " (attention runs in ep / tp data-parallel groups of tp chips)");
+  } else if (pool.ep * pool.pp > pool.chips_per_machine) {
+    // Spanning machines: whole machines of one pipeline stage, the
+    // all-to-all's cross-machine share on the scale-out links
+    // (docs/simulator.md "Expert parallelism across machines").
+    if (pool.pp > 1) {
+      problem = absl::StrCat(
+          "ep x pp = ", pool.ep * pool.pp, " chips exceed the machine's ",
+          pool.chips_per_machine, " and pp = ", pool.pp,
+          " > 1: an expert-parallel instance spans machines only with one "
+          "pipeline stage (pipeline stages across machines with expert "
+          "parallelism are not modelled)");
+    } else if (pool.ep % pool.chips_per_machine != 0) {
+      problem = absl::StrCat(
+          "it exceeds the machine's ", pool.chips_per_machine,
+          " chips but is not a multiple of them (an instance spanning "
+          "machines takes whole machines)");
+    } else {
+      return absl::OkStatus();
+    }
   } else if (pool.chips_per_machine % (pool.ep * pool.pp) != 0) {
     problem = absl::StrCat(
         "ep x pp = ", pool.ep * pool.pp, " chips do not divide the machine's ",
@@ -459,10 +478,16 @@ absl::Status CheckPoolShape(const v1::Model& model, const std::string& origin,
                      pool->machines, "] (got ", pool->owned_machines, ")"));
   }
   if (pool->chips_per_machine % (pool->tp * pool->pp) != 0) {
-    return PoolError(origin, *pool,
-                     absl::StrCat("field 'tp' x 'pp' = ", pool->tp * pool->pp,
-                                  " does not divide chips_per_machine = ",
-                                  pool->chips_per_machine));
+    return PoolError(
+        origin, *pool,
+        absl::StrCat(
+            "field 'tp' x 'pp' = ", pool->tp * pool->pp,
+            " does not divide chips_per_machine = ", pool->chips_per_machine,
+            pool->tp > pool->chips_per_machine
+                ? " (tensor parallelism across machines is not "
+                  "modelled; an instance spans machines only by "
+                  "expert parallelism, field 'ep')"
+                : ""));
   }
   if (model.num_heads() % pool->tp != 0) {
     return PoolError(
@@ -475,6 +500,22 @@ absl::Status CheckPoolShape(const v1::Model& model, const std::string& origin,
         origin, *pool,
         absl::StrCat("field 'pp' = ", pool->pp, " does not divide the ",
                      model.num_layers(), " layers of ", model.name()));
+  }
+  if (pool->chips_per_instance() > pool->chips_per_machine) {
+    // An expert-parallel instance over whole machines (CheckExpertParallel).
+    pool->machines_per_instance =
+        pool->chips_per_instance() / pool->chips_per_machine;
+    pool->instances_per_machine = 1;
+    if (pool->machines % pool->machines_per_instance != 0) {
+      return PoolError(
+          origin, *pool,
+          absl::StrCat("field 'machines' = ", pool->machines,
+                       " is not a multiple of the ",
+                       pool->machines_per_instance,
+                       " machines one instance spans (ep = ", pool->ep,
+                       " over ", pool->chips_per_machine, "-chip machines)"));
+    }
+    return absl::OkStatus();
   }
   pool->instances_per_machine =
       pool->chips_per_machine / pool->chips_per_instance();
@@ -511,6 +552,10 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
         (pool->weight_bytes_per_instance - experts);
   }
   pool->kv_bytes_per_token = hardware::KvBytesPerToken(served);
+  if (pool->machines_per_instance > 1) {
+    pool->all_to_all =
+        hardware::PlanExpertAllToAll(served, pool->ep, pool->chips_per_machine);
+  }
   // Memory a cached token takes on the instance: every copy tensor
   // parallelism keeps (a KV transfer moves one, kv_bytes_per_token).
   double kv_memory_per_token = static_cast<double>(pool->kv_bytes_per_token) *
@@ -699,7 +744,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
         CheckExpertParallel(cluster, static_cast<int>(i), model, origin, pool));
     FLEETSIM_RETURN_IF_ERROR(CheckPoolShape(model, origin, &pool));
     machines += pool.machines;
-    instances += int64_t{pool.machines} * pool.instances_per_machine;
+    instances += pool.instances();
     if (machines > kMaxMachinesPerFleet || instances > kMaxInstancesPerFleet) {
       return PoolError(
           origin, pool,
@@ -742,6 +787,10 @@ absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateFor(
     options.moe_routing_alpha = alpha;
     // Pipeline stages beyond the chip's scale-up domain cross scale-out.
     options.chips_per_machine = hardware::MachineChips(chip);
+    // A pool's instance spanning machines: the simulator moves the
+    // all-to-all's cross-machine share (sim/instance.h).
+    options.cross_machine_all_to_all_by_caller =
+        pool != nullptr && pool->machines_per_instance > 1;
     return hardware::OperatorModel::Create(model, chip, tp, pp, options);
   }
   if (ep > 1 || alpha > 0) {

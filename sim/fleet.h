@@ -20,6 +20,7 @@
 #include "fleetsim/v1/chip.pb.h"
 #include "fleetsim/v1/cluster.pb.h"
 #include "fleetsim/v1/model.pb.h"
+#include "hardware/expert_all_to_all.h"
 #include "hardware/latency_model.h"
 #include "hardware/operator_model.h"
 #include "hardware/splitwise_perf_model.h"
@@ -54,7 +55,16 @@ struct PoolSpec {
   // instance's chips per pipeline stage, in ep / tp attention groups
   // (ep = tp: one group, whole experts on the tp chips).
   int ep = 1;
+  // An instance's machines: 1, or ep / chips_per_machine when an
+  // expert-parallel instance spans whole machines (instances_per_machine
+  // is then 1, each instance counted on its first machine).
+  int machines_per_instance = 1;
   int instances_per_machine = 0;
+  // machines_per_instance > 1: the all-to-all's split between each
+  // machine's scale-up domain (priced in the iteration) and the scale-out
+  // links, whose share every iteration moves as SimGrid communications
+  // (sim/instance.h).
+  hardware::ExpertAllToAll all_to_all;
   // Serving framework whose kernel efficiencies time the pool
   // (OperatorModelOptions::framework).
   std::string framework;
@@ -108,7 +118,9 @@ struct PoolSpec {
   // unset = autoregressive.
   std::optional<DiffusionServingSpec> diffusion;
 
-  int instances() const { return machines * instances_per_machine; }
+  int instances() const {
+    return machines * instances_per_machine / machines_per_instance;
+  }
   // Decode sequences one request brings to the batch.
   int sequences_per_request() const { return std::max(1, samples_per_request); }
   // Chips of one pipeline stage (tp, or ep under expert parallelism) and of

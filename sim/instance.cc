@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <utility>
 
 #include "sim/run_guard.h"
 
@@ -16,14 +17,14 @@ constexpr int kMinDecodeRun = 16;
 }  // namespace
 
 Instance::Instance(InstanceEvents* events, int index, int pool_index,
-                   const PoolSpec* pool, sg4::Host* host,
+                   const PoolSpec* pool, std::vector<sg4::Host*> hosts,
                    const hardware::LatencyModel* latency,
                    const InstanceOptions& options)
     : events_(events),
       index_(index),
       pool_index_(pool_index),
       pool_(pool),
-      host_(host),
+      hosts_(std::move(hosts)),
       scheduler_(*pool, latency,
                  SchedulerHooks{[this](LiveRequestPtr r) {
                                   events_->OnPrefillDone(index_, std::move(r));
@@ -60,11 +61,10 @@ void Instance::Run() {
       events_->CountEvent();
       continue;
     }
-    int run = scheduler_.StableDecodeIterations(run_limit_);
+    int run =
+        hosts_.size() > 1 ? 1 : scheduler_.StableDecodeIterations(run_limit_);
     if (run == 1) {
-      ThisRunGuard().CheckWaitFor(seconds, "an iteration");
-      sg4::this_actor::sleep_for(seconds);
-      events_->CountEvent();
+      RunIteration(seconds);
       const double end = sg4::Engine::get_clock();
       scheduler_.FinishIteration(end);
       if (observer_) Report(now, &end, 1);
@@ -97,6 +97,44 @@ void Instance::Run() {
     }
     events_->AfterIteration(index_);
   }
+}
+
+void Instance::RunIteration(double seconds) {
+  if (hosts_.size() == 1) {
+    ThisRunGuard().CheckWaitFor(seconds, "an iteration");
+    sg4::this_actor::sleep_for(seconds);
+    events_->CountEvent();
+    return;
+  }
+  // Compute, then the cross-machine exchange (no overlap: an upper bound,
+  // docs/simulator.md). The SimGrid communications pay the route's latency
+  // once; the iteration's other dispatch and combine phases each wait it
+  // too, added here.
+  const hardware::ExpertAllToAll& a2a = pool_->all_to_all;
+  const double route_latency_s = 2 * pool_->scale_out_latency_s;
+  const double phase_latency_s = (a2a.phases() - 1) * route_latency_s;
+  const double compute_s = seconds + phase_latency_s;
+  ThisRunGuard().CheckWaitFor(compute_s, "an iteration");
+  sg4::this_actor::sleep_for(compute_s);
+  events_->CountEvent();
+  const double sent_s = sg4::Engine::get_clock();
+  const double bytes = a2a.MachinePairBytes(
+      static_cast<double>(scheduler_.planned_shape().total_tokens()));
+  exchanges_.clear();
+  for (sg4::Host* from : hosts_) {
+    for (sg4::Host* to : hosts_) {
+      if (from == to) continue;
+      ThisRunGuard().CheckTransfer(bytes, pool_->scale_out_bytes_per_s,
+                                   route_latency_s);
+      exchanges_.push_back(
+          sg4::Comm::sendto_async(from, to, static_cast<uint64_t>(bytes)));
+    }
+  }
+  sg4::Comm::wait_all(exchanges_);
+  events_->CountEvent();
+  scheduler_.AddCrossMachineAllToAll(
+      sg4::Engine::get_clock() - sent_s + phase_latency_s,
+      bytes * static_cast<double>(exchanges_.size()));
 }
 
 void Instance::Report(double start_s, const double* end_s, int iterations) {

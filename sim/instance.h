@@ -1,12 +1,24 @@
 // File: sim/instance.h
 //
-// Instance: one model replica (tp x pp chips) as a SimGrid actor driving a
-// BatchScheduler. Work is pushed into its scheduler by the router or a
-// finished KV transfer, which then calls Wake(); the actor sleeps for each
-// predicted iteration, or for a whole run of identical decode iterations at
-// once, cut short by a wake-up. What comes out (finished prefills, finished
-// requests, token gaps, idleness) goes to an InstanceEvents, so the instance
-// knows nothing of the router or the metrics.
+// Instance: one model replica (tp x pp chips, or ep x pp under expert
+// parallelism) as a SimGrid actor driving a BatchScheduler. Work is pushed into
+// its scheduler by the router or a finished KV transfer, which then calls
+// Wake(); the actor sleeps for each predicted iteration, or for a whole run of
+// identical decode iterations at once, cut short by a wake-up. What comes out
+// (finished prefills, finished requests, token gaps, idleness) goes to an
+// InstanceEvents, so the instance knows nothing of the router or the metrics.
+//
+// An expert-parallel instance may span machines (PoolSpec::
+// machines_per_instance > 1). Each of its iterations is then the cost
+// model's time (which prices the all-to-all among each machine's ranks) plus
+// the all-to-all's cross-machine share, moved as one SimGrid communication
+// per ordered machine pair carrying the whole iteration's bytes (every MoE
+// layer's dispatch and combine), so it shares the scale-out links with KV
+// transfers in both directions. One communication per iteration, not per
+// layer, keeps the simcalls per iteration at a handful (docs/simulator.md
+// "Expert parallelism across machines" states the approximation); such an
+// instance runs no multi-iteration decode runs, since every iteration's
+// length depends on the links.
 #ifndef FLEETSIM_SIM_INSTANCE_H_
 #define FLEETSIM_SIM_INSTANCE_H_
 
@@ -51,9 +63,10 @@ struct InstanceOptions {
 class Instance final {
  public:
   // `pool` (`pool_index` in the fleet), `latency` and `events` outlive the
-  // instance; `host` is its machine.
+  // instance; `hosts` are its machines (pool->machines_per_instance of
+  // them), the actor runs on the first.
   Instance(InstanceEvents* events, int index, int pool_index,
-           const PoolSpec* pool, simgrid::s4u::Host* host,
+           const PoolSpec* pool, std::vector<simgrid::s4u::Host*> hosts,
            const hardware::LatencyModel* latency,
            const InstanceOptions& options);
 
@@ -80,7 +93,14 @@ class Instance final {
   const BatchScheduler& scheduler() const { return scheduler_; }
   const PoolSpec& pool() const { return *pool_; }
   int pool_index() const { return pool_index_; }
-  simgrid::s4u::Host* host() const { return host_; }
+  simgrid::s4u::Host* host() const { return hosts_[0]; }
+  // The machine that holds `request`'s KV: its attention group's. Groups
+  // are spread evenly over the instance's machines and a request's group is
+  // not tracked (docs/cost_model.md, "Expert parallelism"), so requests are
+  // spread by id, deterministically.
+  simgrid::s4u::Host* HostFor(const LiveRequest& request) const {
+    return hosts_[static_cast<size_t>(request.id) % hosts_.size()];
+  }
   int index() const { return index_; }
 
  private:
@@ -88,18 +108,23 @@ class Instance final {
   const int index_;
   const int pool_index_;
   const PoolSpec* pool_;
-  simgrid::s4u::Host* host_;
+  std::vector<simgrid::s4u::Host*> hosts_;
   BatchScheduler scheduler_;
   simgrid::s4u::MutexPtr mutex_ = simgrid::s4u::Mutex::create();
   simgrid::s4u::ConditionVariablePtr wake_ =
       simgrid::s4u::ConditionVariable::create();
   const int max_decode_run_;
   int run_limit_;  // adaptive, in [kMinDecodeRun, max_decode_run_]
+  // Runs the planned iteration: its compute time, then, on an instance
+  // spanning machines, the all-to-all's cross-machine share (SimGrid
+  // communications); ends when both did.
+  void RunIteration(double seconds);
   // Tells observer_ (set) about the iterations that just finished.
   void Report(double start_s, const double* end_s, int iterations);
 
   RunObserver* const observer_;
   std::vector<double> end_times_;
+  std::vector<simgrid::s4u::CommPtr> exchanges_;  // reused every iteration
   bool idle_ = false;  // waiting for work, or in an interruptible decode run
 };
 

@@ -70,7 +70,8 @@ void KvTransfers::MoverLoop(Mover* mover) {
         job.bytes,
         std::min(from.scale_out_bytes_per_s, to.scale_out_bytes_per_s),
         from.scale_out_latency_s + to.scale_out_latency_s);
-    sg4::Comm::sendto(job.from->host(), job.to->host(),
+    sg4::Comm::sendto(job.from->HostFor(*job.request),
+                      job.to->HostFor(*job.request),
                       static_cast<uint64_t>(job.bytes));
     double now = sg4::Engine::get_clock();
     LiveRequestPtr moving = std::move(job.request);

@@ -35,6 +35,12 @@ double FillPoolUsage(const FleetSpec& fleet, const PoolSpec& pool,
     usage->set_preemptions(usage->preemptions() + u.preemptions);
     usage->set_prompts_served(usage->prompts_served() + u.prompts_served);
     usage->set_decodes_kept(usage->decodes_kept() + u.decodes_kept);
+    if (pool.machines_per_instance > 1) {
+      usage->set_all_to_all_scale_out_s(usage->all_to_all_scale_out_s() +
+                                        u.all_to_all_scale_out_s);
+      usage->set_all_to_all_scale_out_bytes(
+          usage->all_to_all_scale_out_bytes() + u.all_to_all_scale_out_bytes);
+    }
   }
   usage->set_busy_fraction(span_s > 0 ? busy / (span_s * pool.instances()) : 0);
   usage->set_mean_batch_size(iterations > 0 ? batched / iterations : 0);

@@ -145,12 +145,18 @@ absl::Status Runtime::Build() {
   std::vector<BatchScheduler*> schedulers;
   for (size_t p = 0; p < fleet_.pools.size(); ++p) {
     const PoolSpec& pool = fleet_.pools[p];
-    for (sg4::Host* host : platform_.machines[p]) {
+    const std::vector<sg4::Host*>& hosts = platform_.machines[p];
+    // An instance spanning machines takes machines_per_instance in a row.
+    for (size_t m = 0; m < hosts.size(); m += pool.machines_per_instance) {
       for (int i = 0; i < pool.instances_per_machine; ++i) {
         int index = static_cast<int>(instances_.size());
-        instances_.push_back(
-            std::make_unique<Instance>(this, index, static_cast<int>(p), &pool,
-                                       host, memoized_[p].get(), options));
+        instances_.push_back(std::make_unique<Instance>(
+            this, index, static_cast<int>(p), &pool,
+            std::vector<sg4::Host*>(
+                hosts.begin() + static_cast<std::ptrdiff_t>(m),
+                hosts.begin() + static_cast<std::ptrdiff_t>(
+                                    m + pool.machines_per_instance)),
+            memoized_[p].get(), options));
         if (inputs_.operator_totals)
           instances_.back()->scheduler().EnableOperatorTotals();
         schedulers.push_back(&instances_.back()->scheduler());

@@ -421,14 +421,66 @@ TEST_F(FleetTest, BadExpertParallelismNamesTheLineOfEp) {
               HasSubstr(":8:3: pool 'colocated': field 'ep' = 6: llama-3-70b "
                         "has no MoE layers"));
   EXPECT_THAT(
-      ResolveCluster(OnePool("h200", 2, 1, "weight_dtype: DTYPE_FP8 ep: 16"),
+      ResolveCluster(OnePool("h200", 2, 1, "weight_dtype: DTYPE_FP8 ep: 4",
+                             "chips_per_machine: 6"),
                      "c", "deepseek-v3"),
-      HasSubstr("field 'ep' = 16: ep x pp = 16 chips do not divide "
-                "the machine's 8"));
+      HasSubstr("field 'ep' = 4: ep x pp = 4 chips do not divide "
+                "the machine's 6"));
   EXPECT_THAT(
       ResolveCluster(OnePool("h200", 8, 1, "weight_dtype: DTYPE_FP8 ep: 4"),
                      "c", "deepseek-v3"),
       HasSubstr("field 'ep' = 4: it is not a multiple of tp = 8"));
+}
+
+// An expert-parallel instance may span whole machines of one pipeline
+// stage (its all-to-all's cross-machine share runs on the scale-out links,
+// sim/instance.h); other layouts across machines are refused, naming the
+// field.
+TEST_F(FleetTest, AnExpertParallelInstanceSpansWholeMachines) {
+  const std::string fp8 = "weight_dtype: DTYPE_FP8 ";
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h200", 1, 2, fp8 + "ep: 16"), "c", "deepseek-v3"),
+      HasSubstr("field 'ep' = 16: ep x pp = 32 chips exceed the machine's 8 "
+                "and pp = 2 > 1: an expert-parallel instance spans machines "
+                "only with one pipeline stage"));
+  EXPECT_THAT(ResolveCluster(
+                  OnePool("h200", 1, 1, fp8 + "ep: 16", "chips_per_machine: 6"),
+                  "c", "deepseek-v3"),
+              HasSubstr("field 'ep' = 16: it exceeds the machine's 6 chips "
+                        "but is not a multiple of them"));
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h200", 16, 1, fp8 + "ep: 16"), "c",
+                     "deepseek-v3"),
+      HasSubstr("field 'tp' x 'pp' = 16 does not divide chips_per_machine = "
+                "8 (tensor parallelism across machines is not modelled"));
+  EXPECT_THAT(
+      ResolveCluster(OnePool("h200", 2, 1, fp8 + "ep: 16"), "c", "deepseek-v3"),
+      HasSubstr("field 'machines' = 1 is not a multiple of the 2 machines one "
+                "instance spans (ep = 16 over 8-chip machines)"));
+  // Two machines: one instance of 16 ranks, each rank's memory as EP8's
+  // but for the attention copies: 16 groups of tp 1.
+  v1::Cluster two = OnePool("h200", 1, 1, fp8 + "ep: 16");
+  two.mutable_pools(0)->set_machines(2);
+  ASSERT_EQ(ResolveCluster(two, "c", "deepseek-v3"), "OK");
+  const PoolSpec& pool = last_.pools[0];
+  EXPECT_EQ(pool.machines_per_instance, 2);
+  EXPECT_EQ(pool.instances(), 1);
+  EXPECT_EQ(pool.attention_groups(), 16);
+  EXPECT_EQ(pool.all_to_all.machines(), 2);
+  EXPECT_EQ(pool.all_to_all.moe_layers, 58);
+  // Its cost model prices only the all-to-all among each machine's ranks.
+  auto latency = CreateLatencyModel(last_, pool);
+  ASSERT_TRUE(latency.ok()) << latency.status();
+  // Outside a replay nothing moves the cross-machine share: refused.
+  hardware::OperatorModelOptions options = last_.cost_model;
+  options.expert_parallel = 16;
+  options.chips_per_machine = 8;
+  EXPECT_THAT(
+      std::string(hardware::OperatorModel::Create(
+                      ServedModel(last_.model, pool), pool.chip, 1, 1, options)
+                      .status()
+                      .message()),
+      HasSubstr("simulated only in a replay"));
 }
 
 TEST_F(FleetTest, APrecisionTheChipLacksIsRefused) {

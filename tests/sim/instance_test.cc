@@ -62,7 +62,7 @@ Observations RunInstance(const std::vector<Arrival>& arrivals) {
   Platform platform = BuildPlatform(fleet);
   AffineLatency latency;
   Recorder recorder;
-  Instance instance(&recorder, 0, 0, &fleet.pools[0], platform.machines[0][0],
+  Instance instance(&recorder, 0, 0, &fleet.pools[0], {platform.machines[0][0]},
                     &latency, InstanceOptions{});
   sg4::Actor::create("instance", instance.host(), [&] {
     instance.Run();
@@ -117,6 +117,69 @@ TEST(InstanceTest, ArrivalCutsADecodeRunShortAtTheIterationInProgress) {
               199 * 0.0101 + (199 * 101 + 198 * 199 / 2) * 1e-7 + 0.020 +
                   (0.0103151 - 0.0101 - 150e-7),
               1e-9);
+}
+
+// An expert-parallel instance over the two machines of a pool whose NICs
+// give 1 GB/s each way with 5 us of latency: ep 2, one rank per machine,
+// one MoE layer dispatching 1 MB per batch token per rank and combining
+// nothing, so an iteration of T tokens sends T x 0.5 MB each way
+// (ExpertAllToAll::MachinePairBytes). `competing_bytes` > 0: a flow of that
+// size from a third machine (as fast, as far) into machine 1 starts at 0, as
+// a KV transfer would, sharing machine 1's incoming link with the exchange
+// from machine 0.
+Observations RunSpanningInstance(double competing_bytes) {
+  sg4::Engine engine("instance_test");
+  ConfigureEngine({});
+  FleetSpec fleet;
+  PoolSpec pool = TestPool(v1::POOL_ROLE_COLOCATED);
+  pool.machines = 2;
+  pool.machines_per_instance = 2;
+  pool.all_to_all.ep = 2;
+  pool.all_to_all.ranks_per_machine = 1;
+  pool.all_to_all.moe_layers = 1;
+  pool.all_to_all.dispatch_bytes_per_token = 1e6;
+  fleet.pools.push_back(pool);
+  fleet.pools.push_back(TestPool(v1::POOL_ROLE_PREFILL));
+  Platform platform = BuildPlatform(fleet);
+  AffineLatency latency;
+  Recorder recorder;
+  Instance instance(&recorder, 0, 0, &fleet.pools[0], platform.machines[0],
+                    &latency, InstanceOptions{});
+  sg4::Actor::create("instance", instance.host(), [&] {
+    instance.Run();
+  })->daemonize();
+  sg4::Actor::create("feeder", platform.router, [&] {
+    instance.scheduler().Enqueue(Req(0, 100, 1));
+    instance.Wake();
+    if (competing_bytes > 0) {
+      sg4::Comm::sendto(platform.machines[1][0], platform.machines[0][1],
+                        static_cast<uint64_t>(competing_bytes));
+      recorder.observed["flow_end"] = sg4::Engine::get_clock();
+    }
+    sg4::this_actor::sleep_until(100);  // outlive the work
+  });
+  engine.run();
+  recorder.observed["a2a_s"] =
+      instance.scheduler().usage().all_to_all_scale_out_s;
+  recorder.observed["a2a_bytes"] =
+      instance.scheduler().usage().all_to_all_scale_out_bytes;
+  return recorder.observed;
+}
+
+TEST(InstanceTest, AnInstanceAcrossMachinesExchangesTokensOverTheirLinks) {
+  Observations alone = RunInChild([] { return RunSpanningInstance(0); });
+  // The 100-token prompt: 11 ms of compute plus the iteration's second
+  // phase's route latency (2 x 5 us), then 50 MB each way, 10 us + 50 ms.
+  EXPECT_NEAR(alone["0.first_token"], 0.011 + 10e-6 + 10e-6 + 0.05, 1e-9);
+  EXPECT_NEAR(alone["a2a_s"], 10e-6 + 10e-6 + 0.05, 1e-9);
+  EXPECT_NEAR(alone["a2a_bytes"], 2 * 50e6, 1);
+  // A 50 MB flow into machine 1 from t = 0 alone ends at 50 ms + 10 us; here
+  // it shares that link with the exchange from machine 0 from 11 ms on,
+  // and both slow down.
+  Observations shared = RunInChild([] { return RunSpanningInstance(50e6); });
+  EXPECT_GT(shared["flow_end"], 0.05001 + 0.02);
+  EXPECT_GT(shared["0.first_token"], alone["0.first_token"] + 0.02);
+  EXPECT_GT(shared["a2a_s"], alone["a2a_s"] + 0.02);
 }
 
 }  // namespace

@@ -76,9 +76,9 @@ Observations RunTransfers(const std::vector<Arrival>& arrivals,
   Platform platform = BuildPlatform(fleet);
   AffineLatency latency;
   Wiring wiring;
-  Instance prefill(&wiring, 0, 0, &fleet.pools[0], platform.machines[0][0],
+  Instance prefill(&wiring, 0, 0, &fleet.pools[0], {platform.machines[0][0]},
                    &latency, InstanceOptions{});
-  Instance decode(&wiring, 1, 1, &fleet.pools[1], platform.machines[1][0],
+  Instance decode(&wiring, 1, 1, &fleet.pools[1], {platform.machines[1][0]},
                   &latency, InstanceOptions{});
   int transfers_done = 0;
   KvTransfers transfers(fleet, platform.router,

@@ -400,5 +400,29 @@ TEST(RoutingPolicyTest, RouterRefusesAMixedPoolItsPolicyCannotRun) {
               HasSubstr("does not support the mixed pool"));
 }
 
+// Two decode pools whose instances give one request different room (the
+// issue 13 note's case: an EP decode pool's attention group is smaller than
+// a plain pool's instance). A request whose prompt fits both but whose
+// whole lifetime fits only the larger goes there, although the smaller is
+// first at equal load; one that fits neither is refused at arrival
+// (Router::CanEverDecode), never prefilled.
+TEST(RouterTest, ADecodePoolThatCanNeverHoldTheRequestIsSkipped) {
+  PoolSpec small = Pool(v1::POOL_ROLE_DECODE, 100);  // 1,600 tokens
+  small.name = "small";
+  PoolSpec large = Pool(v1::POOL_ROLE_DECODE, 1000);  // 16,000 tokens
+  large.name = "large";
+  RouterHarness h(v1::ROUTER_POLICY_LEAST_OUTSTANDING_TOKENS, 0,
+                  {kPrefill, small, large});
+  // 1,000 + 1,000 tokens: the prompt's 63 blocks fit the small pool's free
+  // 100, its 125 lifetime blocks only the large pool's.
+  h.router().OnPrefillDone(0, Req(0, 1000, 1000));
+  // 500 + 500 tokens (63 blocks) fit both: the less loaded, the small.
+  h.router().OnPrefillDone(0, Req(1, 500, 500));
+  EXPECT_THAT(h.transfers(),
+              ElementsAre(std::make_tuple(0, 2, 0), std::make_tuple(0, 1, 1)));
+  EXPECT_TRUE(h.router().CanEverDecode(*Req(2, 10000, 6000)));
+  EXPECT_FALSE(h.router().CanEverDecode(*Req(3, 10000, 6001)));
+}
+
 }  // namespace
 }  // namespace fleetsim::sim
