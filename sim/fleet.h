@@ -226,7 +226,8 @@ struct FleetSpec {
 // that is not finite or outside its sanity range, an undefined enum value
 // (util/field_checks.h), more machines or instances than util/run_limits.h
 // allows one run, no pools, zero machines, unknown pool override, tp not
-// dividing the attention heads or the chips per machine, a model that does
+// dividing the attention heads or the chips per machine, an expert-parallel
+// layout that is not modelled (sim/expert_parallel_layout.h), a model that does
 // not fit in the instance's memory, a weight precision the chip has no
 // tensor peak for (or FP4), disaggregated clusters without both a
 // prefill and a decode pool, speculative decoding's
