@@ -42,10 +42,6 @@
 ABSL_FLAG(std::string, profile, "",
           "calibrate eval/fit: measured table(s); fit takes a comma-separated "
           "list");
-ABSL_FLAG(std::string, framework, "",
-          "calibrate eval: price with this serving framework's kernel set "
-          "(trtllm, vllm, sglang: the chip's efficiency entries for it over "
-          "its framework-free ones); empty = framework-free entries only");
 ABSL_FLAG(std::string, rows_out, "",
           "calibrate eval: also write every priced row's shape, measured and "
           "predicted seconds as CSV to this file");

@@ -40,7 +40,6 @@
 #include "workloads/model_catalog.h"
 
 ABSL_DECLARE_FLAG(std::string, profile);
-ABSL_DECLARE_FLAG(std::string, framework);
 ABSL_FLAG(bool, cv, false,
           "calibrate fit: also run leave-one-model-out cross-validation");
 ABSL_FLAG(std::string, perf, "",

@@ -16,6 +16,12 @@ ABSL_FLAG(std::string, format, "",
 ABSL_FLAG(std::string, model, "", "Model catalog name, e.g. llama-2-70b");
 ABSL_FLAG(std::string, chip, "", "Chip catalog name, e.g. h100");
 ABSL_FLAG(int32_t, tp, 1, "Tensor-parallel degree");
+ABSL_FLAG(std::string, framework, "",
+          "Serving framework whose fitted kernel set prices the operators "
+          "(trtllm, vllm, sglang: a chip's efficiency entries for it over its "
+          "framework-free ones). calibrate eval/fit: empty = framework-free "
+          "entries only; estimate: empty = the cost model's default (vllm), "
+          "as a cluster's serving_framework");
 ABSL_FLAG(uint64_t, seed, 1, "Random seed (runs are deterministic per seed)");
 ABSL_FLAG(std::string, out, "", "Output folder");
 ABSL_FLAG(std::string, data_dir, "",

@@ -22,6 +22,7 @@ ABSL_DECLARE_FLAG(std::string, format);
 ABSL_DECLARE_FLAG(std::string, model);
 ABSL_DECLARE_FLAG(std::string, chip);
 ABSL_DECLARE_FLAG(int32_t, tp);
+ABSL_DECLARE_FLAG(std::string, framework);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(std::string, data_dir);

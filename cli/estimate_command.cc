@@ -11,9 +11,12 @@
 //       --weight-dtype fp8 --decode 256@2000 --json
 //   fleetsim estimate --model llama-3-8b --chip h100 --decode 1@640
 //       --draft-model llama-3.2-1b --draft-tokens 4 --acceptance 0.8
+//   fleetsim estimate --model mixtral-8x7b --chip h100 --tp 2
+//       --prefill 2048 --framework trtllm
 // With a draft model the iteration is a speculative one (docs/simulator.md
 // "Speculative decoding"): the draft's steps and the target's verify pass,
-// the draft's operators prefixed "draft_".
+// the draft's operators prefixed "draft_". --framework prices with that
+// serving framework's fitted kernels, as a cluster's serving_framework.
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -144,6 +147,8 @@ struct Estimate {
   int64_t batch_blocks = 0;
   int64_t capacity_blocks = 0;
   int64_t state_bytes_per_request = 0;
+  // The serving framework whose fitted kernels priced the operators.
+  std::string framework;
   // Speculative decoding: draft tokens per step (0 = none) and the tokens
   // a step emits per sequence.
   int draft_tokens = 0;
@@ -169,6 +174,7 @@ Estimate MakeEstimate(const BatchShape& batch, IterationBreakdown breakdown,
                    (requests - 1) * pool.state_blocks_per_request;
   e.capacity_blocks = pool.kv_capacity_blocks;
   e.state_bytes_per_request = pool.state_bytes_per_request;
+  e.framework = pool.framework;
   e.draft_tokens = pool.draft_tokens;
   e.tokens_per_step = pool.tokens_per_step;
   return e;
@@ -183,12 +189,12 @@ void PrintTable(const std::string& model, const std::string& chip, int tp,
                 int ep, const BatchShape& batch, const Estimate& e) {
   const IterationBreakdown& b = e.breakdown;
   std::cout << absl::StrFormat(
-      "%s on %s, %s: iteration %.3f ms = kernels %.3f ms + serving "
+      "%s on %s, %s: iteration %.3f ms = %s kernels %.3f ms + serving "
       "overhead %.3f ms  (prefill: %d requests, %d tokens; decode: %d "
       "requests, %d context tokens)\n",
-      model, chip, Parallelism(tp, ep), b.seconds * 1e3, e.kernel_s * 1e3,
-      e.serving_overhead_s * 1e3, batch.prefill_requests, batch.prefill_tokens,
-      batch.decode_requests, batch.decode_context_tokens);
+      model, chip, Parallelism(tp, ep), b.seconds * 1e3, e.framework,
+      e.kernel_s * 1e3, e.serving_overhead_s * 1e3, batch.prefill_requests,
+      batch.prefill_tokens, batch.decode_requests, batch.decode_context_tokens);
   if (e.draft_tokens > 0) {
     std::cout << absl::StrFormat(
         "speculative: %d draft tokens per step, %.3f tokens emitted per "
@@ -235,6 +241,7 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
   json.Field("tp", tp);
   if (ep > 1) json.Field("ep", ep);
   json.Field("accounting", accounting);
+  json.Field("framework", e.framework);
   json.Key("batch");
   json.BeginObject();
   json.Field("prefill_requests", static_cast<int64_t>(batch.prefill_requests));
@@ -290,9 +297,10 @@ absl::StatusOr<v1::Dtype> ParseDType(const std::string& flag,
 // the cluster's defaults resolved by sim::ResolveFleet, so the serving-stack
 // overhead and the memory check are the replay's. Errors: ResolveFleet's
 // (e.g. "model X does not fit", a TP that does not divide the heads, a
-// precision the chip lacks). The pool starts from `knobs` (its precision,
-// MoE placement and routing; unset = the model's and the defaults) and
-// decodes speculatively when `speculative` names a draft model.
+// precision the chip lacks, an unknown framework). The pool starts from
+// `knobs` (its precision, MoE placement, routing and serving framework;
+// unset = the model's and the defaults) and decodes speculatively when
+// `speculative` names a draft model.
 absl::StatusOr<sim::FleetSpec> EstimateFleet(
     const sim::Catalogs& catalogs, const v1::Model& model,
     const std::string& chip, int tp, const v1::Pool& knobs,
@@ -369,6 +377,12 @@ int RunEstimate(const std::vector<std::string>& args) {
   knobs.set_weight_dtype(*weight_dtype);
   knobs.set_kv_dtype(*kv_dtype);
   knobs.set_ep(ep);
+  const std::string framework = absl::GetFlag(FLAGS_framework);
+  if (!framework.empty() && !hardware::IsServingFramework(framework)) {
+    return UsageError("--framework: '" + framework +
+                      "' is not a serving framework (trtllm, vllm, sglang)");
+  }
+  knobs.set_serving_framework(framework);
   if (const double alpha = absl::GetFlag(FLAGS_expert_routing_alpha);
       alpha != 0) {
     knobs.mutable_expert_routing()->set_kind(v1::EXPERT_ROUTING_KIND_POWER_LAW);
@@ -426,7 +440,7 @@ FLEETSIM_REGISTER_COMMAND(
      "the instance is an error, as in a replay.",
      {"model", "chip", "tp", "ep", "prefill", "decode", "weight_dtype",
       "kv_dtype", "expert_routing_alpha", "draft_model", "draft_tokens",
-      "acceptance", "accounting", "json", "data_dir"},
+      "acceptance", "accounting", "framework", "json", "data_dir"},
      RunEstimate});
 
 }  // namespace fleetsim::cli

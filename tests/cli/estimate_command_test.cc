@@ -158,6 +158,29 @@ TEST(EstimateCommandTest, ServesAPrecision) {
       << r.output;
 }
 
+TEST(EstimateCommandTest, FrameworkPicksItsFittedKernels) {
+  // H100 has GEMM and attention entries per framework
+  // (data/chips/h100.txtpb): TRT-LLM's kernels time the same batch
+  // differently from vLLM's, and no flag means the default, vLLM.
+  const std::string batch =
+      "--model llama-3-8b --chip h100 --prefill 2048 --decode 32@1000 --json";
+  const RunResult trtllm = RunFleetsim(batch + " --framework trtllm");
+  const RunResult vllm = RunFleetsim(batch + " --framework vllm");
+  const RunResult plain = RunFleetsim(batch);
+  ASSERT_EQ(trtllm.exit_code, 0) << trtllm.output;
+  ASSERT_EQ(vllm.exit_code, 0) << vllm.output;
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_NE(trtllm.output.find("\"framework\": \"trtllm\""), std::string::npos);
+  EXPECT_NE(JsonNumber(trtllm.output, "iteration_s"),
+            JsonNumber(vllm.output, "iteration_s"));
+  EXPECT_EQ(vllm.output, plain.output);
+  const RunResult bad = RunFleetsim(batch + " --framework tgi");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--framework: 'tgi' is not a serving framework"),
+            std::string::npos)
+      << bad.output;
+}
+
 TEST(EstimateCommandTest, SaysWhenTheModelDoesNotFit) {
   const RunResult r =
       RunFleetsim("--model llama-2-70b --chip h100 --tp 1 --decode 8@100");
