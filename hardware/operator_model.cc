@@ -498,14 +498,17 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   experts.top_k = moe.top_k();
   experts.moe_ep = ep_;
   experts.moe_routing_alpha = o_.moe_routing_alpha;
+  experts.moe_dispatched = ep_ > tp_;
   Add("moe_experts", moe_layers, experts, MoeExpertsCost(experts));
   ops_->back().all_tokens = ep_ > 1;
   // An entry with a per-call latency was fitted on whole fused MoE layers
   // (`calibrate fit` on fused-MoE rows, docs/calibration.md §4.4), whose
   // time includes the experts' SwiGLU: the routed experts' activation is
-  // then not charged again.
+  // then not charged again. The entry is the one that prices the experts:
+  // in FP8 weights, the chip's FP8 entry where it has one.
   const bool fused_layer =
-      ResolveEfficiency(o_, chip_, v1::OPERATOR_CLASS_MOE, "moe_experts")
+      ResolveEfficiency(o_, chip_, v1::OPERATOR_CLASS_MOE, "moe_experts",
+                        TensorDtype(chip_, b_w_ <= 1))
           .latency_s > 0;
   // Under expert parallelism the activations run over every token of the
   // instance at 1 / ep of the width (the same elements as a group's tokens

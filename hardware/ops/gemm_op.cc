@@ -56,6 +56,7 @@ OpCost MoeExpertsCost(const OperatorQuery& shape) {
   c.pair_elements = k * d;
   c.layer_pairs = shape.moe_layer_pairs;
   c.top_k = k;
+  c.pairs_dispatched = shape.moe_dispatched;
   const int ep = std::max(shape.moe_ep, 1);
   if (shape.moe_routing_alpha > 0) {
     c.rank_load = std::make_shared<const RankLoadCurve>(
@@ -68,7 +69,7 @@ OpCost MoeExpertsCost(const OperatorQuery& shape) {
     c.flops[kTokens] /= ep;
     c.bytes[kTokens] /= ep;
     c.pair_elements /= ep;
-    c.layer_pairs *= ep;
+    if (!shape.moe_dispatched) c.layer_pairs *= ep;
     c.num_experts /= ep;
   }
   return c;

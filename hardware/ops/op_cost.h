@@ -140,6 +140,9 @@ struct OpCost {
   bool spread = false;
   double pair_elements = 0;
   double layer_pairs = 1;
+  // The rank's kernel sees only its own pairs (OperatorQuery::
+  // moe_dispatched): the layer's pair traffic follows the rank's pairs.
+  bool pairs_dispatched = false;
   // MoE routed experts under power-law routing (gemm_op.h MoeExpertsCost):
   // the most loaded rank's pairs per token and distinct experts by the
   // batch's tokens; the per-token coefficients above are for top_k pairs

@@ -128,14 +128,16 @@ TEST(OperatorModelTest, ExpertParallelShardsTheExpertsAndAddsAllToAll) {
   // Each rank streams the weights of its own 32 experts that the 64 tokens
   // touch, 32 (1 - (1 - 8/256)^64) whole experts per layer, plus the
   // activations of its 64 x 8 / 8 pairs and the fused layer's permutation
-  // traffic: its own pairs' and the layer's 8 ranks' (d elements a pair).
+  // traffic, local and layer terms both over its own pairs (d elements a
+  // pair): the dispatch all-to-all hands the rank only the pairs routed to
+  // it, where aiconfigurator's rows feed every token to the rank.
   const ClassEfficiency moe =
       OperatorModelOptions::DefaultOperatorEfficiencies()[static_cast<int>(
           NamedOperator::kMoe)];
   const double expert_bytes = 3.0 * 7168 * 2048 * 2;
   const double act_bytes = 2.0 * 1 * (2 * 7168 + 3 * 2048);
   const double permute_bytes =
-      1 * 7168 * (moe.local_pair_bytes + 8 * moe.layer_pair_bytes);
+      1 * 7168 * (moe.local_pair_bytes + moe.layer_pair_bytes);
   EXPECT_NEAR((FindOp(e, "moe_experts")->bytes / 58 -
                64 * (act_bytes + permute_bytes)) /
                   expert_bytes,
@@ -158,6 +160,34 @@ TEST(OperatorModelTest, ExpertParallelShardsTheExpertsAndAddsAllToAll) {
               1e-15);
   EXPECT_EQ(FindOp(e, "allreduce"), nullptr);  // tp 1: no TP collectives
   EXPECT_DOUBLE_EQ(ep8->IterationSeconds(batch), e.seconds);
+}
+
+// The fused MoE kernels' per-pair scan (layer_pair_bytes) covers the pairs
+// a rank's kernel is handed: every pair of the layer when every rank holds
+// every token (ep = tp, as aiconfigurator's collector runs it), the rank's
+// own 1 / ep when the dispatch all-to-all delivers them (ep > tp).
+TEST(OperatorModelTest, TheDispatchHandsARankOnlyItsOwnPairs) {
+  const BatchShape batch = Decode(64, 1000);
+  auto layer_scan_bytes = [&batch](int tp) {
+    double bytes[2];
+    for (int scan = 0; scan < 2; ++scan) {
+      OperatorModelOptions options;
+      options.expert_parallel = 8;
+      ClassEfficiency& moe =
+          options.operator_efficiency[static_cast<int>(NamedOperator::kMoe)];
+      moe.local_pair_bytes = 0;
+      moe.layer_pair_bytes = scan;
+      bytes[scan] =
+          FindOp(Make(DeepSeekV3(), H100(), tp, 1, options)->Explain(batch),
+                 "moe_experts")
+              ->bytes;
+    }
+    return (bytes[1] - bytes[0]) / 58;  // per MoE layer, 1 byte a pair-elem
+  };
+  // 64 tokens x top-8 pairs of 7,168 elements: all of them on each of the
+  // 8 TP ranks, 1/8 of them on each EP rank fed by the all-to-all.
+  EXPECT_NEAR(layer_scan_bytes(8), 64.0 * 8 * 7168, 1e-3);
+  EXPECT_NEAR(layer_scan_bytes(1), 64.0 * 8 * 7168 / 8, 1e-3);
 }
 
 // A request stays whole in one attention group: a lone prompt's attention
