@@ -268,6 +268,38 @@ TEST(OperatorModelTest, MoeStreamsOnlyTheExpertsTouched) {
   EXPECT_EQ(many->op_class, v1::OPERATOR_CLASS_MOE);
 }
 
+// A chip's FP8 entry for the fused MoE layer prices FP8 experts, and its
+// per-call latency (a fused-layer fit, whose time includes the SwiGLU)
+// decides whether the experts' activation is charged apart: here only the
+// FP8 entry is a fused-layer fit, so BF16 experts keep their activation.
+TEST(OperatorModelTest, Fp8ExpertsTakeTheChipsFp8FusedLayerEntry) {
+  OperatorModelOptions options;
+  options.operator_efficiency[static_cast<int>(NamedOperator::kMoe)].latency_s =
+      0;
+  v1::Chip chip = H100();
+  v1::OperatorEfficiency* fp8 = chip.add_efficiency();
+  fp8->set_op(v1::OPERATOR_CLASS_MOE);
+  fp8->set_dtype(v1::DTYPE_FP8);
+  v1::OperatorEfficiency* fused = fp8->add_operators();
+  fused->set_op_name("moe");
+  fused->set_latency_us(5000);
+  for (const v1::Dtype dtype : {v1::DTYPE_BF16, v1::DTYPE_FP8}) {
+    v1::Model model = Mixtral8x7b();
+    model.set_dtype(dtype);
+    const IterationBreakdown b =
+        Make(model, chip, 1, 1, options)->Explain(Decode(4, 100));
+    const OperatorTime* experts = FindOp(b, "moe_experts");
+    ASSERT_NE(experts, nullptr);
+    if (dtype == v1::DTYPE_FP8) {
+      EXPECT_GT(experts->seconds, 32 * 5000e-6);
+      EXPECT_EQ(FindOp(b, "moe_activation"), nullptr);
+    } else {
+      EXPECT_LT(experts->seconds, 32 * 5000e-6);
+      EXPECT_NE(FindOp(b, "moe_activation"), nullptr);
+    }
+  }
+}
+
 TEST(OperatorModelTest, MlaDecodeReadsTheLatentCache) {
   auto m = Make(DeepSeekV3(), H100(), 8);
   const IterationBreakdown b1 = m->Explain(Decode(8, 1000));

@@ -65,6 +65,12 @@ for chip in h100 a100; do
     import $chip ${chip}_sxm moe $fw moe_perf moe_bf16_$fw "dtype=bf16"
   done
 done
+# Fused MoE layers in block-scaled FP8 (128 x 128 weight blocks, as
+# DeepSeek-V3 is deployed: arXiv 2412.19437 §3.3), H100 only (A100 has no
+# FP8): every kernel source each framework collected, the fits pick theirs.
+for fw in trtllm vllm sglang; do
+  import h100 h100_sxm moe $fw moe_perf moe_fp8_block_$fw "dtype=fp8,quant=fp8_block"
+done
 # Mamba-2 prefill kernels (H100 TRT-LLM only): the rows at this snapshot all
 # time causal_conv1d_fn (the conv; no chunked-scan row survived upstream's
 # collection), imported as ssm_conv rows; generation rows are dropped

@@ -22,6 +22,9 @@
 #                            kernels: TRT-LLM's CUTLASS, vLLM's and
 #                            SGLang's Triton; docs/calibration.md §4.4)
 #   C_moe_fit.txt            the frameworks pooled, leave-one-framework-out
+#   h100_moe_fp8_FW_fit.txt  one framework's fused-MoE entry in block-
+#                            scaled FP8 (`dtype: DTYPE_FP8`), leave-one-
+#                            expert-shape-out CV (docs/calibration.md §4.4)
 #   C_gemm_FW_fit.txt        one framework's bf16 GEMM entry (`framework:
 #                            FW`), leave-one-m-octave-out CV
 #   C_gemm_fit.txt           the frameworks' GEMM tables pooled, leave-one-
@@ -82,4 +85,10 @@ for fw in trtllm vllm sglang; do
   all=$all${all:+,}$p
 done
 "$FLEETSIM" calibrate fit --chip h100 --cv --profile $all > $F/h100_gemm_fp8_fit.txt
+# Fused MoE in block-scaled FP8 (DeepSeek-V3's weights), H100: TRT-LLM's
+# CUTLASS, vLLM's Triton and SGLang's Triton kernels.
+MOE8='kernel_source=moe_torch_flow_cutlass|vllm_fp8moe_triton_tritonexperts|sglang_fused_moe_triton'
+for fw in trtllm vllm sglang; do
+  "$FLEETSIM" calibrate fit --chip h100 --framework $fw --cv --profile $D/h100/moe_fp8_block_$fw.csv.gz --where "$MOE8" > $F/h100_moe_fp8_${fw}_fit.txt
+done
 "$FLEETSIM" calibrate fit --chip h100 --framework trtllm --cv --profile $D/h100/mamba2_trtllm.csv.gz > $F/h100_ssm_conv_fit.txt
