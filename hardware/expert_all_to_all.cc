@@ -1,9 +1,9 @@
 #include "hardware/expert_all_to_all.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "hardware/model_footprint.h"
+#include "hardware/moe_routing.h"
 #include "hardware/ops/op_cost.h"
 
 namespace fleetsim::hardware {
@@ -15,8 +15,7 @@ ExpertAllToAll PlanExpertAllToAll(const v1::Model& model, int ep,
   a2a.ranks_per_machine = ranks_per_machine;
   a2a.moe_layers = NumMoeLayers(model);
   const double d = model.hidden_size();
-  const double ranks_per_token =
-      -std::expm1(model.moe().top_k() * std::log1p(-1.0 / ep));
+  const double ranks_per_token = RanksPerToken(model.moe().top_k(), ep);
   a2a.dispatch_bytes_per_token =
       std::min<double>(WeightBytesPerElement(model), kActivationBytes) *
       ranks_per_token * d;

@@ -17,6 +17,10 @@ constexpr uint64_t kSeed = 0x5eed5eedULL;
 
 }  // namespace
 
+double RanksPerToken(int top_k, int ep) {
+  return -std::expm1(top_k * std::log1p(-1.0 / ep));
+}
+
 RankLoad BalancedRankLoad(int64_t tokens, int experts, int top_k, int ep) {
   ep = std::max(ep, 1);
   RankLoad r;

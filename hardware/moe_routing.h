@@ -40,6 +40,13 @@ struct RankLoads {
   RankLoad most_experts;
 };
 
+// The expected share of `ep` expert-parallel ranks a token reaches under
+// balanced routing, 1 - (1 - 1/ep)^top_k (its top_k experts drawn
+// independently): what the dispatch all-to-all sends of each token, and the
+// share of the layer's tokens, each with all its top_k choices, that a rank
+// receives.
+double RanksPerToken(int top_k, int ep);
+
 // Balanced routing: N k / ep pairs over min(E / ep, pairs) experts.
 RankLoad BalancedRankLoad(int64_t tokens, int experts, int top_k, int ep);
 

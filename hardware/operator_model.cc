@@ -504,12 +504,10 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   // An entry with a per-call latency was fitted on whole fused MoE layers
   // (`calibrate fit` on fused-MoE rows, docs/calibration.md §4.4), whose
   // time includes the experts' SwiGLU: the routed experts' activation is
-  // then not charged again. The entry is the one that prices the experts:
-  // in FP8 weights, the chip's FP8 entry where it has one.
-  const bool fused_layer =
-      ResolveEfficiency(o_, chip_, v1::OPERATOR_CLASS_MOE, "moe_experts",
-                        TensorDtype(chip_, b_w_ <= 1))
-          .latency_s > 0;
+  // then not charged again. The entry that decides is the one Add() just
+  // priced the experts with (in 8-bit weights, the chip's 8-bit entry where
+  // it has one).
+  const bool fused_layer = ops_->back().priced.latency_s > 0;
   // Under expert parallelism the activations run over every token of the
   // instance at 1 / ep of the width (the same elements as a group's tokens
   // at 1 / tp).

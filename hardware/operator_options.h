@@ -101,8 +101,9 @@ struct ClassEfficiency {
   std::vector<CollectiveFit> collective_fits = {};
   // MOE "moe" (routed experts as one fused layer): bytes per hidden element
   // per routed (token, expert) pair for the permutation and gathers, per
-  // pair this chip computes and per pair of the whole layer (kernels that
-  // scan every pair on every expert-parallel rank), at `memory`. 0 = off.
+  // pair this chip computes and per pair of the tokens it holds (kernels
+  // that scan every pair of their input: the whole layer's, or under the
+  // dispatch all-to-all the received tokens'), at `memory`. 0 = off.
   double local_pair_bytes = 0;
   double layer_pair_bytes = 0;
 };

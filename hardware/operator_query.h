@@ -50,11 +50,13 @@ struct OperatorQuery {
   int moe_ep = 1;
   double moe_routing_alpha = 0;
   // MoE in the simulator, moe_ep > tp: tokens reach the expert ranks by the
-  // dispatch all-to-all, so a rank's kernel sees only the pairs routed to
-  // it, and the permutation traffic that kernels spend on every pair of
-  // their input (ClassEfficiency::layer_pair_bytes) is the rank's pairs, not
-  // the layer's. false: every rank holds every token (moe_ep = tp, and a
-  // measured row: aiconfigurator's collector feeds all tokens to the rank).
+  // dispatch all-to-all, so a rank's kernel gets only the tokens routed to
+  // it (RanksPerToken of them), and the traffic kernels spend on every pair
+  // of their input (ClassEfficiency::layer_pair_bytes: Triton's fused MoE
+  // writes each masked pair's output row too) covers those tokens' pairs,
+  // not the layer's. false: every rank holds every token (moe_ep = tp, and
+  // a measured row: aiconfigurator's collector feeds all tokens to the
+  // rank).
   bool moe_dispatched = false;
   // Attention: requests in the phase, new tokens (sum over requests), K/V
   // rows read (sum over requests, cached + new), causal query-key pairs,

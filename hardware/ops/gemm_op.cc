@@ -56,8 +56,13 @@ OpCost MoeExpertsCost(const OperatorQuery& shape) {
   c.pair_elements = k * d;
   c.layer_pairs = shape.moe_layer_pairs;
   c.top_k = k;
-  c.pairs_dispatched = shape.moe_dispatched;
   const int ep = std::max(shape.moe_ep, 1);
+  // The layer's pairs the rank's kernel scans (layer_pair_bytes): those of
+  // every token, or under the dispatch all-to-all those of the tokens it
+  // receives, each with all its top_k choices (the others masked).
+  const double received =
+      shape.moe_dispatched ? RanksPerToken(shape.top_k, ep) : 1.0;
+  c.layer_pairs *= received;
   if (shape.moe_routing_alpha > 0) {
     c.rank_load = std::make_shared<const RankLoadCurve>(
         shape.experts, shape.top_k, ep, shape.moe_routing_alpha);
@@ -69,7 +74,7 @@ OpCost MoeExpertsCost(const OperatorQuery& shape) {
     c.flops[kTokens] /= ep;
     c.bytes[kTokens] /= ep;
     c.pair_elements /= ep;
-    if (!shape.moe_dispatched) c.layer_pairs *= ep;
+    c.layer_pairs *= ep;
     c.num_experts /= ep;
   }
   return c;

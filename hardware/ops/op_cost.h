@@ -135,14 +135,13 @@ struct OpCost {
   double expert_bytes = 0;
   // MoE routed experts: tokens spread evenly over the experts (E_hit =
   // min(E, N k)); hidden elements of the (token, expert) pairs per row, and
-  // the layer's pairs per pair on this chip, for the fitted permutation
-  // traffic (ClassEfficiency::local_pair_bytes, layer_pair_bytes).
+  // the pairs the chip's kernel scans (the layer's, or under the dispatch
+  // all-to-all its received tokens') per pair on this chip, for the fitted
+  // permutation traffic (ClassEfficiency::local_pair_bytes,
+  // layer_pair_bytes).
   bool spread = false;
   double pair_elements = 0;
   double layer_pairs = 1;
-  // The rank's kernel sees only its own pairs (OperatorQuery::
-  // moe_dispatched): the layer's pair traffic follows the rank's pairs.
-  bool pairs_dispatched = false;
   // MoE routed experts under power-law routing (gemm_op.h MoeExpertsCost):
   // the most loaded rank's pairs per token and distinct experts by the
   // batch's tokens; the per-token coefficients above are for top_k pairs

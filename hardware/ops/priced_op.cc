@@ -69,12 +69,11 @@ PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e,
   op.has_experts = cost.num_experts > 0;
   // The fused MoE layer's permutation traffic per (token, expert) pair:
   // the rank's pairs and the layer's. Under power-law routing the rank's
-  // share varies with the batch, so the layer's part stays apart, unless
-  // the rank's kernel sees only its own pairs (dispatched by all-to-all).
+  // share varies with the batch, so the layer's part stays apart.
   const double local_pair_bytes = cost.pair_elements * e.local_pair_bytes;
   const double layer_pair_bytes =
       cost.pair_elements * e.layer_pair_bytes * cost.layer_pairs;
-  if (cost.rank_load != nullptr && !cost.pairs_dispatched) {
+  if (cost.rank_load != nullptr) {
     op.cost.bytes[cost.rows] += local_pair_bytes;
     op.layer_pair_bytes_per_row = layer_pair_bytes;
   } else {

@@ -128,16 +128,19 @@ TEST(OperatorModelTest, ExpertParallelShardsTheExpertsAndAddsAllToAll) {
   // Each rank streams the weights of its own 32 experts that the 64 tokens
   // touch, 32 (1 - (1 - 8/256)^64) whole experts per layer, plus the
   // activations of its 64 x 8 / 8 pairs and the fused layer's permutation
-  // traffic, local and layer terms both over its own pairs (d elements a
-  // pair): the dispatch all-to-all hands the rank only the pairs routed to
-  // it, where aiconfigurator's rows feed every token to the rank.
+  // traffic (d elements a pair): local over its own pairs, the layer term
+  // over the pairs of the tokens the dispatch all-to-all brings it, 1 -
+  // (7/8)^8 of the 64 tokens with all 8 choices each (where aiconfigurator's
+  // rows feed every token to the rank).
   const ClassEfficiency moe =
       OperatorModelOptions::DefaultOperatorEfficiencies()[static_cast<int>(
           NamedOperator::kMoe)];
   const double expert_bytes = 3.0 * 7168 * 2048 * 2;
   const double act_bytes = 2.0 * 1 * (2 * 7168 + 3 * 2048);
   const double permute_bytes =
-      1 * 7168 * (moe.local_pair_bytes + moe.layer_pair_bytes);
+      1 * 7168 *
+      (moe.local_pair_bytes +
+       8 * (1 - std::pow(7.0 / 8, 8)) * moe.layer_pair_bytes);
   EXPECT_NEAR((FindOp(e, "moe_experts")->bytes / 58 -
                64 * (act_bytes + permute_bytes)) /
                   expert_bytes,
@@ -163,16 +166,19 @@ TEST(OperatorModelTest, ExpertParallelShardsTheExpertsAndAddsAllToAll) {
 }
 
 // The fused MoE kernels' per-pair scan (layer_pair_bytes) covers the pairs
-// a rank's kernel is handed: every pair of the layer when every rank holds
-// every token (ep = tp, as aiconfigurator's collector runs it), the rank's
-// own 1 / ep when the dispatch all-to-all delivers them (ep > tp).
-TEST(OperatorModelTest, TheDispatchHandsARankOnlyItsOwnPairs) {
-  const BatchShape batch = Decode(64, 1000);
-  auto layer_scan_bytes = [&batch](int tp) {
+// of the tokens a rank's kernel is handed: every token of the layer when
+// every rank holds every token (ep = tp, as aiconfigurator's collector runs
+// it), the 1 - (1 - 1/ep)^k of them that the dispatch all-to-all delivers
+// (ep > tp), each with all its top_k choices. Under power-law routing too:
+// the scan follows the tokens received, not the hot rank's pairs.
+TEST(OperatorModelTest, TheDispatchHandsARankOnlyTheTokensRoutedToIt) {
+  const BatchShape batch = Prefill(2048);
+  auto layer_scan_bytes = [&batch](int tp, double alpha) {
     double bytes[2];
     for (int scan = 0; scan < 2; ++scan) {
       OperatorModelOptions options;
       options.expert_parallel = 8;
+      options.moe_routing_alpha = alpha;
       ClassEfficiency& moe =
           options.operator_efficiency[static_cast<int>(NamedOperator::kMoe)];
       moe.local_pair_bytes = 0;
@@ -182,12 +188,15 @@ TEST(OperatorModelTest, TheDispatchHandsARankOnlyItsOwnPairs) {
                  "moe_experts")
               ->bytes;
     }
-    return (bytes[1] - bytes[0]) / 58;  // per MoE layer, 1 byte a pair-elem
+    return (bytes[1] - bytes[0]) / 58;  // per MoE layer, 1 byte an element
   };
-  // 64 tokens x top-8 pairs of 7,168 elements: all of them on each of the
-  // 8 TP ranks, 1/8 of them on each EP rank fed by the all-to-all.
-  EXPECT_NEAR(layer_scan_bytes(8), 64.0 * 8 * 7168, 1e-3);
-  EXPECT_NEAR(layer_scan_bytes(1), 64.0 * 8 * 7168 / 8, 1e-3);
+  const double all_pairs = 2048.0 * 8 * 7168;
+  const double received = 1 - std::pow(7.0 / 8, 8);
+  for (const double alpha : {0.0, 1.2}) {
+    SCOPED_TRACE(alpha);
+    EXPECT_NEAR(layer_scan_bytes(8, alpha) / all_pairs, 1, 1e-9);
+    EXPECT_NEAR(layer_scan_bytes(1, alpha) / all_pairs, received, 1e-9);
+  }
 }
 
 // A request stays whole in one attention group: a lone prompt's attention
