@@ -187,8 +187,8 @@ TEST(ChipCatalogTest, FusedMoeEntriesPerFramework) {
                                      v1::OPERATOR_CLASS_MOE, "moe_experts")
                        .latency_s,
                    28.5e-6);
-  // FP8 experts (block-scaled, as DeepSeek-V3 ships) take TRT-LLM's own
-  // FP8 fit; vLLM's FP8 experts keep its bf16 fit at the FP8 peak.
+  // FP8 experts (block-scaled, as DeepSeek-V3 ships) take each
+  // framework's own FP8 fit.
   EXPECT_DOUBLE_EQ(
       ResolveEfficiency(trtllm, Get(catalog, "h100"), v1::OPERATOR_CLASS_MOE,
                         "moe_experts", v1::DTYPE_FP8)
@@ -198,7 +198,7 @@ TEST(ChipCatalogTest, FusedMoeEntriesPerFramework) {
       ResolveEfficiency(vllm, Get(catalog, "h100"), v1::OPERATOR_CLASS_MOE,
                         "moe_experts", v1::DTYPE_FP8)
           .latency_s,
-      39.4e-6);
+      45.2e-6);
   OperatorModelOptions sglang;
   sglang.framework = "sglang";
   for (const auto& [chip, o] :
