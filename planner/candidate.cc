@@ -375,11 +375,16 @@ CandidateEvaluator::Prepare(const Candidate& candidate, const std::string& key,
     cache_[key] = evaluation;
     return std::nullopt;
   }
-  FLEETSIM_ASSIGN_OR_RETURN(
-      double cost,
+  absl::StatusOr<double> cost =
       economics::NormalizedFleetCost(economics::MachineGroupsOf(*spec, nullptr),
-                                     context_->h100, context_->tco.basis));
-  fleet.set_cost(cost);
+                                     context_->h100, context_->tco.basis);
+  if (!cost.ok()) {
+    // A fleet nobody asked for yet must not end a plan that one run at a
+    // time would finish: its error waits until a search asks for it.
+    if (speculative) return std::nullopt;
+    return cost.status();
+  }
+  fleet.set_cost(*cost);
   fleet.set_tdp_w(spec->TdpW());
   fleet.set_tdp_normalized(spec->NormalizedTdp(context_->h100));
   if (machines > context_->budget_machines) {

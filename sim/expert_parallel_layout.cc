@@ -38,6 +38,13 @@ absl::Status CheckExpertParallel(const v1::Cluster& cluster, int index,
           "it exceeds the machine's ", pool.chips_per_machine,
           " chips but is not a multiple of them (an instance spanning "
           "machines takes whole machines)");
+    } else if (cluster.has_speculative_decoding()) {
+      // The cross-machine exchange is sized from the scheduler's batch, one
+      // token per decode; a verify pass carries k + 1.
+      problem = absl::StrCat(
+          "it exceeds the machine's ", pool.chips_per_machine,
+          " chips, and an instance spanning machines does not decode "
+          "speculatively (speculative_decoding; not modelled yet)");
     } else {
       return absl::OkStatus();
     }

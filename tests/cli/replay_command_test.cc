@@ -131,6 +131,30 @@ TEST(ReplayCommandTest, NothingToSimulateIsAnError) {
 
 // The example speculative-decoding cluster replays a Llama-3 model; a bad
 // setting in a cluster file names the file, its line and the field.
+// An expert-parallel instance over two machines sizes its cross-machine
+// all-to-all for one token a decode; a speculative verify pass carries
+// k + 1, so the combination is refused at the pool's field, not mispriced.
+TEST(ReplayCommandTest, SpeculationOnAnInstanceAcrossMachinesIsRefused) {
+  const std::string cluster = ::testing::TempDir() + "/replay_ep16_spec_" +
+                              std::to_string(getpid()) + ".txtpb";
+  std::ofstream(cluster)
+      << "name: \"ep16\"\n"
+         "speculative_decoding { draft_model: \"llama-3.2-1b\" "
+         "draft_tokens: 2 acceptance_rate: 0.7 }\n"
+         "pools { name: \"colocated\" role: POOL_ROLE_COLOCATED\n"
+         "  machine { chip: \"h200\" } machines: 2 tp: 1 ep: 16\n"
+         "  weight_dtype: DTYPE_FP8 }\n";
+  const testutil::FleetsimRun run = testutil::RunFleetsim(
+      "replay --cluster " + cluster + " --model deepseek-v3 --trace " +
+      kSource + "/data/traces/azure_2023_conv.csv --rate 1 --duration 10");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr(":4:46: pool 'colocated': field 'ep' = 16: it exceeds "
+                        "the machine's 8 chips, and an instance spanning "
+                        "machines does not decode speculatively"));
+  std::remove(cluster.c_str());
+}
+
 TEST(ReplayCommandTest, SpeculativeDecodingReplaysAndBadSettingsAreNamed) {
   const std::string example = kSource + "/data/clusters/speculative_h100.txtpb";
   const std::string workload =
