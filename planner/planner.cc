@@ -381,9 +381,22 @@ std::vector<std::unique_ptr<SystemSearch>> Systems(
     const Demand& demand, NeighbourHints* hints,
     std::vector<std::string>* skipped) {
   std::vector<std::unique_ptr<SystemSearch>> searches;
+  // A diffusion LM is served colocated only (sim/diffusion_serving.h): its
+  // disaggregated systems would each be refused fleet by fleet.
+  std::vector<v1::ServingMode> served;
+  for (v1::ServingMode mode : modes) {
+    if (mode == v1::SERVING_MODE_DISAGGREGATED &&
+        context.model.has_diffusion()) {
+      skipped->push_back(
+          "disaggregated: a diffusion LM is not simulated on disaggregated "
+          "pools");
+      continue;
+    }
+    served.push_back(mode);
+  }
   // One system per chip (colocated) or chip pair (disaggregated) per mode.
   auto add_systems = [&](const std::map<std::string, ChipLayouts>& layouts) {
-    for (v1::ServingMode mode : modes) {
+    for (v1::ServingMode mode : served) {
       for (const auto& [prefill_chip, p] : layouts) {
         if (mode == v1::SERVING_MODE_COLOCATED) {
           searches.push_back(std::make_unique<SystemSearch>(

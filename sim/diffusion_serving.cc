@@ -104,8 +104,10 @@ absl::Status ApplyDiffusionServing(const v1::Cluster& cluster,
                               "' is autoregressive (no Model.diffusion)"));
   }
   if (const char* what = UnsupportedWith(cluster, *fleet)) {
-    return absl::UnimplementedError(absl::StrCat(
-        origin, ": field 'diffusion_serving': not simulated ", what, " yet"));
+    return absl::UnimplementedError(
+        locator.At("diffusion_serving",
+                   absl::StrCat("field 'diffusion_serving': not simulated ",
+                                what, " yet")));
   }
   const v1::DiffusionServing& config = cluster.diffusion_serving();
   DiffusionServingSpec spec;

@@ -18,6 +18,7 @@ namespace fleetsim::planner {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
 
@@ -498,6 +499,16 @@ TEST(PlannerTest, DiffusionModelPlans) {
   EXPECT_EQ(fast->cheapest().result().rejected(), 0);
   EXPECT_GT(fast->cheapest().result().completed(), 100);
   EXPECT_GT(Machines(vanilla->cheapest()), Machines(fast->cheapest()));
+  // Disaggregated systems are skipped, said once, rather than searched and
+  // refused fleet by fleet.
+  request.add_modes(v1::SERVING_MODE_DISAGGREGATED);
+  absl::StatusOr<v1::PlanResult> both = PlanFleet(request, Options());
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_THAT(both->explanation(),
+              HasSubstr("skipped: disaggregated: a diffusion LM is not "
+                        "simulated on disaggregated pools"));
+  for (const v1::PlannedFleet& fleet : both->fleets())
+    EXPECT_THAT(fleet.system(), Not(HasSubstr("disaggregated")));
 }
 
 // A simulation that crashes (here: killed by the polling hook, every time)

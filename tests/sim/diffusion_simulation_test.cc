@@ -135,6 +135,7 @@ TEST(DiffusionSimulationTest, BadConfigsNameTheFileLineAndField) {
     std::string model;
     std::string serving;
     std::string message;
+    std::string cluster_extra = "";  // more fields of the cluster
   };
   for (const Case& c : std::vector<Case>{
            // No room for a prompt in LLaDA's max_context of 4,096.
@@ -154,8 +155,11 @@ TEST(DiffusionSimulationTest, BadConfigsNameTheFileLineAndField) {
             "field 'diffusion_serving.speculative_copies'"},
            {"llada-8b", "", "field 'diffusion_serving': unset"},
            {"llama-3-8b", kDual, "is autoregressive"},
+           {"llada-8b", kDual,
+            "field 'diffusion_serving': not simulated with prefix_caching yet",
+            "prefix_caching: true\n"},
        }) {
-    std::string text = ClusterText(1, "") + "\n";
+    std::string text = ClusterText(1, "") + "\n" + c.cluster_extra;
     if (!c.serving.empty())
       text += "diffusion_serving {\n  " + c.serving + "\n}\n";
     std::ofstream(path) << text;
