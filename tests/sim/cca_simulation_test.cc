@@ -24,16 +24,7 @@ absl::StatusOr<v1::SimulationResult> ReplayBurst(const std::string& model) {
   ScenarioRequest request;
   request.catalogs = testutil::ShippedCatalogs();
   absl::Status parsed =
-      ParseTextProto(R"pb(
-                       name: "one-h100"
-                       pools {
-                         role: POOL_ROLE_COLOCATED
-                         machine { chip: "h100" chips_per_machine: 1 }
-                         machines: 1
-                         tp: 1
-                       }
-                     )pb",
-                     "test", &request.cluster);
+      ParseTextProto(testutil::OneH100ClusterText(), "test", &request.cluster);
   if (!parsed.ok()) return parsed;
   request.model = model;
   request.workload = testutil::BurstWorkload("cca", 256, 8192, 1024, 0.5);

@@ -33,16 +33,9 @@ constexpr int kCanvas = 256;
 // One H100 with batches of up to `batch` requests; `serving` is a
 // DiffusionServing in text format (empty: autoregressive).
 std::string ClusterText(int batch, const std::string& serving) {
-  std::string text = R"pb(
-                       name: "one-h100"
-                       pools { role: POOL_ROLE_COLOCATED
-                               machine { chip: "h100" chips_per_machine: 1 }
-                               machines: 1
-                               tp: 1
-                               batching { max_batch_size:)pb" +
-                     std::to_string(batch) + " } }";
-  if (!serving.empty()) text += "diffusion_serving { " + serving + " }";
-  return text;
+  return testutil::OneH100ClusterText(
+      serving.empty() ? "" : "diffusion_serving { " + serving + " }",
+      "batching { max_batch_size: " + std::to_string(batch) + " }");
 }
 
 absl::StatusOr<SimulationInputs> Load(const std::string& model,

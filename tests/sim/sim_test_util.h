@@ -107,6 +107,20 @@ inline v1::Workload BurstWorkload(const std::string& tag, int requests,
   return workload;
 }
 
+// The replay tests' cluster in text format: one colocated TP1 pool on one
+// H100 (a one-chip machine), named "one-h100"; `pool_fields` go inside the
+// pool, `cluster_fields` after it (a mechanism's settings).
+inline std::string OneH100ClusterText(const std::string& cluster_fields = "",
+                                      const std::string& pool_fields = "") {
+  return R"pb(name: "one-h100"
+              pools { role: POOL_ROLE_COLOCATED
+                      machine { chip: "h100" chips_per_machine: 1 }
+                      machines: 1
+                      tp: 1
+         )pb" +
+         pool_fields + "}\n" + cluster_fields;
+}
+
 // A diffusion LM's serving: a 64-token canvas in blocks of 32, in a
 // model of 4,096 tokens of context.
 inline sim::DiffusionServingSpec TestDiffusionSpec(v1::DiffusionCache cache,

@@ -30,24 +30,13 @@ using testutil::ShippedCatalogs;
 
 // One H100 serving Llama-3-8B, with Llama-3.2-1B drafting when `speculate`.
 v1::Cluster OneH100(bool speculate) {
-  std::string text = R"pb(
-    name: "one-h100"
-    pools {
-      role: POOL_ROLE_COLOCATED
-      machine { chip: "h100" chips_per_machine: 1 }
-      machines: 1
-      tp: 1
-    }
-  )pb";
-  if (speculate) {
-    text += R"pb(
-      speculative_decoding {
-        draft_model: "llama-3.2-1b"
-        draft_tokens: 4
-        acceptance_rate: 0.8
-      }
-    )pb";
-  }
+  const std::string text = testutil::OneH100ClusterText(
+      speculate ? R"pb(speculative_decoding {
+                         draft_model: "llama-3.2-1b"
+                         draft_tokens: 4
+                         acceptance_rate: 0.8
+                       })pb"
+                : "");
   v1::Cluster cluster;
   absl::Status status = ParseTextProto(text, "test", &cluster);
   EXPECT_TRUE(status.ok()) << status;

@@ -26,16 +26,8 @@ using testutil::ShippedCatalogs;
 // One H100 serving Llama-3-8B; `scaling` is a TestTimeScaling in text
 // format (empty: none).
 v1::Cluster OneH100(const std::string& scaling) {
-  std::string text = R"pb(
-    name: "one-h100"
-    pools {
-      role: POOL_ROLE_COLOCATED
-      machine { chip: "h100" chips_per_machine: 1 }
-      machines: 1
-      tp: 1
-    }
-  )pb";
-  if (!scaling.empty()) text += "test_time_scaling { " + scaling + " }";
+  const std::string text = testutil::OneH100ClusterText(
+      scaling.empty() ? "" : "test_time_scaling { " + scaling + " }");
   v1::Cluster cluster;
   absl::Status status = ParseTextProto(text, "test", &cluster);
   EXPECT_TRUE(status.ok()) << status;
