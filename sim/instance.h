@@ -89,6 +89,13 @@ class Instance final {
     }
   }
 
+  // Wake() from SimGrid's kernel (a KV transfer's completion callback,
+  // sim/kv_transfers.h): no actor's turn to end there, so an instance with
+  // nothing to do is simply left waiting.
+  void WakeFromKernel() {
+    if (idle_ && !scheduler_.idle()) wake_->notify_all();
+  }
+
   BatchScheduler& scheduler() { return scheduler_; }
   const BatchScheduler& scheduler() const { return scheduler_; }
   const PoolSpec& pool() const { return *pool_; }

@@ -4,8 +4,8 @@
 #include <mutex>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "sim/run_guard.h"
+#include "simgrid/simix.hpp"
 
 namespace fleetsim::sim {
 namespace {
@@ -14,11 +14,22 @@ namespace sg4 = simgrid::s4u;
 
 }  // namespace
 
-KvTransfers::KvTransfers(const FleetSpec& fleet, sg4::Host* mover_host,
-                         OnTransferred on_transferred)
-    : fleet_(fleet),
-      mover_host_(mover_host),
-      on_transferred_(std::move(on_transferred)) {}
+KvTransfers::KvTransfers(const FleetSpec& fleet, OnTransferred on_transferred)
+    : fleet_(fleet), on_transferred_(std::move(on_transferred)) {
+  // The signal is SimGrid's, global to the process: connected once, it
+  // serves every run's KvTransfers through the Transfer each flow carries.
+  static std::once_flag connected;
+  std::call_once(connected, [] {
+    sg4::Activity::on_completion_cb(&KvTransfers::OnActivityCompleted);
+  });
+}
+
+KvTransfers::~KvTransfers() {
+  // No flow outlives the engine's run; should one, it must not reach us.
+  for (const auto& transfer : transfers_) {
+    if (transfer->comm) transfer->comm->set_data(nullptr);
+  }
+}
 
 double KvTransfers::TransferBytes(const LiveRequest& request,
                                   const PoolSpec& from,
@@ -33,61 +44,69 @@ double KvTransfers::TransferBytes(const LiveRequest& request,
 }
 
 void KvTransfers::Start(Instance* from, Instance* to, LiveRequestPtr request) {
-  double bytes = TransferBytes(*request, from->pool(), to->pool());
-  Transfer transfer{from, to, request->kv_blocks, bytes, std::move(request)};
-  if (idle_movers_.empty()) {
-    // A new mover only when every existing one is busy: the pool grows to
-    // the peak number of concurrent transfers and its actors are reused.
-    movers_.push_back(std::make_unique<Mover>());
-    Mover* mover = movers_.back().get();
-    mover->job = std::move(transfer);
-    sg4::ActorPtr actor =
-        sg4::Actor::create(absl::StrCat("kv-mover/", movers_.size() - 1),
-                           mover_host_, [this, mover] { MoverLoop(mover); });
-    actor->daemonize();
-    return;
+  const PoolSpec& from_pool = from->pool();
+  const PoolSpec& to_pool = to->pool();
+  const double bytes = TransferBytes(*request, from_pool, to_pool);
+  ThisRunGuard().CheckTransfer(
+      bytes,
+      std::min(from_pool.scale_out_bytes_per_s, to_pool.scale_out_bytes_per_s),
+      from_pool.scale_out_latency_s + to_pool.scale_out_latency_s);
+  if (free_.empty()) {
+    // The records grow to the peak number of concurrent transfers.
+    transfers_.push_back(std::make_unique<Transfer>());
+    free_.push_back(transfers_.back().get());
   }
-  Mover* mover = idle_movers_.back();
-  idle_movers_.pop_back();
-  mover->job = std::move(transfer);
-  mover->wake->notify_all();
+  Transfer* transfer = free_.back();
+  free_.pop_back();
+  transfer->owner = this;
+  transfer->from = from;
+  transfer->to = to;
+  transfer->prefill_blocks = request->kv_blocks;
+  transfer->bytes = bytes;
+  transfer->start_s = sg4::Engine::get_clock();
+  transfer->request = std::move(request);
+  // One simcall: the flow is created and started by maestro, which makes it
+  // maestro's activity, whose end SimGrid reports to OnActivityCompleted.
+  simgrid::kernel::actor::simcall_answered([transfer] { Launch(transfer); });
 }
 
-void KvTransfers::MoverLoop(Mover* mover) {
-  std::unique_lock<sg4::Mutex> lock(*mover->mutex);
-  while (true) {
-    if (!mover->job.request) {
-      idle_movers_.push_back(mover);
-      mover->wake->wait(lock);
-      continue;
-    }
-    Transfer job = std::move(mover->job);
-    mover->job = Transfer();
-    double start = sg4::Engine::get_clock();
-    const PoolSpec& from = job.from->pool();
-    const PoolSpec& to = job.to->pool();
-    ThisRunGuard().CheckTransfer(
-        job.bytes,
-        std::min(from.scale_out_bytes_per_s, to.scale_out_bytes_per_s),
-        from.scale_out_latency_s + to.scale_out_latency_s);
-    sg4::Comm::sendto(job.from->HostFor(*job.request),
-                      job.to->HostFor(*job.request),
-                      static_cast<uint64_t>(job.bytes));
-    double now = sg4::Engine::get_clock();
-    LiveRequestPtr moving = std::move(job.request);
-    moving->kv_transfer_s = now - start;
-    on_transferred_(KvTransferSpan{moving->id, job.from->index(),
-                                   job.to->index(), start, now, job.bytes});
-    job.from->scheduler().ReleaseTransferred(moving.get(), job.prefill_blocks);
-    job.from->Wake();
-    moving->kv_blocks = 0;
-    double first_token =
-        fleet_.ttft_at_prefill_completion ? moving->prefill_done_s : now;
-    moving->first_token_s = first_token;
-    moving->last_token_s = first_token;
-    job.to->scheduler().AddTransferred(std::move(moving));
-    job.to->Wake();
+void KvTransfers::Launch(Transfer* transfer) {
+  const LiveRequest& request = *transfer->request;
+  transfer->comm = sg4::Comm::sendto_async(
+      transfer->from->HostFor(request), transfer->to->HostFor(request),
+      static_cast<uint64_t>(transfer->bytes));
+  transfer->comm->set_data(transfer);  // sendto_async started it
+}
+
+void KvTransfers::OnActivityCompleted(const sg4::Activity& activity) {
+  auto* transfer = activity.get_data<Transfer>();
+  if (transfer == nullptr ||
+      activity.get_state() != sg4::Activity::State::FINISHED)
+    return;  // not a KV transfer (nor ever a failed one: links never fail)
+  transfer->owner->Finish(transfer);
+}
+
+void KvTransfers::Finish(Transfer* transfer) {
+  free_.push_back(transfer);
+  if (stopped_ || !ThisRunGuard().status().ok()) return;
+  const double now = sg4::Engine::get_clock();
+  LiveRequestPtr moving = std::move(transfer->request);
+  moving->kv_transfer_s = now - transfer->start_s;
+  if (!on_transferred_(KvTransferSpan{moving->id, transfer->from->index(),
+                                      transfer->to->index(), transfer->start_s,
+                                      now, transfer->bytes})) {
+    return;
   }
+  transfer->from->scheduler().ReleaseTransferred(moving.get(),
+                                                 transfer->prefill_blocks);
+  transfer->from->WakeFromKernel();
+  moving->kv_blocks = 0;
+  const double first_token =
+      fleet_.ttft_at_prefill_completion ? moving->prefill_done_s : now;
+  moving->first_token_s = first_token;
+  moving->last_token_s = first_token;
+  transfer->to->scheduler().AddTransferred(std::move(moving));
+  transfer->to->WakeFromKernel();
 }
 
 }  // namespace fleetsim::sim

@@ -4,10 +4,14 @@
 // recurrent state, PoolSpec::TransferBytes) from its prefill instance to the
 // decode instance that reserved room for it, as a real SimGrid flow over both
 // machines' scale-out links (so concurrent transfers share bandwidth).
-// Transfers run on a pool of reusable mover actors: creating an actor per
-// transfer costs more than simulating the transfer. When one ends, the prefill
-// side's blocks are freed, the request joins the decode instance's batch, and
-// both instances are woken.
+//
+// No actor waits for a transfer: each flow is started in SimGrid's kernel
+// (maestro), so SimGrid reports its end through Activity::on_completion
+// there, and the transfer's end is handled in that callback: the prefill
+// side's blocks are freed, the request joins the decode instance's batch,
+// and both instances are woken. An actor per transfer (or a pool of mover
+// actors, as before) cost about five simcalls and three context switches
+// per request on top of the flow itself (docs/simulator.md, "Speed").
 #ifndef FLEETSIM_SIM_KV_TRANSFERS_H_
 #define FLEETSIM_SIM_KV_TRANSFERS_H_
 
@@ -26,12 +30,16 @@ namespace fleetsim::sim {
 
 class KvTransfers final {
  public:
-  // Called in the mover when a transfer ended.
-  using OnTransferred = std::function<void(const KvTransferSpan& span)>;
+  // Called (from SimGrid's kernel) when a transfer ended; returns false
+  // when the run must stop (RunGuard::CountKernelEvent), and the transfer's
+  // effects are then dropped.
+  using OnTransferred = std::function<bool(const KvTransferSpan& span)>;
 
-  // `fleet` outlives this; movers run on `mover_host`.
-  KvTransfers(const FleetSpec& fleet, simgrid::s4u::Host* mover_host,
-              OnTransferred on_transferred);
+  // `fleet` outlives this.
+  KvTransfers(const FleetSpec& fleet, OnTransferred on_transferred);
+  ~KvTransfers();
+  KvTransfers(const KvTransfers&) = delete;
+  KvTransfers& operator=(const KvTransfers&) = delete;
 
   // Bytes that cross the links for `request`'s KV from `from`'s pool to
   // `to`'s. With layer-wise streaming (Splitwise, Patel et al., ISCA 2024,
@@ -43,30 +51,38 @@ class KvTransfers final {
                        const PoolSpec& to) const;
 
   // Moves `request`'s KV from `from` to `to` (which reserved room for it).
-  // Called from an actor; may end that actor's turn (a SimGrid call).
+  // Called from an actor; ends that actor's turn (one simcall).
   void Start(Instance* from, Instance* to, LiveRequestPtr request);
+
+  // Transfers that end from now on change nothing (the run stopped early:
+  // its actors are gone, but SimGrid still finishes the flows in flight).
+  void Stop() { stopped_ = true; }
 
  private:
   struct Transfer {
+    KvTransfers* owner = nullptr;
     Instance* from = nullptr;
     Instance* to = nullptr;
     int64_t prefill_blocks = 0;
     double bytes = 0;
+    double start_s = 0;
     LiveRequestPtr request;
+    // The flow; kept past its end (released when the record is reused or
+    // destroyed), since SimGrid still uses it after the completion callback.
+    simgrid::s4u::CommPtr comm;
   };
-  struct Mover {
-    Transfer job;
-    simgrid::s4u::MutexPtr mutex = simgrid::s4u::Mutex::create();
-    simgrid::s4u::ConditionVariablePtr wake =
-        simgrid::s4u::ConditionVariable::create();
-  };
-  void MoverLoop(Mover* mover);
+  // In the kernel: starts `transfer`'s flow.
+  static void Launch(Transfer* transfer);
+  // In the kernel: SimGrid's completion callback, for every activity that
+  // maestro started; ours carry their Transfer as data.
+  static void OnActivityCompleted(const simgrid::s4u::Activity& activity);
+  void Finish(Transfer* transfer);
 
   const FleetSpec& fleet_;
-  simgrid::s4u::Host* mover_host_;
   OnTransferred on_transferred_;
-  std::vector<std::unique_ptr<Mover>> movers_;
-  std::vector<Mover*> idle_movers_;
+  bool stopped_ = false;
+  std::vector<std::unique_ptr<Transfer>> transfers_;  // every record
+  std::vector<Transfer*> free_;                       // records not in use
 };
 
 }  // namespace fleetsim::sim

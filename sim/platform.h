@@ -23,7 +23,7 @@ namespace fleetsim::sim {
 void ConfigureEngine(const std::vector<std::string>& extra_options);
 
 struct Platform {
-  // Runs the router and the KV movers; sends no simulated bytes.
+  // Runs the arrivals (router) actor; sends no simulated bytes.
   simgrid::s4u::Host* router = nullptr;
   // machines[p][m]: machine m of fleet.pools[p], named "POOL/m".
   std::vector<std::vector<simgrid::s4u::Host*>> machines;

@@ -45,12 +45,21 @@ void RunGuard::CheckTransfer(double bytes, double bytes_per_s,
   CheckWaitFor(bytes / bytes_per_s + latency_s, "a KV transfer");
 }
 
-void RunGuard::FailEvents() {
-  Fail(absl::ResourceExhaustedError(absl::StrCat(
+absl::Status RunGuard::EventsExhausted() const {
+  return absl::ResourceExhaustedError(absl::StrCat(
       "the simulation stopped at t = ", sg4::Engine::get_clock(), " s after ",
       kMaxEventsPerRun,
       " events, the per-run limit (docs/limits.md); simulate a shorter "
-      "window (--duration, --max-requests)")));
+      "window (--duration, --max-requests)"));
+}
+
+void RunGuard::FailEvents() { Fail(EventsExhausted()); }
+
+bool RunGuard::CountKernelEvent() {
+  if (++events_ <= kMaxEventsPerRun) return true;
+  if (status_.ok()) status_ = EventsExhausted();
+  sg4::Actor::kill_all();
+  return false;
 }
 
 void RunGuard::Fail(absl::Status status) {

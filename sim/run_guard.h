@@ -37,6 +37,10 @@ class RunGuard final {
   void CountEvent() {
     if (++events_ > kMaxEventsPerRun) FailEvents();
   }
+  // CountEvent() for SimGrid's kernel (a completion callback), where no
+  // actor can exit: past the limit it records the failure and kills every
+  // actor, and returns false (the caller then changes nothing more).
+  bool CountKernelEvent();
   // Records `status` (the first failure wins), kills every other actor and
   // ends the calling one. REQUIRES: !status.ok(); called from an actor.
   [[noreturn]] void Fail(absl::Status status);
@@ -47,15 +51,16 @@ class RunGuard final {
 
  private:
   [[noreturn]] void FailEvents();
+  absl::Status EventsExhausted() const;
 
   absl::Status status_;
   int64_t events_ = 0;
 };
 
 // The guard of this process's simulation: SimGrid runs one engine per
-// process, so there is one run to guard, and every actor (instances, KV
-// movers, the arrivals) reaches it without plumbing. RunSimulation resets
-// it before the engine starts.
+// process, so there is one run to guard, and every actor (instances, the
+// arrivals) and the KV transfers' completion callback reach it without
+// plumbing. RunSimulation resets it before the engine starts.
 RunGuard& ThisRunGuard();
 
 }  // namespace fleetsim::sim

@@ -170,11 +170,12 @@ absl::Status Runtime::Build() {
       });
   if (!router.ok()) return router.status();
   router_ = std::move(*router);
-  kv_transfers_ = std::make_unique<KvTransfers>(
-      fleet_, platform_.router, [this](const KvTransferSpan& span) {
-        ThisRunGuard().CountEvent();
+  kv_transfers_ =
+      std::make_unique<KvTransfers>(fleet_, [this](const KvTransferSpan& span) {
+        if (!ThisRunGuard().CountKernelEvent()) return false;
         metrics_.AddKvTransfer(span.end_s - span.start_s);
         if (inputs_.observer) inputs_.observer->OnKvTransfer(span);
+        return true;
       });
   return absl::OkStatus();
 }
@@ -265,6 +266,7 @@ void Runtime::Stop(std::string reason) {
   stop.set_reason(std::move(reason));
   stop.set_slo_index(decided_ ? decided_->target : -1);
   early_stop_ = std::move(stop);
+  kv_transfers_->Stop();
   sg4::Actor::kill_all();
   sg4::this_actor::exit();
 }

@@ -81,8 +81,10 @@ Observations RunTransfers(const std::vector<Arrival>& arrivals,
   Instance decode(&wiring, 1, 1, &fleet.pools[1], {platform.machines[1][0]},
                   &latency, InstanceOptions{});
   int transfers_done = 0;
-  KvTransfers transfers(fleet, platform.router,
-                        [&](const KvTransferSpan&) { ++transfers_done; });
+  KvTransfers transfers(fleet, [&](const KvTransferSpan&) {
+    ++transfers_done;
+    return true;
+  });
   wiring.prefill = &prefill;
   wiring.decode = &decode;
   wiring.transfers = &transfers;
@@ -106,7 +108,7 @@ Observations RunTransfers(const std::vector<Arrival>& arrivals,
   Observations o = wiring.observed;
   o["transfers_done"] = transfers_done;
   o["prefill_blocks_left"] = prefill.scheduler().used_blocks();
-  o["actors"] = actors;  // instances, feeder and movers, once all is done
+  o["actors"] = actors;  // instances and feeder: transfers need no actor
   return o;
 }
 
@@ -123,7 +125,7 @@ TEST(KvTransfersTest, TransferTakesBothLatenciesPlusBytesOverBandwidth) {
   EXPECT_NEAR(o["0.last_token"], 0.011 + transfer + kTwoDecodes, 1e-12);
   EXPECT_EQ(o["transfers_done"], 1);
   EXPECT_EQ(o["prefill_blocks_left"], 0);  // released after the transfer
-  EXPECT_EQ(o["actors"], 4);               // one mover
+  EXPECT_EQ(o["actors"], 3);               // no mover actor
 }
 
 TEST(KvTransfersTest, RecurrentStateTravelsWithTheKv) {
@@ -145,8 +147,8 @@ TEST(KvTransfersTest, FirstTokenAtPrefillCompletionWhenConfigured) {
 
 TEST(KvTransfersTest, ConcurrentTransfersShareTheSendersNic) {
   // Both prompts prefill in one 12 ms iteration; their 1 MB each then share
-  // the prefill machine's 1 GB/s: 2 ms each, not 1 ms. Each needs its own
-  // mover: two join the two instances and the feeder.
+  // the prefill machine's 1 GB/s: 2 ms each, not 1 ms, with no actor
+  // beside the two instances and the feeder.
   Observations o = RunInChild([] {
     return RunTransfers({{0, 100}, {0, 100}});
   });
@@ -154,10 +156,10 @@ TEST(KvTransfersTest, ConcurrentTransfersShareTheSendersNic) {
     EXPECT_NEAR(o[std::string(id) + ".kv_transfer"], 2e-3 + 1e-5, 1e-12) << id;
   }
   EXPECT_EQ(o["transfers_done"], 2);
-  EXPECT_EQ(o["actors"], 5);
+  EXPECT_EQ(o["actors"], 3);
 }
 
-TEST(KvTransfersTest, TransfersOneAfterAnotherReuseOneMover) {
+TEST(KvTransfersTest, TransfersOneAfterAnotherEachTakeTheirOwnTime) {
   Observations o = RunInChild([] {
     return RunTransfers({{0, 100}, {0.5, 100}, {1, 100}});
   });
@@ -165,7 +167,7 @@ TEST(KvTransfersTest, TransfersOneAfterAnotherReuseOneMover) {
     EXPECT_NEAR(o[std::string(id) + ".kv_transfer"], 1e-3 + 1e-5, 1e-12) << id;
   }
   EXPECT_EQ(o["transfers_done"], 3);
-  EXPECT_EQ(o["actors"], 4);
+  EXPECT_EQ(o["actors"], 3);
 }
 
 TEST(KvTransfersTest, LayerwiseStreamingLeavesOnlyWhatThePrefillDidNotHide) {
@@ -174,7 +176,7 @@ TEST(KvTransfersTest, LayerwiseStreamingLeavesOnlyWhatThePrefillDidNotHide) {
   PoolSpec fast = Pool(v1::POOL_ROLE_PREFILL);
   PoolSpec slow = Pool(v1::POOL_ROLE_DECODE);
   slow.scale_out_bytes_per_s = 5e8;
-  KvTransfers transfers(fleet, nullptr, nullptr);
+  KvTransfers transfers(fleet, nullptr);
   LiveRequestPtr request = Req(0, 100, 3);
   request->first_scheduled_s = 1.0;
   request->prefill_done_s = 1.001;
