@@ -13,10 +13,13 @@
 //       --draft-model llama-3.2-1b --draft-tokens 4 --acceptance 0.8
 //   fleetsim estimate --model mixtral-8x7b --chip h100 --tp 2
 //       --prefill 2048 --framework trtllm
+//   fleetsim estimate --model deepseek-v3 --chip ascend_910c --tp 8
+//       --weight-dtype int8 --decode 64@4096 --kernels flashmla
 // With a draft model the iteration is a speculative one (docs/simulator.md
 // "Speculative decoding"): the draft's steps and the target's verify pass,
 // the draft's operators prefixed "draft_". --framework prices with that
-// serving framework's fitted kernels, as a cluster's serving_framework.
+// serving framework's fitted kernels, as a cluster's serving_framework;
+// --kernels with the chip's alternative kernels, as a pool's `kernels`.
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -30,6 +33,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
@@ -71,6 +75,10 @@ ABSL_FLAG(int32_t, draft_tokens, 4,
 ABSL_FLAG(double, acceptance, 0,
           "estimate: with --draft-model, the chance each draft token is "
           "accepted (alpha in (0, 1]): gives the tokens a step emits");
+ABSL_FLAG(std::vector<std::string>, kernels, {},
+          "estimate: kernel implementations to price instead of the chip's "
+          "defaults (names of the chip's efficiency entries' `kernel`, e.g. "
+          "flashmla on ascend_910c), as a pool's kernels");
 ABSL_FLAG(std::string, accounting, "vllm",
           "estimate: cost-model accounting, 'vllm' (fused attention and the "
           "serving-stack overhead, as a replay times it; the default) or "
@@ -149,6 +157,8 @@ struct Estimate {
   int64_t state_bytes_per_request = 0;
   // The serving framework whose fitted kernels priced the operators.
   std::string framework;
+  // The chip's alternative kernels that priced them (Pool.kernels).
+  std::vector<std::string> kernels;
   // Speculative decoding: draft tokens per step (0 = none) and the tokens
   // a step emits per sequence.
   int draft_tokens = 0;
@@ -175,6 +185,7 @@ Estimate MakeEstimate(const BatchShape& batch, IterationBreakdown breakdown,
   e.capacity_blocks = pool.kv_capacity_blocks;
   e.state_bytes_per_request = pool.state_bytes_per_request;
   e.framework = pool.framework;
+  e.kernels = pool.kernels;
   e.draft_tokens = pool.draft_tokens;
   e.tokens_per_step = pool.tokens_per_step;
   return e;
@@ -195,6 +206,10 @@ void PrintTable(const std::string& model, const std::string& chip, int tp,
       model, chip, Parallelism(tp, ep), b.seconds * 1e3, e.framework,
       e.kernel_s * 1e3, e.serving_overhead_s * 1e3, batch.prefill_requests,
       batch.prefill_tokens, batch.decode_requests, batch.decode_context_tokens);
+  if (!e.kernels.empty()) {
+    std::cout << "kernels instead of the chip's defaults: "
+              << absl::StrJoin(e.kernels, ", ") << "\n";
+  }
   if (e.draft_tokens > 0) {
     std::cout << absl::StrFormat(
         "speculative: %d draft tokens per step, %.3f tokens emitted per "
@@ -242,6 +257,10 @@ void PrintJson(const std::string& model, const std::string& chip, int tp,
   if (ep > 1) json.Field("ep", ep);
   json.Field("accounting", accounting);
   json.Field("framework", e.framework);
+  json.Key("kernels");
+  json.BeginArray();
+  for (const std::string& kernel : e.kernels) json.String(kernel);
+  json.EndArray();
   json.Key("batch");
   json.BeginObject();
   json.Field("prefill_requests", static_cast<int64_t>(batch.prefill_requests));
@@ -383,6 +402,14 @@ int RunEstimate(const std::vector<std::string>& args) {
                       "' is not a serving framework (trtllm, vllm, sglang)");
   }
   knobs.set_serving_framework(framework);
+  for (const std::string& kernel : absl::GetFlag(FLAGS_kernels)) {
+    knobs.add_kernels(kernel);
+  }
+  if (const std::string unknown = hardware::UnknownKernel(
+          **chip, {knobs.kernels().begin(), knobs.kernels().end()});
+      !unknown.empty()) {
+    return UsageError("--kernels: " + unknown);
+  }
   if (const double alpha = absl::GetFlag(FLAGS_expert_routing_alpha);
       alpha != 0) {
     knobs.mutable_expert_routing()->set_kind(v1::EXPERT_ROUTING_KIND_POWER_LAW);
@@ -440,7 +467,7 @@ FLEETSIM_REGISTER_COMMAND(
      "the instance is an error, as in a replay.",
      {"model", "chip", "tp", "ep", "prefill", "decode", "weight_dtype",
       "kv_dtype", "expert_routing_alpha", "draft_model", "draft_tokens",
-      "acceptance", "accounting", "framework", "json", "data_dir"},
+      "acceptance", "accounting", "framework", "kernels", "json", "data_dir"},
      RunEstimate});
 
 }  // namespace fleetsim::cli

@@ -6,6 +6,8 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "hardware/operator_options.h"
@@ -164,14 +166,36 @@ void CheckEntryDtype(const v1::Chip& chip, const v1::OperatorEfficiency& entry,
   }
 }
 
+// A kernel name is a lower-case identifier on an entry of one class or
+// operator: a chip-wide entry has no single kernel to replace.
+void CheckKernelName(const v1::OperatorEfficiency& entry,
+                     const std::string& prefix, ChipProblems& problems) {
+  if (entry.kernel().empty()) return;
+  const std::string field = prefix + ".kernel";
+  const bool identifier = absl::c_all_of(entry.kernel(), [](char ch) {
+    return absl::ascii_islower(ch) || absl::ascii_isdigit(ch) || ch == '_';
+  });
+  if (!identifier) {
+    problems.Add(field, absl::StrCat("field '", field, "': '", entry.kernel(),
+                                     "' is not a lower-case name [a-z0-9_]"));
+  } else if (entry.op() == v1::OPERATOR_CLASS_UNSPECIFIED &&
+             entry.op_name().empty()) {
+    problems.Add(field, absl::StrCat("field '", field,
+                                     "': a chip-wide entry (no op) cannot "
+                                     "name a kernel"));
+  }
+}
+
 void CheckEfficiencies(const v1::Chip& chip, ChipProblems& problems) {
-  // One entry per class, serving framework and dtype (empty / unspecified:
-  // any).
-  std::set<std::tuple<int, std::string, int>> seen_ops;
+  // One entry per class, serving framework, dtype and kernel (empty /
+  // unspecified: any).
+  std::set<std::tuple<int, std::string, int, std::string>> seen_ops;
   for (int i = 0; i < chip.efficiency_size(); ++i) {
     const v1::OperatorEfficiency& entry = chip.efficiency(i);
     const std::string prefix = absl::StrCat("efficiency[", i, "]");
-    if (!seen_ops.insert({entry.op(), entry.framework(), entry.dtype()})
+    if (!seen_ops
+             .insert(
+                 {entry.op(), entry.framework(), entry.dtype(), entry.kernel()})
              .second) {
       problems.Add(
           prefix + ".op",
@@ -183,7 +207,15 @@ void CheckEfficiencies(const v1::Chip& chip, ChipProblems& problems) {
               entry.dtype() == v1::DTYPE_UNSPECIFIED
                   ? ""
                   : absl::StrCat(" (", v1::Dtype_Name(entry.dtype()), ")"),
+              entry.kernel().empty()
+                  ? ""
+                  : absl::StrCat(" (kernel ", entry.kernel(), ")"),
               " already has an efficiency entry"));
+    }
+    CheckKernelName(entry, prefix, problems);
+    for (int j = 0; j < entry.operators_size(); ++j) {
+      CheckKernelName(entry.operators(j),
+                      absl::StrCat(prefix, ".operators[", j, "]"), problems);
     }
     CheckEntryDtype(chip, entry, prefix, problems);
     if (!entry.framework().empty() && !IsServingFramework(entry.framework())) {
@@ -360,8 +392,9 @@ v1::OperatorEfficiency EffectiveEfficiency(const v1::Chip& chip,
   const v1::OperatorEfficiency* specific = nullptr;
   const v1::OperatorEfficiency* chip_wide = nullptr;
   for (const v1::OperatorEfficiency& entry : chip.efficiency()) {
-    // One framework's or one precision's kernels.
-    if (!entry.framework().empty() || entry.dtype() != v1::DTYPE_UNSPECIFIED)
+    // One framework's, one precision's or one alternative kernel's.
+    if (!entry.framework().empty() || entry.dtype() != v1::DTYPE_UNSPECIFIED ||
+        !entry.kernel().empty())
       continue;
     if (entry.op() == op) specific = &entry;
     if (entry.op() == v1::OPERATOR_CLASS_UNSPECIFIED) chip_wide = &entry;

@@ -45,6 +45,18 @@ struct ExpertAllToAll {
            (dispatch_bytes_per_token + combine_bytes_per_token) *
            ranks_per_machine * ranks_per_machine / ep;
   }
+  // Seconds an iteration of `tokens` waits for its cross-machine exchange
+  // when each machine's scale-out link carries `nic_bytes_per_s` per
+  // direction and a route takes `route_latency_s`: every phase's latency,
+  // and each machine sending to the machines() - 1 others over its link.
+  // An estimate for capacity bounds; the simulator moves these bytes as
+  // SimGrid communications that share the links (sim/instance.cc).
+  double ScaleOutSeconds(double tokens, double nic_bytes_per_s,
+                         double route_latency_s) const {
+    if (machines() <= 1) return 0;
+    return phases() * route_latency_s +
+           (machines() - 1) * MachinePairBytes(tokens) / nic_bytes_per_s;
+  }
 };
 
 // The all-to-all of `model` (as served: its weight precision sets the

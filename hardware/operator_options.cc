@@ -7,7 +7,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace fleetsim::hardware {
 
@@ -69,6 +71,32 @@ const char* NamedOperatorName(int index) {
 
 bool IsServingFramework(std::string_view name) {
   return name == "trtllm" || name == "vllm" || name == "sglang";
+}
+
+std::vector<std::string> ChipKernels(const v1::Chip& chip) {
+  std::vector<std::string> kernels;
+  for (const v1::OperatorEfficiency& x : chip.efficiency()) {
+    if (!x.kernel().empty()) kernels.push_back(x.kernel());
+    for (const v1::OperatorEfficiency& sub : x.operators()) {
+      if (!sub.kernel().empty()) kernels.push_back(sub.kernel());
+    }
+  }
+  absl::c_sort(kernels);
+  kernels.erase(std::unique(kernels.begin(), kernels.end()), kernels.end());
+  return kernels;
+}
+
+std::string UnknownKernel(const v1::Chip& chip,
+                          const std::vector<std::string>& kernels) {
+  const std::vector<std::string> known = ChipKernels(chip);
+  for (const std::string& kernel : kernels) {
+    if (absl::c_binary_search(known, kernel)) continue;
+    return absl::StrCat("chip '", chip.name(), "' has no kernel '", kernel,
+                        "' (its alternative kernels: ",
+                        known.empty() ? "none" : absl::StrJoin(known, ", "),
+                        ")");
+  }
+  return "";
 }
 
 ClassEfficiency::CollectiveFit CollectiveFitAt(
@@ -164,16 +192,29 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
   };
   // Dtype-free entries, then `dtype`'s (a precision's kernels differ more
   // from another precision's than one framework's from another's); within
-  // each, framework-free entries, then the options' framework's.
-  constexpr int kPasses = 4;
-  auto applies = [&o, dtype](const v1::OperatorEfficiency& x, int pass) {
+  // each, framework-free entries, then the options' framework's. Last
+  // (kKernelPass), the entries of the kernels the options select, where
+  // their dtype and framework, if set, match: a kernel chosen instead of the
+  // chip's default replaces what the default's entries said.
+  constexpr int kKernelPass = 4;
+  constexpr int kPasses = kKernelPass + 1;
+  auto selected = [&o](const std::string& kernel) {
+    return !kernel.empty() && absl::c_linear_search(o.kernels, kernel);
+  };
+  auto applies = [&o, dtype, &selected](const v1::OperatorEfficiency& x,
+                                        int pass) {
+    if (pass == kKernelPass) {
+      return selected(x.kernel()) &&
+             (x.dtype() == v1::DTYPE_UNSPECIFIED || x.dtype() == dtype) &&
+             (x.framework().empty() || x.framework() == o.framework);
+    }
     const bool dtype_ok =
         pass < 2 ? x.dtype() == v1::DTYPE_UNSPECIFIED
                  : dtype != v1::DTYPE_UNSPECIFIED && x.dtype() == dtype;
     const bool framework_ok =
         pass % 2 == 0 ? x.framework().empty()
                       : !o.framework.empty() && x.framework() == o.framework;
-    return dtype_ok && framework_ok;
+    return dtype_ok && framework_ok && x.kernel().empty();
   };
   if (c == v1::OPERATOR_CLASS_COLLECTIVE) {
     // Collectives run on the links, not on memory: only the class's own
@@ -202,12 +243,18 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
   // The operator's own entries after every class entry: an operator
   // measured on other frameworks' kernels (MLA decode) says more about it
   // than a framework's class entry fitted on other operators.
+  // An operator entry naming a kernel applies, when selected, after every
+  // kernel-free one.
   if (named < 0) return e;
-  for (int pass = 0; pass < kPasses; ++pass) {
-    for (const v1::OperatorEfficiency& x : chip.efficiency()) {
-      if (x.op() != c || !applies(x, pass)) continue;
-      for (const v1::OperatorEfficiency& sub : x.operators()) {
-        if (NamedOperatorIndex(sub.op_name()) == named) apply(sub);
+  for (const bool kernel_entries : {false, true}) {
+    for (int pass = 0; pass < kPasses; ++pass) {
+      for (const v1::OperatorEfficiency& x : chip.efficiency()) {
+        if (x.op() != c || !applies(x, pass)) continue;
+        for (const v1::OperatorEfficiency& sub : x.operators()) {
+          if (NamedOperatorIndex(sub.op_name()) != named) continue;
+          if (kernel_entries ? selected(sub.kernel()) : sub.kernel().empty())
+            apply(sub);
+        }
       }
     }
   }

@@ -224,6 +224,12 @@ struct OperatorModelOptions {
   static constexpr const char* kDefaultFramework = "vllm";
   std::string framework = kDefaultFramework;
 
+  // Kernel implementations chosen instead of the chip's defaults (a pool's
+  // `kernels`): the chip's efficiency entries naming one of these
+  // (OperatorEfficiency.kernel) apply after the kernel-free entries of their
+  // level; entries naming other kernels are ignored.
+  std::vector<std::string> kernels;
+
   // Chips per machine: pipeline stages beyond one machine send activations
   // over scale-out instead of scale-up (default: hardware/reference_machine.h).
   int chips_per_machine = kDefaultChipsPerMachine;
@@ -327,6 +333,14 @@ struct OperatorModelOptions {
 // (OperatorEfficiency.framework): "trtllm", "vllm" or "sglang".
 bool IsServingFramework(std::string_view name);
 
+// The kernel implementations `chip` has entries for
+// (OperatorEfficiency.kernel, class and operator entries), sorted.
+std::vector<std::string> ChipKernels(const v1::Chip& chip);
+// Empty when `chip` has entries for every one of `kernels`; otherwise what
+// is missing ("chip 'h200' has no kernel 'amla' (it has: none)").
+std::string UnknownKernel(const v1::Chip& chip,
+                          const std::vector<std::string>& kernels);
+
 // The efficiency the cost model applies to `op_class` on `chip`: the
 // options' class default, then the chip's chip-wide entry (op UNSPECIFIED),
 // then its entry for the class; framework-free entries first, then those of
@@ -336,6 +350,8 @@ bool IsServingFramework(std::string_view name);
 // precision the operator's tensor work runs in (TensorDtype): after all
 // dtype-free entries, the entries of that dtype apply in the same order
 // (framework-free, then the framework's); UNSPECIFIED = dtype-free only.
+// Last, the entries of options.kernels (OperatorEfficiency.kernel); entries
+// naming a kernel the options do not select never apply.
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,
                                   const v1::Chip& chip,
                                   v1::OperatorClass op_class,

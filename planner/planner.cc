@@ -5,40 +5,20 @@
 #include <cmath>
 #include <map>
 #include <memory>
-#include <numeric>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "economics/pricing.h"
-#include "hardware/latency_model.h"
-#include "hardware/model_footprint.h"
 #include "hardware/reference_machine.h"
 #include "planner/candidate.h"
+#include "planner/capacity_bounds.h"
 #include "planner/pareto.h"
 #include "planner/staircase_search.h"
-#include "sim/fleet.h"
-#include "sim/slo_evaluator.h"
 #include "util/status_macros.h"
-#include "workloads/trace_stats.h"
 
 namespace fleetsim::planner {
 namespace {
-
-// Offered load the planner sizes for.
-struct Demand {
-  double rate_per_s = 0;
-  double mean_input = 0;
-  double mean_output = 0;
-};
-
-// A pool's parallel layout: tp-way tensor parallelism and, when ep > 1,
-// expert parallelism over ep chips in ep / tp data-parallel attention
-// groups (sim::PoolSpec::ep).
-struct Layout {
-  int tp = 0;
-  int ep = 1;
-};
 
 // One system the planner sizes: a serving mode, its chips and the layout of
 // each role's pool.
@@ -50,194 +30,10 @@ struct SystemSpec {
   Layout decode;
 };
 
-// Least machines a pool needs from capacity alone (no queueing, no SLO):
-// prefill token throughput at a full token budget, decode token throughput
-// at the largest batch the KV cache holds. Lower bounds for the search.
-struct CapacityBounds {
-  double prefill_machines = 1;  // machine-equivalents of prefill work
-  double decode_machines = 1;
-};
-
-// A diffusion LM's bound (sim/diffusion_serving.h): every admitted request
-// runs one pass an iteration, so a full batch of the mean request finishes
-// in the sum of its passes' iteration times. The passes read the prompt
-// too: all of it is counted as decode work, none as prefill.
-CapacityBounds DiffusionCapacity(const sim::DiffusionServingSpec& diffusion,
-                                 const sim::PoolSpec& spec,
-                                 const hardware::LatencyModel& model,
-                                 const Demand& demand) {
-  const auto prompt = static_cast<int64_t>(std::max(1.0, demand.mean_input));
-  const auto answer = std::clamp<int64_t>(
-      static_cast<int64_t>(demand.mean_output), 1, diffusion.canvas_tokens);
-  const int batch = static_cast<int>(std::clamp<double>(
-      spec.RequestsHeld(static_cast<double>(diffusion.HeldTokens(prompt))), 1,
-      spec.max_batch_size));
-  double batch_seconds = 0;
-  for (int64_t i = 0; i < diffusion.TotalPasses(answer); ++i) {
-    const sim::DiffusionPass pass = diffusion.Pass(i, prompt, answer);
-    hardware::BatchShape shape;
-    for (int r = 0; r < batch; ++r)
-      shape.AddBidirectionalPass(pass.query_tokens, pass.sequence_tokens);
-    batch_seconds += model.IterationSeconds(shape);
-  }
-  const double requests_per_s =
-      batch / batch_seconds * spec.instances_per_machine;
-  CapacityBounds bounds;
-  bounds.prefill_machines = 0;
-  bounds.decode_machines = demand.rate_per_s / requests_per_s;
-  return bounds;
-}
-
-absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
-                                                const std::string& chip_name,
-                                                Layout layout,
-                                                const Demand& demand) {
-  FLEETSIM_ASSIGN_OR_RETURN(const v1::Chip* chip,
-                            context.chips.Find(chip_name));
-  // KV capacity and cost-model settings per instance, exactly as a
-  // simulated pool of this chip gets them (sim::ResolveFleet).
-  v1::Cluster probe = context.template_cluster;
-  probe.clear_pools();
-  v1::Pool* pool = probe.add_pools();
-  pool->set_role(v1::POOL_ROLE_COLOCATED);
-  pool->mutable_machine()->set_chip(chip_name);
-  const int chips_per_machine = context.MachineChips(*chip);
-  pool->mutable_machine()->set_chips_per_machine(chips_per_machine);
-  pool->set_machines(1);
-  pool->set_tp(layout.tp);
-  if (layout.ep > 1) pool->set_ep(layout.ep);
-  // The precision every candidate pool takes from the template (ToCluster):
-  // a model served in FP8 must be probed in FP8.
-  if (!context.template_cluster.pools().empty()) {
-    const v1::Pool& t = context.template_cluster.pools(0);
-    pool->set_weight_dtype(t.weight_dtype());
-    pool->set_kv_dtype(t.kv_dtype());
-  }
-  FLEETSIM_ASSIGN_OR_RETURN(
-      sim::FleetSpec fleet,
-      sim::ResolveFleet(probe, "capacity probe", context.model,
-                        context.chips.entries(), {}));
-  FLEETSIM_ASSIGN_OR_RETURN(auto model,
-                            sim::CreateLatencyModel(fleet, fleet.pools[0]));
-  // The SLO's reference latencies come from the same latency model: a
-  // reference it cannot time fails here, not in every simulation.
-  FLEETSIM_RETURN_IF_ERROR(
-      sim::SloEvaluator::Create(context.slo, fleet, context.slo_reference_chip)
-          .status());
-  const sim::PoolSpec& spec = fleet.pools[0];
-  // An instance spanning machines (expert parallelism) counts 1 / its
-  // machines per machine.
-  const double instances_per_machine =
-      static_cast<double>(spec.instances_per_machine) /
-      spec.machines_per_instance;
-  // One chunk per data-parallel attention group (one without expert
-  // parallelism): each group prefills its own prompt.
-  constexpr int kChunk = 2048;
-  const int groups = spec.attention_groups();
-  hardware::BatchShape prefill;
-  for (int g = 0; g < groups; ++g) prefill.AddPrefillChunk(kChunk, 0);
-  double prefill_tokens_per_s = groups * kChunk /
-                                model->IterationSeconds(prefill) *
-                                instances_per_machine;
-  if (spec.diffusion) {
-    return DiffusionCapacity(*spec.diffusion, spec, *model, demand);
-  }
-  // Under test-time scaling a request decodes as `samples` sequences that
-  // share its prompt's KV, each holding its own output's.
-  const int samples = spec.sequences_per_request();
-  double context_tokens = demand.mean_input + demand.mean_output / 2;
-  double per_request_tokens =
-      demand.mean_input + samples * demand.mean_output / 2;
-  int batch = samples * static_cast<int>(std::clamp<double>(
-                            spec.RequestsHeld(per_request_tokens), 1,
-                            spec.max_batch_size / samples));
-  hardware::BatchShape decode;
-  for (int i = 0; i < batch; ++i)
-    decode.AddDecode(static_cast<int64_t>(context_tokens));
-  // A speculative step emits tokens_per_step tokens per sequence.
-  double decode_tokens_per_s = batch * spec.tokens_per_step /
-                               model->IterationSeconds(decode) *
-                               instances_per_machine;
-
-  CapacityBounds bounds;
-  bounds.prefill_machines =
-      demand.rate_per_s * demand.mean_input / prefill_tokens_per_s;
-  bounds.decode_machines =
-      demand.rate_per_s * samples * demand.mean_output / decode_tokens_per_s;
-  return bounds;
-}
-
-// One chip's pool layout and its capacity bounds in each role, for a family
-// of systems: the same for every role under plain tensor parallelism; under
-// expert parallelism each role's own choice (ChooseExpertParallel).
-struct ChipLayouts {
-  Layout colocated, prefill, decode;
-  CapacityBounds colocated_bounds, prefill_bounds, decode_bounds;
-
-  static ChipLayouts Uniform(Layout layout, CapacityBounds bounds) {
-    return {layout, layout, layout, bounds, bounds, bounds};
-  }
-};
-
-// The expert-parallel layouts the planner tries on `chip` for an MoE model:
-// ep = the most chips of one machine the routed experts divide over (their
-// greatest common divisor: 8 on an 8-GPU machine or GB200 NVL72 for 256
-// experts, 128 on CloudMatrix384), tp each power of two dividing ep up to
-// an HGX board's 8. None for a dense model or where ep would be 1.
-std::vector<Layout> ExpertParallelLayouts(const PlanContext& context,
-                                          const v1::Chip& chip) {
-  std::vector<Layout> layouts;
-  if (hardware::NumMoeLayers(context.model) == 0) return layouts;
-  const int ep =
-      std::gcd(context.MachineChips(chip), context.model.moe().num_experts());
-  if (ep <= 1) return layouts;
-  for (int tp = 1; tp <= std::min(ep, hardware::kDefaultChipsPerMachine);
-       tp *= 2) {
-    if (ep % tp == 0) layouts.push_back({tp, ep});
-  }
-  return layouts;
-}
-
-// For each role, the layout among `layouts` with the fewest machines by
-// capacity bound (colocated: prefill and decode work together; ties: the
-// first, the smaller tp). Sizing the attention tp analytically keeps the
-// simulated search to one expert-parallel system per chip (or chip pair).
-// Errors: the last layout's, when none resolves.
-absl::StatusOr<ChipLayouts> ChooseExpertParallel(
-    const PlanContext& context, const std::string& chip,
-    const std::vector<Layout>& layouts, const Demand& demand) {
-  ChipLayouts best;
-  bool found = false;
-  absl::Status last = absl::NotFoundError("no expert-parallel layout");
-  for (const Layout& layout : layouts) {
-    absl::StatusOr<CapacityBounds> b =
-        EstimateCapacity(context, chip, layout, demand);
-    if (!b.ok()) {
-      last = b.status();
-      continue;
-    }
-    const CapacityBounds& held = best.colocated_bounds;
-    if (!found || b->prefill_machines + b->decode_machines <
-                      held.prefill_machines + held.decode_machines) {
-      best.colocated = layout;
-      best.colocated_bounds = *b;
-    }
-    if (!found || b->prefill_machines < best.prefill_bounds.prefill_machines) {
-      best.prefill = layout;
-      best.prefill_bounds = *b;
-    }
-    if (!found || b->decode_machines < best.decode_bounds.decode_machines) {
-      best.decode = layout;
-      best.decode_bounds = *b;
-    }
-    found = true;
-  }
-  if (!found) return last;
-  return best;
-}
-
 // Searches one system's minimal fleets (see planner.h): a StaircaseSearch
-// on machine counts, its probes turned into fleets.
+// on machine counts, its probes turned into fleets. A pool whose instances
+// span machines (Layout::machines) is searched in whole instances: its
+// staircase counts instances, its fleets machines.
 class SystemSearch {
  public:
   SystemSearch(SystemSpec spec, const PlanContext* context,
@@ -245,33 +41,35 @@ class SystemSearch {
                CapacityBounds decode_chip_bounds, NeighbourHints* hints)
       : spec_(std::move(spec)),
         context_(context),
-        search_(StaircaseSearch::Colocated(0, 0)) {
-    int budget = context->budget_machines;
+        search_(StaircaseSearch::Colocated(0, 0)),
+        p_unit_(spec_.prefill.machines),
+        d_unit_(spec_.decode.machines) {
+    const int budget = context->budget_machines;
     // Extending an owned fleet, adding nothing may already do; the capacity
     // bounds are of a fleet built from nothing.
     const bool extending = !context->existing.empty();
+    auto lower_bound = [extending](double machines, int unit) {
+      return extending
+                 ? 0
+                 : std::max(1, static_cast<int>(std::floor(machines / unit)));
+    };
     if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
-      int lb = extending
-                   ? 0
-                   : std::max(1, static_cast<int>(std::floor(
-                                     prefill_chip_bounds.prefill_machines +
-                                     prefill_chip_bounds.decode_machines)));
-      search_ = StaircaseSearch::Colocated(std::min(lb, budget), budget);
+      const int lb = lower_bound(prefill_chip_bounds.prefill_machines +
+                                     prefill_chip_bounds.decode_machines,
+                                 p_unit_);
+      search_ = StaircaseSearch::Colocated(std::min(lb, budget / p_unit_),
+                                           budget / p_unit_);
       return;
     }
-    int p_lb = extending
-                   ? 0
-                   : std::max(1, static_cast<int>(std::floor(
-                                     prefill_chip_bounds.prefill_machines)));
-    int d_lb = extending
-                   ? 0
-                   : std::max(1, static_cast<int>(std::floor(
-                                     decode_chip_bounds.decode_machines)));
-    p_lb = std::min(p_lb, budget - 1);
-    d_lb = std::min(d_lb, budget - 1);
+    const int p_lb =
+        std::min(lower_bound(prefill_chip_bounds.prefill_machines, p_unit_),
+                 (budget - d_unit_) / p_unit_);
+    const int d_lb =
+        std::min(lower_bound(decode_chip_bounds.decode_machines, d_unit_),
+                 (budget - p_unit_) / d_unit_);
     search_ = StaircaseSearch(
-        p_lb, std::max(p_lb, budget - d_lb), d_lb,
-        std::max(d_lb, budget - p_lb),
+        p_lb, std::max(p_lb, (budget - d_lb * d_unit_) / p_unit_), d_lb,
+        std::max(d_lb, (budget - p_lb * p_unit_) / d_unit_),
         absl::StrCat(spec_.prefill_chip, " ",
                      LayoutText(spec_.prefill.tp, spec_.prefill.ep)),
         absl::StrCat(spec_.decode_chip, " ",
@@ -319,7 +117,8 @@ class SystemSearch {
   // left out).
   Candidate FleetAt(StaircaseSearch::Point point) const {
     Candidate candidate = context_->existing;
-    const auto [p, d] = point;
+    const int p = point.first * p_unit_;
+    const int d = point.second * d_unit_;
     if (spec_.mode == v1::SERVING_MODE_COLOCATED) {
       if (p > 0)
         candidate.push_back({v1::POOL_ROLE_COLOCATED, spec_.prefill_chip, p,
@@ -355,13 +154,14 @@ class SystemSearch {
     auto tdp_of = [&](int prefill, int decode) {
       return prefill * p_chips * pc->tdp_w() + decode * d_chips * dc->tdp_w();
     };
-    double cost = cost_of(p, d);
-    double tdp = tdp_of(p, d);
+    double cost = cost_of(p * p_unit_, d * d_unit_);
+    double tdp = tdp_of(p * p_unit_, d * d_unit_);
     for (auto [sp, sd] : staircase) {
-      if (sp + sd > context_->budget_machines) continue;
-      double c = cost_of(sp, sd);
-      double t = tdp_of(sp, sd);
-      if (c <= cost && t <= tdp) return true;
+      const int prefill = sp * p_unit_;
+      const int decode = sd * d_unit_;
+      if (prefill + decode > context_->budget_machines) continue;
+      if (cost_of(prefill, decode) <= cost && tdp_of(prefill, decode) <= tdp)
+        return true;
     }
     return false;
   }
@@ -369,6 +169,8 @@ class SystemSearch {
   SystemSpec spec_;
   const PlanContext* context_;
   StaircaseSearch search_;
+  int p_unit_;  // machines per step of the staircase: one instance's
+  int d_unit_;
 };
 
 // Every system a plan searches: per TP degree, one per chip (colocated) or
@@ -436,6 +238,17 @@ std::vector<std::unique_ptr<SystemSearch>> Systems(
     if (layouts.empty()) continue;
     absl::StatusOr<ChipLayouts> chosen =
         ChooseExpertParallel(context, chip, layouts, demand);
+    // When no layout within one machine resolves (the model does not fit
+    // it), instances span the fewest whole machines that hold one.
+    for (int machines = 2; !chosen.ok() && machines <= context.budget_machines;
+         machines *= 2) {
+      const std::vector<Layout> across =
+          ExpertParallelLayouts(context, **found, machines);
+      if (across.empty()) break;
+      absl::StatusOr<ChipLayouts> spanning =
+          ChooseExpertParallel(context, chip, across, demand);
+      if (spanning.ok()) chosen = *std::move(spanning);
+    }
     if (!chosen.ok()) {
       skipped->push_back(absl::StrCat(chip, " ep", layouts[0].ep, ": ",
                                       chosen.status().message()));
@@ -476,21 +289,6 @@ std::vector<Candidate> Speculation(
     if (!any) break;
   }
   return out;
-}
-
-absl::StatusOr<Demand> MeasureDemand(const v1::Workload& workload) {
-  FLEETSIM_ASSIGN_OR_RETURN(
-      workloads::TraceStats stats,
-      workloads::ComputeTraceStats(workload.trace_path(), workload.format()));
-  Demand demand;
-  demand.mean_input = stats.input_tokens.mean();
-  demand.mean_output = stats.output_tokens.mean();
-  demand.rate_per_s =
-      workload.arrival() != v1::ARRIVAL_PROCESS_UNSPECIFIED
-          ? workload.rate_per_s()
-          : stats.rate_per_s *
-                (workload.rate_scale() > 0 ? workload.rate_scale() : 1);
-  return demand;
 }
 
 // Describes the closest miss among evaluated fleets within the budget.

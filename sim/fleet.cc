@@ -678,9 +678,19 @@ absl::StatusOr<FleetSpec> ResolveFleet(
                             ResolveClusterSettings(cluster, origin, model));
   std::map<std::string, const v1::Chip*> chip_by_name;
   for (const v1::Chip* chip : chips) chip_by_name[chip->name()] = chip;
-  for (const v1::Pool& config : cluster.pools()) {
-    FLEETSIM_ASSIGN_OR_RETURN(PoolSpec pool,
-                              ResolvePool(config, fleet, chip_by_name, origin));
+  for (int i = 0; i < cluster.pools_size(); ++i) {
+    FLEETSIM_ASSIGN_OR_RETURN(
+        PoolSpec pool,
+        ResolvePool(cluster.pools(i), fleet, chip_by_name, origin));
+    for (int k = 0; k < cluster.pools(i).kernels_size(); ++k) {
+      pool.kernels.push_back(cluster.pools(i).kernels(k));
+      const std::string unknown =
+          hardware::UnknownKernel(pool.chip, {pool.kernels.back()});
+      if (unknown.empty()) continue;
+      return TextLocator(origin, cluster)
+          .FieldError(absl::StrCat("pools[", i, "].kernels[", k, "]"),
+                      absl::StrCat("pool '", pool.name, "': ", unknown));
+    }
     fleet.pools.push_back(std::move(pool));
   }
   FLEETSIM_RETURN_IF_ERROR(ApplyPoolOverrides(pool_overrides, origin, &fleet));
@@ -731,6 +741,7 @@ absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateFor(
   if (fleet.iteration_table == nullptr) {
     hardware::OperatorModelOptions options = fleet.cost_model;
     if (!framework.empty()) options.framework = std::string(framework);
+    if (pool != nullptr) options.kernels = pool->kernels;
     options.expert_parallel = ep;
     options.moe_routing_alpha = alpha;
     // Pipeline stages beyond the chip's scale-up domain cross scale-out.

@@ -68,6 +68,9 @@ struct PoolSpec {
   // Serving framework whose kernel efficiencies time the pool
   // (OperatorModelOptions::framework).
   std::string framework;
+  // Kernel implementations chosen instead of the chip's defaults
+  // (Pool.kernels; OperatorModelOptions::kernels).
+  std::vector<std::string> kernels;
   // The precision the pool serves the model in (Pool.weight_dtype,
   // Pool.kv_dtype); unspecified = the model's own. ServedModel applies it.
   v1::Dtype weight_dtype = v1::DTYPE_UNSPECIFIED;

@@ -181,6 +181,30 @@ TEST(EstimateCommandTest, FrameworkPicksItsFittedKernels) {
       << bad.output;
 }
 
+TEST(EstimateCommandTest, KernelsPickTheChipsAlternativeKernels) {
+  // The 910C's default MLA decode is AMLA's; --kernels flashmla prices a
+  // FlashMLA-class one (data/chips/ascend_910c.txtpb), slower on a
+  // compute-bound MLA decode (data-parallel attention, INT8 cache).
+  const std::string batch =
+      "--model deepseek-v3 --chip ascend_910c --tp 1 --ep 8 --weight-dtype "
+      "int8 --kv-dtype int8 --decode 96@2000 --json";
+  const RunResult amla = RunFleetsim(batch);
+  const RunResult flashmla = RunFleetsim(batch + " --kernels flashmla");
+  ASSERT_EQ(amla.exit_code, 0) << amla.output;
+  ASSERT_EQ(flashmla.exit_code, 0) << flashmla.output;
+  EXPECT_NE(flashmla.output.find("\"kernels\": [\n    \"flashmla\"\n  ]"),
+            std::string::npos)
+      << flashmla.output;
+  EXPECT_GT(JsonNumber(flashmla.output, "iteration_s"),
+            JsonNumber(amla.output, "iteration_s"));
+  const RunResult bad = RunFleetsim(batch + " --kernels amla");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--kernels: chip 'ascend_910c' has no kernel "
+                            "'amla' (its alternative kernels: flashmla)"),
+            std::string::npos)
+      << bad.output;
+}
+
 TEST(EstimateCommandTest, SaysWhenTheModelDoesNotFit) {
   const RunResult r =
       RunFleetsim("--model llama-2-70b --chip h100 --tp 1 --decode 8@100");

@@ -287,6 +287,47 @@ TEST(ChipCatalogTest, OneEfficiencyEntryPerClassAndFramework) {
                         "framework"));
 }
 
+// A kernel is a lower-case name on one class's or operator's entry; a class
+// may have one entry per kernel.
+TEST(ChipCatalogTest, AlternativeKernelEntriesAreChecked) {
+  ChipCatalog catalog = ShippedChips();
+  const v1::Chip& ascend = Get(catalog, "ascend_910c");
+  EXPECT_THAT(ChipKernels(ascend), ::testing::ElementsAre("flashmla"));
+  OperatorModelOptions flashmla;
+  flashmla.kernels = {"flashmla"};
+  EXPECT_DOUBLE_EQ(
+      ResolveEfficiency(flashmla, ascend, v1::OPERATOR_CLASS_ATTENTION_DECODE,
+                        "mla_decode")
+          .compute,
+      0.667);
+  v1::Chip chip = testutil::FindOrFail(ShippedChips(), "h100");
+  chip.clear_efficiency();
+  v1::OperatorEfficiency* e = chip.add_efficiency();
+  e->set_op(v1::OPERATOR_CLASS_ATTENTION_PREFILL);
+  e = chip.add_efficiency();
+  e->set_op(v1::OPERATOR_CLASS_ATTENTION_PREFILL);
+  e->set_kernel("fa2");
+  EXPECT_TRUE(ValidateChip(chip, "h100.txtpb").ok());
+  *chip.add_efficiency() = *e;
+  EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
+              HasSubstr("efficiency[2].op': OPERATOR_CLASS_ATTENTION_PREFILL "
+                        "(kernel fa2) already has an efficiency entry"));
+  chip.mutable_efficiency(2)->set_kernel("FA-2");
+  EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
+              HasSubstr("efficiency[2].kernel': 'FA-2' is not a lower-case "
+                        "name"));
+  chip.mutable_efficiency(2)->set_kernel("fa3");
+  chip.mutable_efficiency(2)->set_op(v1::OPERATOR_CLASS_UNSPECIFIED);
+  EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
+              HasSubstr("efficiency[2].kernel': a chip-wide entry"));
+  chip.mutable_efficiency(2)->set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
+  v1::OperatorEfficiency* sub = chip.mutable_efficiency(2)->add_operators();
+  sub->set_op_name("mla_decode");
+  sub->set_kernel("Flash MLA");
+  EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
+              HasSubstr("efficiency[2].operators[0].kernel': 'Flash MLA'"));
+}
+
 // An efficiency entry's dtype needs the chip's peak for it (an FP8 entry
 // on a chip without fp8_tflops would never apply: its 8-bit GEMMs are priced
 // at another precision).

@@ -88,6 +88,51 @@ TEST(OperatorOptionsTest, MlaDecodeHasItsOwnEntryInTheDecodeClass) {
       0.7);
 }
 
+// A chip's alternative kernels (OperatorEfficiency.kernel) apply only when
+// selected, after the kernel-free entries of their level: the Ascend 910C's
+// default MLA decode is AMLA's, its "flashmla" entry a FlashMLA-class one.
+TEST(OperatorOptionsTest, AnAlternativeKernelAppliesOnlyWhenSelected) {
+  v1::Chip chip = ChipWithMlaEntries();
+  v1::OperatorEfficiency* alt = chip.mutable_efficiency(0)->add_operators();
+  alt->set_op_name("mla_decode");
+  alt->set_kernel("flashmla");
+  alt->set_compute(0.5);
+  v1::OperatorEfficiency* fa2 = chip.add_efficiency();
+  fa2->set_op(v1::OPERATOR_CLASS_ATTENTION_DECODE);
+  fa2->set_kernel("fa2");
+  fa2->set_memory(0.4);
+  EXPECT_THAT(ChipKernels(chip), ::testing::ElementsAre("fa2", "flashmla"));
+  OperatorModelOptions o;  // vLLM: its mla_decode entry says 0.6
+  auto mla = [&] {
+    return ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE,
+                             kMlaDecodeName);
+  };
+  EXPECT_DOUBLE_EQ(mla().compute, 0.6);
+  EXPECT_DOUBLE_EQ(mla().memory, 0.9);
+  o.kernels = {"flashmla"};
+  // After the framework's operator entry: the chosen kernel's.
+  EXPECT_DOUBLE_EQ(mla().compute, 0.5);
+  EXPECT_DOUBLE_EQ(mla().memory, 0.9);
+  EXPECT_DOUBLE_EQ(
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE).memory,
+      0.9);
+  // A class-level kernel entry after the class's kernel-free entries, before
+  // the operator entries.
+  o.kernels = {"fa2"};
+  EXPECT_DOUBLE_EQ(
+      ResolveEfficiency(o, chip, v1::OPERATOR_CLASS_ATTENTION_DECODE).memory,
+      0.4);
+  EXPECT_DOUBLE_EQ(mla().compute, 0.6);
+  EXPECT_DOUBLE_EQ(mla().memory, 0.4);
+
+  EXPECT_EQ(UnknownKernel(chip, {"flashmla", "fa2"}), "");
+  EXPECT_EQ(UnknownKernel(chip, {"amla"}),
+            "chip 'h100' has no kernel 'amla' (its alternative kernels: fa2, "
+            "flashmla)");
+  EXPECT_THAT(UnknownKernel(H100(), {"flashmla"}),
+              HasSubstr("(its alternative kernels: none)"));
+}
+
 // The routed experts ("moe" rows, the model's "moe_experts") take the MOE
 // class's "moe" entry, with its permutation traffic per (token, expert)
 // pair: hidden elements x (local bytes + layer bytes x the layer's pairs

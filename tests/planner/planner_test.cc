@@ -203,11 +203,31 @@ TEST(PlannerTest, InfeasibleBudgetExplainsTheClosestMiss) {
   EXPECT_THAT(result->explanation(), HasSubstr("slowdown"));
 }
 
-TEST(PlannerTest, ModelThatFitsNowhereIsExplained) {
-  // DeepSeek-V3 at BF16 (~1.3 TB of weights) fits no 8-chip H100 machine.
+// DeepSeek-V3 at BF16 (~1.34 TB of weights) fits no 8-chip H100 machine
+// (618 GB usable): its instances span the fewest whole machines that hold
+// one, 4 (EP32), and every fleet searched (4 req/s: more than one
+// instance's worth) has a multiple of 4 machines. Within a
+// budget of 3 machines no instance fits, and the plan says why.
+TEST(PlannerTest, AModelThatFitsNoMachineSpansWholeMachines) {
   v1::PlanRequest request =
-      Request("deepseek-v3", "azure_2023_conv.csv", 1, 10);
+      Request("deepseek-v3", "azure_2023_conv.csv", 4, 10);
+  request.add_chips("h100");
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
   absl::StatusOr<v1::PlanResult> result = PlanFleet(request, Options());
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_TRUE(result->feasible()) << result->explanation();
+  EXPECT_EQ(result->recommended().pools(0).ep(), 32);
+  EXPECT_THAT(result->recommended().system(), HasSubstr("ep32"));
+  ASSERT_GT(result->fleets_size(), 1);
+  for (const v1::PlannedFleet& fleet : result->fleets()) {
+    EXPECT_EQ(fleet.pools(0).machines() % 4, 0) << fleet.system();
+  }
+  EXPECT_THAT(result->explanation(),
+              HasSubstr("h100 tp8: capacity probe: pool 'colocated': model "
+                        "deepseek-v3 does not fit"));
+
+  request.set_budget_machines(3);
+  result = PlanFleet(request, Options());
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->feasible());
   EXPECT_THAT(result->explanation(), HasSubstr("does not fit"));
