@@ -61,9 +61,11 @@ struct Arrival {
 };
 
 // `state_bytes`: each request's recurrent state (SSM/CCA), one block.
+// `stop_at_s` >= 0: the feeder calls KvTransfers::Stop() then (an early
+// stop), and transfers still in flight must change nothing.
 Observations RunTransfers(const std::vector<Arrival>& arrivals,
                           bool ttft_at_prefill_completion = false,
-                          int64_t state_bytes = 0) {
+                          int64_t state_bytes = 0, double stop_at_s = -1) {
   sg4::Engine engine("kv_transfers_test");
   ConfigureEngine({});
   FleetSpec fleet;
@@ -99,6 +101,10 @@ Observations RunTransfers(const std::vector<Arrival>& arrivals,
       sg4::this_actor::sleep_until(arrivals[i].at_s);
       prefill.scheduler().Enqueue(Req(i, arrivals[i].input, 3));
       prefill.Wake();
+    }
+    if (stop_at_s >= 0) {
+      sg4::this_actor::sleep_until(stop_at_s);
+      transfers.Stop();
     }
     sg4::this_actor::sleep_until(10);
     actors = static_cast<double>(engine.get_actor_count());
@@ -168,6 +174,17 @@ TEST(KvTransfersTest, TransfersOneAfterAnotherEachTakeTheirOwnTime) {
   }
   EXPECT_EQ(o["transfers_done"], 3);
   EXPECT_EQ(o["actors"], 3);
+}
+
+TEST(KvTransfersTest, ATransferEndingAfterAStopChangesNothing) {
+  // The prefill ends at 11 ms and its 1.01 ms transfer is in flight at the
+  // 11.5 ms stop: SimGrid still finishes the flow, but nothing moves.
+  Observations o = RunInChild([] {
+    return RunTransfers({{0, 100}}, false, 0, /*stop_at_s=*/0.0115);
+  });
+  EXPECT_EQ(o["transfers_done"], 0);
+  EXPECT_GT(o["prefill_blocks_left"], 0);  // never released
+  EXPECT_EQ(o.count("0.last_token"), 0u);  // never decoded
 }
 
 TEST(KvTransfersTest, LayerwiseStreamingLeavesOnlyWhatThePrefillDidNotHide) {
