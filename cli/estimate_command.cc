@@ -11,13 +11,17 @@
 //       --weight-dtype fp8 --decode 256@2000 --json
 //   fleetsim estimate --model llama-3-8b --chip h100 --decode 1@640
 //       --draft-model llama-3.2-1b --draft-tokens 4 --acceptance 0.8
+//   fleetsim estimate --model deepseek-v3 --chip h200 --tp 8
+//       --weight-dtype fp8 --decode 1@1000 --mtp --draft-tokens 1
+//       --acceptance 0.85
 //   fleetsim estimate --model mixtral-8x7b --chip h100 --tp 2
 //       --prefill 2048 --framework trtllm
 //   fleetsim estimate --model deepseek-v3 --chip ascend_910c --tp 8
 //       --weight-dtype int8 --decode 64@4096 --kernels flashmla
-// With a draft model the iteration is a speculative one (docs/simulator.md
-// "Speculative decoding"): the draft's steps and the target's verify pass,
-// the draft's operators prefixed "draft_". --framework prices with that
+// With a draft model (or --mtp, the model's MTP modules drafting) the
+// iteration is a speculative one (docs/simulator.md "Speculative
+// decoding"): the draft's steps and the target's verify pass, the draft's
+// operators prefixed "draft_". --framework prices with that
 // serving framework's fitted kernels, as a cluster's serving_framework;
 // --kernels with the chip's alternative kernels, as a pool's `kernels`.
 #include <algorithm>
@@ -70,11 +74,17 @@ ABSL_FLAG(double, expert_routing_alpha, 0,
 ABSL_FLAG(std::string, draft_model, "",
           "estimate: decode speculatively with this catalog model drafting, "
           "as a cluster's speculative_decoding.draft_model");
+ABSL_FLAG(bool, mtp, false,
+          "estimate: decode speculatively with the model's own multi-token-"
+          "prediction modules drafting, as a cluster's "
+          "speculative_decoding.multi_token_prediction");
 ABSL_FLAG(int32_t, draft_tokens, 4,
-          "estimate: with --draft-model, tokens drafted per step (k)");
+          "estimate: with --draft-model or --mtp, tokens drafted per step "
+          "(k)");
 ABSL_FLAG(double, acceptance, 0,
-          "estimate: with --draft-model, the chance each draft token is "
-          "accepted (alpha in (0, 1]): gives the tokens a step emits");
+          "estimate: with --draft-model or --mtp, the chance each draft "
+          "token is accepted (alpha in (0, 1]): gives the tokens a step "
+          "emits");
 ABSL_FLAG(std::vector<std::string>, kernels, {},
           "estimate: kernel implementations to price instead of the chip's "
           "defaults (names of the chip's efficiency entries' `kernel`, e.g. "
@@ -319,14 +329,15 @@ absl::StatusOr<v1::Dtype> ParseDType(const std::string& flag,
 // precision the chip lacks, an unknown framework). The pool starts from
 // `knobs` (its precision, MoE placement, routing and serving framework;
 // unset = the model's and the defaults) and decodes speculatively when
-// `speculative` names a draft model.
+// `speculative` names a draft model or multi-token prediction.
 absl::StatusOr<sim::FleetSpec> EstimateFleet(
     const sim::Catalogs& catalogs, const v1::Model& model,
     const std::string& chip, int tp, const v1::Pool& knobs,
     const v1::SpeculativeDecoding& speculative) {
   v1::Cluster cluster;
   cluster.set_name("estimate");
-  if (!speculative.draft_model().empty()) {
+  if (!speculative.draft_model().empty() ||
+      speculative.multi_token_prediction()) {
     *cluster.mutable_speculative_decoding() = speculative;
     FLEETSIM_RETURN_IF_ERROR(
         sim::ResolveDraftModel(catalogs.models(), "--draft-model", &cluster));
@@ -417,12 +428,14 @@ int RunEstimate(const std::vector<std::string>& args) {
   }
   v1::SpeculativeDecoding speculative;
   speculative.set_draft_model(absl::GetFlag(FLAGS_draft_model));
+  speculative.set_multi_token_prediction(absl::GetFlag(FLAGS_mtp));
   const double acceptance = absl::GetFlag(FLAGS_acceptance);
-  if (!speculative.draft_model().empty() &&
+  if ((!speculative.draft_model().empty() ||
+       speculative.multi_token_prediction()) &&
       !(acceptance > 0 && acceptance <= 1)) {
     return UsageError(
-        "--acceptance: with --draft-model, give the chance each draft token "
-        "is accepted, in (0, 1]");
+        "--acceptance: with --draft-model or --mtp, give the chance each "
+        "draft token is accepted, in (0, 1]");
   }
   speculative.set_draft_tokens(absl::GetFlag(FLAGS_draft_tokens));
   speculative.set_acceptance_rate(acceptance);
@@ -466,7 +479,7 @@ FLEETSIM_REGISTER_COMMAND(
      "serving-stack overhead apart, per operator. A model that does not fit "
      "the instance is an error, as in a replay.",
      {"model", "chip", "tp", "ep", "prefill", "decode", "weight_dtype",
-      "kv_dtype", "expert_routing_alpha", "draft_model", "draft_tokens",
+      "kv_dtype", "expert_routing_alpha", "draft_model", "mtp", "draft_tokens",
       "acceptance", "accounting", "framework", "kernels", "json", "data_dir"},
      RunEstimate});
 

@@ -576,6 +576,15 @@ void TableBuilder::Build() {
   // final norm; all over the full hidden width (replicated under TP).
   AddRowKernel("norm", v1::OPERATOR_CLASS_NORM, layers + ffn_layers + 1, d,
                NormKernel(model_.norm(), o_));
+  if (o_.mtp_module) {
+    AddRowKernel("mtp_norm", v1::OPERATOR_CLASS_NORM, 2, d,
+                 NormKernel(model_.norm(), o_));
+    OperatorQuery proj = Shape(v1::OPERATOR_CLASS_GEMM);
+    proj.k = 2 * model_.hidden_size();
+    proj.n = model_.hidden_size();
+    proj.weight_bytes = BytesPerElement(v1::DTYPE_BF16);
+    Add("mtp_proj", 1, proj, GemmCost(proj, kTokens));
+  }
 
   if (model_.attention() == v1::ATTENTION_KIND_MLA) {
     AddMlaLayers(NumAttentionLayers(model_));

@@ -28,6 +28,9 @@
 //   - TP all-reduce after the mixer and after the MLP of every layer (and
 //     after the vocab-parallel embedding), the logits gather, and PP
 //     send/recv between stages;
+//   - for a multi-token-prediction module (OperatorModelOptions::mtp_module,
+//     hardware/mtp_module.h): its two input norms and the [emb; h]
+//     projection, once per iteration;
 //   - under expert parallelism (OperatorModelOptions::expert_parallel): the
 //     routed experts whole on ep ranks, a dispatch and a combine all-to-all
 //     per MoE layer, and everything else on one of the ep / tp data-

@@ -261,6 +261,12 @@ struct OperatorModelOptions {
   // since an iteration priced without that share would be too fast.
   bool cross_machine_all_to_all_by_caller = false;
 
+  // The model is one multi-token-prediction module (hardware/mtp_module.h
+  // MtpModuleModel): each token also runs the module's two input RMSNorms
+  // and its [emb; h] projection, 2 hidden -> hidden, replicated on every
+  // rank and in BF16 as the frameworks load it.
+  bool mtp_module = false;
+
   // Serving-framework time per iteration that no kernel accounts for
   // (scheduler, Python and kernel launches, sampling, detokenisation):
   //   iteration_overhead_s + layers * (layer_overhead_s +

@@ -260,7 +260,7 @@ absl::StatusOr<FleetSpec> ResolveClusterSettings(const v1::Cluster& cluster,
         absl::StrCat(origin, ": cluster has no pools"));
   }
   FLEETSIM_ASSIGN_OR_RETURN(fleet.speculative,
-                            ResolveSpeculativeDecoding(cluster, origin));
+                            ResolveSpeculativeDecoding(cluster, model, origin));
   return fleet;
 }
 
@@ -529,11 +529,14 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
     // Draft and target run one after the other: the peak is the larger.
     activation_bytes =
         std::max(activation_bytes, ActivationReserveBytes(draft, *pool, 1));
-    pool->weight_bytes_per_instance += hardware::WeightBytes(draft);
-    pool->kv_bytes_per_token += hardware::KvBytesPerToken(draft);
-    kv_memory_per_token +=
-        static_cast<double>(hardware::KvBytesPerToken(draft)) *
-        hardware::KvCopiesUnderTp(draft, pool->tp);
+    pool->draft_weight_bytes =
+        DraftWeightBytes(*fleet.speculative, draft, pool->attention_groups());
+    pool->draft_kv_bytes_per_token =
+        DraftKvBytesPerToken(*fleet.speculative, draft);
+    pool->weight_bytes_per_instance += pool->draft_weight_bytes;
+    pool->kv_bytes_per_token += pool->draft_kv_bytes_per_token;
+    kv_memory_per_token += static_cast<double>(pool->draft_kv_bytes_per_token) *
+                           hardware::KvCopiesUnderTp(draft, pool->tp);
     pool->state_bytes_per_request +=
         hardware::RecurrentStateBytesPerSequence(draft);
     pool->draft_tokens = fleet.speculative->draft_tokens;
@@ -625,12 +628,15 @@ absl::Status CheckSpeculativeDecoding(const v1::Cluster& cluster,
         ")"));
   }
   for (const PoolSpec& pool : fleet.pools) {  // e.g. TP vs draft heads
-    if (pool.attention_groups() > 1) {
+    // An MTP module is a layer of the model: its attention runs in the
+    // same data-parallel groups, its experts on the same ranks.
+    if (pool.attention_groups() > 1 && fleet.speculative->mtp_modules == 0) {
       return absl::UnimplementedError(absl::StrCat(
           origin, ": pool '", pool.name,
           "': field 'speculative_decoding' with data-parallel attention (ep = ",
           pool.ep, " > tp = ", pool.tp,
-          ") is not modelled (the draft's data-parallel groups)"));
+          ") is not modelled for a draft model (the draft's data-parallel "
+          "groups; multi_token_prediction is)"));
     }
     auto latency = CreateLatencyModel(fleet, pool);
     if (!latency.ok()) {
@@ -733,13 +739,14 @@ namespace {
 // (a dense draft) has none to place whatever the pool's ep.
 absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateFor(
     const FleetSpec& fleet, const v1::Model& model, const v1::Chip& chip,
-    int tp, int pp, std::string_view framework,
-    const PoolSpec* pool = nullptr) {
+    int tp, int pp, std::string_view framework, const PoolSpec* pool = nullptr,
+    bool mtp_module = false) {
   const int ep =
       pool != nullptr && hardware::NumMoeLayers(model) > 0 ? pool->ep : 1;
   const double alpha = pool != nullptr ? pool->moe_routing_alpha : 0;
   if (fleet.iteration_table == nullptr) {
     hardware::OperatorModelOptions options = fleet.cost_model;
+    options.mtp_module = mtp_module;
     if (!framework.empty()) options.framework = std::string(framework);
     if (pool != nullptr) options.kernels = pool->kernels;
     options.expert_parallel = ep;
@@ -784,12 +791,20 @@ absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
       CreateFor(fleet, ServedModel(fleet.model, pool), pool.chip, pool.tp,
                 pool.pp, pool.framework, &pool));
   if (pool.draft_tokens == 0) return target;
+  // MTP modules run on the last pipeline stage's chips (one layer each).
+  const bool mtp = fleet.speculative->mtp_modules > 0;
   FLEETSIM_ASSIGN_OR_RETURN(
       std::unique_ptr<hardware::LatencyModel> draft,
       CreateFor(fleet, ServedModel(fleet.speculative->draft, pool), pool.chip,
-                pool.tp, pool.pp, pool.framework, &pool));
-  return std::make_unique<SpeculativeLatency>(
-      std::move(target), std::move(draft), pool.draft_tokens);
+                pool.tp, mtp ? 1 : pool.pp, pool.framework, &pool, mtp));
+  using Latency = SpeculativeLatency;
+  return std::make_unique<Latency>(
+      std::move(target), std::move(draft), pool.draft_tokens,
+      mtp ? Latency::FirstDraftPass::kVerifyTokens
+          : Latency::FirstDraftPass::kOneToken,
+      fleet.model.attention() == v1::ATTENTION_KIND_MLA
+          ? Latency::VerifyForm::kDecodeQueries
+          : Latency::VerifyForm::kPrefillChunk);
 }
 
 }  // namespace fleetsim::sim

@@ -110,9 +110,12 @@ struct PoolSpec {
   bool state_only = false;
   // Speculative decoding (FleetSpec::speculative): draft tokens per decode
   // step (0 = none) and the tokens a step emits per sequence on average.
-  // The draft's weights and KV are in the sizes above.
+  // The draft's weights and KV are in the sizes above; these are its
+  // share (PoolUsage.draft_weight_bytes, draft_kv_bytes_per_token).
   int draft_tokens = 0;
   double tokens_per_step = 1;
+  double draft_weight_bytes = 0;
+  int64_t draft_kv_bytes_per_token = 0;
   // Test-time scaling (FleetSpec::test_time_scaling): the samples of each
   // request, each a decode sequence of the batch; 0 = none.
   int samples_per_request = 0;

@@ -46,6 +46,10 @@ double FillPoolUsage(const FleetSpec& fleet, const PoolSpec& pool,
   usage->set_mean_batch_size(iterations > 0 ? batched / iterations : 0);
   usage->set_peak_kv_fraction(peak_kv);
   usage->set_energy_j(energy);
+  if (pool.draft_tokens > 0) {
+    usage->set_draft_weight_bytes(pool.draft_weight_bytes);
+    usage->set_draft_kv_bytes_per_token(pool.draft_kv_bytes_per_token);
+  }
   FillOperatorUsage(fleet, pool, operators, busy, usage);
   return energy;
 }

@@ -1,8 +1,11 @@
 #include "sim/speculative_decoding.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "hardware/model_footprint.h"
+#include "hardware/mtp_module.h"
 #include "util/text_locator.h"
 
 namespace fleetsim::sim {
@@ -53,7 +56,8 @@ absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
   if (!cluster->has_speculative_decoding()) return absl::OkStatus();
   v1::SpeculativeDecoding* speculative =
       cluster->mutable_speculative_decoding();
-  if (speculative->has_draft() || speculative->draft_model().empty())
+  if (speculative->has_draft() || speculative->draft_model().empty() ||
+      speculative->multi_token_prediction())
     return absl::OkStatus();
   absl::StatusOr<const v1::Model*> draft =
       models.Find(speculative->draft_model());
@@ -70,7 +74,7 @@ absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
 }
 
 absl::StatusOr<std::optional<SpeculativeDecodingSpec>>
-ResolveSpeculativeDecoding(const v1::Cluster& cluster,
+ResolveSpeculativeDecoding(const v1::Cluster& cluster, const v1::Model& served,
                            const std::string& origin) {
   if (!cluster.has_speculative_decoding()) return std::nullopt;
   const v1::SpeculativeDecoding& config = cluster.speculative_decoding();
@@ -80,26 +84,43 @@ ResolveSpeculativeDecoding(const v1::Cluster& cluster,
                                 const std::string& message) {
     return locator.FieldError("speculative_decoding." + field, message);
   };
-  if (!config.has_draft()) {
+  SpeculativeDecodingSpec spec;
+  if (config.multi_token_prediction()) {
+    if (!config.draft_model().empty() || config.has_draft()) {
+      return field_error(
+          config.draft_model().empty() ? "draft" : "draft_model",
+          "multi_token_prediction drafts with the served model's own "
+          "modules: give no draft model");
+    }
+    if (served.mtp().num_modules() < 1) {
+      return field_error(
+          "multi_token_prediction",
+          absl::StrCat("'", served.name(),
+                       "' has no multi-token-prediction modules (its "
+                       "catalog entry's field 'mtp')"));
+    }
+    spec.draft = hardware::MtpModuleModel(served);
+    spec.mtp_modules = served.mtp().num_modules();
+  } else if (!config.has_draft()) {
     return field_error(
         "draft_model",
         config.draft_model().empty()
             ? "no draft model (name a catalog model, or give 'draft' inline)"
             : absl::StrCat("'", config.draft_model(),
                            "' was not looked up in the model catalog"));
-  }
-  if (absl::Status draft = workloads::ValidateModel(
-          config.draft(), absl::StrCat(origin, ": speculative_decoding.draft"));
-      !draft.ok()) {
+  } else if (absl::Status draft = workloads::ValidateModel(
+                 config.draft(),
+                 absl::StrCat(origin, ": speculative_decoding.draft"));
+             !draft.ok()) {
     return draft;
+  } else {
+    spec.draft = config.draft();
   }
   if (config.draft_tokens() < 1 || config.draft_tokens() > kMaxDraftTokens) {
     return field_error("draft_tokens",
                        absl::StrCat("must be in [1, ", kMaxDraftTokens,
                                     "] (got ", config.draft_tokens(), ")"));
   }
-  SpeculativeDecodingSpec spec;
-  spec.draft = config.draft();
   spec.draft_tokens = config.draft_tokens();
   if (config.acceptance_by_position_size() > 0) {
     if (config.acceptance_by_position_size() != spec.draft_tokens) {
@@ -121,6 +142,21 @@ ResolveSpeculativeDecoding(const v1::Cluster& cluster,
   }
   spec.tokens_per_step = ExpectedTokensPerStep(spec.acceptance);
   return spec;
+}
+
+double DraftWeightBytes(const SpeculativeDecodingSpec& spec,
+                        const v1::Model& draft, int attention_groups) {
+  if (spec.mtp_modules == 0) return hardware::WeightBytes(draft);
+  const double module = hardware::MtpModuleWeightBytes(draft);
+  const double experts = hardware::RoutedExpertParameters(draft) *
+                         hardware::WeightBytesPerElement(draft);
+  return spec.mtp_modules *
+         (module + (attention_groups - 1) * (module - experts));
+}
+
+int64_t DraftKvBytesPerToken(const SpeculativeDecodingSpec& spec,
+                             const v1::Model& draft) {
+  return std::max(spec.mtp_modules, 1) * hardware::KvBytesPerToken(draft);
 }
 
 }  // namespace fleetsim::sim

@@ -35,7 +35,12 @@ namespace fleetsim::sim {
 
 // Cluster.speculative_decoding, checked.
 struct SpeculativeDecodingSpec {
-  v1::Model draft;       // the draft's shape in its own precision
+  // The draft's shape in its own precision; with multi-token prediction,
+  // one module of the served model (hardware::MtpModuleModel).
+  v1::Model draft;
+  // Multi-token prediction: the served model's modules, each `draft`-
+  // shaped, that draft in turn; 0 = a draft model.
+  int mtp_modules = 0;
   int draft_tokens = 0;  // k
   // a_1..a_k: the chance that draft token i is accepted given 1..i-1 were.
   std::vector<double> acceptance;
@@ -69,19 +74,33 @@ int64_t StepsToEmit(double tokens_per_step, int64_t steps_done, int64_t tokens);
 // Copies the draft's shape from `models` into
 // cluster->speculative_decoding.draft when the cluster names a draft_model
 // and gives no inline shape. NotFound naming `origin` and the field for an
-// unknown model; OK (and nothing done) without speculative decoding.
+// unknown model; OK (and nothing done) without speculative decoding or
+// with multi-token prediction (the served model's modules draft).
 absl::Status ResolveDraftModel(const workloads::ModelCatalog& models,
                                const std::string& origin, v1::Cluster* cluster);
 
-// The cluster's speculative decoding checked, or nullopt when it has none.
-// InvalidArgument naming `origin` and the field: no draft shape (a name
-// never looked up with ResolveDraftModel, or none), a draft shape that
-// fails the model catalog's checks, draft_tokens outside [1,
-// kMaxDraftTokens], an acceptance_by_position of other than draft_tokens
-// entries, or neither acceptance_rate nor acceptance_by_position.
+// The cluster's speculative decoding of `served` checked, or nullopt when
+// it has none. InvalidArgument naming `origin` and the field: no draft
+// shape (a name never looked up with ResolveDraftModel, or none), a draft
+// shape that fails the model catalog's checks, multi_token_prediction with
+// a draft model too or for a model without MTP modules (Model.mtp),
+// draft_tokens outside [1, kMaxDraftTokens], an acceptance_by_position of
+// other than draft_tokens entries, or neither acceptance_rate nor
+// acceptance_by_position.
 absl::StatusOr<std::optional<SpeculativeDecodingSpec>>
-ResolveSpeculativeDecoding(const v1::Cluster& cluster,
+ResolveSpeculativeDecoding(const v1::Cluster& cluster, const v1::Model& served,
                            const std::string& origin);
+
+// What the draft adds to an instance serving it in `draft`'s precision
+// (the spec's draft with the pool's dtypes): its weights (every MTP
+// module's own, hardware/mtp_module.h, without the shared embedding and
+// head; under `attention_groups` > 1 data-parallel attention groups each
+// group holds all of a module but its routed experts, as for the served
+// model), and its KV bytes per token (one layer per MTP module).
+double DraftWeightBytes(const SpeculativeDecodingSpec& spec,
+                        const v1::Model& draft, int attention_groups = 1);
+int64_t DraftKvBytesPerToken(const SpeculativeDecodingSpec& spec,
+                             const v1::Model& draft);
 
 }  // namespace fleetsim::sim
 

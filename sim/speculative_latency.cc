@@ -12,9 +12,17 @@ hardware::BatchShape SpeculativeLatency::VerifyShape(
   verify.decode_context_tokens = 0;
   const int64_t n = batch.decode_requests;
   if (n == 0) return verify;
+  const int64_t chunk = draft_tokens_ + 1;
+  if (verify_form_ == VerifyForm::kDecodeQueries) {
+    // Query i = 0..k of a sequence at context L_j attends L_j + i + 1
+    // keys; every query is a logits row.
+    verify.decode_requests = static_cast<int32_t>(n * chunk);
+    verify.decode_context_tokens =
+        chunk * batch.decode_context_tokens + n * draft_tokens_ * chunk / 2;
+    return verify;
+  }
   // BatchShape::AddPrefillChunk(k + 1, L_j) summed over the sequences:
   // decode_context_tokens is sum (L_j + 1).
-  const int64_t chunk = draft_tokens_ + 1;
   const int64_t cached = batch.decode_context_tokens - n;
   verify.prefill_requests += static_cast<int32_t>(n);
   verify.prefill_tokens += n * chunk;
@@ -37,6 +45,14 @@ hardware::BatchShape SpeculativeLatency::DraftStepShape(
   return shape;
 }
 
+hardware::BatchShape SpeculativeLatency::FirstDraftShape(
+    const hardware::BatchShape& batch) const {
+  if (first_pass_ == FirstDraftPass::kOneToken) return batch;
+  hardware::BatchShape shape = VerifyShape(batch);
+  shape.extra_logit_rows = batch.extra_logit_rows;  // a row per sequence
+  return shape;
+}
+
 double SpeculativeLatency::TargetSeconds(
     const hardware::BatchShape& batch) const {
   return target_->IterationSeconds(VerifyShape(batch));
@@ -45,7 +61,7 @@ double SpeculativeLatency::TargetSeconds(
 double SpeculativeLatency::DraftSeconds(
     const hardware::BatchShape& batch) const {
   // Step 0 carries the draft's prefill of the iteration's chunks.
-  double seconds = draft_->IterationSeconds(batch);
+  double seconds = draft_->IterationSeconds(FirstDraftShape(batch));
   if (batch.decode_requests == 0) return seconds;
   for (int step = 1; step < draft_tokens_; ++step)
     seconds += draft_->IterationSeconds(DraftStepShape(batch, step));
@@ -80,7 +96,7 @@ hardware::IterationBreakdown SpeculativeLatency::Explain(
       it->bytes += op.bytes;
     }
   };
-  add_draft(draft_->Explain(batch));
+  add_draft(draft_->Explain(FirstDraftShape(batch)));
   if (batch.decode_requests > 0) {
     for (int step = 1; step < draft_tokens_; ++step)
       add_draft(draft_->Explain(DraftStepShape(batch, step)));

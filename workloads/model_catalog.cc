@@ -174,6 +174,8 @@ const FieldRanges& ModelFieldRanges() {
       {"fleetsim.v1.SsmConfig.head_dim", 0, kSize},
       {"fleetsim.v1.SsmConfig.conv_kernel", 0, 1e3},
       {"fleetsim.v1.MaskedDiffusion.mask_token_id", 0, kSize},
+      // Served as draft steps: at most SpeculativeDecoding's draft tokens.
+      {"fleetsim.v1.MultiTokenPrediction.num_modules", 0, 64},
   };
   return *ranges;
 }
@@ -214,6 +216,14 @@ absl::Status ValidateModel(const v1::Model& model, const std::string& path) {
       model.diffusion().mask_token_id() >= model.vocab_size()) {
     problems.Add("diffusion.mask_token_id",
                  "field 'diffusion.mask_token_id' must be below vocab_size");
+  }
+  if (model.has_mtp()) {
+    problems.Positive("mtp.num_modules", model.mtp().num_modules());
+    if (model.ssm().num_ssm_layers() > 0 || model.has_diffusion()) {
+      problems.Add("mtp",
+                   "multi-token prediction modules of an SSM or diffusion "
+                   "model are not modelled");
+    }
   }
   FLEETSIM_RETURN_IF_ERROR(problems.status());
   return CheckFields(model, path, ModelFieldRanges());

@@ -155,6 +155,53 @@ TEST(ReplayCommandTest, SpeculationOnAnInstanceAcrossMachinesIsRefused) {
   std::remove(cluster.c_str());
 }
 
+// DeepSeek-V3's MTP module drafts on the FP8 template; a model without
+// MTP modules, or a draft model beside them, is named at the field.
+TEST(ReplayCommandTest, MultiTokenPredictionReplaysAndBadSettingsAreNamed) {
+  const std::string dir = ::testing::TempDir() + "/";
+  const std::string prefix = "mtp_" + std::to_string(getpid()) + "_";
+  auto write = [&](const std::string& name, const std::string& extra) {
+    std::ofstream(dir + prefix + name)
+        << "name: \"mtp\"\n"
+           "pools { name: \"colocated\" role: POOL_ROLE_COLOCATED\n"
+           "  machine { chip: \"h200\" } machines: 1 tp: 8\n"
+           "  weight_dtype: DTYPE_FP8 }\n"
+           "speculative_decoding {\n"
+           "  multi_token_prediction: true\n"
+           "  draft_tokens: 1 acceptance_rate: 0.85\n" +
+               extra + "}\n";
+    return dir + prefix + name;
+  };
+  const std::string trace = " --trace " + kSource +
+                            "/data/traces/azure_2023_conv.csv --rate 1 "
+                            "--duration 10 --seed 1";
+  const std::string good = write("good.txtpb", "");
+  testutil::FleetsimRun run = testutil::RunFleetsim(
+      "replay --model deepseek-v3 --cluster " + good + trace);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("rejected 0  preemptions 0"));
+  run = testutil::RunFleetsim("replay --model llama-3-8b --cluster " + good +
+                              trace);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr(prefix + "good.txtpb:6:3: field "
+                                 "'speculative_decoding.multi_token_"
+                                 "prediction': 'llama-3-8b' has no "
+                                 "multi-token-prediction modules"));
+  const std::string both =
+      write("both.txtpb", "  draft_model: \"llama-3.2-1b\"\n");
+  run = testutil::RunFleetsim("replay --model deepseek-v3 --cluster " + both +
+                              trace);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr(prefix + "both.txtpb:8:3: field "
+                                 "'speculative_decoding.draft_model': "
+                                 "multi_token_prediction drafts with the "
+                                 "served model's own modules"));
+  std::remove(good.c_str());
+  std::remove(both.c_str());
+}
+
 TEST(ReplayCommandTest, SpeculativeDecodingReplaysAndBadSettingsAreNamed) {
   const std::string example = kSource + "/data/clusters/speculative_h100.txtpb";
   const std::string workload =

@@ -458,6 +458,50 @@ TEST(PlannerTest, SpeculativeDecodingPlans) {
             plain->cheapest().result().tpot_s().mean() / 1.2);
 }
 
+// DeepSeek-V3's MTP module as the template cluster's draft reaches every
+// candidate: each planned fleet's simulation holds the module's own FP8
+// weights with its BF16 projection (under data-parallel attention, all but
+// its routed experts once per attention group) and its one MLA layer's KV
+// in every instance (the KV cache sized after them), and the same fleet
+// decodes faster.
+TEST(PlannerTest, MultiTokenPredictionPlansWithTheModulesMemory) {
+  v1::PlanRequest request =
+      Request("deepseek-v3", "azure_2023_conv.csv", 1, 20);
+  request.set_slo_preset("ttft_p99=10s,tpot_p90=200ms");
+  request.add_tp(8);
+  request.add_chips("h200");
+  request.add_modes(v1::SERVING_MODE_COLOCATED);
+  v1::Cluster* cluster = request.mutable_template_cluster();
+  cluster->set_name("template");
+  v1::Pool* pool = cluster->add_pools();
+  pool->set_role(v1::POOL_ROLE_COLOCATED);
+  pool->set_weight_dtype(v1::DTYPE_FP8);
+  absl::StatusOr<v1::PlanResult> plain = PlanFleet(request, Options());
+  v1::SpeculativeDecoding* mtp = cluster->mutable_speculative_decoding();
+  mtp->set_multi_token_prediction(true);
+  mtp->set_draft_tokens(1);
+  mtp->set_acceptance_rate(0.85);
+  absl::StatusOr<v1::PlanResult> drafted = PlanFleet(request, Options());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ASSERT_TRUE(drafted.ok()) << drafted.status();
+  ASSERT_TRUE(plain->feasible()) << plain->explanation();
+  ASSERT_TRUE(drafted->feasible()) << drafted->explanation();
+  EXPECT_FALSE(plain->cheapest().result().pools(0).has_draft_weight_bytes());
+  for (const v1::PlannedFleet& fleet : drafted->best_per_system()) {
+    const v1::PoolUsage& usage = fleet.result().pools(0);
+    const int groups = std::max(1, fleet.pools(0).ep() / fleet.pools(0).tp());
+    // (11,610,065,920 - 102,760,448) x 1 B + 102,760,448 x 2 B, and all
+    // but the 11,274,289,152 B of routed experts per further group.
+    EXPECT_DOUBLE_EQ(usage.draft_weight_bytes(),
+                     11712826368.0 + (groups - 1) * 438537216.0)
+        << fleet.system();
+    EXPECT_EQ(usage.draft_kv_bytes_per_token(), 1152) << fleet.system();
+  }
+  ASSERT_EQ(Machines(drafted->cheapest()), Machines(plain->cheapest()));
+  EXPECT_LT(drafted->cheapest().result().tpot_s().mean(),
+            plain->cheapest().result().tpot_s().mean() / 1.2);
+}
+
 // Test-time scaling from the template cluster reaches every candidate and
 // its samples' decoding and KV count: 8 samples a request need more
 // machines than one.

@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hardware/model_footprint.h"
 #include "sim/speculative_latency.h"
 #include "tests/sim/sim_test_util.h"
 #include "util/textproto.h"
@@ -91,22 +92,25 @@ v1::Model Llama32_1b() {
   return draft;
 }
 
-std::string ResolveError(const v1::Cluster& cluster) {
-  return std::string(
-      ResolveSpeculativeDecoding(cluster, "c.txtpb").status().message());
+std::string ResolveError(const v1::Cluster& cluster,
+                         const v1::Model& served = v1::Model()) {
+  return std::string(ResolveSpeculativeDecoding(cluster, served, "c.txtpb")
+                         .status()
+                         .message());
 }
 
 TEST(SpeculativeDecodingTest, ResolvesAConstantAcceptanceRate) {
   v1::Cluster cluster = WithSpeculation("draft_tokens: 4 acceptance_rate: 0.8");
   *cluster.mutable_speculative_decoding()->mutable_draft() = Llama32_1b();
-  auto spec = ResolveSpeculativeDecoding(cluster, "c.txtpb");
+  auto spec = ResolveSpeculativeDecoding(cluster, v1::Model(), "c.txtpb");
   ASSERT_TRUE(spec.ok()) << spec.status();
   ASSERT_TRUE(spec->has_value());
   EXPECT_EQ((*spec)->draft.name(), "llama-3.2-1b");
   EXPECT_EQ((*spec)->draft_tokens, 4);
   EXPECT_EQ((*spec)->acceptance, std::vector<double>(4, 0.8));
   EXPECT_NEAR((*spec)->tokens_per_step, 3.3616, 1e-12);
-  EXPECT_FALSE(ResolveSpeculativeDecoding(v1::Cluster(), "c")->has_value());
+  EXPECT_FALSE(
+      ResolveSpeculativeDecoding(v1::Cluster(), v1::Model(), "c")->has_value());
 }
 
 TEST(SpeculativeDecodingTest, RefusesIncompleteSettings) {
@@ -141,6 +145,68 @@ TEST(SpeculativeDecodingTest, RefusesIncompleteSettings) {
               HasSubstr("c.txtpb: speculative_decoding.draft"));
 }
 
+v1::Model DeepSeekV3() {
+  v1::Model model;
+  absl::Status status = ReadTextProtoFile(
+      std::string(FLEETSIM_SOURCE_DIR) + "/data/models/deepseek-v3.txtpb",
+      &model);
+  EXPECT_TRUE(status.ok()) << status;
+  return model;
+}
+
+// Multi-token prediction drafts with the served model's own module (one
+// MLA + MoE layer for DeepSeek-V3), reused for every draft token when k
+// exceeds the modules; its weights are the module's own, its KV one layer
+// per module.
+TEST(SpeculativeDecodingTest, MultiTokenPredictionDraftsWithTheModelsModules) {
+  const v1::Cluster cluster = WithSpeculation(
+      "multi_token_prediction: true draft_tokens: 3 acceptance_rate: 0.85");
+  auto spec = ResolveSpeculativeDecoding(cluster, DeepSeekV3(), "c.txtpb");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_TRUE(spec->has_value());
+  const SpeculativeDecodingSpec& mtp = **spec;
+  EXPECT_EQ(mtp.draft.name(), "deepseek-v3-mtp");
+  EXPECT_EQ(mtp.draft.num_layers(), 1);
+  EXPECT_EQ(mtp.mtp_modules, 1);
+  EXPECT_EQ(mtp.draft_tokens, 3);
+  EXPECT_NEAR(mtp.tokens_per_step, 1 + 0.85 + 0.7225 + 0.614125, 1e-12);
+  // BF16: 11,610,065,920 parameters x 2 B (hardware/mtp_module.h); one
+  // MLA layer's (512 + 64) x 2 B per token.
+  EXPECT_DOUBLE_EQ(DraftWeightBytes(mtp, mtp.draft), 2 * 11610065920.0);
+  EXPECT_EQ(DraftKvBytesPerToken(mtp, mtp.draft), 1152);
+  // Two modules: twice the weights and KV, the same draft shape.
+  v1::Model two = DeepSeekV3();
+  two.mutable_mtp()->set_num_modules(2);
+  auto spec2 = ResolveSpeculativeDecoding(cluster, two, "c.txtpb");
+  ASSERT_TRUE(spec2.ok() && spec2->has_value());
+  EXPECT_DOUBLE_EQ(DraftWeightBytes(**spec2, mtp.draft), 4 * 11610065920.0);
+  EXPECT_EQ(DraftKvBytesPerToken(**spec2, mtp.draft), 2304);
+  // A draft model's own footprint is unchanged.
+  v1::Cluster drafted = WithSpeculation("draft_tokens: 2 acceptance_rate: 0.6");
+  *drafted.mutable_speculative_decoding()->mutable_draft() = Llama32_1b();
+  auto classic = ResolveSpeculativeDecoding(drafted, DeepSeekV3(), "c.txtpb");
+  ASSERT_TRUE(classic.ok() && classic->has_value());
+  EXPECT_EQ((*classic)->mtp_modules, 0);
+  EXPECT_DOUBLE_EQ(DraftWeightBytes(**classic, Llama32_1b()),
+                   hardware::WeightBytes(Llama32_1b()));
+}
+
+// (The line and column come with a cluster file: ReplayCommandTest.)
+TEST(SpeculativeDecodingTest, MultiTokenPredictionErrorsNameTheField) {
+  v1::Cluster cluster = WithSpeculation(
+      "multi_token_prediction: true draft_tokens: 2 acceptance_rate: 0.8");
+  // Llama-3.2-1B has no MTP modules.
+  EXPECT_EQ(ResolveError(cluster, Llama32_1b()),
+            "c.txtpb: field 'speculative_decoding.multi_token_prediction': "
+            "'llama-3.2-1b' has no multi-token-prediction modules (its "
+            "catalog entry's field 'mtp')");
+  cluster.mutable_speculative_decoding()->set_draft_model("llama-3.2-1b");
+  EXPECT_THAT(ResolveError(cluster, DeepSeekV3()),
+              HasSubstr("field 'speculative_decoding.draft_model': "
+                        "multi_token_prediction drafts with the served "
+                        "model's own modules: give no draft model"));
+}
+
 TEST(SpeculativeDecodingTest, DraftModelComesFromTheCatalog) {
   workloads::ModelCatalog models;
   models.Add(Llama32_1b());
@@ -148,7 +214,7 @@ TEST(SpeculativeDecodingTest, DraftModelComesFromTheCatalog) {
       "draft_model: \"llama-3.2-1b\" draft_tokens: 2 acceptance_rate: 0.6");
   ASSERT_TRUE(ResolveDraftModel(models, "c.txtpb", &cluster).ok());
   EXPECT_EQ(cluster.speculative_decoding().draft().num_layers(), 16);
-  EXPECT_TRUE(ResolveSpeculativeDecoding(cluster, "c.txtpb").ok());
+  EXPECT_TRUE(ResolveSpeculativeDecoding(cluster, v1::Model(), "c.txtpb").ok());
 
   v1::Cluster unknown =
       WithSpeculation("draft_model: \"tiny\" draft_tokens: 2");
@@ -216,6 +282,67 @@ TEST(SpeculativeLatencyTest, VerifyIsAChunkPerSequenceAndDraftStepsAdvance) {
   // 1 + (500 + 8) ms for the target; 1.502 + 1.002 + 1.002 for the draft.
   EXPECT_NEAR(seconds, 1.508 + 1.502 + 2 * 1.002, 1e-12);
   EXPECT_NEAR(latency.Explain(batch).seconds, seconds, 1e-12);
+}
+
+// A draft on the target's hidden states (MTP): its first pass runs the
+// verify's tokens (the prompt chunk and 4 tokens per sequence, one logits
+// row each), then k - 1 = 2 one-token steps.
+TEST(SpeculativeLatencyTest, AnMtpDraftFirstRunsTheVerifyTokens) {
+  std::vector<hardware::BatchShape> target_log, draft_log;
+  SpeculativeLatency latency(std::make_unique<ShapeLog>(&target_log),
+                             std::make_unique<ShapeLog>(&draft_log),
+                             /*draft_tokens=*/3,
+                             SpeculativeLatency::FirstDraftPass::kVerifyTokens);
+  hardware::BatchShape batch;
+  batch.AddPrefillChunk(500, 0);
+  batch.AddDecode(100);
+  batch.AddDecode(200);
+  const double seconds = latency.IterationSeconds(batch);
+  ASSERT_EQ(target_log.size(), 1u);
+  ASSERT_EQ(draft_log.size(), 3u);
+  EXPECT_EQ(draft_log[0].prefill_requests, 3);
+  EXPECT_EQ(draft_log[0].prefill_tokens, 508);
+  EXPECT_DOUBLE_EQ(draft_log[0].prefill_attention_pairs,
+                   target_log[0].prefill_attention_pairs);
+  EXPECT_EQ(draft_log[0].decode_requests, 0);
+  EXPECT_EQ(draft_log[0].extra_logit_rows, 0);
+  for (int step = 1; step < 3; ++step) {
+    EXPECT_EQ(draft_log[step].prefill_tokens, 0);
+    EXPECT_EQ(draft_log[step].decode_requests, 2);
+    EXPECT_EQ(draft_log[step].decode_context_tokens, 302 + 2 * step) << step;
+  }
+  // 1.508 s for the target, 1.508 + 2 x 1.002 s for the module.
+  EXPECT_NEAR(seconds, 1.508 + 1.508 + 2 * 1.002, 1e-12);
+  EXPECT_NEAR(latency.Explain(batch).seconds, seconds, 1e-12);
+}
+
+// MLA's verify in the absorbed decode form: k + 1 = 4 decode queries a
+// sequence, at contexts 101..104 and 201..204 (1,220 keys), each scored;
+// an MTP draft's first pass runs the same queries.
+TEST(SpeculativeLatencyTest, AnMlaVerifyIsDecodeQueries) {
+  std::vector<hardware::BatchShape> target_log, draft_log;
+  using Latency = SpeculativeLatency;
+  Latency latency(std::make_unique<ShapeLog>(&target_log),
+                  std::make_unique<ShapeLog>(&draft_log), /*draft_tokens=*/3,
+                  Latency::FirstDraftPass::kVerifyTokens,
+                  Latency::VerifyForm::kDecodeQueries);
+  hardware::BatchShape batch;
+  batch.AddPrefillChunk(500, 0);
+  batch.AddDecode(100);
+  batch.AddDecode(200);
+  const double seconds = latency.IterationSeconds(batch);
+  ASSERT_EQ(target_log.size(), 1u);
+  EXPECT_EQ(target_log[0].prefill_tokens, 500);
+  EXPECT_EQ(target_log[0].prefill_requests, 1);
+  EXPECT_EQ(target_log[0].decode_requests, 8);
+  EXPECT_EQ(target_log[0].decode_context_tokens, 410 + 810);
+  EXPECT_EQ(target_log[0].extra_logit_rows, 0);
+  ASSERT_EQ(draft_log.size(), 3u);
+  EXPECT_EQ(draft_log[0].decode_requests, 8);
+  EXPECT_EQ(draft_log[0].decode_context_tokens, 1220);
+  EXPECT_EQ(draft_log[1].decode_requests, 2);
+  // 1.508 s for the target and the module's first pass, 2 x 1.002 s.
+  EXPECT_NEAR(seconds, 2 * 1.508 + 2 * 1.002, 1e-12);
 }
 
 TEST(SpeculativeLatencyTest, APrefillOnlyIterationRunsTheDraftPrefillOnce) {

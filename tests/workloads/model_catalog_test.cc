@@ -138,6 +138,20 @@ TEST(ModelCatalogTest, TopKAboveExpertCount) {
           "moe.num_experts (2)");
 }
 
+TEST(ModelCatalogTest, MtpWithoutModulesNamesFileLineAndField) {
+  EXPECT_THAT(LoadError("mtp_no_modules"),
+              HasSubstr("/mtp_no_modules/models/mtp.txtpb:16:3: field "
+                        "'mtp.num_modules'"));
+  // DeepSeek-V3's one module (HF num_nextn_predict_layers: 1).
+  EXPECT_EQ(Get(ShippedModels(), "deepseek-v3").mtp().num_modules(), 1);
+  v1::Model ssm = Get(ShippedModels(), "llama-3-8b");
+  ssm.mutable_ssm()->set_num_ssm_layers(1);
+  ssm.mutable_mtp()->set_num_modules(1);
+  EXPECT_THAT(std::string(ValidateModel(ssm, "/x.txtpb").message()),
+              HasSubstr("multi-token prediction modules of an SSM or "
+                        "diffusion model are not modelled"));
+}
+
 TEST(ModelCatalogTest, MissingFieldsAreAllListed) {
   std::string error = LoadError("missing_model_field");
   const std::string file =
