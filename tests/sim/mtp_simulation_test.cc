@@ -124,6 +124,27 @@ TEST(MtpSimulationTest, DataParallelAttentionHoldsTheModulePerGroup) {
               HasSubstr("is not modelled for a draft model"));
 }
 
+// DeepSeek-V3's verify (and the module's first pass) run MLA in the
+// absorbed decode form, as FlashMLA does for k + 1 query tokens: a decode
+// batch runs no naive-form prefill (no up-projection of the cached latent,
+// no MHA over it).
+TEST(MtpSimulationTest, AnMlaVerifyRunsTheAbsorbedDecodeForm) {
+  auto inputs = Load(H200Tp8(
+      "multi_token_prediction: true draft_tokens: 2 acceptance_rate: 0.85"));
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  auto latency = CreateLatencyModel(inputs->fleet, inputs->fleet.pools[0]);
+  ASSERT_TRUE(latency.ok()) << latency.status();
+  hardware::BatchShape decode;
+  for (int i = 0; i < 16; ++i) decode.AddDecode(kPrompt);
+  bool decode_attention = false;
+  for (const hardware::OperatorTime& op : (*latency)->Explain(decode).ops) {
+    EXPECT_EQ(op.name.find("mla_kv_up"), std::string::npos) << op.name;
+    EXPECT_EQ(op.name.find("attn_prefill"), std::string::npos) << op.name;
+    decode_attention |= op.name == "mla_decode";
+  }
+  EXPECT_TRUE(decode_attention);
+}
+
 // The simulator credits E = 1 + a_1 + a_1 a_2 + a_1 a_2 a_3 tokens per
 // step: a lone request's steps come out E times its time per token.
 TEST(MtpSimulationTest, TokensPerStepFollowTheAcceptance) {
