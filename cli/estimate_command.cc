@@ -46,6 +46,7 @@
 #include "hardware/operator_options.h"
 #include "sim/catalogs.h"
 #include "sim/fleet.h"
+#include "sim/pool_latency.h"
 #include "sim/speculative_decoding.h"
 #include "util/json_writer.h"
 #include "util/status_macros.h"

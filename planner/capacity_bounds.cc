@@ -9,6 +9,7 @@
 #include "hardware/model_footprint.h"
 #include "hardware/reference_machine.h"
 #include "sim/fleet.h"
+#include "sim/pool_latency.h"
 #include "sim/slo_evaluator.h"
 #include "util/status_macros.h"
 #include "workloads/trace_stats.h"

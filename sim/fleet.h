@@ -255,23 +255,6 @@ absl::StatusOr<FleetSpec> ResolveFleet(
 // change).
 v1::Model ServedModel(const v1::Model& model, const PoolSpec& pool);
 
-// The execution-time predictor of `fleet.model` on `chip` at `tp` x `pp`:
-// the operator cost model with the fleet's settings, or SplitwiseSim's
-// table predictor when the fleet has an iteration table (which has no
-// pipeline stages: InvalidArgument for pp > 1). Pools, the SLO reference and
-// the planner's capacity bounds all come from here, so they agree.
-// `framework` (a pool's serving framework) replaces the fleet's; empty = the
-// fleet's. These time the served model alone, never speculatively.
-absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
-    const FleetSpec& fleet, const v1::Chip& chip, int tp, int pp,
-    std::string_view framework = {});
-// The predictor of one pool: the fleet's model in the pool's precision
-// (ServedModel) on the pool's chip, TP, PP and serving framework; with
-// speculative decoding, its draft steps and verify step
-// (sim/speculative_latency.h).
-absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateLatencyModel(
-    const FleetSpec& fleet, const PoolSpec& pool);
-
 }  // namespace fleetsim::sim
 
 #endif  // FLEETSIM_SIM_FLEET_H_

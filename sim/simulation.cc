@@ -15,6 +15,7 @@
 #include "sim/kv_transfers.h"
 #include "sim/memoized_latency.h"
 #include "sim/platform.h"
+#include "sim/pool_latency.h"
 #include "sim/result_builder.h"
 #include "sim/router.h"
 #include "sim/run_guard.h"

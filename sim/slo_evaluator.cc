@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "hardware/reference_machine.h"
+#include "sim/pool_latency.h"
 #include "util/field_checks.h"
 #include "util/run_limits.h"
 

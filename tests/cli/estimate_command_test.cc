@@ -8,6 +8,7 @@
 #include "hardware/latency_model.h"
 #include "sim/catalogs.h"
 #include "sim/fleet.h"
+#include "sim/pool_latency.h"
 #include "sim/scenario.h"
 #include "tests/cli/fleetsim_cli.h"
 

@@ -9,6 +9,7 @@
 
 #include "fleetsim/v1/slo.pb.h"
 #include "hardware/latency_model.h"
+#include "sim/pool_latency.h"
 #include "sim/scenario.h"
 #include "sim/slo_evaluator.h"
 #include "util/textproto.h"

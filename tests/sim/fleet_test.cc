@@ -1,4 +1,5 @@
 #include "sim/fleet.h"
+#include "sim/pool_latency.h"
 
 #include <algorithm>
 #include <cmath>

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "hardware/mtp_module.h"
 #include "sim/isolated_run.h"
+#include "sim/pool_latency.h"
 #include "sim/scenario.h"
 #include "tests/sim/sim_test_util.h"
 #include "util/textproto.h"

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "hardware/chip_catalog.h"
+#include "sim/pool_latency.h"
 #include "tests/catalog_test_util.h"
 #include "util/textproto.h"
 #include "workloads/model_catalog.h"

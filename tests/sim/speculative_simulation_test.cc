@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "hardware/model_footprint.h"
 #include "sim/isolated_run.h"
+#include "sim/pool_latency.h"
 #include "sim/scenario.h"
 #include "sim/speculative_decoding.h"
 #include "tests/sim/sim_test_util.h"
