@@ -18,6 +18,8 @@
 //       --prefill 2048 --framework trtllm
 //   fleetsim estimate --model deepseek-v3 --chip ascend_910c --tp 8
 //       --weight-dtype int8 --decode 64@4096 --kernels flashmla
+//   fleetsim estimate --model deformable-detr --chip h100 --images 8
+//       --cache-hit-fraction 0.9
 // With a draft model (or --mtp, the model's MTP modules drafting) the
 // iteration is a speculative one (docs/simulator.md "Speculative
 // decoding"): the draft's steps and the target's verify pass, the draft's
@@ -42,6 +44,7 @@
 #include "cli/command_registry.h"
 #include "cli/common_flags.h"
 #include "hardware/chip_catalog.h"
+#include "hardware/deformable_detr_model.h"
 #include "hardware/latency_model.h"
 #include "hardware/operator_options.h"
 #include "sim/catalogs.h"
@@ -90,6 +93,14 @@ ABSL_FLAG(std::vector<std::string>, kernels, {},
           "estimate: kernel implementations to price instead of the chip's "
           "defaults (names of the chip's efficiency entries' `kernel`, e.g. "
           "flashmla on ascend_910c), as a pool's kernels");
+ABSL_FLAG(int32_t, images, 0,
+          "estimate: a detector (Model.deformable_detr): this many images "
+          "at the model's resolution, one prefill-only request each (instead "
+          "of --prefill and --decode)");
+ABSL_FLAG(double, cache_hit_fraction, -1,
+          "estimate: a detector: the share of the deformable sampler's "
+          "neighbour reads served on chip, in [0, 1) (default: the model's "
+          "deformable_detr.cache_hit_fraction, else 0.5, an ASSUMPTION)");
 ABSL_FLAG(std::string, accounting, "vllm",
           "estimate: cost-model accounting, 'vllm' (fused attention and the "
           "serving-stack overhead, as a replay times it; the default) or "
@@ -240,15 +251,18 @@ void PrintTable(const std::string& model, const std::string& chip, int tp,
         e.batch_kv_tokens, e.state_bytes_per_request / 1e6, e.batch_blocks,
         e.capacity_blocks);
   }
-  std::cout << absl::StrFormat("\n%-20s %-18s %11s %7s %-8s %11s %11s\n",
+  std::cout << absl::StrFormat("\n%-20s %-18s %11s %7s %-8s %11s %11s %9s\n",
                                "operator", "class", "ms", "share", "bound",
-                               "TFLOP", "GB");
+                               "TFLOP", "GB", "FLOP/B");
   for (const OperatorTime& op : b.ops) {
+    // Arithmetic intensity: tensor and vector FLOPs per byte of traffic.
+    const double flops = op.flops + op.vector_flops;
     std::cout << absl::StrFormat(
-        "%-20s %-18s %11.4f %6.1f%% %-8s %11.4f %11.4f\n", op.name,
+        "%-20s %-18s %11.4f %6.1f%% %-8s %11.4f %11.4f %9s\n", op.name,
         ClassName(op.op_class), op.seconds * 1e3,
         b.seconds > 0 ? 100 * op.seconds / b.seconds : 0.0,
-        hardware::BoundName(op.bound), op.flops / 1e12, op.bytes / 1e9);
+        hardware::BoundName(op.bound), op.flops / 1e12, op.bytes / 1e9,
+        op.bytes > 0 ? absl::StrFormat("%.1f", flops / op.bytes) : "-");
   }
   std::cout << "\nThe iteration time is the one `fleetsim replay` uses for "
                "this batch on a pool of this chip and TP. FLOPs are tensor "
@@ -360,6 +374,37 @@ absl::StatusOr<sim::FleetSpec> EstimateFleet(
                            catalogs.chips().entries(), {});
 }
 
+// The model as estimated: a detector gets --images images (each a chunk of
+// its feature-map tokens) and --cache-hit-fraction; other models neither.
+absl::StatusOr<v1::Model> ImageModel(const v1::Model& model, int images,
+                                     BatchShape* batch) {
+  const double hit = absl::GetFlag(FLAGS_cache_hit_fraction);
+  if (!model.has_deformable_detr()) {
+    if (images > 0 || hit != -1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--images and --cache-hit-fraction apply to a detector; '",
+          model.name(), "' is a language model"));
+    }
+    return model;
+  }
+  if (images == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", model.name(), "' is a detector: give --images N"));
+  }
+  v1::Model served = model;
+  if (hit != -1) {
+    if (!(hit >= 0 && hit < 1)) {
+      return absl::InvalidArgumentError(
+          "--cache-hit-fraction must be in [0, 1)");
+    }
+    served.mutable_deformable_detr()->set_cache_hit_fraction(hit);
+  }
+  FLEETSIM_ASSIGN_OR_RETURN(const hardware::DetrGeometry g,
+                            hardware::DetrGeometryOf(served));
+  for (int i = 0; i < images; ++i) batch->AddPrefillChunk(g.encoder_tokens, 0);
+  return served;
+}
+
 int RunEstimate(const std::vector<std::string>& args) {
   if (int code = NoPositionalArgs("estimate", args)) return code;
   const std::string model_name = absl::GetFlag(FLAGS_model);
@@ -377,10 +422,20 @@ int RunEstimate(const std::vector<std::string>& args) {
                       accounting + "'");
   }
   BatchShape batch;
-  if (absl::Status s = ParseBatch(absl::GetFlag(FLAGS_prefill),
-                                  absl::GetFlag(FLAGS_decode), &batch);
-      !s.ok()) {
-    return UsageError(std::string(s.message()));
+  const int images = absl::GetFlag(FLAGS_images);
+  if (images < 0 || images > 100000) {
+    return UsageError("--images must be in [0, 100000]");
+  }
+  if (images > 0 && (!absl::GetFlag(FLAGS_prefill).empty() ||
+                     !absl::GetFlag(FLAGS_decode).empty())) {
+    return UsageError("--images replaces --prefill and --decode");
+  }
+  if (images == 0) {
+    if (absl::Status s = ParseBatch(absl::GetFlag(FLAGS_prefill),
+                                    absl::GetFlag(FLAGS_decode), &batch);
+        !s.ok()) {
+      return UsageError(std::string(s.message()));
+    }
   }
 
   absl::StatusOr<std::shared_ptr<const sim::Catalogs>> catalogs = CliCatalogs();
@@ -396,6 +451,8 @@ int RunEstimate(const std::vector<std::string>& args) {
     return Fail(absl::NotFoundError(
         absl::StrCat("--model: ", model.status().message())));
   }
+  absl::StatusOr<v1::Model> served = ImageModel(**model, images, &batch);
+  if (!served.ok()) return UsageError(std::string(served.status().message()));
   absl::StatusOr<v1::Dtype> weight_dtype =
       ParseDType("weight-dtype", absl::GetFlag(FLAGS_weight_dtype));
   if (!weight_dtype.ok())
@@ -408,6 +465,11 @@ int RunEstimate(const std::vector<std::string>& args) {
   knobs.set_weight_dtype(*weight_dtype);
   knobs.set_kv_dtype(*kv_dtype);
   knobs.set_ep(ep);
+  if (served->has_deformable_detr()) {
+    // The batch's images run whole in one iteration (sim/image_serving.h).
+    knobs.mutable_batching()->set_max_batch_tokens(
+        static_cast<int32_t>(batch.prefill_tokens));
+  }
   const std::string framework = absl::GetFlag(FLAGS_framework);
   if (!framework.empty() && !hardware::IsServingFramework(framework)) {
     return UsageError("--framework: '" + framework +
@@ -441,7 +503,7 @@ int RunEstimate(const std::vector<std::string>& args) {
   speculative.set_draft_tokens(absl::GetFlag(FLAGS_draft_tokens));
   speculative.set_acceptance_rate(acceptance);
   absl::StatusOr<sim::FleetSpec> fleet =
-      EstimateFleet(**catalogs, **model, chip_name, tp, knobs, speculative);
+      EstimateFleet(**catalogs, *served, chip_name, tp, knobs, speculative);
   if (!fleet.ok()) return Fail(fleet.status());
   if (accounting == "llmcompass") {
     // LLMCompass prices kernels only: no serving-stack overhead.
@@ -479,9 +541,13 @@ FLEETSIM_REGISTER_COMMAND(
      "instance of a catalog model on a catalog chip: kernels and "
      "serving-stack overhead apart, per operator. A model that does not fit "
      "the instance is an error, as in a replay.",
-     {"model", "chip", "tp", "ep", "prefill", "decode", "weight_dtype",
-      "kv_dtype", "expert_routing_alpha", "draft_model", "mtp", "draft_tokens",
-      "acceptance", "accounting", "framework", "kernels", "json", "data_dir"},
+     {"model",        "chip",      "tp",
+      "ep",           "prefill",   "decode",
+      "weight_dtype", "kv_dtype",  "expert_routing_alpha",
+      "draft_model",  "mtp",       "draft_tokens",
+      "acceptance",   "images",    "cache_hit_fraction",
+      "accounting",   "framework", "kernels",
+      "json",         "data_dir"},
      RunEstimate});
 
 }  // namespace fleetsim::cli

@@ -158,8 +158,10 @@ int RunReplay(const std::vector<std::string>& args) {
   if (int code = NoPositionalArgs("replay", args)) return code;
   if (absl::GetFlag(FLAGS_cluster).empty() ||
       absl::GetFlag(FLAGS_model).empty() ||
-      absl::GetFlag(FLAGS_trace).empty()) {
-    return UsageError("replay needs --cluster FILE --model NAME --trace FILE");
+      (absl::GetFlag(FLAGS_trace).empty() && !ImageRequestsFlag())) {
+    return UsageError(
+        "replay needs --cluster FILE --model NAME and --trace FILE (or "
+        "--image-requests for a detector)");
   }
   if (!absl::GetFlag(FLAGS_server).empty()) {  // cli/remote_client.h
     if (absl::GetFlag(FLAGS_timeseries_interval_s) != 0 ||

@@ -13,6 +13,10 @@ ABSL_FLAG(
     double, rate, 0,
     "Resample the trace's lengths with Poisson arrivals at this rate, req/s "
     "(SplitwiseSim's method); needs --duration");
+ABSL_FLAG(bool, image_requests, false,
+          "Requests are images for a detector model (Model.deformable_detr) "
+          "at --rate images per second, each one prefill-only request of the "
+          "model's feature-map tokens; no --trace");
 ABSL_FLAG(double, rate_scale, 0,
           "Replay real timestamps, this many times faster");
 ABSL_FLAG(double, duration, 0, "Window length, seconds (0 = whole trace)");
@@ -50,10 +54,10 @@ ABSL_FLAG(std::string, context_limit, "",
 namespace fleetsim::cli {
 
 FlagNames WorkloadFlagNames() {
-  return {"trace",        "format",       "rate",    "rate_scale",
-          "duration",     "start",        "arrival", "gamma_cv",
-          "seed",         "max_requests", "slo",     "iteration_table",
-          "context_limit"};
+  return {"trace",         "format",        "rate",    "rate_scale",
+          "duration",      "start",         "arrival", "gamma_cv",
+          "seed",          "max_requests",  "slo",     "iteration_table",
+          "context_limit", "image_requests"};
 }
 
 absl::StatusOr<v1::ContextLimit> ContextLimitFlag() {
@@ -98,6 +102,8 @@ absl::StatusOr<v1::Workload> WorkloadFromFlags() {
   workload.set_duration_s(absl::GetFlag(FLAGS_duration));
   workload.set_seed(absl::GetFlag(FLAGS_seed));
   workload.set_max_requests(absl::GetFlag(FLAGS_max_requests));
+  // The tokens of an image are the model's (sim::ResolveImageWorkload).
+  if (absl::GetFlag(FLAGS_image_requests)) workload.mutable_images();
   return workload;
 }
 
@@ -129,6 +135,8 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
   inputs->max_decode_run = absl::GetFlag(FLAGS_max_decode_run);
   return inputs;
 }
+
+bool ImageRequestsFlag() { return absl::GetFlag(FLAGS_image_requests); }
 
 std::string SloFlag() { return absl::GetFlag(FLAGS_slo); }
 

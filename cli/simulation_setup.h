@@ -33,6 +33,9 @@ absl::StatusOr<sim::SimulationInputs> BuildSimulationInputs(
 
 absl::Status MakeOutputDir(const std::string& dir);
 
+// --image-requests: the requests are images for a detector (no trace).
+bool ImageRequestsFlag();
+
 // The --slo flag's value (a preset name or a file).
 std::string SloFlag();
 

@@ -9,6 +9,7 @@
 #include "hardware/model_footprint.h"
 #include "hardware/reference_machine.h"
 #include "sim/expert_parallel_layout.h"
+#include "sim/image_serving.h"
 #include "sim/pool_latency.h"
 #include "sim/routing_policy.h"
 #include "util/field_checks.h"
@@ -728,6 +729,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
   FLEETSIM_RETURN_IF_ERROR(ResolvePrefixCaching(cluster, origin, &fleet));
   FLEETSIM_RETURN_IF_ERROR(ApplyTestTimeScaling(cluster, origin, &fleet));
   FLEETSIM_RETURN_IF_ERROR(ApplyDiffusionServing(cluster, origin, &fleet));
+  FLEETSIM_RETURN_IF_ERROR(CheckImageServing(cluster, origin, fleet));
   FLEETSIM_RETURN_IF_ERROR(LoadIterationTable(cluster, origin, &fleet));
   return fleet;
 }

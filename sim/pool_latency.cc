@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "hardware/chip_catalog.h"
+#include "hardware/deformable_detr_model.h"
 #include "hardware/model_footprint.h"
 #include "hardware/operator_model.h"
 #include "hardware/splitwise_perf_model.h"
@@ -38,6 +39,10 @@ absl::StatusOr<std::unique_ptr<hardware::LatencyModel>> CreateFor(
     // all-to-all's cross-machine share (sim/instance.h).
     options.cross_machine_all_to_all_by_caller =
         pool != nullptr && pool->machines_per_instance > 1;
+    if (model.has_deformable_detr()) {
+      return hardware::DeformableDetrModel::Create(model, chip, tp, pp,
+                                                   options);
+    }
     return hardware::OperatorModel::Create(model, chip, tp, pp, options);
   }
   if (ep > 1 || alpha > 0) {

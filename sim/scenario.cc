@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "sim/image_serving.h"
 #include "sim/slo_evaluator.h"
 #include "sim/slo_spec.h"
 #include "sim/speculative_decoding.h"
@@ -67,9 +68,9 @@ absl::StatusOr<SimulationInputs> LoadScenario(const ScenarioRequest& request) {
       inputs.fleet,
       ResolveFleet(cluster, origin, *model, catalogs.chips().entries(),
                    request.pool_overrides));
-  FLEETSIM_RETURN_IF_ERROR(
-      workloads::RequestSource::Validate(request.workload));
   inputs.workload = request.workload;
+  FLEETSIM_RETURN_IF_ERROR(ResolveImageWorkload(*model, &inputs.workload));
+  FLEETSIM_RETURN_IF_ERROR(workloads::RequestSource::Validate(inputs.workload));
   FLEETSIM_ASSIGN_OR_RETURN(const v1::Chip* h100, catalogs.ReferenceChip());
   inputs.h100 = *h100;
   if (!request.slo.empty()) {

@@ -137,6 +137,34 @@ void CheckSsm(const v1::Model& model, ModelProblems& problems) {
   problems.Positive("ssm.conv_kernel", ssm.conv_kernel());
 }
 
+// A detector's own fields (the shapes hardware/deformable_detr_model.h
+// prices; its DetrGeometryOf checks the rest).
+void CheckDeformableDetr(const v1::Model& model, ModelProblems& problems) {
+  const v1::DeformableDetr& d = model.deformable_detr();
+  problems.Positive("deformable_detr.encoder_layers", d.encoder_layers());
+  if (d.encoder_layers() >= model.num_layers()) {
+    problems.Add("deformable_detr.encoder_layers",
+                 "field 'deformable_detr.encoder_layers' must be below "
+                 "num_layers (the rest are decoder layers)");
+  }
+  problems.Positive("deformable_detr.num_levels", d.num_levels());
+  problems.Positive("deformable_detr.num_points", d.num_points());
+  problems.Positive("deformable_detr.num_queries", d.num_queries());
+  problems.Positive("deformable_detr.image_height_px", d.image_height_px());
+  problems.Positive("deformable_detr.image_width_px", d.image_width_px());
+  const int channels = d.backbone_channels_size();
+  if (channels != d.num_levels() && channels != d.num_levels() - 1) {
+    problems.Add("deformable_detr.backbone_channels",
+                 "field 'deformable_detr.backbone_channels': one per level, "
+                 "or one fewer (the last level is then a stride-2 conv)");
+  }
+  if (!d.backbone().empty() && d.backbone() != "resnet50") {
+    problems.Add("deformable_detr.backbone",
+                 "field 'deformable_detr.backbone' must be \"resnet50\" or "
+                 "empty (not priced)");
+  }
+}
+
 }  // namespace
 
 // Sanity bounds, not data: far beyond any published model (DeepSeek-V3:
@@ -176,6 +204,15 @@ const FieldRanges& ModelFieldRanges() {
       {"fleetsim.v1.MaskedDiffusion.mask_token_id", 0, kSize},
       // Served as draft steps: at most SpeculativeDecoding's draft tokens.
       {"fleetsim.v1.MultiTokenPrediction.num_modules", 0, 64},
+      {"fleetsim.v1.DeformableDetr.encoder_layers", 0, 1e5},
+      {"fleetsim.v1.DeformableDetr.num_levels", 1, 4, "strides 8, 16, 32, 64"},
+      {"fleetsim.v1.DeformableDetr.num_points", 1, 1e3},
+      {"fleetsim.v1.DeformableDetr.num_queries", 1, 1e5},
+      {"fleetsim.v1.DeformableDetr.image_height_px", 1, 1e5, "pixels"},
+      {"fleetsim.v1.DeformableDetr.image_width_px", 1, 1e5, "pixels"},
+      {"fleetsim.v1.DeformableDetr.backbone_channels", 1, 1e5},
+      {"fleetsim.v1.DeformableDetr.cache_hit_fraction", 0, 0.999,
+       "a share of reads, below 1"},
   };
   return *ranges;
 }
@@ -225,6 +262,7 @@ absl::Status ValidateModel(const v1::Model& model, const std::string& path) {
                    "model are not modelled");
     }
   }
+  if (model.has_deformable_detr()) CheckDeformableDetr(model, problems);
   FLEETSIM_RETURN_IF_ERROR(problems.status());
   return CheckFields(model, path, ModelFieldRanges());
 }

@@ -67,6 +67,8 @@ const FieldRanges& WorkloadFieldRanges() {
        "seconds, --start"},
       {"fleetsim.v1.Workload.duration_s", 0, kMaxSimulatedSeconds,
        "seconds, --duration"},
+      {"fleetsim.v1.ImageRequests.encoder_tokens", 1,
+       static_cast<double>(kMaxRequestTokens), "tokens (util/run_limits.h)"},
       {"fleetsim.v1.Workload.max_requests", 0,
        static_cast<double>(kMaxRequestsPerRun),
        "--max-requests; the per-run limit, docs/limits.md"},
@@ -83,7 +85,20 @@ absl::Status RequestSource::Validate(const v1::Workload& w) {
           absl::StrCat("field '", field, "' = ", value, ": ", what));
     }
   };
-  if (w.trace_path().empty()) {
+  if (w.has_images()) {
+    // Image requests come from the generator alone (no trace to read).
+    if (!w.trace_path().empty()) {
+      problems.push_back("field 'trace_path': not used with images");
+    }
+    if (w.arrival() == v1::ARRIVAL_PROCESS_UNSPECIFIED) {
+      problems.push_back(
+          "field 'images': needs arrival ARRIVAL_PROCESS_POISSON or "
+          "ARRIVAL_PROCESS_GAMMA and rate_per_s (images per second)");
+    }
+    check(w.images().encoder_tokens() > 0, "images.encoder_tokens",
+          w.images().encoder_tokens(),
+          "must be > 0 (the model's feature-map tokens per image)");
+  } else if (w.trace_path().empty()) {
     problems.push_back("field 'trace_path': required");
   }
   check(IsUsable(w.rate_scale()), "rate_scale", w.rate_scale(),
@@ -144,6 +159,12 @@ absl::StatusOr<std::unique_ptr<RequestSource>> RequestSource::Create(
     const v1::Workload& workload, const ReaderOptions& options) {
   FLEETSIM_RETURN_IF_ERROR(Validate(workload));
   std::unique_ptr<RequestSource> source(new RequestSource(workload));
+  if (workload.has_images()) {
+    // One image a request: its feature-map tokens in, its detections (one
+    // output, produced by the prefill pass) out.
+    source->pool_.push_back({workload.images().encoder_tokens(), 1});
+    return source;
+  }
   FLEETSIM_ASSIGN_OR_RETURN(
       std::unique_ptr<TraceReader> reader,
       TraceReader::Open(workload.trace_path(), workload.format(), options));

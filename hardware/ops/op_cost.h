@@ -85,6 +85,9 @@ enum class OpForm : int {
   kSsmScanDecode,
   // collective_op.h
   kCollective,
+  // deformable_attention_op.h: MSDA's sampler (no calibration rows; priced
+  // only from a model's shape, hardware/deformable_detr_model.h)
+  kDeformableSampling,
 };
 
 // Collective algorithms (collective_op.h has the time formulas).

@@ -107,6 +107,10 @@ OpCost CostOfQuery(const OperatorQuery& q, const OperatorModelOptions& o,
     case OpForm::kSsmScanDecode:
       x[kDecodeRequests] = static_cast<double>(q.requests);
       return SsmScanDecodeCost(q);
+    case OpForm::kDeformableSampling:
+      // Never a query's form (FormOfQuery): the sampler is priced from a
+      // model's shape only (deformable_attention_op.h).
+      return MakeOpCost(form, q.op_class, kTokens);
     case OpForm::kCollective:
       break;
   }
