@@ -25,7 +25,7 @@ OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 CHIPS="h100 a100"
 HITS="0 0.5 0.75 0.9 0.95"
-RATES="20 40 80 160"
+RATES="40 160 320"
 IMAGES=8
 
 for chip in $CHIPS; do
