@@ -536,7 +536,7 @@ FLEETSIM_REGISTER_COMMAND(
     "estimate",
     {"estimate --model M --chip C [--tp T] [--ep E] "
      "[--prefill TOKENS[:CACHED],..] "
-     "[--decode N@CTX,..] [flags]",
+     "[--decode N@CTX,..] [--images N [--cache-hit-fraction H]] [flags]",
      "The time `fleetsim replay` gives one iteration of a batch on one "
      "instance of a catalog model on a catalog chip: kernels and "
      "serving-stack overhead apart, per operator. A model that does not fit "

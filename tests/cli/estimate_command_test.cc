@@ -280,5 +280,27 @@ TEST(EstimateCommandTest, TimesASpeculativeIteration) {
       << unknown.output;
 }
 
+// A detector's images (Deformable DETR): the sampler's intensity in the
+// table, and --images refused for a language model.
+TEST(EstimateCommandTest, PricesImagesOfADetector) {
+  const RunResult r = RunFleetsim(
+      "--model deformable-detr --chip a100 --images 2 "
+      "--cache-hit-fraction 0.9");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("FLOP/B"), std::string::npos);
+  EXPECT_NE(r.output.find("enc_msda_sample"), std::string::npos);
+  EXPECT_NE(r.output.find("44446 tokens"), std::string::npos) << r.output;
+
+  const RunResult llm = RunFleetsim("--model llama-3-8b --chip h100 --images 2");
+  EXPECT_NE(llm.exit_code, 0);
+  EXPECT_NE(llm.output.find("language model"), std::string::npos)
+      << llm.output;
+  const RunResult no_images =
+      RunFleetsim("--model deformable-detr --chip h100 --prefill 100");
+  EXPECT_NE(no_images.exit_code, 0);
+  EXPECT_NE(no_images.output.find("--images"), std::string::npos)
+      << no_images.output;
+}
+
 }  // namespace
 }  // namespace fleetsim::cli

@@ -40,7 +40,8 @@ TEST(ModelCatalogTest, EveryFieldRangeNamesAField) {
 TEST(ModelCatalogTest, AllShippedModelsLoad) {
   EXPECT_THAT(
       ShippedModels().names(),
-      ElementsAre("bloom-176b", "codellama-34b", "deepseek-v3", "llada-8b",
+      ElementsAre("bloom-176b", "codellama-34b", "deepseek-v3", "deformable-detr",
+                  "llada-8b",
                   "llama-2-70b", "llama-2-7b", "llama-3-70b", "llama-3-8b",
                   "llama-3.2-1b", "mamba2-2.7b", "mixtral-8x7b", "qwen-72b",
                   "qwen2.5-7b", "zaya1-ccgqa", "zaya1-gqa-twin",
@@ -95,6 +96,20 @@ TEST(ModelCatalogTest, HeadsNotDivisibleNamesFileLineAndField) {
                 "/heads_not_divisible/models/bad_gqa.txtpb:8:1: field "
                 "'num_kv_heads' (6) must "
                 "divide num_heads (64)");
+}
+
+// A detector's own fields: encoder layers leave room for the decoder, and
+// the backbone's outputs match the levels.
+TEST(ModelCatalogTest, DetectorFieldsAreChecked) {
+  v1::Model detr = Get(ShippedModels(), "deformable-detr");
+  EXPECT_TRUE(ValidateModel(detr, "/x.txtpb").ok());
+  detr.mutable_deformable_detr()->set_encoder_layers(12);
+  detr.mutable_deformable_detr()->add_backbone_channels(4096);
+  detr.mutable_deformable_detr()->add_backbone_channels(4096);
+  const std::string message(ValidateModel(detr, "/x.txtpb").message());
+  EXPECT_THAT(message, HasSubstr("field 'deformable_detr.encoder_layers' "
+                                 "must be below num_layers"));
+  EXPECT_THAT(message, HasSubstr("field 'deformable_detr.backbone_channels'"));
 }
 
 TEST(ModelCatalogTest, MhaNeedsAsManyKvHeadsAsHeads) {
