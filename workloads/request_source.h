@@ -22,6 +22,10 @@
 //   two columns independently (same marginals, correlation lost). Resampled
 //   requests carry no prefix-block hashes.
 //
+// Images (Workload.images, a detector's requests): resampling from a pool
+//   of one pair, the image's encoder_tokens in and one output, with no
+//   trace to read.
+//
 // Determinism: the same Workload (seed included) gives the same stream on
 // every platform with IEEE doubles and a correctly behaving libm: draws come
 // from std::mt19937_64 (fully specified by the C++ standard) through this
@@ -53,7 +57,8 @@ const FieldRanges& WorkloadFieldRanges();
 class RequestSource final {
  public:
   // Checks `workload` without opening the trace. InvalidArgument listing
-  // every problem, each naming its field: trace_path missing; negative or
+  // every problem, each naming its field: trace_path missing (or set with
+  // images; images without a generator or encoder_tokens); negative or
   // non-finite rate_scale, rate_per_s, gamma_cv, start_s, duration_s;
   // negative max_requests; a generator with rate_per_s <= 0 or with neither
   // duration_s nor max_requests (an endless stream); rate_per_s without a

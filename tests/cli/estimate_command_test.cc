@@ -291,10 +291,10 @@ TEST(EstimateCommandTest, PricesImagesOfADetector) {
   EXPECT_NE(r.output.find("enc_msda_sample"), std::string::npos);
   EXPECT_NE(r.output.find("44446 tokens"), std::string::npos) << r.output;
 
-  const RunResult llm = RunFleetsim("--model llama-3-8b --chip h100 --images 2");
+  const RunResult llm =
+      RunFleetsim("--model llama-3-8b --chip h100 --images 2");
   EXPECT_NE(llm.exit_code, 0);
-  EXPECT_NE(llm.output.find("language model"), std::string::npos)
-      << llm.output;
+  EXPECT_NE(llm.output.find("language model"), std::string::npos) << llm.output;
   const RunResult no_images =
       RunFleetsim("--model deformable-detr --chip h100 --prefill 100");
   EXPECT_NE(no_images.exit_code, 0);

@@ -114,6 +114,29 @@ TEST(RequestSourceTest, MaxRequestsCapsReplay) {
   EXPECT_EQ(requests.back().id, 9);
 }
 
+// Image requests: no trace, every request one image in and one output.
+TEST(RequestSourceTest, ImagesAreGeneratedWithoutATrace) {
+  v1::Workload w;
+  w.mutable_images()->set_encoder_tokens(22223);
+  w.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
+  w.set_rate_per_s(50);
+  w.set_duration_s(10);
+  w.set_seed(3);
+  const std::vector<Request> requests = Drain(w);
+  EXPECT_NEAR(static_cast<double>(requests.size()), 500, 100);
+  for (const Request& r : requests) {
+    EXPECT_EQ(r.input_tokens, 22223);
+    EXPECT_EQ(r.output_tokens, 1);
+  }
+  v1::Workload replayed = w;
+  replayed.set_arrival(v1::ARRIVAL_PROCESS_UNSPECIFIED);
+  replayed.set_rate_per_s(0);
+  replayed.set_trace_path(DataTrace("azure_2023_conv.csv"));
+  const std::string error = ValidationError(replayed);
+  EXPECT_THAT(error, HasSubstr("field 'trace_path': not used with images"));
+  EXPECT_THAT(error, HasSubstr("field 'images': needs arrival"));
+}
+
 TEST(RequestSourceTest, PoissonResamplingHitsTheRate) {
   v1::Workload w = ConvWorkload();
   w.set_arrival(v1::ARRIVAL_PROCESS_POISSON);
