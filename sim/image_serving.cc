@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "hardware/deformable_detr_model.h"
+#include "sim/pool_latency.h"
 #include "util/text_locator.h"
 
 namespace fleetsim::sim {

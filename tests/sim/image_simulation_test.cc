@@ -13,6 +13,7 @@
 #include "hardware/deformable_detr_model.h"
 #include "sim/image_serving.h"
 #include "sim/isolated_run.h"
+#include "sim/pool_latency.h"
 #include "sim/scenario.h"
 #include "tests/sim/sim_test_util.h"
 #include "util/status_macros.h"
