@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,7 @@
 #include "economics/price_changes.h"
 #include "economics/pricing.h"
 #include "economics/tco.h"
+#include "hardware/operator_options.h"
 #include "hardware/reference_machine.h"
 #include "planner/plan_request_checks.h"
 #include "sim/fleet.h"
@@ -267,6 +269,17 @@ std::string CandidateKey(const Candidate& candidate) {
   return key;
 }
 
+std::vector<std::string> TemplateKernelsOn(
+    const v1::Chip& chip,
+    const google::protobuf::RepeatedPtrField<std::string>& kernels) {
+  const std::vector<std::string> known = hardware::ChipKernels(chip);
+  std::vector<std::string> out;
+  for (const std::string& kernel : kernels) {
+    if (absl::c_binary_search(known, kernel)) out.push_back(kernel);
+  }
+  return out;
+}
+
 v1::Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
   v1::Cluster cluster = context_->template_cluster;
   cluster.clear_pools();
@@ -285,8 +298,15 @@ v1::Cluster CandidateEvaluator::ToCluster(const Candidate& candidate) const {
                                 choice.chip));
     pool->set_role(choice.role);
     pool->mutable_machine()->set_chip(choice.chip);
+    const v1::Chip& chip = **context_->chips.Find(choice.chip);
     pool->mutable_machine()->set_chips_per_machine(
-        context_->MachineChips(**context_->chips.Find(choice.chip)));
+        context_->MachineChips(chip));
+    // The template's kernels on the chips that have them (a 910C's
+    // "flashmla" means nothing on an H200).
+    const std::vector<std::string> kernels =
+        TemplateKernelsOn(chip, pool->kernels());
+    pool->clear_kernels();
+    for (const std::string& kernel : kernels) pool->add_kernels(kernel);
     pool->set_machines(choice.machines);
     if (choice.owned) pool->set_owned_machines(choice.machines);
     pool->set_tp(choice.tp);

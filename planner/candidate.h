@@ -115,6 +115,13 @@ absl::StatusOr<PlanContext> BuildPlanContext(const v1::PlanRequest& request,
 absl::StatusOr<PlanContext> BuildPlanContext(const v1::PlanRequest& request,
                                              const std::string& data_dir);
 
+// Of a template pool's `kernels`, those `chip` has entries for: a plan's
+// template names the alternative kernels of some of the chips it tries
+// (a 910C's "flashmla" means nothing on an H200).
+std::vector<std::string> TemplateKernelsOn(
+    const v1::Chip& chip,
+    const google::protobuf::RepeatedPtrField<std::string>& kernels);
+
 // Simulates candidates in parallel and caches their evaluations. With a
 // SimulationCache, a candidate simulated before (by this plan or another
 // sharing the cache) is only priced again.

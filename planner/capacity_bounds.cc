@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "hardware/latency_model.h"
 #include "hardware/model_footprint.h"
+#include "hardware/operator_options.h"
 #include "hardware/reference_machine.h"
 #include "sim/fleet.h"
 #include "sim/pool_latency.h"
@@ -73,7 +74,8 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
     const v1::Pool& t = context.template_cluster.pools(0);
     pool->set_weight_dtype(t.weight_dtype());
     pool->set_kv_dtype(t.kv_dtype());
-    *pool->mutable_kernels() = t.kernels();
+    for (const std::string& kernel : TemplateKernelsOn(*chip, t.kernels()))
+      pool->add_kernels(kernel);
   }
   FLEETSIM_ASSIGN_OR_RETURN(
       sim::FleetSpec fleet,

@@ -208,6 +208,19 @@ std::vector<std::unique_ptr<SystemSearch>> Systems(
           continue;
         }
         for (const auto& [decode_chip, d] : layouts) {
+          // Instances spanning machines: one of each role may not fit.
+          const int smallest = p.prefill.machines + d.decode.machines;
+          if (smallest > context.budget_machines) {
+            skipped->push_back(
+                absl::StrCat("disaggregated ", prefill_chip, "->", decode_chip,
+                             " ", LayoutText(p.prefill.tp, p.prefill.ep), "->",
+                             LayoutText(d.decode.tp, d.decode.ep),
+                             ": one instance per role "
+                             "takes ",
+                             smallest, " machines, over the budget of ",
+                             context.budget_machines));
+            continue;
+          }
           searches.push_back(std::make_unique<SystemSearch>(
               SystemSpec{mode, prefill_chip, decode_chip, p.prefill, d.decode},
               &context, p.prefill_bounds, d.decode_bounds, hints));

@@ -42,7 +42,7 @@ v1::Chip WithEfficiency(const v1::Chip& chip,
   v1::OperatorEfficiency* cls = nullptr;
   for (v1::OperatorEfficiency& e : *out.mutable_efficiency()) {
     if (e.op() == fit.op() && e.framework() == fit.framework() &&
-        e.dtype() == fit.dtype()) {
+        e.dtype() == fit.dtype() && e.kernel() == fit.kernel()) {
       cls = &e;
       break;
     }
@@ -65,7 +65,7 @@ v1::Chip WithEfficiency(const v1::Chip& chip,
     cls->set_dtype(fit.dtype());
   }
   for (v1::OperatorEfficiency& sub : *cls->mutable_operators()) {
-    if (sub.op_name() == fit.op_name()) {
+    if (sub.op_name() == fit.op_name() && sub.kernel() == fit.kernel()) {
       sub.MergeFrom(fit);
       return out;
     }
