@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "hardware/breakdown_accumulation.h"
 #include "hardware/model_footprint.h"
 #include "hardware/operator_query.h"
 #include "hardware/ops/deformable_attention_op.h"
@@ -392,23 +393,8 @@ double DeformableDetrModel::Evaluate(const BatchShape& batch,
       tensor_flops[1 + i] += work.flops * op.invocations;
     }
     if constexpr (kExplain) {
-      auto it = std::find_if(
-          out->ops.begin(), out->ops.end(),
-          [&op](const OperatorTime& t) { return t.name == op.name; });
-      if (it == out->ops.end()) {
-        OperatorTime t;
-        t.name = op.name;
-        t.op_class = op.priced.cost.op_class;
-        t.bound = bound;
-        out->ops.push_back(t);
-        it = out->ops.end() - 1;
-      } else if (op_s > it->seconds) {
-        it->bound = bound;
-      }
-      it->seconds += op_s;
-      it->flops += work.flops * op.invocations;
-      it->vector_flops += work.vector_flops * op.invocations;
-      it->bytes += work.bytes * op.invocations;
+      AddToBreakdown(op.name, op.priced.cost.op_class, bound, op_s, work,
+                     op.invocations, out);
     }
   }
   if constexpr (kExplain) out->seconds = total;

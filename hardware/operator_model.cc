@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "hardware/breakdown_accumulation.h"
 #include "hardware/expert_all_to_all.h"
 #include "hardware/model_footprint.h"
 #include "hardware/ops/attention_op.h"
@@ -716,23 +717,8 @@ double OperatorModel::Evaluate(const BatchShape& batch, IterationBreakdown* out,
       totals->tensor_flops[i] += work.flops * op.invocations;
     }
     if constexpr (kExplain) {
-      auto it = std::find_if(
-          out->ops.begin(), out->ops.end(),
-          [&op](const OperatorTime& t) { return t.name == op.name; });
-      if (it == out->ops.end()) {
-        OperatorTime t;
-        t.name = op.name;
-        t.op_class = priced.cost.op_class;
-        t.bound = bound;
-        out->ops.push_back(t);
-        it = out->ops.end() - 1;
-      } else if (op_total > it->seconds) {
-        it->bound = bound;  // the larger contribution names the bound
-      }
-      it->seconds += op_total;
-      it->flops += work.flops * op.invocations;
-      it->vector_flops += work.vector_flops * op.invocations;
-      it->bytes += work.bytes * op.invocations;
+      AddToBreakdown(op.name, priced.cost.op_class, bound, op_total, work,
+                     op.invocations, out);
     }
   }
   if constexpr (kExplain) out->seconds = total;

@@ -1,5 +1,4 @@
 #include "sim/fleet.h"
-#include "sim/pool_latency.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +12,7 @@
 #include "hardware/chip_catalog.h"
 #include "hardware/model_footprint.h"
 #include "hardware/operator_options.h"
+#include "sim/pool_latency.h"
 #include "util/textproto.h"
 #include "workloads/model_catalog.h"
 
