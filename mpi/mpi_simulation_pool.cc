@@ -23,29 +23,41 @@ double Seconds(std::chrono::steady_clock::duration d) {
 MpiSimulationPool::MpiSimulationPool(int world_size)
     : ranks_(static_cast<size_t>(world_size)) {}
 
+absl::StatusOr<std::string> MpiSimulationPool::Ship(
+    const std::string& path, Rank& rank, v1::WorkerAssignment* assignment) {
+  auto it = files_.find(path);
+  if (it == files_.end()) {
+    v1::ShippedFile file;
+    FLEETSIM_RETURN_IF_ERROR(ReadFileToString(path, file.mutable_content()));
+    file.set_sha256(Sha256Hex(file.content()));
+    file.set_name(std::filesystem::path(path).filename().string());
+    it = files_.emplace(path, std::move(file)).first;
+  }
+  if (rank.files.insert(it->second.sha256()).second)
+    *assignment->add_files() = it->second;
+  return it->second.sha256();
+}
+
 absl::StatusOr<v1::WorkerAssignment> MpiSimulationPool::AssignmentFor(
     const planner::SimulationJob& job, Rank& rank) {
   v1::WorkerAssignment assignment;
   v1::SimulationContext context = planner::ContextOf(*job.inputs);
-  const std::string& path = context.workload().trace_path();
-  if (!path.empty()) {
-    auto it = traces_.find(path);
-    if (it == traces_.end()) {
-      v1::TraceFile trace;
-      FLEETSIM_RETURN_IF_ERROR(ReadFileToString(path, trace.mutable_content()));
-      trace.set_sha256(Sha256Hex(trace.content()));
-      trace.set_name(std::filesystem::path(path).filename().string());
-      it = traces_.emplace(path, std::move(trace)).first;
-    }
-    context.set_trace_sha256(it->second.sha256());
-    if (rank.traces.insert(it->second.sha256()).second)
-      *assignment.add_traces() = it->second;
+  if (!context.workload().trace_path().empty()) {
+    FLEETSIM_ASSIGN_OR_RETURN(
+        *context.mutable_trace_sha256(),
+        Ship(context.workload().trace_path(), rank, &assignment));
   }
   const std::string context_id = Sha256Hex(context.SerializeAsString());
   if (rank.contexts.insert(context_id).second)
     (*assignment.mutable_contexts())[context_id] = std::move(context);
   assignment.set_context_id(context_id);
   FLEETSIM_ASSIGN_OR_RETURN(*assignment.mutable_task(), planner::TaskOf(job));
+  const std::string& table = assignment.task().cluster().iteration_time_table();
+  if (!table.empty()) {
+    FLEETSIM_ASSIGN_OR_RETURN(
+        *assignment.mutable_task()->mutable_iteration_table_sha256(),
+        Ship(table, rank, &assignment));
+  }
   assignment.set_task_id(next_task_id_++);
   return assignment;
 }

@@ -50,7 +50,7 @@ class MpiSimulationPool final : public planner::SimulationPool {
  private:
   using Clock = std::chrono::steady_clock;
   struct Rank {
-    std::set<std::string> traces;    // sha256 of traces it holds
+    std::set<std::string> files;     // sha256 of the input files it holds
     std::set<std::string> contexts;  // context ids it holds
     bool busy = false;
     bool stale = false;  // running for a batch that was cancelled
@@ -62,13 +62,17 @@ class MpiSimulationPool final : public planner::SimulationPool {
   // The assignment of `job` for `rank`, with what the rank lacks.
   absl::StatusOr<v1::WorkerAssignment> AssignmentFor(
       const planner::SimulationJob& job, Rank& rank);
+  // Adds the file at `path` to `assignment` unless `rank` holds it already;
+  // its SHA-256.
+  absl::StatusOr<std::string> Ship(const std::string& path, Rank& rank,
+                                   v1::WorkerAssignment* assignment);
   // An idle rank, other than `avoid` when another is idle; 0 when none.
   int IdleRank(int avoid) const;
   // Receives one report if one is waiting; sets `*rank` to its sender.
   absl::StatusOr<bool> TryReceive(v1::WorkerReport* report, int* rank);
 
-  std::vector<Rank> ranks_;                      // by rank; [0] is this one
-  std::map<std::string, v1::TraceFile> traces_;  // by path as rank 0 reads it
+  std::vector<Rank> ranks_;                       // by rank; [0] is this one
+  std::map<std::string, v1::ShippedFile> files_;  // by path as rank 0 reads it
   uint64_t next_task_id_ = 1;
   double overhead_s_ = 0;
   int64_t bytes_sent_ = 0;

@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A worker's traces and contexts, kept for the launch.
+// A worker's input files and contexts, kept for the launch.
 class WorkerState final {
  public:
   ~WorkerState() {
@@ -27,18 +27,14 @@ class WorkerState final {
   }
 
   absl::Status Absorb(const v1::WorkerAssignment& assignment) {
-    for (const v1::TraceFile& trace : assignment.traces())
-      FLEETSIM_RETURN_IF_ERROR(Store(trace));
+    for (const v1::ShippedFile& file : assignment.files())
+      FLEETSIM_RETURN_IF_ERROR(Store(file));
     for (const auto& [id, context] : assignment.contexts()) {
       v1::SimulationContext local = context;
       if (!context.trace_sha256().empty()) {
-        auto it = trace_paths_.find(context.trace_sha256());
-        if (it == trace_paths_.end()) {
-          return absl::InternalError(absl::StrCat(
-              "context ", id, " needs trace ", context.trace_sha256(),
-              ", which rank 0 never sent"));
-        }
-        local.mutable_workload()->set_trace_path(it->second);
+        FLEETSIM_ASSIGN_OR_RETURN(
+            *local.mutable_workload()->mutable_trace_path(),
+            PathOf(context.trace_sha256()));
       }
       contexts_[id] = std::move(local);
     }
@@ -52,9 +48,14 @@ class WorkerState final {
       return absl::InternalError(
           absl::StrCat("context ", assignment.context_id(), " was never sent"));
     }
-    FLEETSIM_ASSIGN_OR_RETURN(
-        sim::SimulationInputs inputs,
-        planner::InputsOf(context->second, assignment.task()));
+    v1::SimulationTask task = assignment.task();
+    if (!task.iteration_table_sha256().empty()) {
+      FLEETSIM_ASSIGN_OR_RETURN(
+          *task.mutable_cluster()->mutable_iteration_time_table(),
+          PathOf(task.iteration_table_sha256()));
+    }
+    FLEETSIM_ASSIGN_OR_RETURN(sim::SimulationInputs inputs,
+                              planner::InputsOf(context->second, task));
     const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<sim::SimulationChild> child =
         sim::StartSimulationChild(inputs);
@@ -68,9 +69,19 @@ class WorkerState final {
   }
 
  private:
-  // Writes a trace under dir_/SHA/NAME (its name kept: the extension may
-  // give the format).
-  absl::Status Store(const v1::TraceFile& trace) {
+  // This rank's copy of the file whose SHA-256 is `sha256`.
+  absl::StatusOr<std::string> PathOf(const std::string& sha256) const {
+    auto it = file_paths_.find(sha256);
+    if (it == file_paths_.end()) {
+      return absl::InternalError(
+          absl::StrCat("file ", sha256, " was never sent by rank 0"));
+    }
+    return it->second;
+  }
+
+  // Writes a file under dir_/SHA/NAME (its name kept: a trace's extension
+  // may give its format).
+  absl::Status Store(const v1::ShippedFile& file) {
     if (dir_.empty()) {
       const char* tmp = std::getenv("TMPDIR");
       std::string pattern =
@@ -79,28 +90,28 @@ class WorkerState final {
               .string();
       if (mkdtemp(pattern.data()) == nullptr) {
         return absl::PermissionDeniedError(
-            absl::StrCat(pattern, ": cannot create the trace folder"));
+            absl::StrCat(pattern, ": cannot create the input folder"));
       }
       dir_ = pattern;
     }
-    fs::path folder = fs::path(dir_) / trace.sha256();
+    fs::path folder = fs::path(dir_) / file.sha256();
     std::error_code error;
     fs::create_directories(folder, error);
-    fs::path path = folder / fs::path(trace.name()).filename();
+    fs::path path = folder / fs::path(file.name()).filename();
     std::ofstream out(path, std::ios::binary);
-    out.write(trace.content().data(),
-              static_cast<std::streamsize>(trace.content().size()));
+    out.write(file.content().data(),
+              static_cast<std::streamsize>(file.content().size()));
     out.close();
     if (error || !out) {
       return absl::DataLossError(
-          absl::StrCat(path.string(), ": cannot write the trace"));
+          absl::StrCat(path.string(), ": cannot write the input file"));
     }
-    trace_paths_[trace.sha256()] = path.string();
+    file_paths_[file.sha256()] = path.string();
     return absl::OkStatus();
   }
 
   std::string dir_;
-  std::map<std::string, std::string> trace_paths_;  // by sha256
+  std::map<std::string, std::string> file_paths_;  // by sha256
   std::map<std::string, v1::SimulationContext> contexts_;
 };
 

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/address_sanitizer.h"
@@ -58,7 +59,8 @@ std::string SanitizedRanks() {
 }
 #endif
 
-// The mpirun command prefix, or "" when the test cannot run here.
+// mpirun and its options, before any app context; "" when the test cannot
+// run here.
 std::string Mpirun() {
 #ifndef FLEETSIM_MPIEXEC
   return "";
@@ -68,7 +70,7 @@ std::string Mpirun() {
   // Open MPI refuses root without these (containers, CI).
   std::string root = geteuid() == 0 ? " --allow-run-as-root" : "";
   return std::string(FLEETSIM_MPIEXEC) + root + SanitizedRanks() +
-         " --oversubscribe -np 3 " FLEETSIM_BINARY_DIR "/fleetsim ";
+         " --oversubscribe";
 #endif
 }
 
@@ -79,9 +81,10 @@ class MpiTest : public ::testing::Test {
     GTEST_SKIP() << "fleetsim was built without MPI (libopenmpi-dev absent "
                     "or -DFLEETSIM_MPI=OFF): the MPI pool is not tested";
 #endif
-    mpirun_ = Mpirun();
-    if (mpirun_.empty())
+    launcher_ = Mpirun();
+    if (launcher_.empty())
       GTEST_SKIP() << "mpirun not found (apt-get install openmpi-bin)";
+    mpirun_ = launcher_ + " -np 3 " FLEETSIM_BINARY_DIR "/fleetsim ";
     dir_ = ::testing::TempDir() + "/mpi_" + std::to_string(getpid());
     std::filesystem::remove_all(dir_);
   }
@@ -90,12 +93,15 @@ class MpiTest : public ::testing::Test {
   // Runs `fleetsim ARGS --out DIR/out`, moves its outputs to DIR/local,
   // then `mpirun ... fleetsim ARGS --out DIR/out` (the same command line:
   // study.json records it).
-  void RunLocallyThenOnThreeRanks(const std::string& args) {
+  // `ranks` (default: mpirun_) launches the three ranks.
+  void RunLocallyThenOnThreeRanks(const std::string& args,
+                                  std::string ranks = "") {
     const std::string out = " --out " + dir_ + "/out";
     testutil::FleetsimRun local = testutil::RunFleetsim(args + out);
     ASSERT_EQ(local.exit_code, 0) << local.output;
     std::filesystem::rename(dir_ + "/out", dir_ + "/local");
-    const std::string command = mpirun_ + args + out + " 2>&1";
+    if (ranks.empty()) ranks = mpirun_;
+    const std::string command = ranks + args + out + " 2>&1";
     std::string output;
     std::FILE* pipe = popen(command.c_str(), "r");
     EXPECT_NE(pipe, nullptr);
@@ -115,7 +121,8 @@ class MpiTest : public ::testing::Test {
         << file;
   }
 
-  std::string mpirun_;
+  std::string launcher_;  // mpirun and its options
+  std::string mpirun_;    // launcher_, three ranks of fleetsim
   std::string dir_;
 };
 
@@ -126,6 +133,37 @@ TEST_F(MpiTest, PlanOnThreeRanksEqualsTheLocalPlan) {
       std::string("plan --model llama-2-7b --trace ") + FLEETSIM_SOURCE_DIR +
       "/data/traces/azure_2023_conv.csv --rate 4 --duration 60 --slo normal "
       "--chips h100,a100 --budget-machines 8 --jobs 2");
+  ExpectSameOutput("plan.json");
+  ExpectSameOutput("plan.csv");
+}
+
+// A cluster's iteration_time_table travels to the workers by content, as
+// the trace does: here rank 0 runs where the relative path `table.csv`
+// names SplitwiseSim's table and the workers run in a folder where it names
+// nothing (no shared file system), yet the plan equals the local one.
+TEST_F(MpiTest, WorkersGetTheIterationTableByContent) {
+  const std::string rank0 = dir_ + "/rank0";
+  const std::string workers = dir_ + "/workers";
+  std::filesystem::create_directories(rank0);
+  std::filesystem::create_directories(workers);
+  std::filesystem::copy_file(
+      std::string(FLEETSIM_SOURCE_DIR) + "/data/splitwise/perf_model.csv",
+      rank0 + "/table.csv");
+  // The local run's folder is rank 0's.
+  absl::Cleanup restore = [cwd = std::filesystem::current_path()] {
+    std::filesystem::current_path(cwd);
+  };
+  std::filesystem::current_path(rank0);
+  const std::string args =
+      std::string("plan --model llama-2-70b --trace ") + FLEETSIM_SOURCE_DIR +
+      "/data/traces/azure_2023_conv.csv --rate 2 --duration 60 --slo normal "
+      "--chips h100,a100 --modes colocated --budget-machines 4 --jobs 2 "
+      "--iteration-table table.csv";
+  const std::string app = FLEETSIM_BINARY_DIR "/fleetsim " + args;
+  RunLocallyThenOnThreeRanks(args, launcher_ + " -np 1 --wdir " + rank0 + " " +
+                                       app + " --out " + dir_ +
+                                       "/out : -np 2 --wdir " + workers +
+                                       " " FLEETSIM_BINARY_DIR "/fleetsim ");
   ExpectSameOutput("plan.json");
   ExpectSameOutput("plan.csv");
 }
