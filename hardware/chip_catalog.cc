@@ -213,9 +213,23 @@ void CheckEfficiencies(const v1::Chip& chip, ChipProblems& problems) {
               " already has an efficiency entry"));
     }
     CheckKernelName(entry, prefix, problems);
+    // One operator entry per operator and kernel: a second would be
+    // ignored or shadow the first, depending on the order they apply in.
+    std::set<std::pair<std::string, std::string>> seen_operators;
     for (int j = 0; j < entry.operators_size(); ++j) {
-      CheckKernelName(entry.operators(j),
-                      absl::StrCat(prefix, ".operators[", j, "]"), problems);
+      const v1::OperatorEfficiency& op = entry.operators(j);
+      const std::string op_prefix = absl::StrCat(prefix, ".operators[", j, "]");
+      CheckKernelName(op, op_prefix, problems);
+      if (!seen_operators.insert({op.op_name(), op.kernel()}).second) {
+        problems.Add(
+            op_prefix + ".op_name",
+            absl::StrCat("field '", op_prefix, ".op_name': '", op.op_name(),
+                         "'",
+                         op.kernel().empty()
+                             ? ""
+                             : absl::StrCat(" (kernel ", op.kernel(), ")"),
+                         " already has an efficiency entry"));
+      }
     }
     CheckEntryDtype(chip, entry, prefix, problems);
     if (!entry.framework().empty() && !IsServingFramework(entry.framework())) {

@@ -343,7 +343,8 @@ bool IsServingFramework(std::string_view name);
 // (OperatorEfficiency.kernel, class and operator entries), sorted.
 std::vector<std::string> ChipKernels(const v1::Chip& chip);
 // Empty when `chip` has entries for every one of `kernels`; otherwise what
-// is missing ("chip 'h200' has no kernel 'amla' (it has: none)").
+// is missing ("chip 'h200' has no kernel 'amla' (its alternative
+// kernels: none)").
 std::string UnknownKernel(const v1::Chip& chip,
                           const std::vector<std::string>& kernels);
 

@@ -10,6 +10,7 @@
 #include "hardware/operator_options.h"
 #include "hardware/reference_machine.h"
 #include "sim/fleet.h"
+#include "sim/platform.h"
 #include "sim/pool_latency.h"
 #include "sim/slo_evaluator.h"
 #include "util/status_macros.h"
@@ -107,7 +108,7 @@ absl::StatusOr<CapacityBounds> EstimateCapacity(const PlanContext& context,
     if (spec.machines_per_instance > 1) {
       s += spec.all_to_all.ScaleOutSeconds(
           static_cast<double>(batch.total_tokens()), spec.scale_out_bytes_per_s,
-          2 * spec.scale_out_latency_s);
+          sim::RouteLatencySeconds(spec, spec));
     }
     return s;
   };

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <utility>
 
+#include "sim/platform.h"
 #include "sim/run_guard.h"
 
 namespace fleetsim::sim {
@@ -111,7 +112,7 @@ void Instance::RunIteration(double seconds) {
   // once; the iteration's other dispatch and combine phases each wait it
   // too, added here.
   const hardware::ExpertAllToAll& a2a = pool_->all_to_all;
-  const double route_latency_s = 2 * pool_->scale_out_latency_s;
+  const double route_latency_s = RouteLatencySeconds(*pool_, *pool_);
   const double phase_latency_s = (a2a.phases() - 1) * route_latency_s;
   const double compute_s = seconds + phase_latency_s;
   ThisRunGuard().CheckWaitFor(compute_s, "an iteration");

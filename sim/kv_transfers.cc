@@ -4,6 +4,7 @@
 #include <mutex>
 #include <utility>
 
+#include "sim/platform.h"
 #include "sim/run_guard.h"
 #include "simgrid/simix.hpp"
 
@@ -50,7 +51,7 @@ void KvTransfers::Start(Instance* from, Instance* to, LiveRequestPtr request) {
   ThisRunGuard().CheckTransfer(
       bytes,
       std::min(from_pool.scale_out_bytes_per_s, to_pool.scale_out_bytes_per_s),
-      from_pool.scale_out_latency_s + to_pool.scale_out_latency_s);
+      RouteLatencySeconds(from_pool, to_pool));
   if (free_.empty()) {
     // The records grow to the peak number of concurrent transfers.
     transfers_.push_back(std::make_unique<Transfer>());

@@ -56,4 +56,8 @@ Platform BuildPlatform(const FleetSpec& fleet) {
   return platform;
 }
 
+double RouteLatencySeconds(const PoolSpec& from, const PoolSpec& to) {
+  return from.scale_out_latency_s + to.scale_out_latency_s;
+}
+
 }  // namespace fleetsim::sim

@@ -32,6 +32,11 @@ struct Platform {
 // Builds and seals the fleet's zone. Requires an Engine; once per engine.
 Platform BuildPlatform(const FleetSpec& fleet);
 
+// The latency of the route from a machine of `from` to one of `to`: it
+// crosses the sender's link and the receiver's, s. What a transfer pays
+// once before its bytes flow, and what the planner's bounds charge for it.
+double RouteLatencySeconds(const PoolSpec& from, const PoolSpec& to);
+
 }  // namespace fleetsim::sim
 
 #endif  // FLEETSIM_SIM_PLATFORM_H_

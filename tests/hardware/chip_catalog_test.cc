@@ -326,6 +326,16 @@ TEST(ChipCatalogTest, AlternativeKernelEntriesAreChecked) {
   sub->set_kernel("Flash MLA");
   EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
               HasSubstr("efficiency[2].operators[0].kernel': 'Flash MLA'"));
+  // One operator entry per operator and kernel.
+  sub->set_kernel("flashmla");
+  EXPECT_TRUE(ValidateChip(chip, "h100.txtpb").ok());
+  v1::OperatorEfficiency* twin = chip.mutable_efficiency(2)->add_operators();
+  *twin = *sub;
+  EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
+              HasSubstr("efficiency[2].operators[1].op_name': 'mla_decode' "
+                        "(kernel flashmla) already has an efficiency entry"));
+  twin->clear_kernel();
+  EXPECT_TRUE(ValidateChip(chip, "h100.txtpb").ok());
 }
 
 // An efficiency entry's dtype needs the chip's peak for it (an FP8 entry

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "sim/isolated_run.h"
+#include "sim/platform.h"
 #include "sim/scenario.h"
 #include "tests/sim/sim_test_util.h"
 #include "util/status_macros.h"
@@ -39,11 +40,9 @@ std::string Pool(const std::string& name, const std::string& role, int machines,
       " weight_dtype: DTYPE_FP8 batching { policy: BATCHING_POLICY_VLLM } }");
 }
 
-// Replays `rows` (arrival s, prompt, output) on `cluster`; writes
-// requests.csv to `csv` when given.
-absl::StatusOr<v1::SimulationResult> Replay(const std::string& cluster,
-                                            const std::string& rows,
-                                            const std::string& csv = "") {
+// The inputs of replaying `rows` (arrival s, prompt, output) on `cluster`.
+absl::StatusOr<SimulationInputs> Inputs(const std::string& cluster,
+                                        const std::string& rows) {
   const std::string trace = TempPath("ep_trace.csv");
   {
     std::ofstream out(trace);
@@ -55,7 +54,14 @@ absl::StatusOr<v1::SimulationResult> Replay(const std::string& cluster,
       ParseTextProto("name: 'ep' " + cluster, "test", &request.cluster));
   request.model = "deepseek-v3";
   request.workload.set_trace_path(trace);
-  FLEETSIM_ASSIGN_OR_RETURN(SimulationInputs inputs, LoadScenario(request));
+  return LoadScenario(request);
+}
+
+// Replays them; writes requests.csv to `csv` when given.
+absl::StatusOr<v1::SimulationResult> Replay(const std::string& cluster,
+                                            const std::string& rows,
+                                            const std::string& csv = "") {
+  FLEETSIM_ASSIGN_OR_RETURN(SimulationInputs inputs, Inputs(cluster, rows));
   return RunSimulationInChild(inputs, csv);
 }
 
@@ -125,6 +131,35 @@ TEST(CrossMachineEpTest, AnIterationAcrossMachinesIsSlowerThanInOneDomain) {
   ASSERT_EQ(two->completed(), 1);
   EXPECT_GT(two->ttft_s().mean(), one->ttft_s().mean());
   EXPECT_GT(two->tpot_s().mean(), one->tpot_s().mean());
+}
+
+// On idle links the simulated exchange of each iteration takes what the
+// planner's bounds charge for it (ExpertAllToAll::ScaleOutSeconds with the
+// platform's route latency): a lone request's prefill of 2,000 tokens, then
+// one decode step per further output token, over 2 and 4 machines.
+TEST(CrossMachineEpTest, TheBoundsExchangeTimeIsTheSimulatedOneOnIdleLinks) {
+  for (const auto& [machines, layout] :
+       {std::pair<int, std::string>{2, "tp: 1 ep: 16"},
+        std::pair<int, std::string>{4, "tp: 1 ep: 32"}}) {
+    SCOPED_TRACE(machines);
+    const std::string cluster =
+        Pool("colocated", "POOL_ROLE_COLOCATED", machines, layout, 50);
+    const std::string rows = "0,2000,20\n";
+    auto inputs = Inputs(cluster, rows);
+    ASSERT_TRUE(inputs.ok()) << inputs.status();
+    const PoolSpec& pool = inputs->fleet.pools[0];
+    ASSERT_EQ(pool.machines_per_instance, machines);
+    auto step_s = [&](double tokens) {
+      return pool.all_to_all.ScaleOutSeconds(tokens, pool.scale_out_bytes_per_s,
+                                             RouteLatencySeconds(pool, pool));
+    };
+    const double expected_s = step_s(2000) + 19 * step_s(1);
+    auto result = Replay(cluster, rows);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->completed(), 1);
+    EXPECT_NEAR(result->pools(0).all_to_all_scale_out_s(), expected_s,
+                1e-6 * expected_s);  // SimGrid's timing precision
+  }
 }
 
 std::string ReadFile(const std::string& path) {
