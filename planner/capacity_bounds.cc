@@ -30,9 +30,12 @@ CapacityBounds DiffusionCapacity(const sim::DiffusionServingSpec& diffusion,
   const auto prompt = static_cast<int64_t>(std::max(1.0, demand.mean_input));
   const auto answer = std::clamp<int64_t>(
       static_cast<int64_t>(demand.mean_output), 1, diffusion.canvas_tokens);
+  // Held at the canvas left after the first pass (the larger first-pass
+  // canvas is held for one pass of many).
   const int batch = static_cast<int>(std::clamp<double>(
-      spec.RequestsHeld(static_cast<double>(diffusion.HeldTokens(prompt))), 1,
-      spec.max_batch_size));
+      spec.RequestsHeld(static_cast<double>(
+          diffusion.HeldTokensAfterFirstPass(prompt, answer))),
+      1, spec.max_batch_size));
   double batch_seconds = 0;
   for (int64_t i = 0; i < diffusion.TotalPasses(answer); ++i) {
     const sim::DiffusionPass pass = diffusion.Pass(i, prompt, answer);

@@ -619,6 +619,15 @@ void BatchScheduler::FinishDiffusionIteration(double end_s) {
     if (request->decode_steps++ == 0) {
       request->prefill_done_s = end_s;  // the first pass read the prompt
       ++usage_.prompts_served;
+      // An adaptive canvas has shrunk: its dropped blocks' K/V is free.
+      const int64_t dropped =
+          request->kv_blocks -
+          BlocksFor(pool_.diffusion->HeldTokensAfterFirstPass(
+              request->input_tokens, request->output_tokens));
+      if (dropped > 0) {
+        request->kv_blocks -= dropped;
+        ReleaseBlocks(dropped);
+      }
     }
     const int64_t tokens = pool_.diffusion->TokensAfterPasses(
                                request->decode_steps, request->output_tokens) -

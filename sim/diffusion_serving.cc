@@ -65,6 +65,13 @@ int64_t DiffusionServingSpec::HeldTokens(int64_t prompt_tokens) const {
   return cache == v1::DIFFUSION_CACHE_NONE ? 0 : prompt_tokens + canvas_tokens;
 }
 
+int64_t DiffusionServingSpec::HeldTokensAfterFirstPass(
+    int64_t prompt_tokens, int64_t output_tokens) const {
+  return cache == v1::DIFFUSION_CACHE_NONE
+             ? 0
+             : prompt_tokens + FinalCanvasTokens(output_tokens);
+}
+
 namespace {
 
 // What diffusion serving is not simulated with, or null.

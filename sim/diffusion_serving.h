@@ -73,11 +73,14 @@ struct DiffusionServingSpec {
   // answer only once the last pass ran (the canvas's later blocks are
   // denoised too), so fewer than `output_tokens` before that.
   int64_t TokensAfterPasses(int64_t passes, int64_t output_tokens) const;
-  // Tokens whose K/V a request holds for its life: none without a cache,
-  // prompt + canvas with one (the refresh caches the whole sequence; held
-  // at the canvas's first length even after an adaptive shrink, an
-  // over-count for the rest of the request).
+  // Tokens whose K/V a request holds from admission through its first
+  // pass: none without a cache, prompt + canvas with one (the refresh
+  // caches the whole sequence).
   int64_t HeldTokens(int64_t prompt_tokens) const;
+  // And after its first pass: with adaptive length the canvas has shrunk
+  // to FinalCanvasTokens, and the dropped blocks' K/V is freed.
+  int64_t HeldTokensAfterFirstPass(int64_t prompt_tokens,
+                                   int64_t output_tokens) const;
 };
 
 // Checks Cluster.diffusion_serving against the fleet's model and applies

@@ -66,8 +66,13 @@ TEST(DiffusionServingTest, AdaptiveLengthShrinksTheCanvasAfterTheFirstPass) {
   EXPECT_EQ(spec.Pass(8, 100, 40).sequence_tokens, 164);
   EXPECT_EQ(spec.Pass(8, 100, 40).query_tokens, 164);
   EXPECT_EQ(spec.FinalCanvasTokens(1000), 256);  // never above L
+  // The K/V held: the whole canvas through the first pass, then the
+  // answer's two blocks.
+  EXPECT_EQ(spec.HeldTokens(100), 356);
+  EXPECT_EQ(spec.HeldTokensAfterFirstPass(100, 40), 164);
   spec.adaptive_length = false;
   EXPECT_EQ(spec.TotalPasses(40), 64);
+  EXPECT_EQ(spec.HeldTokensAfterFirstPass(100, 40), 356);
 }
 
 TEST(DiffusionServingTest, TokensStreamBlockByBlockAndEndWithTheLastPass) {

@@ -121,6 +121,33 @@ TEST(DiffusionSimulationTest, OdbMechanismsEachSpeedUpFastDllm) {
   EXPECT_GT(adaptive, 1.5 * fast_short);
 }
 
+// With adaptive length a request holds the whole canvas's K/V only through
+// its first pass; then the dropped blocks are freed and more requests are
+// admitted. 96 requests at once on a 3,072-token canvas (3,328 tokens with
+// the prompt: about 33 of them fit an H100's KV) with 64-token answers
+// (320 tokens each after the first pass): the batch outgrows what fits at
+// the full canvas, and every request is served.
+TEST(DiffusionSimulationTest, AnAdaptiveCanvasFreesItsDroppedBlocks) {
+  v1::Cluster cluster;
+  ASSERT_TRUE(ParseTextProto(ClusterText(96,
+                                         "canvas_tokens: 3072 block_tokens: 32 "
+                                         "cache: DIFFUSION_CACHE_DUAL "
+                                         "tokens_per_step: 4 "
+                                         "adaptive_length: true"),
+                             "test", &cluster)
+                  .ok());
+  absl::StatusOr<SimulationInputs> inputs =
+      Load("llada-8b", cluster, "", 96, /*output=*/64);
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  const double fit_at_full_canvas =
+      inputs->fleet.pools[0].RequestsHeld(kPrompt + 3072);
+  ASSERT_LT(fit_at_full_canvas, 48);
+  absl::StatusOr<v1::SimulationResult> result = RunSimulationInChild(*inputs);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->completed(), 96);
+  EXPECT_GT(result->pools(0).mean_batch_size(), 1.2 * fit_at_full_canvas);
+}
+
 TEST(DiffusionSimulationTest, BadConfigsNameTheFileLineAndField) {
   const std::string path = ::testing::TempDir() + "/" +
                            std::to_string(getpid()) + "_dllm_cluster.txtpb";
