@@ -27,6 +27,10 @@ namespace fleetsim::planner {
 namespace {
 
 constexpr int kDefaultBudgetMachines = 64;
+// The most requests a plan records to share among its runs
+// (PlanContext.arrivals): 64 MiB at 16 bytes each. A memory bound, not a
+// measured optimum; a longer window runs from its trace as before.
+constexpr int64_t kMaxRecordedArrivals = int64_t{1} << 22;
 
 // The worst SLO target of a result, as (observed / limit, description).
 std::pair<double, std::string> WorstMiss(const v1::SimulationResult& result) {
@@ -90,6 +94,11 @@ absl::StatusOr<PlanContext> BuildPlanContext(const v1::PlanRequest& request,
   FLEETSIM_RETURN_IF_ERROR(
       workloads::RequestSource::Validate(request.workload()));
   context.workload = request.workload();
+  // Not recorded on an error: each run then reports it, as without.
+  absl::StatusOr<std::shared_ptr<const workloads::RecordedArrivals>> arrivals =
+      workloads::RecordedArrivals::Record(context.workload,
+                                          kMaxRecordedArrivals);
+  if (arrivals.ok()) context.arrivals = *std::move(arrivals);
   context.stop_when_slo_missed = !request.run_to_end();
   if (!request.slo().targets().empty()) {
     context.slo = request.slo();
@@ -435,6 +444,7 @@ CandidateEvaluator::Prepare(const Candidate& candidate, const std::string& key,
   run.input->slo_reference_chip = context_->slo_reference_chip;
   run.input->h100 = context_->h100;
   run.input->stop_when_slo_missed = context_->stop_when_slo_missed;
+  run.input->arrivals = context_->arrivals;
   return run;
 }
 

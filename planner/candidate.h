@@ -24,6 +24,7 @@
 #include "planner/simulation_pool.h"
 #include "sim/catalogs.h"
 #include "sim/simulation.h"
+#include "workloads/recorded_arrivals.h"
 
 namespace fleetsim::planner {
 
@@ -103,6 +104,10 @@ struct PlanContext {
   economics::TcoSettings tco;
   // Simulations stop at a certain SLO miss (!PlanRequest.run_to_end).
   bool stop_when_slo_missed = true;
+  // The workload's stream, recorded once for every candidate's run
+  // (sim::SimulationInputs.arrivals); null when it is not recorded (too
+  // long, prefix hashes, or an error each run then reports itself).
+  std::shared_ptr<const workloads::RecordedArrivals> arrivals;
 };
 
 // Finds the model and chips in `catalogs`, loads the SLO (inline or preset),

@@ -34,13 +34,19 @@ struct WindowCounts {
   int64_t multi_token_requests = 0;  // two or more output tokens
 };
 
-// What the workload's window holds, read once more before the run (the
-// source is deterministic), for the early stop's bound. Under test-time
-// scaling a sample's drawn length may exceed the trace's, so every request
-// counts as multi-token (`samples`): the bound must not undercount.
-absl::StatusOr<WindowCounts> CountRequests(const v1::Workload& workload,
+// What the workload's window holds, for the early stop's bound: counted
+// in its recorded stream, or read once more before the run (the source is
+// deterministic). Under test-time scaling a sample's drawn length may
+// exceed the trace's, so every request counts as multi-token (`samples`):
+// the bound must not undercount.
+absl::StatusOr<WindowCounts> CountRequests(const SimulationInputs& inputs,
                                            bool samples) {
-  auto source = workloads::RequestSource::Create(workload);
+  if (inputs.arrivals != nullptr) {
+    return WindowCounts{inputs.arrivals->size(),
+                        samples ? inputs.arrivals->size()
+                                : inputs.arrivals->multi_token_requests()};
+  }
+  auto source = workloads::RequestSource::Create(inputs.workload);
   if (!source.ok()) return source.status();
   WindowCounts counts;
   workloads::Request request;
@@ -113,11 +119,15 @@ class Runtime final : public InstanceEvents {
   // to the instance the router picks; then waits until every request
   // finished.
   void ArrivalsLoop();
+  // The next request of the workload, from its recorded stream or its
+  // source.
+  absl::StatusOr<bool> NextArrival(workloads::Request* request);
 
   const SimulationInputs& inputs_;
   const FleetSpec& fleet_;
   const RequestSink& sink_;
-  std::unique_ptr<workloads::RequestSource> source_;
+  std::unique_ptr<workloads::RequestSource> source_;  // null: recorded
+  int64_t next_recorded_ = 0;  // the next request of inputs_.arrivals
   std::vector<std::unique_ptr<hardware::LatencyModel>> latency_;  // per pool
   std::vector<std::unique_ptr<MemoizedLatency>> memoized_;        // per pool
   std::unique_ptr<SloEvaluator> slo_;
@@ -197,7 +207,7 @@ void Runtime::StartActors() {
 void Runtime::ArrivalsLoop() {
   workloads::Request request;
   while (true) {
-    absl::StatusOr<bool> more = source_->Next(&request);
+    absl::StatusOr<bool> more = NextArrival(&request);
     if (!more.ok()) ThisRunGuard().Fail(more.status());
     if (!*more) break;
     if (request.arrival_s > sg4::Engine::get_clock()) {
@@ -228,6 +238,13 @@ void Runtime::ArrivalsLoop() {
   arrivals_done_ = true;
   std::unique_lock<sg4::Mutex> lock(*done_mutex_);
   while (finished_ < emitted_) done_->wait(lock);
+}
+
+absl::StatusOr<bool> Runtime::NextArrival(workloads::Request* request) {
+  if (source_ != nullptr) return source_->Next(request);
+  if (next_recorded_ >= inputs_.arrivals->size()) return false;
+  inputs_.arrivals->Get(next_recorded_++, request);
+  return true;
 }
 
 void Runtime::OnComplete(LiveRequestPtr request) {
@@ -324,12 +341,16 @@ absl::StatusOr<v1::SimulationResult> RunSimulation(
     if (!evaluator.ok()) return evaluator.status();
     slo = std::move(*evaluator);
   }
-  auto source = workloads::RequestSource::Create(inputs.workload);
-  if (!source.ok()) return source.status();
+  std::unique_ptr<workloads::RequestSource> source;
+  if (inputs.arrivals == nullptr) {
+    auto created = workloads::RequestSource::Create(inputs.workload);
+    if (!created.ok()) return created.status();
+    source = *std::move(created);
+  }
   int64_t expected = 0;
   if (inputs.stop_when_slo_missed && slo) {
-    absl::StatusOr<WindowCounts> counts = CountRequests(
-        inputs.workload, inputs.fleet.test_time_scaling.has_value());
+    absl::StatusOr<WindowCounts> counts =
+        CountRequests(inputs, inputs.fleet.test_time_scaling.has_value());
     if (!counts.ok()) return counts.status();
     slo->ExpectAtMost(counts->requests, counts->multi_token_requests);
     expected = counts->requests;
@@ -339,7 +360,7 @@ absl::StatusOr<v1::SimulationResult> RunSimulation(
   sg4::Engine engine("fleetsim");
   ConfigureEngine(inputs.simgrid_config);
   ThisRunGuard() = RunGuard();
-  Runtime runtime(inputs, sink, std::move(*source), std::move(latency),
+  Runtime runtime(inputs, sink, std::move(source), std::move(latency),
                   std::move(slo));
   absl::Status built = runtime.Build();
   if (!built.ok()) return built;

@@ -15,6 +15,7 @@
 #ifndef FLEETSIM_SIM_SIMULATION_H_
 #define FLEETSIM_SIM_SIMULATION_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -26,6 +27,7 @@
 #include "sim/fleet.h"
 #include "sim/metrics.h"
 #include "sim/run_observer.h"
+#include "workloads/recorded_arrivals.h"
 
 namespace fleetsim::sim {
 
@@ -70,6 +72,12 @@ struct SimulationInputs {
   // Told of every iteration, idle moment and KV transfer as the run goes
   // (sim/run_observer.h); outlives the run. Null: none.
   RunObserver* observer = nullptr;
+  // Optional: `workload`'s stream recorded once
+  // (workloads/recorded_arrivals.h) for many runs of it, such as the
+  // planner's candidates: the run replays it instead of reading the trace
+  // (twice, with stop_when_slo_missed) itself. Null: the run reads it.
+  // REQUIRES: RecordedArrivals::Record(workload)'s.
+  std::shared_ptr<const workloads::RecordedArrivals> arrivals;
 };
 
 // Errors: anything wrong with the inputs (InvalidArgument/NotFound from the
