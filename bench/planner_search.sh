@@ -10,7 +10,10 @@
 #   bench/planner_search.sh OLD_BUILD_DIR [NEW_BUILD_DIR] [duration_s]
 # (NEW defaults to build, duration to 120 s.) ROUNDS (default 1), SLO
 # (default normal), TRACES (default "code conv"), KEEP (a folder to keep
-# the plans and logs in; default: removed).
+# the plans and logs in; default: removed), OLD_DATA (the data folder the
+# old binary reads, when today's has fields it does not know; e.g.
+# `mkdir /tmp/d && git archive d3314c3 data | tar -x -C /tmp/d`, then
+# OLD_DATA=/tmp/d/data; default: its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OLD=${1:?usage: bench/planner_search.sh OLD_BUILD_DIR [NEW_BUILD_DIR] [duration_s]}/fleetsim
@@ -26,8 +29,8 @@ else
   OUT=$(mktemp -d)
   trap 'rm -rf "$OUT"' EXIT
 fi
-plan() {  # plan BINARY OUTDIR TRACE
-  /usr/bin/time -f "%U %S %e" -o "$2.time" "$1" plan --model bloom-176b \
+plan() {  # plan BINARY OUTDIR TRACE [DATA_DIR]
+  FLEETSIM_DATA_DIR=${4:-${FLEETSIM_DATA_DIR:-}} /usr/bin/time -f "%U %S %e" -o "$2.time" "$1" plan --model bloom-176b \
     --trace "data/traces/azure_2023_$3.csv" --rate 70 \
     --duration "$DURATION" --seed 1 --slo "$SLO" \
     --chips h100,a100,spad_prefill,spad_decode --cost-basis die \
@@ -36,7 +39,7 @@ plan() {  # plan BINARY OUTDIR TRACE
 echo "$(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at start; ${DURATION} s windows"
 for round in $(seq "$ROUNDS"); do
   for trace in $TRACES; do
-    plan "$OLD" "$OUT/old-$trace-$round" "$trace"
+    plan "$OLD" "$OUT/old-$trace-$round" "$trace" "${OLD_DATA:-}"
     plan "$NEW" "$OUT/new-$trace-$round" "$trace"
   done
 done
