@@ -60,9 +60,10 @@ ABSL_FLAG(std::string, prefill, "",
 ABSL_FLAG(std::string, decode, "",
           "estimate: decode requests, N@CONTEXT[,...] (N requests, each with "
           "CONTEXT tokens already cached)");
-ABSL_FLAG(std::string, weight_dtype, "",
-          "estimate: serve the weights in this precision (bf16, fp16, fp8, "
-          "int8; default: the model's dtype), as a pool's weight_dtype");
+ABSL_FLAG(
+    std::string, weight_dtype, "",
+    "estimate: serve the weights in this precision (bf16, fp16, fp8, fp4, "
+    "int8; default: the model's dtype), as a pool's weight_dtype");
 ABSL_FLAG(std::string, kv_dtype, "",
           "estimate: KV-cache precision (bf16, fp16, fp8, int8; default: the "
           "model's kv_dtype), as a pool's kv_dtype");

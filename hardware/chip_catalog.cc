@@ -129,7 +129,7 @@ void CheckTileRows(const v1::OperatorEfficiency& entry,
 }
 
 // An entry's dtype must be one the cost model prices tensor work in
-// (TensorDtype: BF16, FP8, INT8), with a peak on this chip.
+// (TensorDtype: BF16, FP8, INT8, FP4), with a peak on this chip.
 void CheckEntryDtype(const v1::Chip& chip, const v1::OperatorEfficiency& entry,
                      const std::string& prefix, ChipProblems& problems) {
   double peak = 0;
@@ -149,6 +149,10 @@ void CheckEntryDtype(const v1::Chip& chip, const v1::OperatorEfficiency& entry,
       peak = chip.int8_tops();
       peak_field = "int8_tops";
       break;
+    case v1::DTYPE_FP4:
+      peak = chip.fp4_tflops();
+      peak_field = "fp4_tflops";
+      break;
     default:
       break;
   }
@@ -158,7 +162,7 @@ void CheckEntryDtype(const v1::Chip& chip, const v1::OperatorEfficiency& entry,
                                      "': ", v1::Dtype_Name(entry.dtype()),
                                      " is not a precision the cost model "
                                      "prices (DTYPE_BF16, DTYPE_FP8, "
-                                     "DTYPE_INT8)"));
+                                     "DTYPE_INT8, DTYPE_FP4)"));
   } else if (!(peak > 0)) {
     problems.Add(field, absl::StrCat("field '", field,
                                      "': ", v1::Dtype_Name(entry.dtype()),

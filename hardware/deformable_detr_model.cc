@@ -178,7 +178,7 @@ class DetrTableBuilder {
     Op op;
     op.priced = BindOp(cost,
                        ResolveEfficiency(o_, chip_, cost.op_class, name,
-                                         TensorDtype(chip_, cost.fp8)),
+                                         TensorDtype(chip_, cost.precision)),
                        chip_, o_);
     op.invocations = invocations;
     op.name = std::string(name);

@@ -25,6 +25,7 @@ int BytesPerElement(v1::Dtype dtype) {
   switch (dtype) {
     case v1::DTYPE_FP8:
     case v1::DTYPE_INT8:
+    case v1::DTYPE_FP4:
       return 1;
     case v1::DTYPE_BF16:
     case v1::DTYPE_FP16:
@@ -35,6 +36,11 @@ int BytesPerElement(v1::Dtype dtype) {
 
 int WeightBytesPerElement(const v1::Model& model) {
   return BytesPerElement(model.dtype());
+}
+
+double FfnWeightBytesPerElement(const v1::Model& model) {
+  return model.dtype() == v1::DTYPE_FP4 ? kNvfp4BytesPerElement
+                                        : WeightBytesPerElement(model);
 }
 
 int KvBytesPerElement(const v1::Model& model) {
@@ -219,6 +225,21 @@ double RoutedExpertParameters(const v1::Model& model) {
          model.moe().expert_ffn_dim() * model.moe().num_experts();
 }
 
+double RoutedExpertBytes(const v1::Model& model) {
+  return RoutedExpertParameters(model) * FfnWeightBytesPerElement(model);
+}
+
+double FfnParameters(const v1::Model& model) {
+  const v1::MoeConfig& moe = model.moe();
+  const double experts =
+      moe.num_experts() > 0
+          ? MoeLayerParameters(model) -
+                static_cast<double>(model.hidden_size()) * moe.num_experts()
+          : 0;
+  return NumDenseMlpLayers(model) * DenseMlpParameters(model) +
+         NumMoeLayers(model) * experts;
+}
+
 double SsmMixerParameters(const v1::Model& model) {
   if (NumSsmLayers(model) == 0) return 0;
   const LayerGemms g = LayerGemmShapes(model);
@@ -267,7 +288,11 @@ double ActiveParameterCount(const v1::Model& model) {
 }
 
 double WeightBytes(const v1::Model& model) {
-  return ParameterCount(model) * WeightBytesPerElement(model);
+  const double b = WeightBytesPerElement(model);
+  const double ffn_b = FfnWeightBytesPerElement(model);
+  // The FFN term is 0 unless the FFNs differ (FP4), so the other precisions'
+  // sizes stay ParameterCount * b to the last bit.
+  return ParameterCount(model) * b + FfnParameters(model) * (ffn_b - b);
 }
 
 }  // namespace fleetsim::hardware

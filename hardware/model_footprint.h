@@ -22,14 +22,32 @@
 
 namespace fleetsim::hardware {
 
-// Bytes per element of `dtype`: 2 for BF16/FP16, 1 for FP8/INT8. UNSPECIFIED is
-// treated as BF16 (2), the proto's documented default.
+// Bytes per element of `dtype`: 2 for BF16/FP16, 1 for FP8/INT8 (and for
+// FP4, whose weights outside the FFNs stay FP8: FfnWeightBytesPerElement).
+// UNSPECIFIED is treated as BF16 (2), the proto's documented default.
 int BytesPerElement(v1::Dtype dtype);
 
+// NVFP4's bytes per element: 4-bit E2M1 values with one FP8 (E4M3) scale
+// per 16 of them, (4 + 8 / 16) / 8 = 0.5625 B (the per-tensor FP32 scale is
+// negligible). NVIDIA's NeMo AutoModel NVFP4 utilities
+// (docs.nvidia.com/nemo/automodel, components/quantization/nvfp4) state the
+// same 0.5625 bytes per parameter.
+inline constexpr double kNvfp4BytesPerElement = 0.5625;
+
 // Bytes per weight element (Model.dtype) and per KV-cache element
-// (Model.kv_dtype, falling back to Model.dtype when unspecified).
+// (Model.kv_dtype, falling back to Model.dtype when unspecified). With FP4
+// weights (Model.dtype FP4, NVFP4) only the FFN weights are 4-bit
+// (FfnWeightBytesPerElement); WeightBytesPerElement is then that of every
+// other weight, FP8's 1 byte, as NVIDIA's NVFP4 DeepSeek checkpoints
+// (huggingface.co/nvidia/DeepSeek-R1-FP4, quantised from the FP8
+// checkpoint by TensorRT-Model-Optimizer's examples/deepseek) keep them.
 int WeightBytesPerElement(const v1::Model& model);
 int KvBytesPerElement(const v1::Model& model);
+
+// Bytes per element of the FFN weights (dense MLPs and MoE experts, routed
+// and shared; not the router): kNvfp4BytesPerElement when Model.dtype is
+// FP4, else WeightBytesPerElement.
+double FfnWeightBytesPerElement(const v1::Model& model);
 
 // Layer counts. SSM layers replace attention layers (ssm.num_ssm_layers of
 // num_layers; hybrid models like Jamba interleave them); MoE layers are the
@@ -98,6 +116,14 @@ double SsmMixerParameters(const v1::Model& model);
 // parallelism shards): num_moe_layers * num_experts * 3 * hidden *
 // expert_ffn_dim. DeepSeek-V3: 58 * 256 * 3 * 7168 * 2048 = 6.54e11.
 double RoutedExpertParameters(const v1::Model& model);
+// RoutedExpertParameters * FfnWeightBytesPerElement.
+double RoutedExpertBytes(const v1::Model& model);
+
+// Parameters of every FFN weight (those FfnWeightBytesPerElement sizes):
+// dense MLPs and MoE experts, routed and shared, of every layer.
+// DeepSeek-V3: 3 dense layers of 3 * 7168 * 18432 and 58 MoE layers of
+// 257 experts of 3 * 7168 * 2048 = 6.56e11 of its ~671e9.
+double FfnParameters(const v1::Model& model);
 
 // Total parameters: every layer, norms, embedding and (untied) LM head.
 // DeepSeek-V3 ~671e9; Llama-2-70B ~69e9; BLOOM-176B ~176e9.
@@ -106,8 +132,10 @@ double ParameterCount(const v1::Model& model);
 // Parameters touched per token (MoE: top_k routed + shared experts only).
 double ActiveParameterCount(const v1::Model& model);
 
-// ParameterCount * WeightBytesPerElement: bytes of weights the whole model
-// occupies (divide by TP * PP for one chip's share).
+// Bytes of weights the whole model occupies (divide by TP * PP for one
+// chip's share): ParameterCount * WeightBytesPerElement, with the
+// FfnParameters at FfnWeightBytesPerElement instead. DeepSeek-V3 in FP4:
+// 6.56e11 * 0.5625 + 1.5e10 * 1 = 384 GB (FP8: 671 GB).
 double WeightBytes(const v1::Model& model);
 
 // One projection: C[m, n] = A[m, k] * W[k, n] where m is the token count.

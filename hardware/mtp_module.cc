@@ -37,9 +37,14 @@ double MtpModuleParameters(const v1::Model& model) {
 
 double MtpModuleWeightBytes(const v1::Model& model) {
   const double projection = MtpProjectionParameters(model);
+  // The module's FFN (its MoE layer) in the FFNs' precision: 0 unless that
+  // differs (FP4 weights).
+  const double ffn_extra =
+      FfnParameters(MtpModuleModel(model)) *
+      (FfnWeightBytesPerElement(model) - WeightBytesPerElement(model));
   return (MtpModuleParameters(model) - projection) *
              WeightBytesPerElement(model) +
-         projection * BytesPerElement(v1::DTYPE_BF16);
+         projection * BytesPerElement(v1::DTYPE_BF16) + ffn_extra;
 }
 
 }  // namespace fleetsim::hardware

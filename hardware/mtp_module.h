@@ -34,8 +34,9 @@ double MtpProjectionParameters(const v1::Model& model);
 // enorm and hnorm, and the projection; not the embedding or output head.
 double MtpModuleParameters(const v1::Model& model);
 
-// Bytes of MtpModuleParameters on a chip: the projection in BF16, the rest
-// at the model's weight dtype.
+// Bytes of MtpModuleParameters on a chip: the projection in BF16, the MoE
+// layer's experts at the FFNs' precision (FfnWeightBytesPerElement), the
+// rest at the model's weight dtype.
 double MtpModuleWeightBytes(const v1::Model& model);
 
 }  // namespace fleetsim::hardware

@@ -234,6 +234,7 @@ class TableBuilder {
         shapes_(shapes),
         ep_(o.expert_parallel),
         b_w_(WeightBytesPerElement(model)),
+        b_ffn_(FfnWeightBytesPerElement(model)),
         b_kv_(KvBytesPerElement(model)) {}
 
   void Build();
@@ -256,7 +257,7 @@ class TableBuilder {
     Op op;
     op.priced = BindOp(cost,
                        ResolveEfficiency(o_, chip_, cost.op_class, name,
-                                         TensorDtype(chip_, cost.fp8)),
+                                         TensorDtype(chip_, cost.precision)),
                        chip_, o_);
     op.invocations = invocations;
     op.name = std::string(name);
@@ -275,10 +276,14 @@ class TableBuilder {
     return s;
   }
 
+  // `ffn`: a dense MLP's or an expert's GEMM, whose weights are the FFNs'
+  // (FfnWeightBytesPerElement: NVFP4 in FP4 pools, which run only these
+  // GEMMs at FP4's peak; attention and the rest stay FP8).
   void AddGemm(std::string_view name, v1::OperatorClass c, double invocations,
-               const GemmShape& g, Feature rows) {
+               const GemmShape& g, Feature rows, bool ffn = false) {
     if (g.k <= 0 || g.n <= 0 || invocations <= 0) return;
-    const OperatorQuery s = GemmShapeOf(c, g);
+    OperatorQuery s = GemmShapeOf(c, g);
+    if (ffn) s.weight_bytes = b_ffn_;
     Add(name, invocations, s, GemmCost(s, rows));
   }
 
@@ -338,6 +343,7 @@ class TableBuilder {
   std::vector<OperatorQuery>* shapes_;
   const int ep_;  // expert-parallel ranks; 1 = none
   const double b_w_;
+  const double b_ffn_;  // the FFN GEMMs' weights (AddGemm)
   const double b_kv_;
 };
 
@@ -474,14 +480,15 @@ void TableBuilder::AddSsmLayers(int layers) {
 void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   const LayerGemms g = LayerGemmShapes(model_);
   if (dense_layers > 0) {
-    AddGemm("mlp_up", v1::OPERATOR_CLASS_GEMM, dense_layers, g.mlp_up, kTokens);
+    AddGemm("mlp_up", v1::OPERATOR_CLASS_GEMM, dense_layers, g.mlp_up, kTokens,
+            /*ffn=*/true);
     const double ffn_c = static_cast<double>(DenseFfnDim(model_)) / tp_;
     AddRowKernel("activation", v1::OPERATOR_CLASS_ELEMENTWISE, dense_layers,
                  ffn_c,
                  model_.mlp() == v1::MLP_KIND_GELU ? UngatedActivationKernel(o_)
                                                    : GatedActivationKernel(o_));
     AddGemm("mlp_down", v1::OPERATOR_CLASS_GEMM, dense_layers, g.mlp_down,
-            kTokens);
+            kTokens, /*ffn=*/true);
   }
   if (moe_layers <= 0) return;
   const v1::MoeConfig& moe = model_.moe();
@@ -493,6 +500,7 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   // slice of every expert, EP ranks whole experts.
   const int expert_ranks = ep_ > 1 ? ep_ : tp_;
   OperatorQuery experts = Shape(v1::OPERATOR_CLASS_MOE);
+  experts.weight_bytes = b_ffn_;
   experts.k = model_.hidden_size();
   experts.n = ep_ > 1 ? moe.expert_ffn_dim() : moe.expert_ffn_dim() / tp_;
   experts.experts = moe.num_experts();
@@ -506,8 +514,7 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
   // (`calibrate fit` on fused-MoE rows, docs/calibration.md §4.4), whose
   // time includes the experts' SwiGLU: the routed experts' activation is
   // then not charged again. The entry that decides is the one Add() just
-  // priced the experts with (in 8-bit weights, the chip's 8-bit entry where
-  // it has one).
+  // priced the experts with (that of the experts' precision, TensorDtype).
   const bool fused_layer = ops_->back().priced.latency_s > 0;
   // Under expert parallelism the activations run over every token of the
   // instance at 1 / ep of the width (the same elements as a group's tokens
@@ -522,10 +529,10 @@ void TableBuilder::AddMlpLayers(int dense_layers, int moe_layers) {
                            moe.shared_expert_ffn_dim();
     AddGemm("shared_expert_up", v1::OPERATOR_CLASS_MOE, moe_layers,
             GemmShape{model_.hidden_size(), 2 * shared, GemmShape::Split::kN},
-            kTokens);
+            kTokens, /*ffn=*/true);
     AddGemm("shared_expert_down", v1::OPERATOR_CLASS_MOE, moe_layers,
             GemmShape{shared, model_.hidden_size(), GemmShape::Split::kK},
-            kTokens);
+            kTokens, /*ffn=*/true);
     act_width += static_cast<double>(shared) / expert_ranks;
   }
   if (act_width > 0) {

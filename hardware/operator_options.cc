@@ -1,6 +1,7 @@
 #include "hardware/operator_options.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <string>
@@ -10,6 +11,7 @@
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/span.h"
 
 namespace fleetsim::hardware {
 
@@ -192,25 +194,30 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
   };
   // Dtype-free entries, then `dtype`'s (a precision's kernels differ more
   // from another precision's than one framework's from another's); within
-  // each, framework-free entries, then the options' framework's. Last
-  // (kKernelPass), the entries of the kernels the options select, where
-  // their dtype and framework, if set, match: a kernel chosen instead of the
-  // chip's default replaces what the default's entries said.
-  constexpr int kKernelPass = 4;
-  constexpr int kPasses = kKernelPass + 1;
+  // each, framework-free entries, then the options' framework's. FP4 takes
+  // FP8's entries before its own: ASSUMPTION, nothing here measured FP4
+  // GEMMs, so they carry FP8's fitted efficiency (at FP4's peak) unless the
+  // chip has DTYPE_FP4 entries. Last (kernel_pass), the entries of the
+  // kernels the options select, where their dtype and framework, if set,
+  // match: a kernel chosen instead of the chip's default replaces what the
+  // default's entries said.
+  std::array<v1::Dtype, 3> layers = {v1::DTYPE_UNSPECIFIED};
+  int num_layers = 1;
+  if (dtype == v1::DTYPE_FP4) layers[num_layers++] = v1::DTYPE_FP8;
+  if (dtype != v1::DTYPE_UNSPECIFIED) layers[num_layers++] = dtype;
+  const int kernel_pass = 2 * num_layers;
+  const int passes = kernel_pass + 1;
   auto selected = [&o](const std::string& kernel) {
     return !kernel.empty() && absl::c_linear_search(o.kernels, kernel);
   };
-  auto applies = [&o, dtype, &selected](const v1::OperatorEfficiency& x,
-                                        int pass) {
-    if (pass == kKernelPass) {
+  auto applies = [&](const v1::OperatorEfficiency& x, int pass) {
+    if (pass == kernel_pass) {
       return selected(x.kernel()) &&
-             (x.dtype() == v1::DTYPE_UNSPECIFIED || x.dtype() == dtype) &&
+             absl::c_linear_search(
+                 absl::MakeConstSpan(layers.data(), num_layers), x.dtype()) &&
              (x.framework().empty() || x.framework() == o.framework);
     }
-    const bool dtype_ok =
-        pass < 2 ? x.dtype() == v1::DTYPE_UNSPECIFIED
-                 : dtype != v1::DTYPE_UNSPECIFIED && x.dtype() == dtype;
+    const bool dtype_ok = x.dtype() == layers[pass / 2];
     const bool framework_ok =
         pass % 2 == 0 ? x.framework().empty()
                       : !o.framework.empty() && x.framework() == o.framework;
@@ -221,15 +228,16 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
     // entry applies, and unset fields come from the options.
     e.memory = o.collective_efficiency;
     if (e.step_latency_s <= 0) e.step_latency_s = o.collective_alpha_s;
-    for (int pass = 0; pass < kPasses; ++pass) {
+    for (int pass = 0; pass < passes; ++pass) {
       for (const v1::OperatorEfficiency& x : chip.efficiency()) {
         if (x.op() == c && applies(x, pass)) apply(x);
       }
     }
     return e;
   }
-  for (int pass = 0; pass < kPasses; ++pass) {
-    if (pass == 2 && dtype == v1::DTYPE_FP8 && c == v1::OPERATOR_CLASS_GEMM)
+  for (int pass = 0; pass < passes; ++pass) {
+    if (pass % 2 == 0 && pass < kernel_pass &&
+        layers[pass / 2] == v1::DTYPE_FP8 && c == v1::OPERATOR_CLASS_GEMM)
       ApplyFp8GemmDefault(&e);
     for (const v1::OperatorEfficiency& x : chip.efficiency()) {
       if (x.op() == v1::OPERATOR_CLASS_UNSPECIFIED && applies(x, pass))
@@ -247,7 +255,7 @@ ClassEfficiency Resolve(const OperatorModelOptions& o, const v1::Chip& chip,
   // kernel-free one.
   if (named < 0) return e;
   for (const bool kernel_entries : {false, true}) {
-    for (int pass = 0; pass < kPasses; ++pass) {
+    for (int pass = 0; pass < passes; ++pass) {
       for (const v1::OperatorEfficiency& x : chip.efficiency()) {
         if (x.op() != c || !applies(x, pass)) continue;
         for (const v1::OperatorEfficiency& sub : x.operators()) {

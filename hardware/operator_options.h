@@ -357,6 +357,8 @@ std::string UnknownKernel(const v1::Chip& chip,
 // precision the operator's tensor work runs in (TensorDtype): after all
 // dtype-free entries, the entries of that dtype apply in the same order
 // (framework-free, then the framework's); UNSPECIFIED = dtype-free only.
+// FP4 applies FP8's entries (and FP8's GEMM default) before its own
+// (ASSUMPTION: no FP4 GEMM is measured here; docs/cost_model.md).
 // Last, the entries of options.kernels (OperatorEfficiency.kernel); entries
 // naming a kernel the options do not select never apply.
 ClassEfficiency ResolveEfficiency(const OperatorModelOptions& options,

@@ -14,15 +14,15 @@ namespace fleetsim::hardware {
 OperatorPricer::OperatorPricer(const v1::Chip& chip,
                                const OperatorModelOptions& options)
     : chip_(chip), options_(options) {
-  for (int eight_bit = 0; eight_bit < 2; ++eight_bit) {
-    const v1::Dtype dtype = TensorDtype(chip_, eight_bit == 1);
+  for (int p = 0; p < kNumTensorPrecisions; ++p) {
+    const v1::Dtype dtype = TensorDtype(chip_, static_cast<TensorPrecision>(p));
     for (int c = 0; c < kNumOperatorClasses; ++c) {
-      eff_[eight_bit][c] = ResolveEfficiency(
-          options_, chip_, static_cast<v1::OperatorClass>(c), dtype);
+      eff_[p][c] = ResolveEfficiency(options_, chip_,
+                                     static_cast<v1::OperatorClass>(c), dtype);
     }
     for (int i = 0; i < kNumNamedOperators; ++i) {
-      op_eff_[eight_bit][i] = ResolveEfficiency(
-          options_, chip_, NamedOperatorClass(i), NamedOperatorName(i), dtype);
+      op_eff_[p][i] = ResolveEfficiency(options_, chip_, NamedOperatorClass(i),
+                                        NamedOperatorName(i), dtype);
     }
   }
 }
@@ -46,9 +46,8 @@ double OperatorPricer::Seconds(const OperatorQuery& q,
                       ? static_cast<int>(q.op_class)
                       : 0;
   const int named = NamedOperatorIndexIn(q.op_class, q.name);
-  const int eight_bit = cost.fp8 ? 1 : 0;
-  const ClassEfficiency& e =
-      named >= 0 ? op_eff_[eight_bit][named] : eff_[eight_bit][cls];
+  const int p = static_cast<int>(cost.precision);
+  const ClassEfficiency& e = named >= 0 ? op_eff_[p][named] : eff_[p][cls];
   const PricedOp op = BindOp(cost, e, chip_, options_);
   OpWork work;
   Bound bound;

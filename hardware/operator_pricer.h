@@ -26,6 +26,7 @@
 #include "fleetsim/v1/chip.pb.h"
 #include "hardware/operator_options.h"
 #include "hardware/operator_query.h"
+#include "hardware/ops/op_cost.h"
 
 namespace fleetsim::hardware {
 
@@ -52,10 +53,14 @@ class OperatorPricer final {
   OperatorPricer(const v1::Chip& chip, const OperatorModelOptions& options);
   v1::Chip chip_;
   OperatorModelOptions options_;
-  // Indexed [eight_bit][...]: an operator with 8-bit weights takes the
-  // chip's entries of its 8-bit dtype (TensorDtype), others BF16's.
-  std::array<std::array<ClassEfficiency, kNumOperatorClasses>, 2> eff_;
-  std::array<std::array<ClassEfficiency, kNumNamedOperators>, 2> op_eff_;
+  // Indexed [TensorPrecision][...]: an operator takes the chip's entries
+  // of its weights' precision's dtype (TensorDtype).
+  std::array<std::array<ClassEfficiency, kNumOperatorClasses>,
+             kNumTensorPrecisions>
+      eff_;
+  std::array<std::array<ClassEfficiency, kNumNamedOperators>,
+             kNumTensorPrecisions>
+      op_eff_;
 };
 
 }  // namespace fleetsim::hardware

@@ -57,18 +57,36 @@ double ActivationReserveBytes(const v1::Model& model, const PoolSpec& pool,
 
 // OK when `chip` has a tensor peak for the weights' precision of `served`
 // and both precisions are modelled; else the reason, naming the pool's
-// field or, where the pool sets none (`*_from_pool` false), the model's.
+// field or, where the pool sets none (`*_from_pool` false), the model's,
+// and setting `*pool_field` to the pool field it is about ("weight_dtype",
+// "kv_dtype") for the error's file position.
 absl::Status CheckPrecision(const v1::Model& served, const v1::Chip& chip,
-                            bool weights_from_pool, bool kv_from_pool) {
+                            bool weights_from_pool, bool kv_from_pool,
+                            std::string* pool_field) {
+  *pool_field =
+      served.kv_dtype() == v1::DTYPE_FP4 ? "kv_dtype" : "weight_dtype";
   const std::string weight_field =
       weights_from_pool ? "field 'weight_dtype'" : "the model's field 'dtype'";
   const std::string kv_field =
       kv_from_pool ? "field 'kv_dtype'" : "the model's field 'kv_dtype'";
-  if (served.dtype() == v1::DTYPE_FP4 || served.kv_dtype() == v1::DTYPE_FP4) {
+  if (served.kv_dtype() == v1::DTYPE_FP4) {
     return absl::InvalidArgumentError(absl::StrCat(
-        served.dtype() == v1::DTYPE_FP4 ? weight_field : kv_field,
-        ": FP4 weights or KV cache are not modelled yet (the footprint counts "
-        "whole bytes per element)"));
+        kv_field,
+        ": an FP4 KV cache is not modelled (FP4 applies to weights only, "
+        "weight_dtype: DTYPE_FP4); use BF16 or FP8"));
+  }
+  if (served.dtype() == v1::DTYPE_FP4 && chip.fp4_tflops() <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(weight_field, ": FP4 weights, but chip '", chip.name(),
+                     "' has no FP4 tensor peak (fp4_tflops); serve it in ",
+                     chip.fp8_tflops() > 0 ? "FP8 or " : "", "BF16"));
+  }
+  // FP4 weights keep the weights outside the FFNs in FP8
+  // (hardware::WeightBytesPerElement).
+  if (served.dtype() == v1::DTYPE_FP4 && chip.fp8_tflops() <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        weight_field, ": FP4 weights keep attention in FP8, but chip '",
+        chip.name(), "' has no FP8 tensor peak (fp8_tflops)"));
   }
   if (served.dtype() == v1::DTYPE_FP8 && chip.fp8_tflops() <= 0) {
     return absl::InvalidArgumentError(
@@ -475,16 +493,24 @@ absl::Status CheckPoolShape(const v1::Model& model, const std::string& origin,
 // recurrent state once the weights and activations are placed: the blocks
 // an instance holds. An error when not even one request of a full token
 // budget fits.
-absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
-                         const std::string& origin, PoolSpec* pool) {
+// `index`: the pool's place in `cluster` (for the error's file position).
+absl::Status SizeKvCache(const FleetSpec& fleet, const v1::Cluster& cluster,
+                         int index, const std::string& origin, PoolSpec* pool) {
   const v1::Model& model = fleet.model;
   const v1::Model served = ServedModel(model, *pool);
+  std::string field;
   if (absl::Status precision = CheckPrecision(
           served, pool->chip, pool->weight_dtype != v1::DTYPE_UNSPECIFIED,
-          pool->kv_dtype != v1::DTYPE_UNSPECIFIED);
+          pool->kv_dtype != v1::DTYPE_UNSPECIFIED, &field);
       !precision.ok()) {
-    return PoolError(origin, *pool, std::string(precision.message()));
+    return absl::InvalidArgumentError(
+        TextLocator(origin, cluster)
+            .At(absl::StrCat("pools[", index, "].", field),
+                absl::StrCat("pool '", pool->name,
+                             "': ", precision.message())));
   }
+  const double kv_memory_fraction =
+      cluster.pools(index).batching().kv_memory_fraction();
   const double fraction =
       kv_memory_fraction > 0 ? kv_memory_fraction : kDefaultMemoryFraction;
   // Chip memory is given in GiB (spec sheets' "80 GB" HBM is 80 GiB).
@@ -494,8 +520,7 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
   if (pool->attention_groups() > 1) {
     // Every attention group holds the weights but the routed experts, which
     // are sharded over the ep ranks once.
-    const double experts = hardware::RoutedExpertParameters(served) *
-                           hardware::WeightBytesPerElement(served);
+    const double experts = hardware::RoutedExpertBytes(served);
     pool->weight_bytes_per_instance +=
         (pool->attention_groups() - 1) *
         (pool->weight_bytes_per_instance - experts);
@@ -521,7 +546,7 @@ absl::Status SizeKvCache(const FleetSpec& fleet, double kv_memory_fraction,
     const v1::Model draft = ServedModel(fleet.speculative->draft, *pool);
     if (absl::Status precision = CheckPrecision(
             draft, pool->chip, pool->weight_dtype != v1::DTYPE_UNSPECIFIED,
-            pool->kv_dtype != v1::DTYPE_UNSPECIFIED);
+            pool->kv_dtype != v1::DTYPE_UNSPECIFIED, &field);
         !precision.ok()) {
       return PoolError(origin, *pool,
                        absl::StrCat("speculative decoding's draft '",
@@ -721,8 +746,7 @@ absl::StatusOr<FleetSpec> ResolveFleet(
     }
     // fleet.pools[i] was resolved from cluster.pools(i).
     FLEETSIM_RETURN_IF_ERROR(
-        SizeKvCache(fleet, cluster.pools(i).batching().kv_memory_fraction(),
-                    origin, &pool));
+        SizeKvCache(fleet, cluster, static_cast<int>(i), origin, &pool));
   }
   FLEETSIM_RETURN_IF_ERROR(ResolveServingMode(origin, &fleet));
   FLEETSIM_RETURN_IF_ERROR(CheckSpeculativeDecoding(cluster, origin, fleet));

@@ -82,9 +82,13 @@ void FillOperatorUsage(const FleetSpec& fleet, const PoolSpec& pool,
   }
   if (usage->operators().empty()) return;
   SetFractions(usage->mutable_operators());
-  const bool eight_bit =
-      hardware::WeightBytesPerElement(ServedModel(fleet.model, pool)) <= 1;
-  const double peak = hardware::TensorTflops(pool.chip, eight_bit) * 1e12;
+  // The FFNs' precision: FP4 pools run only their FFN GEMMs at FP4's peak.
+  const double peak =
+      hardware::TensorTflops(
+          pool.chip,
+          hardware::PrecisionOfWeights(hardware::FfnWeightBytesPerElement(
+              ServedModel(fleet.model, pool)))) *
+      1e12;
   const double chip_s = busy_s * pool.chips_per_instance();
   usage->set_model_flops(flops);
   usage->set_peak_flops_per_chip_s(peak);

@@ -148,8 +148,7 @@ double DraftWeightBytes(const SpeculativeDecodingSpec& spec,
                         const v1::Model& draft, int attention_groups) {
   if (spec.mtp_modules == 0) return hardware::WeightBytes(draft);
   const double module = hardware::MtpModuleWeightBytes(draft);
-  const double experts = hardware::RoutedExpertParameters(draft) *
-                         hardware::WeightBytesPerElement(draft);
+  const double experts = hardware::RoutedExpertBytes(draft);
   return spec.mtp_modules *
          (module + (attention_groups - 1) * (module - experts));
 }

@@ -225,10 +225,16 @@ absl::Status ValidateModel(const v1::Model& model, const std::string& path) {
   if (model.dtype() == v1::DTYPE_UNSPECIFIED) {
     problems.Add("dtype", "field 'dtype' is missing");
   }
-  // FP4 exists for calibration rows; the footprint counts whole bytes.
+  // A model file names its checkpoint's precision; FP4 weights are a
+  // pool's choice (Pool.weight_dtype), which the pool's chip is checked
+  // against; an FP4 KV cache is not modelled.
   if (model.dtype() == v1::DTYPE_FP4 || model.kv_dtype() == v1::DTYPE_FP4) {
     problems.Add(model.dtype() == v1::DTYPE_FP4 ? "dtype" : "kv_dtype",
-                 "FP4 weights or KV cache are not modelled yet");
+                 model.dtype() == v1::DTYPE_FP4
+                     ? "FP4 weights are set per pool (Pool.weight_dtype: "
+                       "DTYPE_FP4, on a chip with fp4_tflops), not in a "
+                       "model file"
+                     : "an FP4 KV cache is not modelled");
   }
   problems.NonNegative("max_context", model.max_context());
 

@@ -1,6 +1,7 @@
 #include "hardware/calibration/efficiency_fit.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <utility>
@@ -180,24 +181,28 @@ std::vector<v1::CalibrationRow> RowsToFit(
   return mine;
 }
 
-// The dtype of the entry fitted on `queries`: that of 8-bit tensor work
-// (TensorDtype) when every query is priced at the 8-bit peak (GEMMs with
-// 8-bit weights), UNSPECIFIED when none is. One entry cannot price both
-// (the peaks differ, and so do the kernels): a mix is refused.
+// The dtype of the entry fitted on `queries`: that of their narrow tensor
+// work (TensorDtype) when every query is priced at one narrow peak (GEMMs
+// with 8-bit or FP4 weights), UNSPECIFIED when none is. One entry cannot
+// price two precisions (the peaks differ, and so do the kernels): a mix is
+// refused.
 absl::StatusOr<v1::Dtype> EntryDtype(
     const v1::Chip& chip, const OperatorModelOptions& options,
     const std::vector<OperatorQuery>& queries) {
-  int eight_bit = 0;
+  std::array<int, kNumTensorPrecisions> count{};
   double x[kNumFeatures];
   for (const OperatorQuery& q : queries)
-    eight_bit += CostOfQuery(q, options, x).fp8 ? 1 : 0;
-  if (eight_bit == 0) return v1::DTYPE_UNSPECIFIED;
-  if (eight_bit == static_cast<int>(queries.size()))
-    return TensorDtype(chip, true);
+    ++count[static_cast<int>(CostOfQuery(q, options, x).precision)];
+  const int n = static_cast<int>(queries.size());
+  if (count[0] == n) return v1::DTYPE_UNSPECIFIED;
+  for (int p = 1; p < kNumTensorPrecisions; ++p) {
+    if (count[p] == n)
+      return TensorDtype(chip, static_cast<TensorPrecision>(p));
+  }
   return absl::InvalidArgumentError(absl::StrCat(
-      eight_bit, " of ", queries.size(),
-      " rows have 8-bit weights: fit one precision at a time (--where "
-      "dtype=...)"));
+      n - count[0], " of ", n,
+      " rows have 8-bit or FP4 weights, the rest other weights: fit one "
+      "precision at a time (--where dtype=...)"));
 }
 
 // Fits the class entry (named < 0: on every row of the class, with the

@@ -12,7 +12,7 @@ namespace {
 // The GEMM family's start: tensor FLOPs at the weights' precision.
 OpCost GemmBase(OpForm form, const OperatorQuery& shape, Feature rows) {
   OpCost c = MakeOpCost(form, shape.op_class, rows);
-  c.fp8 = shape.weight_bytes <= 1;
+  c.precision = PrecisionOfWeights(shape.weight_bytes);
   return c;
 }
 

@@ -62,6 +62,19 @@ inline void BatchFeatures(const BatchShape& b, double* x) {
 // Activations stay bf16 even with fp8 weights (both users). ASSUMPTION.
 inline constexpr double kActivationBytes = 2;
 
+// The precision an operator's tensor work runs at, from its weights' bytes
+// per element: wide (BF16/FP16, 2 B), 8-bit (FP8, or INT8 on a chip
+// without FP8; 1 B) or FP4 (NVFP4, under 1 B: model_footprint.h
+// kNvfp4BytesPerElement). TensorTflops (priced_op.h) maps it to a peak.
+enum class TensorPrecision : int { kWide = 0, kEightBit, kFp4 };
+inline constexpr int kNumTensorPrecisions = 3;
+
+inline TensorPrecision PrecisionOfWeights(double weight_bytes) {
+  if (weight_bytes < 1) return TensorPrecision::kFp4;
+  return weight_bytes <= 1 ? TensorPrecision::kEightBit
+                           : TensorPrecision::kWide;
+}
+
 // Which family formula an operator follows: how its OperatorQuery's batch
 // fields map to the features (hardware/ops/op_query.h). Grouped by the
 // family file that defines each.
@@ -110,9 +123,9 @@ struct OpCost {
   Coeffs vector_flops{};   // vector (non-tensor) FLOPs
   Coeffs bytes{};          // memory traffic
 
-  // Tensor FLOPs at the chip's 8-bit peak (FP8, else INT8) when it has one
-  // (8-bit weights).
-  bool fp8 = false;
+  // The peak its tensor FLOPs run at: that of its weights' precision
+  // (TensorTflops).
+  TensorPrecision precision = TensorPrecision::kWide;
   // GEMM: output columns per chip for the skinny-GEMM memory term
   // (ClassEfficiency::parallel_columns; 0 = off) and whether the M-tile term
   // applies (ClassEfficiency::tile_overhead_rows).

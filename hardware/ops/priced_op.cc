@@ -11,18 +11,24 @@ CombineMode ModeFor(double p) {
   return CombineMode::kGeneric;
 }
 
-double TensorTflops(const v1::Chip& chip, bool eight_bit_weights) {
-  // 8-bit weights: FP8's peak, or INT8's on a chip without FP8 (a pool's
-  // precision is checked against the chip before a model is built,
-  // sim::ResolveFleet; the catalog's chips with both have equal peaks).
+double TensorTflops(const v1::Chip& chip, TensorPrecision precision) {
+  // A pool's precision is checked against the chip before a model is built
+  // (sim::ResolveFleet), so the fall-backs below only serve the shape-only
+  // pricer. 8-bit weights: FP8's peak, or INT8's on a chip without FP8 (the
+  // catalog's chips with both have equal peaks).
+  if (precision == TensorPrecision::kFp4 && chip.fp4_tflops() > 0)
+    return chip.fp4_tflops();
   const double eight_bit_tflops =
       chip.fp8_tflops() > 0 ? chip.fp8_tflops() : chip.int8_tops();
-  return eight_bit_weights && eight_bit_tflops > 0 ? eight_bit_tflops
-                                                   : chip.bf16_tflops();
+  return precision != TensorPrecision::kWide && eight_bit_tflops > 0
+             ? eight_bit_tflops
+             : chip.bf16_tflops();
 }
 
-v1::Dtype TensorDtype(const v1::Chip& chip, bool eight_bit_weights) {
-  if (!eight_bit_weights) return v1::DTYPE_BF16;
+v1::Dtype TensorDtype(const v1::Chip& chip, TensorPrecision precision) {
+  if (precision == TensorPrecision::kWide) return v1::DTYPE_BF16;
+  if (precision == TensorPrecision::kFp4 && chip.fp4_tflops() > 0)
+    return v1::DTYPE_FP4;
   return chip.fp8_tflops() > 0 || chip.int8_tops() <= 0 ? v1::DTYPE_FP8
                                                         : v1::DTYPE_INT8;
 }
@@ -31,7 +37,7 @@ PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e,
                 const v1::Chip& chip, const OperatorModelOptions& o) {
   PricedOp op;
   op.cost = cost;
-  op.s_per_flop = 1.0 / (TensorTflops(chip, cost.fp8) * 1e12 * e.compute);
+  op.s_per_flop = 1.0 / (TensorTflops(chip, cost.precision) * 1e12 * e.compute);
   op.s_per_vector_flop = 1.0 / (chip.vector_tflops() * 1e12 * e.vector);
   op.s_per_byte = 1.0 / (chip.memory_bandwidth_tbps() * 1e12 * e.memory);
   op.ramp_bytes = e.memory_ramp_bytes;

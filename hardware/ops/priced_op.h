@@ -171,14 +171,15 @@ struct PricedOp {
                                                      Bound* bound) const;
 };
 
-// The dense tensor peak, TFLOP/s, that GEMMs run at on `chip`: FP8's (or
-// INT8's) with 8-bit weights, else BF16's. Also MFU's peak (sim/
-// operator_totals.h).
-double TensorTflops(const v1::Chip& chip, bool eight_bit_weights);
+// The dense tensor peak, TFLOP/s, that GEMMs run at on `chip`: FP4's with
+// FP4 weights, FP8's (or INT8's) with 8-bit weights, else BF16's. Also
+// MFU's peak (sim/operator_totals.h).
+double TensorTflops(const v1::Chip& chip, TensorPrecision precision);
 // The precision of that peak, which selects a chip's dtype efficiency
-// entries (OperatorEfficiency.dtype): FP8 (INT8 on a chip without FP8) with
-// 8-bit weights, else BF16.
-v1::Dtype TensorDtype(const v1::Chip& chip, bool eight_bit_weights);
+// entries (OperatorEfficiency.dtype; FP4 also takes FP8's,
+// ResolveEfficiency): FP4 with FP4 weights, FP8 (INT8 on a chip without
+// FP8) with 8-bit weights, else BF16.
+v1::Dtype TensorDtype(const v1::Chip& chip, TensorPrecision precision);
 
 // Binds `cost` to `chip` with `e`, the efficiency of its class and operator
 // (ResolveEfficiency), and the options' overlap exponent.

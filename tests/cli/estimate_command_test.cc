@@ -159,6 +159,62 @@ TEST(EstimateCommandTest, ServesAPrecision) {
       << r.output;
 }
 
+// The value of JSON field `field` in the operator object named `op`.
+double OperatorField(const std::string& json, const std::string& op,
+                     const std::string& field) {
+  const size_t at = json.find("\"name\": \"" + op + "\"");
+  if (at == std::string::npos) return -1;
+  const size_t f = json.find("\"" + field + "\": ", at);
+  if (f == std::string::npos) return -1;
+  return std::stod(json.substr(f + field.size() + 4));
+}
+
+// FP4 weights on B200 (NVFP4 MLPs, 4.5 bits per weight, at the 9000 TFLOP/s
+// FP4 peak), checked by hand on Llama-3-8B's mlp_down (k = 14336,
+// n = 4096, 32 layers) for one 8192-token prompt.
+TEST(EstimateCommandTest, ServesFp4WeightsOnAChipWithTheFp4Peak) {
+  const RunResult r = RunFleetsim(
+      "--model llama-3-8b --chip b200 --tp 1 --prefill 8192 "
+      "--weight-dtype fp4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const double k = 14336, n = 4096, m = 8192, layers = 32;
+  const double flops = 2 * m * k * n;
+  const double bytes = 4.5 / 8 * k * n + 2 * m * (k + n);
+  // (The JSON prints 8 significant digits: 4-bit weights would be 1 % off.)
+  EXPECT_NEAR(OperatorField(r.output, "mlp_down", "flops") / layers, flops,
+              1e-7 * flops);
+  EXPECT_NEAR(OperatorField(r.output, "mlp_down", "bytes") / layers, bytes,
+              1e-7 * bytes);
+  // FP8's GEMM efficiency carried to FP4 (ASSUMPTION; B200 has no GEMM
+  // entry): eta_c 0.707 with 6.04 us of tile-loop latency, eta_m 1 with
+  // 0.949 MB of ramp and 1590 parallel columns, terms added (p = 1); the
+  // 8192 rows fill whole 128-row tiles.
+  const double tensor_s = flops / (9000e12 * 0.707) + 6.04e-6;
+  const double memory_s = (bytes + 0.949e6) / 8.0e12 * (n + 1590) / n;
+  EXPECT_NEAR(OperatorField(r.output, "mlp_down", "seconds") / layers,
+              tensor_s + memory_s, 1e-6 * (tensor_s + memory_s));
+  // Attention's projections stay FP8: qkv_proj's weights take 1 byte each.
+  const double qkv_k = 4096, qkv_n = (32 + 2 * 8) * 128;
+  const double qkv_bytes = qkv_k * qkv_n + 2 * m * (qkv_k + qkv_n);
+  EXPECT_NEAR(OperatorField(r.output, "qkv_proj", "bytes") / layers, qkv_bytes,
+              1e-7 * qkv_bytes);
+  // No FP4 tensor peak, no FP4 weights; no FP4 KV cache anywhere.
+  RunResult refused = RunFleetsim(
+      "--model llama-3-8b --chip h100 --tp 1 --decode 8@100 "
+      "--weight-dtype fp4");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("FP4 weights, but chip 'h100' has no FP4 "
+                                "tensor peak (fp4_tflops)"),
+            std::string::npos)
+      << refused.output;
+  refused = RunFleetsim(
+      "--model llama-3-8b --chip b200 --tp 1 --decode 8@100 --kv-dtype fp4");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("an FP4 KV cache is not modelled"),
+            std::string::npos)
+      << refused.output;
+}
+
 TEST(EstimateCommandTest, FrameworkPicksItsFittedKernels) {
   // H100 has GEMM and attention entries per framework
   // (data/chips/h100.txtpb): TRT-LLM's kernels time the same batch

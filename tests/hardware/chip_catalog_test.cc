@@ -361,10 +361,18 @@ TEST(ChipCatalogTest, DtypeEntryWithoutItsPeakNamesFileLineAndField) {
   EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
               HasSubstr("efficiency[2].op': OPERATOR_CLASS_GEMM (DTYPE_FP8) "
                         "already has an efficiency entry"));
+  chip.mutable_efficiency(2)->set_dtype(v1::DTYPE_FP16);
+  EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
+              HasSubstr("efficiency[2].dtype': DTYPE_FP16 is not a precision "
+                        "the cost model prices"));
+  // FP4 entries are priced (FP4 weights' FFN GEMMs) where the chip has the
+  // peak: H100 has none.
   chip.mutable_efficiency(2)->set_dtype(v1::DTYPE_FP4);
   EXPECT_THAT(ValidateChip(chip, "h100.txtpb").message(),
-              HasSubstr("efficiency[2].dtype': DTYPE_FP4 is not a precision "
-                        "the cost model prices"));
+              HasSubstr("efficiency[2].dtype': DTYPE_FP4 but the chip has no "
+                        "fp4_tflops"));
+  chip.set_fp4_tflops(100);
+  EXPECT_TRUE(ValidateChip(chip, "h100.txtpb").ok());
 }
 
 TEST(ChipCatalogTest, MissingFieldSaysMissing) {

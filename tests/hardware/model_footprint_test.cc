@@ -129,6 +129,35 @@ TEST(ModelFootprintTest, RoutedExpertsAreWhatExpertParallelismShards) {
   EXPECT_DOUBLE_EQ(RoutedExpertParameters(Llama2_70b()), 0);
 }
 
+// FP4 weights: NVFP4 (4-bit values, one FP8 scale per 16: 4.5 bits) on the
+// FFN weights only, the rest FP8, as NVIDIA's DeepSeek FP4 checkpoints.
+TEST(ModelFootprintTest, Fp4WeightsAreNvfp4OnTheFfnsAndFp8Elsewhere) {
+  v1::Model ds = DeepSeekV3();
+  ds.set_dtype(v1::DTYPE_FP4);
+  EXPECT_DOUBLE_EQ(FfnWeightBytesPerElement(ds), 4.5 / 8);
+  EXPECT_EQ(WeightBytesPerElement(ds), 1);
+  // 3 dense layers of SwiGLU 7168 -> 18432, 58 MoE layers of 256 routed
+  // and 1 shared expert of 7168 -> 2048 (the router is not an FFN weight).
+  const double ffn = 3.0 * 3 * 7168 * 18432 + 58.0 * 257 * 3 * 7168 * 2048;
+  EXPECT_DOUBLE_EQ(FfnParameters(ds), ffn);
+  const double total = ParameterCount(ds);
+  EXPECT_DOUBLE_EQ(WeightBytes(ds), (total - ffn) * 1 + ffn * 0.5625);
+  EXPECT_NEAR(WeightBytes(ds) / 1e9, 383.5, 1);  // FP8: 671 GB
+  EXPECT_DOUBLE_EQ(RoutedExpertBytes(ds),
+                   58.0 * 256 * 3 * 7168 * 2048 * 0.5625);
+  // Other precisions keep every weight at one size.
+  ds.set_dtype(v1::DTYPE_FP8);
+  EXPECT_DOUBLE_EQ(FfnWeightBytesPerElement(ds), 1);
+  EXPECT_DOUBLE_EQ(WeightBytes(ds), total);
+  // A dense model: its MLPs (80 x 3 x 8192 x 28672) in NVFP4.
+  v1::Model llama = Llama2_70b();
+  llama.set_dtype(v1::DTYPE_FP4);
+  const double mlp = 80.0 * 3 * 8192 * 28672;
+  EXPECT_DOUBLE_EQ(FfnParameters(llama), mlp);
+  EXPECT_DOUBLE_EQ(WeightBytes(llama),
+                   ParameterCount(llama) - mlp + 0.5625 * mlp);
+}
+
 TEST(ModelFootprintTest, GemmShapesAndSplits) {
   const LayerGemms g = LayerGemmShapes(Llama2_70b());
   EXPECT_EQ(g.qkv.k, 8192);

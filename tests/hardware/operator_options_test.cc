@@ -203,6 +203,34 @@ TEST(OperatorOptionsTest, MoeExpertsHaveTheirOwnEntryInTheMoeClass) {
               1e-9 * a.bytes);
 }
 
+// FP4 GEMMs carry FP8's efficiency (ASSUMPTION: none measured here): the
+// FP8 default and the chip's FP8 entries apply, then its FP4 entries.
+TEST(OperatorOptionsTest, Fp4GemmsTakeFp8EntriesThenTheirOwn) {
+  const OperatorModelOptions o;
+  v1::Chip chip = H100();
+  chip.clear_efficiency();
+  chip.set_fp4_tflops(2 * chip.fp8_tflops());
+  const auto gemm = v1::OPERATOR_CLASS_GEMM;
+  EXPECT_EQ(ResolveEfficiency(o, chip, gemm, v1::DTYPE_FP4).compute,
+            ResolveEfficiency(o, chip, gemm, v1::DTYPE_FP8).compute);
+  EXPECT_NE(ResolveEfficiency(o, chip, gemm, v1::DTYPE_FP4).compute,
+            ResolveEfficiency(o, chip, gemm, v1::DTYPE_BF16).compute);
+  v1::OperatorEfficiency* fp8 = chip.add_efficiency();
+  fp8->set_op(gemm);
+  fp8->set_dtype(v1::DTYPE_FP8);
+  fp8->set_compute(0.5);
+  fp8->set_memory(0.6);
+  EXPECT_EQ(ResolveEfficiency(o, chip, gemm, v1::DTYPE_FP4).compute, 0.5);
+  v1::OperatorEfficiency* fp4 = chip.add_efficiency();
+  fp4->set_op(gemm);
+  fp4->set_dtype(v1::DTYPE_FP4);
+  fp4->set_compute(0.4);
+  const ClassEfficiency e = ResolveEfficiency(o, chip, gemm, v1::DTYPE_FP4);
+  EXPECT_EQ(e.compute, 0.4);
+  EXPECT_EQ(e.memory, 0.6);  // FP8's, which FP4's entry leaves
+  EXPECT_EQ(ResolveEfficiency(o, chip, gemm, v1::DTYPE_FP8).compute, 0.5);
+}
+
 TEST(OperatorOptionsTest, OperatorEntriesOnlyInTheirOwnClass) {
   v1::Chip chip = H100();
   v1::OperatorEfficiency* e = chip.add_efficiency();

@@ -137,11 +137,16 @@ TEST(ModelCatalogTest, MlaWithoutSubConfigIsMissing) {
               HasSubstr("/x.txtpb: field 'mla' is missing"));
 }
 
-TEST(ModelCatalogTest, Fp4WeightsAreNotModelledYet) {
+TEST(ModelCatalogTest, Fp4IsAPoolsWeightPrecisionNotAModelFiles) {
   v1::Model model = Get(ShippedModels(), "llama-3-8b");
   model.set_kv_dtype(v1::DTYPE_FP4);
   EXPECT_THAT(std::string(ValidateModel(model, "/x.txtpb").message()),
-              HasSubstr("FP4 weights or KV cache are not modelled yet"));
+              HasSubstr("an FP4 KV cache is not modelled"));
+  model.set_kv_dtype(v1::DTYPE_UNSPECIFIED);
+  model.set_dtype(v1::DTYPE_FP4);
+  EXPECT_THAT(std::string(ValidateModel(model, "/x.txtpb").message()),
+              HasSubstr("FP4 weights are set per pool (Pool.weight_dtype: "
+                        "DTYPE_FP4"));
 }
 
 TEST(ModelCatalogTest, TopKAboveExpertCount) {
