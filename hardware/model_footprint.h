@@ -29,9 +29,10 @@ int BytesPerElement(v1::Dtype dtype);
 
 // NVFP4's bytes per element: 4-bit E2M1 values with one FP8 (E4M3) scale
 // per 16 of them, (4 + 8 / 16) / 8 = 0.5625 B (the per-tensor FP32 scale is
-// negligible). NVIDIA's NeMo AutoModel NVFP4 utilities
-// (docs.nvidia.com/nemo/automodel, components/quantization/nvfp4) state the
-// same 0.5625 bytes per parameter.
+// negligible): NVIDIA, "Introducing NVFP4 for Efficient and Accurate
+// Low-Precision Inference" (technical blog, 24 June 2025); NVIDIA's NeMo
+// AutoModel NVFP4 utilities (docs.nvidia.com/nemo/automodel,
+// components/quantization/nvfp4) state the same 0.5625 bytes per parameter.
 inline constexpr double kNvfp4BytesPerElement = 0.5625;
 
 // Bytes per weight element (Model.dtype) and per KV-cache element
@@ -122,7 +123,7 @@ double RoutedExpertBytes(const v1::Model& model);
 // Parameters of every FFN weight (those FfnWeightBytesPerElement sizes):
 // dense MLPs and MoE experts, routed and shared, of every layer.
 // DeepSeek-V3: 3 dense layers of 3 * 7168 * 18432 and 58 MoE layers of
-// 257 experts of 3 * 7168 * 2048 = 6.56e11 of its ~671e9.
+// 257 experts of 3 * 7168 * 2048 = 6.577e11 of its 6.710e11.
 double FfnParameters(const v1::Model& model);
 
 // Total parameters: every layer, norms, embedding and (untied) LM head.
@@ -135,7 +136,7 @@ double ActiveParameterCount(const v1::Model& model);
 // Bytes of weights the whole model occupies (divide by TP * PP for one
 // chip's share): ParameterCount * WeightBytesPerElement, with the
 // FfnParameters at FfnWeightBytesPerElement instead. DeepSeek-V3 in FP4:
-// 6.56e11 * 0.5625 + 1.5e10 * 1 = 384 GB (FP8: 671 GB).
+// 6.577e11 * 0.5625 + 1.34e10 * 1 = 383.3 GB (FP8: 671.0 GB).
 double WeightBytes(const v1::Model& model);
 
 // One projection: C[m, n] = A[m, k] * W[k, n] where m is the token count.

@@ -235,7 +235,7 @@ struct FleetSpec {
 // dividing the attention heads or the chips per machine, an expert-parallel
 // layout that is not modelled (sim/expert_parallel_layout.h), a model that does
 // not fit in the instance's memory, a weight precision the chip has no
-// tensor peak for (or FP4), disaggregated clusters without both a
+// tensor peak for (or an FP4 KV cache), disaggregated clusters without both a
 // prefill and a decode pool, speculative decoding's
 // (ResolveSpeculativeDecoding, a draft the pool's TP does not divide);
 // Unimplemented for colocated pools mixed with disaggregated ones, for

@@ -23,8 +23,8 @@ absl::StatusOr<OperatorQuery> QueryFromRow(const v1::CalibrationRow& row) {
   q.tp = std::max(row.tp(), 1);
   if (row.dtype() == v1::DTYPE_FP4 || row.kv_dtype() == v1::DTYPE_FP4) {
     return absl::InvalidArgumentError(
-        "fp4 rows cannot be priced yet (the cost model has no FP4 tensor "
-        "path)");
+        "fp4 rows cannot be priced yet (FP4 is priced only as a pool's FFN "
+        "weights; no FP4 kernel is calibrated)");
   }
   const double b = row.dtype() == v1::DTYPE_FP8 ? 1 : 2;
   q.weight_bytes = b;

@@ -13,6 +13,7 @@
 #include "hardware/model_footprint.h"
 #include "hardware/operator_options.h"
 #include "sim/pool_latency.h"
+#include "tests/sim/fleet_fixture.h"
 #include "util/textproto.h"
 #include "workloads/model_catalog.h"
 
@@ -21,46 +22,6 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-
-const std::string kData = std::string(FLEETSIM_SOURCE_DIR) + "/data";
-const std::string kBad =
-    std::string(FLEETSIM_SOURCE_DIR) + "/tests/testdata/sim";
-
-class FleetTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto chips = hardware::LoadChipCatalog(kData);
-    ASSERT_TRUE(chips.ok()) << chips.status();
-    chips_ = *chips;
-    auto models = workloads::LoadModelCatalog(kData);
-    ASSERT_TRUE(models.ok()) << models.status();
-    models_ = *models;
-  }
-
-  // Resolves a cluster file for `model`; returns "OK" or the error text.
-  std::string Resolve(const std::string& path, const std::string& model,
-                      const std::vector<std::string>& overrides = {}) {
-    v1::Cluster cluster;
-    absl::Status status = ReadTextProtoFile(path, &cluster);
-    if (!status.ok()) return std::string(status.message());
-    return ResolveCluster(cluster, path, model, overrides);
-  }
-  // The same for a cluster already in memory, `origin` naming it.
-  std::string ResolveCluster(const v1::Cluster& cluster,
-                             const std::string& origin,
-                             const std::string& model,
-                             const std::vector<std::string>& overrides = {}) {
-    auto fleet = ResolveFleet(cluster, origin, **models_.Find(model),
-                              chips_.entries(), overrides);
-    if (!fleet.ok()) return std::string(fleet.status().message());
-    last_ = *fleet;
-    return "OK";
-  }
-
-  hardware::ChipCatalog chips_;
-  workloads::ModelCatalog models_;
-  FleetSpec last_;
-};
 
 TEST_F(FleetTest, ShippedClustersResolveForBloom) {
   for (const char* name : {"colocated_h100", "splitwise_h100",
@@ -144,20 +105,6 @@ TEST_F(FleetTest, RecurrentStateTakesBlocksBesideTheKv) {
                                                 pool.state_bytes_per_request);
   // Fewer requests of a given length fit than the KV alone would allow.
   EXPECT_LT(pool.RequestsHeld(1000), pool.kv_capacity_tokens() / 1000.0);
-}
-
-// One pool of `chip` at `tp` x `pp`, plus `extra` text-format Pool fields
-// and `machine` text-format Machine fields (none: the chip's machine).
-v1::Cluster OnePool(const std::string& chip, int tp, int pp,
-                    const std::string& extra = "",
-                    const std::string& machine = "") {
-  v1::Cluster cluster;
-  absl::Status status = ParseTextProto(
-      absl::StrCat("pools { machine { chip: \"", chip, "\" ", machine,
-                   " } machines: 1 tp: ", tp, " pp: ", pp, " ", extra, " }"),
-      "one pool", &cluster);
-  EXPECT_TRUE(status.ok()) << status;
-  return cluster;
 }
 
 // A decode batch of 64 requests at 2,000 tokens of context.
@@ -543,76 +490,6 @@ TEST_F(FleetTest, APrecisionTheChipLacksIsRefused) {
   EXPECT_EQ(ResolveCluster(OnePool("a100", 8, 1, "kv_dtype: DTYPE_FP8"),
                            "c.txtpb", "llama-3-70b"),
             "OK");
-}
-
-// FP4 weights need the chip's FP4 tensor peak: refused, at the line of
-// weight_dtype, on every catalog chip without one (never served in another
-// precision instead).
-TEST_F(FleetTest, Fp4WeightsNeedAnFp4TensorPeak) {
-  EXPECT_THAT(Resolve(kBad + "/fp4_on_h200.txtpb", "deepseek-v3"),
-              HasSubstr("fp4_on_h200.txtpb:9:3: pool 'colocated': field "
-                        "'weight_dtype': FP4 weights, but chip 'h200' has no "
-                        "FP4 tensor peak (fp4_tflops); serve it in FP8 or "
-                        "BF16"));
-  for (const char* chip : {"h100", "a100", "mi300x", "ascend_910c",
-                           "spad_prefill", "spad_decode"}) {
-    EXPECT_THAT(ResolveCluster(OnePool(chip, 8, 1, "weight_dtype: DTYPE_FP4"),
-                               "c.txtpb", "llama-3-8b"),
-                HasSubstr(absl::StrCat("field 'weight_dtype': FP4 weights, "
-                                       "but chip '",
-                                       chip, "' has no FP4 tensor peak")))
-        << chip;
-  }
-  EXPECT_EQ(ResolveCluster(OnePool("b200", 8, 1, "weight_dtype: DTYPE_FP4"),
-                           "c.txtpb", "llama-3-8b"),
-            "OK");
-}
-
-// DeepSeek-V3 with FP4 weights on one 8 x B200 machine: NVFP4 FFNs, FP8
-// elsewhere (384 GB instead of 671 GB), so more KV fits; its FFN GEMMs run
-// at the FP4 peak (faster prefill), attention as in FP8.
-TEST_F(FleetTest, Fp4WeightsHoldMoreKvAndRunTheFfnsAtTheFp4Peak) {
-  ASSERT_EQ(ResolveCluster(OnePool("b200", 8, 1, "weight_dtype: DTYPE_FP8"),
-                           "c", "deepseek-v3"),
-            "OK");
-  const PoolSpec fp8 = last_.pools[0];
-  auto fp8_model = CreateLatencyModel(last_, fp8);
-  ASSERT_EQ(ResolveCluster(OnePool("b200", 8, 1, "weight_dtype: DTYPE_FP4"),
-                           "c", "deepseek-v3"),
-            "OK");
-  const PoolSpec fp4 = last_.pools[0];
-  auto fp4_model = CreateLatencyModel(last_, fp4);
-  ASSERT_TRUE(fp8_model.ok() && fp4_model.ok());
-  v1::Model served = last_.model;
-  served.set_dtype(v1::DTYPE_FP4);
-  const double ffn = 3.0 * 3 * 7168 * 18432 + 58.0 * 257 * 3 * 7168 * 2048;
-  EXPECT_DOUBLE_EQ(fp4.weight_bytes_per_instance,
-                   hardware::ParameterCount(served) - ffn + 0.5625 * ffn);
-  EXPECT_EQ(fp4.kv_bytes_per_token, fp8.kv_bytes_per_token);
-  // The 287 GB saved hold that much more KV (MLA's latent, one copy per TP
-  // rank): 1.78 M tokens against FP8's 1.27 M.
-  EXPECT_GT(fp4.kv_capacity_tokens(), 1.3 * fp8.kv_capacity_tokens());
-  hardware::BatchShape prompt;
-  prompt.AddPrefillChunk(8192, 0);
-  auto seconds_of = [&](const hardware::LatencyModel& m, std::string_view op) {
-    for (const hardware::OperatorTime& t : m.Explain(prompt).ops)
-      if (t.name == op) return t.seconds;
-    return -1.0;
-  };
-  // The dense layers' MLP at 8192 tokens is compute-bound: FP4's peak is
-  // twice FP8's at the same (carried-over) efficiency, so it takes little
-  // more than half the time (the tile-loop latency and the weight reads
-  // stay). The routed experts, bound by their weight and permutation
-  // traffic under TP8, gain from the smaller weights; attention's
-  // projections do not change.
-  const double mlp_fp8 = seconds_of(**fp8_model, "mlp_up");
-  ASSERT_GT(mlp_fp8, 0);
-  EXPECT_LT(seconds_of(**fp4_model, "mlp_up"), 0.65 * mlp_fp8);
-  EXPECT_GT(seconds_of(**fp4_model, "mlp_up"), 0.5 * mlp_fp8);
-  EXPECT_LT(seconds_of(**fp4_model, "moe_experts"),
-            seconds_of(**fp8_model, "moe_experts"));
-  EXPECT_EQ(seconds_of(**fp4_model, "mla_q_b"),
-            seconds_of(**fp8_model, "mla_q_b"));
 }
 
 TEST_F(FleetTest, PoolOverridesSetMachineCounts) {
