@@ -19,10 +19,10 @@
 // arXiv:2204.02311, App. B, applied to serving): the tensor FLOPs the
 // iterations ran (GEMMs and attention matmuls, every chip; recomputed
 // prefills of preempted requests count, padding to GEMM tiles does not)
-// over the dense tensor peak at the pool's weight precision
-// (hardware::TensorTflops) times the chip-seconds its instances were busy
-// (tp x pp chips per instance, each busy for the whole iteration: pipeline
-// stages waiting on each other lower it, as they lower throughput).
+// over the dense tensor peak at the pool's FFN weight precision (FP4 pools:
+// the FP4 peak; hardware::TensorTflops) times the chip-seconds its instances
+// were busy (tp x pp chips per instance, each busy for the whole iteration:
+// pipeline stages waiting on each other lower it, as they lower throughput).
 #ifndef FLEETSIM_SIM_OPERATOR_TOTALS_H_
 #define FLEETSIM_SIM_OPERATOR_TOTALS_H_
 
