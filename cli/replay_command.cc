@@ -78,9 +78,13 @@ std::string SummaryTable(const v1::SimulationResult& r) {
     absl::StrAppendFormat(
         &out,
         "over the model's max_context: %d rejected, %d truncated, %d served "
-        "as given (--context-limit)\n",
+        "as given (--context-limit)%s\n",
         r.rejected_over_context(), r.truncated_over_context(),
-        r.served_over_context());
+        r.served_over_context(),
+        r.samples_over_context() > 0
+            ? absl::StrCat("; ", r.samples_over_context(),
+                           " test-time-scaling samples over it")
+            : "");
   }
   absl::StrAppendFormat(&out, "%-8s %10s %10s %10s %10s\n", "metric", "mean",
                         "p50", "p90", "p99");

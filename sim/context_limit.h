@@ -26,6 +26,12 @@ namespace fleetsim::sim {
 void ApplyContextLimit(v1::ContextLimit policy, int64_t max_context_tokens,
                        LiveRequest* request);
 
+// Records in request->context_outcome that `request` (or, under test-time
+// scaling, one of its samples) exceeds max_context under `policy`: REJECT
+// (and UNSPECIFIED) also marks it rejected; TRUNCATE leaves the cutting to
+// the caller.
+void RecordOverContext(v1::ContextLimit policy, LiveRequest* request);
+
 // "reject", "truncate" or "allow" (the --context-limit flag's words).
 absl::StatusOr<v1::ContextLimit> ParseContextLimit(absl::string_view word);
 std::string ContextLimitWord(v1::ContextLimit policy);

@@ -58,6 +58,9 @@ struct alignas(64) LiveRequest {
   // whole KV capacity. Counted and reported, never silently dropped.
   bool rejected = false;
   ContextOutcome context_outcome = ContextOutcome::kWithin;
+  // Test-time scaling: samples whose prompt + tokens exceed max_context
+  // (AttachSampleGroup).
+  int32_t samples_over_context = 0;
 
   double first_scheduled_s = -1;
   double prefill_done_s = -1;

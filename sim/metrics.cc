@@ -21,6 +21,7 @@ RequestRecord MetricsCollector::MakeRecord(const LiveRequest& request,
   record.decode_instance = request.decode_instance;
   record.kv_transfer_s = request.kv_transfer_s;
   record.context_outcome = request.context_outcome;
+  record.samples_over_context = request.samples_over_context;
   if (request.rejected) {
     record.met_slo = false;
     return record;
@@ -40,6 +41,7 @@ RequestRecord MetricsCollector::MakeRecord(const LiveRequest& request,
 
 void MetricsCollector::AddRecord(const RequestRecord& record) {
   ++context_outcomes_[static_cast<int>(record.context_outcome)];
+  samples_over_context_ += record.samples_over_context;
   if (record.rejected) {
     ++rejected_;
     return;
@@ -69,6 +71,7 @@ void MetricsCollector::FillResult(v1::SimulationResult* result) const {
   result->set_rejected_over_context(count(ContextOutcome::kRejected));
   result->set_truncated_over_context(count(ContextOutcome::kTruncated));
   result->set_served_over_context(count(ContextOutcome::kServedOver));
+  result->set_samples_over_context(samples_over_context_);
 }
 
 std::string RequestCsvHeader() {

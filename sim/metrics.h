@@ -49,6 +49,7 @@ struct RequestRecord {
   bool met_slo = true;  // every per-request SLO bound held
   // Not in requests.csv, whose token counts are those served.
   ContextOutcome context_outcome = ContextOutcome::kWithin;
+  int32_t samples_over_context = 0;  // LiveRequest's
 };
 
 using RequestSink = std::function<void(const RequestRecord&)>;
@@ -81,6 +82,7 @@ class MetricsCollector final {
   int64_t completed_ = 0;
   int64_t rejected_ = 0;
   int64_t context_outcomes_[4] = {};  // by ContextOutcome
+  int64_t samples_over_context_ = 0;
   int64_t output_tokens_ = 0;
   int64_t good_ = 0;
   double last_completion_s_ = 0;

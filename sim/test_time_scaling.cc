@@ -5,6 +5,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "sim/context_limit.h"
 #include "sim/fleet.h"
 #include "sim/live_request.h"
 #include "util/run_limits.h"
@@ -85,6 +86,30 @@ std::vector<int32_t> DrawRoundTokens(const TestTimeScalingSpec& spec,
         static_cast<int32_t>(std::clamp(std::round(mean * factor), 1.0, cap));
   }
   return tokens;
+}
+
+int SamplesOverRoom(int rounds, int64_t room_tokens,
+                    absl::Span<const int32_t> round_tokens) {
+  int over = 0;
+  for (size_t first = 0; first < round_tokens.size(); first += rounds) {
+    int64_t tokens = 0;
+    for (int r = 0; r < rounds; ++r) tokens += round_tokens[first + r];
+    over += tokens > room_tokens ? 1 : 0;
+  }
+  return over;
+}
+
+void CapSampleTokens(int rounds, int64_t room_tokens,
+                     std::vector<int32_t>* round_tokens) {
+  const int64_t room = std::max<int64_t>(1, room_tokens);
+  for (size_t first = 0; first < round_tokens->size(); first += rounds) {
+    int64_t left = room;
+    for (int r = 0; r < rounds; ++r) {
+      int32_t& cell = (*round_tokens)[first + r];
+      cell = static_cast<int32_t>(std::min<int64_t>(cell, left));
+      left -= cell;
+    }
+  }
 }
 
 int64_t SharedPromptKvBlocks(int64_t prompt_tokens, int block_tokens) {
@@ -181,10 +206,23 @@ void SampleGroup::AdvanceBarrier() {
 void AttachSampleGroup(const FleetSpec& fleet, uint64_t seed,
                        LiveRequest* request) {
   if (!fleet.test_time_scaling) return;
-  request->samples = std::make_unique<SampleGroup>(
-      *fleet.test_time_scaling,
-      DrawRoundTokens(*fleet.test_time_scaling, seed, request->id,
-                      request->output_tokens));
+  const TestTimeScalingSpec& spec = *fleet.test_time_scaling;
+  std::vector<int32_t> round_tokens =
+      DrawRoundTokens(spec, seed, request->id, request->output_tokens);
+  const int64_t max_context = fleet.model.max_context();
+  if (max_context > 0) {
+    // The trace's mean length may fit while a sample's drawn one does not.
+    const int64_t room = max_context - request->input_tokens;
+    request->samples_over_context =
+        SamplesOverRoom(spec.rounds, room, round_tokens);
+    if (request->samples_over_context > 0) {
+      RecordOverContext(fleet.context_limit, request);
+      if (fleet.context_limit == v1::CONTEXT_LIMIT_TRUNCATE)
+        CapSampleTokens(spec.rounds, room, &round_tokens);
+    }
+  }
+  request->samples =
+      std::make_unique<SampleGroup>(spec, std::move(round_tokens));
   request->output_tokens =
       static_cast<int32_t>(request->samples->TotalTokens());
 }

@@ -68,6 +68,20 @@ std::vector<int32_t> DrawRoundTokens(const TestTimeScalingSpec& spec,
                                      uint64_t seed, int64_t request_id,
                                      int32_t output_tokens);
 
+// Samples of `round_tokens` (samples x `rounds`, as DrawRoundTokens returns
+// them) that generate more than `room_tokens` tokens in all: those whose
+// prompt + tokens exceed max_context when room = max_context - prompt.
+int SamplesOverRoom(int rounds, int64_t room_tokens,
+                    absl::Span<const int32_t> round_tokens);
+
+// Cuts every sample of `round_tokens` to max(1, room_tokens) tokens, as
+// an engine stops a sequence at its length limit: the sample keeps its
+// rounds in order until the room is used, the round that reaches it is
+// cut there, and its later rounds get 0 tokens (the sample finishes
+// early; the first round keeps at least the token the prefill samples).
+void CapSampleTokens(int rounds, int64_t room_tokens,
+                     std::vector<int32_t>* round_tokens);
+
 // KV blocks of `block_tokens` tokens that a prompt of `prompt_tokens`
 // shared by samples generating `sample_tokens` each holds: the prompt's
 // full blocks once (SharedPromptKvBlocks), and per sample the prompt's
@@ -86,7 +100,8 @@ int64_t SampleGroupKvBlocks(int64_t prompt_tokens,
 // and, synchronously, until it finished the round every sample is in.
 class SampleGroup {
  public:
-  // `round_tokens` as DrawRoundTokens returns them (each >= 1).
+  // `round_tokens` as DrawRoundTokens returns them (each >= 1), possibly
+  // capped by CapSampleTokens (a sample's first round >= 1).
   SampleGroup(const TestTimeScalingSpec& spec,
               std::vector<int32_t> round_tokens);
 
@@ -138,7 +153,13 @@ int32_t SequenceTokens(const LiveRequest& request);
 
 // Gives `request` its sample group when the fleet scales at test time:
 // its output becomes the samples' tokens together (what the metrics count
-// as its output). No-op without test-time scaling.
+// as its output). Each sample is a sequence of the prompt and its own
+// tokens, judged against the model's max_context as a plain request is
+// (sim/context_limit.h), after ApplyContextLimit judged the trace's
+// lengths: a sample over it makes the request rejected (REJECT), cut with
+// CapSampleTokens (TRUNCATE) or served over it (ALLOW), counted once per
+// request in its context_outcome and per sample in samples_over_context.
+// No-op without test-time scaling.
 void AttachSampleGroup(const FleetSpec& fleet, uint64_t seed,
                        LiveRequest* request);
 

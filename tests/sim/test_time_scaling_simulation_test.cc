@@ -5,13 +5,19 @@
 // samples' KV counts when a request is admitted. Every simulation runs in
 // a child process (one SimGrid engine each).
 
+#include <algorithm>
+#include <fstream>
 #include <memory>
+#include <numeric>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sim/isolated_run.h"
 #include "sim/scenario.h"
+#include "sim/test_time_scaling.h"
 #include "tests/sim/sim_test_util.h"
 #include "util/status_macros.h"
 #include "util/textproto.h"
@@ -45,15 +51,17 @@ double OutputTokens(const v1::SimulationResult& result) {
   return result.output_tokens_per_s() * result.simulated_s();
 }
 
-absl::StatusOr<v1::SimulationResult> Replay(const v1::Cluster& cluster,
-                                            const v1::Workload& workload) {
+// `requests_csv`, when not empty, receives the run's requests.csv.
+absl::StatusOr<v1::SimulationResult> Replay(
+    const v1::Cluster& cluster, const v1::Workload& workload,
+    const std::string& requests_csv = "") {
   ScenarioRequest request;
   request.catalogs = ShippedCatalogs();
   request.cluster = cluster;
   request.model = "llama-3-8b";
   request.workload = workload;
   FLEETSIM_ASSIGN_OR_RETURN(SimulationInputs inputs, LoadScenario(request));
-  return RunSimulationInChild(inputs);
+  return RunSimulationInChild(inputs, requests_csv);
 }
 
 TEST(TestTimeScalingSimulationTest, SynchronousRoundsNeverServeFaster) {
@@ -116,6 +124,83 @@ TEST(TestTimeScalingSimulationTest, TheSamplesKvCountsAtAdmission) {
   ASSERT_TRUE(eight.ok()) << eight.status();
   EXPECT_EQ(single->rejected(), 0);
   EXPECT_EQ(eight->rejected(), 1);
+}
+
+// A request's samples against Llama-3-8B's max_context of 8,192 tokens:
+// 7,000-token prompts whose 800-token outputs fit (7,800), while the
+// samples' drawn lengths (4 samples of 2 rounds, spread 0.5) go past the
+// 1,192 tokens of room in some requests. The expected outcome of each
+// request is worked out here from its draws, apart from the simulator.
+TEST(TestTimeScalingSimulationTest, SamplesPastMaxContextObeyTheContextLimit) {
+  constexpr int kRequests = 6;
+  constexpr int kSamples = 4;
+  constexpr int kRounds = 2;
+  constexpr int64_t kRoom = 8192 - 7000;
+  const v1::Workload burst = Burst(kRequests, 7000, 800);
+  TestTimeScalingSpec spec;
+  spec.samples = kSamples;
+  spec.rounds = kRounds;
+  spec.length_spread = 0.5;
+  // Per request: its samples' drawn tokens, and each one cut to the room.
+  std::vector<int64_t> drawn(kRequests), cut(kRequests);
+  std::vector<int> over(kRequests);
+  for (int id = 0; id < kRequests; ++id) {
+    std::vector<int32_t> rounds = DrawRoundTokens(spec, burst.seed(), id, 800);
+    for (int s = 0; s < kSamples; ++s) {
+      int64_t tokens = rounds[s * kRounds] + rounds[s * kRounds + 1];
+      drawn[id] += tokens;
+      cut[id] += std::min(tokens, kRoom);
+      over[id] += tokens > kRoom ? 1 : 0;
+    }
+  }
+  const int requests_over = static_cast<int>(std::count_if(
+      over.begin(), over.end(), [](int samples) { return samples > 0; }));
+  const int samples_over = std::accumulate(over.begin(), over.end(), 0);
+  // Both kinds of request are in the burst.
+  ASSERT_GT(requests_over, 0);
+  ASSERT_LT(requests_over, kRequests);
+
+  const std::string scaling =
+      "samples: 4 rounds: 2 length_spread: 0.5 barrier: "
+      "TEST_TIME_SCALING_BARRIER_SYNCHRONOUS";
+  for (v1::ContextLimit policy :
+       {v1::CONTEXT_LIMIT_REJECT, v1::CONTEXT_LIMIT_TRUNCATE,
+        v1::CONTEXT_LIMIT_ALLOW}) {
+    SCOPED_TRACE(v1::ContextLimit_Name(policy));
+    v1::Cluster cluster = OneH100(scaling);
+    cluster.set_context_limit(policy);
+    const std::string csv = ::testing::TempDir() + "/tts_context_" +
+                            v1::ContextLimit_Name(policy) + ".csv";
+    auto result = Replay(cluster, burst, csv);
+    ASSERT_TRUE(result.ok()) << result.status();
+    const bool reject = policy == v1::CONTEXT_LIMIT_REJECT;
+    EXPECT_EQ(result->rejected(), reject ? requests_over : 0);
+    EXPECT_EQ(result->completed(), kRequests - result->rejected());
+    EXPECT_EQ(result->rejected_over_context(), reject ? requests_over : 0);
+    EXPECT_EQ(result->truncated_over_context(),
+              policy == v1::CONTEXT_LIMIT_TRUNCATE ? requests_over : 0);
+    EXPECT_EQ(result->served_over_context(),
+              policy == v1::CONTEXT_LIMIT_ALLOW ? requests_over : 0);
+    EXPECT_EQ(result->samples_over_context(), samples_over);
+    // requests.csv: every request's prompt and the tokens of its samples
+    // served (cut ones under TRUNCATE; a rejected one's as drawn).
+    std::ifstream rows(csv);
+    std::string line;
+    std::getline(rows, line);  // header
+    int seen = 0;
+    while (std::getline(rows, line)) {
+      std::vector<std::string> cells = absl::StrSplit(line, ',');
+      ASSERT_GE(cells.size(), 14u) << line;
+      const int id = std::stoi(cells[0]);
+      ASSERT_LT(id, kRequests);
+      EXPECT_EQ(cells[2], "7000");
+      const bool cut_here = policy == v1::CONTEXT_LIMIT_TRUNCATE;
+      EXPECT_EQ(std::stoll(cells[3]), cut_here ? cut[id] : drawn[id]) << id;
+      EXPECT_EQ(cells[13], reject && over[id] > 0 ? "1" : "0") << id;
+      ++seen;
+    }
+    EXPECT_EQ(seen, kRequests);
+  }
 }
 
 // TPOT is a sequence's time per token: 8 samples decoding side by side

@@ -102,6 +102,36 @@ TEST(TestTimeScalingTest, SynchronousRoundsWaitForTheSlowestSample) {
   EXPECT_EQ(sync.StepsUntilChange(), 2);
 }
 
+TEST(TestTimeScalingTest, ASampleIsCutAtTheContextLimitRoundByRound) {
+  // Three samples of three rounds and room for 7 tokens each: sample 0
+  // (5 + 4 + 3 = 12) keeps round 0, 2 of round 1 and nothing of round 2;
+  // sample 1 (6) fits as it is; sample 2 (10 + 1 + 1) stops at 7 in round 0.
+  std::vector<int32_t> rounds = {5, 4, 3, 2, 2, 2, 10, 1, 1};
+  EXPECT_EQ(SamplesOverRoom(3, 7, rounds), 2);
+  EXPECT_EQ(SamplesOverRoom(3, 12, rounds), 0);
+  CapSampleTokens(3, 7, &rounds);
+  EXPECT_EQ(rounds, (std::vector<int32_t>{5, 2, 0, 2, 2, 2, 7, 0, 0}));
+  EXPECT_EQ(SamplesOverRoom(3, 7, rounds), 0);
+  // No room left (a prompt at max_context): the prefill's token only.
+  std::vector<int32_t> none = {5, 4, 3};
+  CapSampleTokens(3, 0, &none);
+  EXPECT_EQ(none, (std::vector<int32_t>{1, 0, 0}));
+
+  // The cut samples decode as drawn up to their cut. Synchronous: round 0
+  // takes max(5, 2, 7) - 1 = 6 steps, round 1 max(2, 2, 0) = 2, round 2
+  // max(0, 2, 0) = 2; asynchronous: the longest sample's 7 tokens, 6 steps.
+  SampleGroup sync(Spec(3, 3, true), rounds);
+  EXPECT_EQ(sync.TotalTokens(), 7 + 6 + 7);
+  EXPECT_EQ(StepsToFinish(sync), 10);
+  EXPECT_EQ(StepsToFinish(SampleGroup(Spec(3, 3, false), rounds)), 6);
+  // Sample 2 is done after round 0 and frees its slot then.
+  std::vector<int> finished;
+  sync.StartDecoding(&finished);
+  for (int step = 0; step < 6; ++step) sync.Step(&finished);
+  EXPECT_EQ(finished, (std::vector<int>{2}));
+  EXPECT_EQ(sync.UnfinishedSamples(), 2);
+}
+
 TEST(TestTimeScalingTest, SyncIsNeverFasterThanAsyncOnTheSameDraws) {
   for (double spread : {0.0, 0.25, 0.5, 1.0}) {
     for (int64_t id = 0; id < 50; ++id) {
