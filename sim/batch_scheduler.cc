@@ -267,6 +267,7 @@ void BatchScheduler::PlanPrefills(int64_t token_budget,
 
 bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
   chunks_.clear();
+  scoring_chunks_.clear();
   shape_ = hardware::BatchShape();
   planned_decodes_ = 0;
   if (pool_.diffusion) return PlanDiffusionIteration(now_s, seconds);
@@ -300,11 +301,12 @@ bool BatchScheduler::PlanIteration(double now_s, double* seconds) {
         shape_.AddDecode(request->context_tokens());
       }
     }
-    if (!prefill_first) {
-      // One token per decode sequence (a request's samples each decode).
-      PlanPrefills(pool_.max_batch_tokens - shape_.decode_requests,
-                   /*whole_prompts_only=*/false);
-    }
+    // One token per decode sequence (a request's samples each decode).
+    int64_t token_budget = pool_.max_batch_tokens - shape_.decode_requests;
+    if (pool_.samples_per_request > 0)
+      token_budget -= PlanScoring(token_budget);
+    if (!prefill_first)
+      PlanPrefills(token_budget, /*whole_prompts_only=*/false);
   }
   for (const PrefillChunk& chunk : chunks_) {
     if (chunk.request->first_scheduled_s < 0)
@@ -327,10 +329,30 @@ void BatchScheduler::AddSampleDecodes(const LiveRequest& request) {
   }
 }
 
+int64_t BatchScheduler::PlanScoring(int64_t token_budget) {
+  int64_t planned = 0;
+  for (size_t i = 0; i < planned_decodes_; ++i) {
+    LiveRequest* request = running_[i].get();
+    const SampleGroup& group = *request->samples;
+    if (!group.scores_between_rounds()) continue;
+    for (int s = 0; s < group.samples(); ++s) {
+      int64_t chunk =
+          std::min<int64_t>(group.ScoringTokens(s), token_budget - planned);
+      if (chunk <= 0) continue;
+      shape_.AddPrefillChunk(
+          chunk, int64_t{request->input_tokens} + group.ScoredTokens(s));
+      scoring_chunks_.push_back({request, s, static_cast<int32_t>(chunk)});
+      planned += chunk;
+    }
+  }
+  return planned;
+}
+
 void BatchScheduler::EmitSampleStep(LiveRequest* request, double end_s) {
   // One gap per sample's token, measured from the request's last token (of
   // any sample).
   int tokens = request->samples->Step(&finished_samples_);
+  if (tokens == 0) return;  // every sample is being scored or waits for it
   TokenGaps(end_s - request->last_token_s, tokens);
   request->generated += tokens;
   request->last_token_s = end_s;
@@ -408,7 +430,7 @@ void BatchScheduler::FinishIteration(double end_s) {
     FinishDiffusionIteration(end_s);
     return;
   }
-  if (chunks_.empty()) {
+  if (chunks_.empty() && scoring_chunks_.empty()) {
     single_end_time_.assign(1, end_s);  // reused: no allocation per iteration
     FinishDecodeIterations(1, single_end_time_);
     return;
@@ -420,6 +442,10 @@ void BatchScheduler::FinishIteration(double end_s) {
   if (operator_totals_) operator_totals_->AddIteration(shape_);
   for (size_t i = 0; i < planned_decodes_; ++i)
     EmitDecodeStep(running_[i].get(), end_s);
+  // Scored samples go on (after this step: they did not decode in it).
+  for (const ScoringChunk& chunk : scoring_chunks_)
+    chunk.request->samples->Score(chunk.sample, chunk.tokens);
+  scoring_chunks_.clear();
   // Prefill chunks: finished prompts move on (in admission order).
   std::vector<LiveRequestPtr>& done = done_prefills_;  // reused, empty here
   for (const PrefillChunk& chunk : chunks_) {
@@ -455,8 +481,9 @@ void BatchScheduler::CompleteFinished() {
 
 int BatchScheduler::StableDecodeIterations(int max_iterations) const {
   // A diffusion request's passes differ in shape: one at a time.
-  if (pool_.diffusion || !chunks_.empty() || !prefilling_.empty() ||
-      planned_decodes_ != running_.size() || planned_decodes_ == 0) {
+  if (pool_.diffusion || !chunks_.empty() || !scoring_chunks_.empty() ||
+      !prefilling_.empty() || planned_decodes_ != running_.size() ||
+      planned_decodes_ == 0) {
     return 1;
   }
   if (!waiting_.empty()) {

@@ -221,6 +221,12 @@ class BatchScheduler final {
     LiveRequest* request;
     int32_t tokens;
   };
+  // Test-time scaling's scoring pass of one sample's round tokens.
+  struct ScoringChunk {
+    LiveRequest* request;
+    int sample;
+    int32_t tokens;
+  };
 
   void LoadChanged() const {
     if (on_load_change_) on_load_change_();
@@ -273,6 +279,11 @@ class BatchScheduler final {
   void AddSampleDecodes(const LiveRequest& request);
   // A sample group's decode step: its running samples' tokens.
   void EmitSampleStep(LiveRequest* request, double end_s);
+  // The planned decodes' samples awaiting scoring join the batch as
+  // prefill chunks of their round's tokens over their own KV, within
+  // `token_budget` tokens (a sample left over waits for the next
+  // iteration); returns the tokens planned.
+  int64_t PlanScoring(int64_t token_budget);
   // Samples of `request` in finished_samples_ free their own KV blocks and
   // batch slots (the prompt's shared blocks stay until the request ends).
   void ReleaseFinishedSamples(LiveRequest* request);
@@ -318,6 +329,7 @@ class BatchScheduler final {
   // The planned iteration.
   hardware::BatchShape shape_;
   std::vector<PrefillChunk> chunks_;
+  std::vector<ScoringChunk> scoring_chunks_;
   size_t planned_decodes_ = 0;
   double planned_seconds_ = 0;
 

@@ -42,6 +42,7 @@ absl::Status ApplyTestTimeScaling(const v1::Cluster& cluster,
   spec.rounds = config.rounds();
   spec.synchronous =
       config.barrier() == v1::TEST_TIME_SCALING_BARRIER_SYNCHRONOUS;
+  spec.score_between_rounds = config.score_between_rounds();
   if (config.has_length_spread()) spec.length_spread = config.length_spread();
   for (PoolSpec& pool : fleet->pools) {
     if (pool.attention_groups() > 1) {
@@ -135,8 +136,13 @@ SampleGroup::SampleGroup(const TestTimeScalingSpec& spec,
                          std::vector<int32_t> round_tokens)
     : rounds_(spec.rounds),
       synchronous_(spec.synchronous),
+      scores_between_rounds_(spec.score_between_rounds),
       round_end_(std::move(round_tokens)),
-      generated_(spec.samples, 0) {
+      generated_(spec.samples, 0),
+      // Asynchronous without scoring, nothing stops a sample between rounds.
+      open_(spec.samples,
+            synchronous_ || scores_between_rounds_ ? 0 : rounds_ - 1),
+      scoring_left_(spec.samples, 0) {
   for (int s = 0; s < spec.samples; ++s) {
     for (int r = 1; r < rounds_; ++r)
       round_end_[s * rounds_ + r] += round_end_[s * rounds_ + r - 1];
@@ -173,7 +179,7 @@ void SampleGroup::StartDecoding(std::vector<int>* finished) {
   for (int s = 0; s < samples(); ++s) {
     if (finished != nullptr && Finished(s)) finished->push_back(s);
   }
-  AdvanceBarrier();
+  Advance();
 }
 
 int64_t SampleGroup::StepsUntilChange() const {
@@ -194,13 +200,41 @@ int SampleGroup::Step(std::vector<int>* finished) {
     ++emitted;
     if (finished != nullptr && Finished(s)) finished->push_back(s);
   }
-  AdvanceBarrier();
+  Advance();
   return emitted;
 }
 
-void SampleGroup::AdvanceBarrier() {
-  if (!synchronous_) return;
-  while (barrier_ < rounds_ - 1 && RunningSamples() == 0) ++barrier_;
+void SampleGroup::Score(int s, int32_t tokens) {
+  scoring_left_[s] -= tokens;
+  if (scoring_left_[s] == 0) --scoring_samples_;
+  Advance();
+}
+
+void SampleGroup::AdvanceRound(int s) {
+  // A finished sample (cut at max_context) has no next round to wait for.
+  if (scores_between_rounds_ && !Finished(s)) {
+    scoring_left_[s] = RoundTokens(s, open_[s]);
+    if (scoring_left_[s] > 0) ++scoring_samples_;
+  }
+  ++open_[s];
+}
+
+void SampleGroup::Advance() {
+  if (!synchronous_) {
+    for (int s = 0; s < samples(); ++s) {
+      while (CanAdvance(s)) AdvanceRound(s);
+    }
+    return;
+  }
+  auto all_can_advance = [this] {
+    for (int s = 0; s < samples(); ++s) {
+      if (!CanAdvance(s)) return false;
+    }
+    return true;
+  };
+  while (all_can_advance()) {
+    for (int s = 0; s < samples(); ++s) AdvanceRound(s);
+  }
 }
 
 void AttachSampleGroup(const FleetSpec& fleet, uint64_t seed,

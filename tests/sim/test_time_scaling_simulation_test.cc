@@ -15,7 +15,9 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hardware/latency_model.h"
 #include "sim/isolated_run.h"
+#include "sim/pool_latency.h"
 #include "sim/scenario.h"
 #include "sim/test_time_scaling.h"
 #include "tests/sim/sim_test_util.h"
@@ -200,6 +202,81 @@ TEST(TestTimeScalingSimulationTest, SamplesPastMaxContextObeyTheContextLimit) {
       ++seen;
     }
     EXPECT_EQ(seen, kRequests);
+  }
+}
+
+// ATTS's scoring pass between rounds, on a lone request of 4 samples in 3
+// rounds of 50 tokens each (no spread): after rounds 0 and 1 every sample
+// waits while its 50 tokens are scored over the prompt and its earlier
+// rounds, in an iteration of its own (nothing else runs). The request ends
+// later by exactly those two iterations' time, priced here by the pool's
+// own cost model; synchronous and asynchronous coincide without spread.
+TEST(TestTimeScalingSimulationTest, ScoringBetweenRoundsAddsItsPasses) {
+  const std::string scaling =
+      "samples: 4 rounds: 3 length_spread: 0 barrier: "
+      "TEST_TIME_SCALING_BARRIER_SYNCHRONOUS";
+  const v1::Workload lone = Burst(1, 512, 150);
+  ScenarioRequest request;
+  request.catalogs = ShippedCatalogs();
+  request.cluster = OneH100(scaling + " score_between_rounds: true");
+  request.model = "llama-3-8b";
+  request.workload = lone;
+  absl::StatusOr<SimulationInputs> inputs = LoadScenario(request);
+  ASSERT_TRUE(inputs.ok()) << inputs.status();
+  auto latency = CreateLatencyModel(inputs->fleet, inputs->fleet.pools[0]);
+  ASSERT_TRUE(latency.ok()) << latency.status();
+  double scoring_s = 0;
+  for (int round : {0, 1}) {
+    hardware::BatchShape pass;
+    for (int s = 0; s < 4; ++s) pass.AddPrefillChunk(50, 512 + 50 * round);
+    scoring_s += (*latency)->IterationSeconds(pass);
+  }
+  auto plain = Replay(OneH100(scaling), lone);
+  auto scored = RunSimulationInChild(*inputs);
+  auto scored_async =
+      Replay(OneH100("samples: 4 rounds: 3 length_spread: 0 barrier: "
+                     "TEST_TIME_SCALING_BARRIER_ASYNCHRONOUS "
+                     "score_between_rounds: true"),
+             lone);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ASSERT_TRUE(scored.ok()) << scored.status();
+  ASSERT_TRUE(scored_async.ok()) << scored_async.status();
+  EXPECT_EQ(OutputTokens(*scored), OutputTokens(*plain));
+  EXPECT_DOUBLE_EQ(scored->ttft_s().mean(), plain->ttft_s().mean());
+  EXPECT_GT(scoring_s, 0);
+  EXPECT_NEAR(scored->e2e_s().mean() - plain->e2e_s().mean(), scoring_s,
+              1e-9 * plain->e2e_s().mean());
+  EXPECT_NEAR(scored_async->e2e_s().mean(), scored->e2e_s().mean(),
+              1e-9 * scored->e2e_s().mean());
+}
+
+TEST(TestTimeScalingSimulationTest, ScoredSynchronousRoundsNeverServeFaster) {
+  // As SynchronousRoundsNeverServeFaster, with the scoring pass: it costs
+  // time in both modes, and the barrier still costs the synchronous one.
+  for (int requests : {1, 32}) {
+    const v1::Workload burst = Burst(requests, 512, 256);
+    auto run = [&burst](const std::string& barrier, bool score) {
+      return Replay(
+          OneH100("samples: 8 rounds: 4 barrier: "
+                  "TEST_TIME_SCALING_BARRIER_" +
+                  barrier + (score ? " score_between_rounds: true" : "")),
+          burst);
+    };
+    auto sync = run("SYNCHRONOUS", true);
+    auto async = run("ASYNCHRONOUS", true);
+    auto sync_plain = run("SYNCHRONOUS", false);
+    auto async_plain = run("ASYNCHRONOUS", false);
+    for (const auto* result : {&sync, &async, &sync_plain, &async_plain}) {
+      ASSERT_TRUE(result->ok()) << result->status();
+      EXPECT_EQ((*result)->completed(), requests);
+    }
+    EXPECT_NEAR(OutputTokens(*sync), OutputTokens(*async),
+                1e-9 * OutputTokens(*async));
+    EXPECT_GT(async->output_tokens_per_s(), sync->output_tokens_per_s())
+        << requests;
+    EXPECT_LT(async->e2e_s().mean(), sync->e2e_s().mean()) << requests;
+    EXPECT_GT(sync->e2e_s().mean(), sync_plain->e2e_s().mean()) << requests;
+    EXPECT_GT(async->e2e_s().mean(), async_plain->e2e_s().mean()) << requests;
   }
 }
 

@@ -11,12 +11,14 @@ namespace fleetsim::sim {
 namespace {
 
 TestTimeScalingSpec Spec(int samples, int rounds, bool synchronous,
-                         double spread = kDefaultLengthSpread) {
+                         double spread = kDefaultLengthSpread,
+                         bool score = false) {
   TestTimeScalingSpec spec;
   spec.samples = samples;
   spec.rounds = rounds;
   spec.synchronous = synchronous;
   spec.length_spread = spread;
+  spec.score_between_rounds = score;
   return spec;
 }
 
@@ -139,6 +141,96 @@ TEST(TestTimeScalingTest, SyncIsNeverFasterThanAsyncOnTheSameDraws) {
           DrawRoundTokens(Spec(8, 4, true, spread), 11, id, 400);
       int sync = StepsToFinish(SampleGroup(Spec(8, 4, true, spread), rounds));
       int async = StepsToFinish(SampleGroup(Spec(8, 4, false, spread), rounds));
+      EXPECT_GE(sync, async) << spread << " " << id;
+      if (spread == 0) {
+        EXPECT_EQ(sync, async);
+      }
+    }
+  }
+}
+
+TEST(TestTimeScalingTest, ScoringHoldsASampleBetweenRounds) {
+  // The two samples above (3 then 2 tokens; 1 then 4), scored between
+  // their two rounds. Synchronous: after round 0's 2 steps both samples
+  // await scoring of their round-0 tokens (3 and 1, over no tokens of
+  // their own before them), and round 1 opens only once both are scored.
+  const std::vector<int32_t> rounds = {3, 2, 1, 4};
+  SampleGroup sync(Spec(2, 2, true, 0.5, /*score=*/true), rounds);
+  sync.StartDecoding();
+  EXPECT_EQ(sync.ScoringTokens(1), 0);  // waits for sample 0 first
+  sync.Step();
+  sync.Step();
+  EXPECT_EQ(sync.RunningSamples(), 0);
+  EXPECT_EQ(sync.ScoringTokens(0), 3);
+  EXPECT_EQ(sync.ScoredTokens(0), 0);
+  EXPECT_EQ(sync.ScoringTokens(1), 1);
+  sync.Score(0, 2);  // in two chunks
+  sync.Score(0, 1);
+  EXPECT_EQ(sync.RunningSamples(), 0);  // sample 1 is not scored yet
+  sync.Score(1, 1);
+  EXPECT_EQ(sync.RunningSamples(), 2);
+  EXPECT_EQ(sync.StepsUntilChange(), 2);
+  // The last round is not scored: the samples finish with it.
+  for (int step = 0; step < 4; ++step) sync.Step();
+  EXPECT_EQ(sync.UnfinishedSamples(), 0);
+  EXPECT_EQ(sync.ScoringTokens(0) + sync.ScoringTokens(1), 0);
+
+  // Asynchronous: sample 1's one-token round 0 is scored at once while
+  // sample 0 decodes on; each sample goes on when its own scoring is done.
+  SampleGroup async(Spec(2, 2, false, 0.5, /*score=*/true), rounds);
+  async.StartDecoding();
+  EXPECT_EQ(async.RunningSamples(), 1);
+  EXPECT_EQ(async.ScoringTokens(1), 1);
+  async.Score(1, 1);
+  EXPECT_EQ(async.RunningSamples(), 2);
+  async.Step();
+  async.Step();  // sample 0 ends round 0 at 3 tokens, sample 1 is at 3
+  EXPECT_EQ(async.RunningSamples(), 1);
+  EXPECT_EQ(async.ScoringTokens(0), 3);
+  EXPECT_EQ(async.ScoredTokens(0), 0);
+  EXPECT_EQ(async.ScoredTokens(1), 3);  // sample 1 runs on
+
+  // A sample cut at max_context in round 0 is not scored: it is finished.
+  SampleGroup cut(Spec(2, 2, true, 0.5, /*score=*/true), {2, 0, 2, 2});
+  cut.StartDecoding();
+  cut.Step();
+  EXPECT_EQ(cut.ScoringTokens(0), 0);
+  EXPECT_EQ(cut.ScoringTokens(1), 2);
+  EXPECT_EQ(cut.UnfinishedSamples(), 1);
+}
+
+// Iterations until every sample of `group` has all its tokens, when each
+// iteration decodes the running samples and scores in full the samples
+// awaiting scoring at its start.
+int IterationsToFinish(SampleGroup group) {
+  group.StartDecoding();
+  int iterations = 0;
+  std::vector<int32_t> scoring(group.samples());
+  while (group.UnfinishedSamples() > 0) {
+    for (int s = 0; s < group.samples(); ++s)
+      scoring[s] = group.ScoringTokens(s);
+    group.Step();
+    for (int s = 0; s < group.samples(); ++s) {
+      if (scoring[s] > 0) group.Score(s, scoring[s]);
+    }
+    ++iterations;
+  }
+  return iterations;
+}
+
+TEST(TestTimeScalingTest, ScoringAddsAnIterationPerRoundAndSyncIsNeverFaster) {
+  for (double spread : {0.0, 0.5, 1.0}) {
+    for (int64_t id = 0; id < 50; ++id) {
+      std::vector<int32_t> rounds =
+          DrawRoundTokens(Spec(8, 4, true, spread), 11, id, 400);
+      int plain = StepsToFinish(SampleGroup(Spec(8, 4, true, spread), rounds));
+      int sync = IterationsToFinish(
+          SampleGroup(Spec(8, 4, true, spread, true), rounds));
+      int async = IterationsToFinish(
+          SampleGroup(Spec(8, 4, false, spread, true), rounds));
+      // Synchronous: the 3 scoring iterations between 4 rounds are added
+      // to the decode steps, in which nothing else of the request runs.
+      EXPECT_EQ(sync, plain + 3) << spread << " " << id;
       EXPECT_GE(sync, async) << spread << " " << id;
       if (spread == 0) {
         EXPECT_EQ(sync, async);
