@@ -19,9 +19,8 @@
 # OUT keeps the clusters, traces and summaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-build}/fleetsim
-OUT=${OUT:-$(mktemp -d)}
-mkdir -p "$OUT"
+MODEL=deepseek-v3
+source bench/seeds_decoding_common.sh
 PROMPT=1000
 OUTPUT=257
 CONTEXT=$((PROMPT + OUTPUT / 2))  # a lone request's mean decode context
@@ -40,15 +39,7 @@ cluster() {  # NAME STACK [K ACCEPTANCE-FIELD]
   echo "$file"
 }
 
-printf 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,%d,%d\n' \
-  "$PROMPT" "$OUTPUT" >"$OUT/lone.csv"
-
-replay() {  # NAME CLUSTER [replay flags...]
-  local name=$1 file=$2
-  shift 2
-  "$BIN" replay --model deepseek-v3 --cluster "$file" --out "$OUT/$name" "$@" \
-    >"$OUT/$name.log" 2>&1
-}
+write_traces "$PROMPT" "$OUTPUT"
 
 estimate() {  # NAME [flags...]
   local name=$1
@@ -84,16 +75,7 @@ done
 
 # (b): the same request at rising Poisson rates, k = 1, a = 0.85.
 RATES="0.2 1 2 4 8 16"
-for ((i = 0; i < 50; i++)); do echo "0,$PROMPT,$OUTPUT"; done |
-  cat <(echo arrived_at,num_prefill_tokens,num_decode_tokens) - >"$OUT/lengths.csv"
-for stack in $STACKS; do
-  for rate in $RATES; do
-    replay "load_${stack}_plain_r$rate" "$OUT/plain_$stack.txtpb" \
-      --trace "$OUT/lengths.csv" --rate "$rate" --duration 60 --seed 1
-    replay "load_${stack}_mtp_r$rate" "$OUT/mtp_${stack}_k1_a0.85.txtpb" \
-      --trace "$OUT/lengths.csv" --rate "$rate" --duration 60 --seed 1
-  done
-done
+load_sweep mtp k1_a0.85
 
 python3 - "$OUT" "$STACKS" "$RATES" "${VARIANTS[@]}" <<'PY'
 import json, sys

@@ -17,9 +17,8 @@
 # OUT keeps the clusters, traces and summaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${1:-build}/fleetsim
-OUT=${OUT:-$(mktemp -d)}
-mkdir -p "$OUT"
+MODEL=llama-3-8b
+source bench/seeds_decoding_common.sh
 PROMPT=512
 OUTPUT=257
 CONTEXT=$((PROMPT + OUTPUT / 2))  # a lone request's mean decode context
@@ -37,15 +36,7 @@ cluster() {  # NAME STACK [K ALPHA]
   echo "$file"
 }
 
-printf 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,%d,%d\n' \
-  "$PROMPT" "$OUTPUT" >"$OUT/lone.csv"
-
-replay() {  # NAME CLUSTER [replay flags...]
-  local name=$1 file=$2
-  shift 2
-  "$BIN" replay --model llama-3-8b --cluster "$file" --out "$OUT/$name" "$@" \
-    >"$OUT/$name.log" 2>&1
-}
+write_traces "$PROMPT" "$OUTPUT"
 
 estimate() {  # NAME MODEL BATCH-FLAGS...
   local name=$1 model=$2
@@ -76,21 +67,7 @@ done
 
 # (b): the same request at rising Poisson rates, k = 4, alpha = 0.8.
 RATES="0.5 2 5 10 20 40"
-for ((i = 0; i < 50; i++)); do echo "0,$PROMPT,$OUTPUT"; done |
-  cat <(echo arrived_at,num_prefill_tokens,num_decode_tokens) - >"$OUT/lengths.csv"
-for stack in $STACKS; do
-  for rate in $RATES; do
-    for variant in plain spec; do
-      if [[ $variant == plain ]]; then
-        file=$OUT/plain_$stack.txtpb
-      else
-        file=$OUT/spec_${stack}_k4_a0.8.txtpb
-      fi
-      replay "load_${stack}_${variant}_r$rate" "$file" --trace "$OUT/lengths.csv" \
-        --rate "$rate" --duration 60 --seed 1
-    done
-  done
-done
+load_sweep spec k4_a0.8
 
 python3 - "$OUT" "$STACKS" "$KS" "$ALPHAS" "$RATES" <<'PY'
 import json, sys
