@@ -5,7 +5,6 @@
 #include <cmath>
 #include <map>
 #include <memory>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,6 +13,7 @@
 #include "planner/candidate.h"
 #include "planner/capacity_bounds.h"
 #include "planner/pareto.h"
+#include "planner/speculation.h"
 #include "planner/staircase_search.h"
 #include "util/status_macros.h"
 
@@ -104,11 +104,15 @@ class SystemSearch {
     search_.Record(feasible);
   }
 
-  // Fleets this search may ask for next (StaircaseSearch::Speculate).
-  std::vector<Candidate> Speculate(int levels) const {
-    std::vector<Candidate> out;
-    for (StaircaseSearch::Point point : search_.Speculate(levels))
-      out.push_back(FleetAt(point));
+  // Fleets this search may ask for next, by level
+  // (StaircaseSearch::Speculate).
+  WhatIfLevels Speculate(int levels) const {
+    WhatIfLevels out;
+    for (const auto& level : search_.Speculate(levels)) {
+      out.emplace_back();
+      for (StaircaseSearch::Point point : level)
+        out.back().push_back(FleetAt(point));
+    }
     return out;
   }
 
@@ -276,32 +280,19 @@ std::vector<std::unique_ptr<SystemSearch>> Systems(
 }
 
 // Up to `count` fleets not yet simulated that the searches may ask for
-// next: each search's first what-if, then each one's second, and so on
-// (levels deep enough to fill a few slots per search).
+// next, in whole levels (planner/speculation.h).
 std::vector<Candidate> Speculation(
     const std::vector<std::unique_ptr<SystemSearch>>& searches,
     const CandidateEvaluator& evaluator, size_t count) {
   constexpr int kLevels = 3;  // up to 2 + 4 + 8 what-ifs per search
-  std::vector<std::vector<Candidate>> per_search;
+  std::vector<WhatIfLevels> per_search;
   for (const auto& s : searches) {
     if (!s->done() && !s->waiting())
       per_search.push_back(s->Speculate(kLevels));
   }
-  std::vector<Candidate> out;
-  std::set<std::string> keys;
-  for (size_t i = 0; out.size() < count; ++i) {
-    bool any = false;
-    for (const std::vector<Candidate>& what_ifs : per_search) {
-      if (i >= what_ifs.size() || out.size() >= count) continue;
-      any = true;
-      const Candidate& c = what_ifs[i];
-      if (evaluator.HasOrAside(c) || !keys.insert(CandidateKey(c)).second)
-        continue;
-      out.push_back(c);
-    }
-    if (!any) break;
-  }
-  return out;
+  return WholeLevels(per_search, count, [&](const Candidate& c) {
+    return evaluator.HasOrAside(c);
+  });
 }
 
 // Describes the closest miss among evaluated fleets within the budget.

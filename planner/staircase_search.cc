@@ -46,12 +46,13 @@ void StaircaseSearch::Advance() {
   found_ = std::move(step.found);
 }
 
-std::vector<StaircaseSearch::Point> StaircaseSearch::Speculate(
+std::vector<std::vector<StaircaseSearch::Point>> StaircaseSearch::Speculate(
     int levels) const {
-  std::vector<Point> out;
+  std::vector<std::vector<Point>> out;
   std::vector<std::pair<FeasibilityMap, Point>> frontier;
   if (next_) frontier.push_back({known_, *next_});
-  for (int level = 0; level < levels; ++level) {
+  for (int level = 0; level < levels && !frontier.empty(); ++level) {
+    std::vector<Point> what_ifs;
     std::vector<std::pair<FeasibilityMap, Point>> deeper;
     for (const auto& [known, point] : frontier) {
       for (bool feasible : {false, true}) {
@@ -59,10 +60,11 @@ std::vector<StaircaseSearch::Point> StaircaseSearch::Speculate(
         what_if.Record(point.first, point.second, feasible);
         Step step = Replay(what_if, false);
         if (!step.next) continue;
-        out.push_back(*step.next);
+        what_ifs.push_back(*step.next);
         deeper.push_back({std::move(what_if), *step.next});
       }
     }
+    out.push_back(std::move(what_ifs));
     frontier = std::move(deeper);
   }
   return out;

@@ -81,8 +81,9 @@ class StaircaseSearch final {
 
   // Counts this search may ask for after next(), whichever way the probes
   // go: both outcomes of next(), then of those, breadth-first over
-  // `levels` levels (what a pool's idle slots can run meanwhile).
-  std::vector<Point> Speculate(int levels) const;
+  // `levels` levels (what a pool's idle slots can run meanwhile), one list
+  // per level.
+  std::vector<std::vector<Point>> Speculate(int levels) const;
 
   // The minimal fleets found, once done(): the least n (colocated), or the
   // staircase; empty when nothing in range meets the SLO.
