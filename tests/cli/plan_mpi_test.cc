@@ -43,24 +43,23 @@ std::string ReadWithoutClocks(const std::string& path) {
       "\"$1\": CLOCK");
 }
 
-#ifdef FLEETSIM_MPIEXEC
 // In the sanitized build, the ranks run without LeakSanitizer: Open MPI 4.1
 // keeps what MPI_Init allocates until exit (~3,300 allocations in each rank
 // of a program that only calls MPI_Init and MPI_Finalize), mostly from
 // components it has unloaded by then. Suppressing them by library needs
 // whole stacks (ASAN_OPTIONS fast_unwind_on_malloc=0), which made the ranks'
 // simulations ~8x slower (a 26 s plan past 200 s here). The same planner and
-// simulation code is leak-checked in every other test; elsewhere "".
+// simulation code is leak-checked in every other test; elsewhere "". An
+// app context's option: a launch of several contexts gives it to each.
 std::string SanitizedRanks() {
   if (!FLEETSIM_ASAN) return "";
   const char* asan = std::getenv("ASAN_OPTIONS");
   return std::string(" -x ASAN_OPTIONS=") + (asan ? asan : "") +
          ":detect_leaks=0";
 }
-#endif
 
-// mpirun and its options, before any app context; "" when the test cannot
-// run here.
+// mpirun and its global options, before any app context; "" when the test
+// cannot run here.
 std::string Mpirun() {
 #ifndef FLEETSIM_MPIEXEC
   return "";
@@ -69,8 +68,7 @@ std::string Mpirun() {
     return "";
   // Open MPI refuses root without these (containers, CI).
   std::string root = geteuid() == 0 ? " --allow-run-as-root" : "";
-  return std::string(FLEETSIM_MPIEXEC) + root + SanitizedRanks() +
-         " --oversubscribe";
+  return std::string(FLEETSIM_MPIEXEC) + root + " --oversubscribe";
 #endif
 }
 
@@ -84,7 +82,8 @@ class MpiTest : public ::testing::Test {
     launcher_ = Mpirun();
     if (launcher_.empty())
       GTEST_SKIP() << "mpirun not found (apt-get install openmpi-bin)";
-    mpirun_ = launcher_ + " -np 3 " FLEETSIM_BINARY_DIR "/fleetsim ";
+    mpirun_ = launcher_ + " -np 3" + SanitizedRanks() +
+              " " FLEETSIM_BINARY_DIR "/fleetsim ";
     dir_ = ::testing::TempDir() + "/mpi_" + std::to_string(getpid());
     std::filesystem::remove_all(dir_);
   }
@@ -121,7 +120,7 @@ class MpiTest : public ::testing::Test {
         << file;
   }
 
-  std::string launcher_;  // mpirun and its options
+  std::string launcher_;  // mpirun and its global options
   std::string mpirun_;    // launcher_, three ranks of fleetsim
   std::string dir_;
 };
@@ -160,10 +159,10 @@ TEST_F(MpiTest, WorkersGetTheIterationTableByContent) {
       "--chips h100,a100 --modes colocated --budget-machines 4 --jobs 2 "
       "--iteration-table table.csv";
   const std::string app = FLEETSIM_BINARY_DIR "/fleetsim " + args;
-  RunLocallyThenOnThreeRanks(args, launcher_ + " -np 1 --wdir " + rank0 + " " +
-                                       app + " --out " + dir_ +
-                                       "/out : -np 2 --wdir " + workers +
-                                       " " FLEETSIM_BINARY_DIR "/fleetsim ");
+  RunLocallyThenOnThreeRanks(
+      args, launcher_ + " -np 1" + SanitizedRanks() + " --wdir " + rank0 + " " +
+                app + " --out " + dir_ + "/out : -np 2" + SanitizedRanks() +
+                " --wdir " + workers + " " FLEETSIM_BINARY_DIR "/fleetsim ");
   ExpectSameOutput("plan.json");
   ExpectSameOutput("plan.csv");
 }
