@@ -2,8 +2,9 @@
 //
 // Adds one priced operator's contribution to an IterationBreakdown (what
 // `fleetsim estimate` prints): the entry of the same name accumulates time,
-// FLOPs and bytes, and the larger contribution names its bound. Shared by the
-// latency models that explain their iterations (operator_model.cc,
+// FLOPs and bytes, and the larger contribution names its bound; and the
+// serving framework's time, the first entry. Shared by the latency models
+// that explain their iterations (operator_model.cc,
 // deformable_detr_model.cc).
 #ifndef FLEETSIM_HARDWARE_BREAKDOWN_ACCUMULATION_H_
 #define FLEETSIM_HARDWARE_BREAKDOWN_ACCUMULATION_H_
@@ -15,6 +16,21 @@
 #include "hardware/ops/priced_op.h"
 
 namespace fleetsim::hardware {
+
+// The name of the framework's entry, in breakdowns and OperatorLabels
+// (index 0 of a latency model's operator totals).
+inline constexpr char kFrameworkOverheadName[] = "framework_overhead";
+
+// Appends the framework's `seconds` of an iteration (none when 0).
+inline void AddOverheadToBreakdown(double seconds, IterationBreakdown* out) {
+  if (seconds <= 0) return;
+  OperatorTime t;
+  t.name = kFrameworkOverheadName;
+  t.op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
+  t.bound = Bound::kFloor;
+  t.seconds = seconds;
+  out->ops.push_back(t);
+}
 
 // `seconds` is the operator's time over all its `invocations`; `work` one
 // invocation's.

@@ -176,10 +176,7 @@ class DetrTableBuilder {
  private:
   void Add(std::string_view name, double invocations, const OpCost& cost) {
     Op op;
-    op.priced = BindOp(cost,
-                       ResolveEfficiency(o_, chip_, cost.op_class, name,
-                                         TensorDtype(chip_, cost.precision)),
-                       chip_, o_);
+    op.priced = BindNamedOp(cost, name, chip_, o_);
     op.invocations = invocations;
     op.name = std::string(name);
     ops_->push_back(std::move(op));
@@ -371,16 +368,7 @@ double DeformableDetrModel::Evaluate(const BatchShape& batch,
   x[kLmRows] = images * queries_;
   double total = overhead_s_;
   if (seconds != nullptr) seconds[0] += overhead_s_;
-  if constexpr (kExplain) {
-    if (overhead_s_ > 0) {
-      OperatorTime t;
-      t.name = "framework_overhead";
-      t.op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
-      t.bound = Bound::kFloor;
-      t.seconds = overhead_s_;
-      out->ops.push_back(t);
-    }
-  }
+  if constexpr (kExplain) AddOverheadToBreakdown(overhead_s_, out);
   for (size_t i = 0; i < ops_.size(); ++i) {
     const Op& op = ops_[i];
     if (x[op.priced.cost.gate] <= 0) continue;
@@ -413,7 +401,7 @@ IterationBreakdown DeformableDetrModel::Explain(const BatchShape& batch) const {
 
 std::vector<OperatorLabel> DeformableDetrModel::OperatorLabels() const {
   std::vector<OperatorLabel> labels;
-  labels.push_back({"framework_overhead", v1::OPERATOR_CLASS_UNSPECIFIED});
+  labels.push_back({kFrameworkOverheadName, v1::OPERATOR_CLASS_UNSPECIFIED});
   for (const Op& op : ops_) {
     labels.push_back({op.name, op.priced.cost.op_class});
   }

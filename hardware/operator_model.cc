@@ -255,10 +255,7 @@ class TableBuilder {
   void Add(std::string_view name, double invocations,
            const OperatorQuery& shape, const OpCost& cost) {
     Op op;
-    op.priced = BindOp(cost,
-                       ResolveEfficiency(o_, chip_, cost.op_class, name,
-                                         TensorDtype(chip_, cost.precision)),
-                       chip_, o_);
+    op.priced = BindNamedOp(cost, name, chip_, o_);
     op.invocations = invocations;
     op.name = std::string(name);
     ops_->push_back(std::move(op));
@@ -689,16 +686,7 @@ double OperatorModel::Evaluate(const BatchShape& batch, IterationBreakdown* out,
       request_overhead_s_ * (group[kPrefillRequests] + group[kDecodeRequests]);
   double total = overhead_s;
   if constexpr (kReport == Report::kTotals) totals->seconds[0] += overhead_s;
-  if constexpr (kExplain) {
-    if (overhead_s > 0) {
-      OperatorTime t;
-      t.name = "framework_overhead";
-      t.op_class = v1::OPERATOR_CLASS_UNSPECIFIED;
-      t.bound = Bound::kFloor;
-      t.seconds = overhead_s;
-      out->ops.push_back(t);
-    }
-  }
+  if constexpr (kExplain) AddOverheadToBreakdown(overhead_s, out);
   for (const Op& op : ops_) {
     const PricedOp& priced = op.priced;
     const double* xs = op.all_tokens ? x : group;
@@ -744,7 +732,7 @@ IterationBreakdown OperatorModel::Explain(const BatchShape& batch) const {
 
 std::vector<OperatorLabel> OperatorModel::OperatorLabels() const {
   std::vector<OperatorLabel> labels;
-  labels.push_back({"framework_overhead", v1::OPERATOR_CLASS_UNSPECIFIED});
+  labels.push_back({kFrameworkOverheadName, v1::OPERATOR_CLASS_UNSPECIFIED});
   for (const Op& op : ops_)
     labels.push_back({op.name, op.priced.cost.op_class});
   return labels;

@@ -132,4 +132,12 @@ PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e,
   return op;
 }
 
+PricedOp BindNamedOp(const OpCost& cost, std::string_view name,
+                     const v1::Chip& chip, const OperatorModelOptions& o) {
+  return BindOp(cost,
+                ResolveEfficiency(o, chip, cost.op_class, name,
+                                  TensorDtype(chip, cost.precision)),
+                chip, o);
+}
+
 }  // namespace fleetsim::hardware

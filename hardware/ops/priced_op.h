@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "absl/base/attributes.h"
 #include "fleetsim/v1/chip.pb.h"
@@ -185,6 +186,11 @@ v1::Dtype TensorDtype(const v1::Chip& chip, TensorPrecision precision);
 // (ResolveEfficiency), and the options' overlap exponent.
 PricedOp BindOp(const OpCost& cost, const ClassEfficiency& e,
                 const v1::Chip& chip, const OperatorModelOptions& o);
+// The same with the efficiency `o` resolves for operator `name` of the
+// cost's class at the precision it runs in: how a latency model's operator
+// table binds each entry.
+PricedOp BindNamedOp(const OpCost& cost, std::string_view name,
+                     const v1::Chip& chip, const OperatorModelOptions& o);
 
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline double PricedOp::Seconds(
     const double* x, OpWork* work, Bound* bound) const {
